@@ -1,0 +1,100 @@
+/**
+ * Opens the database: embedded SQLite under the data folder by default, PostgreSQL when
+ * DATABASE_URL is set. Both run the same migrations and the same typed queries.
+ *
+ * Portable conventions used by every table:
+ *  - ids are text (UUID v4 or prefixed random ids);
+ *  - timestamps are integers, milliseconds since the epoch (`bigint` on PostgreSQL, parsed to number);
+ *  - booleans are integers 0/1;
+ *  - JSON documents are text.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import type { DB } from './schema.js';
+
+// PostgreSQL returns int8 as strings by default; our ints are epoch ms and counters, well within 2^53.
+pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Database {
+  db: Kysely<DB>;
+  dialect: Dialect;
+  /** Human description for logs, never including a password. */
+  describe: string;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** postgres://... selects PostgreSQL; otherwise SQLite. */
+  databaseUrl?: string;
+  /** SQLite file path, or ':memory:'. Default `<dataDir>/mailroom.sqlite`. */
+  sqlitePath?: string;
+  dataDir?: string;
+  /** PostgreSQL schema to use (tests create one per file). */
+  pgSchema?: string;
+  poolSize?: number;
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparseable url)';
+  }
+}
+
+export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
+  if (opts.databaseUrl && /^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
+    const schema = opts.pgSchema;
+    const pool = new pg.Pool({
+      connectionString: opts.databaseUrl,
+      max: opts.poolSize ?? 10,
+      ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    });
+    if (schema) {
+      const c = await pool.connect();
+      try {
+        await c.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replace(/"/g, '')}"`);
+      } finally {
+        c.release();
+      }
+    }
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      db,
+      dialect: 'postgres',
+      describe: `PostgreSQL ${redactUrl(opts.databaseUrl)}${schema ? ` schema ${schema}` : ''}`,
+      close: () => db.destroy(),
+    };
+  }
+  const dataDir = opts.dataDir ?? './data';
+  const file = opts.sqlitePath ?? path.join(dataDir, 'mailroom.sqlite');
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const conn = new SQLite(file);
+  conn.pragma('journal_mode = WAL');
+  conn.pragma('synchronous = NORMAL');
+  conn.pragma('foreign_keys = ON');
+  conn.pragma('busy_timeout = 5000');
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: conn }) });
+  return {
+    db,
+    dialect: 'sqlite',
+    describe: `SQLite ${file}`,
+    close: () => db.destroy(),
+  };
+}
+
+/** True when an error is a unique-constraint violation on either database. */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | null;
+  if (!e) return false;
+  return e.code === '23505' || e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+export { sql };

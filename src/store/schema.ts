@@ -1,0 +1,167 @@
+/** Row types of every table, as Kysely sees them. Timestamps are epoch milliseconds. */
+
+export interface AccountsTable {
+  id: string;
+  name: string;
+  plan: string;
+  settings: string;
+  created_at: number;
+}
+
+export interface TeamsTable {
+  id: string;
+  account_id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface UsersTable {
+  id: string;
+  account_id: string;
+  email: string;
+  email_key: string;
+  name: string;
+  password_hash: string | null;
+  role: string;
+  seat: string;
+  state: string;
+  perm_personal_email: number;
+  perm_account_access: number;
+  perm_availability: number;
+  primary_team_id: string | null;
+  availability: string;
+  working_hours: string | null;
+  settings: string;
+  created_at: number;
+  state_changed_at: number | null;
+}
+
+export interface TeamMembersTable {
+  team_id: string;
+  user_id: string;
+  account_id: string;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  account_id: string;
+  user_id: string;
+  name: string;
+  token_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  account_id: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface CompaniesTable {
+  id: string;
+  account_id: string;
+  name: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface CompanyDomainsTable {
+  account_id: string;
+  domain: string;
+  company_id: string;
+}
+
+export interface ContactsTable {
+  id: string;
+  account_id: string;
+  first_name: string;
+  last_name: string;
+  owner_id: string | null;
+  company_id: string | null;
+  source: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ContactEmailsTable {
+  account_id: string;
+  email_key: string;
+  email: string;
+  contact_id: string;
+  is_primary: number;
+  bounced_at: number | null;
+  bounce_reason: string | null;
+}
+
+export interface TimelineEventsTable {
+  id: string;
+  account_id: string;
+  contact_id: string;
+  kind: string;
+  occurred_at: number;
+  actor_user_id: string | null;
+  ref_type: string | null;
+  ref_id: string | null;
+  data: string;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  account_id: string;
+  actor_user_id: string | null;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  data: string;
+  created_at: number;
+}
+
+export interface NotificationsTable {
+  id: string;
+  account_id: string;
+  user_id: string;
+  kind: string;
+  message: string;
+  data: string;
+  created_at: number;
+  read_at: number | null;
+}
+
+export interface JobsTable {
+  id: string;
+  queue: string;
+  kind: string;
+  payload: string;
+  dedupe_key: string | null;
+  state: string;
+  run_at: number;
+  attempts: number;
+  max_attempts: number;
+  locked_by: string | null;
+  locked_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  finished_at: number | null;
+}
+
+export interface DB {
+  accounts: AccountsTable;
+  teams: TeamsTable;
+  users: UsersTable;
+  team_members: TeamMembersTable;
+  api_tokens: ApiTokensTable;
+  sessions: SessionsTable;
+  companies: CompaniesTable;
+  company_domains: CompanyDomainsTable;
+  contacts: ContactsTable;
+  contact_emails: ContactEmailsTable;
+  timeline_events: TimelineEventsTable;
+  audit_events: AuditEventsTable;
+  notifications: NotificationsTable;
+  jobs: JobsTable;
+}

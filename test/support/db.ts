@@ -1,0 +1,53 @@
+/**
+ * Test databases: SQLite in a temp folder by default, or a fresh PostgreSQL schema when
+ * DATABASE_URL is set (the whole suite runs once on each). Each call gets its own database.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import pg from 'pg';
+import { openDatabase, type Database } from '../../src/store/database.js';
+import { migrateToLatest } from '../../src/store/migrate.js';
+
+export interface TestDatabase extends Database {
+  dataDir: string;
+  drop(): Promise<void>;
+}
+
+export const usingPostgres = Boolean(process.env.DATABASE_URL);
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-test-'));
+  const url = process.env.DATABASE_URL;
+  if (url) {
+    const schema = `t_${crypto.randomBytes(6).toString('hex')}`;
+    const database = await openDatabase({ databaseUrl: url, pgSchema: schema, poolSize: 25 });
+    await migrateToLatest(database);
+    return {
+      ...database,
+      dataDir,
+      async drop() {
+        await database.close();
+        const client = new pg.Client({ connectionString: url });
+        await client.connect();
+        try {
+          await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        } finally {
+          await client.end();
+        }
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  }
+  const database = await openDatabase({ dataDir });
+  await migrateToLatest(database);
+  return {
+    ...database,
+    dataDir,
+    async drop() {
+      await database.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
