@@ -149,7 +149,14 @@ export interface JobsTable {
   finished_at: number | null;
 }
 
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expires_at: number;
+}
+
 export interface DB {
+  leases: LeasesTable;
   accounts: AccountsTable;
   teams: TeamsTable;
   users: UsersTable;

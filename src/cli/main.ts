@@ -1,0 +1,131 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * The `mailroom` command. Run it from a checkout with `npx mailroom <command>`; `--help` on every command.
+ */
+import { Command, Option } from 'commander';
+import { loadConfig } from '../config.js';
+import { openDatabase } from '../store/database.js';
+import { migrateToLatest } from '../store/migrate.js';
+import { startMailroom, type Role } from '../runtime.js';
+import { createAccount } from '../commands/createAccount.js';
+import { createUser } from '../commands/createUser.js';
+import { createApiToken } from '../commands/createApiToken.js';
+import { AppError } from '../domain/errors.js';
+import type { Actor, CommandEnv } from '../commands/support/context.js';
+import { systemClock } from '../commands/support/context.js';
+import { seedDemo } from '../commands/seedDemo.js';
+
+const program = new Command();
+program.name('mailroom').description('Connect personal and team email to your CRM.').version('0.1.0');
+
+async function withEnv<T>(fn: (env: CommandEnv) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await migrateToLatest(database);
+    return await fn({ db: database.db, dialect: database.dialect, now: systemClock });
+  } finally {
+    await database.close();
+  }
+}
+
+async function actorFor(env: CommandEnv, accountId: string, userEmail?: string): Promise<Actor> {
+  const account = await env.db.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirst();
+  if (!account) throw new AppError('not_found', 404, `No account ${accountId}. List accounts with \`mailroom account list\`.`);
+  let q = env.db.selectFrom('users').selectAll().where('account_id', '=', accountId).where('state', '=', 'active');
+  q = userEmail ? q.where('email_key', '=', userEmail.trim().toLowerCase()) : q.where('role', '=', 'super_admin');
+  const user = await q.orderBy('created_at').limit(1).executeTakeFirst();
+  if (!user) throw new AppError('not_found', 404, userEmail ? `No active user ${userEmail} in account ${accountId}.` : `Account ${accountId} has no active super admin.`);
+  return { user, accountId, plan: account.plan };
+}
+
+const print = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+
+program
+  .command('serve')
+  .description('Run Mailroom: HTTP API and web app, background workers and inbound SMTP (all by default).')
+  .addOption(new Option('--role <roles...>', 'only these parts (for scaling out on PostgreSQL)').choices(['web', 'worker', 'smtp']))
+  .option('--demo', 'seed a demo account with users, teams, contacts and conversations (idempotent)')
+  .action(async (opts: { role?: Role[]; demo?: boolean }) => {
+    const config = loadConfig();
+    const running = await startMailroom(config, { roles: opts.role });
+    if (opts.demo) {
+      const demo = await seedDemo(running.env);
+      if (demo.created) {
+        process.stdout.write(`\n  Demo account ready. Sign in as ${demo.adminEmail} / ${demo.password}\n\n`);
+      } else {
+        process.stdout.write(`\n  Demo account already present. Sign in as ${demo.adminEmail} / ${demo.password}\n\n`);
+      }
+    }
+    const stop = async () => {
+      await running.stop();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+program
+  .command('migrate')
+  .description('Apply database migrations (serve does this too).')
+  .action(async () => {
+    const config = loadConfig();
+    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    const r = await migrateToLatest(database);
+    await database.close();
+    print({ database: database.describe, applied: r.applied });
+  });
+
+const account = program.command('account').description('Accounts (tenants).');
+account
+  .command('create')
+  .description('Create an account with its first super admin; prints the ids and an API token as JSON.')
+  .requiredOption('--name <name>', 'company name')
+  .requiredOption('--plan <plan>', 'free, starter, professional or enterprise')
+  .requiredOption('--admin-email <email>', 'email of the first super admin')
+  .option('--admin-name <name>', 'name of the first super admin')
+  .option('--admin-password <password>', 'password (generated and printed when omitted)')
+  .action(async (o: { name: string; plan: string; adminEmail: string; adminName?: string; adminPassword?: string }) => {
+    const r = await withEnv((env) => createAccount(env, { name: o.name, plan: o.plan, adminEmail: o.adminEmail, adminName: o.adminName, adminPassword: o.adminPassword }));
+    print({ accountId: r.accountId, adminUserId: r.adminUserId, apiToken: r.apiToken, ...(r.generatedPassword ? { adminPassword: r.generatedPassword } : {}) });
+  });
+account
+  .command('list')
+  .description('List accounts.')
+  .action(async () => {
+    print(await withEnv((env) => env.db.selectFrom('accounts').select(['id', 'name', 'plan']).orderBy('created_at').execute()));
+  });
+
+const user = program.command('user').description('Users of an account.');
+user
+  .command('create')
+  .description('Add a user to an account; prints the user and a generated password as JSON.')
+  .requiredOption('--account <id>', 'account id')
+  .requiredOption('--email <email>', 'login email')
+  .requiredOption('--name <name>', 'display name')
+  .addOption(new Option('--role <role>', 'role').choices(['super_admin', 'admin', 'member']).default('member'))
+  .addOption(new Option('--seat <seat>', 'seat').choices(['paid', 'free', 'view_only']).default('paid'))
+  .option('--password <password>', 'password (generated when omitted)')
+  .action(async (o: { account: string; email: string; name: string; role: 'member'; seat: 'paid'; password?: string }) => {
+    print(await withEnv(async (env) => createUser(env, await actorFor(env, o.account), { email: o.email, name: o.name, role: o.role, seat: o.seat, password: o.password })));
+  });
+
+const token = program.command('token').description('API tokens.');
+token
+  .command('create')
+  .description('Create an API token for a user (default: the first super admin); prints it once as JSON.')
+  .requiredOption('--account <id>', 'account id')
+  .option('--user <email>', 'user email')
+  .option('--name <name>', 'what the token is for', 'cli')
+  .action(async (o: { account: string; user?: string; name: string }) => {
+    print(await withEnv(async (env) => createApiToken(env, await actorFor(env, o.account, o.user), { name: o.name })));
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof AppError) {
+    process.stderr.write(`error (${err.code}): ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`error: ${(err as Error).message ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,43 @@
+import { AppError, permissionDenied } from '../domain/errors.js';
+import { isAdmin, stateTransition, type UserStateAction } from '../domain/users.js';
+import { recordAudit } from './support/audit.js';
+import type { Actor, CommandEnv, Executor } from './support/context.js';
+import { loadUser, teamIdsOf } from './support/load.js';
+import { assertSeatAvailable } from './createUser.js';
+import { userView } from './support/views.js';
+
+/**
+ * Hooks other features register to react inside the same transaction when a user leaves or comes back
+ * (unassign conversations, pause personal sync...). Kept as a list so this file does not import them.
+ */
+export type UserStateHook = (trx: Executor, p: { accountId: string; userId: string; action: UserStateAction; now: number }) => Promise<void>;
+const hooks: UserStateHook[] = [];
+export function onUserStateChange(h: UserStateHook): void {
+  if (!hooks.includes(h)) hooks.push(h);
+}
+
+/**
+ * Deactivates, removes or restores a user (admins only). Deactivated and removed users cannot sign in;
+ * everything they logged stays. Restoring a removed user needs a free seat.
+ */
+export async function changeUserState(env: CommandEnv, actor: Actor, userId: string, action: UserStateAction, trxIn?: Executor) {
+  if (!isAdmin(actor.user)) throw permissionDenied('Only admins can deactivate, remove or restore users.');
+  if (userId === actor.user.id && action !== 'restore') throw new AppError('cannot_change_self', 409, 'You cannot deactivate or remove yourself. Ask another admin.');
+  const run = async (trx: Executor) => {
+    const target = await loadUser(trx, actor.accountId, userId);
+    const next = stateTransition(target.state as never, action);
+    if (!next.ok) throw new AppError(next.code, 409, next.message);
+    if (target.role === 'super_admin' && action !== 'restore') {
+      if (actor.user.role !== 'super_admin') throw permissionDenied('Only a super admin can deactivate or remove a super admin.');
+    }
+    if (action === 'restore' && target.state === 'removed') await assertSeatAvailable(trx, actor.accountId, actor.plan, target.seat, target.id);
+    const now = env.now();
+    await trx.updateTable('users').set({ state: next.state, state_changed_at: now }).where('id', '=', target.id).execute();
+    if (action !== 'restore') await trx.deleteFrom('sessions').where('user_id', '=', target.id).execute();
+    for (const h of hooks) await h(trx, { accountId: actor.accountId, userId: target.id, action, now });
+    await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: `user.${action === 'deactivate' ? 'deactivated' : action === 'remove' ? 'removed' : 'restored'}`, targetType: 'user', targetId: target.id, data: { from: target.state, to: next.state }, at: now });
+    const updated = await loadUser(trx, actor.accountId, target.id);
+    return userView(updated, await teamIdsOf(trx, target.id));
+  };
+  return trxIn ? run(trxIn) : env.db.transaction().execute(run);
+}

@@ -1,0 +1,39 @@
+/** Every setting Mailroom reads from the environment, with its default. Documented in the README. */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl?: string;
+  publicUrl: string;
+  logLevel: string;
+  /** Inbound SMTP (forwarding and BCC logging addresses). */
+  smtpPort: number;
+  smtpHost: string;
+  /** Domain of generated forwarding and BCC addresses. */
+  inboundDomain: string;
+  /** Serve cookies with Secure (set when behind TLS). */
+  secureCookies: boolean;
+  trustProxy: boolean;
+  adminEmail?: string;
+  adminPassword?: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = Number.parseInt(env.PORT ?? '3000', 10);
+  const publicUrl = env.PUBLIC_URL ?? `http://localhost:${port}`;
+  return {
+    port,
+    host: env.HOST ?? '0.0.0.0',
+    dataDir: env.DATA_DIR ?? './data',
+    databaseUrl: env.DATABASE_URL || undefined,
+    publicUrl,
+    logLevel: env.LOG_LEVEL ?? 'info',
+    smtpPort: Number.parseInt(env.SMTP_PORT ?? '2525', 10),
+    smtpHost: env.SMTP_HOST ?? '0.0.0.0',
+    inboundDomain: env.INBOUND_DOMAIN ?? new URL(publicUrl).hostname,
+    secureCookies: env.SECURE_COOKIES ? env.SECURE_COOKIES === 'true' : publicUrl.startsWith('https:'),
+    trustProxy: env.TRUST_PROXY === 'true',
+    adminEmail: env.MAILROOM_ADMIN_EMAIL || undefined,
+    adminPassword: env.MAILROOM_ADMIN_PASSWORD || undefined,
+  };
+}

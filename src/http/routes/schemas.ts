@@ -1,0 +1,34 @@
+/** Shared JSON schemas of API objects. */
+export const userSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    email: { type: 'string' },
+    name: { type: 'string' },
+    role: { type: 'string', enum: ['super_admin', 'admin', 'member'] },
+    seat: { type: 'string', enum: ['paid', 'free', 'view_only'] },
+    state: { type: 'string', enum: ['active', 'deactivated', 'removed'] },
+    permissions: {
+      type: 'object',
+      properties: { personalEmail: { type: 'boolean' }, accountAccess: { type: 'boolean' }, availabilityManagement: { type: 'boolean' } },
+    },
+    primaryTeamId: { type: ['string', 'null'] },
+    teamIds: { type: 'array', items: { type: 'string' } },
+    availability: { type: 'string' },
+    workingHours: { type: ['object', 'null'], additionalProperties: true },
+    createdAt: { type: 'string' },
+  },
+} as const;
+
+export const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } } as const;
+
+export const listQuery = {
+  type: 'object',
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+    cursor: { type: 'string', maxLength: 200 },
+    q: { type: 'string', maxLength: 200 },
+  },
+} as const;
+
+export const errorResponses = { '4xx': { $ref: 'Error#' } } as const;

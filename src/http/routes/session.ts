@@ -1,0 +1,84 @@
+import type { FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import { signIn, signOut, SESSION_TTL_MS } from '../../commands/signIn.js';
+import { SESSION_COOKIE, requireActor } from '../auth.js';
+import { userView } from '../../commands/support/views.js';
+import { teamIdsOf } from '../../commands/support/load.js';
+import { userSchema } from './schemas.js';
+
+const sessionSchema = {
+  type: 'object',
+  properties: { user: userSchema, csrfToken: { type: 'string' }, account: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, plan: { type: 'string' } } } },
+} as const;
+
+export async function sessionRoutes(app: FastifyInstance): Promise<void> {
+  await app.register(rateLimit, { global: false, hook: 'preHandler' });
+  const env = app.deps.env;
+
+  app.post(
+    '/session',
+    {
+      config: {
+        public: true,
+        rateLimit: {
+          max: Number(process.env.MAILROOM_LOGIN_RATE_MAX ?? 10),
+          timeWindow: '1 minute',
+          keyGenerator: (req) => `${req.ip}|${String((req.body as { email?: string } | undefined)?.email ?? '').toLowerCase()}`,
+        },
+      },
+      schema: {
+        tags: ['session'],
+        summary: 'Sign in with email and password (sets the session cookie)',
+        security: [],
+        body: {
+          type: 'object',
+          required: ['email', 'password'],
+          properties: { email: { type: 'string', maxLength: 320 }, password: { type: 'string', maxLength: 1024 } },
+          additionalProperties: false,
+        },
+        response: { 200: sessionSchema, '4xx': { $ref: 'Error#' } },
+      },
+    },
+    async (req, reply) => {
+      const body = req.body as { email: string; password: string };
+      const s = await signIn(env, body);
+      reply.setCookie(SESSION_COOKIE, s.sessionToken, {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: app.deps.config.secureCookies || req.protocol === 'https',
+        path: '/',
+        maxAge: Math.floor(SESSION_TTL_MS / 1000),
+      });
+      const account = await env.db.selectFrom('accounts').select(['id', 'name', 'plan']).where('id', '=', s.user.account_id).executeTakeFirstOrThrow();
+      return { user: userView(s.user, await teamIdsOf(env.db, s.user.id)), csrfToken: s.csrfToken, account };
+    },
+  );
+
+  app.get(
+    '/session',
+    { schema: { tags: ['session'], summary: 'The signed-in user, account and CSRF token', response: { 200: sessionSchema, '4xx': { $ref: 'Error#' } } } },
+    async (req) => {
+      const actor = requireActor(req);
+      let csrfToken = '';
+      if (req.authKind === 'session') {
+        const sid = req.cookies[SESSION_COOKIE]!;
+        const { hashToken } = await import('../../security/passwords.js');
+        const row = await env.db.selectFrom('sessions').select('csrf_token').where('id_hash', '=', hashToken(sid)).executeTakeFirst();
+        csrfToken = row?.csrf_token ?? '';
+      }
+      const account = await env.db.selectFrom('accounts').select(['id', 'name', 'plan']).where('id', '=', actor.accountId).executeTakeFirstOrThrow();
+      return { user: userView(actor.user, await teamIdsOf(env.db, actor.user.id)), csrfToken, account };
+    },
+  );
+
+  app.delete(
+    '/session',
+    { schema: { tags: ['session'], summary: 'Sign out', response: { 204: { type: 'null' } } } },
+    async (req, reply) => {
+      const sid = req.cookies[SESSION_COOKIE];
+      if (sid) await signOut(env, sid);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.status(204).send();
+    },
+  );
+}

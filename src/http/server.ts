@@ -1,0 +1,76 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import type { Config } from '../config.js';
+import type { Database } from '../store/database.js';
+import type { CommandEnv } from '../commands/support/context.js';
+import { installErrorHandling, errorSchema } from './errors.js';
+import { installAuth } from './auth.js';
+import { systemRoutes } from './routes/system.js';
+import { sessionRoutes } from './routes/session.js';
+import { accountRoutes } from './routes/account.js';
+import { userRoutes } from './routes/users.js';
+import { teamRoutes } from './routes/teams.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { contactRoutes } from './routes/contacts.js';
+import { companyRoutes } from './routes/companies.js';
+import { notificationRoutes } from './routes/notifications.js';
+import { metrics } from './metrics.js';
+
+export interface AppDeps {
+  database: Database;
+  config: Config;
+  env: CommandEnv;
+  /** pino options or false to silence logs (tests). */
+  logger?: boolean | object;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: AppDeps;
+  }
+}
+
+/** Builds the HTTP application: API under /api/v1, OpenAPI at /api/openapi.json, docs at /api/docs. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? {
+      level: deps.config.logLevel,
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]', '*.password', '*.imapPassword', '*.smtpPassword'], censor: '[redacted]' },
+    },
+    trustProxy: deps.config.trustProxy,
+    bodyLimit: 30 * 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+  });
+  app.decorate('deps', deps);
+  installErrorHandling(app);
+  app.addSchema(errorSchema);
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Mailroom API', version: '0.1.0', description: 'Connect personal and team email to the CRM. Every error is {"error":{"code","message"}}.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: 'mailroom_session' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+  });
+  installAuth(app, deps.env);
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.httpRequests.inc({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+  });
+  await app.register(systemRoutes);
+  await app.register(sessionRoutes, { prefix: '/api/v1' });
+  await app.register(accountRoutes, { prefix: '/api/v1' });
+  await app.register(userRoutes, { prefix: '/api/v1' });
+  await app.register(teamRoutes, { prefix: '/api/v1' });
+  await app.register(tokenRoutes, { prefix: '/api/v1' });
+  await app.register(contactRoutes, { prefix: '/api/v1' });
+  await app.register(companyRoutes, { prefix: '/api/v1' });
+  await app.register(notificationRoutes, { prefix: '/api/v1' });
+  return app;
+}

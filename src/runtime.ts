@@ -1,0 +1,78 @@
+/**
+ * Starts the parts of Mailroom a process runs: the HTTP API and web app (`web`), background workers
+ * (`worker`), inbound SMTP (`smtp`). By default one process runs all of them on the embedded SQLite.
+ */
+import pino from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import { openDatabase, type Database } from './store/database.js';
+import { migrateToLatest } from './store/migrate.js';
+import { buildApp } from './http/server.js';
+import { JobWorker } from './jobs/worker.js';
+import { jobHandlers } from './jobs/handlers.js';
+import type { CommandEnv } from './commands/support/context.js';
+import { systemClock } from './commands/support/context.js';
+import { bootstrapFirstAccount } from './commands/bootstrapFirstAccount.js';
+
+export type Role = 'web' | 'worker' | 'smtp';
+
+export interface Running {
+  database: Database;
+  env: CommandEnv;
+  app?: FastifyInstance;
+  worker?: JobWorker;
+  url?: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  roles?: Role[];
+  /** Print first-start credentials (default true). */
+  announce?: (line: string) => void;
+}
+
+export async function startMailroom(config: Config, opts: StartOptions = {}): Promise<Running> {
+  const roles = new Set<Role>(opts.roles ?? ['web', 'worker', 'smtp']);
+  const log = pino({ level: config.logLevel, redact: ['password', '*.password', 'imapPassword', 'smtpPassword'] });
+  const announce = opts.announce ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  log.info({ database: database.describe }, 'database opened');
+  const { applied } = await migrateToLatest(database);
+  if (applied.length) log.info({ applied }, 'migrations applied');
+  const env: CommandEnv = { db: database.db, dialect: database.dialect, now: systemClock };
+
+  const first = await bootstrapFirstAccount(env, { adminEmail: config.adminEmail, adminPassword: config.adminPassword });
+  if (first) {
+    announce('');
+    announce('  Mailroom created your first account.');
+    announce(`  Sign in at ${config.publicUrl} as ${first.email}${first.password ? ` with password ${first.password}` : ' (password from MAILROOM_ADMIN_PASSWORD)'}`);
+    announce(`  API token for scripts: ${first.apiToken}`);
+    announce('  These are shown once. Change the password after signing in.');
+    announce('');
+  }
+
+  const running: Running = {
+    database,
+    env,
+    async stop() {
+      await running.app?.close();
+      await running.worker?.stop();
+      for (const s of stoppers.reverse()) await s();
+      await database.close();
+    },
+  };
+  const stoppers: Array<() => Promise<void>> = [];
+
+  if (roles.has('worker')) {
+    running.worker = new JobWorker({ env, handlers: jobHandlers, log: log.child({ role: 'worker' }), queues: ['default', 'mail', 'sync'] });
+    running.worker.start();
+  }
+  if (roles.has('web')) {
+    const app = await buildApp({ database, config, env, logger: { level: config.logLevel } });
+    running.app = app;
+    const address = await app.listen({ port: config.port, host: config.host });
+    running.url = address;
+    log.info({ address }, 'Mailroom is listening');
+  }
+  return running;
+}
