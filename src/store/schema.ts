@@ -155,7 +155,63 @@ export interface LeasesTable {
   expires_at: number;
 }
 
+export interface InboxesTable {
+  id: string;
+  account_id: string;
+  name: string;
+  access: string;
+  settings: string;
+  created_at: number;
+  deleted_at: number | null;
+}
+
+export interface ConnectionsTable {
+  id: string;
+  account_id: string;
+  type: string;
+  address: string;
+  address_key: string;
+  user_id: string;
+  inbox_id: string | null;
+  transport: string;
+  state: string;
+  stage: string | null;
+  stage_started_at: number | null;
+  progress_done: number;
+  progress_total: number | null;
+  failure_count: number;
+  last_error_code: string | null;
+  last_error_message: string | null;
+  last_error_at: number | null;
+  imap_host: string | null;
+  imap_port: number | null;
+  imap_tls: string | null;
+  imap_username: string | null;
+  smtp_host: string | null;
+  smtp_port: number | null;
+  smtp_tls: string | null;
+  smtp_username: string | null;
+  credentials: string | null;
+  sent_folder: string | null;
+  folders: string;
+  sync_window_days: number | null;
+  is_default_from: number;
+  use_for_meetings: number;
+  forwarding_address: string | null;
+  sender_name_mode: string | null;
+  sender_name_custom: string | null;
+  signature: string | null;
+  send_limit_day: number | null;
+  send_limit_minute: number | null;
+  created_at: number;
+  updated_at: number;
+  disconnected_at: number | null;
+  disconnected_by: string | null;
+}
+
 export interface DB {
+  inboxes: InboxesTable;
+  connections: ConnectionsTable;
   leases: LeasesTable;
   accounts: AccountsTable;
   teams: TeamsTable;
