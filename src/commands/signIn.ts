@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { AppError } from '../domain/errors.js';
-import { hashToken, verifyPassword } from '../security/passwords.js';
+import { generatePassword, hashPassword, hashToken, verifyPassword } from '../security/passwords.js';
 import type { CommandEnv } from './support/context.js';
 import { recordAudit } from './support/audit.js';
 import { addressKey } from '../domain/address-key.js';
@@ -18,7 +18,7 @@ export async function signIn(env: CommandEnv, input: { email: string; password: 
   const key = addressKey(input.email ?? '');
   // Same work whether or not the user exists, so timing does not reveal which emails have accounts.
   const user = key.ok ? await env.db.selectFrom('users').selectAll().where('email_key', '=', key.key).executeTakeFirst() : undefined;
-  const ok = await verifyPassword(input.password ?? '', user?.password_hash ?? DUMMY_HASH);
+  const ok = await verifyPassword(input.password ?? '', user?.password_hash ?? (await dummyHash()));
   if (!user || !ok) throw invalidCredentials();
   if (user.state !== 'active') {
     throw new AppError('user_not_active', 403, `This user is ${user.state}. Ask an admin of your account to restore it.`);
@@ -41,8 +41,9 @@ export async function signOut(env: CommandEnv, sessionToken: string): Promise<vo
   await env.db.deleteFrom('sessions').where('id_hash', '=', hashToken(sessionToken)).execute();
 }
 
-// A valid hash of a random password, verified when the email is unknown (constant-ish time).
-let DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
-export function setDummyHash(h: string) {
-  DUMMY_HASH = h;
+// A valid hash of a random password, verified when the email is unknown, so timing does not tell.
+let dummy: Promise<string> | null = null;
+function dummyHash(): Promise<string> {
+  dummy ??= hashPassword(generatePassword());
+  return dummy;
 }

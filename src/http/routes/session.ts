@@ -5,6 +5,7 @@ import { SESSION_COOKIE, requireActor } from '../auth.js';
 import { userView } from '../../commands/support/views.js';
 import { teamIdsOf } from '../../commands/support/load.js';
 import { userSchema } from './schemas.js';
+import { hashToken } from '../../security/passwords.js';
 
 const sessionSchema = {
   type: 'object',
@@ -62,7 +63,6 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       let csrfToken = '';
       if (req.authKind === 'session') {
         const sid = req.cookies[SESSION_COOKIE]!;
-        const { hashToken } = await import('../../security/passwords.js');
         const row = await env.db.selectFrom('sessions').select('csrf_token').where('id_hash', '=', hashToken(sid)).executeTakeFirst();
         csrfToken = row?.csrf_token ?? '';
       }

@@ -74,14 +74,16 @@ export async function up(db: Kysely<any>): Promise<void> {
     .on('connections')
     .columns(['user_id'])
     .unique()
-    .where((eb) => eb.and([eb('use_for_meetings', '=', 1), eb('disconnected_at', 'is', null)]))
+    .where(sql.ref('use_for_meetings'), '=', 1)
+    .where(sql.ref('disconnected_at'), 'is', null)
     .execute();
   await db.schema
     .createIndex('connections_default_from_uq')
     .on('connections')
     .columns(['user_id'])
     .unique()
-    .where((eb) => eb.and([eb('is_default_from', '=', 1), eb('disconnected_at', 'is', null)]))
+    .where(sql.ref('is_default_from'), '=', 1)
+    .where(sql.ref('disconnected_at'), 'is', null)
     .execute();
   await db.schema.createIndex('connections_account_idx').on('connections').columns(['account_id', 'type', 'state']).execute();
   await db.schema.createIndex('connections_inbox_idx').on('connections').columns(['inbox_id']).execute();
