@@ -4,6 +4,8 @@ export interface Config {
   host: string;
   dataDir: string;
   databaseUrl?: string;
+  /** PostgreSQL schema (default: the connection's search_path, usually public). */
+  databaseSchema?: string;
   publicUrl: string;
   logLevel: string;
   /** Inbound SMTP (forwarding and BCC logging addresses). */
@@ -26,6 +28,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST ?? '0.0.0.0',
     dataDir: env.DATA_DIR ?? './data',
     databaseUrl: env.DATABASE_URL || undefined,
+    databaseSchema: env.DATABASE_SCHEMA || undefined,
     publicUrl,
     logLevel: env.LOG_LEVEL ?? 'info',
     smtpPort: Number.parseInt(env.SMTP_PORT ?? '2525', 10),

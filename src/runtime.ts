@@ -11,7 +11,7 @@ import { buildApp } from './http/server.js';
 import { JobWorker } from './jobs/worker.js';
 import { jobHandlers } from './jobs/handlers.js';
 import type { CommandEnv } from './commands/support/context.js';
-import { systemClock } from './commands/support/context.js';
+import { makeCommandEnv } from './env.js';
 import { bootstrapFirstAccount } from './commands/bootstrapFirstAccount.js';
 
 export type Role = 'web' | 'worker' | 'smtp';
@@ -35,11 +35,11 @@ export async function startMailroom(config: Config, opts: StartOptions = {}): Pr
   const roles = new Set<Role>(opts.roles ?? ['web', 'worker', 'smtp']);
   const log = pino({ level: config.logLevel, redact: ['password', '*.password', 'imapPassword', 'smtpPassword'] });
   const announce = opts.announce ?? ((l: string) => process.stdout.write(`${l}\n`));
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, pgSchema: config.databaseSchema, dataDir: config.dataDir });
   log.info({ database: database.describe }, 'database opened');
   const { applied } = await migrateToLatest(database);
   if (applied.length) log.info({ applied }, 'migrations applied');
-  const env: CommandEnv = { db: database.db, dialect: database.dialect, now: systemClock };
+  const env: CommandEnv = await makeCommandEnv(database, config);
 
   const first = await bootstrapFirstAccount(env, { adminEmail: config.adminEmail, adminPassword: config.adminPassword });
   if (first) {

@@ -12,7 +12,7 @@ import { createUser } from '../commands/createUser.js';
 import { createApiToken } from '../commands/createApiToken.js';
 import { AppError } from '../domain/errors.js';
 import type { Actor, CommandEnv } from '../commands/support/context.js';
-import { systemClock } from '../commands/support/context.js';
+import { makeCommandEnv } from '../env.js';
 import { seedDemo } from '../commands/seedDemo.js';
 
 const program = new Command();
@@ -20,10 +20,10 @@ program.name('mailroom').description('Connect personal and team email to your CR
 
 async function withEnv<T>(fn: (env: CommandEnv) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, pgSchema: config.databaseSchema, dataDir: config.dataDir });
   try {
     await migrateToLatest(database);
-    return await fn({ db: database.db, dialect: database.dialect, now: systemClock });
+    return await fn(await makeCommandEnv(database, config));
   } finally {
     await database.close();
   }
@@ -70,7 +70,7 @@ program
   .description('Apply database migrations (serve does this too).')
   .action(async () => {
     const config = loadConfig();
-    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    const database = await openDatabase({ databaseUrl: config.databaseUrl, pgSchema: config.databaseSchema, dataDir: config.dataDir });
     const r = await migrateToLatest(database);
     await database.close();
     print({ database: database.describe, applied: r.applied });

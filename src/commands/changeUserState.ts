@@ -1,5 +1,5 @@
-import { AppError, permissionDenied } from '../domain/errors.js';
-import { isAdmin, stateTransition, type UserStateAction } from '../domain/users.js';
+import { AppError } from '../domain/errors.js';
+import { checkUserStateChange, userFactsFromRow, type UserStateAction } from '../domain/users.js';
 import { recordAudit } from './support/audit.js';
 import type { Actor, CommandEnv, Executor } from './support/context.js';
 import { loadUser, teamIdsOf } from './support/load.js';
@@ -21,15 +21,11 @@ export function onUserStateChange(h: UserStateHook): void {
  * everything they logged stays. Restoring a removed user needs a free seat.
  */
 export async function changeUserState(env: CommandEnv, actor: Actor, userId: string, action: UserStateAction, trxIn?: Executor) {
-  if (!isAdmin(actor.user)) throw permissionDenied('Only admins can deactivate, remove or restore users.');
-  if (userId === actor.user.id && action !== 'restore') throw new AppError('cannot_change_self', 409, 'You cannot deactivate or remove yourself. Ask another admin.');
   const run = async (trx: Executor) => {
     const target = await loadUser(trx, actor.accountId, userId);
-    const next = stateTransition(target.state as never, action);
-    if (!next.ok) throw new AppError(next.code, 409, next.message);
-    if (target.role === 'super_admin' && action !== 'restore') {
-      if (actor.user.role !== 'super_admin') throw permissionDenied('Only a super admin can deactivate or remove a super admin.');
-    }
+    const supers = await trx.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', actor.accountId).where('role', '=', 'super_admin').where('state', '=', 'active').executeTakeFirstOrThrow();
+    const next = checkUserStateChange(userFactsFromRow(actor.user), userFactsFromRow(target), action, Number(supers.n));
+    if (!next.ok) throw new AppError(next.code, next.status, next.message, next.details ?? {});
     if (action === 'restore' && target.state === 'removed') await assertSeatAvailable(trx, actor.accountId, actor.plan, target.seat, target.id);
     const now = env.now();
     await trx.updateTable('users').set({ state: next.state, state_changed_at: now }).where('id', '=', target.id).execute();

@@ -1,5 +1,6 @@
 import { AppError, invalidRequest } from '../domain/errors.js';
-import { limitsFor, type PlanId } from '../domain/plans.js';
+import type { PlanId } from '../domain/plans.js';
+import { checkSeat, type Seat } from '../domain/users.js';
 import { generatePassword, hashPassword } from '../security/passwords.js';
 import { isUniqueViolation } from '../store/database.js';
 import { newId } from '../store/ids.js';
@@ -21,19 +22,14 @@ export interface CreateUserInput {
   password?: string;
 }
 
-/** Checks the plan's seat quota for a seat type; counts active and deactivated users (removed free their seat). */
+/** Refuses unless the plan has room for one more user on `seat` (removed users free their seat). */
 export async function assertSeatAvailable(db: Executor, accountId: string, plan: string, seat: string, exceptUserId?: string): Promise<void> {
-  const limits = limitsFor(plan as PlanId);
-  const max = seat === 'paid' ? limits.paidSeats : seat === 'free' ? limits.freeSeats : null;
-  if (max === null || max === undefined) return;
-  let q = db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', accountId).where('seat', '=', seat).where('state', '!=', 'removed');
+  let q = db.selectFrom('users').select(['seat', (eb) => eb.fn.countAll<number>().as('n')]).where('account_id', '=', accountId).where('state', '!=', 'removed').groupBy('seat');
   if (exceptUserId) q = q.where('id', '!=', exceptUserId);
-  const { n } = await q.executeTakeFirstOrThrow();
-  if (Number(n) >= max) {
-    throw new AppError('plan_limit_reached', 409, `Your ${plan} plan includes ${max} ${seat.replace('_', '-')} seats and all are taken. Free a seat (remove a user or change their seat) or upgrade the plan.`, {
-      limit: { name: `${seat}Seats`, max, plan },
-    });
-  }
+  const rows = await q.execute();
+  const count = (s: string) => Number(rows.find((r) => r.seat === s)?.n ?? 0);
+  const decision = checkSeat(plan as PlanId, seat as Seat, { paid: count('paid'), free: count('free'), viewOnly: count('view_only') });
+  if (!decision.ok) throw new AppError(decision.code, decision.status, decision.message, decision.details ?? {});
 }
 
 /** Invites a user into the actor's account (admins only). */

@@ -1,5 +1,5 @@
 import { AppError, invalidRequest, permissionDenied } from '../domain/errors.js';
-import { isAdmin } from '../domain/users.js';
+import { canChangeAvailability, canChangeRole, isAdmin, userFactsFromRow } from '../domain/users.js';
 import { recordAudit } from './support/audit.js';
 import type { Actor, CommandEnv } from './support/context.js';
 import { loadUser, teamIdsOf } from './support/load.js';
@@ -36,7 +36,7 @@ export async function updateUser(env: CommandEnv, actor: Actor, userId: string, 
   if (!self && !admin && (input.name !== undefined || input.password !== undefined || input.workingHours !== undefined)) {
     throw permissionDenied('You can only change your own profile.');
   }
-  if (input.availability !== undefined && !self && !admin && actor.user.perm_availability !== 1) {
+  if (input.availability !== undefined && !canChangeAvailability(userFactsFromRow(actor.user), userId)) {
     throw permissionDenied("Changing someone else's availability needs the availability-management permission.");
   }
   if (input.password !== undefined && input.password.length < 8) throw invalidRequest('Passwords must be at least 8 characters long.');
@@ -50,13 +50,9 @@ export async function updateUser(env: CommandEnv, actor: Actor, userId: string, 
       patch.name = input.name.trim();
     }
     if (input.role !== undefined && input.role !== target.role) {
-      if ((input.role === 'super_admin' || target.role === 'super_admin') && actor.user.role !== 'super_admin') {
-        throw permissionDenied('Only a super admin can grant or take away the super admin role.');
-      }
-      if (target.role === 'super_admin') {
-        const { n } = await trx.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', actor.accountId).where('role', '=', 'super_admin').where('state', '=', 'active').executeTakeFirstOrThrow();
-        if (Number(n) <= 1) throw new AppError('last_super_admin', 409, 'This is the last super admin of the account. Make someone else super admin first.');
-      }
+      const { n } = await trx.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', actor.accountId).where('role', '=', 'super_admin').where('state', '=', 'active').executeTakeFirstOrThrow();
+      const decision = canChangeRole(userFactsFromRow(actor.user), userFactsFromRow(target), input.role, Number(n));
+      if (!decision.ok) throw new AppError(decision.code, decision.status, decision.message, decision.details ?? {});
       patch.role = input.role;
     }
     if (input.seat !== undefined && input.seat !== target.seat) {

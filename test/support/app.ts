@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config.js';
 import { createAccount } from '../../src/commands/createAccount.js';
 import type { CommandEnv } from '../../src/commands/support/context.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
+import { makeCommandEnv } from '../../src/env.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -25,7 +26,7 @@ let counter = 0;
 export async function createTestApp(opts: { now?: () => number; configEnv?: Record<string, string> } = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const config = loadConfig({ DATA_DIR: database.dataDir, PORT: '0', ...opts.configEnv });
-  const env: CommandEnv = { db: database.db, dialect: database.dialect, now: opts.now ?? (() => Date.now()) };
+  const env: CommandEnv = await makeCommandEnv(database, config, { now: opts.now ?? (() => Date.now()) });
   const app = await buildApp({ database, config, env, logger: false });
   await app.ready();
   return {

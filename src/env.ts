@@ -1,0 +1,22 @@
+/**
+ * Wires the imperative shell: builds the CommandEnv that commands receive from the database, the
+ * configuration, the secret key and the mail layer's real verifier.
+ */
+import type { Config } from './config.js';
+import type { Database } from './store/database.js';
+import type { CommandEnv } from './commands/support/context.js';
+import { systemClock } from './commands/support/context.js';
+import { loadOrCreateKey, open, seal } from './security/secret-box.js';
+import { verifyConnectionSettings } from './mail/verify-connection.js';
+
+export async function makeCommandEnv(database: Database, config: Config, opts: { now?: () => number; env?: NodeJS.ProcessEnv } = {}): Promise<CommandEnv> {
+  const key = await loadOrCreateKey({ env: opts.env ?? process.env, dataDir: config.dataDir });
+  return {
+    db: database.db,
+    dialect: database.dialect,
+    now: opts.now ?? systemClock,
+    secrets: { seal: (p) => seal(p, key), open: (s) => open(s, key) },
+    settings: { inboundDomain: config.inboundDomain, publicUrl: config.publicUrl, dataDir: config.dataDir },
+    verifyMailSettings: (input) => verifyConnectionSettings(input),
+  };
+}
