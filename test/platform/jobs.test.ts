@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { claimJobs, enqueue, failJob, completeJob } from '../../src/jobs/queue.js';
+import { acquireLease, releaseLease } from '../../src/jobs/lease.js';
+import { JobWorker, RetryLater } from '../../src/jobs/worker.js';
+import type { CommandEnv } from '../../src/commands/support/context.js';
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => {
+  await t?.drop();
+});
+
+const queue = () => `q-${Math.random().toString(36).slice(2, 8)}`;
+
+describe('durable job queue', () => {
+  it('dedupes queued jobs by key and frees the key when done', async () => {
+    const q = queue();
+    const first = await enqueue(t.db, 1000, { queue: q, kind: 'k', payload: { a: 1 }, dedupeKey: `${q}:x` });
+    const dup = await enqueue(t.db, 1000, { queue: q, kind: 'k', payload: { a: 2 }, dedupeKey: `${q}:x` });
+    expect(first).toBeTruthy();
+    expect(dup).toBeNull();
+    const [job] = await claimJobs(t.db, t.dialect, { queues: [q], workerId: 'w1', lockMs: 1000, limit: 10, now: 1000 });
+    expect(job!.attempts).toBe(1);
+    await completeJob(t.db, job!.id, 'w1', 1001);
+    expect(await enqueue(t.db, 1002, { queue: q, kind: 'k', payload: {}, dedupeKey: `${q}:x` })).toBeTruthy();
+  });
+
+  it('retries with backoff, then marks the job dead after max attempts', async () => {
+    const q = queue();
+    await enqueue(t.db, 0, { queue: q, kind: 'k', payload: {}, maxAttempts: 2 });
+    let [job] = await claimJobs(t.db, t.dialect, { queues: [q], workerId: 'w', lockMs: 1000, limit: 1, now: 0 });
+    expect(await failJob(t.db, job!, 'w', 10, 'boom')).toBe('retry');
+    expect(await claimJobs(t.db, t.dialect, { queues: [q], workerId: 'w', lockMs: 1000, limit: 1, now: 11 })).toEqual([]);
+    [job] = await claimJobs(t.db, t.dialect, { queues: [q], workerId: 'w', lockMs: 1000, limit: 1, now: 60_000 });
+    expect(job!.attempts).toBe(2);
+    expect(await failJob(t.db, job!, 'w', 60_001, 'boom again')).toBe('dead');
+    const row = await t.db.selectFrom('jobs').selectAll().where('id', '=', job!.id).executeTakeFirstOrThrow();
+    expect(row.state).toBe('dead');
+    expect(row.last_error).toBe('boom again');
+  });
+
+  it('gives a job whose worker died to another worker once its lock expires', async () => {
+    const q = queue();
+    await enqueue(t.db, 0, { queue: q, kind: 'k', payload: {} });
+    const [a] = await claimJobs(t.db, t.dialect, { queues: [q], workerId: 'dead-worker', lockMs: 5000, limit: 1, now: 0 });
+    expect(a).toBeTruthy();
+    expect(await claimJobs(t.db, t.dialect, { queues: [q], workerId: 'w2', lockMs: 5000, limit: 1, now: 4000 })).toEqual([]);
+    const [b] = await claimJobs(t.db, t.dialect, { queues: [q], workerId: 'w2', lockMs: 5000, limit: 1, now: 6000 });
+    expect(b!.id).toBe(a!.id);
+    expect(b!.locked_by).toBe('w2');
+    // The dead worker's late completion does not touch a job it no longer holds.
+    await completeJob(t.db, a!.id, 'dead-worker', 6001);
+    expect((await t.db.selectFrom('jobs').select('state').where('id', '=', a!.id).executeTakeFirstOrThrow()).state).toBe('running');
+  });
+
+  it('never hands the same job to two concurrent claimers', async () => {
+    const q = queue();
+    for (let i = 0; i < 40; i++) await enqueue(t.db, 0, { queue: q, kind: 'k', payload: { i } });
+    const claims = await Promise.all(Array.from({ length: 8 }, (_, w) => claimJobs(t.db, t.dialect, { queues: [q], workerId: `w${w}`, lockMs: 60_000, limit: 10, now: 1 })));
+    const ids = claims.flat().map((j) => j.id);
+    expect(ids.length).toBe(40);
+    expect(new Set(ids).size).toBe(40);
+  });
+
+  it('a worker runs handlers, retries RetryLater, and stops gracefully', async () => {
+    const q = queue();
+    const seen: number[] = [];
+    let flaky = 0;
+    const env = { db: t.db, dialect: t.dialect, now: () => Date.now() } as unknown as CommandEnv;
+    const worker = new JobWorker({
+      env,
+      queues: [q],
+      pollMs: 20,
+      log: pino({ level: 'silent' }),
+      handlers: {
+        add: async (p: { i: number }) => {
+          seen.push(p.i);
+        },
+        flaky: async () => {
+          flaky += 1;
+          if (flaky === 1) throw new RetryLater('not yet', 10);
+        },
+      },
+    });
+    for (let i = 0; i < 5; i++) await enqueue(t.db, Date.now(), { queue: q, kind: 'add', payload: { i } });
+    await enqueue(t.db, Date.now(), { queue: q, kind: 'flaky', payload: {} });
+    worker.start();
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const open = await t.db.selectFrom('jobs').select('id').where('queue', '=', q).where('state', '!=', 'done').execute();
+      if (open.length === 0) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await worker.stop();
+    expect(seen.sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(flaky).toBe(2);
+  });
+});
+
+describe('leases', () => {
+  it('one holder at a time; another takes over when it expires', async () => {
+    const name = `lease-${Math.random()}`;
+    expect(await acquireLease(t.db, name, 'a', 1000, 0)).toBe(true);
+    expect(await acquireLease(t.db, name, 'b', 1000, 500)).toBe(false);
+    expect(await acquireLease(t.db, name, 'a', 1000, 900)).toBe(true); // renew
+    expect(await acquireLease(t.db, name, 'b', 1000, 1500)).toBe(false);
+    expect(await acquireLease(t.db, name, 'b', 1000, 2000)).toBe(true); // expired at 1900
+    await releaseLease(t.db, name, 'a'); // not the holder: no effect
+    expect(await acquireLease(t.db, name, 'a', 1000, 2100)).toBe(false);
+    const racers = await Promise.all(Array.from({ length: 10 }, (_, i) => acquireLease(t.db, `${name}-race`, `r${i}`, 1000, 0)));
+    expect(racers.filter(Boolean).length).toBe(1);
+  });
+});
