@@ -10,6 +10,7 @@ import type { Actor, CommandEnv, Executor, UserRow } from './support/context.js'
 import { connectionViewById, liveHolders, type ConnectionView } from './support/connections.js';
 import { loadUser } from './support/load.js';
 import type { PlanId } from '../domain/plans.js';
+import { userFactsFromRow } from '../domain/users.js';
 
 export interface ServerInput {
   host: string;
@@ -77,8 +78,8 @@ async function gatherFacts(db: Executor, actor: Actor, input: ConnectEmailInput,
     plan: actor.plan as PlanId,
     existing: existing.map((h) =>
       h.kind === 'personal'
-        ? { kind: 'personal', connectionId: h.connectionId, userId: h.userId, userName: h.userName, userState: h.userState as never }
-        : { kind: 'team', connectionId: h.connectionId, inboxId: h.inboxId!, inboxName: h.inboxName ?? '', connectedByUserId: h.userId },
+        ? { kind: 'personal' as const, connectionId: h.connectionId, userId: h.userId, userName: h.userName, userState: h.userState as never }
+        : { kind: 'team' as const, connectionId: h.connectionId, inboxId: h.inboxId!, inboxName: h.inboxName ?? '', connectedByUserId: h.userId },
     ),
     targetUserPersonalCount: personalCount,
     inboxExists: Boolean(inbox),
@@ -88,21 +89,14 @@ async function gatherFacts(db: Executor, actor: Actor, input: ConnectEmailInput,
 }
 
 function ruleRequest(actor: Actor, input: ConnectEmailInput, key: string, target: UserRow | undefined): ConnectRequest {
-  const person = (u: UserRow) => ({
-    id: u.id,
-    name: u.name,
-    role: u.role as never,
-    seat: u.seat as never,
-    state: u.state as never,
-    permissions: { personalEmail: u.perm_personal_email === 1, accountAccess: u.perm_account_access === 1, availabilityManagement: u.perm_availability === 1 },
-  });
+  const person = userFactsFromRow;
   return {
     type: input.type,
     addressKey: key,
     actor: person(actor.user),
     ...(target ? { targetUser: person(target) } : {}),
     ...(input.inboxId ? { inboxId: input.inboxId } : {}),
-    useForMeetings: input.useForMeetings ?? false,
+    ...(input.useForMeetings !== undefined ? { useForMeetings: input.useForMeetings } : {}),
     transport: input.transport,
   };
 }
@@ -159,11 +153,9 @@ export async function connectEmail(env: CommandEnv, actor: Actor, input: Connect
     id = await env.db.transaction().execute(async (trx) => {
       const decision = checkConnect(ruleRequest(actor, input, key, target), await gatherFacts(trx, actor, input, key, target));
       if (!decision.ok) throw refusalError(decision.refusal);
+      const effects = decision.effects;
       const credentials = env.secrets.seal(JSON.stringify({ imapPassword: input.imap?.password ?? null, smtpPassword: input.smtp.password }));
-      const hasDefault = target
-        ? await trx.selectFrom('connections').select('id').where('user_id', '=', target.id).where('is_default_from', '=', 1).where('disconnected_at', 'is', null).executeTakeFirst()
-        : undefined;
-      if (input.useForMeetings && target) {
+      if (effects.clearMeetingsFlagOnOthers && target) {
         await trx.updateTable('connections').set({ use_for_meetings: 0 }).where('user_id', '=', target.id).where('use_for_meetings', '=', 1).execute();
       }
       let reuse = trx
@@ -202,8 +194,8 @@ export async function connectEmail(env: CommandEnv, actor: Actor, input: Connect
         sent_folder: verified.sentFolder,
         folders: JSON.stringify(input.type === 'personal' ? ['INBOX', ...(verified.sentFolder ? [verified.sentFolder] : [])] : ['INBOX']),
         sync_window_days: input.syncWindowDays === undefined ? 90 : input.syncWindowDays,
-        is_default_from: input.type === 'personal' && !hasDefault ? 1 : 0,
-        use_for_meetings: input.useForMeetings ? 1 : 0,
+        is_default_from: effects.isDefaultFrom ? 1 : 0,
+        use_for_meetings: effects.useForMeetings ? 1 : 0,
         updated_at: now,
         disconnected_at: null,
         disconnected_by: null,

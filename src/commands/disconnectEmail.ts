@@ -5,7 +5,7 @@ import { connectionViewById, loadConnection } from './support/connections.js';
 import { adminIds, notifyUsers } from './support/notify.js';
 import { refusalError } from './connectEmail.js';
 import { notFound } from '../domain/errors.js';
-import { isAdmin } from '../domain/users.js';
+import { isAdmin, userFactsFromRow } from '../domain/users.js';
 
 /**
  * Disconnects an address: sync and sending stop at once, everything already logged stays (messages,
@@ -18,7 +18,7 @@ export async function disconnectEmail(env: CommandEnv, actor: Actor, connectionI
     // Someone else's personal connection is invisible to non-admins: answer as if it did not exist.
     if (c.type === 'personal' && c.user_id !== actor.user.id && !isAdmin(actor.user)) throw notFound('Connection');
     if (c.disconnected_at !== null) return connectionViewById(trx, actor.accountId, c.id);
-    const decision = checkDisconnect(personOf(actor), { type: c.type as 'personal' | 'team', userId: c.user_id });
+    const decision = checkDisconnect(userFactsFromRow(actor.user), { type: c.type as 'personal' | 'team', userId: c.user_id, inboxId: c.inbox_id });
     if (!decision.ok) throw refusalError(decision.refusal);
     const now = env.now();
     await trx.updateTable('connections').set({ disconnected_at: now, disconnected_by: actor.user.id, state: 'disconnected', stage: null, updated_at: now, is_default_from: 0, use_for_meetings: 0 }).where('id', '=', c.id).execute();
@@ -45,14 +45,3 @@ export async function disconnectEmail(env: CommandEnv, actor: Actor, connectionI
   return trxIn ? run(trxIn) : env.db.transaction().execute(run);
 }
 
-export function personOf(actor: Actor) {
-  const u = actor.user;
-  return {
-    id: u.id,
-    name: u.name,
-    role: u.role as never,
-    seat: u.seat as never,
-    state: u.state as never,
-    permissions: { personalEmail: u.perm_personal_email === 1, accountAccess: u.perm_account_access === 1, availabilityManagement: u.perm_availability === 1 },
-  };
-}

@@ -15,6 +15,8 @@ import { tokenRoutes } from './routes/tokens.js';
 import { contactRoutes } from './routes/contacts.js';
 import { companyRoutes } from './routes/companies.js';
 import { notificationRoutes } from './routes/notifications.js';
+import { connectionRoutes } from './routes/connections.js';
+import { inboxRoutes } from './routes/inboxes.js';
 import { metrics } from './metrics.js';
 
 export interface AppDeps {
@@ -72,5 +74,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(contactRoutes, { prefix: '/api/v1' });
   await app.register(companyRoutes, { prefix: '/api/v1' });
   await app.register(notificationRoutes, { prefix: '/api/v1' });
+  await app.register(inboxRoutes, { prefix: '/api/v1' });
+  await app.register(connectionRoutes, { prefix: '/api/v1' });
   return app;
 }

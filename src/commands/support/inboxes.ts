@@ -1,0 +1,25 @@
+import type { InboxesTable } from '../../store/schema.js';
+import type { Executor } from './context.js';
+import { notFound } from '../../domain/errors.js';
+
+export function inboxView(i: InboxesTable, connections: Array<{ id: string; address: string; transport: string; state: string }>) {
+  return {
+    id: i.id,
+    name: i.name,
+    access: i.access,
+    connections,
+    createdAt: new Date(i.created_at).toISOString(),
+  };
+}
+
+export async function loadInbox(db: Executor, accountId: string, id: string): Promise<InboxesTable> {
+  const i = await db.selectFrom('inboxes').selectAll().where('id', '=', id).where('account_id', '=', accountId).where('deleted_at', 'is', null).executeTakeFirst();
+  if (!i) throw notFound('Inbox');
+  return i;
+}
+
+export async function inboxViewById(db: Executor, accountId: string, id: string) {
+  const i = await loadInbox(db, accountId, id);
+  const conns = await db.selectFrom('connections').select(['id', 'address', 'transport', 'state']).where('inbox_id', '=', id).where('disconnected_at', 'is', null).execute();
+  return inboxView(i, conns);
+}
