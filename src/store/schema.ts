@@ -68,6 +68,10 @@ export interface CompaniesTable {
   name: string;
   created_at: number;
   updated_at: number;
+  /** Folded name (002-crm): import matches companies by it; lists sort by it. */
+  name_key: string;
+  /** Folded name and domains (002-crm). */
+  search_text: string;
 }
 
 export interface CompanyDomainsTable {
@@ -86,6 +90,10 @@ export interface ContactsTable {
   source: string;
   created_at: number;
   updated_at: number;
+  /** Folded names, emails and company name (002-crm). */
+  search_text: string;
+  /** Folded "last first", or the primary email when there is no name (002-crm). */
+  sort_name: string;
 }
 
 export interface ContactEmailsTable {
