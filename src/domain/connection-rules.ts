@@ -313,7 +313,9 @@ function addressInUse(req: ConnectRequest, holder: Holder): Refusal {
     return {
       ...base,
       message,
-      resolution: `${switchStep}Disconnect it from your personal email in Settings → Email first${isSwitch ? '.' : `, then connect it for ${target ? target.name : 'them'}.`} ${KEPT}`,
+      resolution: isSwitch
+        ? `${switchStep}You can disconnect it in Settings → Email. ${KEPT}`
+        : `Disconnect it from your personal email in Settings → Email first, then connect it for ${target ? target.name : 'them'}. ${KEPT}`,
       ...(isSwitch ? { details: switchDetails } : {}),
     };
   }
