@@ -217,7 +217,120 @@ export interface ConnectionsTable {
   disconnected_by: string | null;
 }
 
+export interface ConversationsTable {
+  id: string;
+  account_id: string;
+  kind: string;
+  inbox_id: string | null;
+  connection_id: string;
+  owner_user_id: string | null;
+  subject: string;
+  base_subject: string;
+  status: string;
+  snoozed_until: number | null;
+  assignee_id: string | null;
+  contact_id: string | null;
+  participants: string;
+  message_count: number;
+  last_message_at: number;
+  last_inbound_at: number | null;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export interface MessagesTable {
+  id: string;
+  account_id: string;
+  connection_id: string;
+  conversation_id: string | null;
+  dedupe_key: string;
+  direction: string;
+  source: string;
+  raw_sha256: string;
+  size: number;
+  message_id: string | null;
+  in_reply_to: string | null;
+  references: string;
+  subject: string;
+  from_address: string | null;
+  from_name: string | null;
+  to: string;
+  cc: string;
+  reply_to: string;
+  sent_at: number | null;
+  received_at: number;
+  text_body: string | null;
+  html_sha256: string | null;
+  snippet: string;
+  attachments: string;
+  classification: string;
+  classification_detail: string;
+  malformed: string;
+  outbox_id: string | null;
+  created_at: number;
+}
+
+export interface MessageLocationsTable {
+  connection_id: string;
+  folder: string;
+  uidvalidity: number;
+  uid: number;
+  message_id: string;
+  expunged_at: number | null;
+}
+
+export interface FolderStatesTable {
+  connection_id: string;
+  folder: string;
+  uidvalidity: number;
+  highest_uid: number;
+  lowest_uid: number | null;
+  window_floor_uid: number | null;
+  initial_done: number;
+  highest_modseq: string | null;
+  message_count: number;
+  last_synced_at: number | null;
+}
+
+export interface SkippedMessagesTable {
+  connection_id: string;
+  folder: string;
+  uidvalidity: number;
+  uid: number;
+  size: number;
+  reason: string;
+  created_at: number;
+}
+
+export interface OutboxTable {
+  id: string;
+  account_id: string;
+  connection_id: string;
+  user_id: string;
+  conversation_id: string | null;
+  message_id: string;
+  envelope: string;
+  raw_sha256: string;
+  state: string;
+  send_at: number;
+  attempts: number;
+  attempt_started_at: number | null;
+  sent_at: number | null;
+  smtp_response: string | null;
+  last_error: string | null;
+  appended_to_sent: number;
+  meta: string;
+  created_at: number;
+}
+
 export interface DB {
+  conversations: ConversationsTable;
+  messages: MessagesTable;
+  message_locations: MessageLocationsTable;
+  folder_states: FolderStatesTable;
+  skipped_messages: SkippedMessagesTable;
+  outbox: OutboxTable;
   inboxes: InboxesTable;
   connections: ConnectionsTable;
   leases: LeasesTable;
