@@ -394,6 +394,8 @@ export function detectDelimiter(text: string): string {
 
 export interface PreparedImport {
   columns: ImportColumns;
+  /** The header line's cells, as written. */
+  headerCells: string[];
   /** Data rows in the file (blank lines not counted). */
   totalRows: number;
   /** Valid rows, each email appearing once in the whole file. */
@@ -472,5 +474,5 @@ export function prepareImport(csv: string, opts: { maxRows: number }): { ok: tru
     for (const k of [r.value.emailKey, ...r.value.otherEmails.map((o) => o.key)]) firstRowOf.set(k, line);
     rows.push(r.value);
   }
-  return { ok: true, value: { columns: header.value, totalRows: data.length, rows, errors, failedRows } };
+  return { ok: true, value: { columns: header.value, headerCells: lines[headerAt]!.cells, totalRows: data.length, rows, errors, failedRows } };
 }
