@@ -64,8 +64,12 @@ export async function startMailroom(config: Config, opts: StartOptions = {}): Pr
   const stoppers: Array<() => Promise<void>> = [];
 
   if (roles.has('worker')) {
-    running.worker = new JobWorker({ env, handlers: jobHandlers, log: log.child({ role: 'worker' }), queues: ['default', 'mail', 'sync'] });
+    running.worker = new JobWorker({ env, handlers: jobHandlers, log: log.child({ role: 'worker' }), queues: ['default', 'mail'] });
     running.worker.start();
+    // Mailbox sync jobs hold an IMAP connection open (IDLE) for minutes: they get their own pool.
+    const syncWorker = new JobWorker({ env, handlers: jobHandlers, log: log.child({ role: 'sync' }), queues: ['sync'], concurrency: Number(process.env.MAILROOM_SYNC_CONCURRENCY ?? 50), lockMs: 60_000 });
+    syncWorker.start();
+    stoppers.push(() => syncWorker.stop());
   }
   if (roles.has('web')) {
     const app = await buildApp({ database, config, env, logger: { level: config.logLevel } });

@@ -109,3 +109,8 @@ export async function failJob(db: Executor, job: JobsTable, workerId: string, no
     .execute();
   return dead ? 'dead' : 'retry';
 }
+
+/** Puts a job back in the queue without counting an attempt (see RunAgain). */
+export async function requeueJob(db: Executor, job: JobsTable, workerId: string, runAt: number): Promise<void> {
+  await db.updateTable('jobs').set({ state: 'queued', run_at: runAt, attempts: 0, locked_by: null, locked_until: null, last_error: null }).where('id', '=', job.id).where('locked_by', '=', workerId).execute();
+}

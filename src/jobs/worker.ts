@@ -7,7 +7,7 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import type { CommandEnv } from '../commands/support/context.js';
 import type { JobsTable } from '../store/schema.js';
-import { claimJobs, completeJob, failJob } from './queue.js';
+import { claimJobs, completeJob, failJob, requeueJob } from './queue.js';
 import { metrics } from '../http/metrics.js';
 
 export interface JobContext {
@@ -25,6 +25,16 @@ export class RetryLater extends Error {
   }
 }
 
+/**
+ * Throw this from a handler whose work is a loop by nature (mailbox sync): the job goes back to the queue
+ * to run again after `delayMs`, keeping its dedupe key, without counting as a failed attempt.
+ */
+export class RunAgain extends Error {
+  constructor(readonly delayMs: number) {
+    super('run again');
+  }
+}
+
 export type JobHandler = (payload: any, ctx: JobContext) => Promise<void>;
 
 export interface WorkerOptions {
@@ -35,6 +45,11 @@ export interface WorkerOptions {
   pollMs?: number;
   lockMs?: number;
   log: Logger;
+}
+
+/** Keeps a long-running job's lock alive so no other worker takes it while this one is healthy. */
+export async function extendJobLock(ctx: JobContext, lockMs: number): Promise<void> {
+  await ctx.env.db.updateTable('jobs').set({ locked_until: ctx.env.now() + lockMs }).where('id', '=', ctx.job.id).where('locked_by', '=', ctx.workerId).execute();
 }
 
 export class JobWorker {
@@ -104,6 +119,10 @@ export class JobWorker {
       await completeJob(env.db, job.id, this.id, env.now());
       metrics.jobsProcessed.inc({ kind: job.kind, outcome: 'done' });
     } catch (err) {
+      if (err instanceof RunAgain) {
+        await requeueJob(env.db, job, this.id, env.now() + err.delayMs);
+        return;
+      }
       const e = err as Error;
       const outcome = await failJob(env.db, job, this.id, env.now(), e.message ?? String(e), err instanceof RetryLater ? err.delayMs : undefined).catch(() => 'retry' as const);
       metrics.jobsProcessed.inc({ kind: job.kind, outcome });

@@ -1,0 +1,276 @@
+/**
+ * The one path every message takes into Mailroom (IMAP sync, inbound SMTP, import, our own sent mail):
+ * parse once (off the main thread) into the normalised message value, keep the raw bytes in the blob
+ * store, then in ONE transaction per batch: dedupe per connection, classify, thread into a conversation,
+ * store message + location, run the features' hooks (inbox routing, timeline logging), and write the
+ * caller's checkpoint. A retried batch finds its messages by dedupe key and changes nothing twice.
+ */
+import type { CommandEnv, Executor } from '../commands/support/context.js';
+import type { ConnectionsTable, ConversationsTable, MessagesTable } from '../store/schema.js';
+import { newId } from '../store/ids.js';
+import type { BlobStore } from './blob-store.js';
+import type { ParsedMessage } from './parse/types.js';
+import { classifyMessage, type Classification } from '../domain/mail/classify.js';
+import { baseSubject } from '../domain/mail/subject.js';
+import { chooseConversation, type ThreadLookup } from '../domain/mail/threading.js';
+import { metrics } from '../http/metrics.js';
+
+export interface IngestItem {
+  raw: Buffer;
+  source: 'imap' | 'smtp' | 'import' | 'outbox';
+  direction: 'inbound' | 'outbound';
+  receivedAt: number;
+  location?: { folder: string; uidvalidity: number; uid: number };
+  /** Outgoing mail we sent: link to its outbox row and conversation. */
+  outboxId?: string;
+  conversationId?: string;
+}
+
+export interface Ingestor {
+  env: CommandEnv;
+  blobs: BlobStore;
+  parse: (raw: Buffer) => Promise<ParsedMessage>;
+  /** HMAC secret of our reply tokens. */
+  replyTokenSecret: string;
+}
+
+export interface StoredMessage {
+  message: MessagesTable;
+  conversation: ConversationsTable;
+  connection: ConnectionsTable;
+  parsed: ParsedMessage;
+  classification: Classification;
+  isNewConversation: boolean;
+  item: IngestItem;
+}
+
+/** Features react to stored messages inside the same transaction (routing, reopening, timeline). */
+export type MessageStoredHook = (trx: Executor, stored: StoredMessage, env: CommandEnv) => Promise<void>;
+const hooks: MessageStoredHook[] = [];
+export function onMessageStored(h: MessageStoredHook): void {
+  if (!hooks.includes(h)) hooks.push(h);
+}
+
+export interface IngestResult {
+  stored: number;
+  duplicates: number;
+  messageIds: string[];
+}
+
+const SNIPPET = 200;
+const TEXT_CAP = 256 * 1024;
+
+function dedupeKeyOf(parsed: ParsedMessage, rawSha: string): string {
+  return parsed.messageId ? `mid:${parsed.messageId.toLowerCase()}` : `sha:${rawSha}`;
+}
+
+interface Prepared {
+  item: IngestItem;
+  parsed: ParsedMessage;
+  rawSha: string;
+  htmlSha: string | null;
+  dedupeKey: string;
+}
+
+async function prepare(ingestor: Ingestor, item: IngestItem): Promise<Prepared> {
+  const [parsed, rawSha] = await Promise.all([ingestor.parse(item.raw), ingestor.blobs.put(item.raw)]);
+  const htmlSha = parsed.html ? await ingestor.blobs.put(Buffer.from(parsed.html, 'utf8')) : null;
+  for (const a of parsed.attachments) if (a.content) await ingestor.blobs.put(Buffer.from(a.content));
+  return { item, parsed, rawSha, htmlSha, dedupeKey: dedupeKeyOf(parsed, rawSha) };
+}
+
+/** Parses in parallel (bounded by the parser's worker pool), then writes the batch in one transaction. */
+export async function ingestBatch(ingestor: Ingestor, connection: ConnectionsTable, items: IngestItem[], afterWrite?: (trx: Executor, result: IngestResult) => Promise<void>): Promise<IngestResult> {
+  const prepared = await Promise.all(items.map((i) => prepare(ingestor, i)));
+  const env = ingestor.env;
+  const result = await env.db.transaction().execute(async (trx) => {
+    const r: IngestResult = { stored: 0, duplicates: 0, messageIds: [] };
+    for (const p of prepared) {
+      const existing = await trx.selectFrom('messages').select(['id']).where('connection_id', '=', connection.id).where('dedupe_key', '=', p.dedupeKey).executeTakeFirst();
+      if (existing) {
+        r.duplicates += 1;
+        if (p.item.location) await upsertLocation(trx, connection.id, p.item.location, existing.id);
+        r.messageIds.push(existing.id);
+        continue;
+      }
+      const id = await storeOne(trx, ingestor, connection, p);
+      r.stored += 1;
+      r.messageIds.push(id);
+    }
+    if (afterWrite) await afterWrite(trx, r);
+    return r;
+  });
+  metrics.messagesStored.inc({ source: items[0]?.source ?? 'unknown' }, result.stored);
+  return result;
+}
+
+async function upsertLocation(trx: Executor, connectionId: string, loc: { folder: string; uidvalidity: number; uid: number }, messageId: string): Promise<void> {
+  await trx
+    .insertInto('message_locations')
+    .values({ connection_id: connectionId, folder: loc.folder, uidvalidity: loc.uidvalidity, uid: loc.uid, message_id: messageId, expunged_at: null })
+    .onConflict((oc) => oc.columns(['connection_id', 'folder', 'uidvalidity', 'uid']).doUpdateSet({ message_id: messageId, expunged_at: null }))
+    .execute();
+}
+
+function participantsOf(parsed: ParsedMessage): string[] {
+  const all = [parsed.from, ...parsed.to, ...parsed.cc].filter(Boolean).map((a) => a!.address).filter((a): a is string => Boolean(a));
+  return [...new Set(all.map((a) => a.toLowerCase()))];
+}
+
+/** Database lookups the pure threading strategies need, scoped to one connection. */
+function threadLookup(trx: Executor, connection: ConnectionsTable): ThreadLookup {
+  return {
+    async conversationByMessageIds(ids: string[]) {
+      if (!ids.length) return null;
+      const row = await trx
+        .selectFrom('messages')
+        .select(['conversation_id'])
+        .where('connection_id', '=', connection.id)
+        .where('message_id', 'in', ids.map((i) => i.toLowerCase()))
+        .where('conversation_id', 'is not', null)
+        .orderBy('received_at', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return row?.conversation_id ?? null;
+    },
+    async conversationByOutboxId(outboxId: string) {
+      const row = await trx.selectFrom('outbox').select(['conversation_id']).where('id', '=', outboxId).where('connection_id', '=', connection.id).executeTakeFirst();
+      return row?.conversation_id ?? null;
+    },
+    async conversationReferencing(messageId: string) {
+      const row = await trx
+        .selectFrom('messages')
+        .select(['conversation_id'])
+        .where('connection_id', '=', connection.id)
+        .where('in_reply_to', '=', messageId.toLowerCase())
+        .where('conversation_id', 'is not', null)
+        .limit(1)
+        .executeTakeFirst();
+      return row?.conversation_id ?? null;
+    },
+    async recentBySubject(base: string, since: number) {
+      const rows = await trx
+        .selectFrom('conversations')
+        .select(['id', 'participants', 'last_message_at'])
+        .where('connection_id', '=', connection.id)
+        .where('base_subject', '=', base)
+        .where('last_message_at', '>=', since)
+        .where('deleted_at', 'is', null)
+        .orderBy('last_message_at', 'desc')
+        .limit(20)
+        .execute();
+      return rows.map((r) => ({ id: r.id, participants: JSON.parse(r.participants) as string[], lastMessageAt: r.last_message_at }));
+    },
+  };
+}
+
+async function storeOne(trx: Executor, ingestor: Ingestor, connection: ConnectionsTable, p: Prepared): Promise<string> {
+  const env = ingestor.env;
+  const { parsed, item } = p;
+  const now = env.now();
+  const classification = classifyMessage(parsed);
+  const base = baseSubject(parsed.subject ?? '');
+  const participants = participantsOf(parsed);
+  const at = parsed.date ?? item.receivedAt;
+
+  let conversationId = item.conversationId ?? null;
+  let isNew = false;
+  if (!conversationId) {
+    const decision = await chooseConversation(parsed, threadLookup(trx, connection), { secret: ingestor.replyTokenSecret, now: at, baseSubject: base, participants });
+    if (decision.kind === 'existing') conversationId = decision.conversationId;
+  }
+  let conversation: ConversationsTable;
+  if (conversationId) {
+    conversation = await trx.selectFrom('conversations').selectAll().where('id', '=', conversationId).executeTakeFirstOrThrow();
+  } else {
+    isNew = true;
+    conversation = {
+      id: newId('cnv'),
+      account_id: connection.account_id,
+      kind: connection.type,
+      inbox_id: connection.type === 'team' ? connection.inbox_id : null,
+      connection_id: connection.id,
+      owner_user_id: connection.type === 'personal' ? connection.user_id : null,
+      subject: (parsed.subject ?? '').slice(0, 998),
+      base_subject: base,
+      status: classification.kind === 'loop' ? 'spam' : 'open',
+      snoozed_until: null,
+      assignee_id: null,
+      contact_id: null,
+      participants: JSON.stringify(participants),
+      message_count: 0,
+      last_message_at: at,
+      last_inbound_at: null,
+      created_at: now,
+      updated_at: now,
+      deleted_at: null,
+    };
+    await trx.insertInto('conversations').values(conversation).execute();
+  }
+
+  const text = parsed.text ?? '';
+  const message: MessagesTable = {
+    id: newId('msg'),
+    account_id: connection.account_id,
+    connection_id: connection.id,
+    conversation_id: conversation.id,
+    dedupe_key: p.dedupeKey,
+    direction: item.direction,
+    source: item.source,
+    raw_sha256: p.rawSha,
+    size: item.raw.length,
+    message_id: parsed.messageId?.toLowerCase() ?? null,
+    in_reply_to: parsed.inReplyTo?.toLowerCase() ?? null,
+    references: JSON.stringify(parsed.references.map((r) => r.toLowerCase())),
+    subject: (parsed.subject ?? '').slice(0, 998),
+    from_address: parsed.from?.address ?? null,
+    from_name: parsed.from?.name ?? null,
+    to: JSON.stringify(parsed.to),
+    cc: JSON.stringify(parsed.cc),
+    reply_to: JSON.stringify(parsed.replyTo),
+    sent_at: parsed.date,
+    received_at: item.receivedAt,
+    text_body: text.slice(0, TEXT_CAP),
+    html_sha256: p.htmlSha,
+    snippet: text.replace(/\s+/g, ' ').trim().slice(0, SNIPPET),
+    attachments: JSON.stringify(parsed.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size, sha256: a.sha256, contentId: a.contentId ?? null }))),
+    classification: classification.kind,
+    classification_detail: JSON.stringify(classification),
+    malformed: JSON.stringify(parsed.malformed),
+    outbox_id: item.outboxId ?? null,
+    created_at: now,
+  };
+  await trx.insertInto('messages').values(message).execute();
+  if (item.location) await upsertLocation(trx, connection.id, item.location, message.id);
+
+  const merged = [...new Set([...(JSON.parse(conversation.participants) as string[]), ...participants])].slice(0, 200);
+  const patch = {
+    message_count: conversation.message_count + 1,
+    last_message_at: Math.max(conversation.last_message_at, at),
+    participants: JSON.stringify(merged),
+    updated_at: now,
+    ...(item.direction === 'inbound' ? { last_inbound_at: Math.max(conversation.last_inbound_at ?? 0, at) } : {}),
+  };
+  await trx.updateTable('conversations').set(patch).where('id', '=', conversation.id).execute();
+  conversation = { ...conversation, ...patch };
+
+  // A reply stored before its parent: the parent joined the reply's conversation above (via
+  // conversationReferencing); replies that started conversations of their own are pulled in here.
+  if (message.message_id) {
+    const orphans = await trx
+      .selectFrom('messages')
+      .select(['id', 'conversation_id'])
+      .where('connection_id', '=', connection.id)
+      .where('in_reply_to', '=', message.message_id)
+      .where('conversation_id', '!=', conversation.id)
+      .execute();
+    for (const o of orphans) {
+      const other = await trx.selectFrom('conversations').select(['id', 'message_count']).where('id', '=', o.conversation_id!).executeTakeFirst();
+      await trx.updateTable('messages').set({ conversation_id: conversation.id }).where('id', '=', o.id).execute();
+      if (other && other.message_count <= 1) await trx.updateTable('conversations').set({ deleted_at: now, message_count: 0 }).where('id', '=', other.id).execute();
+    }
+  }
+
+  for (const h of hooks) await h(trx, { message, conversation, connection, parsed, classification, isNewConversation: isNew, item }, env);
+  return message.id;
+}
