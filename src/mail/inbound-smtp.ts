@@ -1,0 +1,131 @@
+/**
+ * Inbound SMTP (smtp-server): receives mail for generated forwarding addresses (team email connected by
+ * forwarding) and per-user BCC logging addresses. Not an open relay: any other recipient is refused at
+ * RCPT. A message is answered 250 only after it is durably committed (blob fsynced, rows committed);
+ * any internal failure answers 451 so the sending server retries. Size is capped (552) and connections
+ * are rate-limited per client address.
+ */
+import { SMTPServer, type SMTPServerOptions, type SMTPServerSession, type SMTPServerAddress } from 'smtp-server';
+import type { Logger } from 'pino';
+import type { Executor } from '../commands/support/context.js';
+import type { ConnectionsTable } from '../store/schema.js';
+import { RateLimiter } from '../security/rate-limit.js';
+import { ingestBatch, type Ingestor } from './ingest.js';
+
+export interface InboundSmtpOptions {
+  port: number;
+  host: string;
+  maxMessageBytes: number;
+  maxClients: number;
+  /** New connections per client IP per minute. */
+  connectionsPerMinute: number;
+  hostname?: string;
+  log: Logger;
+}
+
+/** What an inbound recipient address resolves to. */
+export type InboundTarget = { kind: 'connection'; connection: ConnectionsTable };
+
+/** Features that own other inbound addresses (BCC logging) register a resolver here. */
+export type RecipientResolver = (db: Executor, address: string) => Promise<InboundTarget | null>;
+const resolvers: RecipientResolver[] = [
+  async (db, address) => {
+    const c = await db.selectFrom('connections').selectAll().where('forwarding_address', '=', address).where('disconnected_at', 'is', null).executeTakeFirst();
+    return c ? { kind: 'connection', connection: c } : null;
+  },
+];
+export function addRecipientResolver(r: RecipientResolver): void {
+  resolvers.push(r);
+}
+
+async function resolveRecipient(db: Executor, address: string): Promise<InboundTarget | null> {
+  const key = address.trim().toLowerCase();
+  for (const r of resolvers) {
+    const t = await r(db, key);
+    if (t) return t;
+  }
+  return null;
+}
+
+function smtpError(message: string, code: number): Error {
+  return Object.assign(new Error(message), { responseCode: code });
+}
+
+export interface RunningInboundSmtp {
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startInboundSmtp(ingestor: Ingestor, o: InboundSmtpOptions): Promise<RunningInboundSmtp> {
+  const limiter = new RateLimiter({ limit: o.connectionsPerMinute, intervalMs: 60_000 });
+  const db = ingestor.env.db;
+  const targets = new WeakMap<SMTPServerSession, InboundTarget[]>();
+  const options: SMTPServerOptions = {
+    name: o.hostname,
+    banner: 'Mailroom inbound',
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    size: o.maxMessageBytes,
+    maxClients: o.maxClients,
+    logger: false,
+    onConnect(session, cb) {
+      const d = limiter.take(session.remoteAddress ?? 'unknown');
+      if (!d.allowed) return cb(smtpError('Too many connections from your address, try again later', 421));
+      cb();
+    },
+    onRcptTo(address: SMTPServerAddress, session, cb) {
+      resolveRecipient(db, address.address).then(
+        (t) => {
+          if (!t) return cb(smtpError(`No mailbox here by that name: ${address.address} (this server is not a relay)`, 550));
+          const list = targets.get(session) ?? [];
+          if (!list.some((x) => x.connection.id === t.connection.id)) list.push(t);
+          targets.set(session, list);
+          cb();
+        },
+        (err) => {
+          o.log.error({ err }, 'recipient lookup failed');
+          cb(smtpError('Temporary failure looking up the recipient, try again later', 451));
+        },
+      );
+    },
+    onData(stream, session, cb) {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      stream.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= o.maxMessageBytes) chunks.push(c);
+      });
+      stream.on('error', (err) => cb(err));
+      stream.on('end', () => {
+        if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded || size > o.maxMessageBytes) {
+          return cb(smtpError(`Message too large: the limit is ${o.maxMessageBytes} bytes`, 552));
+        }
+        const raw = Buffer.concat(chunks);
+        const list = targets.get(session) ?? [];
+        const receivedAt = ingestor.env.now();
+        (async () => {
+          for (const t of list) {
+            await ingestBatch(ingestor, t.connection, [{ raw, source: 'smtp', direction: 'inbound', receivedAt }]);
+          }
+        })().then(
+          () => cb(null, 'Stored'),
+          (err) => {
+            o.log.error({ err: { message: (err as Error).message } }, 'storing inbound message failed; sender will retry');
+            cb(smtpError('Temporary failure storing the message, try again later', 451));
+          },
+        );
+      });
+    },
+  };
+  const server = new SMTPServer(options);
+  server.on('error', (err) => o.log.warn({ err: { message: err.message } }, 'inbound SMTP error'));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => resolve());
+  });
+  const addr = (server as unknown as { server: { address(): { port: number } } }).server.address();
+  return {
+    port: addr.port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
