@@ -6,7 +6,7 @@ import type { Config } from './config.js';
 import type { Database } from './store/database.js';
 import type { CommandEnv } from './commands/support/context.js';
 import { systemClock } from './commands/support/context.js';
-import { loadOrCreateKey, open, seal } from './security/secret-box.js';
+import { deriveKey, loadOrCreateKey, open, seal } from './security/secret-box.js';
 import { verifyConnectionSettings } from './mail/verify-connection.js';
 
 export async function makeCommandEnv(database: Database, config: Config, opts: { now?: () => number; env?: NodeJS.ProcessEnv } = {}): Promise<CommandEnv> {
@@ -15,7 +15,7 @@ export async function makeCommandEnv(database: Database, config: Config, opts: {
     db: database.db,
     dialect: database.dialect,
     now: opts.now ?? systemClock,
-    secrets: { seal: (p) => seal(p, key), open: (s) => open(s, key) },
+    secrets: { seal: (p) => seal(p, key), open: (s) => open(s, key), derive: (purpose) => deriveKey(key, purpose).toString('hex') },
     settings: { inboundDomain: config.inboundDomain, publicUrl: config.publicUrl, dataDir: config.dataDir },
     verifyMailSettings: (input) => verifyConnectionSettings(input),
   };

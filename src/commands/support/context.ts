@@ -9,6 +9,8 @@ export type Executor = Kysely<DB> | Transaction<DB>;
 export interface SecretBox {
   seal(plaintext: string): string;
   open(sealed: string): string;
+  /** A secret derived from the key for one purpose (reply tokens, tracking links), hex. */
+  derive(purpose: string): string;
 }
 
 /** The connect-time check of mail servers, provided by the mail layer (real network I/O). */

@@ -1,0 +1,38 @@
+/**
+ * Wires the mail engine for a process: blob store, parser pool, ingest, background jobs (sync, outbox)
+ * and, for the smtp role, the inbound SMTP server.
+ */
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { CommandEnv } from '../commands/support/context.js';
+import { folderBlobStore } from './blob-store.js';
+import type { Ingestor } from './ingest.js';
+import { parseMessage } from './parse/index.js';
+import { registerSyncJob } from './sync-job.js';
+import { registerOutboxJobs } from './outbox-sender.js';
+import { startInboundSmtp, type RunningInboundSmtp } from './inbound-smtp.js';
+
+export function createIngestor(env: CommandEnv): Ingestor {
+  return {
+    env,
+    blobs: folderBlobStore(path.join(env.settings.dataDir, 'blobs')),
+    parse: (raw) => parseMessage(raw),
+    replyTokenSecret: env.secrets.derive('reply-token'),
+  };
+}
+
+export function registerMailJobs(ingestor: Ingestor): void {
+  registerSyncJob(ingestor);
+  registerOutboxJobs(ingestor);
+}
+
+export async function startInbound(ingestor: Ingestor, o: { port: number; host: string; log: Logger; maxMessageBytes?: number }): Promise<RunningInboundSmtp> {
+  return startInboundSmtp(ingestor, {
+    port: o.port,
+    host: o.host,
+    maxMessageBytes: o.maxMessageBytes ?? Number(process.env.MAILROOM_INBOUND_MAX_BYTES ?? 40 * 1024 * 1024),
+    maxClients: Number(process.env.MAILROOM_INBOUND_MAX_CLIENTS ?? 100),
+    connectionsPerMinute: Number(process.env.MAILROOM_INBOUND_CONNECTIONS_PER_MINUTE ?? 120),
+    log: o.log,
+  });
+}
