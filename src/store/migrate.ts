@@ -1,4 +1,4 @@
-import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './database.js';
 import * as m001 from './migrations/001-platform.js';
 import * as m002 from './migrations/002-crm.js';
@@ -24,7 +24,12 @@ export interface MigrateResult {
 }
 
 export async function migrateToLatest(database: Database): Promise<MigrateResult> {
-  const migrator = new Migrator({ db: database.db, provider: new ListedMigrations() });
+  // Kysely checks whether its own tables exist by name across ALL schemas unless told which schema to
+  // look in: on PostgreSQL, another schema's kysely_migration_lock (a parallel test database) would make
+  // it skip creating ours. Name the schema the connection uses.
+  const migrationTableSchema =
+    database.dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(database.db)).rows[0]?.s : undefined;
+  const migrator = new Migrator({ db: database.db, provider: new ListedMigrations(), ...(migrationTableSchema ? { migrationTableSchema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
