@@ -1,0 +1,173 @@
+/**
+ * The MIME parse itself, in the calling thread. Production code calls `parseMessage` (worker pool,
+ * timeout); this is what the worker runs, and what benchmarks and scripts may call directly.
+ * It never throws: on any failure it returns the header-only fallback flagged `parse_error`.
+ */
+import crypto from 'node:crypto';
+import PostalMime from 'postal-mime';
+import type { Email } from 'postal-mime';
+import type { MalformedReason, ParsedAttachment, ParsedMessage, ReportPart } from '../../domain/mail/message.js';
+import { fallbackMessage, fromHeaderFields, sortReasons, stripNul } from './build.js';
+import { resolveLimits, type ParseLimits } from './limits.js';
+import { scanStructure } from './structure.js';
+
+const REPORT_TYPES = new Set([
+  'message/delivery-status',
+  'message/global-delivery-status',
+  'message/feedback-report',
+  'message/disposition-notification',
+  'message/global-disposition-notification',
+]);
+const MAX_REPORT_CHARS = 64 * 1024;
+
+export async function parseMessageInline(raw: Uint8Array, limits?: Partial<ParseLimits>): Promise<ParsedMessage> {
+  let resolved: ParseLimits;
+  try {
+    resolved = resolveLimits(limits);
+  } catch {
+    resolved = resolveLimits();
+  }
+  try {
+    return await parseWithPostalMime(raw, resolved);
+  } catch {
+    return fallbackMessage(raw, 'parse_error');
+  }
+}
+
+async function parseWithPostalMime(raw: Uint8Array, limits: ParseLimits): Promise<ParsedMessage> {
+  const malformed = new Set<MalformedReason>();
+  let input = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (input.length > limits.maxInputBytes) {
+    input = input.subarray(0, limits.maxInputBytes);
+    malformed.add('too_large');
+  }
+  if (input.indexOf(0) >= 0) malformed.add('nul_bytes');
+  // Old Mac line endings (CR only): the parser splits on LF, so the whole message would be one header line.
+  if (input.indexOf(10) < 0 && input.indexOf(13) >= 0) {
+    input = Buffer.from(input.toString('latin1').replace(/\r/g, '\r\n'), 'latin1');
+  }
+
+  const scan = scanStructure(input, limits);
+  if (scan.tooDeep) malformed.add('too_deep');
+  if (scan.tooManyParts) malformed.add('too_many_parts');
+  if (scan.unterminated) malformed.add('truncated_parts');
+  if (scan.charsets.some((c) => !charsetKnown(c))) malformed.add('unknown_charset');
+  const parseInput = scan.keep ? Buffer.concat(scan.keep.map(([a, b]) => input.subarray(a, b))) : input;
+
+  let email: Email;
+  try {
+    email = await PostalMime.parse(parseInput, { attachmentEncoding: 'arraybuffer' });
+  } catch {
+    try {
+      // Usually an inline message/rfc822 nested past the parser's own depth limit: keep nested
+      // messages as attachments instead of parsing them.
+      email = await PostalMime.parse(parseInput, { attachmentEncoding: 'arraybuffer', forceRfc822Attachments: true });
+    } catch {
+      return fallbackMessage(raw, 'parse_error', [...malformed]);
+    }
+  }
+
+  const derived = fromHeaderFields(
+    email.headers.map((h) => ({ key: h.key, value: h.value })),
+    malformed,
+    scan.topContentType,
+  );
+
+  const capBody = (s: string | undefined): string | null => {
+    if (s === undefined || s === null) return null;
+    let out = stripNul(s);
+    if (out.length > limits.maxBodyChars) {
+      out = out.slice(0, limits.maxBodyChars);
+      malformed.add('body_truncated');
+    }
+    return out;
+  };
+  const text = capBody(email.text);
+  const html = capBody(email.html);
+
+  const attachments: ParsedAttachment[] = [];
+  const reports: ReportPart[] = [];
+  for (const a of email.attachments) {
+    const content = toBuffer(a.content);
+    const contentType = (a.mimeType || 'application/octet-stream').toLowerCase();
+    attachments.push({
+      filename: a.filename ? stripNul(a.filename) : null,
+      contentType,
+      disposition: a.disposition ?? null,
+      contentId: a.contentId ? a.contentId.trim().replace(/^<|>$/g, '') || null : null,
+      related: a.related === true,
+      size: content.length,
+      sha256: crypto.createHash('sha256').update(content).digest('hex'),
+      content,
+    });
+    if (REPORT_TYPES.has(contentType)) {
+      const slice = content.subarray(0, MAX_REPORT_CHARS * 2);
+      reports.push({ contentType, text: stripNul(slice.toString('utf8')).slice(0, MAX_REPORT_CHARS) });
+    }
+  }
+
+  return {
+    ...derived,
+    text,
+    html,
+    attachments,
+    reports,
+    sizeBytes: raw.byteLength,
+    partCount: scan.partCount,
+    maxDepth: scan.maxDepth,
+    malformed: sortReasons(malformed),
+  };
+}
+
+function toBuffer(content: ArrayBuffer | Uint8Array | string): Buffer {
+  if (typeof content === 'string') return Buffer.from(content, 'utf8');
+  if (content instanceof ArrayBuffer) return Buffer.from(content);
+  return Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+}
+
+const knownCache = new Map<string, boolean>();
+
+/** Whether a declared charset decodes as itself (postal-mime falls back to windows-1252 silently otherwise). */
+export function charsetKnown(label: string): boolean {
+  const key = label.trim().toLowerCase().replace(/^["']+|["']+$/g, '');
+  const hit = knownCache.get(key);
+  if (hit !== undefined) return hit;
+  const ok = computeKnown(key);
+  if (knownCache.size < 500) knownCache.set(key, ok);
+  return ok;
+}
+
+function tryLabel(l: string): boolean {
+  try {
+    new TextDecoder(l);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function computeKnown(key: string): boolean {
+  if (key === '') return true;
+  if (tryLabel(key) || tryLabel(key.replace(/^x-/, ''))) return true;
+  const n = key.replace(/^x-/, '').replace(/[^a-z0-9]/g, '');
+  const families: Array<[RegExp, (m: RegExpExecArray) => string]> = [
+    [/^iso8859(\d{1,2})[ie]?$/, (m) => `iso-8859-${m[1]}`],
+    [/^(?:cp|ms|windows|win)(125\d)$/, (m) => `windows-${m[1]}`],
+    [/^(?:cp|ibm)(\d{3,4})$/, (m) => `ibm${m[1]}`],
+    [/^(?:cp|ms)(\d{3})$/, (m) => `windows-${m[1]}`],
+    [/^iso2022jp\d?$/, () => 'iso-2022-jp'],
+    [/^(?:shiftjis|sjis|windows31j|mskanji|cp932)$/, () => 'shift_jis'],
+    [/^eucjp$/, () => 'euc-jp'],
+    [/^(?:euckr|ksc56011987|cp949|uhc)$/, () => 'euc-kr'],
+    [/^koi8([ru])$/, (m) => `koi8-${m[1]}`],
+    [/^utf8$/, () => 'utf-8'],
+    [/^(?:usascii|ascii|ansix341968)$/, () => 'us-ascii'],
+    [/^(?:gb2312|gbk|cp936|euccn)$/, () => 'gbk'],
+    [/^big5(?:hkscs)?$/, () => 'big5'],
+  ];
+  for (const [re, to] of families) {
+    const m = re.exec(n);
+    if (m && tryLabel(to(m))) return true;
+  }
+  return false;
+}

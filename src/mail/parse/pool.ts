@@ -1,0 +1,274 @@
+/**
+ * A small pool of worker threads that parse MIME off the main event loop. A pathological message
+ * (a 2 MB format=flowed body, thousands of parts, a nesting bomb) costs a worker some time but never
+ * blocks the thread that serves HTTP, IMAP IDLE and SMTP. Each parse has a deadline: when it passes,
+ * the worker is terminated and replaced, and the caller gets the header-only fallback value flagged
+ * `parse_timeout` (the raw message is kept by the caller and can be re-parsed later).
+ *
+ * Starting a TypeScript worker: the app runs through tsx. On Node 20, ESM loader hooks (what
+ * `--import tsx` installs) do not apply to a worker's entry module, so the worker is started from a
+ * tiny CommonJS bootstrap that installs tsx's CommonJS hook and then requires worker.ts. This works
+ * under `npx tsx`, under vitest, and from compiled JS (where worker.js is started directly).
+ */
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ParsedMessage } from '../../domain/mail/message.js';
+import { fallbackMessage } from './build.js';
+import { resolveLimits, type ParseLimits } from './limits.js';
+import { parseMessageInline } from './parse-inline.js';
+import type { WorkerRequest } from './worker.js';
+
+export interface ParsePoolOptions {
+  /** Worker threads; default min(2, max(1, cores - 1)). */
+  workers?: number;
+  /** Deadline per message, from hand-off to the worker; default 20 s. */
+  timeoutMs?: number;
+  limits?: Partial<ParseLimits>;
+  /** V8 old-generation cap per worker; a worker over it dies and the message gets `parse_error`. Default 1,024 MB. */
+  maxOldGenerationSizeMb?: number;
+}
+
+export interface ParsePoolStats {
+  workers: number;
+  busy: number;
+  queued: number;
+  parsed: number;
+  timeouts: number;
+  crashes: number;
+  /** Parses done in the calling thread because workers could not start. */
+  inlineFallbacks: number;
+}
+
+interface Job {
+  id: number;
+  raw: Uint8Array;
+  timeoutMs: number;
+  resolve: (m: ParsedMessage) => void;
+}
+
+interface Slot {
+  worker: Worker | null;
+  ready: boolean;
+  job: Job | null;
+  timer: NodeJS.Timeout | null;
+}
+
+const require = createRequire(import.meta.url);
+
+function startWorker(resourceLimits: { maxOldGenerationSizeMb: number }): Worker {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) {
+    const workerPath = fileURLToPath(new URL('./worker.ts', here));
+    const tsxCjsApi = require.resolve('tsx/cjs/api');
+    const bootstrap = `require(${JSON.stringify(tsxCjsApi)}).register();\nrequire(${JSON.stringify(workerPath)});`;
+    return new Worker(bootstrap, { eval: true, execArgv: [], resourceLimits });
+  }
+  return new Worker(new URL('./worker.js', here), { execArgv: [], resourceLimits });
+}
+
+export class ParsePool {
+  private readonly size: number;
+  private readonly timeoutMs: number;
+  private readonly limits: ParseLimits;
+  private readonly memoryMb: number;
+  private readonly slots: Slot[] = [];
+  private readonly queue: Job[] = [];
+  private nextId = 1;
+  private closed = false;
+  private bootFailures = 0;
+  private readonly counters = { parsed: 0, timeouts: 0, crashes: 0, inlineFallbacks: 0 };
+
+  constructor(opts: ParsePoolOptions = {}) {
+    this.size = Math.max(1, opts.workers ?? Math.min(2, Math.max(1, os.availableParallelism() - 1)));
+    this.timeoutMs = opts.timeoutMs ?? 20_000;
+    this.limits = resolveLimits(opts.limits);
+    this.memoryMb = opts.maxOldGenerationSizeMb ?? 1024;
+    for (let i = 0; i < this.size; i++) this.slots.push({ worker: null, ready: false, job: null, timer: null });
+  }
+
+  /** Parses one message. Never rejects; the value carries `malformed` flags instead. */
+  parse(raw: Uint8Array, opts: { timeoutMs?: number } = {}): Promise<ParsedMessage> {
+    if (this.closed) return Promise.resolve(fallbackMessage(raw, 'parse_error'));
+    // An exact-size private copy: a view into a larger buffer would otherwise clone all of it.
+    const copy = new Uint8Array(raw.byteLength);
+    copy.set(raw);
+    return new Promise<ParsedMessage>((resolve) => {
+      this.queue.push({ id: this.nextId++, raw: copy, timeoutMs: opts.timeoutMs ?? this.timeoutMs, resolve });
+      this.dispatch();
+    });
+  }
+
+  /** Starts the workers and waits until each has loaded its code (the first load under tsx takes a moment). */
+  async warm(): Promise<void> {
+    await Promise.all(
+      this.slots.map(
+        (slot) =>
+          new Promise<void>((resolve) => {
+            const w = this.ensureWorker(slot);
+            if (!w || slot.ready) return resolve();
+            const onMsg = (m: { ready?: boolean }) => {
+              if (m && m.ready) done();
+            };
+            const done = () => {
+              w.off('message', onMsg);
+              w.off('exit', done);
+              resolve();
+            };
+            w.on('message', onMsg);
+            w.on('exit', done);
+          }),
+      ),
+    );
+  }
+
+  stats(): ParsePoolStats {
+    return {
+      workers: this.slots.filter((s) => s.worker).length,
+      busy: this.slots.filter((s) => s.job).length,
+      queued: this.queue.length,
+      ...this.counters,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.resolve(fallbackMessage(job.raw, 'parse_error'));
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        const w = slot.worker;
+        slot.worker = null;
+        if (slot.job) this.finish(slot, fallbackMessage(slot.job.raw, 'parse_error'));
+        if (w) await w.terminate();
+      }),
+    );
+  }
+
+  private ensureWorker(slot: Slot): Worker | null {
+    if (slot.worker) return slot.worker;
+    let w: Worker;
+    try {
+      w = startWorker({ maxOldGenerationSizeMb: this.memoryMb });
+    } catch {
+      this.bootFailures++;
+      return null;
+    }
+    slot.worker = w;
+    slot.ready = false;
+    w.unref();
+    w.on('message', (msg: { ready?: boolean; id?: number; value?: ParsedMessage }) => {
+      if (slot.worker !== w) return;
+      if (msg.ready) {
+        slot.ready = true;
+        this.bootFailures = 0;
+        return;
+      }
+      if (slot.job && msg.id === slot.job.id && msg.value) {
+        this.counters.parsed++;
+        this.finish(slot, revive(msg.value));
+      }
+    });
+    w.on('error', () => {
+      /* the exit handler below does the work */
+    });
+    w.on('exit', () => {
+      if (slot.worker !== w) return; // terminated on purpose
+      slot.worker = null;
+      if (!slot.ready) this.bootFailures++;
+      if (slot.job) {
+        this.counters.crashes++;
+        this.finish(slot, fallbackMessage(slot.job.raw, 'parse_error'));
+      }
+      this.dispatch();
+    });
+    return w;
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (this.queue.length === 0) return;
+      if (slot.job) continue;
+      // Workers that cannot even start (a broken install) must not turn every message into a
+      // parse_error: parse in this thread instead, and say so in stats().
+      if (this.bootFailures >= 3) {
+        const job = this.queue.shift()!;
+        this.counters.inlineFallbacks++;
+        void parseMessageInline(job.raw, this.limits).then(job.resolve);
+        continue;
+      }
+      const w = this.ensureWorker(slot);
+      if (!w) continue;
+      const job = this.queue.shift()!;
+      slot.job = job;
+      w.ref();
+      slot.timer = setTimeout(() => this.timeout(slot, job), job.timeoutMs);
+      const request: WorkerRequest = { id: job.id, raw: job.raw, limits: this.limits };
+      // The raw copy stays here for a fallback; the worker gets its own clone.
+      w.postMessage(request);
+    }
+    if (this.queue.length > 0 && this.slots.every((s) => !s.worker && !s.job) && this.bootFailures < 3) {
+      // every spawn failed synchronously; try again shortly rather than spinning
+      setTimeout(() => this.dispatch(), 100).unref();
+    }
+  }
+
+  private timeout(slot: Slot, job: Job): void {
+    if (slot.job !== job) return;
+    this.counters.timeouts++;
+    const w = slot.worker;
+    slot.worker = null;
+    slot.ready = false;
+    this.finish(slot, fallbackMessage(job.raw, 'parse_timeout'));
+    if (w) void w.terminate();
+    this.dispatch();
+  }
+
+  private finish(slot: Slot, value: ParsedMessage): void {
+    const job = slot.job;
+    if (!job) return;
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = null;
+    slot.job = null;
+    if (slot.worker) slot.worker.unref();
+    job.resolve(value);
+    if (!this.closed) queueMicrotask(() => this.dispatch());
+  }
+}
+
+/** Structured clone turns Buffers into plain Uint8Arrays; make them Buffers again. */
+function revive(value: ParsedMessage): ParsedMessage {
+  for (const a of value.attachments) {
+    const c = a.content as Uint8Array;
+    if (!Buffer.isBuffer(c)) a.content = Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+  }
+  return value;
+}
+
+let defaultPool: ParsePool | null = null;
+let defaultOptions: ParsePoolOptions = {};
+
+/** Options for the shared pool behind `parseMessage`; call before the first parse (or after closing it). */
+export function configureDefaultParsePool(opts: ParsePoolOptions): void {
+  defaultOptions = { ...opts };
+}
+
+export function getDefaultParsePool(): ParsePool {
+  if (!defaultPool) defaultPool = new ParsePool(defaultOptions);
+  return defaultPool;
+}
+
+export async function closeDefaultParsePool(): Promise<void> {
+  const pool = defaultPool;
+  defaultPool = null;
+  if (pool) await pool.close();
+}
+
+/**
+ * THE way to parse a raw message: in a worker thread, bounded, with a deadline. Never rejects and
+ * never loses the message: failures come back as a header-only value flagged `parse_error` or
+ * `parse_timeout`.
+ */
+export function parseMessage(raw: Uint8Array, opts: { timeoutMs?: number } = {}): Promise<ParsedMessage> {
+  return getDefaultParsePool().parse(raw, opts);
+}

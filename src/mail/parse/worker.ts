@@ -1,0 +1,33 @@
+/**
+ * Worker-thread entry of the parse pool. Loaded either as compiled JS or, under tsx, through the
+ * CommonJS register hook (see pool.ts), so this module and everything it imports must not use
+ * `import.meta` or top-level await.
+ */
+import { parentPort } from 'node:worker_threads';
+import { parseMessageInline } from './parse-inline.js';
+import type { ParseLimits } from './limits.js';
+
+export interface WorkerRequest {
+  id: number;
+  raw: Uint8Array;
+  limits: Partial<ParseLimits>;
+}
+
+const port = parentPort;
+if (port) {
+  port.on('message', (msg: WorkerRequest) => {
+    void parseMessageInline(msg.raw, msg.limits).then((value) => {
+      // Hand large attachment buffers over instead of copying them. Only buffers that own their
+      // whole ArrayBuffer and are larger than Node's Buffer pool slab can be transferred safely.
+      const transfer = new Set<ArrayBuffer>();
+      for (const a of value.attachments) {
+        const ab = a.content.buffer as ArrayBuffer;
+        if (a.content.length > 8192 && a.content.byteOffset === 0 && ab.byteLength === a.content.length && !transfer.has(ab)) {
+          transfer.add(ab);
+        }
+      }
+      port.postMessage({ id: msg.id, value }, [...transfer]);
+    });
+  });
+  port.postMessage({ ready: true });
+}
