@@ -62,7 +62,7 @@ export async function createContact(env: CommandEnv, actor: Actor, input: Create
       const ownerId = input.ownerId === undefined ? actor.user.id : input.ownerId === null ? null : await resolveOwner(trx, actor.accountId, input.ownerId);
       const company = input.companyId ? await loadCompany(trx, actor.accountId, input.companyId) : null;
       const companyId = input.companyId === undefined ? await companyForEmails(trx, actor.accountId, keys) : (company?.id ?? null);
-      const companyName = company?.name ?? (companyId ? (await trx.selectFrom('companies').select('name').where('id', '=', companyId).executeTakeFirst())?.name ?? null : null);
+      const companyName = company?.name ?? (companyId ? (await trx.selectFrom('companies').select('name').where('id', '=', companyId).where('account_id', '=', actor.accountId).executeTakeFirst())?.name ?? null : null);
       await trx
         .insertInto('contacts')
         .values({

@@ -94,6 +94,15 @@ describe('contacts CRUD', () => {
     expect((await t.api(b.token, 'POST', '/api/v1/contacts', { emails: ['ann@example.net'] })).statusCode).toBe(201);
   });
 
+  it('lets exactly one of several racing creates with the same email win; the others get the 409', async () => {
+    const a = await t.account();
+    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => t.api(a.token, 'POST', '/api/v1/contacts', { firstName: `Racer ${i}`, emails: ['race@example.com'] })));
+    const codes = results.map((r) => r.statusCode).sort();
+    expect(codes).toEqual([201, 409, 409, 409, 409]);
+    const winner = results.find((r) => r.statusCode === 201)!.json();
+    for (const r of results.filter((x) => x.statusCode === 409)) expect(r.json().error).toMatchObject({ code: 'contact_email_taken', contactId: winner.id });
+  });
+
   it('validates input with a field and a message', async () => {
     const a = await t.account();
     const bad = await t.api(a.token, 'POST', '/api/v1/contacts', { firstName: 'X', emails: ['not-an-email'] });
