@@ -14,6 +14,7 @@ import { AppError } from '../domain/errors.js';
 import type { Actor, CommandEnv } from '../commands/support/context.js';
 import { makeCommandEnv } from '../env.js';
 import { seedDemo } from '../commands/seedDemo.js';
+import { importContactsFromFile, formatImportReport } from '../commands/importContacts.js';
 
 const program = new Command();
 program.name('mailroom').description('Connect personal and team email to your CRM.').version('0.1.0');
@@ -119,6 +120,18 @@ token
   .option('--name <name>', 'what the token is for', 'cli')
   .action(async (o: { account: string; user?: string; name: string }) => {
     print(await withEnv(async (env) => createApiToken(env, await actorFor(env, o.account, o.user), { name: o.name })));
+  });
+
+const contacts = program.command('contacts').description('CRM contacts.');
+contacts
+  .command('import <file>')
+  .description('Import contacts from a CSV file; prints a per-row error report.')
+  .requiredOption('--account <id>', 'account id')
+  .option('--user <email>', 'import as this user (default: the first super admin)')
+  .option('--dry-run', 'check the file without writing anything')
+  .action(async (file: string, o: { account: string; user?: string; dryRun?: boolean }) => {
+    const r = await withEnv(async (env) => importContactsFromFile(env, await actorFor(env, o.account, o.user), file, { dryRun: Boolean(o.dryRun) }));
+    process.stdout.write(`${formatImportReport(r)}\n`);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

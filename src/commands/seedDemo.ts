@@ -9,6 +9,7 @@ export const DEMO_PASSWORD = 'demo-password';
 /** Demo steps added by features (contacts, inbox conversations...). Each receives the demo admin. */
 export type DemoStep = (env: CommandEnv, admin: Actor, ids: { teams: Record<string, string>; users: Record<string, string> }) => Promise<void>;
 const steps: DemoStep[] = [];
+/** Registered at the bottom of this file and by features; run in order. */
 export function addDemoStep(step: DemoStep): void {
   steps.push(step);
 }
@@ -40,3 +41,6 @@ export async function seedDemo(env: CommandEnv): Promise<{ created: boolean; acc
   for (const step of steps) await step(env, admin, { teams: { support: support.id, sales: sales.id }, users });
   return { created: true, accountId: acc.accountId, adminEmail: DEMO_ADMIN_EMAIL, password: DEMO_PASSWORD };
 }
+
+import { demoCrmStep } from './seedDemoCrm.js';
+addDemoStep(demoCrmStep);

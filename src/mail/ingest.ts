@@ -9,7 +9,7 @@ import type { CommandEnv, Executor } from '../commands/support/context.js';
 import type { ConnectionsTable, ConversationsTable, MessagesTable } from '../store/schema.js';
 import { newId } from '../store/ids.js';
 import type { BlobStore } from './blob-store.js';
-import type { ParsedMessage } from './parse/types.js';
+import type { ParsedMessage } from '../domain/mail/message.js';
 import { classifyMessage, type Classification } from '../domain/mail/classify.js';
 import { baseSubject } from '../domain/mail/subject.js';
 import { chooseConversation, type ThreadLookup } from '../domain/mail/threading.js';
@@ -113,7 +113,7 @@ async function upsertLocation(trx: Executor, connectionId: string, loc: { folder
 }
 
 function participantsOf(parsed: ParsedMessage): string[] {
-  const all = [parsed.from, ...parsed.to, ...parsed.cc].filter(Boolean).map((a) => a!.address).filter((a): a is string => Boolean(a));
+  const all = [parsed.from, ...parsed.to, ...parsed.cc].filter((a): a is NonNullable<typeof a> => Boolean(a)).map((a) => a.address).filter(Boolean);
   return [...new Set(all.map((a) => a.toLowerCase()))];
 }
 
@@ -171,7 +171,7 @@ async function storeOne(trx: Executor, ingestor: Ingestor, connection: Connectio
   const classification = classifyMessage(parsed);
   const base = baseSubject(parsed.subject ?? '');
   const participants = participantsOf(parsed);
-  const at = parsed.date ?? item.receivedAt;
+  const at = parsed.date ? parsed.date.getTime() : item.receivedAt;
 
   let conversationId = item.conversationId ?? null;
   let isNew = false;
@@ -228,7 +228,7 @@ async function storeOne(trx: Executor, ingestor: Ingestor, connection: Connectio
     to: JSON.stringify(parsed.to),
     cc: JSON.stringify(parsed.cc),
     reply_to: JSON.stringify(parsed.replyTo),
-    sent_at: parsed.date,
+    sent_at: parsed.date ? parsed.date.getTime() : null,
     received_at: item.receivedAt,
     text_body: text.slice(0, TEXT_CAP),
     html_sha256: p.htmlSha,
