@@ -1,0 +1,31 @@
+/** Test helpers for the threading tests (not used by production code). */
+import type { MailAddress } from './message.js';
+import type { ThreadingInput, ThreadingOptions } from './threading.js';
+
+export const addr = (address: string, name = ''): MailAddress => ({ name, address });
+
+export function inbound(partial: Partial<ThreadingInput> = {}): ThreadingInput {
+  return {
+    messageId: 'new-message@customer.example',
+    inReplyTo: null,
+    references: [],
+    subject: 'Question about my order',
+    from: addr('ann@customer.example', 'Ann'),
+    sender: null,
+    replyTo: [],
+    to: [addr('support@shop.example')],
+    cc: [],
+    bcc: [],
+    ...partial,
+  };
+}
+
+export const SECRET = 'threading-test-secret-123';
+export const NOW = new Date('2024-05-01T12:00:00Z');
+export const opts = (extra: Partial<ThreadingOptions> = {}): ThreadingOptions => ({
+  replyTokenSecret: SECRET,
+  ownAddresses: ['support@shop.example'],
+  receivedAt: NOW,
+  ...extra,
+});
+export const daysAgo = (n: number) => new Date(NOW.getTime() - n * 86_400_000);
