@@ -4,7 +4,10 @@ import type { ThreadingInput, ThreadingOptions } from './threading.js';
 
 export const addr = (address: string, name = ''): MailAddress => ({ name, address });
 
-export function inbound(partial: Partial<ThreadingInput> = {}): ThreadingInput {
+type Loose = { [K in keyof ThreadingInput]?: ThreadingInput[K] extends Array<infer U> ? readonly U[] : ThreadingInput[K] };
+
+export function inbound(loose: Loose = {}): ThreadingInput {
+  const partial = Object.fromEntries(Object.entries(loose).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v])) as Partial<ThreadingInput>;
   return {
     messageId: 'new-message@customer.example',
     inReplyTo: null,
