@@ -13,6 +13,8 @@ import { jobHandlers } from './jobs/handlers.js';
 import type { CommandEnv } from './commands/support/context.js';
 import { makeCommandEnv } from './env.js';
 import { bootstrapFirstAccount } from './commands/bootstrapFirstAccount.js';
+import { createIngestor, registerMailJobs, startInbound } from './mail/engine.js';
+import { closeDefaultParsePool } from './mail/parse/index.js';
 
 export type Role = 'web' | 'worker' | 'smtp';
 
@@ -63,6 +65,14 @@ export async function startMailroom(config: Config, opts: StartOptions = {}): Pr
   };
   const stoppers: Array<() => Promise<void>> = [];
 
+  const ingestor = createIngestor(env);
+  registerMailJobs(ingestor);
+  stoppers.push(() => closeDefaultParsePool());
+  if (roles.has('smtp')) {
+    const smtp = await startInbound(ingestor, { port: config.smtpPort, host: config.smtpHost, log: log.child({ role: 'smtp' }) });
+    stoppers.push(() => smtp.close());
+    log.info({ port: smtp.port }, 'inbound SMTP is listening');
+  }
   if (roles.has('worker')) {
     running.worker = new JobWorker({ env, handlers: jobHandlers, log: log.child({ role: 'worker' }), queues: ['default', 'mail'] });
     running.worker.start();

@@ -11,8 +11,9 @@ import { newId } from '../store/ids.js';
 import type { BlobStore } from './blob-store.js';
 import type { ParsedMessage } from '../domain/mail/message.js';
 import { classifyMessage, type Classification } from '../domain/mail/classify.js';
-import { baseSubject } from '../domain/mail/subject.js';
-import { chooseConversation, type ThreadLookup } from '../domain/mail/threading.js';
+import { subjectKey } from '../domain/mail/subject.js';
+import { findConversation, parentIdsOf, type CandidateConversation, type ThreadingInput, type ThreadingSnapshot } from '../domain/mail/threading.js';
+import { readReplyToken } from '../domain/mail/reply-token.js';
 import { metrics } from '../http/metrics.js';
 
 export interface IngestItem {
@@ -117,66 +118,91 @@ function participantsOf(parsed: ParsedMessage): string[] {
   return [...new Set(all.map((a) => a.toLowerCase()))];
 }
 
-/** Database lookups the pure threading strategies need, scoped to one connection. */
-function threadLookup(trx: Executor, connection: ConnectionsTable): ThreadLookup {
+const SUBJECT_WINDOW_DAYS = 30;
+
+/** Message ids compared case-insensitively everywhere (stored lower-cased). */
+function threadingInput(parsed: ParsedMessage): ThreadingInput {
+  const low = (x: string | null) => (x ? x.toLowerCase() : null);
+  return { ...parsed, messageId: low(parsed.messageId), inReplyTo: low(parsed.inReplyTo), references: parsed.references.map((r) => r.toLowerCase()) };
+}
+
+/**
+ * Loads, for one message, exactly the rows the pure threading strategies may ask about (parents by
+ * Message-ID, our outbox entries named by reply tokens, stored replies naming this message, recent
+ * conversations with the same subject key), and answers from them synchronously.
+ */
+async function loadThreadingSnapshot(trx: Executor, connection: ConnectionsTable, msg: ThreadingInput, secret: string, key: string, at: number): Promise<ThreadingSnapshot> {
+  const parents = parentIdsOf(msg);
+  const byMessageId = new Map<string, string>();
+  if (parents.length) {
+    const rows = await trx
+      .selectFrom('messages')
+      .select(['message_id', 'conversation_id'])
+      .where('connection_id', '=', connection.id)
+      .where('message_id', 'in', parents.slice(0, 200))
+      .where('conversation_id', 'is not', null)
+      .execute();
+    for (const r of rows) if (r.message_id && r.conversation_id) byMessageId.set(r.message_id, r.conversation_id);
+  }
+  const outboxIds = parents.map((id) => readReplyToken([id], secret)).filter((x): x is string => Boolean(x));
+  const byOutbox = new Map<string, string>();
+  if (outboxIds.length) {
+    const rows = await trx.selectFrom('outbox').select(['id', 'conversation_id']).where('id', 'in', outboxIds).where('account_id', '=', connection.account_id).execute();
+    for (const r of rows) if (r.conversation_id) byOutbox.set(r.id, r.conversation_id);
+  }
+  const referencing: string[] = [];
+  if (msg.messageId) {
+    const rows = await trx
+      .selectFrom('messages')
+      .select(['conversation_id'])
+      .where('connection_id', '=', connection.id)
+      .where('in_reply_to', '=', msg.messageId)
+      .where('conversation_id', 'is not', null)
+      .execute();
+    for (const r of rows) if (r.conversation_id && !referencing.includes(r.conversation_id)) referencing.push(r.conversation_id);
+  }
+  let candidates: CandidateConversation[] = [];
+  if (key) {
+    const rows = await trx
+      .selectFrom('conversations')
+      .select(['id', 'participants', 'last_message_at', 'base_subject'])
+      .where('connection_id', '=', connection.id)
+      .where('base_subject', '=', key)
+      .where('last_message_at', '>=', at - SUBJECT_WINDOW_DAYS * 86_400_000)
+      .where('deleted_at', 'is', null)
+      .orderBy('last_message_at', 'desc')
+      .limit(20)
+      .execute();
+    candidates = rows.map((r) => ({ conversationId: r.id, subjectKey: r.base_subject, participants: JSON.parse(r.participants) as string[], lastMessageAt: new Date(r.last_message_at) }));
+  }
   return {
-    async conversationByMessageIds(ids: string[]) {
-      if (!ids.length) return null;
-      const row = await trx
-        .selectFrom('messages')
-        .select(['conversation_id'])
-        .where('connection_id', '=', connection.id)
-        .where('message_id', 'in', ids.map((i) => i.toLowerCase()))
-        .where('conversation_id', 'is not', null)
-        .orderBy('received_at', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      return row?.conversation_id ?? null;
-    },
-    async conversationByOutboxId(outboxId: string) {
-      const row = await trx.selectFrom('outbox').select(['conversation_id']).where('id', '=', outboxId).where('connection_id', '=', connection.id).executeTakeFirst();
-      return row?.conversation_id ?? null;
-    },
-    async conversationReferencing(messageId: string) {
-      const row = await trx
-        .selectFrom('messages')
-        .select(['conversation_id'])
-        .where('connection_id', '=', connection.id)
-        .where('in_reply_to', '=', messageId.toLowerCase())
-        .where('conversation_id', 'is not', null)
-        .limit(1)
-        .executeTakeFirst();
-      return row?.conversation_id ?? null;
-    },
-    async recentBySubject(base: string, since: number) {
-      const rows = await trx
-        .selectFrom('conversations')
-        .select(['id', 'participants', 'last_message_at'])
-        .where('connection_id', '=', connection.id)
-        .where('base_subject', '=', base)
-        .where('last_message_at', '>=', since)
-        .where('deleted_at', 'is', null)
-        .orderBy('last_message_at', 'desc')
-        .limit(20)
-        .execute();
-      return rows.map((r) => ({ id: r.id, participants: JSON.parse(r.participants) as string[], lastMessageAt: r.last_message_at }));
-    },
+    conversationByMessageId: (id) => byMessageId.get(id) ?? null,
+    conversationByOutboxId: (id) => byOutbox.get(id) ?? null,
+    conversationsReferencing: () => referencing,
+    candidatesForSubject: (k) => candidates.filter((c) => c.subjectKey === k),
   };
+}
+
+/** The connection's own addresses never count as a "shared participant" for subject threading. */
+function ownAddresses(connection: ConnectionsTable): string[] {
+  return [connection.address_key, connection.forwarding_address ?? ''].filter(Boolean);
 }
 
 async function storeOne(trx: Executor, ingestor: Ingestor, connection: ConnectionsTable, p: Prepared): Promise<string> {
   const env = ingestor.env;
   const { parsed, item } = p;
   const now = env.now();
-  const classification = classifyMessage(parsed);
-  const base = baseSubject(parsed.subject ?? '');
+  const classification = classifyMessage(parsed, { accountId: connection.account_id });
+  const base = subjectKey(parsed.subject ?? '');
   const participants = participantsOf(parsed);
   const at = parsed.date ? parsed.date.getTime() : item.receivedAt;
 
   let conversationId = item.conversationId ?? null;
   let isNew = false;
   if (!conversationId) {
-    const decision = await chooseConversation(parsed, threadLookup(trx, connection), { secret: ingestor.replyTokenSecret, now: at, baseSubject: base, participants });
+    const input = threadingInput(parsed);
+    const snapshot = await loadThreadingSnapshot(trx, connection, input, ingestor.replyTokenSecret, base, item.receivedAt);
+    const decision = findConversation(input, snapshot, { replyTokenSecret: ingestor.replyTokenSecret, ownAddresses: ownAddresses(connection), receivedAt: new Date(item.receivedAt), subjectWindowDays: SUBJECT_WINDOW_DAYS });
     if (decision.kind === 'existing') conversationId = decision.conversationId;
   }
   let conversation: ConversationsTable;
@@ -267,7 +293,12 @@ async function storeOne(trx: Executor, ingestor: Ingestor, connection: Connectio
     for (const o of orphans) {
       const other = await trx.selectFrom('conversations').select(['id', 'message_count']).where('id', '=', o.conversation_id!).executeTakeFirst();
       await trx.updateTable('messages').set({ conversation_id: conversation.id }).where('id', '=', o.id).execute();
-      if (other && other.message_count <= 1) await trx.updateTable('conversations').set({ deleted_at: now, message_count: 0 }).where('id', '=', other.id).execute();
+      await trx.updateTable('conversations').set((eb) => ({ message_count: eb('message_count', '+', 1) })).where('id', '=', conversation.id).execute();
+      conversation = { ...conversation, message_count: conversation.message_count + 1 };
+      if (other) {
+        const left = other.message_count - 1;
+        await trx.updateTable('conversations').set(left <= 0 ? { deleted_at: now, message_count: 0 } : { message_count: left }).where('id', '=', other.id).execute();
+      }
     }
   }
 
