@@ -3,7 +3,8 @@
  * CommonJS register hook (see pool.ts), so this module and everything it imports must not use
  * `import.meta` or top-level await.
  */
-import { parentPort } from 'node:worker_threads';
+import os from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
 import { parseMessageInline } from './parse-inline.js';
 import type { ParseLimits } from './limits.js';
 
@@ -15,6 +16,17 @@ export interface WorkerRequest {
 
 const port = parentPort;
 if (port) {
+  // Parse at a lower CPU priority than the thread that serves HTTP, IMAP and SMTP: under CPU
+  // contention the main event loop stays responsive and parsing waits. On Linux a nice value is
+  // per thread, so this touches only this worker.
+  const increment = Number((workerData as { niceIncrement?: number } | null)?.niceIncrement ?? 0);
+  if (increment > 0) {
+    try {
+      os.setPriority(0, Math.min(19, os.getPriority(0) + increment));
+    } catch {
+      /* not permitted or not supported: parse at normal priority */
+    }
+  }
   port.on('message', (msg: WorkerRequest) => {
     void parseMessageInline(msg.raw, msg.limits).then((value) => {
       // Hand large attachment buffers over instead of copying them. Only buffers that own their
