@@ -1,0 +1,114 @@
+/**
+ * Browser tests: a real Mailroom (API + the built web app) on a free port over a fresh test
+ * database, and Debian's Chromium driven by playwright-core (no browser downloads).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { buildApp } from '../../src/http/server.js';
+import { webRoutes } from '../../src/http/web.js';
+import { loadConfig } from '../../src/config.js';
+import { makeCommandEnv } from '../../src/env.js';
+import { createAccount } from '../../src/commands/createAccount.js';
+import { createTestDatabase, type TestDatabase } from '../support/db.js';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const SCREENSHOTS = path.join(REPO, 'test-artifacts', 'screenshots');
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const hasChromium = fs.existsSync(CHROMIUM_PATH);
+
+/**
+ * Builds the web app from the current sources into a private folder (so parallel test files never
+ * share an output folder). Takes a second or two.
+ */
+export async function buildWebApp(): Promise<string> {
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-web-'));
+  const { build } = await import('vite');
+  await build({ configFile: path.join(REPO, 'web/vite.config.ts'), logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  return outDir;
+}
+
+export interface WebTestServer {
+  app: FastifyInstance;
+  origin: string;
+  database: TestDatabase;
+  admin: { email: string; password: string; name: string; token: string; accountId: string; userId: string };
+  /** Calls the API as the admin (Bearer token). */
+  api<T = any>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }>;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+
+export async function startWebServer(distDir: string): Promise<WebTestServer> {
+  const database = await createTestDatabase();
+  const config = loadConfig({ DATA_DIR: database.dataDir, PORT: '0', MAILROOM_LOG_LEVEL: 'silent' });
+  const env = await makeCommandEnv(database, config);
+  const app = await buildApp({ database, config, env, logger: false });
+  await app.register(webRoutes, { distDir });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  counter++;
+  const tag = `${process.pid}-${counter}`;
+  const password = 'correct horse battery';
+  const email = `ada-${tag}@example.com`;
+  const r = await createAccount(env, { name: 'Acme Inc', plan: 'professional', adminEmail: email, adminName: 'Ada Lovelace', adminPassword: password });
+  const api = async (method: string, url: string, body?: unknown) => {
+    const res = await fetch(origin + url, {
+      method,
+      headers: { authorization: `Bearer ${r.apiToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+  return {
+    app,
+    origin,
+    database,
+    admin: { email, password, name: 'Ada Lovelace', token: r.apiToken, accountId: r.accountId, userId: r.adminUserId },
+    api,
+    async close() {
+      await app.close();
+      await database.drop();
+    },
+  };
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+      '--no-first-run',
+      // Belt and braces: even a bug in the app could not reach the network from these tests.
+      '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
+    ],
+  });
+}
+
+export async function signIn(page: Page, origin: string, email: string, password: string): Promise<void> {
+  await page.goto(origin + '/');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+}
+
+export async function screenshot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<string> {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  const file = path.join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: opts.fullPage ?? true });
+  return file;
+}

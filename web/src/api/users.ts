@@ -1,0 +1,17 @@
+import { api } from './client.js';
+import type { Role, Seat, User, UserState } from './types.js';
+
+export const listUsers = (state?: UserState) => api.get<{ users: User[] }>('/users', { state }).then((r) => r.users);
+
+export interface InviteInput {
+  email: string;
+  name: string;
+  role: Role;
+  seat: Seat;
+}
+export const inviteUser = (input: InviteInput) => api.post<{ user: User; generatedPassword?: string }>('/users', input);
+
+export const updateUser = (id: string, patch: Partial<Pick<User, 'role' | 'seat' | 'name'>>) => api.patch<User>(`/users/${encodeURIComponent(id)}`, patch);
+
+export type UserStateAction = 'deactivate' | 'remove' | 'restore';
+export const changeUserState = (id: string, action: UserStateAction) => api.post<User>(`/users/${encodeURIComponent(id)}/${action}`);

@@ -1,0 +1,39 @@
+import { useMemo, useState } from 'react';
+import { imageProxySource, proxiedImageUrl } from '../api/images.js';
+import { frameDocument, sanitizeEmailHtml, textToHtml } from '../lib/sanitizeEmail.js';
+
+/**
+ * Shows one message's HTML safely: cleaned by an allow-list, then rendered in an iframe with
+ * `sandbox=""` (no scripts, no same-origin, no forms, no popups, no navigation of the app) and its
+ * own CSP (`default-src 'none'`). Remote images stay blocked until the reader asks; then they load
+ * through Mailroom's image proxy only.
+ */
+export function EmailFrame({ html, text, title, height = 420 }: { html: string | null; text?: string | null; title: string; height?: number }) {
+  const [showImages, setShowImages] = useState(false);
+  const result = useMemo(() => {
+    if (!html) return { doc: frameDocument({ bodyHtml: textToHtml(text ?? ''), css: '' }, null), blocked: 0, fellBack: false };
+    const clean = sanitizeEmailHtml(html, { allowRemoteImages: showImages, proxyUrl: proxiedImageUrl });
+    if (clean.unstable) return { doc: frameDocument({ bodyHtml: textToHtml(text ?? ''), css: '' }, null), blocked: 0, fellBack: true };
+    return { doc: frameDocument(clean, showImages ? imageProxySource() : null), blocked: clean.blockedImages, fellBack: false };
+  }, [html, text, showImages]);
+
+  return (
+    <div className="email-frame">
+      {result.blocked > 0 && !showImages && (
+        <div className="images-bar" role="note">
+          <span>
+            {result.blocked === 1 ? '1 remote image is' : `${result.blocked} remote images are`} hidden to protect your privacy (they can tell the sender you
+            opened the email).
+          </span>
+          <button type="button" className="btn btn-small" onClick={() => setShowImages(true)}>
+            Show images
+          </button>
+        </div>
+      )}
+      {result.fellBack && <div className="images-bar">This message's formatting could not be shown safely; showing its text instead.</div>}
+      <div className="email-frame-box" style={{ height }}>
+        <iframe title={title} sandbox="" srcDoc={result.doc} referrerPolicy="no-referrer" loading="lazy" className="email-iframe" />
+      </div>
+    </div>
+  );
+}

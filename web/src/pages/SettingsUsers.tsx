@@ -1,0 +1,243 @@
+import { useState, type FormEvent } from 'react';
+import { errorText } from '../api/client.js';
+import { changeUserState, inviteUser, listUsers, updateUser, type UserStateAction } from '../api/users.js';
+import type { Role, Seat, User, UserState } from '../api/types.js';
+import { Badge, ConfirmDialog, CopyableValue, Field, Notice, PageTitle, Spinner, useLoad } from '../components/ui.js';
+import { ROLE_LABEL, SEAT_LABEL, STATE_LABEL } from '../lib/format.js';
+import { useSession } from '../session.js';
+
+const ROLES: Role[] = ['member', 'admin', 'super_admin'];
+const SEATS: Seat[] = ['paid', 'free', 'view_only'];
+
+function InviteForm({ onInvited }: { onInvited: (u: User, password?: string) => void }) {
+  const { session } = useSession();
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState<Role>('member');
+  const [seat, setSeat] = useState<Seat>('paid');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await inviteUser({ name: name.trim(), email: email.trim(), role, seat });
+      setName('');
+      setEmail('');
+      onInvited(r.user, r.generatedPassword);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="card invite-form" onSubmit={submit} aria-labelledby="invite-title">
+      <h2 id="invite-title">Add a user</h2>
+      <div className="grid-4">
+        <Field label="Name" id="invite-name">
+          <input id="invite-name" required maxLength={200} value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" />
+        </Field>
+        <Field label="Email" id="invite-email">
+          <input id="invite-email" type="email" required value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="off" />
+        </Field>
+        <Field label="Role" id="invite-role">
+          <select id="invite-role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
+            {ROLES.filter((r) => r !== 'super_admin' || session.user.role === 'super_admin').map((r) => (
+              <option key={r} value={r}>
+                {ROLE_LABEL[r]}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field label="Seat" id="invite-seat">
+          <select id="invite-seat" value={seat} onChange={(e) => setSeat(e.target.value as Seat)}>
+            {SEATS.map((s) => (
+              <option key={s} value={s}>
+                {SEAT_LABEL[s]}
+              </option>
+            ))}
+          </select>
+        </Field>
+      </div>
+      {error && <Notice kind="error">{error}</Notice>}
+      <div className="form-actions">
+        <button type="submit" className="btn btn-primary" disabled={busy}>
+          {busy ? 'Adding…' : 'Add user'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+const ACTION_WORDS: Record<UserStateAction, { label: string; title: (n: string) => string; body: string; danger: boolean }> = {
+  deactivate: {
+    label: 'Deactivate',
+    title: (n) => `Deactivate ${n}?`,
+    body: 'They can no longer sign in and their open conversations become unassigned. Everything they logged stays, and you can restore them later.',
+    danger: true,
+  },
+  remove: {
+    label: 'Remove',
+    title: (n) => `Remove ${n}?`,
+    body: 'They leave the account and free their seat. Everything they logged stays, and you can restore them later.',
+    danger: true,
+  },
+  restore: { label: 'Restore', title: (n) => `Restore ${n}?`, body: 'They can sign in again with their previous role and seat.', danger: false },
+};
+
+function UserRow({ u, onChanged }: { u: User; onChanged: (u: User) => void }) {
+  const { session } = useSession();
+  const [pending, setPending] = useState<UserStateAction | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const me = u.id === session.user.id;
+
+  const patch = async (p: Partial<Pick<User, 'role' | 'seat'>>) => {
+    setError(null);
+    try {
+      onChanged(await updateUser(u.id, p));
+    } catch (e) {
+      setError(errorText(e));
+    }
+  };
+  const run = async () => {
+    if (!pending) return;
+    setBusy(true);
+    try {
+      onChanged(await changeUserState(u.id, pending));
+      setPending(null);
+    } catch (e) {
+      setError(errorText(e));
+      setPending(null);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const actions: UserStateAction[] = u.state === 'active' ? ['deactivate', 'remove'] : u.state === 'deactivated' ? ['restore', 'remove'] : ['restore'];
+  return (
+    <tr>
+      <td data-label="User">
+        <div className="user-cell">
+          <strong>{u.name}</strong>
+          {me && <Badge tone="info">You</Badge>}
+          <span className="muted small">{u.email}</span>
+        </div>
+      </td>
+      <td data-label="Role">
+        <select aria-label={`Role of ${u.name}`} value={u.role} disabled={me || u.state !== 'active'} onChange={(e) => patch({ role: e.target.value as Role })}>
+          {ROLES.filter((r) => r !== 'super_admin' || session.user.role === 'super_admin' || u.role === 'super_admin').map((r) => (
+            <option key={r} value={r}>
+              {ROLE_LABEL[r]}
+            </option>
+          ))}
+        </select>
+      </td>
+      <td data-label="Seat">
+        <select aria-label={`Seat of ${u.name}`} value={u.seat} disabled={u.state !== 'active'} onChange={(e) => patch({ seat: e.target.value as Seat })}>
+          {SEATS.map((s) => (
+            <option key={s} value={s}>
+              {SEAT_LABEL[s]}
+            </option>
+          ))}
+        </select>
+      </td>
+      <td data-label="State">
+        <Badge tone={u.state === 'active' ? 'good' : u.state === 'deactivated' ? 'warn' : 'bad'}>{STATE_LABEL[u.state] ?? u.state}</Badge>
+      </td>
+      <td data-label="Actions" className="actions-cell">
+        <div className="actions">
+        {me && <span className="muted small">—</span>}
+        {!me &&
+          actions.map((a) => (
+            <button key={a} type="button" className={`btn btn-small ${ACTION_WORDS[a].danger ? 'btn-danger-outline' : ''}`} onClick={() => setPending(a)} aria-label={`${ACTION_WORDS[a].label} ${u.name}`}>
+              {ACTION_WORDS[a].label}
+            </button>
+          ))}
+        </div>
+        {error && (
+          <div className="field-error" role="alert">
+            {error}
+          </div>
+        )}
+        <ConfirmDialog
+          open={pending !== null}
+          title={pending ? ACTION_WORDS[pending].title(u.name) : ''}
+          confirmLabel={pending ? ACTION_WORDS[pending].label : ''}
+          danger={pending ? ACTION_WORDS[pending].danger : false}
+          busy={busy}
+          onConfirm={run}
+          onCancel={() => setPending(null)}
+        >
+          <p>{pending ? ACTION_WORDS[pending].body : ''}</p>
+        </ConfirmDialog>
+      </td>
+    </tr>
+  );
+}
+
+export function SettingsUsersPage() {
+  const [filter, setFilter] = useState<UserState | ''>('');
+  const { data, error, loading, setData, reload } = useLoad(() => listUsers(filter || undefined), [filter]);
+  const [invited, setInvited] = useState<{ user: User; password?: string } | null>(null);
+
+  return (
+    <section className="page">
+      <PageTitle>Users</PageTitle>
+      <InviteForm
+        onInvited={(user, password) => {
+          setInvited({ user, password });
+          reload();
+        }}
+      />
+      {invited && (
+        <Notice kind="success" title={`${invited.user.name} was added`}>
+          {invited.password ? (
+            <>
+              <p>Their password is shown only this once. Share it with them privately; they can change it after signing in.</p>
+              <CopyableValue value={invited.password} label={`Password for ${invited.user.email}`} />
+            </>
+          ) : (
+            <p>They can sign in with the password that was set.</p>
+          )}
+          <button type="button" className="btn btn-small" onClick={() => setInvited(null)}>
+            Done
+          </button>
+        </Notice>
+      )}
+      <div className="toolbar">
+        <label htmlFor="user-filter">Show</label>
+        <select id="user-filter" value={filter} onChange={(e) => setFilter(e.target.value as UserState | '')}>
+          <option value="">Everyone</option>
+          <option value="active">Active</option>
+          <option value="deactivated">Deactivated</option>
+          <option value="removed">Removed</option>
+        </select>
+      </div>
+      {loading && !data && <Spinner />}
+      {error ? <Notice kind="error">{errorText(error)}</Notice> : null}
+      {data && (
+        <table className="table responsive-table">
+          <caption className="sr-only">Users of the account</caption>
+          <thead>
+            <tr>
+              <th scope="col">User</th>
+              <th scope="col">Role</th>
+              <th scope="col">Seat</th>
+              <th scope="col">State</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.map((u) => (
+              <UserRow key={u.id} u={u} onChanged={(n) => setData((list = []) => list.map((x) => (x.id === n.id ? n : x)))} />
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,29 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+
+/**
+ * The browser app. Built into web/dist and served by Mailroom itself (src/http/web.ts).
+ * The built index.html carries no inline script, so the page runs under `script-src 'self'`.
+ */
+export default defineConfig({
+  root,
+  base: '/',
+  publicDir: false,
+  plugins: [react()],
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    assetsDir: 'assets',
+    sourcemap: false,
+    // The module preload polyfill is bundled into the entry chunk, never inlined into the HTML.
+    modulePreload: { polyfill: false },
+    chunkSizeWarningLimit: 800,
+  },
+  server: {
+    // `npx vite --config web/vite.config.ts` during development, with the API on :3000.
+    proxy: { '/api': 'http://127.0.0.1:3000' },
+  },
+});
