@@ -180,8 +180,12 @@ export function classifyMessage(msg: ClassifyInput, opts: ClassifyOptions = {}):
     });
   }
   if (mdn || autoSignals.length > 0 || foreignMailroom) return done('auto_reply');
-  // Machine-generated all the same (e.g. Postfix "errors from" notices to the postmaster).
-  if (isDaemon(msg.from)) return done('auto_reply');
+  // Machine-generated all the same (e.g. Postfix "errors from" notices). Only MAILER-DAEMON and
+  // "Mail Delivery System": a postmaster@ mailbox is often read and answered by a person.
+  if (msg.from && (/^mailer-?daemon$/i.test(msg.from.address.split('@')[0] ?? '') || /mail ?delivery (sub)?system/i.test(msg.from.name))) {
+    if (!reasons.includes('daemon_sender')) reasons.push('daemon_sender');
+    return done('auto_reply');
+  }
   if (listSignals.length > 0) return done('list', { listId: listId ?? null });
   return done('normal');
 }
@@ -391,7 +395,7 @@ function readDsn(msg: ClassifyInput): { recipients: BounceRecipient[] } | null {
       if (!address) continue;
       const action = tokenOf(firstField(fields, 'action'));
       const diagRaw = firstField(fields, 'diagnostic-code');
-      const diagnostic = diagRaw ? diagRaw.replace(/^\s*[a-z-]+\s*;\s*/i, '').trim().slice(0, 1000) || null : null;
+      const diagnostic = diagRaw ? diagRaw.replace(/^\s*[a-z-]+\s*;\s*/i, '').replace(/\s+/g, ' ').trim().slice(0, 1000) || null : null;
       const status = statusIn(firstField(fields, 'status') ?? '') ?? (diagnostic ? statusIn(diagnostic) : null);
       if (recipients.length < 100) {
         recipients.push({ address, finalAddress: finalR && finalR !== address ? finalR : null, status, action, diagnostic });
