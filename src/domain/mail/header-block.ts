@@ -34,7 +34,7 @@ export function readHeaderBlock(text: string, opts: HeaderBlockOptions = {}): { 
   let complete = false;
   const flush = () => {
     if (current && fields.length < maxFields) {
-      fields.push({ key: current.key, value: current.parts.join('').replace(/[\r\n]+/g, ' ').trim() });
+      fields.push({ key: current.key, value: current.parts.join('').replace(/[\r\n]+/g, ' ').trim().slice(0, maxValue) });
     }
     current = null;
   };
@@ -67,10 +67,9 @@ export function readHeaderBlock(text: string, opts: HeaderBlockOptions = {}): { 
     flush();
     if (fields.length >= maxFields) break;
     const value = line.slice(colon + 1);
-    current = { key: line.slice(0, colon).trim().toLowerCase(), parts: [value.slice(0, maxValue)], len: value.length };
+    current = { key: line.slice(0, colon).trim().toLowerCase(), parts: [value.slice(0, maxValue + 1)], len: value.length };
   }
   flush();
-  for (const f of fields) if (f.value.length > maxValue) f.value = f.value.slice(0, maxValue);
   return { fields, complete };
 }
 

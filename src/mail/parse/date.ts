@@ -22,19 +22,22 @@ export function parseMailDate(value: string | null | undefined): Date | null {
     .replace(/\s+/g, ' ')
     .trim();
   if (v === '' || v.length > 200) return null;
-  const d = parseRfc5322(v) ?? parseLoose(v);
+  const strict = parseRfc5322(v);
+  // A date in RFC 5322 shape with impossible values (30 Feb, 25:00) is refused, not "corrected".
+  const d = strict === undefined ? parseLoose(v) : strict;
   if (!d) return null;
   const y = d.getUTCFullYear();
   if (y < 1900 || y > 9999) return null;
   return d;
 }
 
-function parseRfc5322(v: string): Date | null {
+/** undefined: not in RFC 5322 shape; null: in shape but impossible. */
+function parseRfc5322(v: string): Date | null | undefined {
   const m = RFC5322.exec(v);
-  if (!m) return null;
+  if (!m) return undefined;
   const day = Number(m[1]);
   const month = MONTHS[m[2]!.toLowerCase()];
-  if (month === undefined) return null;
+  if (month === undefined) return undefined;
   let year = Number(m[3]);
   if (m[3]!.length === 2) year += year < 50 ? 2000 : 1900;
   else if (m[3]!.length === 3) year += 1900;
