@@ -1,0 +1,126 @@
+/**
+ * The conversation list: views, filters and the search words, resolved into one plain filter value that
+ * the store turns into SQL. Pure.
+ *
+ * Views: open (default), mine (open and assigned to me), unassigned (open, nobody assigned), snoozed,
+ * closed, spam, all (every status but spam). An explicit `status` or `assigneeId` overrides what the view
+ * says. `assigneeId` may be a user id (deactivated and removed users too), "me" or "unassigned".
+ */
+import type { ConversationStatus } from './status.js';
+import { isConversationStatus } from './status.js';
+
+export const CONVERSATION_VIEWS = ['open', 'mine', 'unassigned', 'snoozed', 'closed', 'spam', 'all'] as const;
+export type ConversationView = (typeof CONVERSATION_VIEWS)[number];
+
+export interface ListFilterInput {
+  view?: string;
+  status?: string;
+  assigneeId?: string;
+  connectionId?: string;
+  contactId?: string;
+  /** Last message at or after (epoch ms). */
+  since?: number;
+  /** Last message before (epoch ms). */
+  until?: number;
+  q?: string;
+}
+
+export type AssigneeFilter = { kind: 'any' } | { kind: 'none' } | { kind: 'user'; userId: string };
+
+export interface ConversationFilter {
+  view: ConversationView;
+  /** null = every status except spam. */
+  status: ConversationStatus | null;
+  assignee: AssigneeFilter;
+  connectionId: string | null;
+  contactId: string | null;
+  since: number | null;
+  until: number | null;
+  /** Folded search words; all must match (as word prefixes) the subject, bodies or participants. */
+  terms: string[];
+}
+
+export type FilterCheck = { ok: true; filter: ConversationFilter } | { ok: false; message: string; field: string };
+
+const VIEW_DEFAULTS: Record<ConversationView, { status: ConversationStatus | null; assignee: 'any' | 'none' | 'me' }> = {
+  open: { status: 'open', assignee: 'any' },
+  mine: { status: 'open', assignee: 'me' },
+  unassigned: { status: 'open', assignee: 'none' },
+  snoozed: { status: 'snoozed', assignee: 'any' },
+  closed: { status: 'closed', assignee: 'any' },
+  spam: { status: 'spam', assignee: 'any' },
+  all: { status: null, assignee: 'any' },
+};
+
+export function resolveFilter(input: ListFilterInput, actorUserId: string): FilterCheck {
+  const view = (input.view ?? 'open') as ConversationView;
+  if (!CONVERSATION_VIEWS.includes(view)) return { ok: false, message: `Unknown view "${input.view}". Use one of ${CONVERSATION_VIEWS.join(', ')}.`, field: 'view' };
+  const d = VIEW_DEFAULTS[view];
+  let status = d.status;
+  if (input.status !== undefined) {
+    if (input.status === 'any') status = null;
+    else if (!isConversationStatus(input.status)) return { ok: false, message: 'The status is open, snoozed, closed, spam or any.', field: 'status' };
+    else status = input.status;
+  }
+  let assignee: AssigneeFilter = d.assignee === 'any' ? { kind: 'any' } : d.assignee === 'none' ? { kind: 'none' } : { kind: 'user', userId: actorUserId };
+  if (input.assigneeId !== undefined && input.assigneeId !== '') {
+    assignee = input.assigneeId === 'unassigned' ? { kind: 'none' } : input.assigneeId === 'me' ? { kind: 'user', userId: actorUserId } : { kind: 'user', userId: input.assigneeId };
+  }
+  if (input.since !== undefined && input.until !== undefined && input.since >= input.until) return { ok: false, message: '"since" must be before "until".', field: 'since' };
+  return {
+    ok: true,
+    filter: {
+      view,
+      status,
+      assignee,
+      connectionId: input.connectionId || null,
+      contactId: input.contactId || null,
+      since: input.since ?? null,
+      until: input.until ?? null,
+      terms: searchTerms(input.q ?? ''),
+    },
+  };
+}
+
+/** Case, accents and punctuation folded away; what both the stored search text and the query words go through. */
+export function foldForSearch(s: string): string {
+  return s
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
+}
+
+export const MAX_SEARCH_TERMS = 8;
+const MAX_TERM = 64;
+
+/** The words of a search box, folded, at most 8. */
+export function searchTerms(q: string): string[] {
+  const out: string[] = [];
+  for (const w of foldForSearch(q).split(' ')) {
+    if (!w || out.includes(w)) continue;
+    out.push(w.slice(0, MAX_TERM));
+    if (out.length === MAX_SEARCH_TERMS) break;
+  }
+  return out;
+}
+
+/** Cap on the folded text indexed per message. */
+export const MAX_SEARCH_DOC = 64 * 1024;
+
+/** The text indexed for one message: subject, participants (names and addresses) and body, folded. */
+export function searchDocument(m: { subject: string; from?: { name?: string; address: string } | null; to?: ReadonlyArray<{ name?: string; address: string }>; cc?: ReadonlyArray<{ name?: string; address: string }>; text?: string | null }): string {
+  const people = [m.from, ...(m.to ?? []), ...(m.cc ?? [])].filter(Boolean).map((a) => `${a!.name ?? ''} ${a!.address}`);
+  return foldForSearch([m.subject, ...people, m.text ?? ''].join(' ')).slice(0, MAX_SEARCH_DOC);
+}
+
+/** FTS5 MATCH expression: every term as a quoted prefix ("refund"* AND "order"*). Terms are folded words, so quoting is safe. */
+export function fts5Query(terms: readonly string[]): string {
+  return terms.map((t) => `"${t.replace(/"/g, '')}"*`).join(' AND ');
+}
+
+/** PostgreSQL tsquery text for to_tsquery('simple', ...): every term as a prefix (refund:* & order:*). */
+export function tsQuery(terms: readonly string[]): string {
+  return terms.map((t) => `${t.replace(/[^\p{L}\p{N}]/gu, '')}:*`).join(' & ');
+}
