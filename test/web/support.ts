@@ -47,7 +47,7 @@ let counter = 0;
 
 export async function startWebServer(distDir: string): Promise<WebTestServer> {
   const database = await createTestDatabase();
-  const config = loadConfig({ DATA_DIR: database.dataDir, PORT: '0', MAILROOM_LOG_LEVEL: 'silent' });
+  const config = loadConfig({ DATA_DIR: database.dataDir, PORT: '0' });
   const env = await makeCommandEnv(database, config);
   const app = await buildApp({ database, config, env, logger: false });
   await app.register(webRoutes, { distDir });
@@ -109,6 +109,8 @@ export async function signIn(page: Page, origin: string, email: string, password
 export async function screenshot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<string> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   const file = path.join(SCREENSHOTS, `${name}.png`);
+  // Full-page shots of a scrolled page draw the sticky header mid-page: start from the top.
+  if (opts.fullPage ?? true) await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: file, fullPage: opts.fullPage ?? true });
   return file;
 }

@@ -1,6 +1,6 @@
-import { useMemo, useState } from 'react';
+import { useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { imageProxySource, proxiedImageUrl } from '../api/images.js';
-import { frameDocument, sanitizeEmailHtml, textToHtml } from '../lib/sanitizeEmail.js';
+import { estimateFrameHeight, frameDocument, sanitizeEmailHtml, textToHtml } from '../lib/sanitizeEmail.js';
 
 /**
  * Shows one message's HTML safely: cleaned by an allow-list, then rendered in an iframe with
@@ -8,14 +8,29 @@ import { frameDocument, sanitizeEmailHtml, textToHtml } from '../lib/sanitizeEma
  * own CSP (`default-src 'none'`). Remote images stay blocked until the reader asks; then they load
  * through Mailroom's image proxy only.
  */
-export function EmailFrame({ html, text, title, height = 420 }: { html: string | null; text?: string | null; title: string; height?: number }) {
+export function EmailFrame({ html, text, title, maxHeight = 900 }: { html: string | null; text?: string | null; title: string; maxHeight?: number }) {
   const [showImages, setShowImages] = useState(false);
+  const box = useRef<HTMLDivElement>(null);
+  const [width, setWidth] = useState(640);
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    setWidth(el.clientWidth || 640);
+    const ro = new ResizeObserver(() => setWidth(el.clientWidth || 640));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
   const result = useMemo(() => {
-    if (!html) return { doc: frameDocument({ bodyHtml: textToHtml(text ?? ''), css: '' }, null), blocked: 0, fellBack: false };
+    const asText = (fellBack: boolean) => {
+      const bodyHtml = textToHtml(text ?? '');
+      return { doc: frameDocument({ bodyHtml, css: '' }, null), bodyHtml, blocked: 0, fellBack };
+    };
+    if (!html) return asText(false);
     const clean = sanitizeEmailHtml(html, { allowRemoteImages: showImages, proxyUrl: proxiedImageUrl });
-    if (clean.unstable) return { doc: frameDocument({ bodyHtml: textToHtml(text ?? ''), css: '' }, null), blocked: 0, fellBack: true };
-    return { doc: frameDocument(clean, showImages ? imageProxySource() : null), blocked: clean.blockedImages, fellBack: false };
+    if (clean.unstable) return asText(true);
+    return { doc: frameDocument(clean, showImages ? imageProxySource() : null), bodyHtml: clean.bodyHtml, blocked: clean.blockedImages, fellBack: false };
   }, [html, text, showImages]);
+  const height = useMemo(() => Math.min(maxHeight, Math.max(96, estimateFrameHeight(result.bodyHtml, width))), [result.bodyHtml, width, maxHeight]);
 
   return (
     <div className="email-frame">
@@ -31,7 +46,7 @@ export function EmailFrame({ html, text, title, height = 420 }: { html: string |
         </div>
       )}
       {result.fellBack && <div className="images-bar">This message's formatting could not be shown safely; showing its text instead.</div>}
-      <div className="email-frame-box" style={{ height }}>
+      <div className="email-frame-box" ref={box} style={{ height }}>
         <iframe title={title} sandbox="" srcDoc={result.doc} referrerPolicy="no-referrer" loading="lazy" className="email-iframe" />
       </div>
     </div>

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { ApiError, errorText } from '../api/client.js';
 import { releaseConnection, type ReleaseAction } from '../api/connections.js';
 import type { Connection, Holder } from '../api/types.js';
@@ -69,6 +69,10 @@ export function RefusalPanel({
   const [busy, setBusy] = useState<ReleaseAction | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const name = holder?.userName ?? 'the user';
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    ref.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  }, [error]);
 
   const run = async (action: ReleaseAction) => {
     if (!release) return;
@@ -87,7 +91,7 @@ export function RefusalPanel({
 
   const canRelease = admin && release && holder?.kind === 'personal' && holder.userState !== 'active';
   return (
-    <div className="refusal" role="alert" aria-labelledby="refusal-title">
+    <div className="refusal" role="alert" aria-labelledby="refusal-title" ref={ref}>
       <h3 id="refusal-title" className="refusal-title">
         This address is already connected
       </h3>

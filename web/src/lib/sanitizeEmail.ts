@@ -299,3 +299,57 @@ export function textToHtml(text: string): string {
   const esc = text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   return `<pre style="font: inherit; margin: 0">${esc}</pre>`;
 }
+
+const BLOCKS = new Set(['p', 'div', 'li', 'tr', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'blockquote', 'pre', 'dt', 'dd', 'figcaption', 'summary', 'address', 'center', 'td', 'th']);
+
+/**
+ * A frame height for cleaned message markup, estimated without rendering it: the frame is
+ * cross-origin (sandbox without allow-same-origin), so the app cannot measure its content.
+ * Errs a little on the tall side; the reader can still resize the frame.
+ */
+export function estimateFrameHeight(bodyHtml: string, width: number): number {
+  const doc = new DOMParser().parseFromString(`<body>${bodyHtml}</body>`, 'text/html');
+  const charsPerLine = Math.max(20, Math.floor((Math.max(width, 200) - 32) / 7.6));
+  const LINE = 22.5;
+  let height = 24 + 8;
+  const walk = (el: Element, inRow: boolean) => {
+    const tag = el.localName;
+    if (tag === 'br') {
+      height += LINE;
+      return;
+    }
+    if (tag === 'img') {
+      const h = Number(el.getAttribute('height'));
+      height += Number.isFinite(h) && h > 0 ? Math.min(h, 1200) : 120;
+      return;
+    }
+    if (tag === 'hr') {
+      height += 18;
+      return;
+    }
+    let ownText = '';
+    for (const n of Array.from(el.childNodes)) if (n.nodeType === Node.TEXT_NODE) ownText += n.textContent ?? '';
+    for (const c of Array.from(el.children)) if (!BLOCKS.has(c.localName) && c.localName !== 'br' && c.localName !== 'img' && c.localName !== 'table') ownText += c.textContent ?? '';
+    const text = ownText.replace(/\s+/g, ' ').trim();
+    const cellOfRow = inRow && (tag === 'td' || tag === 'th');
+    if (text && !cellOfRow) height += Math.ceil(text.length / charsPerLine) * LINE + (tag === 'p' || /^h\d$/.test(tag) ? 12 : 0);
+    if (tag === 'tr') {
+      // A row is as tall as its tallest cell's text.
+      const cells = Array.from(el.children);
+      const longest = Math.max(0, ...cells.map((c) => (c.textContent ?? '').replace(/\s+/g, ' ').trim().length));
+      const perCell = Math.max(10, Math.floor(charsPerLine / Math.max(1, cells.length)));
+      height += Math.max(1, Math.ceil(longest / perCell)) * LINE + 12;
+    }
+    for (const c of Array.from(el.children)) walk(c, tag === 'tr' || (inRow && !BLOCKS.has(c.localName)));
+  };
+  const body = doc.body;
+  const loose = Array.from(body.childNodes)
+    .filter((n) => n.nodeType === Node.TEXT_NODE || (n.nodeType === Node.ELEMENT_NODE && !BLOCKS.has((n as Element).localName) && !['table', 'ul', 'ol', 'br', 'img'].includes((n as Element).localName)))
+    .map((n) => n.textContent ?? '')
+    .join('')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (loose) height += Math.ceil(loose.length / charsPerLine) * LINE;
+  for (const c of Array.from(body.children)) walk(c, false);
+  return Math.round(height);
+}

@@ -87,7 +87,10 @@ function ThreadView({ id, onBack, onClosed }: { id: string; onBack: () => void; 
               <ul className="attachments" aria-label="Attachments">
                 {m.attachments.map((a) => (
                   <li key={a.id}>
-                    📎 {a.filename} <span className="muted small">({Math.max(1, Math.round(a.size / 1024))} KB)</span>
+                    <svg className="icon" viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">
+                      <path d="M21 11.5l-8.5 8.5a5 5 0 01-7-7L14 4.5a3.3 3.3 0 014.7 4.7L10.2 17.7a1.7 1.7 0 01-2.4-2.4L15.5 7.6" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
+                    </svg>{' '}
+                    {a.filename} <span className="muted small">({Math.max(1, Math.round(a.size / 1024))} KB)</span>
                   </li>
                 ))}
               </ul>
