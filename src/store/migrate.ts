@@ -4,6 +4,7 @@ import * as m001 from './migrations/001-platform.js';
 import * as m002 from './migrations/002-crm.js';
 import * as m003 from './migrations/003-connections.js';
 import * as m004 from './migrations/004-mail.js';
+import * as m005 from './migrations/005-inbox.js';
 
 /** Migrations are listed here in order (no directory scanning: works the same under tsx and bundlers). */
 const MIGRATIONS: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '002-crm': m002,
   '003-connections': m003,
   '004-mail': m004,
+  '005-inbox': m005,
 };
 
 class ListedMigrations implements MigrationProvider {

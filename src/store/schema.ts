@@ -324,6 +324,55 @@ export interface OutboxTable {
   created_at: number;
 }
 
+/** Users and teams listed on a restricted inbox (005-inbox). */
+export interface InboxMembersTable {
+  inbox_id: string;
+  account_id: string;
+  member_type: string;
+  member_id: string;
+  created_at: number;
+}
+
+/** The routing rule of one team address, with the round-robin pointer (005-inbox). */
+export interface RoutingRulesTable {
+  connection_id: string;
+  account_id: string;
+  inbox_id: string;
+  rule: string;
+  rr_last_user_id: string | null;
+  updated_at: number;
+  updated_by: string | null;
+}
+
+/** Allow and deny list entries of an inbox (005-inbox). */
+export interface InboxSenderListsTable {
+  id: string;
+  account_id: string;
+  inbox_id: string;
+  list: string;
+  pattern: string;
+  created_at: number;
+  created_by: string | null;
+}
+
+/** Comments, assignments (with the routing reasons), status changes and moves of a conversation (005-inbox). */
+export interface ConversationActivityTable {
+  id: string;
+  account_id: string;
+  conversation_id: string;
+  kind: string;
+  actor_user_id: string | null;
+  data: string;
+  created_at: number;
+}
+
+/** One search document per message; FTS5 on SQLite, GIN-indexed on PostgreSQL (005-inbox, store/inbox-search.ts). */
+export interface MessageSearchTable {
+  message_id: string;
+  account_id: string;
+  doc: string;
+}
+
 export interface DB {
   conversations: ConversationsTable;
   messages: MessagesTable;
@@ -348,4 +397,9 @@ export interface DB {
   audit_events: AuditEventsTable;
   notifications: NotificationsTable;
   jobs: JobsTable;
+  inbox_members: InboxMembersTable;
+  routing_rules: RoutingRulesTable;
+  inbox_sender_lists: InboxSenderListsTable;
+  conversation_activity: ConversationActivityTable;
+  message_search: MessageSearchTable;
 }
