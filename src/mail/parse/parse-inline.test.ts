@@ -110,6 +110,17 @@ describe('parseMessageInline: the normalised value', () => {
     expect(m.malformed).toEqual([]);
   });
 
+  it('reads raw 8-bit (non-UTF-8) header bytes with the body charset instead of U+FFFD', async () => {
+    const raw = Buffer.concat([
+      Buffer.from('From: ', 'latin1'),
+      Buffer.from('Jos\xe9 <jose@example.pt>\r\nSubject: Forma\xe7\xe3o\r\n', 'latin1'),
+      crlf(['Content-Type: text/plain; charset=iso-8859-1', '', 'Ol\xe1', '']),
+    ]);
+    const m = await parseMessageInline(raw);
+    expect(m.subject).toBe('Formação');
+    expect(m.from).toEqual({ name: 'José', address: 'jose@example.pt' });
+  });
+
   it('keeps the real address when the encoded display name looks like another address', async () => {
     const fake = Buffer.from('ceo@bank.example <ceo@bank.example>').toString('base64');
     const m = await parseMessageInline(simple({ From: `=?utf-8?B?${fake}?= <Attacker@Evil.example>` }));

@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import PostalMime from 'postal-mime';
 import type { Email } from 'postal-mime';
 import type { MalformedReason, ParsedAttachment, ParsedMessage, ReportPart } from '../../domain/mail/message.js';
+import { readHeaderBlock } from '../../domain/mail/header-block.js';
 import { fallbackMessage, fromHeaderFields, sortReasons, stripNul } from './build.js';
 import { resolveLimits, type ParseLimits } from './limits.js';
 import { scanStructure } from './structure.js';
@@ -68,7 +69,7 @@ async function parseWithPostalMime(raw: Uint8Array, limits: ParseLimits): Promis
   }
 
   const derived = fromHeaderFields(
-    email.headers.map((h) => ({ key: h.key, value: h.value })),
+    raw8bitHeaderFields(input, scan.charsets) ?? email.headers.map((h) => ({ key: h.key, value: h.value })),
     malformed,
     scan.topContentType,
   );
@@ -117,6 +118,45 @@ async function parseWithPostalMime(raw: Uint8Array, limits: ParseLimits): Promis
     maxDepth: scan.maxDepth,
     malformed: sortReasons(malformed),
   };
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Raw 8-bit header bytes that are not UTF-8 (old clients writing Latin-1, Windows-1251 or Big5
+ * straight into Subject and From). The parser reads headers as UTF-8 and would turn them into
+ * U+FFFD; decode them instead with the first declared non-UTF-8 body charset, else Windows-1252.
+ * Returns null when the header is ASCII or valid UTF-8 (the normal case).
+ */
+function raw8bitHeaderFields(input: Buffer, charsets: string[]): Array<{ key: string; value: string }> | null {
+  const limit = Math.min(input.length, 256 * 1024);
+  let end = input.indexOf('\n\n', 0, 'latin1');
+  const crlfEnd = input.indexOf('\r\n\r\n', 0, 'latin1');
+  if (crlfEnd >= 0 && (end < 0 || crlfEnd < end)) end = crlfEnd;
+  if (end < 0 || end > limit) end = limit;
+  const head = input.subarray(0, end);
+  let high = false;
+  for (let i = 0; i < head.length; i++) {
+    if (head[i]! >= 0x80) {
+      high = true;
+      break;
+    }
+  }
+  if (!high) return null;
+  try {
+    strictUtf8.decode(head);
+    return null;
+  } catch {
+    /* not UTF-8: decode below */
+  }
+  const candidate = charsets.find((c) => !/^(utf-?8|us-ascii|ascii)$/i.test(c) && charsetKnown(c));
+  let decoder: TextDecoder;
+  try {
+    decoder = new TextDecoder(candidate ?? 'windows-1252');
+  } catch {
+    decoder = new TextDecoder('windows-1252');
+  }
+  return readHeaderBlock(decoder.decode(head).replace(/\r\n?/g, '\n') + '\n\n').fields;
 }
 
 function toBuffer(content: ArrayBuffer | Uint8Array | string): Buffer {
