@@ -5,6 +5,7 @@ import * as m002 from './migrations/002-crm.js';
 import * as m003 from './migrations/003-connections.js';
 import * as m004 from './migrations/004-mail.js';
 import * as m005 from './migrations/005-inbox.js';
+import * as m006 from './migrations/006-personal.js';
 
 /** Migrations are listed here in order (no directory scanning: works the same under tsx and bundlers). */
 const MIGRATIONS: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '003-connections': m003,
   '004-mail': m004,
   '005-inbox': m005,
+  '006-personal': m006,
 };
 
 class ListedMigrations implements MigrationProvider {

@@ -373,6 +373,94 @@ export interface MessageSearchTable {
   doc: string;
 }
 
+/** 006-personal: a user's personal email defaults. */
+export interface EmailPreferencesTable {
+  user_id: string;
+  account_id: string;
+  log_emails: number;
+  track_opens: number;
+  track_clicks: number;
+  /** JSON {family, sizePx, color} or null. */
+  font: string | null;
+  signature: string | null;
+  /** JSON [{kind: 'address' | 'domain', value}]. */
+  never_log: string;
+  updated_at: number;
+}
+
+/** 006-personal: the account's logging rule and never-log list. */
+export interface AccountEmailSettingsTable {
+  account_id: string;
+  log_rule: string;
+  create_contacts: number;
+  never_log: string;
+  updated_at: number;
+}
+
+/** 006-personal: each user's BCC / forwarding logging address. */
+export interface LoggingAddressesTable {
+  address: string;
+  account_id: string;
+  user_id: string;
+  created_at: number;
+}
+
+/** 006-personal: an email a user sent (or scheduled) from a contact's record. */
+export interface PersonalEmailsTable {
+  id: string;
+  account_id: string;
+  user_id: string;
+  connection_id: string;
+  outbox_id: string;
+  conversation_id: string | null;
+  contact_id: string;
+  company_id: string | null;
+  subject: string;
+  logged: number;
+  log_contact_ids: string;
+  track_opens: number;
+  track_clicks: number;
+  link_count: number;
+  replaced_by: string | null;
+  created_at: number;
+}
+
+/** 006-personal: a rewritten link and the destination stored for it. */
+export interface TrackingLinksTable {
+  id: string;
+  account_id: string;
+  personal_email_id: string;
+  position: number;
+  url: string;
+}
+
+/** 006-personal: an open or click (flagged when it looks like a bot or prefetch). */
+export interface TrackingHitsTable {
+  id: string;
+  account_id: string;
+  personal_email_id: string;
+  link_id: string | null;
+  kind: string;
+  occurred_at: number;
+  method: string;
+  ip: string | null;
+  user_agent: string | null;
+  flagged: number;
+  flag_reasons: string;
+  implied_by: string | null;
+  processed_at: number | null;
+}
+
+/** 006-personal: contacts (and company) a logged personal conversation is associated with. */
+export interface LoggedConversationsTable {
+  conversation_id: string;
+  contact_id: string;
+  account_id: string;
+  company_id: string | null;
+  personal_email_id: string | null;
+  created_at: number;
+}
+
 export interface DB {
   conversations: ConversationsTable;
   messages: MessagesTable;
@@ -402,4 +490,11 @@ export interface DB {
   inbox_sender_lists: InboxSenderListsTable;
   conversation_activity: ConversationActivityTable;
   message_search: MessageSearchTable;
+  email_preferences: EmailPreferencesTable;
+  account_email_settings: AccountEmailSettingsTable;
+  logging_addresses: LoggingAddressesTable;
+  personal_emails: PersonalEmailsTable;
+  tracking_links: TrackingLinksTable;
+  tracking_hits: TrackingHitsTable;
+  logged_conversations: LoggedConversationsTable;
 }
