@@ -200,6 +200,18 @@ describe('parseMessageInline: the normalised value', () => {
     expect(m.subject).toBe('Hello');
   });
 
+  it('a message the parser refuses (3 MB of header lines) comes back as a flagged header-only value', async () => {
+    const bomb = Array.from({ length: 60_000 }, (_, i) => `X-Filler-${i}: ${'z'.repeat(40)}`);
+    const raw = crlf(['From: a@x.example', 'Subject: header bomb', 'Message-ID: <bomb@x>', ...bomb, '', 'body', '']);
+    const m = await parseMessageInline(raw);
+    expect(m.malformed).toContain('parse_error');
+    expect(m.subject).toBe('header bomb');
+    expect(m.messageId).toBe('bomb@x');
+    expect(m.from?.address).toBe('a@x.example');
+    expect(m.headerFields.length).toBeLessThanOrEqual(1000);
+    expect(m.sizeBytes).toBe(raw.length);
+  });
+
   it('cuts an over-long body and says so', async () => {
     const m = await parseMessageInline(simple({}, 'y'.repeat(5000)), { maxBodyChars: 100 });
     expect(m.text).toHaveLength(100);
