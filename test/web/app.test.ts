@@ -213,8 +213,11 @@ describe.skipIf(!hasChromium)('in Chromium', () => {
     const holder = { kind: 'personal', connectionId: 'con-held', userId: 'u-bo', userName: 'Bo Chen', userState: 'deactivated', inboxId: null, inboxName: null };
     let connects = 0;
     let released: unknown = null;
-    await page.route('**/api/v1/connections', async (route) => {
-      if (route.request().method() !== 'POST') return route.continue();
+    let connected: any = null;
+    await page.route(/\/api\/v1\/connections(\?.*)?$/, async (route) => {
+      if (route.request().method() === 'GET') {
+        return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ connections: connected ? [connected] : [] }) });
+      }
       connects++;
       if (connects === 1) {
         return route.fulfill({
@@ -232,16 +235,13 @@ describe.skipIf(!hasChromium)('in Chromium', () => {
         });
       }
       const sent = route.request().postDataJSON();
-      return route.fulfill({
-        status: 201,
-        contentType: 'application/json',
-        body: JSON.stringify({
+      connected = {
           id: 'con-new', type: 'personal', address: sent.address, addressKey: sent.address, userId: server.admin.userId, userName: 'Ada Lovelace', userState: 'active',
           inboxId: null, inboxName: null, transport: 'imap', state: 'syncing', stage: 'initial_sync', progress: { done: 420, total: 1000 }, lastError: null,
           imap: { host: sent.imap.host, port: sent.imap.port, tls: sent.imap.tls, username: sent.imap.username }, smtp: { host: sent.smtp.host, port: sent.smtp.port, tls: sent.smtp.tls, username: sent.smtp.username },
           sentFolder: 'Sent', isDefaultFrom: true, useForMeetings: false, forwardingAddress: null, senderName: null, signature: null, sendLimits: {}, createdAt: new Date().toISOString(), disconnectedAt: null,
-        }),
-      });
+      };
+      return route.fulfill({ status: 201, contentType: 'application/json', body: JSON.stringify(connected) });
     });
     await page.route('**/api/v1/connections/con-held/release', async (route) => {
       released = route.request().postDataJSON();
@@ -264,7 +264,7 @@ describe.skipIf(!hasChromium)('in Chromium', () => {
     expect(connects).toBe(2);
     await page.getByText('Importing mail: 420 of 1,000 messages').waitFor();
     await screenshot(page, 'settings-email-syncing');
-    await page.unroute('**/api/v1/connections');
+    await page.unroute(/\/api\/v1\/connections(\?.*)?$/);
     await page.unroute('**/api/v1/connections/con-held/release');
   });
 
@@ -317,6 +317,121 @@ describe.skipIf(!hasChromium)('in Chromium', () => {
     await page.getByRole('button', { name: 'Save note' }).click();
     await page.getByText('Met at the Solvay conference; wants a demo in May.').waitFor();
     await screenshot(page, 'contact-page');
+  });
+
+  test('Settings → Email: states, import progress, the last error in plain words with its fix, flags and disconnect', async () => {
+    const base = {
+      type: 'personal', userId: server.admin.userId, userName: 'Ada Lovelace', userState: 'active', inboxId: null, inboxName: null, transport: 'imap', stage: null,
+      sentFolder: 'Sent', forwardingAddress: null, senderName: null, signature: null, sendLimits: {}, createdAt: '2026-02-01T10:00:00Z', disconnectedAt: null,
+      smtp: { host: 'smtp.gmail.com', port: 465, tls: 'tls', username: 'x' },
+    };
+    const list = [
+      { ...base, id: 'c-1', address: 'ada@gmail.com', addressKey: 'ada@gmail.com', state: 'active', progress: { done: 5120, total: 5120 }, lastError: null, imap: { host: 'imap.gmail.com', port: 993, tls: 'tls', username: 'ada@gmail.com' }, isDefaultFrom: true, useForMeetings: true },
+      { ...base, id: 'c-2', address: 'ada@fastmail.com', addressKey: 'ada@fastmail.com', state: 'syncing', progress: { done: 1800, total: 4000 }, lastError: null, imap: { host: 'imap.fastmail.com', port: 993, tls: 'tls', username: 'ada@fastmail.com' }, isDefaultFrom: false, useForMeetings: false },
+      { ...base, id: 'c-3', address: 'ada@yahoo.com', addressKey: 'ada@yahoo.com', state: 'auth_failed', progress: { done: 300, total: 300 }, lastError: { code: 'imap_authentication_failed', message: null, at: '2026-03-01T08:00:00Z' }, imap: { host: 'imap.mail.yahoo.com', port: 993, tls: 'tls', username: 'ada@yahoo.com' }, isDefaultFrom: false, useForMeetings: false },
+    ];
+    const patches: unknown[] = [];
+    const deletes: string[] = [];
+    await page.route(/\/api\/v1\/connections(\?.*)?$/, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ connections: list }) }));
+    await page.route(/\/api\/v1\/connections\/c-\d$/, (route) => {
+      const id = route.request().url().split('/').pop()!;
+      const c = list.find((x) => x.id === id)!;
+      if (route.request().method() === 'PATCH') {
+        const p = route.request().postDataJSON();
+        patches.push({ id, ...p });
+        // As the server does: one default and one meetings address per user.
+        for (const x of list) {
+          if (p.isDefaultFrom) x.isDefaultFrom = x.id === id;
+          if (p.useForMeetings) x.useForMeetings = x.id === id;
+          else if (p.useForMeetings === false && x.id === id) x.useForMeetings = false;
+        }
+        return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(c) });
+      }
+      if (route.request().method() === 'DELETE') {
+        deletes.push(id);
+        return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ ...c, state: 'disconnected' }) });
+      }
+      return route.continue();
+    });
+    await page.goto(server.origin + '/settings/email');
+    const yahoo = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'ada@yahoo.com' }) });
+    await yahoo.getByText('Password stopped working').waitFor();
+    await yahoo.getByText(/no longer accepts the password/).waitFor();
+    const fastmail = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'ada@fastmail.com' }) });
+    await fastmail.getByText('Importing mail: 1,800 of 4,000 messages').waitFor();
+    expect(await fastmail.locator('progress').getAttribute('value')).toBe('1800');
+    await screenshot(page, 'settings-email-states');
+
+    await fastmail.getByLabel('Use for meetings').check();
+    await expect.poll(() => patches).toContainEqual({ id: 'c-2', useForMeetings: true });
+    await fastmail.getByLabel(/Default “from” address/).check();
+    await expect.poll(() => patches).toContainEqual({ id: 'c-2', isDefaultFrom: true });
+    // The flags moved away from the Gmail address, as the list from the server now says.
+    const gmail = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'ada@gmail.com' }) });
+    await expect.poll(() => gmail.getByLabel('Use for meetings').isChecked()).toBe(false);
+    await expect.poll(() => gmail.getByLabel(/Default “from” address/).isChecked()).toBe(false);
+
+    // Fix-it: the reconnect form is filled in with the address and servers; only the password is asked.
+    await yahoo.getByRole('button', { name: 'Enter the new password' }).click();
+    const fix = yahoo.getByRole('form', { name: 'Connect personal email' });
+    expect(await fix.getByLabel('Email address').inputValue()).toBe('ada@yahoo.com');
+    expect(await fix.getByLabel('Email address').getAttribute('readonly')).not.toBeNull();
+    await fix.getByText(/Mailroom disconnects the old connection/).waitFor();
+    await fix.getByRole('button', { name: 'Cancel' }).click();
+
+    await yahoo.getByRole('button', { name: 'Disconnect' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Disconnect ada@yahoo.com?' });
+    await dialog.getByText(/Everything already logged/).waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    expect(deletes).toEqual([]);
+    await yahoo.getByRole('button', { name: 'Disconnect' }).click();
+    await dialog.getByRole('button', { name: 'Disconnect' }).click();
+    await expect.poll(() => deletes).toEqual(['c-3']);
+    await expect.poll(() => page.getByRole('heading', { name: 'ada@yahoo.com' }).count()).toBe(0);
+    await page.unroute(/\/api\/v1\/connections(\?.*)?$/);
+    await page.unroute(/\/api\/v1\/connections\/c-\d$/);
+  });
+
+  test('Settings → Inboxes: forwarding address with copy, sender name with a live From preview, signature', async () => {
+    const inboxes = (await server.api('GET', '/api/v1/inboxes')).body.inboxes as Array<{ id: string; name: string }>;
+    const support = inboxes.find((i) => i.name === 'Support')!;
+    const team = {
+      id: 't-1', type: 'team', address: 'support@acme.example', addressKey: 'support@acme.example', userId: server.admin.userId, userName: 'Ada Lovelace', userState: 'active',
+      inboxId: support.id, inboxName: 'Support', transport: 'forwarding', state: 'active', stage: null, progress: { done: 0, total: null }, lastError: null, imap: null,
+      smtp: { host: 'smtp.acme.example', port: 587, tls: 'starttls', username: 'support@acme.example' }, sentFolder: null, isDefaultFrom: false, useForMeetings: false,
+      forwardingAddress: 'in-7f3k2q@inbound.mailroom.example', senderName: { mode: 'agent_at_inbox', custom: null }, signature: null, sendLimits: {}, createdAt: '2026-02-01T10:00:00Z', disconnectedAt: null,
+    };
+    let patch: any = null;
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.origin });
+    await page.route(/\/api\/v1\/connections\?type=team$/, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ connections: [team] }) }));
+    await page.route(/\/api\/v1\/connections\/t-1$/, (route) => {
+      patch = route.request().postDataJSON();
+      return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ ...team, ...patch }) });
+    });
+    await page.goto(server.origin + '/settings/inboxes');
+    const card = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Support', level: 2 }) });
+    await card.getByText('in-7f3k2q@inbound.mailroom.example').waitFor();
+    await card.getByRole('button', { name: 'Copy' }).click();
+    await card.getByRole('button', { name: 'Copied' }).waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('in-7f3k2q@inbound.mailroom.example');
+
+    await card.getByRole('button', { name: 'Sender name and signature' }).click();
+    const preview = card.locator('.from-preview-line');
+    await expect.poll(() => preview.textContent()).toBe('From: Ada at Support <support@acme.example>');
+    await card.getByLabel('Inbox name only').check();
+    await expect.poll(() => preview.textContent()).toBe('From: Support <support@acme.example>');
+    await card.getByLabel('Company name only').check();
+    await expect.poll(() => preview.textContent()).toBe('From: Acme Inc <support@acme.example>');
+    await card.getByLabel('Custom text').check();
+    await card.getByLabel('Custom sender name').fill('Acme Help Desk');
+    await expect.poll(() => preview.textContent()).toBe('From: Acme Help Desk <support@acme.example>');
+    await card.getByLabel('Team signature').fill('The Acme support team\nhttps://acme.example/help');
+    await screenshot(page, 'settings-inboxes-sender');
+    await card.getByRole('button', { name: 'Save sender settings' }).click();
+    await card.getByText('Saved.').waitFor();
+    expect(patch).toEqual({ senderName: { mode: 'custom', custom: 'Acme Help Desk' }, signature: 'The Acme support team\nhttps://acme.example/help' });
+    await page.unroute(/\/api\/v1\/connections\?type=team$/);
+    await page.unroute(/\/api\/v1\/connections\/t-1$/);
   });
 
   test('phone width: navigation, users and inbox still work', async () => {

@@ -26,12 +26,18 @@ function ConnectionCard({
   const fix = fixItLabel(c);
   const lastError = plainError(c);
 
-  const patch = async (p: ConnectionPatch) => {
+  // Flags show the new value at once and settle when the server answers.
+  const [pending, setPending] = useState<Partial<Pick<Connection, 'isDefaultFrom' | 'useForMeetings'>>>({});
+  const shown = { ...c, ...pending };
+  const patch = async (p: Pick<ConnectionPatch, 'isDefaultFrom' | 'useForMeetings'>) => {
     setError(null);
+    setPending((x) => ({ ...x, ...p }));
     try {
       onChanged(await updateConnection(c.id, p));
     } catch (e) {
       setError(errorText(e));
+    } finally {
+      setPending({});
     }
   };
   const disconnect = async () => {
@@ -90,11 +96,11 @@ function ConnectionCard({
       )}
       <div className="connection-flags">
         <label className="switch">
-          <input type="checkbox" checked={c.isDefaultFrom} disabled={c.isDefaultFrom} onChange={(e) => patch({ isDefaultFrom: e.target.checked })} />
+          <input type="checkbox" checked={shown.isDefaultFrom} disabled={c.isDefaultFrom} onChange={(e) => patch({ isDefaultFrom: e.target.checked })} />
           <span>Default “from” address{c.isDefaultFrom ? ' (this one)' : ''}</span>
         </label>
         <label className="switch">
-          <input type="checkbox" checked={c.useForMeetings} onChange={(e) => patch({ useForMeetings: e.target.checked })} />
+          <input type="checkbox" checked={shown.useForMeetings} onChange={(e) => patch({ useForMeetings: e.target.checked })} />
           <span>Use for meetings</span>
         </label>
         <button type="button" className="btn btn-danger-outline" onClick={() => setConfirming(true)}>
@@ -132,9 +138,10 @@ export function SettingsEmailPage() {
     return () => window.clearInterval(t);
   }, [busy, reload]);
 
-  const upsert = (c: Connection) => {
-    setData((list = []) => (list.some((x) => x.id === c.id) ? list.map((x) => (x.id === c.id ? c : x)) : [...list, c]));
-    // Flag changes (default from, meetings) can move to another connection: refresh the others too.
+  const added = (c: Connection) => setData((list = []) => [...list.filter((x) => x.id !== c.id), c]);
+  const changed = (c: Connection) => {
+    setData((list = []) => list.map((x) => (x.id === c.id ? c : x)));
+    // Flag changes (default from, meetings) move away from the other connections: refresh them too.
     reload();
   };
 
@@ -170,7 +177,7 @@ export function SettingsEmailPage() {
             type="personal"
             onConnected={(c) => {
               setAdding(false);
-              upsert(c);
+              added(c);
             }}
             onCancel={() => setAdding(false)}
           />
@@ -188,7 +195,7 @@ export function SettingsEmailPage() {
           <ConnectionCard
             key={c.id}
             c={c}
-            onChanged={upsert}
+            onChanged={changed}
             onRemoved={(id) => setData((list = []) => list.filter((x) => x.id !== id))}
             onReplaced={reload}
           />
