@@ -280,6 +280,18 @@ describe.skipIf(!hasChromium)('in Chromium', () => {
     await sales.getByLabel('Email address').fill('sales@acme-widgets.example');
     await sales.getByText('Outgoing mail (SMTP), for sending replies').waitFor();
     await screenshot(page, 'settings-inboxes');
+    await sales.getByRole('button', { name: 'Cancel' }).click();
+
+    await sales.getByRole('button', { name: 'Rename Sales' }).click();
+    await sales.getByLabel('New name for Sales').fill('Sales EU');
+    await sales.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: 'Sales EU', level: 2 }).waitFor();
+    const salesEu = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Sales EU', level: 2 }) });
+    await salesEu.getByRole('button', { name: 'Delete Sales EU' }).click();
+    await page.getByRole('dialog', { name: 'Delete the inbox Sales EU?' }).getByRole('button', { name: 'Delete inbox' }).click();
+    await expect.poll(() => page.getByRole('heading', { name: 'Sales EU', level: 2 }).count()).toBe(0);
+    const names = (await server.api('GET', '/api/v1/inboxes')).body.inboxes.map((i: { name: string }) => i.name);
+    expect(names).toEqual(['Support']);
   });
 
   test('contacts: list, search, import with the per-row error report, contact page with timeline', async () => {

@@ -1,7 +1,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import { errorText } from '../api/client.js';
 import { disconnectEmail, listConnections, updateConnection } from '../api/connections.js';
-import { createInbox, listInboxes } from '../api/inboxes.js';
+import { createInbox, deleteInbox, listInboxes, renameInbox } from '../api/inboxes.js';
 import type { Connection, Inbox, SenderNameMode } from '../api/types.js';
 import { ConnectForm } from '../components/ConnectForm.js';
 import { StateBadge, SyncProgress, plainError } from '../components/ConnectionStatus.js';
@@ -127,20 +127,86 @@ function TeamConnection({ c, inboxName, onChanged, onRemoved }: { c: Connection;
 function InboxCard({ inbox, connections, onConnectionsChanged }: { inbox: Inbox; connections: Connection[]; onConnectionsChanged: () => void }) {
   const [connecting, setConnecting] = useState(false);
   const [justConnected, setJustConnected] = useState<Connection | null>(null);
+  const [renaming, setRenaming] = useState<string | null>(null);
+  const [deleting, setDeleting] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
   const live = connections.filter((c) => c.state !== 'disconnected');
+  const saveName = async (e: FormEvent) => {
+    e.preventDefault();
+    if (renaming === null) return;
+    setError(null);
+    try {
+      await renameInbox(inbox.id, renaming.trim());
+      setRenaming(null);
+      onConnectionsChanged();
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+  const remove = async () => {
+    setBusy(true);
+    try {
+      await deleteInbox(inbox.id);
+      setDeleting(false);
+      onConnectionsChanged();
+    } catch (err) {
+      setError(errorText(err));
+      setDeleting(false);
+    } finally {
+      setBusy(false);
+    }
+  };
   return (
     <li className="card inbox-card" aria-labelledby={`inbox-${inbox.id}`}>
       <div className="connection-head">
         <div>
-          <h2 id={`inbox-${inbox.id}`}>{inbox.name}</h2>
+          {renaming === null ? (
+            <h2 id={`inbox-${inbox.id}`}>{inbox.name}</h2>
+          ) : (
+            <form className="rename-form" onSubmit={saveName}>
+              <label htmlFor={`rename-${inbox.id}`} className="sr-only">
+                New name for {inbox.name}
+              </label>
+              <input id={`rename-${inbox.id}`} required maxLength={120} value={renaming} onChange={(e) => setRenaming(e.target.value)} autoFocus />
+              <button type="submit" className="btn btn-small btn-primary">
+                Save
+              </button>
+              <button type="button" className="btn btn-small" onClick={() => setRenaming(null)}>
+                Cancel
+              </button>
+              <h2 id={`inbox-${inbox.id}`} className="sr-only">
+                {inbox.name}
+              </h2>
+            </form>
+          )}
           <div className="muted small">{inbox.access === 'everyone' ? 'Everyone in the account can see it' : 'Only its members can see it'}</div>
         </div>
-        {!connecting && (
-          <button type="button" className="btn btn-primary" onClick={() => setConnecting(true)}>
-            Connect team email
+        <div className="row-actions">
+          {!connecting && (
+            <button type="button" className="btn btn-primary" onClick={() => setConnecting(true)}>
+              Connect team email
+            </button>
+          )}
+          {renaming === null && (
+            <button type="button" className="btn" onClick={() => setRenaming(inbox.name)} aria-label={`Rename ${inbox.name}`}>
+              Rename
+            </button>
+          )}
+          <button type="button" className="btn btn-danger-outline" onClick={() => setDeleting(true)} aria-label={`Delete ${inbox.name}`}>
+            Delete
           </button>
-        )}
+        </div>
       </div>
+      {error && <Notice kind="error">{error}</Notice>}
+      <ConfirmDialog open={deleting} title={`Delete the inbox ${inbox.name}?`} confirmLabel="Delete inbox" danger busy={busy} onConfirm={remove} onCancel={() => setDeleting(false)}>
+        <p>
+          {live.length > 0
+            ? `Its team email (${live.map((c) => c.address).join(', ')}) is disconnected first, so new mail to it stops arriving. `
+            : ''}
+          Everything already logged on contacts' timelines stays.
+        </p>
+      </ConfirmDialog>
       {justConnected?.forwardingAddress && (
         <Notice kind="success" title={`${justConnected.address} is connected`}>
           Now forward its mail to the address shown below.
