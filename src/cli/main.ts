@@ -14,6 +14,9 @@ import { AppError } from '../domain/errors.js';
 import type { Actor, CommandEnv } from '../commands/support/context.js';
 import { makeCommandEnv } from '../env.js';
 import { seedDemo } from '../commands/seedDemo.js';
+import { createIngestor } from '../mail/engine.js';
+import { importMail, progressBar } from '../mail/import-mail.js';
+import { closeDefaultParsePool } from '../mail/parse/index.js';
 import { importContactsFromFile, formatImportReport } from '../commands/importContacts.js';
 
 const program = new Command();
@@ -132,6 +135,29 @@ contacts
   .action(async (file: string, o: { account: string; user?: string; dryRun?: boolean }) => {
     const r = await withEnv(async (env) => importContactsFromFile(env, await actorFor(env, o.account, o.user), file, { dryRun: Boolean(o.dryRun) }));
     process.stdout.write(`${formatImportReport(r)}\n`);
+  });
+
+program
+  .command('import <path>')
+  .description('Import an mbox file, a Maildir, an .eml file or a folder of messages into a connection, through the same pipeline as live mail. Safe to re-run.')
+  .requiredOption('--connection <id>', 'connection id (see GET /api/v1/connections)')
+  .option('--batch <n>', 'messages per transaction', '100')
+  .action(async (p: string, o: { connection: string; batch: string }) => {
+    const summary = await withEnv(async (env) => {
+      const connection = await env.db.selectFrom('connections').selectAll().where('id', '=', o.connection).executeTakeFirst();
+      if (!connection) throw new AppError('not_found', 404, `No connection ${o.connection}. List them with GET /api/v1/connections.`);
+      const ingestor = createIngestor(env);
+      try {
+        return await importMail(ingestor, connection, p, {
+          batchSize: Number(o.batch),
+          onProgress: (pr) => process.stderr.write(`\r${progressBar(pr.done, pr.total)}  imported ${pr.imported}, duplicates ${pr.duplicates}   `),
+        });
+      } finally {
+        await closeDefaultParsePool();
+      }
+    });
+    process.stderr.write('\n');
+    print(summary);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -9,7 +9,11 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 
 export interface BlobStore {
-  put(data: Buffer): Promise<string>;
+  /**
+   * Stores bytes; resolves once they are on disk (fsync). `durable: false` skips the fsyncs, for
+   * derived content (decoded HTML, attachments) that can be rebuilt from the raw message.
+   */
+  put(data: Buffer, opts?: { durable?: boolean }): Promise<string>;
   get(sha256: string): Promise<Buffer>;
   has(sha256: string): Promise<boolean>;
   /** Stream a blob (large attachments). */
@@ -28,7 +32,8 @@ export function folderBlobStore(root: string): BlobStore {
     return path.join(root, sha.slice(0, 2), sha.slice(2, 4), sha);
   };
   return {
-    async put(data) {
+    async put(data, opts) {
+      const durable = opts?.durable !== false;
       const sha = sha256Hex(data);
       const file = pathOf(sha);
       try {
@@ -43,11 +48,12 @@ export function folderBlobStore(root: string): BlobStore {
       const fh = await fsp.open(tmp, 'w', 0o600);
       try {
         await fh.writeFile(data);
-        await fh.sync();
+        if (durable) await fh.sync();
       } finally {
         await fh.close();
       }
       await fsp.rename(tmp, file);
+      if (!durable) return sha;
       const dh = await fsp.open(dir, 'r');
       try {
         await dh.sync();

@@ -8,7 +8,7 @@
 import type { CommandEnv, Executor } from '../commands/support/context.js';
 import type { ConnectionsTable, ConversationsTable, MessagesTable } from '../store/schema.js';
 import { newId } from '../store/ids.js';
-import type { BlobStore } from './blob-store.js';
+import { sha256Hex, type BlobStore } from './blob-store.js';
 import type { ParsedMessage } from '../domain/mail/message.js';
 import { classifyMessage, type Classification } from '../domain/mail/classify.js';
 import { subjectKey } from '../domain/mail/subject.js';
@@ -61,8 +61,16 @@ export interface IngestResult {
 const SNIPPET = 200;
 const TEXT_CAP = 256 * 1024;
 
-function dedupeKeyOf(parsed: ParsedMessage, rawSha: string): string {
-  return parsed.messageId ? `mid:${parsed.messageId.toLowerCase()}` : `sha:${rawSha}`;
+/**
+ * The per-connection identity of a message. Message-ID alone is a threading hint, not an identity
+ * (different messages do reuse one), so it is combined with a digest of From, Date and Subject: the
+ * same message seen in two folders (Gmail labels, a self-sent copy in INBOX and Sent) dedupes, two
+ * different messages sharing an id do not. Without a Message-ID the raw bytes decide.
+ */
+export function dedupeKeyOf(parsed: ParsedMessage, rawSha: string): string {
+  if (!parsed.messageId) return `sha:${rawSha}`;
+  const digest = sha256Hex(`${parsed.from?.address ?? ''}\n${parsed.date ? parsed.date.getTime() : ''}\n${parsed.subject}`).slice(0, 16);
+  return `mid:${parsed.messageId.toLowerCase()}:${digest}`;
 }
 
 interface Prepared {
@@ -75,14 +83,28 @@ interface Prepared {
 
 async function prepare(ingestor: Ingestor, item: IngestItem): Promise<Prepared> {
   const [parsed, rawSha] = await Promise.all([ingestor.parse(item.raw), ingestor.blobs.put(item.raw)]);
-  const htmlSha = parsed.html ? await ingestor.blobs.put(Buffer.from(parsed.html, 'utf8')) : null;
-  for (const a of parsed.attachments) if (a.content) await ingestor.blobs.put(Buffer.from(a.content));
+  // Derived content: rebuilt from the raw message if ever lost, so no fsync.
+  const htmlSha = parsed.html ? await ingestor.blobs.put(Buffer.from(parsed.html, 'utf8'), { durable: false }) : null;
+  await Promise.all(parsed.attachments.filter((a) => a.content).map((a) => ingestor.blobs.put(Buffer.from(a.content), { durable: false })));
   return { item, parsed, rawSha, htmlSha, dedupeKey: dedupeKeyOf(parsed, rawSha) };
 }
 
 /** Parses in parallel (bounded by the parser's worker pool), then writes the batch in one transaction. */
 export async function ingestBatch(ingestor: Ingestor, connection: ConnectionsTable, items: IngestItem[], afterWrite?: (trx: Executor, result: IngestResult) => Promise<void>): Promise<IngestResult> {
-  const prepared = await Promise.all(items.map((i) => prepare(ingestor, i)));
+  return writePrepared(ingestor, connection, await prepareItems(ingestor, items), afterWrite);
+}
+
+/** Parsed messages with their raw bytes durably in the blob store, ready to be written. */
+export type PreparedBatch = { items: Prepared[] };
+
+/** The CPU and file half of ingest (parse in workers, blobs): can overlap with writing the previous batch. */
+export async function prepareItems(ingestor: Ingestor, items: IngestItem[]): Promise<PreparedBatch> {
+  return { items: await Promise.all(items.map((i) => prepare(ingestor, i))) };
+}
+
+/** The database half of ingest: one transaction for the whole batch, with the caller's checkpoint. */
+export async function writePrepared(ingestor: Ingestor, connection: ConnectionsTable, batch: PreparedBatch, afterWrite?: (trx: Executor, result: IngestResult) => Promise<void>): Promise<IngestResult> {
+  const prepared = batch.items;
   const env = ingestor.env;
   const result = await env.db.transaction().execute(async (trx) => {
     const r: IngestResult = { stored: 0, duplicates: 0, messageIds: [] };
@@ -101,7 +123,7 @@ export async function ingestBatch(ingestor: Ingestor, connection: ConnectionsTab
     if (afterWrite) await afterWrite(trx, r);
     return r;
   });
-  metrics.messagesStored.inc({ source: items[0]?.source ?? 'unknown' }, result.stored);
+  metrics.messagesStored.inc({ source: prepared[0]?.item.source ?? 'unknown' }, result.stored);
   return result;
 }
 

@@ -37,8 +37,10 @@ afterAll(async () => {
 });
 
 let n = 0;
+// The Date header is part of a message's identity (with Message-ID, From, Subject): keep it stable.
+const FIXED_DATE = new Date().toUTCString();
 function raw(id: string, subject: string, extra = '') {
-  return `From: Sender ${id} <sender@example.org>\r\nTo: box@example.test\r\nSubject: ${subject}\r\nMessage-ID: <${id}@example.org>\r\nDate: ${new Date().toUTCString()}\r\n\r\nbody of ${id}${extra}\r\n`;
+  return `From: Sender ${id} <sender@example.org>\r\nTo: box@example.test\r\nSubject: ${subject}\r\nMessage-ID: <${id}@example.org>\r\nDate: ${FIXED_DATE}\r\n\r\nbody of ${id}${extra}\r\n`;
 }
 
 async function mailbox(folders = ['INBOX']) {

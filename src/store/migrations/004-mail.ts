@@ -66,7 +66,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex('messages_dedupe_uq').on('messages').columns(['connection_id', 'dedupe_key']).unique().execute();
   await db.schema.createIndex('messages_conversation_idx').on('messages').columns(['conversation_id', 'received_at']).execute();
-  await db.schema.createIndex('messages_msgid_idx').on('messages').columns(['account_id', 'message_id']).execute();
+  // Threading lookups: parents by Message-ID, and stored replies naming a new message (reply before parent).
+  await db.schema.createIndex('messages_connection_msgid_idx').on('messages').columns(['connection_id', 'message_id']).execute();
+  await db.schema.createIndex('messages_connection_in_reply_to_idx').on('messages').columns(['connection_id', 'in_reply_to']).execute();
+  await db.schema.createIndex('messages_outbox_idx').on('messages').columns(['outbox_id']).execute();
 
   await db.schema
     .createTable('message_locations')

@@ -1,0 +1,82 @@
+/**
+ * `mailroom import`: mbox (with >From quoting), Maildir and a folder of .eml files go through the same
+ * pipeline as live mail; a re-run imports nothing new. Fixtures are generated here.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { insertConnection } from '../support/connections.js';
+import { createIngestor } from '../../src/mail/engine.js';
+import { importMail, readMbox } from '../../src/mail/import-mail.js';
+
+let t: TestApp;
+let dir: string;
+beforeAll(async () => {
+  t = await createTestApp();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-import-'));
+});
+afterAll(async () => {
+  await t?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const msg = (id: string, subject: string, body: string, extra = '') =>
+  `From: Ann <ann@example.org>\nTo: support@acme.test\nSubject: ${subject}\nMessage-ID: <${id}>\nDate: Tue, 01 Sep 2026 10:00:00 +0000\n${extra}\n${body}\n`;
+
+describe('import', () => {
+  it('splits an mbox and undoes >From quoting', async () => {
+    const file = path.join(dir, 'a.mbox');
+    fs.writeFileSync(file, `From ann@example.org Tue Sep  1 10:00:00 2026\n${msg('m1@x', 'one', 'line\n>From the start')}\nFrom bob@example.org Tue Sep  1 11:00:00 2026\n${msg('m2@x', 'two', 'second')}`);
+    const out: string[] = [];
+    for await (const m of readMbox(file)) out.push(m.toString());
+    expect(out).toHaveLength(2);
+    expect(out[0]).toContain('\nFrom the start');
+    expect(out[0]).not.toContain('>From the start');
+    expect(out[1]).toContain('Subject: two');
+  });
+
+  it('imports an mbox, a Maildir and a folder of .eml files, threads them, and is idempotent', async () => {
+    const a = await t.account();
+    const inbox = (await t.api(a.token, 'POST', '/api/v1/inboxes', { name: 'Imported' })).json();
+    const conn = await insertConnection(t, { accountId: a.accountId, userId: a.adminUserId, type: 'team', address: `imp-${Date.now()}@acme.test`, inboxId: inbox.id });
+    const root = path.join(dir, 'mixed');
+    fs.mkdirSync(path.join(root, 'Maildir', 'cur'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'Maildir', 'new'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'Maildir', 'tmp'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'eml'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'box.mbox'), `From a@b Tue Sep  1 10:00:00 2026\n${msg('t1@x', 'Pricing', 'first')}\nFrom a@b Tue Sep  1 10:05:00 2026\n${msg('t2@x', 'Re: Pricing', 'reply', 'In-Reply-To: <t1@x>\n')}`);
+    fs.writeFileSync(path.join(root, 'Maildir', 'cur', '1.host:2,S'), msg('md1@x', 'From maildir', 'cur'));
+    fs.writeFileSync(path.join(root, 'Maildir', 'new', '2.host'), msg('md2@x', 'Re: Pricing', 'late', 'References: <t1@x> <t2@x>\n'));
+    fs.writeFileSync(path.join(root, 'Maildir', 'tmp', 'partial'), 'half written');
+    fs.writeFileSync(path.join(root, 'eml', 'a.eml'), msg('e1@x', 'Eml one', 'eml'));
+    fs.writeFileSync(path.join(root, 'eml', 'broken.eml'), 'this is not really an email at all');
+    fs.writeFileSync(path.join(root, 'README.md'), '# not mail');
+    const ingestor = createIngestor(t.env);
+    const first = await importMail(ingestor, conn, root, { batchSize: 2 });
+    expect(first).toMatchObject({ messages: 6, imported: 6, duplicates: 0, failed: 0 });
+    expect(first.malformed).toBeGreaterThanOrEqual(1);
+    const pricing = await t.database.db.selectFrom('messages').select(['conversation_id', 'message_id']).where('connection_id', '=', conn.id).where('message_id', 'in', ['t1@x', 't2@x', 'md2@x']).execute();
+    expect(new Set(pricing.map((p) => p.conversation_id)).size).toBe(1);
+    expect(first.conversationsFormed).toBe(4);
+    const again = await importMail(ingestor, conn, root);
+    expect(again).toMatchObject({ messages: 6, imported: 0, duplicates: 6 });
+  });
+
+  it('is available as `mailroom import` with a summary', async () => {
+    if (process.env.DATABASE_URL) return; // the CLI test uses the embedded database of a temp folder
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-cli-'));
+    const run = (args: string[]) => promisify(execFile)('node', ['bin/mailroom.js', ...args], { env: { ...process.env, DATA_DIR: data, LOG_LEVEL: 'warn' } });
+    const acc = JSON.parse((await run(['account', 'create', '--name', 'CLI', '--plan', 'starter', '--admin-email', `cli-${Date.now()}@example.org`])).stdout);
+    expect(acc).toMatchObject({ accountId: expect.stringMatching(/^acc_/), apiToken: expect.stringMatching(/^mr_/) });
+    const help = (await run(['import', '--help'])).stdout;
+    expect(help).toMatch(/--connection/);
+    const missing = await run(['import', '--connection', 'con_nope', dir]).catch((e: { stderr: string; code: number }) => e);
+    expect((missing as { code: number }).code).toBe(2);
+    expect((missing as { stderr: string }).stderr).toMatch(/not_found/);
+    fs.rmSync(data, { recursive: true, force: true });
+  });
+});
