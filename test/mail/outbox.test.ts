@@ -14,6 +14,7 @@ import type { Ingestor } from '../../src/mail/ingest.js';
 import { queueEmail } from '../../src/commands/queueEmail.js';
 import { appendToSent, sendOutboxMessage, sendLimitDecision } from '../../src/mail/outbox-sender.js';
 import { RetryLater, RunAgain } from '../../src/jobs/worker.js';
+import type { ConnectionsTable } from '../../src/store/schema.js';
 
 let t: TestApp;
 let dovecot: TestDovecot;
@@ -59,7 +60,7 @@ async function setup() {
   return { me, customer, conn };
 }
 
-async function queue(conn: Awaited<ReturnType<typeof insertConnection>>, to: string, subject: string) {
+async function queue(conn: ConnectionsTable, to: string, subject: string) {
   return t.database.db.transaction().execute((trx) =>
     queueEmail(trx, { now: Date.now(), putBlob: (b) => ingestor.blobs.put(b), replyTokenSecret: ingestor.replyTokenSecret, messageIdDomain: 'mailroom.test' }, {
       connection: conn,
