@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseMessageInline } from '../../mail/parse/parse-inline.js';
-import { bestMatch, INBOUND_FILTERS, runInboundFilters, type InboundFilterContext } from './inbound-filters.js';
+import { INBOUND_FILTERS, runInboundFilters, type InboundFilterContext } from './inbound-filters.js';
 import { makeMessageId } from './reply-token.js';
 
 const SECRET = 'filters-test-secret-12345';
@@ -58,12 +58,12 @@ describe('runInboundFilters: allow and deny lists', () => {
   it.each([
     ['denied address', { deny: ['ann@customer.example'] }, 'ignore', true, false],
     ['denied domain', { deny: ['@customer.example'] }, 'ignore', true, false],
-    ['denied parent domain matches a subdomain', { deny: ['@example'] }, 'ignore', true, false],
+    ['*@domain works too', { deny: ['*@customer.example'] }, 'ignore', true, false],
     ['domain without @ works too', { deny: ['customer.example'] }, 'ignore', true, false],
     ['allowed address beats a denied domain', { deny: ['@customer.example'], allow: ['ann@customer.example'] }, 'accept', false, true],
-    ['a more specific denied domain beats an allowed parent', { allow: ['@example'], deny: ['@customer.example'] }, 'ignore', true, false],
-    ['exact tie: deny wins', { allow: ['@customer.example'], deny: ['@customer.example'] }, 'ignore', true, false],
-    ['case and brackets do not matter', { deny: ['<ANN@Customer.Example>'] }, 'ignore', true, false],
+    ['a more specific denied address beats an allowed domain', { allow: ['@customer.example'], deny: ['ann@customer.example'] }, 'ignore', true, false],
+    ['exact tie: allow wins (the inbox rule)', { allow: ['@customer.example'], deny: ['@customer.example'] }, 'accept', false, true],
+    ['case does not matter', { deny: ['ANN@Customer.Example'] }, 'ignore', true, false],
     ['no match', { deny: ['@other.example'], allow: ['bob@customer.example'] }, 'accept', false, false],
     ['a different domain with the same ending is not a subdomain', { deny: ['@mer.example'] }, 'accept', false, false],
   ] as Array<[string, InboundFilterContext, string, boolean, boolean]>)('%s', async (_l, lists, action, denied, allowed) => {
@@ -74,9 +74,9 @@ describe('runInboundFilters: allow and deny lists', () => {
     if (denied) expect(d.stoppedBy).toBe('sender_list');
   });
 
-  it('matches internationalised domains in either spelling', () => {
-    expect(bestMatch('info@xn--bcher-kva.example', ['@Bücher.example'])).not.toBeNull();
-    expect(bestMatch('info@bücher.example', ['@xn--bcher-kva.example'])).not.toBeNull();
+  it('a denied domain covers its subdomains', async () => {
+    const d = runInboundFilters(await msg({ From: 'ann@eu.customer.example' }), { ...ctx, deny: ['@customer.example'] });
+    expect(d).toMatchObject({ action: 'ignore', sender: { denyListed: true, matchedEntry: '@customer.example' } });
   });
 
   it('a denied sender’s bounce is still recorded (the filter runs after bounce)', async () => {

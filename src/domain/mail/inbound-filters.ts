@@ -6,7 +6,8 @@
  *   2. auto_reply    out-of-office and other automatic replies: keep, but open nothing and wake nobody
  *   3. bounce        delivery failures and complaints: keep, record the bounce for the outbox/contact
  *   4. sender_list   allow and deny lists of addresses or @domains: a denied sender is ignored and the
- *                    pipeline stops; the most specific entry wins, and an exact tie goes to deny
+ *                    pipeline stops. Matching is the inbox rule (domain/inbox/sender-lists.ts): the
+ *                    most specific entry wins, an address beats a domain, a tie goes to allow
  *   5. list_mail     mailing lists and bulk mail: never answered automatically
  *   6. follow_up     is this a response to an earlier conversation? (a hint for threading and for
  *                    reopening; threading decides)
@@ -15,7 +16,7 @@
  * "ignored" view); it only stops the message from opening conversations, notifying people,
  * being logged on timelines, or being answered.
  */
-import { domainToASCII } from 'node:url';
+import { checkSender, type ListEntry } from '../inbox/sender-lists.js';
 import { classifyMessage, type BounceInfo, type Classification } from './classify.js';
 import type { ParsedMessage } from './message.js';
 import { readReplyToken } from './reply-token.js';
@@ -24,7 +25,7 @@ import { isResponseSubject } from './subject.js';
 export interface InboundFilterContext {
   /** This account's id (loop detection). */
   accountId?: string;
-  /** Addresses (`ann@example.com`) or domains (`@example.com`, also matching subdomains) always let through. */
+  /** Addresses (`ann@example.com`) or domains (`@example.com`, also matching subdomains) let through despite a deny entry. */
   allow?: readonly string[];
   /** Addresses or domains whose mail is ignored. */
   deny?: readonly string[];
@@ -113,10 +114,10 @@ export const bounceFilter: InboundFilter = (_msg, _ctx, d) => {
 export const senderListFilter: InboundFilter = (msg, ctx, d) => {
   const address = msg.from?.address ?? null;
   if (!address || (!ctx.allow?.length && !ctx.deny?.length)) return { decision: { ...d, sender: { ...d.sender, address } } };
-  const allow = bestMatch(address, ctx.allow ?? []);
-  const deny = bestMatch(address, ctx.deny ?? []);
-  // Most specific entry wins (an address beats a domain, a longer domain beats a shorter one); a tie goes to deny.
-  if (deny && (!allow || deny.specificity >= allow.specificity)) {
+  // One rule for allow/deny matching in the product: the inbox's (most specific entry wins, a tie goes to allow).
+  const entries: ListEntry[] = [...(ctx.allow ?? []).map((pattern) => ({ list: 'allow' as const, pattern })), ...(ctx.deny ?? []).map((pattern) => ({ list: 'deny' as const, pattern }))];
+  const verdict = checkSender(entries, address);
+  if (verdict.verdict === 'deny') {
     const out = note(
       {
         ...d,
@@ -125,16 +126,20 @@ export const senderListFilter: InboundFilter = (msg, ctx, d) => {
         reopenConversation: false,
         notify: false,
         autoRespond: false,
-        sender: { address, allowListed: false, denyListed: true, matchedEntry: deny.entry },
+        sender: { address, allowListed: false, denyListed: true, matchedEntry: verdict.entry!.pattern },
       },
       'sender_list',
-      `sender ${address} is on the deny list (${deny.entry})`,
+      `sender ${address} is on the deny list (${verdict.entry!.pattern})`,
     );
     return { decision: out, stop: true };
   }
-  if (allow) {
+  if (verdict.verdict === 'allow') {
     return {
-      decision: note({ ...d, sender: { address, allowListed: true, denyListed: false, matchedEntry: allow.entry } }, 'sender_list', `sender ${address} is on the allow list (${allow.entry})`),
+      decision: note(
+        { ...d, sender: { address, allowListed: true, denyListed: false, matchedEntry: verdict.entry!.pattern } },
+        'sender_list',
+        `sender ${address} is on the allow list (${verdict.entry!.pattern})`,
+      ),
     };
   }
   return { decision: { ...d, sender: { ...d.sender, address } } };
@@ -187,48 +192,4 @@ export function runInboundFilters(msg: FilterInput, ctx: InboundFilterContext = 
     if (r.stop) return { ...decision, stoppedBy: name };
   }
   return decision;
-}
-
-// ---- allow / deny matching ---------------------------------------------------------------------
-
-/** Lower-case, IDN domain to ASCII; the same folding on list entries and on message addresses. */
-function foldAddress(a: string): { local: string; domain: string } | null {
-  const s = a.trim().replace(/^<|>$/g, '').toLowerCase();
-  const at = s.lastIndexOf('@');
-  if (at < 0) return null;
-  const domain = foldDomain(s.slice(at + 1));
-  return domain ? { local: s.slice(0, at), domain } : null;
-}
-
-function foldDomain(d: string): string {
-  const trimmed = d.trim().toLowerCase().replace(/\.$/, '');
-  if (trimmed === '') return '';
-  const ascii = domainToASCII(trimmed);
-  return ascii || trimmed;
-}
-
-/**
- * Best matching entry for an address: `ann@example.com` (exact), `@example.com` or `*@example.com`
- * or `example.com` (that domain and its subdomains). Specificity: exact address 10,000; a domain
- * entry its number of labels (so `@eu.example.com` beats `@example.com`).
- */
-export function bestMatch(address: string, entries: readonly string[]): { entry: string; specificity: number } | null {
-  const a = foldAddress(address);
-  if (!a) return null;
-  let best: { entry: string; specificity: number } | null = null;
-  for (const entry of entries) {
-    const e = entry.trim();
-    if (e === '') continue;
-    let specificity = -1;
-    const domainOnly = e.startsWith('@') ? e.slice(1) : e.startsWith('*@') ? e.slice(2) : e.includes('@') ? null : e;
-    if (domainOnly !== null) {
-      const d = foldDomain(domainOnly);
-      if (d && (a.domain === d || a.domain.endsWith(`.${d}`))) specificity = d.split('.').length;
-    } else {
-      const f = foldAddress(e);
-      if (f && f.local === a.local && f.domain === a.domain) specificity = 10_000;
-    }
-    if (specificity >= 0 && (!best || specificity > best.specificity)) best = { entry, specificity };
-  }
-  return best;
 }
