@@ -71,7 +71,7 @@ export function RefusalPanel({
   const name = holder?.userName ?? 'the user';
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    ref.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    ref.current?.scrollIntoView({ block: 'nearest' });
   }, [error]);
 
   const run = async (action: ReleaseAction) => {
