@@ -1,0 +1,22 @@
+/**
+ * Wires the conversations inbox into the rest of the product. Call it once per process, wherever the
+ * process starts (the mail engine's `createIngestor` and the HTTP routes both do; repeated calls are
+ * harmless):
+ *  - every stored message of a team address: search index, contact link, deny list, reopen, routing,
+ *    live updates (`onMessageStored`);
+ *  - deactivating or removing a user unassigns their conversations (`onUserStateChange`).
+ */
+import { onMessageStored } from '../mail/ingest.js';
+import { onUserStateChange } from './changeUserState.js';
+import type { CommandEnv } from './support/context.js';
+import { inboxEvents } from './support/inbox-events.js';
+import { onTeamMessageStored } from './routeIncomingConversation.js';
+import { unassignDepartedUserHook } from './unassignDepartedUser.js';
+
+const userLeft = unassignDepartedUserHook(() => inboxEvents.env);
+
+export function registerInboxFeatures(env?: CommandEnv): void {
+  if (env) inboxEvents.env = env;
+  onMessageStored(onTeamMessageStored);
+  onUserStateChange(userLeft);
+}

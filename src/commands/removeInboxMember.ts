@@ -1,0 +1,35 @@
+import { notFound } from '../domain/errors.js';
+import { recordAudit } from './support/audit.js';
+import type { Actor, CommandEnv } from './support/context.js';
+import { inboxMemberIds, loadLiveInbox, recordActivity } from './support/conversations.js';
+import { inboxMembersView, requireInboxAdmin } from './support/inbox-settings.js';
+import { afterCommit, type InboxEvent } from './support/inbox-events.js';
+
+/**
+ * Takes a user or team off an inbox. Open and snoozed conversations assigned to people who are no
+ * longer members are unassigned (they could no longer answer them).
+ */
+export async function removeInboxMember(env: CommandEnv, actor: Actor, inboxId: string, memberId: string) {
+  const now = env.now();
+  const events: InboxEvent[] = [];
+  const view = await env.db.transaction().execute(async (trx) => {
+    const inbox = await loadLiveInbox(trx, actor.accountId, inboxId);
+    requireInboxAdmin(actor);
+    const row = await trx.selectFrom('inbox_members').selectAll().where('inbox_id', '=', inbox.id).where('member_id', '=', memberId).executeTakeFirst();
+    if (!row) throw notFound('Inbox member');
+    await trx.deleteFrom('inbox_members').where('inbox_id', '=', inbox.id).where('member_id', '=', memberId).execute();
+    if (inbox.access === 'restricted') {
+      const members = await inboxMemberIds(trx, inbox);
+      const orphaned = await trx.selectFrom('conversations').select(['id', 'assignee_id']).where('inbox_id', '=', inbox.id).where('status', 'in', ['open', 'snoozed']).where('assignee_id', 'is not', null).where('deleted_at', 'is', null).execute();
+      for (const c of orphaned.filter((c) => !members.has(c.assignee_id!))) {
+        await trx.updateTable('conversations').set({ assignee_id: null, updated_at: now }).where('id', '=', c.id).execute();
+        await recordActivity(trx, { accountId: actor.accountId, conversationId: c.id, kind: 'assignment', actorUserId: actor.user.id, at: now, data: { by: 'member_removed', previousAssigneeId: c.assignee_id, assigneeId: null, summary: `Unassigned: the assignee is no longer a member of ${inbox.name}.` } });
+        events.push({ type: 'conversation.updated', inboxId: inbox.id, conversationId: c.id, at: now, data: { assigneeId: null } });
+      }
+    }
+    await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: 'inbox.member_removed', targetType: 'inbox', targetId: inbox.id, data: { type: row.member_type, id: memberId }, at: now });
+    return inboxMembersView(trx, inbox);
+  });
+  afterCommit(env, async () => true, events);
+  return view;
+}

@@ -1,0 +1,200 @@
+/**
+ * What happens in a conversations inbox when a message is stored (an `onMessageStored` hook, inside the
+ * ingest transaction), for team conversations only, in this order:
+ *
+ *  1. index the message for search;
+ *  2. link the conversation to the sender's contact (when it has none yet);
+ *  3. a new conversation from a denied sender (and not allowed) goes to spam; our own notifications
+ *     that came back (loops) are already spam;
+ *  4. a new customer message reopens a closed or snoozed conversation (auto-replies, bounces, lists and
+ *     loops never do; nothing leaves spam by itself);
+ *  5. a new conversation is routed by its team address's rule, recording which rule decided and who was
+ *     skipped and why; the assignee is notified;
+ *  6. open inbox views hear about it once the transaction has committed.
+ */
+import { addressKey } from '../domain/address-key.js';
+import { searchDocument } from '../domain/inbox/filters.js';
+import { parseStoredRule, poolOrder, routeConversation, usersRuleOf, type AgentFacts, type RoutingDecision } from '../domain/inbox/routing.js';
+import { checkSender, type ListEntry } from '../domain/inbox/sender-lists.js';
+import { statusAfterMessage } from '../domain/inbox/status.js';
+import { inboxAccessLevel } from '../domain/inbox/membership.js';
+import { indexMessage } from '../store/inbox-search.js';
+import type { ConnectionsTable, ConversationsTable, InboxesTable } from '../store/schema.js';
+import type { StoredMessage } from '../mail/ingest.js';
+import type { CommandEnv, Executor } from './support/context.js';
+import { membershipFacts, recordActivity } from './support/conversations.js';
+import { afterCommit, type InboxEvent } from './support/inbox-events.js';
+import { findContactsByEmail } from './findContactsByEmail.js';
+import { notifyUsers } from './support/notify.js';
+
+/** Loads the facts routing needs about these users (in the conversation's inbox). */
+export async function agentFacts(trx: Executor, inbox: InboxesTable, userIds: readonly string[]): Promise<Map<string, AgentFacts>> {
+  const out = new Map<string, AgentFacts>();
+  if (!userIds.length) return out;
+  const users = await trx
+    .selectFrom('users')
+    .select(['id', 'name', 'state', 'seat', 'availability', 'working_hours', 'role'])
+    .where('account_id', '=', inbox.account_id)
+    .where('id', 'in', [...userIds])
+    .execute();
+  const open = await trx
+    .selectFrom('conversations')
+    .select((eb) => ['assignee_id', eb.fn.countAll<number>().as('n')])
+    .where('inbox_id', '=', inbox.id)
+    .where('status', '=', 'open')
+    .where('deleted_at', 'is', null)
+    .where('assignee_id', 'in', [...userIds])
+    .groupBy('assignee_id')
+    .execute();
+  const openBy = new Map(open.map((r) => [r.assignee_id!, Number(r.n)]));
+  for (const u of users) {
+    const facts = await membershipFacts(trx, inbox, u.id);
+    out.set(u.id, {
+      id: u.id,
+      name: u.name,
+      state: u.state,
+      seat: u.seat,
+      // Members act; routing needs a member (an admin who only views the inbox is not one).
+      isInboxMember: inboxAccessLevel({ role: 'member', state: u.state, seat: 'paid' }, facts) === 'act',
+      availability: u.availability,
+      workingHours: u.working_hours,
+      openCount: openBy.get(u.id) ?? 0,
+    });
+  }
+  return out;
+}
+
+/** Routes a new conversation by its team address's rule and records the decision. */
+export async function routeNewConversation(trx: Executor, env: Pick<CommandEnv, 'dialect'>, p: { conversation: ConversationsTable; connection: ConnectionsTable; inbox: InboxesTable; now: number }): Promise<RoutingDecision | null> {
+  let q = trx.selectFrom('routing_rules').selectAll().where('connection_id', '=', p.connection.id);
+  if (env.dialect === 'postgres') q = q.forUpdate(); // two conversations routed at once must not read the same round-robin pointer
+  const row = await q.executeTakeFirst();
+  const rule = parseStoredRule(row?.rule);
+  if (rule.kind === 'none') return null;
+  const users = usersRuleOf(rule);
+  const teamMembers = new Map<string, string[]>();
+  if (users?.teamIds.length) {
+    const rows = await trx.selectFrom('team_members').select(['team_id', 'user_id']).where('account_id', '=', p.inbox.account_id).where('team_id', 'in', users.teamIds).execute();
+    for (const r of rows) teamMembers.set(r.team_id, [...(teamMembers.get(r.team_id) ?? []), r.user_id]);
+  }
+  const poolIds = users ? poolOrder(users, teamMembers) : [];
+  let contact: { ownerId: string | null } | null = null;
+  if (rule.kind === 'contact_owner' && p.conversation.contact_id) {
+    const c = await trx.selectFrom('contacts').select(['owner_id']).where('id', '=', p.conversation.contact_id).where('account_id', '=', p.inbox.account_id).executeTakeFirst();
+    contact = c ? { ownerId: c.owner_id } : null;
+  }
+  const facts = await agentFacts(trx, p.inbox, [...poolIds, ...(contact?.ownerId ? [contact.ownerId] : [])]);
+  const decision = routeConversation({
+    rule,
+    pool: poolIds.map((id) => facts.get(id)).filter((a): a is AgentFacts => Boolean(a)),
+    poolIds,
+    contact,
+    contactOwner: contact?.ownerId ? (facts.get(contact.ownerId) ?? null) : null,
+    lastAssignedUserId: row?.rr_last_user_id ?? null,
+    now: new Date(p.now),
+  });
+  if (decision.assigneeId) {
+    await trx.updateTable('conversations').set({ assignee_id: decision.assigneeId, updated_at: p.now }).where('id', '=', p.conversation.id).execute();
+  }
+  if (decision.nextPointer) await trx.updateTable('routing_rules').set({ rr_last_user_id: decision.nextPointer }).where('connection_id', '=', p.connection.id).execute();
+  await recordActivity(trx, {
+    accountId: p.inbox.account_id,
+    conversationId: p.conversation.id,
+    kind: 'assignment',
+    actorUserId: null,
+    at: p.now,
+    data: {
+      by: 'routing',
+      connectionId: p.connection.id,
+      assigneeId: decision.assigneeId,
+      assigneeName: decision.assigneeName,
+      rule: decision.rule,
+      decidedBy: decision.decidedBy,
+      usedFallback: decision.usedFallback,
+      considered: decision.considered,
+      skipped: decision.skipped,
+      notes: decision.notes,
+      summary: decision.summary,
+    },
+  });
+  if (decision.assigneeId) {
+    await notifyUsers(trx, {
+      accountId: p.inbox.account_id,
+      userIds: [decision.assigneeId],
+      kind: 'conversation.assigned',
+      message: `New conversation in ${p.inbox.name} assigned to you: ${p.conversation.subject || '(no subject)'}`,
+      data: { conversationId: p.conversation.id, inboxId: p.inbox.id, by: 'routing' },
+      at: p.now,
+    });
+  }
+  return decision;
+}
+
+async function senderLists(trx: Executor, inboxId: string): Promise<ListEntry[]> {
+  const rows = await trx.selectFrom('inbox_sender_lists').select(['list', 'pattern']).where('inbox_id', '=', inboxId).execute();
+  return rows.map((r) => ({ list: r.list as ListEntry['list'], pattern: r.pattern }));
+}
+
+/** The `onMessageStored` hook. */
+export async function onTeamMessageStored(trx: Executor, stored: StoredMessage, env: CommandEnv): Promise<void> {
+  const { message, connection, parsed, classification, isNewConversation } = stored;
+  let conversation = stored.conversation;
+  if (conversation.kind !== 'team' || !conversation.inbox_id) return;
+  const now = env.now();
+  const accountId = conversation.account_id;
+  await indexMessage(trx, env.dialect, { messageId: message.id, accountId, doc: searchDocument({ subject: parsed.subject ?? '', from: parsed.from, to: parsed.to, cc: parsed.cc, text: parsed.text }) });
+
+  const inbox = await trx.selectFrom('inboxes').selectAll().where('id', '=', conversation.inbox_id).executeTakeFirst();
+  const events: InboxEvent[] = [];
+  const event = (type: InboxEvent['type'], data?: Record<string, unknown>) => events.push({ type, inboxId: conversation.inbox_id!, conversationId: conversation.id, at: now, ...(data ? { data } : {}) });
+  // Re-read: ingest's copy may predate an earlier hook's change in this transaction.
+  conversation = (await trx.selectFrom('conversations').selectAll().where('id', '=', conversation.id).executeTakeFirst()) ?? conversation;
+
+  if (message.direction === 'inbound' && inbox) {
+    const from = parsed.from?.address ?? null;
+    if (!conversation.contact_id && from) {
+      const key = addressKey(from);
+      if (key.ok) {
+        const [match] = await findContactsByEmail(trx, accountId, [key.key]);
+        if (match) {
+          await trx.updateTable('conversations').set({ contact_id: match.contactId }).where('id', '=', conversation.id).execute();
+          conversation = { ...conversation, contact_id: match.contactId };
+        }
+      }
+    }
+    const verdict = checkSender(await senderLists(trx, inbox.id), from);
+    if (isNewConversation) {
+      if (classification.kind === 'loop') {
+        await recordActivity(trx, { accountId, conversationId: conversation.id, kind: 'spam', actorUserId: null, at: now, data: { reason: 'loop', summary: 'One of our own notifications came back: kept out of the inbox as spam.' } });
+      } else if (verdict.verdict === 'deny') {
+        await trx.updateTable('conversations').set({ status: 'spam', updated_at: now }).where('id', '=', conversation.id).execute();
+        conversation = { ...conversation, status: 'spam' };
+        await recordActivity(trx, { accountId, conversationId: conversation.id, kind: 'spam', actorUserId: null, at: now, data: { reason: 'deny_list', pattern: verdict.entry?.pattern, summary: `The sender ${from} is on the deny list (${verdict.entry?.pattern}): moved to spam.` } });
+      } else if (conversation.status === 'open') {
+        if (classification.kind === 'normal') {
+          const decision = await routeNewConversation(trx, env, { conversation, connection, inbox, now });
+          if (decision?.assigneeId) conversation = { ...conversation, assignee_id: decision.assigneeId };
+        } else {
+          await recordActivity(trx, { accountId, conversationId: conversation.id, kind: 'assignment', actorUserId: null, at: now, data: { by: 'routing', assigneeId: null, summary: `Not routed: this is ${classification.kind === 'auto_reply' ? 'an automatic reply' : classification.kind === 'bounce' ? 'a bounce' : 'list mail'}.` } });
+        }
+      }
+      event('conversation.created', { status: conversation.status, assigneeId: conversation.assignee_id });
+    } else {
+      const next = statusAfterMessage({ status: conversation.status, snoozedUntil: conversation.snoozed_until }, { direction: message.direction, kind: classification.kind }, now);
+      if (next.reopened && verdict.verdict !== 'deny') {
+        await trx.updateTable('conversations').set({ status: 'open', snoozed_until: null, updated_at: now }).where('id', '=', conversation.id).execute();
+        await recordActivity(trx, { accountId, conversationId: conversation.id, kind: 'status', actorUserId: null, at: now, data: { from: conversation.status, to: 'open', reason: 'customer_replied', summary: 'Reopened: the customer wrote again.' } });
+        if (conversation.assignee_id) {
+          await notifyUsers(trx, { accountId, userIds: [conversation.assignee_id], kind: 'conversation.reopened', message: `${from ?? 'The customer'} wrote again: ${conversation.subject || '(no subject)'} is open again`, data: { conversationId: conversation.id, inboxId: inbox.id }, at: now });
+        }
+        conversation = { ...conversation, status: 'open', snoozed_until: null };
+      }
+      event('conversation.updated', { status: conversation.status, assigneeId: conversation.assignee_id });
+    }
+  } else {
+    event(isNewConversation ? 'conversation.created' : 'conversation.updated', { status: conversation.status, assigneeId: conversation.assignee_id });
+  }
+  event('message.created', { messageId: message.id, direction: message.direction, classification: classification.kind });
+  const messageId = message.id;
+  afterCommit(env, async (db) => Boolean(await db.selectFrom('messages').select('id').where('id', '=', messageId).executeTakeFirst()), events);
+}
