@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
+import { ImapFlow } from 'imapflow';
 import { startDovecot } from '../test/harness/dovecot.js';
 import { createTestApp } from '../test/support/app.js';
 import { insertConnection } from '../test/support/connections.js';
@@ -46,14 +47,19 @@ export async function benchSyncPipeline(count = Number(process.env.BENCH_SYNC_ME
     const user = 'bench@example.test';
     await dovecot.addUser(user, 'bench-pw');
     const cur = path.join(dovecot.maildir(user), 'cur');
-    for (const d of ['cur', 'new', 'tmp']) fs.mkdirSync(path.join(dovecot.maildir(user), d), { recursive: true });
+    // A first login makes Dovecot create the Maildir, owned by its mail user.
+    const first = new ImapFlow(dovecot.imapOptions(user));
+    first.on('error', () => {});
+    await first.connect();
+    await first.mailboxOpen('INBOX');
+    await first.logout();
     const messages: Buffer[] = [];
     for (let i = 0; i < count; i++) {
       const m = message(i);
       messages.push(m);
       fs.writeFileSync(path.join(cur, `${1_700_000_000 + i}.M${i}P1.bench,S=${m.length}:2,S`), m);
     }
-    const owner = fs.statSync(path.dirname(dovecot.maildir(user)));
+    const owner = fs.statSync(dovecot.maildir(user));
     const chown = (p: string) => {
       fs.chownSync(p, owner.uid, owner.gid);
       if (fs.statSync(p).isDirectory()) for (const e of fs.readdirSync(p)) chown(path.join(p, e));
