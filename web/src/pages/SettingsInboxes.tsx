@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useState, type FormEvent } from 'react';
 import { errorText } from '../api/client.js';
 import { disconnectEmail, listConnections, updateConnection } from '../api/connections.js';
 import { createInbox, deleteInbox, listInboxes, renameInbox } from '../api/inboxes.js';
@@ -247,6 +247,14 @@ export function SettingsInboxesPage() {
   const [name, setName] = useState('');
   const [access, setAccess] = useState<'everyone' | 'restricted'>('everyone');
   const [creating, setCreating] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
+  // While a team address is connecting or importing, refresh every few seconds for its progress.
+  const busy = (team.data ?? []).some((c) => c.state === 'connecting' || c.state === 'syncing');
+  const reloadTeam = team.reload;
+  useEffect(() => {
+    if (!busy) return;
+    const t = window.setInterval(reloadTeam, 3000);
+    return () => window.clearInterval(t);
+  }, [busy, reloadTeam]);
 
   const create = async (e: FormEvent) => {
     e.preventDefault();
