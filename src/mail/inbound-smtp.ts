@@ -23,8 +23,12 @@ export interface InboundSmtpOptions {
   log: Logger;
 }
 
-/** What an inbound recipient address resolves to. */
-export type InboundTarget = { kind: 'connection'; connection: ConnectionsTable };
+/**
+ * What an inbound recipient address resolves to. `accept` (optional) looks at the whole message once it
+ * has arrived and returns a refusal reason to turn it away for this recipient (the sender gets a 550 when
+ * no recipient of the transaction accepted it), or null to store it.
+ */
+export type InboundTarget = { kind: 'connection'; connection: ConnectionsTable; accept?: (raw: Buffer) => Promise<string | null> };
 
 /** Features that own other inbound addresses (BCC logging) register a resolver here. */
 export type RecipientResolver = (db: Executor, address: string) => Promise<InboundTarget | null>;
@@ -104,11 +108,20 @@ export async function startInboundSmtp(ingestor: Ingestor, o: InboundSmtpOptions
         const list = targets.get(session) ?? [];
         const receivedAt = ingestor.env.now();
         (async () => {
+          let refusal: string | null = null;
+          let storedCount = 0;
           for (const t of list) {
+            const why = t.accept ? await t.accept(raw) : null;
+            if (why) {
+              refusal = why;
+              continue;
+            }
             await ingestBatch(ingestor, t.connection, [{ raw, source: 'smtp', direction: 'inbound', receivedAt }]);
+            storedCount += 1;
           }
+          return storedCount === 0 && refusal ? refusal : null;
         })().then(
-          () => cb(null, 'Stored'),
+          (refusal) => (refusal ? cb(smtpError(refusal, 550)) : cb(null, 'Stored')),
           (err) => {
             o.log.error({ err: { message: (err as Error).message } }, 'storing inbound message failed; sender will retry');
             cb(smtpError('Temporary failure storing the message, try again later', 451));

@@ -45,6 +45,17 @@ async function seed(a: { token: string; adminUserId: string; teamId: string; acc
     .execute();
   ids.notifications = `ntf_matrix_${a.accountId}`;
   await t.database.db.insertInto('notifications').values({ id: ids.notifications, account_id: a.accountId, user_id: a.adminUserId, kind: 'test', message: 'hello', data: '{}', created_at: now, read_at: null }).execute();
+  // Personal email (006-personal): an email sent from the CRM and a personal conversation, written directly.
+  ids['personal-emails'] = `pem_matrix_${a.accountId}`;
+  await t.database.db
+    .insertInto('personal_emails')
+    .values({ id: ids['personal-emails'], account_id: a.accountId, user_id: a.adminUserId, connection_id: ids.connections, outbox_id: `out_matrix_${a.accountId}`, conversation_id: null, contact_id: ids.contacts, company_id: null, subject: 'matrix', logged: 0, log_contact_ids: '[]', track_opens: 0, track_clicks: 0, link_count: 0, replaced_by: null, created_at: now })
+    .execute();
+  ids['personal-conversations'] = `cnv_matrix_${a.accountId}`;
+  await t.database.db
+    .insertInto('conversations')
+    .values({ id: ids['personal-conversations'], account_id: a.accountId, kind: 'personal', inbox_id: null, connection_id: ids.connections, owner_user_id: a.adminUserId, subject: 'matrix', base_subject: 'matrix', status: 'open', snoozed_until: null, assignee_id: null, contact_id: null, participants: '[]', message_count: 0, last_message_at: now, last_inbound_at: null, created_at: now, updated_at: now, deleted_at: null })
+    .execute();
   return ids;
 }
 
