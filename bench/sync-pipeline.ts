@@ -7,10 +7,8 @@
  * - peak memory (RSS above the starting point) during the sync.
  * The mailbox is filled by writing Maildir files directly (fast), then Dovecot indexes them.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import pino from 'pino';
-import { ImapFlow } from 'imapflow';
+import { fillMailbox } from '../test/support/fill-mailbox.js';
 import { startDovecot } from '../test/harness/dovecot.js';
 import { createTestApp } from '../test/support/app.js';
 import { insertConnection } from '../test/support/connections.js';
@@ -19,26 +17,6 @@ import { openImap, syncConnectionOnce, DEFAULT_SYNC_OPTIONS } from '../src/mail/
 import { parseMessage } from '../src/mail/parse/index.js';
 import type { BenchRow } from './report.js';
 
-function message(i: number): Buffer {
-  const thread = Math.floor(i / 4);
-  const reply = i % 4 !== 0;
-  const body = `Hello team,\n\nThis is message ${i} about order ${thread}. ${'Lorem ipsum dolor sit amet, consectetur adipiscing elit. '.repeat(50)}\n\nRegards,\nCustomer ${thread % 300}\n`;
-  return Buffer.from(
-    [
-      `From: Customer ${thread % 300} <customer${thread % 300}@example.org>`,
-      'To: support@acme.test',
-      `Subject: ${reply ? 'Re: ' : ''}Order ${thread} question`,
-      `Message-ID: <bench-${i}@example.org>`,
-      ...(reply ? [`In-Reply-To: <bench-${i - 1}@example.org>`, `References: <bench-${thread * 4}@example.org>`] : []),
-      `Date: ${new Date(Date.now() - (20_000 - i) * 60_000).toUTCString()}`,
-      'MIME-Version: 1.0',
-      'Content-Type: text/plain; charset=utf-8',
-      '',
-      body,
-    ].join('\r\n'),
-  );
-}
-
 export async function benchSyncPipeline(count = Number(process.env.BENCH_SYNC_MESSAGES ?? 10_000)): Promise<BenchRow[]> {
   process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = '127.0.0.1';
   const dovecot = await startDovecot({ specialFolders: false });
@@ -46,25 +24,7 @@ export async function benchSyncPipeline(count = Number(process.env.BENCH_SYNC_ME
   try {
     const user = 'bench@example.test';
     await dovecot.addUser(user, 'bench-pw');
-    const cur = path.join(dovecot.maildir(user), 'cur');
-    // A first login makes Dovecot create the Maildir, owned by its mail user.
-    const first = new ImapFlow(dovecot.imapOptions(user));
-    first.on('error', () => {});
-    await first.connect();
-    await first.mailboxOpen('INBOX');
-    await first.logout();
-    const messages: Buffer[] = [];
-    for (let i = 0; i < count; i++) {
-      const m = message(i);
-      messages.push(m);
-      fs.writeFileSync(path.join(cur, `${1_700_000_000 + i}.M${i}P1.bench,S=${m.length}:2,S`), m);
-    }
-    const owner = fs.statSync(dovecot.maildir(user));
-    const chown = (p: string) => {
-      fs.chownSync(p, owner.uid, owner.gid);
-      if (fs.statSync(p).isDirectory()) for (const e of fs.readdirSync(p)) chown(path.join(p, e));
-    };
-    chown(dovecot.maildir(user));
+    const messages = await fillMailbox(dovecot, user, count);
 
     // Baseline: parse-only, same parser (worker pool), same messages, same run.
     let t0 = performance.now();

@@ -12,6 +12,8 @@ import { migrateToLatest } from '../../src/store/migrate.js';
 
 export interface TestDatabase extends Database {
   dataDir: string;
+  /** PostgreSQL schema of this test database (null on SQLite): child processes open the same one. */
+  pgSchema: string | null;
   drop(): Promise<void>;
 }
 
@@ -27,6 +29,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     return {
       ...database,
       dataDir,
+      pgSchema: schema,
       async drop() {
         await database.close();
         const client = new pg.Client({ connectionString: url });
@@ -45,6 +48,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     ...database,
     dataDir,
+    pgSchema: null,
     async drop() {
       await database.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
