@@ -21,6 +21,8 @@ import { conversationRoutes } from './routes/conversations.js';
 import { inboxSettingsRoutes } from './routes/inbox-settings.js';
 import { personalEmailRoutes } from './routes/personal-email.js';
 import { trackingRoutes } from './routes/tracking.js';
+import { personalEmailRoutes } from './routes/personal-email.js';
+import { trackingRoutes } from './routes/tracking.js';
 import { metrics } from './metrics.js';
 import { webRoutes } from './web.js';
 
@@ -83,6 +85,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(conversationRoutes, { prefix: '/api/v1' });
   await app.register(inboxSettingsRoutes, { prefix: '/api/v1' });
   await app.register(connectionRoutes, { prefix: '/api/v1' });
+  await app.register(personalEmailRoutes, { prefix: '/api/v1' });
+  await app.register(trackingRoutes);
   await app.register(personalEmailRoutes, { prefix: '/api/v1' });
   await app.register(trackingRoutes);
   await app.register(webRoutes);
