@@ -17,6 +17,8 @@ import { companyRoutes } from './routes/companies.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { connectionRoutes } from './routes/connections.js';
 import { inboxRoutes } from './routes/inboxes.js';
+import { conversationRoutes } from './routes/conversations.js';
+import { inboxSettingsRoutes } from './routes/inbox-settings.js';
 import { personalEmailRoutes } from './routes/personal-email.js';
 import { trackingRoutes } from './routes/tracking.js';
 import { metrics } from './metrics.js';
@@ -78,6 +80,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(companyRoutes, { prefix: '/api/v1' });
   await app.register(notificationRoutes, { prefix: '/api/v1' });
   await app.register(inboxRoutes, { prefix: '/api/v1' });
+  await app.register(conversationRoutes, { prefix: '/api/v1' });
+  await app.register(inboxSettingsRoutes, { prefix: '/api/v1' });
   await app.register(connectionRoutes, { prefix: '/api/v1' });
   await app.register(personalEmailRoutes, { prefix: '/api/v1' });
   await app.register(trackingRoutes);

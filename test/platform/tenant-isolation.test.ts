@@ -43,6 +43,12 @@ async function seed(a: { token: string; adminUserId: string; teamId: string; acc
       send_limit_day: null, send_limit_minute: null, created_at: now, updated_at: now, disconnected_at: null, disconnected_by: null,
     })
     .execute();
+  // A team conversation of the inbox (conversations inbox routes), written directly: it needs inbound mail.
+  ids.conversations = `cnv_team_matrix_${a.accountId}`;
+  await t.database.db
+    .insertInto('conversations')
+    .values({ id: ids.conversations, account_id: a.accountId, kind: 'team', inbox_id: ids.inboxes, connection_id: ids.connections, owner_user_id: null, subject: 'Matrix', base_subject: 'matrix', status: 'open', snoozed_until: null, assignee_id: null, contact_id: null, participants: '[]', message_count: 0, last_message_at: now, last_inbound_at: null, created_at: now, updated_at: now, deleted_at: null })
+    .execute();
   ids.notifications = `ntf_matrix_${a.accountId}`;
   await t.database.db.insertInto('notifications').values({ id: ids.notifications, account_id: a.accountId, user_id: a.adminUserId, kind: 'test', message: 'hello', data: '{}', created_at: now, read_at: null }).execute();
   // Personal email (006-personal): an email sent from the CRM and a personal conversation, written directly.

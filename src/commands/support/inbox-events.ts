@@ -157,3 +157,57 @@ export async function presenceHeartbeat(env: Pick<CommandEnv, 'db' | 'dialect'>,
     { type: 'presence', inboxId: p.inboxId, conversationId: p.conversationId, at: p.now, data: { userId: p.userId, name: p.name, activity: p.activity, until: p.now + PRESENCE_TTL_MS } },
   ]);
 }
+
+// ------------------------------------------------------------------------------------------------
+// One shared PostgreSQL listener per process (reference-counted: several apps in one test process).
+
+let shared: { users: number; ready: Promise<{ close(): Promise<void> } | null> } | null = null;
+
+/**
+ * Starts (or joins) this process's LISTEN connection. Returns a release function. When the listener
+ * cannot start, events stay in-process (and a warning goes to `onError`).
+ */
+export async function joinPgInboxChannel(url: string, listen: (url: string, channel: string, onPayload: (p: string) => void, onError: (e: Error) => void) => Promise<{ close(): Promise<void> }>, onError: (e: Error) => void = () => undefined): Promise<() => Promise<void>> {
+  if (!shared) {
+    const state = {
+      users: 0,
+      ready: listen(
+        url,
+        PG_CHANNEL,
+        (payload) => {
+          try {
+            inboxEvents.deliver(JSON.parse(payload) as InboxEvent);
+          } catch {
+            /* not ours */
+          }
+        },
+        onError,
+      ).then(
+        (ch) => {
+          inboxEvents.remoteListening = true;
+          return ch;
+        },
+        (err: Error) => {
+          onError(err);
+          return null;
+        },
+      ),
+    };
+    shared = state;
+  }
+  const mine = shared;
+  mine.users += 1;
+  await mine.ready;
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    mine.users -= 1;
+    if (mine.users === 0 && shared === mine) {
+      shared = null;
+      inboxEvents.remoteListening = false;
+      const ch = await mine.ready;
+      await ch?.close();
+    }
+  };
+}
