@@ -21,7 +21,9 @@ async function watchLoop<T>(fn: () => Promise<T>): Promise<{ value: T; maxDelayM
 }
 
 describe('parse pool: pathological messages do not block the main event loop', () => {
-  const pool = new ParsePool({ workers: 2, timeoutMs: 30_000 });
+  // One worker (the default on a 2-core machine): parsing never competes with the main thread for
+  // the last core, and the worker runs at a lower priority anyway.
+  const pool = new ParsePool({ workers: 1, timeoutMs: 30_000 });
   const flowed = flowedMessage(2 * 1024 * 1024);
   const parts = manyPartsMessage(5000);
   const deep = deepNestingMessage(500);
@@ -35,7 +37,7 @@ describe('parse pool: pathological messages do not block the main event loop', (
 
   it('2 MB format=flowed body', async () => {
     const { value: m, maxDelayMs } = await watchLoop(() => pool.parse(flowed));
-    expect(maxDelayMs).toBeLessThan(100);
+    expect(maxDelayMs, `main event loop was blocked for ${maxDelayMs.toFixed(0)} ms`).toBeLessThan(100);
     expect(m.subject).toBe('flowed');
     expect(m.malformed).toEqual([]);
     // one unwrapped paragraph of about 2 MB
@@ -45,7 +47,7 @@ describe('parse pool: pathological messages do not block the main event loop', (
 
   it('5,000 sibling parts: parsed up to the part limit, flagged', async () => {
     const { value: m, maxDelayMs } = await watchLoop(() => pool.parse(parts));
-    expect(maxDelayMs).toBeLessThan(100);
+    expect(maxDelayMs, `main event loop was blocked for ${maxDelayMs.toFixed(0)} ms`).toBeLessThan(100);
     expect(m.malformed).toContain('too_many_parts');
     expect(m.partCount).toBe(1000);
     expect(m.attachments.length).toBeGreaterThan(400);
@@ -56,7 +58,7 @@ describe('parse pool: pathological messages do not block the main event loop', (
 
   it('500-deep nesting: deeper levels skipped, the rest kept, flagged', async () => {
     const { value: m, maxDelayMs } = await watchLoop(() => pool.parse(deep));
-    expect(maxDelayMs).toBeLessThan(100);
+    expect(maxDelayMs, `main event loop was blocked for ${maxDelayMs.toFixed(0)} ms`).toBeLessThan(100);
     expect(m.malformed).toContain('too_deep');
     expect(m.maxDepth).toBe(50);
     expect(m.subject).toBe('nesting bomb');
@@ -70,7 +72,7 @@ describe('parse pool: pathological messages do not block the main event loop', (
     const { value: all, maxDelayMs } = await watchLoop(() =>
       Promise.all([pool.parse(flowed), pool.parse(parts), pool.parse(deep), pool.parse(simple())]),
     );
-    expect(maxDelayMs).toBeLessThan(100);
+    expect(maxDelayMs, `main event loop was blocked for ${maxDelayMs.toFixed(0)} ms`).toBeLessThan(100);
     expect(all.map((m) => m.subject)).toEqual(['flowed', 'many parts', 'nesting bomb', 'Hello']);
   });
 
