@@ -142,10 +142,12 @@ function participantsOf(parsed: ParsedMessage): string[] {
 
 const SUBJECT_WINDOW_DAYS = 30;
 
-/** Message ids compared case-insensitively everywhere (stored lower-cased). */
+/**
+ * Message ids are stored lower-cased and compared case-insensitively, but the message goes to the
+ * strategies as parsed: our reply tokens are checked with their case as written.
+ */
 function threadingInput(parsed: ParsedMessage): ThreadingInput {
-  const low = (x: string | null) => (x ? x.toLowerCase() : null);
-  return { ...parsed, messageId: low(parsed.messageId), inReplyTo: low(parsed.inReplyTo), references: parsed.references.map((r) => r.toLowerCase()) };
+  return parsed;
 }
 
 /**
@@ -155,13 +157,14 @@ function threadingInput(parsed: ParsedMessage): ThreadingInput {
  */
 async function loadThreadingSnapshot(trx: Executor, connection: ConnectionsTable, msg: ThreadingInput, secret: string, key: string, at: number): Promise<ThreadingSnapshot> {
   const parents = parentIdsOf(msg);
+  const lowered = [...new Set(parents.map((p) => p.toLowerCase()))];
   const byMessageId = new Map<string, string>();
-  if (parents.length) {
+  if (lowered.length) {
     const rows = await trx
       .selectFrom('messages')
       .select(['message_id', 'conversation_id'])
       .where('connection_id', '=', connection.id)
-      .where('message_id', 'in', parents.slice(0, 200))
+      .where('message_id', 'in', lowered.slice(0, 200))
       .where('conversation_id', 'is not', null)
       .execute();
     for (const r of rows) if (r.message_id && r.conversation_id) byMessageId.set(r.message_id, r.conversation_id);
@@ -178,7 +181,7 @@ async function loadThreadingSnapshot(trx: Executor, connection: ConnectionsTable
       .selectFrom('messages')
       .select(['conversation_id'])
       .where('connection_id', '=', connection.id)
-      .where('in_reply_to', '=', msg.messageId)
+      .where('in_reply_to', '=', msg.messageId.toLowerCase())
       .where('conversation_id', 'is not', null)
       .execute();
     for (const r of rows) if (r.conversation_id && !referencing.includes(r.conversation_id)) referencing.push(r.conversation_id);
@@ -198,7 +201,7 @@ async function loadThreadingSnapshot(trx: Executor, connection: ConnectionsTable
     candidates = rows.map((r) => ({ conversationId: r.id, subjectKey: r.base_subject, participants: JSON.parse(r.participants) as string[], lastMessageAt: new Date(r.last_message_at) }));
   }
   return {
-    conversationByMessageId: (id) => byMessageId.get(id) ?? null,
+    conversationByMessageId: (id) => byMessageId.get(id.toLowerCase()) ?? null,
     conversationByOutboxId: (id) => byOutbox.get(id) ?? null,
     conversationsReferencing: () => referencing,
     candidatesForSubject: (k) => candidates.filter((c) => c.subjectKey === k),

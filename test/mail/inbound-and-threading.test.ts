@@ -14,6 +14,7 @@ import { createIngestor } from '../../src/mail/engine.js';
 import { startInboundSmtp, type RunningInboundSmtp } from '../../src/mail/inbound-smtp.js';
 import { makeMessageId } from '../../src/domain/mail/reply-token.js';
 import type { Ingestor } from '../../src/mail/ingest.js';
+import { newId } from '../../src/store/ids.js';
 
 let t: TestApp;
 let ingestor: Ingestor;
@@ -107,7 +108,7 @@ describe('threading', () => {
 
   it('matches a reply to our own message by the reply token even without References', async () => {
     const conv = (await messageById('first-1@example.org')).conversation_id!;
-    const outboxId = 'out_token_test_1';
+    const outboxId = newId('out'); // real ids are mixed case: the token must survive that
     await t.database.db
       .insertInto('outbox')
       .values({ id: outboxId, account_id: accountId, connection_id: team.id, user_id: team.user_id, conversation_id: conv, message_id: 'x', envelope: '{}', raw_sha256: 'x', state: 'sent', send_at: 0, attempts: 1, attempt_started_at: 0, sent_at: 0, smtp_response: null, last_error: null, appended_to_sent: 1, meta: '{}', created_at: 0 })
