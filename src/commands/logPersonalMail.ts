@@ -266,7 +266,10 @@ async function logBounce(trx: Executor, env: CommandEnv, stored: StoredPersonalM
   if (!b || b.type === 'delay') return;
   let pe: { id: string; logged: number; log_contact_ids: string } | undefined;
   if (b.originalMessageId) {
-    const outboxId = readReplyToken([b.originalMessageId], env.secrets.derive('reply-token'));
+    // Our reply token names the outbox entry; the stored Message-ID (lower-cased) finds it too.
+    const byToken = readReplyToken([b.originalMessageId], env.secrets.derive('reply-token'));
+    const byId = byToken ? undefined : await trx.selectFrom('outbox').select('id').where('message_id', '=', b.originalMessageId.toLowerCase()).where('account_id', '=', ctx.accountId).executeTakeFirst();
+    const outboxId = byToken ?? byId?.id;
     if (outboxId) pe = await trx.selectFrom('personal_emails').select(['id', 'logged', 'log_contact_ids']).where('outbox_id', '=', outboxId).where('account_id', '=', ctx.accountId).where('user_id', '=', ctx.userId).executeTakeFirst();
   }
   const assoc = ownConversation ? await associations(trx, stored.conversation.id) : [];
