@@ -11,8 +11,10 @@ import { parseMessage } from './parse/index.js';
 import { registerSyncJob } from './sync-job.js';
 import { registerOutboxJobs } from './outbox-sender.js';
 import { startInboundSmtp, type RunningInboundSmtp } from './inbound-smtp.js';
+import { registerInboxFeatures } from '../commands/registerInboxFeatures.js';
 
 export function createIngestor(env: CommandEnv): Ingestor {
+  registerInboxFeatures(env); // conversations inbox: routing, reopen, deny list, search index, live updates
   return {
     env,
     blobs: folderBlobStore(path.join(env.settings.dataDir, 'blobs')),
