@@ -14,6 +14,10 @@ import { AppError } from '../domain/errors.js';
 import type { Actor, CommandEnv } from '../commands/support/context.js';
 import { makeCommandEnv } from '../env.js';
 import { seedDemo } from '../commands/seedDemo.js';
+import { connectEmail } from '../commands/connectEmail.js';
+import { disconnectEmail } from '../commands/disconnectEmail.js';
+import { releaseConnection } from '../commands/releaseConnection.js';
+import { connectionView } from '../commands/support/connections.js';
 import { createIngestor } from '../mail/engine.js';
 import { importMail, progressBar } from '../mail/import-mail.js';
 import { closeDefaultParsePool } from '../mail/parse/index.js';
@@ -123,6 +127,74 @@ token
   .option('--name <name>', 'what the token is for', 'cli')
   .action(async (o: { account: string; user?: string; name: string }) => {
     print(await withEnv(async (env) => createApiToken(env, await actorFor(env, o.account, o.user), { name: o.name })));
+  });
+
+const connections = program.command('connections').description('Email connections (personal and team).');
+connections
+  .command('list')
+  .description('List the connections of an account with their state (as an admin sees them).')
+  .requiredOption('--account <id>', 'account id')
+  .option('--all', 'include disconnected ones')
+  .action(async (o: { account: string; all?: boolean }) => {
+    print(
+      await withEnv(async (env) => {
+        let q = env.db.selectFrom('connections').selectAll().where('account_id', '=', o.account);
+        if (!o.all) q = q.where('disconnected_at', 'is', null);
+        const rows = await q.orderBy('created_at').execute();
+        return rows.map((c) => connectionView(c));
+      }),
+    );
+  });
+connections
+  .command('connect')
+  .description('Connect an address as personal or team email (checked live against the servers, like the API).')
+  .requiredOption('--account <id>', 'account id')
+  .option('--as <email>', 'act as this user (default: the first super admin); personal email belongs to them')
+  .addOption(new Option('--type <type>', 'personal or team').choices(['personal', 'team']).makeOptionMandatory())
+  .requiredOption('--address <email>', 'the address to connect')
+  .option('--inbox <id>', 'team email: the conversations inbox it feeds')
+  .addOption(new Option('--transport <t>', 'imap, or forwarding (team only)').choices(['imap', 'forwarding']).default('imap'))
+  .option('--imap <host:port>', 'IMAP server')
+  .option('--smtp <host:port>', 'SMTP server')
+  .addOption(new Option('--security <mode>', 'tls, starttls or none (both servers)').choices(['tls', 'starttls', 'none']).default('tls'))
+  .option('--username <name>', 'login (default: the address)')
+  .option('--password-env <VAR>', 'read the password from this environment variable (default MAILROOM_MAIL_PASSWORD)', 'MAILROOM_MAIL_PASSWORD')
+  .action(async (o: { account: string; as?: string; type: 'personal' | 'team'; address: string; inbox?: string; transport: 'imap' | 'forwarding'; imap?: string; smtp?: string; security: 'tls'; username?: string; passwordEnv: string }) => {
+    const password = process.env[o.passwordEnv];
+    if (!password) throw new AppError('invalid_request', 400, `Set the mail password in the environment variable ${o.passwordEnv} (it is never taken on the command line).`);
+    const server = (hp: string | undefined, name: string) => {
+      if (!hp) throw new AppError('invalid_request', 400, `Give --${name} host:port.`);
+      const [host, port] = hp.split(':');
+      return { host: host!, port: Number(port), tls: o.security, username: o.username, password };
+    };
+    print(
+      await withEnv(async (env) =>
+        connectEmail(env, await actorFor(env, o.account, o.as), {
+          type: o.type,
+          address: o.address,
+          inboxId: o.inbox,
+          transport: o.transport,
+          ...(o.transport === 'imap' ? { imap: server(o.imap, 'imap') } : {}),
+          smtp: server(o.smtp, 'smtp'),
+        }),
+      ),
+    );
+  });
+connections
+  .command('disconnect <id>')
+  .description('Disconnect: stops sync and sending, keeps everything logged.')
+  .requiredOption('--account <id>', 'account id')
+  .action(async (id: string, o: { account: string }) => {
+    print(await withEnv(async (env) => disconnectEmail(env, await actorFor(env, o.account), id)));
+  });
+connections
+  .command('release <id>')
+  .description('Free an address held by a deactivated or removed user in one step.')
+  .requiredOption('--account <id>', 'account id')
+  .addOption(new Option('--action <a>', 'what to do').choices(['restore_and_disconnect', 'disconnect', 'transfer']).makeOptionMandatory())
+  .option('--to <userId>', 'transfer: the user who takes the connection over')
+  .action(async (id: string, o: { account: string; action: 'transfer'; to?: string }) => {
+    print(await withEnv(async (env) => releaseConnection(env, await actorFor(env, o.account), id, { action: o.action, toUserId: o.to })));
   });
 
 const contacts = program.command('contacts').description('CRM contacts.');
