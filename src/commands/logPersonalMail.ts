@@ -258,7 +258,7 @@ async function logBcc(trx: Executor, env: CommandEnv, stored: StoredPersonalMail
   if (!d.log) return;
   const list = await toAssociations(trx, env, ctx, d.logTo, d.create, names);
   if (ownConversation) await associate(trx, stored.conversation, list, env.now());
-  await appendToAll(trx, stored, list, kind, { source: kind === 'email_sent' ? 'bcc' : 'forward' });
+  await appendToAll(trx, stored, list, kind, kind === 'email_sent' ? { source: 'bcc', direction: 'outbound' } : { source: 'forward', direction: 'inbound' });
 }
 
 async function logBounce(trx: Executor, env: CommandEnv, stored: StoredPersonalMail, ctx: LogContext, ownConversation: boolean): Promise<void> {
