@@ -15,6 +15,7 @@ import { subjectKey } from '../domain/mail/subject.js';
 import { findConversation, parentIdsOf, type CandidateConversation, type ThreadingInput, type ThreadingSnapshot } from '../domain/mail/threading.js';
 import { readReplyToken } from '../domain/mail/reply-token.js';
 import { metrics } from '../http/metrics.js';
+import { findContactsByEmail } from '../commands/findContactsByEmail.js';
 
 export interface IngestItem {
   raw: Buffer;
@@ -323,6 +324,21 @@ async function storeOne(trx: Executor, ingestor: Ingestor, connection: Connectio
       if (other) {
         const left = other.message_count - 1;
         await trx.updateTable('conversations').set(left <= 0 ? { deleted_at: now, message_count: 0 } : { message_count: left }).where('id', '=', other.id).execute();
+      }
+    }
+  }
+
+  // Contact matching: the conversation is linked to the first participant (other than the mailbox's own
+  // addresses) who is a contact of the account. Creating contacts from mail is the features' choice.
+  if (!conversation.contact_id) {
+    const own = new Set(ownAddresses(connection));
+    const candidates = participants.filter((a) => !own.has(a)).slice(0, 50);
+    if (candidates.length) {
+      const matches = await findContactsByEmail(trx, connection.account_id, candidates);
+      const first = candidates.map((c) => matches.find((m) => m.emailKey === c)).find(Boolean);
+      if (first) {
+        await trx.updateTable('conversations').set({ contact_id: first.contactId }).where('id', '=', conversation.id).execute();
+        conversation = { ...conversation, contact_id: first.contactId };
       }
     }
   }

@@ -15,6 +15,7 @@ import { startInboundSmtp, type RunningInboundSmtp } from '../../src/mail/inboun
 import { makeMessageId } from '../../src/domain/mail/reply-token.js';
 import type { Ingestor } from '../../src/mail/ingest.js';
 import { newId } from '../../src/store/ids.js';
+import { createContact } from '../../src/commands/createContact.js';
 
 let t: TestApp;
 let ingestor: Ingestor;
@@ -130,6 +131,20 @@ describe('threading', () => {
     expect(reply.conversation_id).toBe(parent.conversation_id);
     const conv = await t.database.db.selectFrom('conversations').selectAll().where('id', '=', parent.conversation_id!).executeTakeFirstOrThrow();
     expect(conv.message_count).toBe(2);
+  });
+});
+
+describe('contact matching', () => {
+  it('links a conversation to the contact who wrote it', async () => {
+    const admin = await t.database.db.selectFrom('users').selectAll().where('account_id', '=', accountId).executeTakeFirstOrThrow();
+    const contact = await createContact(t.env, { user: admin, accountId, plan: 'professional' }, { firstName: 'Dora', lastName: 'Known', emails: ['dora@known.example'] });
+    await send(mail({ id: 'known-1@example.org', subject: 'Hi from Dora', from: 'Dora <dora@known.example>' }));
+    const m = await messageById('known-1@example.org');
+    const conv = await t.database.db.selectFrom('conversations').selectAll().where('id', '=', m.conversation_id!).executeTakeFirstOrThrow();
+    expect(conv.contact_id).toBe(contact.id);
+    await send(mail({ id: 'unknown-1@example.org', subject: 'Hi from a stranger', from: 'Stranger <nobody@unknown.example>' }));
+    const s2 = await messageById('unknown-1@example.org');
+    expect((await t.database.db.selectFrom('conversations').select('contact_id').where('id', '=', s2.conversation_id!).executeTakeFirstOrThrow()).contact_id).toBeNull();
   });
 });
 
