@@ -1,0 +1,100 @@
+/**
+ * Privacy of personal mail: a personal mailbox's content is visible only to its owner. Another user of
+ * the same account (an admin too) gets 404 on every route that could expose it, lists never show it, and
+ * contact timelines show logged email only.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contact, deliverNow, rawMail, startWorld, syncSeller, timeline, uniq, type World } from './support.js';
+import { addUser } from '../crm/helpers.js';
+
+let w: World;
+let other: { userId: string; token: string };
+const ids: Record<string, string> = {};
+
+beforeAll(async () => {
+  w = await startWorld();
+  other = await addUser(w.t, w.adminToken, { role: 'member' });
+  const annAddress = `ann-${uniq()}@client.test`;
+  const ann = await contact(w, { firstName: 'Ann', emails: [annAddress] });
+  ids.contact = ann.id;
+  const logged = await w.t.api(w.seller.token, 'POST', `/api/v1/contacts/${ann.id}/emails`, { subject: 'Logged offer', html: '<p>The <a href="https://x.example/">offer</a></p>' });
+  const unlogged = await w.t.api(w.seller.token, 'POST', `/api/v1/contacts/${ann.id}/emails`, { subject: 'Personal matter', html: '<p>Not for the CRM</p>', log: false });
+  ids.logged = logged.json().id;
+  ids.unlogged = unlogged.json().id;
+  const d = await deliverNow(w, ids.logged);
+  await deliverNow(w, ids.unlogged);
+  await w.dovecot.deliver(w.seller.address, rawMail({ from: annAddress, to: w.seller.address, subject: 'Re: Logged offer', inReplyTo: d.messageId, references: d.messageId, body: 'Secret reply body that only the owner may read in full.' }));
+  await w.dovecot.deliver(w.seller.address, rawMail({ from: `friend-${uniq()}@private.test`, to: w.seller.address, subject: 'Dinner on Friday?', body: 'Private.' }));
+  await syncSeller(w);
+  ids.conversation = (await w.t.database.db.selectFrom('personal_emails').select('conversation_id').where('id', '=', ids.logged).executeTakeFirstOrThrow()).conversation_id!;
+  ids.privateConversation = (await w.t.database.db.selectFrom('conversations').select('id').where('subject', '=', 'Dinner on Friday?').executeTakeFirstOrThrow()).id;
+}, 60_000);
+afterAll(async () => {
+  await w?.stop();
+});
+
+const body = { subject: 'x', html: 'y' };
+
+describe('personal mail privacy', () => {
+  it('the owner sees their emails and conversations', async () => {
+    expect((await w.t.api(w.seller.token, 'GET', `/api/v1/personal-emails/${ids.logged}`)).statusCode).toBe(200);
+    const conv = await w.t.api(w.seller.token, 'GET', `/api/v1/personal-conversations/${ids.conversation}`);
+    expect(conv.statusCode).toBe(200);
+    expect(conv.json().messages.map((m: { text: string }) => m.text).join('\n')).toContain('Secret reply body');
+    expect((await w.t.api(w.seller.token, 'GET', `/api/v1/personal-conversations/${ids.privateConversation}`)).statusCode).toBe(200);
+  });
+
+  it('every personal email route answers 404 to another user, an admin included', async () => {
+    const doc = (await w.t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+    const checked: string[] = [];
+    for (const token of [other.token, w.adminToken]) {
+      for (const [path, ops] of Object.entries<Record<string, unknown>>(doc.paths)) {
+        const resource = path.split('/')[3];
+        const targets = resource === 'personal-emails' ? [ids.logged, ids.unlogged] : resource === 'personal-conversations' ? [ids.conversation, ids.privateConversation] : [];
+        if (!path.includes('{id}') || !targets.length) continue;
+        for (const method of Object.keys(ops)) {
+          for (const id of targets) {
+            const url = path.replace('{id}', id!);
+            const r = await w.t.api(token, method.toUpperCase(), url, method === 'put' ? body : undefined);
+            expect(r.statusCode, `${method.toUpperCase()} ${url}: ${r.body}`).toBe(404);
+            expect(r.body).not.toContain('Secret');
+            checked.push(`${method} ${path}`);
+          }
+        }
+      }
+    }
+    expect(new Set(checked).size).toBeGreaterThanOrEqual(5);
+    // Nothing changed for the owner.
+    expect((await w.t.api(w.seller.token, 'GET', `/api/v1/personal-emails/${ids.logged}`)).json().state).toBe('sent');
+  });
+
+  it('lists show another user nothing of someone else\'s personal mail', async () => {
+    for (const token of [other.token, w.adminToken]) {
+      expect((await w.t.api(token, 'GET', '/api/v1/personal-emails')).json().emails).toEqual([]);
+      expect((await w.t.api(token, 'GET', '/api/v1/personal-conversations')).json().conversations).toEqual([]);
+      expect((await w.t.api(token, 'GET', `/api/v1/personal-emails?contactId=${ids.contact}`)).json().emails).toEqual([]);
+    }
+  });
+
+  it('conversation routes of the inbox (if any) do not open personal conversations', async () => {
+    const doc = (await w.t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
+    const paths = Object.entries<Record<string, unknown>>(doc.paths).filter(([p]) => p.startsWith('/api/v1/conversations/{id}') && !p.includes('}/', p.indexOf('{id}') + 4));
+    for (const token of [other.token, w.adminToken]) {
+      for (const [path, ops] of paths) {
+        if (!('get' in ops)) continue;
+        const r = await w.t.api(token, 'GET', path.replace('{id}', ids.conversation!));
+        expect(r.statusCode, `GET ${path}: ${r.body}`).toBe(404);
+      }
+    }
+  });
+
+  it('contact timelines show logged email only, as subject and snippet', async () => {
+    const events = await timeline(w, ids.contact!, other.token);
+    const subjects = events.map((e) => e.data.subject).filter(Boolean);
+    expect(subjects).toContain('Logged offer');
+    expect(subjects).toContain('Re: Logged offer');
+    expect(subjects).not.toContain('Personal matter');
+    expect(subjects).not.toContain('Dinner on Friday?');
+    for (const e of events) expect(Object.keys(e.data)).not.toContain('text');
+  });
+});
