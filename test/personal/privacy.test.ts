@@ -9,7 +9,7 @@ import { addUser } from '../crm/helpers.js';
 
 let w: World;
 let other: { userId: string; token: string };
-const ids: Record<string, string> = {};
+const ids = { contact: '', logged: '', unlogged: '', conversation: '', privateConversation: '' };
 
 beforeAll(async () => {
   w = await startWorld();
@@ -54,7 +54,7 @@ describe('personal mail privacy', () => {
         if (!path.includes('{id}') || !targets.length) continue;
         for (const method of Object.keys(ops)) {
           for (const id of targets) {
-            const url = path.replace('{id}', id!);
+            const url = path.replace('{id}', id);
             const r = await w.t.api(token, method.toUpperCase(), url, method === 'put' ? body : undefined);
             expect(r.statusCode, `${method.toUpperCase()} ${url}: ${r.body}`).toBe(404);
             expect(r.body).not.toContain('Secret');
@@ -82,14 +82,14 @@ describe('personal mail privacy', () => {
     for (const token of [other.token, w.adminToken]) {
       for (const [path, ops] of paths) {
         if (!('get' in ops)) continue;
-        const r = await w.t.api(token, 'GET', path.replace('{id}', ids.conversation!));
+        const r = await w.t.api(token, 'GET', path.replace('{id}', ids.conversation));
         expect(r.statusCode, `GET ${path}: ${r.body}`).toBe(404);
       }
     }
   });
 
   it('contact timelines show logged email only, as subject and snippet', async () => {
-    const events = await timeline(w, ids.contact!, other.token);
+    const events = await timeline(w, ids.contact, other.token);
     const subjects = events.map((e) => e.data.subject).filter(Boolean);
     expect(subjects).toContain('Logged offer');
     expect(subjects).toContain('Re: Logged offer');

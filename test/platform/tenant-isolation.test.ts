@@ -55,7 +55,7 @@ async function seed(a: { token: string; adminUserId: string; teamId: string; acc
   ids['personal-emails'] = `pem_matrix_${a.accountId}`;
   await t.database.db
     .insertInto('personal_emails')
-    .values({ id: ids['personal-emails'], account_id: a.accountId, user_id: a.adminUserId, connection_id: ids.connections, outbox_id: `out_matrix_${a.accountId}`, conversation_id: null, contact_id: ids.contacts, company_id: null, subject: 'matrix', logged: 0, log_contact_ids: '[]', track_opens: 0, track_clicks: 0, link_count: 0, replaced_by: null, created_at: now })
+    .values({ id: ids['personal-emails'], account_id: a.accountId, user_id: a.adminUserId, connection_id: ids.connections, outbox_id: `out_matrix_${a.accountId}`, conversation_id: null, contact_id: ids.contacts!, company_id: null, subject: 'matrix', logged: 0, log_contact_ids: '[]', track_opens: 0, track_clicks: 0, link_count: 0, replaced_by: null, created_at: now })
     .execute();
   ids['personal-conversations'] = `cnv_matrix_${a.accountId}`;
   await t.database.db
