@@ -20,6 +20,8 @@ export interface UpdateConnectionInput {
   sendLimits?: { perDay?: number | null; perMinute?: number | null };
   /** Initial sync window in days; null = everything. */
   syncWindowDays?: number | null;
+  /** IMAP folders to sync (default: INBOX, plus Sent for personal email). */
+  folders?: string[];
 }
 
 /**
@@ -67,6 +69,12 @@ export async function updateConnection(env: CommandEnv, actor: Actor, connection
       if (perMinute !== undefined) patch.send_limit_minute = perMinute;
     }
     if (input.syncWindowDays !== undefined) patch.sync_window_days = input.syncWindowDays;
+    if (input.folders !== undefined) {
+      if (c.transport !== 'imap') throw invalidRequest('Only IMAP connections sync folders; forwarded mail arrives by itself.', { field: 'folders' });
+      const folders = [...new Set(input.folders.map((f) => f.trim()).filter(Boolean))];
+      if (!folders.includes('INBOX')) throw invalidRequest('INBOX is always synced; include it in the list.', { field: 'folders' });
+      patch.folders = JSON.stringify(folders);
+    }
     if (Object.keys(patch).length) {
       patch.updated_at = env.now();
       await trx.updateTable('connections').set(patch).where('id', '=', c.id).execute();

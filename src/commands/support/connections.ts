@@ -62,6 +62,7 @@ export function connectionView(c: ConnectionsTable, names: { userName?: string |
     imap: c.imap_host ? { host: c.imap_host, port: c.imap_port, tls: c.imap_tls, username: c.imap_username } : null,
     smtp: c.smtp_host ? { host: c.smtp_host, port: c.smtp_port, tls: c.smtp_tls, username: c.smtp_username } : null,
     sentFolder: c.sent_folder,
+    folders: JSON.parse(c.folders) as string[],
     isDefaultFrom: c.is_default_from === 1,
     useForMeetings: c.use_for_meetings === 1,
     forwardingAddress: c.forwarding_address,
