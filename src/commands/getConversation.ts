@@ -1,5 +1,5 @@
 import type { Actor, CommandEnv } from './support/context.js';
-import { conversationItemById, requireConversation, viewersOf } from './support/conversations.js';
+import { conversationItemById, requireConversation, threadOrder, viewersOf } from './support/conversations.js';
 import { wakeSnoozed } from './support/snooze.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
@@ -21,7 +21,7 @@ export async function getConversation(env: CommandEnv, actor: Actor, conversatio
   const now = env.now();
   if (conversation.status === 'snoozed' && conversation.snoozed_until !== null && conversation.snoozed_until <= now) await wakeSnoozed(env, inbox.id, now);
   const item = await conversationItemById(env.db, actor.accountId, conversation.id, now);
-  const messages = await env.db.selectFrom('messages').selectAll().where('conversation_id', '=', conversation.id).orderBy('received_at').orderBy('id').execute();
+  const messages = threadOrder(await env.db.selectFrom('messages').selectAll().where('conversation_id', '=', conversation.id).execute());
   const outbox = await env.db
     .selectFrom('outbox')
     .select(['id', 'state', 'last_error', 'created_at', 'send_at', 'user_id', 'meta'])

@@ -3,7 +3,7 @@ import { composeText, replyParent, replyRecipients, responseSubject, textToHtml,
 import { queueEmail } from './queueEmail.js';
 import { recordAudit } from './support/audit.js';
 import type { Actor, CommandEnv } from './support/context.js';
-import { blobStoreOf, conversationItemById, outboxDeps, recordActivity, requireConversation } from './support/conversations.js';
+import { blobStoreOf, conversationItemById, outboxDeps, recordActivity, requireConversation, threadOrder } from './support/conversations.js';
 import { inboxEvents } from './support/inbox-events.js';
 import { cleanRecipients, decodeAttachments, ownAddresses, sendingConnection, teamSender, threadMessageOf, type AttachmentInput } from './support/outgoing.js';
 
@@ -37,7 +37,7 @@ export const MAX_BODY = 1_000_000;
 export async function replyToConversation(env: CommandEnv, actor: Actor, conversationId: string, input: ReplyInput) {
   const pre = await requireConversation(env.db, actor, conversationId, 'act');
   if (typeof input.text !== 'string' || input.text.length > MAX_BODY) throw invalidRequest(`The message text is required and at most ${MAX_BODY} characters.`, { field: 'text' });
-  const rows = await env.db.selectFrom('messages').selectAll().where('conversation_id', '=', pre.conversation.id).orderBy('received_at').execute();
+  const rows = threadOrder(await env.db.selectFrom('messages').selectAll().where('conversation_id', '=', pre.conversation.id).execute());
   const parent = replyParent(rows.map(threadMessageOf));
   const parentRow = parent ? rows.find((r) => r.message_id === parent.messageId && threadMessageOf(r).at === parent.at) ?? null : null;
   const connection = await sendingConnection(env.db, pre.conversation, pre.inbox);

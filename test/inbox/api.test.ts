@@ -118,7 +118,7 @@ describe('list: views, filters, search, pages', () => {
     await ok(t, s.a.token, 'POST', `/api/v1/conversations/${ids.refund}/status`, { status: 'snoozed', snoozedUntil: new Date(Date.now() + 60_000).toISOString() });
     expect(await list(s.a.token, s.inbox.id, 'view=snoozed')).toEqual([ids.refund]);
     expect(await list(s.a.token, s.inbox.id)).not.toContain(ids.refund);
-    await t.database.db.updateTable('conversations').set({ snoozed_until: Date.now() - 1 }).where('id', '=', ids.refund).execute();
+    await t.database.db.updateTable('conversations').set({ snoozed_until: Date.now() - 1 }).where('id', '=', ids.refund!).execute();
     expect(await list(s.a.token, s.inbox.id)).toContain(ids.refund);
     const th = await ok(t, s.a.token, 'GET', `/api/v1/conversations/${ids.refund}`);
     expect(th.status).toBe('open');

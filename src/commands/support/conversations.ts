@@ -158,6 +158,14 @@ export async function conversationItemById(db: Executor, accountId: string, id: 
 
 export { viewersOf };
 
+/**
+ * Messages of a thread in reading order: by the second they were received (IMAP dates have second
+ * precision, our own sent copies milliseconds), then in the order they were stored.
+ */
+export function threadOrder<T extends { received_at: number; id: string }>(rows: readonly T[]): T[] {
+  return [...rows].sort((a, b) => Math.floor(Number(a.received_at) / 1000) - Math.floor(Number(b.received_at) / 1000) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
 /** The blob store of raw mail and attachments (the same folder the mail engine uses). */
 export function blobStoreOf(env: Pick<CommandEnv, 'settings'>): BlobStore {
   return folderBlobStore(path.join(env.settings.dataDir, 'blobs'));

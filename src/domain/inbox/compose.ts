@@ -31,10 +31,12 @@ const norm = (a: string) => a.trim().toLowerCase();
 
 /**
  * The message a reply answers: the newest message that is not an auto-reply, bounce or loop (answering a
- * bounce would write to a mailer daemon); the newest message of all when there is no other.
+ * bounce would write to a mailer daemon); the newest message of all when there is no other. `messages`
+ * come in reading order, which breaks ties between messages of the same second.
  */
 export function replyParent(messages: readonly ThreadMessage[]): ThreadMessage | null {
-  const sorted = [...messages].sort((a, b) => b.at - a.at);
+  // Newest first; within the same second, the later in the given (reading) order.
+  const sorted = messages.map((m, i) => ({ m, i })).sort((a, b) => Math.floor(b.m.at / 1000) - Math.floor(a.m.at / 1000) || b.i - a.i).map((x) => x.m);
   return sorted.find((m) => m.classification === 'normal' || m.classification === 'list') ?? sorted[0] ?? null;
 }
 
