@@ -125,6 +125,24 @@ describe('connecting personal email', () => {
     expect(over.json().error.code).toBe('plan_limit_reached');
   });
 
+  it('after a password change, updating the password (checked live) resumes sync; "sync now" queues a pass', async () => {
+    const a = await t.account();
+    const box = await mailbox('old-password');
+    const c = (await t.api(a.token, 'POST', '/api/v1/connections', imapBody(box))).json();
+    await dovecot.setPassword(box.address, 'new-password');
+    await t.database.db.updateTable('connections').set({ state: 'auth_failed', last_error_code: 'imap_authentication_failed' }).where('id', '=', c.id).execute();
+    await t.database.db.deleteFrom('jobs').where('dedupe_key', '=', `sync:${c.id}`).execute();
+    expect((await t.api(a.token, 'POST', `/api/v1/connections/${c.id}/sync`)).json().error.code).toBe('imap_authentication_failed');
+    const wrong = await t.api(a.token, 'POST', `/api/v1/connections/${c.id}/credentials`, { imap: { password: 'still-wrong' }, smtp: { password: 'new-password' } });
+    expect(wrong.json().error.code).toBe('imap_authentication_failed');
+    const fixed = await t.api(a.token, 'POST', `/api/v1/connections/${c.id}/credentials`, { imap: { password: 'new-password' }, smtp: { password: 'new-password' } });
+    expect(fixed.statusCode, fixed.body).toBe(200);
+    expect(fixed.json()).toMatchObject({ id: c.id, state: 'syncing', lastError: null });
+    expect(fixed.body).not.toContain('new-password');
+    expect(await t.database.db.selectFrom('jobs').select('id').where('dedupe_key', '=', `sync:${c.id}`).executeTakeFirst()).toBeTruthy();
+    expect((await t.api(a.token, 'POST', `/api/v1/connections/${c.id}/sync`)).statusCode).toBe(200);
+  });
+
   it('20 parallel connects of one address by different users: exactly one wins', async () => {
     const a = await t.account('enterprise');
     const users = [];

@@ -5,6 +5,7 @@ import { disconnectEmail } from '../../commands/disconnectEmail.js';
 import { releaseConnection, type ReleaseInput } from '../../commands/releaseConnection.js';
 import { updateConnection, type UpdateConnectionInput } from '../../commands/updateConnection.js';
 import { connectionView, loadConnection } from '../../commands/support/connections.js';
+import { resyncConnection, updateConnectionCredentials, type UpdateCredentialsInput } from '../../commands/updateConnectionCredentials.js';
 import { isAdmin } from '../../domain/users.js';
 import { notFound } from '../../domain/errors.js';
 import { errorResponses, idParams } from './schemas.js';
@@ -12,6 +13,19 @@ import { errorResponses, idParams } from './schemas.js';
 const server = {
   type: 'object',
   required: ['host', 'port', 'tls', 'password'],
+  additionalProperties: false,
+  properties: {
+    host: { type: 'string', minLength: 1, maxLength: 253 },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    tls: { type: 'string', enum: ['tls', 'starttls', 'none'] },
+    username: { type: 'string', maxLength: 320 },
+    password: { type: 'string', minLength: 1, maxLength: 1024 },
+  },
+} as const;
+
+const serverUpdate = {
+  type: 'object',
+  required: ['password'],
   additionalProperties: false,
   properties: {
     host: { type: 'string', minLength: 1, maxLength: 253 },
@@ -191,5 +205,25 @@ export async function connectionRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => releaseConnection(env, requireActor(req), (req.params as { id: string }).id, req.body as ReleaseInput),
+  );
+
+  app.post(
+    '/connections/:id/credentials',
+    {
+      schema: {
+        tags: ['connections'],
+        summary: 'Update the password or server settings (the fix for auth_failed); checked live, then sync resumes from its checkpoint',
+        params: idParams,
+        body: { type: 'object', additionalProperties: false, properties: { imap: serverUpdate, smtp: serverUpdate } },
+        response: { 200: connectionSchema, ...errorResponses },
+      },
+    },
+    async (req) => updateConnectionCredentials(env, requireActor(req), (req.params as { id: string }).id, req.body as UpdateCredentialsInput),
+  );
+
+  app.post(
+    '/connections/:id/sync',
+    { schema: { tags: ['connections'], summary: 'Sync now', params: idParams, response: { 200: connectionSchema, ...errorResponses } } },
+    async (req) => resyncConnection(env, requireActor(req), (req.params as { id: string }).id),
   );
 }
