@@ -21,3 +21,9 @@ export const disconnectEmail = (id: string) => api.del<Connection>(`/connections
 export type ReleaseAction = 'restore_and_disconnect' | 'disconnect' | 'transfer';
 export const releaseConnection = (id: string, action: ReleaseAction, toUserId?: string) =>
   api.post<Connection>(`/connections/${encodeURIComponent(id)}/release`, toUserId ? { action, toUserId } : { action });
+
+/** The fix for a changed password: checked live by the server, then sync resumes where it stopped. */
+export const updateCredentials = (id: string, password: string, transport: 'imap' | 'forwarding') =>
+  api.post<Connection>(`/connections/${encodeURIComponent(id)}/credentials`, transport === 'imap' ? { imap: { password }, smtp: { password } } : { smtp: { password } });
+
+export const syncNow = (id: string) => api.post<Connection>(`/connections/${encodeURIComponent(id)}/sync`, {});

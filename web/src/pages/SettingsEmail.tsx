@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { errorText } from '../api/client.js';
-import { disconnectEmail, listConnections, updateConnection, type ConnectionPatch } from '../api/connections.js';
+import { disconnectEmail, listConnections, updateConnection, updateCredentials, type ConnectionPatch } from '../api/connections.js';
 import type { Connection } from '../api/types.js';
 import { ConnectForm } from '../components/ConnectForm.js';
 import { StateBadge, SyncProgress, fixItLabel, plainError } from '../components/ConnectionStatus.js';
@@ -81,7 +81,40 @@ function ConnectionCard({
           )}
         </div>
       )}
-      {fixing && (
+      {fixing && c.state === 'auth_failed' && (
+        <form
+          className="card stack"
+          onSubmit={async (e) => {
+            e.preventDefault();
+            const password = String(new FormData(e.currentTarget).get('password') ?? '');
+            setBusy(true);
+            setError(null);
+            try {
+              onChanged(await updateCredentials(c.id, password, c.transport));
+              setFixing(false);
+            } catch (err) {
+              setError(errorText(err));
+            } finally {
+              setBusy(false);
+            }
+          }}
+        >
+          <label>
+            New password for {c.address}
+            <input name="password" type="password" autoComplete="current-password" required autoFocus />
+          </label>
+          <p className="muted small">Mailroom checks it with your mail server, then picks up where it stopped: nothing is imported twice.</p>
+          <div className="row">
+            <button type="submit" className="btn btn-primary" disabled={busy}>
+              {busy ? 'Checking…' : 'Save and resume'}
+            </button>
+            <button type="button" className="btn" onClick={() => setFixing(false)}>
+              Cancel
+            </button>
+          </div>
+        </form>
+      )}
+      {fixing && c.state !== 'auth_failed' && (
         <ConnectForm
           type="personal"
           initial={c}
