@@ -30,6 +30,8 @@ export interface AppDeps {
   env: CommandEnv;
   /** pino options or false to silence logs (tests). */
   logger?: boolean | object;
+  /** Folder of the built web app (default web/dist). */
+  webDistDir?: string;
 }
 
 declare module 'fastify' {
@@ -85,6 +87,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(connectionRoutes, { prefix: '/api/v1' });
   await app.register(personalEmailRoutes, { prefix: '/api/v1' });
   await app.register(trackingRoutes);
-  await app.register(webRoutes);
+  await app.register(webRoutes, deps.webDistDir ? { distDir: deps.webDistDir } : {});
   return app;
 }

@@ -383,12 +383,11 @@ describe.skipIf(!hasChromium)('in Chromium', () => {
     await expect.poll(() => gmail.getByLabel('Use for meetings').isChecked()).toBe(false);
     await expect.poll(() => gmail.getByLabel(/Default “from” address/).isChecked()).toBe(false);
 
-    // Fix-it: the reconnect form is filled in with the address and servers; only the password is asked.
+    // Fix-it: only the new password is asked; sync resumes where it stopped.
     await yahoo.getByRole('button', { name: 'Enter the new password' }).click();
-    const fix = yahoo.getByRole('form', { name: 'Connect personal email' });
-    expect(await fix.getByLabel('Email address').inputValue()).toBe('ada@yahoo.com');
-    expect(await fix.getByLabel('Email address').getAttribute('readonly')).not.toBeNull();
-    await fix.getByText(/Mailroom disconnects the old connection/).waitFor();
+    const fix = yahoo.getByRole('form', { name: 'Update password' });
+    await fix.getByLabel('New password for ada@yahoo.com').waitFor();
+    await fix.getByText(/picks up where it stopped/).waitFor();
     await fix.getByRole('button', { name: 'Cancel' }).click();
 
     await yahoo.getByRole('button', { name: 'Disconnect' }).click();

@@ -10,7 +10,6 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildApp } from '../../src/http/server.js';
-import { webRoutes } from '../../src/http/web.js';
 import { loadConfig } from '../../src/config.js';
 import { makeCommandEnv } from '../../src/env.js';
 import { createAccount } from '../../src/commands/createAccount.js';
@@ -49,8 +48,7 @@ export async function startWebServer(distDir: string): Promise<WebTestServer> {
   const database = await createTestDatabase();
   const config = loadConfig({ DATA_DIR: database.dataDir, PORT: '0' });
   const env = await makeCommandEnv(database, config);
-  const app = await buildApp({ database, config, env, logger: false });
-  await app.register(webRoutes, { distDir });
+  const app = await buildApp({ database, config, env, logger: false, webDistDir: distDir });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   counter++;

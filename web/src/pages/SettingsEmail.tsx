@@ -84,6 +84,7 @@ function ConnectionCard({
       {fixing && c.state === 'auth_failed' && (
         <form
           className="card stack"
+          aria-label="Update password"
           onSubmit={async (e) => {
             e.preventDefault();
             const password = String(new FormData(e.currentTarget).get('password') ?? '');
