@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { createMessageSearch, dialectOf, indexMessage } from '../inbox-search.js';
 import { searchDocument } from '../../domain/inbox/filters.js';
 
@@ -61,6 +61,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('conversations_contact_idx').on('conversations').columns(['inbox_id', 'contact_id', 'last_message_at']).execute();
   await db.schema.createIndex('conversations_channel_idx').on('conversations').columns(['inbox_id', 'connection_id', 'last_message_at']).execute();
   await db.schema.createIndex('conversations_assignee_user_idx').on('conversations').columns(['assignee_id', 'status']).execute();
+  // Waking snoozed conversations whose time has come (done when an inbox is read): only snoozed rows.
+  await db.schema.createIndex('conversations_snoozed_idx').on('conversations').columns(['inbox_id', 'snoozed_until']).where(sql.ref('status'), '=', 'snoozed').execute();
 
   await createMessageSearch(db);
   // Messages stored before this migration (none in a new installation) get their search documents.
