@@ -59,12 +59,24 @@ export async function recordTrackingHits(env: CommandEnv, hits: readonly Incomin
     }
     for (let i = 0; i < rows.length; i += 200) await trx.insertInto('tracking_hits').values(rows.slice(i, i + 200)).execute();
 
-    // Bursts: every link clicked within seconds.
-    const clicked = [...new Set(rows.filter((r) => r.kind === 'click').map((r) => r.personal_email_id))];
+    // Bursts: every link clicked within seconds. One grouped query finds the emails whose recent clicks
+    // cover enough distinct links to be a burst at all; only those are looked at click by click.
+    const since = Math.min(...rows.filter((r) => r.kind === 'click').map((r) => r.occurred_at)) - rules.burstWindowMs;
+    const candidates = [...new Set(rows.filter((r) => r.kind === 'click' && emails.get(r.personal_email_id)!.link_count >= 2).map((r) => r.personal_email_id))];
+    const clicked: string[] = [];
+    for (let i = 0; i < candidates.length; i += 500) {
+      const spread = await trx
+        .selectFrom('tracking_hits')
+        .select((eb) => ['personal_email_id', eb.fn.count<number>('link_id').distinct().as('links')])
+        .where('personal_email_id', 'in', candidates.slice(i, i + 500))
+        .where('kind', '=', 'click')
+        .where('occurred_at', '>=', since)
+        .groupBy('personal_email_id')
+        .execute();
+      for (const s of spread) if (Number(s.links) >= Math.min(rules.burstLinks, emails.get(s.personal_email_id)!.link_count)) clicked.push(s.personal_email_id);
+    }
     for (const id of clicked) {
       const e = emails.get(id)!;
-      if (e.link_count < 2) continue;
-      const since = Math.min(...rows.filter((r) => r.personal_email_id === id).map((r) => r.occurred_at)) - rules.burstWindowMs;
       const recent = await trx
         .selectFrom('tracking_hits')
         .select(['id', 'link_id', 'occurred_at', 'flagged', 'flag_reasons'])

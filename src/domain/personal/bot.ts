@@ -128,12 +128,25 @@ export function clickBurst(clicks: readonly ClickFact[], linkCount: number, rule
   const need = Math.min(rules.burstLinks, linkCount);
   if (need < 2) return [];
   const sorted = [...clicks].sort((a, b) => a.at - b.at);
-  const flagged = new Set<string>();
+  // Sliding window with per-link counts: linear in the number of clicks.
+  const inWindow = new Map<string, number>();
+  const flagged = new Array<boolean>(sorted.length).fill(false);
   let lo = 0;
+  let markedUpTo = -1;
   for (let hi = 0; hi < sorted.length; hi++) {
-    while (sorted[hi]!.at - sorted[lo]!.at > rules.burstWindowMs) lo++;
-    const window = sorted.slice(lo, hi + 1);
-    if (new Set(window.map((c) => c.linkId)).size >= need) for (const c of window) flagged.add(c.id);
+    const c = sorted[hi]!;
+    inWindow.set(c.linkId, (inWindow.get(c.linkId) ?? 0) + 1);
+    while (c.at - sorted[lo]!.at > rules.burstWindowMs) {
+      const old = sorted[lo]!.linkId;
+      const left = inWindow.get(old)! - 1;
+      if (left === 0) inWindow.delete(old);
+      else inWindow.set(old, left);
+      lo++;
+    }
+    if (inWindow.size >= need) {
+      for (let i = Math.max(lo, markedUpTo + 1); i <= hi; i++) flagged[i] = true;
+      markedUpTo = hi;
+    }
   }
-  return sorted.filter((c) => flagged.has(c.id)).map((c) => c.id);
+  return sorted.filter((_, i) => flagged[i]).map((c) => c.id);
 }
