@@ -143,6 +143,18 @@ describe('preferences and account rule', () => {
     await w.t.api(w.seller.token, 'PATCH', '/api/v1/email-preferences', { log: true, trackOpens: true, font: null });
   });
 
+  it('respects the user\'s own never-log list', async () => {
+    const p = await w.t.api(w.seller.token, 'PATCH', '/api/v1/email-preferences', { neverLog: ['client.test'] });
+    expect(p.json().neverLog).toEqual(['client.test']);
+    const e = (await compose({ subject: 'Not logged', html: '<p>x</p>' })).json();
+    expect(e).toMatchObject({ logged: false, loggedContactIds: [] });
+    await w.t.api(w.seller.token, 'PATCH', '/api/v1/email-preferences', { neverLog: [] });
+    // Another user's list does not apply to the seller.
+    const other = await addUser(w.t, w.adminToken, { role: 'member' });
+    await w.t.api(other.token, 'PATCH', '/api/v1/email-preferences', { neverLog: ['client.test'] });
+    expect((await compose({ subject: 'Logged', html: '<p>x</p>' })).json().logged).toBe(true);
+  });
+
   it('lets only admins read and change the account rule', async () => {
     expect((await w.t.api(w.seller.token, 'GET', '/api/v1/account/email-settings')).statusCode).toBe(403);
     expect((await w.t.api(w.seller.token, 'PATCH', '/api/v1/account/email-settings', { logRule: 'all_known_contacts' })).statusCode).toBe(403);

@@ -76,16 +76,35 @@ describe('personal mail privacy', () => {
     }
   });
 
-  it('conversation routes of the inbox (if any) do not open personal conversations', async () => {
+  it('no conversation route of the inbox opens, changes or replies in a personal conversation', async () => {
     const doc = (await w.t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json();
-    const paths = Object.entries<Record<string, unknown>>(doc.paths).filter(([p]) => p.startsWith('/api/v1/conversations/{id}') && !p.includes('}/', p.indexOf('{id}') + 4));
+    const msg = await w.t.database.db.selectFrom('messages').select(['raw_sha256']).where('conversation_id', '=', ids.conversation).executeTakeFirstOrThrow();
+    const example = (schema: any): unknown => {
+      const content = schema?.requestBody?.content?.['application/json']?.schema;
+      if (!content) return undefined;
+      const out: Record<string, unknown> = {};
+      for (const name of content.required ?? []) {
+        const p = content.properties?.[name] ?? {};
+        out[name] = p.enum ? p.enum[0] : p.type === 'integer' || p.type === 'number' ? 1 : p.type === 'boolean' ? true : p.type === 'array' ? [] : p.type === 'object' ? {} : 'privacy@example.org';
+      }
+      return out;
+    };
+    let checked = 0;
     for (const token of [other.token, w.adminToken]) {
-      for (const [path, ops] of paths) {
-        if (!('get' in ops)) continue;
-        const r = await w.t.api(token, 'GET', path.replace('{id}', ids.conversation));
-        expect(r.statusCode, `GET ${path}: ${r.body}`).toBe(404);
+      for (const [path, ops] of Object.entries<Record<string, unknown>>(doc.paths)) {
+        if (!path.startsWith('/api/v1/conversations/{id}')) continue;
+        for (const [method, op] of Object.entries(ops)) {
+          const url = path.replace('{id}', ids.conversation).replace('{sha256}', msg.raw_sha256);
+          const r = await w.t.api(token, method.toUpperCase(), url, example(op));
+          expect(r.statusCode, `${method.toUpperCase()} ${url}: ${r.body}`).toBe(404);
+          expect(r.body).not.toContain('Secret');
+          checked += 1;
+        }
       }
     }
+    const sent = await w.t.database.db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '!=', w.seller.userId).executeTakeFirstOrThrow();
+    expect(Number(sent.n), 'nobody else queued mail from the personal mailbox').toBe(0);
+    if (checked === 0) console.warn('no /conversations/{id} routes in this build: nothing to check');
   });
 
   it('contact timelines show logged email only, as subject and snippet', async () => {
