@@ -4,7 +4,8 @@
  * harmless):
  *  - every stored message of a team address: search index, contact link, deny list, reopen, routing,
  *    live updates (`onMessageStored`);
- *  - deactivating or removing a user unassigns their conversations (`onUserStateChange`).
+ *  - deactivating or removing a user unassigns their conversations (`onUserStateChange`);
+ *  - the `inbox.route_backlog` job routes again what nobody could take (see routeBacklog.ts).
  */
 import { onMessageStored } from '../mail/ingest.js';
 import { onUserStateChange } from './changeUserState.js';
@@ -12,6 +13,8 @@ import type { CommandEnv } from './support/context.js';
 import { inboxEvents } from './support/inbox-events.js';
 import { onTeamMessageStored } from './routeIncomingConversation.js';
 import { unassignDepartedUserHook } from './unassignDepartedUser.js';
+import { registerJob } from '../jobs/handlers.js';
+import { routeBacklogJob } from './routeBacklog.js';
 
 const userLeft = unassignDepartedUserHook(() => inboxEvents.env);
 
@@ -19,4 +22,5 @@ export function registerInboxFeatures(env?: CommandEnv): void {
   if (env) inboxEvents.env = env;
   onMessageStored(onTeamMessageStored);
   onUserStateChange(userLeft);
+  registerJob('inbox.route_backlog', routeBacklogJob);
 }

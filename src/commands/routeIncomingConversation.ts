@@ -26,6 +26,7 @@ import { membershipFacts, recordActivity } from './support/conversations.js';
 import { afterCommit, type InboxEvent } from './support/inbox-events.js';
 import { findContactsByEmail } from './findContactsByEmail.js';
 import { notifyUsers } from './support/notify.js';
+import { enqueue } from '../jobs/queue.js';
 
 /** Loads the facts routing needs about these users (in the conversation's inbox). */
 export async function agentFacts(trx: Executor, inbox: InboxesTable, userIds: readonly string[]): Promise<Map<string, AgentFacts>> {
@@ -64,8 +65,31 @@ export async function agentFacts(trx: Executor, inbox: InboxesTable, userIds: re
   return out;
 }
 
-/** Routes a new conversation by its team address's rule and records the decision. */
-export async function routeNewConversation(trx: Executor, env: Pick<CommandEnv, 'dialect'>, p: { conversation: ConversationsTable; connection: ConnectionsTable; inbox: InboxesTable; now: number }): Promise<RoutingDecision | null> {
+/** How often the backlog of conversations nobody could take is routed again. */
+export const BACKLOG_RETRY_MS = 60_000;
+
+/** Does this team address route conversations (a rule other than none)? */
+export async function hasRoutingRule(trx: Executor, connectionId: string): Promise<boolean> {
+  const r = await trx.selectFrom('routing_rules').select('rule').where('connection_id', '=', connectionId).executeTakeFirst();
+  return parseStoredRule(r?.rule).kind !== 'none';
+}
+
+/** Puts an open, unassigned conversation on its inbox's routing backlog and makes sure the retry job is queued. */
+export async function addToRoutingBacklog(trx: Executor, p: { conversationId: string; accountId: string; inboxId: string; reason: string; now: number }): Promise<void> {
+  await trx
+    .insertInto('routing_backlog')
+    .values({ conversation_id: p.conversationId, account_id: p.accountId, inbox_id: p.inboxId, reason: p.reason, since: p.now })
+    .onConflict((oc) => oc.column('conversation_id').doNothing())
+    .execute();
+  await enqueue(trx, p.now, { kind: 'inbox.route_backlog', payload: { inboxId: p.inboxId }, runAt: p.now + BACKLOG_RETRY_MS, dedupeKey: `route-backlog:${p.inboxId}` });
+}
+
+/**
+ * Routes a conversation by its team address's rule and records the decision (a new conversation, or one
+ * from the backlog when `retry` is set: then only an actual assignment is recorded, not every miss).
+ * Conversations nobody could take go on the backlog.
+ */
+export async function routeNewConversation(trx: Executor, env: Pick<CommandEnv, 'dialect'>, p: { conversation: ConversationsTable; connection: ConnectionsTable; inbox: InboxesTable; now: number; retry?: { since: number } }): Promise<RoutingDecision | null> {
   let q = trx.selectFrom('routing_rules').selectAll().where('connection_id', '=', p.connection.id);
   if (env.dialect === 'postgres') q = q.forUpdate(); // two conversations routed at once must not read the same round-robin pointer
   const row = await q.executeTakeFirst();
@@ -97,6 +121,9 @@ export async function routeNewConversation(trx: Executor, env: Pick<CommandEnv, 
     await trx.updateTable('conversations').set({ assignee_id: decision.assigneeId, updated_at: p.now }).where('id', '=', p.conversation.id).execute();
   }
   if (decision.nextPointer) await trx.updateTable('routing_rules').set({ rr_last_user_id: decision.nextPointer }).where('connection_id', '=', p.connection.id).execute();
+  if (!decision.assigneeId && !p.retry) await addToRoutingBacklog(trx, { conversationId: p.conversation.id, accountId: p.inbox.account_id, inboxId: p.inbox.id, reason: 'nobody_eligible', now: p.now });
+  if (p.retry && !decision.assigneeId) return decision;
+  const waited = p.retry ? ` It had waited ${Math.max(1, Math.round((p.now - p.retry.since) / 60_000))} min for someone eligible.` : '';
   await recordActivity(trx, {
     accountId: p.inbox.account_id,
     conversationId: p.conversation.id,
@@ -114,7 +141,8 @@ export async function routeNewConversation(trx: Executor, env: Pick<CommandEnv, 
       considered: decision.considered,
       skipped: decision.skipped,
       notes: decision.notes,
-      summary: decision.summary,
+      retried: Boolean(p.retry),
+      summary: `${decision.summary}${waited}`,
     },
   });
   if (decision.assigneeId) {

@@ -1,19 +1,21 @@
 /**
  * Deactivating or removing a user unassigns their open and snoozed team conversations, so nothing
- * waits on someone who is gone (an `onUserStateChange` hook, inside the same transaction). Closed and
- * spam conversations keep their assignee as history; the list can still filter by them.
+ * waits on someone who is gone (an `onUserStateChange` hook, inside the same transaction). Where the
+ * team address has a routing rule, open ones go on the routing backlog and are routed again to someone
+ * eligible. Closed and spam conversations keep their assignee as history; the list can still filter by them.
  */
 import type { UserStateHook } from './changeUserState.js';
 import type { CommandEnv } from './support/context.js';
 import { recordActivity } from './support/conversations.js';
 import { afterCommit, type InboxEvent } from './support/inbox-events.js';
+import { addToRoutingBacklog, hasRoutingRule } from './routeIncomingConversation.js';
 
 export function unassignDepartedUserHook(getEnv: () => Pick<CommandEnv, 'db' | 'dialect'> | null): UserStateHook {
   return async (trx, p) => {
     if (p.action === 'restore') return;
     const rows = await trx
       .selectFrom('conversations')
-      .select(['id', 'inbox_id', 'status'])
+      .select(['id', 'inbox_id', 'status', 'connection_id'])
       .where('account_id', '=', p.accountId)
       .where('assignee_id', '=', p.userId)
       .where('kind', '=', 'team')
@@ -34,6 +36,9 @@ export function unassignDepartedUserHook(getEnv: () => Pick<CommandEnv, 'db' | '
         at: p.now,
         data: { by: 'user_left', previousAssigneeId: p.userId, assigneeId: null, summary: `Unassigned: ${user?.name ?? 'the assignee'} was ${state}.` },
       });
+      if (r.inbox_id && r.status === 'open' && (await hasRoutingRule(trx, r.connection_id))) {
+        await addToRoutingBacklog(trx, { conversationId: r.id, accountId: p.accountId, inboxId: r.inbox_id, reason: 'assignee_left', now: p.now });
+      }
       if (r.inbox_id) events.push({ type: 'conversation.updated', inboxId: r.inbox_id, conversationId: r.id, at: p.now, data: { assigneeId: null } });
     }
     const env = getEnv();

@@ -344,6 +344,15 @@ export interface RoutingRulesTable {
   updated_by: string | null;
 }
 
+/** Open conversations waiting for someone eligible under their routing rule (005-inbox). */
+export interface RoutingBacklogTable {
+  conversation_id: string;
+  account_id: string;
+  inbox_id: string;
+  reason: string;
+  since: number;
+}
+
 /** Allow and deny list entries of an inbox (005-inbox). */
 export interface InboxSenderListsTable {
   id: string;
@@ -487,6 +496,7 @@ export interface DB {
   jobs: JobsTable;
   inbox_members: InboxMembersTable;
   routing_rules: RoutingRulesTable;
+  routing_backlog: RoutingBacklogTable;
   inbox_sender_lists: InboxSenderListsTable;
   conversation_activity: ConversationActivityTable;
   message_search: MessageSearchTable;

@@ -250,3 +250,48 @@ describe('users who leave', () => {
     expect(l.conversations.map((c: any) => [c.id, c.assignee.state])).toEqual([[ids[2], 'deactivated']]);
   });
 });
+
+describe('routing backlog', () => {
+  it('what nobody could take is routed again once someone is eligible; a closed one is dropped', async () => {
+    const { routeBacklog, routeBacklogJob } = await import('../../src/commands/routeBacklog.js');
+    const { RunAgain } = await import('../../src/jobs/worker.js');
+    const s = await inboxFixture(t);
+    const ana = await member(t, s.a, { name: 'Ana' });
+    await ok(t, s.a.token, 'PATCH', `/api/v1/users/${ana.user.id}`, { availability: 'away' });
+    await routing(s, { kind: 'users', strategy: 'round_robin', userIds: [ana.user.id] });
+    const waiting = await deliver(t, s.conn, rawMail({ subject: 'Nobody home', from: `w1-${uniq()}@example.org` }));
+    const closed = await deliver(t, s.conn, rawMail({ subject: 'Never mind', from: `w2-${uniq()}@example.org` }));
+    expect((await conversationRow(t, waiting)).assignee_id).toBeNull();
+    const job = await t.database.db.selectFrom('jobs').selectAll().where('dedupe_key', '=', `route-backlog:${s.inbox.id}`).executeTakeFirstOrThrow();
+    expect(job).toMatchObject({ kind: 'inbox.route_backlog', state: 'queued' });
+    expect((await thread(s.a.token, waiting)).activity[0].data.summary).toBe('Nobody eligible: left unassigned; skipped Ana (away).');
+
+    // Still away: nothing changes, nothing more recorded, and the job comes back later.
+    expect(await routeBacklog(t.env, s.inbox.id)).toEqual({ assigned: 0, dropped: 0, waiting: 2 });
+    await expect(routeBacklogJob({ inboxId: s.inbox.id }, { env: t.env })).rejects.toBeInstanceOf(RunAgain);
+    expect((await thread(s.a.token, waiting)).activity).toHaveLength(1);
+
+    await ok(t, s.a.token, 'POST', `/api/v1/conversations/${closed}/status`, { status: 'closed' });
+    await ok(t, s.a.token, 'PATCH', `/api/v1/users/${ana.user.id}`, { availability: 'available' });
+    expect(await routeBacklog(t.env, s.inbox.id)).toEqual({ assigned: 1, dropped: 1, waiting: 0 });
+    await routeBacklogJob({ inboxId: s.inbox.id }, { env: t.env }); // nothing left: no RunAgain
+    expect((await conversationRow(t, waiting)).assignee_id).toBe(ana.user.id);
+    const a = (await thread(s.a.token, waiting)).activity.at(-1);
+    expect(a.data).toMatchObject({ by: 'routing', retried: true, assigneeId: ana.user.id });
+    expect(a.data.summary).toMatch(/^Assigned to Ana by round robin\. It had waited \d+ min for someone eligible\.$/);
+  });
+
+  it('conversations of a deactivated user are routed to someone else', async () => {
+    const { routeBacklog } = await import('../../src/commands/routeBacklog.js');
+    const s = await inboxFixture(t);
+    const ana = await member(t, s.a, { name: 'Ana' });
+    const ben = await member(t, s.a, { name: 'Ben' });
+    await routing(s, { kind: 'users', strategy: 'round_robin', userIds: [ana.user.id, ben.user.id] });
+    const id = await deliver(t, s.conn, rawMail({ subject: 'Leaving soon' }));
+    expect((await conversationRow(t, id)).assignee_id).toBe(ana.user.id);
+    await ok(t, s.a.token, 'POST', `/api/v1/users/${ana.user.id}/deactivate`);
+    expect((await conversationRow(t, id)).assignee_id).toBeNull();
+    expect(await routeBacklog(t.env, s.inbox.id)).toMatchObject({ assigned: 1, waiting: 0 });
+    expect((await conversationRow(t, id)).assignee_id).toBe(ben.user.id);
+  });
+});

@@ -32,6 +32,18 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex('routing_rules_inbox_idx').on('routing_rules').columns(['inbox_id']).execute();
 
+  // Open conversations a routing rule could not give to anyone (nobody eligible, the assignee left):
+  // retried every minute by the inbox.route_backlog job until someone is eligible.
+  await db.schema
+    .createTable('routing_backlog')
+    .addColumn('conversation_id', 'text', (c) => c.primaryKey())
+    .addColumn('account_id', 'text', (c) => c.notNull())
+    .addColumn('inbox_id', 'text', (c) => c.notNull())
+    .addColumn('reason', 'text', (c) => c.notNull())
+    .addColumn('since', 'bigint', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('routing_backlog_inbox_idx').on('routing_backlog').columns(['inbox_id', 'since']).execute();
+
   await db.schema
     .createTable('inbox_sender_lists')
     .addColumn('id', 'text', (c) => c.primaryKey())
