@@ -363,4 +363,38 @@ describe('attachments', () => {
     expect(r.headers['content-disposition']).toMatch(/^attachment; filename="note.txt"/);
     expect((await t.api(s.a.token, 'GET', `/api/v1/conversations/${id}/attachments/${'0'.repeat(64)}`)).statusCode).toBe(404);
   });
+
+  it('serves HTML bodies sanitised, with remote images held back and cid images pointed at the download', async () => {
+    const s = await inboxFixture(t);
+    const raw = [
+      'From: carla@example.org',
+      'To: support@acme.test',
+      'Subject: Pretty mail',
+      `Message-ID: <html-${uniq()}@example.org>`,
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/related; boundary="rr"',
+      '',
+      '--rr',
+      'Content-Type: text/html; charset=utf-8',
+      '',
+      '<p onclick="steal()">Hello <b>there</b></p><script>alert(1)</script><img src="https://tracker.example/p.gif"><img src="cid:logo@x">',
+      '--rr',
+      'Content-Type: image/png',
+      'Content-ID: <logo@x>',
+      'Content-Transfer-Encoding: base64',
+      '',
+      'iVBORw0KGgo=',
+      '--rr--',
+      '',
+    ].join('\r\n');
+    const id = await deliver(t, s.conn, raw);
+    const th = await ok(t, s.a.token, 'GET', `/api/v1/conversations/${id}`);
+    expect(th.messages[0].hasHtml).toBe(true);
+    const h = await ok(t, s.a.token, 'GET', `/api/v1/conversations/${id}/messages/${th.messages[0].id}/html`);
+    expect(h.html).toContain('<b>there</b>');
+    expect(h.html).not.toMatch(/script|onclick| src="https:\/\/tracker/);
+    expect(h.html).toContain('data-blocked-src="https://tracker.example/p.gif"');
+    expect(h.blockedRemoteImages).toBe(1);
+    expect(h.html).toMatch(new RegExp(`src="/api/v1/conversations/${id}/attachments/[0-9a-f]{64}"`));
+  });
 });

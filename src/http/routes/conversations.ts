@@ -17,6 +17,7 @@ import { commentOnConversation } from '../../commands/commentOnConversation.js';
 import { replyToConversation, type ReplyInput } from '../../commands/replyToConversation.js';
 import { composeConversation, type ComposeInput } from '../../commands/composeConversation.js';
 import { trackPresence } from '../../commands/trackPresence.js';
+import { getMessageHtml } from '../../commands/getMessageHtml.js';
 import { registerInboxFeatures } from '../../commands/registerInboxFeatures.js';
 import { blobStoreOf, requireConversation, requireInboxAccess } from '../../commands/support/conversations.js';
 import { inboxEvents, joinPgInboxChannel, type InboxEvent } from '../../commands/support/inbox-events.js';
@@ -358,6 +359,23 @@ export async function conversationRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => trackPresence(env, requireActor(req), (req.params as { id: string }).id, (req.body as { activity: 'viewing' | 'replying' | 'left' }).activity),
+  );
+
+  app.get(
+    '/conversations/:id/messages/:messageId/html',
+    {
+      schema: {
+        tags: ['conversations'],
+        summary: 'The HTML body of a message, sanitised for display in a sandboxed iframe (remote images held back unless images=show)',
+        params: { type: 'object', required: ['id', 'messageId'], properties: { id: { type: 'string', maxLength: 64 }, messageId: { type: 'string', maxLength: 64 } } },
+        querystring: { type: 'object', additionalProperties: false, properties: { images: { type: 'string', enum: ['block', 'show'], default: 'block' } } },
+        response: { 200: { type: 'object', properties: { messageId: { type: 'string' }, html: nullableString, blockedRemoteImages: { type: 'integer' } } }, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const p = req.params as { id: string; messageId: string };
+      return getMessageHtml(env, requireActor(req), p.id, p.messageId, { allowRemoteImages: (req.query as { images?: string }).images === 'show' });
+    },
   );
 
   app.get(
