@@ -2,17 +2,15 @@
  * What happens in a conversations inbox when a message is stored (an `onMessageStored` hook, inside the
  * ingest transaction), for team conversations only, in this order:
  *
- *  1. index the message for search;
- *  2. link the conversation to the sender's contact (when it has none yet);
- *  3. a new conversation from a denied sender (and not allowed) goes to spam; our own notifications
+ *  1. index the message for search (ingest has already linked the conversation to a contact);
+ *  2. a new conversation from a denied sender (and not allowed) goes to spam; our own notifications
  *     that came back (loops) are already spam;
- *  4. a new customer message reopens a closed or snoozed conversation (auto-replies, bounces, lists and
+ *  3. a new customer message reopens a closed or snoozed conversation (auto-replies, bounces, lists and
  *     loops never do; nothing leaves spam by itself);
- *  5. a new conversation is routed by its team address's rule, recording which rule decided and who was
+ *  4. a new conversation is routed by its team address's rule, recording which rule decided and who was
  *     skipped and why; the assignee is notified;
- *  6. open inbox views hear about it once the transaction has committed.
+ *  5. open inbox views hear about it once the transaction has committed.
  */
-import { addressKey } from '../domain/address-key.js';
 import { searchDocument } from '../domain/inbox/filters.js';
 import { parseStoredRule, poolOrder, routeConversation, usersRuleOf, type AgentFacts, type RoutingDecision } from '../domain/inbox/routing.js';
 import { checkSender, type ListEntry } from '../domain/inbox/sender-lists.js';
@@ -24,7 +22,6 @@ import type { StoredMessage } from '../mail/ingest.js';
 import type { CommandEnv, Executor } from './support/context.js';
 import { membershipFacts, recordActivity } from './support/conversations.js';
 import { afterCommit, type InboxEvent } from './support/inbox-events.js';
-import { findContactsByEmail } from './findContactsByEmail.js';
 import { notifyUsers } from './support/notify.js';
 import { enqueue } from '../jobs/queue.js';
 
@@ -180,16 +177,6 @@ export async function onTeamMessageStored(trx: Executor, stored: StoredMessage, 
 
   if (message.direction === 'inbound' && inbox) {
     const from = parsed.from?.address ?? null;
-    if (!conversation.contact_id && from) {
-      const key = addressKey(from);
-      if (key.ok) {
-        const [match] = await findContactsByEmail(trx, accountId, [key.key]);
-        if (match) {
-          await trx.updateTable('conversations').set({ contact_id: match.contactId }).where('id', '=', conversation.id).execute();
-          conversation = { ...conversation, contact_id: match.contactId };
-        }
-      }
-    }
     const verdict = checkSender(await senderLists(trx, inbox.id), from);
     if (isNewConversation) {
       if (classification.kind === 'loop') {
