@@ -77,7 +77,7 @@ export async function startMailroom(config: Config, opts: StartOptions = {}): Pr
     running.worker = new JobWorker({ env, handlers: jobHandlers, log: log.child({ role: 'worker' }), queues: ['default', 'mail'] });
     running.worker.start();
     // Mailbox sync jobs hold an IMAP connection open (IDLE) for minutes: they get their own pool.
-    const syncWorker = new JobWorker({ env, handlers: jobHandlers, log: log.child({ role: 'sync' }), queues: ['sync'], concurrency: Number(process.env.MAILROOM_SYNC_CONCURRENCY ?? 50), lockMs: 60_000 });
+    const syncWorker = new JobWorker({ env, handlers: jobHandlers, log: log.child({ role: 'sync' }), queues: ['sync'], concurrency: Number(process.env.MAILROOM_SYNC_CONCURRENCY ?? 50), lockMs: 30_000 });
     syncWorker.start();
     stoppers.push(() => syncWorker.stop());
   }

@@ -30,7 +30,7 @@ export const DEFAULT_SYNC_JOB_SETTINGS: SyncJobSettings = {
   sliceMs: Number(process.env.MAILROOM_SYNC_SLICE_MS ?? 25 * 60_000),
   idleReissueMs: Math.min(Number(process.env.MAILROOM_IDLE_REISSUE_MS ?? 25 * 60_000), 28 * 60_000),
   pollMs: Number(process.env.MAILROOM_POLL_MS ?? 5 * 60_000),
-  leaseMs: 60_000,
+  leaseMs: 30_000,
 };
 
 async function recordSyncFailure(env: CommandEnv, connectionId: string, err: unknown): Promise<'auth_failed' | 'retry'> {

@@ -1,6 +1,6 @@
 /**
  * Crash tests with real processes: a worker is killed with SIGKILL at random moments and restarted.
- * - during an initial IMAP sync of 1,500 messages: in the end every message is stored exactly once;
+ * - during an initial IMAP sync of 10,000 messages: in the end every message is stored exactly once;
  * - during inbound SMTP under load: every message that got 250 is stored;
  * - during outbox sending: no message reaches the SMTP server twice.
  */
@@ -57,7 +57,7 @@ describe('crash safety (kill -9)', () => {
   it('an initial sync killed at random points loses and duplicates nothing', async () => {
     const user = 'crash-sync@example.test';
     await dovecot.addUser(user, 'pw');
-    const count = 1500;
+    const count = Number(process.env.MAILROOM_CRASH_SYNC_MESSAGES ?? 10_000);
     await fillMailbox(dovecot, user, count, 'crash');
     const conn = await insertConnection(t, {
       accountId: account.accountId,

@@ -83,7 +83,7 @@ describe('worker takeover', () => {
     const tookMs = Date.now() - killedAt;
     const newLease = await t.database.db.selectFrom('leases').selectAll().where('name', '=', `sync:${conn.id}`).executeTakeFirstOrThrow();
     expect(Number(newLease.holder.split(':')[1])).toBe(other.pid);
-    // Lease and job lock are 60 s; polling adds a little.
-    expect(tookMs).toBeLessThan(90_000);
+    // Lease and job lock are 30 s (renewed every 10 s while alive): the issue asks for a takeover within a minute.
+    expect(tookMs).toBeLessThan(60_000);
   }, 180_000);
 });
