@@ -20,7 +20,7 @@ import { indexMessage } from '../store/inbox-search.js';
 import type { ConnectionsTable, ConversationsTable, InboxesTable } from '../store/schema.js';
 import type { StoredMessage } from '../mail/ingest.js';
 import type { CommandEnv, Executor } from './support/context.js';
-import { membershipFacts, recordActivity } from './support/conversations.js';
+import { recordActivity } from './support/conversations.js';
 import { afterCommit, type InboxEvent } from './support/inbox-events.js';
 import { notifyUsers } from './support/notify.js';
 import { enqueue } from '../jobs/queue.js';
@@ -45,14 +45,23 @@ export async function agentFacts(trx: Executor, inbox: InboxesTable, userIds: re
     .groupBy('assignee_id')
     .execute();
   const openBy = new Map(open.map((r) => [r.assignee_id!, Number(r.n)]));
+  // Who is listed on a restricted inbox, directly or through a team (two queries for the whole pool).
+  const listed = new Set<string>();
+  const teamListed = new Set<string>();
+  if (inbox.access !== 'everyone') {
+    const rows = await trx.selectFrom('inbox_members').select(['member_type', 'member_id']).where('inbox_id', '=', inbox.id).execute();
+    for (const r of rows) if (r.member_type === 'user') listed.add(r.member_id);
+    const teams = rows.filter((r) => r.member_type === 'team').map((r) => r.member_id);
+    if (teams.length) for (const r of await trx.selectFrom('team_members').select('user_id').where('team_id', 'in', teams).execute()) teamListed.add(r.user_id);
+  }
   for (const u of users) {
-    const facts = await membershipFacts(trx, inbox, u.id);
+    const facts = { access: inbox.access, listed: listed.has(u.id), teamListed: teamListed.has(u.id) };
     out.set(u.id, {
       id: u.id,
       name: u.name,
       state: u.state,
       seat: u.seat,
-      // Members act; routing needs a member (an admin who only views the inbox is not one).
+      // Members act; routing needs a member (an admin who only views the inbox is not one). Seats are checked separately.
       isInboxMember: inboxAccessLevel({ role: 'member', state: u.state, seat: 'paid' }, facts) === 'act',
       availability: u.availability,
       workingHours: u.working_hours,
