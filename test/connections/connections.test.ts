@@ -4,16 +4,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { allowLocalMailServers } from '../support/local-hosts.js';
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
 import { startSubmissionServer, type TestSubmissionServer } from '../harness/submission.js';
 
 let t: TestApp;
 let dovecot: TestDovecot;
 let smtp: TestSubmissionServer;
-const previousAllow = process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
+allowLocalMailServers();
 
 beforeAll(async () => {
-  process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = '127.0.0.1';
   dovecot = await startDovecot();
   smtp = await startSubmissionServer({ dovecot });
   t = await createTestApp();
@@ -22,8 +22,6 @@ afterAll(async () => {
   await t?.close();
   await smtp?.stop();
   await dovecot?.stop();
-  if (previousAllow === undefined) delete process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
-  else process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = previousAllow;
 });
 
 let seq = 0;

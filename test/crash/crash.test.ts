@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { allowLocalMailServers } from '../support/local-hosts.js';
 import { insertConnection } from '../support/connections.js';
 import { fillMailbox } from '../support/fill-mailbox.js';
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
@@ -20,11 +21,10 @@ let t: TestApp;
 let dovecot: TestDovecot;
 let smtp: TestSubmissionServer;
 let account: { accountId: string; adminUserId: string; token: string };
-const previousAllow = process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
+allowLocalMailServers();
 const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
-  process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = '127.0.0.1';
   dovecot = await startDovecot({ specialFolders: false });
   smtp = await startSubmissionServer({ dovecot });
   t = await createTestApp();
@@ -35,8 +35,6 @@ afterAll(async () => {
   await t?.close();
   await smtp?.stop();
   await dovecot?.stop();
-  if (previousAllow === undefined) delete process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
-  else process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = previousAllow;
 });
 
 function startChild(args: string[]): { proc: ChildProcess; output: () => string; exited: Promise<number | null> } {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImapFlow } from 'imapflow';
 import pino from 'pino';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { allowLocalMailServers } from '../support/local-hosts.js';
 import { insertConnection } from '../support/connections.js';
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
 import { createIngestor } from '../../src/mail/engine.js';
@@ -20,10 +21,9 @@ let t: TestApp;
 let dovecot: TestDovecot;
 let ingestor: Ingestor;
 let account: { accountId: string; adminUserId: string; token: string };
-const previousAllow = process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
+allowLocalMailServers();
 
 beforeAll(async () => {
-  process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = '127.0.0.1';
   dovecot = await startDovecot();
   t = await createTestApp();
   ingestor = createIngestor(t.env);
@@ -32,8 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
   await dovecot?.stop();
-  if (previousAllow === undefined) delete process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
-  else process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = previousAllow;
 });
 
 let n = 0;

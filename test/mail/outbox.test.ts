@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImapFlow } from 'imapflow';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { allowLocalMailServers } from '../support/local-hosts.js';
 import { insertConnection } from '../support/connections.js';
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
 import { startSubmissionServer, type TestSubmissionServer } from '../harness/submission.js';
@@ -21,10 +22,9 @@ let dovecot: TestDovecot;
 let smtp: TestSubmissionServer;
 let ingestor: Ingestor;
 let account: { accountId: string; adminUserId: string };
-const previousAllow = process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
+allowLocalMailServers();
 
 beforeAll(async () => {
-  process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = '127.0.0.1';
   dovecot = await startDovecot();
   smtp = await startSubmissionServer({ dovecot });
   t = await createTestApp();
@@ -35,8 +35,6 @@ afterAll(async () => {
   await t?.close();
   await smtp?.stop();
   await dovecot?.stop();
-  if (previousAllow === undefined) delete process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
-  else process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = previousAllow;
 });
 
 let n = 0;
