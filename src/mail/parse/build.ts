@@ -15,6 +15,8 @@ const MAX_ADDRESSES = 1000;
 const MAX_SUBJECT = 4096;
 const MAX_HEADER_FIELDS = 1000;
 const MAX_HEADER_VALUE = 16 * 1024;
+/** Address fields are read further than other values: 1,000 recipients with display names take about 40 KB. */
+const MAX_ADDRESS_HEADER = 256 * 1024;
 
 // eslint-disable-next-line no-control-regex
 const NUL = /\u0000/g;
@@ -36,7 +38,7 @@ export function toAddresses(value: string | null): MailAddress[] {
   if (!value) return [];
   let parsed: Address[];
   try {
-    parsed = addressParser(value.length > MAX_HEADER_VALUE ? value.slice(0, MAX_HEADER_VALUE) : value, { flatten: true });
+    parsed = addressParser(value.length > MAX_ADDRESS_HEADER ? value.slice(0, MAX_ADDRESS_HEADER) : value, { flatten: true });
   } catch {
     parsed = [];
   }
@@ -173,6 +175,7 @@ const ORDER: MalformedReason[] = [
   'too_many_parts',
   'truncated_parts',
   'body_truncated',
+  'header_only',
   'nul_bytes',
   'unknown_charset',
   'missing_message_id',

@@ -47,6 +47,8 @@ async function parseWithPostalMime(raw: Uint8Array, limits: ParseLimits): Promis
   if (input.indexOf(10) < 0 && input.indexOf(13) >= 0) {
     input = Buffer.from(input.toString('latin1').replace(/\r/g, '\r\n'), 'latin1');
   }
+  // No empty line after the header, and body text follows: it was read as header and is lost.
+  if (bodyReadAsHeader(input)) malformed.add('header_only');
 
   const scan = scanStructure(input, limits);
   if (scan.tooDeep) malformed.add('too_deep');
@@ -156,7 +158,28 @@ function raw8bitHeaderFields(input: Buffer, charsets: string[]): Array<{ key: st
   } catch {
     decoder = new TextDecoder('windows-1252');
   }
-  return readHeaderBlock(decoder.decode(head).replace(/\r\n?/g, '\n') + '\n\n').fields;
+  return readHeaderBlock(decoder.decode(head).replace(/\r\n?/g, '\n') + '\n\n', { maxValueChars: 256 * 1024 }).fields;
+}
+
+/**
+ * True when no empty line ends the header block AND lines that are not header fields follow: body
+ * text written straight after the header, which the parser reads as (junk) header and drops. A
+ * message that is only a header (no body at all) is valid and not flagged.
+ */
+function bodyReadAsHeader(input: Buffer): boolean {
+  if (input.length === 0 || input[0] === 10 || (input[0] === 13 && input[1] === 10)) return false;
+  if (input.indexOf('\n\n', 0, 'latin1') >= 0 || input.indexOf('\n\r\n', 0, 'latin1') >= 0) return false;
+  const head = input.toString('latin1', 0, Math.min(input.length, 256 * 1024));
+  let first = true;
+  for (const line of head.split('\n')) {
+    const l = line.endsWith('\r') ? line.slice(0, -1) : line;
+    if (l === '' || /^[ \t]/.test(l) || /^[!-9;-~]+[ \t]*:/.test(l) || (first && l.startsWith('From '))) {
+      first = false;
+      continue;
+    }
+    return true;
+  }
+  return false;
 }
 
 function toBuffer(content: ArrayBuffer | Uint8Array | string): Buffer {
