@@ -43,6 +43,9 @@ async function send(raw: string, to = team.forwarding_address!) {
   return transport().sendMail({ envelope: { from: 'customer@example.org', to: [to] }, raw });
 }
 
+// The Date header is part of a message's identity: a resend keeps it.
+const FIXED_DATE = new Date().toUTCString();
+
 function mail(o: { id?: string; subject: string; from?: string; inReplyTo?: string; references?: string; date?: string; body?: string }) {
   return [
     `From: ${o.from ?? 'Carla Customer <customer@example.org>'}`,
@@ -51,7 +54,7 @@ function mail(o: { id?: string; subject: string; from?: string; inReplyTo?: stri
     ...(o.id ? [`Message-ID: <${o.id}>`] : []),
     ...(o.inReplyTo ? [`In-Reply-To: <${o.inReplyTo}>`] : []),
     ...(o.references ? [`References: ${o.references}`] : []),
-    `Date: ${o.date ?? new Date().toUTCString()}`,
+    `Date: ${o.date ?? FIXED_DATE}`,
     'Content-Type: text/plain; charset=utf-8',
     '',
     o.body ?? 'Hello, my order has not arrived.',
