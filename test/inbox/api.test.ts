@@ -138,6 +138,12 @@ describe('membership', () => {
     await ok(t, s.a.token, 'POST', `/api/v1/inboxes/${s.inbox.id}/members`, { userId: viewer.user.id });
     const id = await deliver(t, s.conn, rawMail({ subject: 'Restricted' }));
 
+    // The restricted inbox itself is hidden from outsiders, listed for members and admins.
+    expect((await t.api(outsider.token, 'GET', `/api/v1/inboxes/${s.inbox.id}`)).statusCode).toBe(404);
+    expect((await t.api(outsider.token, 'GET', '/api/v1/inboxes')).json().inboxes.map((i: { id: string }) => i.id)).not.toContain(s.inbox.id);
+    expect((await t.api(insider.token, 'GET', '/api/v1/inboxes')).json().inboxes.map((i: { id: string }) => i.id)).toContain(s.inbox.id);
+    expect((await t.api(admin.token, 'GET', `/api/v1/inboxes/${s.inbox.id}`)).statusCode).toBe(200);
+
     for (const [method, url, body] of [
       ['GET', `/api/v1/conversations/${id}`],
       ['GET', `/api/v1/inboxes/${s.inbox.id}/conversations`],

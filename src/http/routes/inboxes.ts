@@ -5,6 +5,7 @@ import { renameInbox } from '../../commands/renameInbox.js';
 import { deleteInbox } from '../../commands/deleteInbox.js';
 import { inboxViewById } from '../../commands/support/inboxes.js';
 import { errorResponses, idParams } from './schemas.js';
+import { accessLevelOf, requireInboxAccess } from '../../commands/support/conversations.js';
 
 export const inboxSchema = {
   type: 'object',
@@ -21,8 +22,11 @@ export async function inboxRoutes(app: FastifyInstance): Promise<void> {
   const env = app.deps.env;
   app.get('/inboxes', { schema: { tags: ['inboxes'], summary: 'Conversations inboxes of the account', response: { 200: { type: 'object', properties: { inboxes: { type: 'array', items: inboxSchema } } }, ...errorResponses } } }, async (req) => {
     const actor = requireActor(req);
-    const rows = await env.db.selectFrom('inboxes').select('id').where('account_id', '=', actor.accountId).where('deleted_at', 'is', null).orderBy('name').execute();
-    return { inboxes: await Promise.all(rows.map((r) => inboxViewById(env.db, actor.accountId, r.id))) };
+    const rows = await env.db.selectFrom('inboxes').selectAll().where('account_id', '=', actor.accountId).where('deleted_at', 'is', null).orderBy('name').execute();
+    // Restricted inboxes are listed only to those who may see them (members, and admins who view).
+    const visible = [];
+    for (const r of rows) if ((await accessLevelOf(env.db, actor, r)) !== 'none') visible.push(r);
+    return { inboxes: await Promise.all(visible.map((r) => inboxViewById(env.db, actor.accountId, r.id))) };
   });
   app.post(
     '/inboxes',
@@ -36,9 +40,11 @@ export async function inboxRoutes(app: FastifyInstance): Promise<void> {
     },
     async (req, reply) => reply.status(201).send(await createInbox(env, requireActor(req), req.body as { name: string })),
   );
-  app.get('/inboxes/:id', { schema: { tags: ['inboxes'], summary: 'One inbox with its team addresses', params: idParams, response: { 200: inboxSchema, ...errorResponses } } }, async (req) =>
-    inboxViewById(env.db, requireActor(req).accountId, (req.params as { id: string }).id),
-  );
+  app.get('/inboxes/:id', { schema: { tags: ['inboxes'], summary: 'One inbox with its team addresses', params: idParams, response: { 200: inboxSchema, ...errorResponses } } }, async (req) => {
+    const actor = requireActor(req);
+    const { inbox } = await requireInboxAccess(env.db, actor, (req.params as { id: string }).id, 'view');
+    return inboxViewById(env.db, actor.accountId, inbox.id);
+  });
   app.patch(
     '/inboxes/:id',
     {
