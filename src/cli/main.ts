@@ -14,6 +14,7 @@ import { AppError } from '../domain/errors.js';
 import type { Actor, CommandEnv } from '../commands/support/context.js';
 import { makeCommandEnv } from '../env.js';
 import { seedDemo } from '../commands/seedDemo.js';
+import '../mail/demo-inbox.js';
 import { connectEmail } from '../commands/connectEmail.js';
 import { disconnectEmail } from '../commands/disconnectEmail.js';
 import { releaseConnection } from '../commands/releaseConnection.js';
