@@ -6,7 +6,7 @@
  * timelines and notifications. Hits for unknown emails are dropped.
  */
 import { classifyHit, clickBurst, DEFAULT_BOT_RULES, type BotReason, type BotRules } from '../domain/personal/bot.js';
-import { newId } from '../store/ids.js';
+import { randomUUID } from 'node:crypto';
 import type { CommandEnv } from './support/context.js';
 import { scheduleTrackingDigest } from './processTrackingHits.js';
 
@@ -18,6 +18,14 @@ export interface IncomingHit {
   method: string;
   ip: string | null;
   userAgent: string | null;
+}
+
+/**
+ * Hit ids: time-ordered like `newId` (appends stay at the end of the primary-key index) but drawing on
+ * randomUUID's buffered entropy: `newId`'s randomBytes call per id was a third of the cost of a batch.
+ */
+function hitId(): string {
+  return `hit_${Date.now().toString(36).padStart(9, '0')}${randomUUID().replace(/-/g, '').slice(0, 16)}`;
 }
 
 export async function recordTrackingHits(env: CommandEnv, hits: readonly IncomingHit[], rules: BotRules = DEFAULT_BOT_RULES): Promise<{ recorded: number; flagged: number }> {
@@ -42,7 +50,7 @@ export async function recordTrackingHits(env: CommandEnv, hits: readonly Incomin
       const v = classifyHit({ kind: h.kind, method: h.method, userAgent: h.userAgent, ip: h.ip, at: h.at, sentAt: e.sent_at }, rules);
       if (v.flagged) flagged += 1;
       rows.push({
-        id: newId('hit'),
+        id: hitId(),
         account_id: e.account_id,
         personal_email_id: h.personalEmailId,
         link_id: h.linkId ?? null,

@@ -7,7 +7,7 @@
  *                     token is 404, as is a valid token of a link that no longer exists.
  *
  * Both answer without waiting for the database: the token is checked with an HMAC, the hit is put in an
- * in-memory buffer written in batches (a few hundred ms or 500 hits) by `recordTrackingHits`, which
+ * in-memory buffer written in batches (every half second, or 2,000 hits) by `recordTrackingHits`, which
  * classifies bots and prefetches. Link destinations are immutable, so they are cached. A hit lost in a
  * crash is a tracking hit, not mail: that trade buys the throughput these endpoints need.
  */
@@ -21,8 +21,8 @@ import { trackingSecret } from '../../commands/support/personal-email.js';
 /** The smallest transparent GIF (43 bytes). */
 export const PIXEL_GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
-const FLUSH_EVERY_MS = 250;
-const FLUSH_AT = 500;
+const FLUSH_EVERY_MS = 500;
+const FLUSH_AT = 2000;
 const MAX_BUFFERED = 50_000;
 
 /** Collects hits and writes them in batches. */

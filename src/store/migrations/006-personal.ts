@@ -85,7 +85,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('implied_by', 'text') // 'click' | 'reply' for opens inferred from them
     .addColumn('processed_at', 'bigint')
     .execute();
-  await db.schema.createIndex('tracking_hits_email_idx').on('tracking_hits').columns(['personal_email_id', 'kind', 'occurred_at']).execute();
+  // link_id last: the click-burst check (distinct links clicked in the last seconds) reads only the index.
+  await db.schema.createIndex('tracking_hits_email_idx').on('tracking_hits').columns(['personal_email_id', 'kind', 'occurred_at', 'link_id']).execute();
   await db.schema.createIndex('tracking_hits_pending_idx').on('tracking_hits').columns(['processed_at', 'personal_email_id']).execute();
 
   await db.schema
