@@ -3,8 +3,9 @@
  * no script runs, no dialog opens, and no request leaves the app's origin, even after clicking
  * the links and buttons in the messages and after asking for remote images.
  *
- * The conversations routes are not in the API yet, so the thread is played back from the browser
- * in the shape of web/src/api/conversations.ts; everything else is the real app and server.
+ * The hostile threads are played back from the browser in the shapes of the conversations API
+ * (src/http/routes/conversations.ts), with raw HTML bodies, to test the client's own defences;
+ * everything else is the real app and server.
  */
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -59,34 +60,44 @@ const CORPUS: Array<{ name: string; html: string }> = [
 const now = new Date('2026-03-02T09:30:00Z').getTime();
 const person = (name: string, address: string) => ({ name, address });
 
+/** A conversation list item in the API's shape (src/http/routes/conversations.ts). */
+const item = (inboxId: string, o: { id: string; subject: string; assignee: { id: string; name: string } | null; contact: string; snippet: string; messageCount: number }) => ({
+  id: o.id, inboxId, connectionId: 'conn-1', subject: o.subject, status: 'open', snoozedUntil: null, assignee: o.assignee, contact: { id: `ct-${o.id}`, name: o.contact },
+  participants: [], messageCount: o.messageCount, snippet: o.snippet, lastMessageAt: new Date(now).toISOString(), lastInboundAt: new Date(now).toISOString(), createdAt: new Date(now - 86_400_000).toISOString(),
+});
+
+const message = (o: { id: string; from: { name: string; address: string }; at: number; text: string; hasHtml: boolean; attachments?: unknown[] }) => ({
+  id: o.id, direction: 'inbound', kind: 'normal', bounce: null, messageId: `<${o.id}@mail.example>`, subject: '', from: o.from, to: [person('Support', 'support@acme.example')], cc: [],
+  sentAt: new Date(o.at).toISOString(), receivedAt: new Date(o.at).toISOString(), text: o.text, hasHtml: o.hasHtml, attachments: o.attachments ?? [], outboxId: null,
+});
+
+/** Message bodies played back by GET /conversations/{id}/messages/{messageId}/html, raw (the client must hold its own). */
+const HTML: Record<string, string> = {};
+
 function thread(inboxId: string) {
-  const messages = CORPUS.map((c, i) => ({
-    id: `m-${i}`,
-    kind: 'incoming',
-    from: person(`Mallory ${i}`, `mallory${i}@${EVIL}`),
-    to: [person('Support', 'support@acme.example')],
-    sentAt: new Date(now + i * 60_000).toISOString(),
-    html: `<p><b>${c.name}</b></p>${c.html}`,
-    text: c.name,
-    attachments: [],
-  }));
+  const messages = CORPUS.map((c, i) => {
+    HTML[`m-${i}`] = `<p><b>${c.name}</b></p>${c.html}`;
+    return message({ id: `m-${i}`, from: person(`Mallory ${i}`, `mallory${i}@${EVIL}`), at: now + i * 60_000, text: c.name, hasHtml: true });
+  });
   return {
-    conversation: { id: 'conv-hostile', inboxId, subject: 'Totally normal invoice', status: 'open', assignee: null, contact: person('Mallory', `mallory@${EVIL}`), preview: 'Please open', lastMessageAt: new Date(now).toISOString(), messageCount: messages.length, unread: true },
-    messages,
+    ...item(inboxId, { id: 'conv-hostile', subject: 'Totally normal invoice', assignee: null, contact: 'Mallory', snippet: 'Please open', messageCount: messages.length }),
+    inboxName: 'Support', access: 'act', messages, outgoing: [], activity: [], viewers: [],
   };
 }
 
-const niceThread = (inboxId: string) => ({
-  conversation: { id: 'conv-nice', inboxId, subject: 'Order #1042 arrived damaged', status: 'open', assignee: { id: 'u', name: 'Ada Lovelace' }, contact: person('Marie Curie', 'marie@radium.example'), preview: 'The box was crushed…', lastMessageAt: new Date(now).toISOString(), messageCount: 2, unread: false },
-  messages: [
-    {
-      id: 'n-1', kind: 'incoming', from: person('Marie Curie', 'marie@radium.example'), to: [person('Support', 'support@acme.example')], sentAt: new Date(now - 3600_000).toISOString(),
-      html: `<div style="font-family: Georgia, serif"><p>Hello,</p><p>Order <b>#1042</b> arrived today but the box was crushed and the <span style="color:#b42318">glass vial is cracked</span>.</p><table style="border-collapse:collapse" border="1" cellpadding="6"><tr><th>Item</th><th>Qty</th></tr><tr><td>Glass vial, 50 ml</td><td>2</td></tr></table><p><img src="https://${EVIL}/photo.jpg" alt="[photo of the box]" width="200"></p><p>Could you send a replacement?<br>Marie</p></div>`,
-      text: null, attachments: [{ id: 'a1', filename: 'box.jpg', contentType: 'image/jpeg', size: 184_000 }],
-    },
-    { id: 'n-2', kind: 'comment', from: person('Ada Lovelace', 'ada@acme.example'), to: [], sentAt: new Date(now - 1800_000).toISOString(), html: null, text: '@Grace can you check stock for the 50 ml vials?', attachments: [] },
-  ],
-});
+const niceThread = (inboxId: string) => {
+  HTML['n-1'] = `<div style="font-family: Georgia, serif"><p>Hello,</p><p>Order <b>#1042</b> arrived today but the box was crushed and the <span style="color:#b42318">glass vial is cracked</span>.</p><table style="border-collapse:collapse" border="1" cellpadding="6"><tr><th>Item</th><th>Qty</th></tr><tr><td>Glass vial, 50 ml</td><td>2</td></tr></table><p><img src="https://${EVIL}/photo.jpg" alt="[photo of the box]" width="200"></p><p>Could you send a replacement?<br>Marie</p></div>`;
+  return {
+    ...item(inboxId, { id: 'conv-nice', subject: 'Order #1042 arrived damaged', assignee: { id: 'u', name: 'Ada Lovelace' }, contact: 'Marie Curie', snippet: 'The box was crushed…', messageCount: 1 }),
+    inboxName: 'Support', access: 'act',
+    messages: [
+      message({ id: 'n-1', from: person('Marie Curie', 'marie@radium.example'), at: now - 3600_000, text: 'Order #1042 arrived today but the box was crushed', hasHtml: true, attachments: [{ filename: 'box.jpg', contentType: 'image/jpeg', size: 184_000, sha256: 'a'.repeat(64) }] }),
+    ],
+    outgoing: [],
+    activity: [{ id: 'act-1', kind: 'comment', actor: { id: 'u', name: 'Ada Lovelace' }, data: { body: '@Grace can you check stock for the 50 ml vials?', mentions: [] }, createdAt: new Date(now - 1800_000).toISOString() }],
+    viewers: [],
+  };
+};
 
 let dist: string;
 let server: WebTestServer;
@@ -107,12 +118,17 @@ afterAll(async () => {
 });
 
 async function playBackConversations(page: Page) {
-  const summaries = [niceThread(inboxId).conversation, thread(inboxId).conversation];
-  await page.route(/\/api\/v1\/conversations(\?|$)/, (route: Route) =>
+  const summaries = [niceThread(inboxId), thread(inboxId)].map(({ inboxName, access, messages, outgoing, activity, viewers, ...summary }) => summary);
+  await page.route(/\/api\/v1\/inboxes\/[^/]+\/conversations(\?|$)/, (route: Route) =>
     route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ conversations: summaries, nextCursor: null }) }),
   );
   await page.route(/\/api\/v1\/conversations\/conv-hostile$/, (route: Route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(thread(inboxId)) }));
   await page.route(/\/api\/v1\/conversations\/conv-nice$/, (route: Route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(niceThread(inboxId)) }));
+  await page.route(/\/api\/v1\/conversations\/[^/]+\/messages\/[^/]+\/html(\?|$)/, (route: Route) => {
+    const messageId = decodeURIComponent(new URL(route.request().url()).pathname.split('/')[6]!);
+    return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ messageId, html: HTML[messageId] ?? null, blockedRemoteImages: 0 }) });
+  });
+  await page.route(/\/api\/v1\/conversations\/[^/]+\/presence$/, (route: Route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ viewers: [] }) }));
 }
 
 describe.skipIf(!hasChromium)('email display against hostile HTML', () => {

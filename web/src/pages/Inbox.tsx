@@ -2,15 +2,24 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { errorText } from '../api/client.js';
 import {
   VIEWS,
+  assignConversation,
+  commentOnConversation,
   getConversation,
   listConversations,
+  mailboxLabel,
+  replyToConversation,
+  sendPresence,
   setConversationStatus,
+  subscribeInboxEvents,
+  type Activity,
+  type ConversationMessage,
   type ConversationSummary,
   type ConversationThread,
   type ConversationView,
+  type Viewer,
 } from '../api/conversations.js';
 import { listInboxes } from '../api/inboxes.js';
-import { EmailFrame } from '../components/EmailFrame.js';
+import { InboxMessageBody } from '../components/InboxMessageBody.js';
 import { EmptyState, Notice, Spinner, useLoad } from '../components/ui.js';
 import { formatDate, formatDateTime, isAdmin } from '../lib/format.js';
 import { Link, navigate, useLocation } from '../router.js';
@@ -20,8 +29,10 @@ const EMPTY_VIEW: Record<ConversationView, string> = {
   open: 'No open conversations. New customer email will show up here.',
   mine: 'Nothing is assigned to you right now.',
   unassigned: 'Every open conversation has an owner.',
+  snoozed: 'Nothing is snoozed.',
   closed: 'No closed conversations yet.',
   spam: 'No spam. Mail from denied senders lands here.',
+  all: 'No conversations yet.',
 };
 
 function isTyping(target: EventTarget | null): boolean {
@@ -30,74 +41,225 @@ function isTyping(target: EventTarget | null): boolean {
   return el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName);
 }
 
-function personLabel(p: { name: string | null; address: string }): string {
-  return p.name ? `${p.name} <${p.address}>` : p.address;
-}
+type TimelineItem = { at: string; key: string; message?: ConversationMessage; activity?: Activity };
 
-function ThreadView({ id, onBack, onClosed }: { id: string; onBack: () => void; onClosed: () => void }) {
-  const { data, error, loading } = useLoad(() => getConversation(id), [id]);
+function ThreadView({
+  id,
+  inboxAddress,
+  userId,
+  refresh,
+  onBack,
+  onChanged,
+  composeRef,
+}: {
+  id: string;
+  inboxAddress: (connectionId: string) => string | null;
+  userId: string;
+  refresh: number;
+  onBack: () => void;
+  onChanged: () => void;
+  composeRef: React.MutableRefObject<((mode: 'reply' | 'comment') => void) | null>;
+}) {
+  const { data, error, loading, reload } = useLoad(() => getConversation(id), [id, refresh]);
   const [actionError, setActionError] = useState<string | null>(null);
+  const [composer, setComposer] = useState<null | 'reply' | 'comment'>(null);
+  const [draft, setDraft] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [viewers, setViewers] = useState<Viewer[]>([]);
+  const textRef = useRef<HTMLTextAreaElement>(null);
+
+  useEffect(() => {
+    setComposer(null);
+    setDraft('');
+  }, [id]);
+  useEffect(() => {
+    composeRef.current = (mode) => {
+      setComposer(mode);
+      setTimeout(() => textRef.current?.focus(), 0);
+    };
+    return () => {
+      composeRef.current = null;
+    };
+  }, [composeRef]);
+
+  // Presence heartbeat while the thread is open (every 15 s), "left" when it closes.
+  const activity = composer === 'reply' ? 'replying' : 'viewing';
+  useEffect(() => {
+    let live = true;
+    const beat = () =>
+      sendPresence(id, activity).then(
+        (r) => live && setViewers(r.viewers.filter((v) => v.userId !== userId)),
+        () => undefined,
+      );
+    void beat();
+    const timer = setInterval(beat, 15_000);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [id, activity, userId]);
+  useEffect(() => () => void sendPresence(id, 'left').catch(() => undefined), [id]);
+  useEffect(() => {
+    if (data) setViewers(data.viewers.filter((v) => v.userId !== userId));
+  }, [data, userId]);
+
   if (loading && !data) return <Spinner label="Opening the conversation…" />;
-  if (error) return <Notice kind="error">{errorText(error)}</Notice>;
-  if (!data || !data.available) return <EmptyState title="This conversation cannot be shown yet" />;
+  if (error && !data) return <Notice kind="error">{errorText(error)}</Notice>;
+  if (!data) return <EmptyState title="This conversation cannot be shown" />;
   const t: ConversationThread = data;
-  const close = async () => {
+  const act = async (fn: () => Promise<unknown>) => {
     setActionError(null);
+    setBusy(true);
     try {
-      await setConversationStatus(id, 'closed');
-      onClosed();
+      await fn();
+      reload();
+      onChanged();
+      return true;
     } catch (e) {
       setActionError(errorText(e));
+      return false;
+    } finally {
+      setBusy(false);
     }
   };
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    if (!draft.trim() || !composer) return;
+    const ok = await act(() => (composer === 'reply' ? replyToConversation(id, { mode: 'reply', text: draft }) : commentOnConversation(id, draft)));
+    if (ok) {
+      setDraft('');
+      setComposer(null);
+    }
+  };
+  const timeline: TimelineItem[] = [
+    ...t.messages.map((m) => ({ at: m.sentAt ?? m.receivedAt, key: `m-${m.id}`, message: m })),
+    ...t.activity.map((a) => ({ at: a.createdAt, key: `a-${a.id}`, activity: a })),
+  ].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  const from = inboxAddress(t.connectionId);
+  const canAct = t.access === 'act';
   return (
     <article className="thread" aria-labelledby="thread-subject">
       <header className="thread-head">
         <button type="button" className="btn btn-small back-button" onClick={onBack}>
           ← Back to list
         </button>
-        <h2 id="thread-subject">{t.conversation.subject || '(no subject)'}</h2>
+        <h2 id="thread-subject">{t.subject || '(no subject)'}</h2>
         <div className="thread-meta">
-          <span className={`badge badge-${t.conversation.status === 'open' ? 'info' : 'neutral'}`}>{t.conversation.status}</span>
-          <span className="muted small">{t.conversation.assignee ? `Assigned to ${t.conversation.assignee.name}` : 'Unassigned'}</span>
-          {t.conversation.status === 'open' && (
-            <button type="button" className="btn btn-small" onClick={close} title="Close (e)">
-              Close
+          <span className={`badge badge-${t.status === 'open' ? 'info' : 'neutral'}`}>{t.status}</span>
+          <span className="muted small" data-testid="assignee">
+            {t.assignee ? `Assigned to ${t.assignee.id === userId ? 'you' : t.assignee.name}` : 'Unassigned'}
+          </span>
+          {canAct && t.assignee?.id !== userId && (
+            <button type="button" className="btn btn-small" disabled={busy} onClick={() => act(() => assignConversation(id, userId))}>
+              Assign to me
             </button>
           )}
+          {canAct &&
+            (t.status === 'open' ? (
+              <button type="button" className="btn btn-small" disabled={busy} onClick={() => act(() => setConversationStatus(id, 'closed'))} title="Close (e)">
+                Close
+              </button>
+            ) : (
+              <button type="button" className="btn btn-small" disabled={busy} onClick={() => act(() => setConversationStatus(id, 'open'))}>
+                Reopen
+              </button>
+            ))}
         </div>
+        {viewers.length > 0 && (
+          <p className="presence small" role="status">
+            {viewers.map((v) => `${v.name} is also ${v.activity === 'replying' ? 'replying' : 'viewing'}`).join(' · ')}
+          </p>
+        )}
         {actionError && <Notice kind="error">{actionError}</Notice>}
       </header>
       <ol className="messages">
-        {t.messages.map((m) => (
-          <li key={m.id} className={`message message-${m.kind}`}>
-            <div className="message-head">
-              <strong>{m.kind === 'comment' ? `${m.from.name ?? m.from.address} (internal comment)` : personLabel(m.from)}</strong>
-              <time className="muted small" dateTime={m.sentAt}>
-                {formatDateTime(m.sentAt)}
-              </time>
-            </div>
-            {m.kind !== 'comment' && m.to.length > 0 && <div className="muted small">To: {m.to.map(personLabel).join(', ')}</div>}
-            {m.kind === 'comment' ? (
-              <p className="comment-text">{m.text}</p>
-            ) : (
-              <EmailFrame html={m.html} text={m.text} title={`Message from ${m.from.name ?? m.from.address}`} />
-            )}
-            {m.attachments.length > 0 && (
-              <ul className="attachments" aria-label="Attachments">
-                {m.attachments.map((a) => (
-                  <li key={a.id}>
-                    <svg className="icon" viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">
-                      <path d="M21 11.5l-8.5 8.5a5 5 0 01-7-7L14 4.5a3.3 3.3 0 014.7 4.7L10.2 17.7a1.7 1.7 0 01-2.4-2.4L15.5 7.6" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
-                    </svg>{' '}
-                    {a.filename} <span className="muted small">({Math.max(1, Math.round(a.size / 1024))} KB)</span>
-                  </li>
-                ))}
-              </ul>
-            )}
-          </li>
-        ))}
+        {timeline.map((item) => {
+          const m = item.message;
+          if (m) {
+            const who = m.from?.name || m.from?.address || 'unknown sender';
+            return (
+              <li key={item.key} className={`message message-${m.direction === 'inbound' ? 'incoming' : 'outgoing'}`}>
+                <div className="message-head">
+                  <strong>{mailboxLabel(m.from)}</strong>
+                  {m.kind !== 'normal' && <span className="badge badge-neutral">{m.kind.replace('_', ' ')}</span>}
+                  <time className="muted small" dateTime={item.at}>
+                    {formatDateTime(item.at)}
+                  </time>
+                </div>
+                {m.to.length > 0 && <div className="muted small">To: {m.to.map(mailboxLabel).join(', ')}</div>}
+                <InboxMessageBody conversationId={id} message={m} title={`Message from ${who}`} />
+                {m.attachments.length > 0 && (
+                  <ul className="attachments" aria-label="Attachments">
+                    {m.attachments.map((a) => (
+                      <li key={a.sha256}>
+                        <a href={`/api/v1/conversations/${encodeURIComponent(id)}/attachments/${a.sha256}`}>{a.filename ?? 'attachment'}</a>{' '}
+                        <span className="muted small">({Math.max(1, Math.round(a.size / 1024))} KB)</span>
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </li>
+            );
+          }
+          const a = item.activity!;
+          if (a.kind === 'comment') {
+            return (
+              <li key={item.key} className="message message-comment">
+                <div className="message-head">
+                  <strong>{a.actor?.name ?? 'Someone'} (internal comment)</strong>
+                  <time className="muted small" dateTime={item.at}>
+                    {formatDateTime(item.at)}
+                  </time>
+                </div>
+                <p className="comment-text">{String(a.data.body ?? '')}</p>
+              </li>
+            );
+          }
+          return (
+            <li key={item.key} className="activity muted small">
+              {a.data.summary ? String(a.data.summary) : a.kind} · <time dateTime={item.at}>{formatDateTime(item.at)}</time>
+            </li>
+          );
+        })}
       </ol>
+      {t.outgoing.length > 0 && (
+        <ul className="outgoing small">
+          {t.outgoing.map((o) => (
+            <li key={o.id}>
+              Reply {o.state}
+              {o.error ? `: ${o.error}` : ''}
+            </li>
+          ))}
+        </ul>
+      )}
+      {canAct && (
+        <div className="composer">
+          {composer ? (
+            <form onSubmit={submit} aria-label={composer === 'reply' ? 'Reply' : 'Internal comment'}>
+              {composer === 'reply' && from && <p className="muted small">From: {from}</p>}
+              <label htmlFor="composer-text">{composer === 'reply' ? 'Reply to the customer' : 'Internal comment (the customer never sees it)'}</label>
+              <textarea id="composer-text" ref={textRef} rows={5} value={draft} onChange={(e) => setDraft(e.target.value)} />
+              <div className="composer-actions">
+                <button type="submit" className="btn btn-primary" disabled={busy || !draft.trim()}>
+                  {composer === 'reply' ? 'Send reply' : 'Add comment'}
+                </button>
+                <button type="button" className="btn" onClick={() => setComposer(null)}>
+                  Cancel
+                </button>
+              </div>
+            </form>
+          ) : (
+            <div className="composer-actions">
+              <button type="button" className="btn" onClick={() => composeRef.current?.('reply')} title="Reply (r)">
+                Reply
+              </button>
+              <button type="button" className="btn" onClick={() => composeRef.current?.('comment')} title="Comment (c)">
+                Comment
+              </button>
+            </div>
+          )}
+        </div>
+      )}
     </article>
   );
 }
@@ -111,24 +273,53 @@ export function InboxPage({ view: rawView }: { view: ConversationView }) {
   const selectedId = search.get('c');
   const inbox = inboxes.data?.find((i) => i.id === inboxId) ?? null;
   const [tick, setTick] = useState(0);
+  const [threadTick, setThreadTick] = useState(0);
+  const q = search.get('q') ?? '';
+  const [query, setQuery] = useState(q);
+  useEffect(() => setQuery(q), [q]);
+  const composeRef = useRef<((mode: 'reply' | 'comment') => void) | null>(null);
 
+  const noConnections = inbox !== null && inbox.connections.length === 0;
   const list = useLoad(
-    () => (inboxId ? listConversations({ inboxId, view, userId: session.user.id }) : Promise.resolve(null)),
-    [inboxId, view, session.user.id, tick],
+    () => (inboxId ? listConversations({ inboxId, view, q }) : Promise.resolve(null)),
+    [inboxId, view, q, tick],
   );
-  const conversations: ConversationSummary[] = useMemo(() => (list.data && list.data.available ? list.data.conversations : []), [list.data]);
+  const conversations: ConversationSummary[] = useMemo(() => list.data?.conversations ?? [], [list.data]);
+
+  // Live updates: refresh the list (and the open thread when it changed) on the inbox's events.
+  const selectedRef = useRef<string | null>(null);
+  selectedRef.current = search.get('c');
+  useEffect(() => {
+    if (!inboxId) return;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const unsubscribe = subscribeInboxEvents(inboxId, (e) => {
+      if (e.type === 'presence') return;
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        setTick((t) => t + 1);
+        if (e.conversationId && e.conversationId === selectedRef.current) setThreadTick((t) => t + 1);
+      }, 150);
+    });
+    return () => {
+      if (timer) clearTimeout(timer);
+      unsubscribe();
+    };
+  }, [inboxId]);
+  const inboxAddress = useCallback((connectionId: string) => inbox?.connections.find((c) => c.id === connectionId)?.address ?? null, [inbox]);
 
   const href = useCallback(
-    (opts: { view?: ConversationView; inbox?: string | null; c?: string | null }) => {
+    (opts: { view?: ConversationView; inbox?: string | null; c?: string | null; q?: string }) => {
       const params = new URLSearchParams();
       const ib = opts.inbox === undefined ? inboxId : opts.inbox;
       if (ib) params.set('inbox', ib);
+      const qq = opts.q === undefined ? q : opts.q;
+      if (qq) params.set('q', qq);
       const c = opts.c === undefined ? selectedId : opts.c;
       if (c) params.set('c', c);
-      const q = params.toString();
-      return `/inbox/${opts.view ?? view}${q ? `?${q}` : ''}`;
+      const qs = params.toString();
+      return `/inbox/${opts.view ?? view}${qs ? `?${qs}` : ''}`;
     },
-    [inboxId, selectedId, view],
+    [inboxId, selectedId, view, q],
   );
 
   // Keyboard: j/k move through the list, e closes, Escape goes back to the list.
@@ -149,9 +340,15 @@ export function InboxPage({ view: rawView }: { view: ConversationView }) {
         navigate(href({ c: null }), { replace: true });
       } else if (e.key === 'e' && selectedId) {
         setConversationStatus(selectedId, 'closed').then(
-          () => setTick((t) => t + 1),
+          () => {
+            setTick((t) => t + 1);
+            setThreadTick((t) => t + 1);
+          },
           () => undefined,
         );
+      } else if ((e.key === 'r' || e.key === 'c') && selectedId && composeRef.current) {
+        composeRef.current(e.key === 'r' ? 'reply' : 'comment');
+        e.preventDefault();
       }
     };
     window.addEventListener('keydown', onKey);
@@ -159,7 +356,7 @@ export function InboxPage({ view: rawView }: { view: ConversationView }) {
   }, [conversations, selectedId, href]);
 
   const noInboxes = inboxes.data && inboxes.data.length === 0;
-  const unavailable = list.data !== null && list.data !== undefined && !list.data.available;
+  const unavailable = noConnections && !!list.data && conversations.length === 0 && !q;
   const connectHint = isAdmin(session.user.role) ? (
     <p>
       <Link to="/settings/inboxes" className="btn btn-primary">
@@ -198,7 +395,7 @@ export function InboxPage({ view: rawView }: { view: ConversationView }) {
           ))}
         </ul>
         <p className="shortcuts muted small">
-          Keys: <kbd>j</kbd>/<kbd>k</kbd> next/previous, <kbd>e</kbd> close, <kbd>Esc</kbd> back
+          Keys: <kbd>j</kbd>/<kbd>k</kbd> next/previous, <kbd>r</kbd> reply, <kbd>c</kbd> comment, <kbd>e</kbd> close, <kbd>Esc</kbd> back
         </p>
       </nav>
 
@@ -207,6 +404,16 @@ export function InboxPage({ view: rawView }: { view: ConversationView }) {
           <h2>{VIEWS.find((v) => v.id === view)?.label}</h2>
           {inbox && <span className="muted small">{inbox.name}</span>}
         </div>
+        <form
+          className="inbox-search"
+          role="search"
+          onSubmit={(e) => {
+            e.preventDefault();
+            navigate(href({ q: query.trim(), c: null }));
+          }}
+        >
+          <input type="search" aria-label="Search conversations" placeholder="Search" value={query} onChange={(e) => setQuery(e.target.value)} />
+        </form>
         {inboxes.error ? <Notice kind="error">{errorText(inboxes.error)}</Notice> : null}
         {list.error ? <Notice kind="error">{errorText(list.error)}</Notice> : null}
         {(inboxes.loading && !inboxes.data) || (list.loading && list.data === undefined) ? <Spinner /> : null}
@@ -224,7 +431,7 @@ export function InboxPage({ view: rawView }: { view: ConversationView }) {
           </EmptyState>
         )}
         {unavailable && <EmptyState title="No conversations yet — connect a team email to this inbox">{connectHint}</EmptyState>}
-        {list.data?.available && conversations.length === 0 && <EmptyState title={EMPTY_VIEW[view]} />}
+        {list.data && !unavailable && conversations.length === 0 && <EmptyState title={EMPTY_VIEW[view]} />}
         {conversations.length > 0 && (
           <ul className="conversation-list" ref={listRef}>
             {conversations.map((c) => (
@@ -232,18 +439,21 @@ export function InboxPage({ view: rawView }: { view: ConversationView }) {
                 <Link
                   to={href({ c: c.id })}
                   data-conversation={c.id}
-                  className={`conversation${c.id === selectedId ? ' is-selected' : ''}${c.unread ? ' is-unread' : ''}`}
+                  className={`conversation${c.id === selectedId ? ' is-selected' : ''}`}
                   aria-current={c.id === selectedId ? 'true' : undefined}
                 >
                   <span className="conversation-top">
-                    <span className="conversation-contact">{c.contact.name ?? c.contact.address}</span>
+                    <span className="conversation-contact">{c.contact?.name ?? c.participants[0] ?? '(unknown)'}</span>
                     <time className="muted small" dateTime={c.lastMessageAt}>
                       {formatDate(c.lastMessageAt)}
                     </time>
                   </span>
                   <span className="conversation-subject">{c.subject || '(no subject)'}</span>
-                  <span className="conversation-preview muted small">{c.preview}</span>
-                  <span className="conversation-assignee small">{c.assignee ? c.assignee.name : 'Unassigned'}</span>
+                  <span className="conversation-preview muted small">{c.snippet}</span>
+                  <span className="conversation-assignee small">
+                    {c.assignee ? c.assignee.name : 'Unassigned'}
+                    {view === 'all' || view === 'spam' ? ` · ${c.status}` : ''}
+                  </span>
                 </Link>
               </li>
             ))}
@@ -253,7 +463,15 @@ export function InboxPage({ view: rawView }: { view: ConversationView }) {
 
       <section className="pane pane-thread" aria-label="Conversation">
         {selectedId ? (
-          <ThreadView id={selectedId} onBack={() => navigate(href({ c: null }))} onClosed={() => setTick((t) => t + 1)} />
+          <ThreadView
+            id={selectedId}
+            userId={session.user.id}
+            inboxAddress={inboxAddress}
+            refresh={threadTick}
+            composeRef={composeRef}
+            onBack={() => navigate(href({ c: null }))}
+            onChanged={() => setTick((t) => t + 1)}
+          />
         ) : (
           <div className="thread-placeholder">
             <p className="muted">{conversations.length > 0 ? 'Choose a conversation, or press j to open the first one.' : 'Conversations you open appear here.'}</p>
