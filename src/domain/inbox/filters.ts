@@ -112,7 +112,9 @@ export const MAX_SEARCH_DOC = 64 * 1024;
 /** The text indexed for one message: subject, participants (names and addresses) and body, folded. */
 export function searchDocument(m: { subject: string; from?: { name?: string; address: string } | null; to?: ReadonlyArray<{ name?: string; address: string }>; cc?: ReadonlyArray<{ name?: string; address: string }>; text?: string | null }): string {
   const people = [m.from, ...(m.to ?? []), ...(m.cc ?? [])].filter(Boolean).map((a) => `${a!.name ?? ''} ${a!.address}`);
-  return foldForSearch([m.subject, ...people, m.text ?? ''].join(' ')).slice(0, MAX_SEARCH_DOC);
+  // Fold only what can end up in the document: folding a multi-megabyte body holds the event loop.
+  const all = [m.subject, ...people, m.text ?? ''].join(' ');
+  return foldForSearch(all.length > 2 * MAX_SEARCH_DOC ? all.slice(0, 2 * MAX_SEARCH_DOC) : all).slice(0, MAX_SEARCH_DOC);
 }
 
 /** FTS5 MATCH expression: every term as a quoted prefix ("refund"* AND "order"*). Terms are folded words, so quoting is safe. */

@@ -49,6 +49,8 @@ interface Job {
   raw: Uint8Array;
   /** An exact-size private copy, handed (transferred) to the worker. */
   copy: Uint8Array | null;
+  /** False while a large input is still being copied; the queue waits for its head. */
+  ready: boolean;
   timeoutMs: number;
   resolve: (m: ParsedMessage) => void;
 }
@@ -100,11 +102,21 @@ export class ParsePool {
     if (this.closed) return Promise.resolve(fallbackMessage(raw, 'parse_error'));
     // An exact-size private copy that is transferred, not cloned: cloning a view into a larger buffer
     // copies the whole underlying buffer, and cloning at all costs main-thread time per megabyte.
-    const copy = new Uint8Array(raw.byteLength);
-    copy.set(raw);
     return new Promise<ParsedMessage>((resolve) => {
-      this.queue.push({ id: this.nextId++, raw, copy, timeoutMs: opts.timeoutMs ?? this.timeoutMs, resolve });
-      this.dispatch();
+      const job: Job = { id: this.nextId++, raw, copy: null, ready: false, timeoutMs: opts.timeoutMs ?? this.timeoutMs, resolve };
+      this.queue.push(job);
+      if (raw.byteLength <= COPY_SLICE) {
+        job.copy = new Uint8Array(raw.byteLength);
+        job.copy.set(raw);
+        job.ready = true;
+        this.dispatch();
+        return;
+      }
+      void copyInSlices(raw).then((copy) => {
+        job.copy = copy;
+        job.ready = true;
+        if (!this.closed) this.dispatch();
+      });
     });
   }
 
@@ -195,7 +207,7 @@ export class ParsePool {
 
   private dispatch(): void {
     for (const slot of this.slots) {
-      if (this.queue.length === 0) return;
+      if (this.queue.length === 0 || !this.queue[0]!.ready) return;
       if (slot.job) continue;
       // Workers that cannot even start (a broken install) must not turn every message into a
       // parse_error: parse in this thread instead, and say so in stats().
@@ -244,6 +256,21 @@ export class ParsePool {
     job.resolve(value);
     if (!this.closed) queueMicrotask(() => this.dispatch());
   }
+}
+
+const COPY_SLICE = 1024 * 1024;
+
+/**
+ * An exact-size copy of a large input, one slice per turn of the event loop: touching tens of fresh
+ * megabytes at once (page faults) can hold the main loop for a few hundred milliseconds.
+ */
+async function copyInSlices(raw: Uint8Array): Promise<Uint8Array> {
+  const copy = new Uint8Array(raw.byteLength);
+  for (let at = 0; at < raw.byteLength; at += COPY_SLICE) {
+    copy.set(raw.subarray(at, Math.min(at + COPY_SLICE, raw.byteLength)), at);
+    if (at + COPY_SLICE < raw.byteLength) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return copy;
 }
 
 /** Structured clone turns Buffers into plain Uint8Arrays; make them Buffers again. */
