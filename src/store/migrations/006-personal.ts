@@ -87,7 +87,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   // link_id last: the click-burst check (distinct links clicked in the last seconds) reads only the index.
   await db.schema.createIndex('tracking_hits_email_idx').on('tracking_hits').columns(['personal_email_id', 'kind', 'occurred_at', 'link_id']).execute();
-  await db.schema.createIndex('tracking_hits_pending_idx').on('tracking_hits').columns(['processed_at', 'personal_email_id']).execute();
+  // Unprocessed hits, in id (time) order: new hits append at the end of the index instead of landing at random.
+  await db.schema.createIndex('tracking_hits_pending_idx').on('tracking_hits').columns(['processed_at', 'id']).execute();
 
   await db.schema
     .createTable('logged_conversations')
