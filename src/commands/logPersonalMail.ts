@@ -52,11 +52,30 @@ export async function logPersonalMail(trx: Executor, stored: StoredPersonalMail,
 
   if (item.source === 'outbox' && item.outboxId) return logCrmSend(trx, stored, item.outboxId, ownConversation);
   if (cls.kind === 'list' || cls.kind === 'loop') return;
-  const ctx = await loadLogContext(trx, c.account_id, c.user_id);
+  const ctx = await logContextFor(trx, c.account_id, c.user_id);
   if (cls.kind === 'bounce') return logBounce(trx, env, stored, ctx, ownConversation);
   if (item.source === 'smtp') return logBcc(trx, env, stored, ctx, ownConversation);
   if (m.direction === 'inbound') return logInbound(trx, env, stored, ctx, ownConversation);
   return logSentFromClient(trx, env, stored, ctx, ownConversation);
+}
+
+/**
+ * The logging context of a user, loaded once per ingest transaction (a sync batch stores hundreds of
+ * messages of one mailbox; the rule and lists do not change in between).
+ */
+const contexts = new WeakMap<object, Map<string, Promise<LogContext>>>();
+function logContextFor(trx: Executor, accountId: string, userId: string): Promise<LogContext> {
+  let perTrx = contexts.get(trx);
+  if (!perTrx) {
+    perTrx = new Map();
+    contexts.set(trx, perTrx);
+  }
+  let ctx = perTrx.get(userId);
+  if (!ctx) {
+    ctx = loadLogContext(trx, accountId, userId);
+    perTrx.set(userId, ctx);
+  }
+  return ctx;
 }
 
 const occurredAt = (m: MessagesTable) => m.sent_at ?? m.received_at;
@@ -195,7 +214,7 @@ async function logInbound(trx: Executor, env: CommandEnv, stored: StoredPersonal
     if (kind === 'email_received') await impliedOpen(trx, env, assoc, occurredAt(m), ctx.userId);
     return;
   }
-  if (!sender) return;
+  if (!sender || ctx.rule !== 'all_known_contacts' || !ctx.userLogs) return; // replies only: the rest of the mailbox stays private
   const known = await contactsByAddress(trx, ctx.accountId, [sender]);
   const d = decideLogging({
     situation: 'received',
@@ -212,6 +231,7 @@ async function logInbound(trx: Executor, env: CommandEnv, stored: StoredPersonal
 }
 
 async function logSentFromClient(trx: Executor, env: CommandEnv, stored: StoredPersonalMail, ctx: LogContext, ownConversation: boolean): Promise<void> {
+  if (ctx.rule !== 'all_known_contacts' || !ctx.userLogs) return;
   const p = stored.parsed;
   const recipients = [...p.to, ...p.cc, ...p.bcc].map((a) => a.address).filter((a) => a && !ctx.ownAddresses.has(mailKey(a)) && !looksLikeLoggingAddress(a));
   if (!recipients.length) return;
