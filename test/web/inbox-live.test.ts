@@ -83,11 +83,23 @@ describe.skipIf(!hasChromium)('inbox live', () => {
     await page.getByRole('button', { name: 'Add comment' }).click();
     await page.getByText('Checking with the warehouse.').waitFor();
 
+    // A colleague opens the same conversation: each sees the other (presence heartbeat).
+    const grace = await server.api('POST', '/api/v1/users', { email: `grace-${Date.now()}@example.com`, name: 'Grace Hopper', role: 'member', seat: 'paid', password: 'another horse battery' });
+    expect(grace.status).toBe(201);
+    const other = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const gp = await other.newPage();
+    await signIn(gp, server.origin, grace.body.user.email, 'another horse battery');
+    await gp.goto(`${server.origin}/inbox/open?inbox=${inboxId}&c=${id}`);
+    await gp.getByText('Ada Lovelace is also viewing').waitFor({ timeout: 10_000 });
+    // Ada's page learns it from the inbox's live presence event, without a reload.
+    await page.getByText('Grace Hopper is also viewing').waitFor({ timeout: 10_000 });
+
     await page.keyboard.press('r');
     await page.getByText('From: support@acme.test').waitFor();
-    await page.getByRole('button', { name: 'Cancel' }).click();
-
+    await page.frameLocator('iframe[title^="Message from"]').getByText('has not arrived yet').waitFor();
     await screenshot(page, 'inbox-live', { fullPage: false });
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await other.close();
 
     await page.getByRole('button', { name: 'Close', exact: true }).click();
     await page.getByRole('button', { name: 'Reopen' }).waitFor();

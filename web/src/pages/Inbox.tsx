@@ -51,6 +51,7 @@ function ThreadView({
   onBack,
   onChanged,
   composeRef,
+  presenceRef,
 }: {
   id: string;
   inboxAddress: (connectionId: string) => string | null;
@@ -59,6 +60,7 @@ function ThreadView({
   onBack: () => void;
   onChanged: () => void;
   composeRef: React.MutableRefObject<((mode: 'reply' | 'comment') => void) | null>;
+  presenceRef: React.MutableRefObject<((conversationId: string, p: { userId: string; name: string; activity: string }) => void) | null>;
 }) {
   const { data, error, loading, reload } = useLoad(() => getConversation(id), [id, refresh]);
   const [actionError, setActionError] = useState<string | null>(null);
@@ -81,6 +83,20 @@ function ThreadView({
       composeRef.current = null;
     };
   }, [composeRef]);
+
+  // Presence events of this conversation from the inbox's live updates.
+  useEffect(() => {
+    presenceRef.current = (conversationId, p) => {
+      if (conversationId !== id || p.userId === userId) return;
+      setViewers((vs) => {
+        const rest = vs.filter((v) => v.userId !== p.userId);
+        return p.activity === 'left' ? rest : [...rest, { userId: p.userId, name: p.name, activity: p.activity === 'replying' ? 'replying' : 'viewing' }];
+      });
+    };
+    return () => {
+      presenceRef.current = null;
+    };
+  }, [presenceRef, id, userId]);
 
   // Presence heartbeat while the thread is open (every 15 s), "left" when it closes.
   const activity = composer === 'reply' ? 'replying' : 'viewing';
@@ -166,7 +182,7 @@ function ThreadView({
             ))}
         </div>
         {viewers.length > 0 && (
-          <p className="presence small" role="status">
+          <p className="presence small" role="status" style={{ margin: '6px 0 0', color: '#8a4b00' }}>
             {viewers.map((v) => `${v.name} is also ${v.activity === 'replying' ? 'replying' : 'viewing'}`).join(' · ')}
           </p>
         )}
@@ -233,13 +249,13 @@ function ThreadView({
         </ul>
       )}
       {canAct && (
-        <div className="composer">
+        <div className="composer" style={{ marginTop: 16 }}>
           {composer ? (
             <form onSubmit={submit} aria-label={composer === 'reply' ? 'Reply' : 'Internal comment'}>
               {composer === 'reply' && from && <p className="muted small">From: {from}</p>}
               <label htmlFor="composer-text">{composer === 'reply' ? 'Reply to the customer' : 'Internal comment (the customer never sees it)'}</label>
-              <textarea id="composer-text" ref={textRef} rows={5} value={draft} onChange={(e) => setDraft(e.target.value)} />
-              <div className="composer-actions">
+              <textarea id="composer-text" ref={textRef} rows={5} style={{ width: '100%' }} value={draft} onChange={(e) => setDraft(e.target.value)} />
+              <div className="composer-actions" style={{ display: 'flex', gap: 8, marginTop: 8 }}>
                 <button type="submit" className="btn btn-primary" disabled={busy || !draft.trim()}>
                   {composer === 'reply' ? 'Send reply' : 'Add comment'}
                 </button>
@@ -249,7 +265,7 @@ function ThreadView({
               </div>
             </form>
           ) : (
-            <div className="composer-actions">
+            <div className="composer-actions" style={{ display: 'flex', gap: 8, marginTop: 8 }}>
               <button type="button" className="btn" onClick={() => composeRef.current?.('reply')} title="Reply (r)">
                 Reply
               </button>
@@ -278,6 +294,7 @@ export function InboxPage({ view: rawView }: { view: ConversationView }) {
   const [query, setQuery] = useState(q);
   useEffect(() => setQuery(q), [q]);
   const composeRef = useRef<((mode: 'reply' | 'comment') => void) | null>(null);
+  const presenceRef = useRef<((conversationId: string, p: { userId: string; name: string; activity: string }) => void) | null>(null);
 
   const noConnections = inbox !== null && inbox.connections.length === 0;
   const list = useLoad(
@@ -293,7 +310,11 @@ export function InboxPage({ view: rawView }: { view: ConversationView }) {
     if (!inboxId) return;
     let timer: ReturnType<typeof setTimeout> | null = null;
     const unsubscribe = subscribeInboxEvents(inboxId, (e) => {
-      if (e.type === 'presence') return;
+      if (e.type === 'presence') {
+        const p = e.data as { userId?: string; name?: string; activity?: string } | null;
+        if (p?.userId && p.name && p.activity) presenceRef.current?.(e.conversationId, { userId: p.userId, name: p.name, activity: p.activity });
+        return;
+      }
       if (timer) clearTimeout(timer);
       timer = setTimeout(() => {
         setTick((t) => t + 1);
@@ -407,12 +428,13 @@ export function InboxPage({ view: rawView }: { view: ConversationView }) {
         <form
           className="inbox-search"
           role="search"
+          style={{ padding: '8px 16px' }}
           onSubmit={(e) => {
             e.preventDefault();
             navigate(href({ q: query.trim(), c: null }));
           }}
         >
-          <input type="search" aria-label="Search conversations" placeholder="Search" value={query} onChange={(e) => setQuery(e.target.value)} />
+          <input type="search" aria-label="Search conversations" placeholder="Search (subject, body, people)" style={{ width: '100%' }} value={query} onChange={(e) => setQuery(e.target.value)} />
         </form>
         {inboxes.error ? <Notice kind="error">{errorText(inboxes.error)}</Notice> : null}
         {list.error ? <Notice kind="error">{errorText(list.error)}</Notice> : null}
@@ -469,6 +491,7 @@ export function InboxPage({ view: rawView }: { view: ConversationView }) {
             inboxAddress={inboxAddress}
             refresh={threadTick}
             composeRef={composeRef}
+            presenceRef={presenceRef}
             onBack={() => navigate(href({ c: null }))}
             onChanged={() => setTick((t) => t + 1)}
           />
