@@ -49,6 +49,22 @@ export function messageIdsIn(value: string | null | undefined, limit = 200): str
 function clean(s: string): string {
   // eslint-disable-next-line no-control-regex
   const id = s.replace(/[\s\u0000]+/g, '').replace(/^<|>$/g, '');
-  if (id.length > MAX_ID_LENGTH) return '';
+  // In UTF-8 bytes too (RFC 5322 lines are 998 octets): the id is stored in indexes, and a PostgreSQL
+  // btree entry holds at most 2,704 bytes (990 CJK characters made ingest fail there).
+  if (id.length > MAX_ID_LENGTH || utf8Length(id) > MAX_ID_LENGTH) return '';
   return id;
+}
+
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
 }

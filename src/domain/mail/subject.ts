@@ -140,7 +140,27 @@ export function baseSubject(subject: string | null | undefined): string {
  * "ＲＥ:" is a prefix too), then the base subject, case-folded, whitespace collapsed. '' means "no usable subject".
  */
 export function subjectKey(subject: string | null | undefined): string {
-  return baseSubject((subject ?? '').normalize('NFKC')).toLowerCase().replace(/\s+/g, ' ').trim();
+  return capUtf8(baseSubject((subject ?? '').normalize('NFKC')).toLowerCase().replace(/\s+/g, ' ').trim(), MAX_KEY_BYTES);
+}
+
+/**
+ * Longest subject key in UTF-8 bytes. The key is stored in an index (a PostgreSQL btree entry holds at
+ * most 2,704 bytes): a 4,096-character subject of distinct words made ingest fail there.
+ */
+export const MAX_KEY_BYTES = 1000;
+
+function capUtf8(s: string, max: number): string {
+  if (s.length * 3 <= max) return s;
+  let bytes = 0;
+  let end = 0;
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    const n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    if (bytes + n > max) break;
+    bytes += n;
+    end += ch.length;
+  }
+  return end === s.length ? s : s.slice(0, end).trimEnd();
 }
 
 /** True when the subject carries a reply or forward marker ("Re:", "AW:", "Fwd:", "(fwd)" ...). */
