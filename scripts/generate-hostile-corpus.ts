@@ -7,15 +7,16 @@
  * header lines, CR-only line endings and more. An index.json lists each file, what it tries and the
  * flags Mailroom must set when it stores it.
  *
- *   npx tsx scripts/generate-hostile-corpus.ts [out-dir]        default: ./hostile-corpus
+ *   npx tsx scripts/generate-hostile-corpus.ts [out-dir]        default: $TMPDIR/mailroom-hostile-corpus
  *   npx mailroom import <out-dir> ...                            feeds them through the real pipeline
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { hostileCorpus } from '../test/support/hostile-mail.js';
 
-const out = path.resolve(process.argv[2] ?? 'hostile-corpus');
+const out = path.resolve(process.argv[2] ?? path.join(os.tmpdir(), 'mailroom-hostile-corpus'));
 fs.mkdirSync(out, { recursive: true });
 const index: Array<Record<string, unknown>> = [];
 let total = 0;
