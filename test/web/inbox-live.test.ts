@@ -91,8 +91,9 @@ describe.skipIf(!hasChromium)('inbox live', () => {
     await signIn(gp, server.origin, grace.body.user.email, 'another horse battery');
     await gp.goto(`${server.origin}/inbox/open?inbox=${inboxId}&c=${id}`);
     await gp.getByText('Ada Lovelace is also viewing').waitFor({ timeout: 10_000 });
-    // Ada's page learns it from the inbox's live presence event, without a reload.
-    await page.getByText('Grace Hopper is also viewing').waitFor({ timeout: 10_000 });
+    // Ada's page learns it without a reload: from the inbox's live presence event, or at the latest
+    // from its next heartbeat (every 15 s).
+    await page.getByText('Grace Hopper is also viewing').waitFor({ timeout: 20_000 });
 
     await page.keyboard.press('r');
     await page.getByText('From: support@acme.test').waitFor();
@@ -110,6 +111,16 @@ describe.skipIf(!hasChromium)('inbox live', () => {
     expect(thread.activity.some((a: any) => a.kind === 'comment' && a.data?.body === 'Checking with the warehouse.')).toBe(true);
     // And the open list no longer has it.
     await expect.poll(() => page.getByRole('link', { name: /Where is order 1001\?/ }).count(), { timeout: 10_000 }).toBe(0);
+
+    // Search in the "All" view finds it by a body word; a word nowhere finds nothing.
+    await page.getByRole('link', { name: 'All', exact: true }).click();
+    await page.getByLabel('Search conversations').fill('warehouse1001 nothing');
+    await page.getByLabel('Search conversations').press('Enter');
+    await page.getByText('No conversations yet.').waitFor();
+    await page.getByLabel('Search conversations').fill('arrived');
+    await page.getByLabel('Search conversations').press('Enter');
+    await page.getByRole('link', { name: /Where is order 1001\?/ }).waitFor();
+    expect(new URL(page.url()).searchParams.get('q')).toBe('arrived');
     await context.close();
-  });
+  }, 120_000);
 });
