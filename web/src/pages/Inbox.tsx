@@ -115,9 +115,14 @@ function ThreadView({
     };
   }, [id, activity, userId]);
   useEffect(() => () => void sendPresence(id, 'left').catch(() => undefined), [id]);
+  // The thread's viewers seed the list once per conversation; later reloads (after events) could be
+  // older than the presence events and heartbeats that keep it current, so they do not overwrite it.
+  const seededFor = useRef<string | null>(null);
   useEffect(() => {
-    if (data) setViewers(data.viewers.filter((v) => v.userId !== userId));
-  }, [data, userId]);
+    if (!data || data.id !== id || seededFor.current === id) return;
+    seededFor.current = id;
+    setViewers(data.viewers.filter((v) => v.userId !== userId));
+  }, [data, id, userId]);
 
   if (loading && !data) return <Spinner label="Opening the conversation…" />;
   if (error && !data) return <Notice kind="error">{errorText(error)}</Notice>;
