@@ -62,10 +62,17 @@ export function addressKey(input: string): AddressKeyResult {
   const localProblem = checkLocalPart(local);
   if (localProblem) return fail(localProblem.reason, localProblem.message);
 
+  // Case folding can lengthen a local part ("İ" is one code point, its lower case two): the limit
+  // holds for the key too, so a key is always accepted as input again (found by the fuzzer).
+  const foldedLocal = local.toLowerCase().normalize('NFC');
+  if (utf8Length(foldedLocal) > MAX_LOCAL_PART_BYTES) {
+    return fail('local_part_too_long', `The part before the @ is too long (at most ${MAX_LOCAL_PART_BYTES} characters).`);
+  }
+
   const domain = asciiDomain(rawDomain);
   if (!domain.ok) return fail(domain.reason, domain.message);
 
-  const key = `${local.toLowerCase().normalize('NFC')}@${domain.ascii}`;
+  const key = `${foldedLocal}@${domain.ascii}`;
   if (utf8Length(key) > MAX_ADDRESS_BYTES) {
     return fail('too_long', `The address is too long (at most ${MAX_ADDRESS_BYTES} characters).`);
   }

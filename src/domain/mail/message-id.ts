@@ -52,6 +52,8 @@ function clean(s: string): string {
   // In UTF-8 bytes too (RFC 5322 lines are 998 octets): the id is stored in indexes, and a PostgreSQL
   // btree entry holds at most 2,704 bytes (990 CJK characters made ingest fail there).
   if (id.length > MAX_ID_LENGTH || utf8Length(id) > MAX_ID_LENGTH) return '';
+  // A stray bracket in an unbracketed token ("!<") is not an id (found by the fuzzer).
+  if (/[<>]/.test(id)) return '';
   return id;
 }
 

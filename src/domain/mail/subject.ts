@@ -66,7 +66,7 @@ const ALL = [...new Set([...REPLY_PREFIXES, ...FORWARD_PREFIXES])].sort((a, b) =
 // glued to a preceding letter ("Fire:" is not "re:"), which the ^ anchor guarantees.
 const PREFIX = new RegExp(`^(${ALL.map(escape).join('|')})[ \\t]*(?:\\[\\d{1,4}\\]|\\(\\d{1,4}\\)|\\^\\d{1,4}|\\d{1,2})?[ \\t]*[:：][ \\t]*`, 'iu');
 const BLOB = /^\[[^[\]]*\][ \t]*/u;
-const TRAILER = /(?:[ \t]*\((?:fwd|fw)\))+[ \t]*$|[ \t]+$/iu;
+const TRAILER = /(?:\s*\((?:fwd|fw)\))+\s*$|\s+$/iu;
 const FWD_WRAPPER = /^\[(?:fwd|fw):[ \t]*([^]*)\]$/iu;
 
 const MAX_INPUT = 4096;
@@ -98,7 +98,7 @@ export function analyseSubject(subject: string | null | undefined): SubjectAnaly
     // (3)/(4) leaders: prefixes and blobs, repeatedly
     for (let inner = 0; inner < 200; inner++) {
       const innerBefore = s;
-      s = s.replace(/^[ \t]+/, '');
+      s = s.replace(/^\s+/u, ''); // any Unicode space: "Re:\u3000Re:" (found by the fuzzer)
       const p = PREFIX.exec(s);
       if (p) {
         const word = p[1]!.toLowerCase();
@@ -140,7 +140,20 @@ export function baseSubject(subject: string | null | undefined): string {
  * "ＲＥ:" is a prefix too), then the base subject, case-folded, whitespace collapsed. '' means "no usable subject".
  */
 export function subjectKey(subject: string | null | undefined): string {
-  return capUtf8(baseSubject((subject ?? '').normalize('NFKC')).toLowerCase().replace(/\s+/g, ' ').trim(), MAX_KEY_BYTES);
+  // One pass can leave something a second pass would still strip: the input cap can cut a trailer
+  // ("(fwd)" repeated past 4,096 characters) and case folding can change lengths ("İ" -> "i̇"). The
+  // key is the fixed point, so a stored key maps to itself (found by the fuzzer).
+  let key = subjectKeyOnce(subject ?? '');
+  for (let i = 0; i < 8; i++) {
+    const again = subjectKeyOnce(key);
+    if (again === key) break;
+    key = again;
+  }
+  return key;
+}
+
+function subjectKeyOnce(subject: string): string {
+  return capUtf8(baseSubject(subject.normalize('NFKC')).toLowerCase().replace(/\s+/g, ' ').trim(), MAX_KEY_BYTES);
 }
 
 /**

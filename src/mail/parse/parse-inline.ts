@@ -92,11 +92,11 @@ async function parseWithPostalMime(raw: Uint8Array, limits: ParseLimits): Promis
   const reports: ReportPart[] = [];
   for (const a of email.attachments) {
     const content = toBuffer(a.content);
-    const contentType = (a.mimeType || 'application/octet-stream').toLowerCase();
+    const contentType = cleanMimeType(a.mimeType);
     attachments.push({
       filename: a.filename ? stripNul(a.filename) : null,
       contentType,
-      disposition: a.disposition ?? null,
+      disposition: a.disposition ? stripNul(a.disposition) || null : null,
       contentId: a.contentId ? a.contentId.trim().replace(/^<|>$/g, '') || null : null,
       related: a.related === true,
       size: content.length,
@@ -233,4 +233,14 @@ function computeKnown(key: string): boolean {
     if (m && tryLabel(to(m))) return true;
   }
   return false;
+}
+
+/**
+ * A part's MIME type as stored: lower case, without NUL, spaces or control characters, and
+ * `application/octet-stream` when what is left is not type/subtype (the fuzzer found a NUL byte
+ * before a type reaching the stored JSON).
+ */
+export function cleanMimeType(raw: string | null | undefined): string {
+  const s = stripNul(raw ?? '').replace(/[\s\p{Cc}]+/gu, '').toLowerCase();
+  return /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(s) ? s : 'application/octet-stream';
 }
