@@ -21,6 +21,7 @@ import { conversationRoutes } from './routes/conversations.js';
 import { inboxSettingsRoutes } from './routes/inbox-settings.js';
 import { personalEmailRoutes } from './routes/personal-email.js';
 import { trackingRoutes } from './routes/tracking.js';
+import { imageProxyRoutes } from './routes/image-proxy.js';
 import { metrics } from './metrics.js';
 import { webRoutes } from './web.js';
 
@@ -86,6 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(inboxSettingsRoutes, { prefix: '/api/v1' });
   await app.register(connectionRoutes, { prefix: '/api/v1' });
   await app.register(personalEmailRoutes, { prefix: '/api/v1' });
+  await app.register(imageProxyRoutes, { prefix: '/api/v1' });
   await app.register(trackingRoutes);
   await app.register(webRoutes, deps.webDistDir ? { distDir: deps.webDistDir } : {});
   return app;

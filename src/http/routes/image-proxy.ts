@@ -1,0 +1,77 @@
+/**
+ * GET /api/v1/image-proxy?url=<remote>: remote images of an email, fetched by Mailroom so the reader's
+ * browser never talks to the sender's server (web/src/api/images.ts builds these URLs).
+ *
+ * Signed-in users only (session cookie or API token, like every /api/v1 route). What is fetched and
+ * refused is decided in src/security/image-proxy.ts (SSRF guard with pinning, 3 redirects, 5 MB,
+ * 10 s, raster images only, type read from the bytes, SVG refused). The answer carries no upstream
+ * header: only the sniffed content type, `nosniff`, `default-src 'none'; sandbox`, no referrer,
+ * and a private cache lifetime. Errors use the one error shape with a stable code, never a stack.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { AppError } from '../../domain/errors.js';
+import { requireActor } from '../auth.js';
+import { errorResponses } from './schemas.js';
+import { fetchProxiedImage, ImageProxyError } from '../../security/image-proxy.js';
+
+/** Cached by the reader's browser only (the response depends on who is signed in). */
+export const IMAGE_CACHE_CONTROL = 'private, max-age=86400';
+
+function hardened(reply: FastifyReply): FastifyReply {
+  return reply
+    .header('x-content-type-options', 'nosniff')
+    .header('content-security-policy', "default-src 'none'; sandbox")
+    .header('referrer-policy', 'no-referrer')
+    .header('cross-origin-resource-policy', 'same-site')
+    .header('content-disposition', 'inline');
+}
+
+export async function imageProxyRoutes(app: FastifyInstance): Promise<void> {
+  app.get(
+    '/image-proxy',
+    {
+      schema: {
+        tags: ['email'],
+        summary: 'A remote email image, fetched by Mailroom (raster images from public servers only)',
+        description:
+          'Fetches an http(s) image on behalf of the signed-in reader. Private, loopback, link-local, CGNAT, unique-local and cloud metadata ' +
+          'destinations are refused (host_not_allowed), as are other protocols, more than 3 redirects, more than 5 MB, SVG and anything whose ' +
+          'bytes are not a PNG, JPEG, GIF, WebP, AVIF, BMP or ICO image.',
+        querystring: {
+          type: 'object',
+          required: ['url'],
+          properties: { url: { type: 'string', minLength: 1, maxLength: 4096, description: 'The remote image URL (http or https).' } },
+          additionalProperties: false,
+        },
+        response: {
+          200: { description: 'The image bytes, with the type read from them.', content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } },
+          ...errorResponses,
+          '5xx': { $ref: 'Error#' },
+        },
+      },
+    },
+    async (req, reply) => {
+      requireActor(req);
+      const { url } = req.query as { url: string };
+      const controller = new AbortController();
+      // The reader went away (frame closed, page left): stop fetching.
+      const onClose = () => {
+        if (!reply.raw.writableEnded) controller.abort(new Error('client went away'));
+      };
+      reply.raw.once('close', onClose);
+      hardened(reply);
+      try {
+        const image = await fetchProxiedImage(url, { signal: controller.signal });
+        return reply.header('cache-control', IMAGE_CACHE_CONTROL).type(image.contentType).send(image.body);
+      } catch (err) {
+        reply.header('cache-control', 'no-store');
+        if (err instanceof ImageProxyError) {
+          throw new AppError(err.code, err.status, err.message, err.upstreamStatus ? { upstreamStatus: err.upstreamStatus } : {});
+        }
+        throw err;
+      } finally {
+        reply.raw.off('close', onClose);
+      }
+    },
+  );
+}
