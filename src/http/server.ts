@@ -20,6 +20,7 @@ import { inboxRoutes } from './routes/inboxes.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { inboxSettingsRoutes } from './routes/inbox-settings.js';
 import { personalEmailRoutes } from './routes/personal-email.js';
+import { emailTemplateRoutes } from './routes/email-templates.js';
 import { trackingRoutes } from './routes/tracking.js';
 import { imageProxyRoutes } from './routes/image-proxy.js';
 import { metrics } from './metrics.js';
@@ -88,6 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(connectionRoutes, { prefix: '/api/v1' });
   await app.register(personalEmailRoutes, { prefix: '/api/v1' });
   await app.register(imageProxyRoutes, { prefix: '/api/v1' });
+  await app.register(emailTemplateRoutes, { prefix: '/api/v1' });
   await app.register(trackingRoutes);
   await app.register(webRoutes, deps.webDistDir ? { distDir: deps.webDistDir } : {});
   return app;

@@ -382,6 +382,21 @@ export interface MessageSearchTable {
   doc: string;
 }
 
+/** 007-templates: a saved email template or snippet. */
+export interface EmailTemplatesTable {
+  id: string;
+  account_id: string;
+  owner_user_id: string;
+  kind: 'template' | 'snippet';
+  name: string;
+  subject: string;
+  html: string;
+  shortcut: string | null;
+  shared: number;
+  created_at: number;
+  updated_at: number;
+}
+
 /** 006-personal: a user's personal email defaults. */
 export interface EmailPreferencesTable {
   user_id: string;
@@ -507,4 +522,5 @@ export interface DB {
   tracking_links: TrackingLinksTable;
   tracking_hits: TrackingHitsTable;
   logged_conversations: LoggedConversationsTable;
+  email_templates: EmailTemplatesTable;
 }

@@ -24,6 +24,7 @@ async function seed(a: { token: string; adminUserId: string; teamId: string; acc
     return r.json();
   };
   ids.tokens = (await ok('POST', '/api/v1/tokens', { name: 'matrix' })).id;
+  ids['email-templates'] = (await ok('POST', '/api/v1/email-templates', { kind: 'template', name: 'Matrix', subject: 'Hi {{ contact.firstName | "there" }}', html: '<p>matrix</p>', shared: true })).id;
   ids.inboxes = (await ok('POST', '/api/v1/inboxes', { name: 'Matrix inbox' })).id;
   const company = await ok('POST', '/api/v1/companies', { name: 'Matrix Co', domains: [`matrix-${a.accountId.slice(-6).toLowerCase()}.example`] });
   ids.companies = company.id;

@@ -12,13 +12,14 @@ import { applyDefaultFont } from '../../domain/personal/font.js';
 import { insertOpenPixel, rewriteLinksForTracking } from '../../domain/personal/links.js';
 import { decideLogging, isNeverLogged, mailKey } from '../../domain/personal/logging.js';
 import { attachmentProblem, checkSendAt, MAX_RECIPIENTS, withSignature } from '../../domain/personal/compose.js';
-import { describeTokenProblems, renderTokens, tokenValues } from '../../domain/personal/tokens.js';
+import { describeTokenProblems, renderTokens, tokenValues, type TokenValues } from '../../domain/personal/tokens.js';
 import { htmlToText } from '../../domain/personal/text.js';
 import { signTrackingId } from '../../security/tracking-signature.js';
 import { newId } from '../../store/ids.js';
 import type { ConnectionsTable } from '../../store/schema.js';
 import { queueEmail } from '../queueEmail.js';
 import { recordAudit } from './audit.js';
+import { loadUsableTemplate } from './email-templates.js';
 import type { Actor, CommandEnv, Executor } from './context.js';
 import { emailsOf, loadContact } from './crm.js';
 import { contactsByAddress, createContactFromEmail, loadLogContext, loadEmailPreferences, ownPersonalConnections, trackingBase, trackingSecret } from './personal-email.js';
@@ -37,10 +38,12 @@ export interface ComposeEmailInput {
   to?: string[];
   cc?: string[];
   bcc?: string[];
-  /** May hold personalization tokens: {{ contact.firstName | "there" }}. */
-  subject: string;
-  /** HTML body; may hold personalization tokens. */
-  html: string;
+  /** A saved template (yours or shared): its subject and body are used where these are not given. */
+  templateId?: string;
+  /** May hold personalization tokens: {{ contact.firstName | "there" }}. Required unless a template gives it. */
+  subject?: string;
+  /** HTML body; may hold personalization tokens. Required unless a template gives it. */
+  html?: string;
   attachments?: ComposeAttachment[];
   /** Add your signature below the body (default true). */
   includeSignature?: boolean;
@@ -87,9 +90,27 @@ async function chooseConnection(trx: Executor, actor: Actor, id: string | undefi
   return c;
 }
 
+/** The personalization values of a contact (with their company) and the sender. */
+export async function tokenValuesFor(
+  trx: Executor,
+  actor: Actor,
+  contact: { first_name: string; last_name: string; company_id: string | null },
+  contactEmail: string | null,
+  senderEmail: string,
+): Promise<TokenValues> {
+  const company = contact.company_id ? await trx.selectFrom('companies').select(['id', 'name']).where('id', '=', contact.company_id).where('account_id', '=', actor.accountId).executeTakeFirst() : undefined;
+  const companyDomain = company ? ((await trx.selectFrom('company_domains').select('domain').where('company_id', '=', company.id).orderBy('domain').executeTakeFirst())?.domain ?? null) : null;
+  return tokenValues({
+    contact: { firstName: contact.first_name, lastName: contact.last_name, email: contactEmail },
+    company: company ? { name: company.name, domain: companyDomain } : null,
+    sender: { name: actor.user.name, email: senderEmail },
+  });
+}
+
 export async function composeAndQueue(trx: Executor, env: CommandEnv, actor: Actor, contactId: string, input: ComposeEmailInput, deps: ComposeDeps): Promise<ComposedEmail> {
   const now = env.now();
   const contact = await loadContact(trx, actor.accountId, contactId);
+  const template = input.templateId ? await loadUsableTemplate(trx, actor, input.templateId, 'template') : null;
   const connection = await chooseConnection(trx, actor, input.fromConnectionId);
   const contactEmails = (await emailsOf(trx, actor.accountId, [contact.id])).get(contact.id) ?? [];
   const primary = contactEmails[0] ?? null;
@@ -127,16 +148,14 @@ export async function composeAndQueue(trx: Executor, env: CommandEnv, actor: Act
   const clicks = plan.trackingEnabled && trackClicks;
 
   // Tokens: contact, company, sender.
-  const company = contact.company_id ? await trx.selectFrom('companies').select(['id', 'name']).where('id', '=', contact.company_id).where('account_id', '=', actor.accountId).executeTakeFirst() : undefined;
-  const companyDomain = company ? ((await trx.selectFrom('company_domains').select('domain').where('company_id', '=', company.id).orderBy('domain').executeTakeFirst())?.domain ?? null) : null;
-  const values = tokenValues({
-    contact: { firstName: contact.first_name, lastName: contact.last_name, email: primary?.email ?? to[0]?.address ?? null },
-    company: company ? { name: company.name, domain: companyDomain } : null,
-    sender: { name: actor.user.name, email: connection.address },
-  });
+  const values = await tokenValuesFor(trx, actor, contact, primary?.email ?? to[0]?.address ?? null, connection.address);
   const signature = input.includeSignature === false ? null : (prefs.signature ?? connection.signature);
-  const subject = renderTokens(input.subject, values, { html: false });
-  const body = renderTokens(withSignature(input.html, signature), values, { html: true });
+  const subjectSource = input.subject ?? template?.subject;
+  const htmlSource = input.html ?? template?.html;
+  if (subjectSource === undefined) throw invalidRequest('Write a subject, or choose a template.', { field: 'subject' });
+  if (htmlSource === undefined) throw invalidRequest('Write the email, or choose a template.', { field: 'html' });
+  const subject = renderTokens(subjectSource, values, { html: false });
+  const body = renderTokens(withSignature(htmlSource, signature), values, { html: true });
   const problems = [...(subject.ok ? [] : subject.problems), ...(body.ok ? [] : body.problems)];
   if (problems.length || !subject.ok || !body.ok) {
     throw new AppError('unresolved_tokens', 422, describeTokenProblems(problems), { problems });

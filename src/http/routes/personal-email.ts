@@ -30,15 +30,15 @@ const addressList = { type: 'array', items: { type: 'string', maxLength: 320 }, 
 
 const composeBody = {
   type: 'object',
-  required: ['subject', 'html'],
   additionalProperties: false,
   properties: {
+    templateId: { type: 'string', maxLength: 64, description: 'A saved template (GET /email-templates): its subject and body are used where subject or html are not given' },
     fromConnectionId: { type: 'string', maxLength: 64, description: 'One of your own personal connections; default: your default "from"' },
     to: { ...addressList, description: "Default: the contact's primary email" },
     cc: addressList,
     bcc: addressList,
-    subject: { type: 'string', maxLength: 2000, description: 'May hold tokens such as {{ contact.firstName | "there" }}' },
-    html: { type: 'string', maxLength: 2_000_000, description: 'HTML body; may hold tokens' },
+    subject: { type: 'string', maxLength: 2000, description: 'May hold tokens such as {{ contact.firstName | "there" }}; required unless templateId gives it' },
+    html: { type: 'string', maxLength: 2_000_000, description: 'HTML body; may hold tokens; required unless templateId gives it' },
     attachments: {
       type: 'array',
       maxItems: 50,
