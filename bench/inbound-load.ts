@@ -1,0 +1,306 @@
+/**
+ * Inbound SMTP under load (issue 8, hardening): a real SMTP client (nodemailer's pooled SMTP transport,
+ * in a worker thread so it does not share the server's event loop) offers ~20 KB messages at a fixed rate
+ * (open loop: message i is due at i/rate s, whatever the server answered so far) to the real listener
+ * (startInbound: the production smtp-server options, recipient lookup, connection rate limit) and the real
+ * ingest path (parse pool, blob store fsync, threading, rows committed before the 250), once on SQLite and
+ * once on PostgreSQL. Afterwards the messages of the connection are counted in the database: every
+ * message answered 250 must be stored.
+ *
+ * Baseline, same run, same client, same messages, same rate: a bare smtp-server that reads and discards
+ * the data. Its achieved rate is what this client and machine deliver at the offered rate, so the ratio
+ * of achieved rates says whether Mailroom kept up with the offer.
+ *
+ * Goal: no loss (every 250 stored), no 4xx, every offered message answered 250, and the offered rate
+ * sustained: achieved rate >= 0.98 of the bare server's (the bare server's figure is itself a little under
+ * the nominal rate: the last acknowledgment comes after the last offer; 2% leaves room for that tail and
+ * scheduling jitter on 2 shared CPUs, not for falling behind, which grows without bound over a minute).
+ *
+ *   npm run bench -- inbound-load
+ *   BENCH_INBOUND_RATE=200 BENCH_INBOUND_SECONDS=60 BENCH_INBOUND_CONNECTIONS=20 BENCH_INBOUND_KB=20
+ *   BENCH_DATABASES=sqlite,postgres BENCH_DATABASE_URL=postgres://...
+ *   npx tsx bench/inbound-load.ts --rate 50 --seconds 10
+ */
+import { Worker } from 'node:worker_threads';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import pino from 'pino';
+import { SMTPServer } from 'smtp-server';
+import { createTestApp } from '../test/support/app.js';
+import { insertConnection } from '../test/support/connections.js';
+import { createIngestor, startInbound } from '../src/mail/engine.js';
+import type { BenchRow } from './report.js';
+import { benchDatabases, onDatabase, pgUnavailable, percentile, round1, round2, type DbKind } from './databases.js';
+
+export interface InboundLoadOptions {
+  rate: number;
+  seconds: number;
+  connections: number;
+  kb: number;
+  /** How long to wait for answers after the last offer before counting the rest as unanswered. */
+  drainSeconds: number;
+}
+
+export function inboundLoadOptions(argv: string[] = []): InboundLoadOptions {
+  const arg = (name: string) => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const num = (name: string, env: string, dflt: number) => Number(arg(name) ?? process.env[env] ?? dflt);
+  return {
+    rate: num('rate', 'BENCH_INBOUND_RATE', 200),
+    seconds: num('seconds', 'BENCH_INBOUND_SECONDS', 60),
+    connections: num('connections', 'BENCH_INBOUND_CONNECTIONS', 20),
+    kb: num('kb', 'BENCH_INBOUND_KB', 20),
+    drainSeconds: num('drain', 'BENCH_INBOUND_DRAIN_SECONDS', 120),
+  };
+}
+
+/** The sending side, run in a worker thread (plain CommonJS so it needs no loader). */
+const CLIENT = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createRequire } = require('node:module');
+const nodemailer = createRequire(workerData.requireFrom)('nodemailer');
+const { port, to, rate, seconds, connections, kb, drainSeconds, tag } = workerData;
+
+const WORDS = 'order invoice shipping delivery refund account password billing update question thanks regards please could you help with the our your this that when where status tracking number package arrived damaged replacement warranty subscription renewal plan upgrade downgrade cancel payment card receipt tax address change phone email support team customer service'.split(' ');
+let seed = 12345;
+const rnd = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
+const word = () => WORDS[Math.floor(rnd() * WORDS.length)];
+function paragraph(bytes) {
+  const out = [];
+  let n = 0;
+  while (n < bytes) { let line = ''; while (line.length < 70) line += word() + ' '; out.push(line.trimEnd()); n += line.length + 1; }
+  return out.join('\\r\\n');
+}
+const threads = []; // [subject, lastMessageId, from]
+function message(i) {
+  const id = 'load-' + tag + '-' + i + '@sender' + (i % 40) + '.example';
+  let subject, inReplyTo = null, from;
+  if (threads.length < 10 || rnd() < 0.3) {
+    subject = 'Case ' + i + ': ' + word() + ' ' + word() + ' ' + word();
+    from = 'Customer ' + (i % 300) + ' <c' + (i % 300) + '@customer' + (i % 40) + '.example>';
+  } else {
+    const t = threads[Math.floor(rnd() * threads.length)];
+    subject = 'Re: ' + t[0];
+    inReplyTo = t[1];
+    from = t[2];
+  }
+  threads.push([subject.replace(/^Re: /, ''), id, from]);
+  if (threads.length > 2000) threads.shift();
+  const text = paragraph(Math.floor(kb * 1024 * 0.4));
+  const html = '<html><body><p>' + paragraph(Math.floor(kb * 1024 * 0.55)).split('\\r\\n').join('</p>\\r\\n<p>') + '</p></body></html>';
+  const b = 'b-' + tag + '-' + i;
+  return [
+    'From: ' + from, 'To: Support <' + to + '>', 'Subject: ' + subject, 'Message-ID: <' + id + '>',
+    ...(inReplyTo ? ['In-Reply-To: <' + inReplyTo + '>', 'References: <' + inReplyTo + '>'] : []),
+    'Date: ' + new Date().toUTCString(), 'MIME-Version: 1.0', 'Content-Type: multipart/alternative; boundary="' + b + '"', '',
+    '--' + b, 'Content-Type: text/plain; charset=utf-8', '', text, '',
+    '--' + b, 'Content-Type: text/html; charset=utf-8', '', html, '',
+    '--' + b + '--', '',
+  ].join('\\r\\n');
+}
+
+const transport = nodemailer.createTransport({ pool: true, host: '127.0.0.1', port, secure: false, ignoreTLS: true, maxConnections: connections, maxMessages: Infinity, connectionTimeout: 30000, greetingTimeout: 30000, socketTimeout: 300000 });
+const total = Math.round(rate * seconds);
+const latencies = [];
+let offered = 0, acked = 0, otherOk = 0, c4xx = 0, c5xx = 0, errors = 0, settled = 0, bytes = 0, lastAck = 0;
+const samples = {};
+const note = (k) => { if (Object.keys(samples).length < 8 || samples[k]) samples[k] = (samples[k] || 0) + 1; };
+const t0 = performance.now() + 50;
+let finish;
+const done = new Promise((r) => { finish = r; });
+function settle() { settled++; if (settled === total) finish(); }
+function send(i) {
+  const due = t0 + (i * 1000) / rate;
+  const raw = message(i);
+  bytes += raw.length;
+  offered++;
+  transport.sendMail({ envelope: { from: 'bounce@sender.example', to: [to] }, raw }).then(
+    (info) => {
+      const now = performance.now();
+      if (/^250/.test(info.response || '')) { acked++; lastAck = now; latencies.push(now - due); } else { otherOk++; note(String(info.response).slice(0, 60)); }
+      settle();
+    },
+    (err) => {
+      const code = Number(err.responseCode) || 0;
+      if (code >= 400 && code < 500) c4xx++; else if (code >= 500) c5xx++; else errors++;
+      note((code || err.code || 'error') + ' ' + String(err.response || err.message).slice(0, 80));
+      settle();
+    },
+  );
+}
+let next = 0;
+function tick() {
+  const now = performance.now();
+  while (next < total && t0 + (next * 1000) / rate <= now) send(next++);
+  if (next < total) setTimeout(tick, Math.max(0, t0 + (next * 1000) / rate - performance.now()));
+}
+setTimeout(tick, 50);
+(async () => {
+  await new Promise((r) => setTimeout(r, 100 + seconds * 1000));
+  while (next < total) await new Promise((r) => setTimeout(r, 100));
+  const offerEnd = performance.now();
+  await Promise.race([done, new Promise((r) => setTimeout(r, drainSeconds * 1000))]);
+  transport.close();
+  latencies.sort((a, b) => a - b);
+  parentPort.postMessage({ offered, acked, otherOk, c4xx, c5xx, errors, unanswered: total - settled, bytes, latencies, elapsed: (lastAck - t0) / 1000, offerSeconds: (offerEnd - t0) / 1000, samples });
+})();
+`;
+
+export interface LoadOutcome {
+  offered: number;
+  acked: number;
+  otherOk: number;
+  c4xx: number;
+  c5xx: number;
+  errors: number;
+  unanswered: number;
+  bytes: number;
+  latencies: number[];
+  /** From the first offer to the last 250, s. */
+  elapsed: number;
+  offerSeconds: number;
+  samples: Record<string, number>;
+}
+
+function offer(port: number, to: string, o: InboundLoadOptions, tag: string): Promise<LoadOutcome> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(CLIENT, { eval: true, workerData: { requireFrom: path.resolve('package.json'), port, to, tag, ...o } });
+    w.once('message', (m: LoadOutcome) => {
+      resolve(m);
+      void w.terminate();
+    });
+    w.once('error', reject);
+  });
+}
+
+const achieved = (r: LoadOutcome) => (r.elapsed > 0 ? r.acked / r.elapsed : 0);
+
+/** The baseline: smtp-server with the same protocol options, reading and discarding the data. */
+async function bareServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    logger: false,
+    onData(stream, _session, cb) {
+      stream.on('data', () => {});
+      stream.on('end', () => cb(null, 'OK discarded'));
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server as unknown as { server: { address(): { port: number } } }).server.address().port;
+  return { port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+async function onMailroom(kind: DbKind, o: InboundLoadOptions, tag: string): Promise<LoadOutcome & { stored: number; conversations: number }> {
+  return onDatabase(kind, async () => {
+    const t = await createTestApp();
+    const ingestor = createIngestor(t.env);
+    const smtp = await startInbound(ingestor, { port: 0, host: '127.0.0.1', log: pino({ level: 'silent' }) });
+    try {
+      const a = await t.account('enterprise');
+      const inbox = (await t.api(a.token, 'POST', '/api/v1/inboxes', { name: 'Support' })).json();
+      const team = await insertConnection(t, { accountId: a.accountId, userId: a.adminUserId, type: 'team', address: 'support@load.example', inboxId: inbox.id });
+      const r = await offer(smtp.port, team.forwarding_address!, o, `${kind}-${tag}`);
+      const count = async (table: 'messages' | 'conversations') =>
+        Number((await t.env.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('connection_id', '=', team.id).executeTakeFirstOrThrow()).n);
+      return { ...r, stored: await count('messages'), conversations: await count('conversations') };
+    } finally {
+      await smtp.close();
+      await t.close();
+    }
+  });
+}
+
+export async function benchInboundLoad(o: InboundLoadOptions = inboundLoadOptions()): Promise<BenchRow[]> {
+  const tag = crypto.randomBytes(3).toString('hex');
+  const setup = `${o.rate} msg/s offered for ${o.seconds} s, ~${o.kb} KB, ${o.connections} pooled connections`;
+  process.stderr.write(`  inbound-load: baseline (bare smtp-server), ${setup}...\n`);
+  const bare = await bareServer();
+  let base: LoadOutcome;
+  try {
+    base = await offer(bare.port, 'anyone@bare.example', o, `bare-${tag}`);
+  } finally {
+    await bare.close();
+  }
+  const baseRate = achieved(base);
+  const baseP50 = round1(percentile(base.latencies, 50));
+  const baseP99 = round1(percentile(base.latencies, 99));
+  const rows: BenchRow[] = [];
+  for (const kind of benchDatabases()) {
+    if (kind === 'postgres') {
+      const why = await pgUnavailable();
+      if (why) {
+        rows.push({ name: `inbound SMTP on postgres: not run`, figure: 0, baseline: null, ratio: null, goal: 'run on PostgreSQL', ok: false, note: `PostgreSQL unavailable: ${why}` });
+        continue;
+      }
+    }
+    process.stderr.write(`  inbound-load: Mailroom on ${kind}, ${setup}...\n`);
+    const r = await onMailroom(kind, o, tag);
+    const rate = achieved(r);
+    const ratio = baseRate > 0 ? rate / baseRate : 0;
+    const lost = Math.max(0, r.acked - r.stored);
+    const failed = r.c4xx + r.c5xx + r.errors + r.otherOk + r.unanswered;
+    const samples = Object.entries(r.samples).map(([k, n]) => `${n} x ${k}`).join('; ');
+    rows.push(
+      {
+        name: `inbound SMTP on ${kind}: achieved msg/s (${setup}; ${Math.round(r.bytes / r.offered / 1024)} KB average; acknowledged with 250 / elapsed to the last 250)`,
+        figure: round1(rate),
+        baseline: round1(baseRate),
+        baselineName: 'bare smtp-server, discards',
+        ratio: round2(ratio),
+        goal: `>= 0.98 of the bare server (${o.rate} msg/s sustained)`,
+        ok: ratio >= 0.98 && failed === 0,
+      },
+      {
+        name: `inbound SMTP on ${kind}: messages acknowledged with 250 (of ${r.offered} offered; 4xx ${r.c4xx}, 5xx ${r.c5xx}, client errors ${r.errors}, unanswered after ${o.drainSeconds} s drain ${r.unanswered})`,
+        figure: r.acked,
+        baseline: base.acked,
+        baselineName: `bare server, of ${base.offered}`,
+        ratio: round2(r.acked / Math.max(1, r.offered)),
+        goal: 'every offered message answered 250, 0 4xx',
+        ok: r.acked === r.offered && r.c4xx === 0,
+        ...(samples ? { note: `answers other than 250: ${samples}` } : {}),
+      },
+      {
+        name: `inbound SMTP on ${kind}: messages stored (counted in the database afterwards; ${r.conversations} conversations)`,
+        figure: r.stored,
+        baseline: r.acked,
+        baselineName: 'answered 250',
+        ratio: round2(r.stored / Math.max(1, r.acked)),
+        goal: 'every 250 stored (no loss)',
+        ok: lost === 0,
+        ...(lost ? { note: `${lost} LOST: answered 250 but not in the database` } : r.stored > r.acked ? { note: `${r.stored - r.acked} stored without a 250 reaching the client (the sender would retry; dedupe by Message-ID)` } : {}),
+      },
+      {
+        name: `inbound SMTP on ${kind}: acknowledgment latency p50 ms (from the message's due time to its 250)`,
+        figure: round1(percentile(r.latencies, 50)),
+        baseline: baseP50,
+        baselineName: 'bare smtp-server',
+        ratio: baseP50 > 0 ? round2(percentile(r.latencies, 50) / baseP50) : null,
+        goal: 'none (reported)',
+        ok: null,
+      },
+      {
+        name: `inbound SMTP on ${kind}: acknowledgment latency p99 ms`,
+        figure: round1(percentile(r.latencies, 99)),
+        baseline: baseP99,
+        baselineName: 'bare smtp-server',
+        ratio: baseP99 > 0 ? round2(percentile(r.latencies, 99) / baseP99) : null,
+        goal: 'none (reported)',
+        ok: null,
+      },
+    );
+  }
+  return rows;
+}
+
+// Run directly: npx tsx bench/inbound-load.ts [--rate N] [--seconds N] [--connections N] [--kb N]
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\/bench\//, '/bench/'))) {
+  const { markdownTable } = await import('./report.js');
+  const { closeDefaultParsePool } = await import('../src/mail/parse/index.js');
+  console.log(markdownTable(await benchInboundLoad(inboundLoadOptions(process.argv.slice(2)))));
+  await closeDefaultParsePool();
+  process.exit(0);
+}
