@@ -42,7 +42,11 @@ export function installAuth(app: FastifyInstance, env: CommandEnv): void {
   });
 }
 
-async function resolveActor(env: CommandEnv, req: FastifyRequest): Promise<{ actor: Actor; kind: 'session' | 'token' } | null> {
+/**
+ * The actor of a request as the database says now (tokens revoked, sessions expired or users deactivated
+ * since give null or throw). Long-lived responses (server-sent events) call it again while they run.
+ */
+export async function resolveActor(env: CommandEnv, req: FastifyRequest): Promise<{ actor: Actor; kind: 'session' | 'token' } | null> {
   const header = req.headers.authorization;
   const now = env.now();
   if (header?.startsWith('Bearer ')) {

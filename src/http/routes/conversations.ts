@@ -4,7 +4,7 @@
  * live updates as server-sent events. A conversation of an inbox the user may not see answers 404.
  */
 import type { FastifyInstance } from 'fastify';
-import { requireActor } from '../auth.js';
+import { requireActor, resolveActor } from '../auth.js';
 import { notFound, invalidRequest } from '../../domain/errors.js';
 import { CONVERSATION_VIEWS } from '../../domain/inbox/filters.js';
 import { CONVERSATION_STATUSES } from '../../domain/inbox/status.js';
@@ -23,6 +23,9 @@ import { blobStoreOf, requireConversation, requireInboxAccess } from '../../comm
 import { inboxEvents, joinPgInboxChannel, type InboxEvent } from '../../commands/support/inbox-events.js';
 import { listenPg } from '../../store/inbox-channel.js';
 import { errorResponses, idParams } from './schemas.js';
+
+/** How often an open event stream checks that its reader still has access (MAILROOM_SSE_RECHECK_MS; tests shorten it). */
+const sseAccessRecheckMs = () => Math.max(50, Number(process.env.MAILROOM_SSE_RECHECK_MS) || 15_000);
 
 const nullableString = { type: ['string', 'null'] } as const;
 const mailbox = { type: 'object', properties: { name: { type: 'string' }, address: { type: 'string' } } } as const;
@@ -225,7 +228,7 @@ export async function conversationRoutes(app: FastifyInstance): Promise<void> {
         tags: ['conversations'],
         summary: 'Live updates of an inbox (server-sent events): new messages, assignments, status changes, moves, comments, presence',
         description:
-          'text/event-stream. Each event: `event: <type>` and `data: {"type","inboxId","conversationId","at","data"}`; types: conversation.created, conversation.updated, conversation.moved_in, conversation.moved_out, message.created, activity.created, presence. A comment line is sent every 15 s. Several processes share events through PostgreSQL LISTEN/NOTIFY.',
+          'text/event-stream. Each event: `event: <type>` and `data: {"type","inboxId","conversationId","at","data"}`; types: conversation.created, conversation.updated, conversation.moved_in, conversation.moved_out, message.created, activity.created, presence. A comment line is sent every 15 s. Access is checked again every 15 s: when it is gone (removed from the inbox, deactivated, signed out, token revoked) an `access_revoked` event is sent and the stream ends. Several processes share events through PostgreSQL LISTEN/NOTIFY.',
         params: idParams,
         response: { 200: { description: 'An endless text/event-stream', type: 'string' }, ...errorResponses },
       },
@@ -245,8 +248,36 @@ export async function conversationRoutes(app: FastifyInstance): Promise<void> {
       const unsubscribe = inboxEvents.subscribe(inbox.id, send);
       const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
       ping.unref();
+      // Access is checked again while the stream is open: a user removed from the inbox, deactivated,
+      // signed out or whose token was revoked stops receiving events within one interval.
+      let checking = false;
+      const recheck = setInterval(() => {
+        if (checking) return;
+        checking = true;
+        void (async () => {
+          let allowed = false;
+          try {
+            const again = await resolveActor(env, req);
+            if (again && again.actor.user.id === actor.user.id) {
+              await requireInboxAccess(env.db, again.actor, inbox.id, 'view');
+              allowed = true;
+            }
+          } catch {
+            allowed = false;
+          }
+          if (!allowed && !res.writableEnded) {
+            res.write(`event: access_revoked\ndata: ${JSON.stringify({ type: 'access_revoked', inboxId: inbox.id, message: 'You no longer have access to this inbox, or you were signed out. Reload the page.' })}\n\n`);
+            res.end();
+            stop();
+          }
+        })().finally(() => {
+          checking = false;
+        });
+      }, sseAccessRecheckMs());
+      recheck.unref();
       const stop = () => {
         clearInterval(ping);
+        clearInterval(recheck);
         unsubscribe();
       };
       req.raw.on('close', stop);
