@@ -4,6 +4,7 @@ import { recordAudit } from './support/audit.js';
 import type { Actor, CommandEnv } from './support/context.js';
 import { conversationItemById, recordActivity, requireConversation } from './support/conversations.js';
 import { inboxEvents } from './support/inbox-events.js';
+import { scheduleSnoozeEnd } from './support/snooze.js';
 
 /** Opens, closes, snoozes (until a time in the future) or marks a conversation as spam. Members only. */
 export async function changeConversationStatus(env: CommandEnv, actor: Actor, conversationId: string, input: { status: string; snoozedUntil?: string | number | null }) {
@@ -19,6 +20,7 @@ export async function changeConversationStatus(env: CommandEnv, actor: Actor, co
     if (!next.ok) throw invalidRequest(next.message, { field: next.field });
     if (!next.changed) return { inbox, conversation, changed: false, status: next.status };
     await trx.updateTable('conversations').set({ status: next.status, snoozed_until: next.snoozedUntil, updated_at: now }).where('id', '=', conversation.id).execute();
+    if (next.status === 'snoozed' && next.snoozedUntil !== null) await scheduleSnoozeEnd(trx, now, conversation.id, next.snoozedUntil);
     const words: Record<string, string> = { open: 'reopened', closed: 'closed', spam: 'marked as spam', snoozed: `snoozed until ${new Date(next.snoozedUntil ?? now).toISOString()}` };
     await recordActivity(trx, { accountId: actor.accountId, conversationId: conversation.id, kind: 'status', actorUserId: actor.user.id, at: now, data: { from: conversation.status, to: next.status, snoozedUntil: next.snoozedUntil, summary: `${actor.user.name} ${words[next.status]} this conversation.` } });
     await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: 'conversation.status_changed', targetType: 'conversation', targetId: conversation.id, data: { from: conversation.status, to: next.status }, at: now });

@@ -5,7 +5,8 @@
  *  - every stored message of a team address: search index, contact link, deny list, reopen, routing,
  *    live updates (`onMessageStored`);
  *  - deactivating or removing a user unassigns their conversations (`onUserStateChange`);
- *  - the `inbox.route_backlog` job routes again what nobody could take (see routeBacklog.ts).
+ *  - the `inbox.route_backlog` job routes again what nobody could take (see routeBacklog.ts);
+ *  - the `inbox.snooze_ended` job opens a snoozed conversation at its time and tells the assignee.
  */
 import { onMessageStored } from '../mail/ingest.js';
 import { onUserStateChange } from './changeUserState.js';
@@ -15,6 +16,7 @@ import { onTeamMessageStored } from './routeIncomingConversation.js';
 import { unassignDepartedUserHook } from './unassignDepartedUser.js';
 import { registerJob } from '../jobs/handlers.js';
 import { routeBacklogJob } from './routeBacklog.js';
+import { SNOOZE_ENDED_JOB, snoozeEndedJob } from './support/snooze.js';
 
 const userLeft = unassignDepartedUserHook(() => inboxEvents.env);
 
@@ -23,4 +25,5 @@ export function registerInboxFeatures(env?: CommandEnv): void {
   onMessageStored(onTeamMessageStored);
   onUserStateChange(userLeft);
   registerJob('inbox.route_backlog', routeBacklogJob);
+  registerJob(SNOOZE_ENDED_JOB, snoozeEndedJob);
 }
