@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { signIn, signOut, SESSION_TTL_MS } from '../../commands/signIn.js';
 import { SESSION_COOKIE, requireActor } from '../auth.js';
@@ -6,15 +6,33 @@ import { userView } from '../../commands/support/views.js';
 import { teamIdsOf } from '../../commands/support/load.js';
 import { userSchema } from './schemas.js';
 import { hashToken } from '../../security/passwords.js';
+import { addressKey } from '../../domain/address-key.js';
 
 const sessionSchema = {
   type: 'object',
   properties: { user: userSchema, csrfToken: { type: 'string' }, account: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, plan: { type: 'string' } } } },
 } as const;
 
+/**
+ * The rate-limit key of a sign-in: the address as sign-in compares it (addressKey: trimmed, lower-case,
+ * IDN domain), so " Ann@X.example" and "ann@x.example" share one bucket.
+ */
+function signInKey(email: unknown): string {
+  const text = typeof email === 'string' ? email : '';
+  const key = addressKey(text);
+  return key.ok ? key.key : text.trim().toLowerCase();
+}
+
 export async function sessionRoutes(app: FastifyInstance): Promise<void> {
   await app.register(rateLimit, { global: false, hook: 'preHandler' });
   const env = app.deps.env;
+  /** HttpOnly, SameSite=Lax, and Secure when served over TLS (PUBLIC_URL https, SECURE_COOKIES, or a trusted proxy's X-Forwarded-Proto). */
+  const cookieAttributes = (req: FastifyRequest) => ({
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    secure: app.deps.config.secureCookies || req.protocol === 'https',
+    path: '/',
+  });
 
   app.post(
     '/session',
@@ -24,7 +42,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
         rateLimit: {
           max: Number(process.env.MAILROOM_LOGIN_RATE_MAX ?? 10),
           timeWindow: '1 minute',
-          keyGenerator: (req) => `${req.ip}|${String((req.body as { email?: string } | undefined)?.email ?? '').toLowerCase()}`,
+          keyGenerator: (req) => `${req.ip}|${signInKey((req.body as { email?: unknown } | undefined)?.email)}`,
         },
       },
       schema: {
@@ -43,13 +61,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     async (req, reply) => {
       const body = req.body as { email: string; password: string };
       const s = await signIn(env, body);
-      reply.setCookie(SESSION_COOKIE, s.sessionToken, {
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: app.deps.config.secureCookies || req.protocol === 'https',
-        path: '/',
-        maxAge: Math.floor(SESSION_TTL_MS / 1000),
-      });
+      reply.setCookie(SESSION_COOKIE, s.sessionToken, { ...cookieAttributes(req), maxAge: Math.floor(SESSION_TTL_MS / 1000) });
       const account = await env.db.selectFrom('accounts').select(['id', 'name', 'plan']).where('id', '=', s.user.account_id).executeTakeFirstOrThrow();
       return { user: userView(s.user, await teamIdsOf(env.db, s.user.id)), csrfToken: s.csrfToken, account };
     },
@@ -77,7 +89,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     async (req, reply) => {
       const sid = req.cookies[SESSION_COOKIE];
       if (sid) await signOut(env, sid);
-      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      reply.clearCookie(SESSION_COOKIE, cookieAttributes(req));
       return reply.status(204).send();
     },
   );
