@@ -11,7 +11,8 @@ export interface InviteInput {
 }
 export const inviteUser = (input: InviteInput) => api.post<{ user: User; generatedPassword?: string }>('/users', input);
 
-export const updateUser = (id: string, patch: Partial<Pick<User, 'role' | 'seat' | 'name'>>) => api.patch<User>(`/users/${encodeURIComponent(id)}`, patch);
+export type UserPatch = Partial<Pick<User, 'role' | 'seat' | 'name' | 'teamIds'>> & { permissions?: Partial<User['permissions']>; primaryTeamId?: string; availability?: 'available' | 'away' };
+export const updateUser = (id: string, patch: UserPatch) => api.patch<User>(`/users/${encodeURIComponent(id)}`, patch);
 
 export type UserStateAction = 'deactivate' | 'remove' | 'restore';
 export const changeUserState = (id: string, action: UserStateAction) => api.post<User>(`/users/${encodeURIComponent(id)}/${action}`);

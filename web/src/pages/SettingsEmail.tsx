@@ -3,6 +3,7 @@ import { errorText } from '../api/client.js';
 import { disconnectEmail, listConnections, updateConnection, updateCredentials, type ConnectionPatch } from '../api/connections.js';
 import type { Connection } from '../api/types.js';
 import { ConnectForm } from '../components/ConnectForm.js';
+import { EmailPreferencesSections } from '../components/EmailPreferences.js';
 import { StateBadge, SyncProgress, fixItLabel, plainError } from '../components/ConnectionStatus.js';
 import { ConfirmDialog, EmptyState, Notice, PageTitle, Spinner, useLoad } from '../components/ui.js';
 import { formatDateTime } from '../lib/format.js';
@@ -235,6 +236,10 @@ export function SettingsEmailPage() {
           />
         ))}
       </ul>
+      {connections.length > 1 && (
+        <p className="muted small">The default “from” address is picked first when you write from a contact; you can choose another for each email.</p>
+      )}
+      <EmailPreferencesSections hasConnections={connections.length > 0} />
     </section>
   );
 }

@@ -6,6 +6,9 @@ import type { Connection, Inbox, SenderNameMode } from '../api/types.js';
 import { ConnectForm } from '../components/ConnectForm.js';
 import { StateBadge, SyncProgress, plainError } from '../components/ConnectionStatus.js';
 import { ConfirmDialog, CopyableValue, EmptyState, Field, Notice, PageTitle, Spinner, useLoad } from '../components/ui.js';
+import { InboxSection, MembersSection, RoutingSection, SenderListsSection, type Directory } from '../components/InboxSettings.js';
+import { listTeams } from '../api/teams.js';
+import { listUsers } from '../api/users.js';
 import { SENDER_NAME_MODES, fromLine, senderDisplayName } from '../lib/senderName.js';
 import { useSession } from '../session.js';
 
@@ -102,6 +105,10 @@ function TeamConnection({ c, inboxName, onChanged, onRemoved }: { c: Connection;
             Set up your mail server to forward mail sent to <strong>{c.address}</strong> to:
           </p>
           <CopyableValue value={c.forwardingAddress} label="Forwarding address" />
+          <p className="muted small">
+            To check it works, send an email to {c.address} from any other mail account: it shows up in {inboxName} within a minute. If it does not, check
+            the forwarding rule on your mail server.
+          </p>
         </div>
       )}
       <div className="row-actions">
@@ -124,7 +131,7 @@ function TeamConnection({ c, inboxName, onChanged, onRemoved }: { c: Connection;
   );
 }
 
-function InboxCard({ inbox, connections, onConnectionsChanged }: { inbox: Inbox; connections: Connection[]; onConnectionsChanged: () => void }) {
+function InboxCard({ inbox, connections, directory, onConnectionsChanged }: { inbox: Inbox; connections: Connection[]; directory: Directory; onConnectionsChanged: () => void }) {
   const [connecting, setConnecting] = useState(false);
   const [justConnected, setJustConnected] = useState<Connection | null>(null);
   const [renaming, setRenaming] = useState<string | null>(null);
@@ -237,6 +244,13 @@ function InboxCard({ inbox, connections, onConnectionsChanged }: { inbox: Inbox;
           ))}
         </ul>
       )}
+      <InboxSection title="Members and access" summary={inbox.access === 'everyone' ? 'everyone' : 'members only'}>
+        {() => <MembersSection inbox={inbox} directory={directory} onAccessChanged={onConnectionsChanged} />}
+      </InboxSection>
+      <InboxSection title="Routing" summary={live.length ? `${live.length} team address${live.length > 1 ? 'es' : ''}` : 'no team address yet'}>
+        {() => <RoutingSection inbox={inbox} directory={directory} />}
+      </InboxSection>
+      <InboxSection title="Allow and deny lists">{() => <SenderListsSection inbox={inbox} />}</InboxSection>
     </li>
   );
 }
@@ -244,6 +258,11 @@ function InboxCard({ inbox, connections, onConnectionsChanged }: { inbox: Inbox;
 export function SettingsInboxesPage() {
   const inboxes = useLoad(listInboxes, []);
   const team = useLoad(() => listConnections({ type: 'team' }), []);
+  const people = useLoad(async (): Promise<Directory> => {
+    const [users, teams] = await Promise.all([listUsers('active'), listTeams()]);
+    return { users, teams };
+  }, []);
+  const directory: Directory = people.data ?? { users: [], teams: [] };
   const [name, setName] = useState('');
   const [access, setAccess] = useState<'everyone' | 'restricted'>('everyone');
   const [creating, setCreating] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
@@ -298,6 +317,7 @@ export function SettingsInboxesPage() {
             key={inbox.id}
             inbox={inbox}
             connections={(team.data ?? []).filter((c) => c.inboxId === inbox.id)}
+            directory={directory}
             onConnectionsChanged={() => {
               team.reload();
               inboxes.reload();

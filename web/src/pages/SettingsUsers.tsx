@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from 'react';
+import { createTeam, listTeams, type Team } from '../api/teams.js';
 import { errorText } from '../api/client.js';
-import { changeUserState, inviteUser, listUsers, updateUser, type UserStateAction } from '../api/users.js';
+import { changeUserState, inviteUser, listUsers, updateUser, type UserPatch, type UserStateAction } from '../api/users.js';
 import type { Role, Seat, User, UserState } from '../api/types.js';
-import { Badge, ConfirmDialog, CopyableValue, Field, Notice, PageTitle, Spinner, useLoad } from '../components/ui.js';
+import { Badge, ConfirmDialog, CopyableValue, EmptyState, Field, Notice, PageTitle, Spinner, useLoad } from '../components/ui.js';
 import { ROLE_LABEL, SEAT_LABEL, STATE_LABEL } from '../lib/format.js';
 import { useSession } from '../session.js';
 
@@ -87,19 +88,119 @@ const ACTION_WORDS: Record<UserStateAction, { label: string; title: (n: string) 
   restore: { label: 'Restore', title: (n) => `Restore ${n}?`, body: 'They can sign in again with their previous role and seat.', danger: false },
 };
 
-function UserRow({ u, onChanged }: { u: User; onChanged: (u: User) => void }) {
+const PERMISSIONS: Array<{ key: keyof User['permissions']; label: string; hint: string }> = [
+  { key: 'personalEmail', label: 'Personal email', hint: 'Connect their own mailbox and send from contacts.' },
+  { key: 'accountAccess', label: 'Account access', hint: 'Manage inboxes, team email and routing.' },
+  { key: 'availabilityManagement', label: 'Availability management', hint: 'Set other people available or away.' },
+];
+
+/** Permissions, teams and availability of one user; each change is saved at once. */
+function UserEditPanel({ u, teams, onPatch, busy }: { u: User; teams: Team[]; onPatch: (p: UserPatch) => void; busy: boolean }) {
+  const disabled = busy || u.state !== 'active';
+  return (
+    <div className="user-edit-panel">
+      <fieldset disabled={disabled}>
+        <legend>Permissions</legend>
+        {PERMISSIONS.map((p) => (
+          <label key={p.key} className="checkbox radio-hinted">
+            <input type="checkbox" checked={u.permissions[p.key]} onChange={(e) => onPatch({ permissions: { [p.key]: e.target.checked } })} />
+            <span>
+              {p.label}
+              <span className="hint">{p.hint}</span>
+            </span>
+          </label>
+        ))}
+      </fieldset>
+      <fieldset disabled={disabled}>
+        <legend>Teams</legend>
+        {teams.length === 0 && <p className="muted small">No teams yet. Create one above the list.</p>}
+        {teams.map((t) => (
+          <label key={t.id} className="checkbox">
+            <input
+              type="checkbox"
+              checked={u.teamIds.includes(t.id)}
+              onChange={(e) => onPatch({ teamIds: e.target.checked ? [...u.teamIds, t.id] : u.teamIds.filter((x) => x !== t.id) })}
+            />
+            <span>{t.name}</span>
+          </label>
+        ))}
+        {u.teamIds.length > 1 && (
+          <div className="field">
+            <label htmlFor={`primary-${u.id}`}>Primary team</label>
+            <select id={`primary-${u.id}`} value={u.primaryTeamId ?? ''} onChange={(e) => onPatch({ primaryTeamId: e.target.value })}>
+              {teams
+                .filter((t) => u.teamIds.includes(t.id))
+                .map((t) => (
+                  <option key={t.id} value={t.id}>
+                    {t.name}
+                  </option>
+                ))}
+            </select>
+          </div>
+        )}
+      </fieldset>
+      <fieldset disabled={disabled}>
+        <legend>Availability</legend>
+        <label className="radio">
+          <input type="radio" name={`availability-${u.id}`} checked={u.availability === 'available'} onChange={() => onPatch({ availability: 'available' })} /> Available
+        </label>
+        <label className="radio">
+          <input type="radio" name={`availability-${u.id}`} checked={u.availability !== 'available'} onChange={() => onPatch({ availability: 'away' })} /> Away (routing skips them)
+        </label>
+      </fieldset>
+    </div>
+  );
+}
+
+function TeamsBar({ teams, onCreated }: { teams: Team[]; onCreated: () => void }) {
+  const [name, setName] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await createTeam(name.trim());
+      setName('');
+      onCreated();
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="card inline-form" onSubmit={submit} aria-label="Create a team">
+      <Field label="New team" id="new-team-name" hint={teams.length ? `Teams: ${teams.map((t) => `${t.name} (${t.memberIds.length})`).join(', ')}` : 'No teams yet. Teams group people for inboxes and routing.'}>
+        <input id="new-team-name" required maxLength={120} value={name} onChange={(e) => setName(e.target.value)} placeholder="Support" autoComplete="off" />
+      </Field>
+      <button type="submit" className="btn" disabled={busy || !name.trim()}>
+        {busy ? 'Creating…' : 'Create team'}
+      </button>
+      {error && <Notice kind="error">{error}</Notice>}
+    </form>
+  );
+}
+
+function UserRow({ u, teams, onChanged }: { u: User; teams: Team[]; onChanged: (u: User) => void }) {
+  const [editing, setEditing] = useState(false);
+  const [saving, setSaving] = useState(false);
   const { session } = useSession();
   const [pending, setPending] = useState<UserStateAction | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const me = u.id === session.user.id;
 
-  const patch = async (p: Partial<Pick<User, 'role' | 'seat'>>) => {
+  const patch = async (p: UserPatch) => {
     setError(null);
+    setSaving(true);
     try {
       onChanged(await updateUser(u.id, p));
     } catch (e) {
       setError(errorText(e));
+    } finally {
+      setSaving(false);
     }
   };
   const run = async () => {
@@ -117,6 +218,7 @@ function UserRow({ u, onChanged }: { u: User; onChanged: (u: User) => void }) {
   };
   const actions: UserStateAction[] = u.state === 'active' ? ['deactivate', 'remove'] : u.state === 'deactivated' ? ['restore', 'remove'] : ['restore'];
   return (
+    <>
     <tr>
       <td data-label="User">
         <div className="user-cell">
@@ -148,7 +250,16 @@ function UserRow({ u, onChanged }: { u: User; onChanged: (u: User) => void }) {
       </td>
       <td data-label="Actions" className="actions-cell">
         <div className="actions">
-        {me && <span className="muted small">—</span>}
+        <button
+          type="button"
+          className="btn btn-small"
+          aria-expanded={editing}
+          aria-controls={`edit-${u.id}`}
+          onClick={() => setEditing((x) => !x)}
+          aria-label={`${editing ? 'Close' : 'Edit'} permissions and teams of ${u.name}`}
+        >
+          {editing ? 'Close' : 'Permissions, teams'}
+        </button>
         {!me &&
           actions.map((a) => (
             <button key={a} type="button" className={`btn btn-small ${ACTION_WORDS[a].danger ? 'btn-danger-outline' : ''}`} onClick={() => setPending(a)} aria-label={`${ACTION_WORDS[a].label} ${u.name}`}>
@@ -174,6 +285,15 @@ function UserRow({ u, onChanged }: { u: User; onChanged: (u: User) => void }) {
         </ConfirmDialog>
       </td>
     </tr>
+    {editing && (
+      <tr className="user-edit" id={`edit-${u.id}`}>
+        <td colSpan={5}>
+          {u.state !== 'active' && <p className="muted small">Restore this user to change their permissions and teams.</p>}
+          <UserEditPanel u={u} teams={teams} onPatch={(p) => void patch(p)} busy={saving} />
+        </td>
+      </tr>
+    )}
+    </>
   );
 }
 
@@ -181,6 +301,7 @@ export function SettingsUsersPage() {
   const [filter, setFilter] = useState<UserState | ''>('');
   const { data, error, loading, setData, reload } = useLoad(() => listUsers(filter || undefined), [filter]);
   const [invited, setInvited] = useState<{ user: User; password?: string } | null>(null);
+  const teams = useLoad(listTeams, []);
 
   return (
     <section className="page">
@@ -191,6 +312,7 @@ export function SettingsUsersPage() {
           reload();
         }}
       />
+      <TeamsBar teams={teams.data ?? []} onCreated={teams.reload} />
       {invited && (
         <Notice kind="success" title={`${invited.user.name} was added`}>
           {invited.password ? (
@@ -217,7 +339,12 @@ export function SettingsUsersPage() {
       </div>
       {loading && !data && <Spinner />}
       {error ? <Notice kind="error">{errorText(error)}</Notice> : null}
-      {data && (
+      {data && data.length === 0 && (
+        <EmptyState title={filter ? `No ${STATE_LABEL[filter]?.toLowerCase() ?? filter} users` : 'No users yet'}>
+          <p>{filter ? 'Choose “Everyone” to see the others.' : 'Add someone with the form above.'}</p>
+        </EmptyState>
+      )}
+      {data && data.length > 0 && (
         <table className="table responsive-table">
           <caption className="sr-only">Users of the account</caption>
           <thead>
@@ -233,7 +360,15 @@ export function SettingsUsersPage() {
           </thead>
           <tbody>
             {data.map((u) => (
-              <UserRow key={u.id} u={u} onChanged={(n) => setData((list = []) => list.map((x) => (x.id === n.id ? n : x)))} />
+              <UserRow
+                key={u.id}
+                u={u}
+                teams={teams.data ?? []}
+                onChanged={(n) => {
+                  setData((list = []) => list.map((x) => (x.id === n.id ? n : x)));
+                  if (n.teamIds.join() !== u.teamIds.join()) teams.reload();
+                }}
+              />
             ))}
           </tbody>
         </table>
