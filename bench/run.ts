@@ -3,10 +3,12 @@
  * in the same run, ratio, goal) and writes it as JSON and Markdown under bench/results/. Benchmarks are
  * ratios against a baseline of the same run because these machines are noisy.
  *   npm run bench                 all
- *   npm run bench -- sync list    only some (names: sync, list, tracking, hostile, corpus)
+ *   npm run bench -- sync list    only some (names: sync, list, tracking, hostile, corpus, inbound-load, api-load)
+ * A benchmark that throws is reported as a failed row; the others still run.
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { markdownTable, type BenchRow } from './report.js';
 import { closeDefaultParsePool } from '../src/mail/parse/index.js';
 
@@ -21,13 +23,31 @@ const benches: Record<string, () => Promise<Bench | null>> = {
   list: () => optional('./conversation-list.js', 'benchConversationList'),
   tracking: () => optional('./tracking.js', 'benchTracking'),
   hostile: () => optional('./hostile-mail.js', 'benchHostileMail'),
+  'inbound-load': async () => (await import('./inbound-load.js')).benchInboundLoad,
+  'api-load': async () => (await import('./api-load.js')).benchApiLoad,
+  // The real-world corpus (../shared/corpus) imported in this run, on SQLite and on PostgreSQL.
   corpus: async () => async () => {
     const rows: BenchRow[] = [];
-    for (const db of ['sqlite', 'postgres']) {
+    const { benchDatabases, benchPgUrl, pgUnavailable } = await import('./databases.js');
+    if (!fs.existsSync('../shared/corpus')) {
+      process.stderr.write('  (no ../shared/corpus: corpus import not run)\n');
+      return rows;
+    }
+    for (const db of benchDatabases()) {
       const f = `bench/results/corpus-${db}.json`;
-      if (!fs.existsSync(f)) continue;
+      if (db === 'postgres' && (await pgUnavailable())) continue;
+      fs.rmSync(f, { force: true });
+      const env = { ...process.env };
+      if (db === 'postgres') env.DATABASE_URL = benchPgUrl();
+      else delete env.DATABASE_URL;
+      process.stderr.write(`  corpus import on ${db}...\n`);
+      spawnSync(process.execPath, ['--import', 'tsx', 'scripts/import-corpus.ts'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+      if (!fs.existsSync(f)) {
+        rows.push({ name: `corpus import on ${db}: did not finish`, figure: 0, baseline: null, ratio: null, goal: 'none failed, re-run imports 0', ok: false });
+        continue;
+      }
       const r = JSON.parse(fs.readFileSync(f, 'utf8'));
-      rows.push({ name: `corpus import on ${db}: messages imported (of ${r.messages}; ${r.duplicatesWithinCorpus} duplicates, ${r.malformedFlagged} flagged malformed, ${r.conversationsFormed} conversations)`, figure: r.imported, baseline: null, ratio: null, goal: 'none failed, re-run imports 0', ok: r.failed === 0 && r.rerunImported === 0 });
+      rows.push({ name: `corpus import on ${db}: messages imported (of ${r.messages}; ${r.duplicatesWithinCorpus} duplicates, ${r.malformedFlagged} flagged malformed, ${r.conversationsFormed} conversations)`, figure: r.imported, baseline: null, ratio: null, goal: 'none failed, re-run imports 0', ok: r.failed === 0 && r.rerunImported === 0, note: `${r.messagesPerSecond} msg/s; re-run imported ${r.rerunImported}` });
     }
     return rows;
   },
@@ -36,6 +56,8 @@ const benches: Record<string, () => Promise<Bench | null>> = {
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = wanted.length ? wanted : Object.keys(benches);
 const rows: BenchRow[] = [];
+const durations: Record<string, number> = {};
+const loadAtStart = os.loadavg();
 for (const name of names) {
   const load = benches[name];
   if (!load) {
@@ -47,15 +69,39 @@ for (const name of names) {
     console.error(`(benchmark ${name} is not available in this checkout)`);
     continue;
   }
-  process.stderr.write(`running ${name}...\n`);
-  rows.push(...(await fn()));
+  process.stderr.write(`running ${name}... (${new Date().toISOString()})\n`);
+  const t0 = performance.now();
+  try {
+    rows.push(...(await fn()));
+  } catch (err) {
+    console.error(err);
+    rows.push({ name: `${name}: the benchmark failed`, figure: 0, baseline: null, ratio: null, goal: 'runs', ok: false, note: String((err as Error).message ?? err).slice(0, 300) });
+  }
+  durations[name] = Math.round((performance.now() - t0) / 1000);
 }
 await closeDefaultParsePool();
-const machine = `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 1e9)} GB, node ${process.version}, ${os.platform()} ${os.release()}`;
+const cpus = os.cpus();
+const machineInfo = {
+  cpu: cpus[0]?.model ?? 'cpu',
+  cores: cpus.length,
+  memoryGB: Math.round(os.totalmem() / 1e9),
+  node: process.version,
+  os: `${os.platform()} ${os.release()}`,
+  loadAverageAtStart: loadAtStart.map((x) => Math.round(x * 10) / 10),
+  loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 10) / 10),
+};
+const machine = `${machineInfo.cores} x ${machineInfo.cpu}, ${machineInfo.memoryGB} GB, node ${machineInfo.node}, ${machineInfo.os}`;
+const load = `load average ${machineInfo.loadAverageAtStart.join(' / ')} at start, ${machineInfo.loadAverageAtEnd.join(' / ')} at the end (1/5/15 min; shared machine)`;
 const table = markdownTable(rows);
-console.log(`\n${table}\n\nmachine: ${machine}`);
+console.log(`\n${table}\n\nmachine: ${machine}; ${load}`);
 fs.mkdirSync('bench/results', { recursive: true });
 const stamp = new Date().toISOString();
-fs.writeFileSync('bench/results/latest.json', `${JSON.stringify({ at: stamp, machine, rows }, null, 2)}\n`);
-fs.writeFileSync('bench/results/latest.md', `# Benchmark results\n\nRun at ${stamp} on ${machine}.\n\n${table}\n`);
+const met = rows.filter((r) => r.ok === true).length;
+const missed = rows.filter((r) => r.ok === false).length;
+const took = Object.entries(durations).map(([n, s]) => `${n} ${s} s`).join(', ');
+fs.writeFileSync('bench/results/latest.json', `${JSON.stringify({ at: stamp, machine, machineInfo, benchmarks: names, durationsSeconds: durations, rows }, null, 2)}\n`);
+fs.writeFileSync(
+  'bench/results/latest.md',
+  `# Benchmark results\n\nRun at ${stamp} (\`npm run bench${wanted.length ? ` -- ${wanted.join(' ')}` : ''}\`) on ${machine}; ${load}.\n\nGoals met: ${met}, missed: ${missed} (rows without a goal are reported figures). Time per benchmark: ${took}.\n\n${table}\n`,
+);
 process.exit(0);
