@@ -87,11 +87,15 @@ function AccountRule() {
   const [saveError, setSaveError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const save = async (patch: Partial<AccountEmailSettings>) => {
+    const before = data;
     setBusy(true);
     setSaveError(null);
+    // Shown at once; settled (or put back) when the server answers.
+    setData((d) => (d ? { ...d, ...patch } : d));
     try {
       setData(await updateAccountEmailSettings(patch));
     } catch (e) {
+      setData(before);
       setSaveError(errorText(e));
     } finally {
       setBusy(false);

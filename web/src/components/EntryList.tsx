@@ -64,7 +64,7 @@ export function EntryList({
 
   return (
     <div className="entry-list">
-      <form className="entry-add" onSubmit={add} aria-label={inputLabel}>
+      <form className="entry-add" onSubmit={add}>
         <div className="field">
           <label htmlFor={`${id}-input`}>{inputLabel}</label>
           <div className="entry-add-row">
