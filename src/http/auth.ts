@@ -68,22 +68,33 @@ export async function resolveActor(env: CommandEnv, req: FastifyRequest): Promis
   }
   const sid = req.cookies?.[SESSION_COOKIE];
   if (!sid) return null;
+  const found = await sessionActor(env, hashToken(sid));
+  if (!found) return null;
+  const { actor, csrfToken: csrf_token } = found;
+  if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
+    const sent = req.headers['x-csrf-token'];
+    const ok = typeof sent === 'string' && sent.length === csrf_token.length && crypto.timingSafeEqual(Buffer.from(sent), Buffer.from(csrf_token));
+    if (!ok) throw new AppError('csrf_token_invalid', 403, 'This request is missing the x-csrf-token header of your session. Reload the page and try again.');
+  }
+  return { actor, kind: 'session' };
+}
+
+/**
+ * The actor of a live session, looked up by the session's stored id hash: null when the session does
+ * not exist (signed out), has expired, or its user is not active.
+ */
+export async function sessionActor(env: CommandEnv, idHash: string): Promise<{ actor: Actor; csrfToken: string } | null> {
   const row = await env.db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
     .innerJoin('accounts', 'accounts.id', 'users.account_id')
     .selectAll('users')
     .select(['sessions.csrf_token as csrf_token', 'sessions.expires_at as expires_at', 'accounts.plan as plan'])
-    .where('sessions.id_hash', '=', hashToken(sid))
+    .where('sessions.id_hash', '=', idHash)
     .executeTakeFirst();
-  if (!row || row.expires_at < now || row.state !== 'active') return null;
+  if (!row || row.expires_at < env.now() || row.state !== 'active') return null;
   const { csrf_token, expires_at: _e, plan, ...user } = row;
-  if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
-    const sent = req.headers['x-csrf-token'];
-    const ok = typeof sent === 'string' && sent.length === csrf_token.length && crypto.timingSafeEqual(Buffer.from(sent), Buffer.from(csrf_token));
-    if (!ok) throw new AppError('csrf_token_invalid', 403, 'This request is missing the x-csrf-token header of your session. Reload the page and try again.');
-  }
-  return { actor: { user, accountId: user.account_id, plan }, kind: 'session' };
+  return { actor: { user, accountId: user.account_id, plan }, csrfToken: csrf_token };
 }
 
 /** Route guard helpers. */

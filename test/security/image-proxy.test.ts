@@ -106,6 +106,34 @@ describe('image proxy', () => {
     expect(viaCookie.headers['content-type']).toBe('image/png');
   });
 
+  it("the session's image-proxy token stands in for the cookie (the sandboxed email frame sends none) and dies with the session", async () => {
+    const email = (await t.api(a.token, 'GET', '/api/v1/session')).json().user.email;
+    const login = await t.app.inject({ method: 'POST', url: '/api/v1/session', payload: { email, password: a.password } });
+    const { imageProxyToken, csrfToken } = login.json();
+    expect(imageProxyToken).toMatch(/^[0-9a-f]{64}\.[A-Za-z0-9_-]{22}$/);
+    const sid = login.cookies.find((c) => c.name === 'mailroom_session')!.value;
+    expect(imageProxyToken).not.toContain(sid);
+    // GET /session gives the same token to the browser; API tokens get none.
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/session', cookies: { mailroom_session: sid } })).json().imageProxyToken).toBe(imageProxyToken);
+    expect((await t.api(a.token, 'GET', '/api/v1/session')).json().imageProxyToken).toBe('');
+
+    const withToken = (tok: string) => t.app.inject({ method: 'GET', url: `/api/v1/image-proxy?url=${encodeURIComponent(`${base}/plain.png`)}&t=${encodeURIComponent(tok)}` });
+    const ok = await withToken(imageProxyToken);
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(ok.headers['content-type']).toBe('image/png');
+    const [hash, mac] = imageProxyToken.split('.');
+    for (const bad of [`${hash}.${mac.slice(0, -2)}AA`, `${'0'.repeat(64)}.${mac}`, hash, 'nonsense', '']) {
+      const r = await withToken(bad);
+      expect([r.statusCode, r.json().error.code], bad).toEqual([401, 'unauthenticated']);
+    }
+    // The token opens the image proxy and nothing else.
+    const other = await t.app.inject({ method: 'GET', url: `/api/v1/session?t=${encodeURIComponent(imageProxyToken)}` });
+    expect(other.statusCode).toBe(401);
+    // Signing out ends it.
+    await t.app.inject({ method: 'DELETE', url: '/api/v1/session', cookies: { mailroom_session: sid }, headers: { 'x-csrf-token': csrfToken } });
+    expect((await withToken(imageProxyToken)).statusCode).toBe(401);
+  });
+
   it('follows 3 redirects and refuses a 4th', async () => {
     expect((await proxy(`${base}/chain/3`)).statusCode).toBe(200);
     const r = await proxy(`${base}/chain/4`);

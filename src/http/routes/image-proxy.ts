@@ -2,7 +2,8 @@
  * GET /api/v1/image-proxy?url=<remote>: remote images of an email, fetched by Mailroom so the reader's
  * browser never talks to the sender's server (web/src/api/images.ts builds these URLs).
  *
- * Signed-in users only (session cookie or API token, like every /api/v1 route). What is fetched and
+ * Signed-in users only: session cookie or API token like every /api/v1 route, or the session's image-proxy
+ * token as `t` (security/image-proxy-token.ts), because the sandboxed email frame sends no cookie. What is fetched and
  * refused is decided in src/security/image-proxy.ts (SSRF guard with pinning, 3 redirects, 5 MB,
  * 10 s, raster images only, type read from the bytes, SVG refused). The answer carries no upstream
  * header: only the sniffed content type, `nosniff`, `default-src 'none'; sandbox`, no referrer,
@@ -10,7 +11,8 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AppError } from '../../domain/errors.js';
-import { requireActor } from '../auth.js';
+import { sessionActor } from '../auth.js';
+import { verifyImageProxyToken } from '../../security/image-proxy-token.js';
 import { errorResponses } from './schemas.js';
 import { fetchProxiedImage, ImageProxyError } from '../../security/image-proxy.js';
 
@@ -22,14 +24,19 @@ function hardened(reply: FastifyReply): FastifyReply {
     .header('x-content-type-options', 'nosniff')
     .header('content-security-policy', "default-src 'none'; sandbox")
     .header('referrer-policy', 'no-referrer')
-    .header('cross-origin-resource-policy', 'same-site')
+    // The email frame is sandboxed (an opaque origin): to the browser its image loads are cross-origin,
+    // so same-site/same-origin here would block every image (seen in Chromium).
+    .header('cross-origin-resource-policy', 'cross-origin')
     .header('content-disposition', 'inline');
 }
 
 export async function imageProxyRoutes(app: FastifyInstance): Promise<void> {
+  const env = app.deps.env;
   app.get(
     '/image-proxy',
     {
+      // Authentication is checked in the handler: the cookie, a bearer token, or the `t` parameter.
+      config: { public: true },
       schema: {
         tags: ['email'],
         summary: 'A remote email image, fetched by Mailroom (raster images from public servers only)',
@@ -40,7 +47,10 @@ export async function imageProxyRoutes(app: FastifyInstance): Promise<void> {
         querystring: {
           type: 'object',
           required: ['url'],
-          properties: { url: { type: 'string', minLength: 1, maxLength: 4096, description: 'The remote image URL (http or https).' } },
+          properties: {
+            url: { type: 'string', minLength: 1, maxLength: 4096, description: 'The remote image URL (http or https).' },
+            t: { type: 'string', maxLength: 200, description: "The session's imageProxyToken (from /api/v1/session), for requests that carry no cookie." },
+          },
           additionalProperties: false,
         },
         response: {
@@ -51,8 +61,12 @@ export async function imageProxyRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req, reply) => {
-      requireActor(req);
-      const { url } = req.query as { url: string };
+      const { url, t } = req.query as { url: string; t?: string };
+      if (!req.actor) {
+        const idHash = t ? verifyImageProxyToken(t, env.secrets.derive('image-proxy')) : null;
+        const session = idHash ? await sessionActor(env, idHash) : null;
+        if (!session) throw new AppError('unauthenticated', 401, 'Sign in first, or send an API token as "Authorization: Bearer <token>".');
+      }
       const controller = new AbortController();
       // The reader went away (frame closed, page left): stop fetching.
       const onClose = () => {

@@ -7,10 +7,11 @@ import { teamIdsOf } from '../../commands/support/load.js';
 import { userSchema } from './schemas.js';
 import { hashToken } from '../../security/passwords.js';
 import { addressKey } from '../../domain/address-key.js';
+import { signImageProxyToken } from '../../security/image-proxy-token.js';
 
 const sessionSchema = {
   type: 'object',
-  properties: { user: userSchema, csrfToken: { type: 'string' }, account: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, plan: { type: 'string' } } } },
+  properties: { user: userSchema, csrfToken: { type: 'string' }, imageProxyToken: { type: 'string', description: 'Append as &t= to /api/v1/image-proxy URLs loaded from the sandboxed email frame, which sends no cookie. Empty for API tokens.' }, account: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, plan: { type: 'string' } } } },
 } as const;
 
 /**
@@ -63,7 +64,8 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       const s = await signIn(env, body);
       reply.setCookie(SESSION_COOKIE, s.sessionToken, { ...cookieAttributes(req), maxAge: Math.floor(SESSION_TTL_MS / 1000) });
       const account = await env.db.selectFrom('accounts').select(['id', 'name', 'plan']).where('id', '=', s.user.account_id).executeTakeFirstOrThrow();
-      return { user: userView(s.user, await teamIdsOf(env.db, s.user.id)), csrfToken: s.csrfToken, account };
+      const imageProxyToken = signImageProxyToken(hashToken(s.sessionToken), env.secrets.derive('image-proxy'));
+      return { user: userView(s.user, await teamIdsOf(env.db, s.user.id)), csrfToken: s.csrfToken, imageProxyToken, account };
     },
   );
 
@@ -73,13 +75,15 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     async (req) => {
       const actor = requireActor(req);
       let csrfToken = '';
+      let imageProxyToken = '';
       if (req.authKind === 'session') {
-        const sid = req.cookies[SESSION_COOKIE]!;
-        const row = await env.db.selectFrom('sessions').select('csrf_token').where('id_hash', '=', hashToken(sid)).executeTakeFirst();
+        const idHash = hashToken(req.cookies[SESSION_COOKIE]!);
+        const row = await env.db.selectFrom('sessions').select('csrf_token').where('id_hash', '=', idHash).executeTakeFirst();
         csrfToken = row?.csrf_token ?? '';
+        if (row) imageProxyToken = signImageProxyToken(idHash, env.secrets.derive('image-proxy'));
       }
       const account = await env.db.selectFrom('accounts').select(['id', 'name', 'plan']).where('id', '=', actor.accountId).executeTakeFirstOrThrow();
-      return { user: userView(actor.user, await teamIdsOf(env.db, actor.user.id)), csrfToken, account };
+      return { user: userView(actor.user, await teamIdsOf(env.db, actor.user.id)), csrfToken, imageProxyToken, account };
     },
   );
 
