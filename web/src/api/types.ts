@@ -22,6 +22,8 @@ export interface User {
 export interface Session {
   user: User;
   csrfToken: string;
+  /** Appended to image-proxy URLs by api/images.ts (the sandboxed email frame sends no cookie). */
+  imageProxyToken?: string;
   account: { id: string; name: string; plan: string };
 }
 
