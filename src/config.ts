@@ -18,6 +18,10 @@ export interface Config {
   trustProxy: boolean;
   adminEmail?: string;
   adminPassword?: string;
+  /** SMTP server for notification email (smtp://user:pass@host:587 or smtps://...); unset: in-app only. */
+  notifySmtpUrl?: string;
+  /** From of notification email. */
+  notifyFrom: string;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -38,5 +42,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: env.TRUST_PROXY === 'true',
     adminEmail: env.MAILROOM_ADMIN_EMAIL || undefined,
     adminPassword: env.MAILROOM_ADMIN_PASSWORD || undefined,
+    notifySmtpUrl: env.NOTIFY_SMTP_URL || undefined,
+    notifyFrom: env.NOTIFY_FROM || `Mailroom <notifications@${env.INBOUND_DOMAIN ?? new URL(publicUrl).hostname}>`,
   };
 }

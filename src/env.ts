@@ -16,7 +16,7 @@ export async function makeCommandEnv(database: Database, config: Config, opts: {
     dialect: database.dialect,
     now: opts.now ?? systemClock,
     secrets: { seal: (p) => seal(p, key), open: (s) => open(s, key), derive: (purpose) => deriveKey(key, purpose).toString('hex') },
-    settings: { inboundDomain: config.inboundDomain, publicUrl: config.publicUrl, dataDir: config.dataDir },
+    settings: { inboundDomain: config.inboundDomain, publicUrl: config.publicUrl, dataDir: config.dataDir, notifySmtpUrl: config.notifySmtpUrl, notifyFrom: config.notifyFrom },
     verifyMailSettings: (input) => verifyConnectionSettings(input),
   };
 }

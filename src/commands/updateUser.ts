@@ -4,7 +4,7 @@ import { recordAudit } from './support/audit.js';
 import type { Actor, CommandEnv } from './support/context.js';
 import { loadUser, teamIdsOf } from './support/load.js';
 import { assertSeatAvailable } from './createUser.js';
-import { userView } from './support/views.js';
+import { userSettings, userView } from './support/views.js';
 import { hashPassword } from '../security/passwords.js';
 
 export interface UpdateUserInput {
@@ -19,6 +19,8 @@ export interface UpdateUserInput {
   /** e.g. {"timezone":"Europe/Paris","days":{"mon":[["09:00","17:00"]], ...}} */
   workingHours?: Record<string, unknown> | null;
   password?: string;
+  /** Email me my notifications (a digest per minute at most) when the server has NOTIFY_SMTP_URL. The user only. */
+  emailNotifications?: boolean;
 }
 
 /**
@@ -36,6 +38,7 @@ export async function updateUser(env: CommandEnv, actor: Actor, userId: string, 
   if (!self && !admin && (input.name !== undefined || input.password !== undefined || input.workingHours !== undefined)) {
     throw permissionDenied('You can only change your own profile.');
   }
+  if (!self && input.emailNotifications !== undefined) throw permissionDenied('Only the user can choose whether their notifications are emailed.');
   if (input.availability !== undefined && !canChangeAvailability(userFactsFromRow(actor.user), userId)) {
     throw permissionDenied("Changing someone else's availability needs the availability-management permission.");
   }
@@ -67,6 +70,7 @@ export async function updateUser(env: CommandEnv, actor: Actor, userId: string, 
     if (input.availability !== undefined) patch.availability = input.availability;
     if (input.workingHours !== undefined) patch.working_hours = input.workingHours === null ? null : JSON.stringify(input.workingHours);
     if (passwordHash) patch.password_hash = passwordHash;
+    if (input.emailNotifications !== undefined) patch.settings = JSON.stringify({ ...userSettings(target), emailNotifications: input.emailNotifications });
     let teamIds = await teamIdsOf(trx, target.id);
     if (input.teamIds !== undefined || input.primaryTeamId !== undefined) {
       const wanted = [...new Set([...(input.teamIds ?? teamIds), ...(input.primaryTeamId ? [input.primaryTeamId] : [])])];

@@ -12,9 +12,11 @@ import { registerSyncJob } from './sync-job.js';
 import { registerOutboxJobs } from './outbox-sender.js';
 import { startInboundSmtp, type RunningInboundSmtp } from './inbound-smtp.js';
 import { registerInboxFeatures } from '../commands/registerInboxFeatures.js';
+import { registerNotificationEmail } from './notification-email.js';
 
 export function createIngestor(env: CommandEnv): Ingestor {
   registerInboxFeatures(env); // conversations inbox: routing, reopen, deny list, search index, live updates
+  registerNotificationEmail(env); // notifications also emailed when NOTIFY_SMTP_URL is set
   return {
     env,
     blobs: folderBlobStore(path.join(env.settings.dataDir, 'blobs')),

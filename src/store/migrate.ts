@@ -7,6 +7,7 @@ import * as m004 from './migrations/004-mail.js';
 import * as m005 from './migrations/005-inbox.js';
 import * as m006 from './migrations/006-personal.js';
 import * as m007 from './migrations/007-templates.js';
+import * as m008 from './migrations/008-notification-email.js';
 
 /** Migrations are listed here in order (no directory scanning: works the same under tsx and bundlers). */
 const MIGRATIONS: Record<string, Migration> = {
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '005-inbox': m005,
   '006-personal': m006,
   '007-templates': m007,
+  '008-notification-email': m008,
 };
 
 class ListedMigrations implements MigrationProvider {

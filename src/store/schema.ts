@@ -1,3 +1,5 @@
+import type { ColumnType } from 'kysely';
+
 /** Row types of every table, as Kysely sees them. Timestamps are epoch milliseconds. */
 
 export interface AccountsTable {
@@ -138,6 +140,8 @@ export interface NotificationsTable {
   data: string;
   created_at: number;
   read_at: number | null;
+  /** 008: when it went out in a notification email (null: not emailed, or email is off). */
+  emailed_at?: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface JobsTable {

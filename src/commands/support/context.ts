@@ -25,7 +25,7 @@ export interface CommandEnv {
   dialect: Dialect;
   now: () => number;
   secrets: SecretBox;
-  settings: { inboundDomain: string; publicUrl: string; dataDir: string };
+  settings: { inboundDomain: string; publicUrl: string; dataDir: string; notifySmtpUrl?: string; notifyFrom?: string };
   verifyMailSettings: MailVerifier;
   /** Called after a commit that queued background work, so a worker in this process looks at once. */
   onJobsQueued?: () => void;

@@ -18,7 +18,18 @@ export function userView(u: UserRow, teamIds: string[] = []) {
     teamIds,
     availability: u.availability,
     workingHours: u.working_hours ? JSON.parse(u.working_hours) : null,
+    emailNotifications: userSettings(u).emailNotifications !== false,
     createdAt: new Date(u.created_at).toISOString(),
   };
+}
+
+/** A user's own settings (users.settings JSON); unknown or broken JSON reads as none. */
+export function userSettings(u: Pick<UserRow, 'settings'>): { emailNotifications?: boolean } {
+  try {
+    const v = JSON.parse(u.settings || '{}') as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as { emailNotifications?: boolean }) : {};
+  } catch {
+    return {};
+  }
 }
 export type UserView = ReturnType<typeof userView>;

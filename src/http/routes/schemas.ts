@@ -16,6 +16,7 @@ export const userSchema = {
     teamIds: { type: 'array', items: { type: 'string' } },
     availability: { type: 'string' },
     workingHours: { type: ['object', 'null'], additionalProperties: true },
+    emailNotifications: { type: 'boolean', description: 'Notifications are also emailed (when the server sends notification email)' },
     createdAt: { type: 'string' },
   },
 } as const;

@@ -101,6 +101,7 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
             availability: { type: 'string', enum: ['available', 'away'] },
             workingHours: { type: ['object', 'null'], additionalProperties: true },
             password: { type: 'string', minLength: 8, maxLength: 1024 },
+            emailNotifications: { type: 'boolean', description: 'The user only: email my notifications to me (needs NOTIFY_SMTP_URL on the server)' },
           },
         },
         response: { 200: userSchema, ...errorResponses },
