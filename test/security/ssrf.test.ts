@@ -12,9 +12,10 @@ import { lookup } from 'node:dns/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { classifyIp } from '../../src/security/address-ranges.js';
+import { insertConnection } from '../support/connections.js';
 
 let t: TestApp;
-let a: { token: string; accountId: string };
+let a: { token: string; accountId: string; adminUserId: string };
 let inboxId: string;
 let listener: net.Server;
 let port: number;
@@ -135,6 +136,38 @@ describe('connecting email to a private host is refused before any connection', 
   it('nothing was stored', async () => {
     const rows = await t.database.db.selectFrom('connections').select('id').where('account_id', '=', a.accountId).execute();
     expect(rows).toEqual([]);
+  });
+
+  it('moving an existing connection to a private host (new credentials and settings) is refused the same way', async () => {
+    const c = await insertConnection(t, {
+      accountId: a.accountId,
+      userId: a.adminUserId,
+      type: 'personal',
+      address: `moved-${Math.random().toString(36).slice(2, 8)}@example.test`,
+      imap: { host: 'imap.example.test', port: 993, username: 'u', password: 'old' },
+      smtp: { host: 'smtp.example.test', port: 587, username: 'u', password: 'old' },
+    });
+    const team = await insertConnection(t, {
+      accountId: a.accountId,
+      userId: a.adminUserId,
+      type: 'team',
+      inboxId,
+      transport: 'forwarding',
+      address: `moved-team-${Math.random().toString(36).slice(2, 8)}@example.test`,
+      smtp: { host: 'smtp.example.test', port: 587, username: 'u', password: 'old' },
+    });
+    const before = attempts;
+    for (const host of ['127.0.0.1', '169.254.169.254', '[::1]', 'localhost', '0x7f.1']) {
+      const imap = await t.api(a.token, 'POST', `/api/v1/connections/${c.id}/credentials`, { imap: { host, port, password: 'pw' }, smtp: { password: 'pw' } });
+      expect([imap.statusCode, imap.json().error.code, imap.json().error.reason], host).toEqual([422, 'imap_settings_incorrect', 'host_not_allowed']);
+      const smtp = await t.api(a.token, 'POST', `/api/v1/connections/${team.id}/credentials`, { smtp: { host, port, password: 'pw' } });
+      expect([smtp.statusCode, smtp.json().error.code, smtp.json().error.reason], host).toEqual([422, 'smtp_settings_incorrect', 'host_not_allowed']);
+    }
+    expect(attempts).toBe(before);
+    const row = await t.database.db.selectFrom('connections').select(['imap_host', 'smtp_host']).where('id', '=', c.id).executeTakeFirstOrThrow();
+    expect(row).toEqual({ imap_host: 'imap.example.test', smtp_host: 'smtp.example.test' });
+    const teamRow = await t.database.db.selectFrom('connections').select('smtp_host').where('id', '=', team.id).executeTakeFirstOrThrow();
+    expect(teamRow.smtp_host).toBe('smtp.example.test');
   });
 });
 
