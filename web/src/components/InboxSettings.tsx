@@ -304,6 +304,8 @@ export function SenderListsSection({ inbox }: { inbox: Inbox }) {
   if (!data) return <Spinner />;
   const list = (which: SenderList) => data.entries.filter((e) => e.list === which).map((e) => ({ key: e.id, label: e.pattern }));
   return (
+    <>
+    {inbox.access === 'restricted' && <p className="muted small">This inbox is for its members only: its members change these lists (add yourself under Members and access).</p>}
     <div className="grid-2">
       <div>
         <h4>Allow list</h4>
@@ -332,5 +334,6 @@ export function SenderListsSection({ inbox }: { inbox: Inbox }) {
         />
       </div>
     </div>
+    </>
   );
 }
