@@ -13,6 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { classifyIp } from '../../src/security/address-ranges.js';
 import { insertConnection } from '../support/connections.js';
+import pino from 'pino';
+import { createIngestor } from '../../src/mail/engine.js';
+import { runConnectionSync } from '../../src/mail/sync-job.js';
 
 let t: TestApp;
 let a: { token: string; accountId: string; adminUserId: string };
@@ -192,5 +195,26 @@ describe('the image proxy refuses private destinations before any connection', (
       expect([r.statusCode, r.json().error.code], url).toEqual([403, 'host_not_allowed']);
     }
     expect(attempts).toBe(before);
+  });
+});
+
+describe('a host stored earlier (allowed then, or resolving differently then) is checked again at every sync', () => {
+  it('the sync refuses it, records why on the connection, and never connects', async () => {
+    const c = await insertConnection(t, {
+      accountId: a.accountId,
+      userId: a.adminUserId,
+      type: 'personal',
+      address: `stored-${Math.random().toString(36).slice(2, 8)}@example.test`,
+      imap: { host: 'localhost', port, username: 'u', password: 'pw' },
+      smtp: { host: 'localhost', port, username: 'u', password: 'pw' },
+    });
+    const before = attempts;
+    const ctx = { log: pino({ level: 'silent' }), signal: new AbortController().signal, workerId: 'security-test' };
+    await expect(runConnectionSync(createIngestor(t.env), ctx, c.id)).rejects.toBeTruthy();
+    expect(attempts).toBe(before);
+    const row = await t.database.db.selectFrom('connections').select(['last_error_code', 'last_error_message', 'failure_count']).where('id', '=', c.id).executeTakeFirstOrThrow();
+    expect(row.last_error_code).toBe('imap_unreachable');
+    expect(row.last_error_message).toMatch(/loopback/);
+    expect(row.failure_count).toBe(1);
   });
 });
