@@ -200,9 +200,10 @@ describe('the image proxy refuses private destinations before any connection', (
 
 describe('a host stored earlier (allowed then, or resolving differently then) is checked again at every sync', () => {
   it('the sync refuses it, records why on the connection, and never connects', async () => {
+    const b = await t.account(); // its own user: one default personal connection per user
     const c = await insertConnection(t, {
-      accountId: a.accountId,
-      userId: a.adminUserId,
+      accountId: b.accountId,
+      userId: b.adminUserId,
       type: 'personal',
       address: `stored-${Math.random().toString(36).slice(2, 8)}@example.test`,
       imap: { host: 'localhost', port, username: 'u', password: 'pw' },
