@@ -95,8 +95,9 @@ const PERMISSIONS: Array<{ key: keyof User['permissions']; label: string; hint: 
 ];
 
 /** Permissions, teams and availability of one user; each change is saved at once. */
-function UserEditPanel({ u, teams, onPatch, busy }: { u: User; teams: Team[]; onPatch: (p: UserPatch) => void; busy: boolean }) {
-  const disabled = busy || u.state !== 'active';
+function UserEditPanel({ u, teams, onPatch }: { u: User; teams: Team[]; onPatch: (p: UserPatch) => void }) {
+  // Not disabled while saving: that would take the keyboard focus away from the control just changed.
+  const disabled = u.state !== 'active';
   return (
     <div className="user-edit-panel">
       <fieldset disabled={disabled}>
@@ -185,24 +186,27 @@ function TeamsBar({ teams, onCreated }: { teams: Team[]; onCreated: () => void }
 
 function UserRow({ u, teams, onChanged }: { u: User; teams: Team[]; onChanged: (u: User) => void }) {
   const [editing, setEditing] = useState(false);
-  const [saving, setSaving] = useState(false);
   const { session } = useSession();
   const [pending, setPending] = useState<UserStateAction | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const me = u.id === session.user.id;
 
+  // A change shows at once and settles (or is put back) when the server answers.
+  const [optimistic, setOptimistic] = useState<User | null>(null);
   const patch = async (p: UserPatch) => {
     setError(null);
-    setSaving(true);
+    const { permissions, ...rest } = p;
+    setOptimistic({ ...u, ...rest, permissions: { ...u.permissions, ...permissions } } as User);
     try {
       onChanged(await updateUser(u.id, p));
     } catch (e) {
       setError(errorText(e));
     } finally {
-      setSaving(false);
+      setOptimistic(null);
     }
   };
+  const shown = optimistic ?? u;
   const run = async () => {
     if (!pending) return;
     setBusy(true);
@@ -228,7 +232,7 @@ function UserRow({ u, teams, onChanged }: { u: User; teams: Team[]; onChanged: (
         </div>
       </td>
       <td data-label="Role">
-        <select aria-label={`Role of ${u.name}`} value={u.role} disabled={me || u.state !== 'active'} onChange={(e) => patch({ role: e.target.value as Role })}>
+        <select aria-label={`Role of ${u.name}`} value={shown.role} disabled={me || u.state !== 'active'} onChange={(e) => patch({ role: e.target.value as Role })}>
           {ROLES.filter((r) => r !== 'super_admin' || session.user.role === 'super_admin' || u.role === 'super_admin').map((r) => (
             <option key={r} value={r}>
               {ROLE_LABEL[r]}
@@ -237,7 +241,7 @@ function UserRow({ u, teams, onChanged }: { u: User; teams: Team[]; onChanged: (
         </select>
       </td>
       <td data-label="Seat">
-        <select aria-label={`Seat of ${u.name}`} value={u.seat} disabled={u.state !== 'active'} onChange={(e) => patch({ seat: e.target.value as Seat })}>
+        <select aria-label={`Seat of ${u.name}`} value={shown.seat} disabled={u.state !== 'active'} onChange={(e) => patch({ seat: e.target.value as Seat })}>
           {SEATS.map((s) => (
             <option key={s} value={s}>
               {SEAT_LABEL[s]}
@@ -289,7 +293,7 @@ function UserRow({ u, teams, onChanged }: { u: User; teams: Team[]; onChanged: (
       <tr className="user-edit" id={`edit-${u.id}`}>
         <td colSpan={5}>
           {u.state !== 'active' && <p className="muted small">Restore this user to change their permissions and teams.</p>}
-          <UserEditPanel u={u} teams={teams} onPatch={(p) => void patch(p)} busy={saving} />
+          <UserEditPanel u={shown} teams={teams} onPatch={(p) => void patch(p)} />
         </td>
       </tr>
     )}
