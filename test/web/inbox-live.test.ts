@@ -96,7 +96,7 @@ describe.skipIf(!hasChromium)('inbox live', () => {
     await page.getByText('Grace Hopper is also viewing').waitFor({ timeout: 20_000 });
 
     await page.keyboard.press('r');
-    await page.getByText('From: support@acme.test').waitFor();
+    await page.getByText('From: Ada at Support <support@acme.test>').waitFor();
     await page.frameLocator('iframe[title^="Message from"]').getByText('has not arrived yet').waitFor();
     await screenshot(page, 'inbox-live', { fullPage: false });
     await page.getByRole('button', { name: 'Cancel' }).click();

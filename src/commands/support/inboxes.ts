@@ -2,7 +2,16 @@ import type { InboxesTable } from '../../store/schema.js';
 import type { Executor } from './context.js';
 import { notFound } from '../../domain/errors.js';
 
-export function inboxView(i: InboxesTable, connections: Array<{ id: string; address: string; transport: string; state: string }>) {
+export interface InboxChannelView {
+  id: string;
+  address: string;
+  transport: string;
+  state: string;
+  /** How replies from this address are named: mode and custom text (see domain/inbox/sender.ts). */
+  senderName: { mode: string; custom: string | null };
+}
+
+export function inboxView(i: InboxesTable, connections: InboxChannelView[]) {
   return {
     id: i.id,
     name: i.name,
@@ -20,6 +29,9 @@ export async function loadInbox(db: Executor, accountId: string, id: string): Pr
 
 export async function inboxViewById(db: Executor, accountId: string, id: string) {
   const i = await loadInbox(db, accountId, id);
-  const conns = await db.selectFrom('connections').select(['id', 'address', 'transport', 'state']).where('inbox_id', '=', id).where('disconnected_at', 'is', null).execute();
-  return inboxView(i, conns);
+  const conns = await db.selectFrom('connections').select(['id', 'address', 'transport', 'state', 'sender_name_mode', 'sender_name_custom']).where('inbox_id', '=', id).where('disconnected_at', 'is', null).execute();
+  return inboxView(
+    i,
+    conns.map((c) => ({ id: c.id, address: c.address, transport: c.transport, state: c.state, senderName: { mode: c.sender_name_mode ?? 'agent_at_inbox', custom: c.sender_name_custom } })),
+  );
 }

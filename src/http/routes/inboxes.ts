@@ -13,7 +13,19 @@ export const inboxSchema = {
     id: { type: 'string' },
     name: { type: 'string' },
     access: { type: 'string', enum: ['everyone', 'restricted'] },
-    connections: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, address: { type: 'string' }, transport: { type: 'string' }, state: { type: 'string' } } } },
+    connections: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          address: { type: 'string' },
+          transport: { type: 'string' },
+          state: { type: 'string' },
+          senderName: { type: 'object', properties: { mode: { type: 'string' }, custom: { type: ['string', 'null'] } }, description: 'How replies from this address are named' },
+        },
+      },
+    },
     createdAt: { type: 'string' },
   },
 } as const;

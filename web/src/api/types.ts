@@ -91,7 +91,7 @@ export interface Inbox {
   id: string;
   name: string;
   access: 'everyone' | 'restricted';
-  connections: Array<{ id: string; address: string; transport: string; state: string }>;
+  connections: Array<{ id: string; address: string; transport: string; state: string; senderName?: { mode: string; custom: string | null } }>;
   createdAt: string;
 }
 

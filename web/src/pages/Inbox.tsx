@@ -24,6 +24,7 @@ import { EmptyState, Notice, Spinner, useLoad } from '../components/ui.js';
 import { formatDate, formatDateTime, isAdmin } from '../lib/format.js';
 import { Link, navigate, useLocation } from '../router.js';
 import { useSession } from '../session.js';
+import { fromLine, senderDisplayName } from '../lib/senderName.js';
 
 const EMPTY_VIEW: Record<ConversationView, string> = {
   open: 'No open conversations. New customer email will show up here.',
@@ -331,7 +332,16 @@ export function InboxPage({ view: rawView }: { view: ConversationView }) {
       unsubscribe();
     };
   }, [inboxId]);
-  const inboxAddress = useCallback((connectionId: string) => inbox?.connections.find((c) => c.id === connectionId)?.address ?? null, [inbox]);
+  // The From line of a reply as the customer will see it: the channel's sender name for this agent.
+  const inboxAddress = useCallback(
+    (connectionId: string) => {
+      const c = inbox?.connections.find((x) => x.id === connectionId);
+      if (!c || !inbox) return null;
+      const name = senderDisplayName(c.senderName?.mode ?? 'agent_at_inbox', { agentName: session.user.name, inboxName: inbox.name, companyName: session.account.name, custom: c.senderName?.custom ?? null });
+      return name ? fromLine(name, c.address) : c.address;
+    },
+    [inbox, session.user.name, session.account.name],
+  );
 
   const href = useCallback(
     (opts: { view?: ConversationView; inbox?: string | null; c?: string | null; q?: string }) => {
