@@ -23,6 +23,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
+import os from 'node:os';
 import crypto from 'node:crypto';
 import pino from 'pino';
 import { SMTPServer } from 'smtp-server';
@@ -164,11 +165,18 @@ export interface LoadOutcome {
   samples: Record<string, number>;
 }
 
-function offer(port: number, to: string, o: InboundLoadOptions, tag: string): Promise<LoadOutcome> {
+/** CPU of this whole process (server, parse workers and the client thread) per wall second, and the machine's load. */
+function cpuNote(cpu: NodeJS.CpuUsage, wallMs: number): string {
+  return `process CPU ${round2((cpu.user + cpu.system) / 1000 / wallMs)} cores of ${os.cpus().length}, load average ${round1(os.loadavg()[0]!)}`;
+}
+
+function offer(port: number, to: string, o: InboundLoadOptions, tag: string): Promise<LoadOutcome & { cpu: string }> {
   return new Promise((resolve, reject) => {
+    const c0 = process.cpuUsage();
+    const w0 = performance.now();
     const w = new Worker(CLIENT, { eval: true, workerData: { requireFrom: path.resolve('package.json'), port, to, tag, ...o } });
     w.once('message', (m: LoadOutcome) => {
-      resolve(m);
+      resolve({ ...m, cpu: cpuNote(process.cpuUsage(c0), performance.now() - w0) });
       void w.terminate();
     });
     w.once('error', reject);
@@ -193,7 +201,7 @@ async function bareServer(): Promise<{ port: number; close(): Promise<void> }> {
   return { port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
-async function onMailroom(kind: DbKind, o: InboundLoadOptions, tag: string): Promise<LoadOutcome & { stored: number; conversations: number }> {
+async function onMailroom(kind: DbKind, o: InboundLoadOptions, tag: string): Promise<LoadOutcome & { cpu: string; stored: number; conversations: number }> {
   return onDatabase(kind, async () => {
     const t = await createTestApp();
     const ingestor = createIngestor(t.env);
@@ -218,7 +226,7 @@ export async function benchInboundLoad(o: InboundLoadOptions = inboundLoadOption
   const setup = `${o.rate} msg/s offered for ${o.seconds} s, ~${o.kb} KB, ${o.connections} pooled connections`;
   process.stderr.write(`  inbound-load: baseline (bare smtp-server), ${setup}...\n`);
   const bare = await bareServer();
-  let base: LoadOutcome;
+  let base: LoadOutcome & { cpu: string };
   try {
     base = await offer(bare.port, 'anyone@bare.example', o, `bare-${tag}`);
   } finally {
@@ -252,6 +260,7 @@ export async function benchInboundLoad(o: InboundLoadOptions = inboundLoadOption
         ratio: round2(ratio),
         goal: `>= 0.98 of the bare server (${o.rate} msg/s sustained)`,
         ok: ratio >= 0.98 && failed === 0,
+        note: `${r.cpu}; baseline run: ${base.cpu}`,
       },
       {
         name: `inbound SMTP on ${kind}: messages acknowledged with 250 (of ${r.offered} offered; 4xx ${r.c4xx}, 5xx ${r.c5xx}, client errors ${r.errors}, unanswered after ${o.drainSeconds} s drain ${r.unanswered})`,
