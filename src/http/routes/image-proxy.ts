@@ -15,6 +15,7 @@ import { sessionActor } from '../auth.js';
 import { verifyImageProxyToken } from '../../security/image-proxy-token.js';
 import { errorResponses } from './schemas.js';
 import { fetchProxiedImage, ImageProxyError } from '../../security/image-proxy.js';
+import { RateLimiter } from '../../security/rate-limit.js';
 
 /** Cached by the reader's browser only (the response depends on who is signed in). */
 export const IMAGE_CACHE_CONTROL = 'private, max-age=86400';
@@ -30,8 +31,17 @@ function hardened(reply: FastifyReply): FastifyReply {
     .header('content-disposition', 'inline');
 }
 
+/**
+ * Fetches in flight at once, per process. Each may hold up to 5 MB for up to 10 s: the cap bounds the
+ * memory and bandwidth the proxy can be made to spend (503 image_proxy_busy beyond it).
+ */
+export const IMAGE_PROXY_MAX_IN_FLIGHT = 64;
+
 export async function imageProxyRoutes(app: FastifyInstance): Promise<void> {
   const env = app.deps.env;
+  // Images per reader per minute (an email with many images fits; a scan of the internet does not).
+  const perUser = new RateLimiter({ limit: Number(process.env.MAILROOM_IMAGE_PROXY_RATE_MAX ?? 300), intervalMs: 60_000 });
+  let inFlight = 0;
   app.get(
     '/image-proxy',
     {
@@ -62,28 +72,40 @@ export async function imageProxyRoutes(app: FastifyInstance): Promise<void> {
     },
     async (req, reply) => {
       const { url, t } = req.query as { url: string; t?: string };
-      if (!req.actor) {
+      let userId = req.actor?.user.id;
+      if (!userId) {
         const idHash = t ? verifyImageProxyToken(t, env.secrets.derive('image-proxy')) : null;
         const session = idHash ? await sessionActor(env, idHash) : null;
         if (!session) throw new AppError('unauthenticated', 401, 'Sign in first, or send an API token as "Authorization: Bearer <token>".');
+        userId = session.actor.user.id;
       }
+      hardened(reply).header('cache-control', 'no-store');
+      const allowed = perUser.take(userId);
+      if (!allowed.allowed) {
+        reply.header('retry-after', String(Math.ceil(allowed.retryAfterMs / 1000)));
+        throw new AppError('rate_limited', 429, 'Too many images fetched in the last minute. Wait a moment and try again.');
+      }
+      if (inFlight >= IMAGE_PROXY_MAX_IN_FLIGHT) {
+        reply.header('retry-after', '1');
+        throw new AppError('image_proxy_busy', 503, 'The image proxy is busy. Try again in a moment.');
+      }
+      inFlight += 1;
       const controller = new AbortController();
       // The reader went away (frame closed, page left): stop fetching.
       const onClose = () => {
         if (!reply.raw.writableEnded) controller.abort(new Error('client went away'));
       };
       reply.raw.once('close', onClose);
-      hardened(reply);
       try {
         const image = await fetchProxiedImage(url, { signal: controller.signal });
         return reply.header('cache-control', IMAGE_CACHE_CONTROL).type(image.contentType).send(image.body);
       } catch (err) {
-        reply.header('cache-control', 'no-store');
         if (err instanceof ImageProxyError) {
           throw new AppError(err.code, err.status, err.message, err.upstreamStatus ? { upstreamStatus: err.upstreamStatus } : {});
         }
         throw err;
       } finally {
+        inFlight -= 1;
         reply.raw.off('close', onClose);
       }
     },

@@ -1,0 +1,72 @@
+/**
+ * The image proxy cannot be turned into a bandwidth or memory sink: images per reader per minute
+ * (MAILROOM_IMAGE_PROXY_RATE_MAX, 429 rate_limited) and fetches in flight per process
+ * (IMAGE_PROXY_MAX_IN_FLIGHT, 503 image_proxy_busy) are capped, and a slot is given back however a
+ * fetch ends. A real local image server is allowed for this file (MAILROOM_ALLOW_PRIVATE_HOSTS).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { allowLocalMailServers } from '../support/local-hosts.js';
+import { IMAGE_PROXY_MAX_IN_FLIGHT } from '../../src/http/routes/image-proxy.js';
+
+const GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+const RATE = 100;
+
+let t: TestApp;
+let server: http.Server;
+let base: string;
+const held: http.ServerResponse[] = [];
+const previousRate = process.env.MAILROOM_IMAGE_PROXY_RATE_MAX;
+allowLocalMailServers();
+
+beforeAll(async () => {
+  process.env.MAILROOM_IMAGE_PROXY_RATE_MAX = String(RATE);
+  server = http.createServer((req, res) => {
+    if (req.url === '/hold') return void held.push(res.writeHead(200, { 'content-type': 'image/gif' }));
+    res.writeHead(200, { 'content-type': 'image/gif' }).end(GIF);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  t = await createTestApp();
+});
+afterAll(async () => {
+  if (previousRate === undefined) delete process.env.MAILROOM_IMAGE_PROXY_RATE_MAX;
+  else process.env.MAILROOM_IMAGE_PROXY_RATE_MAX = previousRate;
+  await t?.close();
+  server?.closeAllConnections();
+  await new Promise((r) => server?.close(r));
+});
+
+const proxy = (token: string, url: string) =>
+  t.app.inject({ method: 'GET', url: `/api/v1/image-proxy?url=${encodeURIComponent(url)}`, headers: { authorization: `Bearer ${token}` } });
+
+describe('image proxy limits', () => {
+  it(`allows ${RATE} images a minute per reader, then 429 (other readers unaffected)`, async () => {
+    const a = await t.account();
+    const b = await t.account();
+    const codes: number[] = [];
+    // Refused requests count too: the limit is on asking, not on succeeding.
+    for (let i = 0; i < RATE; i++) codes.push((await proxy(a.token, i % 2 ? `${base}/x${i}.gif` : 'file:///etc/passwd')).statusCode);
+    expect(codes.filter((c) => c === 429)).toEqual([]);
+    const over = await proxy(a.token, `${base}/x.gif`);
+    expect(over.statusCode).toBe(429);
+    expect(over.json().error.code).toBe('rate_limited');
+    expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await proxy(b.token, `${base}/x.gif`)).statusCode).toBe(200);
+  });
+
+  it(`holds at most ${IMAGE_PROXY_MAX_IN_FLIGHT} fetches at once, and frees the slots when they end`, async () => {
+    const readers = [await t.account(), await t.account()];
+    const pending = Array.from({ length: IMAGE_PROXY_MAX_IN_FLIGHT }, (_, i) => proxy(readers[i % 2]!.token, `${base}/hold`));
+    await expect.poll(() => held.length, { timeout: 10_000 }).toBe(IMAGE_PROXY_MAX_IN_FLIGHT);
+    const busy = await proxy(readers[0]!.token, `${base}/x.gif`);
+    expect(busy.statusCode).toBe(503);
+    expect(busy.json().error.code).toBe('image_proxy_busy');
+    for (const res of held.splice(0)) res.end(GIF);
+    const done = await Promise.all(pending);
+    expect(done.every((r) => r.statusCode === 200)).toBe(true);
+    expect((await proxy(readers[1]!.token, `${base}/x.gif`)).statusCode).toBe(200);
+  });
+});
