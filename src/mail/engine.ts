@@ -13,10 +13,12 @@ import { registerOutboxJobs } from './outbox-sender.js';
 import { startInboundSmtp, type RunningInboundSmtp } from './inbound-smtp.js';
 import { registerInboxFeatures } from '../commands/registerInboxFeatures.js';
 import { registerNotificationEmail } from './notification-email.js';
+import { registerPersonalEmailFeatures } from './personal-email.js';
 
 export function createIngestor(env: CommandEnv): Ingestor {
   registerInboxFeatures(env); // conversations inbox: routing, reopen, deny list, search index, live updates
   registerNotificationEmail(env); // notifications also emailed when NOTIFY_SMTP_URL is set
+  registerPersonalEmailFeatures(); // personal email: reply/BCC/Sent logging, send-limit notes, logging addresses, tracking digests
   return {
     env,
     blobs: folderBlobStore(path.join(env.settings.dataDir, 'blobs')),
