@@ -393,12 +393,16 @@ export function isSafeImageContentType(contentType: string): boolean {
   return /^image\/[a-z0-9.+-]+$/.test(t) && t !== 'image/svg+xml' && !t.includes('xml');
 }
 
-/** Headers the image proxy route should send with a fetched image (defence in depth). */
+/**
+ * Headers the image proxy route sends with every answer (defence in depth). CORP is cross-origin
+ * because the email frame is sandboxed (an opaque origin): to the browser its image loads are
+ * cross-origin, and same-origin here would block every image (seen in Chromium).
+ */
 export const IMAGE_PROXY_RESPONSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'content-security-policy': "default-src 'none'; sandbox",
   'x-content-type-options': 'nosniff',
   'content-disposition': 'inline',
-  'cross-origin-resource-policy': 'same-origin',
+  'cross-origin-resource-policy': 'cross-origin',
   'referrer-policy': 'no-referrer',
 });
 

@@ -90,6 +90,7 @@ describe('image proxy', () => {
     expect(r.headers['x-content-type-options']).toBe('nosniff');
     expect(String(r.headers['content-security-policy'])).toMatch(/^default-src 'none'/);
     expect(r.headers['referrer-policy']).toBe('no-referrer');
+    expect(r.headers['cross-origin-resource-policy']).toBe('cross-origin'); // the sandboxed frame is another origin
     expect(r.headers['cache-control']).toBe('private, max-age=86400');
     expect(r.headers['set-cookie']).toBeUndefined();
     expect(r.headers['access-control-allow-origin']).toBeUndefined();

@@ -16,19 +16,13 @@ import { verifyImageProxyToken } from '../../security/image-proxy-token.js';
 import { errorResponses } from './schemas.js';
 import { fetchProxiedImage, ImageProxyError } from '../../security/image-proxy.js';
 import { RateLimiter } from '../../security/rate-limit.js';
+import { IMAGE_PROXY_RESPONSE_HEADERS } from '../../security/host-guard.js';
 
 /** Cached by the reader's browser only (the response depends on who is signed in). */
 export const IMAGE_CACHE_CONTROL = 'private, max-age=86400';
 
 function hardened(reply: FastifyReply): FastifyReply {
-  return reply
-    .header('x-content-type-options', 'nosniff')
-    .header('content-security-policy', "default-src 'none'; sandbox")
-    .header('referrer-policy', 'no-referrer')
-    // The email frame is sandboxed (an opaque origin): to the browser its image loads are cross-origin,
-    // so same-site/same-origin here would block every image (seen in Chromium).
-    .header('cross-origin-resource-policy', 'cross-origin')
-    .header('content-disposition', 'inline');
+  return reply.headers({ ...IMAGE_PROXY_RESPONSE_HEADERS });
 }
 
 /**
