@@ -3,6 +3,7 @@ import { errorText } from '../api/client.js';
 import { addNote, contactTimeline, getContact } from '../api/contacts.js';
 import type { TimelineEvent } from '../api/types.js';
 import { EmptyState, Notice, PageTitle, Spinner, useLoad } from '../components/ui.js';
+import { ComposeEmail } from '../components/ComposeEmail.js';
 import { formatDateTime } from '../lib/format.js';
 import { Link } from '../router.js';
 
@@ -121,6 +122,15 @@ export function ContactPage({ id }: { id: string }) {
           </dl>
         </aside>
         <div className="contact-main">
+          <ComposeEmail
+            contactId={c.id}
+            contactEmail={c.primaryEmail ?? null}
+            onSent={() => {
+              setMore([]);
+              setCursor(undefined);
+              timeline.reload();
+            }}
+          />
           <form className="card note-form" onSubmit={submitNote}>
             <label htmlFor="note-text">Add a note</label>
             <textarea id="note-text" rows={3} value={note} onChange={(e) => setNote(e.target.value)} maxLength={10000} />

@@ -1,0 +1,147 @@
+/**
+ * Writing to a contact from their record in a real browser, end to end: the salesperson's own mailbox
+ * on the test Dovecot (through the real submission server), a contact with their own Dovecot mailbox.
+ * A template is chosen (tokens filled for this contact), a snippet inserted, tracking turned off for this
+ * email, and the email arrives in the contact's mailbox in the default font. A second email is scheduled
+ * and cancelled before it leaves.
+ */
+import fs from 'node:fs';
+import { ImapFlow } from 'imapflow';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { buildWebApp, hasChromium, launchChromium, screenshot, signIn, startWebServer, type WebTestServer } from './support.js';
+import { insertConnection } from '../support/connections.js';
+import type { TestApp } from '../support/app.js';
+import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
+import { startSubmissionServer, type TestSubmissionServer } from '../harness/submission.js';
+import { createIngestor } from '../../src/mail/engine.js';
+import type { Ingestor } from '../../src/mail/ingest.js';
+import { sendOutboxMessage } from '../../src/mail/outbox-sender.js';
+import { closeDefaultParsePool, parseMessage } from '../../src/mail/parse/index.js';
+
+let dist: string;
+let server: WebTestServer;
+let browser: Browser;
+let dovecot: TestDovecot;
+let smtp: TestSubmissionServer;
+let ingestor: Ingestor;
+let previousAllow: string | undefined;
+const SELLER = `ada-${process.pid}@sales.test`;
+const ANN = `ann-${process.pid}@client.test`;
+
+beforeAll(async () => {
+  previousAllow = process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
+  process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = '127.0.0.1';
+  dovecot = await startDovecot();
+  smtp = await startSubmissionServer({ dovecot });
+  await dovecot.addUser(SELLER, 'seller-pw');
+  await dovecot.addUser(ANN, 'ann-pw');
+  dist = await buildWebApp();
+  server = await startWebServer(dist);
+  const env = server.app.deps.env;
+  ingestor = createIngestor(env);
+  await insertConnection({ env, database: server.database } as unknown as TestApp, {
+    accountId: server.admin.accountId,
+    userId: server.admin.userId,
+    type: 'personal',
+    address: SELLER,
+    imap: { host: '127.0.0.1', port: dovecot.imapPort, username: SELLER, password: 'seller-pw' },
+    smtp: { host: '127.0.0.1', port: smtp.port, username: SELLER, password: 'seller-pw' },
+    folders: ['INBOX', 'Sent'],
+    sentFolder: 'Sent',
+  });
+  if (hasChromium) browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await smtp?.stop();
+  await dovecot?.stop();
+  await closeDefaultParsePool();
+  if (dist) fs.rmSync(dist, { recursive: true, force: true });
+  if (previousAllow === undefined) delete process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
+  else process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = previousAllow;
+});
+
+async function annInbox(): Promise<Buffer[]> {
+  const client = new ImapFlow({ host: '127.0.0.1', port: dovecot.imapPort, secure: false, auth: { user: ANN, pass: 'ann-pw' }, logger: false });
+  await client.connect();
+  try {
+    const box = await client.mailboxOpen('INBOX');
+    if (box.exists === 0) return [];
+    const out: Buffer[] = [];
+    for await (const m of client.fetch('1:*', { source: true })) if (m.source) out.push(m.source);
+    return out;
+  } finally {
+    await client.logout().catch(() => undefined);
+  }
+}
+
+describe.skipIf(!hasChromium)('compose from a contact record', () => {
+  test('template + snippet, tracking off, default font: it reaches the contact; a scheduled one is cancelled', async () => {
+    const ok = async (method: string, url: string, body?: unknown) => {
+      const r = await server.api(method, url, body);
+      expect(r.status, `${method} ${url}: ${JSON.stringify(r.body)}`).toBeLessThan(300);
+      return r.body;
+    };
+    const ann = await ok('POST', '/api/v1/contacts', { firstName: 'Ann', lastName: 'Lee', emails: [ANN] });
+    await ok('POST', '/api/v1/email-templates', { kind: 'template', name: 'Welcome', subject: 'Welcome, {{ contact.firstName }}', html: '<p>Dear {{ contact.firstName }} {{ contact.lastName }},</p><p>glad to have you.</p>' });
+    await ok('POST', '/api/v1/email-templates', { kind: 'snippet', name: 'Calendar link', shortcut: 'cal', html: '<p>Book a call: https://cal.example/ada</p>' });
+    await ok('PATCH', '/api/v1/email-preferences', { font: { family: 'georgia', sizePx: 15, color: '#224466' }, trackOpens: true, trackClicks: true });
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await signIn(page, server.origin, server.admin.email, server.admin.password);
+    await page.goto(`${server.origin}/contacts/${ann.id}`);
+    await page.getByRole('button', { name: 'Write an email' }).click();
+    const form = page.getByRole('form', { name: 'Write an email' });
+    await expect.poll(() => form.getByLabel('From').inputValue()).not.toBe('');
+    expect(await form.getByLabel('To', { exact: true }).inputValue()).toBe(ANN);
+    await form.getByLabel('Template').selectOption({ label: 'Welcome' });
+    await expect.poll(() => form.getByLabel('Subject').inputValue()).toBe('Welcome, {{ contact.firstName }}');
+    await form.getByText('Preview for this contact').click();
+    await expect.poll(() => form.getByText('Welcome, Ann').count()).toBe(1);
+    // The editor is in the default font.
+    expect(await form.getByRole('textbox', { name: 'Email body' }).evaluate((el) => getComputedStyle(el).fontFamily)).toMatch(/Georgia/);
+    await form.getByRole('textbox', { name: 'Email body' }).click();
+    await page.keyboard.press('End');
+    await form.getByLabel('Insert a snippet').selectOption({ label: '/cal · Calendar link' });
+    await form.getByLabel('Track opens').uncheck();
+    await form.getByLabel('Track clicks').uncheck();
+    await screenshot(page, 'contact-compose', { fullPage: false });
+    await form.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByText('Sent. It goes out through your mailbox').waitFor();
+
+    const emails = (await ok('GET', `/api/v1/personal-emails?contactId=${ann.id}`)).emails;
+    expect(emails).toHaveLength(1);
+    const row = await server.database.db.selectFrom('personal_emails').select(['outbox_id', 'track_opens', 'track_clicks']).where('id', '=', emails[0].id).executeTakeFirstOrThrow();
+    expect([row.track_opens, row.track_clicks]).toEqual([0, 0]);
+    expect(await sendOutboxMessage(ingestor, row.outbox_id)).toBe('sent');
+    const inbox = await annInbox();
+    expect(inbox).toHaveLength(1);
+    const mail = await parseMessage(inbox[0]!);
+    expect(mail.subject).toBe('Welcome, Ann');
+    expect(mail.from?.address).toBe(SELLER);
+    expect(mail.html).toContain('Dear Ann Lee,');
+    expect(mail.html).toContain('Book a call: https://cal.example/ada');
+    expect(mail.html).toMatch(/font-family:\s*Georgia/i);
+    expect(mail.html).not.toMatch(/\{\{|\/t\/o\//);
+
+    // Schedule another for tomorrow, then cancel it from the list.
+    await page.getByRole('button', { name: 'Write an email' }).click();
+    await form.getByLabel('Subject').fill('Checking in');
+    await form.getByRole('textbox', { name: 'Email body' }).fill('Any questions so far?');
+    await form.getByLabel('Send later').check();
+    const tomorrow = new Date(Date.now() + 24 * 3_600_000);
+    const local = new Date(tomorrow.getTime() - tomorrow.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    await form.getByLabel('Send at').fill(local);
+    await form.getByRole('button', { name: 'Schedule' }).click();
+    await page.getByText(/^Scheduled for /).waitFor();
+    await page.getByRole('button', { name: 'Cancel the scheduled email "Checking in"' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Cancel the scheduled email "Checking in"' }).count()).toBe(0);
+    const states = (await ok('GET', `/api/v1/personal-emails?contactId=${ann.id}`)).emails.map((m: { subject: string; state: string }) => `${m.subject}:${m.state}`);
+    expect(states.sort()).toEqual(['Checking in:cancelled', 'Welcome, Ann:sent']);
+    await context.close();
+  }, 120_000);
+});
