@@ -108,6 +108,9 @@ describe.skipIf(!hasChromium)('Settings → Inboxes', () => {
 
     await members.getByRole('button', { name: 'Remove Tier 1 from Support' }).click();
     await expect.poll(async () => (await server.api('GET', `/api/v1/inboxes/${inboxId}/members`)).body.members.length).toBe(1);
+    // The Remove button left with the team: focus stays in the section, on the member picker.
+    const pickerId = await card.getByLabel('Add a user or team').getAttribute('id');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe(pickerId);
     await screenshot(page, 'settings-inboxes-members');
   });
 

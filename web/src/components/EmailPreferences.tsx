@@ -23,6 +23,7 @@ function SavedSwitch({ label, hint, checked, disabled, onSave }: { label: string
   const [pending, setPending] = useState<boolean | null>(null);
   const [error, setError] = useState<string | null>(null);
   const change = async (v: boolean) => {
+    if (pending !== null) return;
     setPending(v);
     setError(null);
     try {
@@ -36,7 +37,7 @@ function SavedSwitch({ label, hint, checked, disabled, onSave }: { label: string
   return (
     <div className="pref">
       <label className="switch">
-        <input type="checkbox" checked={pending ?? checked} disabled={disabled || pending !== null} onChange={(e) => change(e.target.checked)} aria-describedby={hint ? `${id}-hint` : undefined} />
+        <input type="checkbox" checked={pending ?? checked} disabled={disabled} aria-busy={pending !== null || undefined} onChange={(e) => change(e.target.checked)} aria-describedby={hint ? `${id}-hint` : undefined} />
         <span>{label}</span>
       </label>
       {hint && (
@@ -87,6 +88,8 @@ function AccountRule() {
   const [saveError, setSaveError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const save = async (patch: Partial<AccountEmailSettings>) => {
+    // Controls stay enabled while saving (disabling them would drop the keyboard focus); one change at a time.
+    if (busy) return;
     const before = data;
     setBusy(true);
     setSaveError(null);
@@ -110,7 +113,7 @@ function AccountRule() {
       {!data && !error && <Spinner />}
       {data && (
         <>
-          <fieldset disabled={busy}>
+          <fieldset>
             <legend>What is logged for everyone in the account</legend>
             {RULES.map((r) => (
               <label key={r.id} className="radio radio-hinted">
@@ -123,7 +126,7 @@ function AccountRule() {
             ))}
           </fieldset>
           <label className="switch">
-            <input type="checkbox" checked={data.createContacts} disabled={busy} onChange={(e) => save({ createContacts: e.target.checked })} />
+            <input type="checkbox" checked={data.createContacts} onChange={(e) => save({ createContacts: e.target.checked })} />
             <span>Create contacts from logged mail (for recipients who are not contacts yet)</span>
           </label>
           {saveError && <Notice kind="error">{saveError}</Notice>}

@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent, type ReactNode } from 'react';
+import { useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { errorText } from '../api/client.js';
 import {
   addMember,
@@ -45,7 +45,9 @@ export function MembersSection({ inbox, directory, onAccessChanged }: { inbox: I
   const [choice, setChoice] = useState('');
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
+  const picker = useRef<HTMLSelectElement>(null);
   const run = async (f: () => Promise<void>) => {
+    if (busy) return;
     setBusy(true);
     setActionError(null);
     try {
@@ -68,6 +70,7 @@ export function MembersSection({ inbox, directory, onAccessChanged }: { inbox: I
     void run(async () => {
       setData(await addMember(inbox.id, kind === 'user' ? { userId: memberId } : { teamId: memberId }));
       setChoice('');
+      picker.current?.focus();
     });
   };
   return (
@@ -77,7 +80,6 @@ export function MembersSection({ inbox, directory, onAccessChanged }: { inbox: I
         <select
           id={`${id}-access`}
           value={data.access}
-          disabled={busy}
           onChange={(e) => {
             const access = e.target.value as 'everyone' | 'restricted';
             void run(async () => {
@@ -102,7 +104,14 @@ export function MembersSection({ inbox, directory, onAccessChanged }: { inbox: I
                 <Badge tone={m.type === 'team' ? 'info' : 'neutral'}>{m.type === 'team' ? 'Team' : 'User'}</Badge> {m.name || '(unknown)'}
                 {m.type === 'user' && m.state && m.state !== 'active' && <span className="muted small"> ({m.state})</span>}
               </span>
-              <button type="button" className="btn btn-small" disabled={busy} aria-label={`Remove ${m.name} from ${inbox.name}`} onClick={() => void run(async () => setData(await removeMember(inbox.id, m.id)))}>
+              <button type="button" className="btn btn-small" disabled={busy} aria-label={`Remove ${m.name} from ${inbox.name}`} onClick={() =>
+                  void run(async () => {
+                    setData(await removeMember(inbox.id, m.id));
+                    // The button is gone with the member: keep the keyboard focus in the section.
+                    picker.current?.focus();
+                  })
+                }
+              >
                 Remove
               </button>
             </li>
@@ -112,7 +121,7 @@ export function MembersSection({ inbox, directory, onAccessChanged }: { inbox: I
       <form className="member-add" onSubmit={add} aria-label={`Add a member to ${inbox.name}`}>
         <div className="field">
           <label htmlFor={`${id}-add`}>Add a user or team</label>
-          <select id={`${id}-add`} value={choice} onChange={(e) => setChoice(e.target.value)}>
+          <select id={`${id}-add`} ref={picker} value={choice} onChange={(e) => setChoice(e.target.value)}>
             <option value="">Choose…</option>
             {users.length > 0 && (
               <optgroup label="Users">
