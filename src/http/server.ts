@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import type { Config } from '../config.js';
@@ -42,13 +42,34 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * What a request log line says about the request: Fastify's default fields, with credentials carried in
+ * the query string (the image proxy's `t`, a `token`) replaced by [redacted].
+ */
+export function requestForLog(req: FastifyRequest): Record<string, unknown> {
+  return {
+    method: req.method,
+    url: redactQuery(req.url),
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
+export function redactQuery(url: string): string {
+  return url.replace(/([?&](?:t|token|access_token)=)[^&#]*/gi, '$1[redacted]');
+}
+
 /** Builds the HTTP application: API under /api/v1, OpenAPI at /api/openapi.json, docs at /api/docs. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  // Redaction applies whatever logger options the caller adds (level, stream...); only `false` turns logs off.
+  const logging = {
+    level: deps.config.logLevel,
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]', '*.password', '*.imapPassword', '*.smtpPassword'], censor: '[redacted]' },
+    serializers: { req: requestForLog },
+  };
   const app = Fastify({
-    logger: deps.logger ?? {
-      level: deps.config.logLevel,
-      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-csrf-token"]', '*.password', '*.imapPassword', '*.smtpPassword'], censor: '[redacted]' },
-    },
+    logger: deps.logger === false ? false : { ...logging, ...(typeof deps.logger === 'object' ? deps.logger : {}) },
     trustProxy: deps.config.trustProxy,
     bodyLimit: 30 * 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
