@@ -81,6 +81,9 @@ const HOSTS = [
   'fd00:ec2::254', // AWS metadata over IPv6
   'fc00::1', // unique local
   'fe80::1', // link-local IPv6
+  '::ffff:169.254.169.254', // metadata behind a mapped address
+  '127.0.0.1.', // trailing dot
+  '\uff11\uff12\uff17.\uff10.\uff10.\uff11', // full-width digits, mapped to 127.0.0.1 by IDN processing
   'localhost',
   'LocalHost.',
   'imap.localhost',
