@@ -5,83 +5,40 @@
  * email, and the email arrives in the contact's mailbox in the default font. A second email is scheduled
  * and cancelled before it leaves.
  */
-import fs from 'node:fs';
-import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Browser } from 'playwright-core';
-import { buildWebApp, hasChromium, launchChromium, screenshot, signIn, startWebServer, type WebTestServer } from './support.js';
+import { hasChromium, screenshot, signIn } from './support.js';
+import { startMailWorld, type MailWorld } from './mail-world.js';
 import { insertConnection } from '../support/connections.js';
 import type { TestApp } from '../support/app.js';
-import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
-import { startSubmissionServer, type TestSubmissionServer } from '../harness/submission.js';
-import { createIngestor } from '../../src/mail/engine.js';
-import type { Ingestor } from '../../src/mail/ingest.js';
 import { sendOutboxMessage } from '../../src/mail/outbox-sender.js';
-import { closeDefaultParsePool, parseMessage } from '../../src/mail/parse/index.js';
+import { parseMessage } from '../../src/mail/parse/index.js';
 
-let dist: string;
-let server: WebTestServer;
-let browser: Browser;
-let dovecot: TestDovecot;
-let smtp: TestSubmissionServer;
-let ingestor: Ingestor;
-let previousAllow: string | undefined;
+let w: MailWorld;
 const SELLER = `ada-${process.pid}@sales.test`;
 const ANN = `ann-${process.pid}@client.test`;
 
 beforeAll(async () => {
-  previousAllow = process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
-  process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = '127.0.0.1';
-  dovecot = await startDovecot();
-  smtp = await startSubmissionServer({ dovecot });
-  await dovecot.addUser(SELLER, 'seller-pw');
-  await dovecot.addUser(ANN, 'ann-pw');
-  dist = await buildWebApp();
-  server = await startWebServer(dist);
-  const env = server.app.deps.env;
-  ingestor = createIngestor(env);
-  await insertConnection({ env, database: server.database } as unknown as TestApp, {
-    accountId: server.admin.accountId,
-    userId: server.admin.userId,
+  w = await startMailWorld({ [SELLER]: 'seller-pw', [ANN]: 'ann-pw' });
+  await insertConnection({ env: w.server.app.deps.env, database: w.server.database } as unknown as TestApp, {
+    accountId: w.server.admin.accountId,
+    userId: w.server.admin.userId,
     type: 'personal',
     address: SELLER,
-    imap: { host: '127.0.0.1', port: dovecot.imapPort, username: SELLER, password: 'seller-pw' },
-    smtp: { host: '127.0.0.1', port: smtp.port, username: SELLER, password: 'seller-pw' },
+    imap: { host: '127.0.0.1', port: w.dovecot.imapPort, username: SELLER, password: 'seller-pw' },
+    smtp: { host: '127.0.0.1', port: w.smtp.port, username: SELLER, password: 'seller-pw' },
     folders: ['INBOX', 'Sent'],
     sentFolder: 'Sent',
   });
-  if (hasChromium) browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  await smtp?.stop();
-  await dovecot?.stop();
-  await closeDefaultParsePool();
-  if (dist) fs.rmSync(dist, { recursive: true, force: true });
-  if (previousAllow === undefined) delete process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
-  else process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = previousAllow;
+  await w?.stop();
 });
-
-async function annInbox(): Promise<Buffer[]> {
-  const client = new ImapFlow({ host: '127.0.0.1', port: dovecot.imapPort, secure: false, auth: { user: ANN, pass: 'ann-pw' }, logger: false });
-  await client.connect();
-  try {
-    const box = await client.mailboxOpen('INBOX');
-    if (box.exists === 0) return [];
-    const out: Buffer[] = [];
-    for await (const m of client.fetch('1:*', { source: true })) if (m.source) out.push(m.source);
-    return out;
-  } finally {
-    await client.logout().catch(() => undefined);
-  }
-}
 
 describe.skipIf(!hasChromium)('compose from a contact record', () => {
   test('template + snippet, tracking off, default font: it reaches the contact; a scheduled one is cancelled', async () => {
     const ok = async (method: string, url: string, body?: unknown) => {
-      const r = await server.api(method, url, body);
+      const r = await w.server.api(method, url, body);
       expect(r.status, `${method} ${url}: ${JSON.stringify(r.body)}`).toBeLessThan(300);
       return r.body;
     };
@@ -90,10 +47,10 @@ describe.skipIf(!hasChromium)('compose from a contact record', () => {
     await ok('POST', '/api/v1/email-templates', { kind: 'snippet', name: 'Calendar link', shortcut: 'cal', html: '<p>Book a call: https://cal.example/ada</p>' });
     await ok('PATCH', '/api/v1/email-preferences', { font: { family: 'georgia', sizePx: 15, color: '#224466' }, trackOpens: true, trackClicks: true });
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await w.browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
-    await signIn(page, server.origin, server.admin.email, server.admin.password);
-    await page.goto(`${server.origin}/contacts/${ann.id}`);
+    await signIn(page, w.server.origin, w.server.admin.email, w.server.admin.password);
+    await page.goto(`${w.server.origin}/contacts/${ann.id}`);
     await page.getByRole('button', { name: 'Write an email' }).click();
     const form = page.getByRole('form', { name: 'Write an email' });
     await expect.poll(() => form.getByLabel('From').inputValue()).not.toBe('');
@@ -115,10 +72,10 @@ describe.skipIf(!hasChromium)('compose from a contact record', () => {
 
     const emails = (await ok('GET', `/api/v1/personal-emails?contactId=${ann.id}`)).emails;
     expect(emails).toHaveLength(1);
-    const row = await server.database.db.selectFrom('personal_emails').select(['outbox_id', 'track_opens', 'track_clicks']).where('id', '=', emails[0].id).executeTakeFirstOrThrow();
+    const row = await w.server.database.db.selectFrom('personal_emails').select(['outbox_id', 'track_opens', 'track_clicks']).where('id', '=', emails[0].id).executeTakeFirstOrThrow();
     expect([row.track_opens, row.track_clicks]).toEqual([0, 0]);
-    expect(await sendOutboxMessage(ingestor, row.outbox_id)).toBe('sent');
-    const inbox = await annInbox();
+    expect(await sendOutboxMessage(w.ingestor, row.outbox_id)).toBe('sent');
+    const inbox = await w.inboxOf(ANN, 'ann-pw');
     expect(inbox).toHaveLength(1);
     const mail = await parseMessage(inbox[0]!);
     expect(mail.subject).toBe('Welcome, Ann');

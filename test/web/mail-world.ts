@@ -1,0 +1,67 @@
+/**
+ * A browser test's mail world: the built web app served by a real Mailroom, a private Dovecot with the
+ * real submission server in front of it (mail sent to Dovecot users is delivered there), loopback mail
+ * servers allowed, and a way to read a Dovecot user's INBOX.
+ */
+import fs from 'node:fs';
+import { ImapFlow } from 'imapflow';
+import type { Browser } from 'playwright-core';
+import { buildWebApp, hasChromium, launchChromium, startWebServer, type WebTestServer } from './support.js';
+import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
+import { startSubmissionServer, type TestSubmissionServer } from '../harness/submission.js';
+import { createIngestor } from '../../src/mail/engine.js';
+import type { Ingestor } from '../../src/mail/ingest.js';
+import { closeDefaultParsePool } from '../../src/mail/parse/index.js';
+
+export interface MailWorld {
+  server: WebTestServer;
+  browser: Browser;
+  dovecot: TestDovecot;
+  smtp: TestSubmissionServer;
+  ingestor: Ingestor;
+  /** Every message in a Dovecot user's INBOX, raw. */
+  inboxOf(user: string, password: string): Promise<Buffer[]>;
+  stop(): Promise<void>;
+}
+
+export async function startMailWorld(users: Record<string, string>): Promise<MailWorld> {
+  const previousAllow = process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
+  process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = '127.0.0.1';
+  const dovecot = await startDovecot();
+  const smtp = await startSubmissionServer({ dovecot });
+  for (const [user, password] of Object.entries(users)) await dovecot.addUser(user, password);
+  const dist = await buildWebApp();
+  const server = await startWebServer(dist);
+  const ingestor = createIngestor(server.app.deps.env);
+  const browser = hasChromium ? await launchChromium() : (null as unknown as Browser);
+  return {
+    server,
+    browser,
+    dovecot,
+    smtp,
+    ingestor,
+    async inboxOf(user, password) {
+      const client = new ImapFlow({ host: '127.0.0.1', port: dovecot.imapPort, secure: false, auth: { user, pass: password }, logger: false });
+      await client.connect();
+      try {
+        const box = await client.mailboxOpen('INBOX');
+        if (box.exists === 0) return [];
+        const out: Buffer[] = [];
+        for await (const m of client.fetch('1:*', { source: true })) if (m.source) out.push(m.source);
+        return out;
+      } finally {
+        await client.logout().catch(() => undefined);
+      }
+    },
+    async stop() {
+      await browser?.close();
+      await server.close();
+      await smtp.stop();
+      await dovecot.stop();
+      await closeDefaultParsePool();
+      fs.rmSync(dist, { recursive: true, force: true });
+      if (previousAllow === undefined) delete process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
+      else process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = previousAllow;
+    },
+  };
+}
