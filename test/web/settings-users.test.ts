@@ -59,6 +59,21 @@ describe.skipIf(!hasChromium)('Settings → Users', () => {
     expect(teams).toContain('Tier 1');
   });
 
+  test('add a user straight into a team', async () => {
+    const form = page.getByRole('form', { name: 'Add a user' });
+    const email = `linus-${Date.now()}@example.com`;
+    await form.getByLabel('Name', { exact: true }).fill('Linus Pauling');
+    await form.getByLabel('Email', { exact: true }).fill(email);
+    await form.getByRole('group', { name: 'Teams (optional)' }).getByLabel('Tier 1').check();
+    await form.getByRole('button', { name: 'Add user' }).click();
+    await page.getByText('Linus Pauling was added').waitFor();
+    await page.getByText(/Teams: .*Tier 1 \(1\)/).waitFor();
+    const linus = (await server.api('GET', '/api/v1/users')).body.users.find((u: { email: string }) => u.email === email);
+    const tier1 = (await server.api('GET', '/api/v1/teams')).body.teams.find((t: { name: string }) => t.name === 'Tier 1');
+    expect(linus.teamIds).toContain(tier1.id);
+    await page.getByRole('button', { name: 'Done' }).click();
+  });
+
   test("edit a user's seat and role", async () => {
     await row.getByLabel('Seat of Grace Hopper').selectOption('paid');
     await expect.poll(async () => (await user(grace.id)).seat).toBe('paid');
@@ -82,7 +97,7 @@ describe.skipIf(!hasChromium)('Settings → Users', () => {
     await panel.getByRole('group', { name: 'Teams' }).getByLabel('Tier 1').check();
     const tier1 = (await server.api('GET', '/api/v1/teams')).body.teams.find((t: { name: string }) => t.name === 'Tier 1');
     await expect.poll(async () => (await user(grace.id)).teamIds).toContain(tier1.id);
-    await page.getByText(/Teams: .*Tier 1 \(1\)/).waitFor();
+    await page.getByText(/Teams: .*Tier 1 \(2\)/).waitFor();
 
     await panel.getByRole('radio', { name: /Away \(routing skips them\)/ }).check();
     await expect.poll(async () => (await user(grace.id)).availability).toBe('away');

@@ -8,6 +8,7 @@ export interface InviteInput {
   name: string;
   role: Role;
   seat: Seat;
+  teamIds?: string[];
 }
 export const inviteUser = (input: InviteInput) => api.post<{ user: User; generatedPassword?: string }>('/users', input);
 

@@ -10,7 +10,8 @@ import { useSession } from '../session.js';
 const ROLES: Role[] = ['member', 'admin', 'super_admin'];
 const SEATS: Seat[] = ['paid', 'free', 'view_only'];
 
-function InviteForm({ onInvited }: { onInvited: (u: User, password?: string) => void }) {
+function InviteForm({ teams, onInvited }: { teams: Team[]; onInvited: (u: User, password?: string) => void }) {
+  const [teamIds, setTeamIds] = useState<string[]>([]);
   const { session } = useSession();
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
@@ -23,9 +24,10 @@ function InviteForm({ onInvited }: { onInvited: (u: User, password?: string) => 
     setBusy(true);
     setError(null);
     try {
-      const r = await inviteUser({ name: name.trim(), email: email.trim(), role, seat });
+      const r = await inviteUser({ name: name.trim(), email: email.trim(), role, seat, ...(teamIds.length ? { teamIds } : {}) });
       setName('');
       setEmail('');
+      setTeamIds([]);
       onInvited(r.user, r.generatedPassword);
     } catch (err) {
       setError(errorText(err));
@@ -62,6 +64,16 @@ function InviteForm({ onInvited }: { onInvited: (u: User, password?: string) => 
           </select>
         </Field>
       </div>
+      {teams.length > 0 && (
+        <fieldset className="radio-row">
+          <legend>Teams (optional)</legend>
+          {teams.map((t) => (
+            <label key={t.id}>
+              <input type="checkbox" checked={teamIds.includes(t.id)} onChange={(e) => setTeamIds((x) => (e.target.checked ? [...x, t.id] : x.filter((y) => y !== t.id)))} /> {t.name}
+            </label>
+          ))}
+        </fieldset>
+      )}
       {error && <Notice kind="error">{error}</Notice>}
       <div className="form-actions">
         <button type="submit" className="btn btn-primary" disabled={busy}>
@@ -258,7 +270,7 @@ function UserRow({ u, teams, onChanged }: { u: User; teams: Team[]; onChanged: (
           type="button"
           className="btn btn-small"
           aria-expanded={editing}
-          aria-controls={`edit-${u.id}`}
+          aria-controls={editing ? `edit-${u.id}` : undefined}
           onClick={() => setEditing((x) => !x)}
           aria-label={`${editing ? 'Close' : 'Edit'} permissions and teams of ${u.name}`}
         >
@@ -311,9 +323,11 @@ export function SettingsUsersPage() {
     <section className="page">
       <PageTitle>Users</PageTitle>
       <InviteForm
+        teams={teams.data ?? []}
         onInvited={(user, password) => {
           setInvited({ user, password });
           reload();
+          if (user.teamIds.length) teams.reload();
         }}
       />
       <TeamsBar teams={teams.data ?? []} onCreated={teams.reload} />
