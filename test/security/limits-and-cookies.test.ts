@@ -3,7 +3,8 @@
  *
  * - Sign-in: 10 attempts a minute per address and client (MAILROOM_LOGIN_RATE_MAX), whatever spelling of
  *   the address is used (case, spaces: sign-in compares addresses by their key, so must the limit), and
- *   a client cannot reset its bucket with an X-Forwarded-For header unless the operator trusts a proxy.
+ *   a client cannot reset its bucket with an X-Forwarded-For header unless the operator trusts a proxy;
+ *   10 times that per client across all addresses.
  *   test/platform/users-and-sessions.test.ts checks the plain case.
  * - Inbound SMTP: connections per client address per minute, and concurrent clients, are capped (421).
  * - The session cookie is HttpOnly, SameSite=Lax, Path=/, and Secure whenever Mailroom is served over
@@ -55,6 +56,43 @@ describe('sign-in rate limit', () => {
     const codes: number[] = [];
     for (let i = 0; i < 12; i++) codes.push((await signIn(t, email, `wrong-${i}`, { 'x-forwarded-for': `203.0.113.${i + 1}` }, '198.51.100.8')).statusCode);
     expect(codes.slice(10)).toEqual([429, 429]);
+  });
+});
+
+describe('sign-in attempts from one client across many addresses (password spraying)', () => {
+  const previous = process.env.MAILROOM_LOGIN_RATE_MAX;
+  let small: TestApp;
+  beforeAll(async () => {
+    process.env.MAILROOM_LOGIN_RATE_MAX = '2'; // read when the routes are built: 2 per address and client, 20 per client
+    small = await createTestApp();
+  });
+  afterAll(async () => {
+    if (previous === undefined) delete process.env.MAILROOM_LOGIN_RATE_MAX;
+    else process.env.MAILROOM_LOGIN_RATE_MAX = previous;
+    await small?.close();
+  });
+
+  it('allows 10 times the per-address limit a minute per client, then 429 for any address; other clients unaffected', async () => {
+    // The bucket refills continuously (20 a minute), so the first refusal comes after 20 plus what
+    // refilled while the attempts ran (each costs a password check).
+    const started = Date.now();
+    let allowed = 0;
+    let refused: Awaited<ReturnType<typeof signIn>> | null = null;
+    for (let i = 0; i < 40; i++) {
+      const r = await signIn(small, `sprayed-${i}@example.com`, 'Summer2026!', {}, '198.51.100.50');
+      if (r.statusCode === 429) {
+        refused = r;
+        break;
+      }
+      expect(r.statusCode).toBe(401);
+      allowed += 1;
+    }
+    expect(allowed).toBeGreaterThanOrEqual(20);
+    expect(allowed).toBeLessThanOrEqual(20 + Math.ceil(((Date.now() - started) * 20) / 60_000));
+    expect(refused!.json().error.code).toBe('rate_limited');
+    expect(Number(refused!.headers['retry-after'])).toBeGreaterThan(0);
+    const a = await small.account();
+    expect((await signIn(small, await emailOf(small, a.token), a.password, {}, '198.51.100.51')).statusCode).toBe(200);
   });
 });
 

@@ -8,6 +8,8 @@ import { userSchema } from './schemas.js';
 import { hashToken } from '../../security/passwords.js';
 import { addressKey } from '../../domain/address-key.js';
 import { signImageProxyToken } from '../../security/image-proxy-token.js';
+import { RateLimiter } from '../../security/rate-limit.js';
+import { AppError } from '../../domain/errors.js';
 
 const sessionSchema = {
   type: 'object',
@@ -27,6 +29,10 @@ function signInKey(email: unknown): string {
 export async function sessionRoutes(app: FastifyInstance): Promise<void> {
   await app.register(rateLimit, { global: false, hook: 'preHandler' });
   const env = app.deps.env;
+  const loginMax = Number(process.env.MAILROOM_LOGIN_RATE_MAX ?? 10);
+  // Besides the limit per address and client (below), one client may try at most 10 times that many
+  // sign-ins a minute across all addresses: password spraying from one address is slowed down too.
+  const perClient = new RateLimiter({ limit: loginMax * 10, intervalMs: 60_000 });
   /** HttpOnly, SameSite=Lax, and Secure when served over TLS (PUBLIC_URL https, SECURE_COOKIES, or a trusted proxy's X-Forwarded-Proto). */
   const cookieAttributes = (req: FastifyRequest) => ({
     httpOnly: true,
@@ -41,7 +47,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       config: {
         public: true,
         rateLimit: {
-          max: Number(process.env.MAILROOM_LOGIN_RATE_MAX ?? 10),
+          max: loginMax,
           timeWindow: '1 minute',
           keyGenerator: (req) => `${req.ip}|${signInKey((req.body as { email?: unknown } | undefined)?.email)}`,
         },
@@ -60,6 +66,11 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req, reply) => {
+      const client = perClient.take(req.ip);
+      if (!client.allowed) {
+        reply.header('retry-after', String(Math.ceil(client.retryAfterMs / 1000)));
+        throw new AppError('rate_limited', 429, 'Too many sign-in attempts from your network. Wait a minute and try again.');
+      }
       const body = req.body as { email: string; password: string };
       const s = await signIn(env, body);
       reply.setCookie(SESSION_COOKIE, s.sessionToken, { ...cookieAttributes(req), maxAge: Math.floor(SESSION_TTL_MS / 1000) });
