@@ -1,4 +1,4 @@
-import { useEffect, useId, useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
 import { ApiError, errorText } from '../api/client.js';
 import { connectEmail, disconnectEmail } from '../api/connections.js';
 import type { ConnectInput, Connection, TlsMode } from '../api/types.js';
@@ -100,6 +100,13 @@ export function ConnectForm({ type, inboxId, allowForwarding, initial, replaces,
     initial?.smtp ? { host: initial.smtp.host, port: String(initial.smtp.port), tls: initial.smtp.tls as TlsMode, username: initial.smtp.username } : fromPreset(guessFor('').smtp, ''),
   );
   const [advancedOpen, setAdvancedOpen] = useState(false);
+  const advancedRef = useRef<HTMLDetailsElement>(null);
+  // Opening "Advanced" by itself also sets the element: a toggle event still pending from an earlier click
+  // (input is handled before it) would otherwise read the old state and close it again.
+  const openAdvanced = () => {
+    setAdvancedOpen(true);
+    if (advancedRef.current) advancedRef.current.open = true;
+  };
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | Error | null>(null);
   const [replaced, setReplaced] = useState(false);
@@ -121,12 +128,12 @@ export function ConnectForm({ type, inboxId, allowForwarding, initial, replaces,
 
   // Unknown domains need the settings: open "Advanced" for them.
   useEffect(() => {
-    if (domainLooksComplete && !knownDomain) setAdvancedOpen(true);
+    if (domainLooksComplete && !knownDomain) openAdvanced();
   }, [domainLooksComplete, knownDomain]);
 
   const invalidField = error instanceof ApiError && typeof error.body.field === 'string' ? (error.body.field as string) : null;
   useEffect(() => {
-    if (invalidField && /^(imap|smtp)\.(host|port|tls|username)/.test(invalidField)) setAdvancedOpen(true);
+    if (invalidField && /^(imap|smtp)\.(host|port|tls|username)/.test(invalidField)) openAdvanced();
   }, [invalidField]);
 
   const buildInput = (): ConnectInput => {
@@ -221,7 +228,7 @@ export function ConnectForm({ type, inboxId, allowForwarding, initial, replaces,
           <input type="checkbox" checked={useForMeetings} onChange={(e) => setUseForMeetings(e.target.checked)} /> Use this address for meetings
         </label>
       )}
-      <details className="advanced" open={advancedOpen} onToggle={(e) => setAdvancedOpen((e.target as HTMLDetailsElement).open)}>
+      <details className="advanced" ref={advancedRef} open={advancedOpen} onToggle={(e) => setAdvancedOpen((e.target as HTMLDetailsElement).open)}>
         <summary>Advanced: server settings{!knownDomain && domainLooksComplete ? ' (needed for ' + domain + ')' : ''}</summary>
         <div
           className="advanced-body"
