@@ -43,13 +43,28 @@ describe.skipIf(!hasChromium)('compose from a contact record', () => {
       return r.body;
     };
     const ann = await ok('POST', '/api/v1/contacts', { firstName: 'Ann', lastName: 'Lee', emails: [ANN] });
-    await ok('POST', '/api/v1/email-templates', { kind: 'template', name: 'Welcome', subject: 'Welcome, {{ contact.firstName }}', html: '<p>Dear {{ contact.firstName }} {{ contact.lastName }},</p><p>glad to have you.</p>' });
     await ok('POST', '/api/v1/email-templates', { kind: 'snippet', name: 'Calendar link', shortcut: 'cal', html: '<p>Book a call: https://cal.example/ada</p>' });
     await ok('PATCH', '/api/v1/email-preferences', { font: { family: 'georgia', sizePx: 15, color: '#224466' }, trackOpens: true, trackClicks: true });
 
     const context = await w.browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await signIn(page, w.server.origin, w.server.admin.email, w.server.admin.password);
+
+    // Settings → Email: save the template (a bad token is refused with the reason), turn notification email off.
+    await page.goto(`${w.server.origin}/settings/email`);
+    const newTemplate = page.getByRole('form', { name: 'New template or snippet' });
+    await newTemplate.getByLabel('Name').fill('Welcome');
+    await newTemplate.getByLabel('Subject').fill('Welcome, {{ contact.nickname }}');
+    await newTemplate.getByLabel('Body').fill('Dear {{ contact.firstName }} {{ contact.lastName }},\n\nglad to have you.');
+    await newTemplate.getByRole('button', { name: 'Save template' }).click();
+    await newTemplate.getByText(/Not saved: contact\.nickname is not a personalization token/).waitFor();
+    await newTemplate.getByLabel('Subject').fill('Welcome, {{ contact.firstName }}');
+    await newTemplate.getByRole('button', { name: 'Save template' }).click();
+    await newTemplate.getByText('Saved "Welcome".', { exact: false }).waitFor();
+    await page.getByRole('list', { name: 'Your templates and snippets' }).getByText('Welcome', { exact: true }).waitFor();
+    await page.getByLabel(/Email me my notifications/).uncheck();
+    await expect.poll(async () => (await ok('GET', `/api/v1/users/${w.server.admin.userId}`)).emailNotifications).toBe(false);
+    await screenshot(page, 'settings-email-templates');
     await page.goto(`${w.server.origin}/contacts/${ann.id}`);
     await page.getByRole('button', { name: 'Write an email' }).click();
     const form = page.getByRole('form', { name: 'Write an email' });

@@ -4,6 +4,9 @@ import { disconnectEmail, listConnections, updateConnection, updateCredentials, 
 import type { Connection } from '../api/types.js';
 import { ConnectForm } from '../components/ConnectForm.js';
 import { EmailPreferencesSections } from '../components/EmailPreferences.js';
+import { NotificationEmailSetting } from '../components/NotificationEmailSetting.js';
+import { TemplatesSettings } from '../components/TemplatesSettings.js';
+import { isAdmin } from '../lib/format.js';
 import { StateBadge, SyncProgress, fixItLabel, plainError } from '../components/ConnectionStatus.js';
 import { ConfirmDialog, EmptyState, Notice, PageTitle, Spinner, useLoad } from '../components/ui.js';
 import { formatDateTime } from '../lib/format.js';
@@ -240,6 +243,8 @@ export function SettingsEmailPage() {
         <p className="muted small">The default “from” address is picked first when you write from a contact; you can choose another for each email.</p>
       )}
       <EmailPreferencesSections hasConnections={connections.length > 0} />
+      {connections.length > 0 && <TemplatesSettings isAdmin={isAdmin(session.user.role)} />}
+      <NotificationEmailSetting userId={session.user.id} />
     </section>
   );
 }
