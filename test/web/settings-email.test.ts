@@ -115,7 +115,7 @@ describe.skipIf(!hasChromium)('Settings → Email preferences', () => {
     await list.getByRole('button', { name: 'Remove friend@gmail.example' }).click();
     await expect.poll(async () => (await prefs()).neverLog).toEqual(['family.example']);
     // Focus returns to the input, for the next entry.
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('placeholder'))).toBe('family.com or friend@gmail.com');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('placeholder'))).toBe('family.com or friend@gmail.com');
     await input.fill('');
   });
 
