@@ -1,8 +1,9 @@
 /**
  * Inbound SMTP (smtp-server): receives mail for generated forwarding addresses (team email connected by
  * forwarding) and per-user BCC logging addresses. Not an open relay: any other recipient is refused at
- * RCPT. A message is answered 250 only after it is durably committed (blob fsynced, rows committed);
- * any internal failure answers 451 so the sending server retries. Size is capped (552) and connections
+ * RCPT. A message is answered 250 only after it is durably committed (blob fsynced, rows committed;
+ * concurrent messages share one transaction, see group-commit.ts); any internal failure answers 451
+ * so the sending server retries. Size is capped (552) and connections
  * are rate-limited per client address.
  */
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession, type SMTPServerAddress } from 'smtp-server';
@@ -10,7 +11,8 @@ import type { Logger } from 'pino';
 import type { Executor } from '../commands/support/context.js';
 import type { ConnectionsTable } from '../store/schema.js';
 import { RateLimiter } from '../security/rate-limit.js';
-import { ingestBatch, type Ingestor } from './ingest.js';
+import { prepareItems, writePrepared, type Ingestor, type PreparedBatch } from './ingest.js';
+import { groupCommit } from './group-commit.js';
 
 export interface InboundSmtpOptions {
   port: number;
@@ -64,6 +66,20 @@ export async function startInboundSmtp(ingestor: Ingestor, o: InboundSmtpOptions
   const limiter = new RateLimiter({ limit: o.connectionsPerMinute, intervalMs: 60_000 });
   const db = ingestor.env.db;
   const targets = new WeakMap<SMTPServerSession, InboundTarget[]>();
+  // Group commit per connection: messages are parsed and their blobs fsynced as they arrive, in
+  // parallel; the rows of those that arrive while a transaction is running are written together by the
+  // next one. Each sender still gets its 250 only once its own message is committed.
+  const committers = new Map<string, (item: { connection: ConnectionsTable; prepared: PreparedBatch }) => Promise<void>>();
+  const commit = (connection: ConnectionsTable, prepared: PreparedBatch) => {
+    let c = committers.get(connection.id);
+    if (!c) {
+      c = groupCommit<{ connection: ConnectionsTable; prepared: PreparedBatch }>(async (group) => {
+        await writePrepared(ingestor, group[group.length - 1]!.connection, { items: group.flatMap((g) => g.prepared.items) });
+      });
+      committers.set(connection.id, c);
+    }
+    return c({ connection, prepared });
+  };
   const options: SMTPServerOptions = {
     name: o.hostname,
     banner: 'Mailroom inbound',
@@ -116,7 +132,7 @@ export async function startInboundSmtp(ingestor: Ingestor, o: InboundSmtpOptions
               refusal = why;
               continue;
             }
-            await ingestBatch(ingestor, t.connection, [{ raw, source: 'smtp', direction: 'inbound', receivedAt }]);
+            await commit(t.connection, await prepareItems(ingestor, [{ raw, source: 'smtp', direction: 'inbound', receivedAt }]));
             storedCount += 1;
           }
           return storedCount === 0 && refusal ? refusal : null;

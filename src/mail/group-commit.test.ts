@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { groupCommit } from './group-commit.js';
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+describe('groupCommit', () => {
+  it('writes a lone item at once, and groups what arrives during a write', async () => {
+    const writes: number[][] = [];
+    const submit = groupCommit<number>(async (items) => {
+      writes.push(items);
+      await tick();
+    });
+    const first = submit(1);
+    const rest = [submit(2), submit(3), submit(4)];
+    await Promise.all([first, ...rest]);
+    expect(writes).toEqual([[1], [2, 3, 4]]);
+  });
+
+  it('caps the group size', async () => {
+    const writes: number[][] = [];
+    const submit = groupCommit<number>(async (items) => {
+      writes.push(items);
+      await tick();
+    }, { maxBatch: 2 });
+    await Promise.all([1, 2, 3, 4, 5].map((i) => submit(i)));
+    expect(writes).toEqual([[1], [2, 3], [4, 5]]);
+  });
+
+  it('settles a caller only after the write holding its item', async () => {
+    const written = new Set<number>();
+    const submit = groupCommit<number>(async (items) => {
+      await tick();
+      for (const i of items) written.add(i);
+    });
+    await Promise.all([1, 2, 3].map(async (i) => {
+      await submit(i);
+      expect(written.has(i)).toBe(true);
+    }));
+  });
+
+  it('a failing group is written one by one: only the bad item fails', async () => {
+    const writes: number[][] = [];
+    const submit = groupCommit<number>(async (items) => {
+      writes.push(items);
+      await tick();
+      if (items.includes(13)) throw new Error('bad 13');
+    });
+    const r = await Promise.allSettled([submit(1), submit(12), submit(13), submit(14)]);
+    expect(r.map((x) => x.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(writes).toEqual([[1], [12, 13, 14], [12], [13], [14]]);
+  });
+
+  it('keeps working after a failure', async () => {
+    let fail = true;
+    const submit = groupCommit<number>(async () => {
+      if (fail) {
+        fail = false;
+        throw new Error('once');
+      }
+    });
+    await expect(submit(1)).rejects.toThrow('once');
+    await expect(submit(2)).resolves.toBeUndefined();
+  });
+});
