@@ -45,7 +45,7 @@ try {
       last_error_code: null, last_error_message: null, last_error_at: null, imap_host: null, imap_port: null, imap_tls: null, imap_username: null, smtp_host: null,
       smtp_port: null, smtp_tls: null, smtp_username: null, credentials: null, sent_folder: null, folders: '[]', sync_window_days: null, is_default_from: 0,
       use_for_meetings: 0, forwarding_address: `corpus-${connectionId.slice(-6).toLowerCase()}@example.org`, sender_name_mode: 'inbox', sender_name_custom: null, signature: null,
-      send_limit_day: null, send_limit_minute: null, created_at: now, updated_at: now, disconnected_at: null, disconnected_by: null,
+      send_limit_day: null, send_limit_minute: null, forwarding_test_token: null, forwarding_test_requested_at: null, forwarding_test_sent_at: null, forwarding_test_error: null, forwarding_verified_at: null, created_at: now, updated_at: now, disconnected_at: null, disconnected_by: null,
     })
     .execute();
   const connection = await env.db.selectFrom('connections').selectAll().where('id', '=', connectionId).executeTakeFirstOrThrow();

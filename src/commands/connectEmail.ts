@@ -219,6 +219,11 @@ export async function connectEmail(env: CommandEnv, actor: Actor, input: Connect
             signature: null,
             send_limit_day: null,
             send_limit_minute: null,
+            forwarding_test_token: null,
+            forwarding_test_requested_at: null,
+            forwarding_test_sent_at: null,
+            forwarding_test_error: null,
+            forwarding_verified_at: null,
             created_at: now,
           })
           .execute();

@@ -32,7 +32,7 @@ addDemoStep(async (env, admin) => {
       smtp_host: 'smtp.demo.mailroom.local', smtp_port: 587, smtp_tls: 'starttls', smtp_username: 'support@demo.mailroom.local',
       credentials: env.secrets.seal(JSON.stringify({ imapPassword: null, smtpPassword: 'demo' })), sent_folder: null, folders: '[]', sync_window_days: 90,
       is_default_from: 0, use_for_meetings: 0, forwarding_address: `support.${crypto.randomBytes(4).toString('hex')}@${env.settings.inboundDomain}`,
-      sender_name_mode: 'agent_at_inbox', sender_name_custom: null, signature: '{agent_first_name}\nDemo Co Support', send_limit_day: null, send_limit_minute: null,
+      sender_name_mode: 'agent_at_inbox', sender_name_custom: null, signature: '{agent_first_name}\nDemo Co Support', send_limit_day: null, send_limit_minute: null, forwarding_test_token: null, forwarding_test_requested_at: null, forwarding_test_sent_at: null, forwarding_test_error: null, forwarding_verified_at: null,
       created_at: now, updated_at: now, disconnected_at: null, disconnected_by: null,
     })
     .execute();

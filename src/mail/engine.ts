@@ -14,6 +14,7 @@ import { startInboundSmtp, type RunningInboundSmtp } from './inbound-smtp.js';
 import { registerInboxFeatures } from '../commands/registerInboxFeatures.js';
 import { registerNotificationEmail } from './notification-email.js';
 import { registerPersonalEmailFeatures } from './personal-email.js';
+import { registerForwardingTestJob } from './forwarding-test.js';
 
 export function createIngestor(env: CommandEnv): Ingestor {
   registerInboxFeatures(env); // conversations inbox: routing, reopen, deny list, search index, live updates
@@ -30,6 +31,7 @@ export function createIngestor(env: CommandEnv): Ingestor {
 export function registerMailJobs(ingestor: Ingestor): void {
   registerSyncJob(ingestor);
   registerOutboxJobs(ingestor);
+  registerForwardingTestJob(ingestor);
 }
 
 export async function startInbound(ingestor: Ingestor, o: { port: number; host: string; log: Logger; maxMessageBytes?: number }): Promise<RunningInboundSmtp> {

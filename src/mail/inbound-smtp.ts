@@ -13,6 +13,7 @@ import type { ConnectionsTable } from '../store/schema.js';
 import { RateLimiter } from '../security/rate-limit.js';
 import { prepareItems, writePrepared, type Ingestor, type PreparedBatch } from './ingest.js';
 import { groupCommit } from './group-commit.js';
+import { recordForwardingTest } from './forwarding-test.js';
 
 export interface InboundSmtpOptions {
   port: number;
@@ -127,6 +128,10 @@ export async function startInboundSmtp(ingestor: Ingestor, o: InboundSmtpOptions
           let refusal: string | null = null;
           let storedCount = 0;
           for (const t of list) {
+            if (await recordForwardingTest(ingestor, t.connection, raw)) {
+              storedCount += 1; // our forwarding check came back: recorded on the connection, not stored
+              continue;
+            }
             const why = t.accept ? await t.accept(raw) : null;
             if (why) {
               refusal = why;

@@ -8,6 +8,7 @@ import * as m005 from './migrations/005-inbox.js';
 import * as m006 from './migrations/006-personal.js';
 import * as m007 from './migrations/007-templates.js';
 import * as m008 from './migrations/008-notification-email.js';
+import * as m009 from './migrations/009-forwarding-check.js';
 
 /** Migrations are listed here in order (no directory scanning: works the same under tsx and bundlers). */
 const MIGRATIONS: Record<string, Migration> = {
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '006-personal': m006,
   '007-templates': m007,
   '008-notification-email': m008,
+  '009-forwarding-check': m009,
 };
 
 class ListedMigrations implements MigrationProvider {

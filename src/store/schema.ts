@@ -219,6 +219,12 @@ export interface ConnectionsTable {
   updated_at: number;
   disconnected_at: number | null;
   disconnected_by: string | null;
+  /** 009: the pending forwarding test (token in its header), when it was asked for, sent, failed, verified. */
+  forwarding_test_token: string | null;
+  forwarding_test_requested_at: number | null;
+  forwarding_test_sent_at: number | null;
+  forwarding_test_error: string | null;
+  forwarding_verified_at: number | null;
 }
 
 export interface ConversationsTable {

@@ -41,7 +41,7 @@ async function seed(a: { token: string; adminUserId: string; teamId: string; acc
       failure_count: 0, last_error_code: null, last_error_message: null, last_error_at: null, imap_host: 'imap.example.org', imap_port: 993, imap_tls: 'tls',
       imap_username: 'm', smtp_host: 'smtp.example.org', smtp_port: 465, smtp_tls: 'tls', smtp_username: 'm', credentials: null, sent_folder: 'Sent', folders: '[]',
       sync_window_days: 90, is_default_from: 1, use_for_meetings: 0, forwarding_address: null, sender_name_mode: null, sender_name_custom: null, signature: null,
-      send_limit_day: null, send_limit_minute: null, created_at: now, updated_at: now, disconnected_at: null, disconnected_by: null,
+      send_limit_day: null, send_limit_minute: null, forwarding_test_token: null, forwarding_test_requested_at: null, forwarding_test_sent_at: null, forwarding_test_error: null, forwarding_verified_at: null, created_at: now, updated_at: now, disconnected_at: null, disconnected_by: null,
     })
     .execute();
   // A team conversation of the inbox (conversations inbox routes), written directly: it needs inbound mail.

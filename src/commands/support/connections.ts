@@ -1,3 +1,4 @@
+import { forwardingCheck } from '../../domain/forwarding-check.js';
 import type { ConnectionsTable } from '../../store/schema.js';
 import type { Executor } from './context.js';
 import { notFound } from '../../domain/errors.js';
@@ -66,6 +67,7 @@ export function connectionView(c: ConnectionsTable, names: { userName?: string |
     isDefaultFrom: c.is_default_from === 1,
     useForMeetings: c.use_for_meetings === 1,
     forwardingAddress: c.forwarding_address,
+    forwardingCheck: c.transport === 'forwarding' ? forwardingCheckView(c) : null,
     senderName: c.type === 'team' ? { mode: c.sender_name_mode ?? 'agent_at_inbox', custom: c.sender_name_custom } : null,
     signature: c.signature,
     sendLimits: { perDay: c.send_limit_day, perMinute: c.send_limit_minute },
@@ -80,4 +82,14 @@ export async function connectionViewById(db: Executor, accountId: string, id: st
   const u = await db.selectFrom('users').select(['name', 'state']).where('id', '=', c.user_id).executeTakeFirst();
   const i = c.inbox_id ? await db.selectFrom('inboxes').select(['name']).where('id', '=', c.inbox_id).executeTakeFirst() : undefined;
   return connectionView(c, { userName: u?.name, userState: u?.state, inboxName: i?.name });
+}
+
+const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
+
+function forwardingCheckView(c: ConnectionsTable) {
+  const f = forwardingCheck(
+    { address: c.address, forwardingAddress: c.forwarding_address, requestedAt: num(c.forwarding_test_requested_at), sentAt: num(c.forwarding_test_sent_at), verifiedAt: num(c.forwarding_verified_at), error: c.forwarding_test_error },
+    Date.now(),
+  );
+  return { state: f.state, message: f.message, sentAt: iso(f.sentAt), verifiedAt: iso(f.verifiedAt) };
 }

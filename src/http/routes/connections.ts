@@ -1,3 +1,4 @@
+import { sendForwardingTest } from '../../commands/sendForwardingTest.js';
 import type { FastifyInstance } from 'fastify';
 import { requireActor } from '../auth.js';
 import { connectEmail, type ConnectEmailInput } from '../../commands/connectEmail.js';
@@ -61,6 +62,11 @@ export const connectionSchema = {
     folders: { type: 'array', items: { type: 'string' } },
     isDefaultFrom: { type: 'boolean' },
     useForMeetings: { type: 'boolean' },
+    forwardingCheck: {
+      type: ['object', 'null'],
+      description: 'Team email by forwarding: the last forwarding check (POST /connections/{id}/forwarding-test)',
+      properties: { state: { type: 'string', enum: ['never', 'sending', 'waiting', 'verified', 'not_received', 'send_failed'] }, message: { type: 'string' }, sentAt: { type: ['string', 'null'] }, verifiedAt: { type: ['string', 'null'] } },
+    },
     forwardingAddress: { type: ['string', 'null'] },
     senderName: { type: ['object', 'null'], properties: { mode: { type: 'string' }, custom: { type: ['string', 'null'] } } },
     signature: { type: ['string', 'null'] },
@@ -219,6 +225,20 @@ export async function connectionRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => updateConnectionCredentials(env, requireActor(req), (req.params as { id: string }).id, req.body as UpdateCredentialsInput),
+  );
+
+  app.post(
+    '/connections/:id/forwarding-test',
+    {
+      schema: {
+        tags: ['connections'],
+        summary: 'Team email by forwarding: send a test email to the address and watch for it to come back through the forwarding',
+        description: 'The test goes out through the address\'s own SMTP server; `forwardingCheck` on the connection moves from sending to waiting to verified (or not_received after 10 minutes, or send_failed with the reason).',
+        params: idParams,
+        response: { 202: connectionSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => reply.status(202).send(await sendForwardingTest(env, requireActor(req), (req.params as { id: string }).id)),
   );
 
   app.post(
