@@ -60,11 +60,16 @@ describe.skipIf(!hasChromium)('Settings → Inboxes', () => {
     await context?.close();
   });
 
-  test('forwarding address with copy and how to check it', async () => {
-    await card.getByText(team.forwarding_address!).waitFor();
-    await card.getByText(/To check it works, send an email to support@acme.test/).waitFor();
+  test('forwarding address with copy, and the send-test-email check', async () => {
+    await card.getByText(team.forwarding_address!).first().waitFor();
+    await card.getByText(/Not checked yet\. Set up forwarding of support@acme\.test to/).waitFor();
     await card.getByRole('button', { name: 'Copy' }).click();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(team.forwarding_address);
+    // "Send test email" asks for the check (no worker runs here, so it stays at sending).
+    await card.getByRole('button', { name: 'Send test email' }).click();
+    await card.getByText('Sending the test email…').waitFor();
+    expect(await card.getByRole('button', { name: 'Waiting for the test email…' }).isDisabled()).toBe(true);
+    expect((await server.api('GET', `/api/v1/connections/${team.id}`)).body.forwardingCheck.state).toBe('sending');
   });
 
   test('sender name: the From preview follows the choice; saved, it is kept after a reload', async () => {

@@ -26,4 +26,5 @@ export const releaseConnection = (id: string, action: ReleaseAction, toUserId?: 
 export const updateCredentials = (id: string, password: string, transport: 'imap' | 'forwarding') =>
   api.post<Connection>(`/connections/${encodeURIComponent(id)}/credentials`, transport === 'imap' ? { imap: { password }, smtp: { password } } : { smtp: { password } });
 
+export const sendForwardingTest = (id: string) => api.post<Connection>(`/connections/${encodeURIComponent(id)}/forwarding-test`, {});
 export const syncNow = (id: string) => api.post<Connection>(`/connections/${encodeURIComponent(id)}/sync`, {});

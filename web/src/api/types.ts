@@ -59,6 +59,8 @@ export interface Connection {
   isDefaultFrom: boolean;
   useForMeetings: boolean;
   forwardingAddress: string | null;
+  /** Team email by forwarding: the last "send test email" check. */
+  forwardingCheck?: { state: 'never' | 'sending' | 'waiting' | 'verified' | 'not_received' | 'send_failed'; message: string; sentAt: string | null; verifiedAt: string | null } | null;
   senderName: { mode: SenderNameMode | string; custom: string | null } | null;
   signature: string | null;
   createdAt: string;

@@ -1,3 +1,4 @@
+import { ForwardingCheck } from '../components/ForwardingCheck.js';
 import { useEffect, useId, useState, type FormEvent } from 'react';
 import { errorText } from '../api/client.js';
 import { disconnectEmail, listConnections, updateConnection } from '../api/connections.js';
@@ -105,10 +106,7 @@ function TeamConnection({ c, inboxName, onChanged, onRemoved }: { c: Connection;
             Set up your mail server to forward mail sent to <strong>{c.address}</strong> to:
           </p>
           <CopyableValue value={c.forwardingAddress} label="Forwarding address" />
-          <p className="muted small">
-            To check it works, send an email to {c.address} from any other mail account: it shows up in {inboxName} within a minute. If it does not, check
-            the forwarding rule on your mail server.
-          </p>
+          <ForwardingCheck connection={c} />
         </div>
       )}
       <div className="row-actions">
