@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 describe.skipIf(!hasChromium)('compose from a contact record', () => {
-  test('template + snippet, tracking off, default font: it reaches the contact; a scheduled one is cancelled', async () => {
+  test('template + snippet + attachment, tracking off, default font: it reaches the contact; a scheduled one is cancelled', async () => {
     const ok = async (method: string, url: string, body?: unknown) => {
       const r = await w.server.api(method, url, body);
       expect(r.status, `${method} ${url}: ${JSON.stringify(r.body)}`).toBeLessThan(300);
@@ -79,6 +79,8 @@ describe.skipIf(!hasChromium)('compose from a contact record', () => {
     await form.getByRole('textbox', { name: 'Email body' }).click();
     await page.keyboard.press('End');
     await form.getByLabel('Insert a snippet').selectOption({ label: '/cal · Calendar link' });
+    await form.getByLabel('Attach files').setInputFiles({ name: 'price-list.txt', mimeType: 'text/plain', buffer: Buffer.from('Prices: 10 EUR a seat') });
+    await form.getByRole('list', { name: 'Attachments' }).getByText('price-list.txt (1 KB)').waitFor();
     await form.getByLabel('Track opens').uncheck();
     await form.getByLabel('Track clicks').uncheck();
     await screenshot(page, 'contact-compose', { fullPage: false });
@@ -99,6 +101,7 @@ describe.skipIf(!hasChromium)('compose from a contact record', () => {
     expect(mail.html).toContain('Book a call: https://cal.example/ada');
     expect(mail.html).toMatch(/font-family:\s*Georgia/i);
     expect(mail.html).not.toMatch(/\{\{|\/t\/o\//);
+    expect(mail.attachments.map((a) => [a.filename, a.content.toString()])).toEqual([['price-list.txt', 'Prices: 10 EUR a seat']]);
 
     // Schedule another for tomorrow, then cancel it from the list.
     await page.getByRole('button', { name: 'Write an email' }).click();

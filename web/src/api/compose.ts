@@ -48,6 +48,7 @@ export interface ComposeInput {
   trackOpens?: boolean;
   trackClicks?: boolean;
   sendAt?: string | null;
+  attachments?: Array<{ filename: string; contentType: string; contentBase64: string }>;
 }
 
 export const listTemplates = (kind?: 'template' | 'snippet') => api.get<{ templates: EmailTemplate[] }>('/email-templates', { kind });
