@@ -12,7 +12,7 @@ import type { CommandEnv, Executor } from '../commands/support/context.js';
 import type { ConnectionsTable, FolderStatesTable } from '../store/schema.js';
 import { planFolderSync, onlyNewUids, newestFirstBatches, uidSet, vanishedUids, windowStart, isOversized, type FolderCheckpoint } from '../domain/sync/sync-plan.js';
 import { checkHost, imapOptions } from './transport-options.js';
-import { ingestBatch, type IngestItem, type Ingestor } from './ingest.js';
+import { prepareItems, writePrepared, type IngestItem, type Ingestor, type PreparedBatch } from './ingest.js';
 
 export interface SyncOptions {
   batchSize: number;
@@ -153,14 +153,16 @@ async function syncFolder(env: CommandEnv, ingestor: Ingestor, c: ConnectionsTab
         await env.db.transaction().execute((trx) => saveCheckpoint(trx, c.id, folder, cp!, env.now()));
         continue;
       }
+      const pipeline = new BatchPipeline(env, ingestor, c, folder, status.uidvalidity, client, opts, stats, direction);
       for (const batch of newestFirstBatches(uids, opts.batchSize).reverse()) {
         const asc = [...batch].sort((a, b) => a - b);
         const highest = asc[asc.length - 1]!;
-        await fetchAndStore(env, ingestor, c, folder, status.uidvalidity, asc, client, opts, stats, direction, async (trx) => {
+        await pipeline.add(asc, async (trx) => {
           cp = { ...cp!, highestUid: Math.max(cp!.highestUid, highest) };
           await saveCheckpoint(trx, c.id, folder, cp!, env.now());
         });
       }
+      await pipeline.drain();
       cp = { ...cp!, highestUid: Math.max(cp!.highestUid, status.uidnext - 1) };
       await env.db.transaction().execute((trx) => saveCheckpoint(trx, c.id, folder, cp!, env.now()));
       continue;
@@ -179,10 +181,14 @@ async function syncFolder(env: CommandEnv, ingestor: Ingestor, c: ConnectionsTab
       });
       continue;
     }
+    const pipeline = new BatchPipeline(env, ingestor, c, folder, status.uidvalidity, client, opts, stats, direction);
     for (const batch of batches) {
-      if (opts.signal?.aborted) return;
+      if (opts.signal?.aborted) {
+        await pipeline.drain();
+        return;
+      }
       const lowest = Math.min(...batch);
-      await fetchAndStore(env, ingestor, c, folder, status.uidvalidity, batch, client, opts, stats, direction, async (trx, stored) => {
+      await pipeline.add(batch, async (trx, stored) => {
         cp = { ...cp!, lowestUid: lowest, initialDone: lowest <= plan.floor };
         await saveCheckpoint(trx, c.id, folder, cp!, env.now());
         await trx
@@ -192,6 +198,7 @@ async function syncFolder(env: CommandEnv, ingestor: Ingestor, c: ConnectionsTab
           .execute();
       });
     }
+    await pipeline.drain();
   }
   await reconcileExpunges(env, c, folder, status, client, stats);
 }
@@ -203,20 +210,15 @@ async function fetchUids(client: ImapFlow, range: string, stats: SyncStats): Pro
   return out;
 }
 
+/** One fetched batch: the messages' sources, and the UIDs skipped as oversized (with their sizes). */
+interface FetchedBatch {
+  items: IngestItem[];
+  oversized: number[];
+  sizes: Map<number, number>;
+}
+
 /** Two FETCH commands per batch: sizes first (to skip oversized), then sources. */
-async function fetchAndStore(
-  env: CommandEnv,
-  ingestor: Ingestor,
-  c: ConnectionsTable,
-  folder: string,
-  uidvalidity: number,
-  uids: number[],
-  client: ImapFlow,
-  opts: SyncOptions,
-  stats: SyncStats,
-  direction: 'inbound' | 'outbound',
-  checkpoint: (trx: Executor, stored: number) => Promise<void>,
-): Promise<void> {
+async function fetchBatch(env: CommandEnv, folder: string, uidvalidity: number, uids: number[], client: ImapFlow, opts: SyncOptions, stats: SyncStats, direction: 'inbound' | 'outbound'): Promise<FetchedBatch> {
   const sizes = new Map<number, number>();
   for await (const m of client.fetch(uidSet(uids), { uid: true, size: true }, { uid: true })) sizes.set(m.uid, m.size ?? 0);
   stats.commands += 1;
@@ -231,7 +233,24 @@ async function fetchAndStore(
     stats.commands += 1;
   }
   stats.fetched += items.length;
-  const result = await ingestBatch(ingestor, c, items, async (trx) => {
+  return { items, oversized, sizes };
+}
+
+/** Stores a fetched batch (already being parsed) in one transaction with its checkpoint. */
+async function storeBatch(
+  env: CommandEnv,
+  ingestor: Ingestor,
+  c: ConnectionsTable,
+  folder: string,
+  uidvalidity: number,
+  fetched: FetchedBatch,
+  prepared: Promise<PreparedBatch>,
+  opts: SyncOptions,
+  stats: SyncStats,
+  checkpoint: (trx: Executor, stored: number) => Promise<void>,
+): Promise<void> {
+  const { items, oversized, sizes } = fetched;
+  const result = await writePrepared(ingestor, c, await prepared, async (trx) => {
     for (const uid of oversized) {
       await trx
         .insertInto('skipped_messages')
@@ -245,6 +264,41 @@ async function fetchAndStore(
   stats.duplicates += result.duplicates;
   stats.skipped += oversized.length;
   opts.onBatch?.({ folder, stored: result.stored, duplicates: result.duplicates });
+}
+
+/**
+ * Batches in order, pipelined: while batch N is written (one transaction with its checkpoint), batch N+1
+ * is fetched from the server and parsed. Writes stay one at a time and in order, so checkpoints only
+ * move forward after a commit; at most one written and one fetched batch are held in memory.
+ */
+class BatchPipeline {
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly env: CommandEnv,
+    private readonly ingestor: Ingestor,
+    private readonly c: ConnectionsTable,
+    private readonly folder: string,
+    private readonly uidvalidity: number,
+    private readonly client: ImapFlow,
+    private readonly opts: SyncOptions,
+    private readonly stats: SyncStats,
+    private readonly direction: 'inbound' | 'outbound',
+  ) {}
+
+  async add(uids: number[], checkpoint: (trx: Executor, stored: number) => Promise<void>): Promise<void> {
+    const fetched = await fetchBatch(this.env, this.folder, this.uidvalidity, uids, this.client, this.opts, this.stats, this.direction);
+    const prepared = prepareItems(this.ingestor, fetched.items);
+    prepared.catch(() => undefined); // surfaced by the write below; never an unhandled rejection
+    await this.writing; // the previous batch is committed (or its failure is thrown here)
+    this.writing = storeBatch(this.env, this.ingestor, this.c, this.folder, this.uidvalidity, fetched, prepared, this.opts, this.stats, checkpoint);
+    this.writing.catch(() => undefined);
+  }
+
+  /** Waits for the last write; throws its failure. */
+  async drain(): Promise<void> {
+    await this.writing;
+  }
 }
 
 /** Marks locations whose UID the server no longer lists (expunged or moved away). Messages stay. */

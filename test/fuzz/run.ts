@@ -33,7 +33,8 @@ let seed = arg('seed') !== undefined ? Number(arg('seed')) : (Date.now() ^ (proc
 
 const deadline = Date.now() + minutes * 60_000;
 const stats = new Map<string, { runs: number; failures: number; ms: number }>(targets.map((t) => [t.name, { runs: 0, failures: 0, ms: 0 }]));
-const SLICE_MS = 10_000;
+// Every target gets a turn even in a short run: slices of at most 10 s, shorter when time is short.
+const SLICE_MS = Math.max(1_000, Math.min(10_000, Math.floor((minutes * 60_000) / targets.length)));
 const found: Array<{ target: string; error: string; file: string | null }> = [];
 
 console.log(`fuzzing ${targets.map((t) => t.name).join(', ')} for ${minutes} minute(s), first seed ${seed}`);
