@@ -140,9 +140,15 @@ export const setConversationStatus = (id: string, status: ConversationStatus, sn
 
 export const assignConversation = (id: string, assigneeId: string | null) => api.post<ConversationSummary>(routes.action(id, 'assign'), { assigneeId });
 
-export const commentOnConversation = (id: string, body: string) => api.post<Activity>(routes.action(id, 'comments'), { body });
+export const commentOnConversation = (id: string, body: string, mentions: string[] = []) => api.post<Activity>(routes.action(id, 'comments'), mentions.length ? { body, mentions } : { body });
 
-export const replyToConversation = (id: string, input: { mode: 'reply' | 'reply_all' | 'forward'; text: string; to?: Array<{ address: string; name?: string }> }) =>
+export interface ReplyAttachment {
+  filename: string;
+  contentType: string;
+  contentBase64: string;
+}
+
+export const replyToConversation = (id: string, input: { mode: 'reply' | 'reply_all' | 'forward'; text: string; to?: Array<{ address: string; name?: string }>; attachments?: ReplyAttachment[] }) =>
   api.post<Sent>(routes.action(id, 'replies'), input);
 
 export const moveConversation = (id: string, inboxId: string) => api.post<ConversationSummary>(routes.action(id, 'move'), { inboxId });

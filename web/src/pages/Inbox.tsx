@@ -7,6 +7,7 @@ import {
   getConversation,
   listConversations,
   mailboxLabel,
+  moveConversation,
   replyToConversation,
   sendPresence,
   setConversationStatus,
@@ -16,9 +17,13 @@ import {
   type ConversationSummary,
   type ConversationThread,
   type ConversationView,
+  type ReplyAttachment,
   type Viewer,
 } from '../api/conversations.js';
 import { listInboxes } from '../api/inboxes.js';
+import { listUsers } from '../api/users.js';
+import type { Inbox, User } from '../api/types.js';
+import { ThreadActions } from '../components/ThreadActions.js';
 import { InboxMessageBody } from '../components/InboxMessageBody.js';
 import { EmptyState, Notice, Spinner, useLoad } from '../components/ui.js';
 import { formatDate, formatDateTime, isAdmin } from '../lib/format.js';
@@ -48,6 +53,8 @@ function ThreadView({
   id,
   inboxAddress,
   userId,
+  users,
+  inboxes,
   refresh,
   onBack,
   onChanged,
@@ -57,6 +64,8 @@ function ThreadView({
   id: string;
   inboxAddress: (connectionId: string) => string | null;
   userId: string;
+  users: User[];
+  inboxes: Inbox[];
   refresh: number;
   onBack: () => void;
   onChanged: () => void;
@@ -69,11 +78,19 @@ function ThreadView({
   const [draft, setDraft] = useState('');
   const [busy, setBusy] = useState(false);
   const [viewers, setViewers] = useState<Viewer[]>([]);
+  const [replyMode, setReplyMode] = useState<'reply' | 'reply_all' | 'forward'>('reply');
+  const [forwardTo, setForwardTo] = useState('');
+  const [files, setFiles] = useState<ReplyAttachment[]>([]);
+  const [mentions, setMentions] = useState<Array<{ id: string; name: string }>>([]);
   const textRef = useRef<HTMLTextAreaElement>(null);
 
   useEffect(() => {
     setComposer(null);
     setDraft('');
+    setReplyMode('reply');
+    setForwardTo('');
+    setFiles([]);
+    setMentions([]);
   }, [id]);
   useEffect(() => {
     composeRef.current = (mode) => {
@@ -147,11 +164,52 @@ function ThreadView({
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
     if (!draft.trim() || !composer) return;
-    const ok = await act(() => (composer === 'reply' ? replyToConversation(id, { mode: 'reply', text: draft }) : commentOnConversation(id, draft)));
+    const to = forwardTo
+      .split(/[,;\s]+/)
+      .map((a) => a.trim())
+      .filter(Boolean)
+      .map((address) => ({ address }));
+    if (composer === 'reply' && replyMode === 'forward' && to.length === 0) {
+      setActionError('Enter the address to forward this conversation to.');
+      return;
+    }
+    // Mentions: the people picked whose @name is still in the text.
+    const mentioned = mentions.filter((m) => draft.includes(`@${m.name}`)).map((m) => m.id);
+    const ok = await act(() =>
+      composer === 'reply'
+        ? replyToConversation(id, { mode: replyMode, text: draft, ...(replyMode === 'forward' ? { to } : {}), ...(files.length ? { attachments: files } : {}) })
+        : commentOnConversation(id, draft, mentioned),
+    );
     if (ok) {
       setDraft('');
       setComposer(null);
+      setFiles([]);
+      setMentions([]);
+      setForwardTo('');
+      setReplyMode('reply');
     }
+  };
+  const attach = async (list: FileList | null) => {
+    if (!list) return;
+    const read = await Promise.all(
+      Array.from(list).map(
+        (f) =>
+          new Promise<ReplyAttachment>((resolve, reject) => {
+            const r = new FileReader();
+            r.onload = () => resolve({ filename: f.name, contentType: f.type || 'application/octet-stream', contentBase64: String(r.result).replace(/^data:[^,]*,/, '') });
+            r.onerror = () => reject(r.error);
+            r.readAsDataURL(f);
+          }),
+      ),
+    );
+    setFiles((prev) => [...prev, ...read]);
+  };
+  const mention = (userIdToMention: string) => {
+    const u = users.find((x) => x.id === userIdToMention);
+    if (!u) return;
+    setMentions((m) => (m.some((x) => x.id === u.id) ? m : [...m, { id: u.id, name: u.name }]));
+    setDraft((d) => `${d}${d && !/\s$/.test(d) ? ' ' : ''}@${u.name} `);
+    setTimeout(() => textRef.current?.focus(), 0);
   };
   const timeline: TimelineItem[] = [
     ...t.messages.map((m) => ({ at: m.sentAt ?? m.receivedAt, key: `m-${m.id}`, message: m })),
@@ -186,7 +244,20 @@ function ThreadView({
                 Reopen
               </button>
             ))}
+          {canAct && (
+            <ThreadActions
+              busy={busy}
+              assigneeId={t.assignee?.id ?? null}
+              users={users}
+              inboxes={inboxes}
+              currentInboxId={t.inboxId}
+              onAssign={(uid) => void act(() => assignConversation(id, uid))}
+              onSnooze={(until) => void act(() => setConversationStatus(id, 'snoozed', until.toISOString()))}
+              onMove={(inboxId) => void act(() => moveConversation(id, inboxId))}
+            />
+          )}
         </div>
+        {t.status === 'snoozed' && t.snoozedUntil && <p className="muted small">Snoozed until {formatDateTime(t.snoozedUntil)}: it opens again then, or when the customer writes.</p>}
         {viewers.length > 0 && (
           <p className="presence small" role="status" style={{ margin: '6px 0 0', color: '#8a4b00' }}>
             {viewers.map((v) => `${v.name} is also ${v.activity === 'replying' ? 'replying' : 'viewing'}`).join(' · ')}
@@ -259,11 +330,53 @@ function ThreadView({
           {composer ? (
             <form onSubmit={submit} aria-label={composer === 'reply' ? 'Reply' : 'Internal comment'}>
               {composer === 'reply' && from && <p className="muted small">From: {from}</p>}
-              <label htmlFor="composer-text">{composer === 'reply' ? 'Reply to the customer' : 'Internal comment (the customer never sees it)'}</label>
+              {composer === 'reply' && (
+                <div className="composer-mode" style={{ display: 'flex', flexWrap: 'wrap', gap: 8, alignItems: 'center', marginBottom: 6 }}>
+                  <select aria-label="Reply mode" value={replyMode} onChange={(e) => setReplyMode(e.target.value as typeof replyMode)}>
+                    <option value="reply">Reply</option>
+                    <option value="reply_all">Reply all</option>
+                    <option value="forward">Forward</option>
+                  </select>
+                  {replyMode === 'forward' && <input type="text" aria-label="Forward to" placeholder="name@example.com" value={forwardTo} onChange={(e) => setForwardTo(e.target.value)} style={{ flex: 1, minWidth: 200 }} />}
+                </div>
+              )}
+              <label htmlFor="composer-text">{composer === 'reply' ? (replyMode === 'forward' ? 'Note above the forwarded conversation' : 'Reply to the customer') : 'Internal comment (the customer never sees it)'}</label>
               <textarea id="composer-text" ref={textRef} rows={5} style={{ width: '100%' }} value={draft} onChange={(e) => setDraft(e.target.value)} />
+              {composer === 'comment' && users.length > 0 && (
+                <select aria-label="Mention someone" value="" onChange={(e) => e.target.value && mention(e.target.value)} style={{ marginTop: 6 }}>
+                  <option value="">@ Mention someone (they are notified)…</option>
+                  {users
+                    .filter((u) => u.state === 'active' && u.id !== userId)
+                    .map((u) => (
+                      <option key={u.id} value={u.id}>
+                        {u.name}
+                      </option>
+                    ))}
+                </select>
+              )}
+              {composer === 'reply' && (
+                <div className="composer-files" style={{ marginTop: 6 }}>
+                  <label className="btn btn-small">
+                    Attach files
+                    <input type="file" multiple className="sr-only" aria-label="Attach files to the reply" onChange={(e) => { void attach(e.target.files); e.target.value = ''; }} />
+                  </label>
+                  {files.length > 0 && (
+                    <ul className="plain small" aria-label="Reply attachments">
+                      {files.map((f, i) => (
+                        <li key={`${f.filename}-${i}`}>
+                          {f.filename}{' '}
+                          <button type="button" className="btn btn-small" aria-label={`Remove ${f.filename}`} onClick={() => setFiles((all) => all.filter((_, j) => j !== i))}>
+                            Remove
+                          </button>
+                        </li>
+                      ))}
+                    </ul>
+                  )}
+                </div>
+              )}
               <div className="composer-actions" style={{ display: 'flex', gap: 8, marginTop: 8 }}>
                 <button type="submit" className="btn btn-primary" disabled={busy || !draft.trim()}>
-                  {composer === 'reply' ? 'Send reply' : 'Add comment'}
+                  {composer === 'reply' ? (replyMode === 'forward' ? 'Forward' : 'Send reply') : 'Add comment'}
                 </button>
                 <button type="button" className="btn" onClick={() => setComposer(null)}>
                   Cancel
@@ -291,6 +404,8 @@ export function InboxPage({ view: rawView }: { view: ConversationView }) {
   const { search } = useLocation();
   const view: ConversationView = VIEWS.some((v) => v.id === rawView) ? rawView : 'open';
   const inboxes = useLoad(listInboxes, []);
+  // People to assign and mention (everyone active in the account; the server checks inbox membership).
+  const users = useLoad(() => listUsers('active').catch(() => [] as User[]), []);
   const inboxId = search.get('inbox') ?? inboxes.data?.[0]?.id ?? null;
   const selectedId = search.get('c');
   const inbox = inboxes.data?.find((i) => i.id === inboxId) ?? null;
@@ -503,6 +618,8 @@ export function InboxPage({ view: rawView }: { view: ConversationView }) {
           <ThreadView
             id={selectedId}
             userId={session.user.id}
+            users={users.data ?? []}
+            inboxes={inboxes.data ?? []}
             inboxAddress={inboxAddress}
             refresh={threadTick}
             composeRef={composeRef}
