@@ -90,7 +90,8 @@ describe.skipIf(!hasChromium)('inbox live', () => {
     const gp = await other.newPage();
     await signIn(gp, server.origin, grace.body.user.email, 'another horse battery');
     await gp.goto(`${server.origin}/inbox/open?inbox=${inboxId}&c=${id}`);
-    await gp.getByText('Ada Lovelace is also viewing').waitFor({ timeout: 10_000 });
+    // From the thread's viewers, or at the latest from Grace's next heartbeat answer (every 15 s).
+    await gp.getByText('Ada Lovelace is also viewing').waitFor({ timeout: 20_000 });
     // Ada's page learns it without a reload: from the inbox's live presence event, or at the latest
     // from its next heartbeat (every 15 s).
     await page.getByText('Grace Hopper is also viewing').waitFor({ timeout: 20_000 });
