@@ -40,7 +40,14 @@ export async function migrateToLatest(database: Database): Promise<MigrateResult
   const migrationTableSchema =
     database.dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(database.db)).rows[0]?.s : undefined;
   const migrator = new Migrator({ db: database.db, provider: new ListedMigrations(), ...(migrationTableSchema ? { migrationTableSchema } : {}) });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // Kysely looks for its tables through the catalog of every schema; on PostgreSQL another schema being
+  // dropped at that moment (parallel test databases, or a neighbour's cleanup) fails that look-up with
+  // 'schema "x" does not exist' before any migration ran. Nothing was changed then: try again.
+  for (let attempt = 1; attempt <= 3 && error && !results?.length && database.dialect === 'postgres' && /schema ".*" does not exist/.test(String((error as Error).message)); attempt++) {
+    await new Promise((r) => setTimeout(r, 200 * attempt));
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? String(error)}`);
