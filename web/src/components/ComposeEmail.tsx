@@ -11,6 +11,7 @@ import { getPreferences } from '../api/preferences.js';
 import { formatDateTime } from '../lib/format.js';
 import { sanitizeEmailHtml } from '../lib/sanitizeEmail.js';
 import { EmailFrame } from './EmailFrame.js';
+import { AttachmentPicker, formatBytes, toAttachments, type PickedFile } from './AttachmentPicker.js';
 import { Notice, Spinner, useLoad } from './ui.js';
 
 const list = (s: string) =>
@@ -21,8 +22,6 @@ const list = (s: string) =>
 
 /** Template HTML is ours, but shared by others: cleaned before it goes into the editor of this page. */
 const cleanForEditor = (html: string) => sanitizeEmailHtml(html, { allowRemoteImages: true, proxyUrl: (u) => u }).bodyHtml;
-
-const mb = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} KB`);
 
 const STATE_LABEL: Record<PersonalEmail['state'], string> = {
   scheduled: 'Scheduled',
@@ -58,7 +57,7 @@ export function ComposeEmail({ contactId, contactEmail, onSent }: { contactId: s
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const editor = useRef<HTMLDivElement>(null);
-  const [files, setFiles] = useState<Array<{ filename: string; contentType: string; size: number; contentBase64: string }>>([]);
+  const [files, setFiles] = useState<PickedFile[]>([]);
 
   const p = prefs.data;
   useEffect(() => {
@@ -108,22 +107,6 @@ export function ComposeEmail({ contactId, contactEmail, onSent }: { contactId: s
     document.execCommand(command);
   };
 
-  const addFiles = async (list: FileList | null) => {
-    if (!list) return;
-    setError(null);
-    const read = await Promise.all(
-      Array.from(list).map(
-        (f) =>
-          new Promise<{ filename: string; contentType: string; size: number; contentBase64: string }>((resolve, reject) => {
-            const r = new FileReader();
-            r.onload = () => resolve({ filename: f.name, contentType: f.type || 'application/octet-stream', size: f.size, contentBase64: String(r.result).replace(/^data:[^,]*,/, '') });
-            r.onerror = () => reject(r.error);
-            r.readAsDataURL(f);
-          }),
-      ),
-    );
-    setFiles((prev) => [...prev, ...read]);
-  };
   const attachedBytes = files.reduce((a, f) => a + f.size, 0);
   const maxBytes = p?.maxAttachmentBytes ?? 20 * 1024 * 1024;
 
@@ -140,11 +123,11 @@ export function ComposeEmail({ contactId, contactEmail, onSent }: { contactId: s
       if (!Number.isFinite(t) || t <= Date.now()) return setError('Choose a time in the future to schedule the email.');
       when = new Date(t).toISOString();
     }
-    if (attachedBytes > maxBytes) return setError(`Attachments add up to ${mb(attachedBytes)}; the most one email can carry is ${mb(maxBytes)}. Remove some, or share a link instead.`);
+    if (attachedBytes > maxBytes) return setError(`Attachments add up to ${formatBytes(attachedBytes)}; the most one email can carry is ${formatBytes(maxBytes)}. Remove some, or share a link instead.`);
     setBusy(true);
     try {
       const sent = await sendFromContact(contactId, {
-        ...(files.length ? { attachments: files.map(({ filename, contentType, contentBase64 }) => ({ filename, contentType, contentBase64 })) } : {}),
+        ...(files.length ? { attachments: toAttachments(files) } : {}),
         ...(templateId ? { templateId } : {}),
         fromConnectionId: from || undefined,
         to: list(to),
@@ -311,23 +294,8 @@ export function ComposeEmail({ contactId, contactEmail, onSent }: { contactId: s
             </details>
           )}
           <div className="compose-attachments">
-            <label className="btn btn-small">
-              Attach files
-              <input type="file" multiple className="sr-only" aria-label="Attach files" onChange={(e) => { void addFiles(e.target.files); e.target.value = ''; }} />
-            </label>
-            {files.length > 0 && (
-              <ul className="plain small" aria-label="Attachments">
-                {files.map((f, i) => (
-                  <li key={`${f.filename}-${i}`}>
-                    {f.filename} ({mb(f.size)}){' '}
-                    <button type="button" className="btn btn-small" aria-label={`Remove ${f.filename}`} onClick={() => setFiles((all) => all.filter((_, j) => j !== i))}>
-                      Remove
-                    </button>
-                  </li>
-                ))}
-              </ul>
-            )}
-            {attachedBytes > maxBytes && <Notice kind="warning">Attachments add up to {mb(attachedBytes)}, over the {mb(maxBytes)} an email can carry.</Notice>}
+            <AttachmentPicker files={files} onChange={setFiles} label="Attach files" listLabel="Attachments" />
+            {attachedBytes > maxBytes && <Notice kind="warning">Attachments add up to {formatBytes(attachedBytes)}, over the {formatBytes(maxBytes)} an email can carry.</Notice>}
           </div>
           <fieldset className="compose-options">
             <legend className="sr-only">Options for this email</legend>

@@ -17,13 +17,13 @@ import {
   type ConversationSummary,
   type ConversationThread,
   type ConversationView,
-  type ReplyAttachment,
   type Viewer,
 } from '../api/conversations.js';
 import { listInboxes } from '../api/inboxes.js';
 import { listUsers } from '../api/users.js';
 import type { Inbox, User } from '../api/types.js';
 import { ThreadActions } from '../components/ThreadActions.js';
+import { AttachmentPicker, toAttachments, type PickedFile } from '../components/AttachmentPicker.js';
 import { InboxMessageBody } from '../components/InboxMessageBody.js';
 import { EmptyState, Notice, Spinner, useLoad } from '../components/ui.js';
 import { formatDate, formatDateTime, isAdmin } from '../lib/format.js';
@@ -80,7 +80,7 @@ function ThreadView({
   const [viewers, setViewers] = useState<Viewer[]>([]);
   const [replyMode, setReplyMode] = useState<'reply' | 'reply_all' | 'forward'>('reply');
   const [forwardTo, setForwardTo] = useState('');
-  const [files, setFiles] = useState<ReplyAttachment[]>([]);
+  const [files, setFiles] = useState<PickedFile[]>([]);
   const [mentions, setMentions] = useState<Array<{ id: string; name: string }>>([]);
   const textRef = useRef<HTMLTextAreaElement>(null);
 
@@ -177,7 +177,7 @@ function ThreadView({
     const mentioned = mentions.filter((m) => draft.includes(`@${m.name}`)).map((m) => m.id);
     const ok = await act(() =>
       composer === 'reply'
-        ? replyToConversation(id, { mode: replyMode, text: draft, ...(replyMode === 'forward' ? { to } : {}), ...(files.length ? { attachments: files } : {}) })
+        ? replyToConversation(id, { mode: replyMode, text: draft, ...(replyMode === 'forward' ? { to } : {}), ...(files.length ? { attachments: toAttachments(files) } : {}) })
         : commentOnConversation(id, draft, mentioned),
     );
     if (ok) {
@@ -188,21 +188,6 @@ function ThreadView({
       setForwardTo('');
       setReplyMode('reply');
     }
-  };
-  const attach = async (list: FileList | null) => {
-    if (!list) return;
-    const read = await Promise.all(
-      Array.from(list).map(
-        (f) =>
-          new Promise<ReplyAttachment>((resolve, reject) => {
-            const r = new FileReader();
-            r.onload = () => resolve({ filename: f.name, contentType: f.type || 'application/octet-stream', contentBase64: String(r.result).replace(/^data:[^,]*,/, '') });
-            r.onerror = () => reject(r.error);
-            r.readAsDataURL(f);
-          }),
-      ),
-    );
-    setFiles((prev) => [...prev, ...read]);
   };
   const mention = (userIdToMention: string) => {
     const u = users.find((x) => x.id === userIdToMention);
@@ -356,22 +341,7 @@ function ThreadView({
               )}
               {composer === 'reply' && (
                 <div className="composer-files" style={{ marginTop: 6 }}>
-                  <label className="btn btn-small">
-                    Attach files
-                    <input type="file" multiple className="sr-only" aria-label="Attach files to the reply" onChange={(e) => { void attach(e.target.files); e.target.value = ''; }} />
-                  </label>
-                  {files.length > 0 && (
-                    <ul className="plain small" aria-label="Reply attachments">
-                      {files.map((f, i) => (
-                        <li key={`${f.filename}-${i}`}>
-                          {f.filename}{' '}
-                          <button type="button" className="btn btn-small" aria-label={`Remove ${f.filename}`} onClick={() => setFiles((all) => all.filter((_, j) => j !== i))}>
-                            Remove
-                          </button>
-                        </li>
-                      ))}
-                    </ul>
-                  )}
+                  <AttachmentPicker files={files} onChange={setFiles} label="Attach files to the reply" listLabel="Reply attachments" />
                 </div>
               )}
               <div className="composer-actions" style={{ display: 'flex', gap: 8, marginTop: 8 }}>
