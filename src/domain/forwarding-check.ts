@@ -3,6 +3,7 @@
  * address itself (through the address's own SMTP server); the customer's mail server forwards it to the
  * generated forwarding address; when it comes back in, forwarding works. Pure.
  */
+import { firstField, type RawHeaderField } from './mail/header-block.js';
 
 export const FORWARDING_TEST_HEADER = 'X-Mailroom-Forwarding-Test';
 /** How long a test may take to come back before the page says it did not. */
@@ -34,9 +35,7 @@ export function forwardingCheck(c: { address: string; forwardingAddress: string 
   return { ...base, state: 'never', message: `Not checked yet. Set up forwarding of ${c.address} to ${target}, then send a test email.` };
 }
 
-/** True when a message's header block carries this connection's pending test token. */
-export function isForwardingTest(headerBlock: string, token: string | null): boolean {
-  if (!token) return false;
-  const re = new RegExp(`^${FORWARDING_TEST_HEADER}:[ \\t]*${token.replace(/[^A-Za-z0-9_-]/g, '')}[ \\t]*\\r?$`, 'im');
-  return re.test(headerBlock);
+/** True when a message's header fields carry this connection's pending test token. */
+export function isForwardingTest(fields: readonly RawHeaderField[], token: string | null): boolean {
+  return token !== null && firstField(fields, FORWARDING_TEST_HEADER.toLowerCase()) === token;
 }

@@ -4,6 +4,7 @@
  * automatic mail so it is never answered by auto-responders, and tagged with the account so that if it
  * comes back into one of our own inboxes it is recognised as a loop and ignored. Pure.
  */
+import { escapeHtml } from './personal/html.js';
 
 export interface DigestItem {
   kind: string;
@@ -21,7 +22,6 @@ export interface DigestEmail {
 
 export const MAX_DIGEST_ITEMS = 50;
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const oneLine = (s: string, max: number) => {
   const t = s.replace(/[\r\n\t]+/g, ' ').replace(/ {2,}/g, ' ').trim();
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;

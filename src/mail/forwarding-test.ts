@@ -4,13 +4,13 @@
  * comes back through the forwarding and marks the connection verified instead of storing a conversation.
  */
 import crypto from 'node:crypto';
-import nodemailer from 'nodemailer';
 import { FORWARDING_TEST_JOB } from '../commands/sendForwardingTest.js';
 import { FORWARDING_TEST_HEADER, isForwardingTest } from '../domain/forwarding-check.js';
+import { readHeaderBlock } from '../domain/mail/header-block.js';
 import { registerJob } from '../jobs/handlers.js';
 import type { ConnectionsTable } from '../store/schema.js';
 import type { Ingestor } from './ingest.js';
-import { checkHost, smtpOptions } from './transport-options.js';
+import { sendThroughConnection } from './transport-options.js';
 
 export function registerForwardingTestJob(ingestor: Ingestor): void {
   registerJob(FORWARDING_TEST_JOB, async (p: { connectionId: string; token: string }) => {
@@ -24,20 +24,14 @@ export async function sendForwardingTestEmail(ingestor: Ingestor, connectionId: 
   if (!c || c.forwarding_test_token !== token || c.disconnected_at !== null || !c.smtp_host || !c.credentials) return 'stale';
   try {
     const creds = JSON.parse(env.secrets.open(c.credentials)) as { smtpPassword: string };
-    const safe = await checkHost(c.smtp_host);
-    const transport = nodemailer.createTransport(smtpOptions({ host: c.smtp_host, port: c.smtp_port!, tls: c.smtp_tls as 'tls', username: c.smtp_username! }, creds.smtpPassword, safe));
-    try {
-      await transport.sendMail({
-        from: c.address,
-        to: c.address,
-        subject: 'Mailroom forwarding check',
-        text: `This is an automatic test from Mailroom. If it reaches the inbox of ${c.address} in Mailroom, forwarding to ${c.forwarding_address} works. You can delete it.`,
-        messageId: `<${token}.${crypto.randomBytes(4).toString('hex')}@${env.settings.inboundDomain}>`,
-        headers: { [FORWARDING_TEST_HEADER]: token, 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All', 'X-Mailroom-Loop': c.account_id },
-      });
-    } finally {
-      transport.close();
-    }
+    await sendThroughConnection(c, creds.smtpPassword, {
+      from: c.address,
+      to: c.address,
+      subject: 'Mailroom forwarding check',
+      text: `This is an automatic test from Mailroom. If it reaches the inbox of ${c.address} in Mailroom, forwarding to ${c.forwarding_address} works. You can delete it.`,
+      messageId: `<${token}.${crypto.randomBytes(4).toString('hex')}@${env.settings.inboundDomain}>`,
+      headers: { [FORWARDING_TEST_HEADER]: token, 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All', 'X-Mailroom-Loop': c.account_id },
+    });
     await env.db.updateTable('connections').set({ forwarding_test_sent_at: env.now(), forwarding_test_error: null }).where('id', '=', c.id).where('forwarding_test_token', '=', token).execute();
     return 'sent';
   } catch (err) {
@@ -54,9 +48,7 @@ export async function sendForwardingTestEmail(ingestor: Ingestor, connectionId: 
 export async function recordForwardingTest(ingestor: Ingestor, connection: ConnectionsTable, raw: Buffer): Promise<boolean> {
   const token = connection.forwarding_test_token;
   if (!token) return false;
-  const end = raw.indexOf('\r\n\r\n');
-  const head = raw.subarray(0, end >= 0 ? Math.min(end, 256 * 1024) : Math.min(raw.length, 256 * 1024)).toString('latin1');
-  if (!isForwardingTest(head, token)) return false;
+  if (!isForwardingTest(readHeaderBlock(raw.subarray(0, 256 * 1024).toString('latin1')).fields, token)) return false;
   const now = ingestor.env.now();
   await ingestor.env.db.updateTable('connections').set({ forwarding_verified_at: now, forwarding_test_token: null }).where('id', '=', connection.id).where('forwarding_test_token', '=', token).execute();
   return true;

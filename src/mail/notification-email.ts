@@ -54,7 +54,7 @@ export async function sendNotificationDigest(env: CommandEnv, userId: string): P
     accountId: user.account_id,
     publicUrl: env.settings.publicUrl,
     now,
-    items: rows.map((r) => ({ kind: r.kind, message: r.message, data: safeJson(r.data), createdAt: Number(r.created_at) })),
+    items: rows.map((r) => ({ kind: r.kind, message: r.message, data: JSON.parse(r.data) as Record<string, unknown>, createdAt: Number(r.created_at) })),
   });
   const transport = nodemailer.createTransport(url);
   try {
@@ -75,11 +75,3 @@ export async function sendNotificationDigest(env: CommandEnv, userId: string): P
   return { sent: rows.length, remaining: Number(left?.n ?? 0) };
 }
 
-function safeJson(s: string): Record<string, unknown> {
-  try {
-    const v = JSON.parse(s) as unknown;
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}

@@ -5,12 +5,11 @@
  * After a send, the message is stored in its conversation and appended to the mailbox's Sent folder.
  * Per-connection caps (rolling 24 hours and per minute) come from the plan table, lowered per connection.
  */
-import nodemailer from 'nodemailer';
 import type { CommandEnv } from '../commands/support/context.js';
 import { limitsFor, type PlanId } from '../domain/plans.js';
 import { registerJob } from '../jobs/handlers.js';
 import { RetryLater, RunAgain } from '../jobs/worker.js';
-import { checkHost, smtpOptions } from './transport-options.js';
+import { sendThroughConnection } from './transport-options.js';
 import { ingestBatch, type Ingestor } from './ingest.js';
 import { openImap } from './imap-sync.js';
 import { enqueue } from '../jobs/queue.js';
@@ -107,13 +106,7 @@ export async function sendOutboxMessage(ingestor: Ingestor, outboxId: string): P
   const creds = JSON.parse(env.secrets.open(c.credentials!)) as { smtpPassword: string };
   let info: { response?: string };
   try {
-    const safe = await checkHost(c.smtp_host!);
-    const transport = nodemailer.createTransport(smtpOptions({ host: c.smtp_host!, port: c.smtp_port!, tls: c.smtp_tls as 'tls', username: c.smtp_username! }, creds.smtpPassword, safe));
-    try {
-      info = await transport.sendMail({ envelope, raw });
-    } finally {
-      transport.close();
-    }
+    info = await sendThroughConnection(c, creds.smtpPassword, { envelope, raw });
   } catch (err) {
     const e = err as { responseCode?: number; command?: string; message?: string; code?: string };
     const permanent = typeof e.responseCode === 'number' && e.responseCode >= 500;

@@ -3,6 +3,8 @@
  * the SSRF guard (pinned), with the original host name kept for TLS certificate checks.
  */
 import type { ImapFlowOptions } from 'imapflow';
+import nodemailer from 'nodemailer';
+import type Mail from 'nodemailer/lib/mailer/index.js';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { resolveSafeHost, tlsServername, type SafeHost } from '../security/host-guard.js';
 
@@ -61,4 +63,22 @@ export function smtpOptions(s: ServerSettings, password: string, safe: SafeHost,
     logger: false,
     debug: false,
   };
+}
+
+/**
+ * Sends one message through a stored connection's own SMTP server: host checked by the SSRF guard and
+ * pinned, one transport per message, closed afterwards. Errors are nodemailer's (responseCode, command).
+ */
+export async function sendThroughConnection(
+  c: { smtp_host: string | null; smtp_port: number | null; smtp_tls: string | null; smtp_username: string | null },
+  smtpPassword: string,
+  message: Mail.Options,
+): Promise<SMTPTransport.SentMessageInfo> {
+  const safe = await checkHost(c.smtp_host!);
+  const transport = nodemailer.createTransport(smtpOptions({ host: c.smtp_host!, port: c.smtp_port!, tls: c.smtp_tls as TlsMode, username: c.smtp_username! }, smtpPassword, safe));
+  try {
+    return await transport.sendMail(message);
+  } finally {
+    transport.close();
+  }
 }
