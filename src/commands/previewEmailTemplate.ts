@@ -1,7 +1,6 @@
 import { AppError, invalidRequest } from '../domain/errors.js';
-import { withSignature } from '../domain/personal/compose.js';
-import { applyDefaultFont } from '../domain/personal/font.js';
-import { describeTokenProblems, renderTokens } from '../domain/personal/tokens.js';
+import { renderPersonalEmail } from '../domain/personal/compose.js';
+import { describeTokenProblems } from '../domain/personal/tokens.js';
 import type { Actor, CommandEnv } from './support/context.js';
 import { emailsOf, loadContact } from './support/crm.js';
 import { loadUsableTemplate } from './support/email-templates.js';
@@ -31,14 +30,11 @@ export async function previewEmailTemplate(env: CommandEnv, actor: Actor, templa
   if (!connection) throw new AppError('no_personal_connection', 409, 'Connect your mailbox first (Settings → Email → Connect personal email): email from the CRM is sent through your own mailbox.');
   const prefs = await loadEmailPreferences(db, actor.user.id);
   const values = await tokenValuesFor(db, actor, contact, primary?.email ?? null, connection.address);
-  const signature = prefs.signature ?? connection.signature;
-  const subject = renderTokens(template.subject, values, { html: false });
-  const body = renderTokens(withSignature(template.html, signature), values, { html: true });
-  const problems = [...(subject.ok ? [] : subject.problems), ...(body.ok ? [] : body.problems)];
+  const r = renderPersonalEmail({ subject: template.subject, html: template.html, values, signature: prefs.signature ?? connection.signature, font: prefs.font });
   return {
-    subject: subject.ok ? subject.text : template.subject,
-    html: prefs.font ? applyDefaultFont(body.ok ? body.text : withSignature(template.html, signature), prefs.font) : body.ok ? body.text : withSignature(template.html, signature),
-    problems,
-    message: problems.length ? describeTokenProblems(problems).replace(/^Nothing was sent: /, 'This email could not be sent yet: ') : null,
+    subject: r.subject,
+    html: r.html,
+    problems: r.problems,
+    message: r.problems.length ? describeTokenProblems(r.problems).replace(/^Nothing was sent: /, 'This email could not be sent yet: ') : null,
   };
 }

@@ -8,11 +8,10 @@
 import { addressKey } from '../../domain/address-key.js';
 import { AppError, invalidRequest, notFound, permissionDenied } from '../../domain/errors.js';
 import { limitsFor, type PlanId } from '../../domain/plans.js';
-import { applyDefaultFont } from '../../domain/personal/font.js';
 import { insertOpenPixel, rewriteLinksForTracking } from '../../domain/personal/links.js';
 import { decideLogging, isNeverLogged, mailKey } from '../../domain/personal/logging.js';
-import { attachmentProblem, checkSendAt, MAX_RECIPIENTS, withSignature } from '../../domain/personal/compose.js';
-import { describeTokenProblems, renderTokens, tokenValues, type TokenValues } from '../../domain/personal/tokens.js';
+import { attachmentProblem, checkSendAt, MAX_RECIPIENTS, renderPersonalEmail } from '../../domain/personal/compose.js';
+import { describeTokenProblems, tokenValues, type TokenValues } from '../../domain/personal/tokens.js';
 import { htmlToText } from '../../domain/personal/text.js';
 import { signTrackingId } from '../../security/tracking-signature.js';
 import { newId } from '../../store/ids.js';
@@ -154,13 +153,11 @@ export async function composeAndQueue(trx: Executor, env: CommandEnv, actor: Act
   const htmlSource = input.html ?? template?.html;
   if (subjectSource === undefined) throw invalidRequest('Write a subject, or choose a template.', { field: 'subject' });
   if (htmlSource === undefined) throw invalidRequest('Write the email, or choose a template.', { field: 'html' });
-  const subject = renderTokens(subjectSource, values, { html: false });
-  const body = renderTokens(withSignature(htmlSource, signature), values, { html: true });
-  const problems = [...(subject.ok ? [] : subject.problems), ...(body.ok ? [] : body.problems)];
-  if (problems.length || !subject.ok || !body.ok) {
-    throw new AppError('unresolved_tokens', 422, describeTokenProblems(problems), { problems });
+  const rendered = renderPersonalEmail({ subject: subjectSource, html: htmlSource, values, signature, font: prefs.font });
+  if (rendered.problems.length) {
+    throw new AppError('unresolved_tokens', 422, describeTokenProblems(rendered.problems), { problems: rendered.problems });
   }
-  const subjectText = subject.text.replace(/[\r\n]+/g, ' ').trim().slice(0, 998);
+  const subjectText = rendered.subject.replace(/[\r\n]+/g, ' ').trim().slice(0, 998);
   if (!subjectText) throw invalidRequest('Add a subject.', { field: 'subject' });
 
   // Logging: the account rule, never-log lists, this email's choice.
@@ -193,7 +190,7 @@ export async function composeAndQueue(trx: Executor, env: CommandEnv, actor: Act
   const personalEmailId = newId('pem');
   const secret = trackingSecret(env);
   const base = trackingBase(env);
-  let html = prefs.font ? applyDefaultFont(body.text, prefs.font) : body.text;
+  let html = rendered.html;
   const text = htmlToText(html);
   const links: Array<{ id: string; position: number; url: string }> = [];
   if (clicks) {

@@ -3,6 +3,8 @@
  * window, signature placement, and the order of the from-addresses offered. Pure.
  */
 import { escapeHtml } from './html.js';
+import { applyDefaultFont, type DefaultFont } from './font.js';
+import { renderTokens, type TokenProblem, type TokenValues } from './tokens.js';
 
 export const MAX_RECIPIENTS = 100;
 export const MAX_SCHEDULE_AHEAD_MS = 365 * 24 * 3600_000;
@@ -35,6 +37,20 @@ export function withSignature(html: string, signature: string | null | undefined
   const block = `<div class="mailroom-signature"><br>${sigHtml}</div>`;
   const at = html.search(/<\/body\s*>(?![\s\S]*<\/body\s*>)/i);
   return at >= 0 ? `${html.slice(0, at)}${block}${html.slice(at)}` : `${html}${block}`;
+}
+
+/**
+ * An email as its recipient reads it: tokens filled in the subject and the body, the signature below the
+ * body, the sender's default font applied. When a token cannot be filled, `problems` lists each one and
+ * the subject and body keep their tokens (what a preview shows; sending refuses it).
+ */
+export function renderPersonalEmail(p: { subject: string; html: string; values: TokenValues; signature: string | null; font: DefaultFont | null }): { subject: string; html: string; problems: TokenProblem[] } {
+  const signed = withSignature(p.html, p.signature);
+  const subject = renderTokens(p.subject, p.values, { html: false });
+  const body = renderTokens(signed, p.values, { html: true });
+  const problems = [...(subject.ok ? [] : subject.problems), ...(body.ok ? [] : body.problems)];
+  const html = body.ok ? body.text : signed;
+  return { subject: subject.ok ? subject.text : p.subject, html: p.font ? applyDefaultFont(html, p.font) : html, problems };
 }
 
 /** Default "from" first, then the others by address. */
