@@ -1,18 +1,12 @@
-import { permissionDenied } from '../domain/errors.js';
-import { mayEditTemplate } from '../domain/personal/templates.js';
-import { isAdmin } from '../domain/users.js';
 import { recordAudit } from './support/audit.js';
 import type { Actor, CommandEnv } from './support/context.js';
-import { loadUsableTemplate } from './support/email-templates.js';
+import { loadEditableTemplate } from './support/email-templates.js';
 
 /** Deletes a template or snippet (its owner, or an admin for a shared one). Emails already sent keep their text. Audited. */
 export async function deleteEmailTemplate(env: CommandEnv, actor: Actor, id: string): Promise<{ deleted: true; id: string }> {
   const now = env.now();
   return env.db.transaction().execute(async (trx) => {
-    const row = await loadUsableTemplate(trx, actor, id);
-    if (!mayEditTemplate({ ownerUserId: row.owner_user_id, shared: row.shared === 1 }, { userId: actor.user.id, isAdmin: isAdmin(actor.user) })) {
-      throw permissionDenied('Only the person who saved this template (or an admin, when it is shared) can delete it.');
-    }
+    const row = await loadEditableTemplate(trx, actor, id, 'delete');
     await trx.deleteFrom('email_templates').where('id', '=', row.id).execute();
     await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: `email_${row.kind}.deleted`, targetType: row.kind, targetId: row.id, data: { name: row.name }, at: now });
     return { deleted: true as const, id: row.id };

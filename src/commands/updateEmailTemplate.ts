@@ -1,10 +1,10 @@
 import { AppError, invalidRequest, permissionDenied } from '../domain/errors.js';
-import { checkTemplate, mayEditTemplate, type TemplateInput } from '../domain/personal/templates.js';
+import { checkTemplate, type TemplateInput } from '../domain/personal/templates.js';
 import { isAdmin } from '../domain/users.js';
 import { isUniqueViolation } from '../store/database.js';
 import { recordAudit } from './support/audit.js';
 import type { Actor, CommandEnv } from './support/context.js';
-import { loadUsableTemplate, ownerName, templateView, type EmailTemplateView } from './support/email-templates.js';
+import { loadEditableTemplate, ownerName, templateView, type EmailTemplateView } from './support/email-templates.js';
 
 export type UpdateEmailTemplateInput = Partial<Omit<TemplateInput, 'kind'>>;
 
@@ -14,11 +14,7 @@ export async function updateEmailTemplate(env: CommandEnv, actor: Actor, id: str
   let shortcut: string | null = null;
   try {
     return await env.db.transaction().execute(async (trx) => {
-      const row = await loadUsableTemplate(trx, actor, id);
-      const admin = isAdmin(actor.user);
-      if (!mayEditTemplate({ ownerUserId: row.owner_user_id, shared: row.shared === 1 }, { userId: actor.user.id, isAdmin: admin })) {
-        throw permissionDenied('Only the person who saved this template (or an admin, when it is shared) can change it. Save a copy of your own instead.');
-      }
+      const row = await loadEditableTemplate(trx, actor, id, 'change');
       const r = checkTemplate({
         kind: row.kind,
         name: input.name ?? row.name,
@@ -28,7 +24,7 @@ export async function updateEmailTemplate(env: CommandEnv, actor: Actor, id: str
         shared: input.shared ?? row.shared === 1,
       });
       if (!r.ok) throw invalidRequest(r.message, { field: r.field });
-      if (r.template.shared !== (row.shared === 1) && !admin) throw permissionDenied('Only admins can share templates with the whole account, or stop sharing them.');
+      if (r.template.shared !== (row.shared === 1) && !isAdmin(actor.user)) throw permissionDenied('Only admins can share templates with the whole account, or stop sharing them.');
       shortcut = r.template.shortcut;
       const patch = { name: r.template.name, subject: r.template.subject, html: r.template.html, shortcut: r.template.shortcut, shared: r.template.shared ? 1 : 0, updated_at: now };
       await trx.updateTable('email_templates').set(patch).where('id', '=', row.id).execute();

@@ -1,4 +1,4 @@
-import { notFound } from '../../domain/errors.js';
+import { notFound, permissionDenied } from '../../domain/errors.js';
 import { isAdmin } from '../../domain/users.js';
 import { mayEditTemplate, mayUseTemplate, type TemplateKind } from '../../domain/personal/templates.js';
 import type { EmailTemplatesTable } from '../../store/schema.js';
@@ -49,4 +49,13 @@ export async function loadUsableTemplate(trx: Executor, actor: Actor, id: string
 
 export async function ownerName(trx: Executor, userId: string): Promise<string | null> {
   return (await trx.selectFrom('users').select('name').where('id', '=', userId).executeTakeFirst())?.name ?? null;
+}
+
+/** A template the actor may change or delete: its owner, or an admin when it is shared (403 otherwise; 404 if not usable). */
+export async function loadEditableTemplate(trx: Executor, actor: Actor, id: string, doing: 'change' | 'delete'): Promise<EmailTemplatesTable> {
+  const row = await loadUsableTemplate(trx, actor, id);
+  if (!mayEditTemplate({ ownerUserId: row.owner_user_id, shared: row.shared === 1 }, { userId: actor.user.id, isAdmin: isAdmin(actor.user) })) {
+    throw permissionDenied(`Only the person who saved this template (or an admin, when it is shared) can ${doing} it.${doing === 'change' ? ' Save a copy of your own instead.' : ''}`);
+  }
+  return row;
 }

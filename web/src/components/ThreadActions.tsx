@@ -48,7 +48,7 @@ export function ThreadActions({
   const reset = () => setTick((x) => x + 1);
   const choices = snoozeChoices(new Date());
   const others = inboxes.filter((i) => i.id !== currentInboxId);
-  const people = users.filter((u) => u.state === 'active' && u.seat !== 'view_only');
+  const people = users.filter((u) => u.seat !== 'view_only'); // active users only: the page lists those
   return (
     <div className="thread-actions" style={{ display: 'flex', flexWrap: 'wrap', gap: 6 }}>
       <select

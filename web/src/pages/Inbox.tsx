@@ -331,7 +331,7 @@ function ThreadView({
                 <select aria-label="Mention someone" value="" onChange={(e) => e.target.value && mention(e.target.value)} style={{ marginTop: 6 }}>
                   <option value="">@ Mention someone (they are notified)…</option>
                   {users
-                    .filter((u) => u.state === 'active' && u.id !== userId)
+                    .filter((u) => u.id !== userId)
                     .map((u) => (
                       <option key={u.id} value={u.id}>
                         {u.name}
