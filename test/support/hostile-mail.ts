@@ -15,6 +15,7 @@ import crypto from 'node:crypto';
 import type { MalformedReason } from '../../src/domain/mail/message.js';
 import type { MessagesTable } from '../../src/store/schema.js';
 import { watchEventLoop, type StallFigures } from './loop-stall.js';
+import { deepNestingMessage, manyPartsMessage } from '../../src/mail/parse/fixtures.js';
 
 export interface HostileExpect {
   /** Reasons that must be flagged (others may be too). */
@@ -123,33 +124,11 @@ function flowed(bytes: number): Buffer {
 }
 
 function siblings(n: number): Buffer {
-  const parts: string[] = [...head('parts-5000', { 'Content-Type': 'multipart/mixed; boundary="SIB"' }), '', 'preamble'];
-  for (let i = 0; i < n; i++) {
-    parts.push('--SIB');
-    if (i % 2 === 0) parts.push('Content-Type: text/plain; charset=us-ascii', '', `part ${i}`);
-    else parts.push(`Content-Type: application/octet-stream; name="f${i}.bin"`, 'Content-Transfer-Encoding: base64', '', 'AAEC');
-  }
-  parts.push('--SIB--', '');
-  return Buffer.from(lines(...parts));
+  return manyPartsMessage(n, head('parts-5000'));
 }
 
 function nested(depth: number): Buffer {
-  const ls: string[] = [
-    ...head('nesting-500', { 'Content-Type': 'multipart/mixed; boundary="top"' }),
-    '',
-    '--top',
-    'Content-Type: text/plain',
-    '',
-    'before the bomb',
-    '--top',
-    'Content-Type: multipart/mixed; boundary="b0"',
-    '',
-  ];
-  for (let i = 0; i < depth; i++) ls.push(`--b${i}`, 'Content-Type: text/plain', '', `level ${i}`, `--b${i}`, `Content-Type: multipart/mixed; boundary="b${i + 1}"`, '');
-  ls.push(`--b${depth}`, 'Content-Type: text/plain', '', 'the bottom', `--b${depth}--`);
-  for (let i = depth - 1; i >= 0; i--) ls.push(`--b${i}--`);
-  ls.push('--top', 'Content-Type: text/plain', '', 'after the bomb', '--top--', '');
-  return Buffer.from(lines(...ls));
+  return deepNestingMessage(depth, head('nesting-500'));
 }
 
 /** message/rfc822 inside message/rfc822, `depth` times (forwarded-as-attachment chains). */

@@ -43,15 +43,12 @@ export function flowedMessage(bytes: number): Buffer {
   ]);
 }
 
-/** One multipart/mixed with `n` small sibling parts (alternating text and tiny attachments). */
-export function manyPartsMessage(n: number): Buffer {
+const fixtureHeader = (name: string, subject: string) => [`From: ${name}@example.com`, 'To: support@shop.example', `Subject: ${subject}`, `Message-ID: <${name}@example.com>`, 'Date: Mon, 3 Jan 2022 10:00:00 +0000', 'MIME-Version: 1.0'];
+
+/** One multipart/mixed with `n` small sibling parts (alternating text and tiny attachments); `header`: its top-level lines but Content-Type. */
+export function manyPartsMessage(n: number, header: readonly string[] = fixtureHeader('parts', 'many parts')): Buffer {
   const parts: string[] = [
-    'From: parts@example.com',
-    'To: support@shop.example',
-    'Subject: many parts',
-    'Message-ID: <parts@example.com>',
-    'Date: Mon, 3 Jan 2022 10:00:00 +0000',
-    'MIME-Version: 1.0',
+    ...header,
     'Content-Type: multipart/mixed; boundary="SIB"',
     '',
     'preamble',
@@ -69,14 +66,9 @@ export function manyPartsMessage(n: number): Buffer {
 }
 
 /** `depth` nested multiparts, each holding a text part and the next level; a sibling text part follows the bomb. */
-export function deepNestingMessage(depth: number): Buffer {
+export function deepNestingMessage(depth: number, header: readonly string[] = fixtureHeader('deep', 'nesting bomb')): Buffer {
   const lines: string[] = [
-    'From: deep@example.com',
-    'To: support@shop.example',
-    'Subject: nesting bomb',
-    'Message-ID: <deep@example.com>',
-    'Date: Mon, 3 Jan 2022 10:00:00 +0000',
-    'MIME-Version: 1.0',
+    ...header,
     'Content-Type: multipart/mixed; boundary="top"',
     '',
     '--top',
