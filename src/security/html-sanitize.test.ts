@@ -342,6 +342,8 @@ describe('sanitizeInlineStyle', () => {
     ['--brand: red', keep, ''],
     [': red', keep, ''],
     ['color:', keep, ''],
+    ['vbscript:]]', keep, ''],
+    ['javascript-x: red', keep, ''],
   ] as const)('%j', (style, image, expected) => {
     expect(sanitizeInlineStyle(style, image)).toBe(expected);
   });

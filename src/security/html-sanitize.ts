@@ -182,7 +182,8 @@ export function sanitizeInlineStyle(style: string, image: (raw: string) => strin
     const prop = decl.slice(0, colon).trim().toLowerCase();
     let value = decl.slice(colon + 1).trim();
     if (!/^-?[a-z][a-z0-9-]*$/.test(prop) || DENIED_PROPERTIES.has(prop) || value === '') continue;
-    if (DENIED_VALUE_RE.test(value)) continue;
+    // Property names too: no CSS property is called vbscript or expression (found by the random-mixture test).
+    if (DENIED_VALUE_RE.test(prop) || DENIED_VALUE_RE.test(value)) continue;
     if (prop === 'position' && !/^(static|relative)(\s*!important)?$/i.test(value)) continue;
     // Every url() must be one we can keep; any leftover "url" text means an odd spelling: drop.
     let ok = true;
