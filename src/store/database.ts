@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
+import { cachingSqlite } from './statement-cache.js';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type { DB } from './schema.js';
@@ -81,7 +82,7 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
   conn.pragma('synchronous = NORMAL');
   conn.pragma('foreign_keys = ON');
   conn.pragma('busy_timeout = 5000');
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: conn }) });
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cachingSqlite(conn) }) });
   return {
     db,
     dialect: 'sqlite',
