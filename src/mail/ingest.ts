@@ -12,10 +12,11 @@ import { sha256Hex, type BlobStore } from './blob-store.js';
 import type { ParsedMessage } from '../domain/mail/message.js';
 import { classifyMessage, type Classification } from '../domain/mail/classify.js';
 import { subjectKey } from '../domain/mail/subject.js';
-import { findConversation, parentIdsOf, type CandidateConversation, type ThreadingInput, type ThreadingSnapshot } from '../domain/mail/threading.js';
-import { readReplyToken } from '../domain/mail/reply-token.js';
+import { messageSnippet } from '../domain/mail/snippet.js';
+import { findConversation } from '../domain/mail/threading.js';
+import { chunks } from '../commands/support/crm.js';
+import { BatchState, SUBJECT_WINDOW_DAYS, type BatchMessage } from './batch-state.js';
 import { metrics } from '../http/metrics.js';
-import { findContactsByEmail } from '../commands/findContactsByEmail.js';
 
 export interface IngestItem {
   raw: Buffer;
@@ -104,23 +105,23 @@ export async function prepareItems(ingestor: Ingestor, items: IngestItem[]): Pro
   return { items: await Promise.all(items.map((i) => prepare(ingestor, i))) };
 }
 
-/** The database half of ingest: one transaction for the whole batch, with the caller's checkpoint. */
+/**
+ * The database half of ingest: one transaction for the whole batch, with the caller's checkpoint.
+ * What is already stored is loaded for the whole batch at once (BatchState); each message is then
+ * deduped, classified and threaded in memory, in order, exactly as if the previous ones were stored;
+ * the rows are written with a few multi-row statements; the features' hooks then run per message, in
+ * order, each seeing its own message and its conversation as it was right after that message.
+ */
 export async function writePrepared(ingestor: Ingestor, connection: ConnectionsTable, batch: PreparedBatch, afterWrite?: (trx: Executor, result: IngestResult) => Promise<void>): Promise<IngestResult> {
   const prepared = batch.items;
   const env = ingestor.env;
   const result = await env.db.transaction().execute(async (trx) => {
     const r: IngestResult = { stored: 0, duplicates: 0, messageIds: [] };
-    for (const p of prepared) {
-      const existing = await trx.selectFrom('messages').select(['id']).where('connection_id', '=', connection.id).where('dedupe_key', '=', p.dedupeKey).executeTakeFirst();
-      if (existing) {
-        r.duplicates += 1;
-        if (p.item.location) await upsertLocation(trx, connection.id, p.item.location, existing.id);
-        r.messageIds.push(existing.id);
-        continue;
-      }
-      const id = await storeOne(trx, ingestor, connection, p);
-      r.stored += 1;
-      r.messageIds.push(id);
+    if (prepared.length) {
+      const plan = await planBatch(trx, ingestor, connection, prepared, r);
+      await writePlan(trx, plan);
+      for (const stored of plan.stored) for (const h of hooks) await h(trx, stored, env);
+      await linkContactsCreatedByHooks(trx, connection, plan);
     }
     if (afterWrite) await afterWrite(trx, r);
     return r;
@@ -129,12 +130,17 @@ export async function writePrepared(ingestor: Ingestor, connection: ConnectionsT
   return result;
 }
 
-async function upsertLocation(trx: Executor, connectionId: string, loc: { folder: string; uidvalidity: number; uid: number }, messageId: string): Promise<void> {
-  await trx
-    .insertInto('message_locations')
-    .values({ connection_id: connectionId, folder: loc.folder, uidvalidity: loc.uidvalidity, uid: loc.uid, message_id: messageId, expunged_at: null })
-    .onConflict((oc) => oc.columns(['connection_id', 'folder', 'uidvalidity', 'uid']).doUpdateSet({ message_id: messageId, expunged_at: null }))
-    .execute();
+type Location = { folder: string; uidvalidity: number; uid: number };
+
+interface BatchPlan {
+  connection: ConnectionsTable;
+  state: BatchState;
+  messages: MessagesTable[];
+  locations: Map<string, { loc: Location; messageId: string }>;
+  /** Stored replies pulled into their parent's conversation: message id → conversation id. */
+  moves: Map<string, string>;
+  stored: StoredMessage[];
+  now: number;
 }
 
 function participantsOf(parsed: ParsedMessage): string[] {
@@ -142,131 +148,142 @@ function participantsOf(parsed: ParsedMessage): string[] {
   return [...new Set(all.map((a) => a.toLowerCase()))];
 }
 
-const SUBJECT_WINDOW_DAYS = 30;
-
-/**
- * Message ids are stored lower-cased and compared case-insensitively, but the message goes to the
- * strategies as parsed: our reply tokens are checked with their case as written.
- */
-function threadingInput(parsed: ParsedMessage): ThreadingInput {
-  return parsed;
-}
-
-/**
- * Loads, for one message, exactly the rows the pure threading strategies may ask about (parents by
- * Message-ID, our outbox entries named by reply tokens, stored replies naming this message, recent
- * conversations with the same subject key), and answers from them synchronously.
- */
-async function loadThreadingSnapshot(trx: Executor, connection: ConnectionsTable, msg: ThreadingInput, secret: string, key: string, at: number): Promise<ThreadingSnapshot> {
-  const parents = parentIdsOf(msg);
-  const lowered = [...new Set(parents.map((p) => p.toLowerCase()))];
-  const byMessageId = new Map<string, string>();
-  if (lowered.length) {
-    const rows = await trx
-      .selectFrom('messages')
-      .select(['message_id', 'conversation_id'])
-      .where('connection_id', '=', connection.id)
-      .where('message_id', 'in', lowered.slice(0, 200))
-      .where('conversation_id', 'is not', null)
-      .execute();
-    for (const r of rows) if (r.message_id && r.conversation_id) byMessageId.set(r.message_id, r.conversation_id);
-  }
-  const outboxIds = parents.map((id) => readReplyToken([id], secret)).filter((x): x is string => Boolean(x));
-  const byOutbox = new Map<string, string>();
-  if (outboxIds.length) {
-    const rows = await trx.selectFrom('outbox').select(['id', 'conversation_id']).where('id', 'in', outboxIds).where('account_id', '=', connection.account_id).execute();
-    for (const r of rows) if (r.conversation_id) byOutbox.set(r.id, r.conversation_id);
-  }
-  const referencing: string[] = [];
-  if (msg.messageId) {
-    const rows = await trx
-      .selectFrom('messages')
-      .select(['conversation_id'])
-      .where('connection_id', '=', connection.id)
-      .where('in_reply_to', '=', msg.messageId.toLowerCase())
-      .where('conversation_id', 'is not', null)
-      .execute();
-    for (const r of rows) if (r.conversation_id && !referencing.includes(r.conversation_id)) referencing.push(r.conversation_id);
-  }
-  let candidates: CandidateConversation[] = [];
-  if (key) {
-    const rows = await trx
-      .selectFrom('conversations')
-      .select(['id', 'participants', 'last_message_at', 'base_subject'])
-      .where('connection_id', '=', connection.id)
-      .where('base_subject', '=', key)
-      .where('last_message_at', '>=', at - SUBJECT_WINDOW_DAYS * 86_400_000)
-      .where('deleted_at', 'is', null)
-      .orderBy('last_message_at', 'desc')
-      .limit(20)
-      .execute();
-    candidates = rows.map((r) => ({ conversationId: r.id, subjectKey: r.base_subject, participants: JSON.parse(r.participants) as string[], lastMessageAt: new Date(r.last_message_at) }));
-  }
-  return {
-    conversationByMessageId: (id) => byMessageId.get(id.toLowerCase()) ?? null,
-    conversationByOutboxId: (id) => byOutbox.get(id) ?? null,
-    conversationsReferencing: () => referencing,
-    candidatesForSubject: (k) => candidates.filter((c) => c.subjectKey === k),
-  };
-}
-
 /** The connection's own addresses never count as a "shared participant" for subject threading. */
 function ownAddresses(connection: ConnectionsTable): string[] {
   return [connection.address_key, connection.forwarding_address ?? ''].filter(Boolean);
 }
 
-async function storeOne(trx: Executor, ingestor: Ingestor, connection: ConnectionsTable, p: Prepared): Promise<string> {
+/** Places every message of the batch in memory (dedupe, classify, thread, orphans, contact); writes nothing. */
+async function planBatch(trx: Executor, ingestor: Ingestor, connection: ConnectionsTable, prepared: Prepared[], r: IngestResult): Promise<BatchPlan> {
   const env = ingestor.env;
-  const { parsed, item } = p;
   const now = env.now();
-  const classification = classifyMessage(parsed, { accountId: connection.account_id });
-  const base = subjectKey(parsed.subject ?? '');
-  const participants = participantsOf(parsed);
-  const at = parsed.date ? parsed.date.getTime() : item.receivedAt;
-
-  let conversationId = item.conversationId ?? null;
-  let isNew = false;
-  if (!conversationId) {
-    const input = threadingInput(parsed);
-    const snapshot = await loadThreadingSnapshot(trx, connection, input, ingestor.replyTokenSecret, base, item.receivedAt);
-    const decision = findConversation(input, snapshot, { replyTokenSecret: ingestor.replyTokenSecret, ownAddresses: ownAddresses(connection), receivedAt: new Date(item.receivedAt), subjectWindowDays: SUBJECT_WINDOW_DAYS });
-    if (decision.kind === 'existing') conversationId = decision.conversationId;
-  }
-  let conversation: ConversationsTable;
-  if (conversationId) {
-    conversation = await trx.selectFrom('conversations').selectAll().where('id', '=', conversationId).executeTakeFirstOrThrow();
-  } else {
-    isNew = true;
-    conversation = {
-      id: newId('cnv'),
-      account_id: connection.account_id,
-      kind: connection.type,
-      inbox_id: connection.type === 'team' ? connection.inbox_id : null,
-      connection_id: connection.id,
-      owner_user_id: connection.type === 'personal' ? connection.user_id : null,
-      subject: (parsed.subject ?? '').slice(0, 998),
-      base_subject: base,
-      status: classification.kind === 'loop' ? 'spam' : 'open',
-      snoozed_until: null,
-      assignee_id: null,
-      contact_id: null,
-      participants: JSON.stringify(participants),
-      message_count: 0,
-      last_message_at: at,
-      last_inbound_at: null,
-      created_at: now,
-      updated_at: now,
-      deleted_at: null,
+  const own = new Set(ownAddresses(connection));
+  const inputs = prepared.map((p) => {
+    const participants = participantsOf(p.parsed);
+    return {
+      p,
+      participants,
+      subjectKey: subjectKey(p.parsed.subject ?? ''),
+      batch: {
+        parsed: p.parsed,
+        dedupeKey: p.dedupeKey,
+        subjectKey: '',
+        receivedAt: p.item.receivedAt,
+        ...(p.item.conversationId ? { conversationId: p.item.conversationId } : {}),
+        contactCandidates: participants.filter((a) => !own.has(a)).slice(0, 50),
+      } satisfies BatchMessage,
     };
-    await trx.insertInto('conversations').values(conversation).execute();
-  }
+  });
+  for (const i of inputs) i.batch.subjectKey = i.subjectKey;
+  const state = await BatchState.load(trx, connection, inputs.map((i) => i.batch), ingestor.replyTokenSecret);
+  const plan: BatchPlan = { connection, state, messages: [], locations: new Map(), moves: new Map(), stored: [], now };
+  const locate = (loc: Location | undefined, messageId: string) => {
+    if (loc) plan.locations.set(`${loc.folder}\n${loc.uidvalidity}\n${loc.uid}`, { loc, messageId });
+  };
 
+  for (const { p, participants, subjectKey: base, batch } of inputs) {
+    const { parsed, item } = p;
+    const existing = state.stored.get(p.dedupeKey);
+    if (existing) {
+      r.duplicates += 1;
+      locate(item.location, existing);
+      r.messageIds.push(existing);
+      continue;
+    }
+    const classification = classifyMessage(parsed, { accountId: connection.account_id });
+    const at = parsed.date ? parsed.date.getTime() : item.receivedAt;
+
+    let conversationId = item.conversationId ?? null;
+    if (!conversationId) {
+      const decision = findConversation(parsed, state.snapshot(parsed.messageId, item.receivedAt), {
+        replyTokenSecret: ingestor.replyTokenSecret,
+        ownAddresses: [...own],
+        receivedAt: new Date(item.receivedAt),
+        subjectWindowDays: SUBJECT_WINDOW_DAYS,
+      });
+      if (decision.kind === 'existing') conversationId = decision.conversationId;
+    }
+    const isNew = !conversationId;
+    const conv = conversationId
+      ? state.conversation(conversationId)
+      : state.addConversation(
+          {
+            id: newId('cnv'),
+            account_id: connection.account_id,
+            kind: connection.type,
+            inbox_id: connection.type === 'team' ? connection.inbox_id : null,
+            connection_id: connection.id,
+            owner_user_id: connection.type === 'personal' ? connection.user_id : null,
+            subject: (parsed.subject ?? '').slice(0, 998),
+            base_subject: base,
+            status: classification.kind === 'loop' ? 'spam' : 'open',
+            snoozed_until: null,
+            assignee_id: null,
+            contact_id: null,
+            participants: JSON.stringify(participants),
+            message_count: 0,
+            last_message_at: at,
+            last_inbound_at: null,
+            created_at: now,
+            updated_at: now,
+            deleted_at: null,
+          },
+          true,
+        );
+
+    const message = messageRow(connection, conv.row.id, p, classification, now);
+    plan.messages.push(message);
+    locate(item.location, message.id);
+    state.placed({ id: message.id, messageId: message.message_id, inReplyTo: message.in_reply_to, conversationId: conv.row.id, dedupeKey: p.dedupeKey });
+
+    conv.participants = [...new Set([...conv.participants, ...participants])].slice(0, 200);
+    conv.row = {
+      ...conv.row,
+      message_count: conv.row.message_count + 1,
+      last_message_at: Math.max(conv.row.last_message_at, at),
+      updated_at: now,
+      ...(item.direction === 'inbound' ? { last_inbound_at: Math.max(conv.row.last_inbound_at ?? 0, at) } : {}),
+    };
+    conv.dirty = true;
+
+    // A reply stored before its parent: the parent joined the reply's conversation above (via
+    // conversationReferencing); replies that started conversations of their own are pulled in here.
+    if (message.message_id) {
+      for (const orphan of state.orphansOf(message.message_id, conv.row.id)) {
+        const other = state.conversations.get(orphan.conversationId);
+        state.moved(orphan, conv.row.id);
+        plan.moves.set(orphan.id, conv.row.id);
+        conv.row = { ...conv.row, message_count: conv.row.message_count + 1 };
+        if (other) {
+          const left = other.row.message_count - 1;
+          other.row = left <= 0 ? { ...other.row, deleted_at: now, message_count: 0 } : { ...other.row, message_count: left };
+          other.dirty = true;
+        }
+      }
+    }
+
+    // Contact matching: the conversation is linked to the first participant (other than the mailbox's own
+    // addresses) who is a contact of the account. Creating contacts from mail is the features' choice.
+    if (!conv.row.contact_id) {
+      const first = batch.contactCandidates.map((a) => state.contacts.get(a)).find(Boolean);
+      if (first) conv.row = { ...conv.row, contact_id: first };
+    }
+
+    r.stored += 1;
+    r.messageIds.push(message.id);
+    plan.stored.push({ message, conversation: { ...conv.row, participants: JSON.stringify(conv.participants) }, connection, parsed, classification, isNewConversation: isNew, item });
+  }
+  return plan;
+}
+
+function messageRow(connection: ConnectionsTable, conversationId: string, p: Prepared, classification: Classification, now: number): MessagesTable {
+  const { parsed, item } = p;
   const text = parsed.text ?? '';
-  const message: MessagesTable = {
+  return {
     id: newId('msg'),
     account_id: connection.account_id,
     connection_id: connection.id,
-    conversation_id: conversation.id,
+    conversation_id: conversationId,
     dedupe_key: p.dedupeKey,
     direction: item.direction,
     source: item.source,
@@ -285,8 +302,7 @@ async function storeOne(trx: Executor, ingestor: Ingestor, connection: Connectio
     received_at: item.receivedAt,
     text_body: text.slice(0, TEXT_CAP),
     html_sha256: p.htmlSha,
-    // From a prefix: collapsing whitespace over a multi-megabyte body costs the main thread ~100 ms per MB.
-    snippet: text.slice(0, 16 * 1024).replace(/\s+/g, ' ').trim().slice(0, SNIPPET),
+    snippet: messageSnippet(text, SNIPPET),
     attachments: JSON.stringify(parsed.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size, sha256: a.sha256, contentId: a.contentId ?? null }))),
     classification: classification.kind,
     classification_detail: JSON.stringify(classification),
@@ -294,57 +310,59 @@ async function storeOne(trx: Executor, ingestor: Ingestor, connection: Connectio
     outbox_id: item.outboxId ?? null,
     created_at: now,
   };
-  await trx.insertInto('messages').values(message).execute();
-  if (item.location) await upsertLocation(trx, connection.id, item.location, message.id);
+}
 
-  const merged = [...new Set([...(JSON.parse(conversation.participants) as string[]), ...participants])].slice(0, 200);
-  const patch = {
-    message_count: conversation.message_count + 1,
-    last_message_at: Math.max(conversation.last_message_at, at),
-    participants: JSON.stringify(merged),
-    updated_at: now,
-    ...(item.direction === 'inbound' ? { last_inbound_at: Math.max(conversation.last_inbound_at ?? 0, at) } : {}),
-  };
-  await trx.updateTable('conversations').set(patch).where('id', '=', conversation.id).execute();
-  conversation = { ...conversation, ...patch };
+/** Rows per multi-row insert: well under SQLite's and PostgreSQL's limits on bound parameters. */
+const ROWS_PER_INSERT = 100;
 
-  // A reply stored before its parent: the parent joined the reply's conversation above (via
-  // conversationReferencing); replies that started conversations of their own are pulled in here.
-  if (message.message_id) {
-    const orphans = await trx
-      .selectFrom('messages')
-      .select(['id', 'conversation_id'])
-      .where('connection_id', '=', connection.id)
-      .where('in_reply_to', '=', message.message_id)
-      .where('conversation_id', '!=', conversation.id)
+/** Writes the planned batch: new conversations, messages, locations, then the changed conversations and moves. */
+async function writePlan(trx: Executor, plan: BatchPlan): Promise<void> {
+  const all = [...plan.state.conversations.values()];
+  const created = all.filter((c) => c.isNew).map((c) => ({ ...c.row, participants: JSON.stringify(c.participants) }));
+  for (const part of chunks(created, ROWS_PER_INSERT)) await trx.insertInto('conversations').values(part).execute();
+  for (const part of chunks(plan.messages, ROWS_PER_INSERT)) await trx.insertInto('messages').values(part).execute();
+  const locations = [...plan.locations.values()].map(({ loc, messageId }) => ({ connection_id: plan.connection.id, folder: loc.folder, uidvalidity: loc.uidvalidity, uid: loc.uid, message_id: messageId, expunged_at: null }));
+  for (const part of chunks(locations, ROWS_PER_INSERT)) {
+    await trx
+      .insertInto('message_locations')
+      .values(part)
+      .onConflict((oc) => oc.columns(['connection_id', 'folder', 'uidvalidity', 'uid']).doUpdateSet((eb) => ({ message_id: eb.ref('excluded.message_id'), expunged_at: null })))
       .execute();
-    for (const o of orphans) {
-      const other = await trx.selectFrom('conversations').select(['id', 'message_count']).where('id', '=', o.conversation_id!).executeTakeFirst();
-      await trx.updateTable('messages').set({ conversation_id: conversation.id }).where('id', '=', o.id).execute();
-      await trx.updateTable('conversations').set((eb) => ({ message_count: eb('message_count', '+', 1) })).where('id', '=', conversation.id).execute();
-      conversation = { ...conversation, message_count: conversation.message_count + 1 };
-      if (other) {
-        const left = other.message_count - 1;
-        await trx.updateTable('conversations').set(left <= 0 ? { deleted_at: now, message_count: 0 } : { message_count: left }).where('id', '=', other.id).execute();
-      }
-    }
   }
-
-  // Contact matching: the conversation is linked to the first participant (other than the mailbox's own
-  // addresses) who is a contact of the account. Creating contacts from mail is the features' choice.
-  if (!conversation.contact_id) {
-    const own = new Set(ownAddresses(connection));
-    const candidates = participants.filter((a) => !own.has(a)).slice(0, 50);
-    if (candidates.length) {
-      const matches = await findContactsByEmail(trx, connection.account_id, candidates);
-      const first = candidates.map((c) => matches.find((m) => m.emailKey === c)).find(Boolean);
-      if (first) {
-        await trx.updateTable('conversations').set({ contact_id: first.contactId }).where('id', '=', conversation.id).execute();
-        conversation = { ...conversation, contact_id: first.contactId };
-      }
-    }
+  for (const c of all) {
+    if (c.isNew || !c.dirty) continue;
+    const { message_count, last_message_at, last_inbound_at, updated_at, contact_id, deleted_at } = c.row;
+    await trx
+      .updateTable('conversations')
+      .set({ message_count, last_message_at, last_inbound_at, updated_at, contact_id, deleted_at, participants: JSON.stringify(c.participants) })
+      .where('id', '=', c.row.id)
+      .execute();
   }
+  const byTarget = new Map<string, string[]>();
+  for (const [messageId, conversationId] of plan.moves) byTarget.set(conversationId, [...(byTarget.get(conversationId) ?? []), messageId]);
+  for (const [conversationId, ids] of byTarget) for (const part of chunks(ids)) await trx.updateTable('messages').set({ conversation_id: conversationId }).where('id', 'in', part).execute();
+}
 
-  for (const h of hooks) await h(trx, { message, conversation, connection, parsed, classification, isNewConversation: isNew, item }, env);
-  return message.id;
+/**
+ * A hook may create contacts (logging personal mail can, when the account allows): a conversation of the
+ * batch still without a contact is linked to the first of its participants who is one now.
+ */
+async function linkContactsCreatedByHooks(trx: Executor, connection: ConnectionsTable, plan: BatchPlan): Promise<void> {
+  const own = new Set(ownAddresses(connection));
+  const unlinked = new Map<string, string[]>();
+  for (const s of plan.stored) {
+    const conv = plan.state.conversations.get(s.conversation.id);
+    if (!conv || conv.row.contact_id || conv.row.deleted_at !== null) continue;
+    const list = unlinked.get(conv.row.id) ?? [];
+    for (const a of participantsOf(s.parsed)) if (!own.has(a) && !list.includes(a) && list.length < 50) list.push(a);
+    unlinked.set(conv.row.id, list);
+  }
+  if (!unlinked.size) return;
+  const asked = [...new Set([...unlinked.values()].flat())];
+  if (!asked.length) return;
+  await plan.state.loadContacts(trx, connection.account_id, asked);
+  for (const [id, addresses] of unlinked) {
+    const first = addresses.map((a) => plan.state.contacts.get(a)).find(Boolean);
+    if (first) await trx.updateTable('conversations').set({ contact_id: first }).where('id', '=', id).where('contact_id', 'is', null).execute();
+  }
 }
