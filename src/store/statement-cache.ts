@@ -23,8 +23,7 @@ export function cachingSqlite(conn: SQLite.Database, capacity = 500): SqliteData
         cache.set(sqlText, hit);
         return hit;
       }
-      const stmt0 = conn.prepare(sqlText);
-      const stmt = process.env.SQLPROF ? profiled(sqlText, stmt0) : stmt0;
+      const stmt = conn.prepare(sqlText);
       if (hit) return stmt; // the cached one is busy iterating
       cache.set(sqlText, stmt);
       if (cache.size > capacity) cache.delete(cache.keys().next().value!);
@@ -34,13 +33,3 @@ export function cachingSqlite(conn: SQLite.Database, capacity = 500): SqliteData
   };
 }
 
-export const sqlProfile = new Map<string, { n: number; ms: number }>();
-function profiled(text: string, st: SQLite.Statement): SQLite.Statement {
-  const key = text.replace(/\(\?(, \?)*\)/g, '(?..)').slice(0, 160);
-  const rec = (t0: number) => { const e = sqlProfile.get(key) ?? { n: 0, ms: 0 }; e.n++; e.ms += performance.now() - t0; sqlProfile.set(key, e); };
-  return new Proxy(st, { get(target, prop) {
-    const v = (target as any)[prop];
-    if (prop === 'all' || prop === 'run') return (...a: unknown[]) => { const t0 = performance.now(); try { return v.apply(target, a); } finally { rec(t0); } };
-    return typeof v === 'function' ? v.bind(target) : v;
-  } });
-}
