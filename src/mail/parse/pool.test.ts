@@ -116,6 +116,22 @@ describe('parse pool: deadline', () => {
     }
   }, 60_000);
 
+  it('messages handed to a worker behind one that runs over its deadline are parsed, not lost or flagged', async () => {
+    const pool = new ParsePool({ workers: 1, timeoutMs: 30_000 });
+    try {
+      await pool.warm();
+      const slow = pool.parse(flowedMessage(4 * 1024 * 1024), { timeoutMs: 1 });
+      const behind = Array.from({ length: 6 }, (_, i) => pool.parse(simple({ Subject: `behind ${i}` })));
+      expect((await slow).malformed).toContain('parse_timeout');
+      const parsed = await Promise.all(behind);
+      expect(parsed.map((m) => m.subject)).toEqual(Array.from({ length: 6 }, (_, i) => `behind ${i}`));
+      expect(parsed.every((m) => m.malformed.length === 0)).toBe(true);
+      expect(pool.stats()).toMatchObject({ timeouts: 1, crashes: 0, busy: 0, queued: 0 });
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
   it('messages queued behind a busy worker are parsed in order of arrival', async () => {
     const pool = new ParsePool({ workers: 1 });
     try {

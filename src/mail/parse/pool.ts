@@ -58,9 +58,21 @@ interface Job {
 interface Slot {
   worker: Worker | null;
   ready: boolean;
-  job: Job | null;
+  /**
+   * Jobs handed to this worker, oldest first. The worker parses them one at a time in this order, so
+   * the first is the one running; the others wait there, and the worker keeps parsing while this
+   * thread is busy (a batch written to the database holds it for tens of milliseconds).
+   */
+  jobs: Job[];
+  /** Bytes of the jobs handed over and not yet answered. */
+  bytes: number;
+  /** Deadline of the running (first) job. */
   timer: NodeJS.Timeout | null;
 }
+
+/** At most this many jobs, and about this many bytes, handed to one worker ahead of its answers. */
+const MAX_JOBS_IN_FLIGHT = 64;
+const MAX_BYTES_IN_FLIGHT = 8 * 1024 * 1024;
 
 const require = createRequire(import.meta.url);
 
@@ -94,7 +106,7 @@ export class ParsePool {
     this.limits = resolveLimits(opts.limits);
     this.memoryMb = opts.maxOldGenerationSizeMb ?? 1024;
     this.niceIncrement = Math.max(0, Math.min(19, opts.niceIncrement ?? 10));
-    for (let i = 0; i < this.size; i++) this.slots.push({ worker: null, ready: false, job: null, timer: null });
+    for (let i = 0; i < this.size; i++) this.slots.push({ worker: null, ready: false, jobs: [], bytes: 0, timer: null });
   }
 
   /** Parses one message. Never rejects; the value carries `malformed` flags instead. */
@@ -146,7 +158,7 @@ export class ParsePool {
   stats(): ParsePoolStats {
     return {
       workers: this.slots.filter((s) => s.worker).length,
-      busy: this.slots.filter((s) => s.job).length,
+      busy: this.slots.filter((s) => s.jobs.length > 0).length,
       queued: this.queue.length,
       ...this.counters,
     };
@@ -159,7 +171,10 @@ export class ParsePool {
       this.slots.map(async (slot) => {
         const w = slot.worker;
         slot.worker = null;
-        if (slot.job) this.finish(slot, fallbackMessage(slot.job.raw, 'parse_error'));
+        for (const job of slot.jobs.splice(0)) job.resolve(fallbackMessage(job.raw, 'parse_error'));
+        if (slot.timer) clearTimeout(slot.timer);
+        slot.timer = null;
+        slot.bytes = 0;
         if (w) await w.terminate();
       }),
     );
@@ -184,7 +199,7 @@ export class ParsePool {
         this.bootFailures = 0;
         return;
       }
-      if (slot.job && msg.id === slot.job.id && msg.value) {
+      if (slot.jobs[0] && msg.id === slot.jobs[0].id && msg.value) {
         this.counters.parsed++;
         this.finish(slot, revive(msg.value));
       }
@@ -196,9 +211,13 @@ export class ParsePool {
       if (slot.worker !== w) return; // terminated on purpose
       slot.worker = null;
       if (!slot.ready) this.bootFailures++;
-      if (slot.job) {
+      if (slot.jobs.length) {
+        // The running job took the worker down; the ones waiting behind it go back to the queue.
         this.counters.crashes++;
-        this.finish(slot, fallbackMessage(slot.job.raw, 'parse_error'));
+        const waiting = slot.jobs.splice(1);
+        this.finish(slot, fallbackMessage(slot.jobs[0]!.raw, 'parse_error'));
+        slot.bytes = 0;
+        this.requeue(waiting);
       }
       this.dispatch();
     });
@@ -206,9 +225,8 @@ export class ParsePool {
   }
 
   private dispatch(): void {
-    for (const slot of this.slots) {
+    for (;;) {
       if (this.queue.length === 0 || !this.queue[0]!.ready) return;
-      if (slot.job) continue;
       // Workers that cannot even start (a broken install) must not turn every message into a
       // parse_error: parse in this thread instead, and say so in stats().
       if (this.bootFailures >= 3) {
@@ -218,43 +236,86 @@ export class ParsePool {
         void parseMessageInline(job.raw, this.limits).then(job.resolve);
         continue;
       }
+      // The least loaded worker that can take one more job.
+      const job = this.queue[0]!;
+      let slot: Slot | null = null;
+      for (const s of this.slots) {
+        if (s.jobs.length >= MAX_JOBS_IN_FLIGHT) continue;
+        if (s.jobs.length > 0 && s.bytes + job.raw.byteLength > MAX_BYTES_IN_FLIGHT) continue;
+        if (!slot || s.jobs.length < slot.jobs.length) slot = s;
+      }
+      if (!slot) return;
       const w = this.ensureWorker(slot);
-      if (!w) continue;
-      const job = this.queue.shift()!;
-      slot.job = job;
+      if (!w) {
+        if (this.slots.every((s) => !s.worker && !s.jobs.length) && this.bootFailures < 3) {
+          // every spawn failed synchronously; try again shortly rather than spinning
+          setTimeout(() => this.dispatch(), 100).unref();
+        }
+        return;
+      }
+      this.queue.shift();
+      slot.jobs.push(job);
+      slot.bytes += job.raw.byteLength;
       w.ref();
-      slot.timer = setTimeout(() => this.timeout(slot, job), job.timeoutMs);
+      if (slot.jobs.length === 1) this.arm(slot);
       const copy = job.copy!;
       job.copy = null;
       const request: WorkerRequest = { id: job.id, raw: copy, limits: this.limits };
       w.postMessage(request, [copy.buffer as ArrayBuffer]);
     }
-    if (this.queue.length > 0 && this.slots.every((s) => !s.worker && !s.job) && this.bootFailures < 3) {
-      // every spawn failed synchronously; try again shortly rather than spinning
-      setTimeout(() => this.dispatch(), 100).unref();
-    }
+  }
+
+  /** Starts the deadline of the slot's running job (the worker starts the next one as it answers one). */
+  private arm(slot: Slot): void {
+    if (slot.timer) clearTimeout(slot.timer);
+    const job = slot.jobs[0];
+    slot.timer = job ? setTimeout(() => this.timeout(slot, job), job.timeoutMs) : null;
   }
 
   private timeout(slot: Slot, job: Job): void {
-    if (slot.job !== job) return;
+    if (slot.jobs[0] !== job) return;
     this.counters.timeouts++;
     const w = slot.worker;
     slot.worker = null;
     slot.ready = false;
+    const waiting = slot.jobs.splice(1);
     this.finish(slot, fallbackMessage(job.raw, 'parse_timeout'));
+    slot.bytes = 0;
+    this.requeue(waiting);
     if (w) void w.terminate();
     this.dispatch();
   }
 
+  /** Answers the slot's running job. */
   private finish(slot: Slot, value: ParsedMessage): void {
-    const job = slot.job;
+    const job = slot.jobs.shift();
     if (!job) return;
-    if (slot.timer) clearTimeout(slot.timer);
-    slot.timer = null;
-    slot.job = null;
-    if (slot.worker) slot.worker.unref();
+    slot.bytes = Math.max(0, slot.bytes - job.raw.byteLength);
+    this.arm(slot);
+    if (slot.worker && slot.jobs.length === 0) slot.worker.unref();
     job.resolve(value);
     if (!this.closed) queueMicrotask(() => this.dispatch());
+  }
+
+  /** Jobs a lost worker had not started: back to the front of the queue, with fresh copies (theirs went to the worker). */
+  private requeue(jobs: Job[]): void {
+    if (!jobs.length) return;
+    for (const job of jobs) {
+      job.ready = false;
+      job.copy = null;
+      if (job.raw.byteLength <= COPY_SLICE) {
+        job.copy = new Uint8Array(job.raw.byteLength);
+        job.copy.set(job.raw);
+        job.ready = true;
+      } else {
+        void copyInSlices(job.raw).then((copy) => {
+          job.copy = copy;
+          job.ready = true;
+          if (!this.closed) this.dispatch();
+        });
+      }
+    }
+    this.queue.unshift(...jobs);
   }
 }
 

@@ -27,7 +27,17 @@ if (port) {
       /* not permitted or not supported: parse at normal priority */
     }
   }
-  port.on('message', (msg: WorkerRequest) => {
+  // The pool may hand over several messages ahead; they are parsed one at a time, in order of arrival
+  // (the pool's deadline applies to the first one it has not had an answer for).
+  const waiting: WorkerRequest[] = [];
+  let running = false;
+  const next = (): void => {
+    const msg = waiting.shift();
+    if (!msg) {
+      running = false;
+      return;
+    }
+    running = true;
     void parseMessageInline(msg.raw, msg.limits).then((value) => {
       // Hand large attachment buffers over instead of copying them. Only buffers that own their
       // whole ArrayBuffer and are larger than Node's Buffer pool slab can be transferred safely.
@@ -39,7 +49,12 @@ if (port) {
         }
       }
       port.postMessage({ id: msg.id, value }, [...transfer]);
+      next();
     });
+  };
+  port.on('message', (msg: WorkerRequest) => {
+    waiting.push(msg);
+    if (!running) next();
   });
   port.postMessage({ ready: true });
 }
