@@ -22,7 +22,7 @@ export function createIngestor(env: CommandEnv): Ingestor {
   registerPersonalEmailFeatures(); // personal email: reply/BCC/Sent logging, send-limit notes, logging addresses, tracking digests
   return {
     env,
-    blobs: folderBlobStore(path.join(env.settings.dataDir, 'blobs')),
+    blobs: folderBlobStore(path.join(env.settings.dataDir, 'blobs'), env.db),
     parse: (raw) => parseMessage(raw),
     replyTokenSecret: env.secrets.derive('reply-token'),
   };

@@ -8,7 +8,7 @@
 import type { CommandEnv, Executor } from '../commands/support/context.js';
 import type { ConnectionsTable, ConversationsTable, MessagesTable } from '../store/schema.js';
 import { newId } from '../store/ids.js';
-import { sha256Hex, type BlobStore } from './blob-store.js';
+import { recordPackEntries, sha256Hex, storedBlobs, type BlobStore } from './blob-store.js';
 import type { ParsedMessage } from '../domain/mail/message.js';
 import { classifyMessage, type Classification } from '../domain/mail/classify.js';
 import { subjectKey } from '../domain/mail/subject.js';
@@ -81,15 +81,23 @@ interface Prepared {
   rawSha: string;
   htmlSha: string | null;
   dedupeKey: string;
+  /** Raw bytes, decoded HTML and attachments: written (packed) with the batch if the message is new. */
+  blobs: Array<{ sha256: string; data: Uint8Array }>;
 }
 
 async function prepare(ingestor: Ingestor, item: IngestItem): Promise<Prepared> {
-  const [parsed, rawSha] = await Promise.all([ingestor.parse(item.raw), ingestor.blobs.put(item.raw)]);
-  // Derived content: rebuilt from the raw message if ever lost, so no fsync.
-  const htmlSha = parsed.html ? await ingestor.blobs.put(Buffer.from(parsed.html, 'utf8'), { durable: false }) : null;
+  const parsed = await ingestor.parse(item.raw);
+  const rawSha = sha256Hex(item.raw);
+  const blobs: Prepared['blobs'] = [{ sha256: rawSha, data: item.raw }];
+  let htmlSha: string | null = null;
+  if (parsed.html) {
+    const html = Buffer.from(parsed.html, 'utf8');
+    htmlSha = sha256Hex(html);
+    blobs.push({ sha256: htmlSha, data: html });
+  }
   // The parser hands over Buffers: no copy (fresh tens of megabytes on the main thread stall it).
-  await Promise.all(parsed.attachments.filter((a) => a.content).map((a) => ingestor.blobs.put(Buffer.isBuffer(a.content) ? a.content : Buffer.from(a.content), { durable: false })));
-  return { item, parsed, rawSha, htmlSha, dedupeKey: dedupeKeyOf(parsed, rawSha) };
+  for (const a of parsed.attachments) if (a.content) blobs.push({ sha256: a.sha256, data: a.content });
+  return { item, parsed, rawSha, htmlSha, dedupeKey: dedupeKeyOf(parsed, rawSha), blobs };
 }
 
 /** Parses in parallel (bounded by the parser's worker pool), then writes the batch in one transaction. */
@@ -97,10 +105,10 @@ export async function ingestBatch(ingestor: Ingestor, connection: ConnectionsTab
   return writePrepared(ingestor, connection, await prepareItems(ingestor, items), afterWrite);
 }
 
-/** Parsed messages with their raw bytes durably in the blob store, ready to be written. */
+/** Parsed messages with their bytes, ready to be written. */
 export type PreparedBatch = { items: Prepared[] };
 
-/** The CPU and file half of ingest (parse in workers, blobs): can overlap with writing the previous batch. */
+/** The CPU half of ingest (parse in workers, hashes): can overlap with writing the previous batch. */
 export async function prepareItems(ingestor: Ingestor, items: IngestItem[]): Promise<PreparedBatch> {
   return { items: await Promise.all(items.map((i) => prepare(ingestor, i))) };
 }
@@ -119,6 +127,7 @@ export async function writePrepared(ingestor: Ingestor, connection: ConnectionsT
     const r: IngestResult = { stored: 0, duplicates: 0, messageIds: [] };
     if (prepared.length) {
       const plan = await planBatch(trx, ingestor, connection, prepared, r);
+      await packBlobs(trx, ingestor.blobs, plan);
       await writePlan(trx, plan);
       for (const stored of plan.stored) for (const h of hooks) await h(trx, stored, env);
       await linkContactsCreatedByHooks(trx, connection, plan);
@@ -140,6 +149,8 @@ interface BatchPlan {
   /** Stored replies pulled into their parent's conversation: message id → conversation id. */
   moves: Map<string, string>;
   stored: StoredMessage[];
+  /** Bytes of the stored messages (raw, HTML, attachments). */
+  blobs: Prepared['blobs'];
   now: number;
 }
 
@@ -176,7 +187,7 @@ async function planBatch(trx: Executor, ingestor: Ingestor, connection: Connecti
   });
   for (const i of inputs) i.batch.subjectKey = i.subjectKey;
   const state = await BatchState.load(trx, connection, inputs.map((i) => i.batch), ingestor.replyTokenSecret);
-  const plan: BatchPlan = { connection, state, messages: [], locations: new Map(), moves: new Map(), stored: [], now };
+  const plan: BatchPlan = { connection, state, messages: [], locations: new Map(), moves: new Map(), stored: [], blobs: [], now };
   const locate = (loc: Location | undefined, messageId: string) => {
     if (loc) plan.locations.set(`${loc.folder}\n${loc.uidvalidity}\n${loc.uid}`, { loc, messageId });
   };
@@ -271,6 +282,7 @@ async function planBatch(trx: Executor, ingestor: Ingestor, connection: Connecti
 
     r.stored += 1;
     r.messageIds.push(message.id);
+    plan.blobs.push(...p.blobs);
     plan.stored.push({ message, conversation: { ...conv.row, participants: JSON.stringify(conv.participants) }, connection, parsed, classification, isNewConversation: isNew, item });
   }
   return plan;
@@ -310,6 +322,20 @@ function messageRow(connection: ConnectionsTable, conversationId: string, p: Pre
     outbox_id: item.outboxId ?? null,
     created_at: now,
   };
+}
+
+/**
+ * The batch's new bytes as one pack file, on disk (fsync) before the transaction that references them
+ * commits; bytes stored already (loose or packed) are not written again.
+ */
+async function packBlobs(trx: Executor, blobs: BlobStore, plan: BatchPlan): Promise<void> {
+  const have = await storedBlobs(
+    trx,
+    blobs,
+    plan.blobs.map((b) => b.sha256),
+  );
+  const fresh = plan.blobs.filter((b) => !have.has(b.sha256) && have.add(b.sha256));
+  await recordPackEntries(trx, await blobs.writePack(fresh), plan.now);
 }
 
 /** Rows per multi-row insert: well under SQLite's and PostgreSQL's limits on bound parameters. */

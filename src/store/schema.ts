@@ -281,6 +281,15 @@ export interface MessagesTable {
   created_at: number;
 }
 
+export interface PackedBlobsTable {
+  sha256: string;
+  /** Pack file, relative to the blob folder. */
+  pack: string;
+  offset: number;
+  length: number;
+  created_at: number;
+}
+
 export interface MessageLocationsTable {
   connection_id: string;
   folder: string;
@@ -499,6 +508,7 @@ export interface DB {
   conversations: ConversationsTable;
   messages: MessagesTable;
   message_locations: MessageLocationsTable;
+  packed_blobs: PackedBlobsTable;
   folder_states: FolderStatesTable;
   skipped_messages: SkippedMessagesTable;
   outbox: OutboxTable;

@@ -15,6 +15,7 @@ import { fillMailbox } from '../support/fill-mailbox.js';
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
 import { startSubmissionServer, type TestSubmissionServer } from '../harness/submission.js';
 import { createIngestor } from '../../src/mail/engine.js';
+import { sha256Hex } from '../../src/mail/blob-store.js';
 import { queueEmail } from '../../src/commands/queueEmail.js';
 
 let t: TestApp;
@@ -92,6 +93,16 @@ describe('crash safety (kill -9)', () => {
     expect(distinct).toHaveLength(count);
     const locations = await t.database.db.selectFrom('message_locations').select((eb) => eb.fn.countAll<number>().as('n')).where('connection_id', '=', conn.id).executeTakeFirstOrThrow();
     expect(Number(locations.n)).toBe(count);
+    // Every stored message's raw bytes are on disk (in a batch's pack, or loose) and hash to its id.
+    const blobs = createIngestor(t.env).blobs;
+    const raws = await t.database.db
+      .selectFrom('messages')
+      .leftJoin('packed_blobs', 'packed_blobs.sha256', 'messages.raw_sha256')
+      .select(['messages.raw_sha256', 'packed_blobs.pack'])
+      .where('messages.connection_id', '=', conn.id)
+      .execute();
+    expect(raws.filter((r) => !r.pack && !blobs.hasLoose(r.raw_sha256))).toEqual([]);
+    for (let i = 0; i < raws.length; i += Math.ceil(raws.length / 200)) expect(sha256Hex(await blobs.get(raws[i]!.raw_sha256))).toBe(raws[i]!.raw_sha256);
   }, 600_000);
 
   it('every message acknowledged with 250 by inbound SMTP survives a kill -9', async () => {

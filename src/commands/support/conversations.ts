@@ -167,8 +167,8 @@ export function threadOrder<T extends { received_at: number; id: string }>(rows:
 }
 
 /** The blob store of raw mail and attachments (the same folder the mail engine uses). */
-export function blobStoreOf(env: Pick<CommandEnv, 'settings'>): BlobStore {
-  return folderBlobStore(path.join(env.settings.dataDir, 'blobs'));
+export function blobStoreOf(env: Pick<CommandEnv, 'settings' | 'db'>): BlobStore {
+  return folderBlobStore(path.join(env.settings.dataDir, 'blobs'), env.db);
 }
 
 /** What queueEmail needs, for mail sent from a team address. */

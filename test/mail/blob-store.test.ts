@@ -1,0 +1,128 @@
+/**
+ * The blob store on a real folder and database: loose blobs, packs (one file per ingest batch, indexed in
+ * the batch's transaction), reads from either, identical content stored once, and what ingest leaves on
+ * disk.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { insertConnection } from '../support/connections.js';
+import { createIngestor } from '../../src/mail/engine.js';
+import { ingestBatch, type Ingestor } from '../../src/mail/ingest.js';
+import { BlobNotFoundError, recordPackEntries, sha256Hex, storedBlobs } from '../../src/mail/blob-store.js';
+import type { ConnectionsTable } from '../../src/store/schema.js';
+
+let t: TestApp;
+let ingestor: Ingestor;
+let conn: ConnectionsTable;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  ingestor = createIngestor(t.env);
+  const a = await t.account();
+  conn = (await insertConnection(t, { accountId: a.accountId, userId: a.adminUserId, type: 'team', address: 'blobs@acme.test' })) as ConnectionsTable;
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const blobRoot = () => path.join(t.env.settings.dataDir, 'blobs');
+const packFiles = () => {
+  const dir = path.join(blobRoot(), 'packs');
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => path.join(d.parentPath, d.name));
+};
+
+async function streamed(s: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of s) chunks.push(Buffer.from(c as Buffer));
+  return Buffer.concat(chunks);
+}
+
+function mail(i: number, attachment: string) {
+  return Buffer.from(
+    [
+      'From: Carla <carla@example.org>',
+      'To: blobs@acme.test',
+      `Subject: Invoice ${i}`,
+      `Message-ID: <blob-${i}@example.org>`,
+      'Date: Tue, 24 Nov 2026 10:00:00 +0000',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b"',
+      '',
+      '--b',
+      'Content-Type: text/html; charset=utf-8',
+      '',
+      `<p>Invoice <b>${i}</b> attached.</p>`,
+      '--b',
+      'Content-Type: application/pdf; name="invoice.pdf"',
+      'Content-Disposition: attachment; filename="invoice.pdf"',
+      'Content-Transfer-Encoding: base64',
+      '',
+      Buffer.from(attachment).toString('base64'),
+      '--b--',
+      '',
+    ].join('\r\n'),
+  );
+}
+
+describe('blob store', () => {
+  it('a pack holds many blobs; each reads back by its hash once recorded, and not before', async () => {
+    const blobs = ['first', 'second blob', '', 'x'.repeat(70_000)].map((s) => Buffer.from(s));
+    const entries = await ingestor.blobs.writePack(blobs.map((data) => ({ sha256: sha256Hex(data), data })));
+    expect(new Set(entries.map((e) => e.pack)).size).toBe(1);
+    expect(fs.statSync(path.join(blobRoot(), entries[0]!.pack)).size).toBe(blobs.reduce((n, b) => n + b.length, 0));
+    await expect(ingestor.blobs.get(entries[1]!.sha256)).rejects.toBeInstanceOf(BlobNotFoundError);
+    expect(await ingestor.blobs.has(entries[1]!.sha256)).toBe(false);
+
+    await t.env.db.transaction().execute((trx) => recordPackEntries(trx, entries, Date.now()));
+    for (const [i, data] of blobs.entries()) {
+      expect(await ingestor.blobs.get(sha256Hex(data))).toEqual(data);
+      expect(await ingestor.blobs.has(sha256Hex(data))).toBe(true);
+      expect(await streamed(ingestor.blobs.stream(sha256Hex(data)))).toEqual(data);
+      expect(entries[i]!.length).toBe(data.length);
+    }
+  });
+
+  it('loose blobs still work, and are found before the index', async () => {
+    const data = Buffer.from('a loose blob');
+    const sha = await ingestor.blobs.put(data);
+    expect(ingestor.blobs.hasLoose(sha)).toBe(true);
+    expect(await ingestor.blobs.get(sha)).toEqual(data);
+    expect(await streamed(ingestor.blobs.stream(sha))).toEqual(data);
+    expect(await t.env.db.transaction().execute((trx) => storedBlobs(trx, ingestor.blobs, [sha, sha256Hex('never stored')]))).toEqual(new Set([sha]));
+  });
+
+  it('an unknown or malformed id is a clear error', async () => {
+    await expect(ingestor.blobs.get('0'.repeat(64))).rejects.toThrow(/not stored/);
+    await expect(streamed(ingestor.blobs.stream('1'.repeat(64)))).rejects.toThrow(/not stored/);
+    await expect(ingestor.blobs.get('../../etc/passwd')).rejects.toThrow(/Not a blob id/);
+  });
+
+  it('ingest packs a batch in one file; identical attachments and re-ingested messages are not written again', async () => {
+    const before = packFiles().length;
+    const pdf = '%PDF-1.4 the same invoice template '.repeat(50);
+    const r1 = await ingestBatch(ingestor, conn, [1, 2, 3].map((i) => ({ raw: mail(i, pdf), source: 'import', direction: 'inbound', receivedAt: Date.now() })));
+    expect(r1.stored).toBe(3);
+    expect(packFiles().length).toBe(before + 1);
+    // 3 raw messages + 3 HTML bodies + 1 attachment (the same bytes three times)
+    const first = await t.env.db.selectFrom('packed_blobs').select('pack').where('sha256', '=', sha256Hex(mail(1, pdf))).executeTakeFirstOrThrow();
+    expect(await t.env.db.selectFrom('packed_blobs').selectAll().where('pack', '=', first.pack).execute()).toHaveLength(7);
+
+    const m = await t.env.db.selectFrom('messages').selectAll().where('connection_id', '=', conn.id).where('message_id', '=', 'blob-2@example.org').executeTakeFirstOrThrow();
+    expect(await ingestor.blobs.get(m.raw_sha256)).toEqual(mail(2, pdf));
+    expect((await ingestor.blobs.get(m.html_sha256!)).toString()).toContain('Invoice <b>2</b>');
+    const att = (JSON.parse(m.attachments) as Array<{ sha256: string }>)[0]!;
+    expect((await ingestor.blobs.get(att.sha256)).toString()).toBe(pdf);
+
+    // The same messages again (a resync): duplicates, no new pack.
+    const r2 = await ingestBatch(ingestor, conn, [1, 2, 3].map((i) => ({ raw: mail(i, pdf), source: 'import', direction: 'inbound', receivedAt: Date.now() })));
+    expect(r2).toMatchObject({ stored: 0, duplicates: 3 });
+    // A new message with the known attachment: its pack holds only the new raw message and HTML.
+    await ingestBatch(ingestor, conn, [{ raw: mail(4, pdf), source: 'import', direction: 'inbound', receivedAt: Date.now() }]);
+    expect(packFiles().length).toBe(before + 2);
+    const newest = await t.env.db.selectFrom('packed_blobs').select('pack').where('sha256', '=', sha256Hex(mail(4, pdf))).executeTakeFirstOrThrow();
+    expect(await t.env.db.selectFrom('packed_blobs').selectAll().where('pack', '=', newest.pack).execute()).toHaveLength(2);
+  });
+});
