@@ -12,7 +12,7 @@ import type { CommandEnv, Executor } from '../commands/support/context.js';
 import type { ConnectionsTable, FolderStatesTable } from '../store/schema.js';
 import { planFolderSync, onlyNewUids, newestFirstBatches, uidSet, vanishedUids, windowStart, isOversized, type FolderCheckpoint } from '../domain/sync/sync-plan.js';
 import { checkHost, imapOptions } from './transport-options.js';
-import { prepareItems, writePrepared, type IngestItem, type Ingestor, type PreparedBatch } from './ingest.js';
+import { prepareItem, writePrepared, type IngestItem, type Ingestor, type PreparedBatch } from './ingest.js';
 
 export interface SyncOptions {
   batchSize: number;
@@ -213,27 +213,41 @@ async function fetchUids(client: ImapFlow, range: string, stats: SyncStats): Pro
 /** One fetched batch: the messages' sources, and the UIDs skipped as oversized (with their sizes). */
 interface FetchedBatch {
   items: IngestItem[];
+  /** Each message is handed to the parser as it arrives, while the rest of the FETCH streams in. */
+  prepared: Promise<PreparedBatch>;
   oversized: number[];
   sizes: Map<number, number>;
 }
 
 /** Two FETCH commands per batch: sizes first (to skip oversized), then sources. */
-async function fetchBatch(env: CommandEnv, folder: string, uidvalidity: number, uids: number[], client: ImapFlow, opts: SyncOptions, stats: SyncStats, direction: 'inbound' | 'outbound'): Promise<FetchedBatch> {
+async function fetchBatch(env: CommandEnv, ingestor: Ingestor, folder: string, uidvalidity: number, uids: number[], client: ImapFlow, opts: SyncOptions, stats: SyncStats, direction: 'inbound' | 'outbound'): Promise<FetchedBatch> {
   const sizes = new Map<number, number>();
   for await (const m of client.fetch(uidSet(uids), { uid: true, size: true }, { uid: true })) sizes.set(m.uid, m.size ?? 0);
   stats.commands += 1;
   const wanted = uids.filter((u) => sizes.has(u) && !isOversized(sizes.get(u)!, opts.maxMessageBytes));
   const oversized = uids.filter((u) => sizes.has(u) && isOversized(sizes.get(u)!, opts.maxMessageBytes));
   const items: IngestItem[] = [];
-  if (wanted.length) {
-    for await (const m of client.fetch(uidSet(wanted), { uid: true, source: true, internalDate: true }, { uid: true })) {
-      if (!m.source) continue;
-      items.push({ raw: m.source, source: 'imap', direction, receivedAt: m.internalDate ? new Date(m.internalDate).getTime() : env.now(), location: { folder, uidvalidity, uid: m.uid } });
+  const preparing: Array<ReturnType<typeof prepareItem>> = [];
+  try {
+    if (wanted.length) {
+      for await (const m of client.fetch(uidSet(wanted), { uid: true, source: true, internalDate: true }, { uid: true })) {
+        if (!m.source) continue;
+        const item: IngestItem = { raw: m.source, source: 'imap', direction, receivedAt: m.internalDate ? new Date(m.internalDate).getTime() : env.now(), location: { folder, uidvalidity, uid: m.uid } };
+        items.push(item);
+        const p = prepareItem(ingestor, item);
+        p.catch(() => undefined); // surfaced through `prepared`
+        preparing.push(p);
+      }
+      stats.commands += 1;
     }
-    stats.commands += 1;
+  } catch (err) {
+    await Promise.allSettled(preparing); // nothing left running behind a failed fetch
+    throw err;
   }
   stats.fetched += items.length;
-  return { items, oversized, sizes };
+  const prepared = Promise.all(preparing).then((list) => ({ items: list }));
+  prepared.catch(() => undefined); // surfaced by the write; never an unhandled rejection
+  return { items, prepared, oversized, sizes };
 }
 
 /** Stores a fetched batch (already being parsed) in one transaction with its checkpoint. */
@@ -244,13 +258,12 @@ async function storeBatch(
   folder: string,
   uidvalidity: number,
   fetched: FetchedBatch,
-  prepared: Promise<PreparedBatch>,
   opts: SyncOptions,
   stats: SyncStats,
   checkpoint: (trx: Executor, stored: number) => Promise<void>,
 ): Promise<void> {
   const { items, oversized, sizes } = fetched;
-  const result = await writePrepared(ingestor, c, await prepared, async (trx) => {
+  const result = await writePrepared(ingestor, c, await fetched.prepared, async (trx) => {
     for (const uid of oversized) {
       await trx
         .insertInto('skipped_messages')
@@ -267,12 +280,16 @@ async function storeBatch(
 }
 
 /**
- * Batches in order, pipelined: while batch N is written (one transaction with its checkpoint), batch N+1
- * is fetched from the server and parsed. Writes stay one at a time and in order, so checkpoints only
- * move forward after a commit; at most one written and one fetched batch are held in memory.
+ * Batches in order, pipelined: while batch N is written (one transaction with its checkpoint), the next
+ * batches are fetched from the server and parsed (each message as it arrives). Writes stay one at a time
+ * and in order, so checkpoints only move forward after a commit, and a failed write stops the ones
+ * behind it; at most PIPELINE_DEPTH batches are held in memory.
  */
+const PIPELINE_DEPTH = 2;
+
 class BatchPipeline {
   private writing: Promise<void> = Promise.resolve();
+  private readonly unwritten: Array<Promise<void>> = [];
 
   constructor(
     private readonly env: CommandEnv,
@@ -287,16 +304,17 @@ class BatchPipeline {
   ) {}
 
   async add(uids: number[], checkpoint: (trx: Executor, stored: number) => Promise<void>): Promise<void> {
-    const fetched = await fetchBatch(this.env, this.folder, this.uidvalidity, uids, this.client, this.opts, this.stats, this.direction);
-    const prepared = prepareItems(this.ingestor, fetched.items);
-    prepared.catch(() => undefined); // surfaced by the write below; never an unhandled rejection
-    await this.writing; // the previous batch is committed (or its failure is thrown here)
-    this.writing = storeBatch(this.env, this.ingestor, this.c, this.folder, this.uidvalidity, fetched, prepared, this.opts, this.stats, checkpoint);
-    this.writing.catch(() => undefined);
+    const fetched = await fetchBatch(this.env, this.ingestor, this.folder, this.uidvalidity, uids, this.client, this.opts, this.stats, this.direction);
+    // Written after the previous batch is committed; never if it failed.
+    this.writing = this.writing.then(() => storeBatch(this.env, this.ingestor, this.c, this.folder, this.uidvalidity, fetched, this.opts, this.stats, checkpoint));
+    this.writing.catch(() => undefined); // thrown by add() or drain()
+    this.unwritten.push(this.writing);
+    while (this.unwritten.length >= PIPELINE_DEPTH) await this.unwritten.shift();
   }
 
-  /** Waits for the last write; throws its failure. */
+  /** Waits for the last write; throws the first failure. */
   async drain(): Promise<void> {
+    this.unwritten.length = 0;
     await this.writing;
   }
 }

@@ -9,6 +9,8 @@ import type { CommandEnv, Executor } from '../commands/support/context.js';
 import type { ConnectionsTable, ConversationsTable, MessagesTable } from '../store/schema.js';
 import { newId } from '../store/ids.js';
 import { recordPackEntries, sha256Hex, storedBlobs, type BlobStore } from './blob-store.js';
+import { insertRows } from '../store/insert-rows.js';
+import type { Dialect } from '../store/database.js';
 import type { ParsedMessage } from '../domain/mail/message.js';
 import { classifyMessage, type Classification } from '../domain/mail/classify.js';
 import { subjectKey } from '../domain/mail/subject.js';
@@ -87,7 +89,7 @@ interface Prepared {
 
 async function prepare(ingestor: Ingestor, item: IngestItem): Promise<Prepared> {
   const parsed = await ingestor.parse(item.raw);
-  const rawSha = sha256Hex(item.raw);
+  const rawSha = parsed.rawSha256 ?? sha256Hex(item.raw);
   const blobs: Prepared['blobs'] = [{ sha256: rawSha, data: item.raw }];
   let htmlSha: string | null = null;
   if (parsed.html) {
@@ -113,6 +115,11 @@ export async function prepareItems(ingestor: Ingestor, items: IngestItem[]): Pro
   return { items: await Promise.all(items.map((i) => prepare(ingestor, i))) };
 }
 
+/** One message's CPU half, started as soon as it arrives (an IMAP FETCH streams its messages). */
+export function prepareItem(ingestor: Ingestor, item: IngestItem): Promise<PreparedBatch['items'][number]> {
+  return prepare(ingestor, item);
+}
+
 /**
  * The database half of ingest: one transaction for the whole batch, with the caller's checkpoint.
  * What is already stored is loaded for the whole batch at once (BatchState); each message is then
@@ -127,8 +134,8 @@ export async function writePrepared(ingestor: Ingestor, connection: ConnectionsT
     const r: IngestResult = { stored: 0, duplicates: 0, messageIds: [] };
     if (prepared.length) {
       const plan = await planBatch(trx, ingestor, connection, prepared, r);
-      await packBlobs(trx, ingestor.blobs, plan);
-      await writePlan(trx, plan);
+      await packBlobs(trx, ingestor.blobs, env.dialect, plan);
+      await writePlan(trx, env.dialect, plan);
       for (const stored of plan.stored) for (const h of hooks) await h(trx, stored, env);
       await linkContactsCreatedByHooks(trx, connection, plan);
     }
@@ -328,33 +335,24 @@ function messageRow(connection: ConnectionsTable, conversationId: string, p: Pre
  * The batch's new bytes as one pack file, on disk (fsync) before the transaction that references them
  * commits; bytes stored already (loose or packed) are not written again.
  */
-async function packBlobs(trx: Executor, blobs: BlobStore, plan: BatchPlan): Promise<void> {
+async function packBlobs(trx: Executor, blobs: BlobStore, dialect: Dialect, plan: BatchPlan): Promise<void> {
   const have = await storedBlobs(
     trx,
     blobs,
     plan.blobs.map((b) => b.sha256),
   );
   const fresh = plan.blobs.filter((b) => !have.has(b.sha256) && have.add(b.sha256));
-  await recordPackEntries(trx, await blobs.writePack(fresh), plan.now);
+  await recordPackEntries(trx, dialect, await blobs.writePack(fresh), plan.now);
 }
 
-/** Rows per multi-row insert: well under SQLite's and PostgreSQL's limits on bound parameters. */
-const ROWS_PER_INSERT = 100;
-
 /** Writes the planned batch: new conversations, messages, locations, then the changed conversations and moves. */
-async function writePlan(trx: Executor, plan: BatchPlan): Promise<void> {
+async function writePlan(trx: Executor, dialect: Dialect, plan: BatchPlan): Promise<void> {
   const all = [...plan.state.conversations.values()];
   const created = all.filter((c) => c.isNew).map((c) => ({ ...c.row, participants: JSON.stringify(c.participants) }));
-  for (const part of chunks(created, ROWS_PER_INSERT)) await trx.insertInto('conversations').values(part).execute();
-  for (const part of chunks(plan.messages, ROWS_PER_INSERT)) await trx.insertInto('messages').values(part).execute();
+  await insertRows(trx, dialect, 'conversations', created);
+  await insertRows(trx, dialect, 'messages', plan.messages);
   const locations = [...plan.locations.values()].map(({ loc, messageId }) => ({ connection_id: plan.connection.id, folder: loc.folder, uidvalidity: loc.uidvalidity, uid: loc.uid, message_id: messageId, expunged_at: null }));
-  for (const part of chunks(locations, ROWS_PER_INSERT)) {
-    await trx
-      .insertInto('message_locations')
-      .values(part)
-      .onConflict((oc) => oc.columns(['connection_id', 'folder', 'uidvalidity', 'uid']).doUpdateSet((eb) => ({ message_id: eb.ref('excluded.message_id'), expunged_at: null })))
-      .execute();
-  }
+  await insertRows(trx, dialect, 'message_locations', locations, 'on conflict ("connection_id", "folder", "uidvalidity", "uid") do update set "message_id" = excluded."message_id", "expunged_at" = null');
   for (const c of all) {
     if (c.isNew || !c.dirty) continue;
     const { message_count, last_message_at, last_inbound_at, updated_at, contact_id, deleted_at } = c.row;
