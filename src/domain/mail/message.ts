@@ -131,6 +131,8 @@ export interface ParsedMessage {
   headerFields: HeaderField[];
   /** Size of the raw message in bytes (the whole input, even when only part of it was parsed). */
   sizeBytes: number;
+  /** SHA-256 (hex) of the raw message, when the parser computed it (the worker pool does, off the main thread). */
+  rawSha256?: string;
   /** MIME parts seen (leaves and containers, including the top part). */
   partCount: number;
   /** Deepest MIME nesting seen (0 = single-part message). */
