@@ -21,6 +21,8 @@ import { PassThrough } from 'node:stream';
 import type { Kysely } from 'kysely';
 import type { Executor } from '../commands/support/context.js';
 import type { DB } from '../store/schema.js';
+import { insertRows } from '../store/insert-rows.js';
+import type { Dialect } from '../store/database.js';
 
 export interface PackEntry {
   sha256: string;
@@ -60,11 +62,9 @@ export class BlobNotFoundError extends Error {
 }
 
 /** Records pack entries (written by `writePack`) inside the caller's transaction; a blob already recorded keeps its first copy. */
-export async function recordPackEntries(trx: Executor, entries: readonly PackEntry[], now: number): Promise<void> {
-  for (let i = 0; i < entries.length; i += 200) {
-    const part = entries.slice(i, i + 200).map((e) => ({ sha256: e.sha256, pack: e.pack, offset: e.offset, length: e.length, created_at: now }));
-    await trx.insertInto('packed_blobs').values(part).onConflict((oc) => oc.column('sha256').doNothing()).execute();
-  }
+export async function recordPackEntries(trx: Executor, dialect: Dialect, entries: readonly PackEntry[], now: number): Promise<void> {
+  const rows = entries.map((e) => ({ sha256: e.sha256, pack: e.pack, offset: e.offset, length: e.length, created_at: now }));
+  await insertRows(trx, dialect, 'packed_blobs', rows, 'on conflict ("sha256") do nothing');
 }
 
 /** Which of these blobs are stored already (loose, or recorded in a pack), looked up in the caller's transaction. */

@@ -76,7 +76,7 @@ describe('blob store', () => {
     await expect(ingestor.blobs.get(entries[1]!.sha256)).rejects.toBeInstanceOf(BlobNotFoundError);
     expect(await ingestor.blobs.has(entries[1]!.sha256)).toBe(false);
 
-    await t.env.db.transaction().execute((trx) => recordPackEntries(trx, entries, Date.now()));
+    await t.env.db.transaction().execute((trx) => recordPackEntries(trx, t.env.dialect, entries, Date.now()));
     for (const [i, data] of blobs.entries()) {
       expect(await ingestor.blobs.get(sha256Hex(data))).toEqual(data);
       expect(await ingestor.blobs.has(sha256Hex(data))).toBe(true);
