@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { cachingSqlite } from './statement-cache.js';
+import { startWalCheckpointer } from './wal-checkpointer.js';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type { DB } from './schema.js';
@@ -82,12 +83,20 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
   conn.pragma('synchronous = NORMAL');
   conn.pragma('foreign_keys = ON');
   conn.pragma('busy_timeout = 5000');
+  // Checkpoints run in a worker (see wal-checkpointer.ts); the automatic one, on the committing thread,
+  // only if the WAL reaches 40 MB anyway. After a checkpoint the WAL file is cut back to 64 MB at most.
+  const checkpointer = file === ':memory:' ? null : startWalCheckpointer(file);
+  conn.pragma(`wal_autocheckpoint = ${checkpointer ? 10_000 : 1000}`);
+  conn.pragma('journal_size_limit = 67108864');
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cachingSqlite(conn) }) });
   return {
     db,
     dialect: 'sqlite',
     describe: `SQLite ${file}`,
-    close: () => db.destroy(),
+    close: async () => {
+      await checkpointer?.stop();
+      await db.destroy();
+    },
   };
 }
 
