@@ -169,6 +169,24 @@ async function senderLists(trx: Executor, inboxId: string): Promise<ListEntry[]>
   return rows.map((r) => ({ list: r.list as ListEntry['list'], pattern: r.pattern }));
 }
 
+/**
+ * The inbox row and its allow/deny lists, read once per ingest transaction (a batch stores up to
+ * hundreds of messages of one inbox; nothing in the batch changes its settings).
+ */
+const inboxSettings = new WeakMap<object, Map<string, Promise<{ inbox: InboxesTable | undefined; lists: ListEntry[] }>>>();
+function inboxSettingsFor(trx: Executor, inboxId: string) {
+  const load = async () => ({ inbox: await trx.selectFrom('inboxes').selectAll().where('id', '=', inboxId).executeTakeFirst(), lists: await senderLists(trx, inboxId) });
+  if (!trx.isTransaction) return load(); // a cache on the database handle itself would never expire
+  let perTrx = inboxSettings.get(trx);
+  if (!perTrx) inboxSettings.set(trx, (perTrx = new Map()));
+  let settings = perTrx.get(inboxId);
+  if (!settings) {
+    settings = load();
+    perTrx.set(inboxId, settings);
+  }
+  return settings;
+}
+
 /** The `onMessageStored` hook. */
 export async function onTeamMessageStored(trx: Executor, stored: StoredMessage, env: CommandEnv): Promise<void> {
   const { message, connection, parsed, classification, isNewConversation } = stored;
@@ -178,7 +196,7 @@ export async function onTeamMessageStored(trx: Executor, stored: StoredMessage, 
   const accountId = conversation.account_id;
   await indexMessage(trx, env.dialect, { messageId: message.id, accountId, doc: searchDocument({ subject: parsed.subject ?? '', from: parsed.from, to: parsed.to, cc: parsed.cc, text: parsed.text }) });
 
-  const inbox = await trx.selectFrom('inboxes').selectAll().where('id', '=', conversation.inbox_id).executeTakeFirst();
+  const { inbox, lists } = await inboxSettingsFor(trx, conversation.inbox_id);
   const events: InboxEvent[] = [];
   const event = (type: InboxEvent['type'], data?: Record<string, unknown>) => events.push({ type, inboxId: conversation.inbox_id!, conversationId: conversation.id, at: now, ...(data ? { data } : {}) });
   // Re-read: ingest's copy may predate an earlier hook's change in this transaction.
@@ -186,7 +204,7 @@ export async function onTeamMessageStored(trx: Executor, stored: StoredMessage, 
 
   if (message.direction === 'inbound' && inbox) {
     const from = parsed.from?.address ?? null;
-    const verdict = checkSender(await senderLists(trx, inbox.id), from);
+    const verdict = checkSender(lists, from);
     if (isNewConversation) {
       if (classification.kind === 'loop') {
         await recordActivity(trx, { accountId, conversationId: conversation.id, kind: 'spam', actorUserId: null, at: now, data: { reason: 'loop', summary: 'One of our own notifications came back: kept out of the inbox as spam.' } });
