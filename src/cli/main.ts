@@ -23,6 +23,8 @@ import { createIngestor } from '../mail/engine.js';
 import { importMail, progressBar } from '../mail/import-mail.js';
 import { closeDefaultParsePool } from '../mail/parse/index.js';
 import { importContactsFromFile, formatImportReport } from '../commands/importContacts.js';
+import { collectUnreferencedPacks } from '../mail/collect-unreferenced-packs.js';
+import path from 'node:path';
 
 const program = new Command();
 program.name('mailroom').description('Connect personal and team email to your CRM.').version('0.1.0');
@@ -230,6 +232,18 @@ program
       }
     });
     process.stderr.write('\n');
+    print(summary);
+  });
+
+program
+  .command('blobs-gc')
+  .description('Delete blob packs that no stored message references (left by failed or interrupted ingest batches).')
+  .option('--older-than-hours <hours>', 'only packs at least this old', '24')
+  .option('--dry-run', 'only report what would be deleted')
+  .action(async (o: { olderThanHours: string; dryRun?: boolean }) => {
+    const hours = Number(o.olderThanHours);
+    if (!Number.isFinite(hours) || hours < 1) throw new AppError('invalid_input', 400, '--older-than-hours must be a number of hours, at least 1 (a younger pack may belong to a batch being written).');
+    const summary = await withEnv((env) => collectUnreferencedPacks(env.db, path.join(env.settings.dataDir, 'blobs'), { olderThanMs: hours * 3600_000, dryRun: Boolean(o.dryRun) }));
     print(summary);
   });
 

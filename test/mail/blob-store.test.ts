@@ -12,6 +12,7 @@ import { createIngestor } from '../../src/mail/engine.js';
 import { ingestBatch, type Ingestor } from '../../src/mail/ingest.js';
 import { BlobNotFoundError, recordPackEntries, sha256Hex, storedBlobs } from '../../src/mail/blob-store.js';
 import type { ConnectionsTable } from '../../src/store/schema.js';
+import { collectUnreferencedPacks } from '../../src/mail/collect-unreferenced-packs.js';
 
 let t: TestApp;
 let ingestor: Ingestor;
@@ -124,5 +125,28 @@ describe('blob store', () => {
     expect(packFiles().length).toBe(before + 2);
     const newest = await t.env.db.selectFrom('packed_blobs').select('pack').where('sha256', '=', sha256Hex(mail(4, pdf))).executeTakeFirstOrThrow();
     expect(await t.env.db.selectFrom('packed_blobs').selectAll().where('pack', '=', newest.pack).execute()).toHaveLength(2);
+  });
+
+  it('packs nothing references (a batch whose transaction failed) are collected once old enough; referenced and recent ones stay', async () => {
+    const blob = (s: string) => ({ sha256: sha256Hex(s), data: Buffer.from(s) });
+    const [orphan] = await ingestor.blobs.writePack([blob('orphaned bytes 1'), blob('orphaned bytes 2')]);
+    const [recent] = await ingestor.blobs.writePack([blob('a batch still being written')]);
+    const [kept] = await ingestor.blobs.writePack([blob('referenced bytes')]);
+    await t.env.db.transaction().execute((trx) => recordPackEntries(trx, t.env.dialect, [kept!], Date.now()));
+    const twoDaysAgo = new Date(Date.now() - 48 * 3600_000);
+    for (const e of [orphan!, kept!]) fs.utimesSync(path.join(blobRoot(), e.pack), twoDaysAgo, twoDaysAgo);
+
+    const dry = await collectUnreferencedPacks(t.env.db, blobRoot(), { dryRun: true });
+    expect(dry).toMatchObject({ deleted: 0, tooRecent: 1 });
+    expect(dry.bytesFreed).toBe('orphaned bytes 1orphaned bytes 2'.length);
+    expect(fs.existsSync(path.join(blobRoot(), orphan!.pack))).toBe(true);
+
+    const done = await collectUnreferencedPacks(t.env.db, blobRoot());
+    expect(done).toMatchObject({ deleted: 1, tooRecent: 1 });
+    expect(fs.existsSync(path.join(blobRoot(), orphan!.pack))).toBe(false);
+    expect(fs.existsSync(path.join(blobRoot(), recent!.pack))).toBe(true);
+    expect((await ingestor.blobs.get(kept!.sha256)).toString()).toBe('referenced bytes');
+    // Everything ingest stored is still readable.
+    for (const r of await t.env.db.selectFrom('messages').select('raw_sha256').where('connection_id', '=', conn.id).execute()) expect(await ingestor.blobs.has(r.raw_sha256)).toBe(true);
   });
 });

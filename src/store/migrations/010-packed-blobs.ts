@@ -14,4 +14,6 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('length', 'bigint', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute();
+  // Which blobs a pack holds (collecting packs nothing references).
+  await db.schema.createIndex('packed_blobs_pack_idx').on('packed_blobs').column('pack').execute();
 }
