@@ -1,9 +1,10 @@
 /**
  * The one path every message takes into Mailroom (IMAP sync, inbound SMTP, import, our own sent mail):
- * parse once (off the main thread) into the normalised message value, keep the raw bytes in the blob
- * store, then in ONE transaction per batch: dedupe per connection, classify, thread into a conversation,
- * store message + location, run the features' hooks (inbox routing, timeline logging), and write the
- * caller's checkpoint. A retried batch finds its messages by dedupe key and changes nothing twice.
+ * parse once (off the main thread) into the normalised message value, then in ONE transaction per batch:
+ * dedupe per connection, classify, thread into a conversation, write the new messages' bytes as one
+ * blob pack (fsynced before the commit), store message + location, run the features' hooks (inbox
+ * routing, timeline logging), and write the caller's checkpoint. A retried batch finds its messages by
+ * dedupe key and changes nothing twice.
  */
 import type { CommandEnv, Executor } from '../commands/support/context.js';
 import type { ConnectionsTable, ConversationsTable, MessagesTable } from '../store/schema.js';
