@@ -44,9 +44,10 @@ export async function migrateToLatest(database: Database): Promise<MigrateResult
   const migrator = new Migrator({ db: database.db, provider: new ListedMigrations(), ...(migrationTableSchema ? { migrationTableSchema } : {}) });
   let { error, results } = await migrator.migrateToLatest();
   // Kysely looks for its tables through the catalog of every schema; on PostgreSQL another schema being
-  // dropped at that moment (parallel test databases, or a neighbour's cleanup) fails that look-up with
-  // 'schema "x" does not exist' before any migration ran. Nothing was changed then: try again.
-  for (let attempt = 1; attempt <= 3 && error && !results?.length && database.dialect === 'postgres' && /schema ".*" does not exist/.test(String((error as Error).message)); attempt++) {
+  // created or dropped at that moment (parallel test databases, or a neighbour's cleanup) can fail that
+  // look-up before any migration ran ('schema "x" does not exist', 'column "account_id" of relation
+  // "notifications" does not exist', seen in CI). Nothing was changed then (no migration result): try again.
+  for (let attempt = 1; attempt <= 5 && error && !results?.length && database.dialect === 'postgres'; attempt++) {
     await new Promise((r) => setTimeout(r, 200 * attempt));
     ({ error, results } = await migrator.migrateToLatest());
   }
