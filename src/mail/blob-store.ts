@@ -161,12 +161,11 @@ export function folderBlobStore(root: string, db?: Kysely<DB>): BlobStore {
         for (let i = 0; i < blobs.length; i += 512) {
           const slice = blobs.slice(i, i + 512).map((b) => b.data);
           const want = slice.reduce((n, d) => n + d.byteLength, 0);
-          let { bytesWritten } = await fh.writev(slice);
+          const { bytesWritten } = await fh.writev(slice);
           // A short write (rare): finish it with plain writes.
           if (bytesWritten < want) {
             const rest = Buffer.concat(slice.map((d) => Buffer.from(d.buffer, d.byteOffset, d.byteLength))).subarray(bytesWritten);
             for (let at = 0; at < rest.length; ) at += (await fh.write(rest, at)).bytesWritten;
-            bytesWritten = want;
           }
         }
         await fh.sync();

@@ -88,7 +88,8 @@ interface Prepared {
   blobs: Array<{ sha256: string; data: Uint8Array }>;
 }
 
-async function prepare(ingestor: Ingestor, item: IngestItem): Promise<Prepared> {
+/** One message's CPU half (parse in a worker, hashes); IMAP sync starts it as each message arrives. */
+export async function prepareItem(ingestor: Ingestor, item: IngestItem): Promise<Prepared> {
   const parsed = await ingestor.parse(item.raw);
   const rawSha = parsed.rawSha256 ?? sha256Hex(item.raw);
   const blobs: Prepared['blobs'] = [{ sha256: rawSha, data: item.raw }];
@@ -113,12 +114,7 @@ export type PreparedBatch = { items: Prepared[] };
 
 /** The CPU half of ingest (parse in workers, hashes): can overlap with writing the previous batch. */
 export async function prepareItems(ingestor: Ingestor, items: IngestItem[]): Promise<PreparedBatch> {
-  return { items: await Promise.all(items.map((i) => prepare(ingestor, i))) };
-}
-
-/** One message's CPU half, started as soon as it arrives (an IMAP FETCH streams its messages). */
-export function prepareItem(ingestor: Ingestor, item: IngestItem): Promise<PreparedBatch['items'][number]> {
-  return prepare(ingestor, item);
+  return { items: await Promise.all(items.map((i) => prepareItem(ingestor, i))) };
 }
 
 /**
@@ -179,28 +175,23 @@ async function planBatch(trx: Executor, ingestor: Ingestor, connection: Connecti
   const own = new Set(ownAddresses(connection));
   const inputs = prepared.map((p) => {
     const participants = participantsOf(p.parsed);
-    return {
-      p,
-      participants,
+    const batch: BatchMessage = {
+      parsed: p.parsed,
+      dedupeKey: p.dedupeKey,
       subjectKey: subjectKey(p.parsed.subject ?? ''),
-      batch: {
-        parsed: p.parsed,
-        dedupeKey: p.dedupeKey,
-        subjectKey: '',
-        receivedAt: p.item.receivedAt,
-        ...(p.item.conversationId ? { conversationId: p.item.conversationId } : {}),
-        contactCandidates: participants.filter((a) => !own.has(a)).slice(0, 50),
-      } satisfies BatchMessage,
+      receivedAt: p.item.receivedAt,
+      ...(p.item.conversationId ? { conversationId: p.item.conversationId } : {}),
+      contactCandidates: participants.filter((a) => !own.has(a)).slice(0, 50),
     };
+    return { p, participants, batch };
   });
-  for (const i of inputs) i.batch.subjectKey = i.subjectKey;
   const state = await BatchState.load(trx, connection, inputs.map((i) => i.batch), ingestor.replyTokenSecret);
   const plan: BatchPlan = { connection, state, messages: [], locations: new Map(), moves: new Map(), stored: [], blobs: [], now };
   const locate = (loc: Location | undefined, messageId: string) => {
     if (loc) plan.locations.set(`${loc.folder}\n${loc.uidvalidity}\n${loc.uid}`, { loc, messageId });
   };
 
-  for (const { p, participants, subjectKey: base, batch } of inputs) {
+  for (const { p, participants, batch } of inputs) {
     const { parsed, item } = p;
     const existing = state.stored.get(p.dedupeKey);
     if (existing) {
@@ -234,7 +225,7 @@ async function planBatch(trx: Executor, ingestor: Ingestor, connection: Connecti
             connection_id: connection.id,
             owner_user_id: connection.type === 'personal' ? connection.user_id : null,
             subject: (parsed.subject ?? '').slice(0, 998),
-            base_subject: base,
+            base_subject: batch.subjectKey,
             status: classification.kind === 'loop' ? 'spam' : 'open',
             snoozed_until: null,
             assignee_id: null,

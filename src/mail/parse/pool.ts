@@ -117,18 +117,28 @@ export class ParsePool {
     return new Promise<ParsedMessage>((resolve) => {
       const job: Job = { id: this.nextId++, raw, copy: null, ready: false, timeoutMs: opts.timeoutMs ?? this.timeoutMs, resolve };
       this.queue.push(job);
-      if (raw.byteLength <= COPY_SLICE) {
-        job.copy = new Uint8Array(raw.byteLength);
-        job.copy.set(raw);
-        job.ready = true;
-        this.dispatch();
-        return;
-      }
-      void copyInSlices(raw).then((copy) => {
-        job.copy = copy;
-        job.ready = true;
-        if (!this.closed) this.dispatch();
-      });
+      this.makeCopy(job);
+      if (job.ready) this.dispatch();
+    });
+  }
+
+  /**
+   * Gives the job its private copy: at once for a small input (the job is ready on return), else one
+   * slice per turn of the event loop, dispatching when done.
+   */
+  private makeCopy(job: Job): void {
+    job.ready = false;
+    job.copy = null;
+    if (job.raw.byteLength <= COPY_SLICE) {
+      job.copy = new Uint8Array(job.raw.byteLength);
+      job.copy.set(job.raw);
+      job.ready = true;
+      return;
+    }
+    void copyInSlices(job.raw).then((copy) => {
+      job.copy = copy;
+      job.ready = true;
+      if (!this.closed) this.dispatch();
     });
   }
 
@@ -299,22 +309,7 @@ export class ParsePool {
 
   /** Jobs a lost worker had not started: back to the front of the queue, with fresh copies (theirs went to the worker). */
   private requeue(jobs: Job[]): void {
-    if (!jobs.length) return;
-    for (const job of jobs) {
-      job.ready = false;
-      job.copy = null;
-      if (job.raw.byteLength <= COPY_SLICE) {
-        job.copy = new Uint8Array(job.raw.byteLength);
-        job.copy.set(job.raw);
-        job.ready = true;
-      } else {
-        void copyInSlices(job.raw).then((copy) => {
-          job.copy = copy;
-          job.ready = true;
-          if (!this.closed) this.dispatch();
-        });
-      }
-    }
+    for (const job of jobs) this.makeCopy(job);
     this.queue.unshift(...jobs);
   }
 }
