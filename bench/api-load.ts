@@ -25,10 +25,10 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createTestApp, type TestApp } from '../test/support/app.js';
 import { insertConnection } from '../test/support/connections.js';
-import { createIngestor } from '../src/mail/engine.js';
-import { ingestBatch } from '../src/mail/ingest.js';
-import { createContact } from '../src/commands/createContact.js';
-import type { Actor } from '../src/commands/support/context.js';
+import { createIngestor } from '../src/app/engine.js';
+import { ingestBatch } from '../src/features/ingest/ingest.js';
+import { createContact } from '../src/features/crm/commands/createContact.js';
+import type { Actor } from '../src/platform/context.js';
 import type { BenchRow } from './report.js';
 import { benchDatabases, onDatabase, pgUnavailable, round1, round2, type DbKind } from './databases.js';
 

@@ -10,8 +10,8 @@ import { createTestApp } from '../test/support/app.js';
 import { insertConnection } from '../test/support/connections.js';
 import { hostileCorpus, ingestHostile, checkStored, type HostileCase } from '../test/support/hostile-mail.js';
 import { sampleMessage } from '../test/support/fill-mailbox.js';
-import { createIngestor } from '../src/mail/engine.js';
-import { ingestBatch } from '../src/mail/ingest.js';
+import { createIngestor } from '../src/app/engine.js';
+import { ingestBatch } from '../src/features/ingest/ingest.js';
 import type { BenchRow } from './report.js';
 
 export async function benchHostileMail(): Promise<BenchRow[]> {

@@ -29,7 +29,7 @@ import pino from 'pino';
 import { SMTPServer } from 'smtp-server';
 import { createTestApp } from '../test/support/app.js';
 import { insertConnection } from '../test/support/connections.js';
-import { createIngestor, startInbound } from '../src/mail/engine.js';
+import { createIngestor, startInbound } from '../src/app/engine.js';
 import type { BenchRow } from './report.js';
 import { benchDatabases, onDatabase, pgUnavailable, percentile, round1, round2, type DbKind } from './databases.js';
 

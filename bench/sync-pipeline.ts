@@ -12,7 +12,7 @@ import { fillMailbox } from '../test/support/fill-mailbox.js';
 import { startDovecot } from '../test/harness/dovecot.js';
 import { createTestApp } from '../test/support/app.js';
 import { insertConnection } from '../test/support/connections.js';
-import { createIngestor } from '../src/mail/engine.js';
+import { createIngestor } from '../src/app/engine.js';
 import { openImap, syncConnectionOnce, DEFAULT_SYNC_OPTIONS } from '../src/mail/imap-sync.js';
 import { parseMessage } from '../src/mail/parse/index.js';
 import type { BenchRow } from './report.js';

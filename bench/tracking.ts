@@ -14,12 +14,12 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createTestApp, type TestApp } from '../test/support/app.js';
 import { insertConnection } from '../test/support/connections.js';
-import { createIngestor } from '../src/mail/engine.js';
-import { sendEmailFromContact } from '../src/commands/sendEmailFromContact.js';
-import { createContact } from '../src/commands/createContact.js';
-import type { Actor } from '../src/commands/support/context.js';
-import { PIXEL_GIF, flushTrackingHits } from '../src/http/routes/tracking.js';
-import { signTrackingId } from '../src/security/tracking-signature.js';
+import { createIngestor } from '../src/app/engine.js';
+import { sendEmailFromContact } from '../src/features/personal/commands/sendEmailFromContact.js';
+import { createContact } from '../src/features/crm/commands/createContact.js';
+import type { Actor } from '../src/platform/context.js';
+import { PIXEL_GIF, flushTrackingHits } from '../src/features/personal/routes/tracking.js';
+import { signTrackingId } from '../src/platform/security/tracking-signature.js';
 import type { BenchRow } from './report.js';
 
 const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36';

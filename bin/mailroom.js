@@ -7,6 +7,6 @@ import path from 'node:path';
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 // Resolve tsx from this checkout, so the command works from any directory.
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-const r = spawnSync(process.execPath, ['--import', tsx, path.join(root, 'src/cli/main.ts'), ...process.argv.slice(2)], { stdio: 'inherit', cwd: process.cwd() });
+const r = spawnSync(process.execPath, ['--import', tsx, path.join(root, 'src/app/cli.ts'), ...process.argv.slice(2)], { stdio: 'inherit', cwd: process.cwd() });
 if (r.signal) process.kill(process.pid, r.signal);
 process.exit(r.status ?? 1);

@@ -11,8 +11,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { classifyMessage, type Classification } from '../src/domain/mail/classify.js';
-import type { ParsedMessage } from '../src/domain/mail/message.js';
+import { classifyMessage, type Classification } from '../src/features/ingest/domain/classify.js';
+import type { ParsedMessage } from '../src/mail/message/message.js';
 import { ParsePool } from '../src/mail/parse/pool.js';
 import { parseMessageInline } from '../src/mail/parse/parse-inline.js';
 

@@ -9,15 +9,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openDatabase } from '../src/store/database.js';
-import { migrateToLatest } from '../src/store/migrate.js';
-import { loadConfig } from '../src/config.js';
-import { makeCommandEnv } from '../src/env.js';
-import { createAccount } from '../src/commands/createAccount.js';
-import { createIngestor } from '../src/mail/engine.js';
-import { importMail, progressBar } from '../src/mail/import-mail.js';
+import { openDatabase } from '../src/platform/database/database.js';
+import { migrateToLatest } from '../src/platform/database/migrate.js';
+import { loadConfig } from '../src/app/config.js';
+import { makeCommandEnv } from '../src/app/env.js';
+import { createAccount } from '../src/features/accounts/commands/createAccount.js';
+import { createIngestor } from '../src/app/engine.js';
+import { importMail, progressBar } from '../src/features/ingest/import-mail.js';
 import { closeDefaultParsePool } from '../src/mail/parse/index.js';
-import { newId } from '../src/store/ids.js';
+import { newId } from '../src/platform/database/ids.js';
 
 const root = path.resolve(process.argv[2] ?? path.join(process.cwd(), '..', 'shared', 'corpus'));
 if (!fs.existsSync(root)) {

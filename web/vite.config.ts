@@ -5,7 +5,7 @@ import react from '@vitejs/plugin-react';
 const root = fileURLToPath(new URL('.', import.meta.url));
 
 /**
- * The browser app. Built into web/dist and served by Mailroom itself (src/http/web.ts).
+ * The browser app. Built into web/dist and served by Mailroom itself (src/app/web.ts).
  * The built index.html carries no inline script, so the page runs under `script-src 'self'`.
  */
 export default defineConfig({

@@ -19,10 +19,10 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Kysely } from 'kysely';
-import type { Executor } from '../commands/support/context.js';
-import type { DB } from '../store/schema.js';
-import { insertRows } from '../store/insert-rows.js';
-import type { Dialect } from '../store/database.js';
+import type { Executor } from '../platform/context.js';
+import type { DB } from '../platform/database/schema.js';
+import { insertRows } from '../platform/database/insert-rows.js';
+import type { Dialect } from '../platform/database/database.js';
 
 export interface PackEntry {
   sha256: string;

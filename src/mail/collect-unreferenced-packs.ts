@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Executor } from '../commands/support/context.js';
+import type { Executor } from '../platform/context.js';
 
 export interface PackCollection {
   packs: number;

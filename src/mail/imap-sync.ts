@@ -8,11 +8,11 @@
  */
 import { ImapFlow } from 'imapflow';
 import type { Logger } from 'pino';
-import type { CommandEnv, Executor } from '../commands/support/context.js';
-import type { ConnectionsTable, FolderStatesTable } from '../store/schema.js';
-import { planFolderSync, onlyNewUids, newestFirstBatches, uidSet, vanishedUids, windowStart, isOversized, type FolderCheckpoint } from '../domain/sync/sync-plan.js';
+import type { CommandEnv, Executor } from '../platform/context.js';
+import type { ConnectionsTable, FolderStatesTable } from '../platform/database/schema.js';
+import { planFolderSync, onlyNewUids, newestFirstBatches, uidSet, vanishedUids, windowStart, isOversized, type FolderCheckpoint } from './sync-plan.js';
 import { checkHost, imapOptions } from './transport-options.js';
-import { prepareItem, writePrepared, type IngestItem, type Ingestor, type PreparedBatch } from './ingest.js';
+import { prepareItem, writePrepared, type IngestItem, type Ingestor, type PreparedBatch } from '../features/ingest/ingest.js';
 
 export interface SyncOptions {
   batchSize: number;

@@ -8,12 +8,12 @@
  */
 import { SMTPServer, type SMTPServerOptions, type SMTPServerSession, type SMTPServerAddress } from 'smtp-server';
 import type { Logger } from 'pino';
-import type { Executor } from '../commands/support/context.js';
-import type { ConnectionsTable } from '../store/schema.js';
-import { RateLimiter } from '../security/rate-limit.js';
-import { prepareItems, writePrepared, type Ingestor, type PreparedBatch } from './ingest.js';
+import type { Executor } from '../platform/context.js';
+import type { ConnectionsTable } from '../platform/database/schema.js';
+import { RateLimiter } from '../platform/security/rate-limit.js';
+import { prepareItems, writePrepared, type Ingestor, type PreparedBatch } from '../features/ingest/ingest.js';
 import { groupCommit } from './group-commit.js';
-import { recordForwardingTest } from './forwarding-test.js';
+import { recordForwardingTest } from '../features/connections/forwarding-test.js';
 
 export interface InboundSmtpOptions {
   port: number;

@@ -6,7 +6,7 @@ import type { ImapFlowOptions } from 'imapflow';
 import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
-import { resolveSafeHost, tlsServername, type SafeHost } from '../security/host-guard.js';
+import { resolveSafeHost, tlsServername, type SafeHost } from '../platform/security/host-guard.js';
 
 export type TlsMode = 'tls' | 'starttls' | 'none';
 

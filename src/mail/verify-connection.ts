@@ -4,8 +4,8 @@
  */
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
-import { AppError } from '../domain/errors.js';
-import { HostNotAllowedError, InvalidHostError } from '../security/host-guard.js';
+import { AppError } from '../platform/errors.js';
+import { HostNotAllowedError, InvalidHostError } from '../platform/security/host-guard.js';
 import { checkHost, imapOptions, smtpOptions, DEFAULT_TIMEOUTS, type ServerSettings, type Timeouts } from './transport-options.js';
 
 export interface VerifyInput {

@@ -1,6 +1,6 @@
 /**
  * Connections end to end over the API, against a real Dovecot (IMAP) and a real SMTP submission server,
- * on SQLite or PostgreSQL. The pure rule matrix lives in src/domain/connection-rules.test.ts.
+ * on SQLite or PostgreSQL. The pure rule matrix lives in src/features/connections/domain/connection-rules.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';

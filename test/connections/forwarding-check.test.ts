@@ -7,9 +7,9 @@
 import nodemailer from 'nodemailer';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobWorker } from '../../src/jobs/worker.js';
-import { jobHandlers } from '../../src/jobs/handlers.js';
-import { createIngestor, registerMailJobs } from '../../src/mail/engine.js';
+import { JobWorker } from '../../src/platform/jobs/worker.js';
+import { jobHandlers } from '../../src/platform/jobs/handlers.js';
+import { createIngestor, registerMailJobs } from '../../src/app/engine.js';
 import { startInboundSmtp, type RunningInboundSmtp } from '../../src/mail/inbound-smtp.js';
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
 import { startSubmissionServer, type TestSubmissionServer } from '../harness/submission.js';

@@ -8,13 +8,13 @@
  * secret key file in DATA_DIR, exactly as the test process uses them.
  */
 import pino from 'pino';
-import { loadConfig } from '../../src/config.js';
-import { openDatabase } from '../../src/store/database.js';
-import { makeCommandEnv } from '../../src/env.js';
-import { createIngestor } from '../../src/mail/engine.js';
-import { runConnectionSync } from '../../src/mail/sync-job.js';
+import { loadConfig } from '../../src/app/config.js';
+import { openDatabase } from '../../src/platform/database/database.js';
+import { makeCommandEnv } from '../../src/app/env.js';
+import { createIngestor } from '../../src/app/engine.js';
+import { runConnectionSync } from '../../src/features/connections/sync-job.js';
 import { startInboundSmtp } from '../../src/mail/inbound-smtp.js';
-import { sendOutboxMessage } from '../../src/mail/outbox-sender.js';
+import { sendOutboxMessage } from '../../src/features/outbox/sender.js';
 
 const [mode, arg] = process.argv.slice(2);
 const config = loadConfig();

@@ -14,9 +14,9 @@ import { insertConnection } from '../support/connections.js';
 import { fillMailbox } from '../support/fill-mailbox.js';
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
 import { startSubmissionServer, type TestSubmissionServer } from '../harness/submission.js';
-import { createIngestor } from '../../src/mail/engine.js';
+import { createIngestor } from '../../src/app/engine.js';
 import { sha256Hex } from '../../src/mail/blob-store.js';
-import { queueEmail } from '../../src/commands/queueEmail.js';
+import { queueEmail } from '../../src/features/outbox/commands/queueEmail.js';
 
 let t: TestApp;
 let dovecot: TestDovecot;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { insertConnection } from '../support/connections.js';
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
-import { enqueue } from '../../src/jobs/queue.js';
+import { enqueue } from '../../src/platform/jobs/queue.js';
 
 let t: TestApp;
 let dovecot: TestDovecot;
@@ -36,7 +36,7 @@ function worker(): ChildProcess {
     MAILROOM_ADMIN_EMAIL: `boot-${Date.now()}-${procs.length}@example.org`,
   };
   if (t.database.pgSchema) env.DATABASE_SCHEMA = t.database.pgSchema;
-  const p = spawn(process.execPath, ['--import', 'tsx', path.resolve('src/cli/main.ts'), 'serve', '--role', 'worker'], { env, stdio: 'ignore' });
+  const p = spawn(process.execPath, ['--import', 'tsx', path.resolve('src/app/cli.ts'), 'serve', '--role', 'worker'], { env, stdio: 'ignore' });
   procs.push(p);
   return p;
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { demoCrmStep } from '../../src/commands/seedDemoCrm.js';
+import { demoCrmStep } from '../../src/features/crm/demo.js';
 import { actorOf, addUser } from './helpers.js';
 
 let t: TestApp;

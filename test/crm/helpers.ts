@@ -1,4 +1,4 @@
-import type { Actor } from '../../src/commands/support/context.js';
+import type { Actor } from '../../src/platform/context.js';
 import type { TestApp } from '../support/app.js';
 
 let n = 0;

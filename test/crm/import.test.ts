@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { formatImportReport, importContacts, importContactsFromFile } from '../../src/commands/importContacts.js';
+import { formatImportReport, importContacts, importContactsFromFile } from '../../src/features/crm/commands/importContacts.js';
 import { actorOf, addUser, auditOf } from './helpers.js';
 
 let t: TestApp;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { appendTimelineEvent, appendTimelineEvents } from '../../src/commands/appendTimelineEvent.js';
-import { findContactsByEmail } from '../../src/commands/findContactsByEmail.js';
-import { recordAudit } from '../../src/commands/support/audit.js';
+import { appendTimelineEvent, appendTimelineEvents } from '../../src/features/crm/commands/appendTimelineEvent.js';
+import { findContactsByEmail } from '../../src/features/crm/commands/findContactsByEmail.js';
+import { recordAudit } from '../../src/platform/audit.js';
 import { auditOf } from './helpers.js';
 
 let t: TestApp;

@@ -19,13 +19,13 @@
 import crypto from 'node:crypto';
 import fc from 'fast-check';
 import { parseMessageInline, fallbackMessage, DEFAULT_PARSE_LIMITS } from '../../src/mail/parse/index.js';
-import type { MalformedReason, ParsedMessage, MailAddress } from '../../src/domain/mail/message.js';
-import { addressKey, MAX_ADDRESS_BYTES, type InvalidAddressReason } from '../../src/domain/address-key.js';
-import { classifyMessage, type Classification, type ClassifyInput } from '../../src/domain/mail/classify.js';
-import { analyseSubject, subjectKey, baseSubject } from '../../src/domain/mail/subject.js';
-import { messageIdsIn, normaliseMessageId } from '../../src/domain/mail/message-id.js';
-import { makeMessageId, readReplyToken } from '../../src/domain/mail/reply-token.js';
-import { findConversation, orphansToRethread, parentIdsOf, snapshotFromMaps, type ThreadingInput } from '../../src/domain/mail/threading.js';
+import type { MalformedReason, ParsedMessage, MailAddress } from '../../src/mail/message/message.js';
+import { addressKey, MAX_ADDRESS_BYTES, type InvalidAddressReason } from '../../src/features/connections/domain/address-key.js';
+import { classifyMessage, type Classification, type ClassifyInput } from '../../src/features/ingest/domain/classify.js';
+import { analyseSubject, subjectKey, baseSubject } from '../../src/features/ingest/domain/subject.js';
+import { messageIdsIn, normaliseMessageId } from '../../src/mail/message/message-id.js';
+import { makeMessageId, readReplyToken } from '../../src/mail/message/reply-token.js';
+import { findConversation, orphansToRethread, parentIdsOf, snapshotFromMaps, type ThreadingInput } from '../../src/features/ingest/domain/threading.js';
 import { applyMutations, genMessage, genMutations, renderMessage, type GenMessage, type Mutation } from './mime-gen.js';
 
 export interface FuzzTarget<T = unknown> {

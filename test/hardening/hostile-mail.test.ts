@@ -16,11 +16,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { insertConnection } from '../support/connections.js';
 import { checkStored, hostileCorpus, ingestHostile, type HostileRun } from '../support/hostile-mail.js';
-import { createIngestor } from '../../src/mail/engine.js';
-import { ingestBatch, type Ingestor } from '../../src/mail/ingest.js';
+import { createIngestor } from '../../src/app/engine.js';
+import { ingestBatch, type Ingestor } from '../../src/features/ingest/ingest.js';
 import { closeDefaultParsePool, getDefaultParsePool } from '../../src/mail/parse/index.js';
-import { displayNameLooksLikeAddress } from '../../src/domain/mail/message.js';
-import type { Classification } from '../../src/domain/mail/classify.js';
+import { displayNameLooksLikeAddress } from '../../src/mail/message/message.js';
+import type { Classification } from '../../src/features/ingest/domain/classify.js';
 
 const STALL_LIMIT_MS = 250;
 const MB = 1024 * 1024;

@@ -14,7 +14,7 @@ import { createTestApp, type TestApp } from '../support/app.js';
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
 import { startSubmissionServer, type TestSubmissionServer } from '../harness/submission.js';
 import { startInboundSmtp, type RunningInboundSmtp } from '../../src/mail/inbound-smtp.js';
-import { sendOutboxMessage } from '../../src/mail/outbox-sender.js';
+import { sendOutboxMessage } from '../../src/features/outbox/sender.js';
 import { openImap, syncConnectionOnce, DEFAULT_SYNC_OPTIONS } from '../../src/mail/imap-sync.js';
 import { parseMessage } from '../../src/mail/parse/index.js';
 import { ingestorOf, member, ok, uniq } from './support.js';

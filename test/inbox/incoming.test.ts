@@ -253,8 +253,8 @@ describe('users who leave', () => {
 
 describe('routing backlog', () => {
   it('what nobody could take is routed again once someone is eligible; a closed one is dropped', async () => {
-    const { routeBacklog, routeBacklogJob } = await import('../../src/commands/routeBacklog.js');
-    const { RunAgain } = await import('../../src/jobs/worker.js');
+    const { routeBacklog, routeBacklogJob } = await import('../../src/features/inbox/commands/routeBacklog.js');
+    const { RunAgain } = await import('../../src/platform/jobs/worker.js');
     const s = await inboxFixture(t);
     const ana = await member(t, s.a, { name: 'Ana' });
     await ok(t, s.a.token, 'PATCH', `/api/v1/users/${ana.user.id}`, { availability: 'away' });
@@ -282,7 +282,7 @@ describe('routing backlog', () => {
   });
 
   it('conversations of a deactivated user are routed to someone else', async () => {
-    const { routeBacklog } = await import('../../src/commands/routeBacklog.js');
+    const { routeBacklog } = await import('../../src/features/inbox/commands/routeBacklog.js');
     const s = await inboxFixture(t);
     const ana = await member(t, s.a, { name: 'Ana' });
     const ben = await member(t, s.a, { name: 'Ben' });

@@ -7,9 +7,9 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImapFlow } from 'imapflow';
-import { JobWorker } from '../../src/jobs/worker.js';
-import { jobHandlers } from '../../src/jobs/handlers.js';
-import { ingestBatch } from '../../src/mail/ingest.js';
+import { JobWorker } from '../../src/platform/jobs/worker.js';
+import { jobHandlers } from '../../src/platform/jobs/handlers.js';
+import { ingestBatch } from '../../src/features/ingest/ingest.js';
 import { closeDefaultParsePool, parseMessage } from '../../src/mail/parse/index.js';
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
 import { startSubmissionServer, type TestSubmissionServer } from '../harness/submission.js';

@@ -5,8 +5,8 @@
  */
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobWorker } from '../../src/jobs/worker.js';
-import { jobHandlers } from '../../src/jobs/handlers.js';
+import { JobWorker } from '../../src/platform/jobs/worker.js';
+import { jobHandlers } from '../../src/platform/jobs/handlers.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { deliver, inboxFixture, member, ok, rawMail } from './support.js';
 

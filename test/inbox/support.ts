@@ -6,8 +6,8 @@
 import { expect } from 'vitest';
 import type { TestApp } from '../support/app.js';
 import { insertConnection } from '../support/connections.js';
-import { createIngestor } from '../../src/mail/engine.js';
-import { ingestBatch, type Ingestor } from '../../src/mail/ingest.js';
+import { createIngestor } from '../../src/app/engine.js';
+import { ingestBatch, type Ingestor } from '../../src/features/ingest/ingest.js';
 
 export type Account = Awaited<ReturnType<TestApp['account']>>;
 export type TeamConnection = Awaited<ReturnType<typeof insertConnection>>;

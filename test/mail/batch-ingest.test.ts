@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { insertConnection } from '../support/connections.js';
-import { createIngestor } from '../../src/mail/engine.js';
-import { ingestBatch, type IngestItem, type Ingestor } from '../../src/mail/ingest.js';
-import type { ConnectionsTable } from '../../src/store/schema.js';
+import { createIngestor } from '../../src/app/engine.js';
+import { ingestBatch, type IngestItem, type Ingestor } from '../../src/features/ingest/ingest.js';
+import type { ConnectionsTable } from '../../src/platform/database/schema.js';
 
 let t: TestApp;
 let ingestor: Ingestor;

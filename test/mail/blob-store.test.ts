@@ -8,10 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { insertConnection } from '../support/connections.js';
-import { createIngestor } from '../../src/mail/engine.js';
-import { ingestBatch, type Ingestor } from '../../src/mail/ingest.js';
+import { createIngestor } from '../../src/app/engine.js';
+import { ingestBatch, type Ingestor } from '../../src/features/ingest/ingest.js';
 import { BlobNotFoundError, recordPackEntries, sha256Hex, storedBlobs } from '../../src/mail/blob-store.js';
-import type { ConnectionsTable } from '../../src/store/schema.js';
+import type { ConnectionsTable } from '../../src/platform/database/schema.js';
 import { collectUnreferencedPacks } from '../../src/mail/collect-unreferenced-packs.js';
 
 let t: TestApp;

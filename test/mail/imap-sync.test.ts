@@ -11,10 +11,10 @@ import { createTestApp, type TestApp } from '../support/app.js';
 import { allowLocalMailServers } from '../support/local-hosts.js';
 import { insertConnection } from '../support/connections.js';
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
-import { createIngestor } from '../../src/mail/engine.js';
-import type { Ingestor } from '../../src/mail/ingest.js';
+import { createIngestor } from '../../src/app/engine.js';
+import type { Ingestor } from '../../src/features/ingest/ingest.js';
 import { openImap, syncConnectionOnce, DEFAULT_SYNC_OPTIONS } from '../../src/mail/imap-sync.js';
-import { runConnectionSync } from '../../src/mail/sync-job.js';
+import { runConnectionSync } from '../../src/features/connections/sync-job.js';
 
 const log = pino({ level: 'silent' });
 let t: TestApp;

@@ -10,8 +10,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { insertConnection } from '../support/connections.js';
-import { createIngestor } from '../../src/mail/engine.js';
-import { importMail, readMbox } from '../../src/mail/import-mail.js';
+import { createIngestor } from '../../src/app/engine.js';
+import { importMail, readMbox } from '../../src/features/ingest/import-mail.js';
 
 let t: TestApp;
 let dir: string;

@@ -10,12 +10,12 @@ import nodemailer from 'nodemailer';
 import pino from 'pino';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { insertConnection } from '../support/connections.js';
-import { createIngestor } from '../../src/mail/engine.js';
+import { createIngestor } from '../../src/app/engine.js';
 import { startInboundSmtp, type RunningInboundSmtp } from '../../src/mail/inbound-smtp.js';
-import { makeMessageId } from '../../src/domain/mail/reply-token.js';
-import type { Ingestor } from '../../src/mail/ingest.js';
-import { newId } from '../../src/store/ids.js';
-import { createContact } from '../../src/commands/createContact.js';
+import { makeMessageId } from '../../src/mail/message/reply-token.js';
+import type { Ingestor } from '../../src/features/ingest/ingest.js';
+import { newId } from '../../src/platform/database/ids.js';
+import { createContact } from '../../src/features/crm/commands/createContact.js';
 
 let t: TestApp;
 let ingestor: Ingestor;

@@ -10,12 +10,12 @@ import { allowLocalMailServers } from '../support/local-hosts.js';
 import { insertConnection } from '../support/connections.js';
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
 import { startSubmissionServer, type TestSubmissionServer } from '../harness/submission.js';
-import { createIngestor } from '../../src/mail/engine.js';
-import type { Ingestor } from '../../src/mail/ingest.js';
-import { queueEmail } from '../../src/commands/queueEmail.js';
-import { appendToSent, sendOutboxMessage, sendLimitDecision } from '../../src/mail/outbox-sender.js';
-import { RetryLater, RunAgain } from '../../src/jobs/worker.js';
-import type { ConnectionsTable } from '../../src/store/schema.js';
+import { createIngestor } from '../../src/app/engine.js';
+import type { Ingestor } from '../../src/features/ingest/ingest.js';
+import { queueEmail } from '../../src/features/outbox/commands/queueEmail.js';
+import { appendToSent, sendOutboxMessage, sendLimitDecision } from '../../src/features/outbox/sender.js';
+import { RetryLater, RunAgain } from '../../src/platform/jobs/worker.js';
+import type { ConnectionsTable } from '../../src/platform/database/schema.js';
 
 let t: TestApp;
 let dovecot: TestDovecot;

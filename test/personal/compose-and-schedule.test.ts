@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contact, deliverNow, mailboxOf, startWorld, timeline, uniq, type World } from './support.js';
 import { addUser } from '../crm/helpers.js';
-import { sendOutboxMessage } from '../../src/mail/outbox-sender.js';
+import { sendOutboxMessage } from '../../src/features/outbox/sender.js';
 
 let w: World;
 let ann: { id: string };

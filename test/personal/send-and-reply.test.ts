@@ -8,8 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendTo, contact, deliverNow, dsn, mailboxOf, PUBLIC_URL, rawMail, startWorld, syncSeller, timeline, uniq, type World } from './support.js';
-import { flushTrackingHits } from '../../src/http/routes/tracking.js';
-import { processTrackingHits } from '../../src/commands/processTrackingHits.js';
+import { flushTrackingHits } from '../../src/features/personal/routes/tracking.js';
+import { processTrackingHits } from '../../src/features/personal/commands/processTrackingHits.js';
 
 let w: World;
 beforeAll(async () => {

@@ -10,13 +10,13 @@ import { insertConnection } from '../support/connections.js';
 import { addUser } from '../crm/helpers.js';
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
 import { startSubmissionServer, type TestSubmissionServer } from '../harness/submission.js';
-import { createIngestor } from '../../src/mail/engine.js';
-import type { Ingestor } from '../../src/mail/ingest.js';
+import { createIngestor } from '../../src/app/engine.js';
+import type { Ingestor } from '../../src/features/ingest/ingest.js';
 import { openImap, syncConnectionOnce } from '../../src/mail/imap-sync.js';
-import { sendOutboxMessage } from '../../src/mail/outbox-sender.js';
-import { registerPersonalEmailFeatures } from '../../src/mail/personal-email.js';
+import { sendOutboxMessage } from '../../src/features/outbox/sender.js';
+import { registerPersonalEmailFeatures } from '../../src/features/personal/reactions.js';
 import { parseMessageInline } from '../../src/mail/parse/index.js';
-import type { ParsedMessage } from '../../src/domain/mail/message.js';
+import type { ParsedMessage } from '../../src/mail/message/message.js';
 
 export const PUBLIC_URL = 'https://crm.mailroom.test';
 export const log = pino({ level: 'silent' });

@@ -6,9 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contact, PUBLIC_URL, startWorld, timeline, uniq, type World } from './support.js';
-import { flushTrackingHits } from '../../src/http/routes/tracking.js';
-import { processTrackingHits, TRACKING_DIGEST_JOB } from '../../src/commands/processTrackingHits.js';
-import { signTrackingId } from '../../src/security/tracking-signature.js';
+import { flushTrackingHits } from '../../src/features/personal/routes/tracking.js';
+import { processTrackingHits, TRACKING_DIGEST_JOB } from '../../src/features/personal/commands/processTrackingHits.js';
+import { signTrackingId } from '../../src/platform/security/tracking-signature.js';
 
 let w: World;
 beforeAll(async () => {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { insertRows } from '../../src/store/insert-rows.js';
+import { insertRows } from '../../src/platform/database/insert-rows.js';
 
 let t: TestApp;
 beforeAll(async () => {

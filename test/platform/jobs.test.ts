@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { claimJobs, enqueue, failJob, completeJob } from '../../src/jobs/queue.js';
-import { acquireLease, releaseLease } from '../../src/jobs/lease.js';
-import { JobWorker, RetryLater } from '../../src/jobs/worker.js';
-import type { CommandEnv } from '../../src/commands/support/context.js';
+import { claimJobs, enqueue, failJob, completeJob } from '../../src/platform/jobs/queue.js';
+import { acquireLease, releaseLease } from '../../src/platform/jobs/lease.js';
+import { JobWorker, RetryLater } from '../../src/platform/jobs/worker.js';
+import type { CommandEnv } from '../../src/platform/context.js';
 
 let t: TestDatabase;
 beforeAll(async () => {

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { allowLocalMailServers } from '../support/local-hosts.js';
-import { IMAGE_PROXY_MAX_IN_FLIGHT } from '../../src/http/routes/image-proxy.js';
+import { IMAGE_PROXY_MAX_IN_FLIGHT } from '../../src/platform/http/image-proxy-routes.js';
 
 const GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 const RATE = 100;

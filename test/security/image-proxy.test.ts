@@ -2,7 +2,7 @@
  * The image proxy route against a real local image server (allowed for this file the way tests allow
  * local mail servers: MAILROOM_ALLOW_PRIVATE_HOSTS=127.0.0.1), on SQLite or PostgreSQL.
  * What it refuses with the guard fully on is in ssrf.test.ts; safeFetch's own cases in
- * src/security/host-guard.test.ts.
+ * src/platform/security/host-guard.test.ts.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';

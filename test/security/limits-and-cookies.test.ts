@@ -15,7 +15,7 @@ import net from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { createIngestor } from '../../src/mail/engine.js';
+import { createIngestor } from '../../src/app/engine.js';
 import { startInboundSmtp, type RunningInboundSmtp } from '../../src/mail/inbound-smtp.js';
 
 let t: TestApp;

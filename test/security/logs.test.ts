@@ -6,10 +6,10 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/http/server.js';
-import { loadConfig } from '../../src/config.js';
-import { makeCommandEnv } from '../../src/env.js';
-import { createAccount } from '../../src/commands/createAccount.js';
+import { buildApp } from '../../src/app/http.js';
+import { loadConfig } from '../../src/app/config.js';
+import { makeCommandEnv } from '../../src/app/env.js';
+import { createAccount } from '../../src/features/accounts/commands/createAccount.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
 let database: TestDatabase;

@@ -15,7 +15,7 @@ import { createTestApp, type TestApp } from '../support/app.js';
 import { allowLocalMailServers } from '../support/local-hosts.js';
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
 import { startSubmissionServer, type TestSubmissionServer } from '../harness/submission.js';
-import { hashToken } from '../../src/security/passwords.js';
+import { hashToken } from '../../src/platform/security/passwords.js';
 
 let t: TestApp;
 let dovecot: TestDovecot;

@@ -4,18 +4,18 @@
  * resolve to, private, loopback, link-local, CGNAT, unique-local, mapped or cloud metadata addresses,
  * in every spelling, with a clear code, and nothing is ever connected to. A listener on every local
  * address counts connection attempts: it must see none. The pure classification table is in
- * src/security/address-ranges.test.ts; this checks the product's entry points.
+ * src/platform/security/address-ranges.test.ts; this checks the product's entry points.
  */
 import net from 'node:net';
 import os from 'node:os';
 import { lookup } from 'node:dns/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { classifyIp } from '../../src/security/address-ranges.js';
+import { classifyIp } from '../../src/platform/security/address-ranges.js';
 import { insertConnection } from '../support/connections.js';
 import pino from 'pino';
-import { createIngestor } from '../../src/mail/engine.js';
-import { runConnectionSync } from '../../src/mail/sync-job.js';
+import { createIngestor } from '../../src/app/engine.js';
+import { runConnectionSync } from '../../src/features/connections/sync-job.js';
 
 let t: TestApp;
 let a: { token: string; accountId: string; adminUserId: string };

@@ -2,13 +2,13 @@
  * Click-tracking links are not open redirects: /t/c/<token> redirects only to the destination stored for
  * the signed link id; a tampered or foreign signature, an id swapped under another link's signature, an
  * open token used as a click, extra path or query, a forged Host are all refused or ignored. The
- * signature scheme itself is unit-tested in src/security/tracking-signature.test.ts, the sending side
+ * signature scheme itself is unit-tested in src/platform/security/tracking-signature.test.ts, the sending side
  * (links rewritten, destinations stored) in test/personal/tracking.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { newId } from '../../src/store/ids.js';
-import { signTrackingId } from '../../src/security/tracking-signature.js';
+import { newId } from '../../src/platform/database/ids.js';
+import { signTrackingId } from '../../src/platform/security/tracking-signature.js';
 
 let t: TestApp;
 let secret: string;

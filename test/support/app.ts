@@ -3,12 +3,12 @@
  * with helpers to create accounts and call the API as a given user.
  */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../../src/http/server.js';
-import { loadConfig } from '../../src/config.js';
-import { createAccount } from '../../src/commands/createAccount.js';
-import type { CommandEnv } from '../../src/commands/support/context.js';
+import { buildApp } from '../../src/app/http.js';
+import { loadConfig } from '../../src/app/config.js';
+import { createAccount } from '../../src/features/accounts/commands/createAccount.js';
+import type { CommandEnv } from '../../src/platform/context.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
-import { makeCommandEnv } from '../../src/env.js';
+import { makeCommandEnv } from '../../src/app/env.js';
 
 export interface TestApp {
   app: FastifyInstance;

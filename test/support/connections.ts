@@ -3,7 +3,7 @@
  * flow (which is tested end to end in test/connections). Credentials are sealed like the real thing.
  */
 import type { TestApp } from './app.js';
-import { newId } from '../../src/store/ids.js';
+import { newId } from '../../src/platform/database/ids.js';
 
 export async function insertConnection(
   t: TestApp,

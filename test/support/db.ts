@@ -7,8 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import pg from 'pg';
-import { openDatabase, type Database } from '../../src/store/database.js';
-import { migrateToLatest } from '../../src/store/migrate.js';
+import { openDatabase, type Database } from '../../src/platform/database/database.js';
+import { migrateToLatest } from '../../src/platform/database/migrate.js';
 
 export interface TestDatabase extends Database {
   dataDir: string;

@@ -12,8 +12,8 @@
  * `scripts/generate-hostile-corpus.ts` writes the same messages as .eml files.
  */
 import crypto from 'node:crypto';
-import type { MalformedReason } from '../../src/domain/mail/message.js';
-import type { MessagesTable } from '../../src/store/schema.js';
+import type { MalformedReason } from '../../src/mail/message/message.js';
+import type { MessagesTable } from '../../src/platform/database/schema.js';
 import { watchEventLoop, type StallFigures } from './loop-stall.js';
 import { deepNestingMessage, manyPartsMessage } from '../../src/mail/parse/fixtures.js';
 

@@ -8,7 +8,7 @@ import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import Fastify from 'fastify';
-import { webRoutes, APP_CSP } from '../../src/http/web.js';
+import { webRoutes, APP_CSP } from '../../src/app/web.js';
 import { buildWebApp, hasChromium, launchChromium, screenshot, signIn, startWebServer, type WebTestServer } from './support.js';
 
 let dist: string;

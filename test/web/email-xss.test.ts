@@ -4,7 +4,7 @@
  * the links and buttons in the messages and after asking for remote images.
  *
  * The hostile threads are played back from the browser in the shapes of the conversations API
- * (src/http/routes/conversations.ts), with raw HTML bodies, to test the client's own defences;
+ * (src/features/inbox/routes/conversations.ts), with raw HTML bodies, to test the client's own defences;
  * everything else is the real app and server.
  */
 import fs from 'node:fs';
@@ -60,7 +60,7 @@ const CORPUS: Array<{ name: string; html: string }> = [
 const now = new Date('2026-03-02T09:30:00Z').getTime();
 const person = (name: string, address: string) => ({ name, address });
 
-/** A conversation list item in the API's shape (src/http/routes/conversations.ts). */
+/** A conversation list item in the API's shape (src/features/inbox/routes/conversations.ts). */
 const item = (inboxId: string, o: { id: string; subject: string; assignee: { id: string; name: string } | null; contact: string; snippet: string; messageCount: number }) => ({
   id: o.id, inboxId, connectionId: 'conn-1', subject: o.subject, status: 'open', snoozedUntil: null, assignee: o.assignee, contact: { id: `ct-${o.id}`, name: o.contact },
   participants: [], messageCount: o.messageCount, snippet: o.snippet, lastMessageAt: new Date(now).toISOString(), lastInboundAt: new Date(now).toISOString(), createdAt: new Date(now - 86_400_000).toISOString(),

@@ -10,8 +10,8 @@ import type { Browser } from 'playwright-core';
 import { buildWebApp, hasChromium, launchChromium, screenshot, signIn, startWebServer, type WebTestServer } from './support.js';
 import { insertConnection } from '../support/connections.js';
 import type { TestApp } from '../support/app.js';
-import { createIngestor } from '../../src/mail/engine.js';
-import { ingestBatch } from '../../src/mail/ingest.js';
+import { createIngestor } from '../../src/app/engine.js';
+import { ingestBatch } from '../../src/features/ingest/ingest.js';
 import { closeDefaultParsePool } from '../../src/mail/parse/index.js';
 
 let dist: string;

@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { buildWebApp, hasChromium, launchChromium, screenshot, signIn, startWebServer, type WebTestServer } from './support.js';
 import { insertConnection } from '../support/connections.js';
 import type { TestApp } from '../support/app.js';
-import { createIngestor } from '../../src/mail/engine.js';
+import { createIngestor } from '../../src/app/engine.js';
 import { startInboundSmtp, type RunningInboundSmtp } from '../../src/mail/inbound-smtp.js';
 
 let dist: string;

@@ -10,8 +10,8 @@ import { hasChromium, screenshot, signIn } from './support.js';
 import { startMailWorld, type MailWorld } from './mail-world.js';
 import { insertConnection } from '../support/connections.js';
 import type { TestApp } from '../support/app.js';
-import { ingestBatch } from '../../src/mail/ingest.js';
-import { sendOutboxMessage } from '../../src/mail/outbox-sender.js';
+import { ingestBatch } from '../../src/features/ingest/ingest.js';
+import { sendOutboxMessage } from '../../src/features/outbox/sender.js';
 import { parseMessage } from '../../src/mail/parse/index.js';
 
 let w: MailWorld;

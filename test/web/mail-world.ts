@@ -9,8 +9,8 @@ import type { Browser } from 'playwright-core';
 import { buildWebApp, hasChromium, launchChromium, startWebServer, type WebTestServer } from './support.js';
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
 import { startSubmissionServer, type TestSubmissionServer } from '../harness/submission.js';
-import { createIngestor } from '../../src/mail/engine.js';
-import type { Ingestor } from '../../src/mail/ingest.js';
+import { createIngestor } from '../../src/app/engine.js';
+import type { Ingestor } from '../../src/features/ingest/ingest.js';
 import { closeDefaultParsePool } from '../../src/mail/parse/index.js';
 
 export interface MailWorld {

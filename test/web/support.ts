@@ -9,10 +9,10 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildApp } from '../../src/http/server.js';
-import { loadConfig } from '../../src/config.js';
-import { makeCommandEnv } from '../../src/env.js';
-import { createAccount } from '../../src/commands/createAccount.js';
+import { buildApp } from '../../src/app/http.js';
+import { loadConfig } from '../../src/app/config.js';
+import { makeCommandEnv } from '../../src/app/env.js';
+import { createAccount } from '../../src/features/accounts/commands/createAccount.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

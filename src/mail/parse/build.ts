@@ -5,9 +5,9 @@
  */
 import { addressParser, decodeWords } from 'postal-mime';
 import type { Address } from 'postal-mime';
-import { firstField, readHeaderBlock, type RawHeaderField } from '../../domain/mail/header-block.js';
-import type { ClassificationHeaders, MailAddress, MalformedReason, ParsedMessage } from '../../domain/mail/message.js';
-import { messageIdsIn, normaliseMessageId } from '../../domain/mail/message-id.js';
+import { firstField, readHeaderBlock, type RawHeaderField } from '../message/header-block.js';
+import type { ClassificationHeaders, MailAddress, MalformedReason, ParsedMessage } from '../message/message.js';
+import { messageIdsIn, normaliseMessageId } from '../message/message-id.js';
 import { parseMailDate } from './date.js';
 import { parseContentType } from './structure.js';
 

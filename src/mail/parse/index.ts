@@ -15,5 +15,5 @@ export type {
   ClassificationHeaders,
   ReportPart,
   HeaderField,
-} from '../../domain/mail/message.js';
-export { summariseMessage, participantsOf, displayNameLooksLikeAddress } from '../../domain/mail/message.js';
+} from '../message/message.js';
+export { summariseMessage, participantsOf, displayNameLooksLikeAddress } from '../message/message.js';

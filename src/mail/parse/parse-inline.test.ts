@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayNameLooksLikeAddress } from '../../domain/mail/message.js';
+import { displayNameLooksLikeAddress } from '../message/message.js';
 import { crlf, JIS_KONNICHIWA, JIS_TESUTO, simple } from './fixtures.js';
 import { parseMessageInline } from './parse-inline.js';
 

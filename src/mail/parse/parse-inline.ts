@@ -6,8 +6,8 @@
 import crypto from 'node:crypto';
 import PostalMime from 'postal-mime';
 import type { Email } from 'postal-mime';
-import type { MalformedReason, ParsedAttachment, ParsedMessage, ReportPart } from '../../domain/mail/message.js';
-import { readHeaderBlock } from '../../domain/mail/header-block.js';
+import type { MalformedReason, ParsedAttachment, ParsedMessage, ReportPart } from '../message/message.js';
+import { readHeaderBlock } from '../message/header-block.js';
 import { fallbackMessage, fromHeaderFields, sortReasons, stripNul } from './build.js';
 import { resolveLimits, type ParseLimits } from './limits.js';
 import { scanStructure } from './structure.js';

@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ParsedMessage } from '../../domain/mail/message.js';
+import type { ParsedMessage } from '../message/message.js';
 import { deepNestingMessage, flowedMessage, manyPartsMessage, simple } from './fixtures.js';
 import { parseMessageInline } from './parse-inline.js';
 import { closeDefaultParsePool, configureDefaultParsePool, parseMessage, ParsePool } from './pool.js';

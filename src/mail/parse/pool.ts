@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ParsedMessage } from '../../domain/mail/message.js';
+import type { ParsedMessage } from '../message/message.js';
 import { fallbackMessage } from './build.js';
 import { resolveLimits, type ParseLimits } from './limits.js';
 import { parseMessageInline } from './parse-inline.js';

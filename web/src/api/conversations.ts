@@ -1,5 +1,5 @@
 /**
- * Conversations inbox API (src/http/routes/conversations.ts): list, thread, message HTML, replies,
+ * Conversations inbox API (src/features/inbox/routes/conversations.ts): list, thread, message HTML, replies,
  * comments, assign, status, presence and the inbox's live updates (server-sent events).
  */
 import { api } from './client.js';

@@ -1,6 +1,6 @@
 /**
  * Remote images in email are fetched through Mailroom's image proxy (which refuses private
- * addresses), never directly from the sender's server (route: src/http/routes/image-proxy.ts);
+ * addresses), never directly from the sender's server (route: src/platform/http/image-proxy-routes.ts);
  * this is the one place that names it.
  */
 export const IMAGE_PROXY_PATH = '/api/v1/image-proxy';

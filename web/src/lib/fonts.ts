@@ -1,4 +1,4 @@
-/** The default-font families the server accepts (src/domain/personal/font.ts), with their CSS stacks and labels. */
+/** The default-font families the server accepts (src/features/personal/domain/font.ts), with their CSS stacks and labels. */
 export const FONT_STACKS: Record<string, { label: string; css: string }> = {
   arial: { label: 'Arial', css: 'Arial, Helvetica, sans-serif' },
   helvetica: { label: 'Helvetica', css: 'Helvetica, Arial, sans-serif' },

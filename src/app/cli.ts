@@ -1,0 +1,257 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * The `mailroom` command. Run it from a checkout with `npx mailroom <command>`; `--help` on every command.
+ */
+import { Command, Option } from 'commander';
+import { loadConfig } from './config.js';
+import { openDatabase } from '../platform/database/database.js';
+import { migrateToLatest } from '../platform/database/migrate.js';
+import { startMailroom, type Role } from './runtime.js';
+import { createAccount } from '../features/accounts/commands/createAccount.js';
+import { createUser } from '../features/accounts/commands/createUser.js';
+import { createApiToken } from '../features/accounts/commands/createApiToken.js';
+import { AppError } from '../platform/errors.js';
+import type { Actor, CommandEnv } from '../platform/context.js';
+import { makeCommandEnv } from './env.js';
+import { seedDemo } from './demo.js';
+import '../features/inbox/demo.js';
+import { connectEmail } from '../features/connections/commands/connectEmail.js';
+import { disconnectEmail } from '../features/connections/commands/disconnectEmail.js';
+import { releaseConnection } from '../features/connections/commands/releaseConnection.js';
+import { connectionView } from '../features/connections/queries.js';
+import { createIngestor } from './engine.js';
+import { importMail, progressBar } from '../features/ingest/import-mail.js';
+import { closeDefaultParsePool } from '../mail/parse/index.js';
+import { importContactsFromFile, formatImportReport } from '../features/crm/commands/importContacts.js';
+import { collectUnreferencedPacks } from '../mail/collect-unreferenced-packs.js';
+import path from 'node:path';
+
+const program = new Command();
+program.name('mailroom').description('Connect personal and team email to your CRM.').version('0.1.0');
+
+async function withEnv<T>(fn: (env: CommandEnv) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, pgSchema: config.databaseSchema, dataDir: config.dataDir });
+  try {
+    await migrateToLatest(database);
+    return await fn(await makeCommandEnv(database, config));
+  } finally {
+    await database.close();
+  }
+}
+
+async function actorFor(env: CommandEnv, accountId: string, userEmail?: string): Promise<Actor> {
+  const account = await env.db.selectFrom('accounts').selectAll().where('id', '=', accountId).executeTakeFirst();
+  if (!account) throw new AppError('not_found', 404, `No account ${accountId}. List accounts with \`mailroom account list\`.`);
+  let q = env.db.selectFrom('users').selectAll().where('account_id', '=', accountId).where('state', '=', 'active');
+  q = userEmail ? q.where('email_key', '=', userEmail.trim().toLowerCase()) : q.where('role', '=', 'super_admin');
+  const user = await q.orderBy('created_at').limit(1).executeTakeFirst();
+  if (!user) throw new AppError('not_found', 404, userEmail ? `No active user ${userEmail} in account ${accountId}.` : `Account ${accountId} has no active super admin.`);
+  return { user, accountId, plan: account.plan };
+}
+
+const print = (v: unknown) => process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+
+program
+  .command('serve')
+  .description('Run Mailroom: HTTP API and web app, background workers and inbound SMTP (all by default).')
+  .addOption(new Option('--role <roles...>', 'only these parts (for scaling out on PostgreSQL)').choices(['web', 'worker', 'smtp']))
+  .option('--demo', 'seed a demo account with users, teams, contacts and conversations (idempotent)')
+  .action(async (opts: { role?: Role[]; demo?: boolean }) => {
+    const config = loadConfig();
+    const running = await startMailroom(config, { roles: opts.role });
+    if (opts.demo) {
+      const demo = await seedDemo(running.env);
+      if (demo.created) {
+        process.stdout.write(`\n  Demo account ready. Sign in as ${demo.adminEmail} / ${demo.password}\n\n`);
+      } else {
+        process.stdout.write(`\n  Demo account already present. Sign in as ${demo.adminEmail} / ${demo.password}\n\n`);
+      }
+    }
+    const stop = async () => {
+      await running.stop();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+program
+  .command('migrate')
+  .description('Apply database migrations (serve does this too).')
+  .action(async () => {
+    const config = loadConfig();
+    const database = await openDatabase({ databaseUrl: config.databaseUrl, pgSchema: config.databaseSchema, dataDir: config.dataDir });
+    const r = await migrateToLatest(database);
+    await database.close();
+    print({ database: database.describe, applied: r.applied });
+  });
+
+const account = program.command('account').description('Accounts (tenants).');
+account
+  .command('create')
+  .description('Create an account with its first super admin; prints the ids and an API token as JSON.')
+  .requiredOption('--name <name>', 'company name')
+  .requiredOption('--plan <plan>', 'free, starter, professional or enterprise')
+  .requiredOption('--admin-email <email>', 'email of the first super admin')
+  .option('--admin-name <name>', 'name of the first super admin')
+  .option('--admin-password <password>', 'password (generated and printed when omitted)')
+  .action(async (o: { name: string; plan: string; adminEmail: string; adminName?: string; adminPassword?: string }) => {
+    const r = await withEnv((env) => createAccount(env, { name: o.name, plan: o.plan, adminEmail: o.adminEmail, adminName: o.adminName, adminPassword: o.adminPassword }));
+    print({ accountId: r.accountId, adminUserId: r.adminUserId, apiToken: r.apiToken, ...(r.generatedPassword ? { adminPassword: r.generatedPassword } : {}) });
+  });
+account
+  .command('list')
+  .description('List accounts.')
+  .action(async () => {
+    print(await withEnv((env) => env.db.selectFrom('accounts').select(['id', 'name', 'plan']).orderBy('created_at').execute()));
+  });
+
+const user = program.command('user').description('Users of an account.');
+user
+  .command('create')
+  .description('Add a user to an account; prints the user and a generated password as JSON.')
+  .requiredOption('--account <id>', 'account id')
+  .requiredOption('--email <email>', 'login email')
+  .requiredOption('--name <name>', 'display name')
+  .addOption(new Option('--role <role>', 'role').choices(['super_admin', 'admin', 'member']).default('member'))
+  .addOption(new Option('--seat <seat>', 'seat').choices(['paid', 'free', 'view_only']).default('paid'))
+  .option('--password <password>', 'password (generated when omitted)')
+  .action(async (o: { account: string; email: string; name: string; role: 'member'; seat: 'paid'; password?: string }) => {
+    print(await withEnv(async (env) => createUser(env, await actorFor(env, o.account), { email: o.email, name: o.name, role: o.role, seat: o.seat, password: o.password })));
+  });
+
+const token = program.command('token').description('API tokens.');
+token
+  .command('create')
+  .description('Create an API token for a user (default: the first super admin); prints it once as JSON.')
+  .requiredOption('--account <id>', 'account id')
+  .option('--user <email>', 'user email')
+  .option('--name <name>', 'what the token is for', 'cli')
+  .action(async (o: { account: string; user?: string; name: string }) => {
+    print(await withEnv(async (env) => createApiToken(env, await actorFor(env, o.account, o.user), { name: o.name })));
+  });
+
+const connections = program.command('connections').description('Email connections (personal and team).');
+connections
+  .command('list')
+  .description('List the connections of an account with their state (as an admin sees them).')
+  .requiredOption('--account <id>', 'account id')
+  .option('--all', 'include disconnected ones')
+  .action(async (o: { account: string; all?: boolean }) => {
+    print(
+      await withEnv(async (env) => {
+        let q = env.db.selectFrom('connections').selectAll().where('account_id', '=', o.account);
+        if (!o.all) q = q.where('disconnected_at', 'is', null);
+        const rows = await q.orderBy('created_at').execute();
+        return rows.map((c) => connectionView(c));
+      }),
+    );
+  });
+connections
+  .command('connect')
+  .description('Connect an address as personal or team email (checked live against the servers, like the API).')
+  .requiredOption('--account <id>', 'account id')
+  .option('--as <email>', 'act as this user (default: the first super admin); personal email belongs to them')
+  .addOption(new Option('--type <type>', 'personal or team').choices(['personal', 'team']).makeOptionMandatory())
+  .requiredOption('--address <email>', 'the address to connect')
+  .option('--inbox <id>', 'team email: the conversations inbox it feeds')
+  .addOption(new Option('--transport <t>', 'imap, or forwarding (team only)').choices(['imap', 'forwarding']).default('imap'))
+  .option('--imap <host:port>', 'IMAP server')
+  .option('--smtp <host:port>', 'SMTP server')
+  .addOption(new Option('--security <mode>', 'tls, starttls or none (both servers)').choices(['tls', 'starttls', 'none']).default('tls'))
+  .option('--username <name>', 'login (default: the address)')
+  .option('--password-env <VAR>', 'read the password from this environment variable (default MAILROOM_MAIL_PASSWORD)', 'MAILROOM_MAIL_PASSWORD')
+  .action(async (o: { account: string; as?: string; type: 'personal' | 'team'; address: string; inbox?: string; transport: 'imap' | 'forwarding'; imap?: string; smtp?: string; security: 'tls'; username?: string; passwordEnv: string }) => {
+    const password = process.env[o.passwordEnv];
+    if (!password) throw new AppError('invalid_request', 400, `Set the mail password in the environment variable ${o.passwordEnv} (it is never taken on the command line).`);
+    const server = (hp: string | undefined, name: string) => {
+      if (!hp) throw new AppError('invalid_request', 400, `Give --${name} host:port.`);
+      const [host, port] = hp.split(':');
+      return { host: host!, port: Number(port), tls: o.security, username: o.username, password };
+    };
+    print(
+      await withEnv(async (env) =>
+        connectEmail(env, await actorFor(env, o.account, o.as), {
+          type: o.type,
+          address: o.address,
+          inboxId: o.inbox,
+          transport: o.transport,
+          ...(o.transport === 'imap' ? { imap: server(o.imap, 'imap') } : {}),
+          smtp: server(o.smtp, 'smtp'),
+        }),
+      ),
+    );
+  });
+connections
+  .command('disconnect <id>')
+  .description('Disconnect: stops sync and sending, keeps everything logged.')
+  .requiredOption('--account <id>', 'account id')
+  .action(async (id: string, o: { account: string }) => {
+    print(await withEnv(async (env) => disconnectEmail(env, await actorFor(env, o.account), id)));
+  });
+connections
+  .command('release <id>')
+  .description('Free an address held by a deactivated or removed user in one step.')
+  .requiredOption('--account <id>', 'account id')
+  .addOption(new Option('--action <a>', 'what to do').choices(['restore_and_disconnect', 'disconnect', 'transfer']).makeOptionMandatory())
+  .option('--to <userId>', 'transfer: the user who takes the connection over')
+  .action(async (id: string, o: { account: string; action: 'transfer'; to?: string }) => {
+    print(await withEnv(async (env) => releaseConnection(env, await actorFor(env, o.account), id, { action: o.action, toUserId: o.to })));
+  });
+
+const contacts = program.command('contacts').description('CRM contacts.');
+contacts
+  .command('import <file>')
+  .description('Import contacts from a CSV file; prints a per-row error report.')
+  .requiredOption('--account <id>', 'account id')
+  .option('--user <email>', 'import as this user (default: the first super admin)')
+  .option('--dry-run', 'check the file without writing anything')
+  .action(async (file: string, o: { account: string; user?: string; dryRun?: boolean }) => {
+    const r = await withEnv(async (env) => importContactsFromFile(env, await actorFor(env, o.account, o.user), file, { dryRun: Boolean(o.dryRun) }));
+    process.stdout.write(`${formatImportReport(r)}\n`);
+  });
+
+program
+  .command('import <path>')
+  .description('Import an mbox file, a Maildir, an .eml file or a folder of messages into a connection, through the same pipeline as live mail. Safe to re-run.')
+  .requiredOption('--connection <id>', 'connection id (see GET /api/v1/connections)')
+  .option('--batch <n>', 'messages per transaction', '100')
+  .action(async (p: string, o: { connection: string; batch: string }) => {
+    const summary = await withEnv(async (env) => {
+      const connection = await env.db.selectFrom('connections').selectAll().where('id', '=', o.connection).executeTakeFirst();
+      if (!connection) throw new AppError('not_found', 404, `No connection ${o.connection}. List them with GET /api/v1/connections.`);
+      const ingestor = createIngestor(env);
+      try {
+        return await importMail(ingestor, connection, p, {
+          batchSize: Number(o.batch),
+          onProgress: (pr) => process.stderr.write(`\r${progressBar(pr.done, pr.total)}  imported ${pr.imported}, duplicates ${pr.duplicates}   `),
+        });
+      } finally {
+        await closeDefaultParsePool();
+      }
+    });
+    process.stderr.write('\n');
+    print(summary);
+  });
+
+program
+  .command('blobs-gc')
+  .description('Delete blob packs that no stored message references (left by failed or interrupted ingest batches).')
+  .option('--older-than-hours <hours>', 'only packs at least this old', '24')
+  .option('--dry-run', 'only report what would be deleted')
+  .action(async (o: { olderThanHours: string; dryRun?: boolean }) => {
+    const hours = Number(o.olderThanHours);
+    if (!Number.isFinite(hours) || hours < 1) throw new AppError('invalid_input', 400, '--older-than-hours must be a number of hours, at least 1 (a younger pack may belong to a batch being written).');
+    const summary = await withEnv((env) => collectUnreferencedPacks(env.db, path.join(env.settings.dataDir, 'blobs'), { olderThanMs: hours * 3600_000, dryRun: Boolean(o.dryRun) }));
+    print(summary);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof AppError) {
+    process.stderr.write(`error (${err.code}): ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`error: ${(err as Error).message ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,92 @@
+/**
+ * Starts the parts of Mailroom a process runs: the HTTP API and web app (`web`), background workers
+ * (`worker`), inbound SMTP (`smtp`). By default one process runs all of them on the embedded SQLite.
+ */
+import pino from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import { openDatabase, type Database } from '../platform/database/database.js';
+import { migrateToLatest } from '../platform/database/migrate.js';
+import { buildApp } from './http.js';
+import { JobWorker } from '../platform/jobs/worker.js';
+import { jobHandlers } from '../platform/jobs/handlers.js';
+import type { CommandEnv } from '../platform/context.js';
+import { makeCommandEnv } from './env.js';
+import { bootstrapFirstAccount } from '../features/accounts/commands/bootstrapFirstAccount.js';
+import { createIngestor, registerMailJobs, startInbound } from './engine.js';
+import { closeDefaultParsePool } from '../mail/parse/index.js';
+
+export type Role = 'web' | 'worker' | 'smtp';
+
+export interface Running {
+  database: Database;
+  env: CommandEnv;
+  app?: FastifyInstance;
+  worker?: JobWorker;
+  url?: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  roles?: Role[];
+  /** Print first-start credentials (default true). */
+  announce?: (line: string) => void;
+}
+
+export async function startMailroom(config: Config, opts: StartOptions = {}): Promise<Running> {
+  const roles = new Set<Role>(opts.roles ?? ['web', 'worker', 'smtp']);
+  const log = pino({ level: config.logLevel, redact: ['password', '*.password', 'imapPassword', 'smtpPassword'] });
+  const announce = opts.announce ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, pgSchema: config.databaseSchema, dataDir: config.dataDir });
+  log.info({ database: database.describe }, 'database opened');
+  const { applied } = await migrateToLatest(database);
+  if (applied.length) log.info({ applied }, 'migrations applied');
+  const env: CommandEnv = await makeCommandEnv(database, config);
+
+  const first = await bootstrapFirstAccount(env, { adminEmail: config.adminEmail, adminPassword: config.adminPassword });
+  if (first) {
+    announce('');
+    announce('  Mailroom created your first account.');
+    announce(`  Sign in at ${config.publicUrl} as ${first.email}${first.password ? ` with password ${first.password}` : ' (password from MAILROOM_ADMIN_PASSWORD)'}`);
+    announce(`  API token for scripts: ${first.apiToken}`);
+    announce('  These are shown once. Change the password after signing in.');
+    announce('');
+  }
+
+  const running: Running = {
+    database,
+    env,
+    async stop() {
+      await running.app?.close();
+      await running.worker?.stop();
+      for (const s of stoppers.reverse()) await s();
+      await database.close();
+    },
+  };
+  const stoppers: Array<() => Promise<void>> = [];
+
+  const ingestor = createIngestor(env);
+  registerMailJobs(ingestor);
+  stoppers.push(() => closeDefaultParsePool());
+  if (roles.has('smtp')) {
+    const smtp = await startInbound(ingestor, { port: config.smtpPort, host: config.smtpHost, log: log.child({ role: 'smtp' }) });
+    stoppers.push(() => smtp.close());
+    log.info({ port: smtp.port }, 'inbound SMTP is listening');
+  }
+  if (roles.has('worker')) {
+    running.worker = new JobWorker({ env, handlers: jobHandlers, log: log.child({ role: 'worker' }), queues: ['default', 'mail'] });
+    running.worker.start();
+    // Mailbox sync jobs hold an IMAP connection open (IDLE) for minutes: they get their own pool.
+    const syncWorker = new JobWorker({ env, handlers: jobHandlers, log: log.child({ role: 'sync' }), queues: ['sync'], concurrency: Number(process.env.MAILROOM_SYNC_CONCURRENCY ?? 50), lockMs: 30_000 });
+    syncWorker.start();
+    stoppers.push(() => syncWorker.stop());
+  }
+  if (roles.has('web')) {
+    const app = await buildApp({ database, config, env, logger: { level: config.logLevel } });
+    running.app = app;
+    const address = await app.listen({ port: config.port, host: config.host });
+    running.url = address;
+    log.info({ address }, 'Mailroom is listening');
+  }
+  return running;
+}

@@ -1,9 +1,0 @@
-import { invalidRequest } from '../../domain/errors.js';
-import { addressKey } from '../../domain/address-key.js';
-
-/** The comparison key of a login or contact email, or a 400 that says what is wrong with it. */
-export function emailKey(input: string): string {
-  const r = addressKey(input ?? '');
-  if (!r.ok) throw invalidRequest(r.message, { field: 'email' });
-  return r.key;
-}

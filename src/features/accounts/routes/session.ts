@@ -1,0 +1,111 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import { signIn, signOut, SESSION_TTL_MS } from '../commands/signIn.js';
+import { SESSION_COOKIE, requireActor } from '../../../platform/http/auth.js';
+import { userView } from '../views.js';
+import { teamIdsOf } from '../queries.js';
+import { userSchema } from '../../../platform/http/schemas.js';
+import { hashToken } from '../../../platform/security/passwords.js';
+import { addressKey } from '../../connections/domain/address-key.js';
+import { signImageProxyToken } from '../../../platform/security/image-proxy-token.js';
+import { RateLimiter } from '../../../platform/security/rate-limit.js';
+import { AppError } from '../../../platform/errors.js';
+
+const sessionSchema = {
+  type: 'object',
+  properties: { user: userSchema, csrfToken: { type: 'string' }, imageProxyToken: { type: 'string', description: 'Append as &t= to /api/v1/image-proxy URLs loaded from the sandboxed email frame, which sends no cookie. Empty for API tokens.' }, account: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, plan: { type: 'string' } } } },
+} as const;
+
+/**
+ * The rate-limit key of a sign-in: the address as sign-in compares it (addressKey: trimmed, lower-case,
+ * IDN domain), so " Ann@X.example" and "ann@x.example" share one bucket.
+ */
+function signInKey(email: unknown): string {
+  const text = typeof email === 'string' ? email : '';
+  const key = addressKey(text);
+  return key.ok ? key.key : text.trim().toLowerCase();
+}
+
+export async function sessionRoutes(app: FastifyInstance): Promise<void> {
+  await app.register(rateLimit, { global: false, hook: 'preHandler' });
+  const env = app.deps.env;
+  const loginMax = Number(process.env.MAILROOM_LOGIN_RATE_MAX ?? 10);
+  // Besides the limit per address and client (below), one client may try at most 10 times that many
+  // sign-ins a minute across all addresses: password spraying from one address is slowed down too.
+  const perClient = new RateLimiter({ limit: loginMax * 10, intervalMs: 60_000 });
+  /** HttpOnly, SameSite=Lax, and Secure when served over TLS (PUBLIC_URL https, SECURE_COOKIES, or a trusted proxy's X-Forwarded-Proto). */
+  const cookieAttributes = (req: FastifyRequest) => ({
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    secure: app.deps.config.secureCookies || req.protocol === 'https',
+    path: '/',
+  });
+
+  app.post(
+    '/session',
+    {
+      config: {
+        public: true,
+        rateLimit: {
+          max: loginMax,
+          timeWindow: '1 minute',
+          keyGenerator: (req) => `${req.ip}|${signInKey((req.body as { email?: unknown } | undefined)?.email)}`,
+        },
+      },
+      schema: {
+        tags: ['session'],
+        summary: 'Sign in with email and password (sets the session cookie)',
+        security: [],
+        body: {
+          type: 'object',
+          required: ['email', 'password'],
+          properties: { email: { type: 'string', maxLength: 320 }, password: { type: 'string', maxLength: 1024 } },
+          additionalProperties: false,
+        },
+        response: { 200: sessionSchema, '4xx': { $ref: 'Error#' } },
+      },
+    },
+    async (req, reply) => {
+      const client = perClient.take(req.ip);
+      if (!client.allowed) {
+        reply.header('retry-after', String(Math.ceil(client.retryAfterMs / 1000)));
+        throw new AppError('rate_limited', 429, 'Too many sign-in attempts from your network. Wait a minute and try again.');
+      }
+      const body = req.body as { email: string; password: string };
+      const s = await signIn(env, body);
+      reply.setCookie(SESSION_COOKIE, s.sessionToken, { ...cookieAttributes(req), maxAge: Math.floor(SESSION_TTL_MS / 1000) });
+      const account = await env.db.selectFrom('accounts').select(['id', 'name', 'plan']).where('id', '=', s.user.account_id).executeTakeFirstOrThrow();
+      const imageProxyToken = signImageProxyToken(hashToken(s.sessionToken), env.secrets.derive('image-proxy'));
+      return { user: userView(s.user, await teamIdsOf(env.db, s.user.id)), csrfToken: s.csrfToken, imageProxyToken, account };
+    },
+  );
+
+  app.get(
+    '/session',
+    { schema: { tags: ['session'], summary: 'The signed-in user, account and CSRF token', response: { 200: sessionSchema, '4xx': { $ref: 'Error#' } } } },
+    async (req) => {
+      const actor = requireActor(req);
+      let csrfToken = '';
+      let imageProxyToken = '';
+      if (req.authKind === 'session') {
+        const idHash = hashToken(req.cookies[SESSION_COOKIE]!);
+        const row = await env.db.selectFrom('sessions').select('csrf_token').where('id_hash', '=', idHash).executeTakeFirst();
+        csrfToken = row?.csrf_token ?? '';
+        if (row) imageProxyToken = signImageProxyToken(idHash, env.secrets.derive('image-proxy'));
+      }
+      const account = await env.db.selectFrom('accounts').select(['id', 'name', 'plan']).where('id', '=', actor.accountId).executeTakeFirstOrThrow();
+      return { user: userView(actor.user, await teamIdsOf(env.db, actor.user.id)), csrfToken, imageProxyToken, account };
+    },
+  );
+
+  app.delete(
+    '/session',
+    { schema: { tags: ['session'], summary: 'Sign out', response: { 204: { type: 'null' } } } },
+    async (req, reply) => {
+      const sid = req.cookies[SESSION_COOKIE];
+      if (sid) await signOut(env, sid);
+      reply.clearCookie(SESSION_COOKIE, cookieAttributes(req));
+      return reply.status(204).send();
+    },
+  );
+}

@@ -1,0 +1,55 @@
+/**
+ * The forwarding check's I/O (see domain/forwarding-check.ts): the job sends the test email to the team
+ * address through its own SMTP server (SSRF-guarded, like every send); inbound SMTP recognises it when it
+ * comes back through the forwarding and marks the connection verified instead of storing a conversation.
+ */
+import crypto from 'node:crypto';
+import { FORWARDING_TEST_JOB } from './commands/sendForwardingTest.js';
+import { FORWARDING_TEST_HEADER, isForwardingTest } from './domain/forwarding-check.js';
+import { readHeaderBlock } from '../../mail/message/header-block.js';
+import { registerJob } from '../../platform/jobs/handlers.js';
+import type { ConnectionsTable } from '../../platform/database/schema.js';
+import type { Ingestor } from '../ingest/ingest.js';
+import { sendThroughConnection } from '../../mail/transport-options.js';
+
+export function registerForwardingTestJob(ingestor: Ingestor): void {
+  registerJob(FORWARDING_TEST_JOB, async (p: { connectionId: string; token: string }) => {
+    await sendForwardingTestEmail(ingestor, p.connectionId, p.token);
+  });
+}
+
+export async function sendForwardingTestEmail(ingestor: Ingestor, connectionId: string, token: string): Promise<'sent' | 'stale' | 'failed'> {
+  const env = ingestor.env;
+  const c = await env.db.selectFrom('connections').selectAll().where('id', '=', connectionId).executeTakeFirst();
+  if (!c || c.forwarding_test_token !== token || c.disconnected_at !== null || !c.smtp_host || !c.credentials) return 'stale';
+  try {
+    const creds = JSON.parse(env.secrets.open(c.credentials)) as { smtpPassword: string };
+    await sendThroughConnection(c, creds.smtpPassword, {
+      from: c.address,
+      to: c.address,
+      subject: 'Mailroom forwarding check',
+      text: `This is an automatic test from Mailroom. If it reaches the inbox of ${c.address} in Mailroom, forwarding to ${c.forwarding_address} works. You can delete it.`,
+      messageId: `<${token}.${crypto.randomBytes(4).toString('hex')}@${env.settings.inboundDomain}>`,
+      headers: { [FORWARDING_TEST_HEADER]: token, 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All', 'X-Mailroom-Loop': c.account_id },
+    });
+    await env.db.updateTable('connections').set({ forwarding_test_sent_at: env.now(), forwarding_test_error: null }).where('id', '=', c.id).where('forwarding_test_token', '=', token).execute();
+    return 'sent';
+  } catch (err) {
+    const message = String((err as Error).message ?? err).replace(/\s+/g, ' ').slice(0, 300);
+    await env.db.updateTable('connections').set({ forwarding_test_error: message.endsWith('.') ? message : `${message}.` }).where('id', '=', c.id).where('forwarding_test_token', '=', token).execute();
+    return 'failed';
+  }
+}
+
+/**
+ * Inbound SMTP calls this first for each target connection: when the message is this connection's pending
+ * forwarding test, the check is marked verified and true is returned (the message is not stored).
+ */
+export async function recordForwardingTest(ingestor: Ingestor, connection: ConnectionsTable, raw: Buffer): Promise<boolean> {
+  const token = connection.forwarding_test_token;
+  if (!token) return false;
+  if (!isForwardingTest(readHeaderBlock(raw.subarray(0, 256 * 1024).toString('latin1')).fields, token)) return false;
+  const now = ingestor.env.now();
+  await ingestor.env.db.updateTable('connections').set({ forwarding_verified_at: now, forwarding_test_token: null }).where('id', '=', connection.id).where('forwarding_test_token', '=', token).execute();
+  return true;
+}

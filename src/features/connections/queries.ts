@@ -1,0 +1,95 @@
+import { forwardingCheck } from './domain/forwarding-check.js';
+import type { ConnectionsTable } from '../../platform/database/schema.js';
+import type { Executor } from '../../platform/context.js';
+import { notFound } from '../../platform/errors.js';
+
+/** A live connection holding an address, described for refusals ("held by X, deactivated"). */
+export interface HolderRow {
+  connectionId: string;
+  kind: 'personal' | 'team';
+  userId: string;
+  userName: string;
+  userState: string;
+  inboxId: string | null;
+  inboxName: string | null;
+}
+
+export async function liveHolders(db: Executor, accountId: string, addressKey: string): Promise<HolderRow[]> {
+  const rows = await db
+    .selectFrom('connections')
+    .innerJoin('users', 'users.id', 'connections.user_id')
+    .leftJoin('inboxes', 'inboxes.id', 'connections.inbox_id')
+    .select([
+      'connections.id as connectionId',
+      'connections.type as kind',
+      'users.id as userId',
+      'users.name as userName',
+      'users.state as userState',
+      'inboxes.id as inboxId',
+      'inboxes.name as inboxName',
+    ])
+    .where('connections.account_id', '=', accountId)
+    .where('connections.address_key', '=', addressKey)
+    .where('connections.disconnected_at', 'is', null)
+    .execute();
+  return rows as HolderRow[];
+}
+
+export async function loadConnection(db: Executor, accountId: string, id: string): Promise<ConnectionsTable> {
+  const c = await db.selectFrom('connections').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+  if (!c) throw notFound('Connection');
+  return c;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The API shape of a connection. Credentials never leave the server. */
+export function connectionView(c: ConnectionsTable, names: { userName?: string | null; userState?: string | null; inboxName?: string | null } = {}) {
+  return {
+    id: c.id,
+    type: c.type as 'personal' | 'team',
+    address: c.address,
+    addressKey: c.address_key,
+    userId: c.user_id,
+    userName: names.userName ?? null,
+    userState: names.userState ?? null,
+    inboxId: c.inbox_id,
+    inboxName: names.inboxName ?? null,
+    transport: c.transport as 'imap' | 'forwarding',
+    state: c.state,
+    stage: c.stage,
+    progress: { done: c.progress_done, total: c.progress_total },
+    lastError: c.last_error_code ? { code: c.last_error_code, message: c.last_error_message, at: iso(c.last_error_at) } : null,
+    imap: c.imap_host ? { host: c.imap_host, port: c.imap_port, tls: c.imap_tls, username: c.imap_username } : null,
+    smtp: c.smtp_host ? { host: c.smtp_host, port: c.smtp_port, tls: c.smtp_tls, username: c.smtp_username } : null,
+    sentFolder: c.sent_folder,
+    folders: JSON.parse(c.folders) as string[],
+    isDefaultFrom: c.is_default_from === 1,
+    useForMeetings: c.use_for_meetings === 1,
+    forwardingAddress: c.forwarding_address,
+    forwardingCheck: c.transport === 'forwarding' ? forwardingCheckView(c) : null,
+    senderName: c.type === 'team' ? { mode: c.sender_name_mode ?? 'agent_at_inbox', custom: c.sender_name_custom } : null,
+    signature: c.signature,
+    sendLimits: { perDay: c.send_limit_day, perMinute: c.send_limit_minute },
+    createdAt: iso(c.created_at),
+    disconnectedAt: iso(c.disconnected_at),
+  };
+}
+export type ConnectionView = ReturnType<typeof connectionView>;
+
+export async function connectionViewById(db: Executor, accountId: string, id: string): Promise<ConnectionView> {
+  const c = await loadConnection(db, accountId, id);
+  const u = await db.selectFrom('users').select(['name', 'state']).where('id', '=', c.user_id).executeTakeFirst();
+  const i = c.inbox_id ? await db.selectFrom('inboxes').select(['name']).where('id', '=', c.inbox_id).executeTakeFirst() : undefined;
+  return connectionView(c, { userName: u?.name, userState: u?.state, inboxName: i?.name });
+}
+
+const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
+
+function forwardingCheckView(c: ConnectionsTable) {
+  const f = forwardingCheck(
+    { address: c.address, forwardingAddress: c.forwarding_address, requestedAt: num(c.forwarding_test_requested_at), sentAt: num(c.forwarding_test_sent_at), verifiedAt: num(c.forwarding_verified_at), error: c.forwarding_test_error },
+    Date.now(),
+  );
+  return { state: f.state, message: f.message, sentAt: iso(f.sentAt), verifiedAt: iso(f.verifiedAt) };
+}

@@ -1,0 +1,249 @@
+import { sendForwardingTest } from './commands/sendForwardingTest.js';
+import type { FastifyInstance } from 'fastify';
+import { requireActor } from '../../platform/http/auth.js';
+import { connectEmail, type ConnectEmailInput } from './commands/connectEmail.js';
+import { disconnectEmail } from './commands/disconnectEmail.js';
+import { releaseConnection, type ReleaseInput } from './commands/releaseConnection.js';
+import { updateConnection, type UpdateConnectionInput } from './commands/updateConnection.js';
+import { connectionView, loadConnection } from './queries.js';
+import { resyncConnection, updateConnectionCredentials, type UpdateCredentialsInput } from './commands/updateConnectionCredentials.js';
+import { isAdmin } from '../accounts/domain/users.js';
+import { notFound } from '../../platform/errors.js';
+import { errorResponses, idParams } from '../../platform/http/schemas.js';
+
+const server = {
+  type: 'object',
+  required: ['host', 'port', 'tls', 'password'],
+  additionalProperties: false,
+  properties: {
+    host: { type: 'string', minLength: 1, maxLength: 253 },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    tls: { type: 'string', enum: ['tls', 'starttls', 'none'] },
+    username: { type: 'string', maxLength: 320 },
+    password: { type: 'string', minLength: 1, maxLength: 1024 },
+  },
+} as const;
+
+const serverUpdate = {
+  type: 'object',
+  required: ['password'],
+  additionalProperties: false,
+  properties: {
+    host: { type: 'string', minLength: 1, maxLength: 253 },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    tls: { type: 'string', enum: ['tls', 'starttls', 'none'] },
+    username: { type: 'string', maxLength: 320 },
+    password: { type: 'string', minLength: 1, maxLength: 1024 },
+  },
+} as const;
+
+const serverView = { type: ['object', 'null'], properties: { host: { type: 'string' }, port: { type: 'integer' }, tls: { type: 'string' }, username: { type: 'string' } } } as const;
+
+export const connectionSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    type: { type: 'string', enum: ['personal', 'team'] },
+    address: { type: 'string' },
+    addressKey: { type: 'string' },
+    userId: { type: 'string' },
+    userName: { type: ['string', 'null'] },
+    userState: { type: ['string', 'null'] },
+    inboxId: { type: ['string', 'null'] },
+    inboxName: { type: ['string', 'null'] },
+    transport: { type: 'string', enum: ['imap', 'forwarding'] },
+    state: { type: 'string', enum: ['connecting', 'syncing', 'active', 'auth_failed', 'error', 'disconnected'] },
+    stage: { type: ['string', 'null'] },
+    progress: { type: 'object', properties: { done: { type: 'integer' }, total: { type: ['integer', 'null'] } } },
+    lastError: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: { type: ['string', 'null'] }, at: { type: ['string', 'null'] } } },
+    imap: serverView,
+    smtp: serverView,
+    sentFolder: { type: ['string', 'null'] },
+    folders: { type: 'array', items: { type: 'string' } },
+    isDefaultFrom: { type: 'boolean' },
+    useForMeetings: { type: 'boolean' },
+    forwardingCheck: {
+      type: ['object', 'null'],
+      description: 'Team email by forwarding: the last forwarding check (POST /connections/{id}/forwarding-test)',
+      properties: { state: { type: 'string', enum: ['never', 'sending', 'waiting', 'verified', 'not_received', 'send_failed'] }, message: { type: 'string' }, sentAt: { type: ['string', 'null'] }, verifiedAt: { type: ['string', 'null'] } },
+    },
+    forwardingAddress: { type: ['string', 'null'] },
+    senderName: { type: ['object', 'null'], properties: { mode: { type: 'string' }, custom: { type: ['string', 'null'] } } },
+    signature: { type: ['string', 'null'] },
+    sendLimits: { type: 'object', properties: { perDay: { type: ['integer', 'null'] }, perMinute: { type: ['integer', 'null'] } } },
+    createdAt: { type: 'string' },
+    disconnectedAt: { type: ['string', 'null'] },
+  },
+} as const;
+
+export async function connectionRoutes(app: FastifyInstance): Promise<void> {
+  const env = app.deps.env;
+
+  app.get(
+    '/connections',
+    {
+      schema: {
+        tags: ['connections'],
+        summary: 'Email connections: your own personal ones and team email; admins see every connection of the account',
+        querystring: {
+          type: 'object',
+          properties: {
+            type: { type: 'string', enum: ['personal', 'team'] },
+            userId: { type: 'string' },
+            inboxId: { type: 'string' },
+            includeDisconnected: { type: 'boolean', default: false },
+          },
+        },
+        response: { 200: { type: 'object', properties: { connections: { type: 'array', items: connectionSchema } } }, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const actor = requireActor(req);
+      const q = req.query as { type?: string; userId?: string; inboxId?: string; includeDisconnected: boolean };
+      let query = env.db
+        .selectFrom('connections')
+        .innerJoin('users', 'users.id', 'connections.user_id')
+        .leftJoin('inboxes', 'inboxes.id', 'connections.inbox_id')
+        .selectAll('connections')
+        .select(['users.name as user_name', 'users.state as user_state', 'inboxes.name as inbox_name'])
+        .where('connections.account_id', '=', actor.accountId);
+      if (!isAdmin(actor.user)) {
+        // Personal mail is private: members see only their own personal connections.
+        query = query.where((eb) => eb.or([eb('connections.type', '=', 'team'), eb('connections.user_id', '=', actor.user.id)]));
+      }
+      if (q.type) query = query.where('connections.type', '=', q.type);
+      if (q.userId) query = query.where('connections.user_id', '=', q.userId);
+      if (q.inboxId) query = query.where('connections.inbox_id', '=', q.inboxId);
+      if (!q.includeDisconnected) query = query.where('connections.disconnected_at', 'is', null);
+      const rows = await query.orderBy('connections.created_at').execute();
+      return { connections: rows.map((r) => connectionView(r, { userName: r.user_name, userState: r.user_state, inboxName: r.inbox_name })) };
+    },
+  );
+
+  app.post(
+    '/connections',
+    {
+      schema: {
+        tags: ['connections'],
+        summary: 'Connect an address as personal email or team email (checked live against the servers)',
+        body: {
+          type: 'object',
+          required: ['type', 'address', 'transport', 'smtp'],
+          additionalProperties: false,
+          properties: {
+            type: { type: 'string', enum: ['personal', 'team'] },
+            address: { type: 'string', maxLength: 320 },
+            inboxId: { type: 'string' },
+            userId: { type: 'string' },
+            transport: { type: 'string', enum: ['imap', 'forwarding'] },
+            imap: server,
+            smtp: server,
+            useForMeetings: { type: 'boolean' },
+            syncWindowDays: { type: ['integer', 'null'], minimum: 1, maximum: 36500 },
+          },
+        },
+        response: { 201: connectionSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => reply.status(201).send(await connectEmail(env, requireActor(req), req.body as ConnectEmailInput)),
+  );
+
+  app.get('/connections/:id', { schema: { tags: ['connections'], summary: 'One connection with its state and sync progress', params: idParams, response: { 200: connectionSchema, ...errorResponses } } }, async (req) => {
+    const actor = requireActor(req);
+    const c = await loadConnection(env.db, actor.accountId, (req.params as { id: string }).id);
+    if (c.type === 'personal' && c.user_id !== actor.user.id && !isAdmin(actor.user)) throw notFound('Connection');
+    const u = await env.db.selectFrom('users').select(['name', 'state']).where('id', '=', c.user_id).executeTakeFirst();
+    const i = c.inbox_id ? await env.db.selectFrom('inboxes').select('name').where('id', '=', c.inbox_id).executeTakeFirst() : undefined;
+    return connectionView(c, { userName: u?.name, userState: u?.state, inboxName: i?.name });
+  });
+
+  app.patch(
+    '/connections/:id',
+    {
+      schema: {
+        tags: ['connections'],
+        summary: 'Change the meetings flag, default "from", team sender settings or send limits',
+        params: idParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            useForMeetings: { type: 'boolean' },
+            isDefaultFrom: { type: 'boolean' },
+            senderName: {
+              type: 'object',
+              required: ['mode'],
+              additionalProperties: false,
+              properties: { mode: { type: 'string', enum: ['agent_at_inbox', 'inbox', 'company', 'custom'] }, custom: { type: ['string', 'null'], maxLength: 200 } },
+            },
+            signature: { type: ['string', 'null'], maxLength: 10000 },
+            sendLimits: { type: 'object', additionalProperties: false, properties: { perDay: { type: ['integer', 'null'] }, perMinute: { type: ['integer', 'null'] } } },
+            syncWindowDays: { type: ['integer', 'null'], minimum: 1, maximum: 36500 },
+            folders: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 500 }, minItems: 1, maxItems: 20 },
+          },
+        },
+        response: { 200: connectionSchema, ...errorResponses },
+      },
+    },
+    async (req) => updateConnection(env, requireActor(req), (req.params as { id: string }).id, req.body as UpdateConnectionInput),
+  );
+
+  app.delete(
+    '/connections/:id',
+    { schema: { tags: ['connections'], summary: 'Disconnect: stops sync and sending, keeps everything logged', params: idParams, response: { 200: connectionSchema, ...errorResponses } } },
+    async (req) => disconnectEmail(env, requireActor(req), (req.params as { id: string }).id),
+  );
+
+  app.post(
+    '/connections/:id/release',
+    {
+      schema: {
+        tags: ['connections'],
+        summary: 'Admins: free an address held by a deactivated or removed user in one step (restore and disconnect, disconnect, or transfer)',
+        params: idParams,
+        body: {
+          type: 'object',
+          required: ['action'],
+          additionalProperties: false,
+          properties: { action: { type: 'string', enum: ['restore_and_disconnect', 'disconnect', 'transfer'] }, toUserId: { type: 'string' } },
+        },
+        response: { 200: connectionSchema, ...errorResponses },
+      },
+    },
+    async (req) => releaseConnection(env, requireActor(req), (req.params as { id: string }).id, req.body as ReleaseInput),
+  );
+
+  app.post(
+    '/connections/:id/credentials',
+    {
+      schema: {
+        tags: ['connections'],
+        summary: 'Update the password or server settings (the fix for auth_failed); checked live, then sync resumes from its checkpoint',
+        params: idParams,
+        body: { type: 'object', additionalProperties: false, properties: { imap: serverUpdate, smtp: serverUpdate } },
+        response: { 200: connectionSchema, ...errorResponses },
+      },
+    },
+    async (req) => updateConnectionCredentials(env, requireActor(req), (req.params as { id: string }).id, req.body as UpdateCredentialsInput),
+  );
+
+  app.post(
+    '/connections/:id/forwarding-test',
+    {
+      schema: {
+        tags: ['connections'],
+        summary: 'Team email by forwarding: send a test email to the address and watch for it to come back through the forwarding',
+        description: 'The test goes out through the address\'s own SMTP server; `forwardingCheck` on the connection moves from sending to waiting to verified (or not_received after 10 minutes, or send_failed with the reason).',
+        params: idParams,
+        response: { 202: connectionSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => reply.status(202).send(await sendForwardingTest(env, requireActor(req), (req.params as { id: string }).id)),
+  );
+
+  app.post(
+    '/connections/:id/sync',
+    { schema: { tags: ['connections'], summary: 'Sync now', params: idParams, response: { 200: connectionSchema, ...errorResponses } } },
+    async (req) => resyncConnection(env, requireActor(req), (req.params as { id: string }).id),
+  );
+}

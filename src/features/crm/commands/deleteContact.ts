@@ -1,0 +1,45 @@
+import { isAdmin } from '../../accounts/domain/users.js';
+import { permissionDenied } from '../../../platform/errors.js';
+import { recordAudit } from '../../../platform/audit.js';
+import type { Actor, CommandEnv, Executor } from '../../../platform/context.js';
+import { loadContact, requireCrmWriter } from '../queries.js';
+
+/**
+ * Work other features must do, in the same transaction, before a contact row disappears (clear their
+ * references to it). Registered at module load, like demo steps.
+ */
+export type ContactDeletionHook = (trx: Executor, accountId: string, contactId: string) => Promise<void>;
+const hooks: ContactDeletionHook[] = [];
+export function onContactDeleting(hook: ContactDeletionHook): void {
+  hooks.push(hook);
+}
+
+/**
+ * Deletes a contact for good: its emails, its timeline and the contact itself (an erasure, not an archive:
+ * the addresses become free for a new contact at once). Admins may delete any contact; other users with a
+ * paid or free seat the contacts they own and contacts without an owner. The audit event keeps no personal
+ * data (no names, no addresses), only counts.
+ */
+export async function deleteContact(env: CommandEnv, actor: Actor, contactId: string): Promise<void> {
+  requireCrmWriter(actor);
+  const now = env.now();
+  await env.db.transaction().execute(async (trx) => {
+    const contact = await loadContact(trx, actor.accountId, contactId);
+    if (!isAdmin(actor.user) && contact.owner_id !== null && contact.owner_id !== actor.user.id) {
+      throw permissionDenied('Only admins and the owner of this contact can delete it. Ask its owner or an admin.');
+    }
+    for (const hook of hooks) await hook(trx, actor.accountId, contact.id);
+    const events = await trx.deleteFrom('timeline_events').where('account_id', '=', actor.accountId).where('contact_id', '=', contact.id).executeTakeFirst();
+    const emails = await trx.deleteFrom('contact_emails').where('account_id', '=', actor.accountId).where('contact_id', '=', contact.id).executeTakeFirst();
+    await trx.deleteFrom('contacts').where('id', '=', contact.id).where('account_id', '=', actor.accountId).execute();
+    await recordAudit(trx, {
+      accountId: actor.accountId,
+      actorUserId: actor.user.id,
+      action: 'contact.deleted',
+      targetType: 'contact',
+      targetId: contact.id,
+      data: { emails: Number(emails.numDeletedRows), timelineEvents: Number(events.numDeletedRows) },
+      at: now,
+    });
+  });
+}

@@ -1,0 +1,27 @@
+import { checkCreateInbox } from '../../connections/domain/connection-rules.js';
+import { invalidRequest, permissionDenied } from '../../../platform/errors.js';
+import { canConnectTeam, userFactsFromRow } from '../../accounts/domain/users.js';
+import type { PlanId } from '../../accounts/domain/plans.js';
+import { newId } from '../../../platform/database/ids.js';
+import { recordAudit } from '../../../platform/audit.js';
+import type { Actor, CommandEnv } from '../../../platform/context.js';
+import { refusalError } from '../../connections/commands/connectEmail.js';
+import { inboxView } from '../views.js';
+
+/** Creates a conversations inbox, up to the plan's count. Needs the account-access permission. */
+export async function createInbox(env: CommandEnv, actor: Actor, input: { name: string; access?: 'everyone' | 'restricted' }) {
+  if (!canConnectTeam(userFactsFromRow(actor.user))) throw permissionDenied('Creating inboxes needs the account-access permission. Ask an admin.');
+  const name = input.name?.trim();
+  if (!name) throw invalidRequest('An inbox needs a name, e.g. "Support".', { field: 'name' });
+  const now = env.now();
+  const id = newId('inb');
+  return env.db.transaction().execute(async (trx) => {
+    const { n } = await trx.selectFrom('inboxes').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', actor.accountId).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
+    const decision = checkCreateInbox({ plan: actor.plan as PlanId, inboxCount: Number(n) });
+    if (!decision.ok) throw refusalError(decision.refusal);
+    const row = { id, account_id: actor.accountId, name, access: input.access ?? 'everyone', settings: '{}', created_at: now, deleted_at: null };
+    await trx.insertInto('inboxes').values(row).execute();
+    await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: 'inbox.created', targetType: 'inbox', targetId: id, data: { name }, at: now });
+    return inboxView(row, []);
+  });
+}

@@ -1,0 +1,19 @@
+import { permissionDenied } from '../../../platform/errors.js';
+import { canConnectTeam, userFactsFromRow } from '../../accounts/domain/users.js';
+import { recordAudit } from '../../../platform/audit.js';
+import type { Actor, CommandEnv } from '../../../platform/context.js';
+import { loadInbox } from '../views.js';
+import { disconnectEmail } from '../../connections/commands/disconnectEmail.js';
+
+/** Deletes an inbox: its team addresses are disconnected first (with the usual notifications); conversations stay in the database. */
+export async function deleteInbox(env: CommandEnv, actor: Actor, inboxId: string): Promise<void> {
+  if (!canConnectTeam(userFactsFromRow(actor.user))) throw permissionDenied('Deleting inboxes needs the account-access permission. Ask an admin.');
+  await env.db.transaction().execute(async (trx) => {
+    const inbox = await loadInbox(trx, actor.accountId, inboxId);
+    const live = await trx.selectFrom('connections').select('id').where('inbox_id', '=', inbox.id).where('disconnected_at', 'is', null).execute();
+    for (const c of live) await disconnectEmail(env, actor, c.id, trx);
+    const now = env.now();
+    await trx.updateTable('inboxes').set({ deleted_at: now }).where('id', '=', inbox.id).execute();
+    await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: 'inbox.deleted', targetType: 'inbox', targetId: inbox.id, data: { name: inbox.name, disconnected: live.map((c) => c.id) }, at: now });
+  });
+}

@@ -1,0 +1,78 @@
+import type { Actor, CommandEnv } from '../../../platform/context.js';
+import { conversationItemById, requireConversation, threadOrder, viewersOf } from '../queries.js';
+import { wakeSnoozed } from '../snooze.js';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
+const json = <T>(s: string, fallback: T): T => {
+  try {
+    return JSON.parse(s) as T;
+  } catch {
+    return fallback;
+  }
+};
+
+/**
+ * A conversation with its thread: every message (auto-replies and bounces marked as such, attachments
+ * listed with their download path), outgoing mail not sent yet (or failed), and the activity: comments,
+ * assignments with the routing reasons, status changes, moves. Also who else is looking at it.
+ */
+export async function getConversation(env: CommandEnv, actor: Actor, conversationId: string) {
+  const { conversation, inbox, level } = await requireConversation(env.db, actor, conversationId, 'view');
+  const now = env.now();
+  if (conversation.status === 'snoozed' && conversation.snoozed_until !== null && conversation.snoozed_until <= now) await wakeSnoozed(env, inbox.id, now);
+  const item = await conversationItemById(env.db, actor.accountId, conversation.id, now);
+  const messages = threadOrder(await env.db.selectFrom('messages').selectAll().where('conversation_id', '=', conversation.id).execute());
+  const outbox = await env.db
+    .selectFrom('outbox')
+    .select(['id', 'state', 'last_error', 'created_at', 'send_at', 'user_id', 'meta'])
+    .where('conversation_id', '=', conversation.id)
+    .where('state', 'in', ['queued', 'scheduled', 'sending', 'failed', 'uncertain'])
+    .orderBy('created_at')
+    .execute();
+  const activity = await env.db
+    .selectFrom('conversation_activity')
+    .leftJoin('users', 'users.id', 'conversation_activity.actor_user_id')
+    .select(['conversation_activity.id', 'conversation_activity.kind', 'conversation_activity.actor_user_id', 'conversation_activity.data', 'conversation_activity.created_at', 'users.name as actor_name'])
+    .where('conversation_activity.conversation_id', '=', conversation.id)
+    .orderBy('conversation_activity.created_at')
+    .orderBy('conversation_activity.id')
+    .execute();
+  const inboxName = inbox.name;
+  return {
+    ...item,
+    inboxName,
+    access: level as 'act' | 'view',
+    messages: messages.map((m) => {
+      const cls = json<{ kind?: string; bounce?: { type?: string; permanent?: boolean; recipients?: Array<{ address: string; status: string | null; diagnostic: string | null }> } }>(m.classification_detail, {});
+      return {
+        id: m.id,
+        direction: m.direction as 'inbound' | 'outbound',
+        kind: m.classification as 'normal' | 'auto_reply' | 'bounce' | 'list' | 'loop',
+        bounce: cls.bounce ? { type: cls.bounce.type ?? 'failure', permanent: Boolean(cls.bounce.permanent), recipients: (cls.bounce.recipients ?? []).map((r) => ({ address: r.address, status: r.status ?? null, diagnostic: r.diagnostic ?? null })) } : null,
+        messageId: m.message_id,
+        subject: m.subject,
+        from: m.from_address ? { name: m.from_name ?? '', address: m.from_address } : null,
+        to: json<Array<{ name: string; address: string }>>(m.to, []),
+        cc: json<Array<{ name: string; address: string }>>(m.cc, []),
+        sentAt: iso(m.sent_at),
+        receivedAt: iso(m.received_at)!,
+        text: m.text_body ?? '',
+        hasHtml: Boolean(m.html_sha256),
+        attachments: json<Array<{ filename: string | null; contentType: string; size: number; sha256: string; contentId: string | null }>>(m.attachments, []).map((a) => ({
+          filename: a.filename,
+          contentType: a.contentType,
+          size: a.size,
+          sha256: a.sha256,
+          url: `/api/v1/conversations/${conversation.id}/attachments/${a.sha256}`,
+        })),
+        outboxId: m.outbox_id,
+      };
+    }),
+    outgoing: outbox.map((o) => ({ id: o.id, state: o.state, error: o.last_error, userId: o.user_id, mode: (json<{ mode?: string }>(o.meta, {}).mode ?? 'reply') as string, createdAt: iso(o.created_at)!, sendAt: iso(o.send_at)! })),
+    activity: activity.map((a) => ({ id: a.id, kind: a.kind, actor: a.actor_user_id ? { id: a.actor_user_id, name: a.actor_name ?? '' } : null, data: json<Record<string, unknown>>(a.data, {}), createdAt: iso(a.created_at)! })),
+    viewers: viewersOf(conversation.id, now)
+      .filter((v) => v.userId !== actor.user.id)
+      .map((v) => ({ userId: v.userId, name: v.name, activity: v.activity })),
+  };
+}
+export type ConversationThread = Awaited<ReturnType<typeof getConversation>>;

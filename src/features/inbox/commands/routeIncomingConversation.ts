@@ -1,0 +1,242 @@
+/**
+ * What happens in a conversations inbox when a message is stored (an `onMessageStored` hook, inside the
+ * ingest transaction), for team conversations only, in this order:
+ *
+ *  1. index the message for search (ingest has already linked the conversation to a contact);
+ *  2. a new conversation from a denied sender (and not allowed) goes to spam; our own notifications
+ *     that came back (loops) are already spam;
+ *  3. a new customer message reopens a closed or snoozed conversation (auto-replies, bounces, lists and
+ *     loops never do; nothing leaves spam by itself);
+ *  4. a new conversation is routed by its team address's rule, recording which rule decided and who was
+ *     skipped and why; the assignee is notified;
+ *  5. open inbox views hear about it once the transaction has committed.
+ */
+import { searchDocument } from '../domain/filters.js';
+import { parseStoredRule, poolOrder, routeConversation, usersRuleOf, type AgentFacts, type RoutingDecision } from '../domain/routing.js';
+import { checkSender, type ListEntry } from '../domain/sender-lists.js';
+import { statusAfterMessage } from '../domain/status.js';
+import { inboxAccessLevel } from '../domain/membership.js';
+import { indexMessage } from '../search.js';
+import type { ConnectionsTable, ConversationsTable, InboxesTable } from '../../../platform/database/schema.js';
+import type { StoredMessage } from '../../ingest/ingest.js';
+import type { CommandEnv, Executor } from '../../../platform/context.js';
+import { recordActivity } from '../queries.js';
+import { afterCommit, type InboxEvent } from '../live.js';
+import { notifyUsers } from '../../notifications/notify.js';
+import { enqueue } from '../../../platform/jobs/queue.js';
+
+/** Loads the facts routing needs about these users (in the conversation's inbox). */
+export async function agentFacts(trx: Executor, inbox: InboxesTable, userIds: readonly string[]): Promise<Map<string, AgentFacts>> {
+  const out = new Map<string, AgentFacts>();
+  if (!userIds.length) return out;
+  const users = await trx
+    .selectFrom('users')
+    .select(['id', 'name', 'state', 'seat', 'availability', 'working_hours', 'role'])
+    .where('account_id', '=', inbox.account_id)
+    .where('id', 'in', [...userIds])
+    .execute();
+  const open = await trx
+    .selectFrom('conversations')
+    .select((eb) => ['assignee_id', eb.fn.countAll<number>().as('n')])
+    .where('inbox_id', '=', inbox.id)
+    .where('status', '=', 'open')
+    .where('deleted_at', 'is', null)
+    .where('assignee_id', 'in', [...userIds])
+    .groupBy('assignee_id')
+    .execute();
+  const openBy = new Map(open.map((r) => [r.assignee_id!, Number(r.n)]));
+  // Who is listed on a restricted inbox, directly or through a team (two queries for the whole pool).
+  const listed = new Set<string>();
+  const teamListed = new Set<string>();
+  if (inbox.access !== 'everyone') {
+    const rows = await trx.selectFrom('inbox_members').select(['member_type', 'member_id']).where('inbox_id', '=', inbox.id).execute();
+    for (const r of rows) if (r.member_type === 'user') listed.add(r.member_id);
+    const teams = rows.filter((r) => r.member_type === 'team').map((r) => r.member_id);
+    if (teams.length) for (const r of await trx.selectFrom('team_members').select('user_id').where('team_id', 'in', teams).execute()) teamListed.add(r.user_id);
+  }
+  for (const u of users) {
+    const facts = { access: inbox.access, listed: listed.has(u.id), teamListed: teamListed.has(u.id) };
+    out.set(u.id, {
+      id: u.id,
+      name: u.name,
+      state: u.state,
+      seat: u.seat,
+      // Members act; routing needs a member (an admin who only views the inbox is not one). Seats are checked separately.
+      isInboxMember: inboxAccessLevel({ role: 'member', state: u.state, seat: 'paid' }, facts) === 'act',
+      availability: u.availability,
+      workingHours: u.working_hours,
+      openCount: openBy.get(u.id) ?? 0,
+    });
+  }
+  return out;
+}
+
+/** How often the backlog of conversations nobody could take is routed again. */
+export const BACKLOG_RETRY_MS = 60_000;
+
+/** Does this team address route conversations (a rule other than none)? */
+export async function hasRoutingRule(trx: Executor, connectionId: string): Promise<boolean> {
+  const r = await trx.selectFrom('routing_rules').select('rule').where('connection_id', '=', connectionId).executeTakeFirst();
+  return parseStoredRule(r?.rule).kind !== 'none';
+}
+
+/** Puts an open, unassigned conversation on its inbox's routing backlog and makes sure the retry job is queued. */
+export async function addToRoutingBacklog(trx: Executor, p: { conversationId: string; accountId: string; inboxId: string; reason: string; now: number }): Promise<void> {
+  await trx
+    .insertInto('routing_backlog')
+    .values({ conversation_id: p.conversationId, account_id: p.accountId, inbox_id: p.inboxId, reason: p.reason, since: p.now })
+    .onConflict((oc) => oc.column('conversation_id').doNothing())
+    .execute();
+  await enqueue(trx, p.now, { kind: 'inbox.route_backlog', payload: { inboxId: p.inboxId }, runAt: p.now + BACKLOG_RETRY_MS, dedupeKey: `route-backlog:${p.inboxId}` });
+}
+
+/**
+ * Routes a conversation by its team address's rule and records the decision (a new conversation, or one
+ * from the backlog when `retry` is set: then only an actual assignment is recorded, not every miss).
+ * Conversations nobody could take go on the backlog.
+ */
+export async function routeNewConversation(trx: Executor, env: Pick<CommandEnv, 'dialect'>, p: { conversation: ConversationsTable; connection: ConnectionsTable; inbox: InboxesTable; now: number; retry?: { since: number } }): Promise<RoutingDecision | null> {
+  let q = trx.selectFrom('routing_rules').selectAll().where('connection_id', '=', p.connection.id);
+  if (env.dialect === 'postgres') q = q.forUpdate(); // two conversations routed at once must not read the same round-robin pointer
+  const row = await q.executeTakeFirst();
+  const rule = parseStoredRule(row?.rule);
+  if (rule.kind === 'none') return null;
+  const users = usersRuleOf(rule);
+  const teamMembers = new Map<string, string[]>();
+  if (users?.teamIds.length) {
+    const rows = await trx.selectFrom('team_members').select(['team_id', 'user_id']).where('account_id', '=', p.inbox.account_id).where('team_id', 'in', users.teamIds).execute();
+    for (const r of rows) teamMembers.set(r.team_id, [...(teamMembers.get(r.team_id) ?? []), r.user_id]);
+  }
+  const poolIds = users ? poolOrder(users, teamMembers) : [];
+  let contact: { ownerId: string | null } | null = null;
+  if (rule.kind === 'contact_owner' && p.conversation.contact_id) {
+    const c = await trx.selectFrom('contacts').select(['owner_id']).where('id', '=', p.conversation.contact_id).where('account_id', '=', p.inbox.account_id).executeTakeFirst();
+    contact = c ? { ownerId: c.owner_id } : null;
+  }
+  const facts = await agentFacts(trx, p.inbox, [...poolIds, ...(contact?.ownerId ? [contact.ownerId] : [])]);
+  const decision = routeConversation({
+    rule,
+    pool: poolIds.map((id) => facts.get(id)).filter((a): a is AgentFacts => Boolean(a)),
+    poolIds,
+    contact,
+    contactOwner: contact?.ownerId ? (facts.get(contact.ownerId) ?? null) : null,
+    lastAssignedUserId: row?.rr_last_user_id ?? null,
+    now: new Date(p.now),
+  });
+  if (decision.assigneeId) {
+    await trx.updateTable('conversations').set({ assignee_id: decision.assigneeId, updated_at: p.now }).where('id', '=', p.conversation.id).execute();
+  }
+  if (decision.nextPointer) await trx.updateTable('routing_rules').set({ rr_last_user_id: decision.nextPointer }).where('connection_id', '=', p.connection.id).execute();
+  if (!decision.assigneeId && !p.retry) await addToRoutingBacklog(trx, { conversationId: p.conversation.id, accountId: p.inbox.account_id, inboxId: p.inbox.id, reason: 'nobody_eligible', now: p.now });
+  if (p.retry && !decision.assigneeId) return decision;
+  const waited = p.retry ? ` It had waited ${Math.max(1, Math.round((p.now - p.retry.since) / 60_000))} min for someone eligible.` : '';
+  await recordActivity(trx, {
+    accountId: p.inbox.account_id,
+    conversationId: p.conversation.id,
+    kind: 'assignment',
+    actorUserId: null,
+    at: p.now,
+    data: {
+      by: 'routing',
+      connectionId: p.connection.id,
+      assigneeId: decision.assigneeId,
+      assigneeName: decision.assigneeName,
+      rule: decision.rule,
+      decidedBy: decision.decidedBy,
+      usedFallback: decision.usedFallback,
+      considered: decision.considered,
+      skipped: decision.skipped,
+      notes: decision.notes,
+      retried: Boolean(p.retry),
+      summary: `${decision.summary}${waited}`,
+    },
+  });
+  if (decision.assigneeId) {
+    await notifyUsers(trx, {
+      accountId: p.inbox.account_id,
+      userIds: [decision.assigneeId],
+      kind: 'conversation.assigned',
+      message: `New conversation in ${p.inbox.name} assigned to you: ${p.conversation.subject || '(no subject)'}`,
+      data: { conversationId: p.conversation.id, inboxId: p.inbox.id, by: 'routing' },
+      at: p.now,
+    });
+  }
+  return decision;
+}
+
+async function senderLists(trx: Executor, inboxId: string): Promise<ListEntry[]> {
+  const rows = await trx.selectFrom('inbox_sender_lists').select(['list', 'pattern']).where('inbox_id', '=', inboxId).execute();
+  return rows.map((r) => ({ list: r.list as ListEntry['list'], pattern: r.pattern }));
+}
+
+/**
+ * The inbox row and its allow/deny lists, read once per ingest transaction (a batch stores up to
+ * hundreds of messages of one inbox; nothing in the batch changes its settings).
+ */
+const inboxSettings = new WeakMap<object, Map<string, Promise<{ inbox: InboxesTable | undefined; lists: ListEntry[] }>>>();
+function inboxSettingsFor(trx: Executor, inboxId: string) {
+  const load = async () => ({ inbox: await trx.selectFrom('inboxes').selectAll().where('id', '=', inboxId).executeTakeFirst(), lists: await senderLists(trx, inboxId) });
+  if (!trx.isTransaction) return load(); // a cache on the database handle itself would never expire
+  let perTrx = inboxSettings.get(trx);
+  if (!perTrx) inboxSettings.set(trx, (perTrx = new Map()));
+  let settings = perTrx.get(inboxId);
+  if (!settings) {
+    settings = load();
+    perTrx.set(inboxId, settings);
+  }
+  return settings;
+}
+
+/** The `onMessageStored` hook. */
+export async function onTeamMessageStored(trx: Executor, stored: StoredMessage, env: CommandEnv): Promise<void> {
+  const { message, connection, parsed, classification, isNewConversation } = stored;
+  let conversation = stored.conversation;
+  if (conversation.kind !== 'team' || !conversation.inbox_id) return;
+  const now = env.now();
+  const accountId = conversation.account_id;
+  await indexMessage(trx, env.dialect, { messageId: message.id, accountId, doc: searchDocument({ subject: parsed.subject ?? '', from: parsed.from, to: parsed.to, cc: parsed.cc, text: parsed.text }) });
+
+  const { inbox, lists } = await inboxSettingsFor(trx, conversation.inbox_id);
+  const events: InboxEvent[] = [];
+  const event = (type: InboxEvent['type'], data?: Record<string, unknown>) => events.push({ type, inboxId: conversation.inbox_id!, conversationId: conversation.id, at: now, ...(data ? { data } : {}) });
+  // Re-read: ingest's copy may predate an earlier hook's change in this transaction.
+  conversation = (await trx.selectFrom('conversations').selectAll().where('id', '=', conversation.id).executeTakeFirst()) ?? conversation;
+
+  if (message.direction === 'inbound' && inbox) {
+    const from = parsed.from?.address ?? null;
+    const verdict = checkSender(lists, from);
+    if (isNewConversation) {
+      if (classification.kind === 'loop') {
+        await recordActivity(trx, { accountId, conversationId: conversation.id, kind: 'spam', actorUserId: null, at: now, data: { reason: 'loop', summary: 'One of our own notifications came back: kept out of the inbox as spam.' } });
+      } else if (verdict.verdict === 'deny') {
+        await trx.updateTable('conversations').set({ status: 'spam', updated_at: now }).where('id', '=', conversation.id).execute();
+        conversation = { ...conversation, status: 'spam' };
+        await recordActivity(trx, { accountId, conversationId: conversation.id, kind: 'spam', actorUserId: null, at: now, data: { reason: 'deny_list', pattern: verdict.entry?.pattern, summary: `The sender ${from} is on the deny list (${verdict.entry?.pattern}): moved to spam.` } });
+      } else if (conversation.status === 'open') {
+        if (classification.kind === 'normal') {
+          const decision = await routeNewConversation(trx, env, { conversation, connection, inbox, now });
+          if (decision?.assigneeId) conversation = { ...conversation, assignee_id: decision.assigneeId };
+        } else {
+          await recordActivity(trx, { accountId, conversationId: conversation.id, kind: 'assignment', actorUserId: null, at: now, data: { by: 'routing', assigneeId: null, summary: `Not routed: this is ${classification.kind === 'auto_reply' ? 'an automatic reply' : classification.kind === 'bounce' ? 'a bounce' : 'list mail'}.` } });
+        }
+      }
+      event('conversation.created', { status: conversation.status, assigneeId: conversation.assignee_id });
+    } else {
+      const next = statusAfterMessage({ status: conversation.status, snoozedUntil: conversation.snoozed_until }, { direction: message.direction, kind: classification.kind }, now);
+      if (next.reopened && verdict.verdict !== 'deny') {
+        await trx.updateTable('conversations').set({ status: 'open', snoozed_until: null, updated_at: now }).where('id', '=', conversation.id).execute();
+        await recordActivity(trx, { accountId, conversationId: conversation.id, kind: 'status', actorUserId: null, at: now, data: { from: conversation.status, to: 'open', reason: 'customer_replied', summary: 'Reopened: the customer wrote again.' } });
+        if (conversation.assignee_id) {
+          await notifyUsers(trx, { accountId, userIds: [conversation.assignee_id], kind: 'conversation.reopened', message: `${from ?? 'The customer'} wrote again: ${conversation.subject || '(no subject)'} is open again`, data: { conversationId: conversation.id, inboxId: inbox.id }, at: now });
+        }
+        conversation = { ...conversation, status: 'open', snoozed_until: null };
+      }
+      event('conversation.updated', { status: conversation.status, assigneeId: conversation.assignee_id });
+    }
+  } else {
+    event(isNewConversation ? 'conversation.created' : 'conversation.updated', { status: conversation.status, assigneeId: conversation.assignee_id });
+  }
+  event('message.created', { messageId: message.id, direction: message.direction, classification: classification.kind });
+  const messageId = message.id;
+  afterCommit(env, async (db) => Boolean(await db.selectFrom('messages').select('id').where('id', '=', messageId).executeTakeFirst()), events);
+}

@@ -1,0 +1,179 @@
+/**
+ * Shared pieces of the inbox commands: who may see and act in an inbox, loading a conversation the
+ * actor may see (404 otherwise, like another account's), activity records, and the API views.
+ */
+import path from 'node:path';
+import { AppError, notFound } from '../../platform/errors.js';
+import { inboxAccessLevel, isInboxMember, type InboxAccessLevel, type MembershipFacts } from './domain/membership.js';
+import { effectiveStatus } from './domain/status.js';
+import { newId } from '../../platform/database/ids.js';
+import type { ConversationsTable, InboxesTable } from '../../platform/database/schema.js';
+import { folderBlobStore, type BlobStore } from '../../mail/blob-store.js';
+import type { QueueEmailDeps } from '../outbox/commands/queueEmail.js';
+import type { Actor, CommandEnv, Executor } from '../../platform/context.js';
+import { viewersOf } from './live.js';
+
+export type ConversationRow = ConversationsTable;
+
+export async function loadLiveInbox(db: Executor, accountId: string, inboxId: string): Promise<InboxesTable> {
+  const i = await db.selectFrom('inboxes').selectAll().where('id', '=', inboxId).where('account_id', '=', accountId).where('deleted_at', 'is', null).executeTakeFirst();
+  if (!i) throw notFound('Inbox');
+  return i;
+}
+
+/** Whether a user is listed on the inbox, directly or through one of their teams. */
+export async function membershipFacts(db: Executor, inbox: InboxesTable, userId: string): Promise<MembershipFacts> {
+  if (inbox.access === 'everyone') return { access: inbox.access, listed: false, teamListed: false };
+  const rows = await db
+    .selectFrom('inbox_members')
+    .select(['member_type', 'member_id'])
+    .where('inbox_id', '=', inbox.id)
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('member_type', '=', 'user'), eb('member_id', '=', userId)]),
+        eb.and([eb('member_type', '=', 'team'), eb('member_id', 'in', eb.selectFrom('team_members').select('team_id').where('user_id', '=', userId))]),
+      ]),
+    )
+    .execute();
+  return { access: inbox.access, listed: rows.some((r) => r.member_type === 'user'), teamListed: rows.some((r) => r.member_type === 'team') };
+}
+
+export async function accessLevelOf(db: Executor, actor: Actor, inbox: InboxesTable): Promise<InboxAccessLevel> {
+  return inboxAccessLevel(actor.user, await membershipFacts(db, inbox, actor.user.id));
+}
+
+const viewOnlyMessage = (inbox: { name: string }) =>
+  new AppError('permission_denied', 403, `You can see the ${inbox.name} inbox but not act in it: only its members reply, comment, assign and change conversations. Ask an admin to add you to the inbox.`);
+
+/** The inbox if the actor may see it (404 otherwise); with `act`, 403 for viewers who may not act. */
+export async function requireInboxAccess(db: Executor, actor: Actor, inboxId: string, need: 'view' | 'act'): Promise<{ inbox: InboxesTable; level: InboxAccessLevel }> {
+  const inbox = await loadLiveInbox(db, actor.accountId, inboxId);
+  const level = await accessLevelOf(db, actor, inbox);
+  if (level === 'none') throw notFound('Inbox');
+  if (need === 'act' && level !== 'act') throw viewOnlyMessage(inbox);
+  return { inbox, level };
+}
+
+/** A team conversation the actor may see (404 otherwise); with `act`, 403 for viewers. */
+export async function requireConversation(db: Executor, actor: Actor, conversationId: string, need: 'view' | 'act'): Promise<{ conversation: ConversationRow; inbox: InboxesTable; level: InboxAccessLevel }> {
+  const c = await db
+    .selectFrom('conversations')
+    .selectAll()
+    .where('id', '=', conversationId)
+    .where('account_id', '=', actor.accountId)
+    .where('kind', '=', 'team')
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  if (!c || !c.inbox_id) throw notFound('Conversation');
+  const inbox = await db.selectFrom('inboxes').selectAll().where('id', '=', c.inbox_id).where('account_id', '=', actor.accountId).where('deleted_at', 'is', null).executeTakeFirst();
+  if (!inbox) throw notFound('Conversation');
+  const level = await accessLevelOf(db, actor, inbox);
+  if (level === 'none') throw notFound('Conversation');
+  if (need === 'act' && level !== 'act') throw viewOnlyMessage(inbox);
+  return { conversation: c, inbox, level };
+}
+
+/** Ids of the active users who are members of the inbox. */
+export async function inboxMemberIds(db: Executor, inbox: InboxesTable): Promise<Set<string>> {
+  if (inbox.access === 'everyone') {
+    const rows = await db.selectFrom('users').select('id').where('account_id', '=', inbox.account_id).where('state', '=', 'active').execute();
+    return new Set(rows.map((r) => r.id));
+  }
+  const listed = await db.selectFrom('inbox_members').select(['member_type', 'member_id']).where('inbox_id', '=', inbox.id).execute();
+  const userIds = listed.filter((r) => r.member_type === 'user').map((r) => r.member_id);
+  const teamIds = listed.filter((r) => r.member_type === 'team').map((r) => r.member_id);
+  const viaTeams = teamIds.length ? await db.selectFrom('team_members').select('user_id').where('team_id', 'in', teamIds).execute() : [];
+  const ids = [...new Set([...userIds, ...viaTeams.map((r) => r.user_id)])];
+  if (!ids.length) return new Set();
+  const active = await db.selectFrom('users').select('id').where('account_id', '=', inbox.account_id).where('state', '=', 'active').where('id', 'in', ids).execute();
+  return new Set(active.map((r) => r.id));
+}
+
+/** Is this user (any state) a member of the inbox? */
+export async function isMemberOf(db: Executor, inbox: InboxesTable, user: { id: string; state: string }): Promise<boolean> {
+  return isInboxMember(user, await membershipFacts(db, inbox, user.id));
+}
+
+export type ActivityKind = 'comment' | 'assignment' | 'status' | 'move' | 'spam' | 'reply';
+
+export async function recordActivity(trx: Executor, a: { accountId: string; conversationId: string; kind: ActivityKind; actorUserId: string | null; data: Record<string, unknown>; at: number }): Promise<string> {
+  const id = newId('act');
+  await trx.insertInto('conversation_activity').values({ id, account_id: a.accountId, conversation_id: a.conversationId, kind: a.kind, actor_user_id: a.actorUserId, data: JSON.stringify(a.data), created_at: a.at }).execute();
+  return id;
+}
+
+const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
+
+export interface ListRow extends ConversationRow {
+  assignee_name: string | null;
+  assignee_state: string | null;
+  contact_first_name: string | null;
+  contact_last_name: string | null;
+  snippet: string | null;
+}
+
+/** The API shape of a conversation in lists. */
+export function conversationItem(r: ListRow, now: number) {
+  const contactName = r.contact_id ? `${r.contact_first_name ?? ''} ${r.contact_last_name ?? ''}`.trim() : null;
+  return {
+    id: r.id,
+    inboxId: r.inbox_id!,
+    connectionId: r.connection_id,
+    subject: r.subject,
+    status: effectiveStatus({ status: r.status, snoozedUntil: r.snoozed_until === null ? null : Number(r.snoozed_until) }, now),
+    snoozedUntil: r.status === 'snoozed' ? iso(r.snoozed_until) : null,
+    assignee: r.assignee_id ? { id: r.assignee_id, name: r.assignee_name ?? '', state: r.assignee_state ?? 'removed' } : null,
+    contact: r.contact_id ? { id: r.contact_id, name: contactName || null } : null,
+    participants: JSON.parse(r.participants) as string[],
+    messageCount: r.message_count,
+    snippet: r.snippet ?? '',
+    lastMessageAt: iso(r.last_message_at)!,
+    lastInboundAt: iso(r.last_inbound_at),
+    createdAt: iso(r.created_at)!,
+  };
+}
+export type ConversationItem = ReturnType<typeof conversationItem>;
+
+/** Loads the list columns of the given conversations (used by list and thread views). */
+export function listSelect(db: Executor) {
+  return db
+    .selectFrom('conversations')
+    .leftJoin('users as assignee', 'assignee.id', 'conversations.assignee_id')
+    .leftJoin('contacts', 'contacts.id', 'conversations.contact_id')
+    .selectAll('conversations')
+    .select((eb) => [
+      'assignee.name as assignee_name',
+      'assignee.state as assignee_state',
+      'contacts.first_name as contact_first_name',
+      'contacts.last_name as contact_last_name',
+      eb.selectFrom('messages').select('messages.snippet').whereRef('messages.conversation_id', '=', 'conversations.id').orderBy('messages.received_at', 'desc').limit(1).as('snippet'),
+    ]);
+}
+
+export async function conversationItemById(db: Executor, accountId: string, id: string, now: number): Promise<ConversationItem> {
+  const r = await listSelect(db).where('conversations.id', '=', id).where('conversations.account_id', '=', accountId).executeTakeFirst();
+  if (!r) throw notFound('Conversation');
+  return conversationItem(r as ListRow, now);
+}
+
+export { viewersOf };
+
+/**
+ * Messages of a thread in reading order: by the second they were received (IMAP dates have second
+ * precision, our own sent copies milliseconds), then in the order they were stored.
+ */
+export function threadOrder<T extends { received_at: number; id: string }>(rows: readonly T[]): T[] {
+  return [...rows].sort((a, b) => Math.floor(Number(a.received_at) / 1000) - Math.floor(Number(b.received_at) / 1000) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** The blob store of raw mail and attachments (the same folder the mail engine uses). */
+export function blobStoreOf(env: Pick<CommandEnv, 'settings' | 'db'>): BlobStore {
+  return folderBlobStore(path.join(env.settings.dataDir, 'blobs'), env.db);
+}
+
+/** What queueEmail needs, for mail sent from a team address. */
+export function outboxDeps(env: CommandEnv, fromAddress: string): QueueEmailDeps {
+  const blobs = blobStoreOf(env);
+  const domain = fromAddress.split('@')[1] || env.settings.inboundDomain;
+  return { now: env.now(), putBlob: (b) => blobs.put(b), replyTokenSecret: env.secrets.derive('reply-token'), messageIdDomain: domain };
+}

@@ -1,0 +1,384 @@
+/**
+ * The one path every message takes into Mailroom (IMAP sync, inbound SMTP, import, our own sent mail):
+ * parse once (off the main thread) into the normalised message value, then in ONE transaction per batch:
+ * dedupe per connection, classify, thread into a conversation, write the new messages' bytes as one
+ * blob pack (fsynced before the commit), store message + location, run the features' hooks (inbox
+ * routing, timeline logging), and write the caller's checkpoint. A retried batch finds its messages by
+ * dedupe key and changes nothing twice.
+ */
+import type { CommandEnv, Executor } from '../../platform/context.js';
+import type { ConnectionsTable, ConversationsTable, MessagesTable } from '../../platform/database/schema.js';
+import { newId } from '../../platform/database/ids.js';
+import { recordPackEntries, sha256Hex, storedBlobs, type BlobStore } from '../../mail/blob-store.js';
+import { insertRows } from '../../platform/database/insert-rows.js';
+import type { Dialect } from '../../platform/database/database.js';
+import type { ParsedMessage } from '../../mail/message/message.js';
+import { classifyMessage, type Classification } from './domain/classify.js';
+import { subjectKey } from './domain/subject.js';
+import { messageSnippet } from './domain/snippet.js';
+import { findConversation } from './domain/threading.js';
+import { chunks } from '../crm/queries.js';
+import { BatchState, SUBJECT_WINDOW_DAYS, type BatchMessage } from './batch-state.js';
+import { metrics } from '../../platform/metrics.js';
+
+export interface IngestItem {
+  raw: Buffer;
+  source: 'imap' | 'smtp' | 'import' | 'outbox';
+  direction: 'inbound' | 'outbound';
+  receivedAt: number;
+  location?: { folder: string; uidvalidity: number; uid: number };
+  /** Outgoing mail we sent: link to its outbox row and conversation. */
+  outboxId?: string;
+  conversationId?: string;
+}
+
+export interface Ingestor {
+  env: CommandEnv;
+  blobs: BlobStore;
+  parse: (raw: Buffer) => Promise<ParsedMessage>;
+  /** HMAC secret of our reply tokens. */
+  replyTokenSecret: string;
+}
+
+export interface StoredMessage {
+  message: MessagesTable;
+  conversation: ConversationsTable;
+  connection: ConnectionsTable;
+  parsed: ParsedMessage;
+  classification: Classification;
+  isNewConversation: boolean;
+  item: IngestItem;
+}
+
+/** Features react to stored messages inside the same transaction (routing, reopening, timeline). */
+export type MessageStoredHook = (trx: Executor, stored: StoredMessage, env: CommandEnv) => Promise<void>;
+const hooks: MessageStoredHook[] = [];
+export function onMessageStored(h: MessageStoredHook): void {
+  if (!hooks.includes(h)) hooks.push(h);
+}
+
+export interface IngestResult {
+  stored: number;
+  duplicates: number;
+  messageIds: string[];
+}
+
+const SNIPPET = 200;
+const TEXT_CAP = 256 * 1024;
+
+/**
+ * The per-connection identity of a message. Message-ID alone is a threading hint, not an identity
+ * (different messages do reuse one), so it is combined with a digest of From, Date and Subject: the
+ * same message seen in two folders (Gmail labels, a self-sent copy in INBOX and Sent) dedupes, two
+ * different messages sharing an id do not. Without a Message-ID the raw bytes decide.
+ */
+export function dedupeKeyOf(parsed: ParsedMessage, rawSha: string): string {
+  if (!parsed.messageId) return `sha:${rawSha}`;
+  const digest = sha256Hex(`${parsed.from?.address ?? ''}\n${parsed.date ? parsed.date.getTime() : ''}\n${parsed.subject}`).slice(0, 16);
+  return `mid:${parsed.messageId.toLowerCase()}:${digest}`;
+}
+
+interface Prepared {
+  item: IngestItem;
+  parsed: ParsedMessage;
+  rawSha: string;
+  htmlSha: string | null;
+  dedupeKey: string;
+  /** Raw bytes, decoded HTML and attachments: written (packed) with the batch if the message is new. */
+  blobs: Array<{ sha256: string; data: Uint8Array }>;
+}
+
+/** One message's CPU half (parse in a worker, hashes); IMAP sync starts it as each message arrives. */
+export async function prepareItem(ingestor: Ingestor, item: IngestItem): Promise<Prepared> {
+  const parsed = await ingestor.parse(item.raw);
+  const rawSha = parsed.rawSha256 ?? sha256Hex(item.raw);
+  const blobs: Prepared['blobs'] = [{ sha256: rawSha, data: item.raw }];
+  let htmlSha: string | null = null;
+  if (parsed.html) {
+    const html = Buffer.from(parsed.html, 'utf8');
+    htmlSha = sha256Hex(html);
+    blobs.push({ sha256: htmlSha, data: html });
+  }
+  // The parser hands over Buffers: no copy (fresh tens of megabytes on the main thread stall it).
+  for (const a of parsed.attachments) if (a.content) blobs.push({ sha256: a.sha256, data: a.content });
+  return { item, parsed, rawSha, htmlSha, dedupeKey: dedupeKeyOf(parsed, rawSha), blobs };
+}
+
+/** Parses in parallel (bounded by the parser's worker pool), then writes the batch in one transaction. */
+export async function ingestBatch(ingestor: Ingestor, connection: ConnectionsTable, items: IngestItem[], afterWrite?: (trx: Executor, result: IngestResult) => Promise<void>): Promise<IngestResult> {
+  return writePrepared(ingestor, connection, await prepareItems(ingestor, items), afterWrite);
+}
+
+/** Parsed messages with their bytes, ready to be written. */
+export type PreparedBatch = { items: Prepared[] };
+
+/** The CPU half of ingest (parse in workers, hashes): can overlap with writing the previous batch. */
+export async function prepareItems(ingestor: Ingestor, items: IngestItem[]): Promise<PreparedBatch> {
+  return { items: await Promise.all(items.map((i) => prepareItem(ingestor, i))) };
+}
+
+/**
+ * The database half of ingest: one transaction for the whole batch, with the caller's checkpoint.
+ * What is already stored is loaded for the whole batch at once (BatchState); each message is then
+ * deduped, classified and threaded in memory, in order, exactly as if the previous ones were stored;
+ * the rows are written with a few multi-row statements; the features' hooks then run per message, in
+ * order, each seeing its own message and its conversation as it was right after that message.
+ */
+export async function writePrepared(ingestor: Ingestor, connection: ConnectionsTable, batch: PreparedBatch, afterWrite?: (trx: Executor, result: IngestResult) => Promise<void>): Promise<IngestResult> {
+  const prepared = batch.items;
+  const env = ingestor.env;
+  const result = await env.db.transaction().execute(async (trx) => {
+    const r: IngestResult = { stored: 0, duplicates: 0, messageIds: [] };
+    if (prepared.length) {
+      const plan = await planBatch(trx, ingestor, connection, prepared, r);
+      await packBlobs(trx, ingestor.blobs, env.dialect, plan);
+      await writePlan(trx, env.dialect, plan);
+      for (const stored of plan.stored) for (const h of hooks) await h(trx, stored, env);
+      await linkContactsCreatedByHooks(trx, connection, plan);
+    }
+    if (afterWrite) await afterWrite(trx, r);
+    return r;
+  });
+  metrics.messagesStored.inc({ source: prepared[0]?.item.source ?? 'unknown' }, result.stored);
+  return result;
+}
+
+type Location = { folder: string; uidvalidity: number; uid: number };
+
+interface BatchPlan {
+  connection: ConnectionsTable;
+  state: BatchState;
+  messages: MessagesTable[];
+  locations: Map<string, { loc: Location; messageId: string }>;
+  /** Stored replies pulled into their parent's conversation: message id → conversation id. */
+  moves: Map<string, string>;
+  stored: StoredMessage[];
+  /** Bytes of the stored messages (raw, HTML, attachments). */
+  blobs: Prepared['blobs'];
+  now: number;
+}
+
+function participantsOf(parsed: ParsedMessage): string[] {
+  const all = [parsed.from, ...parsed.to, ...parsed.cc].filter((a): a is NonNullable<typeof a> => Boolean(a)).map((a) => a.address).filter(Boolean);
+  return [...new Set(all.map((a) => a.toLowerCase()))];
+}
+
+/** The connection's own addresses never count as a "shared participant" for subject threading. */
+function ownAddresses(connection: ConnectionsTable): string[] {
+  return [connection.address_key, connection.forwarding_address ?? ''].filter(Boolean);
+}
+
+/** Places every message of the batch in memory (dedupe, classify, thread, orphans, contact); writes nothing. */
+async function planBatch(trx: Executor, ingestor: Ingestor, connection: ConnectionsTable, prepared: Prepared[], r: IngestResult): Promise<BatchPlan> {
+  const env = ingestor.env;
+  const now = env.now();
+  const own = new Set(ownAddresses(connection));
+  const inputs = prepared.map((p) => {
+    const participants = participantsOf(p.parsed);
+    const batch: BatchMessage = {
+      parsed: p.parsed,
+      dedupeKey: p.dedupeKey,
+      subjectKey: subjectKey(p.parsed.subject ?? ''),
+      receivedAt: p.item.receivedAt,
+      ...(p.item.conversationId ? { conversationId: p.item.conversationId } : {}),
+      contactCandidates: participants.filter((a) => !own.has(a)).slice(0, 50),
+    };
+    return { p, participants, batch };
+  });
+  const state = await BatchState.load(trx, connection, inputs.map((i) => i.batch), ingestor.replyTokenSecret);
+  const plan: BatchPlan = { connection, state, messages: [], locations: new Map(), moves: new Map(), stored: [], blobs: [], now };
+  const locate = (loc: Location | undefined, messageId: string) => {
+    if (loc) plan.locations.set(`${loc.folder}\n${loc.uidvalidity}\n${loc.uid}`, { loc, messageId });
+  };
+
+  for (const { p, participants, batch } of inputs) {
+    const { parsed, item } = p;
+    const existing = state.stored.get(p.dedupeKey);
+    if (existing) {
+      r.duplicates += 1;
+      locate(item.location, existing);
+      r.messageIds.push(existing);
+      continue;
+    }
+    const classification = classifyMessage(parsed, { accountId: connection.account_id });
+    const at = parsed.date ? parsed.date.getTime() : item.receivedAt;
+
+    let conversationId = item.conversationId ?? null;
+    if (!conversationId) {
+      const decision = findConversation(parsed, state.snapshot(parsed.messageId, item.receivedAt), {
+        replyTokenSecret: ingestor.replyTokenSecret,
+        ownAddresses: [...own],
+        receivedAt: new Date(item.receivedAt),
+        subjectWindowDays: SUBJECT_WINDOW_DAYS,
+      });
+      if (decision.kind === 'existing') conversationId = decision.conversationId;
+    }
+    const isNew = !conversationId;
+    const conv = conversationId
+      ? state.conversation(conversationId)
+      : state.addConversation(
+          {
+            id: newId('cnv'),
+            account_id: connection.account_id,
+            kind: connection.type,
+            inbox_id: connection.type === 'team' ? connection.inbox_id : null,
+            connection_id: connection.id,
+            owner_user_id: connection.type === 'personal' ? connection.user_id : null,
+            subject: (parsed.subject ?? '').slice(0, 998),
+            base_subject: batch.subjectKey,
+            status: classification.kind === 'loop' ? 'spam' : 'open',
+            snoozed_until: null,
+            assignee_id: null,
+            contact_id: null,
+            participants: JSON.stringify(participants),
+            message_count: 0,
+            last_message_at: at,
+            last_inbound_at: null,
+            created_at: now,
+            updated_at: now,
+            deleted_at: null,
+          },
+          true,
+        );
+
+    const message = messageRow(connection, conv.row.id, p, classification, now);
+    plan.messages.push(message);
+    locate(item.location, message.id);
+    state.placed({ id: message.id, messageId: message.message_id, inReplyTo: message.in_reply_to, conversationId: conv.row.id, dedupeKey: p.dedupeKey });
+
+    conv.participants = [...new Set([...conv.participants, ...participants])].slice(0, 200);
+    conv.row = {
+      ...conv.row,
+      message_count: conv.row.message_count + 1,
+      last_message_at: Math.max(conv.row.last_message_at, at),
+      updated_at: now,
+      ...(item.direction === 'inbound' ? { last_inbound_at: Math.max(conv.row.last_inbound_at ?? 0, at) } : {}),
+    };
+    conv.dirty = true;
+
+    // A reply stored before its parent: the parent joined the reply's conversation above (via
+    // conversationReferencing); replies that started conversations of their own are pulled in here.
+    if (message.message_id) {
+      for (const orphan of state.orphansOf(message.message_id, conv.row.id)) {
+        const other = state.conversations.get(orphan.conversationId);
+        state.moved(orphan, conv.row.id);
+        plan.moves.set(orphan.id, conv.row.id);
+        conv.row = { ...conv.row, message_count: conv.row.message_count + 1 };
+        if (other) {
+          const left = other.row.message_count - 1;
+          other.row = left <= 0 ? { ...other.row, deleted_at: now, message_count: 0 } : { ...other.row, message_count: left };
+          other.dirty = true;
+        }
+      }
+    }
+
+    // Contact matching: the conversation is linked to the first participant (other than the mailbox's own
+    // addresses) who is a contact of the account. Creating contacts from mail is the features' choice.
+    if (!conv.row.contact_id) {
+      const first = batch.contactCandidates.map((a) => state.contacts.get(a)).find(Boolean);
+      if (first) conv.row = { ...conv.row, contact_id: first };
+    }
+
+    r.stored += 1;
+    r.messageIds.push(message.id);
+    plan.blobs.push(...p.blobs);
+    plan.stored.push({ message, conversation: { ...conv.row, participants: JSON.stringify(conv.participants) }, connection, parsed, classification, isNewConversation: isNew, item });
+  }
+  return plan;
+}
+
+function messageRow(connection: ConnectionsTable, conversationId: string, p: Prepared, classification: Classification, now: number): MessagesTable {
+  const { parsed, item } = p;
+  const text = parsed.text ?? '';
+  return {
+    id: newId('msg'),
+    account_id: connection.account_id,
+    connection_id: connection.id,
+    conversation_id: conversationId,
+    dedupe_key: p.dedupeKey,
+    direction: item.direction,
+    source: item.source,
+    raw_sha256: p.rawSha,
+    size: item.raw.length,
+    message_id: parsed.messageId?.toLowerCase() ?? null,
+    in_reply_to: parsed.inReplyTo?.toLowerCase() ?? null,
+    references: JSON.stringify(parsed.references.map((r) => r.toLowerCase())),
+    subject: (parsed.subject ?? '').slice(0, 998),
+    from_address: parsed.from?.address ?? null,
+    from_name: parsed.from?.name ?? null,
+    to: JSON.stringify(parsed.to),
+    cc: JSON.stringify(parsed.cc),
+    reply_to: JSON.stringify(parsed.replyTo),
+    sent_at: parsed.date ? parsed.date.getTime() : null,
+    received_at: item.receivedAt,
+    text_body: text.slice(0, TEXT_CAP),
+    html_sha256: p.htmlSha,
+    snippet: messageSnippet(text, SNIPPET),
+    attachments: JSON.stringify(parsed.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size, sha256: a.sha256, contentId: a.contentId ?? null }))),
+    classification: classification.kind,
+    classification_detail: JSON.stringify(classification),
+    malformed: JSON.stringify(parsed.malformed),
+    outbox_id: item.outboxId ?? null,
+    created_at: now,
+  };
+}
+
+/**
+ * The batch's new bytes as one pack file, on disk (fsync) before the transaction that references them
+ * commits; bytes stored already (loose or packed) are not written again.
+ */
+async function packBlobs(trx: Executor, blobs: BlobStore, dialect: Dialect, plan: BatchPlan): Promise<void> {
+  const have = await storedBlobs(
+    trx,
+    blobs,
+    plan.blobs.map((b) => b.sha256),
+  );
+  const fresh = plan.blobs.filter((b) => !have.has(b.sha256) && have.add(b.sha256));
+  await recordPackEntries(trx, dialect, await blobs.writePack(fresh), plan.now);
+}
+
+/** Writes the planned batch: new conversations, messages, locations, then the changed conversations and moves. */
+async function writePlan(trx: Executor, dialect: Dialect, plan: BatchPlan): Promise<void> {
+  const all = [...plan.state.conversations.values()];
+  const created = all.filter((c) => c.isNew).map((c) => ({ ...c.row, participants: JSON.stringify(c.participants) }));
+  await insertRows(trx, dialect, 'conversations', created);
+  await insertRows(trx, dialect, 'messages', plan.messages);
+  const locations = [...plan.locations.values()].map(({ loc, messageId }) => ({ connection_id: plan.connection.id, folder: loc.folder, uidvalidity: loc.uidvalidity, uid: loc.uid, message_id: messageId, expunged_at: null }));
+  await insertRows(trx, dialect, 'message_locations', locations, 'on conflict ("connection_id", "folder", "uidvalidity", "uid") do update set "message_id" = excluded."message_id", "expunged_at" = null');
+  for (const c of all) {
+    if (c.isNew || !c.dirty) continue;
+    const { message_count, last_message_at, last_inbound_at, updated_at, contact_id, deleted_at } = c.row;
+    await trx
+      .updateTable('conversations')
+      .set({ message_count, last_message_at, last_inbound_at, updated_at, contact_id, deleted_at, participants: JSON.stringify(c.participants) })
+      .where('id', '=', c.row.id)
+      .execute();
+  }
+  const byTarget = new Map<string, string[]>();
+  for (const [messageId, conversationId] of plan.moves) byTarget.set(conversationId, [...(byTarget.get(conversationId) ?? []), messageId]);
+  for (const [conversationId, ids] of byTarget) for (const part of chunks(ids)) await trx.updateTable('messages').set({ conversation_id: conversationId }).where('id', 'in', part).execute();
+}
+
+/**
+ * A hook may create contacts (logging personal mail can, when the account allows): a conversation of the
+ * batch still without a contact is linked to the first of its participants who is one now.
+ */
+async function linkContactsCreatedByHooks(trx: Executor, connection: ConnectionsTable, plan: BatchPlan): Promise<void> {
+  const own = new Set(ownAddresses(connection));
+  const unlinked = new Map<string, string[]>();
+  for (const s of plan.stored) {
+    const conv = plan.state.conversations.get(s.conversation.id);
+    if (!conv || conv.row.contact_id || conv.row.deleted_at !== null) continue;
+    const list = unlinked.get(conv.row.id) ?? [];
+    for (const a of participantsOf(s.parsed)) if (!own.has(a) && !list.includes(a) && list.length < 50) list.push(a);
+    unlinked.set(conv.row.id, list);
+  }
+  if (!unlinked.size) return;
+  const asked = [...new Set([...unlinked.values()].flat())];
+  if (!asked.length) return;
+  await plan.state.loadContacts(trx, connection.account_id, asked);
+  for (const [id, addresses] of unlinked) {
+    const first = addresses.map((a) => plan.state.contacts.get(a)).find(Boolean);
+    if (first) await trx.updateTable('conversations').set({ contact_id: first }).where('id', '=', id).where('contact_id', 'is', null).execute();
+  }
+}

@@ -1,0 +1,101 @@
+import MailComposer from 'nodemailer/lib/mail-composer';
+import { AppError } from '../../../platform/errors.js';
+import { makeMessageId } from '../../../mail/message/reply-token.js';
+import { newId } from '../../../platform/database/ids.js';
+import { enqueue } from '../../../platform/jobs/queue.js';
+import type { Executor } from '../../../platform/context.js';
+import type { ConnectionsTable } from '../../../platform/database/schema.js';
+
+export interface OutgoingEmail {
+  from: { name?: string; address: string };
+  to: Array<{ name?: string; address: string }>;
+  cc?: Array<{ name?: string; address: string }>;
+  bcc?: Array<{ name?: string; address: string }>;
+  replyTo?: string;
+  subject: string;
+  text?: string;
+  html?: string;
+  inReplyTo?: string | null;
+  references?: string[];
+  attachments?: Array<{ filename: string; content: Buffer; contentType?: string }>;
+  headers?: Record<string, string>;
+}
+
+export interface QueueEmailInput {
+  connection: ConnectionsTable;
+  userId: string;
+  conversationId?: string | null;
+  email: OutgoingEmail;
+  /** Send later; default now. */
+  sendAt?: number;
+  meta?: Record<string, unknown>;
+}
+
+export interface QueueEmailDeps {
+  now: number;
+  putBlob: (raw: Buffer) => Promise<string>;
+  replyTokenSecret: string;
+  messageIdDomain: string;
+}
+
+/**
+ * Puts a message in the durable outbox: the MIME is built once (with our own stable Message-ID carrying
+ * the reply token) and kept as a blob, the row and its send job are written in the caller's transaction.
+ * A message is a row before it is ever sent.
+ */
+export async function queueEmail(trx: Executor, deps: QueueEmailDeps, input: QueueEmailInput): Promise<{ outboxId: string; messageId: string }> {
+  const c = input.connection;
+  if (c.disconnected_at !== null) throw new AppError('connection_disconnected', 409, `${c.address} is disconnected, so nothing can be sent from it. Connect it again first.`);
+  if (!input.email.to.length && !input.email.cc?.length && !input.email.bcc?.length) throw new AppError('invalid_request', 400, 'Add at least one recipient.');
+  const outboxId = newId('out');
+  const messageId = makeMessageId({ outboxId, domain: deps.messageIdDomain, secret: deps.replyTokenSecret });
+  const e = input.email;
+  const composer = new MailComposer({
+    from: e.from,
+    to: e.to,
+    cc: e.cc,
+    bcc: e.bcc,
+    replyTo: e.replyTo,
+    subject: e.subject,
+    text: e.text,
+    html: e.html,
+    messageId,
+    date: new Date(input.sendAt ?? deps.now),
+    inReplyTo: e.inReplyTo ?? undefined,
+    references: e.references,
+    attachments: e.attachments,
+    headers: e.headers,
+  });
+  // Bcc must reach the envelope but never the headers.
+  const node = composer.compile();
+  node.keepBcc = false;
+  const raw = (await node.build()) as Buffer;
+  const sha = await deps.putBlob(raw);
+  const recipients = [...e.to, ...(e.cc ?? []), ...(e.bcc ?? [])].map((a) => a.address);
+  const sendAt = input.sendAt ?? deps.now;
+  await trx
+    .insertInto('outbox')
+    .values({
+      id: outboxId,
+      account_id: c.account_id,
+      connection_id: c.id,
+      user_id: input.userId,
+      conversation_id: input.conversationId ?? null,
+      message_id: messageId.replace(/^<|>$/g, '').toLowerCase(),
+      envelope: JSON.stringify({ from: e.from.address, to: recipients }),
+      raw_sha256: sha,
+      state: sendAt > deps.now ? 'scheduled' : 'queued',
+      send_at: sendAt,
+      attempts: 0,
+      attempt_started_at: null,
+      sent_at: null,
+      smtp_response: null,
+      last_error: null,
+      appended_to_sent: 0,
+      meta: JSON.stringify(input.meta ?? {}),
+      created_at: deps.now,
+    })
+    .execute();
+  await enqueue(trx, deps.now, { queue: 'mail', kind: 'outbox.send', payload: { outboxId }, runAt: sendAt, dedupeKey: `send:${outboxId}`, maxAttempts: 12 });
+  return { outboxId, messageId };
+}

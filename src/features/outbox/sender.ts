@@ -1,0 +1,170 @@
+/**
+ * Sends outbox rows through the connection's own SMTP server, never twice: the attempt is committed
+ * ("sending") before the SMTP transaction starts; if the process dies mid-send, the next run finds the
+ * row still "sending" and marks it "uncertain" for a person to check instead of sending it again.
+ * After a send, the message is stored in its conversation and appended to the mailbox's Sent folder.
+ * Per-connection caps (rolling 24 hours and per minute) come from the plan table, lowered per connection.
+ */
+import type { CommandEnv } from '../../platform/context.js';
+import { limitsFor, type PlanId } from '../accounts/domain/plans.js';
+import { registerJob } from '../../platform/jobs/handlers.js';
+import { RetryLater, RunAgain } from '../../platform/jobs/worker.js';
+import { sendThroughConnection } from '../../mail/transport-options.js';
+import { ingestBatch, type Ingestor } from '../ingest/ingest.js';
+import { openImap } from '../../mail/imap-sync.js';
+import { enqueue } from '../../platform/jobs/queue.js';
+
+export interface SendLimitsState {
+  perDay: number;
+  perMinute: number;
+  sentLastDay: number;
+  sentLastMinute: number;
+  oldestInDay: number | null;
+  oldestInMinute: number | null;
+}
+
+/** Pure: may a message go now; if not, when and why. */
+export function sendLimitDecision(s: SendLimitsState, now: number): { ok: true } | { ok: false; reason: 'per_minute' | 'per_day'; retryAt: number } {
+  if (s.sentLastDay >= s.perDay) return { ok: false, reason: 'per_day', retryAt: (s.oldestInDay ?? now) + 24 * 3600_000 };
+  if (s.sentLastMinute >= s.perMinute) return { ok: false, reason: 'per_minute', retryAt: (s.oldestInMinute ?? now) + 60_000 };
+  return { ok: true };
+}
+
+/** Hooks for features that show send outcomes where the user sent the mail (timeline...). */
+export type SendOutcomeHook = (env: CommandEnv, outboxId: string, outcome: 'sent' | 'failed' | 'uncertain' | 'limit_reached') => Promise<void>;
+const outcomeHooks: SendOutcomeHook[] = [];
+export function onSendOutcome(h: SendOutcomeHook): void {
+  if (!outcomeHooks.includes(h)) outcomeHooks.push(h);
+}
+
+async function limitsState(env: CommandEnv, connectionId: string, plan: PlanId, overrides: { day: number | null; minute: number | null }, now: number): Promise<SendLimitsState> {
+  const l = limitsFor(plan);
+  const q = (since: number) =>
+    env.db
+      .selectFrom('outbox')
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('sent_at').as('oldest')])
+      .where('connection_id', '=', connectionId)
+      .where('sent_at', '>', since)
+      .executeTakeFirstOrThrow();
+  const [day, minute] = await Promise.all([q(now - 24 * 3600_000), q(now - 60_000)]);
+  return {
+    perDay: Math.min(l.sendsPerDay, overrides.day ?? Infinity),
+    perMinute: Math.min(l.sendsPerMinute, overrides.minute ?? Infinity),
+    sentLastDay: Number(day.n),
+    sentLastMinute: Number(minute.n),
+    oldestInDay: day.oldest === null ? null : Number(day.oldest),
+    oldestInMinute: minute.oldest === null ? null : Number(minute.oldest),
+  };
+}
+
+export async function sendOutboxMessage(ingestor: Ingestor, outboxId: string): Promise<'sent' | 'skipped' | 'failed' | 'uncertain' | 'limit_reached'> {
+  const env = ingestor.env;
+  const row = await env.db.selectFrom('outbox').selectAll().where('id', '=', outboxId).executeTakeFirst();
+  if (!row || ['sent', 'cancelled', 'failed', 'uncertain'].includes(row.state)) return 'skipped';
+  const now = env.now();
+  if (row.state === 'sending') {
+    // A previous attempt started and never recorded its end: the server may have the message.
+    await env.db
+      .updateTable('outbox')
+      .set({ state: 'uncertain', last_error: 'Mailroom stopped while this email was being sent, so it may or may not have gone out. Check the recipient\'s reply or your Sent folder before sending it again.' })
+      .where('id', '=', row.id)
+      .execute();
+    for (const h of outcomeHooks) await h(env, row.id, 'uncertain');
+    return 'uncertain';
+  }
+  if (row.send_at > now) throw new RunAgain(row.send_at - now);
+  const c = await env.db.selectFrom('connections').selectAll().where('id', '=', row.connection_id).executeTakeFirstOrThrow();
+  if (c.disconnected_at !== null) {
+    await env.db.updateTable('outbox').set({ state: 'failed', last_error: `${c.address} was disconnected before this email was sent.` }).where('id', '=', row.id).execute();
+    for (const h of outcomeHooks) await h(env, row.id, 'failed');
+    return 'failed';
+  }
+  const account = await env.db.selectFrom('accounts').select('plan').where('id', '=', c.account_id).executeTakeFirstOrThrow();
+  const limit = sendLimitDecision(await limitsState(env, c.id, account.plan as PlanId, { day: c.send_limit_day, minute: c.send_limit_minute }, now), now);
+  if (!limit.ok) {
+    if (limit.reason === 'per_minute') throw new RunAgain(Math.max(1000, limit.retryAt - now));
+    const resets = new Date(limit.retryAt).toISOString();
+    await env.db
+      .updateTable('outbox')
+      .set({ state: 'failed', last_error: `This email was not sent because you reached your send limit for ${c.address}. The limit resets at ${resets}.`, meta: JSON.stringify({ ...JSON.parse(row.meta), sendLimit: { reason: 'per_day', resetsAt: resets } }) })
+      .where('id', '=', row.id)
+      .execute();
+    for (const h of outcomeHooks) await h(env, row.id, 'limit_reached');
+    return 'limit_reached';
+  }
+  // Record the attempt before talking to the server: this is what makes "never twice" hold.
+  const claimed = await env.db
+    .updateTable('outbox')
+    .set({ state: 'sending', attempt_started_at: now, attempts: row.attempts + 1 })
+    .where('id', '=', row.id)
+    .where('state', 'in', ['queued', 'scheduled'])
+    .executeTakeFirst();
+  if (Number(claimed.numUpdatedRows) !== 1) return 'skipped';
+
+  const raw = await ingestor.blobs.get(row.raw_sha256);
+  const envelope = JSON.parse(row.envelope) as { from: string; to: string[] };
+  const creds = JSON.parse(env.secrets.open(c.credentials!)) as { smtpPassword: string };
+  let info: { response?: string };
+  try {
+    info = await sendThroughConnection(c, creds.smtpPassword, { envelope, raw });
+  } catch (err) {
+    const e = err as { responseCode?: number; command?: string; message?: string; code?: string };
+    const permanent = typeof e.responseCode === 'number' && e.responseCode >= 500;
+    const maybeDelivered = !e.responseCode && (e.command === 'DATA' || e.command === 'API');
+    const state = permanent ? 'failed' : maybeDelivered ? 'uncertain' : 'queued';
+    const message = permanent
+      ? `The mail server refused this email: ${e.message}`
+      : maybeDelivered
+        ? `The connection broke while the mail server was receiving this email, so it may have gone out. Check before sending again. (${e.message})`
+        : `Could not reach the mail server; Mailroom will try again. (${e.message})`;
+    await env.db.updateTable('outbox').set({ state, last_error: message.slice(0, 1000) }).where('id', '=', row.id).execute();
+    if (state === 'queued') throw new RetryLater(message, Math.min(30 * 60_000, 30_000 * 2 ** row.attempts));
+    for (const h of outcomeHooks) await h(env, row.id, state as 'failed' | 'uncertain');
+    return state as 'failed' | 'uncertain';
+  }
+  const sentAt = env.now();
+  await ingestBatch(ingestor, c, [{ raw, source: 'outbox', direction: 'outbound', receivedAt: sentAt, outboxId: row.id, conversationId: row.conversation_id ?? undefined }], async (trx) => {
+    await trx.updateTable('outbox').set({ state: 'sent', sent_at: sentAt, smtp_response: info.response?.slice(0, 500) ?? null, last_error: null }).where('id', '=', row.id).execute();
+  });
+  for (const h of outcomeHooks) await h(env, row.id, 'sent');
+  return 'sent';
+}
+
+/** Appends the sent copy to the Sent folder once (searches for our Message-ID first, so a retry never appends twice). */
+export async function appendToSent(ingestor: Ingestor, outboxId: string): Promise<void> {
+  const env = ingestor.env;
+  const row = await env.db.selectFrom('outbox').selectAll().where('id', '=', outboxId).executeTakeFirst();
+  if (!row || row.state !== 'sent' || row.appended_to_sent === 1) return;
+  const c = await env.db.selectFrom('connections').selectAll().where('id', '=', row.connection_id).executeTakeFirstOrThrow();
+  if (c.transport !== 'imap' || !c.sent_folder || c.disconnected_at !== null) {
+    await env.db.updateTable('outbox').set({ appended_to_sent: 1 }).where('id', '=', row.id).execute();
+    return;
+  }
+  const client = await openImap(env, c);
+  try {
+    const lock = await client.getMailboxLock(c.sent_folder);
+    try {
+      const found = await client.search({ header: { 'message-id': `<${row.message_id}>` } }, { uid: true });
+      if (!found || found.length === 0) {
+        const raw = await ingestor.blobs.get(row.raw_sha256);
+        await client.append(c.sent_folder, raw, ['\\Seen'], new Date(row.sent_at ?? env.now()));
+      }
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await client.logout().catch(() => client.close());
+  }
+  await env.db.updateTable('outbox').set({ appended_to_sent: 1 }).where('id', '=', row.id).execute();
+}
+
+export function registerOutboxJobs(ingestor: Ingestor): void {
+  registerJob('outbox.send', async (p: { outboxId: string }) => {
+    const r = await sendOutboxMessage(ingestor, p.outboxId);
+    if (r === 'sent') {
+      await enqueue(ingestor.env.db, ingestor.env.now(), { queue: 'mail', kind: 'outbox.append_sent', payload: { outboxId: p.outboxId }, dedupeKey: `sent-copy:${p.outboxId}` });
+    }
+  });
+  registerJob('outbox.append_sent', async (p: { outboxId: string }) => appendToSent(ingestor, p.outboxId));
+}
+

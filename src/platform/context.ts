@@ -1,0 +1,43 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { DB } from './database/schema.js';
+import type { Dialect } from './database/database.js';
+import type { UsersTable } from './database/schema.js';
+
+export type Executor = Kysely<DB> | Transaction<DB>;
+
+/** Seals and opens secrets (mail passwords) stored in the database: AES-256-GCM, key outside the database. */
+export interface SecretBox {
+  seal(plaintext: string): string;
+  open(sealed: string): string;
+  /** A secret derived from the key for one purpose (reply tokens, tracking links), hex. */
+  derive(purpose: string): string;
+}
+
+/** The connect-time check of mail servers, provided by the mail layer (real network I/O). */
+export type MailVerifier = (input: {
+  imap?: { host: string; port: number; tls: 'tls' | 'starttls' | 'none'; username: string; password: string };
+  smtp: { host: string; port: number; tls: 'tls' | 'starttls' | 'none'; username: string; password: string };
+}) => Promise<{ sentFolder: string | null; folders: string[] }>;
+
+/** What every command receives: the database, the clock, secrets, settings and the shell's services. */
+export interface CommandEnv {
+  db: Kysely<DB>;
+  dialect: Dialect;
+  now: () => number;
+  secrets: SecretBox;
+  settings: { inboundDomain: string; publicUrl: string; dataDir: string; notifySmtpUrl?: string; notifyFrom?: string };
+  verifyMailSettings: MailVerifier;
+  /** Called after a commit that queued background work, so a worker in this process looks at once. */
+  onJobsQueued?: () => void;
+}
+
+export type UserRow = UsersTable;
+
+/** The authenticated user performing a command, always scoped to their account. */
+export interface Actor {
+  user: UserRow;
+  accountId: string;
+  plan: string;
+}
+
+export const systemClock = () => Date.now();

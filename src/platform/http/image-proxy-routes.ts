@@ -1,0 +1,107 @@
+/**
+ * GET /api/v1/image-proxy?url=<remote>: remote images of an email, fetched by Mailroom so the reader's
+ * browser never talks to the sender's server (web/src/api/images.ts builds these URLs).
+ *
+ * Signed-in users only: session cookie or API token like every /api/v1 route, or the session's image-proxy
+ * token as `t` (security/image-proxy-token.ts), because the sandboxed email frame sends no cookie. What is fetched and
+ * refused is decided in src/platform/security/image-proxy.ts (SSRF guard with pinning, 3 redirects, 5 MB,
+ * 10 s, raster images only, type read from the bytes, SVG refused). The answer carries no upstream
+ * header: only the sniffed content type, `nosniff`, `default-src 'none'; sandbox`, no referrer,
+ * and a private cache lifetime. Errors use the one error shape with a stable code, never a stack.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { AppError } from '../errors.js';
+import { sessionActor } from './auth.js';
+import { verifyImageProxyToken } from '../security/image-proxy-token.js';
+import { errorResponses } from './schemas.js';
+import { fetchProxiedImage, ImageProxyError } from '../security/image-proxy.js';
+import { RateLimiter } from '../security/rate-limit.js';
+import { IMAGE_PROXY_RESPONSE_HEADERS } from '../security/host-guard.js';
+
+/** Cached by the reader's browser only (the response depends on who is signed in). */
+export const IMAGE_CACHE_CONTROL = 'private, max-age=86400';
+
+function hardened(reply: FastifyReply): FastifyReply {
+  return reply.headers({ ...IMAGE_PROXY_RESPONSE_HEADERS });
+}
+
+/**
+ * Fetches in flight at once, per process. Each may hold up to 5 MB for up to 10 s: the cap bounds the
+ * memory and bandwidth the proxy can be made to spend (503 image_proxy_busy beyond it).
+ */
+export const IMAGE_PROXY_MAX_IN_FLIGHT = 64;
+
+export async function imageProxyRoutes(app: FastifyInstance): Promise<void> {
+  const env = app.deps.env;
+  // Images per reader per minute (an email with many images fits; a scan of the internet does not).
+  const perUser = new RateLimiter({ limit: Number(process.env.MAILROOM_IMAGE_PROXY_RATE_MAX ?? 300), intervalMs: 60_000 });
+  let inFlight = 0;
+  app.get(
+    '/image-proxy',
+    {
+      // Authentication is checked in the handler: the cookie, a bearer token, or the `t` parameter.
+      config: { public: true },
+      schema: {
+        tags: ['email'],
+        summary: 'A remote email image, fetched by Mailroom (raster images from public servers only)',
+        description:
+          'Fetches an http(s) image on behalf of the signed-in reader. Private, loopback, link-local, CGNAT, unique-local and cloud metadata ' +
+          'destinations are refused (host_not_allowed), as are other protocols, more than 3 redirects, more than 5 MB, SVG and anything whose ' +
+          'bytes are not a PNG, JPEG, GIF, WebP, AVIF, BMP or ICO image.',
+        querystring: {
+          type: 'object',
+          required: ['url'],
+          properties: {
+            url: { type: 'string', minLength: 1, maxLength: 4096, description: 'The remote image URL (http or https).' },
+            t: { type: 'string', maxLength: 200, description: "The session's imageProxyToken (from /api/v1/session), for requests that carry no cookie." },
+          },
+          additionalProperties: false,
+        },
+        response: {
+          200: { description: 'The image bytes, with the type read from them.', content: { 'image/*': { schema: { type: 'string', format: 'binary' } } } },
+          ...errorResponses,
+          '5xx': { $ref: 'Error#' },
+        },
+      },
+    },
+    async (req, reply) => {
+      const { url, t } = req.query as { url: string; t?: string };
+      let userId = req.actor?.user.id;
+      if (!userId) {
+        const idHash = t ? verifyImageProxyToken(t, env.secrets.derive('image-proxy')) : null;
+        const session = idHash ? await sessionActor(env, idHash) : null;
+        if (!session) throw new AppError('unauthenticated', 401, 'Sign in first, or send an API token as "Authorization: Bearer <token>".');
+        userId = session.actor.user.id;
+      }
+      hardened(reply).header('cache-control', 'no-store');
+      const allowed = perUser.take(userId);
+      if (!allowed.allowed) {
+        reply.header('retry-after', String(Math.ceil(allowed.retryAfterMs / 1000)));
+        throw new AppError('rate_limited', 429, 'Too many images fetched in the last minute. Wait a moment and try again.');
+      }
+      if (inFlight >= IMAGE_PROXY_MAX_IN_FLIGHT) {
+        reply.header('retry-after', '1');
+        throw new AppError('image_proxy_busy', 503, 'The image proxy is busy. Try again in a moment.');
+      }
+      inFlight += 1;
+      const controller = new AbortController();
+      // The reader went away (frame closed, page left): stop fetching.
+      const onClose = () => {
+        if (!reply.raw.writableEnded) controller.abort(new Error('client went away'));
+      };
+      reply.raw.once('close', onClose);
+      try {
+        const image = await fetchProxiedImage(url, { signal: controller.signal });
+        return reply.header('cache-control', IMAGE_CACHE_CONTROL).type(image.contentType).send(image.body);
+      } catch (err) {
+        if (err instanceof ImageProxyError) {
+          throw new AppError(err.code, err.status, err.message, err.upstreamStatus ? { upstreamStatus: err.upstreamStatus } : {});
+        }
+        throw err;
+      } finally {
+        inFlight -= 1;
+        reply.raw.off('close', onClose);
+      }
+    },
+  );
+}

@@ -1,0 +1,116 @@
+/**
+ * The durable job queue, in the database (in the manner of Solid Queue / Oban). Jobs are rows; a worker
+ * claims a batch (PostgreSQL: FOR UPDATE SKIP LOCKED; SQLite: the single writer serialises claims),
+ * runs them, and marks them done or schedules a retry with exponential backoff. A job whose worker died
+ * is claimable again once its lock expires. Every job handler must be idempotent.
+ */
+import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { DB, JobsTable } from '../database/schema.js';
+import type { Dialect } from '../database/database.js';
+import { newId } from '../database/ids.js';
+import type { Executor } from '../context.js';
+
+export interface EnqueueInput {
+  queue?: string;
+  kind: string;
+  payload: unknown;
+  runAt?: number;
+  /** While a job with this key is queued or running, enqueueing the same key does nothing. */
+  dedupeKey?: string;
+  maxAttempts?: number;
+}
+
+export async function enqueue(db: Executor, now: number, input: EnqueueInput): Promise<string | null> {
+  const id = newId('job');
+  const res = await db
+    .insertInto('jobs')
+    .values({
+      id,
+      queue: input.queue ?? 'default',
+      kind: input.kind,
+      payload: JSON.stringify(input.payload ?? {}),
+      dedupe_key: input.dedupeKey ?? null,
+      state: 'queued',
+      run_at: input.runAt ?? now,
+      attempts: 0,
+      max_attempts: input.maxAttempts ?? 8,
+      locked_by: null,
+      locked_until: null,
+      last_error: null,
+      created_at: now,
+      finished_at: null,
+    })
+    .onConflict((oc) => oc.column('dedupe_key').doNothing())
+    .executeTakeFirst();
+  return Number(res.numInsertedOrUpdatedRows ?? 0n) > 0 ? id : null;
+}
+
+export interface ClaimInput {
+  queues: string[];
+  workerId: string;
+  lockMs: number;
+  limit: number;
+  now: number;
+}
+
+export async function claimJobs(db: Kysely<DB>, dialect: Dialect, c: ClaimInput): Promise<JobsTable[]> {
+  const lockedUntil = c.now + c.lockMs;
+  const ready = (eb: any) =>
+    eb.or([
+      eb.and([eb('state', '=', 'queued'), eb('run_at', '<=', c.now)]),
+      eb.and([eb('state', '=', 'running'), eb('locked_until', '<', c.now)]),
+    ]);
+  if (dialect === 'postgres') {
+    const rows = await sql<JobsTable>`
+      UPDATE jobs SET state = 'running', locked_by = ${c.workerId}, locked_until = ${lockedUntil}, attempts = attempts + 1
+      WHERE id IN (
+        SELECT id FROM jobs
+        WHERE queue IN (${sql.join(c.queues)})
+          AND ((state = 'queued' AND run_at <= ${c.now}) OR (state = 'running' AND locked_until < ${c.now}))
+        ORDER BY run_at
+        LIMIT ${c.limit}
+        FOR UPDATE SKIP LOCKED)
+      RETURNING *`.execute(db);
+    return rows.rows;
+  }
+  return db.transaction().execute(async (trx) => {
+    const ids = await trx.selectFrom('jobs').select('id').where('queue', 'in', c.queues).where(ready).orderBy('run_at').limit(c.limit).execute();
+    if (!ids.length) return [];
+    return trx
+      .updateTable('jobs')
+      .set((eb) => ({ state: 'running', locked_by: c.workerId, locked_until: lockedUntil, attempts: eb('attempts', '+', 1) }))
+      .where('id', 'in', ids.map((r) => r.id))
+      .returningAll()
+      .execute();
+  });
+}
+
+export async function completeJob(db: Executor, id: string, workerId: string, now: number): Promise<void> {
+  await db.updateTable('jobs').set({ state: 'done', finished_at: now, locked_by: null, locked_until: null, dedupe_key: null }).where('id', '=', id).where('locked_by', '=', workerId).execute();
+}
+
+/** Exponential backoff with a cap: 2s, 4s, 8s ... 15 min. */
+export function retryDelayMs(attempt: number): number {
+  return Math.min(15 * 60_000, 1000 * 2 ** Math.max(1, attempt));
+}
+
+export async function failJob(db: Executor, job: JobsTable, workerId: string, now: number, error: string, retryInMs?: number): Promise<'retry' | 'dead'> {
+  const dead = job.attempts >= job.max_attempts;
+  await db
+    .updateTable('jobs')
+    .set(
+      dead
+        ? { state: 'dead', last_error: error.slice(0, 2000), finished_at: now, locked_by: null, locked_until: null, dedupe_key: null }
+        : { state: 'queued', last_error: error.slice(0, 2000), run_at: now + (retryInMs ?? retryDelayMs(job.attempts)), locked_by: null, locked_until: null },
+    )
+    .where('id', '=', job.id)
+    .where('locked_by', '=', workerId)
+    .execute();
+  return dead ? 'dead' : 'retry';
+}
+
+/** Puts a job back in the queue without counting an attempt (see RunAgain). */
+export async function requeueJob(db: Executor, job: JobsTable, workerId: string, runAt: number): Promise<void> {
+  await db.updateTable('jobs').set({ state: 'queued', run_at: runAt, attempts: 0, locked_by: null, locked_until: null, last_error: null }).where('id', '=', job.id).where('locked_by', '=', workerId).execute();
+}
