@@ -1,5 +1,5 @@
 import { invalidRequest } from '../../platform/errors.js';
-import { addressKey } from '../connections/domain/address-key.js';
+import { addressKey } from '../connections/index.js';
 
 /** The comparison key of a login or contact email, or a 400 that says what is wrong with it. */
 export function emailKey(input: string): string {

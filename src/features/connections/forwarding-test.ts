@@ -9,7 +9,7 @@ import { FORWARDING_TEST_HEADER, isForwardingTest } from './domain/forwarding-ch
 import { readHeaderBlock } from '../../mail/message/header-block.js';
 import { registerJob } from '../../platform/jobs/handlers.js';
 import type { ConnectionsTable } from '../../platform/database/schema.js';
-import type { Ingestor } from '../ingest/ingest.js';
+import type { Ingestor } from '../ingest/index.js';
 import { sendThroughConnection } from '../../mail/transport-options.js';
 
 export function registerForwardingTestJob(ingestor: Ingestor): void {

@@ -7,7 +7,7 @@ import { releaseConnection, type ReleaseInput } from './commands/releaseConnecti
 import { updateConnection, type UpdateConnectionInput } from './commands/updateConnection.js';
 import { connectionView, loadConnection } from './queries.js';
 import { resyncConnection, updateConnectionCredentials, type UpdateCredentialsInput } from './commands/updateConnectionCredentials.js';
-import { isAdmin } from '../accounts/domain/users.js';
+import { isAdmin } from '../accounts/index.js';
 import { notFound } from '../../platform/errors.js';
 import { errorResponses, idParams } from '../../platform/http/schemas.js';
 

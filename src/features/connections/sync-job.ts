@@ -12,8 +12,8 @@ import { registerJob } from '../../platform/jobs/handlers.js';
 import type { CommandEnv } from '../../platform/context.js';
 import { connectionBackoffMs } from '../../mail/sync-plan.js';
 import { ImapAuthError, openImap, syncConnectionOnce, DEFAULT_SYNC_OPTIONS } from '../../mail/imap-sync.js';
-import type { Ingestor } from '../ingest/ingest.js';
-import { adminIds, notifyUsers } from '../notifications/notify.js';
+import type { Ingestor } from '../ingest/index.js';
+import { adminIds, notifyUsers } from '../notifications/index.js';
 import { HostNotAllowedError } from '../../platform/security/host-guard.js';
 
 export interface SyncJobSettings {

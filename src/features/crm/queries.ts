@@ -2,7 +2,7 @@
  * Shared pieces of the CRM commands (contacts, companies, timeline): loading rows of the actor's account,
  * checking owners and emails, automatic company association, search text upkeep and the API views.
  */
-import { addressKey } from '../connections/domain/address-key.js';
+import { addressKey } from '../connections/index.js';
 import {
   companySearchText,
   contactDisplayName,
@@ -22,7 +22,7 @@ import {
 import { AppError, invalidRequest, notFound, permissionDenied } from '../../platform/errors.js';
 import type { CompaniesTable, ContactEmailsTable, ContactsTable } from '../../platform/database/schema.js';
 import type { Actor, Executor } from '../../platform/context.js';
-import { emailKey } from '../accounts/email-key.js';
+import { emailKey } from '../accounts/index.js';
 
 export type ContactRow = ContactsTable;
 export type CompanyRow = CompaniesTable;

@@ -9,7 +9,7 @@ import { addDemoStep } from '../../app/demo.js';
 import { createInbox } from './commands/createInbox.js';
 import { newId } from '../../platform/database/ids.js';
 import { createIngestor } from '../../app/engine.js';
-import { ingestBatch, type IngestItem } from '../ingest/ingest.js';
+import { ingestBatch, type IngestItem } from '../ingest/index.js';
 
 const THREADS: Array<{ from: [string, string]; subject: string; messages: string[]; kind?: 'auto_reply' }> = [
   { from: ['Carla Gomez', 'carla@globex.example'], subject: 'Order #4821 has not arrived', messages: ['Hi, I ordered a standing desk two weeks ago and tracking has not moved since Monday. Can you check?', 'Thanks for looking. The tracking number is 1Z999AA10123456784.'] },

@@ -3,8 +3,8 @@
  * recipients checked, attachments decoded, and stored messages read as thread messages.
  */
 import { AppError, invalidRequest } from '../../platform/errors.js';
-import { addressKey } from '../connections/domain/address-key.js';
-import { limitsFor, type PlanId } from '../accounts/domain/plans.js';
+import { addressKey } from '../connections/index.js';
+import { limitsFor, type PlanId } from '../accounts/index.js';
 import { renderSenderName, renderSignature, type SenderContext } from './domain/sender.js';
 import type { Mailbox, ThreadMessage } from './domain/compose.js';
 import type { ConnectionsTable, ConversationsTable, InboxesTable, MessagesTable } from '../../platform/database/schema.js';

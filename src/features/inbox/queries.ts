@@ -9,7 +9,7 @@ import { effectiveStatus } from './domain/status.js';
 import { newId } from '../../platform/database/ids.js';
 import type { ConversationsTable, InboxesTable } from '../../platform/database/schema.js';
 import { folderBlobStore, type BlobStore } from '../../mail/blob-store.js';
-import type { QueueEmailDeps } from '../outbox/commands/queueEmail.js';
+import type { QueueEmailDeps } from '../outbox/index.js';
 import type { Actor, CommandEnv, Executor } from '../../platform/context.js';
 import { viewersOf } from './live.js';
 

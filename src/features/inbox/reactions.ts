@@ -8,8 +8,8 @@
  *  - the `inbox.route_backlog` job routes again what nobody could take (see routeBacklog.ts);
  *  - the `inbox.snooze_ended` job opens a snoozed conversation at its time and tells the assignee.
  */
-import { onMessageStored } from '../ingest/ingest.js';
-import { onUserStateChange } from '../accounts/commands/changeUserState.js';
+import { onMessageStored } from '../ingest/index.js';
+import { onUserStateChange } from '../accounts/index.js';
 import type { CommandEnv } from '../../platform/context.js';
 import { inboxEvents } from './live.js';
 import { onTeamMessageStored } from './commands/routeIncomingConversation.js';

@@ -1,5 +1,5 @@
 import { permissionDenied } from '../../platform/errors.js';
-import { canConnectTeam, userFactsFromRow } from '../accounts/domain/users.js';
+import { canConnectTeam, userFactsFromRow } from '../accounts/index.js';
 import { parseStoredRule } from './domain/routing.js';
 import type { Actor, Executor } from '../../platform/context.js';
 import type { InboxesTable } from '../../platform/database/schema.js';

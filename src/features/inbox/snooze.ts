@@ -2,7 +2,7 @@ import { enqueue } from '../../platform/jobs/queue.js';
 import type { CommandEnv, Executor } from '../../platform/context.js';
 import { recordActivity } from './queries.js';
 import { inboxEvents, type InboxEvent } from './live.js';
-import { notifyUsers } from '../notifications/notify.js';
+import { notifyUsers } from '../notifications/index.js';
 
 export const SNOOZE_ENDED_JOB = 'inbox.snooze_ended';
 

@@ -13,8 +13,8 @@
  * Loading is I/O (`loadBatchState`); everything after is in memory and synchronous.
  */
 import type { Executor } from '../../platform/context.js';
-import { chunks } from '../crm/queries.js';
-import { findContactsByEmail } from '../crm/commands/findContactsByEmail.js';
+import { chunks } from '../crm/index.js';
+import { findContactsByEmail } from '../crm/index.js';
 import { parentIdsOf, type CandidateConversation, type ThreadingSnapshot } from './domain/threading.js';
 import { readReplyToken } from '../../mail/message/reply-token.js';
 import { isResponseSubject } from './domain/subject.js';

@@ -17,7 +17,7 @@ import { classifyMessage, type Classification } from './domain/classify.js';
 import { subjectKey } from './domain/subject.js';
 import { messageSnippet } from './domain/snippet.js';
 import { findConversation } from './domain/threading.js';
-import { chunks } from '../crm/queries.js';
+import { chunks } from '../crm/index.js';
 import { BatchState, SUBJECT_WINDOW_DAYS, type BatchMessage } from './batch-state.js';
 import { metrics } from '../../platform/metrics.js';
 

@@ -9,7 +9,7 @@
 import nodemailer from 'nodemailer';
 import type { CommandEnv } from '../../platform/context.js';
 import { NOTIFICATION_EMAIL_JOB, notificationEmail } from './notify.js';
-import { userSettings } from '../accounts/views.js';
+import { userSettings } from '../accounts/index.js';
 import { buildDigest, MAX_DIGEST_ITEMS } from './domain/notification-digest.js';
 import { registerJob } from '../../platform/jobs/handlers.js';
 import { RunAgain } from '../../platform/jobs/worker.js';

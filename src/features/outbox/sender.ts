@@ -6,11 +6,11 @@
  * Per-connection caps (rolling 24 hours and per minute) come from the plan table, lowered per connection.
  */
 import type { CommandEnv } from '../../platform/context.js';
-import { limitsFor, type PlanId } from '../accounts/domain/plans.js';
+import { limitsFor, type PlanId } from '../accounts/index.js';
 import { registerJob } from '../../platform/jobs/handlers.js';
 import { RetryLater, RunAgain } from '../../platform/jobs/worker.js';
 import { sendThroughConnection } from '../../mail/transport-options.js';
-import { ingestBatch, type Ingestor } from '../ingest/ingest.js';
+import { ingestBatch, type Ingestor } from '../ingest/index.js';
 import { openImap } from '../../mail/imap-sync.js';
 import { enqueue } from '../../platform/jobs/queue.js';
 

@@ -5,9 +5,9 @@
  * default font, rewrite links and add the pixel when tracking is on, decide logging (account rule, never-log
  * lists, create-contacts setting), and queue it in the durable outbox, all inside the caller's transaction.
  */
-import { addressKey } from '../connections/domain/address-key.js';
+import { addressKey } from '../connections/index.js';
 import { AppError, invalidRequest, notFound, permissionDenied } from '../../platform/errors.js';
-import { limitsFor, type PlanId } from '../accounts/domain/plans.js';
+import { limitsFor, type PlanId } from '../accounts/index.js';
 import { insertOpenPixel, rewriteLinksForTracking } from './domain/links.js';
 import { decideLogging, isNeverLogged, mailKey } from './domain/logging.js';
 import { attachmentProblem, checkSendAt, MAX_RECIPIENTS, renderPersonalEmail } from './domain/compose.js';
@@ -16,11 +16,11 @@ import { htmlToText } from './domain/text.js';
 import { signTrackingId } from '../../platform/security/tracking-signature.js';
 import { newId } from '../../platform/database/ids.js';
 import type { ConnectionsTable } from '../../platform/database/schema.js';
-import { queueEmail } from '../outbox/commands/queueEmail.js';
+import { queueEmail } from '../outbox/index.js';
 import { recordAudit } from '../../platform/audit.js';
 import { loadUsableTemplate } from './templates.js';
 import type { Actor, CommandEnv, Executor } from '../../platform/context.js';
-import { emailsOf, loadContact } from '../crm/queries.js';
+import { emailsOf, loadContact } from '../crm/index.js';
 import { contactsByAddress, createContactFromEmail, loadLogContext, loadEmailPreferences, ownPersonalConnections, trackingBase, trackingSecret } from './queries.js';
 
 export interface ComposeAttachment {

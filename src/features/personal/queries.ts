@@ -3,16 +3,16 @@
  * rule (with defaults when never saved), never-log lists, the user's own addresses, contacts created from
  * logged mail, and the API views. Personal mail is private: every loader here is scoped to its owner.
  */
-import { addressKey } from '../connections/domain/address-key.js';
-import { contactDisplayName } from '../crm/domain/contacts.js';
+import { addressKey } from '../connections/index.js';
+import { contactDisplayName } from '../crm/index.js';
 import { notFound } from '../../platform/errors.js';
 import { checkFont, type DefaultFont } from './domain/font.js';
 import { isLogRule, mailKey, type LogRule, type NeverLogEntry } from './domain/logging.js';
 import { newId } from '../../platform/database/ids.js';
 import type { ConnectionsTable, PersonalEmailsTable } from '../../platform/database/schema.js';
-import { appendTimelineEvent } from '../crm/commands/appendTimelineEvent.js';
+import { appendTimelineEvent } from '../crm/index.js';
 import type { Actor, CommandEnv, Executor } from '../../platform/context.js';
-import { companyForEmails, contactDerived } from '../crm/queries.js';
+import { companyForEmails, contactDerived } from '../crm/index.js';
 
 export interface EmailPreferences {
   log: boolean;

@@ -7,8 +7,8 @@
  * - the batched tracking digest job (timeline opens/clicks and one in-app notification per batch).
  * Call `registerPersonalEmailFeatures()` once per process, before mail is ingested or jobs run.
  */
-import { onMessageStored } from '../ingest/ingest.js';
-import { onSendOutcome } from '../outbox/sender.js';
+import { onMessageStored } from '../ingest/index.js';
+import { onSendOutcome } from '../outbox/index.js';
 import { addRecipientResolver } from '../../mail/inbound-smtp.js';
 import { registerJob } from '../../platform/jobs/handlers.js';
 import { RunAgain } from '../../platform/jobs/worker.js';

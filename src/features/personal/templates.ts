@@ -1,5 +1,5 @@
 import { notFound, permissionDenied } from '../../platform/errors.js';
-import { isAdmin } from '../accounts/domain/users.js';
+import { isAdmin } from '../accounts/index.js';
 import { mayEditTemplate, mayUseTemplate, type TemplateKind } from './domain/templates.js';
 import type { EmailTemplatesTable } from '../../platform/database/schema.js';
 import type { Actor, Executor } from '../../platform/context.js';

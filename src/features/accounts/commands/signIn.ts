@@ -3,7 +3,7 @@ import { AppError } from '../../../platform/errors.js';
 import { generatePassword, hashPassword, hashToken, verifyPassword } from '../../../platform/security/passwords.js';
 import type { CommandEnv } from '../../../platform/context.js';
 import { recordAudit } from '../../../platform/audit.js';
-import { addressKey } from '../../connections/domain/address-key.js';
+import { addressKey } from '../../connections/index.js';
 
 export const SESSION_TTL_MS = 14 * 24 * 3600 * 1000;
 

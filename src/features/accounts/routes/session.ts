@@ -6,7 +6,7 @@ import { userView } from '../views.js';
 import { teamIdsOf } from '../queries.js';
 import { userSchema } from '../../../platform/http/schemas.js';
 import { hashToken } from '../../../platform/security/passwords.js';
-import { addressKey } from '../../connections/domain/address-key.js';
+import { addressKey } from '../../connections/index.js';
 import { signImageProxyToken } from '../../../platform/security/image-proxy-token.js';
 import { RateLimiter } from '../../../platform/security/rate-limit.js';
 import { AppError } from '../../../platform/errors.js';

@@ -8,9 +8,9 @@ import { enqueue } from '../../../platform/jobs/queue.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv, Executor, UserRow } from '../../../platform/context.js';
 import { connectionViewById, liveHolders, type ConnectionView } from '../queries.js';
-import { loadUser } from '../../accounts/queries.js';
-import type { PlanId } from '../../accounts/domain/plans.js';
-import { userFactsFromRow } from '../../accounts/domain/users.js';
+import { loadUser } from '../../accounts/index.js';
+import type { PlanId } from '../../accounts/index.js';
+import { userFactsFromRow } from '../../accounts/index.js';
 
 export interface ServerInput {
   host: string;

@@ -2,10 +2,10 @@ import { checkDisconnect } from '../domain/connection-rules.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv, Executor } from '../../../platform/context.js';
 import { connectionViewById, loadConnection } from '../queries.js';
-import { adminIds, notifyUsers } from '../../notifications/notify.js';
+import { adminIds, notifyUsers } from '../../notifications/index.js';
 import { refusalError } from './connectEmail.js';
 import { notFound } from '../../../platform/errors.js';
-import { isAdmin, userFactsFromRow } from '../../accounts/domain/users.js';
+import { isAdmin, userFactsFromRow } from '../../accounts/index.js';
 
 /**
  * Disconnects an address: sync and sending stop at once, everything already logged stays (messages,

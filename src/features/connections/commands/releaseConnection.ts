@@ -1,11 +1,11 @@
 import { checkRelease } from '../domain/connection-rules.js';
-import { userFactsFromRow } from '../../accounts/domain/users.js';
-import type { PlanId } from '../../accounts/domain/plans.js';
+import { userFactsFromRow } from '../../accounts/index.js';
+import type { PlanId } from '../../accounts/index.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { connectionViewById, loadConnection } from '../queries.js';
-import { loadUser } from '../../accounts/queries.js';
-import { changeUserState } from '../../accounts/commands/changeUserState.js';
+import { loadUser } from '../../accounts/index.js';
+import { changeUserState } from '../../accounts/index.js';
 import { disconnectEmail } from './disconnectEmail.js';
 import { refusalError } from './connectEmail.js';
 

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { AppError, notFound } from '../../../platform/errors.js';
 import { checkConnectionUpdate } from '../domain/connection-rules.js';
-import { userFactsFromRow } from '../../accounts/domain/users.js';
+import { userFactsFromRow } from '../../accounts/index.js';
 import { enqueue } from '../../../platform/jobs/queue.js';
 import { recordAudit } from '../../../platform/audit.js';
 import { connectionViewById, loadConnection } from '../queries.js';

@@ -1,8 +1,8 @@
 import { AppError, invalidRequest, notFound } from '../../../platform/errors.js';
-import { isAdmin, userFactsFromRow } from '../../accounts/domain/users.js';
+import { isAdmin, userFactsFromRow } from '../../accounts/index.js';
 import { checkConnectionUpdate } from '../domain/connection-rules.js';
 import { refusalError } from './connectEmail.js';
-import { limitsFor, type PlanId } from '../../accounts/domain/plans.js';
+import { limitsFor, type PlanId } from '../../accounts/index.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { connectionViewById, loadConnection } from '../queries.js';

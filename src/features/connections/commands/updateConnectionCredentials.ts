@@ -1,6 +1,6 @@
 import { AppError, invalidRequest, notFound } from '../../../platform/errors.js';
 import { checkConnectionUpdate } from '../domain/connection-rules.js';
-import { isAdmin, userFactsFromRow } from '../../accounts/domain/users.js';
+import { isAdmin, userFactsFromRow } from '../../accounts/index.js';
 import { enqueue } from '../../../platform/jobs/queue.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';

@@ -19,8 +19,8 @@ import {
   type Refusal,
   type ReleaseAction,
 } from './connection-rules.js';
-import { PLAN_IDS, PLAN_LIMITS, type PlanId } from '../../accounts/domain/plans.js';
-import { ROLES, SEATS, USER_STATES, type Permissions, type UserFacts, type UserState } from '../../accounts/domain/users.js';
+import { PLAN_IDS, PLAN_LIMITS, type PlanId } from '../../accounts/index.js';
+import { ROLES, SEATS, USER_STATES, type Permissions, type UserFacts, type UserState } from '../../accounts/index.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures

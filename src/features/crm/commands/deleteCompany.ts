@@ -1,6 +1,6 @@
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
-import { requireAdmin } from '../../accounts/policies.js';
+import { requireAdmin } from '../../accounts/index.js';
 import { loadCompany, refreshContactSearch } from '../queries.js';
 
 /**

@@ -1,4 +1,4 @@
-import { isAdmin } from '../../accounts/domain/users.js';
+import { isAdmin } from '../../accounts/index.js';
 import { permissionDenied } from '../../../platform/errors.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv, Executor } from '../../../platform/context.js';

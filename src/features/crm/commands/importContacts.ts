@@ -9,7 +9,7 @@ import {
   type ImportRowError,
 } from '../domain/contacts.js';
 import { AppError } from '../../../platform/errors.js';
-import { limitsFor, planAllowing, PLAN_LIMITS, type PlanId } from '../../accounts/domain/plans.js';
+import { limitsFor, planAllowing, PLAN_LIMITS, type PlanId } from '../../accounts/index.js';
 import { isUniqueViolation } from '../../../platform/database/database.js';
 import { newId } from '../../../platform/database/ids.js';
 import { appendTimelineEvents } from './appendTimelineEvent.js';

@@ -4,7 +4,7 @@ import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { conversationItemById, membershipFacts, recordActivity, requireConversation } from '../queries.js';
 import { inboxEvents } from '../live.js';
-import { notifyUsers } from '../../notifications/notify.js';
+import { notifyUsers } from '../../notifications/index.js';
 
 /**
  * Assigns a conversation to a member of its inbox, or unassigns it (null). Only members act; the

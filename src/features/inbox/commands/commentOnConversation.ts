@@ -4,7 +4,7 @@ import { inboxAccessLevel } from '../domain/membership.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { membershipFacts, recordActivity, requireConversation } from '../queries.js';
 import { inboxEvents } from '../live.js';
-import { notifyUsers } from '../../notifications/notify.js';
+import { notifyUsers } from '../../notifications/index.js';
 
 export const MAX_COMMENT = 20_000;
 

@@ -1,8 +1,8 @@
 import { invalidRequest } from '../../../platform/errors.js';
 import { composeText, textToHtml } from '../domain/compose.js';
-import { subjectKey } from '../../ingest/domain/subject.js';
+import { subjectKey } from '../../ingest/index.js';
 import { newId } from '../../../platform/database/ids.js';
-import { queueEmail } from '../../outbox/commands/queueEmail.js';
+import { queueEmail } from '../../outbox/index.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { conversationItemById, outboxDeps, recordActivity, requireInboxAccess } from '../queries.js';

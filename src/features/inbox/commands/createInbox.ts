@@ -1,11 +1,11 @@
-import { checkCreateInbox } from '../../connections/domain/connection-rules.js';
+import { checkCreateInbox } from '../../connections/index.js';
 import { invalidRequest, permissionDenied } from '../../../platform/errors.js';
-import { canConnectTeam, userFactsFromRow } from '../../accounts/domain/users.js';
-import type { PlanId } from '../../accounts/domain/plans.js';
+import { canConnectTeam, userFactsFromRow } from '../../accounts/index.js';
+import type { PlanId } from '../../accounts/index.js';
 import { newId } from '../../../platform/database/ids.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
-import { refusalError } from '../../connections/commands/connectEmail.js';
+import { refusalError } from '../../connections/index.js';
 import { inboxView } from '../views.js';
 
 /** Creates a conversations inbox, up to the plan's count. Needs the account-access permission. */

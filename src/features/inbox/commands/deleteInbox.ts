@@ -1,9 +1,9 @@
 import { permissionDenied } from '../../../platform/errors.js';
-import { canConnectTeam, userFactsFromRow } from '../../accounts/domain/users.js';
+import { canConnectTeam, userFactsFromRow } from '../../accounts/index.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { loadInbox } from '../views.js';
-import { disconnectEmail } from '../../connections/commands/disconnectEmail.js';
+import { disconnectEmail } from '../../connections/index.js';
 
 /** Deletes an inbox: its team addresses are disconnected first (with the usual notifications); conversations stay in the database. */
 export async function deleteInbox(env: CommandEnv, actor: Actor, inboxId: string): Promise<void> {

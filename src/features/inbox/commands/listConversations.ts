@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor } from '../../crm/domain/contacts.js';
+import { decodeCursor, encodeCursor } from '../../crm/index.js';
 import { invalidRequest } from '../../../platform/errors.js';
 import { resolveFilter, type ListFilterInput } from '../domain/filters.js';
 import { conversationMatches } from '../search.js';

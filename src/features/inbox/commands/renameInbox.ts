@@ -1,5 +1,5 @@
 import { invalidRequest, permissionDenied } from '../../../platform/errors.js';
-import { canConnectTeam, userFactsFromRow } from '../../accounts/domain/users.js';
+import { canConnectTeam, userFactsFromRow } from '../../accounts/index.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { inboxViewById, loadInbox } from '../views.js';

@@ -1,6 +1,6 @@
 import { invalidRequest } from '../../../platform/errors.js';
 import { composeText, replyParent, replyRecipients, responseSubject, textToHtml, threadingHeaders, type Mailbox, type ReplyMode } from '../domain/compose.js';
-import { queueEmail } from '../../outbox/commands/queueEmail.js';
+import { queueEmail } from '../../outbox/index.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { blobStoreOf, conversationItemById, outboxDeps, recordActivity, requireConversation, threadOrder } from '../queries.js';

@@ -18,11 +18,11 @@ import { statusAfterMessage } from '../domain/status.js';
 import { inboxAccessLevel } from '../domain/membership.js';
 import { indexMessage } from '../search.js';
 import type { ConnectionsTable, ConversationsTable, InboxesTable } from '../../../platform/database/schema.js';
-import type { StoredMessage } from '../../ingest/ingest.js';
+import type { StoredMessage } from '../../ingest/index.js';
 import type { CommandEnv, Executor } from '../../../platform/context.js';
 import { recordActivity } from '../queries.js';
 import { afterCommit, type InboxEvent } from '../live.js';
-import { notifyUsers } from '../../notifications/notify.js';
+import { notifyUsers } from '../../notifications/index.js';
 import { enqueue } from '../../../platform/jobs/queue.js';
 
 /** Loads the facts routing needs about these users (in the conversation's inbox). */

@@ -1,6 +1,6 @@
 import { AppError, invalidRequest, notFound } from '../../../platform/errors.js';
 import { checkRoutingRule, parseStoredRule, usersRuleOf } from '../domain/routing.js';
-import { limitsFor, type PlanId } from '../../accounts/domain/plans.js';
+import { limitsFor, type PlanId } from '../../accounts/index.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { loadLiveInbox } from '../queries.js';

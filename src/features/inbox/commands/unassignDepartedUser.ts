@@ -4,7 +4,7 @@
  * team address has a routing rule, open ones go on the routing backlog and are routed again to someone
  * eligible. Closed and spam conversations keep their assignee as history; the list can still filter by them.
  */
-import type { UserStateHook } from '../../accounts/commands/changeUserState.js';
+import type { UserStateHook } from '../../accounts/index.js';
 import type { CommandEnv } from '../../../platform/context.js';
 import { recordActivity } from '../queries.js';
 import { afterCommit, type InboxEvent } from '../live.js';

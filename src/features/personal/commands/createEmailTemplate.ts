@@ -1,6 +1,6 @@
 import { AppError, invalidRequest, permissionDenied } from '../../../platform/errors.js';
 import { checkTemplate, MAX_TEMPLATES_PER_USER, type TemplateInput } from '../domain/templates.js';
-import { isAdmin } from '../../accounts/domain/users.js';
+import { isAdmin } from '../../accounts/index.js';
 import { isUniqueViolation } from '../../../platform/database/database.js';
 import { newId } from '../../../platform/database/ids.js';
 import { recordAudit } from '../../../platform/audit.js';

@@ -1,4 +1,4 @@
-import { requireAdmin } from '../../accounts/policies.js';
+import { requireAdmin } from '../../accounts/index.js';
 import type { Actor, CommandEnv, Executor } from '../../../platform/context.js';
 import { loadAccountEmailSettings } from '../queries.js';
 

@@ -1,5 +1,5 @@
 import { FONT_FAMILIES } from '../domain/font.js';
-import { limitsFor, type PlanId } from '../../accounts/domain/plans.js';
+import { limitsFor, type PlanId } from '../../accounts/index.js';
 import type { Actor, CommandEnv, Executor } from '../../../platform/context.js';
 import { loadAccountEmailSettings, loadEmailPreferences, ownPersonalConnections } from '../queries.js';
 

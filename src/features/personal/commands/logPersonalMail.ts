@@ -16,14 +16,14 @@
  *   contacts from any client (the synced Sent folder).
  * Never-log lists (account and user) are respected everywhere; list mail and loops are never logged.
  */
-import type { Classification } from '../../ingest/domain/classify.js';
+import type { Classification } from '../../ingest/index.js';
 import type { ParsedMessage } from '../../../mail/message/message.js';
 import { readReplyToken } from '../../../mail/message/reply-token.js';
 import { forwardedSender, isForwardSubject, looksLikeLoggingAddress } from '../domain/bcc.js';
 import { decideLogging, isNeverLogged, mailKey } from '../domain/logging.js';
 import type { ConnectionsTable, ConversationsTable, MessagesTable } from '../../../platform/database/schema.js';
 import { newId } from '../../../platform/database/ids.js';
-import { appendTimelineEvent, type TimelineKind } from '../../crm/commands/appendTimelineEvent.js';
+import { appendTimelineEvent, type TimelineKind } from '../../crm/index.js';
 import type { CommandEnv, Executor } from '../../../platform/context.js';
 import { contactsByAddress, createContactFromEmail, loadLogContext, type LogContext } from '../queries.js';
 import { scheduleTrackingDigest } from './processTrackingHits.js';

@@ -4,9 +4,9 @@
  * when the limit resets; a refusal or an uncertain send says what happened. The sender is notified in-app
  * too. Only the contacts the email is logged to see it on their timelines.
  */
-import { appendTimelineEvent } from '../../crm/commands/appendTimelineEvent.js';
+import { appendTimelineEvent } from '../../crm/index.js';
 import type { CommandEnv } from '../../../platform/context.js';
-import { notifyUsers } from '../../notifications/notify.js';
+import { notifyUsers } from '../../notifications/index.js';
 
 export const SEND_LIMIT_MESSAGE = 'This email was not sent because you reached your send limit';
 

@@ -2,7 +2,7 @@ import { AppError, invalidRequest } from '../../../platform/errors.js';
 import { renderPersonalEmail } from '../domain/compose.js';
 import { describeTokenProblems } from '../domain/tokens.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
-import { emailsOf, loadContact } from '../../crm/queries.js';
+import { emailsOf, loadContact } from '../../crm/index.js';
 import { loadUsableTemplate } from '../templates.js';
 import { tokenValuesFor } from '../compose.js';
 import { loadEmailPreferences, ownPersonalConnections } from '../queries.js';

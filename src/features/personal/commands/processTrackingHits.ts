@@ -7,9 +7,9 @@
  */
 import { enqueue } from '../../../platform/jobs/queue.js';
 import { newId } from '../../../platform/database/ids.js';
-import { appendTimelineEvent } from '../../crm/commands/appendTimelineEvent.js';
+import { appendTimelineEvent } from '../../crm/index.js';
 import type { CommandEnv, Executor } from '../../../platform/context.js';
-import { notifyUsers } from '../../notifications/notify.js';
+import { notifyUsers } from '../../notifications/index.js';
 
 export const TRACKING_DIGEST_JOB = 'personal_email.tracking_digest';
 /** How long hits wait before they are processed (bursts take a few seconds to show). */

@@ -2,7 +2,7 @@ import { invalidRequest } from '../../../platform/errors.js';
 import { isLogRule, type LogRule } from '../domain/logging.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
-import { requireAdmin } from '../../accounts/policies.js';
+import { requireAdmin } from '../../accounts/index.js';
 import { loadAccountEmailSettings } from '../queries.js';
 import { accountEmailSettingsView, type AccountEmailSettingsView } from './getAccountEmailSettings.js';
 import { neverLogList } from './updateEmailPreferences.js';

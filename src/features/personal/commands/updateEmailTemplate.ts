@@ -1,6 +1,6 @@
 import { AppError, invalidRequest, permissionDenied } from '../../../platform/errors.js';
 import { checkTemplate, type TemplateInput } from '../domain/templates.js';
-import { isAdmin } from '../../accounts/domain/users.js';
+import { isAdmin } from '../../accounts/index.js';
 import { isUniqueViolation } from '../../../platform/database/database.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';

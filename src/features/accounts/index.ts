@@ -1,0 +1,10 @@
+export { changeUserState, onUserStateChange } from './commands/changeUserState.js';
+export type { UserStateHook } from './commands/changeUserState.js';
+export { PLAN_IDS, PLAN_LIMITS, hasRoom, limitsFor, planAllowing } from './domain/plans.js';
+export type { CountLimit, PlanId } from './domain/plans.js';
+export { ROLES, SEATS, USER_STATES, canConnectTeam, canManageUsers, isAdmin, personalEmailBlocker, userFactsFromRow } from './domain/users.js';
+export type { Permissions, UserFacts, UserState } from './domain/users.js';
+export { emailKey } from './email-key.js';
+export { requireAdmin } from './policies.js';
+export { loadUser } from './queries.js';
+export { userSettings } from './views.js';

@@ -1,0 +1,1 @@
+export { adminIds, notifyUsers } from './notify.js';

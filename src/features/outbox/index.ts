@@ -1,0 +1,3 @@
+export { queueEmail } from './commands/queueEmail.js';
+export type { QueueEmailDeps } from './commands/queueEmail.js';
+export { onSendOutcome } from './sender.js';

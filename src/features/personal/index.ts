@@ -1,0 +1,1 @@
+export { escapeHtml } from './domain/html.js';
