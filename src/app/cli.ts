@@ -14,7 +14,6 @@ import { AppError } from '../platform/errors.js';
 import type { Actor, CommandEnv } from '../platform/context.js';
 import { makeCommandEnv } from './env.js';
 import { seedDemo } from './demo.js';
-import '../features/inbox/demo.js';
 import { connectEmail } from '../features/connections/commands/connectEmail.js';
 import { disconnectEmail } from '../features/connections/commands/disconnectEmail.js';
 import { releaseConnection } from '../features/connections/commands/releaseConnection.js';

@@ -2,21 +2,15 @@ import type { CommandEnv, Actor } from '../platform/context.js';
 import { createAccount } from '../features/accounts/commands/createAccount.js';
 import { createTeam } from '../features/accounts/commands/createTeam.js';
 import { createUser } from '../features/accounts/commands/createUser.js';
+import { demoSteps } from './features.js';
 
 export const DEMO_ADMIN_EMAIL = 'admin@demo.mailroom.local';
 export const DEMO_PASSWORD = 'demo-password';
 
-/** Demo steps added by features (contacts, inbox conversations...). Each receives the demo admin. */
-export type DemoStep = (env: CommandEnv, admin: Actor, ids: { teams: Record<string, string>; users: Record<string, string> }) => Promise<void>;
-const steps: DemoStep[] = [];
-/** Registered at the bottom of this file and by features; run in order. */
-export function addDemoStep(step: DemoStep): void {
-  steps.push(step);
-}
 
 /**
  * Seeds a demo account so a newcomer can explore without a mail server: users in two teams, and whatever
- * the features register (contacts and companies, an inbox with conversations). Safe to run twice.
+ * the features declare (src/app/features.ts: contacts and companies, an inbox with conversations). Safe to run twice.
  */
 export async function seedDemo(env: CommandEnv): Promise<{ created: boolean; accountId: string; adminEmail: string; password: string }> {
   const existing = await env.db.selectFrom('users').select(['account_id']).where('email_key', '=', DEMO_ADMIN_EMAIL).executeTakeFirst();
@@ -38,9 +32,7 @@ export async function seedDemo(env: CommandEnv): Promise<{ created: boolean; acc
     const u = await createUser(env, admin, { email, name, role, seat, primaryTeamId: team, password: DEMO_PASSWORD });
     users[email.split('@')[0]!] = u.user.id;
   }
-  for (const step of steps) await step(env, admin, { teams: { support: support.id, sales: sales.id }, users });
+  for (const step of demoSteps()) await step(env, admin);
   return { created: true, accountId: acc.accountId, adminEmail: DEMO_ADMIN_EMAIL, password: DEMO_PASSWORD };
 }
 
-import { demoCrmStep } from '../features/crm/demo.js';
-addDemoStep(demoCrmStep);

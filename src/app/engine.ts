@@ -1,38 +1,13 @@
 /**
- * Wires the mail engine for a process: blob store, parser pool, ingest, background jobs (sync, outbox)
- * and, for the smtp role, the inbound SMTP server.
+ * The mail engine of a process: the ingest pipeline (from the ingest feature), the background jobs of
+ * every feature, and, for the smtp role, the inbound SMTP server with the features' addresses.
  */
-import path from 'node:path';
 import type { Logger } from 'pino';
-import type { CommandEnv } from '../platform/context.js';
-import { folderBlobStore } from '../mail/blob-store.js';
-import type { Ingestor } from '../features/ingest/ingest.js';
-import { parseMessage } from '../mail/parse/index.js';
-import { registerSyncJob } from '../features/connections/sync-job.js';
-import { registerOutboxJobs } from '../features/outbox/sender.js';
+import { createIngestor, type Ingestor } from '../features/ingest/index.js';
 import { startInboundSmtp, type RunningInboundSmtp } from '../mail/inbound-smtp.js';
-import { registerInboxFeatures } from '../features/inbox/reactions.js';
-import { registerNotificationEmail } from '../features/notifications/email-digest.js';
-import { registerPersonalEmailFeatures } from '../features/personal/reactions.js';
-import { registerForwardingTestJob } from '../features/connections/forwarding-test.js';
+import { inboundWiring, jobHandlersFor } from './features.js';
 
-export function createIngestor(env: CommandEnv): Ingestor {
-  registerInboxFeatures(env); // conversations inbox: routing, reopen, deny list, search index, live updates
-  registerNotificationEmail(env); // notifications also emailed when NOTIFY_SMTP_URL is set
-  registerPersonalEmailFeatures(); // personal email: reply/BCC/Sent logging, send-limit notes, logging addresses, tracking digests
-  return {
-    env,
-    blobs: folderBlobStore(path.join(env.settings.dataDir, 'blobs'), env.db),
-    parse: (raw) => parseMessage(raw),
-    replyTokenSecret: env.secrets.derive('reply-token'),
-  };
-}
-
-export function registerMailJobs(ingestor: Ingestor): void {
-  registerSyncJob(ingestor);
-  registerOutboxJobs(ingestor);
-  registerForwardingTestJob(ingestor);
-}
+export { createIngestor, jobHandlersFor };
 
 export async function startInbound(ingestor: Ingestor, o: { port: number; host: string; log: Logger; maxMessageBytes?: number }): Promise<RunningInboundSmtp> {
   return startInboundSmtp(ingestor, {
@@ -42,5 +17,6 @@ export async function startInbound(ingestor: Ingestor, o: { port: number; host: 
     maxClients: Number(process.env.MAILROOM_INBOUND_MAX_CLIENTS ?? 100),
     connectionsPerMinute: Number(process.env.MAILROOM_INBOUND_CONNECTIONS_PER_MINUTE ?? 120),
     log: o.log,
+    ...inboundWiring(),
   });
 }

@@ -9,11 +9,10 @@ import { openDatabase, type Database } from '../platform/database/database.js';
 import { migrateToLatest } from '../platform/database/migrate.js';
 import { buildApp } from './http.js';
 import { JobWorker } from '../platform/jobs/worker.js';
-import { jobHandlers } from '../platform/jobs/handlers.js';
 import type { CommandEnv } from '../platform/context.js';
 import { makeCommandEnv } from './env.js';
 import { bootstrapFirstAccount } from '../features/accounts/commands/bootstrapFirstAccount.js';
-import { createIngestor, registerMailJobs, startInbound } from './engine.js';
+import { createIngestor, jobHandlersFor, startInbound } from './engine.js';
 import { closeDefaultParsePool } from '../mail/parse/index.js';
 
 export type Role = 'web' | 'worker' | 'smtp';
@@ -66,7 +65,7 @@ export async function startMailroom(config: Config, opts: StartOptions = {}): Pr
   const stoppers: Array<() => Promise<void>> = [];
 
   const ingestor = createIngestor(env);
-  registerMailJobs(ingestor);
+  const jobHandlers = jobHandlersFor(ingestor);
   stoppers.push(() => closeDefaultParsePool());
   if (roles.has('smtp')) {
     const smtp = await startInbound(ingestor, { port: config.smtpPort, host: config.smtpHost, log: log.child({ role: 'smtp' }) });

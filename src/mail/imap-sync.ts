@@ -12,7 +12,7 @@ import type { CommandEnv, Executor } from '../platform/context.js';
 import type { ConnectionsTable, FolderStatesTable } from '../platform/database/schema.js';
 import { planFolderSync, onlyNewUids, newestFirstBatches, uidSet, vanishedUids, windowStart, isOversized, type FolderCheckpoint } from './sync-plan.js';
 import { checkHost, imapOptions } from './transport-options.js';
-import { prepareItem, writePrepared, type IngestItem, type Ingestor, type PreparedBatch } from '../features/ingest/ingest.js';
+import type { IngestItem, MailIngest as Ingestor, PreparedBatch } from './ingest-port.js';
 
 export interface SyncOptions {
   batchSize: number;
@@ -227,14 +227,14 @@ async function fetchBatch(env: CommandEnv, ingestor: Ingestor, folder: string, u
   const wanted = uids.filter((u) => sizes.has(u) && !isOversized(sizes.get(u)!, opts.maxMessageBytes));
   const oversized = uids.filter((u) => sizes.has(u) && isOversized(sizes.get(u)!, opts.maxMessageBytes));
   const items: IngestItem[] = [];
-  const preparing: Array<ReturnType<typeof prepareItem>> = [];
+  const preparing: Array<Promise<unknown>> = [];
   try {
     if (wanted.length) {
       for await (const m of client.fetch(uidSet(wanted), { uid: true, source: true, internalDate: true }, { uid: true })) {
         if (!m.source) continue;
         const item: IngestItem = { raw: m.source, source: 'imap', direction, receivedAt: m.internalDate ? new Date(m.internalDate).getTime() : env.now(), location: { folder, uidvalidity, uid: m.uid } };
         items.push(item);
-        const p = prepareItem(ingestor, item);
+        const p = ingestor.prepare(item);
         p.catch(() => undefined); // surfaced through `prepared`
         preparing.push(p);
       }
@@ -263,7 +263,7 @@ async function storeBatch(
   checkpoint: (trx: Executor, stored: number) => Promise<void>,
 ): Promise<void> {
   const { items, oversized, sizes } = fetched;
-  const result = await writePrepared(ingestor, c, await fetched.prepared, async (trx) => {
+  const result = await ingestor.write(c, await fetched.prepared, async (trx) => {
     for (const uid of oversized) {
       await trx
         .insertInto('skipped_messages')

@@ -11,9 +11,8 @@ import type { Logger } from 'pino';
 import type { Executor } from '../platform/context.js';
 import type { ConnectionsTable } from '../platform/database/schema.js';
 import { RateLimiter } from '../platform/security/rate-limit.js';
-import { prepareItems, writePrepared, type Ingestor, type PreparedBatch } from '../features/ingest/ingest.js';
+import type { MailIngest, PreparedBatch } from './ingest-port.js';
 import { groupCommit } from './group-commit.js';
-import { recordForwardingTest } from '../features/connections/forwarding-test.js';
 
 export interface InboundSmtpOptions {
   port: number;
@@ -24,6 +23,13 @@ export interface InboundSmtpOptions {
   connectionsPerMinute: number;
   hostname?: string;
   log: Logger;
+  /** Features that own inbound addresses besides forwarding addresses (BCC logging), asked in order. */
+  recipients?: readonly RecipientResolver[];
+  /**
+   * Features that consume a message for a target before it is stored (the forwarding check coming
+   * back): true means handled, not stored.
+   */
+  intercepts?: readonly InboundIntercept[];
 }
 
 /**
@@ -33,25 +39,28 @@ export interface InboundSmtpOptions {
  */
 export type InboundTarget = { kind: 'connection'; connection: ConnectionsTable; accept?: (raw: Buffer) => Promise<string | null> };
 
-/** Features that own other inbound addresses (BCC logging) register a resolver here. */
+/** Features that own other inbound addresses (BCC logging) pass a resolver in the options. */
 export type RecipientResolver = (db: Executor, address: string) => Promise<InboundTarget | null>;
-const resolvers: RecipientResolver[] = [
-  async (db, address) => {
-    const c = await db.selectFrom('connections').selectAll().where('forwarding_address', '=', address).where('disconnected_at', 'is', null).executeTakeFirst();
-    return c ? { kind: 'connection', connection: c } : null;
-  },
-];
-export function addRecipientResolver(r: RecipientResolver): void {
-  resolvers.push(r);
-}
+export type InboundIntercept = (env: MailIngest['env'], connection: ConnectionsTable, raw: Buffer) => Promise<boolean>;
 
-async function resolveRecipient(db: Executor, address: string): Promise<InboundTarget | null> {
+/** A connection's generated forwarding address (team email connected by forwarding). */
+const forwardingAddress: RecipientResolver = async (db, address) => {
+  const c = await db.selectFrom('connections').selectAll().where('forwarding_address', '=', address).where('disconnected_at', 'is', null).executeTakeFirst();
+  return c ? { kind: 'connection', connection: c } : null;
+};
+
+async function resolveRecipient(db: Executor, resolvers: readonly RecipientResolver[], address: string): Promise<InboundTarget | null> {
   const key = address.trim().toLowerCase();
   for (const r of resolvers) {
     const t = await r(db, key);
     if (t) return t;
   }
   return null;
+}
+
+async function interceptedBy(intercepts: readonly InboundIntercept[], env: MailIngest['env'], connection: ConnectionsTable, raw: Buffer): Promise<boolean> {
+  for (const i of intercepts) if (await i(env, connection, raw)) return true;
+  return false;
 }
 
 function smtpError(message: string, code: number): Error {
@@ -63,7 +72,9 @@ export interface RunningInboundSmtp {
   close(): Promise<void>;
 }
 
-export async function startInboundSmtp(ingestor: Ingestor, o: InboundSmtpOptions): Promise<RunningInboundSmtp> {
+export async function startInboundSmtp(ingestor: MailIngest, o: InboundSmtpOptions): Promise<RunningInboundSmtp> {
+  const resolvers = [forwardingAddress, ...(o.recipients ?? [])];
+  const intercepts = o.intercepts ?? [];
   const limiter = new RateLimiter({ limit: o.connectionsPerMinute, intervalMs: 60_000 });
   const db = ingestor.env.db;
   const targets = new WeakMap<SMTPServerSession, InboundTarget[]>();
@@ -75,7 +86,7 @@ export async function startInboundSmtp(ingestor: Ingestor, o: InboundSmtpOptions
     let c = committers.get(connection.id);
     if (!c) {
       c = groupCommit<{ connection: ConnectionsTable; prepared: PreparedBatch }>(async (group) => {
-        await writePrepared(ingestor, group[group.length - 1]!.connection, { items: group.flatMap((g) => g.prepared.items) });
+        await ingestor.write(group[group.length - 1]!.connection, { items: group.flatMap((g) => g.prepared.items) });
       });
       committers.set(connection.id, c);
     }
@@ -95,7 +106,7 @@ export async function startInboundSmtp(ingestor: Ingestor, o: InboundSmtpOptions
       cb();
     },
     onRcptTo(address: SMTPServerAddress, session, cb) {
-      resolveRecipient(db, address.address).then(
+      resolveRecipient(db, resolvers, address.address).then(
         (t) => {
           if (!t) return cb(smtpError(`No mailbox here by that name: ${address.address} (this server is not a relay)`, 550));
           const list = targets.get(session) ?? [];
@@ -128,8 +139,8 @@ export async function startInboundSmtp(ingestor: Ingestor, o: InboundSmtpOptions
           let refusal: string | null = null;
           let storedCount = 0;
           for (const t of list) {
-            if (await recordForwardingTest(ingestor, t.connection, raw)) {
-              storedCount += 1; // our forwarding check came back: recorded on the connection, not stored
+            if (await interceptedBy(intercepts, ingestor.env, t.connection, raw)) {
+              storedCount += 1; // e.g. our forwarding check came back: recorded on the connection, not stored
               continue;
             }
             const why = t.accept ? await t.accept(raw) : null;
@@ -137,7 +148,7 @@ export async function startInboundSmtp(ingestor: Ingestor, o: InboundSmtpOptions
               refusal = why;
               continue;
             }
-            await commit(t.connection, await prepareItems(ingestor, [{ raw, source: 'smtp', direction: 'inbound', receivedAt }]));
+            await commit(t.connection, await ingestor.prepareMany([{ raw, source: 'smtp', direction: 'inbound', receivedAt }]));
             storedCount += 1;
           }
           return storedCount === 0 && refusal ? refusal : null;

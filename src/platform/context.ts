@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { DB } from './database/schema.js';
 import type { Dialect } from './database/database.js';
 import type { UsersTable } from './database/schema.js';
+import type { Reactions } from './reactions.js';
 
 export type Executor = Kysely<DB> | Transaction<DB>;
 
@@ -27,6 +28,8 @@ export interface CommandEnv {
   secrets: SecretBox;
   settings: { inboundDomain: string; publicUrl: string; dataDir: string; notifySmtpUrl?: string; notifyFrom?: string };
   verifyMailSettings: MailVerifier;
+  /** What other features do when this one changes something (filled by src/app/features.ts). */
+  reactions: Reactions;
   /** Called after a commit that queued background work, so a worker in this process looks at once. */
   onJobsQueued?: () => void;
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { demoCrmStep } from '../../src/features/crm/demo.js';
+import { demoCrm } from '../../src/features/crm/demo.js';
 import { actorOf, addUser } from './helpers.js';
 
 let t: TestApp;
@@ -15,7 +15,7 @@ it('seeds demo companies and contacts, matched by domain and by name', async () 
   const a = await t.account();
   const alex = await addUser(t, a.token, { email: 'alex@demo.mailroom.local' });
   await addUser(t, a.token, { email: 'bea@demo.mailroom.local' });
-  await demoCrmStep(t.env, await actorOf(t, a.adminUserId), { teams: {}, users: {} });
+  await demoCrm(t.env, await actorOf(t, a.adminUserId));
   const companies = (await t.api(a.token, 'GET', '/api/v1/companies')).json().companies;
   expect(companies.map((c: { name: string; contactsCount: number }) => [c.name, c.contactsCount])).toEqual([
     ['Acme Corporation', 2],

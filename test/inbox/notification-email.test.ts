@@ -8,7 +8,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImapFlow } from 'imapflow';
 import { JobWorker } from '../../src/platform/jobs/worker.js';
-import { jobHandlers } from '../../src/platform/jobs/handlers.js';
+import { createIngestor, jobHandlersFor } from '../../src/app/engine.js';
 import { ingestBatch } from '../../src/features/ingest/ingest.js';
 import { closeDefaultParsePool, parseMessage } from '../../src/mail/parse/index.js';
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
@@ -30,7 +30,7 @@ beforeAll(async () => {
   previousBatch = process.env.NOTIFY_BATCH_SECONDS;
   process.env.NOTIFY_BATCH_SECONDS = '0.3';
   t = await createTestApp({ configEnv: { NOTIFY_SMTP_URL: `smtp://${encodeURIComponent(NOTIFIER)}:notifier-pw@127.0.0.1:${smtp.port}/?ignoreTLS=true`, NOTIFY_FROM: `Mailroom <${NOTIFIER}>` } });
-  worker = new JobWorker({ env: t.env, handlers: jobHandlers, queues: ['default'], pollMs: 25, log: pino({ level: 'silent' }) });
+  worker = new JobWorker({ env: t.env, handlers: jobHandlersFor(createIngestor(t.env)), queues: ['default'], pollMs: 25, log: pino({ level: 'silent' }) });
   worker.start();
 }, 60_000);
 afterAll(async () => {

@@ -6,7 +6,7 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobWorker } from '../../src/platform/jobs/worker.js';
-import { jobHandlers } from '../../src/platform/jobs/handlers.js';
+import { createIngestor, jobHandlersFor } from '../../src/app/engine.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { deliver, inboxFixture, member, ok, rawMail } from './support.js';
 
@@ -14,7 +14,7 @@ let t: TestApp;
 let worker: JobWorker;
 beforeAll(async () => {
   t = await createTestApp();
-  worker = new JobWorker({ env: t.env, handlers: jobHandlers, queues: ['default'], pollMs: 25, log: pino({ level: 'silent' }) });
+  worker = new JobWorker({ env: t.env, handlers: jobHandlersFor(createIngestor(t.env)), queues: ['default'], pollMs: 25, log: pino({ level: 'silent' }) });
   worker.start();
 });
 afterAll(async () => {

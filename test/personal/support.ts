@@ -14,7 +14,6 @@ import { createIngestor } from '../../src/app/engine.js';
 import type { Ingestor } from '../../src/features/ingest/ingest.js';
 import { openImap, syncConnectionOnce } from '../../src/mail/imap-sync.js';
 import { sendOutboxMessage } from '../../src/features/outbox/sender.js';
-import { registerPersonalEmailFeatures } from '../../src/features/personal/reactions.js';
 import { parseMessageInline } from '../../src/mail/parse/index.js';
 import type { ParsedMessage } from '../../src/mail/message/message.js';
 
@@ -41,7 +40,6 @@ export const uniq = () => `${process.pid.toString(36)}${(++n).toString(36)}${Mat
 export async function startWorld(o: { plan?: string; withMail?: boolean } = {}): Promise<World> {
   previousAllow = process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
   process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = '127.0.0.1';
-  registerPersonalEmailFeatures();
   const dovecot = await startDovecot();
   const smtp = await startSubmissionServer({ dovecot });
   const t = await createTestApp({ configEnv: { PUBLIC_URL } });

@@ -1,4 +1,8 @@
-export { changeUserState, onUserStateChange } from './commands/changeUserState.js';
+/**
+ * Accounts: the tenant, its plan (the only place quotas live), users and their states, teams, sign-in and
+ * API tokens. This file is the only door other features use.
+ */
+export { changeUserState } from './commands/changeUserState.js';
 export type { UserStateHook } from './commands/changeUserState.js';
 export { PLAN_IDS, PLAN_LIMITS, hasRoom, limitsFor, planAllowing } from './domain/plans.js';
 export type { CountLimit, PlanId } from './domain/plans.js';
@@ -8,3 +12,7 @@ export { emailKey } from './email-key.js';
 export { requireAdmin } from './policies.js';
 export { loadUser } from './queries.js';
 export { userSettings } from './views.js';
+
+export function accountsFeature() {
+  return { name: 'accounts' } as const;
+}

@@ -7,15 +7,16 @@ import crypto from 'node:crypto';
 import { FORWARDING_TEST_JOB } from './commands/sendForwardingTest.js';
 import { FORWARDING_TEST_HEADER, isForwardingTest } from './domain/forwarding-check.js';
 import { readHeaderBlock } from '../../mail/message/header-block.js';
-import { registerJob } from '../../platform/jobs/handlers.js';
 import type { ConnectionsTable } from '../../platform/database/schema.js';
 import type { Ingestor } from '../ingest/index.js';
+import type { CommandEnv } from '../../platform/context.js';
 import { sendThroughConnection } from '../../mail/transport-options.js';
 
-export function registerForwardingTestJob(ingestor: Ingestor): void {
-  registerJob(FORWARDING_TEST_JOB, async (p: { connectionId: string; token: string }) => {
+/** The job: sends the test email (see sendForwardingTest.ts for who queues it). */
+export function forwardingTestJob(ingestor: Ingestor) {
+  return async (p: { connectionId: string; token: string }): Promise<void> => {
     await sendForwardingTestEmail(ingestor, p.connectionId, p.token);
-  });
+  };
 }
 
 export async function sendForwardingTestEmail(ingestor: Ingestor, connectionId: string, token: string): Promise<'sent' | 'stale' | 'failed'> {
@@ -45,11 +46,11 @@ export async function sendForwardingTestEmail(ingestor: Ingestor, connectionId: 
  * Inbound SMTP calls this first for each target connection: when the message is this connection's pending
  * forwarding test, the check is marked verified and true is returned (the message is not stored).
  */
-export async function recordForwardingTest(ingestor: Ingestor, connection: ConnectionsTable, raw: Buffer): Promise<boolean> {
+export async function recordForwardingTest(env: Pick<CommandEnv, 'db' | 'now'>, connection: ConnectionsTable, raw: Buffer): Promise<boolean> {
   const token = connection.forwarding_test_token;
   if (!token) return false;
   if (!isForwardingTest(readHeaderBlock(raw.subarray(0, 256 * 1024).toString('latin1')).fields, token)) return false;
-  const now = ingestor.env.now();
-  await ingestor.env.db.updateTable('connections').set({ forwarding_verified_at: now, forwarding_test_token: null }).where('id', '=', connection.id).where('forwarding_test_token', '=', token).execute();
+  const now = env.now();
+  await env.db.updateTable('connections').set({ forwarding_verified_at: now, forwarding_test_token: null }).where('id', '=', connection.id).where('forwarding_test_token', '=', token).execute();
   return true;
 }

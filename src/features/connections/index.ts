@@ -1,4 +1,28 @@
+/**
+ * Connections: personal and team email addresses, the rules between them (one holder per address, a team
+ * address feeds one inbox and never the meetings tool...), connect/disconnect/release, credentials, the
+ * mailbox sync loop and the forwarding check. This file is the only door other features use.
+ */
+import type { Ingestor } from '../ingest/index.js';
+import { syncJob } from './sync-job.js';
+import { forwardingTestJob, recordForwardingTest } from './forwarding-test.js';
+import { FORWARDING_TEST_JOB } from './commands/sendForwardingTest.js';
+
 export { refusalError } from './commands/connectEmail.js';
 export { disconnectEmail } from './commands/disconnectEmail.js';
 export { addressKey } from './domain/address-key.js';
 export { checkCreateInbox } from './domain/connection-rules.js';
+
+export function connectionsFeature() {
+  return {
+    name: 'connections',
+    /** Inbound SMTP: a forwarding check email coming back through the forwarding verifies it (and is not stored). */
+    inboundIntercept: recordForwardingTest,
+    jobs: (ingestor: Ingestor) => ({
+      /** Keeps one mailbox in sync (IMAP pass, then IDLE), a time slice at a time. */
+      'connection.sync': syncJob(ingestor),
+      /** Sends the forwarding check email through the address's own SMTP server. */
+      [FORWARDING_TEST_JOB]: forwardingTestJob(ingestor),
+    }),
+  } as const;
+}

@@ -8,7 +8,6 @@
 import type { ImapFlow } from 'imapflow';
 import { acquireLease, releaseLease } from '../../platform/jobs/lease.js';
 import { extendJobLock, RunAgain, type JobContext } from '../../platform/jobs/worker.js';
-import { registerJob } from '../../platform/jobs/handlers.js';
 import type { CommandEnv } from '../../platform/context.js';
 import { connectionBackoffMs } from '../../mail/sync-plan.js';
 import { ImapAuthError, openImap, syncConnectionOnce, DEFAULT_SYNC_OPTIONS } from '../../mail/imap-sync.js';
@@ -151,10 +150,11 @@ async function waitForChange(client: ImapFlow, ms: number, signal: AbortSignal):
   });
 }
 
-export function registerSyncJob(ingestor: Ingestor, settings: SyncJobSettings = DEFAULT_SYNC_JOB_SETTINGS): void {
-  registerJob('connection.sync', async (payload: { connectionId: string }, ctx) => {
+/** The `connection.sync` job: one time slice of a mailbox's sync loop, then queued again. */
+export function syncJob(ingestor: Ingestor, settings: SyncJobSettings = DEFAULT_SYNC_JOB_SETTINGS) {
+  return async (payload: { connectionId: string }, ctx: JobContext): Promise<void> => {
     const outcome = await runConnectionSync(ingestor, { ...ctx, renew: () => extendJobLock(ctx, settings.leaseMs) }, payload.connectionId, settings);
     if (outcome === 'again') throw new RunAgain(0);
     if (outcome === 'busy') throw new RunAgain(settings.leaseMs / 2);
-  });
+  };
 }

@@ -1,4 +1,4 @@
-import type { DemoStep } from '../../app/demo.js';
+import type { Actor, CommandEnv } from '../../platform/context.js';
 import { createCompany } from './commands/createCompany.js';
 import { importContacts } from './commands/importContacts.js';
 import { addContactNote } from './commands/addContactNote.js';
@@ -7,9 +7,9 @@ import { findContactsByEmail } from './commands/findContactsByEmail.js';
 /**
  * Demo CRM data: two companies with domains, contacts imported from a small CSV (so the demo exercises
  * the import and company matching by domain and by name), owned by the sales users, and a note.
- * Register with `addDemoStep(demoCrmStep)` in seedDemo.ts.
+ * Declared as the crm feature's `demo` (src/features/crm/index.ts).
  */
-export const demoCrmStep: DemoStep = async (env, admin) => {
+export async function demoCrm(env: CommandEnv, admin: Actor): Promise<void> {
   await createCompany(env, admin, { name: 'Acme Corporation', domains: ['acme.example'] });
   await createCompany(env, admin, { name: 'Globex', domains: ['globex.example', 'globex-corp.example'] });
   const csv = [
@@ -25,4 +25,4 @@ export const demoCrmStep: DemoStep = async (env, admin) => {
   await importContacts(env, admin, { csv });
   const [hank] = await findContactsByEmail(env.db, admin.accountId, ['hank.scorpio@globex.example']);
   if (hank) await addContactNote(env, admin, hank.contactId, { text: 'Met at the trade fair. Interested in the team inbox; follow up next week.' });
-};
+}

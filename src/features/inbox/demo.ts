@@ -5,11 +5,10 @@
  * a mail server.
  */
 import crypto from 'node:crypto';
-import { addDemoStep } from '../../app/demo.js';
 import { createInbox } from './commands/createInbox.js';
 import { newId } from '../../platform/database/ids.js';
-import { createIngestor } from '../../app/engine.js';
-import { ingestBatch, type IngestItem } from '../ingest/index.js';
+import { createIngestor, ingestBatch, type IngestItem } from '../ingest/index.js';
+import type { Actor, CommandEnv } from '../../platform/context.js';
 
 const THREADS: Array<{ from: [string, string]; subject: string; messages: string[]; kind?: 'auto_reply' }> = [
   { from: ['Carla Gomez', 'carla@globex.example'], subject: 'Order #4821 has not arrived', messages: ['Hi, I ordered a standing desk two weeks ago and tracking has not moved since Monday. Can you check?', 'Thanks for looking. The tracking number is 1Z999AA10123456784.'] },
@@ -19,7 +18,8 @@ const THREADS: Array<{ from: [string, string]; subject: string; messages: string
   { from: ['Lena Berg', 'lena@vandelay.example'], subject: 'Abwesenheitsnotiz: Ihre Anfrage', messages: ['Ich bin bis 14. Dezember nicht im Büro.'], kind: 'auto_reply' },
 ];
 
-addDemoStep(async (env, admin) => {
+/** Demo step: a Support inbox with the threads above, ingested for real. */
+export async function demoInbox(env: CommandEnv, admin: Actor): Promise<void> {
   const inbox = await createInbox(env, admin, { name: 'Support' });
   const now = env.now();
   const connectionId = newId('con');
@@ -64,4 +64,4 @@ addDemoStep(async (env, admin) => {
   }
   const ingestor = createIngestor(env);
   for (const item of items) await ingestBatch(ingestor, connection, [item]);
-});
+}

@@ -46,7 +46,6 @@ class InboxEventBus {
   private readonly emitter = new EventEmitter();
   /** Set while this process LISTENs on PostgreSQL: it then delivers what it hears instead of local publishes. */
   remoteListening = false;
-  env: CommandEnv | null = null;
 
   constructor() {
     this.emitter.setMaxListeners(0);

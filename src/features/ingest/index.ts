@@ -1,5 +1,14 @@
+/**
+ * Ingest: the one path every message takes into Mailroom (IMAP sync, inbound SMTP, import, our own sent
+ * mail): parse, dedupe, classify, thread, store, then the features' `messageStored` reactions in the same
+ * transaction. This file is the only door other features use.
+ */
 export { classifyMessage } from './domain/classify.js';
 export type { BounceInfo, Classification } from './domain/classify.js';
 export { baseSubject, isResponseSubject, subjectKey } from './domain/subject.js';
-export { ingestBatch, onMessageStored } from './ingest.js';
-export type { IngestItem, Ingestor, StoredMessage } from './ingest.js';
+export { createIngestor, ingestBatch } from './ingest.js';
+export type { IngestItem, Ingestor, MessageStoredHook, StoredMessage } from './ingest.js';
+
+export function ingestFeature() {
+  return { name: 'ingest' } as const;
+}

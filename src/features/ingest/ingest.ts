@@ -20,24 +20,34 @@ import { findConversation } from './domain/threading.js';
 import { chunks } from '../crm/index.js';
 import { BatchState, SUBJECT_WINDOW_DAYS, type BatchMessage } from './batch-state.js';
 import { metrics } from '../../platform/metrics.js';
+import path from 'node:path';
+import { folderBlobStore } from '../../mail/blob-store.js';
+import { parseMessage } from '../../mail/parse/index.js';
+import type { IngestItem, IngestResult, MailIngest, PreparedBatch as PortBatch } from '../../mail/ingest-port.js';
 
-export interface IngestItem {
-  raw: Buffer;
-  source: 'imap' | 'smtp' | 'import' | 'outbox';
-  direction: 'inbound' | 'outbound';
-  receivedAt: number;
-  location?: { folder: string; uidvalidity: number; uid: number };
-  /** Outgoing mail we sent: link to its outbox row and conversation. */
-  outboxId?: string;
-  conversationId?: string;
-}
+export type { IngestItem, IngestResult };
 
-export interface Ingestor {
+/** The ingest pipeline of a process; implements the mail adapters' port. */
+export interface Ingestor extends MailIngest<Prepared> {
   env: CommandEnv;
   blobs: BlobStore;
   parse: (raw: Buffer) => Promise<ParsedMessage>;
   /** HMAC secret of our reply tokens. */
   replyTokenSecret: string;
+}
+
+/** The ingest pipeline of a process: blob store under DATA_DIR/blobs, parser pool, reply-token secret. */
+export function createIngestor(env: CommandEnv): Ingestor {
+  const ingestor: Ingestor = {
+    env,
+    blobs: folderBlobStore(path.join(env.settings.dataDir, 'blobs'), env.db),
+    parse: (raw) => parseMessage(raw),
+    replyTokenSecret: env.secrets.derive('reply-token'),
+    prepare: (item) => prepareItem(ingestor, item),
+    prepareMany: (items) => prepareItems(ingestor, items),
+    write: (connection, batch, afterWrite) => writePrepared(ingestor, connection, batch, afterWrite),
+  };
+  return ingestor;
 }
 
 export interface StoredMessage {
@@ -52,15 +62,12 @@ export interface StoredMessage {
 
 /** Features react to stored messages inside the same transaction (routing, reopening, timeline). */
 export type MessageStoredHook = (trx: Executor, stored: StoredMessage, env: CommandEnv) => Promise<void>;
-const hooks: MessageStoredHook[] = [];
-export function onMessageStored(h: MessageStoredHook): void {
-  if (!hooks.includes(h)) hooks.push(h);
-}
 
-export interface IngestResult {
-  stored: number;
-  duplicates: number;
-  messageIds: string[];
+declare module '../../platform/reactions.js' {
+  interface Reactions {
+    /** Run for every stored message, inside the ingest transaction, in the order of src/app/features.ts. */
+    messageStored: readonly MessageStoredHook[];
+  }
 }
 
 const SNIPPET = 200;
@@ -78,7 +85,7 @@ export function dedupeKeyOf(parsed: ParsedMessage, rawSha: string): string {
   return `mid:${parsed.messageId.toLowerCase()}:${digest}`;
 }
 
-interface Prepared {
+export interface Prepared {
   item: IngestItem;
   parsed: ParsedMessage;
   rawSha: string;
@@ -110,7 +117,7 @@ export async function ingestBatch(ingestor: Ingestor, connection: ConnectionsTab
 }
 
 /** Parsed messages with their bytes, ready to be written. */
-export type PreparedBatch = { items: Prepared[] };
+export type PreparedBatch = PortBatch<Prepared>;
 
 /** The CPU half of ingest (parse in workers, hashes): can overlap with writing the previous batch. */
 export async function prepareItems(ingestor: Ingestor, items: IngestItem[]): Promise<PreparedBatch> {
@@ -133,7 +140,7 @@ export async function writePrepared(ingestor: Ingestor, connection: ConnectionsT
       const plan = await planBatch(trx, ingestor, connection, prepared, r);
       await packBlobs(trx, ingestor.blobs, env.dialect, plan);
       await writePlan(trx, env.dialect, plan);
-      for (const stored of plan.stored) for (const h of hooks) await h(trx, stored, env);
+      for (const stored of plan.stored) for (const h of env.reactions.messageStored) await h(trx, stored, env);
       await linkContactsCreatedByHooks(trx, connection, plan);
     }
     if (afterWrite) await afterWrite(trx, r);

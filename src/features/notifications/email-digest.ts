@@ -8,22 +8,24 @@
  */
 import nodemailer from 'nodemailer';
 import type { CommandEnv } from '../../platform/context.js';
-import { NOTIFICATION_EMAIL_JOB, notificationEmail } from './notify.js';
+import { notificationEmail } from './notify.js';
 import { userSettings } from '../accounts/index.js';
 import { buildDigest, MAX_DIGEST_ITEMS } from './domain/notification-digest.js';
-import { registerJob } from '../../platform/jobs/handlers.js';
-import { RunAgain } from '../../platform/jobs/worker.js';
+import { RunAgain, type JobContext } from '../../platform/jobs/worker.js';
 
 const MAX_AGE_MS = 24 * 3_600_000;
 
-export function registerNotificationEmail(env: CommandEnv): void {
+/** Turns notification email on for this process when the server has NOTIFY_SMTP_URL. */
+export function configureNotificationEmail(env: CommandEnv): void {
   notificationEmail.enabled = Boolean(env.settings.notifySmtpUrl);
   const batch = Number(process.env.NOTIFY_BATCH_SECONDS);
   if (Number.isFinite(batch) && batch >= 0) notificationEmail.delayMs = batch * 1000;
-  registerJob(NOTIFICATION_EMAIL_JOB, async (payload: { userId: string }, ctx) => {
-    const r = await sendNotificationDigest(ctx.env, payload.userId);
-    if (r.remaining > 0) throw new RunAgain(notificationEmail.delayMs);
-  });
+}
+
+/** The digest job: one email per user with what is pending; runs again while more is pending. */
+export async function notificationEmailJob(payload: { userId: string }, ctx: JobContext): Promise<void> {
+  const r = await sendNotificationDigest(ctx.env, payload.userId);
+  if (r.remaining > 0) throw new RunAgain(notificationEmail.delayMs);
 }
 
 export interface DigestOutcome {

@@ -6,7 +6,7 @@ export const NOTIFICATION_EMAIL_JOB = 'notifications.email';
 
 /**
  * Notification email for this process: on when the server has NOTIFY_SMTP_URL (set by
- * registerNotificationEmail, src/features/notifications/email-digest.ts). `delayMs` batches what happens within it
+ * configureNotificationEmail, src/features/notifications/email-digest.ts). `delayMs` batches what happens within it
  * into one digest per user.
  */
 export const notificationEmail = { enabled: false, delayMs: 60_000 };

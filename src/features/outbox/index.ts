@@ -1,3 +1,19 @@
+/**
+ * The outbox: every email Mailroom sends (replies from an inbox, email from a contact's record) is queued
+ * here first and sent once by a background job, through the connection's own SMTP server; the sent copy is
+ * appended to the mailbox's Sent folder. This file is the only door other features use.
+ */
+import type { Ingestor } from '../ingest/index.js';
+import { outboxJobs } from './sender.js';
+
 export { queueEmail } from './commands/queueEmail.js';
 export type { QueueEmailDeps } from './commands/queueEmail.js';
-export { onSendOutcome } from './sender.js';
+export type { SendOutcomeHook } from './sender.js';
+
+export function outboxFeature() {
+  return {
+    name: 'outbox',
+    /** Send a queued email (never twice), then append the sent copy to the Sent folder. */
+    jobs: (ingestor: Ingestor) => outboxJobs(ingestor),
+  } as const;
+}

@@ -7,8 +7,7 @@
  */
 import type { CommandEnv } from '../../platform/context.js';
 import { limitsFor, type PlanId } from '../accounts/index.js';
-import { registerJob } from '../../platform/jobs/handlers.js';
-import { RetryLater, RunAgain } from '../../platform/jobs/worker.js';
+import { RetryLater, RunAgain, type JobHandler } from '../../platform/jobs/worker.js';
 import { sendThroughConnection } from '../../mail/transport-options.js';
 import { ingestBatch, type Ingestor } from '../ingest/index.js';
 import { openImap } from '../../mail/imap-sync.js';
@@ -32,9 +31,12 @@ export function sendLimitDecision(s: SendLimitsState, now: number): { ok: true }
 
 /** Hooks for features that show send outcomes where the user sent the mail (timeline...). */
 export type SendOutcomeHook = (env: CommandEnv, outboxId: string, outcome: 'sent' | 'failed' | 'uncertain' | 'limit_reached') => Promise<void>;
-const outcomeHooks: SendOutcomeHook[] = [];
-export function onSendOutcome(h: SendOutcomeHook): void {
-  if (!outcomeHooks.includes(h)) outcomeHooks.push(h);
+
+declare module '../../platform/reactions.js' {
+  interface Reactions {
+    /** Run after each send attempt settles (sent, failed, uncertain, held by the send limit). */
+    sendFinished: readonly SendOutcomeHook[];
+  }
 }
 
 async function limitsState(env: CommandEnv, connectionId: string, plan: PlanId, overrides: { day: number | null; minute: number | null }, now: number): Promise<SendLimitsState> {
@@ -69,14 +71,14 @@ export async function sendOutboxMessage(ingestor: Ingestor, outboxId: string): P
       .set({ state: 'uncertain', last_error: 'Mailroom stopped while this email was being sent, so it may or may not have gone out. Check the recipient\'s reply or your Sent folder before sending it again.' })
       .where('id', '=', row.id)
       .execute();
-    for (const h of outcomeHooks) await h(env, row.id, 'uncertain');
+    for (const h of env.reactions.sendFinished) await h(env, row.id, 'uncertain');
     return 'uncertain';
   }
   if (row.send_at > now) throw new RunAgain(row.send_at - now);
   const c = await env.db.selectFrom('connections').selectAll().where('id', '=', row.connection_id).executeTakeFirstOrThrow();
   if (c.disconnected_at !== null) {
     await env.db.updateTable('outbox').set({ state: 'failed', last_error: `${c.address} was disconnected before this email was sent.` }).where('id', '=', row.id).execute();
-    for (const h of outcomeHooks) await h(env, row.id, 'failed');
+    for (const h of env.reactions.sendFinished) await h(env, row.id, 'failed');
     return 'failed';
   }
   const account = await env.db.selectFrom('accounts').select('plan').where('id', '=', c.account_id).executeTakeFirstOrThrow();
@@ -89,7 +91,7 @@ export async function sendOutboxMessage(ingestor: Ingestor, outboxId: string): P
       .set({ state: 'failed', last_error: `This email was not sent because you reached your send limit for ${c.address}. The limit resets at ${resets}.`, meta: JSON.stringify({ ...JSON.parse(row.meta), sendLimit: { reason: 'per_day', resetsAt: resets } }) })
       .where('id', '=', row.id)
       .execute();
-    for (const h of outcomeHooks) await h(env, row.id, 'limit_reached');
+    for (const h of env.reactions.sendFinished) await h(env, row.id, 'limit_reached');
     return 'limit_reached';
   }
   // Record the attempt before talking to the server: this is what makes "never twice" hold.
@@ -119,14 +121,14 @@ export async function sendOutboxMessage(ingestor: Ingestor, outboxId: string): P
         : `Could not reach the mail server; Mailroom will try again. (${e.message})`;
     await env.db.updateTable('outbox').set({ state, last_error: message.slice(0, 1000) }).where('id', '=', row.id).execute();
     if (state === 'queued') throw new RetryLater(message, Math.min(30 * 60_000, 30_000 * 2 ** row.attempts));
-    for (const h of outcomeHooks) await h(env, row.id, state as 'failed' | 'uncertain');
+    for (const h of env.reactions.sendFinished) await h(env, row.id, state as 'failed' | 'uncertain');
     return state as 'failed' | 'uncertain';
   }
   const sentAt = env.now();
   await ingestBatch(ingestor, c, [{ raw, source: 'outbox', direction: 'outbound', receivedAt: sentAt, outboxId: row.id, conversationId: row.conversation_id ?? undefined }], async (trx) => {
     await trx.updateTable('outbox').set({ state: 'sent', sent_at: sentAt, smtp_response: info.response?.slice(0, 500) ?? null, last_error: null }).where('id', '=', row.id).execute();
   });
-  for (const h of outcomeHooks) await h(env, row.id, 'sent');
+  for (const h of env.reactions.sendFinished) await h(env, row.id, 'sent');
   return 'sent';
 }
 
@@ -158,13 +160,16 @@ export async function appendToSent(ingestor: Ingestor, outboxId: string): Promis
   await env.db.updateTable('outbox').set({ appended_to_sent: 1 }).where('id', '=', row.id).execute();
 }
 
-export function registerOutboxJobs(ingestor: Ingestor): void {
-  registerJob('outbox.send', async (p: { outboxId: string }) => {
-    const r = await sendOutboxMessage(ingestor, p.outboxId);
-    if (r === 'sent') {
-      await enqueue(ingestor.env.db, ingestor.env.now(), { queue: 'mail', kind: 'outbox.append_sent', payload: { outboxId: p.outboxId }, dedupeKey: `sent-copy:${p.outboxId}` });
-    }
-  });
-  registerJob('outbox.append_sent', async (p: { outboxId: string }) => appendToSent(ingestor, p.outboxId));
+/** The outbox's background jobs: send a queued email, then append the sent copy to the Sent folder. */
+export function outboxJobs(ingestor: Ingestor): Record<string, JobHandler> {
+  return {
+    'outbox.send': async (p: { outboxId: string }) => {
+      const r = await sendOutboxMessage(ingestor, p.outboxId);
+      if (r === 'sent') {
+        await enqueue(ingestor.env.db, ingestor.env.now(), { queue: 'mail', kind: 'outbox.append_sent', payload: { outboxId: p.outboxId }, dedupeKey: `sent-copy:${p.outboxId}` });
+      }
+    },
+    'outbox.append_sent': async (p: { outboxId: string }) => appendToSent(ingestor, p.outboxId),
+  };
 }
 

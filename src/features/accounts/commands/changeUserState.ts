@@ -7,13 +7,16 @@ import { assertSeatAvailable } from './createUser.js';
 import { userView } from '../views.js';
 
 /**
- * Hooks other features register to react inside the same transaction when a user leaves or comes back
- * (unassign conversations, pause personal sync...). Kept as a list so this file does not import them.
+ * What other features do inside the same transaction when a user leaves or comes back (unassign
+ * conversations...).
  */
-export type UserStateHook = (trx: Executor, p: { accountId: string; userId: string; action: UserStateAction; now: number }) => Promise<void>;
-const hooks: UserStateHook[] = [];
-export function onUserStateChange(h: UserStateHook): void {
-  if (!hooks.includes(h)) hooks.push(h);
+export type UserStateHook = (trx: Executor, p: { accountId: string; userId: string; action: UserStateAction; now: number }, env: CommandEnv) => Promise<void>;
+
+declare module '../../../platform/reactions.js' {
+  interface Reactions {
+    /** Run when a user is deactivated, removed or restored, inside that transaction. */
+    userStateChanged: readonly UserStateHook[];
+  }
 }
 
 /**
@@ -30,7 +33,7 @@ export async function changeUserState(env: CommandEnv, actor: Actor, userId: str
     const now = env.now();
     await trx.updateTable('users').set({ state: next.state, state_changed_at: now }).where('id', '=', target.id).execute();
     if (action !== 'restore') await trx.deleteFrom('sessions').where('user_id', '=', target.id).execute();
-    for (const h of hooks) await h(trx, { accountId: actor.accountId, userId: target.id, action, now });
+    for (const h of env.reactions.userStateChanged) await h(trx, { accountId: actor.accountId, userId: target.id, action, now }, env);
     await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: `user.${action === 'deactivate' ? 'deactivated' : action === 'remove' ? 'removed' : 'restored'}`, targetType: 'user', targetId: target.id, data: { from: target.state, to: next.state }, at: now });
     const updated = await loadUser(trx, actor.accountId, target.id);
     return userView(updated, await teamIdsOf(trx, target.id));

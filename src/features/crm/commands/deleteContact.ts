@@ -6,12 +6,15 @@ import { loadContact, requireCrmWriter } from '../queries.js';
 
 /**
  * Work other features must do, in the same transaction, before a contact row disappears (clear their
- * references to it). Registered at module load, like demo steps.
+ * references to it).
  */
-export type ContactDeletionHook = (trx: Executor, accountId: string, contactId: string) => Promise<void>;
-const hooks: ContactDeletionHook[] = [];
-export function onContactDeleting(hook: ContactDeletionHook): void {
-  hooks.push(hook);
+export type ContactDeletionHook = (trx: Executor, p: { accountId: string; contactId: string; now: number }, env: CommandEnv) => Promise<void>;
+
+declare module '../../../platform/reactions.js' {
+  interface Reactions {
+    /** Run before a contact is deleted, inside that transaction: clear every reference to it. */
+    contactDeleting: readonly ContactDeletionHook[];
+  }
 }
 
 /**
@@ -28,7 +31,7 @@ export async function deleteContact(env: CommandEnv, actor: Actor, contactId: st
     if (!isAdmin(actor.user) && contact.owner_id !== null && contact.owner_id !== actor.user.id) {
       throw permissionDenied('Only admins and the owner of this contact can delete it. Ask its owner or an admin.');
     }
-    for (const hook of hooks) await hook(trx, actor.accountId, contact.id);
+    for (const hook of env.reactions.contactDeleting) await hook(trx, { accountId: actor.accountId, contactId: contact.id, now }, env);
     const events = await trx.deleteFrom('timeline_events').where('account_id', '=', actor.accountId).where('contact_id', '=', contact.id).executeTakeFirst();
     const emails = await trx.deleteFrom('contact_emails').where('account_id', '=', actor.accountId).where('contact_id', '=', contact.id).executeTakeFirst();
     await trx.deleteFrom('contacts').where('id', '=', contact.id).where('account_id', '=', actor.accountId).execute();

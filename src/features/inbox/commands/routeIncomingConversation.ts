@@ -1,5 +1,5 @@
 /**
- * What happens in a conversations inbox when a message is stored (an `onMessageStored` hook, inside the
+ * What happens in a conversations inbox when a message is stored (a `messageStored` reaction, inside the
  * ingest transaction), for team conversations only, in this order:
  *
  *  1. index the message for search (ingest has already linked the conversation to a contact);
@@ -187,7 +187,7 @@ function inboxSettingsFor(trx: Executor, inboxId: string) {
   return settings;
 }
 
-/** The `onMessageStored` hook. */
+/** The `messageStored` reaction (declared in ../index.ts). */
 export async function onTeamMessageStored(trx: Executor, stored: StoredMessage, env: CommandEnv): Promise<void> {
   const { message, connection, parsed, classification, isNewConversation } = stored;
   let conversation = stored.conversation;

@@ -18,7 +18,6 @@ import { replyToConversation, type ReplyInput } from '../commands/replyToConvers
 import { composeConversation, type ComposeInput } from '../commands/composeConversation.js';
 import { trackPresence } from '../commands/trackPresence.js';
 import { getMessageHtml } from '../commands/getMessageHtml.js';
-import { registerInboxFeatures } from '../reactions.js';
 import { blobStoreOf, requireConversation, requireInboxAccess } from '../queries.js';
 import { inboxEvents, joinPgInboxChannel, type InboxEvent } from '../live.js';
 import { listenPg } from '../../../platform/database/pg-channel.js';
@@ -141,7 +140,6 @@ const parseTime = (v: string | undefined, field: string): number | undefined => 
 
 export async function conversationRoutes(app: FastifyInstance): Promise<void> {
   const env = app.deps.env;
-  registerInboxFeatures(env);
   if (env.dialect === 'postgres') {
     const url = app.deps.config.databaseUrl ?? process.env.DATABASE_URL;
     if (url) {

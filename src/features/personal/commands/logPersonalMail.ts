@@ -1,5 +1,5 @@
 /**
- * Logs personal mail on contact timelines as it is stored (an `onMessageStored` hook of the mail engine:
+ * Logs personal mail on contact timelines as it is stored (a `messageStored` reaction of ingest:
  * it runs inside the ingest transaction, so a retried batch logs nothing twice and a failed one logs
  * nothing). Only personal connections; everything else of the mailbox stays private to its owner.
  *

@@ -1,5 +1,5 @@
 /**
- * Shows on the timeline when an email from the CRM did not go out (an `onSendOutcome` hook of the outbox
+ * Shows on the timeline when an email from the CRM did not go out (a `sendFinished` reaction of the outbox
  * sender): a reached send limit says "This email was not sent because you reached your send limit" and
  * when the limit resets; a refusal or an uncertain send says what happened. The sender is notified in-app
  * too. Only the contacts the email is logged to see it on their timelines.

@@ -1,0 +1,104 @@
+/**
+ * The features of Mailroom and how they react to each other: the one place to read what runs when.
+ *
+ * Each feature declares, in its `index.ts`, one object: the reactions it has to other features' events,
+ * the background jobs it handles, what it does when a process starts, and its demo data. Nothing
+ * registers itself by being imported; this list is the whole wiring, in order.
+ *
+ * When a message is stored (inside the ingest transaction, for each message, in this order):
+ *   1. inbox     onTeamMessageStored: a team address's message: search index, contact link, deny list,
+ *                reopen, routing, live updates
+ *   2. personal  logPersonalMail: a personal address's message (reply, BCC, Sent): contact timelines
+ * When a send finishes (sent, failed, uncertain, held by the send limit):
+ *   1. personal  logSendOutcome: "not sent" on the contact's timeline
+ * When a user is deactivated, removed or restored (inside that transaction):
+ *   1. inbox     unassignDepartedUser: open and snoozed conversations unassigned and routed again
+ * Before a contact is deleted (inside that transaction): every feature that keeps a contact id clears it
+ *   (see `contactDeleting` below).
+ * Inbound SMTP: forwarding addresses, then personal's BCC logging addresses; connections' forwarding
+ *   check is consumed before storing.
+ *
+ * `test/platform/features.test.ts` checks this comment against the objects.
+ */
+import type { CommandEnv, Actor } from '../platform/context.js';
+import type { Reactions } from '../platform/reactions.js';
+import type { JobHandler } from '../platform/jobs/worker.js';
+import type { InboundIntercept, RecipientResolver } from '../mail/inbound-smtp.js';
+import { accountsFeature, type UserStateHook } from '../features/accounts/index.js';
+import { connectionsFeature } from '../features/connections/index.js';
+import { ingestFeature, type Ingestor, type MessageStoredHook } from '../features/ingest/index.js';
+import { inboxFeature } from '../features/inbox/index.js';
+import { personalFeature } from '../features/personal/index.js';
+import { crmFeature, type ContactDeletionHook } from '../features/crm/index.js';
+import { notificationsFeature } from '../features/notifications/index.js';
+import { outboxFeature, type SendOutcomeHook } from '../features/outbox/index.js';
+
+/** What a feature may declare. Every key is optional; a feature declares only what it does. */
+export interface Feature {
+  name: string;
+  messageStored?: MessageStoredHook;
+  sendFinished?: SendOutcomeHook;
+  userStateChanged?: UserStateHook;
+  contactDeleting?: ContactDeletionHook;
+  /** Inbound SMTP addresses the feature owns (besides forwarding addresses). */
+  inboundRecipient?: RecipientResolver;
+  /** Inbound SMTP messages the feature consumes instead of storing them. */
+  inboundIntercept?: InboundIntercept;
+  /** Job kinds the feature handles, given the process's ingest pipeline. */
+  jobs?: (ingestor: Ingestor) => Record<string, JobHandler>;
+  /** Once per process, when its environment is built. */
+  start?: (env: CommandEnv) => void;
+  /** Demo data for `mailroom serve --demo`, run in this order after the demo users exist. */
+  demo?: (env: CommandEnv, admin: Actor) => Promise<void>;
+}
+
+/** Every feature, in the order their reactions run. */
+export const FEATURES: readonly Feature[] = [
+  accountsFeature(),
+  connectionsFeature(),
+  crmFeature(),
+  ingestFeature(),
+  inboxFeature(),
+  personalFeature(),
+  notificationsFeature(),
+  outboxFeature(),
+] satisfies readonly Feature[];
+
+const pick = <K extends keyof Feature>(key: K) => FEATURES.flatMap((f) => (f[key] ? [f[key] as NonNullable<Feature[K]>] : []));
+
+/** The reactions every command sees in `env.reactions`. */
+export function featureReactions(): Reactions {
+  return {
+    messageStored: pick('messageStored'),
+    sendFinished: pick('sendFinished'),
+    userStateChanged: pick('userStateChanged'),
+    contactDeleting: pick('contactDeleting'),
+  };
+}
+
+/** Every job kind this process can run, and who handles it. Refuses two features claiming one kind. */
+export function jobHandlersFor(ingestor: Ingestor): Record<string, JobHandler> {
+  const handlers: Record<string, JobHandler> = {};
+  for (const f of FEATURES) {
+    for (const [kind, handler] of Object.entries(f.jobs?.(ingestor) ?? {})) {
+      if (handlers[kind]) throw new Error(`Job kind ${kind} is handled twice (again by ${f.name})`);
+      handlers[kind] = handler;
+    }
+  }
+  return handlers;
+}
+
+/** What inbound SMTP asks, in order, about a recipient, and what may consume a message. */
+export function inboundWiring(): { recipients: RecipientResolver[]; intercepts: InboundIntercept[] } {
+  return { recipients: pick('inboundRecipient'), intercepts: pick('inboundIntercept') };
+}
+
+/** Runs each feature's process start (e.g. notification email on when NOTIFY_SMTP_URL is set). */
+export function startFeatures(env: CommandEnv): void {
+  for (const f of FEATURES) f.start?.(env);
+}
+
+/** The features' demo steps, in order. */
+export function demoSteps(): Array<NonNullable<Feature['demo']>> {
+  return pick('demo');
+}

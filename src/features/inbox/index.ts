@@ -1,0 +1,28 @@
+/**
+ * The conversations inbox: team addresses feed a shared inbox that members read, assign (routing),
+ * comment on and answer from the shared address. This file is the only door other features use.
+ */
+import { onTeamMessageStored } from './commands/routeIncomingConversation.js';
+import { unassignDepartedUser } from './commands/unassignDepartedUser.js';
+import { routeBacklogJob } from './commands/routeBacklog.js';
+import { SNOOZE_ENDED_JOB, snoozeEndedJob } from './snooze.js';
+import { demoInbox } from './demo.js';
+
+/** What the inbox does when other features act, and its background jobs (listed in src/app/features.ts). */
+export function inboxFeature() {
+  return {
+    name: 'inbox',
+    /** A stored message of a team address: search index, contact link, deny list, reopen, routing, live updates. */
+    messageStored: onTeamMessageStored,
+    /** A user deactivated or removed: their open and snoozed conversations are unassigned (and routed again). */
+    userStateChanged: unassignDepartedUser,
+    jobs: () => ({
+      /** Routes again, every minute, what nobody could take. */
+      'inbox.route_backlog': routeBacklogJob,
+      /** Opens a snoozed conversation at its time and tells the assignee. */
+      [SNOOZE_ENDED_JOB]: snoozeEndedJob,
+    }),
+    /** Demo: a Support inbox with customer threads passed through the real ingest pipeline. */
+    demo: demoInbox,
+  } as const;
+}
