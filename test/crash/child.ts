@@ -13,6 +13,7 @@ import { openDatabase } from '../../src/platform/database/database.js';
 import { makeCommandEnv } from '../../src/app/env.js';
 import { createIngestor } from '../../src/app/engine.js';
 import { runConnectionSync } from '../../src/features/connections/sync-job.js';
+import { inboundWiring } from '../../src/app/features.js';
 import { startInboundSmtp } from '../../src/mail/inbound-smtp.js';
 import { sendOutboxMessage } from '../../src/features/outbox/sender.js';
 
@@ -35,7 +36,7 @@ if (mode === 'sync') {
   process.stdout.write('done\n');
   process.exit(0);
 } else if (mode === 'smtp') {
-  const s = await startInboundSmtp(ingestor, { port: Number(arg), host: '127.0.0.1', maxMessageBytes: 1_000_000, maxClients: 200, connectionsPerMinute: 100_000, log });
+  const s = await startInboundSmtp(ingestor, { ...inboundWiring(), port: Number(arg), host: '127.0.0.1', maxMessageBytes: 1_000_000, maxClients: 200, connectionsPerMinute: 100_000, log });
   process.stdout.write(`listening ${s.port}\n`);
 } else if (mode === 'outbox') {
   for (const id of arg!.split(',')) {

@@ -13,6 +13,7 @@ import { ImapFlow } from 'imapflow';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
 import { startSubmissionServer, type TestSubmissionServer } from '../harness/submission.js';
+import { inboundWiring } from '../../src/app/features.js';
 import { startInboundSmtp, type RunningInboundSmtp } from '../../src/mail/inbound-smtp.js';
 import { sendOutboxMessage } from '../../src/features/outbox/sender.js';
 import { openImap, syncConnectionOnce, DEFAULT_SYNC_OPTIONS } from '../../src/mail/imap-sync.js';
@@ -31,7 +32,7 @@ beforeAll(async () => {
   dovecot = await startDovecot();
   smtp = await startSubmissionServer({ dovecot });
   t = await createTestApp();
-  inbound = await startInboundSmtp(ingestorOf(t), { port: 0, host: '127.0.0.1', maxMessageBytes: 5_000_000, maxClients: 20, connectionsPerMinute: 1000, log });
+  inbound = await startInboundSmtp(ingestorOf(t), { ...inboundWiring(), port: 0, host: '127.0.0.1', maxMessageBytes: 5_000_000, maxClients: 20, connectionsPerMinute: 1000, log });
 });
 afterAll(async () => {
   await inbound?.close();

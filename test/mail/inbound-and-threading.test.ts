@@ -11,6 +11,7 @@ import pino from 'pino';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { insertConnection } from '../support/connections.js';
 import { createIngestor } from '../../src/app/engine.js';
+import { inboundWiring } from '../../src/app/features.js';
 import { startInboundSmtp, type RunningInboundSmtp } from '../../src/mail/inbound-smtp.js';
 import { makeMessageId } from '../../src/mail/message/reply-token.js';
 import type { Ingestor } from '../../src/features/ingest/ingest.js';
@@ -26,7 +27,7 @@ let accountId: string;
 beforeAll(async () => {
   t = await createTestApp();
   ingestor = createIngestor(t.env);
-  smtp = await startInboundSmtp(ingestor, { port: 0, host: '127.0.0.1', maxMessageBytes: 200_000, maxClients: 50, connectionsPerMinute: 1000, log: pino({ level: 'silent' }) });
+  smtp = await startInboundSmtp(ingestor, { ...inboundWiring(), port: 0, host: '127.0.0.1', maxMessageBytes: 200_000, maxClients: 50, connectionsPerMinute: 1000, log: pino({ level: 'silent' }) });
   const a = await t.account();
   accountId = a.accountId;
   const inbox = (await t.api(a.token, 'POST', '/api/v1/inboxes', { name: 'Support' })).json();

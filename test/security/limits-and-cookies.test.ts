@@ -16,6 +16,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { createIngestor } from '../../src/app/engine.js';
+import { inboundWiring } from '../../src/app/features.js';
 import { startInboundSmtp, type RunningInboundSmtp } from '../../src/mail/inbound-smtp.js';
 
 let t: TestApp;
@@ -99,7 +100,7 @@ describe('sign-in attempts from one client across many addresses (password spray
 describe('inbound SMTP limits', () => {
   let smtp: RunningInboundSmtp;
   beforeAll(async () => {
-    smtp = await startInboundSmtp(createIngestor(t.env), { port: 0, host: '127.0.0.1', maxMessageBytes: 100_000, maxClients: 3, connectionsPerMinute: 5, log: pino({ level: 'silent' }) });
+    smtp = await startInboundSmtp(createIngestor(t.env), { ...inboundWiring(), port: 0, host: '127.0.0.1', maxMessageBytes: 100_000, maxClients: 3, connectionsPerMinute: 5, log: pino({ level: 'silent' }) });
   });
   afterAll(async () => {
     await smtp?.close();

@@ -12,6 +12,7 @@ import { buildWebApp, hasChromium, launchChromium, screenshot, signIn, startWebS
 import { insertConnection } from '../support/connections.js';
 import type { TestApp } from '../support/app.js';
 import { createIngestor } from '../../src/app/engine.js';
+import { inboundWiring } from '../../src/app/features.js';
 import { startInboundSmtp, type RunningInboundSmtp } from '../../src/mail/inbound-smtp.js';
 
 let dist: string;
@@ -34,7 +35,7 @@ beforeAll(async () => {
     inboxId,
   });
   forwarding = team.forwarding_address!;
-  smtp = await startInboundSmtp(createIngestor(env), { port: 0, host: '127.0.0.1', maxMessageBytes: 200_000, maxClients: 20, connectionsPerMinute: 1000, log: pino({ level: 'silent' }) });
+  smtp = await startInboundSmtp(createIngestor(env), { ...inboundWiring(), port: 0, host: '127.0.0.1', maxMessageBytes: 200_000, maxClients: 20, connectionsPerMinute: 1000, log: pino({ level: 'silent' }) });
   if (hasChromium) browser = await launchChromium();
 });
 
