@@ -14,7 +14,6 @@
  *   await dovecot.stop();
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, rename, rm, unlink, utimes, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -22,6 +21,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ImapFlowOptions } from 'imapflow';
 import nodemailer, { type Transporter } from 'nodemailer';
+import { DOVECOT, findTestProgram } from './requirements.js';
 
 const run = promisify(execFile);
 
@@ -97,9 +97,9 @@ function installExitHook(): void {
   });
 }
 
+/** Under CI a missing Dovecot throws (naming the install command); elsewhere `dovecot` from PATH is tried. */
 function dovecotBinary(): string {
-  for (const p of ['/usr/sbin/dovecot', '/usr/local/sbin/dovecot']) if (existsSync(p)) return p;
-  return 'dovecot';
+  return findTestProgram(DOVECOT) ?? 'dovecot';
 }
 
 /** A port that was free a moment ago on 127.0.0.1. */

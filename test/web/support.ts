@@ -14,12 +14,14 @@ import { loadConfig } from '../../src/app/config.js';
 import { makeCommandEnv } from '../../src/app/env.js';
 import { createAccount } from '../../src/features/accounts/commands/createAccount.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
+import { CHROMIUM, hasTestProgram } from '../harness/requirements.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SCREENSHOTS = path.join(REPO, 'test-artifacts', 'screenshots');
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const hasChromium = fs.existsSync(CHROMIUM_PATH);
+/** False when Chromium is missing (its tests skip); under CI a missing Chromium throws instead (test/harness/requirements.ts). */
+export const hasChromium = hasTestProgram(CHROMIUM);
 
 /**
  * Builds the web app from the current sources into a private folder (so parallel test files never
