@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { openDatabase } from '../src/platform/database/database.js';
-import { migrateToLatest } from '../src/platform/database/migrate.js';
+import { migrateToLatest } from '../src/app/migrate.js';
 import { loadConfig } from '../src/app/config.js';
 import { makeCommandEnv } from '../src/app/env.js';
 import { createAccount } from '../src/features/accounts/commands/createAccount.js';

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../src/platform/database/database.js';
-import { migrateToLatest } from '../src/platform/database/migrate.js';
+import { migrateToLatest } from '../src/app/migrate.js';
 import { loadConfig } from '../src/app/config.js';
 import { makeCommandEnv } from '../src/app/env.js';
 import { createAccount } from '../src/features/accounts/commands/createAccount.js';

@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import { loadConfig } from './config.js';
 import { openDatabase } from '../platform/database/database.js';
-import { migrateToLatest } from '../platform/database/migrate.js';
+import { migrateToLatest } from './migrate.js';
 import { startMailroom, type Role } from './runtime.js';
 import { createAccount } from '../features/accounts/commands/createAccount.js';
 import { createUser } from '../features/accounts/commands/createUser.js';

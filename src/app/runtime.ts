@@ -6,7 +6,7 @@ import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { openDatabase, type Database } from '../platform/database/database.js';
-import { migrateToLatest } from '../platform/database/migrate.js';
+import { migrateToLatest } from './migrate.js';
 import { buildApp } from './http.js';
 import { JobWorker } from '../platform/jobs/worker.js';
 import type { CommandEnv } from '../platform/context.js';

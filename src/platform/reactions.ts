@@ -13,5 +13,5 @@
  * features and fills every key from their declared reactions, in order (the type checker refuses a key
  * it forgot). A reader learns there what runs when.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
+// biome-ignore lint/suspicious/noEmptyInterface: filled by interface merging in the features that fire each reaction
 export interface Reactions {}

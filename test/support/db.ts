@@ -8,7 +8,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import pg from 'pg';
 import { openDatabase, type Database } from '../../src/platform/database/database.js';
-import { migrateToLatest } from '../../src/platform/database/migrate.js';
+import { migrateToLatest } from '../../src/app/migrate.js';
 
 export interface TestDatabase extends Database {
   dataDir: string;

@@ -4,7 +4,6 @@
  * comes back through the forwarding and marks the connection verified instead of storing a conversation.
  */
 import crypto from 'node:crypto';
-import { FORWARDING_TEST_JOB } from './commands/sendForwardingTest.js';
 import { FORWARDING_TEST_HEADER, isForwardingTest } from './domain/forwarding-check.js';
 import { readHeaderBlock } from '../../mail/message/header-block.js';
 import type { ConnectionsTable } from '../../platform/database/schema.js';

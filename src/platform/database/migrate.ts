@@ -1,33 +1,9 @@
 import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
 import type { Database } from './database.js';
-import * as m001 from './migrations/001-platform.js';
-import * as m002 from './migrations/002-crm.js';
-import * as m003 from './migrations/003-connections.js';
-import * as m004 from './migrations/004-mail.js';
-import * as m005 from './migrations/005-inbox.js';
-import * as m006 from './migrations/006-personal.js';
-import * as m007 from './migrations/007-templates.js';
-import * as m008 from './migrations/008-notification-email.js';
-import * as m009 from './migrations/009-forwarding-check.js';
-import * as m010 from './migrations/010-packed-blobs.js';
-
-/** Migrations are listed here in order (no directory scanning: works the same under tsx and bundlers). */
-const MIGRATIONS: Record<string, Migration> = {
-  '001-platform': m001,
-  '002-crm': m002,
-  '003-connections': m003,
-  '004-mail': m004,
-  '005-inbox': m005,
-  '006-personal': m006,
-  '007-templates': m007,
-  '008-notification-email': m008,
-  '009-forwarding-check': m009,
-  '010-packed-blobs': m010,
-};
-
 class ListedMigrations implements MigrationProvider {
+  constructor(private readonly migrations: Record<string, Migration>) {}
   async getMigrations(): Promise<Record<string, Migration>> {
-    return MIGRATIONS;
+    return this.migrations;
   }
 }
 
@@ -35,13 +11,18 @@ export interface MigrateResult {
   applied: string[];
 }
 
-export async function migrateToLatest(database: Database): Promise<MigrateResult> {
+/**
+ * Applies the given migrations (in key order) that have not run yet. The list itself lives in
+ * src/app/migrations: the schema's history spans every feature, and some data migrations use a feature's
+ * pure rules, which the platform may not import.
+ */
+export async function runMigrations(database: Database, migrations: Record<string, Migration>): Promise<MigrateResult> {
   // Kysely checks whether its own tables exist by name across ALL schemas unless told which schema to
   // look in: on PostgreSQL, another schema's kysely_migration_lock (a parallel test database) would make
   // it skip creating ours. Name the schema the connection uses.
   const migrationTableSchema =
     database.dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(database.db)).rows[0]?.s : undefined;
-  const migrator = new Migrator({ db: database.db, provider: new ListedMigrations(), ...(migrationTableSchema ? { migrationTableSchema } : {}) });
+  const migrator = new Migrator({ db: database.db, provider: new ListedMigrations(migrations), ...(migrationTableSchema ? { migrationTableSchema } : {}) });
   let { error, results } = await migrator.migrateToLatest();
   // Kysely looks for its tables through the catalog of every schema; on PostgreSQL another schema being
   // created or dropped at that moment (parallel test databases, or a neighbour's cleanup) can fail that

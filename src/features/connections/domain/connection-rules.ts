@@ -1,6 +1,6 @@
 import { addressKey } from './address-key.js';
-import { hasRoom, limitsFor, planAllowing, PLAN_LIMITS, type CountLimit, type PlanId } from '../../accounts/index.js';
-import { canConnectTeam, canManageUsers, isAdmin, personalEmailBlocker, type UserFacts, type UserState } from '../../accounts/index.js';
+import { hasRoom, limitsFor, planAllowing, PLAN_LIMITS, type CountLimit, type PlanId } from '../../accounts/domain/plans.js';
+import { canConnectTeam, canManageUsers, isAdmin, personalEmailBlocker, type UserFacts, type UserState } from '../../accounts/domain/users.js';
 
 /**
  * The connection rules: each one decided in ONE pure function over a snapshot of facts that the

@@ -1,5 +1,5 @@
 import { parse } from 'csv-parse/sync';
-import { addressKey } from '../../connections/index.js';
+import { addressKey } from '../../connections/domain/address-key.js';
 
 /**
  * The CRM's pure rules: names, search text, company-by-domain matching, timeline kinds, list cursors and

@@ -2,7 +2,7 @@
  * Building replies, reply-alls and forwards from a team address: recipients, subject, threading headers,
  * body with the signature and the quoted original. Pure.
  */
-import { baseSubject } from '../../ingest/index.js';
+import { baseSubject } from '../../ingest/domain/subject.js';
 
 export interface Mailbox {
   name?: string;

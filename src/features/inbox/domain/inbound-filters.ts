@@ -17,10 +17,10 @@
  * being logged on timelines, or being answered.
  */
 import { checkSender, type ListEntry } from './sender-lists.js';
-import { classifyMessage, type BounceInfo, type Classification } from '../../ingest/index.js';
+import { classifyMessage, type BounceInfo, type Classification } from '../../ingest/domain/classify.js';
 import type { ParsedMessage } from '../../../mail/message/message.js';
 import { readReplyToken } from '../../../mail/message/reply-token.js';
-import { isResponseSubject } from '../../ingest/index.js';
+import { isResponseSubject } from '../../ingest/domain/subject.js';
 
 export interface InboundFilterContext {
   /** This account's id (loop detection). */

@@ -4,7 +4,7 @@
  * automatic mail so it is never answered by auto-responders, and tagged with the account so that if it
  * comes back into one of our own inboxes it is recognised as a loop and ignored. Pure.
  */
-import { escapeHtml } from '../../personal/index.js';
+import { escapeHtml } from '../../personal/domain/html.js';
 
 export interface DigestItem {
   kind: string;

@@ -14,8 +14,8 @@
  * domain covers its subdomains). A listed participant is never logged and never becomes a contact;
  * other recipients of the same email still log. An inbound email from a listed sender is not logged.
  */
-import { addressKey } from '../../connections/index.js';
-import { normaliseDomain } from '../../crm/index.js';
+import { addressKey } from '../../connections/domain/address-key.js';
+import { normaliseDomain } from '../../crm/domain/contacts.js';
 
 export const LOG_RULES = ['replies_only', 'all_known_contacts'] as const;
 export type LogRule = (typeof LOG_RULES)[number];

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { requireActor } from '../../../platform/http/auth.js';
-import { createIngestor } from '../../../app/engine.js';
+import { createIngestor } from '../../ingest/index.js';
 import type { ComposeDeps, ComposeEmailInput } from '../compose.js';
 import { sendEmailFromContact } from '../commands/sendEmailFromContact.js';
 import { cancelScheduledEmail } from '../commands/cancelScheduledEmail.js';

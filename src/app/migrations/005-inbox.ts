@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import { createMessageSearch, dialectOf, indexMessage } from '../../../features/inbox/search.js';
-import { searchDocument } from '../../../features/inbox/domain/filters.js';
+import { createMessageSearch, dialectOf, indexMessage } from '../../features/inbox/search.js';
+import { searchDocument } from '../../features/inbox/domain/filters.js';
 
 /**
  * Conversations inbox: members of restricted inboxes (users and teams), routing rules per team address

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { companySearchText, contactSearchText, contactSortName, foldText } from '../../../features/crm/domain/contacts.js';
+import { companySearchText, contactSearchText, contactSortName, foldText } from '../../features/crm/domain/contacts.js';
 
 /**
  * CRM search and lists. Search text and sort keys are computed in the application (folded: lower case,

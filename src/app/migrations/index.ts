@@ -1,0 +1,26 @@
+import type { Migration } from 'kysely';
+import * as m001 from './001-platform.js';
+import * as m002 from './002-crm.js';
+import * as m003 from './003-connections.js';
+import * as m004 from './004-mail.js';
+import * as m005 from './005-inbox.js';
+import * as m006 from './006-personal.js';
+import * as m007 from './007-templates.js';
+import * as m008 from './008-notification-email.js';
+import * as m009 from './009-forwarding-check.js';
+import * as m010 from './010-packed-blobs.js';
+
+/** Migrations are listed here in order (no directory scanning: works the same under tsx and bundlers). */
+export const MIGRATIONS: Record<string, Migration> = {
+  '001-platform': m001,
+  '002-crm': m002,
+  '003-connections': m003,
+  '004-mail': m004,
+  '005-inbox': m005,
+  '006-personal': m006,
+  '007-templates': m007,
+  '008-notification-email': m008,
+  '009-forwarding-check': m009,
+  '010-packed-blobs': m010,
+};
+
