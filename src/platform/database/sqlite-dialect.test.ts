@@ -8,13 +8,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { Kysely, SqliteDialect, sql, type Generated } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ImmediateTransactionSqliteDialect } from './sqlite-dialect.js';
 import { cachingSqlite } from './statement-cache.js';
 
 interface T {
-  items: { id: number; n: number };
+  items: { id: Generated<number>; n: number };
 }
 
 const dirs: string[] = [];
