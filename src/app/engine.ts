@@ -8,7 +8,7 @@ import type { CommandEnv } from '../platform/context.js';
 import { folderBlobStore } from '../mail/blob-store.js';
 import type { Ingestor } from '../features/ingest/ingest.js';
 import { parseMessage } from '../mail/parse/index.js';
-import { registerSyncJob } from '../features/connections/sync-job.js';
+import { DEFAULT_SYNC_JOB_SETTINGS, registerSyncJob } from '../features/connections/sync-job.js';
 import { registerOutboxJobs } from '../features/outbox/sender.js';
 import { startInboundSmtp, type RunningInboundSmtp } from '../mail/inbound-smtp.js';
 import { registerInboxFeatures } from '../features/inbox/reactions.js';
@@ -28,19 +28,21 @@ export function createIngestor(env: CommandEnv): Ingestor {
   };
 }
 
-export function registerMailJobs(ingestor: Ingestor): void {
-  registerSyncJob(ingestor);
+/** `sync`: slice, IDLE re-issue and poll intervals from the config (default: the sync job's own). */
+export function registerMailJobs(ingestor: Ingestor, o: { sync?: { sliceMs: number; idleReissueMs: number; pollMs: number } } = {}): void {
+  registerSyncJob(ingestor, { ...DEFAULT_SYNC_JOB_SETTINGS, ...o.sync });
   registerOutboxJobs(ingestor);
   registerForwardingTestJob(ingestor);
 }
 
-export async function startInbound(ingestor: Ingestor, o: { port: number; host: string; log: Logger; maxMessageBytes?: number }): Promise<RunningInboundSmtp> {
+/** Limits come from the config (MAILROOM_INBOUND_MAX_BYTES, _MAX_CLIENTS, _CONNECTIONS_PER_MINUTE). */
+export async function startInbound(ingestor: Ingestor, o: { port: number; host: string; log: Logger; maxMessageBytes: number; maxClients: number; connectionsPerMinute: number }): Promise<RunningInboundSmtp> {
   return startInboundSmtp(ingestor, {
     port: o.port,
     host: o.host,
-    maxMessageBytes: o.maxMessageBytes ?? Number(process.env.MAILROOM_INBOUND_MAX_BYTES ?? 40 * 1024 * 1024),
-    maxClients: Number(process.env.MAILROOM_INBOUND_MAX_CLIENTS ?? 100),
-    connectionsPerMinute: Number(process.env.MAILROOM_INBOUND_CONNECTIONS_PER_MINUTE ?? 120),
+    maxMessageBytes: o.maxMessageBytes,
+    maxClients: o.maxClients,
+    connectionsPerMinute: o.connectionsPerMinute,
     log: o.log,
   });
 }

@@ -18,8 +18,7 @@ const MAX_AGE_MS = 24 * 3_600_000;
 
 export function registerNotificationEmail(env: CommandEnv): void {
   notificationEmail.enabled = Boolean(env.settings.notifySmtpUrl);
-  const batch = Number(process.env.NOTIFY_BATCH_SECONDS);
-  if (Number.isFinite(batch) && batch >= 0) notificationEmail.delayMs = batch * 1000;
+  notificationEmail.delayMs = env.settings.notifyBatchMs;
   registerJob(NOTIFICATION_EMAIL_JOB, async (payload: { userId: string }, ctx) => {
     const r = await sendNotificationDigest(ctx.env, payload.userId);
     if (r.remaining > 0) throw new RunAgain(notificationEmail.delayMs);

@@ -15,7 +15,7 @@ import { RunAgain } from '../../platform/jobs/worker.js';
 import { logPersonalMail } from './commands/logPersonalMail.js';
 import { logSendOutcome } from './commands/logSendOutcome.js';
 import { checkLoggedMailSender, resolveLoggingAddress } from './commands/resolveLoggingAddress.js';
-import { processTrackingHits, SETTLE_MS, TRACKING_DIGEST_JOB } from './commands/processTrackingHits.js';
+import { processTrackingHits, TRACKING_DIGEST_JOB } from './commands/processTrackingHits.js';
 
 let registered = false;
 
@@ -31,6 +31,6 @@ export function registerPersonalEmailFeatures(): void {
   });
   registerJob(TRACKING_DIGEST_JOB, async (payload: { userId: string }, ctx) => {
     const r = await processTrackingHits(ctx.env, payload.userId);
-    if (r.pending > 0) throw new RunAgain(SETTLE_MS);
+    if (r.pending > 0) throw new RunAgain(ctx.env.settings.trackingSettleMs);
   });
 }

@@ -40,6 +40,8 @@ export interface OpenOptions {
   /** PostgreSQL schema to use (tests create one per file). */
   pgSchema?: string;
   poolSize?: number;
+  /** SQLite: how long a write waits for another process's write lock (default 5000 ms). */
+  sqliteBusyTimeoutMs?: number;
 }
 
 export function redactUrl(url: string): string {
@@ -85,7 +87,7 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
   conn.pragma('foreign_keys = ON');
   // How long a write waits for another process's write lock (write transactions begin IMMEDIATE, see
   // sqlite-dialect.ts) before failing with SQLITE_BUSY.
-  conn.pragma('busy_timeout = 5000');
+  conn.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.sqliteBusyTimeoutMs ?? 5000))}`);
   // Checkpoints run in a worker (see wal-checkpointer.ts); the automatic one, on the committing thread,
   // only if the WAL reaches 40 MB anyway. After a checkpoint the WAL file is cut back to 64 MB at most.
   const checkpointer = file === ':memory:' ? null : startWalCheckpointer(file);
