@@ -107,8 +107,8 @@ export async function benchConversationList(): Promise<BenchRow[]> {
   const database = await openDatabase({ dataDir: dir });
   try {
     await migrateToLatest(database);
-    const config = loadConfig({ DATA_DIR: dir, PORT: '0' });
-    const env = await makeCommandEnv(database, config, { env: { MAILROOM_SECRET_KEY: crypto.randomBytes(32).toString('base64') } });
+    const config = loadConfig({ DATA_DIR: dir, PORT: '0', MAILROOM_SECRET_KEY: crypto.randomBytes(32).toString('base64') });
+    const env = await makeCommandEnv(database, config);
     const acc = await createAccount(env, { name: 'Bench Co', plan: 'enterprise', adminEmail: 'admin@bench.example', adminPassword: 'bench-password' });
     const admin = await database.db.selectFrom('users').selectAll().where('id', '=', acc.adminUserId).executeTakeFirstOrThrow();
     const actor: Actor = { user: admin, accountId: acc.accountId, plan: 'enterprise' };

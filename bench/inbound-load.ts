@@ -21,6 +21,7 @@
  *   BENCH_DATABASES=sqlite,postgres BENCH_DATABASE_URL=postgres://...
  *   npx tsx bench/inbound-load.ts --rate 50 --seconds 10
  */
+import { loadConfig } from '../src/app/config.js';
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import os from 'node:os';
@@ -205,7 +206,7 @@ async function onMailroom(kind: DbKind, o: InboundLoadOptions, tag: string): Pro
   return onDatabase(kind, async () => {
     const t = await createTestApp();
     const ingestor = createIngestor(t.env);
-    const smtp = await startInbound(ingestor, { port: 0, host: '127.0.0.1', log: pino({ level: 'silent' }) });
+    const smtp = await startInbound(ingestor, { port: 0, host: '127.0.0.1', log: pino({ level: 'silent' }), ...loadConfig({}).inbound });
     try {
       const a = await t.account('enterprise');
       const inbox = (await t.api(a.token, 'POST', '/api/v1/inboxes', { name: 'Support' })).json();

@@ -3,8 +3,7 @@
  * The `mailroom` command. Run it from a checkout with `npx mailroom <command>`; `--help` on every command.
  */
 import { Command, Option } from 'commander';
-import { loadConfig } from './config.js';
-import { openDatabase } from '../platform/database/database.js';
+import { loadConfig, mailPasswordFromEnv } from './config.js';
 import { migrateToLatest } from './migrate.js';
 import { startMailroom, type Role } from './runtime.js';
 import { createAccount } from '../features/accounts/commands/createAccount.js';
@@ -12,7 +11,7 @@ import { createUser } from '../features/accounts/commands/createUser.js';
 import { createApiToken } from '../features/accounts/commands/createApiToken.js';
 import { AppError } from '../platform/errors.js';
 import type { Actor, CommandEnv } from '../platform/context.js';
-import { makeCommandEnv } from './env.js';
+import { applyProcessSettings, makeCommandEnv, openConfiguredDatabase } from './env.js';
 import { seedDemo } from './demo.js';
 import { connectEmail } from '../features/connections/commands/connectEmail.js';
 import { disconnectEmail } from '../features/connections/commands/disconnectEmail.js';
@@ -30,7 +29,8 @@ program.name('mailroom').description('Connect personal and team email to your CR
 
 async function withEnv<T>(fn: (env: CommandEnv) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, pgSchema: config.databaseSchema, dataDir: config.dataDir });
+  applyProcessSettings(config);
+  const database = await openConfiguredDatabase(config);
   try {
     await migrateToLatest(database);
     return await fn(await makeCommandEnv(database, config));
@@ -79,8 +79,7 @@ program
   .command('migrate')
   .description('Apply database migrations (serve does this too).')
   .action(async () => {
-    const config = loadConfig();
-    const database = await openDatabase({ databaseUrl: config.databaseUrl, pgSchema: config.databaseSchema, dataDir: config.dataDir });
+    const database = await openConfiguredDatabase(loadConfig());
     const r = await migrateToLatest(database);
     await database.close();
     print({ database: database.describe, applied: r.applied });
@@ -162,7 +161,7 @@ connections
   .option('--username <name>', 'login (default: the address)')
   .option('--password-env <VAR>', 'read the password from this environment variable (default MAILROOM_MAIL_PASSWORD)', 'MAILROOM_MAIL_PASSWORD')
   .action(async (o: { account: string; as?: string; type: 'personal' | 'team'; address: string; inbox?: string; transport: 'imap' | 'forwarding'; imap?: string; smtp?: string; security: 'tls'; username?: string; passwordEnv: string }) => {
-    const password = process.env[o.passwordEnv];
+    const password = mailPasswordFromEnv(o.passwordEnv);
     if (!password) throw new AppError('invalid_request', 400, `Set the mail password in the environment variable ${o.passwordEnv} (it is never taken on the command line).`);
     const server = (hp: string | undefined, name: string) => {
       if (!hp) throw new AppError('invalid_request', 400, `Give --${name} host:port.`);

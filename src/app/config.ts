@@ -1,4 +1,12 @@
-/** Every setting Mailroom reads from the environment, with its default. Documented in the README. */
+/**
+ * Every setting Mailroom reads from the environment, in one place: parsed, checked and given its
+ * default here, then handed to the code that needs it as plain values (src/app/env.ts puts them in
+ * the commands' settings, runtime.ts and engine.ts pass the rest). Nothing else in src/ reads
+ * process.env. Each variable is listed in the README's Configuration table (a test keeps the two in
+ * step). A bad value stops the process with a ConfigError naming the variable and what it expects.
+ */
+import { AllowListError, parseAllowListText, type AllowList } from '../platform/security/host-guard.js';
+
 export interface Config {
   port: number;
   host: string;
@@ -6,6 +14,8 @@ export interface Config {
   databaseUrl?: string;
   /** PostgreSQL schema (default: the connection's search_path, usually public). */
   databaseSchema?: string;
+  /** SQLite: how long a write waits for another process's write lock before failing (ms). */
+  sqliteBusyTimeoutMs: number;
   publicUrl: string;
   logLevel: string;
   /** Inbound SMTP (forwarding and BCC logging addresses). */
@@ -13,36 +23,178 @@ export interface Config {
   smtpHost: string;
   /** Domain of generated forwarding and BCC addresses. */
   inboundDomain: string;
+  /** Inbound SMTP limits: largest message, clients at once, new connections per minute per client. */
+  inbound: { maxMessageBytes: number; maxClients: number; connectionsPerMinute: number };
   /** Serve cookies with Secure (set when behind TLS). */
   secureCookies: boolean;
   trustProxy: boolean;
   adminEmail?: string;
   adminPassword?: string;
+  /** Key that seals mail passwords (base64 or hex); unset: DATA_DIR/secret.key. Parsed by secret-box. */
+  secretKey?: string;
+  /** Older keys (comma- or space-separated), for rotation. */
+  previousSecretKeys?: string;
+  /** Private hosts the SSRF guard lets through (IMAP/SMTP servers, image proxy). */
+  allowPrivateHosts: AllowList;
+  /** The raw MAILROOM_ALLOW_PRIVATE_HOSTS text, for messages. */
+  allowPrivateHostsText: string;
   /** SMTP server for notification email (smtp://user:pass@host:587 or smtps://...); unset: in-app only. */
   notifySmtpUrl?: string;
   /** From of notification email. */
   notifyFrom: string;
+  /** Notification email batches what happens within this window (ms). */
+  notifyBatchMs: number;
+  /** Mailboxes one worker process keeps open (IDLE) at once. */
+  syncConcurrency: number;
+  /** Mailbox sync: slice a job keeps a connection, IDLE re-issue, poll of other folders (ms). */
+  sync: { sliceMs: number; idleReissueMs: number; pollMs: number };
+  /** Tracking hits: settle time before processing, and the notification batching window (ms). */
+  trackingSettleMs: number;
+  trackingDigestMs: number;
+  /** How often an open live-update stream rechecks its reader's access (ms). */
+  sseRecheckMs: number;
+  /** Sign-in attempts per minute per address and client. */
+  loginRateMax: number;
+  /** Images per minute per reader through the image proxy. */
+  imageProxyRateMax: number;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const port = Number.parseInt(env.PORT ?? '3000', 10);
-  const publicUrl = env.PUBLIC_URL ?? `http://localhost:${port}`;
+/** A bad value in the environment: names the variable, the value and what was expected. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    value: string,
+    expected: string,
+  ) {
+    super(`${variable}=${JSON.stringify(value)} is not valid: expected ${expected}.`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Variables read by the command line rather than by loadConfig: `connections connect` takes the mail
+ * password from MAILROOM_MAIL_PASSWORD (or the variable named by --password-env).
+ */
+export const CLI_VARIABLES = ['MAILROOM_MAIL_PASSWORD'] as const;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const MINUTE = 60_000;
+
+type Env = Record<string, string | undefined>;
+
+/** The value of a variable; empty or blank counts as unset. */
+function text(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function int(env: Env, name: string, def: number, o: { min?: number; max?: number } = {}): number {
+  const raw = text(env, name);
+  if (raw === undefined) return def;
+  const min = o.min ?? 0;
+  const n = /^[+-]?\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || (o.max !== undefined && n > o.max)) {
+    throw new ConfigError(name, raw, `a whole number${o.max !== undefined ? ` from ${min} to ${o.max}` : ` of at least ${min}`}`);
+  }
+  return n;
+}
+
+function num(env: Env, name: string, def: number, o: { min?: number } = {}): number {
+  const raw = text(env, name);
+  if (raw === undefined) return def;
+  const n = Number(raw);
+  const min = o.min ?? 0;
+  if (!Number.isFinite(n) || n < min) throw new ConfigError(name, raw, `a number of at least ${min}`);
+  return n;
+}
+
+function bool(env: Env, name: string, def: boolean): boolean {
+  const raw = text(env, name);
+  if (raw === undefined) return def;
+  const v = raw.toLowerCase();
+  if (v === 'true' || v === '1' || v === 'yes') return true;
+  if (v === 'false' || v === '0' || v === 'no') return false;
+  throw new ConfigError(name, raw, 'true or false');
+}
+
+function url(env: Env, name: string, schemes: string[]): string | undefined {
+  const raw = text(env, name);
+  if (raw === undefined) return undefined;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(name, redact(raw), `a URL (${schemes.map((s) => `${s}//...`).join(' or ')})`);
+  }
+  if (!schemes.includes(u.protocol)) throw new ConfigError(name, redact(raw), `a URL starting with ${schemes.map((s) => `${s}//`).join(' or ')}`);
+  return raw;
+}
+
+/** Hides a password in a URL before it goes into an error message. */
+function redact(raw: string): string {
+  return raw.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  // Every variable is read once, unconditionally (the README test records which ones are read).
+  const port = int(env, 'PORT', 3000, { max: 65_535 });
+  const publicUrl = url(env, 'PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`;
+  const inboundDomain = text(env, 'INBOUND_DOMAIN') ?? new URL(publicUrl).hostname;
+  const logLevel = text(env, 'LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', logLevel, LOG_LEVELS.join(', '));
+  const allowPrivateHostsText = text(env, 'MAILROOM_ALLOW_PRIVATE_HOSTS') ?? '';
+  let allowPrivateHosts: AllowList;
+  try {
+    allowPrivateHosts = parseAllowListText(allowPrivateHostsText);
+  } catch (err) {
+    if (err instanceof AllowListError) throw new ConfigError('MAILROOM_ALLOW_PRIVATE_HOSTS', allowPrivateHostsText, `host names, "*.suffix", IP addresses or CIDR ranges, comma-separated ("${err.entry}" is none of these)`);
+    throw err;
+  }
+  const secureCookies = bool(env, 'SECURE_COOKIES', publicUrl.startsWith('https:'));
   return {
     port,
-    host: env.HOST ?? '0.0.0.0',
-    dataDir: env.DATA_DIR ?? './data',
-    databaseUrl: env.DATABASE_URL || undefined,
-    databaseSchema: env.DATABASE_SCHEMA || undefined,
+    host: text(env, 'HOST') ?? '0.0.0.0',
+    dataDir: text(env, 'DATA_DIR') ?? './data',
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    databaseSchema: text(env, 'DATABASE_SCHEMA'),
+    sqliteBusyTimeoutMs: int(env, 'MAILROOM_SQLITE_BUSY_TIMEOUT_MS', 5000),
     publicUrl,
-    logLevel: env.LOG_LEVEL ?? 'info',
-    smtpPort: Number.parseInt(env.SMTP_PORT ?? '2525', 10),
-    smtpHost: env.SMTP_HOST ?? '0.0.0.0',
-    inboundDomain: env.INBOUND_DOMAIN ?? new URL(publicUrl).hostname,
-    secureCookies: env.SECURE_COOKIES ? env.SECURE_COOKIES === 'true' : publicUrl.startsWith('https:'),
-    trustProxy: env.TRUST_PROXY === 'true',
-    adminEmail: env.MAILROOM_ADMIN_EMAIL || undefined,
-    adminPassword: env.MAILROOM_ADMIN_PASSWORD || undefined,
-    notifySmtpUrl: env.NOTIFY_SMTP_URL || undefined,
-    notifyFrom: env.NOTIFY_FROM || `Mailroom <notifications@${env.INBOUND_DOMAIN ?? new URL(publicUrl).hostname}>`,
+    logLevel,
+    smtpPort: int(env, 'SMTP_PORT', 2525, { max: 65_535 }),
+    smtpHost: text(env, 'SMTP_HOST') ?? '0.0.0.0',
+    inboundDomain,
+    inbound: {
+      maxMessageBytes: int(env, 'MAILROOM_INBOUND_MAX_BYTES', 40 * 1024 * 1024, { min: 1024 }),
+      maxClients: int(env, 'MAILROOM_INBOUND_MAX_CLIENTS', 100, { min: 1 }),
+      connectionsPerMinute: int(env, 'MAILROOM_INBOUND_CONNECTIONS_PER_MINUTE', 120, { min: 1 }),
+    },
+    secureCookies,
+    trustProxy: bool(env, 'TRUST_PROXY', false),
+    adminEmail: text(env, 'MAILROOM_ADMIN_EMAIL'),
+    adminPassword: text(env, 'MAILROOM_ADMIN_PASSWORD') === undefined ? undefined : env.MAILROOM_ADMIN_PASSWORD, // not trimmed
+    secretKey: text(env, 'MAILROOM_SECRET_KEY'),
+    previousSecretKeys: text(env, 'MAILROOM_SECRET_KEY_PREVIOUS'),
+    allowPrivateHosts,
+    allowPrivateHostsText,
+    notifySmtpUrl: url(env, 'NOTIFY_SMTP_URL', ['smtp:', 'smtps:']),
+    notifyFrom: text(env, 'NOTIFY_FROM') ?? `Mailroom <notifications@${inboundDomain}>`,
+    notifyBatchMs: Math.round(num(env, 'NOTIFY_BATCH_SECONDS', 60) * 1000),
+    syncConcurrency: int(env, 'MAILROOM_SYNC_CONCURRENCY', 50, { min: 1 }),
+    sync: {
+      sliceMs: int(env, 'MAILROOM_SYNC_SLICE_MS', 25 * MINUTE),
+      // IMAP servers may drop an IDLE after 29 minutes (RFC 2177): it must be re-issued before.
+      idleReissueMs: int(env, 'MAILROOM_IDLE_REISSUE_MS', 25 * MINUTE, { min: 1000, max: 28 * MINUTE }),
+      pollMs: int(env, 'MAILROOM_POLL_MS', 5 * MINUTE, { min: 1000 }),
+    },
+    trackingSettleMs: int(env, 'MAILROOM_TRACKING_SETTLE_MS', 15_000),
+    trackingDigestMs: int(env, 'MAILROOM_TRACKING_DIGEST_MS', 60_000),
+    sseRecheckMs: int(env, 'MAILROOM_SSE_RECHECK_MS', 15_000, { min: 50 }),
+    loginRateMax: int(env, 'MAILROOM_LOGIN_RATE_MAX', 10, { min: 1 }),
+    imageProxyRateMax: int(env, 'MAILROOM_IMAGE_PROXY_RATE_MAX', 300, { min: 1 }),
   };
+}
+
+/** The mail password for `mailroom connections connect`, from the variable --password-env names. */
+export function mailPasswordFromEnv(variable: string = CLI_VARIABLES[0], env: Env = process.env): string | undefined {
+  return text(env, variable) === undefined ? undefined : env[variable];
 }

@@ -9,13 +9,14 @@ import { inboundWiring, jobHandlersFor } from './features.js';
 
 export { createIngestor, jobHandlersFor };
 
-export async function startInbound(ingestor: Ingestor, o: { port: number; host: string; log: Logger; maxMessageBytes?: number }): Promise<RunningInboundSmtp> {
+/** Limits come from the config (MAILROOM_INBOUND_MAX_BYTES, _MAX_CLIENTS, _CONNECTIONS_PER_MINUTE). */
+export async function startInbound(ingestor: Ingestor, o: { port: number; host: string; log: Logger; maxMessageBytes: number; maxClients: number; connectionsPerMinute: number }): Promise<RunningInboundSmtp> {
   return startInboundSmtp(ingestor, {
     port: o.port,
     host: o.host,
-    maxMessageBytes: o.maxMessageBytes ?? Number(process.env.MAILROOM_INBOUND_MAX_BYTES ?? 40 * 1024 * 1024),
-    maxClients: Number(process.env.MAILROOM_INBOUND_MAX_CLIENTS ?? 100),
-    connectionsPerMinute: Number(process.env.MAILROOM_INBOUND_CONNECTIONS_PER_MINUTE ?? 120),
+    maxMessageBytes: o.maxMessageBytes,
+    maxClients: o.maxClients,
+    connectionsPerMinute: o.connectionsPerMinute,
     log: o.log,
     ...inboundWiring(),
   });

@@ -5,12 +5,12 @@
 import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
-import { openDatabase, type Database } from '../platform/database/database.js';
+import type { Database } from '../platform/database/database.js';
 import { migrateToLatest } from './migrate.js';
 import { buildApp } from './http.js';
 import { JobWorker } from '../platform/jobs/worker.js';
 import type { CommandEnv } from '../platform/context.js';
-import { makeCommandEnv } from './env.js';
+import { applyProcessSettings, makeCommandEnv, openConfiguredDatabase } from './env.js';
 import { bootstrapFirstAccount } from '../features/accounts/commands/bootstrapFirstAccount.js';
 import { createIngestor, jobHandlersFor, startInbound } from './engine.js';
 import { closeDefaultParsePool } from '../mail/parse/index.js';
@@ -36,7 +36,8 @@ export async function startMailroom(config: Config, opts: StartOptions = {}): Pr
   const roles = new Set<Role>(opts.roles ?? ['web', 'worker', 'smtp']);
   const log = pino({ level: config.logLevel, redact: ['password', '*.password', 'imapPassword', 'smtpPassword'] });
   const announce = opts.announce ?? ((l: string) => process.stdout.write(`${l}\n`));
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, pgSchema: config.databaseSchema, dataDir: config.dataDir });
+  applyProcessSettings(config);
+  const database = await openConfiguredDatabase(config);
   log.info({ database: database.describe }, 'database opened');
   const { applied } = await migrateToLatest(database);
   if (applied.length) log.info({ applied }, 'migrations applied');
@@ -68,7 +69,7 @@ export async function startMailroom(config: Config, opts: StartOptions = {}): Pr
   const jobHandlers = jobHandlersFor(ingestor);
   stoppers.push(() => closeDefaultParsePool());
   if (roles.has('smtp')) {
-    const smtp = await startInbound(ingestor, { port: config.smtpPort, host: config.smtpHost, log: log.child({ role: 'smtp' }) });
+    const smtp = await startInbound(ingestor, { port: config.smtpPort, host: config.smtpHost, log: log.child({ role: 'smtp' }), ...config.inbound });
     stoppers.push(() => smtp.close());
     log.info({ port: smtp.port }, 'inbound SMTP is listening');
   }
@@ -76,7 +77,7 @@ export async function startMailroom(config: Config, opts: StartOptions = {}): Pr
     running.worker = new JobWorker({ env, handlers: jobHandlers, log: log.child({ role: 'worker' }), queues: ['default', 'mail'] });
     running.worker.start();
     // Mailbox sync jobs hold an IMAP connection open (IDLE) for minutes: they get their own pool.
-    const syncWorker = new JobWorker({ env, handlers: jobHandlers, log: log.child({ role: 'sync' }), queues: ['sync'], concurrency: Number(process.env.MAILROOM_SYNC_CONCURRENCY ?? 50), lockMs: 30_000 });
+    const syncWorker = new JobWorker({ env, handlers: jobHandlers, log: log.child({ role: 'sync' }), queues: ['sync'], concurrency: config.syncConcurrency, lockMs: 30_000 });
     syncWorker.start();
     stoppers.push(() => syncWorker.stop());
   }

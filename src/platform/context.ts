@@ -20,13 +20,39 @@ export type MailVerifier = (input: {
   smtp: { host: string; port: number; tls: 'tls' | 'starttls' | 'none'; username: string; password: string };
 }) => Promise<{ sentFolder: string | null; folders: string[] }>;
 
+/**
+ * The settings commands, jobs and routes read: values from the app's configuration (src/app/config.ts,
+ * where each is documented with its environment variable), passed in by src/app/env.ts.
+ */
+export interface Settings {
+  inboundDomain: string;
+  publicUrl: string;
+  dataDir: string;
+  notifySmtpUrl?: string;
+  notifyFrom?: string;
+  /** Notification email batches what happens within this window (NOTIFY_BATCH_SECONDS). */
+  notifyBatchMs: number;
+  /** Tracking hits wait this long before they are processed (MAILROOM_TRACKING_SETTLE_MS). */
+  trackingSettleMs: number;
+  /** Tracking notifications are batched over this window (MAILROOM_TRACKING_DIGEST_MS). */
+  trackingDigestMs: number;
+  /** How often an open live-update stream rechecks its reader's access (MAILROOM_SSE_RECHECK_MS). */
+  sseRecheckMs: number;
+  /** Sign-in attempts per minute per address and client (MAILROOM_LOGIN_RATE_MAX). */
+  loginRateMax: number;
+  /** Images per minute per reader through the image proxy (MAILROOM_IMAGE_PROXY_RATE_MAX). */
+  imageProxyRateMax: number;
+  /** Mailbox sync: time slice, IDLE re-issue and poll intervals (MAILROOM_SYNC_SLICE_MS, ...). */
+  sync: { sliceMs: number; idleReissueMs: number; pollMs: number };
+}
+
 /** What every command receives: the database, the clock, secrets, settings and the shell's services. */
 export interface CommandEnv {
   db: Kysely<DB>;
   dialect: Dialect;
   now: () => number;
   secrets: SecretBox;
-  settings: { inboundDomain: string; publicUrl: string; dataDir: string; notifySmtpUrl?: string; notifyFrom?: string };
+  settings: Settings;
   verifyMailSettings: MailVerifier;
   /** What other features do when this one changes something (filled by src/app/features.ts). */
   reactions: Reactions;

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { allowLocalMailServers } from '../support/local-hosts.js';
+import { allowLocalMailServers, setPrivateHostsForTest } from '../support/local-hosts.js';
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
 import { startSubmissionServer, type TestSubmissionServer } from '../harness/submission.js';
 
@@ -85,13 +85,13 @@ describe('connecting personal email', () => {
       expect([r.statusCode, r.json().error.code], JSON.stringify(over)).toEqual([422, code]);
       expect(r.json().error.message.length).toBeGreaterThan(20);
     }
-    process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = '';
+    const restoreAllow = setPrivateHostsForTest([]);
     try {
       const r = await t.api(a.token, 'POST', '/api/v1/connections', imapBody(box));
       expect(r.json().error).toMatchObject({ code: 'imap_settings_incorrect', reason: 'host_not_allowed' });
       expect(r.json().error.message).toMatch(/MAILROOM_ALLOW_PRIVATE_HOSTS/);
     } finally {
-      process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = '127.0.0.1';
+      restoreAllow();
     }
     const none = await t.database.db.selectFrom('connections').select('id').where('account_id', '=', a.accountId).execute();
     expect(none).toEqual([]);

@@ -10,7 +10,7 @@
 import pino from 'pino';
 import { loadConfig } from '../../src/app/config.js';
 import { openDatabase } from '../../src/platform/database/database.js';
-import { makeCommandEnv } from '../../src/app/env.js';
+import { applyProcessSettings, makeCommandEnv } from '../../src/app/env.js';
 import { createIngestor } from '../../src/app/engine.js';
 import { runConnectionSync } from '../../src/features/connections/sync-job.js';
 import { inboundWiring } from '../../src/app/features.js';
@@ -19,6 +19,7 @@ import { sendOutboxMessage } from '../../src/features/outbox/sender.js';
 
 const [mode, arg] = process.argv.slice(2);
 const config = loadConfig();
+applyProcessSettings(config);
 const database = await openDatabase({ databaseUrl: config.databaseUrl, pgSchema: config.databaseSchema, dataDir: config.dataDir });
 const env = await makeCommandEnv(database, config);
 const ingestor = createIngestor(env);

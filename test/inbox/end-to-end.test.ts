@@ -19,16 +19,17 @@ import { sendOutboxMessage } from '../../src/features/outbox/sender.js';
 import { openImap, syncConnectionOnce, DEFAULT_SYNC_OPTIONS } from '../../src/mail/imap-sync.js';
 import { parseMessage } from '../../src/mail/parse/index.js';
 import { ingestorOf, member, ok, uniq } from './support.js';
+import { setPrivateHostsForTest } from '../support/local-hosts.js';
 
 let t: TestApp;
 let dovecot: TestDovecot;
 let smtp: TestSubmissionServer;
 let inbound: RunningInboundSmtp;
 const log = pino({ level: 'silent' });
-const previousAllow = process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
+let restoreAllow: (() => void) | undefined;
 
 beforeAll(async () => {
-  process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = '127.0.0.1';
+  restoreAllow = setPrivateHostsForTest(['127.0.0.1']);
   dovecot = await startDovecot();
   smtp = await startSubmissionServer({ dovecot });
   t = await createTestApp();
@@ -39,8 +40,7 @@ afterAll(async () => {
   await t?.close();
   await smtp?.stop();
   await dovecot?.stop();
-  if (previousAllow === undefined) delete process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
-  else process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = previousAllow;
+  restoreAllow?.();
 });
 
 /** The customer's and the team's mailboxes on Dovecot, an account with a Support inbox and Ana routed to. */

@@ -10,17 +10,12 @@ import { deliver, inboxFixture, member, ok, rawMail } from './support.js';
 
 let t: TestApp;
 let address: string;
-let previous: string | undefined;
 beforeAll(async () => {
-  previous = process.env.MAILROOM_SSE_RECHECK_MS;
-  process.env.MAILROOM_SSE_RECHECK_MS = '100';
-  t = await createTestApp();
+  t = await createTestApp({ configEnv: { MAILROOM_SSE_RECHECK_MS: '100' } });
   address = await t.app.listen({ port: 0, host: '127.0.0.1' });
 });
 afterAll(async () => {
   await t?.close();
-  if (previous === undefined) delete process.env.MAILROOM_SSE_RECHECK_MS;
-  else process.env.MAILROOM_SSE_RECHECK_MS = previous;
 });
 
 /** Opens the stream; collects events until the server ends it. */

@@ -20,16 +20,13 @@ let t: TestApp;
 let dovecot: TestDovecot;
 let smtp: TestSubmissionServer;
 let worker: JobWorker;
-let previousBatch: string | undefined;
 const NOTIFIER = `notifier-${uniq()}@mailroom.test`;
 
 beforeAll(async () => {
   dovecot = await startDovecot();
   smtp = await startSubmissionServer({ dovecot });
   await dovecot.addUser(NOTIFIER, 'notifier-pw');
-  previousBatch = process.env.NOTIFY_BATCH_SECONDS;
-  process.env.NOTIFY_BATCH_SECONDS = '0.3';
-  t = await createTestApp({ configEnv: { NOTIFY_SMTP_URL: `smtp://${encodeURIComponent(NOTIFIER)}:notifier-pw@127.0.0.1:${smtp.port}/?ignoreTLS=true`, NOTIFY_FROM: `Mailroom <${NOTIFIER}>` } });
+  t = await createTestApp({ configEnv: { NOTIFY_SMTP_URL: `smtp://${encodeURIComponent(NOTIFIER)}:notifier-pw@127.0.0.1:${smtp.port}/?ignoreTLS=true`, NOTIFY_FROM: `Mailroom <${NOTIFIER}>`, NOTIFY_BATCH_SECONDS: '0.3' } });
   worker = new JobWorker({ env: t.env, handlers: jobHandlersFor(createIngestor(t.env)), queues: ['default'], pollMs: 25, log: pino({ level: 'silent' }) });
   worker.start();
 }, 60_000);
@@ -39,8 +36,6 @@ afterAll(async () => {
   await smtp?.stop();
   await dovecot?.stop();
   await closeDefaultParsePool();
-  if (previousBatch === undefined) delete process.env.NOTIFY_BATCH_SECONDS;
-  else process.env.NOTIFY_BATCH_SECONDS = previousBatch;
 });
 
 async function mailbox(user: string): Promise<Array<{ subject: string; source: string }>> {

@@ -16,6 +16,7 @@ import { openImap, syncConnectionOnce } from '../../src/mail/imap-sync.js';
 import { sendOutboxMessage } from '../../src/features/outbox/sender.js';
 import { parseMessageInline } from '../../src/mail/parse/index.js';
 import type { ParsedMessage } from '../../src/mail/message/message.js';
+import { setPrivateHostsForTest } from '../support/local-hosts.js';
 
 export const PUBLIC_URL = 'https://crm.mailroom.test';
 export const log = pino({ level: 'silent' });
@@ -33,13 +34,12 @@ export interface World {
   stop(): Promise<void>;
 }
 
-let previousAllow: string | undefined;
+let restoreAllow: (() => void) | undefined;
 let n = 0;
 export const uniq = () => `${process.pid.toString(36)}${(++n).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
 export async function startWorld(o: { plan?: string; withMail?: boolean } = {}): Promise<World> {
-  previousAllow = process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
-  process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = '127.0.0.1';
+  restoreAllow = setPrivateHostsForTest(['127.0.0.1']);
   const dovecot = await startDovecot();
   const smtp = await startSubmissionServer({ dovecot });
   const t = await createTestApp({ configEnv: { PUBLIC_URL } });
@@ -71,8 +71,7 @@ export async function startWorld(o: { plan?: string; withMail?: boolean } = {}):
       await t.close();
       await smtp.stop();
       await dovecot.stop();
-      if (previousAllow === undefined) delete process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
-      else process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = previousAllow;
+      restoreAllow?.();
     },
   };
 }

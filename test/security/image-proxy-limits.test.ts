@@ -18,22 +18,18 @@ let t: TestApp;
 let server: http.Server;
 let base: string;
 const held: http.ServerResponse[] = [];
-const previousRate = process.env.MAILROOM_IMAGE_PROXY_RATE_MAX;
 allowLocalMailServers();
 
 beforeAll(async () => {
-  process.env.MAILROOM_IMAGE_PROXY_RATE_MAX = String(RATE);
   server = http.createServer((req, res) => {
     if (req.url === '/hold') return void held.push(res.writeHead(200, { 'content-type': 'image/gif' }));
     res.writeHead(200, { 'content-type': 'image/gif' }).end(GIF);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  t = await createTestApp();
+  t = await createTestApp({ configEnv: { MAILROOM_IMAGE_PROXY_RATE_MAX: String(RATE) } });
 });
 afterAll(async () => {
-  if (previousRate === undefined) delete process.env.MAILROOM_IMAGE_PROXY_RATE_MAX;
-  else process.env.MAILROOM_IMAGE_PROXY_RATE_MAX = previousRate;
   await t?.close();
   server?.closeAllConnections();
   await new Promise((r) => server?.close(r));

@@ -61,15 +61,11 @@ describe('sign-in rate limit', () => {
 });
 
 describe('sign-in attempts from one client across many addresses (password spraying)', () => {
-  const previous = process.env.MAILROOM_LOGIN_RATE_MAX;
   let small: TestApp;
   beforeAll(async () => {
-    process.env.MAILROOM_LOGIN_RATE_MAX = '2'; // read when the routes are built: 2 per address and client, 20 per client
-    small = await createTestApp();
+    small = await createTestApp({ configEnv: { MAILROOM_LOGIN_RATE_MAX: '2' } }); // 2 per address and client, 20 per client
   });
   afterAll(async () => {
-    if (previous === undefined) delete process.env.MAILROOM_LOGIN_RATE_MAX;
-    else process.env.MAILROOM_LOGIN_RATE_MAX = previous;
     await small?.close();
   });
 

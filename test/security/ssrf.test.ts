@@ -16,6 +16,7 @@ import { insertConnection } from '../support/connections.js';
 import pino from 'pino';
 import { createIngestor } from '../../src/app/engine.js';
 import { runConnectionSync } from '../../src/features/connections/sync-job.js';
+import { setPrivateHostsForTest } from '../support/local-hosts.js';
 
 let t: TestApp;
 let a: { token: string; accountId: string; adminUserId: string };
@@ -23,12 +24,12 @@ let inboxId: string;
 let listener: net.Server;
 let port: number;
 let attempts = 0;
-const previousAllow = process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
+let restoreAllow: (() => void) | undefined;
 /** A real name the system resolver (not Mailroom's localhost rule) maps to a non-public address. */
 let localName: string | null = null;
 
 beforeAll(async () => {
-  delete process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
+  restoreAllow = setPrivateHostsForTest([]);
   listener = net.createServer((socket) => {
     attempts += 1;
     socket.end('* OK hello\r\n');
@@ -46,8 +47,7 @@ beforeAll(async () => {
   inboxId = (await t.api(a.token, 'POST', '/api/v1/inboxes', { name: 'Support' })).json().id;
 });
 afterAll(async () => {
-  if (previousAllow === undefined) delete process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
-  else process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = previousAllow;
+  restoreAllow?.();
   await t?.close();
   await new Promise((resolve) => listener?.close(resolve));
 });

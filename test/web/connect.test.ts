@@ -10,9 +10,10 @@ import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
 import { DOVECOT, hasTestProgram } from '../harness/requirements.js';
 import { startSubmissionServer, type TestSubmissionServer } from '../harness/submission.js';
 import { buildWebApp, hasChromium, launchChromium, screenshot, signIn, startWebServer, type WebTestServer } from './support.js';
+import { setPrivateHostsForTest } from '../support/local-hosts.js';
 
 const hasDovecot = hasTestProgram(DOVECOT); // under CI a missing Dovecot fails this file instead of skipping it
-const previousAllow = process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
+let restoreAllow: (() => void) | undefined;
 
 let dist: string;
 let server: WebTestServer;
@@ -22,7 +23,7 @@ let smtp: TestSubmissionServer;
 
 beforeAll(async () => {
   if (!hasChromium || !hasDovecot) return;
-  process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = '127.0.0.1';
+  restoreAllow = setPrivateHostsForTest(['127.0.0.1']);
   dovecot = await startDovecot();
   smtp = await startSubmissionServer({ dovecot });
   dist = await buildWebApp();
@@ -36,8 +37,7 @@ afterAll(async () => {
   await smtp?.stop();
   await dovecot?.stop();
   if (dist) fs.rmSync(dist, { recursive: true, force: true });
-  if (previousAllow === undefined) delete process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
-  else process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = previousAllow;
+  restoreAllow?.();
 });
 
 /** Fills the Advanced server settings with the local Dovecot and SMTP server (plain, loopback). */

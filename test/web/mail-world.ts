@@ -12,6 +12,7 @@ import { startSubmissionServer, type TestSubmissionServer } from '../harness/sub
 import { createIngestor } from '../../src/app/engine.js';
 import type { Ingestor } from '../../src/features/ingest/ingest.js';
 import { closeDefaultParsePool } from '../../src/mail/parse/index.js';
+import { setPrivateHostsForTest } from '../support/local-hosts.js';
 
 export interface MailWorld {
   server: WebTestServer;
@@ -25,8 +26,7 @@ export interface MailWorld {
 }
 
 export async function startMailWorld(users: Record<string, string>): Promise<MailWorld> {
-  const previousAllow = process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
-  process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = '127.0.0.1';
+  const restoreAllow = setPrivateHostsForTest(['127.0.0.1']);
   const dovecot = await startDovecot();
   const smtp = await startSubmissionServer({ dovecot });
   for (const [user, password] of Object.entries(users)) await dovecot.addUser(user, password);
@@ -60,8 +60,7 @@ export async function startMailWorld(users: Record<string, string>): Promise<Mai
       await dovecot.stop();
       await closeDefaultParsePool();
       fs.rmSync(dist, { recursive: true, force: true });
-      if (previousAllow === undefined) delete process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
-      else process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = previousAllow;
+      restoreAllow();
     },
   };
 }

@@ -4,7 +4,7 @@
  * mailbox sync loop and the forwarding check. This file is the only door other features use.
  */
 import type { Ingestor } from '../ingest/index.js';
-import { syncJob } from './sync-job.js';
+import { DEFAULT_SYNC_JOB_SETTINGS, syncJob } from './sync-job.js';
 import { forwardingTestJob, recordForwardingTest } from './forwarding-test.js';
 import { FORWARDING_TEST_JOB } from './commands/sendForwardingTest.js';
 
@@ -20,7 +20,7 @@ export function connectionsFeature() {
     inboundIntercept: recordForwardingTest,
     jobs: (ingestor: Ingestor) => ({
       /** Keeps one mailbox in sync (IMAP pass, then IDLE), a time slice at a time. */
-      'connection.sync': syncJob(ingestor),
+      'connection.sync': syncJob(ingestor, { ...DEFAULT_SYNC_JOB_SETTINGS, ...ingestor.env.settings.sync }),
       /** Sends the forwarding check email through the address's own SMTP server. */
       [FORWARDING_TEST_JOB]: forwardingTestJob(ingestor),
     }),

@@ -26,9 +26,9 @@ export interface SyncJobSettings {
 }
 
 export const DEFAULT_SYNC_JOB_SETTINGS: SyncJobSettings = {
-  sliceMs: Number(process.env.MAILROOM_SYNC_SLICE_MS ?? 25 * 60_000),
-  idleReissueMs: Math.min(Number(process.env.MAILROOM_IDLE_REISSUE_MS ?? 25 * 60_000), 28 * 60_000),
-  pollMs: Number(process.env.MAILROOM_POLL_MS ?? 5 * 60_000),
+  sliceMs: 25 * 60_000, // the configured values (src/app/config.ts) are passed to registerSyncJob
+  idleReissueMs: 25 * 60_000,
+  pollMs: 5 * 60_000,
   leaseMs: 30_000,
 };
 

@@ -18,8 +18,7 @@ const MAX_AGE_MS = 24 * 3_600_000;
 /** Turns notification email on for this process when the server has NOTIFY_SMTP_URL. */
 export function configureNotificationEmail(env: CommandEnv): void {
   notificationEmail.enabled = Boolean(env.settings.notifySmtpUrl);
-  const batch = Number(process.env.NOTIFY_BATCH_SECONDS);
-  if (Number.isFinite(batch) && batch >= 0) notificationEmail.delayMs = batch * 1000;
+  notificationEmail.delayMs = env.settings.notifyBatchMs;
 }
 
 /** The digest job: one email per user with what is pending; runs again while more is pending. */

@@ -8,7 +8,7 @@ import { RunAgain, type JobContext } from '../../platform/jobs/worker.js';
 import { logPersonalMail } from './commands/logPersonalMail.js';
 import { logSendOutcome } from './commands/logSendOutcome.js';
 import { checkLoggedMailSender, resolveLoggingAddress } from './commands/resolveLoggingAddress.js';
-import { processTrackingHits, SETTLE_MS, TRACKING_DIGEST_JOB } from './commands/processTrackingHits.js';
+import { processTrackingHits, TRACKING_DIGEST_JOB } from './commands/processTrackingHits.js';
 
 export { escapeHtml } from './domain/html.js';
 
@@ -30,7 +30,7 @@ export function personalFeature() {
       /** Batched tracking digest: opens and clicks on the timeline, one in-app notification per batch. */
       [TRACKING_DIGEST_JOB]: async (payload: { userId: string }, ctx: JobContext) => {
         const r = await processTrackingHits(ctx.env, payload.userId);
-        if (r.pending > 0) throw new RunAgain(SETTLE_MS);
+        if (r.pending > 0) throw new RunAgain(ctx.env.settings.trackingSettleMs);
       },
     }),
   } as const;

@@ -14,7 +14,8 @@ import SQLite from 'better-sqlite3';
 import { cachingSqlite } from './statement-cache.js';
 import { startWalCheckpointer } from './wal-checkpointer.js';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { ImmediateTransactionSqliteDialect } from './sqlite-dialect.js';
 import type { DB } from './schema.js';
 
 // PostgreSQL returns int8 as strings by default; our ints are epoch ms and counters, well within 2^53.
@@ -39,6 +40,8 @@ export interface OpenOptions {
   /** PostgreSQL schema to use (tests create one per file). */
   pgSchema?: string;
   poolSize?: number;
+  /** SQLite: how long a write waits for another process's write lock (default 5000 ms). */
+  sqliteBusyTimeoutMs?: number;
 }
 
 export function redactUrl(url: string): string {
@@ -82,13 +85,15 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
   conn.pragma('journal_mode = WAL');
   conn.pragma('synchronous = NORMAL');
   conn.pragma('foreign_keys = ON');
-  conn.pragma('busy_timeout = 5000');
+  // How long a write waits for another process's write lock (write transactions begin IMMEDIATE, see
+  // sqlite-dialect.ts) before failing with SQLITE_BUSY.
+  conn.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.sqliteBusyTimeoutMs ?? 5000))}`);
   // Checkpoints run in a worker (see wal-checkpointer.ts); the automatic one, on the committing thread,
   // only if the WAL reaches 40 MB anyway. After a checkpoint the WAL file is cut back to 64 MB at most.
   const checkpointer = file === ':memory:' ? null : startWalCheckpointer(file);
   conn.pragma(`wal_autocheckpoint = ${checkpointer ? 10_000 : 1000}`);
   conn.pragma('journal_size_limit = 67108864');
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cachingSqlite(conn) }) });
+  const db = new Kysely<DB>({ dialect: new ImmediateTransactionSqliteDialect({ database: cachingSqlite(conn) }) });
   return {
     db,
     dialect: 'sqlite',

@@ -34,7 +34,7 @@ export const IMAGE_PROXY_MAX_IN_FLIGHT = 64;
 export async function imageProxyRoutes(app: FastifyInstance): Promise<void> {
   const env = app.deps.env;
   // Images per reader per minute (an email with many images fits; a scan of the internet does not).
-  const perUser = new RateLimiter({ limit: Number(process.env.MAILROOM_IMAGE_PROXY_RATE_MAX ?? 300), intervalMs: 60_000 });
+  const perUser = new RateLimiter({ limit: env.settings.imageProxyRateMax, intervalMs: 60_000 });
   let inFlight = 0;
   app.get(
     '/image-proxy',

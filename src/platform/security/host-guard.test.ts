@@ -8,7 +8,8 @@ import {
   InvalidHostError,
   SafeFetchError,
   isSafeImageContentType,
-  loadAllowList,
+  parseAllowListText,
+  setAllowPrivateHosts,
   normaliseHost,
   parseAllowList,
   pinnedLookup,
@@ -184,30 +185,28 @@ describe('operator allow-list', () => {
     else await refusal(p);
   });
 
-  it('loadAllowList reads MAILROOM_ALLOW_PRIVATE_HOSTS', () => {
-    const list = loadAllowList({ MAILROOM_ALLOW_PRIVATE_HOSTS: ' imap.corp.test, 10.0.0.0/8 ,*.lan,::1  fd00::/8,,' });
+  it('parseAllowListText reads the MAILROOM_ALLOW_PRIVATE_HOSTS text', () => {
+    const list = parseAllowListText(' imap.corp.test, 10.0.0.0/8 ,*.lan,::1  fd00::/8,,');
     expect([...list.hosts]).toEqual(['imap.corp.test']);
     expect(list.suffixes).toEqual(['.lan']);
     expect(list.cidrs.map((c) => c.text)).toEqual(['10.0.0.0/8', '::1/128', 'fd00::/8']);
-    expect(loadAllowList({}).cidrs).toEqual([]);
-    expect(loadAllowList({ MAILROOM_ALLOW_PRIVATE_HOSTS: '  ' }).hosts.size).toBe(0);
+    expect(parseAllowListText('').cidrs).toEqual([]);
+    expect(parseAllowListText('  ').hosts.size).toBe(0);
   });
 
   it.each(['10.0.0.0/33', 'a b/8', 'http://x', 'user@host', '*.', '*.10.0.0.1'])('refuses the entry %s', (entry) => {
     expect(() => parseAllowList([entry])).toThrow(AllowListError);
-    expect(() => loadAllowList({ MAILROOM_ALLOW_PRIVATE_HOSTS: entry })).toThrow(/MAILROOM_ALLOW_PRIVATE_HOSTS/);
+    expect(() => parseAllowListText(entry)).toThrow(/MAILROOM_ALLOW_PRIVATE_HOSTS/);
   });
 
-  it('defaults to the environment when no allow-list is passed', async () => {
-    const before = process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
+  it("defaults to the process's allow-list (set at startup from the config) when no list is passed", async () => {
     try {
-      process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = '127.0.0.1';
+      setAllowPrivateHosts(['127.0.0.1']);
       expect((await resolveSafeHost('127.0.0.1')).address).toBe('127.0.0.1');
-      delete process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
+      setAllowPrivateHosts([]);
       await refusal(resolveSafeHost('127.0.0.1'));
     } finally {
-      if (before === undefined) delete process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
-      else process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = before;
+      setAllowPrivateHosts([]);
     }
   });
 });

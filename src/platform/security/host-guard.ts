@@ -8,7 +8,7 @@
  * and the connect (DNS rebinding) cannot redirect the connection into the private network.
  *
  * Pinning, for callers:
- *   const target = await resolveSafeHost(host, { allowHosts: loadAllowList() });
+ *   const target = await resolveSafeHost(host); // the process's allow-list (setAllowPrivateHosts)
  *   // raw sockets / imapflow / nodemailer: connect to the IP, keep the name for TLS
  *   { host: target.address, servername: tlsServername(target) }
  *   // node http/https/net: keep the name, pin the lookup
@@ -65,7 +65,7 @@ export class InvalidHostError extends Error {
   }
 }
 
-/** A malformed MAILROOM_ALLOW_PRIVATE_HOSTS entry. Thrown at startup by `loadAllowList`. */
+/** A malformed MAILROOM_ALLOW_PRIVATE_HOSTS entry. Thrown at startup by `parseAllowListText` (the app's config). */
 export class AllowListError extends Error {
   readonly code = 'invalid_allow_list' as const;
   override readonly name = 'AllowListError';
@@ -167,14 +167,28 @@ export function parseAllowList(entries: Iterable<string>): AllowList {
 }
 
 /**
- * Reads MAILROOM_ALLOW_PRIVATE_HOSTS (comma- or whitespace-separated host names, `*.suffix`,
- * IPs and CIDRs). Unset or empty means nothing private is allowed. Throws AllowListError on a
+ * Parses the text of MAILROOM_ALLOW_PRIVATE_HOSTS (comma- or whitespace-separated host names,
+ * `*.suffix`, IPs and CIDRs). Blank means nothing private is allowed. Throws AllowListError on a
  * malformed entry, so a typo fails at startup instead of silently allowing nothing.
  */
-export function loadAllowList(env: Record<string, string | undefined> = process.env): AllowList {
-  const value = env[ALLOW_PRIVATE_HOSTS_ENV];
-  if (!value || !value.trim()) return EMPTY_ALLOW_LIST;
+export function parseAllowListText(value: string): AllowList {
+  if (!value.trim()) return EMPTY_ALLOW_LIST;
   return parseAllowList(value.split(/[\s,]+/));
+}
+
+let processAllowList: AllowList = EMPTY_ALLOW_LIST;
+
+/**
+ * The operator's allow-list for this process (MAILROOM_ALLOW_PRIVATE_HOSTS, parsed by the app's
+ * config and set once at startup by each entry point): used wherever a caller gives no list of its
+ * own. Until it is set nothing private is allowed.
+ */
+export function setAllowPrivateHosts(list: readonly string[] | AllowList): void {
+  processAllowList = Array.isArray(list) ? parseAllowList(list) : (list as AllowList);
+}
+
+export function allowPrivateHosts(): AllowList {
+  return processAllowList;
 }
 
 export function isHostAllowListed(list: AllowList, host: string): boolean {
@@ -191,7 +205,7 @@ export function isAddressAllowListed(list: AllowList, address: string): boolean 
 }
 
 function toAllowList(allowHosts: readonly string[] | AllowList | undefined): AllowList {
-  if (allowHosts === undefined) return loadAllowList();
+  if (allowHosts === undefined) return processAllowList;
   if (Array.isArray(allowHosts)) return parseAllowList(allowHosts);
   return allowHosts as AllowList;
 }
@@ -215,7 +229,7 @@ export const systemLookup: LookupAll = async (hostname) => {
 export interface ResolveSafeHostOptions {
   /**
    * Operator allow-list: entries (host names, `*.suffix`, IPs, CIDRs) or a list from
-   * `loadAllowList`. When omitted, MAILROOM_ALLOW_PRIVATE_HOSTS from process.env is used.
+   * `parseAllowList`. When omitted, the process's list (setAllowPrivateHosts) is used.
    * Pass `[]` to allow nothing.
    */
   allowHosts?: readonly string[] | AllowList;
@@ -407,7 +421,7 @@ export const IMAGE_PROXY_RESPONSE_HEADERS: Readonly<Record<string, string>> = Ob
 });
 
 export interface SafeFetchOptions {
-  /** As for resolveSafeHost; omitted means MAILROOM_ALLOW_PRIVATE_HOSTS from process.env. */
+  /** As for resolveSafeHost; omitted means the process's list (setAllowPrivateHosts). */
   allowHosts?: readonly string[] | AllowList;
   /** Default 5 MiB. */
   maxBytes?: number;

@@ -78,7 +78,7 @@ export interface ProxiedImage {
 }
 
 export interface FetchProxiedImageOptions {
-  /** Default: MAILROOM_ALLOW_PRIVATE_HOSTS from process.env, read on each call. */
+  /** Default: the process's list (setAllowPrivateHosts), read on each call. */
   allowHosts?: readonly string[] | AllowList;
   lookup?: LookupAll;
   maxBytes?: number;

@@ -165,7 +165,7 @@ describe('loadOrCreateKey', () => {
   it('creates <dataDir>/secret.key with mode 0600, then reads the same key', async () => {
     const dir = path.join(await tempDir(), 'data');
     const warnings: string[] = [];
-    const first = await loadOrCreateKey({ env: {}, dataDir: dir, warn: (m) => warnings.push(m) });
+    const first = await loadOrCreateKey({ dataDir: dir, warn: (m) => warnings.push(m) });
     expect(first.source).toBe('file');
     expect(first.path).toBe(path.join(dir, 'secret.key'));
     if (isPosix) {
@@ -173,7 +173,7 @@ describe('loadOrCreateKey', () => {
       expect((await fs.stat(dir)).mode & 0o077).toBe(0);
     }
     expect(warnings.join()).toMatch(/Created a new secret key/);
-    const second = await loadOrCreateKey({ env: {}, dataDir: dir, warn: (m) => warnings.push(m) });
+    const second = await loadOrCreateKey({ dataDir: dir, warn: (m) => warnings.push(m) });
     expect(second.current.id).toBe(first.current.id);
     expect(open(seal('pw', first), second)).toBe('pw');
     expect((await fs.readdir(dir)).sort()).toEqual(['secret.key']);
@@ -182,7 +182,7 @@ describe('loadOrCreateKey', () => {
   it('two processes starting at once end up with one key', async () => {
     const dir = await tempDir();
     const rings = await Promise.all(
-      Array.from({ length: 8 }, () => loadOrCreateKey({ env: {}, dataDir: dir, warn: () => {} })),
+      Array.from({ length: 8 }, () => loadOrCreateKey({ dataDir: dir, warn: () => {} })),
     );
     expect(new Set(rings.map((r) => r.current.id)).size).toBe(1);
     expect((await fs.readdir(dir)).sort()).toEqual(['secret.key']);
@@ -195,7 +195,7 @@ describe('loadOrCreateKey', () => {
     await fs.writeFile(file, text, { mode: 0o644 });
     await fs.chmod(file, 0o644);
     const warnings: string[] = [];
-    const ring = await loadOrCreateKey({ env: {}, dataDir: dir, warn: (m) => warnings.push(m) });
+    const ring = await loadOrCreateKey({ dataDir: dir, warn: (m) => warnings.push(m) });
     expect(ring.current.key.equals(Buffer.from(text, 'base64'))).toBe(true);
     expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
     expect(warnings).toHaveLength(1);
@@ -206,15 +206,15 @@ describe('loadOrCreateKey', () => {
     const dir = await tempDir();
     const file = path.join(dir, 'secret.key');
     await fs.writeFile(file, 'not a key\n', { mode: 0o600 });
-    await expect(loadOrCreateKey({ env: {}, dataDir: dir, warn: () => {} })).rejects.toThrow(SecretKeyError);
-    await expect(loadOrCreateKey({ env: {}, dataDir: dir, warn: () => {} })).rejects.toThrow(/secret\.key/);
+    await expect(loadOrCreateKey({ dataDir: dir, warn: () => {} })).rejects.toThrow(SecretKeyError);
+    await expect(loadOrCreateKey({ dataDir: dir, warn: () => {} })).rejects.toThrow(/secret\.key/);
     expect(await fs.readFile(file, 'utf8')).toBe('not a key\n');
   });
 
   it('prefers MAILROOM_SECRET_KEY and creates no file', async () => {
     const dir = path.join(await tempDir(), 'data');
     const text = generateSecretKey();
-    const ring = await loadOrCreateKey({ env: { MAILROOM_SECRET_KEY: text }, dataDir: dir, warn: () => {} });
+    const ring = await loadOrCreateKey({ secretKey: text, dataDir: dir, warn: () => {} });
     expect(ring.source).toBe('env');
     expect(ring.current.key.equals(Buffer.from(text, 'base64'))).toBe(true);
     await expect(fs.stat(dir)).rejects.toMatchObject({ code: 'ENOENT' });
@@ -222,15 +222,15 @@ describe('loadOrCreateKey', () => {
 
   it('warns when the env key differs from an existing key file', async () => {
     const dir = await tempDir();
-    await loadOrCreateKey({ env: {}, dataDir: dir, warn: () => {} });
+    await loadOrCreateKey({ dataDir: dir, warn: () => {} });
     const warnings: string[] = [];
-    await loadOrCreateKey({ env: { MAILROOM_SECRET_KEY: generateSecretKey() }, dataDir: dir, warn: (m) => warnings.push(m) });
+    await loadOrCreateKey({ secretKey: generateSecretKey(), dataDir: dir, warn: (m) => warnings.push(m) });
     expect(warnings.join()).toMatch(/differs from the key in .*secret\.key/);
   });
 
   it('refuses a malformed MAILROOM_SECRET_KEY', async () => {
     const dir = await tempDir();
-    await expect(loadOrCreateKey({ env: { MAILROOM_SECRET_KEY: 'hunter2' }, dataDir: dir })).rejects.toThrow(
+    await expect(loadOrCreateKey({ secretKey: 'hunter2', dataDir: dir })).rejects.toThrow(
       /MAILROOM_SECRET_KEY must be 32 random bytes/,
     );
   });
@@ -240,13 +240,14 @@ describe('loadOrCreateKey', () => {
     const old = generateSecretKey();
     const oldKey = parseSecretKey(old);
     const ring = await loadOrCreateKey({
-      env: { MAILROOM_SECRET_KEY: generateSecretKey(), MAILROOM_SECRET_KEY_PREVIOUS: `${old}, ${generateSecretKey()}` },
+      secretKey: generateSecretKey(),
+      previousSecretKeys: `${old}, ${generateSecretKey()}`,
       dataDir: dir,
     });
     expect(ring.previous).toHaveLength(2);
     expect(open(seal('pw', oldKey), ring)).toBe('pw');
     await expect(
-      loadOrCreateKey({ env: { MAILROOM_SECRET_KEY_PREVIOUS: 'nope' }, dataDir: dir }),
+      loadOrCreateKey({ previousSecretKeys: 'nope', dataDir: dir }),
     ).rejects.toThrow(/MAILROOM_SECRET_KEY_PREVIOUS entry 1/);
   });
 });

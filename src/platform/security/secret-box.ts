@@ -100,15 +100,17 @@ export function generateSecretKey(): string {
 }
 
 export interface LoadKeyOptions {
-  env?: Record<string, string | undefined>;
+  /** The key from the configuration (MAILROOM_SECRET_KEY); unset: the key file. */
+  secretKey?: string;
+  /** Older keys, comma- or space-separated (MAILROOM_SECRET_KEY_PREVIOUS). */
+  previousSecretKeys?: string;
   /** Where secret.key lives (created, with the folder, if missing). */
   dataDir: string;
   /** Warnings for the operator (file mode fixed, key created...). Default: console.warn. */
   warn?: (message: string) => void;
 }
 
-function parsePrevious(env: Record<string, string | undefined>): SecretKey[] {
-  const raw = env[PREVIOUS_SECRET_KEYS_ENV];
+function parsePrevious(raw: string | undefined): SecretKey[] {
   if (!raw || !raw.trim()) return [];
   return raw
     .split(/[\s,]+/)
@@ -168,12 +170,11 @@ async function createKeyFile(file: string): Promise<void> {
  * replaced silently, since every sealed credential depends on it.
  */
 export async function loadOrCreateKey(opts: LoadKeyOptions): Promise<Keyring> {
-  const env = opts.env ?? process.env;
   const warn = opts.warn ?? ((m: string) => console.warn(m));
-  const previous = parsePrevious(env);
+  const previous = parsePrevious(opts.previousSecretKeys);
   const file = path.join(opts.dataDir, SECRET_KEY_FILE);
 
-  const fromEnv = env[SECRET_KEY_ENV];
+  const fromEnv = opts.secretKey;
   if (fromEnv && fromEnv.trim()) {
     const current = parseSecretKey(fromEnv);
     const onDisk = await readKeyFile(file, warn).catch(() => null);

@@ -29,7 +29,7 @@ function signInKey(email: unknown): string {
 export async function sessionRoutes(app: FastifyInstance): Promise<void> {
   await app.register(rateLimit, { global: false, hook: 'preHandler' });
   const env = app.deps.env;
-  const loginMax = Number(process.env.MAILROOM_LOGIN_RATE_MAX ?? 10);
+  const loginMax = env.settings.loginRateMax;
   // Besides the limit per address and client (below), one client may try at most 10 times that many
   // sign-ins a minute across all addresses: password spraying from one address is slowed down too.
   const perClient = new RateLimiter({ limit: loginMax * 10, intervalMs: 60_000 });

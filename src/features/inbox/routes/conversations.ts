@@ -23,8 +23,6 @@ import { inboxEvents, joinPgInboxChannel, type InboxEvent } from '../live.js';
 import { listenPg } from '../../../platform/database/pg-channel.js';
 import { errorResponses, idParams } from '../../../platform/http/schemas.js';
 
-/** How often an open event stream checks that its reader still has access (MAILROOM_SSE_RECHECK_MS; tests shorten it). */
-const sseAccessRecheckMs = () => Math.max(50, Number(process.env.MAILROOM_SSE_RECHECK_MS) || 15_000);
 
 const nullableString = { type: ['string', 'null'] } as const;
 const mailbox = { type: 'object', properties: { name: { type: 'string' }, address: { type: 'string' } } } as const;
@@ -141,7 +139,7 @@ const parseTime = (v: string | undefined, field: string): number | undefined => 
 export async function conversationRoutes(app: FastifyInstance): Promise<void> {
   const env = app.deps.env;
   if (env.dialect === 'postgres') {
-    const url = app.deps.config.databaseUrl ?? process.env.DATABASE_URL;
+    const url = app.deps.config.databaseUrl;
     if (url) {
       const release = await joinPgInboxChannel(url, listenPg, (err) => app.log.warn({ err: { message: err.message } }, 'inbox live updates: PostgreSQL LISTEN failed; retrying'));
       app.addHook('onClose', async () => release());
@@ -271,7 +269,7 @@ export async function conversationRoutes(app: FastifyInstance): Promise<void> {
         })().finally(() => {
           checking = false;
         });
-      }, sseAccessRecheckMs());
+      }, env.settings.sseRecheckMs); // MAILROOM_SSE_RECHECK_MS; tests shorten it
       recheck.unref();
       const stop = () => {
         clearInterval(ping);

@@ -12,13 +12,9 @@ import type { CommandEnv, Executor } from '../../../platform/context.js';
 import { notifyUsers } from '../../notifications/index.js';
 
 export const TRACKING_DIGEST_JOB = 'personal_email.tracking_digest';
-/** How long hits wait before they are processed (bursts take a few seconds to show). */
-export const SETTLE_MS = Number(process.env.MAILROOM_TRACKING_SETTLE_MS ?? 15_000);
-/** Notifications are batched over this window. */
-export const DIGEST_DELAY_MS = Number(process.env.MAILROOM_TRACKING_DIGEST_MS ?? 60_000);
 
 export async function scheduleTrackingDigest(trx: Executor, env: CommandEnv, userId: string): Promise<void> {
-  await enqueue(trx, env.now(), { queue: 'default', kind: TRACKING_DIGEST_JOB, payload: { userId }, runAt: env.now() + DIGEST_DELAY_MS, dedupeKey: `tracking-digest:${userId}` });
+  await enqueue(trx, env.now(), { queue: 'default', kind: TRACKING_DIGEST_JOB, payload: { userId }, runAt: env.now() + env.settings.trackingDigestMs, dedupeKey: `tracking-digest:${userId}` });
 }
 
 interface Line {
@@ -30,7 +26,7 @@ interface Line {
 
 /** Processes the user's settled hits; returns how many are still waiting to settle. */
 export async function processTrackingHits(env: CommandEnv, userId: string, opts: { settleMs?: number } = {}): Promise<{ processed: number; pending: number; notified: boolean }> {
-  const settle = opts.settleMs ?? SETTLE_MS;
+  const settle = opts.settleMs ?? env.settings.trackingSettleMs;
   return env.db.transaction().execute(async (trx) => {
     const now = env.now();
     const hits = await trx
