@@ -56,11 +56,42 @@ export async function buildOpenApiDocument(): Promise<Record<string, unknown>> {
   }
 }
 
+type Json = unknown;
+
+/**
+ * The response schemas in src/ rarely list `required`, yet every view writes all of its keys (`null`
+ * when empty). Read literally, each field would be optional (`id?: string`) and the web app would be
+ * back to casting. So for the types only (docs/openapi.json stays the document as served), an object
+ * schema under a response that declares no `required` list is read as "every listed property is
+ * present". A schema that does declare `required` is taken as written, so a route can say a field is
+ * sometimes absent by listing the others. Request bodies and parameters are never touched.
+ */
+export function responsesAsWritten(document: Record<string, unknown>): Record<string, unknown> {
+  const copy = structuredClone(document);
+  const close = (schema: Json): void => {
+    if (Array.isArray(schema)) return schema.forEach(close);
+    if (!schema || typeof schema !== 'object') return;
+    const s = schema as Record<string, Json>;
+    if (s.properties && typeof s.properties === 'object' && s.required === undefined) s.required = Object.keys(s.properties);
+    for (const key of ['properties', 'patternProperties']) if (s[key] && typeof s[key] === 'object') Object.values(s[key] as object).forEach(close);
+    for (const key of ['items', 'additionalProperties', 'not']) close(s[key]);
+    for (const key of ['oneOf', 'anyOf', 'allOf']) close(s[key]);
+  };
+  const paths = (copy.paths ?? {}) as Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema?: Json }> }> }>>;
+  for (const ops of Object.values(paths)) {
+    for (const op of Object.values(ops)) {
+      if (!op || typeof op !== 'object' || !op.responses) continue;
+      for (const response of Object.values(op.responses)) for (const media of Object.values(response.content ?? {})) close(media.schema);
+    }
+  }
+  return copy;
+}
+
 /** The two committed files' expected contents. */
 export async function generateApiContract(): Promise<{ json: string; dts: string }> {
   const document = await buildOpenApiDocument();
   const json = `${JSON.stringify(document, null, 2)}\n`;
-  const ast = await openapiTS(document as never, { alphabetize: false, exportType: false });
+  const ast = await openapiTS(responsesAsWritten(document) as never, { alphabetize: false, exportType: false });
   const dts = DTS_HEADER + astToString(ast);
   return { json, dts };
 }

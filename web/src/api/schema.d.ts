@@ -28,38 +28,38 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            user?: {
-                                id?: string;
-                                email?: string;
-                                name?: string;
+                            user: {
+                                id: string;
+                                email: string;
+                                name: string;
                                 /** @enum {string} */
-                                role?: "super_admin" | "admin" | "member";
+                                role: "super_admin" | "admin" | "member";
                                 /** @enum {string} */
-                                seat?: "paid" | "free" | "view_only";
+                                seat: "paid" | "free" | "view_only";
                                 /** @enum {string} */
-                                state?: "active" | "deactivated" | "removed";
-                                permissions?: {
-                                    personalEmail?: boolean;
-                                    accountAccess?: boolean;
-                                    availabilityManagement?: boolean;
+                                state: "active" | "deactivated" | "removed";
+                                permissions: {
+                                    personalEmail: boolean;
+                                    accountAccess: boolean;
+                                    availabilityManagement: boolean;
                                 };
-                                primaryTeamId?: string | null;
-                                teamIds?: string[];
-                                availability?: string;
-                                workingHours?: {
+                                primaryTeamId: string | null;
+                                teamIds: string[];
+                                availability: string;
+                                workingHours: {
                                     [key: string]: unknown;
                                 } | null;
                                 /** @description Notifications are also emailed (when the server sends notification email) */
-                                emailNotifications?: boolean;
-                                createdAt?: string;
+                                emailNotifications: boolean;
+                                createdAt: string;
                             };
-                            csrfToken?: string;
+                            csrfToken: string;
                             /** @description Append as &t= to /api/v1/image-proxy URLs loaded from the sandboxed email frame, which sends no cookie. Empty for API tokens. */
-                            imageProxyToken?: string;
-                            account?: {
-                                id?: string;
-                                name?: string;
-                                plan?: string;
+                            imageProxyToken: string;
+                            account: {
+                                id: string;
+                                name: string;
+                                plan: string;
                             };
                         };
                     };
@@ -100,38 +100,38 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            user?: {
-                                id?: string;
-                                email?: string;
-                                name?: string;
+                            user: {
+                                id: string;
+                                email: string;
+                                name: string;
                                 /** @enum {string} */
-                                role?: "super_admin" | "admin" | "member";
+                                role: "super_admin" | "admin" | "member";
                                 /** @enum {string} */
-                                seat?: "paid" | "free" | "view_only";
+                                seat: "paid" | "free" | "view_only";
                                 /** @enum {string} */
-                                state?: "active" | "deactivated" | "removed";
-                                permissions?: {
-                                    personalEmail?: boolean;
-                                    accountAccess?: boolean;
-                                    availabilityManagement?: boolean;
+                                state: "active" | "deactivated" | "removed";
+                                permissions: {
+                                    personalEmail: boolean;
+                                    accountAccess: boolean;
+                                    availabilityManagement: boolean;
                                 };
-                                primaryTeamId?: string | null;
-                                teamIds?: string[];
-                                availability?: string;
-                                workingHours?: {
+                                primaryTeamId: string | null;
+                                teamIds: string[];
+                                availability: string;
+                                workingHours: {
                                     [key: string]: unknown;
                                 } | null;
                                 /** @description Notifications are also emailed (when the server sends notification email) */
-                                emailNotifications?: boolean;
-                                createdAt?: string;
+                                emailNotifications: boolean;
+                                createdAt: string;
                             };
-                            csrfToken?: string;
+                            csrfToken: string;
                             /** @description Append as &t= to /api/v1/image-proxy URLs loaded from the sandboxed email frame, which sends no cookie. Empty for API tokens. */
-                            imageProxyToken?: string;
-                            account?: {
-                                id?: string;
-                                name?: string;
-                                plan?: string;
+                            imageProxyToken: string;
+                            account: {
+                                id: string;
+                                name: string;
+                                plan: string;
                             };
                         };
                     };
@@ -195,13 +195,13 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            name?: string;
-                            plan?: string;
-                            limits?: {
+                            id: string;
+                            name: string;
+                            plan: string;
+                            limits: {
                                 [key: string]: unknown;
                             };
-                            settings?: {
+                            settings: {
                                 [key: string]: unknown;
                             };
                         };
@@ -254,17 +254,17 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            events?: {
-                                id?: string;
-                                actorUserId?: string | null;
-                                action?: string;
-                                targetType?: string;
-                                targetId?: string | null;
-                                data?: {
+                            events: {
+                                id: string;
+                                actorUserId: string | null;
+                                action: string;
+                                targetType: string;
+                                targetId: string | null;
+                                data: {
                                     [key: string]: unknown;
                                 };
-                                createdAt?: string;
-                                at?: number;
+                                createdAt: string;
+                                at: number;
                             }[];
                         };
                     };
@@ -314,30 +314,30 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            users?: {
-                                id?: string;
-                                email?: string;
-                                name?: string;
+                            users: {
+                                id: string;
+                                email: string;
+                                name: string;
                                 /** @enum {string} */
-                                role?: "super_admin" | "admin" | "member";
+                                role: "super_admin" | "admin" | "member";
                                 /** @enum {string} */
-                                seat?: "paid" | "free" | "view_only";
+                                seat: "paid" | "free" | "view_only";
                                 /** @enum {string} */
-                                state?: "active" | "deactivated" | "removed";
-                                permissions?: {
-                                    personalEmail?: boolean;
-                                    accountAccess?: boolean;
-                                    availabilityManagement?: boolean;
+                                state: "active" | "deactivated" | "removed";
+                                permissions: {
+                                    personalEmail: boolean;
+                                    accountAccess: boolean;
+                                    availabilityManagement: boolean;
                                 };
-                                primaryTeamId?: string | null;
-                                teamIds?: string[];
-                                availability?: string;
-                                workingHours?: {
+                                primaryTeamId: string | null;
+                                teamIds: string[];
+                                availability: string;
+                                workingHours: {
                                     [key: string]: unknown;
                                 } | null;
                                 /** @description Notifications are also emailed (when the server sends notification email) */
-                                emailNotifications?: boolean;
-                                createdAt?: string;
+                                emailNotifications: boolean;
+                                createdAt: string;
                             }[];
                         };
                     };
@@ -390,30 +390,30 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            user?: {
-                                id?: string;
-                                email?: string;
-                                name?: string;
+                            user: {
+                                id: string;
+                                email: string;
+                                name: string;
                                 /** @enum {string} */
-                                role?: "super_admin" | "admin" | "member";
+                                role: "super_admin" | "admin" | "member";
                                 /** @enum {string} */
-                                seat?: "paid" | "free" | "view_only";
+                                seat: "paid" | "free" | "view_only";
                                 /** @enum {string} */
-                                state?: "active" | "deactivated" | "removed";
-                                permissions?: {
-                                    personalEmail?: boolean;
-                                    accountAccess?: boolean;
-                                    availabilityManagement?: boolean;
+                                state: "active" | "deactivated" | "removed";
+                                permissions: {
+                                    personalEmail: boolean;
+                                    accountAccess: boolean;
+                                    availabilityManagement: boolean;
                                 };
-                                primaryTeamId?: string | null;
-                                teamIds?: string[];
-                                availability?: string;
-                                workingHours?: {
+                                primaryTeamId: string | null;
+                                teamIds: string[];
+                                availability: string;
+                                workingHours: {
                                     [key: string]: unknown;
                                 } | null;
                                 /** @description Notifications are also emailed (when the server sends notification email) */
-                                emailNotifications?: boolean;
-                                createdAt?: string;
+                                emailNotifications: boolean;
+                                createdAt: string;
                             };
                             generatedPassword?: string;
                         };
@@ -462,29 +462,29 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            email?: string;
-                            name?: string;
+                            id: string;
+                            email: string;
+                            name: string;
                             /** @enum {string} */
-                            role?: "super_admin" | "admin" | "member";
+                            role: "super_admin" | "admin" | "member";
                             /** @enum {string} */
-                            seat?: "paid" | "free" | "view_only";
+                            seat: "paid" | "free" | "view_only";
                             /** @enum {string} */
-                            state?: "active" | "deactivated" | "removed";
-                            permissions?: {
-                                personalEmail?: boolean;
-                                accountAccess?: boolean;
-                                availabilityManagement?: boolean;
+                            state: "active" | "deactivated" | "removed";
+                            permissions: {
+                                personalEmail: boolean;
+                                accountAccess: boolean;
+                                availabilityManagement: boolean;
                             };
-                            primaryTeamId?: string | null;
-                            teamIds?: string[];
-                            availability?: string;
-                            workingHours?: {
+                            primaryTeamId: string | null;
+                            teamIds: string[];
+                            availability: string;
+                            workingHours: {
                                 [key: string]: unknown;
                             } | null;
                             /** @description Notifications are also emailed (when the server sends notification email) */
-                            emailNotifications?: boolean;
-                            createdAt?: string;
+                            emailNotifications: boolean;
+                            createdAt: string;
                         };
                     };
                 };
@@ -548,29 +548,29 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            email?: string;
-                            name?: string;
+                            id: string;
+                            email: string;
+                            name: string;
                             /** @enum {string} */
-                            role?: "super_admin" | "admin" | "member";
+                            role: "super_admin" | "admin" | "member";
                             /** @enum {string} */
-                            seat?: "paid" | "free" | "view_only";
+                            seat: "paid" | "free" | "view_only";
                             /** @enum {string} */
-                            state?: "active" | "deactivated" | "removed";
-                            permissions?: {
-                                personalEmail?: boolean;
-                                accountAccess?: boolean;
-                                availabilityManagement?: boolean;
+                            state: "active" | "deactivated" | "removed";
+                            permissions: {
+                                personalEmail: boolean;
+                                accountAccess: boolean;
+                                availabilityManagement: boolean;
                             };
-                            primaryTeamId?: string | null;
-                            teamIds?: string[];
-                            availability?: string;
-                            workingHours?: {
+                            primaryTeamId: string | null;
+                            teamIds: string[];
+                            availability: string;
+                            workingHours: {
                                 [key: string]: unknown;
                             } | null;
                             /** @description Notifications are also emailed (when the server sends notification email) */
-                            emailNotifications?: boolean;
-                            createdAt?: string;
+                            emailNotifications: boolean;
+                            createdAt: string;
                         };
                     };
                 };
@@ -615,29 +615,29 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            email?: string;
-                            name?: string;
+                            id: string;
+                            email: string;
+                            name: string;
                             /** @enum {string} */
-                            role?: "super_admin" | "admin" | "member";
+                            role: "super_admin" | "admin" | "member";
                             /** @enum {string} */
-                            seat?: "paid" | "free" | "view_only";
+                            seat: "paid" | "free" | "view_only";
                             /** @enum {string} */
-                            state?: "active" | "deactivated" | "removed";
-                            permissions?: {
-                                personalEmail?: boolean;
-                                accountAccess?: boolean;
-                                availabilityManagement?: boolean;
+                            state: "active" | "deactivated" | "removed";
+                            permissions: {
+                                personalEmail: boolean;
+                                accountAccess: boolean;
+                                availabilityManagement: boolean;
                             };
-                            primaryTeamId?: string | null;
-                            teamIds?: string[];
-                            availability?: string;
-                            workingHours?: {
+                            primaryTeamId: string | null;
+                            teamIds: string[];
+                            availability: string;
+                            workingHours: {
                                 [key: string]: unknown;
                             } | null;
                             /** @description Notifications are also emailed (when the server sends notification email) */
-                            emailNotifications?: boolean;
-                            createdAt?: string;
+                            emailNotifications: boolean;
+                            createdAt: string;
                         };
                     };
                 };
@@ -686,29 +686,29 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            email?: string;
-                            name?: string;
+                            id: string;
+                            email: string;
+                            name: string;
                             /** @enum {string} */
-                            role?: "super_admin" | "admin" | "member";
+                            role: "super_admin" | "admin" | "member";
                             /** @enum {string} */
-                            seat?: "paid" | "free" | "view_only";
+                            seat: "paid" | "free" | "view_only";
                             /** @enum {string} */
-                            state?: "active" | "deactivated" | "removed";
-                            permissions?: {
-                                personalEmail?: boolean;
-                                accountAccess?: boolean;
-                                availabilityManagement?: boolean;
+                            state: "active" | "deactivated" | "removed";
+                            permissions: {
+                                personalEmail: boolean;
+                                accountAccess: boolean;
+                                availabilityManagement: boolean;
                             };
-                            primaryTeamId?: string | null;
-                            teamIds?: string[];
-                            availability?: string;
-                            workingHours?: {
+                            primaryTeamId: string | null;
+                            teamIds: string[];
+                            availability: string;
+                            workingHours: {
                                 [key: string]: unknown;
                             } | null;
                             /** @description Notifications are also emailed (when the server sends notification email) */
-                            emailNotifications?: boolean;
-                            createdAt?: string;
+                            emailNotifications: boolean;
+                            createdAt: string;
                         };
                     };
                 };
@@ -757,29 +757,29 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            email?: string;
-                            name?: string;
+                            id: string;
+                            email: string;
+                            name: string;
                             /** @enum {string} */
-                            role?: "super_admin" | "admin" | "member";
+                            role: "super_admin" | "admin" | "member";
                             /** @enum {string} */
-                            seat?: "paid" | "free" | "view_only";
+                            seat: "paid" | "free" | "view_only";
                             /** @enum {string} */
-                            state?: "active" | "deactivated" | "removed";
-                            permissions?: {
-                                personalEmail?: boolean;
-                                accountAccess?: boolean;
-                                availabilityManagement?: boolean;
+                            state: "active" | "deactivated" | "removed";
+                            permissions: {
+                                personalEmail: boolean;
+                                accountAccess: boolean;
+                                availabilityManagement: boolean;
                             };
-                            primaryTeamId?: string | null;
-                            teamIds?: string[];
-                            availability?: string;
-                            workingHours?: {
+                            primaryTeamId: string | null;
+                            teamIds: string[];
+                            availability: string;
+                            workingHours: {
                                 [key: string]: unknown;
                             } | null;
                             /** @description Notifications are also emailed (when the server sends notification email) */
-                            emailNotifications?: boolean;
-                            createdAt?: string;
+                            emailNotifications: boolean;
+                            createdAt: string;
                         };
                     };
                 };
@@ -824,11 +824,11 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            teams?: {
-                                id?: string;
-                                name?: string;
-                                memberIds?: string[];
-                                createdAt?: string;
+                            teams: {
+                                id: string;
+                                name: string;
+                                memberIds: string[];
+                                createdAt: string;
                             }[];
                         };
                     };
@@ -868,10 +868,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            name?: string;
-                            memberIds?: string[];
-                            createdAt?: string;
+                            id: string;
+                            name: string;
+                            memberIds: string[];
+                            createdAt: string;
                         };
                     };
                 };
@@ -918,10 +918,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            name?: string;
-                            memberIds?: string[];
-                            createdAt?: string;
+                            id: string;
+                            name: string;
+                            memberIds: string[];
+                            createdAt: string;
                         };
                     };
                 };
@@ -968,12 +968,12 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            tokens?: {
-                                id?: string;
-                                name?: string;
-                                userId?: string;
-                                createdAt?: string;
-                                lastUsedAt?: string | null;
+                            tokens: {
+                                id: string;
+                                name: string;
+                                userId: string;
+                                createdAt: string;
+                                lastUsedAt: string | null;
                             }[];
                         };
                     };
@@ -1014,10 +1014,10 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            name?: string;
-                            userId?: string;
-                            token?: string;
+                            id: string;
+                            name: string;
+                            userId: string;
+                            token: string;
                         };
                     };
                 };
@@ -1117,30 +1117,30 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            contacts?: {
-                                id?: string;
-                                firstName?: string;
-                                lastName?: string;
+                            contacts: {
+                                id: string;
+                                firstName: string;
+                                lastName: string;
                                 /** @description First and last name, or the primary email when there is no name */
-                                name?: string;
-                                primaryEmail?: string | null;
-                                emails?: {
-                                    email?: string;
-                                    primary?: boolean;
-                                    bouncedAt?: string | null;
-                                    bounceReason?: string | null;
+                                name: string;
+                                primaryEmail: string | null;
+                                emails: {
+                                    email: string;
+                                    primary: boolean;
+                                    bouncedAt: string | null;
+                                    bounceReason: string | null;
                                 }[];
-                                ownerId?: string | null;
-                                companyId?: string | null;
-                                company?: {
-                                    id?: string;
-                                    name?: string;
+                                ownerId: string | null;
+                                companyId: string | null;
+                                company: {
+                                    id: string;
+                                    name: string;
                                 } | null;
-                                source?: string;
-                                createdAt?: string;
-                                updatedAt?: string;
+                                source: string;
+                                createdAt: string;
+                                updatedAt: string;
                             }[];
-                            nextCursor?: string | null;
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -1190,27 +1190,27 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            firstName?: string;
-                            lastName?: string;
+                            id: string;
+                            firstName: string;
+                            lastName: string;
                             /** @description First and last name, or the primary email when there is no name */
-                            name?: string;
-                            primaryEmail?: string | null;
-                            emails?: {
-                                email?: string;
-                                primary?: boolean;
-                                bouncedAt?: string | null;
-                                bounceReason?: string | null;
+                            name: string;
+                            primaryEmail: string | null;
+                            emails: {
+                                email: string;
+                                primary: boolean;
+                                bouncedAt: string | null;
+                                bounceReason: string | null;
                             }[];
-                            ownerId?: string | null;
-                            companyId?: string | null;
-                            company?: {
-                                id?: string;
-                                name?: string;
+                            ownerId: string | null;
+                            companyId: string | null;
+                            company: {
+                                id: string;
+                                name: string;
                             } | null;
-                            source?: string;
-                            createdAt?: string;
-                            updatedAt?: string;
+                            source: string;
+                            createdAt: string;
+                            updatedAt: string;
                         };
                     };
                 };
@@ -1268,26 +1268,26 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            importId?: string;
-                            dryRun?: boolean;
-                            totalRows?: number;
-                            columns?: {
+                            importId: string;
+                            dryRun: boolean;
+                            totalRows: number;
+                            columns: {
                                 [key: string]: string;
                             };
-                            ignoredColumns?: string[];
-                            summary?: {
-                                created?: number;
-                                updated?: number;
-                                skipped?: number;
-                                failed?: number;
+                            ignoredColumns: string[];
+                            summary: {
+                                created: number;
+                                updated: number;
+                                skipped: number;
+                                failed: number;
                             };
-                            companiesCreated?: number;
-                            errors?: {
+                            companiesCreated: number;
+                            errors: {
                                 /** @description Line number in the file where the row starts (the header is line 1) */
-                                row?: number;
-                                field?: string;
-                                code?: string;
-                                message?: string;
+                                row: number;
+                                field: string;
+                                code: string;
+                                message: string;
                             }[];
                         };
                     };
@@ -1335,27 +1335,27 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            firstName?: string;
-                            lastName?: string;
+                            id: string;
+                            firstName: string;
+                            lastName: string;
                             /** @description First and last name, or the primary email when there is no name */
-                            name?: string;
-                            primaryEmail?: string | null;
-                            emails?: {
-                                email?: string;
-                                primary?: boolean;
-                                bouncedAt?: string | null;
-                                bounceReason?: string | null;
+                            name: string;
+                            primaryEmail: string | null;
+                            emails: {
+                                email: string;
+                                primary: boolean;
+                                bouncedAt: string | null;
+                                bounceReason: string | null;
                             }[];
-                            ownerId?: string | null;
-                            companyId?: string | null;
-                            company?: {
-                                id?: string;
-                                name?: string;
+                            ownerId: string | null;
+                            companyId: string | null;
+                            company: {
+                                id: string;
+                                name: string;
                             } | null;
-                            source?: string;
-                            createdAt?: string;
-                            updatedAt?: string;
+                            source: string;
+                            createdAt: string;
+                            updatedAt: string;
                         };
                     };
                 };
@@ -1440,27 +1440,27 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            firstName?: string;
-                            lastName?: string;
+                            id: string;
+                            firstName: string;
+                            lastName: string;
                             /** @description First and last name, or the primary email when there is no name */
-                            name?: string;
-                            primaryEmail?: string | null;
-                            emails?: {
-                                email?: string;
-                                primary?: boolean;
-                                bouncedAt?: string | null;
-                                bounceReason?: string | null;
+                            name: string;
+                            primaryEmail: string | null;
+                            emails: {
+                                email: string;
+                                primary: boolean;
+                                bouncedAt: string | null;
+                                bounceReason: string | null;
                             }[];
-                            ownerId?: string | null;
-                            companyId?: string | null;
-                            company?: {
-                                id?: string;
-                                name?: string;
+                            ownerId: string | null;
+                            companyId: string | null;
+                            company: {
+                                id: string;
+                                name: string;
                             } | null;
-                            source?: string;
-                            createdAt?: string;
-                            updatedAt?: string;
+                            source: string;
+                            createdAt: string;
+                            updatedAt: string;
                         };
                     };
                 };
@@ -1506,19 +1506,19 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            events?: {
-                                id?: string;
+                            events: {
+                                id: string;
                                 /** @enum {string} */
-                                kind?: "email_sent" | "email_received" | "email_opened" | "email_clicked" | "email_bounced" | "auto_reply_received" | "meeting" | "note" | "contact_created" | "send_failed";
-                                occurredAt?: string;
-                                actorUserId?: string | null;
-                                refType?: string | null;
-                                refId?: string | null;
-                                data?: {
+                                kind: "email_sent" | "email_received" | "email_opened" | "email_clicked" | "email_bounced" | "auto_reply_received" | "meeting" | "note" | "contact_created" | "send_failed";
+                                occurredAt: string;
+                                actorUserId: string | null;
+                                refType: string | null;
+                                refId: string | null;
+                                data: {
                                     [key: string]: unknown;
                                 };
                             }[];
-                            nextCursor?: string | null;
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -1575,14 +1575,14 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "email_sent" | "email_received" | "email_opened" | "email_clicked" | "email_bounced" | "auto_reply_received" | "meeting" | "note" | "contact_created" | "send_failed";
-                            occurredAt?: string;
-                            actorUserId?: string | null;
-                            refType?: string | null;
-                            refId?: string | null;
-                            data?: {
+                            kind: "email_sent" | "email_received" | "email_opened" | "email_clicked" | "email_bounced" | "auto_reply_received" | "meeting" | "note" | "contact_created" | "send_failed";
+                            occurredAt: string;
+                            actorUserId: string | null;
+                            refType: string | null;
+                            refId: string | null;
+                            data: {
                                 [key: string]: unknown;
                             };
                         };
@@ -1633,15 +1633,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            companies?: {
-                                id?: string;
-                                name?: string;
-                                domains?: string[];
-                                contactsCount?: number;
-                                createdAt?: string;
-                                updatedAt?: string;
+                            companies: {
+                                id: string;
+                                name: string;
+                                domains: string[];
+                                contactsCount: number;
+                                createdAt: string;
+                                updatedAt: string;
                             }[];
-                            nextCursor?: string | null;
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -1682,12 +1682,12 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            name?: string;
-                            domains?: string[];
-                            contactsCount?: number;
-                            createdAt?: string;
-                            updatedAt?: string;
+                            id: string;
+                            name: string;
+                            domains: string[];
+                            contactsCount: number;
+                            createdAt: string;
+                            updatedAt: string;
                         };
                     };
                 };
@@ -1734,12 +1734,12 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            name?: string;
-                            domains?: string[];
-                            contactsCount?: number;
-                            createdAt?: string;
-                            updatedAt?: string;
+                            id: string;
+                            name: string;
+                            domains: string[];
+                            contactsCount: number;
+                            createdAt: string;
+                            updatedAt: string;
                         };
                     };
                 };
@@ -1815,12 +1815,12 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            name?: string;
-                            domains?: string[];
-                            contactsCount?: number;
-                            createdAt?: string;
-                            updatedAt?: string;
+                            id: string;
+                            name: string;
+                            domains: string[];
+                            contactsCount: number;
+                            createdAt: string;
+                            updatedAt: string;
                         };
                     };
                 };
@@ -1861,17 +1861,17 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            notifications?: {
-                                id?: string;
-                                kind?: string;
-                                message?: string;
-                                data?: {
+                            notifications: {
+                                id: string;
+                                kind: string;
+                                message: string;
+                                data: {
                                     [key: string]: unknown;
                                 };
-                                createdAt?: string;
-                                read?: boolean;
+                                createdAt: string;
+                                read: boolean;
                             }[];
-                            unread?: number;
+                            unread: number;
                         };
                     };
                 };
@@ -1963,23 +1963,23 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            inboxes?: {
-                                id?: string;
-                                name?: string;
+                            inboxes: {
+                                id: string;
+                                name: string;
                                 /** @enum {string} */
-                                access?: "everyone" | "restricted";
-                                connections?: {
-                                    id?: string;
-                                    address?: string;
-                                    transport?: string;
-                                    state?: string;
+                                access: "everyone" | "restricted";
+                                connections: {
+                                    id: string;
+                                    address: string;
+                                    transport: string;
+                                    state: string;
                                     /** @description How replies from this address are named */
-                                    senderName?: {
-                                        mode?: string;
-                                        custom?: string | null;
+                                    senderName: {
+                                        mode: string;
+                                        custom: string | null;
                                     };
                                 }[];
-                                createdAt?: string;
+                                createdAt: string;
                             }[];
                         };
                     };
@@ -2021,22 +2021,22 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            name?: string;
+                            id: string;
+                            name: string;
                             /** @enum {string} */
-                            access?: "everyone" | "restricted";
-                            connections?: {
-                                id?: string;
-                                address?: string;
-                                transport?: string;
-                                state?: string;
+                            access: "everyone" | "restricted";
+                            connections: {
+                                id: string;
+                                address: string;
+                                transport: string;
+                                state: string;
                                 /** @description How replies from this address are named */
-                                senderName?: {
-                                    mode?: string;
-                                    custom?: string | null;
+                                senderName: {
+                                    mode: string;
+                                    custom: string | null;
                                 };
                             }[];
-                            createdAt?: string;
+                            createdAt: string;
                         };
                     };
                 };
@@ -2083,22 +2083,22 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            name?: string;
+                            id: string;
+                            name: string;
                             /** @enum {string} */
-                            access?: "everyone" | "restricted";
-                            connections?: {
-                                id?: string;
-                                address?: string;
-                                transport?: string;
-                                state?: string;
+                            access: "everyone" | "restricted";
+                            connections: {
+                                id: string;
+                                address: string;
+                                transport: string;
+                                state: string;
                                 /** @description How replies from this address are named */
-                                senderName?: {
-                                    mode?: string;
-                                    custom?: string | null;
+                                senderName: {
+                                    mode: string;
+                                    custom: string | null;
                                 };
                             }[];
-                            createdAt?: string;
+                            createdAt: string;
                         };
                     };
                 };
@@ -2174,22 +2174,22 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            name?: string;
+                            id: string;
+                            name: string;
                             /** @enum {string} */
-                            access?: "everyone" | "restricted";
-                            connections?: {
-                                id?: string;
-                                address?: string;
-                                transport?: string;
-                                state?: string;
+                            access: "everyone" | "restricted";
+                            connections: {
+                                id: string;
+                                address: string;
+                                transport: string;
+                                state: string;
                                 /** @description How replies from this address are named */
-                                senderName?: {
-                                    mode?: string;
-                                    custom?: string | null;
+                                senderName: {
+                                    mode: string;
+                                    custom: string | null;
                                 };
                             }[];
-                            createdAt?: string;
+                            createdAt: string;
                         };
                     };
                 };
@@ -2250,31 +2250,31 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            conversations?: {
-                                id?: string;
-                                inboxId?: string;
-                                connectionId?: string;
-                                subject?: string;
+                            conversations: {
+                                id: string;
+                                inboxId: string;
+                                connectionId: string;
+                                subject: string;
                                 /** @enum {string} */
-                                status?: "open" | "snoozed" | "closed" | "spam";
-                                snoozedUntil?: string | null;
-                                assignee?: {
-                                    id?: string;
-                                    name?: string;
-                                    state?: string;
+                                status: "open" | "snoozed" | "closed" | "spam";
+                                snoozedUntil: string | null;
+                                assignee: {
+                                    id: string;
+                                    name: string;
+                                    state: string;
                                 } | null;
-                                contact?: {
-                                    id?: string;
-                                    name?: string | null;
+                                contact: {
+                                    id: string;
+                                    name: string | null;
                                 } | null;
-                                participants?: string[];
-                                messageCount?: number;
-                                snippet?: string;
-                                lastMessageAt?: string;
-                                lastInboundAt?: string | null;
-                                createdAt?: string;
+                                participants: string[];
+                                messageCount: number;
+                                snippet: string;
+                                lastMessageAt: string;
+                                lastInboundAt: string | null;
+                                createdAt: string;
                             }[];
-                            nextCursor?: string | null;
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -2335,44 +2335,44 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            outboxId?: string;
-                            messageId?: string;
-                            from?: {
-                                name?: string;
-                                address?: string;
+                            outboxId: string;
+                            messageId: string;
+                            from: {
+                                name: string;
+                                address: string;
                             };
-                            to?: {
-                                name?: string;
-                                address?: string;
+                            to: {
+                                name: string;
+                                address: string;
                             }[];
-                            cc?: {
-                                name?: string;
-                                address?: string;
+                            cc: {
+                                name: string;
+                                address: string;
                             }[];
-                            subject?: string;
-                            conversation?: {
-                                id?: string;
-                                inboxId?: string;
-                                connectionId?: string;
-                                subject?: string;
+                            subject: string;
+                            conversation: {
+                                id: string;
+                                inboxId: string;
+                                connectionId: string;
+                                subject: string;
                                 /** @enum {string} */
-                                status?: "open" | "snoozed" | "closed" | "spam";
-                                snoozedUntil?: string | null;
-                                assignee?: {
-                                    id?: string;
-                                    name?: string;
-                                    state?: string;
+                                status: "open" | "snoozed" | "closed" | "spam";
+                                snoozedUntil: string | null;
+                                assignee: {
+                                    id: string;
+                                    name: string;
+                                    state: string;
                                 } | null;
-                                contact?: {
-                                    id?: string;
-                                    name?: string | null;
+                                contact: {
+                                    id: string;
+                                    name: string | null;
                                 } | null;
-                                participants?: string[];
-                                messageCount?: number;
-                                snippet?: string;
-                                lastMessageAt?: string;
-                                lastInboundAt?: string | null;
-                                createdAt?: string;
+                                participants: string[];
+                                messageCount: number;
+                                snippet: string;
+                                lastMessageAt: string;
+                                lastInboundAt: string | null;
+                                createdAt: string;
                             };
                         };
                     };
@@ -2470,108 +2470,108 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            inboxId?: string;
-                            connectionId?: string;
-                            subject?: string;
+                            id: string;
+                            inboxId: string;
+                            connectionId: string;
+                            subject: string;
                             /** @enum {string} */
-                            status?: "open" | "snoozed" | "closed" | "spam";
-                            snoozedUntil?: string | null;
-                            assignee?: {
-                                id?: string;
-                                name?: string;
-                                state?: string;
+                            status: "open" | "snoozed" | "closed" | "spam";
+                            snoozedUntil: string | null;
+                            assignee: {
+                                id: string;
+                                name: string;
+                                state: string;
                             } | null;
-                            contact?: {
-                                id?: string;
-                                name?: string | null;
+                            contact: {
+                                id: string;
+                                name: string | null;
                             } | null;
-                            participants?: string[];
-                            messageCount?: number;
-                            snippet?: string;
-                            lastMessageAt?: string;
-                            lastInboundAt?: string | null;
-                            createdAt?: string;
-                            inboxName?: string;
+                            participants: string[];
+                            messageCount: number;
+                            snippet: string;
+                            lastMessageAt: string;
+                            lastInboundAt: string | null;
+                            createdAt: string;
+                            inboxName: string;
                             /**
                              * @description act: a member; view: an admin who is not a member (or a view-only seat)
                              * @enum {string}
                              */
-                            access?: "act" | "view";
-                            messages?: {
-                                id?: string;
+                            access: "act" | "view";
+                            messages: {
+                                id: string;
                                 /** @enum {string} */
-                                direction?: "inbound" | "outbound";
+                                direction: "inbound" | "outbound";
                                 /**
                                  * @description auto_reply and bounce are shown as such and never reopen a conversation
                                  * @enum {string}
                                  */
-                                kind?: "normal" | "auto_reply" | "bounce" | "list" | "loop";
-                                bounce?: {
-                                    type?: string;
-                                    permanent?: boolean;
-                                    recipients?: {
-                                        address?: string;
-                                        status?: string | null;
-                                        diagnostic?: string | null;
+                                kind: "normal" | "auto_reply" | "bounce" | "list" | "loop";
+                                bounce: {
+                                    type: string;
+                                    permanent: boolean;
+                                    recipients: {
+                                        address: string;
+                                        status: string | null;
+                                        diagnostic: string | null;
                                     }[];
                                 } | null;
-                                messageId?: string | null;
-                                subject?: string;
-                                from?: {
-                                    name?: string;
-                                    address?: string;
+                                messageId: string | null;
+                                subject: string;
+                                from: {
+                                    name: string;
+                                    address: string;
                                 } | null;
-                                to?: {
-                                    name?: string;
-                                    address?: string;
+                                to: {
+                                    name: string;
+                                    address: string;
                                 }[];
-                                cc?: {
-                                    name?: string;
-                                    address?: string;
+                                cc: {
+                                    name: string;
+                                    address: string;
                                 }[];
-                                sentAt?: string | null;
-                                receivedAt?: string;
-                                text?: string;
-                                hasHtml?: boolean;
-                                attachments?: {
-                                    filename?: string | null;
-                                    contentType?: string;
-                                    size?: number;
-                                    sha256?: string;
-                                    url?: string;
+                                sentAt: string | null;
+                                receivedAt: string;
+                                text: string;
+                                hasHtml: boolean;
+                                attachments: {
+                                    filename: string | null;
+                                    contentType: string;
+                                    size: number;
+                                    sha256: string;
+                                    url: string;
                                 }[];
-                                outboxId?: string | null;
+                                outboxId: string | null;
                             }[];
                             /** @description Replies queued, being sent, failed or uncertain (sent ones are messages) */
-                            outgoing?: {
-                                id?: string;
-                                state?: string;
-                                error?: string | null;
-                                userId?: string;
-                                mode?: string;
-                                createdAt?: string;
-                                sendAt?: string;
+                            outgoing: {
+                                id: string;
+                                state: string;
+                                error: string | null;
+                                userId: string;
+                                mode: string;
+                                createdAt: string;
+                                sendAt: string;
                             }[];
-                            activity?: {
-                                id?: string;
+                            activity: {
+                                id: string;
                                 /** @enum {string} */
-                                kind?: "comment" | "assignment" | "status" | "move" | "spam" | "reply";
-                                actor?: {
-                                    id?: string;
-                                    name?: string;
+                                kind: "comment" | "assignment" | "status" | "move" | "spam" | "reply";
+                                actor: {
+                                    id: string;
+                                    name: string;
                                 } | null;
                                 /** @description comment: {body, mentions}; assignment: {by, assigneeId, summary, rule, decidedBy, skipped[{userId,name,reason,detail}], notes}; status: {from, to, summary}; move: {fromInboxId, toInboxId, summary}; spam: {reason, summary} */
-                                data?: {
+                                data: {
                                     [key: string]: unknown;
                                 };
-                                createdAt?: string;
+                                createdAt: string;
                             }[];
-                            viewers?: {
-                                userId?: string;
-                                name?: string;
+                            viewers: {
+                                userId: string;
+                                name: string;
                                 /** @enum {string} */
-                                activity?: "viewing" | "replying";
+                                activity: "viewing" | "replying";
                             }[];
                         };
                     };
@@ -2654,44 +2654,44 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            outboxId?: string;
-                            messageId?: string;
-                            from?: {
-                                name?: string;
-                                address?: string;
+                            outboxId: string;
+                            messageId: string;
+                            from: {
+                                name: string;
+                                address: string;
                             };
-                            to?: {
-                                name?: string;
-                                address?: string;
+                            to: {
+                                name: string;
+                                address: string;
                             }[];
-                            cc?: {
-                                name?: string;
-                                address?: string;
+                            cc: {
+                                name: string;
+                                address: string;
                             }[];
-                            subject?: string;
-                            conversation?: {
-                                id?: string;
-                                inboxId?: string;
-                                connectionId?: string;
-                                subject?: string;
+                            subject: string;
+                            conversation: {
+                                id: string;
+                                inboxId: string;
+                                connectionId: string;
+                                subject: string;
                                 /** @enum {string} */
-                                status?: "open" | "snoozed" | "closed" | "spam";
-                                snoozedUntil?: string | null;
-                                assignee?: {
-                                    id?: string;
-                                    name?: string;
-                                    state?: string;
+                                status: "open" | "snoozed" | "closed" | "spam";
+                                snoozedUntil: string | null;
+                                assignee: {
+                                    id: string;
+                                    name: string;
+                                    state: string;
                                 } | null;
-                                contact?: {
-                                    id?: string;
-                                    name?: string | null;
+                                contact: {
+                                    id: string;
+                                    name: string | null;
                                 } | null;
-                                participants?: string[];
-                                messageCount?: number;
-                                snippet?: string;
-                                lastMessageAt?: string;
-                                lastInboundAt?: string | null;
-                                createdAt?: string;
+                                participants: string[];
+                                messageCount: number;
+                                snippet: string;
+                                lastMessageAt: string;
+                                lastInboundAt: string | null;
+                                createdAt: string;
                             };
                         };
                     };
@@ -2748,18 +2748,18 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "comment" | "assignment" | "status" | "move" | "spam" | "reply";
-                            actor?: {
-                                id?: string;
-                                name?: string;
+                            kind: "comment" | "assignment" | "status" | "move" | "spam" | "reply";
+                            actor: {
+                                id: string;
+                                name: string;
                             } | null;
                             /** @description comment: {body, mentions}; assignment: {by, assigneeId, summary, rule, decidedBy, skipped[{userId,name,reason,detail}], notes}; status: {from, to, summary}; move: {fromInboxId, toInboxId, summary}; spam: {reason, summary} */
-                            data?: {
+                            data: {
                                 [key: string]: unknown;
                             };
-                            createdAt?: string;
+                            createdAt: string;
                         };
                     };
                 };
@@ -2814,28 +2814,28 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            inboxId?: string;
-                            connectionId?: string;
-                            subject?: string;
+                            id: string;
+                            inboxId: string;
+                            connectionId: string;
+                            subject: string;
                             /** @enum {string} */
-                            status?: "open" | "snoozed" | "closed" | "spam";
-                            snoozedUntil?: string | null;
-                            assignee?: {
-                                id?: string;
-                                name?: string;
-                                state?: string;
+                            status: "open" | "snoozed" | "closed" | "spam";
+                            snoozedUntil: string | null;
+                            assignee: {
+                                id: string;
+                                name: string;
+                                state: string;
                             } | null;
-                            contact?: {
-                                id?: string;
-                                name?: string | null;
+                            contact: {
+                                id: string;
+                                name: string | null;
                             } | null;
-                            participants?: string[];
-                            messageCount?: number;
-                            snippet?: string;
-                            lastMessageAt?: string;
-                            lastInboundAt?: string | null;
-                            createdAt?: string;
+                            participants: string[];
+                            messageCount: number;
+                            snippet: string;
+                            lastMessageAt: string;
+                            lastInboundAt: string | null;
+                            createdAt: string;
                         };
                     };
                 };
@@ -2892,28 +2892,28 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            inboxId?: string;
-                            connectionId?: string;
-                            subject?: string;
+                            id: string;
+                            inboxId: string;
+                            connectionId: string;
+                            subject: string;
                             /** @enum {string} */
-                            status?: "open" | "snoozed" | "closed" | "spam";
-                            snoozedUntil?: string | null;
-                            assignee?: {
-                                id?: string;
-                                name?: string;
-                                state?: string;
+                            status: "open" | "snoozed" | "closed" | "spam";
+                            snoozedUntil: string | null;
+                            assignee: {
+                                id: string;
+                                name: string;
+                                state: string;
                             } | null;
-                            contact?: {
-                                id?: string;
-                                name?: string | null;
+                            contact: {
+                                id: string;
+                                name: string | null;
                             } | null;
-                            participants?: string[];
-                            messageCount?: number;
-                            snippet?: string;
-                            lastMessageAt?: string;
-                            lastInboundAt?: string | null;
-                            createdAt?: string;
+                            participants: string[];
+                            messageCount: number;
+                            snippet: string;
+                            lastMessageAt: string;
+                            lastInboundAt: string | null;
+                            createdAt: string;
                         };
                     };
                 };
@@ -2968,28 +2968,28 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            inboxId?: string;
-                            connectionId?: string;
-                            subject?: string;
+                            id: string;
+                            inboxId: string;
+                            connectionId: string;
+                            subject: string;
                             /** @enum {string} */
-                            status?: "open" | "snoozed" | "closed" | "spam";
-                            snoozedUntil?: string | null;
-                            assignee?: {
-                                id?: string;
-                                name?: string;
-                                state?: string;
+                            status: "open" | "snoozed" | "closed" | "spam";
+                            snoozedUntil: string | null;
+                            assignee: {
+                                id: string;
+                                name: string;
+                                state: string;
                             } | null;
-                            contact?: {
-                                id?: string;
-                                name?: string | null;
+                            contact: {
+                                id: string;
+                                name: string | null;
                             } | null;
-                            participants?: string[];
-                            messageCount?: number;
-                            snippet?: string;
-                            lastMessageAt?: string;
-                            lastInboundAt?: string | null;
-                            createdAt?: string;
+                            participants: string[];
+                            messageCount: number;
+                            snippet: string;
+                            lastMessageAt: string;
+                            lastInboundAt: string | null;
+                            createdAt: string;
                         };
                     };
                 };
@@ -3045,11 +3045,11 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            viewers?: {
-                                userId?: string;
-                                name?: string;
+                            viewers: {
+                                userId: string;
+                                name: string;
                                 /** @enum {string} */
-                                activity?: "viewing" | "replying";
+                                activity: "viewing" | "replying";
                             }[];
                         };
                     };
@@ -3100,9 +3100,9 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            messageId?: string;
-                            html?: string | null;
-                            blockedRemoteImages?: number;
+                            messageId: string;
+                            html: string | null;
+                            blockedRemoteImages: number;
                         };
                     };
                 };
@@ -3199,16 +3199,16 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            inboxId?: string;
+                            inboxId: string;
                             /** @enum {string} */
-                            access?: "everyone" | "restricted";
-                            members?: {
+                            access: "everyone" | "restricted";
+                            members: {
                                 /** @enum {string} */
-                                type?: "user" | "team";
-                                id?: string;
-                                name?: string;
-                                state?: string | null;
-                                addedAt?: string;
+                                type: "user" | "team";
+                                id: string;
+                                name: string;
+                                state: string | null;
+                                addedAt: string;
                             }[];
                         };
                     };
@@ -3251,16 +3251,16 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            inboxId?: string;
+                            inboxId: string;
                             /** @enum {string} */
-                            access?: "everyone" | "restricted";
-                            members?: {
+                            access: "everyone" | "restricted";
+                            members: {
                                 /** @enum {string} */
-                                type?: "user" | "team";
-                                id?: string;
-                                name?: string;
-                                state?: string | null;
-                                addedAt?: string;
+                                type: "user" | "team";
+                                id: string;
+                                name: string;
+                                state: string | null;
+                                addedAt: string;
                             }[];
                         };
                     };
@@ -3312,16 +3312,16 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            inboxId?: string;
+                            inboxId: string;
                             /** @enum {string} */
-                            access?: "everyone" | "restricted";
-                            members?: {
+                            access: "everyone" | "restricted";
+                            members: {
                                 /** @enum {string} */
-                                type?: "user" | "team";
-                                id?: string;
-                                name?: string;
-                                state?: string | null;
-                                addedAt?: string;
+                                type: "user" | "team";
+                                id: string;
+                                name: string;
+                                state: string | null;
+                                addedAt: string;
                             }[];
                         };
                     };
@@ -3368,31 +3368,31 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            inboxId?: string;
-                            rules?: {
-                                connectionId?: string;
-                                address?: string;
+                            inboxId: string;
+                            rules: {
+                                connectionId: string;
+                                address: string;
                                 /** @description {"kind":"none"} | {"kind":"users","strategy":"round_robin"|"least_open","userIds":[],"teamIds":[],"perUserCap":null} | {"kind":"contact_owner","fallback":{"kind":"none"} or a users rule} */
-                                rule?: {
+                                rule: {
                                     /** @enum {string} */
-                                    kind?: "none" | "users" | "contact_owner";
+                                    kind: "none" | "users" | "contact_owner";
                                     /** @enum {string} */
-                                    strategy?: "round_robin" | "least_open";
-                                    userIds?: string[];
-                                    teamIds?: string[];
-                                    perUserCap?: number | null;
-                                    fallback?: {
+                                    strategy: "round_robin" | "least_open";
+                                    userIds: string[];
+                                    teamIds: string[];
+                                    perUserCap: number | null;
+                                    fallback: {
                                         /** @enum {string} */
-                                        kind?: "none" | "users";
+                                        kind: "none" | "users";
                                         /** @enum {string} */
-                                        strategy?: "round_robin" | "least_open";
-                                        userIds?: string[];
-                                        teamIds?: string[];
-                                        perUserCap?: number | null;
+                                        strategy: "round_robin" | "least_open";
+                                        userIds: string[];
+                                        teamIds: string[];
+                                        perUserCap: number | null;
                                     };
                                 };
-                                lastAssignedUserId?: string | null;
-                                updatedAt?: string | null;
+                                lastAssignedUserId: string | null;
+                                updatedAt: string | null;
                             }[];
                         };
                     };
@@ -3452,31 +3452,31 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            inboxId?: string;
-                            rules?: {
-                                connectionId?: string;
-                                address?: string;
+                            inboxId: string;
+                            rules: {
+                                connectionId: string;
+                                address: string;
                                 /** @description {"kind":"none"} | {"kind":"users","strategy":"round_robin"|"least_open","userIds":[],"teamIds":[],"perUserCap":null} | {"kind":"contact_owner","fallback":{"kind":"none"} or a users rule} */
-                                rule?: {
+                                rule: {
                                     /** @enum {string} */
-                                    kind?: "none" | "users" | "contact_owner";
+                                    kind: "none" | "users" | "contact_owner";
                                     /** @enum {string} */
-                                    strategy?: "round_robin" | "least_open";
-                                    userIds?: string[];
-                                    teamIds?: string[];
-                                    perUserCap?: number | null;
-                                    fallback?: {
+                                    strategy: "round_robin" | "least_open";
+                                    userIds: string[];
+                                    teamIds: string[];
+                                    perUserCap: number | null;
+                                    fallback: {
                                         /** @enum {string} */
-                                        kind?: "none" | "users";
+                                        kind: "none" | "users";
                                         /** @enum {string} */
-                                        strategy?: "round_robin" | "least_open";
-                                        userIds?: string[];
-                                        teamIds?: string[];
-                                        perUserCap?: number | null;
+                                        strategy: "round_robin" | "least_open";
+                                        userIds: string[];
+                                        teamIds: string[];
+                                        perUserCap: number | null;
                                     };
                                 };
-                                lastAssignedUserId?: string | null;
-                                updatedAt?: string | null;
+                                lastAssignedUserId: string | null;
+                                updatedAt: string | null;
                             }[];
                         };
                     };
@@ -3525,13 +3525,13 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            inboxId?: string;
-                            entries?: {
-                                id?: string;
+                            inboxId: string;
+                            entries: {
+                                id: string;
                                 /** @enum {string} */
-                                list?: "allow" | "deny";
-                                pattern?: string;
-                                createdAt?: string;
+                                list: "allow" | "deny";
+                                pattern: string;
+                                createdAt: string;
                             }[];
                         };
                     };
@@ -3575,13 +3575,13 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            inboxId?: string;
-                            entries?: {
-                                id?: string;
+                            inboxId: string;
+                            entries: {
+                                id: string;
                                 /** @enum {string} */
-                                list?: "allow" | "deny";
-                                pattern?: string;
-                                createdAt?: string;
+                                list: "allow" | "deny";
+                                pattern: string;
+                                createdAt: string;
                             }[];
                         };
                     };
@@ -3633,13 +3633,13 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            inboxId?: string;
-                            entries?: {
-                                id?: string;
+                            inboxId: string;
+                            entries: {
+                                id: string;
                                 /** @enum {string} */
-                                list?: "allow" | "deny";
-                                pattern?: string;
-                                createdAt?: string;
+                                list: "allow" | "deny";
+                                pattern: string;
+                                createdAt: string;
                             }[];
                         };
                     };
@@ -3689,67 +3689,67 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            connections?: {
-                                id?: string;
+                            connections: {
+                                id: string;
                                 /** @enum {string} */
-                                type?: "personal" | "team";
-                                address?: string;
-                                addressKey?: string;
-                                userId?: string;
-                                userName?: string | null;
-                                userState?: string | null;
-                                inboxId?: string | null;
-                                inboxName?: string | null;
+                                type: "personal" | "team";
+                                address: string;
+                                addressKey: string;
+                                userId: string;
+                                userName: string | null;
+                                userState: string | null;
+                                inboxId: string | null;
+                                inboxName: string | null;
                                 /** @enum {string} */
-                                transport?: "imap" | "forwarding";
+                                transport: "imap" | "forwarding";
                                 /** @enum {string} */
-                                state?: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
-                                stage?: string | null;
-                                progress?: {
-                                    done?: number;
-                                    total?: number | null;
+                                state: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                                stage: string | null;
+                                progress: {
+                                    done: number;
+                                    total: number | null;
                                 };
-                                lastError?: {
-                                    code?: string;
-                                    message?: string | null;
-                                    at?: string | null;
+                                lastError: {
+                                    code: string;
+                                    message: string | null;
+                                    at: string | null;
                                 } | null;
-                                imap?: {
-                                    host?: string;
-                                    port?: number;
-                                    tls?: string;
-                                    username?: string;
+                                imap: {
+                                    host: string;
+                                    port: number;
+                                    tls: string;
+                                    username: string;
                                 } | null;
-                                smtp?: {
-                                    host?: string;
-                                    port?: number;
-                                    tls?: string;
-                                    username?: string;
+                                smtp: {
+                                    host: string;
+                                    port: number;
+                                    tls: string;
+                                    username: string;
                                 } | null;
-                                sentFolder?: string | null;
-                                folders?: string[];
-                                isDefaultFrom?: boolean;
-                                useForMeetings?: boolean;
+                                sentFolder: string | null;
+                                folders: string[];
+                                isDefaultFrom: boolean;
+                                useForMeetings: boolean;
                                 /** @description Team email by forwarding: the last forwarding check (POST /connections/{id}/forwarding-test) */
-                                forwardingCheck?: {
+                                forwardingCheck: {
                                     /** @enum {string} */
-                                    state?: "never" | "sending" | "waiting" | "verified" | "not_received" | "send_failed";
-                                    message?: string;
-                                    sentAt?: string | null;
-                                    verifiedAt?: string | null;
+                                    state: "never" | "sending" | "waiting" | "verified" | "not_received" | "send_failed";
+                                    message: string;
+                                    sentAt: string | null;
+                                    verifiedAt: string | null;
                                 } | null;
-                                forwardingAddress?: string | null;
-                                senderName?: {
-                                    mode?: string;
-                                    custom?: string | null;
+                                forwardingAddress: string | null;
+                                senderName: {
+                                    mode: string;
+                                    custom: string | null;
                                 } | null;
-                                signature?: string | null;
-                                sendLimits?: {
-                                    perDay?: number | null;
-                                    perMinute?: number | null;
+                                signature: string | null;
+                                sendLimits: {
+                                    perDay: number | null;
+                                    perMinute: number | null;
                                 };
-                                createdAt?: string;
-                                disconnectedAt?: string | null;
+                                createdAt: string;
+                                disconnectedAt: string | null;
                             }[];
                         };
                     };
@@ -3813,66 +3813,66 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
+                            id: string;
                             /** @enum {string} */
-                            type?: "personal" | "team";
-                            address?: string;
-                            addressKey?: string;
-                            userId?: string;
-                            userName?: string | null;
-                            userState?: string | null;
-                            inboxId?: string | null;
-                            inboxName?: string | null;
+                            type: "personal" | "team";
+                            address: string;
+                            addressKey: string;
+                            userId: string;
+                            userName: string | null;
+                            userState: string | null;
+                            inboxId: string | null;
+                            inboxName: string | null;
                             /** @enum {string} */
-                            transport?: "imap" | "forwarding";
+                            transport: "imap" | "forwarding";
                             /** @enum {string} */
-                            state?: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
-                            stage?: string | null;
-                            progress?: {
-                                done?: number;
-                                total?: number | null;
+                            state: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            stage: string | null;
+                            progress: {
+                                done: number;
+                                total: number | null;
                             };
-                            lastError?: {
-                                code?: string;
-                                message?: string | null;
-                                at?: string | null;
+                            lastError: {
+                                code: string;
+                                message: string | null;
+                                at: string | null;
                             } | null;
-                            imap?: {
-                                host?: string;
-                                port?: number;
-                                tls?: string;
-                                username?: string;
+                            imap: {
+                                host: string;
+                                port: number;
+                                tls: string;
+                                username: string;
                             } | null;
-                            smtp?: {
-                                host?: string;
-                                port?: number;
-                                tls?: string;
-                                username?: string;
+                            smtp: {
+                                host: string;
+                                port: number;
+                                tls: string;
+                                username: string;
                             } | null;
-                            sentFolder?: string | null;
-                            folders?: string[];
-                            isDefaultFrom?: boolean;
-                            useForMeetings?: boolean;
+                            sentFolder: string | null;
+                            folders: string[];
+                            isDefaultFrom: boolean;
+                            useForMeetings: boolean;
                             /** @description Team email by forwarding: the last forwarding check (POST /connections/{id}/forwarding-test) */
-                            forwardingCheck?: {
+                            forwardingCheck: {
                                 /** @enum {string} */
-                                state?: "never" | "sending" | "waiting" | "verified" | "not_received" | "send_failed";
-                                message?: string;
-                                sentAt?: string | null;
-                                verifiedAt?: string | null;
+                                state: "never" | "sending" | "waiting" | "verified" | "not_received" | "send_failed";
+                                message: string;
+                                sentAt: string | null;
+                                verifiedAt: string | null;
                             } | null;
-                            forwardingAddress?: string | null;
-                            senderName?: {
-                                mode?: string;
-                                custom?: string | null;
+                            forwardingAddress: string | null;
+                            senderName: {
+                                mode: string;
+                                custom: string | null;
                             } | null;
-                            signature?: string | null;
-                            sendLimits?: {
-                                perDay?: number | null;
-                                perMinute?: number | null;
+                            signature: string | null;
+                            sendLimits: {
+                                perDay: number | null;
+                                perMinute: number | null;
                             };
-                            createdAt?: string;
-                            disconnectedAt?: string | null;
+                            createdAt: string;
+                            disconnectedAt: string | null;
                         };
                     };
                 };
@@ -3919,66 +3919,66 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
+                            id: string;
                             /** @enum {string} */
-                            type?: "personal" | "team";
-                            address?: string;
-                            addressKey?: string;
-                            userId?: string;
-                            userName?: string | null;
-                            userState?: string | null;
-                            inboxId?: string | null;
-                            inboxName?: string | null;
+                            type: "personal" | "team";
+                            address: string;
+                            addressKey: string;
+                            userId: string;
+                            userName: string | null;
+                            userState: string | null;
+                            inboxId: string | null;
+                            inboxName: string | null;
                             /** @enum {string} */
-                            transport?: "imap" | "forwarding";
+                            transport: "imap" | "forwarding";
                             /** @enum {string} */
-                            state?: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
-                            stage?: string | null;
-                            progress?: {
-                                done?: number;
-                                total?: number | null;
+                            state: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            stage: string | null;
+                            progress: {
+                                done: number;
+                                total: number | null;
                             };
-                            lastError?: {
-                                code?: string;
-                                message?: string | null;
-                                at?: string | null;
+                            lastError: {
+                                code: string;
+                                message: string | null;
+                                at: string | null;
                             } | null;
-                            imap?: {
-                                host?: string;
-                                port?: number;
-                                tls?: string;
-                                username?: string;
+                            imap: {
+                                host: string;
+                                port: number;
+                                tls: string;
+                                username: string;
                             } | null;
-                            smtp?: {
-                                host?: string;
-                                port?: number;
-                                tls?: string;
-                                username?: string;
+                            smtp: {
+                                host: string;
+                                port: number;
+                                tls: string;
+                                username: string;
                             } | null;
-                            sentFolder?: string | null;
-                            folders?: string[];
-                            isDefaultFrom?: boolean;
-                            useForMeetings?: boolean;
+                            sentFolder: string | null;
+                            folders: string[];
+                            isDefaultFrom: boolean;
+                            useForMeetings: boolean;
                             /** @description Team email by forwarding: the last forwarding check (POST /connections/{id}/forwarding-test) */
-                            forwardingCheck?: {
+                            forwardingCheck: {
                                 /** @enum {string} */
-                                state?: "never" | "sending" | "waiting" | "verified" | "not_received" | "send_failed";
-                                message?: string;
-                                sentAt?: string | null;
-                                verifiedAt?: string | null;
+                                state: "never" | "sending" | "waiting" | "verified" | "not_received" | "send_failed";
+                                message: string;
+                                sentAt: string | null;
+                                verifiedAt: string | null;
                             } | null;
-                            forwardingAddress?: string | null;
-                            senderName?: {
-                                mode?: string;
-                                custom?: string | null;
+                            forwardingAddress: string | null;
+                            senderName: {
+                                mode: string;
+                                custom: string | null;
                             } | null;
-                            signature?: string | null;
-                            sendLimits?: {
-                                perDay?: number | null;
-                                perMinute?: number | null;
+                            signature: string | null;
+                            sendLimits: {
+                                perDay: number | null;
+                                perMinute: number | null;
                             };
-                            createdAt?: string;
-                            disconnectedAt?: string | null;
+                            createdAt: string;
+                            disconnectedAt: string | null;
                         };
                     };
                 };
@@ -4014,66 +4014,66 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
+                            id: string;
                             /** @enum {string} */
-                            type?: "personal" | "team";
-                            address?: string;
-                            addressKey?: string;
-                            userId?: string;
-                            userName?: string | null;
-                            userState?: string | null;
-                            inboxId?: string | null;
-                            inboxName?: string | null;
+                            type: "personal" | "team";
+                            address: string;
+                            addressKey: string;
+                            userId: string;
+                            userName: string | null;
+                            userState: string | null;
+                            inboxId: string | null;
+                            inboxName: string | null;
                             /** @enum {string} */
-                            transport?: "imap" | "forwarding";
+                            transport: "imap" | "forwarding";
                             /** @enum {string} */
-                            state?: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
-                            stage?: string | null;
-                            progress?: {
-                                done?: number;
-                                total?: number | null;
+                            state: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            stage: string | null;
+                            progress: {
+                                done: number;
+                                total: number | null;
                             };
-                            lastError?: {
-                                code?: string;
-                                message?: string | null;
-                                at?: string | null;
+                            lastError: {
+                                code: string;
+                                message: string | null;
+                                at: string | null;
                             } | null;
-                            imap?: {
-                                host?: string;
-                                port?: number;
-                                tls?: string;
-                                username?: string;
+                            imap: {
+                                host: string;
+                                port: number;
+                                tls: string;
+                                username: string;
                             } | null;
-                            smtp?: {
-                                host?: string;
-                                port?: number;
-                                tls?: string;
-                                username?: string;
+                            smtp: {
+                                host: string;
+                                port: number;
+                                tls: string;
+                                username: string;
                             } | null;
-                            sentFolder?: string | null;
-                            folders?: string[];
-                            isDefaultFrom?: boolean;
-                            useForMeetings?: boolean;
+                            sentFolder: string | null;
+                            folders: string[];
+                            isDefaultFrom: boolean;
+                            useForMeetings: boolean;
                             /** @description Team email by forwarding: the last forwarding check (POST /connections/{id}/forwarding-test) */
-                            forwardingCheck?: {
+                            forwardingCheck: {
                                 /** @enum {string} */
-                                state?: "never" | "sending" | "waiting" | "verified" | "not_received" | "send_failed";
-                                message?: string;
-                                sentAt?: string | null;
-                                verifiedAt?: string | null;
+                                state: "never" | "sending" | "waiting" | "verified" | "not_received" | "send_failed";
+                                message: string;
+                                sentAt: string | null;
+                                verifiedAt: string | null;
                             } | null;
-                            forwardingAddress?: string | null;
-                            senderName?: {
-                                mode?: string;
-                                custom?: string | null;
+                            forwardingAddress: string | null;
+                            senderName: {
+                                mode: string;
+                                custom: string | null;
                             } | null;
-                            signature?: string | null;
-                            sendLimits?: {
-                                perDay?: number | null;
-                                perMinute?: number | null;
+                            signature: string | null;
+                            sendLimits: {
+                                perDay: number | null;
+                                perMinute: number | null;
                             };
-                            createdAt?: string;
-                            disconnectedAt?: string | null;
+                            createdAt: string;
+                            disconnectedAt: string | null;
                         };
                     };
                 };
@@ -4128,66 +4128,66 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
+                            id: string;
                             /** @enum {string} */
-                            type?: "personal" | "team";
-                            address?: string;
-                            addressKey?: string;
-                            userId?: string;
-                            userName?: string | null;
-                            userState?: string | null;
-                            inboxId?: string | null;
-                            inboxName?: string | null;
+                            type: "personal" | "team";
+                            address: string;
+                            addressKey: string;
+                            userId: string;
+                            userName: string | null;
+                            userState: string | null;
+                            inboxId: string | null;
+                            inboxName: string | null;
                             /** @enum {string} */
-                            transport?: "imap" | "forwarding";
+                            transport: "imap" | "forwarding";
                             /** @enum {string} */
-                            state?: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
-                            stage?: string | null;
-                            progress?: {
-                                done?: number;
-                                total?: number | null;
+                            state: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            stage: string | null;
+                            progress: {
+                                done: number;
+                                total: number | null;
                             };
-                            lastError?: {
-                                code?: string;
-                                message?: string | null;
-                                at?: string | null;
+                            lastError: {
+                                code: string;
+                                message: string | null;
+                                at: string | null;
                             } | null;
-                            imap?: {
-                                host?: string;
-                                port?: number;
-                                tls?: string;
-                                username?: string;
+                            imap: {
+                                host: string;
+                                port: number;
+                                tls: string;
+                                username: string;
                             } | null;
-                            smtp?: {
-                                host?: string;
-                                port?: number;
-                                tls?: string;
-                                username?: string;
+                            smtp: {
+                                host: string;
+                                port: number;
+                                tls: string;
+                                username: string;
                             } | null;
-                            sentFolder?: string | null;
-                            folders?: string[];
-                            isDefaultFrom?: boolean;
-                            useForMeetings?: boolean;
+                            sentFolder: string | null;
+                            folders: string[];
+                            isDefaultFrom: boolean;
+                            useForMeetings: boolean;
                             /** @description Team email by forwarding: the last forwarding check (POST /connections/{id}/forwarding-test) */
-                            forwardingCheck?: {
+                            forwardingCheck: {
                                 /** @enum {string} */
-                                state?: "never" | "sending" | "waiting" | "verified" | "not_received" | "send_failed";
-                                message?: string;
-                                sentAt?: string | null;
-                                verifiedAt?: string | null;
+                                state: "never" | "sending" | "waiting" | "verified" | "not_received" | "send_failed";
+                                message: string;
+                                sentAt: string | null;
+                                verifiedAt: string | null;
                             } | null;
-                            forwardingAddress?: string | null;
-                            senderName?: {
-                                mode?: string;
-                                custom?: string | null;
+                            forwardingAddress: string | null;
+                            senderName: {
+                                mode: string;
+                                custom: string | null;
                             } | null;
-                            signature?: string | null;
-                            sendLimits?: {
-                                perDay?: number | null;
-                                perMinute?: number | null;
+                            signature: string | null;
+                            sendLimits: {
+                                perDay: number | null;
+                                perMinute: number | null;
                             };
-                            createdAt?: string;
-                            disconnectedAt?: string | null;
+                            createdAt: string;
+                            disconnectedAt: string | null;
                         };
                     };
                 };
@@ -4240,66 +4240,66 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
+                            id: string;
                             /** @enum {string} */
-                            type?: "personal" | "team";
-                            address?: string;
-                            addressKey?: string;
-                            userId?: string;
-                            userName?: string | null;
-                            userState?: string | null;
-                            inboxId?: string | null;
-                            inboxName?: string | null;
+                            type: "personal" | "team";
+                            address: string;
+                            addressKey: string;
+                            userId: string;
+                            userName: string | null;
+                            userState: string | null;
+                            inboxId: string | null;
+                            inboxName: string | null;
                             /** @enum {string} */
-                            transport?: "imap" | "forwarding";
+                            transport: "imap" | "forwarding";
                             /** @enum {string} */
-                            state?: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
-                            stage?: string | null;
-                            progress?: {
-                                done?: number;
-                                total?: number | null;
+                            state: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            stage: string | null;
+                            progress: {
+                                done: number;
+                                total: number | null;
                             };
-                            lastError?: {
-                                code?: string;
-                                message?: string | null;
-                                at?: string | null;
+                            lastError: {
+                                code: string;
+                                message: string | null;
+                                at: string | null;
                             } | null;
-                            imap?: {
-                                host?: string;
-                                port?: number;
-                                tls?: string;
-                                username?: string;
+                            imap: {
+                                host: string;
+                                port: number;
+                                tls: string;
+                                username: string;
                             } | null;
-                            smtp?: {
-                                host?: string;
-                                port?: number;
-                                tls?: string;
-                                username?: string;
+                            smtp: {
+                                host: string;
+                                port: number;
+                                tls: string;
+                                username: string;
                             } | null;
-                            sentFolder?: string | null;
-                            folders?: string[];
-                            isDefaultFrom?: boolean;
-                            useForMeetings?: boolean;
+                            sentFolder: string | null;
+                            folders: string[];
+                            isDefaultFrom: boolean;
+                            useForMeetings: boolean;
                             /** @description Team email by forwarding: the last forwarding check (POST /connections/{id}/forwarding-test) */
-                            forwardingCheck?: {
+                            forwardingCheck: {
                                 /** @enum {string} */
-                                state?: "never" | "sending" | "waiting" | "verified" | "not_received" | "send_failed";
-                                message?: string;
-                                sentAt?: string | null;
-                                verifiedAt?: string | null;
+                                state: "never" | "sending" | "waiting" | "verified" | "not_received" | "send_failed";
+                                message: string;
+                                sentAt: string | null;
+                                verifiedAt: string | null;
                             } | null;
-                            forwardingAddress?: string | null;
-                            senderName?: {
-                                mode?: string;
-                                custom?: string | null;
+                            forwardingAddress: string | null;
+                            senderName: {
+                                mode: string;
+                                custom: string | null;
                             } | null;
-                            signature?: string | null;
-                            sendLimits?: {
-                                perDay?: number | null;
-                                perMinute?: number | null;
+                            signature: string | null;
+                            sendLimits: {
+                                perDay: number | null;
+                                perMinute: number | null;
                             };
-                            createdAt?: string;
-                            disconnectedAt?: string | null;
+                            createdAt: string;
+                            disconnectedAt: string | null;
                         };
                     };
                 };
@@ -4369,66 +4369,66 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
+                            id: string;
                             /** @enum {string} */
-                            type?: "personal" | "team";
-                            address?: string;
-                            addressKey?: string;
-                            userId?: string;
-                            userName?: string | null;
-                            userState?: string | null;
-                            inboxId?: string | null;
-                            inboxName?: string | null;
+                            type: "personal" | "team";
+                            address: string;
+                            addressKey: string;
+                            userId: string;
+                            userName: string | null;
+                            userState: string | null;
+                            inboxId: string | null;
+                            inboxName: string | null;
                             /** @enum {string} */
-                            transport?: "imap" | "forwarding";
+                            transport: "imap" | "forwarding";
                             /** @enum {string} */
-                            state?: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
-                            stage?: string | null;
-                            progress?: {
-                                done?: number;
-                                total?: number | null;
+                            state: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            stage: string | null;
+                            progress: {
+                                done: number;
+                                total: number | null;
                             };
-                            lastError?: {
-                                code?: string;
-                                message?: string | null;
-                                at?: string | null;
+                            lastError: {
+                                code: string;
+                                message: string | null;
+                                at: string | null;
                             } | null;
-                            imap?: {
-                                host?: string;
-                                port?: number;
-                                tls?: string;
-                                username?: string;
+                            imap: {
+                                host: string;
+                                port: number;
+                                tls: string;
+                                username: string;
                             } | null;
-                            smtp?: {
-                                host?: string;
-                                port?: number;
-                                tls?: string;
-                                username?: string;
+                            smtp: {
+                                host: string;
+                                port: number;
+                                tls: string;
+                                username: string;
                             } | null;
-                            sentFolder?: string | null;
-                            folders?: string[];
-                            isDefaultFrom?: boolean;
-                            useForMeetings?: boolean;
+                            sentFolder: string | null;
+                            folders: string[];
+                            isDefaultFrom: boolean;
+                            useForMeetings: boolean;
                             /** @description Team email by forwarding: the last forwarding check (POST /connections/{id}/forwarding-test) */
-                            forwardingCheck?: {
+                            forwardingCheck: {
                                 /** @enum {string} */
-                                state?: "never" | "sending" | "waiting" | "verified" | "not_received" | "send_failed";
-                                message?: string;
-                                sentAt?: string | null;
-                                verifiedAt?: string | null;
+                                state: "never" | "sending" | "waiting" | "verified" | "not_received" | "send_failed";
+                                message: string;
+                                sentAt: string | null;
+                                verifiedAt: string | null;
                             } | null;
-                            forwardingAddress?: string | null;
-                            senderName?: {
-                                mode?: string;
-                                custom?: string | null;
+                            forwardingAddress: string | null;
+                            senderName: {
+                                mode: string;
+                                custom: string | null;
                             } | null;
-                            signature?: string | null;
-                            sendLimits?: {
-                                perDay?: number | null;
-                                perMinute?: number | null;
+                            signature: string | null;
+                            sendLimits: {
+                                perDay: number | null;
+                                perMinute: number | null;
                             };
-                            createdAt?: string;
-                            disconnectedAt?: string | null;
+                            createdAt: string;
+                            disconnectedAt: string | null;
                         };
                     };
                 };
@@ -4480,66 +4480,66 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
+                            id: string;
                             /** @enum {string} */
-                            type?: "personal" | "team";
-                            address?: string;
-                            addressKey?: string;
-                            userId?: string;
-                            userName?: string | null;
-                            userState?: string | null;
-                            inboxId?: string | null;
-                            inboxName?: string | null;
+                            type: "personal" | "team";
+                            address: string;
+                            addressKey: string;
+                            userId: string;
+                            userName: string | null;
+                            userState: string | null;
+                            inboxId: string | null;
+                            inboxName: string | null;
                             /** @enum {string} */
-                            transport?: "imap" | "forwarding";
+                            transport: "imap" | "forwarding";
                             /** @enum {string} */
-                            state?: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
-                            stage?: string | null;
-                            progress?: {
-                                done?: number;
-                                total?: number | null;
+                            state: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            stage: string | null;
+                            progress: {
+                                done: number;
+                                total: number | null;
                             };
-                            lastError?: {
-                                code?: string;
-                                message?: string | null;
-                                at?: string | null;
+                            lastError: {
+                                code: string;
+                                message: string | null;
+                                at: string | null;
                             } | null;
-                            imap?: {
-                                host?: string;
-                                port?: number;
-                                tls?: string;
-                                username?: string;
+                            imap: {
+                                host: string;
+                                port: number;
+                                tls: string;
+                                username: string;
                             } | null;
-                            smtp?: {
-                                host?: string;
-                                port?: number;
-                                tls?: string;
-                                username?: string;
+                            smtp: {
+                                host: string;
+                                port: number;
+                                tls: string;
+                                username: string;
                             } | null;
-                            sentFolder?: string | null;
-                            folders?: string[];
-                            isDefaultFrom?: boolean;
-                            useForMeetings?: boolean;
+                            sentFolder: string | null;
+                            folders: string[];
+                            isDefaultFrom: boolean;
+                            useForMeetings: boolean;
                             /** @description Team email by forwarding: the last forwarding check (POST /connections/{id}/forwarding-test) */
-                            forwardingCheck?: {
+                            forwardingCheck: {
                                 /** @enum {string} */
-                                state?: "never" | "sending" | "waiting" | "verified" | "not_received" | "send_failed";
-                                message?: string;
-                                sentAt?: string | null;
-                                verifiedAt?: string | null;
+                                state: "never" | "sending" | "waiting" | "verified" | "not_received" | "send_failed";
+                                message: string;
+                                sentAt: string | null;
+                                verifiedAt: string | null;
                             } | null;
-                            forwardingAddress?: string | null;
-                            senderName?: {
-                                mode?: string;
-                                custom?: string | null;
+                            forwardingAddress: string | null;
+                            senderName: {
+                                mode: string;
+                                custom: string | null;
                             } | null;
-                            signature?: string | null;
-                            sendLimits?: {
-                                perDay?: number | null;
-                                perMinute?: number | null;
+                            signature: string | null;
+                            sendLimits: {
+                                perDay: number | null;
+                                perMinute: number | null;
                             };
-                            createdAt?: string;
-                            disconnectedAt?: string | null;
+                            createdAt: string;
+                            disconnectedAt: string | null;
                         };
                     };
                 };
@@ -4588,66 +4588,66 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
+                            id: string;
                             /** @enum {string} */
-                            type?: "personal" | "team";
-                            address?: string;
-                            addressKey?: string;
-                            userId?: string;
-                            userName?: string | null;
-                            userState?: string | null;
-                            inboxId?: string | null;
-                            inboxName?: string | null;
+                            type: "personal" | "team";
+                            address: string;
+                            addressKey: string;
+                            userId: string;
+                            userName: string | null;
+                            userState: string | null;
+                            inboxId: string | null;
+                            inboxName: string | null;
                             /** @enum {string} */
-                            transport?: "imap" | "forwarding";
+                            transport: "imap" | "forwarding";
                             /** @enum {string} */
-                            state?: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
-                            stage?: string | null;
-                            progress?: {
-                                done?: number;
-                                total?: number | null;
+                            state: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            stage: string | null;
+                            progress: {
+                                done: number;
+                                total: number | null;
                             };
-                            lastError?: {
-                                code?: string;
-                                message?: string | null;
-                                at?: string | null;
+                            lastError: {
+                                code: string;
+                                message: string | null;
+                                at: string | null;
                             } | null;
-                            imap?: {
-                                host?: string;
-                                port?: number;
-                                tls?: string;
-                                username?: string;
+                            imap: {
+                                host: string;
+                                port: number;
+                                tls: string;
+                                username: string;
                             } | null;
-                            smtp?: {
-                                host?: string;
-                                port?: number;
-                                tls?: string;
-                                username?: string;
+                            smtp: {
+                                host: string;
+                                port: number;
+                                tls: string;
+                                username: string;
                             } | null;
-                            sentFolder?: string | null;
-                            folders?: string[];
-                            isDefaultFrom?: boolean;
-                            useForMeetings?: boolean;
+                            sentFolder: string | null;
+                            folders: string[];
+                            isDefaultFrom: boolean;
+                            useForMeetings: boolean;
                             /** @description Team email by forwarding: the last forwarding check (POST /connections/{id}/forwarding-test) */
-                            forwardingCheck?: {
+                            forwardingCheck: {
                                 /** @enum {string} */
-                                state?: "never" | "sending" | "waiting" | "verified" | "not_received" | "send_failed";
-                                message?: string;
-                                sentAt?: string | null;
-                                verifiedAt?: string | null;
+                                state: "never" | "sending" | "waiting" | "verified" | "not_received" | "send_failed";
+                                message: string;
+                                sentAt: string | null;
+                                verifiedAt: string | null;
                             } | null;
-                            forwardingAddress?: string | null;
-                            senderName?: {
-                                mode?: string;
-                                custom?: string | null;
+                            forwardingAddress: string | null;
+                            senderName: {
+                                mode: string;
+                                custom: string | null;
                             } | null;
-                            signature?: string | null;
-                            sendLimits?: {
-                                perDay?: number | null;
-                                perMinute?: number | null;
+                            signature: string | null;
+                            sendLimits: {
+                                perDay: number | null;
+                                perMinute: number | null;
                             };
-                            createdAt?: string;
-                            disconnectedAt?: string | null;
+                            createdAt: string;
+                            disconnectedAt: string | null;
                         };
                     };
                 };
@@ -4732,40 +4732,40 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            contactId?: string;
-                            companyId?: string | null;
-                            conversationId?: string | null;
-                            from?: string | null;
-                            fromConnectionId?: string;
-                            to?: string[];
-                            cc?: string[];
-                            bcc?: string[];
-                            subject?: string;
+                            id: string;
+                            contactId: string;
+                            companyId: string | null;
+                            conversationId: string | null;
+                            from: string | null;
+                            fromConnectionId: string;
+                            to: string[];
+                            cc: string[];
+                            bcc: string[];
+                            subject: string;
                             /** @enum {string} */
-                            state?: "scheduled" | "queued" | "sending" | "sent" | "failed" | "cancelled" | "uncertain" | "unknown";
-                            sendAt?: string | null;
-                            sentAt?: string | null;
-                            error?: string | null;
-                            sendLimitResetsAt?: string | null;
-                            logged?: boolean;
-                            loggedContactIds?: string[];
-                            tracking?: {
-                                opensTracked?: boolean;
-                                clicksTracked?: boolean;
-                                links?: number;
+                            state: "scheduled" | "queued" | "sending" | "sent" | "failed" | "cancelled" | "uncertain" | "unknown";
+                            sendAt: string | null;
+                            sentAt: string | null;
+                            error: string | null;
+                            sendLimitResetsAt: string | null;
+                            logged: boolean;
+                            loggedContactIds: string[];
+                            tracking: {
+                                opensTracked: boolean;
+                                clicksTracked: boolean;
+                                links: number;
                                 /** @description Opens by people (bots and prefetches excluded) */
-                                opens?: number;
-                                clicks?: number;
+                                opens: number;
+                                clicks: number;
                                 /** @description Opens flagged as bots or prefetches */
-                                flaggedOpens?: number;
-                                flaggedClicks?: number;
-                                firstOpenedAt?: string | null;
-                                lastOpenedAt?: string | null;
+                                flaggedOpens: number;
+                                flaggedClicks: number;
+                                firstOpenedAt: string | null;
+                                lastOpenedAt: string | null;
                             };
-                            replacedBy?: string | null;
-                            createdAt?: string;
-                            createdContactIds?: string[];
+                            replacedBy: string | null;
+                            createdAt: string;
+                            createdContactIds: string[];
                         };
                     };
                 };
@@ -4814,41 +4814,41 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            emails?: {
-                                id?: string;
-                                contactId?: string;
-                                companyId?: string | null;
-                                conversationId?: string | null;
-                                from?: string | null;
-                                fromConnectionId?: string;
-                                to?: string[];
-                                cc?: string[];
-                                bcc?: string[];
-                                subject?: string;
+                            emails: {
+                                id: string;
+                                contactId: string;
+                                companyId: string | null;
+                                conversationId: string | null;
+                                from: string | null;
+                                fromConnectionId: string;
+                                to: string[];
+                                cc: string[];
+                                bcc: string[];
+                                subject: string;
                                 /** @enum {string} */
-                                state?: "scheduled" | "queued" | "sending" | "sent" | "failed" | "cancelled" | "uncertain" | "unknown";
-                                sendAt?: string | null;
-                                sentAt?: string | null;
-                                error?: string | null;
-                                sendLimitResetsAt?: string | null;
-                                logged?: boolean;
-                                loggedContactIds?: string[];
-                                tracking?: {
-                                    opensTracked?: boolean;
-                                    clicksTracked?: boolean;
-                                    links?: number;
+                                state: "scheduled" | "queued" | "sending" | "sent" | "failed" | "cancelled" | "uncertain" | "unknown";
+                                sendAt: string | null;
+                                sentAt: string | null;
+                                error: string | null;
+                                sendLimitResetsAt: string | null;
+                                logged: boolean;
+                                loggedContactIds: string[];
+                                tracking: {
+                                    opensTracked: boolean;
+                                    clicksTracked: boolean;
+                                    links: number;
                                     /** @description Opens by people (bots and prefetches excluded) */
-                                    opens?: number;
-                                    clicks?: number;
+                                    opens: number;
+                                    clicks: number;
                                     /** @description Opens flagged as bots or prefetches */
-                                    flaggedOpens?: number;
-                                    flaggedClicks?: number;
-                                    firstOpenedAt?: string | null;
-                                    lastOpenedAt?: string | null;
+                                    flaggedOpens: number;
+                                    flaggedClicks: number;
+                                    firstOpenedAt: string | null;
+                                    lastOpenedAt: string | null;
                                 };
-                                replacedBy?: string | null;
-                                createdAt?: string;
-                                createdContactIds?: string[];
+                                replacedBy: string | null;
+                                createdAt: string;
+                                createdContactIds: string[];
                             }[];
                         };
                     };
@@ -4898,40 +4898,40 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            contactId?: string;
-                            companyId?: string | null;
-                            conversationId?: string | null;
-                            from?: string | null;
-                            fromConnectionId?: string;
-                            to?: string[];
-                            cc?: string[];
-                            bcc?: string[];
-                            subject?: string;
+                            id: string;
+                            contactId: string;
+                            companyId: string | null;
+                            conversationId: string | null;
+                            from: string | null;
+                            fromConnectionId: string;
+                            to: string[];
+                            cc: string[];
+                            bcc: string[];
+                            subject: string;
                             /** @enum {string} */
-                            state?: "scheduled" | "queued" | "sending" | "sent" | "failed" | "cancelled" | "uncertain" | "unknown";
-                            sendAt?: string | null;
-                            sentAt?: string | null;
-                            error?: string | null;
-                            sendLimitResetsAt?: string | null;
-                            logged?: boolean;
-                            loggedContactIds?: string[];
-                            tracking?: {
-                                opensTracked?: boolean;
-                                clicksTracked?: boolean;
-                                links?: number;
+                            state: "scheduled" | "queued" | "sending" | "sent" | "failed" | "cancelled" | "uncertain" | "unknown";
+                            sendAt: string | null;
+                            sentAt: string | null;
+                            error: string | null;
+                            sendLimitResetsAt: string | null;
+                            logged: boolean;
+                            loggedContactIds: string[];
+                            tracking: {
+                                opensTracked: boolean;
+                                clicksTracked: boolean;
+                                links: number;
                                 /** @description Opens by people (bots and prefetches excluded) */
-                                opens?: number;
-                                clicks?: number;
+                                opens: number;
+                                clicks: number;
                                 /** @description Opens flagged as bots or prefetches */
-                                flaggedOpens?: number;
-                                flaggedClicks?: number;
-                                firstOpenedAt?: string | null;
-                                lastOpenedAt?: string | null;
+                                flaggedOpens: number;
+                                flaggedClicks: number;
+                                firstOpenedAt: string | null;
+                                lastOpenedAt: string | null;
                             };
-                            replacedBy?: string | null;
-                            createdAt?: string;
-                            createdContactIds?: string[];
+                            replacedBy: string | null;
+                            createdAt: string;
+                            createdContactIds: string[];
                         };
                     };
                 };
@@ -5001,40 +5001,40 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            contactId?: string;
-                            companyId?: string | null;
-                            conversationId?: string | null;
-                            from?: string | null;
-                            fromConnectionId?: string;
-                            to?: string[];
-                            cc?: string[];
-                            bcc?: string[];
-                            subject?: string;
+                            id: string;
+                            contactId: string;
+                            companyId: string | null;
+                            conversationId: string | null;
+                            from: string | null;
+                            fromConnectionId: string;
+                            to: string[];
+                            cc: string[];
+                            bcc: string[];
+                            subject: string;
                             /** @enum {string} */
-                            state?: "scheduled" | "queued" | "sending" | "sent" | "failed" | "cancelled" | "uncertain" | "unknown";
-                            sendAt?: string | null;
-                            sentAt?: string | null;
-                            error?: string | null;
-                            sendLimitResetsAt?: string | null;
-                            logged?: boolean;
-                            loggedContactIds?: string[];
-                            tracking?: {
-                                opensTracked?: boolean;
-                                clicksTracked?: boolean;
-                                links?: number;
+                            state: "scheduled" | "queued" | "sending" | "sent" | "failed" | "cancelled" | "uncertain" | "unknown";
+                            sendAt: string | null;
+                            sentAt: string | null;
+                            error: string | null;
+                            sendLimitResetsAt: string | null;
+                            logged: boolean;
+                            loggedContactIds: string[];
+                            tracking: {
+                                opensTracked: boolean;
+                                clicksTracked: boolean;
+                                links: number;
                                 /** @description Opens by people (bots and prefetches excluded) */
-                                opens?: number;
-                                clicks?: number;
+                                opens: number;
+                                clicks: number;
                                 /** @description Opens flagged as bots or prefetches */
-                                flaggedOpens?: number;
-                                flaggedClicks?: number;
-                                firstOpenedAt?: string | null;
-                                lastOpenedAt?: string | null;
+                                flaggedOpens: number;
+                                flaggedClicks: number;
+                                firstOpenedAt: string | null;
+                                lastOpenedAt: string | null;
                             };
-                            replacedBy?: string | null;
-                            createdAt?: string;
-                            createdContactIds?: string[];
+                            replacedBy: string | null;
+                            createdAt: string;
+                            createdContactIds: string[];
                         };
                     };
                 };
@@ -5069,40 +5069,40 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            contactId?: string;
-                            companyId?: string | null;
-                            conversationId?: string | null;
-                            from?: string | null;
-                            fromConnectionId?: string;
-                            to?: string[];
-                            cc?: string[];
-                            bcc?: string[];
-                            subject?: string;
+                            id: string;
+                            contactId: string;
+                            companyId: string | null;
+                            conversationId: string | null;
+                            from: string | null;
+                            fromConnectionId: string;
+                            to: string[];
+                            cc: string[];
+                            bcc: string[];
+                            subject: string;
                             /** @enum {string} */
-                            state?: "scheduled" | "queued" | "sending" | "sent" | "failed" | "cancelled" | "uncertain" | "unknown";
-                            sendAt?: string | null;
-                            sentAt?: string | null;
-                            error?: string | null;
-                            sendLimitResetsAt?: string | null;
-                            logged?: boolean;
-                            loggedContactIds?: string[];
-                            tracking?: {
-                                opensTracked?: boolean;
-                                clicksTracked?: boolean;
-                                links?: number;
+                            state: "scheduled" | "queued" | "sending" | "sent" | "failed" | "cancelled" | "uncertain" | "unknown";
+                            sendAt: string | null;
+                            sentAt: string | null;
+                            error: string | null;
+                            sendLimitResetsAt: string | null;
+                            logged: boolean;
+                            loggedContactIds: string[];
+                            tracking: {
+                                opensTracked: boolean;
+                                clicksTracked: boolean;
+                                links: number;
                                 /** @description Opens by people (bots and prefetches excluded) */
-                                opens?: number;
-                                clicks?: number;
+                                opens: number;
+                                clicks: number;
                                 /** @description Opens flagged as bots or prefetches */
-                                flaggedOpens?: number;
-                                flaggedClicks?: number;
-                                firstOpenedAt?: string | null;
-                                lastOpenedAt?: string | null;
+                                flaggedOpens: number;
+                                flaggedClicks: number;
+                                firstOpenedAt: string | null;
+                                lastOpenedAt: string | null;
                             };
-                            replacedBy?: string | null;
-                            createdAt?: string;
-                            createdContactIds?: string[];
+                            replacedBy: string | null;
+                            createdAt: string;
+                            createdContactIds: string[];
                         };
                     };
                 };
@@ -5150,17 +5150,17 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            hits?: {
-                                id?: string;
+                            hits: {
+                                id: string;
                                 /** @enum {string} */
-                                kind?: "open" | "click";
-                                at?: string;
-                                url?: string | null;
-                                method?: string;
-                                userAgent?: string | null;
-                                flagged?: boolean;
-                                flagReasons?: string[];
-                                impliedBy?: string | null;
+                                kind: "open" | "click";
+                                at: string;
+                                url: string | null;
+                                method: string;
+                                userAgent: string | null;
+                                flagged: boolean;
+                                flagReasons: string[];
+                                impliedBy: string | null;
                             }[];
                         };
                     };
@@ -5208,31 +5208,31 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            log?: boolean;
-                            trackOpens?: boolean;
-                            trackClicks?: boolean;
-                            font?: {
-                                family?: string;
-                                sizePx?: number;
-                                color?: string;
+                            log: boolean;
+                            trackOpens: boolean;
+                            trackClicks: boolean;
+                            font: {
+                                family: string;
+                                sizePx: number;
+                                color: string;
                                 /** @description The font-family stack the family stands for */
-                                css?: string;
+                                css: string;
                             } | null;
-                            signature?: string | null;
-                            neverLog?: string[];
-                            fromAddresses?: {
-                                connectionId?: string;
-                                address?: string;
-                                isDefault?: boolean;
+                            signature: string | null;
+                            neverLog: string[];
+                            fromAddresses: {
+                                connectionId: string;
+                                address: string;
+                                isDefault: boolean;
                             }[];
-                            loggingAddress?: string | null;
-                            accountRule?: {
-                                logRule?: string;
-                                createContacts?: boolean;
+                            loggingAddress: string | null;
+                            accountRule: {
+                                logRule: string;
+                                createContacts: boolean;
                             };
-                            trackingAvailable?: boolean;
-                            maxAttachmentBytes?: number;
-                            fontFamilies?: string[];
+                            trackingAvailable: boolean;
+                            maxAttachmentBytes: number;
+                            fontFamilies: string[];
                         };
                     };
                 };
@@ -5286,31 +5286,31 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            log?: boolean;
-                            trackOpens?: boolean;
-                            trackClicks?: boolean;
-                            font?: {
-                                family?: string;
-                                sizePx?: number;
-                                color?: string;
+                            log: boolean;
+                            trackOpens: boolean;
+                            trackClicks: boolean;
+                            font: {
+                                family: string;
+                                sizePx: number;
+                                color: string;
                                 /** @description The font-family stack the family stands for */
-                                css?: string;
+                                css: string;
                             } | null;
-                            signature?: string | null;
-                            neverLog?: string[];
-                            fromAddresses?: {
-                                connectionId?: string;
-                                address?: string;
-                                isDefault?: boolean;
+                            signature: string | null;
+                            neverLog: string[];
+                            fromAddresses: {
+                                connectionId: string;
+                                address: string;
+                                isDefault: boolean;
                             }[];
-                            loggingAddress?: string | null;
-                            accountRule?: {
-                                logRule?: string;
-                                createContacts?: boolean;
+                            loggingAddress: string | null;
+                            accountRule: {
+                                logRule: string;
+                                createContacts: boolean;
                             };
-                            trackingAvailable?: boolean;
-                            maxAttachmentBytes?: number;
-                            fontFamilies?: string[];
+                            trackingAvailable: boolean;
+                            maxAttachmentBytes: number;
+                            fontFamilies: string[];
                         };
                     };
                 };
@@ -5351,8 +5351,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            address?: string;
-                            acceptsFrom?: string[];
+                            address: string;
+                            acceptsFrom: string[];
                         };
                     };
                 };
@@ -5400,9 +5400,9 @@ export interface paths {
                     content: {
                         "application/json": {
                             /** @enum {string} */
-                            logRule?: "replies_only" | "all_known_contacts";
-                            createContacts?: boolean;
-                            neverLog?: string[];
+                            logRule: "replies_only" | "all_known_contacts";
+                            createContacts: boolean;
+                            neverLog: string[];
                         };
                     };
                 };
@@ -5450,9 +5450,9 @@ export interface paths {
                     content: {
                         "application/json": {
                             /** @enum {string} */
-                            logRule?: "replies_only" | "all_known_contacts";
-                            createContacts?: boolean;
-                            neverLog?: string[];
+                            logRule: "replies_only" | "all_known_contacts";
+                            createContacts: boolean;
+                            neverLog: string[];
                         };
                     };
                 };
@@ -5495,12 +5495,12 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            conversations?: {
-                                id?: string;
-                                subject?: string;
-                                lastMessageAt?: string | null;
-                                messageCount?: number;
-                                connectionId?: string;
+                            conversations: {
+                                id: string;
+                                subject: string;
+                                lastMessageAt: string | null;
+                                messageCount: number;
+                                connectionId: string;
                             }[];
                         };
                     };
@@ -5550,27 +5550,27 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
-                            connectionId?: string;
-                            address?: string;
-                            subject?: string;
-                            lastMessageAt?: string | null;
-                            loggedTo?: {
-                                contactId?: string;
-                                companyId?: string | null;
+                            id: string;
+                            connectionId: string;
+                            address: string;
+                            subject: string;
+                            lastMessageAt: string | null;
+                            loggedTo: {
+                                contactId: string;
+                                companyId: string | null;
                             }[];
-                            messages?: {
-                                id?: string;
-                                direction?: string;
-                                from?: string | null;
-                                fromName?: string | null;
-                                to?: string[];
-                                cc?: string[];
-                                subject?: string;
-                                sentAt?: string | null;
-                                receivedAt?: string | null;
-                                classification?: string;
-                                text?: string | null;
+                            messages: {
+                                id: string;
+                                direction: string;
+                                from: string | null;
+                                fromName: string | null;
+                                to: string[];
+                                cc: string[];
+                                subject: string;
+                                sentAt: string | null;
+                                receivedAt: string | null;
+                                classification: string;
+                                text: string | null;
                             }[];
                         };
                     };
@@ -5683,22 +5683,22 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            templates?: {
-                                id?: string;
+                            templates: {
+                                id: string;
                                 /** @enum {string} */
-                                kind?: "template" | "snippet";
-                                name?: string;
-                                subject?: string;
-                                html?: string;
-                                shortcut?: string | null;
-                                shared?: boolean;
-                                owner?: {
-                                    id?: string;
-                                    name?: string;
+                                kind: "template" | "snippet";
+                                name: string;
+                                subject: string;
+                                html: string;
+                                shortcut: string | null;
+                                shared: boolean;
+                                owner: {
+                                    id: string;
+                                    name: string;
                                 } | null;
-                                editable?: boolean;
-                                createdAt?: string;
-                                updatedAt?: string;
+                                editable: boolean;
+                                createdAt: string;
+                                updatedAt: string;
                             }[];
                         };
                     };
@@ -5751,21 +5751,21 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "template" | "snippet";
-                            name?: string;
-                            subject?: string;
-                            html?: string;
-                            shortcut?: string | null;
-                            shared?: boolean;
-                            owner?: {
-                                id?: string;
-                                name?: string;
+                            kind: "template" | "snippet";
+                            name: string;
+                            subject: string;
+                            html: string;
+                            shortcut: string | null;
+                            shared: boolean;
+                            owner: {
+                                id: string;
+                                name: string;
                             } | null;
-                            editable?: boolean;
-                            createdAt?: string;
-                            updatedAt?: string;
+                            editable: boolean;
+                            createdAt: string;
+                            updatedAt: string;
                         };
                     };
                 };
@@ -5815,8 +5815,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            deleted?: boolean;
-                            id?: string;
+                            deleted: boolean;
+                            id: string;
                         };
                     };
                 };
@@ -5866,21 +5866,21 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            id?: string;
+                            id: string;
                             /** @enum {string} */
-                            kind?: "template" | "snippet";
-                            name?: string;
-                            subject?: string;
-                            html?: string;
-                            shortcut?: string | null;
-                            shared?: boolean;
-                            owner?: {
-                                id?: string;
-                                name?: string;
+                            kind: "template" | "snippet";
+                            name: string;
+                            subject: string;
+                            html: string;
+                            shortcut: string | null;
+                            shared: boolean;
+                            owner: {
+                                id: string;
+                                name: string;
                             } | null;
-                            editable?: boolean;
-                            createdAt?: string;
-                            updatedAt?: string;
+                            editable: boolean;
+                            createdAt: string;
+                            updatedAt: string;
                         };
                     };
                 };
@@ -5926,14 +5926,14 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            subject?: string;
-                            html?: string;
-                            problems?: {
-                                token?: string;
-                                reason?: string;
+                            subject: string;
+                            html: string;
+                            problems: {
+                                token: string;
+                                reason: string;
                                 name?: string;
                             }[];
-                            message?: string | null;
+                            message: string | null;
                         };
                     };
                 };
