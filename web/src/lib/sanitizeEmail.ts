@@ -46,6 +46,7 @@ export interface SanitizedEmail {
 
 const GLOBAL_ATTRIBUTES = new Set(EMAIL_GLOBAL_ATTRIBUTES);
 const ATTRIBUTES_BY_TAG = new Map(Object.entries(EMAIL_ATTRIBUTES_BY_TAG).map(([tag, names]) => [tag, new Set(names)]));
+const DROPPED_WITH_CONTENT = new Set(EMAIL_DROPPED_WITH_CONTENT);
 const BLOCKED_MARKERS: Record<string, string> = { 'data-blocked-src': 'src', 'data-blocked-background': 'background' };
 
 /** Whether the shared list allows this attribute on this element. */
@@ -99,6 +100,11 @@ let current: Ctx | null = null;
 function getPurifier(): DOMPurify {
   if (purifier) return purifier;
   const p = createDOMPurify(window);
+  // Elements the list drops with their content go whole, whatever DOMPurify's own content rules say
+  // (it keeps a <noscript>'s children, for one).
+  p.addHook('uponSanitizeElement', (node, data) => {
+    if (DROPPED_WITH_CONTENT.has(data.tagName)) node.parentNode?.removeChild(node);
+  });
   // The server's markers become the images they stand for, so they are counted, held back or proxied.
   p.addHook('beforeSanitizeAttributes', (node) => {
     if (node.nodeType !== Node.ELEMENT_NODE) return;
