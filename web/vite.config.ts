@@ -25,5 +25,7 @@ export default defineConfig({
   server: {
     // `npx vite --config web/vite.config.ts` during development, with the API on :3000.
     proxy: { '/api': 'http://127.0.0.1:3000' },
+    // The app imports pure modules from ../src/shared (fonts, the HTML allow-list): the dev server's
+    // default fs.allow is the package root (where package.json is), which includes them.
   },
 });

@@ -90,6 +90,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
       security: [{ bearer: [] }, { session: [] }],
     },
+    // Shared schemas keep their $id as their name in the document (components.schemas.Error, not def-0),
+    // so the web app's generated types can name them (npm run api:types).
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   installAuth(app, deps.env);
   app.addHook('onResponse', async (req, reply) => {

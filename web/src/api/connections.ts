@@ -1,24 +1,20 @@
 import { api } from './client.js';
-import type { ConnectInput, Connection, SenderNameMode } from './types.js';
+import type { Body, Ok, Query } from './contract.js';
+import type { ConnectInput, Connection } from './types.js';
 
-export const listConnections = (query: { type?: 'personal' | 'team'; userId?: string; inboxId?: string } = {}) =>
-  api.get<{ connections: Connection[] }>('/connections', query).then((r) => r.connections);
+export const listConnections = (query: Query<'/api/v1/connections', 'get'> = {}) =>
+  api.get<Ok<'/api/v1/connections', 'get'>>('/connections', query).then((r) => r.connections);
 
 export const getConnection = (id: string) => api.get<Connection>(`/connections/${encodeURIComponent(id)}`);
 
 export const connectEmail = (input: ConnectInput) => api.post<Connection>('/connections', input);
 
-export interface ConnectionPatch {
-  useForMeetings?: boolean;
-  isDefaultFrom?: boolean;
-  senderName?: { mode: SenderNameMode; custom?: string | null };
-  signature?: string | null;
-}
+export type ConnectionPatch = Body<'/api/v1/connections/{id}', 'patch'>;
 export const updateConnection = (id: string, patch: ConnectionPatch) => api.patch<Connection>(`/connections/${encodeURIComponent(id)}`, patch);
 
 export const disconnectEmail = (id: string) => api.del<Connection>(`/connections/${encodeURIComponent(id)}`);
 
-export type ReleaseAction = 'restore_and_disconnect' | 'disconnect' | 'transfer';
+export type ReleaseAction = Body<'/api/v1/connections/{id}/release', 'post'>['action'];
 export const releaseConnection = (id: string, action: ReleaseAction, toUserId?: string) =>
   api.post<Connection>(`/connections/${encodeURIComponent(id)}/release`, toUserId ? { action, toUserId } : { action });
 

@@ -3,8 +3,9 @@
  * comments, assign, status, presence and the inbox's live updates (server-sent events).
  */
 import { api } from './client.js';
+import type { Body, Item, Ok, Query } from './contract.js';
 
-export type ConversationView = 'open' | 'mine' | 'unassigned' | 'snoozed' | 'closed' | 'spam' | 'all';
+export type ConversationView = NonNullable<Query<'/api/v1/inboxes/{id}/conversations', 'get'>['view']>;
 
 export const VIEWS: ReadonlyArray<{ id: ConversationView; label: string }> = [
   { id: 'open', label: 'All open' },
@@ -16,97 +17,19 @@ export const VIEWS: ReadonlyArray<{ id: ConversationView; label: string }> = [
   { id: 'all', label: 'All' },
 ];
 
-export type ConversationStatus = 'open' | 'closed' | 'snoozed' | 'spam';
+export type ConversationStatus = Body<'/api/v1/conversations/{id}/status', 'post'>['status'];
 
-export interface Mailbox {
-  name?: string;
-  address?: string;
-}
-
-export interface ConversationSummary {
-  id: string;
-  inboxId: string;
-  connectionId: string;
-  subject: string;
-  status: ConversationStatus;
-  snoozedUntil: string | null;
-  assignee: { id: string; name: string; state?: string } | null;
-  contact: { id: string; name: string | null } | null;
-  participants: string[];
-  messageCount: number;
-  snippet: string;
-  lastMessageAt: string;
-  lastInboundAt: string | null;
-  createdAt: string;
-}
-
-export interface MessageAttachment {
-  filename: string | null;
-  contentType: string;
-  size: number;
-  sha256: string;
-  url?: string;
-}
-
-export interface ConversationMessage {
-  id: string;
-  direction: 'inbound' | 'outbound';
-  kind: 'normal' | 'auto_reply' | 'bounce' | 'list' | 'loop';
-  messageId: string | null;
-  subject: string;
-  from: Mailbox | null;
-  to: Mailbox[];
-  cc: Mailbox[];
-  sentAt: string | null;
-  receivedAt: string;
-  text: string;
-  hasHtml: boolean;
-  attachments: MessageAttachment[];
-  outboxId: string | null;
-}
-
-export interface Activity {
-  id: string;
-  kind: 'comment' | 'assignment' | 'status' | 'move' | 'spam' | 'reply';
-  actor: { id: string; name: string } | null;
-  data: Record<string, unknown> & { body?: string; summary?: string };
-  createdAt: string;
-}
-
-export interface Viewer {
-  userId: string;
-  name: string;
-  activity: 'viewing' | 'replying';
-}
-
-export interface Outgoing {
-  id: string;
-  state: string;
-  error: string | null;
-  userId: string;
-  mode: string;
-  createdAt: string;
-  sendAt: string;
-}
-
-export interface ConversationThread extends ConversationSummary {
-  inboxName: string;
-  access: 'act' | 'view';
-  messages: ConversationMessage[];
-  outgoing: Outgoing[];
-  activity: Activity[];
-  viewers: Viewer[];
-}
-
-export interface Sent {
-  outboxId: string;
-  messageId: string;
-  from: Mailbox;
-  to: Mailbox[];
-  cc: Mailbox[];
-  subject: string;
-  conversation: ConversationSummary;
-}
+export type ConversationSummary = Item<Ok<'/api/v1/inboxes/{id}/conversations', 'get'>['conversations']>;
+export type ConversationThread = Ok<'/api/v1/conversations/{id}', 'get'>;
+export type ConversationMessage = Item<ConversationThread['messages']>;
+export type MessageAttachment = Item<ConversationMessage['attachments']>;
+export type Mailbox = Item<ConversationMessage['to']>;
+export type Activity = Item<ConversationThread['activity']>;
+export type Viewer = Item<ConversationThread['viewers']>;
+export type Outgoing = Item<ConversationThread['outgoing']>;
+export type Sent = Ok<'/api/v1/conversations/{id}/replies', 'post'>;
+export type ReplyInput = Body<'/api/v1/conversations/{id}/replies', 'post'>;
+export type ReplyAttachment = Item<NonNullable<ReplyInput['attachments']>>;
 
 const enc = encodeURIComponent;
 
@@ -119,7 +42,7 @@ export const routes = {
 };
 
 export function listConversations(opts: { inboxId: string; view: ConversationView; q?: string; cursor?: string; limit?: number }) {
-  return api.get<{ conversations: ConversationSummary[]; nextCursor: string | null }>(routes.list(opts.inboxId), {
+  return api.get<Ok<'/api/v1/inboxes/{id}/conversations', 'get'>>(routes.list(opts.inboxId), {
     view: opts.view,
     q: opts.q?.trim() ? opts.q.trim() : undefined,
     cursor: opts.cursor,
@@ -132,7 +55,7 @@ export function getConversation(id: string) {
 }
 
 export function getMessageHtml(id: string, messageId: string) {
-  return api.get<{ messageId: string; html: string | null; blockedRemoteImages: number }>(routes.html(id, messageId));
+  return api.get<Ok<'/api/v1/conversations/{id}/messages/{messageId}/html', 'get'>>(routes.html(id, messageId));
 }
 
 export const setConversationStatus = (id: string, status: ConversationStatus, snoozedUntil?: string | null) =>
@@ -142,18 +65,12 @@ export const assignConversation = (id: string, assigneeId: string | null) => api
 
 export const commentOnConversation = (id: string, body: string, mentions: string[] = []) => api.post<Activity>(routes.action(id, 'comments'), mentions.length ? { body, mentions } : { body });
 
-export interface ReplyAttachment {
-  filename: string;
-  contentType: string;
-  contentBase64: string;
-}
-
-export const replyToConversation = (id: string, input: { mode: 'reply' | 'reply_all' | 'forward'; text: string; to?: Array<{ address: string; name?: string }>; attachments?: ReplyAttachment[] }) =>
+export const replyToConversation = (id: string, input: ReplyInput) =>
   api.post<Sent>(routes.action(id, 'replies'), input);
 
 export const moveConversation = (id: string, inboxId: string) => api.post<ConversationSummary>(routes.action(id, 'move'), { inboxId });
 
-export const sendPresence = (id: string, activity: 'viewing' | 'replying' | 'left') => api.post<{ viewers: Viewer[] }>(routes.action(id, 'presence'), { activity });
+export const sendPresence = (id: string, activity: Body<'/api/v1/conversations/{id}/presence', 'post'>['activity']) => api.post<Ok<'/api/v1/conversations/{id}/presence', 'post'>>(routes.action(id, 'presence'), { activity });
 
 export type InboxEventType = 'conversation.created' | 'conversation.updated' | 'conversation.moved_in' | 'conversation.moved_out' | 'message.created' | 'activity.created' | 'presence';
 export const INBOX_EVENT_TYPES: InboxEventType[] = ['conversation.created', 'conversation.updated', 'conversation.moved_in', 'conversation.moved_out', 'message.created', 'activity.created', 'presence'];

@@ -1,11 +1,7 @@
 import { api } from './client.js';
+import type { Ok } from './contract.js';
 
-export interface Team {
-  id: string;
-  name: string;
-  memberIds: string[];
-  createdAt: string;
-}
+export type Team = Ok<'/api/v1/teams/{id}', 'get'>;
 
-export const listTeams = () => api.get<{ teams: Team[] }>('/teams').then((r) => r.teams);
+export const listTeams = () => api.get<Ok<'/api/v1/teams', 'get'>>('/teams').then((r) => r.teams);
 export const createTeam = (name: string) => api.post<Team>('/teams', { name });

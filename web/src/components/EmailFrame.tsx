@@ -23,7 +23,7 @@ export function EmailFrame({ html, text, title, maxHeight = 900 }: { html: strin
   const result = useMemo(() => {
     const asText = (fellBack: boolean) => {
       const bodyHtml = textToHtml(text ?? '');
-      return { doc: frameDocument({ bodyHtml, css: '' }, null), bodyHtml, blocked: 0, fellBack };
+      return { doc: frameDocument({ bodyHtml }, null), bodyHtml, blocked: 0, fellBack };
     };
     if (!html) return asText(false);
     const clean = sanitizeEmailHtml(html, { allowRemoteImages: showImages, proxyUrl: proxiedImageUrl });

@@ -11,7 +11,7 @@ import {
   type LogRule,
   type PreferencesPatch,
 } from '../api/preferences.js';
-import { DEFAULT_FONT, FONT_STACKS, MAX_FONT_PX, MIN_FONT_PX, fontCss, fontLabel, normaliseColor } from '../lib/fonts.js';
+import { DEFAULT_FONT, FONT_FAMILY_IDS, MAX_FONT_PX, MIN_FONT_PX, fontCss, fontLabel, isFontFamilyId, normaliseColor, type DefaultFont } from '../../../src/shared/fonts.js';
 import { isAdmin } from '../lib/format.js';
 import { useSession } from '../session.js';
 import { EntryList } from './EntryList.js';
@@ -149,16 +149,16 @@ function AccountRule() {
 
 function FontSettings({ prefs, onSaved }: { prefs: EmailPreferences; onSaved: (p: EmailPreferences) => void }) {
   const initial = prefs.font ?? DEFAULT_FONT;
-  const [family, setFamily] = useState(initial.family);
+  const [family, setFamily] = useState<string>(initial.family);
   const [size, setSize] = useState(String(initial.sizePx));
   const [color, setColor] = useState(initial.color);
   const [state, setState] = useState<{ busy: boolean; error: string | null; saved: boolean }>({ busy: false, error: null, saved: false });
-  const families = prefs.fontFamilies.length ? prefs.fontFamilies : Object.keys(FONT_STACKS);
+  const families: string[] = prefs.fontFamilies.length ? prefs.fontFamilies : FONT_FAMILY_IDS;
   const sizePx = Number(size);
   const sizeOk = Number.isInteger(sizePx) && sizePx >= MIN_FONT_PX && sizePx <= MAX_FONT_PX;
   const hex = normaliseColor(color);
 
-  const submit = async (font: { family: string; sizePx: number; color: string } | null) => {
+  const submit = async (font: DefaultFont | null) => {
     setState({ busy: true, error: null, saved: false });
     try {
       const p = await updatePreferences({ font });
@@ -175,7 +175,7 @@ function FontSettings({ prefs, onSaved }: { prefs: EmailPreferences; onSaved: (p
   };
   const save = (e: FormEvent) => {
     e.preventDefault();
-    if (!sizeOk || !hex) return;
+    if (!sizeOk || !hex || !isFontFamilyId(family)) return;
     void submit({ family, sizePx, color: hex });
   };
 

@@ -62,7 +62,7 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
             password: { type: 'string', minLength: 8, maxLength: 1024 },
           },
         },
-        response: { 201: { type: 'object', properties: { user: userSchema, generatedPassword: { type: 'string' } } }, ...errorResponses },
+        response: { 201: { type: 'object', properties: { user: userSchema, generatedPassword: { type: 'string' } }, required: ['user'] }, ...errorResponses },
       },
     },
     async (req, reply) => {

@@ -6,33 +6,11 @@
  * blockquote, headings) gets the declarations it does not set itself; the user's own formatting wins.
  */
 import { attribute, rewriteTags, startTag, withAttribute } from './html.js';
+// The list of families, the size bounds and the default live in src/shared/fonts.ts, shared with the web app.
+import { DEFAULT_FONT, FONT_FAMILIES, FONT_FAMILY_IDS, MAX_FONT_PX, MIN_FONT_PX, normaliseColor, type DefaultFont, type FontFamilyId } from '../../../shared/fonts.js';
 
-export const FONT_FAMILIES = {
-  arial: 'Arial, Helvetica, sans-serif',
-  helvetica: 'Helvetica, Arial, sans-serif',
-  verdana: 'Verdana, Geneva, sans-serif',
-  tahoma: 'Tahoma, Verdana, sans-serif',
-  trebuchet: "'Trebuchet MS', Helvetica, sans-serif",
-  calibri: 'Calibri, Carlito, Arial, sans-serif',
-  georgia: 'Georgia, serif',
-  times: "'Times New Roman', Times, serif",
-  garamond: "Garamond, 'Times New Roman', serif",
-  courier: "'Courier New', Courier, monospace",
-} as const;
-export type FontFamilyId = keyof typeof FONT_FAMILIES;
-export const FONT_FAMILY_IDS = Object.keys(FONT_FAMILIES) as FontFamilyId[];
-
-export const MIN_FONT_PX = 8;
-export const MAX_FONT_PX = 36;
-
-export interface DefaultFont {
-  family: FontFamilyId;
-  sizePx: number;
-  /** `#rrggbb`, lower-case. */
-  color: string;
-}
-
-export const DEFAULT_FONT: DefaultFont = { family: 'arial', sizePx: 14, color: '#222222' };
+export { DEFAULT_FONT, FONT_FAMILIES, FONT_FAMILY_IDS, MAX_FONT_PX, MIN_FONT_PX };
+export type { DefaultFont, FontFamilyId };
 
 export type FontCheck = { ok: true; font: DefaultFont } | { ok: false; field: 'family' | 'sizePx' | 'color'; message: string };
 
@@ -44,11 +22,9 @@ export function checkFont(input: { family?: unknown; sizePx?: unknown; color?: u
   if (typeof size !== 'number' || !Number.isInteger(size) || size < MIN_FONT_PX || size > MAX_FONT_PX) {
     return { ok: false, field: 'sizePx', message: `The font size must be a whole number of pixels from ${MIN_FONT_PX} to ${MAX_FONT_PX}.` };
   }
-  const raw = typeof input.color === 'string' ? input.color.trim().toLowerCase() : '';
-  const m = /^#([0-9a-f]{3}|[0-9a-f]{6})$/.exec(raw);
-  if (!m) return { ok: false, field: 'color', message: 'The font colour must be a hex colour like #222222.' };
-  const hex = m[1]!.length === 3 ? m[1]!.split('').map((c) => c + c).join('') : m[1]!;
-  return { ok: true, font: { family: family as FontFamilyId, sizePx: size, color: `#${hex}` } };
+  const color = typeof input.color === 'string' ? normaliseColor(input.color) : null;
+  if (!color) return { ok: false, field: 'color', message: 'The font colour must be a hex colour like #222222.' };
+  return { ok: true, font: { family: family as FontFamilyId, sizePx: size, color } };
 }
 
 /** The declarations, in a fixed order. */

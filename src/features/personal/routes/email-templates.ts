@@ -110,7 +110,7 @@ export async function emailTemplateRoutes(app: FastifyInstance): Promise<void> {
             properties: {
               subject: { type: 'string' },
               html: { type: 'string' },
-              problems: { type: 'array', items: { type: 'object', properties: { token: { type: 'string' }, reason: { type: 'string' }, name: { type: 'string' } } } },
+              problems: { type: 'array', items: { type: 'object', properties: { token: { type: 'string' }, reason: { type: 'string' }, name: { type: 'string' } }, required: ['token', 'reason'] } },
               message: { type: ['string', 'null'] },
             },
           },
