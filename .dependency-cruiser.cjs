@@ -68,10 +68,19 @@ module.exports = {
     },
     {
       name: 'web-is-a-client',
-      comment: 'web/src is a browser app: it talks to the server over HTTP and never imports server code under src/.',
+      comment:
+        'web/src is a browser app: it talks to the server over HTTP and never imports server code under src/, except the ' +
+        'pure modules both sides share in src/shared (fonts, the HTML allow-list).',
       severity: 'error',
       from: { path: '^web/src/' },
-      to: { path: '^src/' },
+      to: { path: '^src/', pathNot: '^src/shared/' },
+    },
+    {
+      name: 'shared-is-pure',
+      comment: 'src/shared is imported by the server and the browser: it imports nothing but other src/shared modules.',
+      severity: 'error',
+      from: { path: '^src/shared/' },
+      to: { pathNot: '^src/shared/' },
     },
     {
       name: 'domain-is-pure',
@@ -84,7 +93,7 @@ module.exports = {
       to: {
         dependencyTypesNot: ['core'],
         // address-ranges.ts is pure IP arithmetic (node:net only for isIPv4/isIPv6); csv-parse is a pure parser.
-        pathNot: ['^src/features/[^/]+/domain/', '^src/mail/message/', '^src/platform/security/address-ranges\\.ts$', 'node_modules/csv-parse/'],
+        pathNot: ['^src/features/[^/]+/domain/', '^src/mail/message/', '^src/shared/', '^src/platform/security/address-ranges\\.ts$', 'node_modules/csv-parse/'],
       },
     },
     {

@@ -20,7 +20,7 @@ import { loadConfig } from '../src/app/config.js';
 import { makeCommandEnv } from '../src/app/env.js';
 import { openDatabase } from '../src/platform/database/database.js';
 import { generateSecretKey, SECRET_KEY_ENV } from '../src/platform/security/secret-box.js';
-import { migrateToLatest } from '../src/platform/database/migrate.js';
+import { migrateToLatest } from '../src/app/migrate.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const OPENAPI_JSON = path.join(repoRoot, 'docs', 'openapi.json');
@@ -40,9 +40,9 @@ export async function buildOpenApiDocument(): Promise<Record<string, unknown>> {
   const database = await openDatabase({ dataDir });
   try {
     await migrateToLatest(database);
-    const config = loadConfig({ DATA_DIR: dataDir, PORT: '0' });
-    // A throwaway key from the environment: no key file is created and nothing is printed.
-    const env = await makeCommandEnv(database, config, { env: { [SECRET_KEY_ENV]: generateSecretKey() } });
+    // A throwaway key from the configuration: no key file is created and nothing is printed.
+    const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', [SECRET_KEY_ENV]: generateSecretKey() });
+    const env = await makeCommandEnv(database, config);
     const app = await buildApp({ database, config, env, logger: false, webDistDir: path.join(dataDir, 'no-web') });
     try {
       await app.ready();
@@ -69,7 +69,10 @@ type Json = unknown;
 export function responsesAsWritten(document: Record<string, unknown>): Record<string, unknown> {
   const copy = structuredClone(document);
   const close = (schema: Json): void => {
-    if (Array.isArray(schema)) return schema.forEach(close);
+    if (Array.isArray(schema)) {
+      for (const item of schema) close(item);
+      return;
+    }
     if (!schema || typeof schema !== 'object') return;
     const s = schema as Record<string, Json>;
     if (s.properties && typeof s.properties === 'object' && s.required === undefined) s.required = Object.keys(s.properties);
