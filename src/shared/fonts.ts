@@ -37,7 +37,7 @@ export interface DefaultFont {
 export const DEFAULT_FONT: DefaultFont = { family: 'arial', sizePx: 14, color: '#222222' };
 
 export function isFontFamilyId(id: string): id is FontFamilyId {
-  return Object.prototype.hasOwnProperty.call(FONTS, id);
+  return Object.hasOwn(FONTS, id);
 }
 
 /** The family's label; an unknown id is shown as itself. */

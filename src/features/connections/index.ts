@@ -4,6 +4,7 @@
  * mailbox sync loop and the forwarding check. This file is the only door other features use.
  */
 import type { Ingestor } from '../ingest/index.js';
+import type { JobContext } from '../../platform/jobs/worker.js';
 import { DEFAULT_SYNC_JOB_SETTINGS, syncJob } from './sync-job.js';
 import { forwardingTestJob, recordForwardingTest } from './forwarding-test.js';
 import { FORWARDING_TEST_JOB } from './commands/sendForwardingTest.js';
@@ -20,7 +21,7 @@ export function connectionsFeature() {
     inboundIntercept: recordForwardingTest,
     jobs: (ingestor: Ingestor) => ({
       /** Keeps one mailbox in sync (IMAP pass, then IDLE), a time slice at a time. */
-      'connection.sync': syncJob(ingestor, { ...DEFAULT_SYNC_JOB_SETTINGS, ...ingestor.env.settings.sync }),
+      'connection.sync': (payload: { connectionId: string }, ctx: JobContext) => syncJob(ingestor, { ...DEFAULT_SYNC_JOB_SETTINGS, ...ingestor.env.settings.sync })(payload, ctx),
       /** Sends the forwarding check email through the address's own SMTP server. */
       [FORWARDING_TEST_JOB]: forwardingTestJob(ingestor),
     }),
