@@ -4,7 +4,7 @@ import swagger from '@fastify/swagger';
 import type { Config } from './config.js';
 import type { Database } from '../platform/database/database.js';
 import type { CommandEnv } from '../platform/context.js';
-import { installErrorHandling, errorSchema } from '../platform/http/errors.js';
+import { installErrorHandling, documentErrorResponses, errorSchema } from '../platform/http/errors.js';
 import { installAuth } from '../platform/http/auth.js';
 import { systemRoutes } from './system-routes.js';
 import { sessionRoutes } from '../features/accounts/routes/session.js';
@@ -77,11 +77,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('deps', deps);
   installErrorHandling(app);
   app.addSchema(errorSchema);
+  documentErrorResponses(app);
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Mailroom API', version: '0.1.0', description: 'Connect personal and team email to the CRM. Every error is {"error":{"code","message"}}.' },
+      info: {
+        title: 'Mailroom API',
+        version: '0.1.0',
+        description:
+          'Connect personal and team email to the CRM. Every error is {"error":{"code","message","holder"?,"resolution"?,"details"?}} (the Error schema), with details always an object.',
+      },
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer' },

@@ -37,8 +37,7 @@ export interface ConnectEmailInput {
 
 /** The refusal of a pure rule, as the API's error. */
 export function refusalError(r: Refusal): AppError {
-  const { code, status, message, ...extra } = r;
-  return new AppError(code, status, message, extra as Record<string, unknown>);
+  return new AppError(r.code, r.status, r.message, r.details, { holder: r.holder, resolution: r.resolution });
 }
 
 async function gatherFacts(db: Executor, actor: Actor, input: ConnectEmailInput, key: string, target: UserRow | undefined): Promise<ConnectFacts> {
