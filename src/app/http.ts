@@ -80,6 +80,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   documentErrorResponses(app);
   await app.register(cookie);
   await app.register(swagger, {
+    // Shared schemas keep their $id as their component name: the error shape is components.schemas.Error.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     openapi: {
       openapi: '3.0.3',
       info: {
