@@ -36,7 +36,7 @@ export interface ServerSettings {
   password: string;
 }
 
-export type ConnectionState = 'connecting' | 'syncing' | 'active' | 'auth_failed' | 'error' | 'disconnected';
+export type ConnectionState = 'syncing' | 'active' | 'auth_failed' | 'error' | 'disconnected';
 export type SenderNameMode = 'agent_at_inbox' | 'inbox' | 'company' | 'custom';
 
 export interface Connection {
@@ -50,7 +50,7 @@ export interface Connection {
   inboxName: string | null;
   transport: 'imap' | 'forwarding';
   state: ConnectionState;
-  stage: string | null;
+  stage: 'initial_sync_queued' | 'initial_sync' | null;
   progress?: { done: number; total: number | null };
   lastError: { code: string; message: string | null; at: string | null } | null;
   imap: { host: string; port: number; tls: string; username: string } | null;
