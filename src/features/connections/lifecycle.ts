@@ -218,8 +218,18 @@ export async function markSyncFailed(db: Executor, id: string, o: { code: string
  * The mail server refused the password: auth_failed, with the error recorded; sync stops. `changed`
  * is false when it already was (the caller notifies people only on the change).
  */
-export function markAuthFailed(db: Executor, id: string, o: { message: string; now: number }): Promise<Applied> {
-  return apply(db, id, { type: 'authFailed' }, { last_error_code: 'imap_authentication_failed', last_error_message: o.message, last_error_at: o.now });
+export async function markAuthFailed(db: Executor, id: string, o: { message: string; now: number }): Promise<Applied & { failureCount?: number }> {
+  let failureCount = 0;
+  const r = await apply(
+    db,
+    id,
+    (row) => {
+      failureCount = row.failure_count + 1;
+      return { type: 'authFailed' };
+    },
+    () => ({ failure_count: failureCount, last_error_code: 'imap_authentication_failed', last_error_message: o.message, last_error_at: o.now }),
+  );
+  return r.ok ? { ...r, failureCount } : r;
 }
 
 /** New credentials verified: IMAP connections sync again (syncing), forwarding ones are active; errors clear. */
