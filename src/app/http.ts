@@ -4,7 +4,7 @@ import swagger from '@fastify/swagger';
 import type { Config } from './config.js';
 import type { Database } from '../platform/database/database.js';
 import type { CommandEnv } from '../platform/context.js';
-import { installErrorHandling, errorSchema } from '../platform/http/errors.js';
+import { installErrorHandling, documentErrorResponses, errorSchema } from '../platform/http/errors.js';
 import { installAuth } from '../platform/http/auth.js';
 import { systemRoutes } from './system-routes.js';
 import { sessionRoutes } from '../features/accounts/routes/session.js';
@@ -77,11 +77,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('deps', deps);
   installErrorHandling(app);
   app.addSchema(errorSchema);
+  documentErrorResponses(app);
   await app.register(cookie);
   await app.register(swagger, {
+    // Shared schemas keep their $id as their component name (components.schemas.Error, not def-0), so the
+    // web app's generated types can name them (npm run api:types).
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Mailroom API', version: '0.1.0', description: 'Connect personal and team email to the CRM. Every error is {"error":{"code","message"}}.' },
+      info: {
+        title: 'Mailroom API',
+        version: '0.1.0',
+        description:
+          'Connect personal and team email to the CRM. Every error is {"error":{"code","message","holder"?,"resolution"?,"details"?}} (the Error schema), with details always an object.',
+      },
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer' },
@@ -90,9 +99,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
       security: [{ bearer: [] }, { session: [] }],
     },
-    // Shared schemas keep their $id as their name in the document (components.schemas.Error, not def-0),
-    // so the web app's generated types can name them (npm run api:types).
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   installAuth(app, deps.env);
   app.addHook('onResponse', async (req, reply) => {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { registry } from '../platform/metrics.js';
+import { errorBody } from '../platform/errors.js';
 
 export async function systemRoutes(app: FastifyInstance): Promise<void> {
   app.get('/healthz', { schema: { hide: true } }, async (_req, reply) => {
@@ -8,7 +9,7 @@ export async function systemRoutes(app: FastifyInstance): Promise<void> {
       await sql`select 1`.execute(app.deps.database.db);
       return { status: 'ok', database: app.deps.database.dialect };
     } catch {
-      return reply.status(503).send({ error: { code: 'database_unavailable', message: 'The database does not answer. Check DATABASE_URL and that the database is running.' } });
+      return reply.status(503).send(errorBody('database_unavailable', 'The database does not answer. Check DATABASE_URL and that the database is running.'));
     }
   });
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
@@ -31,7 +32,7 @@ h2{border-bottom:1px solid #ddd;margin-top:2rem}.m{display:inline-block;min-widt
 .GET{color:#0a6}.POST{color:#06c}.PATCH{color:#a60}.DELETE{color:#c22}.PUT{color:#a60}details{margin:.3rem 0}</style></head>
 <body><h1>Mailroom API</h1><p>All routes live under <code>/api/v1</code>. Authenticate with <code>Authorization: Bearer &lt;token&gt;</code>
 (create one with <code>npx mailroom token create</code>) or the browser session. Errors always look like
-<code>{"error":{"code":"snake_case","message":"what to do"}}</code>. The machine-readable document is
+<code>{"error":{"code":"snake_case","message":"what to do","holder"?,"resolution"?,"details"?:{...}}}</code> (the Error schema). The machine-readable document is
 <a href="/api/openapi.json">/api/openapi.json</a>.</p><div id="routes">Loading…</div>
 <script>
 fetch('/api/openapi.json').then(r=>r.json()).then(doc=>{

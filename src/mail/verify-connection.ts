@@ -5,7 +5,7 @@
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { AppError } from '../platform/errors.js';
-import { HostNotAllowedError, InvalidHostError } from '../platform/security/host-guard.js';
+import { ALLOW_PRIVATE_HOSTS_ENV, HostNotAllowedError, InvalidHostError } from '../platform/security/host-guard.js';
 import { checkHost, imapOptions, smtpOptions, DEFAULT_TIMEOUTS, type ServerSettings, type Timeouts } from './transport-options.js';
 
 export interface VerifyInput {
@@ -34,7 +34,12 @@ export function pickSentFolder(folders: Array<{ path: string; specialUse?: strin
 
 function hostError(err: unknown, proto: 'IMAP' | 'SMTP', host: string): AppError | null {
   const code = proto === 'IMAP' ? 'imap_settings_incorrect' : 'smtp_settings_incorrect';
-  if (err instanceof HostNotAllowedError) return new AppError(code, 422, `The ${proto} server ${err.message}`, { field: `${proto.toLowerCase()}.host`, reason: 'host_not_allowed' });
+  if (err instanceof HostNotAllowedError) {
+    // An SSRF refusal is not a wrong setting: it has its own code and says how an operator allows the host.
+    return new AppError('host_not_allowed', 422, `The ${proto} server ${err.message}`, { field: `${proto.toLowerCase()}.host`, host: err.host, address: err.address, addressClass: err.addressClass }, {
+      resolution: `Use your provider's public ${proto} server. If this private server is intended, an operator can allow it by adding it (or its network, e.g. 10.0.0.0/8) to ${ALLOW_PRIVATE_HOSTS_ENV} on the Mailroom server and restarting it.`,
+    });
+  }
   if (err instanceof InvalidHostError) return new AppError(code, 422, `The ${proto} server "${host}" is not a valid host name. Check the spelling.`, { field: `${proto.toLowerCase()}.host` });
   const e = err as { code?: string };
   if (e?.code === 'ENOTFOUND' || e?.code === 'EAI_AGAIN') {

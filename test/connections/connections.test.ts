@@ -88,7 +88,7 @@ describe('connecting personal email', () => {
     const restoreAllow = setPrivateHostsForTest([]);
     try {
       const r = await t.api(a.token, 'POST', '/api/v1/connections', imapBody(box));
-      expect(r.json().error).toMatchObject({ code: 'imap_settings_incorrect', reason: 'host_not_allowed' });
+      expect(r.json().error).toMatchObject({ code: 'host_not_allowed', details: { field: 'imap.host', host: '127.0.0.1' } });
       expect(r.json().error.message).toMatch(/MAILROOM_ALLOW_PRIVATE_HOSTS/);
     } finally {
       restoreAllow();

@@ -56,18 +56,18 @@ describe('companies', () => {
     const acme = (await t.api(a.token, 'POST', '/api/v1/companies', { name: 'Acme', domains: ['acme.test'] })).json();
     const dup = await t.api(a.token, 'POST', '/api/v1/companies', { name: 'Copycat', domains: ['ACME.test'] });
     expect(dup.statusCode).toBe(409);
-    expect(dup.json().error).toMatchObject({ code: 'company_domain_taken', domain: 'acme.test', companyId: acme.id, companyName: 'Acme' });
+    expect(dup.json().error).toMatchObject({ code: 'company_domain_taken', details: { domain: 'acme.test', companyId: acme.id, companyName: 'Acme' } });
     const other = (await t.api(a.token, 'POST', '/api/v1/companies', { name: 'Other' })).json();
     const patch = await t.api(a.token, 'PATCH', `/api/v1/companies/${other.id}`, { domains: ['www.acme.test'] });
     expect(patch.statusCode).toBe(409);
-    expect(patch.json().error.companyId).toBe(acme.id);
+    expect(patch.json().error.details.companyId).toBe(acme.id);
 
     const free = await t.api(a.token, 'POST', '/api/v1/companies', { name: 'Google?', domains: ['gmail.com'] });
     expect(free.statusCode).toBe(400);
-    expect(free.json().error).toMatchObject({ code: 'freemail_domain', domain: 'gmail.com' });
+    expect(free.json().error).toMatchObject({ code: 'freemail_domain', details: { domain: 'gmail.com' } });
     const bad = await t.api(a.token, 'POST', '/api/v1/companies', { name: 'Bad', domains: ['not a domain'] });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().error.field).toBe('domains');
+    expect(bad.json().error.details.field).toBe('domains');
     expect((await t.api(a.token, 'POST', '/api/v1/companies', { name: '   ' })).statusCode).toBe(400);
 
     // Another account can use the same domain.

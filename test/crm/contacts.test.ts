@@ -51,7 +51,7 @@ describe('contacts CRUD', () => {
     expect(primary.json().primaryEmail).toBe('annie@example.org');
     const notOwn = await t.api(a.token, 'PATCH', `/api/v1/contacts/${c.id}`, { primaryEmail: 'other@example.org' });
     expect(notOwn.statusCode).toBe(400);
-    expect(notOwn.json().error.field).toBe('primaryEmail');
+    expect(notOwn.json().error.details.field).toBe('primaryEmail');
 
     // The old primary address is free again.
     const reuse = await t.api(a.token, 'POST', '/api/v1/contacts', { emails: ['ann@example.org'] });
@@ -79,7 +79,7 @@ describe('contacts CRUD', () => {
     const ann = (await t.api(a.token, 'POST', '/api/v1/contacts', { firstName: 'Ann', lastName: 'Lee', emails: ['ann@example.net'] })).json();
     const r = await t.api(a.token, 'POST', '/api/v1/contacts', { firstName: 'Bob', emails: ['bob@example.net', ' ANN@example.net '] });
     expect(r.statusCode).toBe(409);
-    expect(r.json().error).toMatchObject({ code: 'contact_email_taken', email: 'ann@example.net', contactId: ann.id, contactName: 'Ann Lee' });
+    expect(r.json().error).toMatchObject({ code: 'contact_email_taken', details: { email: 'ann@example.net', contactId: ann.id, contactName: 'Ann Lee' } });
     expect(r.json().error.message).toContain('Ann Lee');
     // Nothing of the refused contact was written.
     expect((await t.api(a.token, 'GET', '/api/v1/contacts?q=bob')).json().contacts).toEqual([]);
@@ -87,7 +87,7 @@ describe('contacts CRUD', () => {
     const bob = (await t.api(a.token, 'POST', '/api/v1/contacts', { firstName: 'Bob', emails: ['bob@example.net'] })).json();
     const p = await t.api(a.token, 'PATCH', `/api/v1/contacts/${bob.id}`, { emails: ['bob@example.net', 'ann@example.net'] });
     expect(p.statusCode).toBe(409);
-    expect(p.json().error.contactId).toBe(ann.id);
+    expect(p.json().error.details.contactId).toBe(ann.id);
 
     // Another account may have the same address.
     const b = await t.account();
@@ -100,14 +100,14 @@ describe('contacts CRUD', () => {
     const codes = results.map((r) => r.statusCode).sort();
     expect(codes).toEqual([201, 409, 409, 409, 409]);
     const winner = results.find((r) => r.statusCode === 201)!.json();
-    for (const r of results.filter((x) => x.statusCode === 409)) expect(r.json().error).toMatchObject({ code: 'contact_email_taken', contactId: winner.id });
+    for (const r of results.filter((x) => x.statusCode === 409)) expect(r.json().error).toMatchObject({ code: 'contact_email_taken', details: { contactId: winner.id } });
   });
 
   it('validates input with a field and a message', async () => {
     const a = await t.account();
     const bad = await t.api(a.token, 'POST', '/api/v1/contacts', { firstName: 'X', emails: ['not-an-email'] });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().error).toMatchObject({ code: 'invalid_request', field: 'email' });
+    expect(bad.json().error).toMatchObject({ code: 'invalid_request', details: { field: 'email' } });
     expect(bad.json().error.message).toContain('not-an-email');
     const empty = await t.api(a.token, 'POST', '/api/v1/contacts', {});
     expect(empty.statusCode).toBe(400);

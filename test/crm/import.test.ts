@@ -160,7 +160,7 @@ describe('CSV import', () => {
     const big = ['email', ...Array.from({ length: 1001 }, (_, i) => `x${i}@big.test`)].join('\n');
     const over = await t.api(a.token, 'POST', '/api/v1/contacts/import', { csv: big });
     expect(over.statusCode).toBe(409);
-    expect(over.json().error).toMatchObject({ code: 'plan_limit_reached', limit: { name: 'contactImportRows', max: 1000, plan: 'free' }, rows: 1001 });
+    expect(over.json().error).toMatchObject({ code: 'plan_limit_reached', details: { limit: { name: 'contactImportRows', max: 1000, plan: 'free' }, rows: 1001 } });
     expect(over.json().error.message).toContain('Starter');
     expect(await countContacts(a.accountId)).toBe(0);
 

@@ -207,7 +207,7 @@ describe('acting on conversations', () => {
     expect((await ok(t, bob.token, 'GET', '/api/v1/notifications')).notifications.map((n: any) => n.kind)).toContain('conversation.assigned');
     expect((await ok(t, ana.token, 'POST', `/api/v1/conversations/${id}/assign`, { assigneeId: null })).assignee).toBeNull();
 
-    expect((await t.api(ana.token, 'POST', `/api/v1/conversations/${id}/status`, { status: 'snoozed' })).json().error.field).toBe('snoozedUntil');
+    expect((await t.api(ana.token, 'POST', `/api/v1/conversations/${id}/status`, { status: 'snoozed' })).json().error.details.field).toBe('snoozedUntil');
     expect((await t.api(ana.token, 'POST', `/api/v1/conversations/${id}/status`, { status: 'snoozed', snoozedUntil: '2001-01-01T00:00:00Z' })).statusCode).toBe(400);
     const snoozed = await ok(t, ana.token, 'POST', `/api/v1/conversations/${id}/status`, { status: 'snoozed', snoozedUntil: '2099-01-01T09:00:00Z' });
     expect(snoozed).toMatchObject({ status: 'snoozed', snoozedUntil: '2099-01-01T09:00:00.000Z' });
@@ -266,7 +266,7 @@ describe('replies (queued in the outbox)', () => {
     const again = await ok(t, bob.token, 'POST', `/api/v1/conversations/${id}/replies`, { mode: 'reply', text: 'Also...' });
     expect(again.conversation.assignee.id).toBe(ana.user.id);
     // Forwarding needs recipients; compose starts a new conversation assigned to its author.
-    expect((await t.api(ana.token, 'POST', `/api/v1/conversations/${id}/replies`, { mode: 'forward', text: 'FYI' })).json().error.field).toBe('to');
+    expect((await t.api(ana.token, 'POST', `/api/v1/conversations/${id}/replies`, { mode: 'forward', text: 'FYI' })).json().error.details.field).toBe('to');
     const fwd = await ok(t, ana.token, 'POST', `/api/v1/conversations/${id}/replies`, { mode: 'forward', text: 'FYI', to: [{ address: 'expert@example.com' }] });
     expect(fwd.subject).toBe('Fwd: Broken widget');
     const composed = await t.api(ana.token, 'POST', `/api/v1/inboxes/${s.inbox.id}/conversations`, { to: [{ address: 'lead@example.com', name: 'Lee' }], subject: 'Welcome', text: 'Hello Lee' });

@@ -129,9 +129,9 @@ describe('routing new conversations', () => {
     const e = await inboxFixture(t);
     const bad = await t.api(e.a.token, 'PUT', `/api/v1/inboxes/${e.inbox.id}/routing/${e.conn.id}`, { rule: { kind: 'users', strategy: 'round_robin', userIds: ['usr_nobody'] } });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().error.field).toBe('rule.userIds');
+    expect(bad.json().error.details.field).toBe('rule.userIds');
     const invalid = await t.api(e.a.token, 'PUT', `/api/v1/inboxes/${e.inbox.id}/routing/${e.conn.id}`, { rule: { kind: 'users', strategy: 'fastest', userIds: [e.a.adminUserId] } });
-    expect(invalid.json().error.field).toBe('rule.strategy');
+    expect(invalid.json().error.details.field).toBe('rule.strategy');
     // Members without the account-access permission cannot change routing.
     const m = await member(t, e.a);
     const denied = await t.api(m.token, 'PUT', `/api/v1/inboxes/${e.inbox.id}/routing/${e.conn.id}`, { rule: { kind: 'none' } });

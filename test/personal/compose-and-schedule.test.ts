@@ -31,7 +31,7 @@ describe('compose refusals', () => {
     const r = await compose({ subject: 'Hi {{ contact.firstName }}', html: '<p>{{ company.name }} and {{ contact.nickname }}</p>' }, nameless.id);
     expect(r.statusCode).toBe(422);
     expect(r.json().error).toMatchObject({ code: 'unresolved_tokens', message: expect.stringMatching(/^Nothing was sent: contact\.firstName, company\.name have no value/) });
-    expect(r.json().error.problems.map((p: { reason: string }) => p.reason)).toEqual(['missing_value', 'missing_value', 'unknown_token']);
+    expect(r.json().error.details.problems.map((p: { reason: string }) => p.reason)).toEqual(['missing_value', 'missing_value', 'unknown_token']);
     expect(await count()).toBe(before);
     const ok = await compose({ subject: 'Hi {{ contact.firstName | "there" }}', html: '<p>Hello {{ contact.firstName | "there" }}</p>' }, nameless.id);
     expect(ok.statusCode, ok.body).toBe(201);
@@ -42,7 +42,7 @@ describe('compose refusals', () => {
     const half = Buffer.alloc(10.5 * 1024 * 1024, 7).toString('base64');
     const r = await compose({ subject: 'Files', html: '<p>x</p>', attachments: [{ filename: 'a.bin', contentBase64: half }, { filename: 'b.bin', contentBase64: half }] });
     expect(r.statusCode).toBe(413);
-    expect(r.json().error).toMatchObject({ code: 'attachments_too_large', maxBytes: 20 * 1024 * 1024 });
+    expect(r.json().error).toMatchObject({ code: 'attachments_too_large', details: { field: 'attachments', maxBytes: 20 * 1024 * 1024 } });
     const ok = await compose({ subject: 'Small file', html: '<p>see attached</p>', attachments: [{ filename: 'terms.txt', contentType: 'text/plain', contentBase64: Buffer.from('The terms.').toString('base64') }] });
     expect(ok.statusCode, ok.body).toBe(201);
     expect((await deliverNow(w, ok.json().id)).outcome).toBe('sent');
@@ -64,12 +64,12 @@ describe('compose refusals', () => {
   it('refuses bad recipients and bad preferences with the field named', async () => {
     const r = await compose({ subject: 's', html: 'h', cc: ['not an address'] });
     expect(r.statusCode).toBe(400);
-    expect(r.json().error.field).toBe('cc');
+    expect(r.json().error.details.field).toBe('cc');
     const f = await w.t.api(w.seller.token, 'PATCH', '/api/v1/email-preferences', { font: { family: 'arial', sizePx: 14, color: 'red;x:y' } });
     expect(f.statusCode).toBe(400);
     const n = await w.t.api(w.seller.token, 'PATCH', '/api/v1/email-preferences', { neverLog: ['ok.example', 'bad@@x'] });
     expect(n.statusCode).toBe(400);
-    expect(n.json().error.entry).toBe('bad@@x');
+    expect(n.json().error.details.entry).toBe('bad@@x');
   });
 });
 

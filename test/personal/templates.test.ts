@@ -42,13 +42,13 @@ describe('templates and snippets', () => {
   it('refuses unknown tokens when saving, and a second snippet with the same shortcut', async () => {
     const bad = await api(w.seller.token, 'POST', '/api/v1/email-templates', { kind: 'template', name: 'Bad', subject: 'Hi {{ contact.nickname }}', html: 'x' });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json().error).toMatchObject({ code: 'invalid_request', field: 'subject', message: expect.stringMatching(/^Not saved: contact\.nickname is not a personalization token/) });
+    expect(bad.json().error).toMatchObject({ code: 'invalid_request', details: { field: 'subject' }, message: expect.stringMatching(/^Not saved: contact\.nickname is not a personalization token/) });
     const shortcut = `p${uniq()}`.slice(0, 20);
     const first = await api(w.seller.token, 'POST', '/api/v1/email-templates', { kind: 'snippet', name: 'Pricing', html: 'Our pricing: {{ company.name | "us" }}', shortcut });
     expect(first.statusCode, first.body).toBe(201);
     const again = await api(w.seller.token, 'POST', '/api/v1/email-templates', { kind: 'snippet', name: 'Pricing 2', html: 'x', shortcut: `/${shortcut.toUpperCase()}` });
     expect(again.statusCode).toBe(409);
-    expect(again.json().error).toMatchObject({ code: 'shortcut_in_use', field: 'shortcut' });
+    expect(again.json().error).toMatchObject({ code: 'shortcut_in_use', details: { field: 'shortcut' } });
     const snippets = (await api(w.seller.token, 'GET', '/api/v1/email-templates?kind=snippet')).json().templates;
     expect(snippets.filter((s: { shortcut: string }) => s.shortcut === shortcut)).toHaveLength(1);
     // A snippet is not a template to send from.
@@ -88,7 +88,7 @@ describe('templates and snippets', () => {
     const missing = await api(w.seller.token, 'GET', `/api/v1/email-templates/${id}/preview?contactId=${nameless.id}`);
     expect(missing.json().problems.map((p: { name: string }) => p.name)).toEqual(['contact.firstName', 'contact.firstName', 'contact.lastName']);
     expect(missing.json().message).toMatch(/^This email could not be sent yet: contact\.firstName, contact\.lastName have no value/);
-    expect((await api(w.seller.token, 'GET', `/api/v1/email-templates/${id}/preview`)).json().error).toMatchObject({ code: 'invalid_request', field: 'contactId' });
+    expect((await api(w.seller.token, 'GET', `/api/v1/email-templates/${id}/preview`)).json().error).toMatchObject({ code: 'invalid_request', details: { field: 'contactId' } });
 
     // Sending from the template to the nameless contact is refused, never sent with raw tokens.
     const refused = await api(w.seller.token, 'POST', `/api/v1/contacts/${nameless.id}/emails`, { templateId: id });
@@ -109,6 +109,6 @@ describe('templates and snippets', () => {
     expect((await api(w.seller.token, 'DELETE', `/api/v1/email-templates/${id}`)).json()).toEqual({ deleted: true, id });
     expect((await api(w.seller.token, 'GET', `/api/v1/personal-emails/${sent.json().id}`)).json().subject).toBe('Hello Ann');
     expect((await api(w.seller.token, 'POST', `/api/v1/contacts/${ann.id}/emails`, { templateId: id })).statusCode).toBe(404);
-    expect((await api(w.seller.token, 'POST', `/api/v1/contacts/${ann.id}/emails`, {})).json().error).toMatchObject({ code: 'invalid_request', field: 'subject' });
+    expect((await api(w.seller.token, 'POST', `/api/v1/contacts/${ann.id}/emails`, {})).json().error).toMatchObject({ code: 'invalid_request', details: { field: 'subject' } });
   });
 });

@@ -105,8 +105,9 @@ describe('connecting email to a private host is refused before any connection', 
       smtp: { host: 'smtp.example.test', port: 587, tls: 'starttls', password: 'pw' },
     });
     expect(r.statusCode, r.body).toBe(422);
-    expect(r.json().error).toMatchObject({ code: 'imap_settings_incorrect', reason: 'host_not_allowed', field: 'imap.host' });
+    expect(r.json().error).toMatchObject({ code: 'host_not_allowed', details: { field: 'imap.host' } });
     expect(r.json().error.message).toMatch(/refuses private, loopback and link-local/);
+    expect(r.json().error.resolution).toMatch(/MAILROOM_ALLOW_PRIVATE_HOSTS/);
     expect(attempts).toBe(before);
   });
 
@@ -120,7 +121,7 @@ describe('connecting email to a private host is refused before any connection', 
       smtp: { host, port, tls: 'none', password: 'pw' },
     });
     expect(r.statusCode, r.body).toBe(422);
-    expect(r.json().error).toMatchObject({ code: 'smtp_settings_incorrect', reason: 'host_not_allowed', field: 'smtp.host' });
+    expect(r.json().error).toMatchObject({ code: 'host_not_allowed', details: { field: 'smtp.host' } });
     expect(attempts).toBe(before);
   });
 
@@ -134,7 +135,7 @@ describe('connecting email to a private host is refused before any connection', 
       imap: { host: localName, port, tls: 'none', password: 'pw' },
       smtp: { host: localName, port, tls: 'none', password: 'pw' },
     });
-    expect(r.json().error).toMatchObject({ code: 'imap_settings_incorrect', reason: 'host_not_allowed' });
+    expect(r.json().error).toMatchObject({ code: 'host_not_allowed', details: { field: 'imap.host' } });
     expect(r.json().error.message).toMatch(/resolves to/);
     expect(attempts).toBe(before);
   });
@@ -165,9 +166,9 @@ describe('connecting email to a private host is refused before any connection', 
     const before = attempts;
     for (const host of ['127.0.0.1', '169.254.169.254', '[::1]', 'localhost', '0x7f.1']) {
       const imap = await t.api(a.token, 'POST', `/api/v1/connections/${c.id}/credentials`, { imap: { host, port, password: 'pw' }, smtp: { password: 'pw' } });
-      expect([imap.statusCode, imap.json().error.code, imap.json().error.reason], host).toEqual([422, 'imap_settings_incorrect', 'host_not_allowed']);
+      expect([imap.statusCode, imap.json().error.code, imap.json().error.details.field], host).toEqual([422, 'host_not_allowed', 'imap.host']);
       const smtp = await t.api(a.token, 'POST', `/api/v1/connections/${team.id}/credentials`, { smtp: { host, port, password: 'pw' } });
-      expect([smtp.statusCode, smtp.json().error.code, smtp.json().error.reason], host).toEqual([422, 'smtp_settings_incorrect', 'host_not_allowed']);
+      expect([smtp.statusCode, smtp.json().error.code, smtp.json().error.details.field], host).toEqual([422, 'host_not_allowed', 'smtp.host']);
     }
     expect(attempts).toBe(before);
     const row = await t.database.db.selectFrom('connections').select(['imap_host', 'smtp_host']).where('id', '=', c.id).executeTakeFirstOrThrow();

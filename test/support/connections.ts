@@ -33,7 +33,7 @@ export async function insertConnection(
     user_id: o.userId,
     inbox_id: o.inboxId ?? null,
     transport,
-    state: transport === 'imap' ? 'syncing' : 'active',
+    state: transport === 'imap' ? ('syncing' as const) : ('active' as const),
     stage: null,
     stage_started_at: null,
     progress_done: 0,

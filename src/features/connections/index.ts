@@ -13,6 +13,7 @@ export { refusalError } from './commands/connectEmail.js';
 export { disconnectEmail } from './commands/disconnectEmail.js';
 export { addressKey } from './domain/address-key.js';
 export { checkCreateInbox } from './domain/connection-rules.js';
+export { connectedColumns, CONNECTION_STATES, CONNECTION_STAGES, type ConnectionState, type ConnectionStage } from './lifecycle.js';
 
 export function connectionsFeature() {
   return {

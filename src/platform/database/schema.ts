@@ -177,6 +177,11 @@ export interface InboxesTable {
   deleted_at: number | null;
 }
 
+/** connections.state; the lifecycle (and its transition table) is src/features/connections/lifecycle.ts. */
+export type ConnectionStateColumn = 'syncing' | 'active' | 'error' | 'auth_failed' | 'disconnected';
+/** connections.stage; see src/features/connections/lifecycle.ts. */
+export type ConnectionStageColumn = 'initial_sync_queued' | 'initial_sync';
+
 export interface ConnectionsTable {
   id: string;
   account_id: string;
@@ -186,8 +191,8 @@ export interface ConnectionsTable {
   user_id: string;
   inbox_id: string | null;
   transport: string;
-  state: string;
-  stage: string | null;
+  state: ConnectionStateColumn;
+  stage: ConnectionStageColumn | null;
   stage_started_at: number | null;
   progress_done: number;
   progress_total: number | null;

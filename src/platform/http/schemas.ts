@@ -32,4 +32,5 @@ export const listQuery = {
   },
 } as const;
 
-export const errorResponses = { '4xx': { $ref: 'Error#' } } as const;
+/** The error responses of every route (4xx and 5xx are the one `Error` schema, see http/errors.ts). */
+export { errorResponses } from './errors.js';

@@ -7,13 +7,17 @@
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
+  /** The `error` object of the body: {code, message, holder?, resolution?, details?}. */
   readonly body: Record<string, unknown>;
+  /** `error.details`: always an object (e.g. {field, reason}); empty when the error has none. */
+  readonly details: Record<string, unknown>;
   constructor(status: number, body: Record<string, unknown>) {
     const message = typeof body.message === 'string' ? body.message : `The server answered ${status}.`;
     super(message);
     this.status = status;
     this.code = typeof body.code === 'string' ? body.code : 'unknown_error';
     this.body = body;
+    this.details = body.details && typeof body.details === 'object' && !Array.isArray(body.details) ? (body.details as Record<string, unknown>) : {};
   }
 }
 

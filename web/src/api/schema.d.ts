@@ -64,8 +64,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -136,8 +145,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -163,6 +181,24 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
                 };
             };
         };
@@ -207,8 +243,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -269,8 +314,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -342,8 +396,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -419,8 +482,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -488,8 +560,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -574,8 +655,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -641,8 +731,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -712,8 +811,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -783,8 +891,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -833,8 +950,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -875,8 +1001,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -925,8 +1060,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -978,8 +1122,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1021,8 +1174,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1067,8 +1229,17 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1144,8 +1315,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1214,8 +1394,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1292,8 +1481,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1359,8 +1557,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1391,8 +1598,17 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1464,8 +1680,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1522,8 +1747,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1588,8 +1822,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1645,8 +1888,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1691,8 +1943,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1743,8 +2004,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1775,8 +2045,17 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1824,8 +2103,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1875,8 +2163,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1922,8 +2219,17 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1984,8 +2290,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2040,8 +2355,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2102,8 +2426,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2134,8 +2467,17 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2193,8 +2535,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2278,8 +2629,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2377,8 +2737,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2425,8 +2794,17 @@ export interface paths {
                         "application/json": string;
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2576,8 +2954,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2696,8 +3083,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2763,8 +3159,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2839,8 +3244,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2917,8 +3331,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2993,8 +3416,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3054,8 +3486,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3106,8 +3547,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3154,8 +3604,17 @@ export interface paths {
                         "application/json": string;
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3213,8 +3672,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3265,8 +3733,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3326,8 +3803,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3397,8 +3883,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3481,8 +3976,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3536,8 +4040,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3586,8 +4099,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3644,8 +4166,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3703,8 +4234,9 @@ export interface paths {
                                 /** @enum {string} */
                                 transport: "imap" | "forwarding";
                                 /** @enum {string} */
-                                state: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
-                                stage: string | null;
+                                state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                                /** @enum {string|null} */
+                                stage: "initial_sync_queued" | "initial_sync" | null;
                                 progress: {
                                     done: number;
                                     total: number | null;
@@ -3754,8 +4286,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3826,8 +4367,9 @@ export interface paths {
                             /** @enum {string} */
                             transport: "imap" | "forwarding";
                             /** @enum {string} */
-                            state: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
-                            stage: string | null;
+                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            /** @enum {string|null} */
+                            stage: "initial_sync_queued" | "initial_sync" | null;
                             progress: {
                                 done: number;
                                 total: number | null;
@@ -3876,8 +4418,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3932,8 +4483,9 @@ export interface paths {
                             /** @enum {string} */
                             transport: "imap" | "forwarding";
                             /** @enum {string} */
-                            state: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
-                            stage: string | null;
+                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            /** @enum {string|null} */
+                            stage: "initial_sync_queued" | "initial_sync" | null;
                             progress: {
                                 done: number;
                                 total: number | null;
@@ -3982,8 +4534,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4027,8 +4588,9 @@ export interface paths {
                             /** @enum {string} */
                             transport: "imap" | "forwarding";
                             /** @enum {string} */
-                            state: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
-                            stage: string | null;
+                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            /** @enum {string|null} */
+                            stage: "initial_sync_queued" | "initial_sync" | null;
                             progress: {
                                 done: number;
                                 total: number | null;
@@ -4077,8 +4639,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4141,8 +4712,9 @@ export interface paths {
                             /** @enum {string} */
                             transport: "imap" | "forwarding";
                             /** @enum {string} */
-                            state: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
-                            stage: string | null;
+                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            /** @enum {string|null} */
+                            stage: "initial_sync_queued" | "initial_sync" | null;
                             progress: {
                                 done: number;
                                 total: number | null;
@@ -4191,8 +4763,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4253,8 +4834,9 @@ export interface paths {
                             /** @enum {string} */
                             transport: "imap" | "forwarding";
                             /** @enum {string} */
-                            state: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
-                            stage: string | null;
+                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            /** @enum {string|null} */
+                            stage: "initial_sync_queued" | "initial_sync" | null;
                             progress: {
                                 done: number;
                                 total: number | null;
@@ -4303,8 +4885,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4382,8 +4973,9 @@ export interface paths {
                             /** @enum {string} */
                             transport: "imap" | "forwarding";
                             /** @enum {string} */
-                            state: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
-                            stage: string | null;
+                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            /** @enum {string|null} */
+                            stage: "initial_sync_queued" | "initial_sync" | null;
                             progress: {
                                 done: number;
                                 total: number | null;
@@ -4432,8 +5024,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4493,8 +5094,9 @@ export interface paths {
                             /** @enum {string} */
                             transport: "imap" | "forwarding";
                             /** @enum {string} */
-                            state: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
-                            stage: string | null;
+                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            /** @enum {string|null} */
+                            stage: "initial_sync_queued" | "initial_sync" | null;
                             progress: {
                                 done: number;
                                 total: number | null;
@@ -4543,8 +5145,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4601,8 +5212,9 @@ export interface paths {
                             /** @enum {string} */
                             transport: "imap" | "forwarding";
                             /** @enum {string} */
-                            state: "connecting" | "syncing" | "active" | "auth_failed" | "error" | "disconnected";
-                            stage: string | null;
+                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            /** @enum {string|null} */
+                            stage: "initial_sync_queued" | "initial_sync" | null;
                             progress: {
                                 done: number;
                                 total: number | null;
@@ -4651,8 +5263,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4769,8 +5390,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4853,8 +5483,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4935,8 +5574,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5038,8 +5686,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5106,8 +5763,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5165,8 +5831,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5236,8 +5911,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5314,8 +5998,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5356,8 +6049,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5406,8 +6108,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5456,8 +6167,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5505,8 +6225,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5575,8 +6304,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5628,7 +6366,7 @@ export interface paths {
                         "image/*": string;
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
                     headers: {
                         [name: string]: unknown;
@@ -5637,7 +6375,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "5XX": {
                     headers: {
                         [name: string]: unknown;
@@ -5703,8 +6441,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5769,8 +6516,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5820,8 +6576,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5884,8 +6649,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5937,8 +6711,17 @@ export interface paths {
                         };
                     };
                 };
-                /** @description Default Response */
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5960,12 +6743,26 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
         Error: {
             error: {
-                code: string;
+                /**
+                 * @description Stable snake_case code; clients key on it.
+                 * @enum {string}
+                 */
+                code: "invalid_request" | "invalid_input" | "invalid_cursor" | "not_found" | "permission_denied" | "conflict" | "rate_limited" | "payload_too_large" | "internal_error" | "database_unavailable" | "unauthenticated" | "invalid_credentials" | "csrf_token_invalid" | "user_not_active" | "email_taken" | "team_name_taken" | "invalid_plan" | "plan_limit_reached" | "limit_reached" | "invalid_state_change" | "last_super_admin" | "cannot_change_self" | "address_in_use" | "team_address_not_allowed_for_meetings" | "inbox_not_found" | "host_not_allowed" | "imap_settings_incorrect" | "imap_authentication_failed" | "smtp_settings_incorrect" | "smtp_authentication_failed" | "connection_disconnected" | "connection_not_syncable" | "not_forwarding" | "no_personal_connection" | "no_team_address" | "owner_not_active" | "contact_email_taken" | "company_domain_taken" | "freemail_domain" | "csv_invalid" | "csv_no_email_column" | "assignee_not_member" | "assignee_not_active" | "invalid_mention" | "attachments_too_large" | "unresolved_tokens" | "shortcut_in_use" | "email_not_cancellable" | "image_proxy_busy" | "invalid_url" | "scheme_not_allowed" | "port_not_allowed" | "host_not_found" | "too_many_redirects" | "image_too_large" | "content_type_not_allowed" | "not_an_image" | "upstream_status" | "upstream_timeout" | "upstream_unreachable";
+                /** @description What happened and what to do, in a plain sentence. */
                 message: string;
-            } & {
-                [key: string]: unknown;
+                /** @description Who holds what the request wanted (address_in_use: the user or inbox holding the address). */
+                holder?: {
+                    [key: string]: unknown;
+                };
+                /** @description What to do next. */
+                resolution?: string;
+                /** @description Machine-readable facts, always an object: e.g. {field, reason} for one problem, {errors: [...]} for a list. */
+                details?: {
+                    [key: string]: unknown;
+                };
             };
         };
     };

@@ -131,7 +131,7 @@ export function ConnectForm({ type, inboxId, allowForwarding, initial, replaces,
     if (domainLooksComplete && !knownDomain) openAdvanced();
   }, [domainLooksComplete, knownDomain]);
 
-  const invalidField = error instanceof ApiError && typeof error.body.field === 'string' ? (error.body.field as string) : null;
+  const invalidField = error instanceof ApiError && typeof error.details.field === 'string' ? error.details.field : null;
   useEffect(() => {
     if (invalidField && /^(imap|smtp)\.(host|port|tls|username)/.test(invalidField)) openAdvanced();
   }, [invalidField]);

@@ -2,7 +2,6 @@ import type { Connection } from '../api/types.js';
 import { Badge } from './ui.js';
 
 export const STATE_WORDS: Record<string, { label: string; tone: 'neutral' | 'good' | 'warn' | 'bad' | 'info' }> = {
-  connecting: { label: 'Connecting', tone: 'info' },
   syncing: { label: 'Importing mail', tone: 'info' },
   active: { label: 'Connected', tone: 'good' },
   auth_failed: { label: 'Password stopped working', tone: 'bad' },
@@ -38,10 +37,10 @@ export function fixItLabel(c: Connection): string | null {
 }
 
 export function SyncProgress({ c }: { c: Connection }) {
-  if (c.state !== 'syncing' && c.state !== 'connecting') return null;
+  if (c.state !== 'syncing') return null;
   const done = c.progress?.done ?? 0;
   const total = c.progress?.total ?? null;
-  const label = total ? `Importing mail: ${done.toLocaleString()} of ${total.toLocaleString()} messages` : c.state === 'connecting' ? 'Connecting…' : `Importing mail: ${done.toLocaleString()} messages so far`;
+  const label = total ? `Importing mail: ${done.toLocaleString()} of ${total.toLocaleString()} messages` : `Importing mail: ${done.toLocaleString()} messages so far`;
   return (
     <div className="sync-progress">
       <progress max={total ?? undefined} value={total ? Math.min(done, total) : undefined} aria-label={label} />

@@ -169,7 +169,7 @@ export function SettingsEmailPage() {
   const connections = (data ?? []).filter((c) => c.state !== 'disconnected');
 
   // While something is connecting or importing, refresh every few seconds for the progress bar.
-  const busy = connections.some((c) => c.state === 'connecting' || c.state === 'syncing');
+  const busy = connections.some((c) => c.state === 'syncing');
   useEffect(() => {
     if (!busy) return;
     const t = window.setInterval(reload, 3000);

@@ -265,7 +265,7 @@ export function SettingsInboxesPage() {
   const [access, setAccess] = useState<'everyone' | 'restricted'>('everyone');
   const [creating, setCreating] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
   // While a team address is connecting or importing, refresh every few seconds for its progress.
-  const busy = (team.data ?? []).some((c) => c.state === 'connecting' || c.state === 'syncing');
+  const busy = (team.data ?? []).some((c) => c.state === 'syncing');
   const reloadTeam = team.reload;
   useEffect(() => {
     if (!busy) return;

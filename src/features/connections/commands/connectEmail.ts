@@ -8,6 +8,7 @@ import { enqueue } from '../../../platform/jobs/queue.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv, Executor, UserRow } from '../../../platform/context.js';
 import { connectionViewById, liveHolders, type ConnectionView } from '../queries.js';
+import { connectedColumns } from '../lifecycle.js';
 import { loadUser } from '../../accounts/index.js';
 import type { PlanId } from '../../accounts/index.js';
 import { userFactsFromRow } from '../../accounts/index.js';
@@ -37,8 +38,7 @@ export interface ConnectEmailInput {
 
 /** The refusal of a pure rule, as the API's error. */
 export function refusalError(r: Refusal): AppError {
-  const { code, status, message, ...extra } = r;
-  return new AppError(code, status, message, extra as Record<string, unknown>);
+  return new AppError(r.code, r.status, r.message, r.details, { holder: r.holder, resolution: r.resolution });
 }
 
 async function gatherFacts(db: Executor, actor: Actor, input: ConnectEmailInput, key: string, target: UserRow | undefined): Promise<ConnectFacts> {
@@ -160,7 +160,7 @@ export async function connectEmail(env: CommandEnv, actor: Actor, input: Connect
       }
       let reuse = trx
         .selectFrom('connections')
-        .select('id')
+        .select(['id', 'state', 'stage'])
         .where('account_id', '=', actor.accountId)
         .where('address_key', '=', key)
         .where('type', '=', input.type)
@@ -175,13 +175,7 @@ export async function connectEmail(env: CommandEnv, actor: Actor, input: Connect
         user_id: target?.id ?? actor.user.id,
         inbox_id: input.type === 'team' ? input.inboxId! : null,
         transport: input.transport,
-        state: input.transport === 'imap' ? 'syncing' : 'active',
-        stage: input.transport === 'imap' ? 'initial_sync_queued' : null,
-        stage_started_at: now,
-        failure_count: 0,
-        last_error_code: null,
-        last_error_message: null,
-        last_error_at: null,
+        ...connectedColumns(previous ?? null, input.transport, now),
         imap_host: input.imap?.host.trim() ?? null,
         imap_port: input.imap?.port ?? null,
         imap_tls: input.imap?.tls ?? null,
@@ -197,8 +191,6 @@ export async function connectEmail(env: CommandEnv, actor: Actor, input: Connect
         is_default_from: effects.isDefaultFrom ? 1 : 0,
         use_for_meetings: effects.useForMeetings ? 1 : 0,
         updated_at: now,
-        disconnected_at: null,
-        disconnected_by: null,
       };
       let connId: string;
       if (previous) {

@@ -2,6 +2,7 @@ import { checkDisconnect } from '../domain/connection-rules.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv, Executor } from '../../../platform/context.js';
 import { connectionViewById, loadConnection } from '../queries.js';
+import { markDisconnected } from '../lifecycle.js';
 import { adminIds, notifyUsers } from '../../notifications/index.js';
 import { refusalError } from './connectEmail.js';
 import { notFound } from '../../../platform/errors.js';
@@ -21,7 +22,7 @@ export async function disconnectEmail(env: CommandEnv, actor: Actor, connectionI
     const decision = checkDisconnect(userFactsFromRow(actor.user), { type: c.type as 'personal' | 'team', userId: c.user_id, inboxId: c.inbox_id });
     if (!decision.ok) throw refusalError(decision.refusal);
     const now = env.now();
-    await trx.updateTable('connections').set({ disconnected_at: now, disconnected_by: actor.user.id, state: 'disconnected', stage: null, updated_at: now, is_default_from: 0, use_for_meetings: 0 }).where('id', '=', c.id).execute();
+    await markDisconnected(trx, c.id, { by: actor.user.id, now });
     if (c.is_default_from === 1) {
       // Hand the default "from" to the user's next live personal connection, if any.
       const next = await trx.selectFrom('connections').select('id').where('user_id', '=', c.user_id).where('type', '=', 'personal').where('disconnected_at', 'is', null).orderBy('created_at').limit(1).executeTakeFirst();

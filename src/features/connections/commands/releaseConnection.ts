@@ -7,6 +7,7 @@ import { connectionViewById, loadConnection } from '../queries.js';
 import { loadUser } from '../../accounts/index.js';
 import { changeUserState } from '../../accounts/index.js';
 import { disconnectEmail } from './disconnectEmail.js';
+import { markReleased } from '../lifecycle.js';
 import { refusalError } from './connectEmail.js';
 
 export interface ReleaseInput {
@@ -50,11 +51,7 @@ export async function releaseConnection(env: CommandEnv, actor: Actor, connectio
     if (effects.restoreUser) await changeUserState(env, actor, holder.id, 'restore', trx);
     if (effects.disconnect) await disconnectEmail(env, actor, c.id, trx);
     if (effects.transferToUserId) {
-      await trx
-        .updateTable('connections')
-        .set({ user_id: effects.transferToUserId, is_default_from: effects.makeDefaultFrom ? 1 : 0, use_for_meetings: 0, updated_at: now })
-        .where('id', '=', c.id)
-        .execute();
+      await markReleased(trx, c.id, { toUserId: effects.transferToUserId, makeDefaultFrom: effects.makeDefaultFrom, now });
     }
     await recordAudit(trx, {
       accountId: actor.accountId,

@@ -5,6 +5,7 @@ import { enqueue } from '../../../platform/jobs/queue.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { connectionViewById, loadConnection } from '../queries.js';
+import { markCredentialsUpdated, type Transport } from '../lifecycle.js';
 import { refusalError, type ServerInput } from './connectEmail.js';
 
 export interface UpdateCredentialsInput {
@@ -34,9 +35,10 @@ export async function updateConnectionCredentials(env: CommandEnv, actor: Actor,
   const verified = await env.verifyMailSettings({ ...(imap ? { imap } : {}), smtp });
   const now = env.now();
   await env.db.transaction().execute(async (trx) => {
-    await trx
-      .updateTable('connections')
-      .set({
+    await markCredentialsUpdated(trx, c.id, {
+      transport: c.transport as Transport,
+      now,
+      also: {
         imap_host: imap?.host ?? null,
         imap_port: imap?.port ?? null,
         imap_tls: imap?.tls ?? null,
@@ -47,14 +49,8 @@ export async function updateConnectionCredentials(env: CommandEnv, actor: Actor,
         smtp_username: smtp.username,
         credentials: env.secrets.seal(JSON.stringify({ imapPassword: imap?.password ?? null, smtpPassword: smtp.password })),
         sent_folder: c.sent_folder ?? verified.sentFolder,
-        state: c.transport === 'imap' ? 'syncing' : 'active',
-        failure_count: 0,
-        last_error_code: null,
-        last_error_message: null,
-        updated_at: now,
-      })
-      .where('id', '=', c.id)
-      .execute();
+      },
+    });
     if (c.transport === 'imap') await enqueue(trx, now, { queue: 'sync', kind: 'connection.sync', payload: { connectionId: c.id }, dedupeKey: `sync:${c.id}` });
     await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: 'connection.credentials_updated', targetType: 'connection', targetId: c.id, data: { imap: Boolean(input.imap), smtp: Boolean(input.smtp) }, at: now });
   });

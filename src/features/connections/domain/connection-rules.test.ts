@@ -553,6 +553,7 @@ describe('userMessageFor and refusalBody', () => {
     'invalid_request',
     'inbox_not_found',
     'invalid_address',
+    'host_not_allowed',
     'imap_settings_incorrect',
     'imap_authentication_failed',
     'smtp_settings_incorrect',

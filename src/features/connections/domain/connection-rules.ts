@@ -1,4 +1,5 @@
 import { addressKey } from './address-key.js';
+import { errorBody, type ErrorBody } from '../../../platform/errors.js';
 import { hasRoom, limitsFor, planAllowing, PLAN_LIMITS, type CountLimit, type PlanId } from '../../accounts/domain/plans.js';
 import { canConnectTeam, canManageUsers, isAdmin, personalEmailBlocker, type UserFacts, type UserState } from '../../accounts/domain/users.js';
 
@@ -638,6 +639,7 @@ export function planMeetingsFlagChange(connections: readonly ConnectionFlags[], 
 export type ConnectionErrorCode =
   | RefusalCode
   | 'invalid_address'
+  | 'host_not_allowed'
   | 'imap_settings_incorrect'
   | 'imap_authentication_failed'
   | 'smtp_settings_incorrect'
@@ -651,6 +653,7 @@ const MESSAGES: Record<ConnectionErrorCode, string> = {
   invalid_request: 'Something in the request is missing or not valid. Check the highlighted field and try again.',
   inbox_not_found: 'The conversations inbox was not found. It may have been deleted; choose another one.',
   invalid_address: 'This is not a valid email address. Enter an address like name@example.com.',
+  host_not_allowed: "Mailroom does not connect to private, loopback or link-local mail servers. Use your provider's public server, or ask the operator of this Mailroom to allow the private one in its configuration.",
   imap_settings_incorrect: "Mailroom could not reach the incoming mail (IMAP) server. Check the server name, port and security setting with your email provider's instructions.",
   imap_authentication_failed: 'The incoming mail (IMAP) server refused the username or password. Check them; some providers need an app password.',
   smtp_settings_incorrect: "Mailroom could not reach the outgoing mail (SMTP) server. Check the server name, port and security setting with your email provider's instructions.",
@@ -663,9 +666,8 @@ export function userMessageFor(code: ConnectionErrorCode | string): string {
 }
 
 /** The API error body of a refusal: `{"error": {code, message, holder?, resolution?, details?}}`. */
-export function refusalBody(r: Refusal): { error: Record<string, unknown> } {
-  const { status: _status, ...rest } = r;
-  return { error: rest };
+export function refusalBody(r: Refusal): ErrorBody {
+  return errorBody(r.code, r.message, { holder: r.holder, resolution: r.resolution, details: r.details });
 }
 
 function no(refusal: Refusal): { ok: false; refusal: Refusal } {
