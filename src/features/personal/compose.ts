@@ -226,7 +226,7 @@ export async function composeAndQueue(trx: Executor, env: CommandEnv, actor: Act
         attachments: files.map((f) => ({ filename: f.filename, content: f.content, ...(f.contentType ? { contentType: f.contentType } : {}) })),
       },
       sendAt: schedule.sendAt ?? undefined,
-      meta: { feature: 'personal_email', personalEmailId, contactId: contact.id, recipients: recipientsMeta },
+      meta: { feature: 'personal_email', personalEmailId, recipients: recipientsMeta },
     },
   );
   await trx

@@ -456,7 +456,8 @@ export interface PersonalEmailsTable {
   connection_id: string;
   outbox_id: string;
   conversation_id: string | null;
-  contact_id: string;
+  /** The contact's record it was written from; null once that contact was deleted (011). */
+  contact_id: string | null;
   company_id: string | null;
   subject: string;
   logged: number;

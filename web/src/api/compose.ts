@@ -22,7 +22,8 @@ export interface TemplatePreview {
 
 export interface PersonalEmail {
   id: string;
-  contactId: string;
+  /** null once the contact was deleted. */
+  contactId: string | null;
   from: string | null;
   to: string[];
   subject: string;

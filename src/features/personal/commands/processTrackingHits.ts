@@ -90,7 +90,7 @@ export async function processTrackingHits(env: CommandEnv, userId: string, opts:
     };
     for (const h of ready) {
       if (h.flagged) continue;
-      const line = lines.get(h.personal_email_id) ?? { name: await nameOf(h.contact_id), subject: h.subject, opens: 0, clicks: 0 };
+      const line = lines.get(h.personal_email_id) ?? { name: h.contact_id ? await nameOf(h.contact_id) : 'A deleted contact', subject: h.subject, opens: 0, clicks: 0 };
       lines.set(h.personal_email_id, line);
       if (h.kind === 'open') {
         line.opens += 1;
