@@ -100,9 +100,11 @@ export const json = {
 /** Shapes several features share. */
 export const shapes = {
   /** messages.to / cc / reply_to: parsed mailboxes. */
-  mailboxes: json.arrayOf(json.object({ address: json.string, name: json.nullable(json.string) }, ['name'])),
+  mailboxes: json.arrayOf(json.object({ address: json.string, name: json.string }, ['name'])),
   /** messages.attachments: what the ingest stores of each attachment. */
   attachments: json.arrayOf(
-    json.object({ filename: json.nullable(json.string), contentType: json.string, sha256: json.string, size: json.number, contentId: json.nullable(json.string) }, ['size', 'contentId']),
+    json.object({ filename: json.nullable(json.string), contentType: json.string, size: json.number, sha256: json.string, contentId: json.nullable(json.string) }, ['contentId']),
   ),
+  /** connections.credentials, once opened by the secret box: the mail passwords. */
+  mailCredentials: json.object({ imapPassword: json.nullable(json.string), smtpPassword: json.string }, ['imapPassword']),
 };
