@@ -84,7 +84,7 @@ export async function sendOutboxMessage(ingestor: Ingestor, outboxId: string): P
     return 'failed';
   }
   const account = await env.db.selectFrom('accounts').select('plan').where('id', '=', c.account_id).executeTakeFirstOrThrow();
-  const limit = sendLimitDecision(await limitsState(env, c.id, account.plan as PlanId, { day: c.send_limit_day, minute: c.send_limit_minute }, now), now);
+  const limit = sendLimitDecision(await limitsState(env, c.id, account.plan, { day: c.send_limit_day, minute: c.send_limit_minute }, now), now);
   if (!limit.ok) {
     if (limit.reason === 'per_minute') throw new RunAgain(Math.max(1000, limit.retryAt - now));
     const resets = new Date(limit.retryAt).toISOString();

@@ -9,7 +9,6 @@ import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv, Executor, UserRow } from '../../../platform/context.js';
 import { connectionViewById, liveHolders, type ConnectionView } from '../queries.js';
 import { loadUser } from '../../accounts/index.js';
-import type { PlanId } from '../../accounts/index.js';
 import { userFactsFromRow } from '../../accounts/index.js';
 
 export interface ServerInput {
@@ -75,7 +74,7 @@ async function gatherFacts(db: Executor, actor: Actor, input: ConnectEmailInput,
     ? await db.selectFrom('connections').select('id').where('user_id', '=', target.id).where('use_for_meetings', '=', 1).where('disconnected_at', 'is', null).executeTakeFirst()
     : undefined;
   return {
-    plan: actor.plan as PlanId,
+    plan: actor.plan,
     existing: existing.map((h) =>
       h.kind === 'personal'
         ? { kind: 'personal' as const, connectionId: h.connectionId, userId: h.userId, userName: h.userName, userState: h.userState as never }

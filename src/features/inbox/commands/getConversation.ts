@@ -55,8 +55,8 @@ export async function getConversation(env: CommandEnv, actor: Actor, conversatio
       const cls = readJson('messages.classification_detail', m.classification_detail, classificationDetail, {});
       return {
         id: m.id,
-        direction: m.direction as 'inbound' | 'outbound',
-        kind: m.classification as 'normal' | 'auto_reply' | 'bounce' | 'list' | 'loop',
+        direction: m.direction,
+        kind: m.classification,
         bounce: cls.bounce ? { type: cls.bounce.type ?? 'failure', permanent: Boolean(cls.bounce.permanent), recipients: (cls.bounce.recipients ?? []).map((r) => ({ address: r.address, status: r.status ?? null, diagnostic: r.diagnostic ?? null })) } : null,
         messageId: m.message_id,
         subject: m.subject,

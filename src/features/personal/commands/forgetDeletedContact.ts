@@ -17,6 +17,7 @@
 import type { CommandEnv, Executor } from '../../../platform/context.js';
 import { json, readJson } from '../../../platform/database/json.js';
 import { notifyUsers } from '../../notifications/index.js';
+import { UNSENT_OUTBOX_STATES, type OutboxState } from '../../outbox/index.js';
 
 export async function forgetDeletedContact(trx: Executor, p: { accountId: string; contactId: string; now: number }, _env: CommandEnv): Promise<void> {
   const written = await trx
@@ -29,8 +30,8 @@ export async function forgetDeletedContact(trx: Executor, p: { accountId: string
   for (const e of written) {
     const meta = readJson('outbox.meta', e.meta, json.record, {});
     let cancelled = false;
-    if (e.state === 'scheduled' || e.state === 'queued') {
-      const r = await trx.updateTable('outbox').set({ state: 'cancelled' }).where('id', '=', e.outbox_id).where('state', 'in', ['scheduled', 'queued']).executeTakeFirst();
+    if ((UNSENT_OUTBOX_STATES as readonly OutboxState[]).includes(e.state)) {
+      const r = await trx.updateTable('outbox').set({ state: 'cancelled' }).where('id', '=', e.outbox_id).where('state', 'in', UNSENT_OUTBOX_STATES).executeTakeFirst();
       cancelled = Number(r.numUpdatedRows) === 1;
     }
     if ('contactId' in meta) {
