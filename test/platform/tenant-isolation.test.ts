@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { insertConnection, insertConversation } from '../support/factory.js';
+import { insertConnection } from '../support/factory.js';
+import { deliver, rawMail } from '../inbox/support.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -45,13 +46,13 @@ async function seed(a: { token: string; adminUserId: string; teamId: string; acc
   });
   ids.connections = connection.id;
   const teamConnection = await insertConnection(t, { accountId: a.accountId, userId: a.adminUserId, type: 'team', address: `t-${a.accountId.toLowerCase()}@example.org`, inboxId: ids.inboxes });
-  // A team conversation of the inbox (conversations inbox routes): the factory, as it needs inbound mail.
-  ids.conversations = (await insertConversation(t, teamConnection, { subject: 'Matrix' })).id;
+  // A team conversation of the inbox (conversations inbox routes): mail stored through the ingest pipeline.
+  ids.conversations = await deliver(t, teamConnection, rawMail({ subject: 'Matrix', to: teamConnection.address }));
   ids.notifications = `ntf_matrix_${a.accountId}`;
   await t.database.db.insertInto('notifications').values({ id: ids.notifications, account_id: a.accountId, user_id: a.adminUserId, kind: 'test', message: 'hello', data: '{}', created_at: now, read_at: null }).execute();
   // Personal email (006-personal): an email scheduled from the CRM (the real command) and a personal conversation.
   ids['personal-emails'] = (await ok('POST', `/api/v1/contacts/${ids.contacts}/emails`, { subject: 'matrix', html: '<p>matrix</p>', sendAt: new Date(now + 3_600_000).toISOString() })).id;
-  ids['personal-conversations'] = (await insertConversation(t, connection, { subject: 'matrix' })).id;
+  ids['personal-conversations'] = await deliver(t, connection, rawMail({ subject: 'matrix', to: connection.address }));
   return ids;
 }
 

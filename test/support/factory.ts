@@ -1,12 +1,11 @@
 /**
- * The one test factory for rows no command can create in a test (a connection without live mail servers,
- * a conversation without inbound mail). Defaults come from the product where it has them
+ * The one test factory for rows no command can create in a test (a connection without live mail servers). Defaults come from the product where it has them
  * (NEW_CONNECTION_COLUMNS); everything else a test needs goes through the commands and the API.
  */
 import type { TestApp } from './app.js';
 import { newId } from '../../src/platform/database/ids.js';
 import { NEW_CONNECTION_COLUMNS } from '../../src/features/connections/index.js';
-import type { ConnectionsTable, ConversationsTable } from '../../src/platform/database/schema.js';
+import type { ConnectionsTable } from '../../src/platform/database/schema.js';
 
 /**
  * Inserts a connection row directly, for engine tests that are about mail flow rather than the connect
@@ -76,34 +75,3 @@ export async function insertConnection(
   return row;
 }
 
-/**
- * A conversation row with nothing in it, for tests about who may open it (no inbound mail needed). Team
- * conversations belong to the connection's inbox; personal ones to its owner.
- */
-export async function insertConversation(t: Pick<TestApp, 'database'>, connection: Pick<ConnectionsTable, 'id' | 'account_id' | 'type' | 'inbox_id' | 'user_id'>, overrides: Partial<ConversationsTable> = {}) {
-  const now = Date.now();
-  const row: ConversationsTable = {
-    id: newId('cnv'),
-    account_id: connection.account_id,
-    kind: connection.type,
-    inbox_id: connection.type === 'team' ? connection.inbox_id : null,
-    connection_id: connection.id,
-    owner_user_id: connection.type === 'personal' ? connection.user_id : null,
-    subject: 'Test',
-    base_subject: 'test',
-    status: 'open',
-    snoozed_until: null,
-    assignee_id: null,
-    contact_id: null,
-    participants: '[]',
-    message_count: 0,
-    last_message_at: now,
-    last_inbound_at: null,
-    created_at: now,
-    updated_at: now,
-    deleted_at: null,
-    ...overrides,
-  };
-  await t.database.db.insertInto('conversations').values(row).execute();
-  return row;
-}
