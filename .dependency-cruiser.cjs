@@ -29,8 +29,24 @@ module.exports = {
         'src/platform (database, jobs, security, http plumbing, errors, context) is the bottom layer: it imports no feature, ' +
         'no app module and no mail adapter. A feature that needs platform code to call it back registers itself through src/app wiring.',
       severity: 'error',
-      from: { path: '^src/platform/' },
+      from: { path: '^src/platform/', pathNot: '^src/platform/database/schema\\.ts$' },
       to: { path: '^src/(features|app|mail)/' },
+    },
+    {
+      name: 'schema-names-feature-types-only',
+      comment:
+        'src/platform/database/schema.ts types the tables the features own: it may name the value unions of features\' ' +
+        'domain/ modules and of the mail message value (type-only imports, erased at run time), and import nothing else above platform.',
+      severity: 'error',
+      from: { path: '^src/platform/database/schema\\.ts$' },
+      to: { path: '^src/(features|app|mail)/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'schema-names-domain-types',
+      comment: 'See schema-names-feature-types-only: the types come from domain/ modules (or the mail port), never from commands or queries.',
+      severity: 'error',
+      from: { path: '^src/platform/database/schema\\.ts$' },
+      to: { path: '^src/(features|app|mail)/', pathNot: ['^src/features/[^/]+/domain/', '^src/mail/ingest-port\\.ts$', '^src/mail/message/'] },
     },
     {
       name: 'mail-imports-no-feature',
@@ -93,7 +109,7 @@ module.exports = {
       to: {
         dependencyTypesNot: ['core'],
         // address-ranges.ts is pure IP arithmetic (node:net only for isIPv4/isIPv6); csv-parse is a pure parser.
-        pathNot: ['^src/features/[^/]+/domain/', '^src/mail/message/', '^src/shared/', '^src/platform/errors\\.ts$', '^src/platform/security/address-ranges\\.ts$', 'node_modules/csv-parse/'],
+        pathNot: ['^src/features/[^/]+/domain/', '^src/mail/message/', '^src/shared/', '^src/platform/errors\\.ts$', '^src/platform/database/json\\.ts$', '^src/platform/security/address-ranges\\.ts$', 'node_modules/csv-parse/'],
       },
     },
     {

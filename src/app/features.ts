@@ -13,8 +13,10 @@
  *   1. personal  logSendOutcome: "not sent" on the contact's timeline
  * When a user is deactivated, removed or restored (inside that transaction):
  *   1. inbox     unassignDepartedUser: open and snoozed conversations unassigned and routed again
- * Before a contact is deleted (inside that transaction): every feature that keeps a contact id clears it
- *   (see `contactDeleting` below).
+ * Before a contact is deleted (inside that transaction, before its emails and timeline go):
+ *   1. ingest    unlinkDeletedContact: its conversations stay, unlinked (contact_id null)
+ *   2. personal  forgetDeletedContact: emails from its record keep existing without it (unsent ones
+ *                cancelled, the author told); it leaves logged-to lists and logged conversations
  * Inbound SMTP: forwarding addresses, then personal's BCC logging addresses; connections' forwarding
  *   check is consumed before storing.
  *

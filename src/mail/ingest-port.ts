@@ -6,10 +6,17 @@
 import type { CommandEnv, Executor } from '../platform/context.js';
 import type { ConnectionsTable } from '../platform/database/schema.js';
 
+/** Where a stored message came from (`messages.source`). */
+export const MESSAGE_SOURCES = ['imap', 'smtp', 'import', 'outbox'] as const;
+export type MessageSource = (typeof MESSAGE_SOURCES)[number];
+/** Whether we received or sent it (`messages.direction`). */
+export const MESSAGE_DIRECTIONS = ['inbound', 'outbound'] as const;
+export type MessageDirection = (typeof MESSAGE_DIRECTIONS)[number];
+
 export interface IngestItem {
   raw: Buffer;
-  source: 'imap' | 'smtp' | 'import' | 'outbox';
-  direction: 'inbound' | 'outbound';
+  source: MessageSource;
+  direction: MessageDirection;
   receivedAt: number;
   location?: { folder: string; uidvalidity: number; uid: number };
   /** Outgoing mail we sent: link to its outbox row and conversation. */

@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { DB } from './database/schema.js';
 import type { Dialect } from './database/database.js';
-import type { UsersTable } from './database/schema.js';
+import type { AccountsTable, UsersTable } from './database/schema.js';
 import type { Reactions } from './reactions.js';
 
 export type Executor = Kysely<DB> | Transaction<DB>;
@@ -66,7 +66,7 @@ export type UserRow = UsersTable;
 export interface Actor {
   user: UserRow;
   accountId: string;
-  plan: string;
+  plan: AccountsTable['plan'];
 }
 
 export const systemClock = () => Date.now();

@@ -25,7 +25,7 @@ function listed(paragraphStart: string): Array<[string, string]> {
   return out;
 }
 
-const declared = (key: 'messageStored' | 'sendFinished' | 'userStateChanged') =>
+const declared = (key: 'messageStored' | 'sendFinished' | 'userStateChanged' | 'contactDeleting') =>
   FEATURES.flatMap((f) => (f[key] ? [[f.name, (f[key] as { name: string }).name] as [string, string]] : []));
 
 describe('src/app/features.ts', () => {
@@ -33,6 +33,7 @@ describe('src/app/features.ts', () => {
     ['When a message is stored', 'messageStored'],
     ['When a send finishes', 'sendFinished'],
     ['When a user is deactivated', 'userStateChanged'],
+    ['Before a contact is deleted', 'contactDeleting'],
   ] as const)('"%s" in the header lists exactly the %s reactions, in order', (paragraph, key) => {
     expect(listed(paragraph)).toEqual(declared(key));
     expect(featureReactions()[key].length).toBe(declared(key).length);

@@ -6,6 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { insertConnection } from '../support/factory.js';
+import { deliver, rawMail } from '../inbox/support.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -30,39 +32,27 @@ async function seed(a: { token: string; adminUserId: string; teamId: string; acc
   ids.companies = company.id;
   const contact = await ok('POST', '/api/v1/contacts', { firstName: 'Mat', lastName: 'Rix', emails: [`mat-${a.accountId.slice(-6).toLowerCase()}@example.org`] });
   ids.contacts = contact.id;
-  // A connection and a notification written directly: creating them through the API needs mail servers.
+  // A connection (the test factory: connecting through the API needs mail servers) and a notification
+  // (no command creates one on demand).
   const now = Date.now();
-  ids.connections = `con_matrix_${a.accountId}`;
-  await t.database.db
-    .insertInto('connections')
-    .values({
-      id: ids.connections, account_id: a.accountId, type: 'personal', address: `m-${a.accountId}@example.org`, address_key: `m-${a.accountId.toLowerCase()}@example.org`,
-      user_id: a.adminUserId, inbox_id: null, transport: 'imap', state: 'active', stage: null, stage_started_at: null, progress_done: 0, progress_total: null,
-      failure_count: 0, last_error_code: null, last_error_message: null, last_error_at: null, imap_host: 'imap.example.org', imap_port: 993, imap_tls: 'tls',
-      imap_username: 'm', smtp_host: 'smtp.example.org', smtp_port: 465, smtp_tls: 'tls', smtp_username: 'm', credentials: null, sent_folder: 'Sent', folders: '[]',
-      sync_window_days: 90, is_default_from: 1, use_for_meetings: 0, forwarding_address: null, sender_name_mode: null, sender_name_custom: null, signature: null,
-      send_limit_day: null, send_limit_minute: null, forwarding_test_token: null, forwarding_test_requested_at: null, forwarding_test_sent_at: null, forwarding_test_error: null, forwarding_verified_at: null, created_at: now, updated_at: now, disconnected_at: null, disconnected_by: null,
-    })
-    .execute();
-  // A team conversation of the inbox (conversations inbox routes), written directly: it needs inbound mail.
-  ids.conversations = `cnv_team_matrix_${a.accountId}`;
-  await t.database.db
-    .insertInto('conversations')
-    .values({ id: ids.conversations, account_id: a.accountId, kind: 'team', inbox_id: ids.inboxes, connection_id: ids.connections, owner_user_id: null, subject: 'Matrix', base_subject: 'matrix', status: 'open', snoozed_until: null, assignee_id: null, contact_id: null, participants: '[]', message_count: 0, last_message_at: now, last_inbound_at: null, created_at: now, updated_at: now, deleted_at: null })
-    .execute();
+  const connection = await insertConnection(t, {
+    accountId: a.accountId,
+    userId: a.adminUserId,
+    type: 'personal',
+    address: `m-${a.accountId.toLowerCase()}@example.org`,
+    imap: { host: 'imap.example.org', port: 993, username: 'm', password: 'pw' },
+    smtp: { host: 'smtp.example.org', port: 465, username: 'm', password: 'pw' },
+    overrides: { state: 'active' },
+  });
+  ids.connections = connection.id;
+  const teamConnection = await insertConnection(t, { accountId: a.accountId, userId: a.adminUserId, type: 'team', address: `t-${a.accountId.toLowerCase()}@example.org`, inboxId: ids.inboxes });
+  // A team conversation of the inbox (conversations inbox routes): mail stored through the ingest pipeline.
+  ids.conversations = await deliver(t, teamConnection, rawMail({ subject: 'Matrix', to: teamConnection.address }));
   ids.notifications = `ntf_matrix_${a.accountId}`;
   await t.database.db.insertInto('notifications').values({ id: ids.notifications, account_id: a.accountId, user_id: a.adminUserId, kind: 'test', message: 'hello', data: '{}', created_at: now, read_at: null }).execute();
-  // Personal email (006-personal): an email sent from the CRM and a personal conversation, written directly.
-  ids['personal-emails'] = `pem_matrix_${a.accountId}`;
-  await t.database.db
-    .insertInto('personal_emails')
-    .values({ id: ids['personal-emails'], account_id: a.accountId, user_id: a.adminUserId, connection_id: ids.connections, outbox_id: `out_matrix_${a.accountId}`, conversation_id: null, contact_id: ids.contacts!, company_id: null, subject: 'matrix', logged: 0, log_contact_ids: '[]', track_opens: 0, track_clicks: 0, link_count: 0, replaced_by: null, created_at: now })
-    .execute();
-  ids['personal-conversations'] = `cnv_matrix_${a.accountId}`;
-  await t.database.db
-    .insertInto('conversations')
-    .values({ id: ids['personal-conversations'], account_id: a.accountId, kind: 'personal', inbox_id: null, connection_id: ids.connections, owner_user_id: a.adminUserId, subject: 'matrix', base_subject: 'matrix', status: 'open', snoozed_until: null, assignee_id: null, contact_id: null, participants: '[]', message_count: 0, last_message_at: now, last_inbound_at: null, created_at: now, updated_at: now, deleted_at: null })
-    .execute();
+  // Personal email (006-personal): an email scheduled from the CRM (the real command) and a personal conversation.
+  ids['personal-emails'] = (await ok('POST', `/api/v1/contacts/${ids.contacts}/emails`, { subject: 'matrix', html: '<p>matrix</p>', sendAt: new Date(now + 3_600_000).toISOString() })).id;
+  ids['personal-conversations'] = await deliver(t, connection, rawMail({ subject: 'matrix', to: connection.address }));
   return ids;
 }
 

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { createMessageSearch, dialectOf, indexMessage } from '../../features/inbox/search.js';
 import { searchDocument } from '../../features/inbox/domain/filters.js';
+import { readJson, shapes } from '../../platform/database/json.js';
 
 /**
  * Conversations inbox: members of restricted inboxes (users and teams), routing rules per team address
@@ -90,13 +91,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       .execute()) as Array<{ id: string; account_id: string; subject: string; from_address: string | null; from_name: string | null; to: string; cc: string; text_body: string | null }>;
     if (!rows.length) break;
     for (const r of rows) {
-      const parse = (s: string) => {
-        try {
-          return JSON.parse(s) as Array<{ name?: string; address: string }>;
-        } catch {
-          return [];
-        }
-      };
+      const parse = (s: string) => readJson('messages.to', s, shapes.mailboxes, []);
       const doc = searchDocument({ subject: r.subject, from: r.from_address ? { name: r.from_name ?? '', address: r.from_address } : null, to: parse(r.to), cc: parse(r.cc), text: r.text_body });
       await indexMessage(db, dialect, { messageId: r.id, accountId: r.account_id, doc });
     }

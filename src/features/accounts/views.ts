@@ -1,4 +1,5 @@
 import type { UserRow } from '../../platform/context.js';
+import { json, readJson } from '../../platform/database/json.js';
 
 /** The public shape of a user in the API. Never includes the password hash. */
 export function userView(u: UserRow, teamIds: string[] = []) {
@@ -17,7 +18,7 @@ export function userView(u: UserRow, teamIds: string[] = []) {
     primaryTeamId: u.primary_team_id,
     teamIds,
     availability: u.availability,
-    workingHours: u.working_hours ? JSON.parse(u.working_hours) : null,
+    workingHours: u.working_hours ? readJson('users.working_hours', u.working_hours, json.record, null) : null,
     emailNotifications: userSettings(u).emailNotifications !== false,
     createdAt: new Date(u.created_at).toISOString(),
   };
@@ -25,11 +26,7 @@ export function userView(u: UserRow, teamIds: string[] = []) {
 
 /** A user's own settings (users.settings JSON); unknown or broken JSON reads as none. */
 export function userSettings(u: Pick<UserRow, 'settings'>): { emailNotifications?: boolean } {
-  try {
-    const v = JSON.parse(u.settings || '{}') as unknown;
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as { emailNotifications?: boolean }) : {};
-  } catch {
-    return {};
-  }
+  return readJson('users.settings', u.settings, userSettingsShape, {});
 }
+const userSettingsShape = json.object({ emailNotifications: json.boolean }, ['emailNotifications']);
 export type UserView = ReturnType<typeof userView>;

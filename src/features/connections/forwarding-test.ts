@@ -10,6 +10,7 @@ import type { ConnectionsTable } from '../../platform/database/schema.js';
 import type { Ingestor } from '../ingest/index.js';
 import type { CommandEnv } from '../../platform/context.js';
 import { sendThroughConnection } from '../../mail/transport-options.js';
+import { readJson, shapes } from '../../platform/database/json.js';
 
 /** The job: sends the test email (see sendForwardingTest.ts for who queues it). */
 export function forwardingTestJob(ingestor: Ingestor) {
@@ -23,7 +24,7 @@ export async function sendForwardingTestEmail(ingestor: Ingestor, connectionId: 
   const c = await env.db.selectFrom('connections').selectAll().where('id', '=', connectionId).executeTakeFirst();
   if (!c || c.forwarding_test_token !== token || c.disconnected_at !== null || !c.smtp_host || !c.credentials) return 'stale';
   try {
-    const creds = JSON.parse(env.secrets.open(c.credentials)) as { smtpPassword: string };
+    const creds = readJson('connections.credentials', env.secrets.open(c.credentials), shapes.mailCredentials);
     await sendThroughConnection(c, creds.smtpPassword, {
       from: c.address,
       to: c.address,

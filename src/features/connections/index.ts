@@ -9,7 +9,9 @@ import { DEFAULT_SYNC_JOB_SETTINGS, syncJob } from './sync-job.js';
 import { forwardingTestJob, recordForwardingTest } from './forwarding-test.js';
 import { FORWARDING_TEST_JOB } from './commands/sendForwardingTest.js';
 
-export { refusalError } from './commands/connectEmail.js';
+export { connectEmail, refusalError } from './commands/connectEmail.js';
+export { updateConnection } from './commands/updateConnection.js';
+export { NEW_CONNECTION_COLUMNS } from './connection-row.js';
 export { disconnectEmail } from './commands/disconnectEmail.js';
 export { addressKey } from './domain/address-key.js';
 export { checkCreateInbox } from './domain/connection-rules.js';

@@ -2,6 +2,7 @@ import { forwardingCheck } from './domain/forwarding-check.js';
 import type { ConnectionsTable } from '../../platform/database/schema.js';
 import type { Executor } from '../../platform/context.js';
 import { notFound } from '../../platform/errors.js';
+import { json, readJson } from '../../platform/database/json.js';
 
 /** A live connection holding an address, described for refusals ("held by X, deactivated"). */
 export interface HolderRow {
@@ -63,7 +64,7 @@ export function connectionView(c: ConnectionsTable, names: { userName?: string |
     imap: c.imap_host ? { host: c.imap_host, port: c.imap_port, tls: c.imap_tls, username: c.imap_username } : null,
     smtp: c.smtp_host ? { host: c.smtp_host, port: c.smtp_port, tls: c.smtp_tls, username: c.smtp_username } : null,
     sentFolder: c.sent_folder,
-    folders: JSON.parse(c.folders) as string[],
+    folders: readJson('connections.folders', c.folders, json.stringArray, []),
     isDefaultFrom: c.is_default_from === 1,
     useForMeetings: c.use_for_meetings === 1,
     forwardingAddress: c.forwarding_address,

@@ -10,6 +10,7 @@ import { resyncConnection, updateConnectionCredentials, type UpdateCredentialsIn
 import { isAdmin } from '../accounts/index.js';
 import { notFound } from '../../platform/errors.js';
 import { errorResponses, idParams } from '../../platform/http/schemas.js';
+import type { ConnectionType } from './domain/connection-rules.js';
 
 const server = {
   type: 'object',
@@ -99,7 +100,7 @@ export async function connectionRoutes(app: FastifyInstance): Promise<void> {
     },
     async (req) => {
       const actor = requireActor(req);
-      const q = req.query as { type?: string; userId?: string; inboxId?: string; includeDisconnected: boolean };
+      const q = req.query as { type?: ConnectionType; userId?: string; inboxId?: string; includeDisconnected: boolean };
       let query = env.db
         .selectFrom('connections')
         .innerJoin('users', 'users.id', 'connections.user_id')

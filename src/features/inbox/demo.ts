@@ -4,11 +4,9 @@
  * classification, contact matching, routing), so `mailroom serve --demo` shows a working inbox without
  * a mail server.
  */
-import crypto from 'node:crypto';
 import { createInbox } from './commands/createInbox.js';
-import { newId } from '../../platform/database/ids.js';
+import { connectEmail, updateConnection } from '../connections/index.js';
 import { createIngestor, ingestBatch, type IngestItem } from '../ingest/index.js';
-import { connectedColumns } from '../connections/index.js';
 import type { Actor, CommandEnv } from '../../platform/context.js';
 
 const THREADS: Array<{ from: [string, string]; subject: string; messages: string[]; kind?: 'auto_reply' }> = [
@@ -23,20 +21,18 @@ const THREADS: Array<{ from: [string, string]; subject: string; messages: string
 export async function demoInbox(env: CommandEnv, admin: Actor): Promise<void> {
   const inbox = await createInbox(env, admin, { name: 'Support' });
   const now = env.now();
-  const connectionId = newId('con');
-  await env.db
-    .insertInto('connections')
-    .values({
-      id: connectionId, account_id: admin.accountId, type: 'team', address: 'support@demo.mailroom.local', address_key: 'support@demo.mailroom.local', user_id: admin.user.id,
-      inbox_id: inbox.id, transport: 'forwarding', ...connectedColumns(null, 'forwarding', now), progress_done: 0, progress_total: null,
-      imap_host: null, imap_port: null, imap_tls: null, imap_username: null,
-      smtp_host: 'smtp.demo.mailroom.local', smtp_port: 587, smtp_tls: 'starttls', smtp_username: 'support@demo.mailroom.local',
-      credentials: env.secrets.seal(JSON.stringify({ imapPassword: null, smtpPassword: 'demo' })), sent_folder: null, folders: '[]', sync_window_days: 90,
-      is_default_from: 0, use_for_meetings: 0, forwarding_address: `support.${crypto.randomBytes(4).toString('hex')}@${env.settings.inboundDomain}`,
-      sender_name_mode: 'agent_at_inbox', sender_name_custom: null, signature: '{agent_first_name}\nDemo Co Support', send_limit_day: null, send_limit_minute: null, forwarding_test_token: null, forwarding_test_requested_at: null, forwarding_test_sent_at: null, forwarding_test_error: null, forwarding_verified_at: null,
-      created_at: now, updated_at: now,
-    })
-    .execute();
+  // Through the real command; the demo has no mail server, so the connect-time check of its settings
+  // is skipped (the address is fed by forwarding, and the demo never sends).
+  const demoEnv: CommandEnv = { ...env, verifyMailSettings: async () => ({ sentFolder: null, folders: ['INBOX'] }) };
+  const connected = await connectEmail(demoEnv, admin, {
+    type: 'team',
+    address: 'support@demo.mailroom.local',
+    inboxId: inbox.id,
+    transport: 'forwarding',
+    smtp: { host: 'smtp.demo.mailroom.local', port: 587, tls: 'starttls', username: 'support@demo.mailroom.local', password: 'demo' },
+  });
+  const connectionId = connected.id;
+  await updateConnection(env, admin, connectionId, { signature: '{agent_first_name}\nDemo Co Support' });
   const connection = await env.db.selectFrom('connections').selectAll().where('id', '=', connectionId).executeTakeFirstOrThrow();
   const items: IngestItem[] = [];
   let minute = 0;

@@ -9,6 +9,7 @@ import { renderSenderName, renderSignature, type SenderContext } from './domain/
 import type { Mailbox, ThreadMessage } from './domain/compose.js';
 import type { ConnectionsTable, ConversationsTable, InboxesTable, MessagesTable } from '../../platform/database/schema.js';
 import type { Actor, Executor } from '../../platform/context.js';
+import { json, readJson, shapes } from '../../platform/database/json.js';
 
 /**
  * The team address a conversation's replies go out from: the one the customer wrote to while it is
@@ -79,13 +80,7 @@ export function decodeAttachments(list: readonly AttachmentInput[] | undefined, 
   return out;
 }
 
-const parseList = (s: string): Mailbox[] => {
-  try {
-    return JSON.parse(s) as Mailbox[];
-  } catch {
-    return [];
-  }
-};
+const parseList = (s: string): Mailbox[] => readJson('messages.to', s, shapes.mailboxes, []);
 
 export function threadMessageOf(m: MessagesTable): ThreadMessage {
   return {
@@ -97,13 +92,7 @@ export function threadMessageOf(m: MessagesTable): ThreadMessage {
     cc: parseList(m.cc),
     replyTo: parseList(m.reply_to),
     subject: m.subject,
-    references: (() => {
-      try {
-        return JSON.parse(m.references) as string[];
-      } catch {
-        return [];
-      }
-    })(),
+    references: readJson('messages.references', m.references, json.stringArray, []),
     text: m.text_body,
     at: Number(m.sent_at ?? m.received_at),
   };

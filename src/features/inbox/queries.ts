@@ -12,6 +12,7 @@ import { folderBlobStore, type BlobStore } from '../../mail/blob-store.js';
 import type { QueueEmailDeps } from '../outbox/index.js';
 import type { Actor, CommandEnv, Executor } from '../../platform/context.js';
 import { viewersOf } from './live.js';
+import { json, readJson } from '../../platform/database/json.js';
 
 export type ConversationRow = ConversationsTable;
 
@@ -124,7 +125,7 @@ export function conversationItem(r: ListRow, now: number) {
     snoozedUntil: r.status === 'snoozed' ? iso(r.snoozed_until) : null,
     assignee: r.assignee_id ? { id: r.assignee_id, name: r.assignee_name ?? '', state: r.assignee_state ?? 'removed' } : null,
     contact: r.contact_id ? { id: r.contact_id, name: contactName || null } : null,
-    participants: JSON.parse(r.participants) as string[],
+    participants: readJson('conversations.participants', r.participants, json.stringArray, []),
     messageCount: r.message_count,
     snippet: r.snippet ?? '',
     lastMessageAt: iso(r.last_message_at)!,

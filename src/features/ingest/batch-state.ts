@@ -21,6 +21,7 @@ import { isResponseSubject } from './domain/subject.js';
 import type { ParsedMessage } from '../../mail/message/message.js';
 import type { ConnectionsTable, ConversationsTable } from '../../platform/database/schema.js';
 import { sql } from '../../platform/database/database.js';
+import { json, readJson } from '../../platform/database/json.js';
 
 export const SUBJECT_WINDOW_DAYS = 30;
 const DAY = 86_400_000;
@@ -69,7 +70,7 @@ export class BatchState {
   readonly contacts = new Map<string, string>();
 
   addConversation(row: ConversationsTable, isNew: boolean): LiveConversation {
-    const live: LiveConversation = { row, participants: JSON.parse(row.participants) as string[], isNew, dirty: false };
+    const live: LiveConversation = { row, participants: readJson('conversations.participants', row.participants, json.stringArray, []), isNew, dirty: false };
     this.conversations.set(row.id, live);
     return live;
   }

@@ -9,6 +9,12 @@ export { baseSubject, isResponseSubject, subjectKey } from './domain/subject.js'
 export { createIngestor, ingestBatch } from './ingest.js';
 export type { IngestItem, Ingestor, MessageStoredHook, StoredMessage } from './ingest.js';
 
+import { unlinkDeletedContact } from './unlink-contact.js';
+
 export function ingestFeature() {
-  return { name: 'ingest' } as const;
+  return {
+    name: 'ingest',
+    /** A contact deleted: the conversations linked to it stay, unlinked (the next message may link them again). */
+    contactDeleting: unlinkDeletedContact,
+  } as const;
 }

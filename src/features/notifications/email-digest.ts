@@ -12,6 +12,7 @@ import { notificationEmail } from './notify.js';
 import { userSettings } from '../accounts/index.js';
 import { buildDigest, MAX_DIGEST_ITEMS } from './domain/notification-digest.js';
 import { RunAgain, type JobContext } from '../../platform/jobs/worker.js';
+import { json, readJson } from '../../platform/database/json.js';
 
 const MAX_AGE_MS = 24 * 3_600_000;
 
@@ -55,7 +56,7 @@ export async function sendNotificationDigest(env: CommandEnv, userId: string): P
     accountId: user.account_id,
     publicUrl: env.settings.publicUrl,
     now,
-    items: rows.map((r) => ({ kind: r.kind, message: r.message, data: JSON.parse(r.data) as Record<string, unknown>, createdAt: Number(r.created_at) })),
+    items: rows.map((r) => ({ kind: r.kind, message: r.message, data: readJson('notifications.data', r.data, json.record, {}), createdAt: Number(r.created_at) })),
   });
   const transport = nodemailer.createTransport(url);
   try {

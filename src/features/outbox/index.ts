@@ -7,6 +7,8 @@ import type { Ingestor } from '../ingest/index.js';
 import { outboxJobs } from './sender.js';
 
 export { queueEmail } from './commands/queueEmail.js';
+export { isOutboxState, OUTBOX_STATES, UNSENT_OUTBOX_STATES } from './domain/states.js';
+export type { OutboxState } from './domain/states.js';
 export type { QueueEmailDeps } from './commands/queueEmail.js';
 export type { SendOutcomeHook } from './sender.js';
 

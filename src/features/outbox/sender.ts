@@ -12,6 +12,8 @@ import { sendThroughConnection } from '../../mail/transport-options.js';
 import { ingestBatch, type Ingestor } from '../ingest/index.js';
 import { openImap } from '../../mail/imap-sync.js';
 import { enqueue } from '../../platform/jobs/queue.js';
+import { json, readJson, shapes } from '../../platform/database/json.js';
+import { outboxEnvelope } from './commands/queueEmail.js';
 
 export interface SendLimitsState {
   perDay: number;
@@ -82,13 +84,13 @@ export async function sendOutboxMessage(ingestor: Ingestor, outboxId: string): P
     return 'failed';
   }
   const account = await env.db.selectFrom('accounts').select('plan').where('id', '=', c.account_id).executeTakeFirstOrThrow();
-  const limit = sendLimitDecision(await limitsState(env, c.id, account.plan as PlanId, { day: c.send_limit_day, minute: c.send_limit_minute }, now), now);
+  const limit = sendLimitDecision(await limitsState(env, c.id, account.plan, { day: c.send_limit_day, minute: c.send_limit_minute }, now), now);
   if (!limit.ok) {
     if (limit.reason === 'per_minute') throw new RunAgain(Math.max(1000, limit.retryAt - now));
     const resets = new Date(limit.retryAt).toISOString();
     await env.db
       .updateTable('outbox')
-      .set({ state: 'failed', last_error: `This email was not sent because you reached your send limit for ${c.address}. The limit resets at ${resets}.`, meta: JSON.stringify({ ...JSON.parse(row.meta), sendLimit: { reason: 'per_day', resetsAt: resets } }) })
+      .set({ state: 'failed', last_error: `This email was not sent because you reached your send limit for ${c.address}. The limit resets at ${resets}.`, meta: JSON.stringify({ ...readJson('outbox.meta', row.meta, json.record, {}), sendLimit: { reason: 'per_day', resetsAt: resets } }) })
       .where('id', '=', row.id)
       .execute();
     for (const h of env.reactions.sendFinished) await h(env, row.id, 'limit_reached');
@@ -104,8 +106,8 @@ export async function sendOutboxMessage(ingestor: Ingestor, outboxId: string): P
   if (Number(claimed.numUpdatedRows) !== 1) return 'skipped';
 
   const raw = await ingestor.blobs.get(row.raw_sha256);
-  const envelope = JSON.parse(row.envelope) as { from: string; to: string[] };
-  const creds = JSON.parse(env.secrets.open(c.credentials!)) as { smtpPassword: string };
+  const envelope = readJson('outbox.envelope', row.envelope, outboxEnvelope);
+  const creds = readJson('connections.credentials', env.secrets.open(c.credentials!), shapes.mailCredentials);
   let info: { response?: string };
   try {
     info = await sendThroughConnection(c, creds.smtpPassword, { envelope, raw });

@@ -7,7 +7,7 @@
  */
 import { addressKey } from '../connections/index.js';
 import { AppError, invalidRequest, notFound, permissionDenied } from '../../platform/errors.js';
-import { limitsFor, type PlanId } from '../accounts/index.js';
+import { limitsFor } from '../accounts/index.js';
 import { insertOpenPixel, rewriteLinksForTracking } from './domain/links.js';
 import { decideLogging, isNeverLogged, mailKey } from './domain/logging.js';
 import { attachmentProblem, checkSendAt, MAX_RECIPIENTS, renderPersonalEmail } from './domain/compose.js';
@@ -128,7 +128,7 @@ export async function composeAndQueue(trx: Executor, env: CommandEnv, actor: Act
   const schedule = checkSendAt(input.sendAt ? Date.parse(input.sendAt) : null, now);
   if (!schedule.ok) throw invalidRequest(schedule.message, { field: 'sendAt' });
 
-  const plan = limitsFor(actor.plan as PlanId);
+  const plan = limitsFor(actor.plan);
   const files = (input.attachments ?? []).map((a, i) => {
     if (!/^[A-Za-z0-9+/=\s]*$/.test(a.contentBase64)) throw invalidRequest(`Attachment ${a.filename || i + 1} is not base64.`, { field: `attachments.${i}.contentBase64` });
     const content = Buffer.from(a.contentBase64, 'base64');
@@ -226,7 +226,7 @@ export async function composeAndQueue(trx: Executor, env: CommandEnv, actor: Act
         attachments: files.map((f) => ({ filename: f.filename, content: f.content, ...(f.contentType ? { contentType: f.contentType } : {}) })),
       },
       sendAt: schedule.sendAt ?? undefined,
-      meta: { feature: 'personal_email', personalEmailId, contactId: contact.id, recipients: recipientsMeta },
+      meta: { feature: 'personal_email', personalEmailId, recipients: recipientsMeta },
     },
   );
   await trx

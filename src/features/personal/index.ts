@@ -7,6 +7,7 @@ import type { Executor } from '../../platform/context.js';
 import { RunAgain, type JobContext } from '../../platform/jobs/worker.js';
 import { logPersonalMail } from './commands/logPersonalMail.js';
 import { logSendOutcome } from './commands/logSendOutcome.js';
+import { forgetDeletedContact } from './commands/forgetDeletedContact.js';
 import { checkLoggedMailSender, resolveLoggingAddress } from './commands/resolveLoggingAddress.js';
 import { processTrackingHits, TRACKING_DIGEST_JOB } from './commands/processTrackingHits.js';
 
@@ -20,6 +21,11 @@ export function personalFeature() {
     messageStored: logPersonalMail,
     /** An email from a contact's record that did not go out: "not sent" on the timeline. */
     sendFinished: logSendOutcome,
+    /**
+     * A contact deleted: emails written from its record keep existing without it (those not yet sent are
+     * cancelled, their author told), it leaves every email's logged-to list and every logged conversation.
+     */
+    contactDeleting: forgetDeletedContact,
     /** The per-user BCC / forwarding logging addresses on inbound SMTP (only mail from the owner's own addresses). */
     inboundRecipient: async (db: Executor, address: string) => {
       const target = await resolveLoggingAddress(db, address);

@@ -13,6 +13,7 @@ import type { ConnectionsTable, PersonalEmailsTable } from '../../platform/datab
 import { appendTimelineEvent } from '../crm/index.js';
 import type { Actor, CommandEnv, Executor } from '../../platform/context.js';
 import { companyForEmails, contactDerived } from '../crm/index.js';
+import { json, readJson } from '../../platform/database/json.js';
 
 export interface EmailPreferences {
   log: boolean;
@@ -30,23 +31,18 @@ export interface AccountEmailSettings {
   neverLog: NeverLogEntry[];
 }
 
-function parseList(json: string): NeverLogEntry[] {
-  try {
-    const v = JSON.parse(json) as unknown;
-    return Array.isArray(v) ? (v as NeverLogEntry[]).filter((e) => e && (e.kind === 'address' || e.kind === 'domain') && typeof e.value === 'string') : [];
-  } catch {
-    return [];
-  }
+const neverLogEntry = json.object({ kind: json.oneOf(['address', 'domain'] as const), value: json.string });
+
+/** A never-log list (JSON); entries that are not of the shape are left out, unreadable JSON reads as none. */
+function parseList(text: string): NeverLogEntry[] {
+  return readJson('never_log', text, json.arrayOf(json.unknown), []).filter((e): e is NeverLogEntry => neverLogEntry.is(e));
 }
 
-function parseFont(json: string | null): DefaultFont | null {
-  if (!json) return null;
-  try {
-    const r = checkFont(JSON.parse(json) as Record<string, unknown>);
-    return r.ok ? r.font : null;
-  } catch {
-    return null;
-  }
+/** The default font (JSON), checked by the domain; anything unreadable is none (the client default). */
+function parseFont(text: string | null): DefaultFont | null {
+  if (!text) return null;
+  const r = checkFont(readJson('email_preferences.font', text, json.record, {}));
+  return r.ok ? r.font : null;
 }
 
 export async function loadEmailPreferences(db: Executor, userId: string): Promise<EmailPreferences> {
@@ -222,6 +218,15 @@ export async function trackingCounts(db: Executor, personalEmailIds: readonly st
   return out;
 }
 
+/** What personal email reads of its outbox entries' metadata (`outbox.meta`). */
+export const personalOutboxMeta = json.object(
+  {
+    recipients: json.object({ to: json.stringArray, cc: json.stringArray, bcc: json.stringArray }, ['to', 'cc', 'bcc']),
+    sendLimit: json.object({ resetsAt: json.string }, ['resetsAt']),
+  },
+  ['recipients', 'sendLimit'],
+);
+
 /** The API shape of an email sent (or scheduled) from the CRM. Only ever shown to its sender. */
 export async function personalEmailViews(db: Executor, rows: readonly PersonalEmailsTable[]) {
   if (!rows.length) return [];
@@ -239,7 +244,7 @@ export async function personalEmailViews(db: Executor, rows: readonly PersonalEm
   const address = new Map(connections.map((c) => [c.id, c.address]));
   return rows.map((r) => {
     const o = byOutbox.get(r.outbox_id);
-    const meta = o ? (JSON.parse(o.meta) as { recipients?: { to?: string[]; cc?: string[]; bcc?: string[] }; sendLimit?: { resetsAt?: string } }) : {};
+    const meta = o ? readJson('outbox.meta', o.meta, personalOutboxMeta, {}) : {};
     return {
       id: r.id,
       contactId: r.contact_id,
@@ -257,7 +262,7 @@ export async function personalEmailViews(db: Executor, rows: readonly PersonalEm
       error: o?.last_error ?? null,
       sendLimitResetsAt: meta.sendLimit?.resetsAt ?? null,
       logged: r.logged === 1,
-      loggedContactIds: JSON.parse(r.log_contact_ids) as string[],
+      loggedContactIds: readJson('personal_emails.log_contact_ids', r.log_contact_ids, json.stringArray, []),
       tracking: { opensTracked: r.track_opens === 1, clicksTracked: r.track_clicks === 1, links: r.link_count, ...counts.get(r.id)! },
       replacedBy: r.replaced_by,
       createdAt: iso(r.created_at)!,

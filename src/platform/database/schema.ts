@@ -1,11 +1,28 @@
 import type { ColumnType } from 'kysely';
+/*
+ * Enum-like text columns are typed as the unions their owners define, next to their rules (type-only
+ * imports: nothing of a feature is loaded by the platform; the constants stay the one list).
+ */
+import type { PlanId } from '../../features/accounts/domain/plans.js';
+import type { Role, Seat, UserState } from '../../features/accounts/domain/users.js';
+import type { TimelineKind } from '../../features/crm/domain/contacts.js';
+import type { ConnectionType, Transport } from '../../features/connections/domain/connection-rules.js';
+import type { MessageKind } from '../../features/ingest/domain/classify.js';
+import type { ConversationStatus } from '../../features/inbox/domain/status.js';
+import type { SenderList } from '../../features/inbox/domain/sender-lists.js';
+import type { OutboxState } from '../../features/outbox/domain/states.js';
+import type { LogRule } from '../../features/personal/domain/logging.js';
+import type { TemplateKind } from '../../features/personal/domain/templates.js';
+import type { MessageDirection, MessageSource } from '../../mail/ingest-port.js';
+import type { TrackingKind } from '../security/tracking-signature.js';
+import type { JobState } from '../jobs/queue.js';
 
 /** Row types of every table, as Kysely sees them. Timestamps are epoch milliseconds. */
 
 export interface AccountsTable {
   id: string;
   name: string;
-  plan: string;
+  plan: PlanId;
   settings: string;
   created_at: number;
 }
@@ -24,9 +41,9 @@ export interface UsersTable {
   email_key: string;
   name: string;
   password_hash: string | null;
-  role: string;
-  seat: string;
-  state: string;
+  role: Role;
+  seat: Seat;
+  state: UserState;
   perm_personal_email: number;
   perm_account_access: number;
   perm_availability: number;
@@ -112,7 +129,7 @@ export interface TimelineEventsTable {
   id: string;
   account_id: string;
   contact_id: string;
-  kind: string;
+  kind: TimelineKind;
   occurred_at: number;
   actor_user_id: string | null;
   ref_type: string | null;
@@ -150,7 +167,7 @@ export interface JobsTable {
   kind: string;
   payload: string;
   dedupe_key: string | null;
-  state: string;
+  state: JobState;
   run_at: number;
   attempts: number;
   max_attempts: number;
@@ -185,12 +202,12 @@ export type ConnectionStageColumn = 'initial_sync_queued' | 'initial_sync';
 export interface ConnectionsTable {
   id: string;
   account_id: string;
-  type: string;
+  type: ConnectionType;
   address: string;
   address_key: string;
   user_id: string;
   inbox_id: string | null;
-  transport: string;
+  transport: Transport;
   state: ConnectionStateColumn;
   stage: ConnectionStageColumn | null;
   stage_started_at: number | null;
@@ -235,13 +252,14 @@ export interface ConnectionsTable {
 export interface ConversationsTable {
   id: string;
   account_id: string;
-  kind: string;
+  /** The kind of address it came in on. */
+  kind: ConnectionType;
   inbox_id: string | null;
   connection_id: string;
   owner_user_id: string | null;
   subject: string;
   base_subject: string;
-  status: string;
+  status: ConversationStatus;
   snoozed_until: number | null;
   assignee_id: string | null;
   contact_id: string | null;
@@ -260,8 +278,8 @@ export interface MessagesTable {
   connection_id: string;
   conversation_id: string | null;
   dedupe_key: string;
-  direction: string;
-  source: string;
+  direction: MessageDirection;
+  source: MessageSource;
   raw_sha256: string;
   size: number;
   message_id: string | null;
@@ -279,7 +297,7 @@ export interface MessagesTable {
   html_sha256: string | null;
   snippet: string;
   attachments: string;
-  classification: string;
+  classification: MessageKind;
   classification_detail: string;
   malformed: string;
   outbox_id: string | null;
@@ -336,7 +354,7 @@ export interface OutboxTable {
   message_id: string;
   envelope: string;
   raw_sha256: string;
-  state: string;
+  state: OutboxState;
   send_at: number;
   attempts: number;
   attempt_started_at: number | null;
@@ -382,7 +400,7 @@ export interface InboxSenderListsTable {
   id: string;
   account_id: string;
   inbox_id: string;
-  list: string;
+  list: SenderList;
   pattern: string;
   created_at: number;
   created_by: string | null;
@@ -411,7 +429,7 @@ export interface EmailTemplatesTable {
   id: string;
   account_id: string;
   owner_user_id: string;
-  kind: 'template' | 'snippet';
+  kind: TemplateKind;
   name: string;
   subject: string;
   html: string;
@@ -439,7 +457,7 @@ export interface EmailPreferencesTable {
 /** 006-personal: the account's logging rule and never-log list. */
 export interface AccountEmailSettingsTable {
   account_id: string;
-  log_rule: string;
+  log_rule: LogRule;
   create_contacts: number;
   never_log: string;
   updated_at: number;
@@ -461,7 +479,8 @@ export interface PersonalEmailsTable {
   connection_id: string;
   outbox_id: string;
   conversation_id: string | null;
-  contact_id: string;
+  /** The contact's record it was written from; null once that contact was deleted (011). */
+  contact_id: string | null;
   company_id: string | null;
   subject: string;
   logged: number;
@@ -488,7 +507,7 @@ export interface TrackingHitsTable {
   account_id: string;
   personal_email_id: string;
   link_id: string | null;
-  kind: string;
+  kind: TrackingKind;
   occurred_at: number;
   method: string;
   ip: string | null;

@@ -11,6 +11,13 @@ import type { Dialect } from '../database/database.js';
 import { newId } from '../database/ids.js';
 import type { Executor } from '../context.js';
 
+/**
+ * The states of a job (`jobs.state`): waiting, claimed by a worker, finished, given up after its
+ * attempts, or cancelled before it ran (a disconnected address's pending sync).
+ */
+export const JOB_STATES = ['queued', 'running', 'done', 'dead', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
 export interface EnqueueInput {
   queue?: string;
   kind: string;

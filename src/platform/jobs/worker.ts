@@ -9,6 +9,7 @@ import type { CommandEnv } from '../context.js';
 import type { JobsTable } from '../database/schema.js';
 import { claimJobs, completeJob, failJob, requeueJob } from './queue.js';
 import { metrics } from '../metrics.js';
+import { json, readJson } from '../database/json.js';
 
 export interface JobContext {
   env: CommandEnv;
@@ -115,7 +116,7 @@ export class JobWorker {
       return;
     }
     try {
-      await handler(JSON.parse(job.payload), { env, job, workerId: this.id, log, signal: this.abort.signal });
+      await handler(readJson('jobs.payload', job.payload, json.record), { env, job, workerId: this.id, log, signal: this.abort.signal });
       await completeJob(env.db, job.id, this.id, env.now());
       metrics.jobsProcessed.inc({ kind: job.kind, outcome: 'done' });
     } catch (err) {

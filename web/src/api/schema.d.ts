@@ -5354,7 +5354,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
-                            contactId: string;
+                            contactId: string | null;
                             companyId: string | null;
                             conversationId: string | null;
                             from: string | null;
@@ -5446,7 +5446,7 @@ export interface paths {
                         "application/json": {
                             emails: {
                                 id: string;
-                                contactId: string;
+                                contactId: string | null;
                                 companyId: string | null;
                                 conversationId: string | null;
                                 from: string | null;
@@ -5538,7 +5538,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
-                            contactId: string;
+                            contactId: string | null;
                             companyId: string | null;
                             conversationId: string | null;
                             from: string | null;
@@ -5650,7 +5650,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
-                            contactId: string;
+                            contactId: string | null;
                             companyId: string | null;
                             conversationId: string | null;
                             from: string | null;
@@ -5727,7 +5727,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
-                            contactId: string;
+                            contactId: string | null;
                             companyId: string | null;
                             conversationId: string | null;
                             from: string | null;

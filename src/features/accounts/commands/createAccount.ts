@@ -37,6 +37,7 @@ export async function createAccount(env: CommandEnv, input: CreateAccountInput):
   if (!isPlanId(input.plan)) {
     throw new AppError('invalid_plan', 400, `Unknown plan "${input.plan}". Choose one of free, starter, professional, enterprise.`);
   }
+  const plan: PlanId = input.plan;
   const key = emailKey(input.adminEmail);
   if (input.adminPassword !== undefined && input.adminPassword.length < 8) {
     throw invalidRequest('The admin password must be at least 8 characters long.');
@@ -49,7 +50,7 @@ export async function createAccount(env: CommandEnv, input: CreateAccountInput):
   const teamId = newId('team');
   try {
     const token = await env.db.transaction().execute(async (trx) => {
-      await trx.insertInto('accounts').values({ id: accountId, name, plan: input.plan, settings: '{}', created_at: now }).execute();
+      await trx.insertInto('accounts').values({ id: accountId, name, plan, settings: '{}', created_at: now }).execute();
       await trx.insertInto('teams').values({ id: teamId, account_id: accountId, name: 'Everyone', created_at: now }).execute();
       await trx
         .insertInto('users')

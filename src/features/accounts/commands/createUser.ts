@@ -66,7 +66,7 @@ export async function createUser(env: CommandEnv, actor: Actor, input: CreateUse
         password_hash: passwordHash,
         role,
         seat,
-        state: 'active',
+        state: 'active' as const,
         perm_personal_email: perms.personalEmail === false ? 0 : 1,
         perm_account_access: perms.accountAccess ?? role !== 'member' ? 1 : 0,
         perm_availability: perms.availabilityManagement ?? role !== 'member' ? 1 : 0,

@@ -5,6 +5,7 @@ import { updateUser, type UpdateUserInput } from '../commands/updateUser.js';
 import { changeUserState } from '../commands/changeUserState.js';
 import { loadUser, teamIdsOf } from '../queries.js';
 import { userView } from '../views.js';
+import type { UserState } from '../domain/users.js';
 import { errorResponses, idParams, userSchema } from '../../../platform/http/schemas.js';
 
 const permissionsInput = {
@@ -28,7 +29,7 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
     },
     async (req) => {
       const actor = requireActor(req);
-      const { state } = req.query as { state?: string };
+      const { state } = req.query as { state?: UserState };
       let q = env.db.selectFrom('users').selectAll().where('account_id', '=', actor.accountId);
       if (state) q = q.where('state', '=', state);
       const rows = await q.orderBy('name').execute();

@@ -10,8 +10,8 @@ import type { Actor, CommandEnv, Executor, UserRow } from '../../../platform/con
 import { connectionViewById, liveHolders, type ConnectionView } from '../queries.js';
 import { connectedColumns } from '../lifecycle.js';
 import { loadUser } from '../../accounts/index.js';
-import type { PlanId } from '../../accounts/index.js';
 import { userFactsFromRow } from '../../accounts/index.js';
+import { NEW_CONNECTION_COLUMNS } from '../connection-row.js';
 
 export interface ServerInput {
   host: string;
@@ -75,7 +75,7 @@ async function gatherFacts(db: Executor, actor: Actor, input: ConnectEmailInput,
     ? await db.selectFrom('connections').select('id').where('user_id', '=', target.id).where('use_for_meetings', '=', 1).where('disconnected_at', 'is', null).executeTakeFirst()
     : undefined;
   return {
-    plan: actor.plan as PlanId,
+    plan: actor.plan,
     existing: existing.map((h) =>
       h.kind === 'personal'
         ? { kind: 'personal' as const, connectionId: h.connectionId, userId: h.userId, userName: h.userName, userState: h.userState as never }
@@ -202,20 +202,10 @@ export async function connectEmail(env: CommandEnv, actor: Actor, input: Connect
           .insertInto('connections')
           .values({
             ...values,
+            ...NEW_CONNECTION_COLUMNS,
             id: connId,
-            progress_done: 0,
-            progress_total: null,
             forwarding_address: input.transport === 'forwarding' ? forwardingAddressFor(key, env.settings.inboundDomain) : null,
             sender_name_mode: input.type === 'team' ? 'agent_at_inbox' : null,
-            sender_name_custom: null,
-            signature: null,
-            send_limit_day: null,
-            send_limit_minute: null,
-            forwarding_test_token: null,
-            forwarding_test_requested_at: null,
-            forwarding_test_sent_at: null,
-            forwarding_test_error: null,
-            forwarding_verified_at: null,
             created_at: now,
           })
           .execute();

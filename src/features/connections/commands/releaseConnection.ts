@@ -1,6 +1,5 @@
 import { checkRelease } from '../domain/connection-rules.js';
 import { userFactsFromRow } from '../../accounts/index.js';
-import type { PlanId } from '../../accounts/index.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { connectionViewById, loadConnection } from '../queries.js';
@@ -43,7 +42,7 @@ export async function releaseConnection(env: CommandEnv, actor: Actor, connectio
         ? { kind: 'personal', connectionId: c.id, userId: holder.id, userName: holder.name, userState: holder.state as never }
         : { kind: 'team', connectionId: c.id, inboxId: c.inbox_id ?? '', inboxName: inbox?.name ?? '', connectedByUserId: holder.id },
       input.action,
-      to ? { toUser: userFactsFromRow(to), toUserPersonalCount: toCount, plan: actor.plan as PlanId } : undefined,
+      to ? { toUser: userFactsFromRow(to), toUserPersonalCount: toCount, plan: actor.plan } : undefined,
     );
     if (!decision.ok) throw refusalError(decision.refusal);
     const now = env.now();

@@ -2,7 +2,7 @@ import { AppError, invalidRequest, notFound } from '../../../platform/errors.js'
 import { isAdmin, userFactsFromRow } from '../../accounts/index.js';
 import { checkConnectionUpdate } from '../domain/connection-rules.js';
 import { refusalError } from './connectEmail.js';
-import { limitsFor, type PlanId } from '../../accounts/index.js';
+import { limitsFor } from '../../accounts/index.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { connectionViewById, loadConnection } from '../queries.js';
@@ -61,7 +61,7 @@ export async function updateConnection(env: CommandEnv, actor: Actor, connection
       if (input.signature !== undefined) patch.signature = input.signature;
     }
     if (input.sendLimits) {
-      const plan = limitsFor(actor.plan as PlanId);
+      const plan = limitsFor(actor.plan);
       const { perDay, perMinute } = input.sendLimits;
       if (perDay != null && (perDay < 1 || perDay > plan.sendsPerDay)) throw invalidRequest(`The daily send limit must be between 1 and your plan's ${plan.sendsPerDay}.`, { field: 'sendLimits.perDay' });
       if (perMinute != null && (perMinute < 1 || perMinute > plan.sendsPerMinute)) throw invalidRequest(`The per-minute send limit must be between 1 and your plan's ${plan.sendsPerMinute}.`, { field: 'sendLimits.perMinute' });

@@ -7,6 +7,7 @@ import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { connectionViewById, loadConnection } from '../queries.js';
 import { markCredentialsUpdated, type Transport } from '../lifecycle.js';
 import { refusalError, type ServerInput } from './connectEmail.js';
+import { readJson, shapes } from '../../../platform/database/json.js';
 
 export interface UpdateCredentialsInput {
   /** New IMAP settings; omitted fields keep their value, the password is required. */
@@ -27,7 +28,7 @@ export async function updateConnectionCredentials(env: CommandEnv, actor: Actor,
   if (c.disconnected_at !== null) throw new AppError('connection_disconnected', 409, `${c.address} is disconnected. Connect it again instead.`);
   if (!input.imap && !input.smtp) throw invalidRequest('Send the new IMAP and/or SMTP password.');
   if (input.imap && c.transport !== 'imap') throw invalidRequest('This connection receives mail by forwarding; it has no IMAP settings.', { field: 'imap' });
-  const old = JSON.parse(env.secrets.open(c.credentials!)) as { imapPassword: string | null; smtpPassword: string };
+  const old = readJson('connections.credentials', env.secrets.open(c.credentials!), shapes.mailCredentials);
   const imap = c.transport === 'imap'
     ? { host: input.imap?.host ?? c.imap_host!, port: input.imap?.port ?? c.imap_port!, tls: (input.imap?.tls ?? c.imap_tls) as 'tls', username: input.imap?.username ?? c.imap_username!, password: input.imap?.password ?? old.imapPassword! }
     : undefined;

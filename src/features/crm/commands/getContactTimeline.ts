@@ -2,6 +2,7 @@ import { decodeCursor, encodeCursor } from '../domain/contacts.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { loadContact } from '../queries.js';
 import { invalidCursor, pageSize } from '../../../platform/pagination.js';
+import { json, readJson } from '../../../platform/database/json.js';
 
 export interface TimelineEventView {
   id: string;
@@ -14,13 +15,8 @@ export interface TimelineEventView {
 }
 
 export function timelineEventView(e: { id: string; kind: string; occurred_at: number; actor_user_id: string | null; ref_type: string | null; ref_id: string | null; data: string }): TimelineEventView {
-  let data: Record<string, unknown> = {};
-  try {
-    const parsed = JSON.parse(e.data) as unknown;
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) data = parsed as Record<string, unknown>;
-  } catch {
-    // A malformed document shows as empty data rather than breaking the whole timeline.
-  }
+  // A malformed document shows as empty data rather than breaking the whole timeline.
+  const data = readJson('timeline_events.data', e.data, json.record, {});
   return { id: e.id, kind: e.kind, occurredAt: new Date(e.occurred_at).toISOString(), actorUserId: e.actor_user_id, refType: e.ref_type, refId: e.ref_id, data };
 }
 

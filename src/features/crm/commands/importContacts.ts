@@ -9,7 +9,7 @@ import {
   type ImportRowError,
 } from '../domain/contacts.js';
 import { AppError } from '../../../platform/errors.js';
-import { limitsFor, planAllowing, PLAN_LIMITS, type PlanId } from '../../accounts/index.js';
+import { limitsFor, planAllowing, PLAN_LIMITS } from '../../accounts/index.js';
 import { isUniqueViolation } from '../../../platform/database/database.js';
 import { newId } from '../../../platform/database/ids.js';
 import { appendTimelineEvents } from './appendTimelineEvent.js';
@@ -85,7 +85,7 @@ interface BatchOutcome {
  */
 export async function importContacts(env: CommandEnv, actor: Actor, input: ImportContactsInput, opts: { batchSize?: number } = {}): Promise<ImportReport> {
   requireCrmWriter(actor);
-  const plan = actor.plan as PlanId;
+  const plan = actor.plan;
   const limits = limitsFor(plan);
   const prepared = prepareImport(input.csv ?? '', { maxRows: limits.contactImportRows });
   if (!prepared.ok) {

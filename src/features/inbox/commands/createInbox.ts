@@ -1,7 +1,6 @@
 import { checkCreateInbox } from '../../connections/index.js';
 import { invalidRequest, permissionDenied } from '../../../platform/errors.js';
 import { canConnectTeam, userFactsFromRow } from '../../accounts/index.js';
-import type { PlanId } from '../../accounts/index.js';
 import { newId } from '../../../platform/database/ids.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
@@ -17,7 +16,7 @@ export async function createInbox(env: CommandEnv, actor: Actor, input: { name: 
   const id = newId('inb');
   return env.db.transaction().execute(async (trx) => {
     const { n } = await trx.selectFrom('inboxes').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', actor.accountId).where('deleted_at', 'is', null).executeTakeFirstOrThrow();
-    const decision = checkCreateInbox({ plan: actor.plan as PlanId, inboxCount: Number(n) });
+    const decision = checkCreateInbox({ plan: actor.plan, inboxCount: Number(n) });
     if (!decision.ok) throw refusalError(decision.refusal);
     const row = { id, account_id: actor.accountId, name, access: input.access ?? 'everyone', settings: '{}', created_at: now, deleted_at: null };
     await trx.insertInto('inboxes').values(row).execute();

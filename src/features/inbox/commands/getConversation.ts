@@ -1,15 +1,24 @@
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { conversationItemById, requireConversation, threadOrder, viewersOf } from '../queries.js';
 import { wakeSnoozed } from '../snooze.js';
+import { json, readJson, shapes } from '../../../platform/database/json.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
-const json = <T>(s: string, fallback: T): T => {
-  try {
-    return JSON.parse(s) as T;
-  } catch {
-    return fallback;
-  }
-};
+/** What the thread shows of a message's classification (`messages.classification_detail`). */
+const classificationDetail = json.object(
+  {
+    bounce: json.object(
+      {
+        type: json.string,
+        permanent: json.boolean,
+        recipients: json.arrayOf(json.object({ address: json.string, status: json.nullable(json.string), diagnostic: json.nullable(json.string) }, ['status', 'diagnostic'])),
+      },
+      ['type', 'permanent', 'recipients'],
+    ),
+  },
+  ['bounce'],
+);
+const replyMeta = json.object({ mode: json.string }, ['mode']);
 
 /**
  * A conversation with its thread: every message (auto-replies and bounces marked as such, attachments
@@ -43,22 +52,22 @@ export async function getConversation(env: CommandEnv, actor: Actor, conversatio
     inboxName,
     access: level as 'act' | 'view',
     messages: messages.map((m) => {
-      const cls = json<{ kind?: string; bounce?: { type?: string; permanent?: boolean; recipients?: Array<{ address: string; status: string | null; diagnostic: string | null }> } }>(m.classification_detail, {});
+      const cls = readJson('messages.classification_detail', m.classification_detail, classificationDetail, {});
       return {
         id: m.id,
-        direction: m.direction as 'inbound' | 'outbound',
-        kind: m.classification as 'normal' | 'auto_reply' | 'bounce' | 'list' | 'loop',
+        direction: m.direction,
+        kind: m.classification,
         bounce: cls.bounce ? { type: cls.bounce.type ?? 'failure', permanent: Boolean(cls.bounce.permanent), recipients: (cls.bounce.recipients ?? []).map((r) => ({ address: r.address, status: r.status ?? null, diagnostic: r.diagnostic ?? null })) } : null,
         messageId: m.message_id,
         subject: m.subject,
         from: m.from_address ? { name: m.from_name ?? '', address: m.from_address } : null,
-        to: json<Array<{ name: string; address: string }>>(m.to, []),
-        cc: json<Array<{ name: string; address: string }>>(m.cc, []),
+        to: readJson('messages.to', m.to, shapes.mailboxes, []).map((a) => ({ name: a.name ?? '', address: a.address })),
+        cc: readJson('messages.cc', m.cc, shapes.mailboxes, []).map((a) => ({ name: a.name ?? '', address: a.address })),
         sentAt: iso(m.sent_at),
         receivedAt: iso(m.received_at)!,
         text: m.text_body ?? '',
         hasHtml: Boolean(m.html_sha256),
-        attachments: json<Array<{ filename: string | null; contentType: string; size: number; sha256: string; contentId: string | null }>>(m.attachments, []).map((a) => ({
+        attachments: readJson('messages.attachments', m.attachments, shapes.attachments, []).map((a) => ({
           filename: a.filename,
           contentType: a.contentType,
           size: a.size,
@@ -68,8 +77,8 @@ export async function getConversation(env: CommandEnv, actor: Actor, conversatio
         outboxId: m.outbox_id,
       };
     }),
-    outgoing: outbox.map((o) => ({ id: o.id, state: o.state, error: o.last_error, userId: o.user_id, mode: (json<{ mode?: string }>(o.meta, {}).mode ?? 'reply') as string, createdAt: iso(o.created_at)!, sendAt: iso(o.send_at)! })),
-    activity: activity.map((a) => ({ id: a.id, kind: a.kind, actor: a.actor_user_id ? { id: a.actor_user_id, name: a.actor_name ?? '' } : null, data: json<Record<string, unknown>>(a.data, {}), createdAt: iso(a.created_at)! })),
+    outgoing: outbox.map((o) => ({ id: o.id, state: o.state, error: o.last_error, userId: o.user_id, mode: (readJson('outbox.meta', o.meta, replyMeta, {}).mode ?? 'reply') as string, createdAt: iso(o.created_at)!, sendAt: iso(o.send_at)! })),
+    activity: activity.map((a) => ({ id: a.id, kind: a.kind, actor: a.actor_user_id ? { id: a.actor_user_id, name: a.actor_name ?? '' } : null, data: readJson('conversation_activity.data', a.data, json.record, {}), createdAt: iso(a.created_at)! })),
     viewers: viewersOf(conversation.id, now)
       .filter((v) => v.userId !== actor.user.id)
       .map((v) => ({ userId: v.userId, name: v.name, activity: v.activity })),

@@ -2,6 +2,7 @@ import { notFound } from '../../../platform/errors.js';
 import { sanitizeEmailHtmlDetailed } from '../../../platform/security/html-sanitize.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { blobStoreOf, requireConversation } from '../queries.js';
+import { readJson, shapes } from '../../../platform/database/json.js';
 
 /**
  * The HTML body of a message of a conversation, sanitised for display (scripts, forms, frames removed;
@@ -15,7 +16,7 @@ export async function getMessageHtml(env: CommandEnv, actor: Actor, conversation
   if (!m.html_sha256) return { messageId: m.id, html: null, blockedRemoteImages: 0 };
   const raw = (await blobStoreOf(env).get(m.html_sha256)).toString('utf8');
   const out = sanitizeEmailHtmlDetailed(raw, { allowRemoteImages: Boolean(opts.allowRemoteImages) });
-  const parts = JSON.parse(m.attachments) as Array<{ sha256: string; contentId: string | null }>;
+  const parts = readJson('messages.attachments', m.attachments, shapes.attachments, []);
   const html = out.html.replace(/(["'])cid:([^"']+)\1/gi, (whole, q: string, cid: string) => {
     const part = parts.find((p) => p.contentId && p.contentId.replace(/^<|>$/g, '').toLowerCase() === cid.toLowerCase());
     return part ? `${q}/api/v1/conversations/${conversation.id}/attachments/${part.sha256}${q}` : whole;

@@ -6,6 +6,7 @@ import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { blobStoreOf, conversationItemById, outboxDeps, recordActivity, requireConversation, threadOrder } from '../queries.js';
 import { inboxEvents } from '../live.js';
 import { cleanRecipients, decodeAttachments, ownAddresses, sendingConnection, teamSender, threadMessageOf, type AttachmentInput } from '../outgoing.js';
+import { readJson, shapes } from '../../../platform/database/json.js';
 
 export interface ReplyInput {
   /** reply (to the customer), reply_all (and everyone else on the message), forward (to `to`). */
@@ -64,7 +65,7 @@ export async function replyToConversation(env: CommandEnv, actor: Actor, convers
   const blobs = blobStoreOf(env);
   const forwarded: Array<{ filename: string; content: Buffer; contentType?: string }> = [];
   if (input.mode === 'forward' && input.includeAttachments !== false && parentRow) {
-    for (const a of JSON.parse(parentRow.attachments) as Array<{ filename: string | null; contentType: string; sha256: string }>) {
+    for (const a of readJson('messages.attachments', parentRow.attachments, shapes.attachments)) {
       forwarded.push({ filename: a.filename ?? 'attachment', content: await blobs.get(a.sha256), contentType: a.contentType });
     }
   }

@@ -1,6 +1,6 @@
 import { AppError, invalidRequest, notFound } from '../../../platform/errors.js';
 import { checkRoutingRule, parseStoredRule, usersRuleOf } from '../domain/routing.js';
-import { limitsFor, type PlanId } from '../../accounts/index.js';
+import { limitsFor } from '../../accounts/index.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { loadLiveInbox } from '../queries.js';
@@ -36,7 +36,7 @@ export async function setRoutingRule(env: CommandEnv, actor: Actor, inboxId: str
       }
     }
     if (rule.kind !== 'none') {
-      const limits = limitsFor(actor.plan as PlanId);
+      const limits = limitsFor(actor.plan);
       const others = await trx
         .selectFrom('routing_rules')
         .select('rule')

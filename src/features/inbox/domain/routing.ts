@@ -16,6 +16,7 @@
  * "available", inside their working hours (in their time zone), under the cap.
  */
 import { isWithinWorkingHours, parseWorkingHours } from './working-hours.js';
+import { json, readJson } from '../../../platform/database/json.js';
 
 export const ROUTING_STRATEGIES = ['round_robin', 'least_open'] as const;
 export type RoutingStrategy = (typeof ROUTING_STRATEGIES)[number];
@@ -262,10 +263,6 @@ export function usersRuleOf(rule: RoutingRule): UsersRule | null {
 /** Reads a stored rule (JSON text); anything unreadable is the default, none. */
 export function parseStoredRule(text: string | null | undefined): RoutingRule {
   if (!text) return { kind: 'none' };
-  try {
-    const c = checkRoutingRule(JSON.parse(text));
-    return c.ok ? c.rule : { kind: 'none' };
-  } catch {
-    return { kind: 'none' };
-  }
+  const c = checkRoutingRule(readJson('routing_rules.rule', text, json.unknown, null));
+  return c.ok ? c.rule : { kind: 'none' };
 }

@@ -5,6 +5,10 @@ import { newId } from '../../../platform/database/ids.js';
 import { enqueue } from '../../../platform/jobs/queue.js';
 import type { Executor } from '../../../platform/context.js';
 import type { ConnectionsTable } from '../../../platform/database/schema.js';
+import { json, writeJson } from '../../../platform/database/json.js';
+
+/** `outbox.envelope`: the SMTP envelope (Bcc included, which the headers never show). */
+export const outboxEnvelope = json.object({ from: json.string, to: json.stringArray });
 
 export interface OutgoingEmail {
   from: { name?: string; address: string };
@@ -82,7 +86,7 @@ export async function queueEmail(trx: Executor, deps: QueueEmailDeps, input: Que
       user_id: input.userId,
       conversation_id: input.conversationId ?? null,
       message_id: messageId.replace(/^<|>$/g, '').toLowerCase(),
-      envelope: JSON.stringify({ from: e.from.address, to: recipients }),
+      envelope: writeJson('outbox.envelope', { from: e.from.address, to: recipients }, outboxEnvelope),
       raw_sha256: sha,
       state: sendAt > deps.now ? 'scheduled' : 'queued',
       send_at: sendAt,

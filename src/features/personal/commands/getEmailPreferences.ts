@@ -1,5 +1,5 @@
 import { FONT_FAMILIES } from '../domain/font.js';
-import { limitsFor, type PlanId } from '../../accounts/index.js';
+import { limitsFor } from '../../accounts/index.js';
 import type { Actor, CommandEnv, Executor } from '../../../platform/context.js';
 import { loadAccountEmailSettings, loadEmailPreferences, ownPersonalConnections } from '../queries.js';
 
@@ -11,7 +11,7 @@ export async function emailPreferencesView(db: Executor, actor: Actor) {
     ownPersonalConnections(db, actor.accountId, actor.user.id),
     db.selectFrom('logging_addresses').select('address').where('user_id', '=', actor.user.id).executeTakeFirst(),
   ]);
-  const plan = limitsFor(actor.plan as PlanId);
+  const plan = limitsFor(actor.plan);
   return {
     log: prefs.log,
     trackOpens: prefs.trackOpens,

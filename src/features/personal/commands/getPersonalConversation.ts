@@ -1,5 +1,6 @@
 import { notFound } from '../../../platform/errors.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
+import { readJson, shapes } from '../../../platform/database/json.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -40,8 +41,8 @@ export async function getPersonalConversation(env: CommandEnv, actor: Actor, con
       direction: m.direction,
       from: m.from_address,
       fromName: m.from_name,
-      to: (JSON.parse(m.to) as Array<{ address: string }>).map((a) => a.address),
-      cc: (JSON.parse(m.cc) as Array<{ address: string }>).map((a) => a.address),
+      to: readJson('messages.to', m.to, shapes.mailboxes, []).map((a) => a.address),
+      cc: readJson('messages.cc', m.cc, shapes.mailboxes, []).map((a) => a.address),
       subject: m.subject,
       sentAt: iso(m.sent_at),
       receivedAt: iso(m.received_at),

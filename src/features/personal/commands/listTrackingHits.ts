@@ -1,5 +1,6 @@
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { loadOwnPersonalEmail } from '../queries.js';
+import { json, readJson } from '../../../platform/database/json.js';
 
 /**
  * The opens and clicks of one of the actor's emails, newest first. Hits flagged as bots or prefetches
@@ -24,7 +25,7 @@ export async function listTrackingHits(env: CommandEnv, actor: Actor, personalEm
       method: h.method,
       userAgent: h.user_agent,
       flagged: h.flagged === 1,
-      flagReasons: JSON.parse(h.flag_reasons) as string[],
+      flagReasons: readJson('tracking_hits.flag_reasons', h.flag_reasons, json.stringArray, []),
       impliedBy: h.implied_by,
     })),
   };

@@ -27,6 +27,7 @@ import { appendTimelineEvent, type TimelineKind } from '../../crm/index.js';
 import type { CommandEnv, Executor } from '../../../platform/context.js';
 import { contactsByAddress, createContactFromEmail, loadLogContext, type LogContext } from '../queries.js';
 import { scheduleTrackingDigest } from './processTrackingHits.js';
+import { json, readJson, shapes } from '../../../platform/database/json.js';
 
 /** What the hook reads of a stored message (the engine's StoredMessage has these fields). */
 export interface StoredPersonalMail {
@@ -81,12 +82,8 @@ function logContextFor(trx: Executor, accountId: string, userId: string): Promis
 const occurredAt = (m: MessagesTable) => m.sent_at ?? m.received_at;
 const emailRef = (m: MessagesTable) => ({ refType: 'email', refId: (m.message_id ?? m.id).slice(0, 500) });
 
-function addresses(json: string): string[] {
-  try {
-    return (JSON.parse(json) as Array<{ address?: string }>).map((a) => a.address ?? '').filter(Boolean);
-  } catch {
-    return [];
-  }
+function addresses(text: string): string[] {
+  return readJson('messages.to', text, shapes.mailboxes, []).map((a) => a.address).filter(Boolean);
 }
 
 function eventData(stored: StoredPersonalMail, extra: Record<string, unknown> = {}) {
@@ -122,7 +119,7 @@ async function associations(trx: Executor, conversationId: string): Promise<Asso
  */
 async function associationsByParents(trx: Executor, stored: StoredPersonalMail): Promise<Association[]> {
   const m = stored.message;
-  const parents = [...new Set([m.in_reply_to, ...(JSON.parse(m.references) as string[])].filter((x): x is string => Boolean(x)))].slice(0, 50);
+  const parents = [...new Set([m.in_reply_to, ...readJson('messages.references', m.references, json.stringArray, [])].filter((x): x is string => Boolean(x)))].slice(0, 50);
   if (!parents.length) return [];
   const rows = await trx
     .selectFrom('messages')
@@ -190,7 +187,7 @@ async function logCrmSend(trx: Executor, stored: StoredPersonalMail, outboxId: s
   if (!pe) return; // sent by another feature
   await trx.updateTable('personal_emails').set({ conversation_id: stored.conversation.id }).where('id', '=', pe.id).execute();
   if (pe.logged !== 1 || !ownConversation) return;
-  const ids = JSON.parse(pe.log_contact_ids) as string[];
+  const ids = readJson('personal_emails.log_contact_ids', pe.log_contact_ids, json.stringArray, []);
   const alive = await existingContacts(trx, pe.account_id, ids);
   const list = ids.filter((id) => alive.has(id)).map((id) => ({ contactId: id, companyId: id === pe.contact_id ? pe.company_id : (alive.get(id) ?? null), personalEmailId: pe.id }));
   await associate(trx, stored.conversation, list, stored.message.created_at);

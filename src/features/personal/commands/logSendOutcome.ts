@@ -7,6 +7,8 @@
 import { appendTimelineEvent } from '../../crm/index.js';
 import type { CommandEnv } from '../../../platform/context.js';
 import { notifyUsers } from '../../notifications/index.js';
+import { json, readJson } from '../../../platform/database/json.js';
+import { personalOutboxMeta } from '../queries.js';
 
 export const SEND_LIMIT_MESSAGE = 'This email was not sent because you reached your send limit';
 
@@ -16,13 +18,13 @@ export async function logSendOutcome(env: CommandEnv, outboxId: string, outcome:
   if (!pe) return;
   const o = await env.db.selectFrom('outbox').select(['last_error', 'meta', 'connection_id']).where('id', '=', outboxId).executeTakeFirst();
   if (!o) return;
-  const meta = JSON.parse(o.meta) as { sendLimit?: { resetsAt?: string } };
+  const meta = readJson('outbox.meta', o.meta, personalOutboxMeta, {});
   const resetsAt = meta.sendLimit?.resetsAt ?? null;
   const message = outcome === 'limit_reached' ? `${SEND_LIMIT_MESSAGE}${resetsAt ? `; it resets at ${resetsAt}` : ''}.` : (o.last_error ?? 'This email could not be sent.');
   const now = env.now();
   await env.db.transaction().execute(async (trx) => {
     if (pe.logged === 1) {
-      for (const contactId of JSON.parse(pe.log_contact_ids) as string[]) {
+      for (const contactId of readJson('personal_emails.log_contact_ids', pe.log_contact_ids, json.stringArray, [])) {
         const alive = await trx.selectFrom('contacts').select('id').where('id', '=', contactId).where('account_id', '=', pe.account_id).executeTakeFirst();
         if (!alive) continue;
         await appendTimelineEvent(trx, {

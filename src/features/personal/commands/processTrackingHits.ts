@@ -10,6 +10,7 @@ import { newId } from '../../../platform/database/ids.js';
 import { appendTimelineEvent } from '../../crm/index.js';
 import type { CommandEnv, Executor } from '../../../platform/context.js';
 import { notifyUsers } from '../../notifications/index.js';
+import { json, readJson } from '../../../platform/database/json.js';
 
 export const TRACKING_DIGEST_JOB = 'personal_email.tracking_digest';
 
@@ -69,7 +70,7 @@ export async function processTrackingHits(env: CommandEnv, userId: string, opts:
     const openedEmails = new Set<string>();
     const appendOpen = async (h: (typeof hits)[number], hitId: string, implied: string | null) => {
       if (h.logged !== 1) return;
-      for (const contactId of JSON.parse(h.log_contact_ids) as string[]) {
+      for (const contactId of readJson('personal_emails.log_contact_ids', h.log_contact_ids, json.stringArray, [])) {
         const alive = await trx.selectFrom('contacts').select('id').where('id', '=', contactId).executeTakeFirst();
         if (!alive) continue;
         await appendTimelineEvent(trx, {
@@ -86,7 +87,7 @@ export async function processTrackingHits(env: CommandEnv, userId: string, opts:
     };
     for (const h of ready) {
       if (h.flagged) continue;
-      const line = lines.get(h.personal_email_id) ?? { name: await nameOf(h.contact_id), subject: h.subject, opens: 0, clicks: 0 };
+      const line = lines.get(h.personal_email_id) ?? { name: h.contact_id ? await nameOf(h.contact_id) : 'A deleted contact', subject: h.subject, opens: 0, clicks: 0 };
       lines.set(h.personal_email_id, line);
       if (h.kind === 'open') {
         line.opens += 1;
@@ -96,7 +97,7 @@ export async function processTrackingHits(env: CommandEnv, userId: string, opts:
       }
       line.clicks += 1;
       if (h.logged === 1) {
-        for (const contactId of JSON.parse(h.log_contact_ids) as string[]) {
+        for (const contactId of readJson('personal_emails.log_contact_ids', h.log_contact_ids, json.stringArray, [])) {
           const alive = await trx.selectFrom('contacts').select('id').where('id', '=', contactId).executeTakeFirst();
           if (!alive) continue;
           await appendTimelineEvent(trx, {

@@ -5,10 +5,11 @@
  * and a batched digest is scheduled for each sender. Flagged hits are kept, marked, and left out of counts,
  * timelines and notifications. Hits for unknown emails are dropped.
  */
-import { classifyHit, clickBurst, DEFAULT_BOT_RULES, type BotReason, type BotRules } from '../domain/bot.js';
+import { BOT_REASONS, classifyHit, clickBurst, DEFAULT_BOT_RULES, type BotRules } from '../domain/bot.js';
 import { randomUUID } from 'node:crypto';
 import type { CommandEnv } from '../../../platform/context.js';
 import { scheduleTrackingDigest } from './processTrackingHits.js';
+import { json, readJson } from '../../../platform/database/json.js';
 
 export interface IncomingHit {
   kind: 'open' | 'click';
@@ -95,7 +96,7 @@ export async function recordTrackingHits(env: CommandEnv, hits: readonly Incomin
       const burst = new Set(clickBurst(recent.map((r) => ({ id: r.id, linkId: r.link_id ?? '', at: Number(r.occurred_at) })), e.link_count, rules));
       for (const r of recent) {
         if (!burst.has(r.id)) continue;
-        const reasons = JSON.parse(r.flag_reasons) as BotReason[];
+        const reasons = readJson('tracking_hits.flag_reasons', r.flag_reasons, json.arrayOf(json.oneOf(BOT_REASONS)), []);
         if (reasons.includes('all_links_clicked')) continue;
         if (!r.flagged) flagged += 1;
         await trx.updateTable('tracking_hits').set({ flagged: 1, flag_reasons: JSON.stringify([...reasons, 'all_links_clicked']) }).where('id', '=', r.id).execute();

@@ -1,3 +1,4 @@
+import { AppError } from '../../../platform/errors.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { composeAndQueue, type ComposeDeps, type ComposeEmailInput } from '../compose.js';
@@ -13,6 +14,8 @@ export async function replaceScheduledEmail(env: CommandEnv, actor: Actor, perso
   const view = await env.db.transaction().execute(async (trx) => {
     const old = await loadOwnPersonalEmail(trx, actor, personalEmailId);
     await stopBeforeSending(trx, old.outbox_id);
+    // Deleting the contact cancels its unsent emails (stopBeforeSending refuses those); a guard for the type.
+    if (old.contact_id === null) throw new AppError('email_not_cancellable', 409, 'The contact this email was written to was deleted, so it can no longer be changed.', { state: 'cancelled' });
     const composed = await composeAndQueue(trx, env, actor, old.contact_id, input, deps);
     await trx.updateTable('personal_emails').set({ replaced_by: composed.personalEmailId }).where('id', '=', old.id).execute();
     await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: 'personal_email.replaced', targetType: 'personal_email', targetId: old.id, data: { replacement: composed.personalEmailId }, at: env.now() });

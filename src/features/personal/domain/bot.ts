@@ -20,15 +20,17 @@
  */
 import { cidrContains, parseCidr, parseIp, type Cidr } from '../../../platform/security/address-ranges.js';
 
-export type BotReason =
-  | 'head_request'
-  | 'before_send'
-  | 'too_soon_after_send'
-  | 'scanner_user_agent'
-  | 'no_user_agent'
-  | 'apple_mail_privacy_proxy'
-  | 'scanner_network'
-  | 'all_links_clicked';
+export const BOT_REASONS = [
+  'head_request',
+  'before_send',
+  'too_soon_after_send',
+  'scanner_user_agent',
+  'no_user_agent',
+  'apple_mail_privacy_proxy',
+  'scanner_network',
+  'all_links_clicked',
+] as const;
+export type BotReason = (typeof BOT_REASONS)[number];
 
 export interface HitFacts {
   kind: 'open' | 'click';

@@ -77,7 +77,8 @@ export const personalEmailSchema = {
   type: 'object',
   properties: {
     id: { type: 'string' },
-    contactId: { type: 'string' },
+    /** The contact's record it was written from; null once that contact was deleted. */
+    contactId: nullableString,
     companyId: nullableString,
     conversationId: nullableString,
     from: nullableString,
