@@ -10,7 +10,8 @@ export { ROLES, SEATS, USER_STATES, canConnectTeam, canManageUsers, isAdmin, per
 export type { Permissions, UserFacts, UserState } from './domain/users.js';
 export { emailKey } from './email-key.js';
 export { requireAdmin } from './policies.js';
-export { loadUser } from './queries.js';
+export { apiTokenUser, loadUser, sessionUser } from './queries.js';
+export { markApiTokenUsed } from './commands/markApiTokenUsed.js';
 export { userSettings } from './views.js';
 
 export function accountsFeature() {

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../errors.js';
 
 /** One error shape everywhere: {"error":{"code","message",...}}. No stack traces leave the server. */
@@ -36,9 +36,12 @@ export function installErrorHandling(app: FastifyInstance): void {
       error: { code: 'internal_error', message: `Something went wrong on our side. Try again; if it keeps failing, an operator can find request ${req.id} in the server logs.` },
     });
   });
-  app.setNotFoundHandler((req, reply) => {
-    reply.status(404).send({ error: { code: 'not_found', message: `There is no ${req.method} ${req.url.split('?')[0]}. See /api/docs for the API.` } });
-  });
+  app.setNotFoundHandler(notFoundHandler);
+}
+
+/** 404 for a path no route serves (also set inside the authenticated /api/v1 scope, so its hooks run first). */
+export function notFoundHandler(req: FastifyRequest, reply: FastifyReply): void {
+  reply.status(404).send({ error: { code: 'not_found', message: `There is no ${req.method} ${req.url.split('?')[0]}. See /api/docs for the API.` } });
 }
 
 /** JSON schema of the error body, referenced by every route's responses. */
