@@ -7,8 +7,8 @@ import { releaseConnection } from './commands/releaseConnection.js';
 import { updateConnection } from './commands/updateConnection.js';
 import { connectionViewOf, listConnections, loadConnection } from './queries.js';
 import { resyncConnection, updateConnectionCredentials } from './commands/updateConnectionCredentials.js';
-import { isAdmin } from '../accounts/index.js';
-import { notFound } from '../../platform/errors.js';
+import { authorize, can } from '../../platform/authorize.js';
+import { connectionPolicies } from './policies.js';
 import { errorResponses, idParams } from '../../platform/http/schemas.js';
 
 const server = {
@@ -100,7 +100,7 @@ export async function connectionRoutes(app: ApiApp): Promise<void> {
     async (req) => {
       const actor = requireActor(req);
       // Personal mail is private: members see only their own personal connections.
-      const personalOf = isAdmin(actor.user) ? 'everyone' : actor.user.id;
+      const personalOf = can(actor, connectionPolicies.seeAllPersonal) ? 'everyone' : actor.user.id;
       const connections = await listConnections(env.db, actor.accountId, { ...req.query, personalOf });
       return { connections };
     },
@@ -137,7 +137,7 @@ export async function connectionRoutes(app: ApiApp): Promise<void> {
   app.get('/connections/:id', { schema: { tags: ['connections'], summary: 'One connection with its state and sync progress', params: idParams, response: { 200: connectionSchema, ...errorResponses } } }, async (req) => {
     const actor = requireActor(req);
     const c = await loadConnection(env.db, actor.accountId, req.params.id);
-    if (c.type === 'personal' && c.user_id !== actor.user.id && !isAdmin(actor.user)) throw notFound('Connection');
+    authorize(actor, connectionPolicies.view, { type: c.type, userId: c.user_id });
     return connectionViewOf(env.db, c);
   });
 

@@ -1,6 +1,7 @@
 import type { ApiApp } from '../../../platform/http/typed.js';
 import { requireActor } from '../../../platform/http/auth.js';
-import { requireAdmin } from '../policies.js';
+import { accountsPolicies } from '../policies.js';
+import { authorize } from '../../../platform/authorize.js';
 import { limitsFor, type PlanId } from '../domain/plans.js';
 import { listAuditEvents, loadAccount } from '../queries.js';
 import { errorResponses } from '../../../platform/http/schemas.js';
@@ -54,7 +55,7 @@ export async function accountRoutes(app: ApiApp): Promise<void> {
     },
     async (req) => {
       const actor = requireActor(req);
-      requireAdmin(actor, 'read the audit log');
+      authorize(actor, accountsPolicies.readAuditLog);
       return { events: await listAuditEvents(env.db, actor.accountId, req.query) };
     },
   );
