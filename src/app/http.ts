@@ -110,7 +110,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     async (scope) => {
       const api = typed(scope);
       installAuth(api);
+      // Unknown API paths answer 404 after authentication (401 without credentials), as before: the scope
+      // has its own 404 handler, and a GET catch-all so the web app's `/*` does not answer them outside it.
       api.setNotFoundHandler(notFoundHandler);
+      api.get('/*', { schema: { hide: true } }, (_req, reply) => reply.callNotFound());
       for (const routes of API_ROUTES) await api.register(routes);
     },
     { prefix: '/api/v1' },
