@@ -9,6 +9,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobWorker } from '../../src/platform/jobs/worker.js';
 import { createIngestor, jobHandlersFor } from '../../src/app/engine.js';
+import { inboundWiring } from '../../src/app/features.js';
 import { startInboundSmtp, type RunningInboundSmtp } from '../../src/mail/inbound-smtp.js';
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
 import { startSubmissionServer, type TestSubmissionServer } from '../harness/submission.js';
@@ -31,7 +32,7 @@ beforeAll(async () => {
   await dovecot.addUser(SUPPORT, 'support-pw');
   t = await createTestApp();
   const ingestor = createIngestor(t.env);
-  inbound = await startInboundSmtp(ingestor, { port: 0, host: '127.0.0.1', maxMessageBytes: 1_000_000, maxClients: 10, connectionsPerMinute: 1000, log: pino({ level: 'silent' }) });
+  inbound = await startInboundSmtp(ingestor, { ...inboundWiring(), port: 0, host: '127.0.0.1', maxMessageBytes: 1_000_000, maxClients: 10, connectionsPerMinute: 1000, log: pino({ level: 'silent' }) });
   worker = new JobWorker({ env: t.env, handlers: jobHandlersFor(ingestor) /* what a worker process runs: here, the forwarding test job */, queues: ['default'], pollMs: 25, log: pino({ level: 'silent' }) });
   worker.start();
 }, 60_000);

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import nodemailer from 'nodemailer';
+import { inboundWiring } from '../../src/app/features.js';
 import { startInboundSmtp, type RunningInboundSmtp } from '../../src/mail/inbound-smtp.js';
 import { contact, log, rawMail, startWorld, syncSeller, timeline, uniq, type World } from './support.js';
 
@@ -15,7 +16,7 @@ let loggingAddress: string;
 
 beforeAll(async () => {
   w = await startWorld();
-  inbound = await startInboundSmtp(w.ingestor, { port: 0, host: '127.0.0.1', maxMessageBytes: 300_000, maxClients: 20, connectionsPerMinute: 1000, log });
+  inbound = await startInboundSmtp(w.ingestor, { ...inboundWiring(), port: 0, host: '127.0.0.1', maxMessageBytes: 300_000, maxClients: 20, connectionsPerMinute: 1000, log });
   const r = await w.t.api(w.seller.token, 'GET', '/api/v1/email-preferences/logging-address');
   expect(r.statusCode, r.body).toBe(200);
   loggingAddress = r.json().address;
