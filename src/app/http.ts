@@ -4,23 +4,17 @@ import swagger from '@fastify/swagger';
 import type { Config } from './config.js';
 import type { Database } from '../platform/database/database.js';
 import type { CommandEnv } from '../platform/context.js';
-import { installErrorHandling, documentErrorResponses, errorSchema } from '../platform/http/errors.js';
-import { installAuth } from '../platform/http/auth.js';
+import { installErrorHandling, documentErrorResponses, errorSchema, notFoundHandler } from '../platform/http/errors.js';
+import { createAuthenticator, installAuth, type CredentialStore } from '../platform/http/auth.js';
+import { typed, type ApiRoutes } from '../platform/http/typed.js';
 import { systemRoutes } from './system-routes.js';
-import { sessionRoutes } from '../features/accounts/routes/session.js';
-import { accountRoutes } from '../features/accounts/routes/account.js';
-import { userRoutes } from '../features/accounts/routes/users.js';
-import { teamRoutes } from '../features/accounts/routes/teams.js';
-import { tokenRoutes } from '../features/accounts/routes/tokens.js';
-import { contactRoutes } from '../features/crm/routes/contacts.js';
-import { companyRoutes } from '../features/crm/routes/companies.js';
+import { apiTokenUser, markApiTokenUsed, sessionUser } from '../features/accounts/index.js';
+import { accountsRoutes } from '../features/accounts/routes/index.js';
+import { crmRoutes } from '../features/crm/routes/index.js';
 import { notificationRoutes } from '../features/notifications/routes.js';
+import { inboxRoutes } from '../features/inbox/routes/index.js';
 import { connectionRoutes } from '../features/connections/routes.js';
-import { inboxRoutes } from '../features/inbox/routes/inboxes.js';
-import { conversationRoutes } from '../features/inbox/routes/conversations.js';
-import { inboxSettingsRoutes } from '../features/inbox/routes/inbox-settings.js';
-import { personalEmailRoutes } from '../features/personal/routes/personal-email.js';
-import { emailTemplateRoutes } from '../features/personal/routes/email-templates.js';
+import { personalRoutes } from '../features/personal/routes/index.js';
 import { trackingRoutes } from '../features/personal/routes/tracking.js';
 import { imageProxyRoutes } from '../platform/http/image-proxy-routes.js';
 import { metrics } from '../platform/metrics.js';
@@ -59,6 +53,16 @@ export function requestForLog(req: FastifyRequest): Record<string, unknown> {
 export function redactQuery(url: string): string {
   return url.replace(/([?&](?:t|token|access_token)=)[^&#]*/gi, '$1[redacted]');
 }
+
+/** The features' API routes, registered under /api/v1 in this order. */
+const API_ROUTES: readonly ApiRoutes[] = [accountsRoutes, crmRoutes, notificationRoutes, inboxRoutes, connectionRoutes, personalRoutes, imageProxyRoutes];
+
+/** Who the API's credentials belong to: the accounts feature's users, sessions and API tokens. */
+const credentials: CredentialStore = {
+  apiTokenUser: (env, tokenHash) => apiTokenUser(env.db, tokenHash),
+  markApiTokenUsed,
+  sessionUser: (env, idHash) => sessionUser(env.db, idHash),
+};
 
 /** Builds the HTTP application: API under /api/v1, OpenAPI at /api/openapi.json, docs at /api/docs. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -100,27 +104,29 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       security: [{ bearer: [] }, { session: [] }],
     },
   });
-  installAuth(app, deps.env);
+  app.decorate('auth', createAuthenticator(deps.env, credentials));
   app.addHook('onResponse', async (req, reply) => {
     metrics.httpRequests.inc({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
   });
+  // Public, outside the API: health, metrics, the OpenAPI document and docs; open pixels and tracked links
+  // (mail clients call them); the web app.
   await app.register(systemRoutes);
-  await app.register(sessionRoutes, { prefix: '/api/v1' });
-  await app.register(accountRoutes, { prefix: '/api/v1' });
-  await app.register(userRoutes, { prefix: '/api/v1' });
-  await app.register(teamRoutes, { prefix: '/api/v1' });
-  await app.register(tokenRoutes, { prefix: '/api/v1' });
-  await app.register(contactRoutes, { prefix: '/api/v1' });
-  await app.register(companyRoutes, { prefix: '/api/v1' });
-  await app.register(notificationRoutes, { prefix: '/api/v1' });
-  await app.register(inboxRoutes, { prefix: '/api/v1' });
-  await app.register(conversationRoutes, { prefix: '/api/v1' });
-  await app.register(inboxSettingsRoutes, { prefix: '/api/v1' });
-  await app.register(connectionRoutes, { prefix: '/api/v1' });
-  await app.register(personalEmailRoutes, { prefix: '/api/v1' });
-  await app.register(imageProxyRoutes, { prefix: '/api/v1' });
-  await app.register(emailTemplateRoutes, { prefix: '/api/v1' });
-  await app.register(trackingRoutes);
+  await typed(app).register(trackingRoutes);
+  // The API: one encapsulated scope where every request is authenticated (routes marked
+  // `config: { public: true }` let anonymous requests through: sign-in, and the image proxy, which checks
+  // its own `t` token). Each feature's routes are one plugin.
+  await app.register(
+    async (scope) => {
+      const api = typed(scope);
+      installAuth(api);
+      // Unknown API paths answer 404 after authentication (401 without credentials), as before: the scope
+      // has its own 404 handler, and a GET catch-all so the web app's `/*` does not answer them outside it.
+      api.setNotFoundHandler(notFoundHandler);
+      api.get('/*', { schema: { hide: true } }, (_req, reply) => reply.callNotFound());
+      for (const routes of API_ROUTES) await api.register(routes);
+    },
+    { prefix: '/api/v1' },
+  );
   await app.register(webRoutes, deps.webDistDir ? { distDir: deps.webDistDir } : {});
   return app;
 }

@@ -9,8 +9,9 @@ export type { CountLimit, PlanId } from './domain/plans.js';
 export { ROLES, SEATS, USER_STATES, canConnectTeam, canManageUsers, isAdmin, personalEmailBlocker, userFactsFromRow } from './domain/users.js';
 export type { Permissions, UserFacts, UserState } from './domain/users.js';
 export { emailKey } from './email-key.js';
-export { requireAdmin } from './policies.js';
-export { loadUser } from './queries.js';
+export { accountsPolicies, unlessAdmin } from './policies.js';
+export { apiTokenUser, loadUser, sessionUser } from './queries.js';
+export { markApiTokenUsed } from './commands/markApiTokenUsed.js';
 export { userSettings } from './views.js';
 
 export function accountsFeature() {

@@ -16,6 +16,7 @@ export { disconnectEmail } from './commands/disconnectEmail.js';
 export { addressKey } from './domain/address-key.js';
 export { checkCreateInbox } from './domain/connection-rules.js';
 export { connectedColumns, CONNECTION_STATES, CONNECTION_STAGES, type ConnectionState, type ConnectionStage } from './lifecycle.js';
+export { connectionPolicies } from './policies.js';
 
 export function connectionsFeature() {
   return {

@@ -79,7 +79,11 @@ export function connectionView(c: ConnectionsTable, names: { userName?: string |
 export type ConnectionView = ReturnType<typeof connectionView>;
 
 export async function connectionViewById(db: Executor, accountId: string, id: string): Promise<ConnectionView> {
-  const c = await loadConnection(db, accountId, id);
+  return connectionViewOf(db, await loadConnection(db, accountId, id));
+}
+
+/** The API view of a loaded connection, with its user's and inbox's names. */
+export async function connectionViewOf(db: Executor, c: ConnectionsTable): Promise<ConnectionView> {
   const u = await db.selectFrom('users').select(['name', 'state']).where('id', '=', c.user_id).executeTakeFirst();
   const i = c.inbox_id ? await db.selectFrom('inboxes').select(['name']).where('id', '=', c.inbox_id).executeTakeFirst() : undefined;
   return connectionView(c, { userName: u?.name, userState: u?.state, inboxName: i?.name });
@@ -93,4 +97,32 @@ function forwardingCheckView(c: ConnectionsTable) {
     Date.now(),
   );
   return { state: f.state, message: f.message, sentAt: iso(f.sentAt), verifiedAt: iso(f.verifiedAt) };
+}
+
+/**
+ * The connections of an account, oldest first: team ones, and personal ones of `personalOf` (a user id)
+ * or of everyone (`personalOf: 'everyone'`); filtered by type, user and inbox; disconnected ones on request.
+ */
+export async function listConnections(
+  db: Executor,
+  accountId: string,
+  q: { personalOf: string | 'everyone'; type?: ConnectionsTable['type']; userId?: string; inboxId?: string; includeDisconnected: boolean },
+): Promise<ConnectionView[]> {
+  let query = db
+    .selectFrom('connections')
+    .innerJoin('users', 'users.id', 'connections.user_id')
+    .leftJoin('inboxes', 'inboxes.id', 'connections.inbox_id')
+    .selectAll('connections')
+    .select(['users.name as user_name', 'users.state as user_state', 'inboxes.name as inbox_name'])
+    .where('connections.account_id', '=', accountId);
+  if (q.personalOf !== 'everyone') {
+    const own = q.personalOf;
+    query = query.where((eb) => eb.or([eb('connections.type', '=', 'team'), eb('connections.user_id', '=', own)]));
+  }
+  if (q.type) query = query.where('connections.type', '=', q.type);
+  if (q.userId) query = query.where('connections.user_id', '=', q.userId);
+  if (q.inboxId) query = query.where('connections.inbox_id', '=', q.inboxId);
+  if (!q.includeDisconnected) query = query.where('connections.disconnected_at', 'is', null);
+  const rows = await query.orderBy('connections.created_at').execute();
+  return rows.map((r) => connectionView(r, { userName: r.user_name, userState: r.user_state, inboxName: r.inbox_name }));
 }

@@ -1,14 +1,14 @@
 import { sendForwardingTest } from './commands/sendForwardingTest.js';
-import type { FastifyInstance } from 'fastify';
+import type { ApiApp } from '../../platform/http/typed.js';
 import { requireActor } from '../../platform/http/auth.js';
-import { connectEmail, type ConnectEmailInput } from './commands/connectEmail.js';
+import { connectEmail } from './commands/connectEmail.js';
 import { disconnectEmail } from './commands/disconnectEmail.js';
-import { releaseConnection, type ReleaseInput } from './commands/releaseConnection.js';
-import { updateConnection, type UpdateConnectionInput } from './commands/updateConnection.js';
-import { connectionView, loadConnection } from './queries.js';
-import { resyncConnection, updateConnectionCredentials, type UpdateCredentialsInput } from './commands/updateConnectionCredentials.js';
-import { isAdmin } from '../accounts/index.js';
-import { notFound } from '../../platform/errors.js';
+import { releaseConnection } from './commands/releaseConnection.js';
+import { updateConnection } from './commands/updateConnection.js';
+import { connectionViewOf, listConnections, loadConnection } from './queries.js';
+import { resyncConnection, updateConnectionCredentials } from './commands/updateConnectionCredentials.js';
+import { authorize, can } from '../../platform/authorize.js';
+import { connectionPolicies } from './policies.js';
 import { errorResponses, idParams } from '../../platform/http/schemas.js';
 import type { ConnectionType } from './domain/connection-rules.js';
 
@@ -77,7 +77,7 @@ export const connectionSchema = {
   },
 } as const;
 
-export async function connectionRoutes(app: FastifyInstance): Promise<void> {
+export async function connectionRoutes(app: ApiApp): Promise<void> {
   const env = app.deps.env;
 
   app.get(
@@ -100,24 +100,10 @@ export async function connectionRoutes(app: FastifyInstance): Promise<void> {
     },
     async (req) => {
       const actor = requireActor(req);
-      const q = req.query as { type?: ConnectionType; userId?: string; inboxId?: string; includeDisconnected: boolean };
-      let query = env.db
-        .selectFrom('connections')
-        .innerJoin('users', 'users.id', 'connections.user_id')
-        .leftJoin('inboxes', 'inboxes.id', 'connections.inbox_id')
-        .selectAll('connections')
-        .select(['users.name as user_name', 'users.state as user_state', 'inboxes.name as inbox_name'])
-        .where('connections.account_id', '=', actor.accountId);
-      if (!isAdmin(actor.user)) {
-        // Personal mail is private: members see only their own personal connections.
-        query = query.where((eb) => eb.or([eb('connections.type', '=', 'team'), eb('connections.user_id', '=', actor.user.id)]));
-      }
-      if (q.type) query = query.where('connections.type', '=', q.type);
-      if (q.userId) query = query.where('connections.user_id', '=', q.userId);
-      if (q.inboxId) query = query.where('connections.inbox_id', '=', q.inboxId);
-      if (!q.includeDisconnected) query = query.where('connections.disconnected_at', 'is', null);
-      const rows = await query.orderBy('connections.created_at').execute();
-      return { connections: rows.map((r) => connectionView(r, { userName: r.user_name, userState: r.user_state, inboxName: r.inbox_name })) };
+      // Personal mail is private: members see only their own personal connections.
+      const personalOf = can(actor, connectionPolicies.seeAllPersonal) ? 'everyone' : actor.user.id;
+      const connections = await listConnections(env.db, actor.accountId, { ...req.query, personalOf });
+      return { connections };
     },
   );
 
@@ -146,16 +132,14 @@ export async function connectionRoutes(app: FastifyInstance): Promise<void> {
         response: { 201: connectionSchema, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send(await connectEmail(env, requireActor(req), req.body as ConnectEmailInput)),
+    async (req, reply) => reply.status(201).send(await connectEmail(env, requireActor(req), req.body)),
   );
 
   app.get('/connections/:id', { schema: { tags: ['connections'], summary: 'One connection with its state and sync progress', params: idParams, response: { 200: connectionSchema, ...errorResponses } } }, async (req) => {
     const actor = requireActor(req);
-    const c = await loadConnection(env.db, actor.accountId, (req.params as { id: string }).id);
-    if (c.type === 'personal' && c.user_id !== actor.user.id && !isAdmin(actor.user)) throw notFound('Connection');
-    const u = await env.db.selectFrom('users').select(['name', 'state']).where('id', '=', c.user_id).executeTakeFirst();
-    const i = c.inbox_id ? await env.db.selectFrom('inboxes').select('name').where('id', '=', c.inbox_id).executeTakeFirst() : undefined;
-    return connectionView(c, { userName: u?.name, userState: u?.state, inboxName: i?.name });
+    const c = await loadConnection(env.db, actor.accountId, req.params.id);
+    authorize(actor, connectionPolicies.view, { type: c.type, userId: c.user_id });
+    return connectionViewOf(env.db, c);
   });
 
   app.patch(
@@ -186,13 +170,13 @@ export async function connectionRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: connectionSchema, ...errorResponses },
       },
     },
-    async (req) => updateConnection(env, requireActor(req), (req.params as { id: string }).id, req.body as UpdateConnectionInput),
+    async (req) => updateConnection(env, requireActor(req), req.params.id, req.body),
   );
 
   app.delete(
     '/connections/:id',
     { schema: { tags: ['connections'], summary: 'Disconnect: stops sync and sending, keeps everything logged', params: idParams, response: { 200: connectionSchema, ...errorResponses } } },
-    async (req) => disconnectEmail(env, requireActor(req), (req.params as { id: string }).id),
+    async (req) => disconnectEmail(env, requireActor(req), req.params.id),
   );
 
   app.post(
@@ -211,7 +195,7 @@ export async function connectionRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: connectionSchema, ...errorResponses },
       },
     },
-    async (req) => releaseConnection(env, requireActor(req), (req.params as { id: string }).id, req.body as ReleaseInput),
+    async (req) => releaseConnection(env, requireActor(req), req.params.id, req.body),
   );
 
   app.post(
@@ -225,7 +209,7 @@ export async function connectionRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: connectionSchema, ...errorResponses },
       },
     },
-    async (req) => updateConnectionCredentials(env, requireActor(req), (req.params as { id: string }).id, req.body as UpdateCredentialsInput),
+    async (req) => updateConnectionCredentials(env, requireActor(req), req.params.id, req.body),
   );
 
   app.post(
@@ -239,12 +223,12 @@ export async function connectionRoutes(app: FastifyInstance): Promise<void> {
         response: { 202: connectionSchema, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(202).send(await sendForwardingTest(env, requireActor(req), (req.params as { id: string }).id)),
+    async (req, reply) => reply.status(202).send(await sendForwardingTest(env, requireActor(req), req.params.id)),
   );
 
   app.post(
     '/connections/:id/sync',
     { schema: { tags: ['connections'], summary: 'Sync now', params: idParams, response: { 200: connectionSchema, ...errorResponses } } },
-    async (req) => resyncConnection(env, requireActor(req), (req.params as { id: string }).id),
+    async (req) => resyncConnection(env, requireActor(req), req.params.id),
   );
 }

@@ -19,9 +19,9 @@ import {
   MAX_NAME_LENGTH,
   normaliseDomain,
 } from './domain/contacts.js';
-import { AppError, invalidRequest, notFound, permissionDenied } from '../../platform/errors.js';
+import { AppError, invalidRequest, notFound } from '../../platform/errors.js';
 import type { CompaniesTable, ContactEmailsTable, ContactsTable } from '../../platform/database/schema.js';
-import type { Actor, Executor } from '../../platform/context.js';
+import type { Executor } from '../../platform/context.js';
 import { emailKey } from '../accounts/index.js';
 
 export type ContactRow = ContactsTable;
@@ -33,13 +33,6 @@ export function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-/** View-only seats can read the CRM but not change it. */
-export function requireCrmWriter(actor: Actor): void {
-  if (actor.user.seat === 'view_only') {
-    throw permissionDenied('View-only users can look at contacts and companies but cannot change them. Ask an admin for a paid or free seat.');
-  }
 }
 
 export async function loadContact(db: Executor, accountId: string, contactId: string): Promise<ContactRow> {

@@ -8,6 +8,8 @@ import { routeBacklogJob } from './commands/routeBacklog.js';
 import { SNOOZE_ENDED_JOB, snoozeEndedJob } from './snooze.js';
 import { demoInbox } from './demo.js';
 
+export { inboxPolicies } from './policies.js';
+
 /** What the inbox does when other features act, and its background jobs (listed in src/app/features.ts). */
 export function inboxFeature() {
   return {

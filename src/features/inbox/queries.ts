@@ -178,3 +178,17 @@ export function outboxDeps(env: CommandEnv, fromAddress: string): QueueEmailDeps
   const domain = fromAddress.split('@')[1] || env.settings.inboundDomain;
   return { now: env.now(), putBlob: (b) => blobs.put(b), replyTokenSecret: env.secrets.derive('reply-token'), messageIdDomain: domain };
 }
+
+/** The live inboxes of an account the actor may see (restricted ones only to members, and admins who view), by name. */
+export async function visibleInboxes(db: Executor, actor: Actor): Promise<InboxesTable[]> {
+  const rows = await db.selectFrom('inboxes').selectAll().where('account_id', '=', actor.accountId).where('deleted_at', 'is', null).orderBy('name').execute();
+  const visible: InboxesTable[] = [];
+  for (const r of rows) if ((await accessLevelOf(db, actor, r)) !== 'none') visible.push(r);
+  return visible;
+}
+
+/** The stored description of an attachment (by content hash) of a message of the conversation, or null. */
+export async function conversationAttachment(db: Executor, conversationId: string, sha256: string): Promise<{ filename: string | null; contentType: string; sha256: string } | null> {
+  const rows = await db.selectFrom('messages').select('attachments').where('conversation_id', '=', conversationId).execute();
+  return rows.flatMap((r) => JSON.parse(r.attachments) as Array<{ filename: string | null; contentType: string; sha256: string }>).find((a) => a.sha256 === sha256) ?? null;
+}

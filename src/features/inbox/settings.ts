@@ -1,13 +1,6 @@
-import { permissionDenied } from '../../platform/errors.js';
-import { canConnectTeam, userFactsFromRow } from '../accounts/index.js';
 import { parseStoredRule } from './domain/routing.js';
-import type { Actor, Executor } from '../../platform/context.js';
+import type { Executor } from '../../platform/context.js';
 import type { InboxesTable } from '../../platform/database/schema.js';
-
-/** Inbox settings (members, routing) are account configuration: the account-access permission. */
-export function requireInboxAdmin(actor: Actor): void {
-  if (!canConnectTeam(userFactsFromRow(actor.user))) throw permissionDenied('Changing inbox members and routing needs the account-access permission. Ask an admin.');
-}
 
 const iso = (ms: number) => new Date(Number(ms)).toISOString();
 

@@ -12,6 +12,7 @@ import { checkLoggedMailSender, resolveLoggingAddress } from './commands/resolve
 import { processTrackingHits, TRACKING_DIGEST_JOB } from './commands/processTrackingHits.js';
 
 export { escapeHtml } from './domain/html.js';
+export { personalPolicies } from './policies.js';
 
 /** What personal email does when other features act, and its background jobs (listed in src/app/features.ts). */
 export function personalFeature() {

@@ -274,3 +274,8 @@ export type PersonalEmailView = Awaited<ReturnType<typeof personalEmailViews>>[n
 export function contactName(c: { first_name: string; last_name: string }, email: string | null): string {
   return contactDisplayName({ firstName: c.first_name, lastName: c.last_name, primaryEmail: email });
 }
+
+/** A tracked link's destination and email (by link id), or undefined. */
+export async function trackingLink(db: Executor, id: string): Promise<{ url: string; personal_email_id: string } | undefined> {
+  return db.selectFrom('tracking_links').select(['url', 'personal_email_id']).where('id', '=', id).executeTakeFirst();
+}

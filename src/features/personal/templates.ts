@@ -1,6 +1,7 @@
-import { notFound, permissionDenied } from '../../platform/errors.js';
-import { isAdmin } from '../accounts/index.js';
-import { mayEditTemplate, mayUseTemplate, type TemplateKind } from './domain/templates.js';
+import { notFound } from '../../platform/errors.js';
+import { personalPolicies } from './policies.js';
+import { can, authorize } from '../../platform/authorize.js';
+import { mayUseTemplate, type TemplateKind } from './domain/templates.js';
 import type { EmailTemplatesTable } from '../../platform/database/schema.js';
 import type { Actor, Executor } from '../../platform/context.js';
 
@@ -29,7 +30,7 @@ export function templateView(row: EmailTemplatesTable, actor: Actor, ownerName: 
     shortcut: row.shortcut,
     shared: row.shared === 1,
     owner: ownerName === null ? null : { id: row.owner_user_id, name: ownerName },
-    editable: mayEditTemplate({ ownerUserId: row.owner_user_id, shared: row.shared === 1 }, { userId: actor.user.id, isAdmin: isAdmin(actor.user) }),
+    editable: can(actor, personalPolicies.editTemplate, { ownerUserId: row.owner_user_id, shared: row.shared === 1, doing: 'change' }),
     createdAt: new Date(Number(row.created_at)).toISOString(),
     updatedAt: new Date(Number(row.updated_at)).toISOString(),
   };
@@ -54,8 +55,6 @@ export async function ownerName(trx: Executor, userId: string): Promise<string |
 /** A template the actor may change or delete: its owner, or an admin when it is shared (403 otherwise; 404 if not usable). */
 export async function loadEditableTemplate(trx: Executor, actor: Actor, id: string, doing: 'change' | 'delete'): Promise<EmailTemplatesTable> {
   const row = await loadUsableTemplate(trx, actor, id);
-  if (!mayEditTemplate({ ownerUserId: row.owner_user_id, shared: row.shared === 1 }, { userId: actor.user.id, isAdmin: isAdmin(actor.user) })) {
-    throw permissionDenied(`Only the person who saved this template (or an admin, when it is shared) can ${doing} it.${doing === 'change' ? ' Save a copy of your own instead.' : ''}`);
-  }
+  authorize(actor, personalPolicies.editTemplate, { ownerUserId: row.owner_user_id, shared: row.shared === 1, doing });
   return row;
 }

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_CODES, errorBody } from '../errors.js';
 
 /**
@@ -44,10 +44,13 @@ export function installErrorHandling(app: FastifyInstance): void {
     req.log.error({ err }, 'unhandled error');
     return reply.status(500).send(errorBody('internal_error', `Something went wrong on our side. Try again; if it keeps failing, an operator can find request ${req.id} in the server logs.`, { details: { requestId: req.id } }));
   });
-  app.setNotFoundHandler((req, reply) => {
-    const path = req.url.split('?')[0];
-    reply.status(404).send(errorBody('not_found', `There is no ${req.method} ${path}. See /api/docs for the API.`, { details: { method: req.method, path } }));
-  });
+  app.setNotFoundHandler(notFoundHandler);
+}
+
+/** 404 for a path no route serves (also set inside the authenticated /api/v1 scope, so its hooks run first). */
+export function notFoundHandler(req: FastifyRequest, reply: FastifyReply): void {
+  const path = req.url.split('?')[0];
+  reply.status(404).send(errorBody('not_found', `There is no ${req.method} ${path}. See /api/docs for the API.`, { details: { method: req.method, path } }));
 }
 
 /**

@@ -9,9 +9,9 @@
  * header: only the sniffed content type, `nosniff`, `default-src 'none'; sandbox`, no referrer,
  * and a private cache lifetime. Errors use the one error shape with a stable code, never a stack.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyReply } from 'fastify';
+import type { ApiApp } from './typed.js';
 import { AppError } from '../errors.js';
-import { sessionActor } from './auth.js';
 import { verifyImageProxyToken } from '../security/image-proxy-token.js';
 import { errorResponses } from './schemas.js';
 import { fetchProxiedImage, ImageProxyError } from '../security/image-proxy.js';
@@ -31,7 +31,7 @@ function hardened(reply: FastifyReply): FastifyReply {
  */
 export const IMAGE_PROXY_MAX_IN_FLIGHT = 64;
 
-export async function imageProxyRoutes(app: FastifyInstance): Promise<void> {
+export async function imageProxyRoutes(app: ApiApp): Promise<void> {
   const env = app.deps.env;
   // Images per reader per minute (an email with many images fits; a scan of the internet does not).
   const perUser = new RateLimiter({ limit: env.settings.imageProxyRateMax, intervalMs: 60_000 });
@@ -65,11 +65,11 @@ export async function imageProxyRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req, reply) => {
-      const { url, t } = req.query as { url: string; t?: string };
+      const { url, t } = req.query;
       let userId = req.actor?.user.id;
       if (!userId) {
         const idHash = t ? verifyImageProxyToken(t, env.secrets.derive('image-proxy')) : null;
-        const session = idHash ? await sessionActor(env, idHash) : null;
+        const session = idHash ? await app.auth.sessionActor(idHash) : null;
         if (!session) throw new AppError('unauthenticated', 401, 'Sign in first, or send an API token as "Authorization: Bearer <token>".');
         userId = session.actor.user.id;
       }

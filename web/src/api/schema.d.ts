@@ -6332,68 +6332,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/image-proxy": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * A remote email image, fetched by Mailroom (raster images from public servers only)
-         * @description Fetches an http(s) image on behalf of the signed-in reader. Private, loopback, link-local, CGNAT, unique-local and cloud metadata destinations are refused (host_not_allowed), as are other protocols, more than 3 redirects, more than 5 MB, SVG and anything whose bytes are not a PNG, JPEG, GIF, WebP, AVIF, BMP or ICO image.
-         */
-        get: {
-            parameters: {
-                query: {
-                    /** @description The remote image URL (http or https). */
-                    url: string;
-                    /** @description The session's imageProxyToken (from /api/v1/session), for requests that carry no cookie. */
-                    t?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The image bytes, with the type read from them. */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "image/*": string;
-                    };
-                };
-                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
-                "4XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
-                "5XX": {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/email-templates": {
         parameters: {
             query?: never;
@@ -6709,6 +6647,68 @@ export interface paths {
                             }[];
                             message: string | null;
                         };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/image-proxy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A remote email image, fetched by Mailroom (raster images from public servers only)
+         * @description Fetches an http(s) image on behalf of the signed-in reader. Private, loopback, link-local, CGNAT, unique-local and cloud metadata destinations are refused (host_not_allowed), as are other protocols, more than 3 redirects, more than 5 MB, SVG and anything whose bytes are not a PNG, JPEG, GIF, WebP, AVIF, BMP or ICO image.
+         */
+        get: {
+            parameters: {
+                query: {
+                    /** @description The remote image URL (http or https). */
+                    url: string;
+                    /** @description The session's imageProxyToken (from /api/v1/session), for requests that carry no cookie. */
+                    t?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The image bytes, with the type read from them. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "image/*": string;
                     };
                 };
                 /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */

@@ -3,7 +3,9 @@ import { newId } from '../../../platform/database/ids.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv, Executor } from '../../../platform/context.js';
 import { loadUser } from '../queries.js';
-import { permissionDenied, invalidRequest } from '../../../platform/errors.js';
+import { invalidRequest } from '../../../platform/errors.js';
+import { accountsPolicies } from '../policies.js';
+import { authorize } from '../../../platform/authorize.js';
 
 /** Inserts a token row (hashed) and returns the plain token once. Used inside other transactions too. */
 export async function issueApiToken(
@@ -31,8 +33,7 @@ export async function createApiToken(env: CommandEnv, actor: Actor, input: Creat
   const name = input.name?.trim();
   if (!name) throw invalidRequest('Give the token a name that says what it is for.');
   const userId = input.userId ?? actor.user.id;
-  const isAdmin = actor.user.role === 'admin' || actor.user.role === 'super_admin';
-  if (userId !== actor.user.id && !isAdmin) throw permissionDenied('Only admins can create tokens for other users.');
+  authorize(actor, accountsPolicies.createTokenFor, { userId });
   return env.db.transaction().execute(async (trx) => {
     const user = await loadUser(trx, actor.accountId, userId);
     if (user.state !== 'active') throw invalidRequest(`${user.name} is ${user.state}; restore the user before creating a token.`);

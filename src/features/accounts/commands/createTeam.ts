@@ -3,11 +3,12 @@ import { isUniqueViolation } from '../../../platform/database/database.js';
 import { newId } from '../../../platform/database/ids.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
-import { requireAdmin } from '../policies.js';
+import { accountsPolicies } from '../policies.js';
+import { authorize } from '../../../platform/authorize.js';
 
 /** Creates a team (admins only). Users join teams through updateUser. */
 export async function createTeam(env: CommandEnv, actor: Actor, input: { name: string }) {
-  requireAdmin(actor, 'create teams');
+  authorize(actor, accountsPolicies.createTeam);
   const name = input.name?.trim();
   if (!name) throw invalidRequest('A team needs a name.');
   const id = newId('team');

@@ -7,8 +7,9 @@ import { newId } from '../../../platform/database/ids.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv, Executor } from '../../../platform/context.js';
 import { emailKey } from '../email-key.js';
-import { requireAdmin } from '../policies.js';
+import { accountsPolicies } from '../policies.js';
 import { userView } from '../views.js';
+import { authorize } from '../../../platform/authorize.js';
 
 export interface CreateUserInput {
   email: string;
@@ -34,7 +35,7 @@ export async function assertSeatAvailable(db: Executor, accountId: string, plan:
 
 /** Invites a user into the actor's account (admins only). */
 export async function createUser(env: CommandEnv, actor: Actor, input: CreateUserInput) {
-  requireAdmin(actor, 'add users');
+  authorize(actor, accountsPolicies.addUser);
   const key = emailKey(input.email);
   const name = input.name?.trim();
   if (!name) throw invalidRequest('A user needs a name.');

@@ -1,10 +1,12 @@
-import type { FastifyInstance } from 'fastify';
+import type { ApiApp } from '../../../platform/http/typed.js';
 import { requireActor } from '../../../platform/http/auth.js';
-import { requireAdmin } from '../policies.js';
+import { accountsPolicies } from '../policies.js';
+import { authorize } from '../../../platform/authorize.js';
 import { limitsFor, type PlanId } from '../domain/plans.js';
+import { listAuditEvents, loadAccount } from '../queries.js';
 import { errorResponses } from '../../../platform/http/schemas.js';
 
-export async function accountRoutes(app: FastifyInstance): Promise<void> {
+export async function accountRoutes(app: ApiApp): Promise<void> {
   const env = app.deps.env;
   app.get(
     '/account',
@@ -23,7 +25,7 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
     },
     async (req) => {
       const actor = requireActor(req);
-      const a = await env.db.selectFrom('accounts').selectAll().where('id', '=', actor.accountId).executeTakeFirstOrThrow();
+      const a = await loadAccount(env.db, actor.accountId);
       return { id: a.id, name: a.name, plan: a.plan, limits: limitsFor(a.plan as PlanId), settings: JSON.parse(a.settings) };
     },
   );
@@ -53,15 +55,8 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
     },
     async (req) => {
       const actor = requireActor(req);
-      requireAdmin(actor, 'read the audit log');
-      const { limit, before, targetId } = req.query as { limit: number; before?: number; targetId?: string };
-      let q = env.db.selectFrom('audit_events').selectAll().where('account_id', '=', actor.accountId);
-      if (before) q = q.where('created_at', '<', before);
-      if (targetId) q = q.where('target_id', '=', targetId);
-      const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
-      return {
-        events: rows.map((e) => ({ id: e.id, actorUserId: e.actor_user_id, action: e.action, targetType: e.target_type, targetId: e.target_id, data: JSON.parse(e.data), createdAt: new Date(e.created_at).toISOString(), at: e.created_at })),
-      };
+      authorize(actor, accountsPolicies.readAuditLog);
+      return { events: await listAuditEvents(env.db, actor.accountId, req.query) };
     },
   );
 }

@@ -1,9 +1,10 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
+import type { ApiApp } from '../../../platform/http/typed.js';
 import rateLimit from '@fastify/rate-limit';
 import { signIn, signOut, SESSION_TTL_MS } from '../commands/signIn.js';
 import { SESSION_COOKIE, requireActor } from '../../../platform/http/auth.js';
 import { userView } from '../views.js';
-import { teamIdsOf } from '../queries.js';
+import { accountSummary, sessionCsrfToken, teamIdsOf } from '../queries.js';
 import { userSchema } from '../../../platform/http/schemas.js';
 import { hashToken } from '../../../platform/security/passwords.js';
 import { addressKey } from '../../connections/index.js';
@@ -20,13 +21,15 @@ const sessionSchema = {
  * The rate-limit key of a sign-in: the address as sign-in compares it (addressKey: trimmed, lower-case,
  * IDN domain), so " Ann@X.example" and "ann@x.example" share one bucket.
  */
-function signInKey(email: unknown): string {
+function signInKey(body: unknown): string {
+  // Runs before validation: the body may be anything.
+  const email = body && typeof body === 'object' && 'email' in body ? body.email : undefined;
   const text = typeof email === 'string' ? email : '';
   const key = addressKey(text);
   return key.ok ? key.key : text.trim().toLowerCase();
 }
 
-export async function sessionRoutes(app: FastifyInstance): Promise<void> {
+export async function sessionRoutes(app: ApiApp): Promise<void> {
   await app.register(rateLimit, { global: false, hook: 'preHandler' });
   const env = app.deps.env;
   const loginMax = env.settings.loginRateMax;
@@ -49,7 +52,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
         rateLimit: {
           max: loginMax,
           timeWindow: '1 minute',
-          keyGenerator: (req) => `${req.ip}|${signInKey((req.body as { email?: unknown } | undefined)?.email)}`,
+          keyGenerator: (req) => `${req.ip}|${signInKey(req.body)}`,
         },
       },
       schema: {
@@ -71,10 +74,9 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
         reply.header('retry-after', String(Math.ceil(client.retryAfterMs / 1000)));
         throw new AppError('rate_limited', 429, 'Too many sign-in attempts from your network. Wait a minute and try again.');
       }
-      const body = req.body as { email: string; password: string };
-      const s = await signIn(env, body);
+      const s = await signIn(env, req.body);
       reply.setCookie(SESSION_COOKIE, s.sessionToken, { ...cookieAttributes(req), maxAge: Math.floor(SESSION_TTL_MS / 1000) });
-      const account = await env.db.selectFrom('accounts').select(['id', 'name', 'plan']).where('id', '=', s.user.account_id).executeTakeFirstOrThrow();
+      const account = await accountSummary(env.db, s.user.account_id);
       const imageProxyToken = signImageProxyToken(hashToken(s.sessionToken), env.secrets.derive('image-proxy'));
       return { user: userView(s.user, await teamIdsOf(env.db, s.user.id)), csrfToken: s.csrfToken, imageProxyToken, account };
     },
@@ -89,11 +91,11 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       let imageProxyToken = '';
       if (req.authKind === 'session') {
         const idHash = hashToken(req.cookies[SESSION_COOKIE]!);
-        const row = await env.db.selectFrom('sessions').select('csrf_token').where('id_hash', '=', idHash).executeTakeFirst();
-        csrfToken = row?.csrf_token ?? '';
-        if (row) imageProxyToken = signImageProxyToken(idHash, env.secrets.derive('image-proxy'));
+        const stored = await sessionCsrfToken(env.db, idHash);
+        csrfToken = stored ?? '';
+        if (stored !== null) imageProxyToken = signImageProxyToken(idHash, env.secrets.derive('image-proxy'));
       }
-      const account = await env.db.selectFrom('accounts').select(['id', 'name', 'plan']).where('id', '=', actor.accountId).executeTakeFirstOrThrow();
+      const account = await accountSummary(env.db, actor.accountId);
       return { user: userView(actor.user, await teamIdsOf(env.db, actor.user.id)), csrfToken, imageProxyToken, account };
     },
   );

@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { ApiApp } from '../../../platform/http/typed.js';
+import { listTeams } from '../queries.js';
 import { requireActor } from '../../../platform/http/auth.js';
 import { createTeam } from '../commands/createTeam.js';
 import { notFound } from '../../../platform/errors.js';
@@ -9,25 +10,14 @@ const teamSchema = {
   properties: { id: { type: 'string' }, name: { type: 'string' }, memberIds: { type: 'array', items: { type: 'string' } }, createdAt: { type: 'string' } },
 } as const;
 
-export async function teamRoutes(app: FastifyInstance): Promise<void> {
+export async function teamRoutes(app: ApiApp): Promise<void> {
   const env = app.deps.env;
-  const view = async (accountId: string, teamIds?: string[]) => {
-    let q = env.db.selectFrom('teams').selectAll().where('account_id', '=', accountId);
-    if (teamIds) q = q.where('id', 'in', teamIds);
-    const teams = await q.orderBy('name').execute();
-    const members = teams.length ? await env.db.selectFrom('team_members').select(['team_id', 'user_id']).where('account_id', '=', accountId).execute() : [];
-    return teams.map((t) => ({
-      id: t.id,
-      name: t.name,
-      memberIds: members.filter((m) => m.team_id === t.id).map((m) => m.user_id),
-      createdAt: new Date(t.created_at).toISOString(),
-    }));
-  };
+  const view = (accountId: string, teamIds?: string[]) => listTeams(env.db, accountId, teamIds);
   app.get('/teams', { schema: { tags: ['teams'], summary: 'List teams', response: { 200: { type: 'object', properties: { teams: { type: 'array', items: teamSchema } } }, ...errorResponses } } }, async (req) => ({
     teams: await view(requireActor(req).accountId),
   }));
   app.get('/teams/:id', { schema: { tags: ['teams'], summary: 'Get a team', params: idParams, response: { 200: teamSchema, ...errorResponses } } }, async (req) => {
-    const [t] = await view(requireActor(req).accountId, [(req.params as { id: string }).id]);
+    const [t] = await view(requireActor(req).accountId, [req.params.id]);
     if (!t) throw notFound('Team');
     return t;
   });
@@ -41,6 +31,6 @@ export async function teamRoutes(app: FastifyInstance): Promise<void> {
         response: { 201: teamSchema, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send(await createTeam(env, requireActor(req), req.body as { name: string })),
+    async (req, reply) => reply.status(201).send(await createTeam(env, requireActor(req), req.body)),
   );
 }

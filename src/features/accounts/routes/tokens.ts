@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { ApiApp } from '../../../platform/http/typed.js';
+import { listApiTokens } from '../queries.js';
 import { requireActor } from '../../../platform/http/auth.js';
 import { createApiToken } from '../commands/createApiToken.js';
 import { revokeApiToken } from '../commands/revokeApiToken.js';
@@ -9,14 +10,11 @@ const tokenSchema = {
   properties: { id: { type: 'string' }, name: { type: 'string' }, userId: { type: 'string' }, createdAt: { type: 'string' }, lastUsedAt: { type: ['string', 'null'] } },
 } as const;
 
-export async function tokenRoutes(app: FastifyInstance): Promise<void> {
+export async function tokenRoutes(app: ApiApp): Promise<void> {
   const env = app.deps.env;
   app.get('/tokens', { schema: { tags: ['tokens'], summary: 'Your API tokens (never the secret)', response: { 200: { type: 'object', properties: { tokens: { type: 'array', items: tokenSchema } } }, ...errorResponses } } }, async (req) => {
     const actor = requireActor(req);
-    const rows = await env.db.selectFrom('api_tokens').selectAll().where('account_id', '=', actor.accountId).where('user_id', '=', actor.user.id).where('revoked_at', 'is', null).orderBy('created_at').execute();
-    return {
-      tokens: rows.map((t) => ({ id: t.id, name: t.name, userId: t.user_id, createdAt: new Date(t.created_at).toISOString(), lastUsedAt: t.last_used_at ? new Date(t.last_used_at).toISOString() : null })),
-    };
+    return { tokens: await listApiTokens(env.db, actor.accountId, actor.user.id) };
   });
   app.post(
     '/tokens',
@@ -28,10 +26,10 @@ export async function tokenRoutes(app: FastifyInstance): Promise<void> {
         response: { 201: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, userId: { type: 'string' }, token: { type: 'string' } } }, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send(await createApiToken(env, requireActor(req), req.body as { name: string; userId?: string })),
+    async (req, reply) => reply.status(201).send(await createApiToken(env, requireActor(req), req.body)),
   );
   app.delete('/tokens/:id', { schema: { tags: ['tokens'], summary: 'Revoke an API token', params: idParams, response: { 204: { type: 'null' }, ...errorResponses } } }, async (req, reply) => {
-    await revokeApiToken(env, requireActor(req), (req.params as { id: string }).id);
+    await revokeApiToken(env, requireActor(req), req.params.id);
     return reply.status(204).send();
   });
 }

@@ -1,9 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { ApiApp } from '../../../platform/http/typed.js';
 import { requireActor } from '../../../platform/http/auth.js';
-import { createUser, type CreateUserInput } from '../commands/createUser.js';
-import { updateUser, type UpdateUserInput } from '../commands/updateUser.js';
+import { createUser } from '../commands/createUser.js';
+import { updateUser } from '../commands/updateUser.js';
 import { changeUserState } from '../commands/changeUserState.js';
-import { loadUser, teamIdsOf } from '../queries.js';
+import { listUsers, loadUser, teamIdsOf } from '../queries.js';
 import { userView } from '../views.js';
 import type { UserState } from '../domain/users.js';
 import { errorResponses, idParams, userSchema } from '../../../platform/http/schemas.js';
@@ -14,7 +14,7 @@ const permissionsInput = {
   additionalProperties: false,
 } as const;
 
-export async function userRoutes(app: FastifyInstance): Promise<void> {
+export async function userRoutes(app: ApiApp): Promise<void> {
   const env = app.deps.env;
 
   app.get(
@@ -29,16 +29,8 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
     },
     async (req) => {
       const actor = requireActor(req);
-      const { state } = req.query as { state?: UserState };
-      let q = env.db.selectFrom('users').selectAll().where('account_id', '=', actor.accountId);
-      if (state) q = q.where('state', '=', state);
-      const rows = await q.orderBy('name').execute();
-      const members = rows.length
-        ? await env.db.selectFrom('team_members').select(['user_id', 'team_id']).where('account_id', '=', actor.accountId).execute()
-        : [];
-      const byUser = new Map<string, string[]>();
-      for (const m of members) byUser.set(m.user_id, [...(byUser.get(m.user_id) ?? []), m.team_id]);
-      return { users: rows.map((u) => userView(u, byUser.get(u.id) ?? [])) };
+      const users = await listUsers(env.db, actor.accountId, req.query.state);
+      return { users: users.map((u) => userView(u.user, u.teamIds)) };
     },
   );
 
@@ -67,7 +59,7 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req, reply) => {
-      const r = await createUser(env, requireActor(req), req.body as CreateUserInput);
+      const r = await createUser(env, requireActor(req), req.body);
       return reply.status(201).send(r);
     },
   );
@@ -77,7 +69,7 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
     { schema: { tags: ['users'], summary: 'Get a user', params: idParams, response: { 200: userSchema, ...errorResponses } } },
     async (req) => {
       const actor = requireActor(req);
-      const u = await loadUser(env.db, actor.accountId, (req.params as { id: string }).id);
+      const u = await loadUser(env.db, actor.accountId, req.params.id);
       return userView(u, await teamIdsOf(env.db, u.id));
     },
   );
@@ -108,7 +100,7 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: userSchema, ...errorResponses },
       },
     },
-    async (req) => updateUser(env, requireActor(req), (req.params as { id: string }).id, req.body as UpdateUserInput),
+    async (req) => updateUser(env, requireActor(req), req.params.id, req.body),
   );
 
   for (const action of ['deactivate', 'remove', 'restore'] as const) {
@@ -122,7 +114,7 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
           response: { 200: userSchema, ...errorResponses },
         },
       },
-      async (req) => changeUserState(env, requireActor(req), (req.params as { id: string }).id, action),
+      async (req) => changeUserState(env, requireActor(req), req.params.id, action),
     );
   }
 }

@@ -4,12 +4,14 @@ import { newId } from '../../../platform/database/ids.js';
 import { appendTimelineEvent } from './appendTimelineEvent.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
-import { loadContact, requireCrmWriter } from '../queries.js';
+import { loadContact } from '../queries.js';
 import { timelineEventView, type TimelineEventView } from './getContactTimeline.js';
+import { crmPolicies } from '../policies.js';
+import { authorize } from '../../../platform/authorize.js';
 
 /** Adds a note (a `note` timeline event written by the actor) to a contact. One transaction, one audit event. */
 export async function addContactNote(env: CommandEnv, actor: Actor, contactId: string, input: { text: string }): Promise<TimelineEventView> {
-  requireCrmWriter(actor);
+  authorize(actor, crmPolicies.write);
   const text = (input.text ?? '').trim();
   if (!text) throw invalidRequest('A note needs some text.', { field: 'text' });
   if (text.length > MAX_NOTE_LENGTH) throw invalidRequest(`A note can be at most ${MAX_NOTE_LENGTH} characters long.`, { field: 'text' });

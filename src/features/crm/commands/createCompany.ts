@@ -10,9 +10,10 @@ import {
   linkContactsToCompanyByDomain,
   normaliseCompanyDomains,
   refreshContactSearch,
-  requireCrmWriter,
   type CompanyView,
 } from '../queries.js';
+import { crmPolicies } from '../policies.js';
+import { authorize } from '../../../platform/authorize.js';
 
 export interface CreateCompanyInput {
   name: string;
@@ -26,7 +27,7 @@ export interface CreateCompanyInput {
  * to it. One transaction, one audit event.
  */
 export async function createCompany(env: CommandEnv, actor: Actor, input: CreateCompanyInput): Promise<CompanyView> {
-  requireCrmWriter(actor);
+  authorize(actor, crmPolicies.write);
   const name = cleanCompanyName(input.name);
   const domains = normaliseCompanyDomains(input.domains ?? []);
   const id = newId('cmp');

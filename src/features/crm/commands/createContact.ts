@@ -13,10 +13,11 @@ import {
   contactViewById,
   loadCompany,
   normaliseEmails,
-  requireCrmWriter,
   resolveOwner,
   type ContactView,
 } from '../queries.js';
+import { crmPolicies } from '../policies.js';
+import { authorize } from '../../../platform/authorize.js';
 
 export interface CreateContactInput {
   firstName?: string;
@@ -39,7 +40,7 @@ export interface CreateContactInput {
  * contact that has it). Appends `contact_created` to its timeline and an audit event, in one transaction.
  */
 export async function createContact(env: CommandEnv, actor: Actor, input: CreateContactInput): Promise<ContactView> {
-  requireCrmWriter(actor);
+  authorize(actor, crmPolicies.write);
   let firstName = cleanName(input.firstName, 'firstName') ?? '';
   let lastName = cleanName(input.lastName, 'lastName') ?? '';
   if (!firstName && !lastName && input.name) ({ firstName, lastName } = splitName(input.name));

@@ -1,14 +1,15 @@
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
-import { requireAdmin } from '../../accounts/index.js';
+import { crmPolicies } from '../policies.js';
 import { loadCompany, refreshContactSearch } from '../queries.js';
+import { authorize } from '../../../platform/authorize.js';
 
 /**
  * Deletes a company (admins only). Its contacts stay, without a company; its domains become free.
  * One transaction, one audit event.
  */
 export async function deleteCompany(env: CommandEnv, actor: Actor, companyId: string): Promise<void> {
-  requireAdmin(actor, 'delete companies');
+  authorize(actor, crmPolicies.deleteCompany);
   const now = env.now();
   await env.db.transaction().execute(async (trx) => {
     const company = await loadCompany(trx, actor.accountId, companyId);

@@ -1,8 +1,8 @@
-import { isAdmin } from '../../accounts/index.js';
-import { permissionDenied } from '../../../platform/errors.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv, Executor } from '../../../platform/context.js';
-import { loadContact, requireCrmWriter } from '../queries.js';
+import { loadContact } from '../queries.js';
+import { crmPolicies } from '../policies.js';
+import { authorize } from '../../../platform/authorize.js';
 
 /**
  * Work other features must do, in the same transaction, before a contact row disappears (clear their
@@ -24,13 +24,11 @@ declare module '../../../platform/reactions.js' {
  * data (no names, no addresses), only counts.
  */
 export async function deleteContact(env: CommandEnv, actor: Actor, contactId: string): Promise<void> {
-  requireCrmWriter(actor);
+  authorize(actor, crmPolicies.write);
   const now = env.now();
   await env.db.transaction().execute(async (trx) => {
     const contact = await loadContact(trx, actor.accountId, contactId);
-    if (!isAdmin(actor.user) && contact.owner_id !== null && contact.owner_id !== actor.user.id) {
-      throw permissionDenied('Only admins and the owner of this contact can delete it. Ask its owner or an admin.');
-    }
+    authorize(actor, crmPolicies.deleteContact, { ownerId: contact.owner_id });
     for (const hook of env.reactions.contactDeleting) await hook(trx, { accountId: actor.accountId, contactId: contact.id, now }, env);
     const events = await trx.deleteFrom('timeline_events').where('account_id', '=', actor.accountId).where('contact_id', '=', contact.id).executeTakeFirst();
     const emails = await trx.deleteFrom('contact_emails').where('account_id', '=', actor.accountId).where('contact_id', '=', contact.id).executeTakeFirst();

@@ -15,7 +15,9 @@ import { newId } from '../../../platform/database/ids.js';
 import { appendTimelineEvents } from './appendTimelineEvent.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv, Executor } from '../../../platform/context.js';
-import { chunks, companiesByDomain, contactDerived, emailsOf, refreshContactSearch, requireCrmWriter } from '../queries.js';
+import { chunks, companiesByDomain, contactDerived, emailsOf, refreshContactSearch } from '../queries.js';
+import { crmPolicies } from '../policies.js';
+import { authorize } from '../../../platform/authorize.js';
 
 export interface ImportContactsInput {
   /** The file's text (UTF-8; a BOM is fine). Comma, semicolon or tab separated, with a header line. */
@@ -84,7 +86,7 @@ interface BatchOutcome {
  * the same file again completes it. A dry run reads the same data and writes nothing.
  */
 export async function importContacts(env: CommandEnv, actor: Actor, input: ImportContactsInput, opts: { batchSize?: number } = {}): Promise<ImportReport> {
-  requireCrmWriter(actor);
+  authorize(actor, crmPolicies.write);
   const plan = actor.plan;
   const limits = limitsFor(plan);
   const prepared = prepareImport(input.csv ?? '', { maxRows: limits.contactImportRows });

@@ -10,9 +10,10 @@ import {
   normaliseCompanyDomains,
   refreshCompanySearch,
   refreshContactSearch,
-  requireCrmWriter,
   type CompanyView,
 } from '../queries.js';
+import { crmPolicies } from '../policies.js';
+import { authorize } from '../../../platform/authorize.js';
 
 export interface UpdateCompanyInput {
   name?: string;
@@ -26,7 +27,7 @@ export interface UpdateCompanyInput {
  * contact's data now). One transaction, one audit event.
  */
 export async function updateCompany(env: CommandEnv, actor: Actor, companyId: string, input: UpdateCompanyInput): Promise<CompanyView> {
-  requireCrmWriter(actor);
+  authorize(actor, crmPolicies.write);
   const name = input.name === undefined ? undefined : cleanCompanyName(input.name);
   const domains = input.domains === undefined ? undefined : normaliseCompanyDomains(input.domains);
   const now = env.now();

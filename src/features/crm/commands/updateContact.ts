@@ -13,10 +13,11 @@ import {
   loadContact,
   normaliseEmails,
   refreshContactSearch,
-  requireCrmWriter,
   resolveOwner,
   type ContactView,
 } from '../queries.js';
+import { crmPolicies } from '../policies.js';
+import { authorize } from '../../../platform/authorize.js';
 
 export interface UpdateContactInput {
   firstName?: string;
@@ -41,7 +42,7 @@ export interface UpdateContactInput {
  * without a company is linked by domain when its emails change. One transaction, one audit event.
  */
 export async function updateContact(env: CommandEnv, actor: Actor, contactId: string, input: UpdateContactInput): Promise<ContactView> {
-  requireCrmWriter(actor);
+  authorize(actor, crmPolicies.write);
   let firstName = cleanName(input.firstName, 'firstName');
   let lastName = cleanName(input.lastName, 'lastName');
   if (firstName === undefined && lastName === undefined && input.name !== undefined) {

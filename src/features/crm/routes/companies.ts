@@ -1,7 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { ApiApp } from '../../../platform/http/typed.js';
 import { requireActor } from '../../../platform/http/auth.js';
-import { createCompany, type CreateCompanyInput } from '../commands/createCompany.js';
-import { updateCompany, type UpdateCompanyInput } from '../commands/updateCompany.js';
+import { createCompany } from '../commands/createCompany.js';
+import { updateCompany } from '../commands/updateCompany.js';
 import { deleteCompany } from '../commands/deleteCompany.js';
 import { listCompanies } from '../commands/listCompanies.js';
 import { companyViewById } from '../queries.js';
@@ -27,9 +27,8 @@ const domainList = {
   description: 'Email domains (acme.com; URLs are accepted). Unique per account (409 company_domain_taken names the holder); free mail domains are refused.',
 } as const;
 
-export async function companyRoutes(app: FastifyInstance): Promise<void> {
+export async function companyRoutes(app: ApiApp): Promise<void> {
   const env = app.deps.env;
-  const idOf = (req: { params: unknown }) => (req.params as { id: string }).id;
 
   app.get(
     '/companies',
@@ -49,7 +48,7 @@ export async function companyRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: { type: 'object', properties: { companies: { type: 'array', items: companySchema }, nextCursor: { type: ['string', 'null'] } } }, ...errorResponses },
       },
     },
-    async (req) => listCompanies(env, requireActor(req), req.query as { q?: string; limit?: number; cursor?: string }),
+    async (req) => listCompanies(env, requireActor(req), req.query),
   );
 
   app.post(
@@ -62,13 +61,13 @@ export async function companyRoutes(app: FastifyInstance): Promise<void> {
         response: { 201: companySchema, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send(await createCompany(env, requireActor(req), req.body as CreateCompanyInput)),
+    async (req, reply) => reply.status(201).send(await createCompany(env, requireActor(req), req.body)),
   );
 
   app.get(
     '/companies/:id',
     { schema: { tags: ['companies'], summary: 'Get a company with its number of contacts', params: idParams, response: { 200: companySchema, ...errorResponses } } },
-    async (req) => companyViewById(env.db, requireActor(req).accountId, idOf(req)),
+    async (req) => companyViewById(env.db, requireActor(req).accountId, req.params.id),
   );
 
   app.patch(
@@ -82,7 +81,7 @@ export async function companyRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: companySchema, ...errorResponses },
       },
     },
-    async (req) => updateCompany(env, requireActor(req), idOf(req), req.body as UpdateCompanyInput),
+    async (req) => updateCompany(env, requireActor(req), req.params.id, req.body),
   );
 
   app.delete(
@@ -91,7 +90,7 @@ export async function companyRoutes(app: FastifyInstance): Promise<void> {
       schema: { tags: ['companies'], summary: 'Delete a company (admins); its contacts stay, without a company', params: idParams, response: { 204: { type: 'null' }, ...errorResponses } },
     },
     async (req, reply) => {
-      await deleteCompany(env, requireActor(req), idOf(req));
+      await deleteCompany(env, requireActor(req), req.params.id);
       return reply.status(204).send();
     },
   );

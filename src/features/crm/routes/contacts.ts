@@ -1,7 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { ApiApp } from '../../../platform/http/typed.js';
 import { requireActor } from '../../../platform/http/auth.js';
-import { createContact, type CreateContactInput } from '../commands/createContact.js';
-import { updateContact, type UpdateContactInput } from '../commands/updateContact.js';
+import { createContact } from '../commands/createContact.js';
+import { updateContact } from '../commands/updateContact.js';
 import { deleteContact } from '../commands/deleteContact.js';
 import { listContacts, type ListContactsQuery } from '../commands/listContacts.js';
 import { getContactTimeline } from '../commands/getContactTimeline.js';
@@ -93,9 +93,8 @@ const pageQuery = {
   cursor: { type: 'string', maxLength: 1000 },
 } as const;
 
-export async function contactRoutes(app: FastifyInstance): Promise<void> {
+export async function contactRoutes(app: ApiApp): Promise<void> {
   const env = app.deps.env;
-  const idOf = (req: { params: unknown }) => (req.params as { id: string }).id;
 
   app.get(
     '/contacts',
@@ -120,7 +119,7 @@ export async function contactRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: { type: 'object', properties: { contacts: { type: 'array', items: contactSchema }, nextCursor: nullableString } }, ...errorResponses },
       },
     },
-    async (req) => listContacts(env, requireActor(req), req.query as ListContactsQuery),
+    async (req) => listContacts(env, requireActor(req), req.query),
   );
 
   app.post(
@@ -137,7 +136,7 @@ export async function contactRoutes(app: FastifyInstance): Promise<void> {
         response: { 201: contactSchema, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send(await createContact(env, requireActor(req), req.body as CreateContactInput)),
+    async (req, reply) => reply.status(201).send(await createContact(env, requireActor(req), req.body)),
   );
 
   app.post(
@@ -159,13 +158,13 @@ export async function contactRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: importReportSchema, ...errorResponses },
       },
     },
-    async (req) => importContacts(env, requireActor(req), req.body as { csv: string; dryRun?: boolean }),
+    async (req) => importContacts(env, requireActor(req), req.body),
   );
 
   app.get(
     '/contacts/:id',
     { schema: { tags: ['contacts'], summary: 'Get a contact', params: idParams, response: { 200: contactSchema, ...errorResponses } } },
-    async (req) => contactViewById(env.db, requireActor(req).accountId, idOf(req)),
+    async (req) => contactViewById(env.db, requireActor(req).accountId, req.params.id),
   );
 
   app.patch(
@@ -180,7 +179,7 @@ export async function contactRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: contactSchema, ...errorResponses },
       },
     },
-    async (req) => updateContact(env, requireActor(req), idOf(req), req.body as UpdateContactInput),
+    async (req) => updateContact(env, requireActor(req), req.params.id, req.body),
   );
 
   app.delete(
@@ -194,7 +193,7 @@ export async function contactRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req, reply) => {
-      await deleteContact(env, requireActor(req), idOf(req));
+      await deleteContact(env, requireActor(req), req.params.id);
       return reply.status(204).send();
     },
   );
@@ -210,7 +209,7 @@ export async function contactRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: { type: 'object', properties: { events: { type: 'array', items: timelineEventSchema }, nextCursor: nullableString } }, ...errorResponses },
       },
     },
-    async (req) => getContactTimeline(env, requireActor(req), idOf(req), req.query as { limit?: number; cursor?: string }),
+    async (req) => getContactTimeline(env, requireActor(req), req.params.id, req.query),
   );
 
   app.post(
@@ -224,6 +223,6 @@ export async function contactRoutes(app: FastifyInstance): Promise<void> {
         response: { 201: timelineEventSchema, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send(await addContactNote(env, requireActor(req), idOf(req), req.body as { text: string })),
+    async (req, reply) => reply.status(201).send(await addContactNote(env, requireActor(req), req.params.id, req.body)),
   );
 }

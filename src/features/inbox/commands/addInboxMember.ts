@@ -2,7 +2,9 @@ import { invalidRequest, notFound } from '../../../platform/errors.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { loadLiveInbox } from '../queries.js';
-import { inboxMembersView, requireInboxAdmin } from '../settings.js';
+import { inboxMembersView } from '../settings.js';
+import { inboxPolicies } from '../policies.js';
+import { authorize } from '../../../platform/authorize.js';
 
 /**
  * Lists a user or a team on an inbox. Members matter when the inbox's access is "restricted" (with
@@ -11,7 +13,7 @@ import { inboxMembersView, requireInboxAdmin } from '../settings.js';
 export async function addInboxMember(env: CommandEnv, actor: Actor, inboxId: string, input: { userId?: string; teamId?: string }) {
   return env.db.transaction().execute(async (trx) => {
     const inbox = await loadLiveInbox(trx, actor.accountId, inboxId);
-    requireInboxAdmin(actor);
+    authorize(actor, inboxPolicies.manageMembersAndRouting);
     if (Boolean(input.userId) === Boolean(input.teamId)) throw invalidRequest('Give either a userId or a teamId.', { field: 'userId' });
     const type = input.userId ? 'user' : 'team';
     const id = (input.userId ?? input.teamId)!;

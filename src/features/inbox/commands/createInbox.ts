@@ -1,15 +1,16 @@
 import { checkCreateInbox } from '../../connections/index.js';
-import { invalidRequest, permissionDenied } from '../../../platform/errors.js';
-import { canConnectTeam, userFactsFromRow } from '../../accounts/index.js';
+import { invalidRequest } from '../../../platform/errors.js';
 import { newId } from '../../../platform/database/ids.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { refusalError } from '../../connections/index.js';
 import { inboxView } from '../views.js';
+import { inboxPolicies } from '../policies.js';
+import { authorize } from '../../../platform/authorize.js';
 
 /** Creates a conversations inbox, up to the plan's count. Needs the account-access permission. */
 export async function createInbox(env: CommandEnv, actor: Actor, input: { name: string; access?: 'everyone' | 'restricted' }) {
-  if (!canConnectTeam(userFactsFromRow(actor.user))) throw permissionDenied('Creating inboxes needs the account-access permission. Ask an admin.');
+  authorize(actor, inboxPolicies.create);
   const name = input.name?.trim();
   if (!name) throw invalidRequest('An inbox needs a name, e.g. "Support".', { field: 'name' });
   const now = env.now();

@@ -1,13 +1,13 @@
-import { permissionDenied } from '../../../platform/errors.js';
-import { canConnectTeam, userFactsFromRow } from '../../accounts/index.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { loadInbox } from '../views.js';
 import { disconnectEmail } from '../../connections/index.js';
+import { inboxPolicies } from '../policies.js';
+import { authorize } from '../../../platform/authorize.js';
 
 /** Deletes an inbox: its team addresses are disconnected first (with the usual notifications); conversations stay in the database. */
 export async function deleteInbox(env: CommandEnv, actor: Actor, inboxId: string): Promise<void> {
-  if (!canConnectTeam(userFactsFromRow(actor.user))) throw permissionDenied('Deleting inboxes needs the account-access permission. Ask an admin.');
+  authorize(actor, inboxPolicies.delete);
   await env.db.transaction().execute(async (trx) => {
     const inbox = await loadInbox(trx, actor.accountId, inboxId);
     const live = await trx.selectFrom('connections').select('id').where('inbox_id', '=', inbox.id).where('disconnected_at', 'is', null).execute();

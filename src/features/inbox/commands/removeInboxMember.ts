@@ -2,9 +2,11 @@ import { notFound } from '../../../platform/errors.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { inboxMemberIds, loadLiveInbox, recordActivity } from '../queries.js';
-import { inboxMembersView, requireInboxAdmin } from '../settings.js';
+import { inboxMembersView } from '../settings.js';
 import { afterCommit, type InboxEvent } from '../live.js';
 import { addToRoutingBacklog, hasRoutingRule } from './routeIncomingConversation.js';
+import { inboxPolicies } from '../policies.js';
+import { authorize } from '../../../platform/authorize.js';
 
 /**
  * Takes a user or team off an inbox. Open and snoozed conversations assigned to people who are no
@@ -16,7 +18,7 @@ export async function removeInboxMember(env: CommandEnv, actor: Actor, inboxId: 
   const events: InboxEvent[] = [];
   const view = await env.db.transaction().execute(async (trx) => {
     const inbox = await loadLiveInbox(trx, actor.accountId, inboxId);
-    requireInboxAdmin(actor);
+    authorize(actor, inboxPolicies.manageMembersAndRouting);
     const row = await trx.selectFrom('inbox_members').selectAll().where('inbox_id', '=', inbox.id).where('member_id', '=', memberId).executeTakeFirst();
     if (!row) throw notFound('Inbox member');
     await trx.deleteFrom('inbox_members').where('inbox_id', '=', inbox.id).where('member_id', '=', memberId).execute();

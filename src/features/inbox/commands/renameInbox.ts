@@ -1,12 +1,13 @@
-import { invalidRequest, permissionDenied } from '../../../platform/errors.js';
-import { canConnectTeam, userFactsFromRow } from '../../accounts/index.js';
+import { invalidRequest } from '../../../platform/errors.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { inboxViewById, loadInbox } from '../views.js';
+import { inboxPolicies } from '../policies.js';
+import { authorize } from '../../../platform/authorize.js';
 
 /** Renames an inbox or changes who can access it. */
 export async function renameInbox(env: CommandEnv, actor: Actor, inboxId: string, input: { name?: string; access?: 'everyone' | 'restricted' }) {
-  if (!canConnectTeam(userFactsFromRow(actor.user))) throw permissionDenied('Changing inboxes needs the account-access permission. Ask an admin.');
+  authorize(actor, inboxPolicies.change);
   return env.db.transaction().execute(async (trx) => {
     const inbox = await loadInbox(trx, actor.accountId, inboxId);
     const patch: { name?: string; access?: string } = {};

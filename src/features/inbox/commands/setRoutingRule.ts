@@ -4,7 +4,9 @@ import { limitsFor } from '../../accounts/index.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { loadLiveInbox } from '../queries.js';
-import { requireInboxAdmin, routingView } from '../settings.js';
+import { routingView } from '../settings.js';
+import { inboxPolicies } from '../policies.js';
+import { authorize } from '../../../platform/authorize.js';
 
 /**
  * Sets the routing rule of one team address of an inbox: none (the default), specific users and teams
@@ -18,7 +20,7 @@ export async function setRoutingRule(env: CommandEnv, actor: Actor, inboxId: str
     const inbox = await loadLiveInbox(trx, actor.accountId, inboxId);
     const conn = await trx.selectFrom('connections').select(['id', 'address']).where('id', '=', connectionId).where('inbox_id', '=', inbox.id).where('account_id', '=', actor.accountId).where('type', '=', 'team').where('disconnected_at', 'is', null).executeTakeFirst();
     if (!conn) throw notFound('Team address');
-    requireInboxAdmin(actor);
+    authorize(actor, inboxPolicies.manageMembersAndRouting);
     const checked = checkRoutingRule(input.rule);
     if (!checked.ok) throw invalidRequest(checked.message, { field: checked.field });
     const rule = checked.rule;

@@ -3,8 +3,8 @@
  * forward / compose, internal comments, assign, status, move, presence, attachments, and the inbox's
  * live updates as server-sent events. A conversation of an inbox the user may not see answers 404.
  */
-import type { FastifyInstance } from 'fastify';
-import { requireActor, resolveActor } from '../../../platform/http/auth.js';
+import type { ApiApp } from '../../../platform/http/typed.js';
+import { requireActor } from '../../../platform/http/auth.js';
 import { notFound, invalidRequest } from '../../../platform/errors.js';
 import { CONVERSATION_VIEWS } from '../domain/filters.js';
 import { CONVERSATION_STATUSES } from '../domain/status.js';
@@ -14,11 +14,11 @@ import { assignConversation } from '../commands/assignConversation.js';
 import { changeConversationStatus } from '../commands/changeConversationStatus.js';
 import { moveConversation } from '../commands/moveConversation.js';
 import { commentOnConversation } from '../commands/commentOnConversation.js';
-import { replyToConversation, type ReplyInput } from '../commands/replyToConversation.js';
-import { composeConversation, type ComposeInput } from '../commands/composeConversation.js';
+import { replyToConversation } from '../commands/replyToConversation.js';
+import { composeConversation } from '../commands/composeConversation.js';
 import { trackPresence } from '../commands/trackPresence.js';
 import { getMessageHtml } from '../commands/getMessageHtml.js';
-import { blobStoreOf, requireConversation, requireInboxAccess } from '../queries.js';
+import { blobStoreOf, conversationAttachment, requireConversation, requireInboxAccess } from '../queries.js';
 import { inboxEvents, joinPgInboxChannel, type InboxEvent } from '../live.js';
 import { listenPg } from '../../../platform/database/pg-channel.js';
 import { errorResponses, idParams } from '../../../platform/http/schemas.js';
@@ -136,7 +136,7 @@ const parseTime = (v: string | undefined, field: string): number | undefined => 
   return n;
 };
 
-export async function conversationRoutes(app: FastifyInstance): Promise<void> {
+export async function conversationRoutes(app: ApiApp): Promise<void> {
   const env = app.deps.env;
   if (env.dialect === 'postgres') {
     const url = app.deps.config.databaseUrl;
@@ -173,8 +173,8 @@ export async function conversationRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const q = req.query as Record<string, string | undefined> & { limit?: number };
-      return listConversations(env, requireActor(req), (req.params as { id: string }).id, {
+      const q = req.query;
+      return listConversations(env, requireActor(req), req.params.id, {
         view: q.view,
         status: q.status,
         assigneeId: q.assigneeId,
@@ -214,7 +214,7 @@ export async function conversationRoutes(app: FastifyInstance): Promise<void> {
         response: { 201: sentSchema, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send(await composeConversation(env, requireActor(req), (req.params as { id: string }).id, req.body as ComposeInput)),
+    async (req, reply) => reply.status(201).send(await composeConversation(env, requireActor(req), req.params.id, req.body)),
   );
 
   app.get(
@@ -231,7 +231,7 @@ export async function conversationRoutes(app: FastifyInstance): Promise<void> {
     },
     async (req, reply) => {
       const actor = requireActor(req);
-      const { inbox } = await requireInboxAccess(env.db, actor, (req.params as { id: string }).id, 'view');
+      const { inbox } = await requireInboxAccess(env.db, actor, req.params.id, 'view');
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
@@ -253,7 +253,7 @@ export async function conversationRoutes(app: FastifyInstance): Promise<void> {
         void (async () => {
           let allowed = false;
           try {
-            const again = await resolveActor(env, req);
+            const again = await app.auth.resolveActor(req);
             if (again && again.actor.user.id === actor.user.id) {
               await requireInboxAccess(env.db, again.actor, inbox.id, 'view');
               allowed = true;
@@ -283,7 +283,7 @@ export async function conversationRoutes(app: FastifyInstance): Promise<void> {
   );
 
   app.get('/conversations/:id', { schema: { tags: ['conversations'], summary: 'A conversation with its messages, outgoing mail, activity (comments, routing reasons) and viewers', params: idParams, response: { 200: threadSchema, ...errorResponses } } }, async (req) =>
-    getConversation(env, requireActor(req), (req.params as { id: string }).id),
+    getConversation(env, requireActor(req), req.params.id),
   );
 
   app.post(
@@ -312,7 +312,7 @@ export async function conversationRoutes(app: FastifyInstance): Promise<void> {
         response: { 202: sentSchema, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(202).send(await replyToConversation(env, requireActor(req), (req.params as { id: string }).id, req.body as ReplyInput)),
+    async (req, reply) => reply.status(202).send(await replyToConversation(env, requireActor(req), req.params.id, req.body)),
   );
 
   app.post(
@@ -326,7 +326,7 @@ export async function conversationRoutes(app: FastifyInstance): Promise<void> {
         response: { 201: activitySchema, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send(await commentOnConversation(env, requireActor(req), (req.params as { id: string }).id, req.body as { body: string; mentions?: string[] })),
+    async (req, reply) => reply.status(201).send(await commentOnConversation(env, requireActor(req), req.params.id, req.body)),
   );
 
   app.post(
@@ -340,7 +340,7 @@ export async function conversationRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: conversationItemSchema, ...errorResponses },
       },
     },
-    async (req) => assignConversation(env, requireActor(req), (req.params as { id: string }).id, req.body as { assigneeId: string | null }),
+    async (req) => assignConversation(env, requireActor(req), req.params.id, req.body),
   );
 
   app.post(
@@ -355,8 +355,8 @@ export async function conversationRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const b = req.body as { status: string; snoozedUntil?: string | null };
-      return changeConversationStatus(env, requireActor(req), (req.params as { id: string }).id, b);
+      const b = req.body;
+      return changeConversationStatus(env, requireActor(req), req.params.id, b);
     },
   );
 
@@ -371,7 +371,7 @@ export async function conversationRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: conversationItemSchema, ...errorResponses },
       },
     },
-    async (req) => moveConversation(env, requireActor(req), (req.params as { id: string }).id, req.body as { inboxId: string }),
+    async (req) => moveConversation(env, requireActor(req), req.params.id, req.body),
   );
 
   app.post(
@@ -385,7 +385,7 @@ export async function conversationRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: { type: 'object', properties: { viewers: { type: 'array', items: viewerSchema } } }, ...errorResponses },
       },
     },
-    async (req) => trackPresence(env, requireActor(req), (req.params as { id: string }).id, (req.body as { activity: 'viewing' | 'replying' | 'left' }).activity),
+    async (req) => trackPresence(env, requireActor(req), req.params.id, req.body.activity),
   );
 
   app.get(
@@ -400,8 +400,7 @@ export async function conversationRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const p = req.params as { id: string; messageId: string };
-      return getMessageHtml(env, requireActor(req), p.id, p.messageId, { allowRemoteImages: (req.query as { images?: string }).images === 'show' });
+      return getMessageHtml(env, requireActor(req), req.params.id, req.params.messageId, { allowRemoteImages: req.query.images === 'show' });
     },
   );
 
@@ -416,11 +415,10 @@ export async function conversationRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req, reply) => {
-      const { id, sha256 } = req.params as { id: string; sha256: string };
+      const { id, sha256 } = req.params;
       const { conversation } = await requireConversation(env.db, requireActor(req), id, 'view');
       if (!/^[0-9a-f]{64}$/.test(sha256)) throw notFound('Attachment');
-      const rows = await env.db.selectFrom('messages').select('attachments').where('conversation_id', '=', conversation.id).execute();
-      const meta = rows.flatMap((r) => JSON.parse(r.attachments) as Array<{ filename: string | null; contentType: string; sha256: string }>).find((a) => a.sha256 === sha256);
+      const meta = await conversationAttachment(env.db, conversation.id, sha256);
       if (!meta) throw notFound('Attachment');
       const data = await blobStoreOf(env).get(sha256);
       const name = (meta.filename ?? 'attachment').replace(/[\r\n"]/g, '_');

@@ -3,7 +3,7 @@
  * allow and deny lists. Reading needs sight of the inbox; members and routing need the account-access
  * permission; the lists are managed by the inbox's members.
  */
-import type { FastifyInstance } from 'fastify';
+import type { ApiApp } from '../../../platform/http/typed.js';
 import { requireActor } from '../../../platform/http/auth.js';
 import { addInboxMember } from '../commands/addInboxMember.js';
 import { removeInboxMember } from '../commands/removeInboxMember.js';
@@ -68,14 +68,16 @@ const listsSchema = {
   },
 } as const;
 
-const params2 = (second: string) => ({ type: 'object', required: ['id', second], properties: { id: { type: 'string', maxLength: 64 }, [second]: { type: 'string', maxLength: 64 } } }) as const;
+/** Params of an inbox's member, routing rule or list entry. */
+const memberParams = { type: 'object', required: ['id', 'memberId'], properties: { id: { type: 'string', maxLength: 64 }, memberId: { type: 'string', maxLength: 64 } } } as const;
+const connectionParams = { type: 'object', required: ['id', 'connectionId'], properties: { id: { type: 'string', maxLength: 64 }, connectionId: { type: 'string', maxLength: 64 } } } as const;
+const entryParams = { type: 'object', required: ['id', 'entryId'], properties: { id: { type: 'string', maxLength: 64 }, entryId: { type: 'string', maxLength: 64 } } } as const;
 
-export async function inboxSettingsRoutes(app: FastifyInstance): Promise<void> {
+export async function inboxSettingsRoutes(app: ApiApp): Promise<void> {
   const env = app.deps.env;
-  const inboxId = (req: { params: unknown }) => (req.params as { id: string }).id;
 
   app.get('/inboxes/:id/members', { schema: { tags: ['inboxes'], summary: 'Users and teams listed on the inbox (they are its members when access is restricted)', params: idParams, response: { 200: membersSchema, ...errorResponses } } }, async (req) => {
-    const { inbox } = await requireInboxAccess(env.db, requireActor(req), inboxId(req), 'view');
+    const { inbox } = await requireInboxAccess(env.db, requireActor(req), req.params.id, 'view');
     return inboxMembersView(env.db, inbox);
   });
   app.post(
@@ -89,16 +91,16 @@ export async function inboxSettingsRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: membersSchema, ...errorResponses },
       },
     },
-    async (req) => addInboxMember(env, requireActor(req), inboxId(req), req.body as { userId?: string; teamId?: string }),
+    async (req) => addInboxMember(env, requireActor(req), req.params.id, req.body),
   );
   app.delete(
     '/inboxes/:id/members/:memberId',
-    { schema: { tags: ['inboxes'], summary: 'Remove a user or team from the inbox (their open conversations are unassigned)', params: params2('memberId'), response: { 200: membersSchema, ...errorResponses } } },
-    async (req) => removeInboxMember(env, requireActor(req), inboxId(req), (req.params as { memberId: string }).memberId),
+    { schema: { tags: ['inboxes'], summary: 'Remove a user or team from the inbox (their open conversations are unassigned)', params: memberParams, response: { 200: membersSchema, ...errorResponses } } },
+    async (req) => removeInboxMember(env, requireActor(req), req.params.id, req.params.memberId),
   );
 
   app.get('/inboxes/:id/routing', { schema: { tags: ['inboxes'], summary: 'Routing rule of each team address of the inbox', params: idParams, response: { 200: routingSchema, ...errorResponses } } }, async (req) => {
-    const { inbox } = await requireInboxAccess(env.db, requireActor(req), inboxId(req), 'view');
+    const { inbox } = await requireInboxAccess(env.db, requireActor(req), req.params.id, 'view');
     return routingView(env.db, inbox);
   });
   app.put(
@@ -107,16 +109,16 @@ export async function inboxSettingsRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         tags: ['inboxes'],
         summary: 'Set the routing rule of a team address: none, users (round robin or least open, optional cap), or contact owner with a fallback',
-        params: params2('connectionId'),
+        params: connectionParams,
         body: { type: 'object', required: ['rule'], additionalProperties: false, properties: { rule: { type: 'object', additionalProperties: true } } },
         response: { 200: routingSchema, ...errorResponses },
       },
     },
-    async (req) => setRoutingRule(env, requireActor(req), inboxId(req), (req.params as { connectionId: string }).connectionId, req.body as { rule: unknown }),
+    async (req) => setRoutingRule(env, requireActor(req), req.params.id, req.params.connectionId, req.body),
   );
 
   app.get('/inboxes/:id/sender-lists', { schema: { tags: ['inboxes'], summary: 'Allow and deny lists (denied senders go to spam)', params: idParams, response: { 200: listsSchema, ...errorResponses } } }, async (req) => {
-    const { inbox } = await requireInboxAccess(env.db, requireActor(req), inboxId(req), 'view');
+    const { inbox } = await requireInboxAccess(env.db, requireActor(req), req.params.id, 'view');
     return senderListsView(env.db, inbox);
   });
   app.post(
@@ -130,11 +132,11 @@ export async function inboxSettingsRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: listsSchema, ...errorResponses },
       },
     },
-    async (req) => updateAllowDenyList(env, requireActor(req), inboxId(req), { add: req.body as { list: 'allow' | 'deny'; pattern: string } }),
+    async (req) => updateAllowDenyList(env, requireActor(req), req.params.id, { add: req.body }),
   );
   app.delete(
     '/inboxes/:id/sender-lists/:entryId',
-    { schema: { tags: ['inboxes'], summary: 'Remove an allow or deny list entry', params: params2('entryId'), response: { 200: listsSchema, ...errorResponses } } },
-    async (req) => updateAllowDenyList(env, requireActor(req), inboxId(req), { remove: (req.params as { entryId: string }).entryId }),
+    { schema: { tags: ['inboxes'], summary: 'Remove an allow or deny list entry', params: entryParams, response: { 200: listsSchema, ...errorResponses } } },
+    async (req) => updateAllowDenyList(env, requireActor(req), req.params.id, { remove: req.params.entryId }),
   );
 }

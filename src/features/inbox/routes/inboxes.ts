@@ -1,11 +1,11 @@
-import type { FastifyInstance } from 'fastify';
+import type { ApiApp } from '../../../platform/http/typed.js';
 import { requireActor } from '../../../platform/http/auth.js';
 import { createInbox } from '../commands/createInbox.js';
 import { renameInbox } from '../commands/renameInbox.js';
 import { deleteInbox } from '../commands/deleteInbox.js';
 import { inboxViewById } from '../views.js';
 import { errorResponses, idParams } from '../../../platform/http/schemas.js';
-import { accessLevelOf, requireInboxAccess } from '../queries.js';
+import { requireInboxAccess, visibleInboxes } from '../queries.js';
 
 export const inboxSchema = {
   type: 'object',
@@ -30,15 +30,11 @@ export const inboxSchema = {
   },
 } as const;
 
-export async function inboxRoutes(app: FastifyInstance): Promise<void> {
+export async function inboxesRoutes(app: ApiApp): Promise<void> {
   const env = app.deps.env;
   app.get('/inboxes', { schema: { tags: ['inboxes'], summary: 'Conversations inboxes of the account', response: { 200: { type: 'object', properties: { inboxes: { type: 'array', items: inboxSchema } } }, ...errorResponses } } }, async (req) => {
     const actor = requireActor(req);
-    const rows = await env.db.selectFrom('inboxes').selectAll().where('account_id', '=', actor.accountId).where('deleted_at', 'is', null).orderBy('name').execute();
-    // Restricted inboxes are listed only to those who may see them (members, and admins who view).
-    const visible = [];
-    for (const r of rows) if ((await accessLevelOf(env.db, actor, r)) !== 'none') visible.push(r);
-    return { inboxes: await Promise.all(visible.map((r) => inboxViewById(env.db, actor.accountId, r.id))) };
+    return { inboxes: await Promise.all((await visibleInboxes(env.db, actor)).map((r) => inboxViewById(env.db, actor.accountId, r.id))) };
   });
   app.post(
     '/inboxes',
@@ -50,11 +46,11 @@ export async function inboxRoutes(app: FastifyInstance): Promise<void> {
         response: { 201: inboxSchema, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send(await createInbox(env, requireActor(req), req.body as { name: string })),
+    async (req, reply) => reply.status(201).send(await createInbox(env, requireActor(req), req.body)),
   );
   app.get('/inboxes/:id', { schema: { tags: ['inboxes'], summary: 'One inbox with its team addresses', params: idParams, response: { 200: inboxSchema, ...errorResponses } } }, async (req) => {
     const actor = requireActor(req);
-    const { inbox } = await requireInboxAccess(env.db, actor, (req.params as { id: string }).id, 'view');
+    const { inbox } = await requireInboxAccess(env.db, actor, req.params.id, 'view');
     return inboxViewById(env.db, actor.accountId, inbox.id);
   });
   app.patch(
@@ -68,10 +64,10 @@ export async function inboxRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: inboxSchema, ...errorResponses },
       },
     },
-    async (req) => renameInbox(env, requireActor(req), (req.params as { id: string }).id, req.body as { name?: string }),
+    async (req) => renameInbox(env, requireActor(req), req.params.id, req.body),
   );
   app.delete('/inboxes/:id', { schema: { tags: ['inboxes'], summary: 'Delete an inbox; its team addresses are disconnected first', params: idParams, response: { 204: { type: 'null' }, ...errorResponses } } }, async (req, reply) => {
-    await deleteInbox(env, requireActor(req), (req.params as { id: string }).id);
+    await deleteInbox(env, requireActor(req), req.params.id);
     return reply.status(204).send();
   });
 }

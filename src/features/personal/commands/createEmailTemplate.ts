@@ -1,11 +1,12 @@
-import { AppError, invalidRequest, permissionDenied } from '../../../platform/errors.js';
+import { AppError, invalidRequest } from '../../../platform/errors.js';
 import { checkTemplate, MAX_TEMPLATES_PER_USER, type TemplateInput } from '../domain/templates.js';
-import { isAdmin } from '../../accounts/index.js';
+import { personalPolicies } from '../policies.js';
 import { isUniqueViolation } from '../../../platform/database/database.js';
 import { newId } from '../../../platform/database/ids.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { templateView, type EmailTemplateView } from '../templates.js';
+import { authorize } from '../../../platform/authorize.js';
 
 /**
  * Saves a new email template or snippet for the actor. Tokens are checked now (unknown or malformed ones
@@ -14,7 +15,7 @@ import { templateView, type EmailTemplateView } from '../templates.js';
 export async function createEmailTemplate(env: CommandEnv, actor: Actor, input: TemplateInput): Promise<EmailTemplateView> {
   const r = checkTemplate(input);
   if (!r.ok) throw invalidRequest(r.message, { field: r.field });
-  if (r.template.shared && !isAdmin(actor.user)) throw permissionDenied('Only admins can share templates with the whole account. Save it for yourself, or ask an admin to share it.');
+  if (r.template.shared) authorize(actor, personalPolicies.shareNewTemplate);
   const now = env.now();
   try {
     return await env.db.transaction().execute(async (trx) => {

@@ -1,6 +1,7 @@
-import { requireAdmin } from '../../accounts/index.js';
+import { personalPolicies } from '../policies.js';
 import type { Actor, CommandEnv, Executor } from '../../../platform/context.js';
 import { loadAccountEmailSettings } from '../queries.js';
+import { authorize } from '../../../platform/authorize.js';
 
 export async function accountEmailSettingsView(db: Executor, accountId: string) {
   const s = await loadAccountEmailSettings(db, accountId);
@@ -10,6 +11,6 @@ export type AccountEmailSettingsView = Awaited<ReturnType<typeof accountEmailSet
 
 /** The account's email logging rule, create-contacts setting and never-log list (admins). */
 export async function getAccountEmailSettings(env: CommandEnv, actor: Actor): Promise<AccountEmailSettingsView> {
-  requireAdmin(actor, 'see the account\'s email logging settings');
+  authorize(actor, personalPolicies.readAccountEmailSettings);
   return accountEmailSettingsView(env.db, actor.accountId);
 }

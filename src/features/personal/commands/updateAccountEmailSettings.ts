@@ -2,10 +2,11 @@ import { invalidRequest } from '../../../platform/errors.js';
 import { isLogRule, type LogRule } from '../domain/logging.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
-import { requireAdmin } from '../../accounts/index.js';
+import { personalPolicies } from '../policies.js';
 import { loadAccountEmailSettings } from '../queries.js';
 import { accountEmailSettingsView, type AccountEmailSettingsView } from './getAccountEmailSettings.js';
 import { neverLogList } from './updateEmailPreferences.js';
+import { authorize } from '../../../platform/authorize.js';
 
 export interface UpdateAccountEmailSettingsInput {
   /** replies_only: email sent from the CRM and its replies; all_known_contacts: also any email with known contacts, from any client. */
@@ -18,7 +19,7 @@ export interface UpdateAccountEmailSettingsInput {
 
 /** Admins: the account's logging rule, create-contacts setting and never-log list. Audited. */
 export async function updateAccountEmailSettings(env: CommandEnv, actor: Actor, input: UpdateAccountEmailSettingsInput): Promise<AccountEmailSettingsView> {
-  requireAdmin(actor, 'change how email is logged for the account');
+  authorize(actor, personalPolicies.changeAccountEmailSettings);
   if (input.logRule !== undefined && !isLogRule(input.logRule)) throw invalidRequest('logRule must be replies_only or all_known_contacts.', { field: 'logRule' });
   const neverLog = input.neverLog ? neverLogList(input.neverLog, 'neverLog') : undefined;
   const now = env.now();

@@ -1,10 +1,11 @@
-import { AppError, invalidRequest, permissionDenied } from '../../../platform/errors.js';
+import { AppError, invalidRequest } from '../../../platform/errors.js';
 import { checkTemplate, type TemplateInput } from '../domain/templates.js';
-import { isAdmin } from '../../accounts/index.js';
+import { personalPolicies } from '../policies.js';
 import { isUniqueViolation } from '../../../platform/database/database.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { loadEditableTemplate, ownerName, templateView, type EmailTemplateView } from '../templates.js';
+import { authorize } from '../../../platform/authorize.js';
 
 export type UpdateEmailTemplateInput = Partial<Omit<TemplateInput, 'kind'>>;
 
@@ -24,7 +25,7 @@ export async function updateEmailTemplate(env: CommandEnv, actor: Actor, id: str
         shared: input.shared ?? row.shared === 1,
       });
       if (!r.ok) throw invalidRequest(r.message, { field: r.field });
-      if (r.template.shared !== (row.shared === 1) && !isAdmin(actor.user)) throw permissionDenied('Only admins can share templates with the whole account, or stop sharing them.');
+      if (r.template.shared !== (row.shared === 1)) authorize(actor, personalPolicies.changeTemplateSharing);
       shortcut = r.template.shortcut;
       const patch = { name: r.template.name, subject: r.template.subject, html: r.template.html, shortcut: r.template.shortcut, shared: r.template.shared ? 1 : 0, updated_at: now };
       await trx.updateTable('email_templates').set(patch).where('id', '=', row.id).execute();

@@ -3,10 +3,10 @@
  * with a "/shortcut" (snippets), private to their owner or shared with the account by an admin; a preview
  * of a template for one contact lists the tokens that would stop it from being sent.
  */
-import type { FastifyInstance } from 'fastify';
+import type { ApiApp } from '../../../platform/http/typed.js';
 import { requireActor } from '../../../platform/http/auth.js';
 import { createEmailTemplate } from '../commands/createEmailTemplate.js';
-import { updateEmailTemplate, type UpdateEmailTemplateInput } from '../commands/updateEmailTemplate.js';
+import { updateEmailTemplate } from '../commands/updateEmailTemplate.js';
 import { deleteEmailTemplate } from '../commands/deleteEmailTemplate.js';
 import { listEmailTemplates } from '../commands/listEmailTemplates.js';
 import { previewEmailTemplate } from '../commands/previewEmailTemplate.js';
@@ -38,9 +38,8 @@ const fields = {
   shared: { type: 'boolean', description: 'Everyone in the account can use it (admins only)' },
 } as const;
 
-export async function emailTemplateRoutes(app: FastifyInstance): Promise<void> {
+export async function emailTemplateRoutes(app: ApiApp): Promise<void> {
   const env = app.deps.env;
-  const idOf = (req: { params: unknown }) => (req.params as { id: string }).id;
 
   app.get(
     '/email-templates',
@@ -52,7 +51,7 @@ export async function emailTemplateRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: { type: 'object', properties: { templates: { type: 'array', items: templateSchema } } }, ...errorResponses },
       },
     },
-    async (req) => listEmailTemplates(env, requireActor(req), req.query as { kind?: TemplateKind; q?: string }),
+    async (req) => listEmailTemplates(env, requireActor(req), req.query),
   );
 
   app.post(
@@ -66,7 +65,7 @@ export async function emailTemplateRoutes(app: FastifyInstance): Promise<void> {
         response: { 201: templateSchema, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send(await createEmailTemplate(env, requireActor(req), req.body as TemplateInput)),
+    async (req, reply) => reply.status(201).send(await createEmailTemplate(env, requireActor(req), req.body)),
   );
 
   app.patch(
@@ -80,7 +79,7 @@ export async function emailTemplateRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: templateSchema, ...errorResponses },
       },
     },
-    async (req) => updateEmailTemplate(env, requireActor(req), idOf(req), req.body as UpdateEmailTemplateInput),
+    async (req) => updateEmailTemplate(env, requireActor(req), req.params.id, req.body),
   );
 
   app.delete(
@@ -93,7 +92,7 @@ export async function emailTemplateRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: { type: 'object', properties: { deleted: { type: 'boolean' }, id: { type: 'string' } } }, ...errorResponses },
       },
     },
-    async (req) => deleteEmailTemplate(env, requireActor(req), idOf(req)),
+    async (req) => deleteEmailTemplate(env, requireActor(req), req.params.id),
   );
 
   app.get(
@@ -118,6 +117,6 @@ export async function emailTemplateRoutes(app: FastifyInstance): Promise<void> {
         },
       },
     },
-    async (req) => previewEmailTemplate(env, requireActor(req), idOf(req), (req.query as { contactId?: string }).contactId),
+    async (req) => previewEmailTemplate(env, requireActor(req), req.params.id, req.query.contactId),
   );
 }

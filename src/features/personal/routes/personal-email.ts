@@ -4,10 +4,10 @@
  * account's logging rule (admins), the BCC logging address, and the actor's own personal conversations.
  * Personal mail is private to its owner: every route here answers 404 to anyone else, admins included.
  */
-import type { FastifyInstance } from 'fastify';
+import type { ApiApp } from '../../../platform/http/typed.js';
 import { requireActor } from '../../../platform/http/auth.js';
 import { createIngestor } from '../../ingest/index.js';
-import type { ComposeDeps, ComposeEmailInput } from '../compose.js';
+import type { ComposeDeps } from '../compose.js';
 import { sendEmailFromContact } from '../commands/sendEmailFromContact.js';
 import { cancelScheduledEmail } from '../commands/cancelScheduledEmail.js';
 import { replaceScheduledEmail } from '../commands/replaceScheduledEmail.js';
@@ -15,9 +15,9 @@ import { getPersonalEmail } from '../commands/getPersonalEmail.js';
 import { listPersonalEmails } from '../commands/listPersonalEmails.js';
 import { listTrackingHits } from '../commands/listTrackingHits.js';
 import { getEmailPreferences } from '../commands/getEmailPreferences.js';
-import { updateEmailPreferences, type UpdateEmailPreferencesInput } from '../commands/updateEmailPreferences.js';
+import { updateEmailPreferences } from '../commands/updateEmailPreferences.js';
 import { getAccountEmailSettings } from '../commands/getAccountEmailSettings.js';
-import { updateAccountEmailSettings, type UpdateAccountEmailSettingsInput } from '../commands/updateAccountEmailSettings.js';
+import { updateAccountEmailSettings } from '../commands/updateAccountEmailSettings.js';
 import { getLoggingAddress } from '../commands/getLoggingAddress.js';
 import { getPersonalConversation, listPersonalConversations } from '../commands/getPersonalConversation.js';
 import { FONT_FAMILY_IDS, MAX_FONT_PX, MIN_FONT_PX } from '../domain/font.js';
@@ -162,11 +162,10 @@ const conversationSchema = {
   },
 } as const;
 
-export async function personalEmailRoutes(app: FastifyInstance): Promise<void> {
+export async function personalEmailRoutes(app: ApiApp): Promise<void> {
   const env = app.deps.env;
   const ingestor = createIngestor(env);
   const deps: ComposeDeps = { putBlob: (raw) => ingestor.blobs.put(raw), replyTokenSecret: ingestor.replyTokenSecret };
-  const idOf = (req: { params: unknown }) => (req.params as { id: string }).id;
 
   app.post(
     '/contacts/:id/emails',
@@ -183,7 +182,7 @@ export async function personalEmailRoutes(app: FastifyInstance): Promise<void> {
         response: { 201: personalEmailSchema, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send(await sendEmailFromContact(env, requireActor(req), idOf(req), req.body as ComposeEmailInput, deps)),
+    async (req, reply) => reply.status(201).send(await sendEmailFromContact(env, requireActor(req), req.params.id, req.body, deps)),
   );
 
   app.get(
@@ -200,13 +199,13 @@ export async function personalEmailRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: { type: 'object', properties: { emails: { type: 'array', items: personalEmailSchema } } }, ...errorResponses },
       },
     },
-    async (req) => listPersonalEmails(env, requireActor(req), req.query as { contactId?: string; state?: string; limit?: number }),
+    async (req) => listPersonalEmails(env, requireActor(req), req.query),
   );
 
   app.get(
     '/personal-emails/:id',
     { schema: { tags: ['personal email'], summary: 'One of your emails: state, schedule, tracking counts (bots excluded)', params: idParams, response: { 200: personalEmailSchema, ...errorResponses } } },
-    async (req) => getPersonalEmail(env, requireActor(req), idOf(req)),
+    async (req) => getPersonalEmail(env, requireActor(req), req.params.id),
   );
 
   app.put(
@@ -221,7 +220,7 @@ export async function personalEmailRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: personalEmailSchema, ...errorResponses },
       },
     },
-    async (req) => replaceScheduledEmail(env, requireActor(req), idOf(req), req.body as ComposeEmailInput, deps),
+    async (req) => replaceScheduledEmail(env, requireActor(req), req.params.id, req.body, deps),
   );
 
   app.delete(
@@ -234,7 +233,7 @@ export async function personalEmailRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: personalEmailSchema, ...errorResponses },
       },
     },
-    async (req) => cancelScheduledEmail(env, requireActor(req), idOf(req)),
+    async (req) => cancelScheduledEmail(env, requireActor(req), req.params.id),
   );
 
   app.get(
@@ -272,7 +271,7 @@ export async function personalEmailRoutes(app: FastifyInstance): Promise<void> {
         },
       },
     },
-    async (req) => listTrackingHits(env, requireActor(req), idOf(req), req.query as { includeFlagged?: boolean }),
+    async (req) => listTrackingHits(env, requireActor(req), req.params.id, req.query),
   );
 
   app.get(
@@ -307,7 +306,7 @@ export async function personalEmailRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: preferencesSchema, ...errorResponses },
       },
     },
-    async (req) => updateEmailPreferences(env, requireActor(req), req.body as UpdateEmailPreferencesInput),
+    async (req) => updateEmailPreferences(env, requireActor(req), req.body),
   );
 
   app.get(
@@ -342,7 +341,7 @@ export async function personalEmailRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: accountSettingsSchema, ...errorResponses },
       },
     },
-    async (req) => updateAccountEmailSettings(env, requireActor(req), req.body as UpdateAccountEmailSettingsInput),
+    async (req) => updateAccountEmailSettings(env, requireActor(req), req.body),
   );
 
   app.get(
@@ -366,12 +365,12 @@ export async function personalEmailRoutes(app: FastifyInstance): Promise<void> {
         },
       },
     },
-    async (req) => listPersonalConversations(env, requireActor(req), req.query as { limit?: number }),
+    async (req) => listPersonalConversations(env, requireActor(req), req.query),
   );
 
   app.get(
     '/personal-conversations/:id',
     { schema: { tags: ['personal email'], summary: 'One conversation of your own personal mailbox, with its messages (404 for anyone else)', params: idParams, response: { 200: conversationSchema, ...errorResponses } } },
-    async (req) => getPersonalConversation(env, requireActor(req), idOf(req)),
+    async (req) => getPersonalConversation(env, requireActor(req), req.params.id),
   );
 }

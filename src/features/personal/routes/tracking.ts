@@ -11,12 +11,13 @@
  * classifies bots and prefetches. Link destinations are immutable, so they are cached. A hit lost in a
  * crash is a tracking hit, not mail: that trade buys the throughput these endpoints need.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiApp } from '../../../platform/http/typed.js';
 import { notFound } from '../../../platform/errors.js';
 import { verifyTrackingId } from '../../../platform/security/tracking-signature.js';
 import type { CommandEnv } from '../../../platform/context.js';
 import { recordTrackingHits, type IncomingHit } from '../commands/recordTrackingHits.js';
-import { trackingSecret } from '../queries.js';
+import { trackingLink, trackingSecret } from '../queries.js';
 
 /** The smallest transparent GIF (43 bytes). */
 export const PIXEL_GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
@@ -98,7 +99,7 @@ class LinkCache {
   async get(id: string): Promise<CachedLink | null> {
     const hit = this.map.get(id);
     if (hit) return hit;
-    const row = await this.env.db.selectFrom('tracking_links').select(['url', 'personal_email_id']).where('id', '=', id).executeTakeFirst();
+    const row = await trackingLink(this.env.db, id);
     if (!row) return null;
     const link = { url: row.url, personalEmailId: row.personal_email_id };
     if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value!);
@@ -118,7 +119,7 @@ function noStore(reply: FastifyReply): FastifyReply {
   return reply.header('cache-control', 'no-store, no-cache, must-revalidate, private, max-age=0').header('pragma', 'no-cache').header('expires', '0');
 }
 
-export async function trackingRoutes(app: FastifyInstance): Promise<void> {
+export async function trackingRoutes(app: ApiApp): Promise<void> {
   const env = app.deps.env;
   const secret = trackingSecret(env);
   const buffer = trackingHitBuffer(env, (err) => app.log.warn({ err: { message: (err as Error).message } }, 'tracking hits could not be written; they are dropped'));
@@ -128,7 +129,7 @@ export async function trackingRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.get('/t/o/:token', { schema: { hide: true, params: tokenParams } }, async (req, reply) => {
-    const token = (req.params as { token: string }).token.replace(/\.gif$/, '');
+    const token = req.params.token.replace(/\.gif$/, '');
     const v = verifyTrackingId(token, secret, 'open');
     if (!v) throw notFound('Tracking image');
     buffer.push(hitOf(req, 'open', v.id, env.now()));
@@ -136,7 +137,7 @@ export async function trackingRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.get('/t/c/:token', { schema: { hide: true, params: tokenParams } }, async (req, reply) => {
-    const v = verifyTrackingId((req.params as { token: string }).token, secret, 'click');
+    const v = verifyTrackingId(req.params.token, secret, 'click');
     if (!v) throw notFound('Link');
     const link = await links.get(v.id);
     if (!link) throw notFound('Link');
