@@ -10,7 +10,6 @@ import { resyncConnection, updateConnectionCredentials } from './commands/update
 import { authorize, can } from '../../platform/authorize.js';
 import { connectionPolicies } from './policies.js';
 import { errorResponses, idParams } from '../../platform/http/schemas.js';
-import type { ConnectionType } from './domain/connection-rules.js';
 
 const server = {
   type: 'object',

@@ -5,7 +5,6 @@ import { updateUser } from '../commands/updateUser.js';
 import { changeUserState } from '../commands/changeUserState.js';
 import { listUsers, loadUser, teamIdsOf } from '../queries.js';
 import { userView } from '../views.js';
-import type { UserState } from '../domain/users.js';
 import { errorResponses, idParams, userSchema } from '../../../platform/http/schemas.js';
 
 const permissionsInput = {

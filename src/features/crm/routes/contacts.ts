@@ -3,7 +3,7 @@ import { requireActor } from '../../../platform/http/auth.js';
 import { createContact } from '../commands/createContact.js';
 import { updateContact } from '../commands/updateContact.js';
 import { deleteContact } from '../commands/deleteContact.js';
-import { listContacts, type ListContactsQuery } from '../commands/listContacts.js';
+import { listContacts, } from '../commands/listContacts.js';
 import { getContactTimeline } from '../commands/getContactTimeline.js';
 import { addContactNote } from '../commands/addContactNote.js';
 import { importContacts } from '../commands/importContacts.js';

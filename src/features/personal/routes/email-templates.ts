@@ -10,7 +10,7 @@ import { updateEmailTemplate } from '../commands/updateEmailTemplate.js';
 import { deleteEmailTemplate } from '../commands/deleteEmailTemplate.js';
 import { listEmailTemplates } from '../commands/listEmailTemplates.js';
 import { previewEmailTemplate } from '../commands/previewEmailTemplate.js';
-import { MAX_SNIPPET_HTML, MAX_TEMPLATE_HTML, MAX_TEMPLATE_NAME, MAX_TEMPLATE_SUBJECT, type TemplateInput, type TemplateKind } from '../domain/templates.js';
+import { MAX_SNIPPET_HTML, MAX_TEMPLATE_HTML, MAX_TEMPLATE_NAME, MAX_TEMPLATE_SUBJECT, } from '../domain/templates.js';
 import { errorResponses, idParams } from '../../../platform/http/schemas.js';
 
 const templateSchema = {
