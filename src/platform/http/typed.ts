@@ -44,20 +44,20 @@ type FromTypeName<S, T> = T extends 'string'
 
 type ArrayOf<S> = S extends { readonly items: infer I } ? Array<FromSchema<I>> : unknown[];
 
-type PropertiesOf<S> = S extends { readonly properties: infer P } ? P : {};
+type PropertiesOf<S> = S extends { readonly properties: infer P } ? P : Record<never, never>;
 type RequiredOf<S> = S extends { readonly required: readonly (infer K)[] } ? K : never;
 /** Properties with a default are filled in by validation, so they are always there. */
 type DefaultedOf<P> = { [K in keyof P]: P[K] extends { readonly default: unknown } ? K : never }[keyof P];
 
 type ExtraOf<S> = S extends { readonly additionalProperties: false }
-  ? {}
+  ? Record<never, never>
   : S extends { readonly additionalProperties: true }
     ? Record<string, unknown>
     : S extends { readonly additionalProperties: infer A extends object }
       ? Record<string, FromSchema<A>>
       : keyof PropertiesOf<S> extends never
         ? Record<string, unknown>
-        : {};
+        : Record<never, never>;
 
 type ObjectOf<S, P = PropertiesOf<S>, R = RequiredOf<S> | DefaultedOf<P>> = Simplify<
   { -readonly [K in keyof P as K extends R ? K : never]: FromSchema<P[K]> } & {
