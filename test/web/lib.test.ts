@@ -1,7 +1,8 @@
 /** Table tests for the web app's pure helpers (provider presets, sender-name preview). */
 import { describe, expect, test } from 'vitest';
 import { domainOf, guessFor, providerFor } from '../../web/src/lib/providers.js';
-import { firstName, fromLine, senderDisplayName } from '../../web/src/lib/senderName.js';
+import { fromLine, senderDisplayName } from '../../web/src/lib/senderName.js';
+import { firstNameOf } from '../../src/shared/sender-name.js';
 
 describe('provider presets from the address', () => {
   test.each([
@@ -32,7 +33,7 @@ describe('provider presets from the address', () => {
 });
 
 describe('sender name preview', () => {
-  const ctx = { agentName: 'Ada  Lovelace', inboxName: 'Support', companyName: 'Acme, Inc.', custom: null as string | null };
+  const ctx = { agentName: 'Ada  Lovelace', agentEmail: 'ada@acme.example', inboxName: 'Support', companyName: 'Acme, Inc.', custom: null as string | null };
   test.each([
     ['agent_at_inbox', null, 'Ada at Support', 'Ada at Support <support@acme.example>'],
     ['inbox', null, 'Support', 'Support <support@acme.example>'],
@@ -40,13 +41,15 @@ describe('sender name preview', () => {
     ['custom', 'Acme Help Desk', 'Acme Help Desk', 'Acme Help Desk <support@acme.example>'],
     ['custom', '   ', 'Support', 'Support <support@acme.example>'],
     ['custom', 'The "Best" Team', 'The "Best" Team', '"The \\"Best\\" Team" <support@acme.example>'],
+    // the preview fills placeholders as the server does (the hand-written browser copy did not)
+    ['custom', '{agent_first_name} from {company_name}', 'Ada from Acme, Inc.', '"Ada from Acme, Inc." <support@acme.example>'],
   ])('%s %j', (mode, custom, name, line) => {
     const display = senderDisplayName(mode, { ...ctx, custom });
     expect(display).toBe(name);
     expect(fromLine(display, 'support@acme.example')).toBe(line);
   });
   test('first names', () => {
-    expect(firstName(' Grace Brewster Hopper ')).toBe('Grace');
-    expect(firstName('Cher')).toBe('Cher');
+    expect(firstNameOf(' Grace Brewster Hopper ')).toBe('Grace');
+    expect(firstNameOf('Cher')).toBe('Cher');
   });
 });

@@ -1,5 +1,9 @@
-/** How the From line of a team reply will look for each sender-name setting (issue 5). */
+/**
+ * How the From line of a team reply will look for each sender-name setting: the server's own rules
+ * (src/shared/sender-name.ts), so the preview is what will be sent.
+ */
 import type { SenderNameMode } from '../api/types.js';
+import { renderSenderName } from '../../../src/shared/sender-name.js';
 
 export const SENDER_NAME_MODES: ReadonlyArray<{ id: SenderNameMode; label: string }> = [
   { id: 'agent_at_inbox', label: 'Agent first name at inbox name' },
@@ -8,23 +12,12 @@ export const SENDER_NAME_MODES: ReadonlyArray<{ id: SenderNameMode; label: strin
   { id: 'custom', label: 'Custom text' },
 ];
 
-export function firstName(name: string): string {
-  return name.trim().split(/\s+/)[0] ?? name;
-}
-
-/** The display name part of the From line. */
-export function senderDisplayName(mode: SenderNameMode | string, ctx: { agentName: string; inboxName: string; companyName: string; custom?: string | null }): string {
-  switch (mode) {
-    case 'inbox':
-      return ctx.inboxName;
-    case 'company':
-      return ctx.companyName;
-    case 'custom':
-      return (ctx.custom ?? '').trim() || ctx.inboxName;
-    case 'agent_at_inbox':
-    default:
-      return `${firstName(ctx.agentName)} at ${ctx.inboxName}`;
-  }
+/** The display name part of the From line, as the server renders it. */
+export function senderDisplayName(
+  mode: SenderNameMode | string,
+  ctx: { agentName: string; agentEmail: string; inboxName: string; companyName: string; custom?: string | null },
+): string {
+  return renderSenderName(mode, ctx.custom ?? null, ctx);
 }
 
 /** `"Ada at Support" <support@acme.com>` as a mail client shows it. */

@@ -422,7 +422,7 @@ export function InboxPage({ view: rawView }: { view: ConversationView }) {
     (connectionId: string) => {
       const c = inbox?.connections.find((x) => x.id === connectionId);
       if (!c || !inbox) return null;
-      const name = senderDisplayName(c.senderName?.mode ?? 'agent_at_inbox', { agentName: session.user.name, inboxName: inbox.name, companyName: session.account.name, custom: c.senderName?.custom ?? null });
+      const name = senderDisplayName(c.senderName?.mode ?? 'agent_at_inbox', { agentName: session.user.name, agentEmail: session.user.email, inboxName: inbox.name, companyName: session.account.name, custom: c.senderName?.custom ?? null });
       return name ? fromLine(name, c.address) : c.address;
     },
     [inbox, session.user.name, session.account.name],

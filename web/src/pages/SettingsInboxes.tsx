@@ -20,7 +20,7 @@ function SenderSettings({ c, inboxName, onSaved }: { c: Connection; inboxName: s
   const [custom, setCustom] = useState(c.senderName?.custom ?? '');
   const [signature, setSignature] = useState(c.signature ?? '');
   const [state, setState] = useState<{ busy: boolean; error: string | null; saved: boolean }>({ busy: false, error: null, saved: false });
-  const ctx = { agentName: session.user.name, inboxName, companyName: session.account.name, custom };
+  const ctx = { agentName: session.user.name, agentEmail: session.user.email, inboxName, companyName: session.account.name, custom };
   const preview = fromLine(senderDisplayName(mode, ctx), c.address);
 
   const save = async (e: FormEvent) => {
