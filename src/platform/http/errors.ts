@@ -69,8 +69,19 @@ export const errorSchema = {
         message: { type: 'string', description: 'What happened and what to do, in a plain sentence.' },
         holder: {
           type: 'object',
-          description: 'Who holds what the request wanted (address_in_use: the user or inbox holding the address).',
-          additionalProperties: true,
+          description:
+            'Who holds what the request wanted (address_in_use: the connection holding the address; for a personal holder the user fields are set and the inbox fields null, for a team holder the reverse).',
+          properties: {
+            kind: { type: 'string', enum: ['personal', 'team'] },
+            connectionId: { type: 'string' },
+            userId: { type: ['string', 'null'] },
+            userName: { type: ['string', 'null'] },
+            userState: { type: ['string', 'null'], enum: ['active', 'deactivated', 'removed', null] },
+            inboxId: { type: ['string', 'null'] },
+            inboxName: { type: ['string', 'null'] },
+          },
+          required: ['kind', 'connectionId', 'userId', 'userName', 'userState', 'inboxId', 'inboxName'],
+          additionalProperties: false,
         },
         resolution: { type: 'string', description: 'What to do next.' },
         details: {

@@ -3,6 +3,7 @@
  * Nothing here is written by hand except what the OpenAPI document does not describe yet (marked).
  */
 import type { Body, Item, Ok } from './contract.js';
+import type { components } from './schema.js';
 
 export type User = Ok<'/api/v1/users/{id}', 'get'>;
 export type Role = User['role'];
@@ -21,19 +22,8 @@ export type Connection = Ok<'/api/v1/connections/{id}', 'get'>;
 export type ConnectionState = Connection['state'];
 export type SenderNameMode = NonNullable<Body<'/api/v1/connections/{id}', 'patch'>['senderName']>['mode'];
 
-/**
- * `error.holder` of a 409 address_in_use refusal. Hand-written: the OpenAPI error schema documents only
- * `code` and `message` today (issue 13 item 6 documents the full error shape; derive this then).
- */
-export interface Holder {
-  kind: 'personal' | 'team';
-  connectionId?: string;
-  userId: string | null;
-  userName: string | null;
-  userState: UserState | null;
-  inboxId: string | null;
-  inboxName: string | null;
-}
+/** `error.holder` of a 409 address_in_use refusal (the Error schema in the OpenAPI document). */
+export type Holder = NonNullable<components['schemas']['Error']['error']['holder']>;
 
 export type Inbox = Ok<'/api/v1/inboxes/{id}', 'get'>;
 
