@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { CommandEnv, Executor } from '../platform/context.js';
 import type { ConnectionsTable, FolderStatesTable } from '../platform/database/schema.js';
 import { planFolderSync, onlyNewUids, newestFirstBatches, uidSet, vanishedUids, windowStart, isOversized, type FolderCheckpoint } from './sync-plan.js';
-import { checkHost, imapOptions } from './transport-options.js';
+import { checkHost, imapOptions, DEFAULT_TIMEOUTS, DEFAULT_IMAP_SESSION } from './transport-options.js';
 import { prepareItem, writePrepared, type IngestItem, type Ingestor, type PreparedBatch } from '../features/ingest/ingest.js';
 
 export interface SyncOptions {
@@ -34,11 +34,14 @@ export interface SyncStats {
   commands: number;
 }
 
-/** Opens an authenticated IMAP client for a connection, with its host re-checked and pinned. */
-export async function openImap(env: CommandEnv, c: ConnectionsTable): Promise<ImapFlow> {
+/**
+ * Opens an authenticated IMAP client for a connection, with its host re-checked and pinned. The socket
+ * timeout defaults to the long-lived session's (see DEFAULT_IMAP_SESSION in transport-options.ts).
+ */
+export async function openImap(env: CommandEnv, c: ConnectionsTable, socketMs: number = DEFAULT_IMAP_SESSION.socketMs): Promise<ImapFlow> {
   const creds = JSON.parse(env.secrets.open(c.credentials!)) as { imapPassword: string };
   const safe = await checkHost(c.imap_host!);
-  const client = new ImapFlow(imapOptions({ host: c.imap_host!, port: c.imap_port!, tls: c.imap_tls as 'tls', username: c.imap_username! }, creds.imapPassword, safe));
+  const client = new ImapFlow(imapOptions({ host: c.imap_host!, port: c.imap_port!, tls: c.imap_tls as 'tls', username: c.imap_username! }, creds.imapPassword, safe, { ...DEFAULT_TIMEOUTS, socketMs }));
   client.on('error', () => {});
   try {
     await client.connect();

@@ -67,6 +67,8 @@ export async function insertConnection(
     forwarding_test_sent_at: null,
     forwarding_test_error: null,
     forwarding_verified_at: null,
+    listening: null,
+    listening_since: null,
     created_at: now,
     updated_at: now,
     disconnected_at: null,

@@ -10,6 +10,7 @@ import * as m007 from './migrations/007-templates.js';
 import * as m008 from './migrations/008-notification-email.js';
 import * as m009 from './migrations/009-forwarding-check.js';
 import * as m010 from './migrations/010-packed-blobs.js';
+import * as m011 from './migrations/011-listening.js';
 
 /** Migrations are listed here in order (no directory scanning: works the same under tsx and bundlers). */
 const MIGRATIONS: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '008-notification-email': m008,
   '009-forwarding-check': m009,
   '010-packed-blobs': m010,
+  '011-listening': m011,
 };
 
 class ListedMigrations implements MigrationProvider {
