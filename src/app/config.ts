@@ -22,6 +22,23 @@ export interface Config {
   notifySmtpUrl?: string;
   /** From of notification email. */
   notifyFrom: string;
+  /** Mailbox sync (issue 20): see MailboxSupervisor and MailboxSession. */
+  mailboxes: {
+    /** Most mailboxes one worker process holds open and listening (same value on every worker). */
+    perWorker: number;
+    /** Sync passes (fetch, parse, write) at once per worker; idle mailboxes take none. */
+    syncConcurrency: number;
+    /** IMAP logins in progress at once per worker (reconnect storms after an outage). */
+    reconnectConcurrency: number;
+    /** IMAP socket inactivity timeout. */
+    socketTimeoutMs: number;
+    /** IDLE re-issued this often (kept under the socket timeout and 29 minutes). */
+    idleReissueMs: number;
+    /** Folders without IDLE (Sent) passed at least this often; the longest poll interval of servers without IDLE. */
+    pollMs: number;
+    /** Mailbox and worker leases; renewed every third of it; failover within about 1.3 times it. */
+    leaseMs: number;
+  };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -44,5 +61,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminPassword: env.MAILROOM_ADMIN_PASSWORD || undefined,
     notifySmtpUrl: env.NOTIFY_SMTP_URL || undefined,
     notifyFrom: env.NOTIFY_FROM || `Mailroom <notifications@${env.INBOUND_DOMAIN ?? new URL(publicUrl).hostname}>`,
+    mailboxes: {
+      perWorker: positive(env.MAILROOM_MAILBOXES_PER_WORKER, 5000),
+      syncConcurrency: positive(env.MAILROOM_SYNC_CONCURRENCY, 8),
+      reconnectConcurrency: positive(env.MAILROOM_RECONNECT_CONCURRENCY, 20),
+      socketTimeoutMs: positive(env.MAILROOM_IMAP_SOCKET_TIMEOUT_MS, 5 * 60_000),
+      idleReissueMs: positive(env.MAILROOM_IDLE_REISSUE_MS, 2 * 60_000),
+      pollMs: positive(env.MAILROOM_POLL_MS, 5 * 60_000),
+      leaseMs: positive(env.MAILROOM_LEASE_MS, 30_000),
+    },
   };
+}
+
+function positive(v: string | undefined, fallback: number): number {
+  const n = Number(v);
+  return v !== undefined && v !== '' && Number.isFinite(n) && n > 0 ? n : fallback;
 }

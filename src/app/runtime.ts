@@ -15,6 +15,8 @@ import { makeCommandEnv } from './env.js';
 import { bootstrapFirstAccount } from '../features/accounts/commands/bootstrapFirstAccount.js';
 import { createIngestor, registerMailJobs, startInbound } from './engine.js';
 import { closeDefaultParsePool } from '../mail/parse/index.js';
+import { MailboxSupervisor } from '../features/connections/mailbox-supervisor.js';
+import { DEFAULT_SESSION_SETTINGS } from '../features/connections/mailbox-session.js';
 
 export type Role = 'web' | 'worker' | 'smtp';
 
@@ -23,6 +25,8 @@ export interface Running {
   env: CommandEnv;
   app?: FastifyInstance;
   worker?: JobWorker;
+  /** The worker role's mailbox supervisor: every mailbox assigned to this process, held open and listening. */
+  mailboxes?: MailboxSupervisor;
   url?: string;
   stop(): Promise<void>;
 }
@@ -76,10 +80,25 @@ export async function startMailroom(config: Config, opts: StartOptions = {}): Pr
   if (roles.has('worker')) {
     running.worker = new JobWorker({ env, handlers: jobHandlers, log: log.child({ role: 'worker' }), queues: ['default', 'mail'] });
     running.worker.start();
-    // Mailbox sync jobs hold an IMAP connection open (IDLE) for minutes: they get their own pool.
-    const syncWorker = new JobWorker({ env, handlers: jobHandlers, log: log.child({ role: 'sync' }), queues: ['sync'], concurrency: Number(process.env.MAILROOM_SYNC_CONCURRENCY ?? 50), lockMs: 30_000 });
+    // Every mailbox assigned to this worker (leases) is held open and listening; only active work is limited.
+    const m = config.mailboxes;
+    const supervisor = new MailboxSupervisor(ingestor, {
+      log: log.child({ role: 'mailboxes' }),
+      settings: {
+        maxMailboxes: m.perWorker,
+        workConcurrency: m.syncConcurrency,
+        connectConcurrency: m.reconnectConcurrency,
+        leaseMs: m.leaseMs,
+        session: { ...DEFAULT_SESSION_SETTINGS, pollMs: m.pollMs, timings: { ...DEFAULT_SESSION_SETTINGS.timings, socketMs: m.socketTimeoutMs, idleReissueMs: m.idleReissueMs } },
+      },
+    });
+    running.mailboxes = supervisor;
+    // `connection.sync` jobs only nudge the supervisor ("sync this one now"): short, a small pool.
+    const syncWorker = new JobWorker({ env, handlers: jobHandlers, log: log.child({ role: 'sync' }), queues: ['sync'], concurrency: 4, lockMs: 30_000 });
+    await supervisor.start();
     syncWorker.start();
     stoppers.push(() => syncWorker.stop());
+    stoppers.push(() => supervisor.stop());
   }
   if (roles.has('web')) {
     const app = await buildApp({ database, config, env, logger: { level: config.logLevel } });
