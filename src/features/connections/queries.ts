@@ -43,8 +43,27 @@ export async function loadConnection(db: Executor, accountId: string, id: string
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/** When the lease of the worker holding the mailbox (`sync:<id>`) expires; null when no worker holds it. */
+export async function syncLeaseExpiry(db: Executor, connectionId: string): Promise<number | null> {
+  const row = await db.selectFrom('leases').select('expires_at').where('name', '=', `sync:${connectionId}`).executeTakeFirst();
+  return row ? Number(row.expires_at) : null;
+}
+
+/**
+ * Is the mailbox listening for new mail? `live` (IDLE) and `polling` (no IDLE on the server) as written by
+ * the worker holding it, and only while that worker's lease is valid (a dead worker cannot say it stopped);
+ * `waiting` otherwise (reconnecting, backing off, or not held by any worker yet); null when nothing will
+ * listen (forwarding, disconnected, password refused). `leaseExpiresAt` undefined: lease not looked up.
+ */
+export function listeningView(c: ConnectionsTable, leaseExpiresAt: number | null | undefined, now: number): { listening: 'live' | 'polling' | 'waiting' | null; listeningSince: string | null } {
+  if (c.transport !== 'imap' || c.disconnected_at !== null || c.state === 'auth_failed') return { listening: null, listeningSince: null };
+  const held = leaseExpiresAt === undefined || (leaseExpiresAt !== null && leaseExpiresAt >= now);
+  if ((c.listening === 'live' || c.listening === 'polling') && held) return { listening: c.listening, listeningSince: iso(num(c.listening_since)) };
+  return { listening: 'waiting', listeningSince: c.listening === 'waiting' ? iso(num(c.listening_since)) : null };
+}
+
 /** The API shape of a connection. Credentials never leave the server. */
-export function connectionView(c: ConnectionsTable, names: { userName?: string | null; userState?: string | null; inboxName?: string | null } = {}) {
+export function connectionView(c: ConnectionsTable, names: { userName?: string | null; userState?: string | null; inboxName?: string | null; leaseExpiresAt?: number | null } = {}) {
   return {
     id: c.id,
     type: c.type as 'personal' | 'team',
@@ -58,6 +77,7 @@ export function connectionView(c: ConnectionsTable, names: { userName?: string |
     transport: c.transport as 'imap' | 'forwarding',
     state: c.state,
     stage: c.stage,
+    ...listeningView(c, names.leaseExpiresAt, Date.now()),
     progress: { done: c.progress_done, total: c.progress_total },
     lastError: c.last_error_code ? { code: c.last_error_code, message: c.last_error_message, at: iso(c.last_error_at) } : null,
     imap: c.imap_host ? { host: c.imap_host, port: c.imap_port, tls: c.imap_tls, username: c.imap_username } : null,
@@ -81,7 +101,7 @@ export async function connectionViewById(db: Executor, accountId: string, id: st
   const c = await loadConnection(db, accountId, id);
   const u = await db.selectFrom('users').select(['name', 'state']).where('id', '=', c.user_id).executeTakeFirst();
   const i = c.inbox_id ? await db.selectFrom('inboxes').select(['name']).where('id', '=', c.inbox_id).executeTakeFirst() : undefined;
-  return connectionView(c, { userName: u?.name, userState: u?.state, inboxName: i?.name });
+  return connectionView(c, { userName: u?.name, userState: u?.state, inboxName: i?.name, leaseExpiresAt: await syncLeaseExpiry(db, c.id) });
 }
 
 const num = (v: number | string | null): number | null => (v === null ? null : Number(v));

@@ -5,7 +5,8 @@ import { connectEmail, type ConnectEmailInput } from './commands/connectEmail.js
 import { disconnectEmail } from './commands/disconnectEmail.js';
 import { releaseConnection, type ReleaseInput } from './commands/releaseConnection.js';
 import { updateConnection, type UpdateConnectionInput } from './commands/updateConnection.js';
-import { connectionView, loadConnection } from './queries.js';
+import { sql } from 'kysely';
+import { connectionView, loadConnection, syncLeaseExpiry } from './queries.js';
 import { resyncConnection, updateConnectionCredentials, type UpdateCredentialsInput } from './commands/updateConnectionCredentials.js';
 import { isAdmin } from '../accounts/domain/users.js';
 import { notFound } from '../../platform/errors.js';
@@ -54,6 +55,12 @@ export const connectionSchema = {
     transport: { type: 'string', enum: ['imap', 'forwarding'] },
     state: { type: 'string', enum: ['connecting', 'syncing', 'active', 'auth_failed', 'error', 'disconnected'] },
     stage: { type: ['string', 'null'] },
+    listening: {
+      type: ['string', 'null'],
+      enum: ['live', 'polling', 'waiting', null],
+      description: 'IMAP: live (an IDLE session is open, new mail shows in seconds), polling (the server has no IDLE: checked on an adaptive interval), waiting (reconnecting, backing off, or no worker holds it yet). Null for forwarding, disconnected, or a refused password.',
+    },
+    listeningSince: { type: ['string', 'null'], description: 'When `listening` last changed (null when unknown)' },
     progress: { type: 'object', properties: { done: { type: 'integer' }, total: { type: ['integer', 'null'] } } },
     lastError: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: { type: ['string', 'null'] }, at: { type: ['string', 'null'] } } },
     imap: serverView,
@@ -104,8 +111,9 @@ export async function connectionRoutes(app: FastifyInstance): Promise<void> {
         .selectFrom('connections')
         .innerJoin('users', 'users.id', 'connections.user_id')
         .leftJoin('inboxes', 'inboxes.id', 'connections.inbox_id')
+        .leftJoin('leases', (j) => j.on(sql<boolean>`leases.name = ${'sync:'} || connections.id`))
         .selectAll('connections')
-        .select(['users.name as user_name', 'users.state as user_state', 'inboxes.name as inbox_name'])
+        .select(['users.name as user_name', 'users.state as user_state', 'inboxes.name as inbox_name', 'leases.expires_at as lease_expires_at'])
         .where('connections.account_id', '=', actor.accountId);
       if (!isAdmin(actor.user)) {
         // Personal mail is private: members see only their own personal connections.
@@ -116,7 +124,7 @@ export async function connectionRoutes(app: FastifyInstance): Promise<void> {
       if (q.inboxId) query = query.where('connections.inbox_id', '=', q.inboxId);
       if (!q.includeDisconnected) query = query.where('connections.disconnected_at', 'is', null);
       const rows = await query.orderBy('connections.created_at').execute();
-      return { connections: rows.map((r) => connectionView(r, { userName: r.user_name, userState: r.user_state, inboxName: r.inbox_name })) };
+      return { connections: rows.map((r) => connectionView(r, { userName: r.user_name, userState: r.user_state, inboxName: r.inbox_name, leaseExpiresAt: r.lease_expires_at === null ? null : Number(r.lease_expires_at) })) };
     },
   );
 
@@ -154,7 +162,7 @@ export async function connectionRoutes(app: FastifyInstance): Promise<void> {
     if (c.type === 'personal' && c.user_id !== actor.user.id && !isAdmin(actor.user)) throw notFound('Connection');
     const u = await env.db.selectFrom('users').select(['name', 'state']).where('id', '=', c.user_id).executeTakeFirst();
     const i = c.inbox_id ? await env.db.selectFrom('inboxes').select('name').where('id', '=', c.inbox_id).executeTakeFirst() : undefined;
-    return connectionView(c, { userName: u?.name, userState: u?.state, inboxName: i?.name });
+    return connectionView(c, { userName: u?.name, userState: u?.state, inboxName: i?.name, leaseExpiresAt: await syncLeaseExpiry(env.db, c.id) });
   });
 
   app.patch(
