@@ -7,7 +7,8 @@
  *   session never goes quiet long enough for it; a NOOP that is not answered means a dead socket, which is
  *   closed at once so the caller reconnects. An IDLE ended by anything else (the server, imapflow's own
  *   timeout recovery) is re-issued at once: a session never sits selected without listening.
- * - without IDLE: nothing to keep alive; the caller polls (returns 'poll' after `maxWaitMs`).
+ * - without IDLE: waits `maxWaitMs` (the caller then polls), with a NOOP every `idleReissueMs` that keeps
+ *   the socket busy and notices a dead one.
  *
  * Returns 'exists' (new mail), 'timeout' (maxWaitMs passed: time for the other folders), 'aborted'
  * (signal), or 'closed' (the session died: reconnect). Every outcome except 'closed' leaves the session
@@ -151,22 +152,48 @@ export async function listenForChange(client: ImapFlow, o: ListenOptions): Promi
   });
 }
 
-/** Without IDLE: waits maxWaitMs (or abort/close); the caller polls. */
+/**
+ * Without IDLE: waits up to maxWaitMs (the caller's poll interval), with a NOOP every idleReissueMs so
+ * that the socket never goes quiet long enough to time out and a dead one is noticed; many servers also
+ * report new mail (EXISTS) in the NOOP's answer, which ends the wait early.
+ */
 function waitQuietly(client: ImapFlow, o: ListenOptions): Promise<ListenOutcome> {
+  const end = Date.now() + Math.max(o.maxWaitMs, 0);
   return new Promise((resolve) => {
     let done = false;
+    let timer: NodeJS.Timeout | null = null;
     const finish = (why: ListenOutcome) => {
       if (done) return;
       done = true;
-      clearTimeout(timer);
+      if (timer) clearTimeout(timer);
       client.off('close', onClose);
+      client.off('exists', onExists);
       o.signal.removeEventListener('abort', onAbort);
       resolve(why);
     };
     const onClose = () => finish('closed');
     const onAbort = () => finish('aborted');
-    const timer = setTimeout(() => finish('timeout'), Math.max(o.maxWaitMs, 0));
+    const onExists = () => finish('exists');
+    const step = () => {
+      const left = end - Date.now();
+      if (left <= 0) return finish('timeout');
+      timer = setTimeout(() => {
+        if (done) return;
+        if (Date.now() >= end) return finish('timeout');
+        void probe(client, o.probeMs).then((alive) => {
+          if (done) return;
+          if (!alive) {
+            client.close();
+            return finish('closed');
+          }
+          o.onReissue?.();
+          step();
+        });
+      }, Math.min(left, o.idleReissueMs));
+    };
     client.on('close', onClose);
+    client.on('exists', onExists);
     o.signal.addEventListener('abort', onAbort, { once: true });
+    step();
   });
 }
