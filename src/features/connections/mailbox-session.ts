@@ -57,8 +57,10 @@ export class MailboxSession {
   connects = 0;
   /** IDLE re-issues done. */
   reissues = 0;
-  /** Sync passes done. */
+  /** Sync passes done, time spent in them, and time spent waiting for a work slot (benchmark). */
   passes = 0;
+  passMs = 0;
+  workWaitMs = 0;
   listening: Listening | null = null;
   private written: string | null | undefined;
   private readonly stopCtl = new AbortController();
@@ -104,7 +106,17 @@ export class MailboxSession {
     const log = this.o.log;
     let failures = 0;
     while (!this.stopping) {
-      const c = await env.db.selectFrom('connections').selectAll().where('id', '=', this.connectionId).executeTakeFirst();
+      let c;
+      try {
+        c = await env.db.selectFrom('connections').selectAll().where('id', '=', this.connectionId).executeTakeFirst();
+      } catch (err) {
+        // The database is unreachable for a moment: try again later rather than give the mailbox up.
+        if (this.o.failFast) throw err;
+        failures += 1;
+        log.warn({ connectionId: this.connectionId, err: (err as Error).message }, 'could not read the connection; retrying after a backoff');
+        await sleep(reconnectDelayMs(failures, this.o.random), this.stopCtl.signal);
+        continue;
+      }
       if (!c || c.disconnected_at !== null || c.transport !== 'imap' || c.state === 'auth_failed') return 'stopped';
       if (this.written === undefined) this.written = c.listening;
       let client: ImapFlow | null = null;
@@ -153,7 +165,14 @@ export class MailboxSession {
         this.dirty = false;
         const row = await env.db.selectFrom('connections').select(['disconnected_at', 'state']).where('id', '=', this.connectionId).executeTakeFirst();
         if (!row || row.disconnected_at !== null || row.state === 'auth_failed') return 'stopped';
-        const stats = await this.o.limits.work.run(() => this.pass(client));
+        const queuedAt = performance.now();
+        const stats = await this.o.limits.work.run(() => {
+          const startedAt = performance.now();
+          this.workWaitMs += startedAt - queuedAt;
+          return this.pass(client).finally(() => {
+            this.passMs += performance.now() - startedAt;
+          });
+        });
         lastFullPass = env.now();
         if (!idle) pollEvery = stats.stored > 0 ? s.pollMinMs : Math.min(s.pollMs, pollEvery * 2);
       }

@@ -202,9 +202,12 @@ export class MailboxSupervisor {
         this.held.delete(connectionId);
         if (outcome === 'stopped') await releaseLease(this.env.db, `${SYNC}${connectionId}`, this.workerId).catch(() => undefined);
       },
-      (err) => {
-        this.o.log.error({ connectionId, err: (err as Error).message }, 'mailbox session crashed');
-        if (this.held.get(connectionId) === h) this.held.delete(connectionId);
+      async (err) => {
+        // Never keep renewing a lease without a session behind it: give it back; the next round claims it again.
+        this.o.log.error({ connectionId, err: (err as Error).message }, 'mailbox session crashed; releasing it to be claimed again');
+        if (this.held.get(connectionId) !== h || h.releasing) return;
+        this.held.delete(connectionId);
+        await releaseLease(this.env.db, `${SYNC}${connectionId}`, this.workerId).catch(() => undefined);
       },
     );
     this.held.set(connectionId, h);
