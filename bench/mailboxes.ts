@@ -36,6 +36,7 @@ class WriteCounter implements KyselyPlugin {
   }
 }
 
+const WORK = Number(process.env.BENCH_MAILBOXES_WORK ?? 16);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -98,7 +99,7 @@ async function runOnce(n: number, dovecot: TestDovecot, idleSeconds: number): Pr
     const started = performance.now();
     supervisor = new MailboxSupervisor(ingestor, {
       log: pino({ level: 'warn' }),
-      settings: { maxMailboxes: n + 10, claimBatch: n + 10, workConcurrency: 8, connectConcurrency: 20 },
+      settings: { maxMailboxes: n + 10, claimBatch: n + 10, workConcurrency: WORK, connectConcurrency: 20 },
     });
     await supervisor.start();
     const liveCount = async () => Number((await t.env.db.selectFrom('connections').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', a.accountId).where('listening', '=', 'live').executeTakeFirstOrThrow()).n);
@@ -156,6 +157,7 @@ async function runOnce(n: number, dovecot: TestDovecot, idleSeconds: number): Pr
       if (latencies.size < n) await sleep(200);
     }
     const lat = [...latencies.values()];
+    await sleep(500); // the passes' own counters settle after their rows are visible
     const passes = sessions.reduce((x, y) => x + y.passes, 0) - passes0;
     const passMs = (sessions.reduce((x, y) => x + y.passMs, 0) - passMs0) / Math.max(1, passes);
     const waitMs = (sessions.reduce((x, y) => x + y.workWaitMs, 0) - wait0) / Math.max(1, passes);
@@ -186,7 +188,7 @@ export async function benchMailboxes(): Promise<BenchRow[]> {
     const r1 = (x: number) => Math.round(x * 10) / 10;
     const r3 = (x: number) => Math.round(x * 1000) / 1000;
     return [
-      { name: `new mail p50 ms, ${n} mailboxes`, figure: Math.round(big.p50), baseline: Math.round(small.p50), baselineName: 'p50 with 10 mailboxes', ratio: big.p50 / Math.max(1, small.p50), goal: 'none (reported)', ok: null, note: `one worker, ${db}, all in IDLE, one message delivered to each over LMTP (4 at a time); ${big.stored} of ${n} stored; max ${Math.round(big.max)} ms; all live ${r1(big.secondsToLive)} s after the worker started; deliveries took ${r1(big.deliverSeconds)} s; ${big.passes} sync passes averaging ${Math.round(big.passMs)} ms plus ${Math.round(big.waitMs)} ms waiting for one of 8 work slots (10 mailboxes: ${Math.round(small.passMs)} + ${Math.round(small.waitMs)} ms); load average ${load}` },
+      { name: `new mail p50 ms, ${n} mailboxes`, figure: Math.round(big.p50), baseline: Math.round(small.p50), baselineName: 'p50 with 10 mailboxes', ratio: big.p50 / Math.max(1, small.p50), goal: 'none (reported)', ok: null, note: `one worker, ${db}, all in IDLE, one message delivered to each over LMTP (4 at a time); ${big.stored} of ${n} stored; max ${Math.round(big.max)} ms; all live ${r1(big.secondsToLive)} s after the worker started; deliveries took ${r1(big.deliverSeconds)} s; ${big.passes} sync passes averaging ${Math.round(big.passMs)} ms plus ${Math.round(big.waitMs)} ms waiting for one of ${WORK} work slots (10 mailboxes: ${Math.round(small.passMs)} + ${Math.round(small.waitMs)} ms); load average ${load}` },
       { name: `new mail p99 ms, ${n} mailboxes`, figure: Math.round(big.p99), baseline: Math.round(small.p99), baselineName: 'p99 with 10 mailboxes', ratio: big.p99 / Math.max(1, small.p99), goal: '<= 10,000', ok: big.p99 <= 10_000 },
       { name: `RSS per idle mailbox, KB (${n} mailboxes in IDLE, one process)`, figure: Math.round(Math.max(big.rssPerMailboxKB, big.heapPerMailboxKB)), baseline: Math.round(Math.max(small.rssPerMailboxKB, small.heapPerMailboxKB)), baselineName: 'with 10 mailboxes', ratio: null, goal: '<= 200 KB', ok: Math.max(big.rssPerMailboxKB, big.heapPerMailboxKB) <= 200, note: `the larger of RSS growth (${Math.round(big.rssPerMailboxKB)} KB) and live heap + external growth (${Math.round(big.heapPerMailboxKB)} KB) per mailbox, after GC, mailbox rows already loaded; Dovecot's own processes not counted` },
       { name: `database write statements per second at idle, ${n} mailboxes`, figure: r3(big.writesPerSecond), baseline: r3(small.writesPerSecond), baselineName: 'with 10 mailboxes', ratio: small.writesPerSecond > 0 ? big.writesPerSecond / small.writesPerSecond : null, goal: 'independent of N (ratio <= 1.5)', ok: small.writesPerSecond > 0 ? big.writesPerSecond / small.writesPerSecond <= 1.5 : big.writesPerSecond === 0, note: `over ${r1(big.idleSeconds)} s: reads ${r1(big.readsPerSecond)}/s (10 mailboxes: ${r1(small.readsPerSecond)}/s); IMAP logins during the idle window ${big.loginsDuringIdle} (10 mailboxes: ${small.loginsDuringIdle})` },

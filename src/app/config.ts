@@ -63,7 +63,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     notifyFrom: env.NOTIFY_FROM || `Mailroom <notifications@${env.INBOUND_DOMAIN ?? new URL(publicUrl).hostname}>`,
     mailboxes: {
       perWorker: positive(env.MAILROOM_MAILBOXES_PER_WORKER, 5000),
-      syncConcurrency: positive(env.MAILROOM_SYNC_CONCURRENCY, 8),
+      syncConcurrency: positive(env.MAILROOM_SYNC_CONCURRENCY, 16),
       reconnectConcurrency: positive(env.MAILROOM_RECONNECT_CONCURRENCY, 20),
       socketTimeoutMs: positive(env.MAILROOM_IMAP_SOCKET_TIMEOUT_MS, 5 * 60_000),
       idleReissueMs: positive(env.MAILROOM_IDLE_REISSUE_MS, 2 * 60_000),

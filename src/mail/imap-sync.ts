@@ -17,6 +17,11 @@ import { prepareItem, writePrepared, type IngestItem, type Ingestor, type Prepar
 export interface SyncOptions {
   batchSize: number;
   maxMessageBytes: number;
+  /**
+   * Writes a prepared batch with its checkpoint (default `writePrepared`: one transaction per batch). A
+   * worker holding many mailboxes passes a group committer that writes several mailboxes' batches together.
+   */
+  write?: typeof writePrepared;
   /** Called after every committed batch (tests and progress). */
   onBatch?: (info: { folder: string; stored: number; duplicates: number }) => void;
   signal?: AbortSignal;
@@ -166,8 +171,11 @@ async function syncFolder(env: CommandEnv, ingestor: Ingestor, c: ConnectionsTab
         });
       }
       await pipeline.drain();
-      cp = { ...cp!, highestUid: Math.max(cp!.highestUid, status.uidnext - 1) };
-      await env.db.transaction().execute((trx) => saveCheckpoint(trx, c.id, folder, cp!, env.now()));
+      // Usually the last batch's checkpoint already reached UIDNEXT - 1: no second write for it.
+      if (status.uidnext - 1 > cp!.highestUid) {
+        cp = { ...cp!, highestUid: status.uidnext - 1 };
+        await env.db.transaction().execute((trx) => saveCheckpoint(trx, c.id, folder, cp!, env.now()));
+      }
       continue;
     }
     // backfill: newest first below the lowest UID reached, down to the window floor
@@ -266,7 +274,7 @@ async function storeBatch(
   checkpoint: (trx: Executor, stored: number) => Promise<void>,
 ): Promise<void> {
   const { items, oversized, sizes } = fetched;
-  const result = await writePrepared(ingestor, c, await fetched.prepared, async (trx) => {
+  const result = await (opts.write ?? writePrepared)(ingestor, c, await fetched.prepared, async (trx) => {
     for (const uid of oversized) {
       await trx
         .insertInto('skipped_messages')

@@ -12,7 +12,7 @@
  */
 import type { ImapFlow } from 'imapflow';
 import type { Logger } from 'pino';
-import { openImap, syncConnectionOnce, DEFAULT_SYNC_OPTIONS, type SyncStats } from '../../mail/imap-sync.js';
+import { openImap, syncConnectionOnce, DEFAULT_SYNC_OPTIONS, type SyncOptions, type SyncStats } from '../../mail/imap-sync.js';
 import { listenForChange, supportsIdle } from '../../mail/idle-listener.js';
 import { reconnectDelayMs } from '../../mail/sync-plan.js';
 import { fitIdleReissue, DEFAULT_IMAP_SESSION, type ImapSessionTimings } from '../../mail/transport-options.js';
@@ -39,6 +39,8 @@ export interface SessionLimits {
   work: Limiter;
   /** Opening IMAP sessions (TCP, TLS, login): a mail server outage must not turn into a reconnect storm. */
   connect: Limiter;
+  /** How a pass writes its batches (the supervisor's group committer); default one transaction per batch. */
+  write?: SyncOptions['write'];
 }
 
 export interface SessionOptions {
@@ -198,7 +200,7 @@ export class MailboxSession {
 
   private async pass(client: ImapFlow): Promise<SyncStats> {
     const env = this.env;
-    const stats = await syncConnectionOnce(env, this.ingestor, this.connectionId, client, this.o.log, { ...DEFAULT_SYNC_OPTIONS, signal: this.stopCtl.signal });
+    const stats = await syncConnectionOnce(env, this.ingestor, this.connectionId, client, this.o.log, { ...DEFAULT_SYNC_OPTIONS, signal: this.stopCtl.signal, ...(this.o.limits.write ? { write: this.o.limits.write } : {}) });
     this.passes += 1;
     // The connection's state is written only when it changes: an idle pass writes nothing.
     const pending = await env.db.selectFrom('folder_states').select('initial_done').where('connection_id', '=', this.connectionId).where('initial_done', '=', 0).executeTakeFirst();

@@ -25,7 +25,9 @@ import type { Logger } from 'pino';
 import { acquireLease, acquireLeases, leasesOf, releaseLease, releaseLeases, renewLeasesOf } from '../../platform/jobs/lease.js';
 import { Limiter } from '../../platform/jobs/limiter.js';
 import type { ConnectionsTable } from '../../platform/database/schema.js';
-import type { Ingestor } from '../ingest/ingest.js';
+import { writePreparedGroup, type GroupEntry, type Ingestor, type IngestResult } from '../ingest/ingest.js';
+import { groupCommit } from '../../mail/group-commit.js';
+import type { SessionLimits } from './mailbox-session.js';
 import { MailboxSession, DEFAULT_SESSION_SETTINGS, type SessionSettings } from './mailbox-session.js';
 
 export interface SupervisorSettings {
@@ -45,7 +47,7 @@ export interface SupervisorSettings {
 
 export const DEFAULT_SUPERVISOR_SETTINGS: SupervisorSettings = {
   maxMailboxes: 5000,
-  workConcurrency: 8,
+  workConcurrency: 16,
   connectConcurrency: 20,
   leaseMs: 30_000,
   claimBatch: 500,
@@ -75,7 +77,7 @@ export function localSupervisor(): MailboxSupervisor | null {
 
 export class MailboxSupervisor {
   readonly workerId: string;
-  readonly limits: { work: Limiter; connect: Limiter };
+  readonly limits: SessionLimits;
   /** Counters for tests and the benchmark. */
   readonly counters = { ticks: 0, renewStatements: 0, claimed: 0, released: 0, lost: 0 };
   private readonly held = new Map<string, Held>();
@@ -91,7 +93,21 @@ export class MailboxSupervisor {
   ) {
     this.s = { ...DEFAULT_SUPERVISOR_SETTINGS, ...o.settings };
     this.workerId = o.workerId ?? `${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`;
-    this.limits = { work: new Limiter(this.s.workConcurrency), connect: new Limiter(this.s.connectConcurrency) };
+    // Batches of mailboxes that receive mail at the same moment are written together: one transaction and
+    // one pack fsync for the group (a failed group is written again one batch at a time).
+    const commit = groupCommit<GroupEntry & { out?: IngestResult }>(async (group) => {
+      const results = await writePreparedGroup(ingestor, group);
+      group.forEach((g, i) => (g.out = results[i]));
+    });
+    this.limits = {
+      work: new Limiter(this.s.workConcurrency),
+      connect: new Limiter(this.s.connectConcurrency),
+      write: async (_ingestor, connection, batch, afterWrite) => {
+        const entry: GroupEntry & { out?: IngestResult } = { connection, batch, ...(afterWrite ? { afterWrite } : {}) };
+        await commit(entry);
+        return entry.out!;
+      },
+    };
   }
 
   private get env() {
