@@ -120,7 +120,11 @@ export class MailboxSession {
         continue;
       }
       if (!c || c.disconnected_at !== null || c.transport !== 'imap' || c.state === 'auth_failed') return 'stopped';
-      if (this.written === undefined) this.written = c.listening;
+      if (this.written === undefined) {
+        this.written = c.listening;
+        // Taken over from a worker that died saying live: not listening here yet (written once per takeover).
+        if (c.listening === 'live' || c.listening === 'polling') await this.setListening('waiting');
+      }
       let client: ImapFlow | null = null;
       let connectedAt = 0;
       try {
