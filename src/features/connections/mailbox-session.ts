@@ -107,6 +107,7 @@ export class MailboxSession {
     const env = this.env;
     const log = this.o.log;
     let failures = 0;
+    let lostOnly = false;
     while (!this.stopping) {
       let c;
       try {
@@ -139,7 +140,9 @@ export class MailboxSession {
         log.warn({ connectionId: this.connectionId, address: c.address, listenedMs: Date.now() - connectedAt }, 'IMAP session lost; reconnecting');
         await this.setListening('waiting');
         if (this.o.failFast) return 'again';
+        // At once; only a session that keeps dying young (flapping) backs off, from the second time.
         failures = Date.now() - connectedAt >= this.o.settings.stableMs ? 0 : failures + 1;
+        lostOnly = true;
       } catch (err) {
         if (this.o.failFast) throw err;
         if (this.stopping) break;
@@ -152,7 +155,8 @@ export class MailboxSession {
         if (client) await closeClient(client);
       }
       if (this.pastDeadline()) return 'again';
-      await sleep(reconnectDelayMs(failures, this.o.random), this.stopCtl.signal);
+      await sleep(reconnectDelayMs(lostOnly ? failures - 1 : failures, this.o.random), this.stopCtl.signal);
+      lostOnly = false;
     }
     return 'again';
   }

@@ -47,7 +47,7 @@ export const DEFAULT_SYNC_JOB_SETTINGS: SyncJobSettings = {
 };
 
 /** Limits shared by the single-connection runs of this process. */
-const singleLimits = { work: new Limiter(Number(process.env.MAILROOM_SYNC_CONCURRENCY ?? 8)), connect: new Limiter(Number(process.env.MAILROOM_RECONNECT_CONCURRENCY ?? 20)) };
+const singleLimits = { work: new Limiter(Number(process.env.MAILROOM_SYNC_CONCURRENCY ?? 16)), connect: new Limiter(Number(process.env.MAILROOM_RECONNECT_CONCURRENCY ?? 20)) };
 
 /** Runs the sync loop for one connection; exported for tests that drive it directly. */
 export async function runConnectionSync(
