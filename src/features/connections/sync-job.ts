@@ -11,7 +11,7 @@
  */
 import pino from 'pino';
 import { acquireLease, releaseLease } from '../../platform/jobs/lease.js';
-import { extendJobLock, RunAgain, type JobContext } from '../../platform/jobs/worker.js';
+import { extendJobLock, RunAgain, type JobContext, type JobHandler } from '../../platform/jobs/worker.js';
 import { registerJob } from '../../platform/jobs/handlers.js';
 import { Limiter } from '../../platform/jobs/limiter.js';
 import { connectionBackoffMs } from '../../mail/sync-plan.js';
@@ -19,7 +19,7 @@ import { DEFAULT_IMAP_SESSION } from '../../mail/transport-options.js';
 import type { Ingestor } from '../ingest/ingest.js';
 import { recordSyncFailure } from './sync-failures.js';
 import { MailboxSession, DEFAULT_SESSION_SETTINGS } from './mailbox-session.js';
-import { localSupervisor } from './mailbox-supervisor.js';
+import { localSupervisor, type MailboxSupervisor } from './mailbox-supervisor.js';
 
 export { recordSyncFailure };
 
@@ -94,16 +94,24 @@ export async function runConnectionSync(
   }
 }
 
-export function registerSyncJob(ingestor: Ingestor, settings: SyncJobSettings = DEFAULT_SYNC_JOB_SETTINGS): void {
-  registerJob('connection.sync', async (payload: { connectionId: string }, ctx) => {
+/**
+ * The `connection.sync` job handler. `supervisor` finds this process's mailbox supervisor (default: the
+ * one started in this process, see localSupervisor); explicit wiring can pass its own.
+ */
+export function connectionSyncHandler(ingestor: Ingestor, settings: SyncJobSettings = DEFAULT_SYNC_JOB_SETTINGS, supervisor: () => MailboxSupervisor | null = localSupervisor): JobHandler {
+  return async (payload: { connectionId: string }, ctx) => {
     // With a mailbox supervisor in this process, the job only nudges it (the mailbox is held and listening).
-    const supervisor = localSupervisor();
-    if (supervisor) {
-      supervisor.poke(payload.connectionId);
+    const s = supervisor();
+    if (s) {
+      s.poke(payload.connectionId);
       return;
     }
     const outcome = await runConnectionSync(ingestor, { ...ctx, renew: () => extendJobLock(ctx, settings.leaseMs) }, payload.connectionId, settings);
     if (outcome === 'again') throw new RunAgain(0);
     if (outcome === 'busy') throw new RunAgain(settings.leaseMs / 2);
-  });
+  };
+}
+
+export function registerSyncJob(ingestor: Ingestor, settings: SyncJobSettings = DEFAULT_SYNC_JOB_SETTINGS): void {
+  registerJob('connection.sync', connectionSyncHandler(ingestor, settings));
 }
