@@ -189,6 +189,7 @@ export class MailboxSession {
       if (this.stopping || this.pastDeadline()) return 'done';
       if (!client.usable) return 'closed';
       if (this.wakeCtl.signal.aborted) this.wakeCtl = new AbortController();
+      if (this.dirty) continue; // poked during the pass: another one now
       const untilPass = (idle ? s.pollMs : pollEvery) - (env.now() - lastFullPass);
       const outcome = await listenForChange(client, {
         idleReissueMs: timings.idleReissueMs,
