@@ -47,8 +47,8 @@ async function waitFor(what: () => Promise<boolean> | boolean, ms: number): Prom
 }
 const raw = (id: string, to: string) => `From: s@example.org\r\nTo: ${to}\r\nSubject: ${id}\r\nMessage-ID: <${id}@example.org>\r\nDate: ${new Date().toUTCString()}\r\n\r\nhello\r\n`;
 
-function supervisor(name: string) {
-  const s = new MailboxSupervisor(ingestor, { log, workerId: `${name}:${process.pid}:${Math.random().toString(16).slice(2, 8)}`, settings: { leaseMs: 3000, tickMs: 500, maxMailboxes: 100 } });
+function supervisor(name: string, extra: Partial<ConstructorParameters<typeof MailboxSupervisor>[1]['settings']> = {}) {
+  const s = new MailboxSupervisor(ingestor, { log, workerId: `${name}:${process.pid}:${Math.random().toString(16).slice(2, 8)}`, settings: { leaseMs: 3000, tickMs: 500, maxMailboxes: 100, ...extra } });
   supervisors.push(s);
   return s;
 }
@@ -132,4 +132,36 @@ describe('mailbox supervisor', () => {
     const list = await t.api(account.token, 'GET', '/api/v1/connections');
     expect(list.json().connections.filter((c: { id: string }) => ids.includes(c.id)).map((c: { listening: string | null }) => c.listening).sort()).toEqual(['waiting', 'waiting', 'waiting']);
   }, 120_000);
+
+  it('after a mail server outage every mailbox reconnects, at most connectConcurrency logins at a time', async () => {
+    const boxes: Array<{ user: string; id: string }> = [];
+    for (let i = 0; i < 6; i++) {
+      const user = `out${i}-${Math.random().toString(36).slice(2, 6)}@example.test`;
+      await dovecot.addUser(user, 'pw');
+      const c = await insertConnection(t, {
+        accountId: account.accountId,
+        userId: account.adminUserId,
+        type: 'team',
+        address: user,
+        transport: 'imap',
+        imap: { host: '127.0.0.1', port: dovecot.imapPort, username: user, password: 'pw' },
+        smtp: { host: '127.0.0.1', port: 1, username: user, password: 'pw' },
+      });
+      boxes.push({ user, id: c.id });
+    }
+    // Disconnect what the first test left, so that this worker holds exactly these six.
+    await t.database.db.updateTable('connections').set({ disconnected_at: Date.now(), state: 'disconnected' }).where('id', 'not in', boxes.map((b) => b.id)).execute();
+    const s = supervisor('wOut', { connectConcurrency: 2 });
+    await s.start();
+    const allLive = async () => (await Promise.all(boxes.map((b) => view(b.id)))).every((v) => v.listening === 'live');
+    expect(await waitFor(allLive, 30_000)).toBe(true);
+    await dovecot.restart(); // every session dies at once; the server is back a moment later
+    expect(await waitFor(() => s.sessions().every((x) => x.connects >= 2), 60_000)).toBe(true);
+    expect(await waitFor(allLive, 30_000)).toBe(true);
+    expect(s.limits.connect.peak).toBeLessThanOrEqual(2);
+    for (const b of boxes) await dovecot.deliver(b.user, raw(`out-${b.id.toLowerCase()}`, b.user));
+    const stored = async () => (await t.database.db.selectFrom('messages').select('id').where('message_id', 'in', boxes.map((x) => `out-${x.id.toLowerCase()}@example.org`)).execute()).length === 6;
+    expect(await waitFor(stored, 20_000)).toBe(true);
+    await s.stop();
+  }, 150_000);
 });
