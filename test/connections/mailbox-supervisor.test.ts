@@ -92,11 +92,12 @@ describe('mailbox supervisor', () => {
     expect(since).toBeTruthy();
 
     // One statement renews them all: the worker's leases share one expiry, moving forward together.
-    await sleep(700);
+    const ticks = a.counters.ticks;
+    expect(await waitFor(() => a.counters.ticks >= ticks + 2, 10_000)).toBe(true);
     const mine = await t.database.db.selectFrom('leases').select(['expires_at']).where('holder', '=', a.workerId).execute();
     expect(mine).toHaveLength(5); // 4 mailboxes + the worker's heartbeat
     expect(new Set(mine.map((r) => Number(r.expires_at))).size).toBe(1);
-    expect(a.counters.renewStatements).toBe(a.counters.ticks);
+    expect(a.counters.ticks - a.counters.renewStatements).toBeLessThanOrEqual(1); // one renewal per round (one may be under way)
     // Renewal writes no connection row: listeningSince is unchanged.
     expect((await view(ids[0]!)).listeningSince).toBe(since);
 
