@@ -3,7 +3,8 @@
  * in the same run, ratio, goal) and writes it as JSON and Markdown under bench/results/. Benchmarks are
  * ratios against a baseline of the same run because these machines are noisy.
  *   npm run bench                 all
- *   npm run bench -- sync list    only some (names: sync, list, tracking, hostile, corpus, inbound-load, api-load)
+ *   npm run bench -- sync list    only some (names: sync, list, tracking, hostile, corpus, inbound-load, api-load, mailboxes, mailbox-failover)
+ *   npm run bench -- mailboxes --out=mailboxes   writes bench/results/mailboxes.{json,md} instead of latest.*
  * A benchmark that throws is reported as a failed row; the others still run.
  */
 import fs from 'node:fs';
@@ -25,6 +26,8 @@ const benches: Record<string, () => Promise<Bench | null>> = {
   hostile: () => optional('./hostile-mail.js', 'benchHostileMail'),
   'inbound-load': async () => (await import('./inbound-load.js')).benchInboundLoad,
   'api-load': async () => (await import('./api-load.js')).benchApiLoad,
+  mailboxes: () => optional('./mailboxes.js', 'benchMailboxes'),
+  'mailbox-failover': () => optional('./mailboxes.js', 'benchMailboxFailover'),
   // The real-world corpus (../shared/corpus) imported in this run, on SQLite and on PostgreSQL.
   corpus: async () => async () => {
     const rows: BenchRow[] = [];
@@ -54,6 +57,7 @@ const benches: Record<string, () => Promise<Bench | null>> = {
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const outName = process.argv.slice(2).find((a) => a.startsWith('--out='))?.slice('--out='.length).replace(/[^\w.-]/g, '') || 'latest';
 const names = wanted.length ? wanted : Object.keys(benches);
 const rows: BenchRow[] = [];
 const durations: Record<string, number> = {};
@@ -99,9 +103,9 @@ const stamp = new Date().toISOString();
 const met = rows.filter((r) => r.ok === true).length;
 const missed = rows.filter((r) => r.ok === false).length;
 const took = Object.entries(durations).map(([n, s]) => `${n} ${s} s`).join(', ');
-fs.writeFileSync('bench/results/latest.json', `${JSON.stringify({ at: stamp, machine, machineInfo, benchmarks: names, durationsSeconds: durations, rows }, null, 2)}\n`);
+fs.writeFileSync(`bench/results/${outName}.json`, `${JSON.stringify({ at: stamp, machine, machineInfo, benchmarks: names, durationsSeconds: durations, rows }, null, 2)}\n`);
 fs.writeFileSync(
-  'bench/results/latest.md',
-  `# Benchmark results\n\nRun at ${stamp} (\`npm run bench${wanted.length ? ` -- ${wanted.join(' ')}` : ''}\`) on ${machine}; ${load}.\n\nGoals met: ${met}, missed: ${missed} (rows without a goal are reported figures). Time per benchmark: ${took}.\n\n${table}\n`,
+  `bench/results/${outName}.md`,
+  `# Benchmark results\n\nRun at ${stamp} (\`npm run bench${wanted.length ? ` -- ${wanted.join(' ')}` : ''}${outName !== 'latest' ? ` --out=${outName}` : ''}\`) on ${machine}; ${load}.\n\nGoals met: ${met}, missed: ${missed} (rows without a goal are reported figures). Time per benchmark: ${took}.\n\n${table}\n`,
 );
 process.exit(0);

@@ -44,9 +44,10 @@ export interface Config {
   notifyFrom: string;
   /** Notification email batches what happens within this window (ms). */
   notifyBatchMs: number;
-  /** Mailboxes one worker process keeps open (IDLE) at once. */
-  syncConcurrency: number;
-  /** Mailbox sync: slice a job keeps a connection, IDLE re-issue, poll of other folders (ms). */
+  /**
+   * Single-connection sync runs (a process without a mailbox supervisor): the slice one run keeps a
+   * connection, IDLE re-issue and poll of other folders (ms); the last two are the mailboxes' own.
+   */
   sync: { sliceMs: number; idleReissueMs: number; pollMs: number };
   /** Tracking hits: settle time before processing, and the notification batching window (ms). */
   trackingSettleMs: number;
@@ -57,6 +58,23 @@ export interface Config {
   loginRateMax: number;
   /** Images per minute per reader through the image proxy. */
   imageProxyRateMax: number;
+  /** Mailbox sync (issue 20): see MailboxSupervisor and MailboxSession. */
+  mailboxes: {
+    /** Most mailboxes one worker process holds open and listening (same value on every worker). */
+    perWorker: number;
+    /** Sync passes (fetch, parse, write) at once per worker; idle mailboxes take none. */
+    syncConcurrency: number;
+    /** IMAP logins in progress at once per worker (reconnect storms after an outage). */
+    reconnectConcurrency: number;
+    /** IMAP socket inactivity timeout. */
+    socketTimeoutMs: number;
+    /** IDLE re-issued this often (kept under the socket timeout and 29 minutes). */
+    idleReissueMs: number;
+    /** Folders without IDLE (Sent) passed at least this often; the longest poll interval of servers without IDLE. */
+    pollMs: number;
+    /** Mailbox and worker leases; renewed every third of it; failover within about 1.3 times it. */
+    leaseMs: number;
+  };
 }
 
 /** A bad value in the environment: names the variable, the value and what was expected. */
@@ -151,6 +169,18 @@ export function loadConfig(env: Env = process.env): Config {
     throw err;
   }
   const secureCookies = bool(env, 'SECURE_COOKIES', publicUrl.startsWith('https:'));
+  // Mailbox sync (issue 20). IDLE is re-issued well before the socket timeout, which stays above the
+  // servers' keepalive during IDLE (Dovecot: 2 minutes), and under 29 minutes (RFC 2177).
+  const socketTimeoutMs = int(env, 'MAILROOM_IMAP_SOCKET_TIMEOUT_MS', 5 * MINUTE, { min: 1000 });
+  const mailboxes = {
+    perWorker: int(env, 'MAILROOM_MAILBOXES_PER_WORKER', 5000, { min: 1 }),
+    syncConcurrency: int(env, 'MAILROOM_SYNC_CONCURRENCY', 16, { min: 1 }),
+    reconnectConcurrency: int(env, 'MAILROOM_RECONNECT_CONCURRENCY', 20, { min: 1 }),
+    socketTimeoutMs,
+    idleReissueMs: int(env, 'MAILROOM_IDLE_REISSUE_MS', Math.min(2 * MINUTE, Math.floor(socketTimeoutMs / 2)), { min: 500, max: Math.min(28 * MINUTE, socketTimeoutMs) }),
+    pollMs: int(env, 'MAILROOM_POLL_MS', 5 * MINUTE, { min: 1000 }),
+    leaseMs: int(env, 'MAILROOM_LEASE_MS', 30_000, { min: 3000 }),
+  };
   return {
     port,
     host: text(env, 'HOST') ?? '0.0.0.0',
@@ -179,13 +209,8 @@ export function loadConfig(env: Env = process.env): Config {
     notifySmtpUrl: url(env, 'NOTIFY_SMTP_URL', ['smtp:', 'smtps:']),
     notifyFrom: text(env, 'NOTIFY_FROM') ?? `Mailroom <notifications@${inboundDomain}>`,
     notifyBatchMs: Math.round(num(env, 'NOTIFY_BATCH_SECONDS', 60) * 1000),
-    syncConcurrency: int(env, 'MAILROOM_SYNC_CONCURRENCY', 50, { min: 1 }),
-    sync: {
-      sliceMs: int(env, 'MAILROOM_SYNC_SLICE_MS', 25 * MINUTE),
-      // IMAP servers may drop an IDLE after 29 minutes (RFC 2177): it must be re-issued before.
-      idleReissueMs: int(env, 'MAILROOM_IDLE_REISSUE_MS', 25 * MINUTE, { min: 1000, max: 28 * MINUTE }),
-      pollMs: int(env, 'MAILROOM_POLL_MS', 5 * MINUTE, { min: 1000 }),
-    },
+    sync: { sliceMs: int(env, 'MAILROOM_SYNC_SLICE_MS', 25 * MINUTE), idleReissueMs: mailboxes.idleReissueMs, pollMs: mailboxes.pollMs },
+    mailboxes,
     trackingSettleMs: int(env, 'MAILROOM_TRACKING_SETTLE_MS', 15_000),
     trackingDigestMs: int(env, 'MAILROOM_TRACKING_DIGEST_MS', 60_000),
     sseRecheckMs: int(env, 'MAILROOM_SSE_RECHECK_MS', 15_000, { min: 50 }),

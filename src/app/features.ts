@@ -27,13 +27,18 @@ import type { Reactions } from '../platform/reactions.js';
 import type { JobHandler } from '../platform/jobs/worker.js';
 import type { InboundIntercept, RecipientResolver } from '../mail/inbound-smtp.js';
 import { accountsFeature, type UserStateHook } from '../features/accounts/index.js';
-import { connectionsFeature } from '../features/connections/index.js';
+import { connectionsFeature, type MailboxSupervisor } from '../features/connections/index.js';
 import { ingestFeature, type Ingestor, type MessageStoredHook } from '../features/ingest/index.js';
 import { inboxFeature } from '../features/inbox/index.js';
 import { personalFeature } from '../features/personal/index.js';
 import { crmFeature, type ContactDeletionHook } from '../features/crm/index.js';
 import { notificationsFeature } from '../features/notifications/index.js';
 import { outboxFeature, type SendOutcomeHook } from '../features/outbox/index.js';
+
+/** Long-lived services a process runs, handed to the jobs that need them (a worker's mailbox supervisor). */
+export interface RunningServices {
+  mailboxSupervisor: MailboxSupervisor | null;
+}
 
 /** What a feature may declare. Every key is optional; a feature declares only what it does. */
 export interface Feature {
@@ -46,8 +51,8 @@ export interface Feature {
   inboundRecipient?: RecipientResolver;
   /** Inbound SMTP messages the feature consumes instead of storing them. */
   inboundIntercept?: InboundIntercept;
-  /** Job kinds the feature handles, given the process's ingest pipeline. */
-  jobs?: (ingestor: Ingestor) => Record<string, JobHandler>;
+  /** Job kinds the feature handles, given the process's ingest pipeline and what the process runs. */
+  jobs?: (ingestor: Ingestor, running: RunningServices) => Record<string, JobHandler>;
   /** Once per process, when its environment is built. */
   start?: (env: CommandEnv) => void;
   /** Demo data for `mailroom serve --demo`, run in this order after the demo users exist. */
@@ -79,10 +84,10 @@ export function featureReactions(): Reactions {
 }
 
 /** Every job kind this process can run, and who handles it. Refuses two features claiming one kind. */
-export function jobHandlersFor(ingestor: Ingestor): Record<string, JobHandler> {
+export function jobHandlersFor(ingestor: Ingestor, running: RunningServices = { mailboxSupervisor: null }): Record<string, JobHandler> {
   const handlers: Record<string, JobHandler> = {};
   for (const f of FEATURES) {
-    for (const [kind, handler] of Object.entries(f.jobs?.(ingestor) ?? {})) {
+    for (const [kind, handler] of Object.entries(f.jobs?.(ingestor, running) ?? {})) {
       if (handlers[kind]) throw new Error(`Job kind ${kind} is handled twice (again by ${f.name})`);
       handlers[kind] = handler;
     }

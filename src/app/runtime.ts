@@ -14,6 +14,8 @@ import { applyProcessSettings, makeCommandEnv, openConfiguredDatabase } from './
 import { bootstrapFirstAccount } from '../features/accounts/commands/bootstrapFirstAccount.js';
 import { createIngestor, jobHandlersFor, startInbound } from './engine.js';
 import { closeDefaultParsePool } from '../mail/parse/index.js';
+import { MailboxSupervisor } from '../features/connections/mailbox-supervisor.js';
+import { DEFAULT_SESSION_SETTINGS } from '../features/connections/mailbox-session.js';
 
 export type Role = 'web' | 'worker' | 'smtp';
 
@@ -22,6 +24,8 @@ export interface Running {
   env: CommandEnv;
   app?: FastifyInstance;
   worker?: JobWorker;
+  /** The worker role's mailbox supervisor: every mailbox assigned to this process, held open and listening. */
+  mailboxes?: MailboxSupervisor;
   url?: string;
   stop(): Promise<void>;
 }
@@ -66,20 +70,37 @@ export async function startMailroom(config: Config, opts: StartOptions = {}): Pr
   const stoppers: Array<() => Promise<void>> = [];
 
   const ingestor = createIngestor(env);
-  const jobHandlers = jobHandlersFor(ingestor);
+  // Every mailbox assigned to a worker (leases) is held open and listening; only active work is limited.
+  const m = config.mailboxes;
+  const supervisor = roles.has('worker')
+    ? new MailboxSupervisor(ingestor, {
+        log: log.child({ role: 'mailboxes' }),
+        settings: {
+          maxMailboxes: m.perWorker,
+          workConcurrency: m.syncConcurrency,
+          connectConcurrency: m.reconnectConcurrency,
+          leaseMs: m.leaseMs,
+          session: { ...DEFAULT_SESSION_SETTINGS, pollMs: m.pollMs, timings: { ...DEFAULT_SESSION_SETTINGS.timings, socketMs: m.socketTimeoutMs, idleReissueMs: m.idleReissueMs } },
+        },
+      })
+    : null;
+  const jobHandlers = jobHandlersFor(ingestor, { mailboxSupervisor: supervisor });
   stoppers.push(() => closeDefaultParsePool());
   if (roles.has('smtp')) {
     const smtp = await startInbound(ingestor, { port: config.smtpPort, host: config.smtpHost, log: log.child({ role: 'smtp' }), ...config.inbound });
     stoppers.push(() => smtp.close());
     log.info({ port: smtp.port }, 'inbound SMTP is listening');
   }
-  if (roles.has('worker')) {
+  if (supervisor) {
     running.worker = new JobWorker({ env, handlers: jobHandlers, log: log.child({ role: 'worker' }), queues: ['default', 'mail'] });
     running.worker.start();
-    // Mailbox sync jobs hold an IMAP connection open (IDLE) for minutes: they get their own pool.
-    const syncWorker = new JobWorker({ env, handlers: jobHandlers, log: log.child({ role: 'sync' }), queues: ['sync'], concurrency: config.syncConcurrency, lockMs: 30_000 });
+    running.mailboxes = supervisor;
+    // `connection.sync` jobs only nudge the supervisor ("sync this one now"): short, a small pool.
+    const syncWorker = new JobWorker({ env, handlers: jobHandlers, log: log.child({ role: 'sync' }), queues: ['sync'], concurrency: 4, lockMs: 30_000 });
+    await supervisor.start();
     syncWorker.start();
     stoppers.push(() => syncWorker.stop());
+    stoppers.push(() => supervisor.stop());
   }
   if (roles.has('web')) {
     const app = await buildApp({ database, config, env, logger: { level: config.logLevel } });

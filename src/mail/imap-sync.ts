@@ -11,12 +11,17 @@ import type { Logger } from 'pino';
 import type { CommandEnv, Executor } from '../platform/context.js';
 import type { ConnectionsTable, FolderStatesTable } from '../platform/database/schema.js';
 import { planFolderSync, onlyNewUids, newestFirstBatches, uidSet, vanishedUids, windowStart, isOversized, type FolderCheckpoint } from './sync-plan.js';
-import { checkHost, imapOptions } from './transport-options.js';
-import type { IngestItem, MailIngest as Ingestor, PreparedBatch } from './ingest-port.js';
+import { checkHost, imapOptions, DEFAULT_TIMEOUTS, DEFAULT_IMAP_SESSION } from './transport-options.js';
+import type { IngestItem, IngestResult, MailIngest as Ingestor, PreparedBatch } from './ingest-port.js';
 
 export interface SyncOptions {
   batchSize: number;
   maxMessageBytes: number;
+  /**
+   * Writes a prepared batch with its checkpoint (default: the ingest port's `write`, one transaction per
+   * batch). A worker holding many mailboxes passes a group committer that writes several mailboxes' batches together.
+   */
+  write?: (ingestor: Ingestor, connection: ConnectionsTable, batch: PreparedBatch, afterWrite: (trx: Executor, result: IngestResult) => Promise<void>) => Promise<IngestResult>;
   /** Called after every committed batch (tests and progress). */
   onBatch?: (info: { folder: string; stored: number; duplicates: number }) => void;
   signal?: AbortSignal;
@@ -34,11 +39,14 @@ export interface SyncStats {
   commands: number;
 }
 
-/** Opens an authenticated IMAP client for a connection, with its host re-checked and pinned. */
-export async function openImap(env: CommandEnv, c: ConnectionsTable): Promise<ImapFlow> {
+/**
+ * Opens an authenticated IMAP client for a connection, with its host re-checked and pinned. The socket
+ * timeout defaults to the long-lived session's (see DEFAULT_IMAP_SESSION in transport-options.ts).
+ */
+export async function openImap(env: CommandEnv, c: ConnectionsTable, socketMs: number = DEFAULT_IMAP_SESSION.socketMs): Promise<ImapFlow> {
   const creds = JSON.parse(env.secrets.open(c.credentials!)) as { imapPassword: string };
   const safe = await checkHost(c.imap_host!);
-  const client = new ImapFlow(imapOptions({ host: c.imap_host!, port: c.imap_port!, tls: c.imap_tls as 'tls', username: c.imap_username! }, creds.imapPassword, safe));
+  const client = new ImapFlow(imapOptions({ host: c.imap_host!, port: c.imap_port!, tls: c.imap_tls as 'tls', username: c.imap_username! }, creds.imapPassword, safe, { ...DEFAULT_TIMEOUTS, socketMs }));
   client.on('error', () => {});
   try {
     await client.connect();
@@ -163,8 +171,11 @@ async function syncFolder(env: CommandEnv, ingestor: Ingestor, c: ConnectionsTab
         });
       }
       await pipeline.drain();
-      cp = { ...cp!, highestUid: Math.max(cp!.highestUid, status.uidnext - 1) };
-      await env.db.transaction().execute((trx) => saveCheckpoint(trx, c.id, folder, cp!, env.now()));
+      // Usually the last batch's checkpoint already reached UIDNEXT - 1: no second write for it.
+      if (status.uidnext - 1 > cp!.highestUid) {
+        cp = { ...cp!, highestUid: status.uidnext - 1 };
+        await env.db.transaction().execute((trx) => saveCheckpoint(trx, c.id, folder, cp!, env.now()));
+      }
       continue;
     }
     // backfill: newest first below the lowest UID reached, down to the window floor
@@ -263,7 +274,7 @@ async function storeBatch(
   checkpoint: (trx: Executor, stored: number) => Promise<void>,
 ): Promise<void> {
   const { items, oversized, sizes } = fetched;
-  const result = await ingestor.write(c, await fetched.prepared, async (trx) => {
+  const result = await (opts.write ?? ((i: Ingestor, conn, batch, after) => i.write(conn, batch, after)))(ingestor, c, await fetched.prepared, async (trx) => {
     for (const uid of oversized) {
       await trx
         .insertInto('skipped_messages')

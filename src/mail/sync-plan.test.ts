@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { connectionBackoffMs, newestFirstBatches, onlyNewUids, planFolderSync, uidSet, vanishedUids, type FolderCheckpoint } from './sync-plan.js';
+import { connectionBackoffMs, reconnectDelayMs, newestFirstBatches, onlyNewUids, planFolderSync, uidSet, vanishedUids, type FolderCheckpoint } from './sync-plan.js';
 
 const cp = (o: Partial<FolderCheckpoint> = {}): FolderCheckpoint => ({ uidvalidity: 7, highestUid: 100, lowestUid: 1, windowFloorUid: 1, initialDone: true, highestModseq: null, ...o });
 
@@ -39,4 +39,18 @@ describe('uid helpers', () => {
     [5, 480_000],
     [20, 1_800_000],
   ])('backoff after %i failures is %i ms', (n, ms) => expect(connectionBackoffMs(n)).toBe(ms));
+});
+
+describe('reconnectDelayMs', () => {
+  it.each([
+    [0, 0.5, 0],
+    [1, 1, 2_000],
+    [1, 0, 1_000],
+    [2, 1, 4_000],
+    [5, 1, 32_000],
+    [20, 1, 300_000],
+    [20, 0, 150_000],
+  ])('after %i failures with random %d: %i ms', (failures, r, expected) => {
+    expect(reconnectDelayMs(failures, () => r)).toBe(expected);
+  });
 });

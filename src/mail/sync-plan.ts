@@ -103,3 +103,14 @@ export function connectionBackoffMs(failureCount: number): number {
 export function isOversized(size: number, maxBytes: number): boolean {
   return size > maxBytes;
 }
+
+/**
+ * Delay before reconnect attempt after `failures` consecutive failures (0: at once), for a mailbox held
+ * in a long-lived session: exponential from 2 s to 5 min, with jitter (half to all of it) so that a mail
+ * server outage does not bring every mailbox back at the same instant.
+ */
+export function reconnectDelayMs(failures: number, random: () => number = Math.random): number {
+  if (failures <= 0) return 0;
+  const full = Math.min(5 * 60_000, 2_000 * 2 ** (failures - 1));
+  return Math.round(full * (0.5 + random() * 0.5));
+}

@@ -25,6 +25,30 @@ export interface Timeouts {
 
 export const DEFAULT_TIMEOUTS: Timeouts = { connectMs: 10_000, greetingMs: 10_000, socketMs: 60_000 };
 
+/**
+ * IMAP sessions that stay open (IDLE) need three timings that fit together (issue 20):
+ * - `socketMs`, the socket inactivity timeout, is longer than the usual server keepalive during IDLE
+ *   (Dovecot: 2 min, `imap_idle_notify_interval`) so that a healthy but quiet session never times out;
+ * - IDLE is re-issued (DONE, NOOP, IDLE) every `idleReissueMs`, well under `socketMs` and under the
+ *   29 minutes of RFC 2177, which also keeps NAT and firewall state warm;
+ * - the NOOP of a re-issue must be answered within `probeMs`, else the session is declared dead.
+ * So a dead socket is noticed within `idleReissueMs + probeMs`, and a live one never reaches `socketMs`.
+ */
+export interface ImapSessionTimings {
+  socketMs: number;
+  idleReissueMs: number;
+  probeMs: number;
+}
+
+export const DEFAULT_IMAP_SESSION: ImapSessionTimings = { socketMs: 5 * 60_000, idleReissueMs: 2 * 60_000, probeMs: 30_000 };
+
+/** Clamps a re-issue interval so that it stays under the socket timeout and the 29-minute IDLE limit. */
+export function fitIdleReissue(t: ImapSessionTimings): ImapSessionTimings {
+  const idleReissueMs = Math.max(250, Math.min(t.idleReissueMs, Math.floor(t.socketMs * 0.8), 28 * 60_000));
+  const probeMs = Math.max(250, Math.min(t.probeMs, t.socketMs));
+  return { ...t, idleReissueMs, probeMs };
+}
+
 export async function checkHost(host: string): Promise<SafeHost> {
   return resolveSafeHost(host);
 }

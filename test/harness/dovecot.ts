@@ -36,6 +36,13 @@ export interface StartDovecotOptions {
   extraConfig?: string;
   /** How long to wait for the IMAP greeting. Default 20 s. */
   startTimeoutMs?: number;
+  /**
+   * Concurrent IMAP sessions to allow (benchmarks with many idle mailboxes). Raises Dovecot's process and
+   * client limits (imap-login, imap, defaults) above it, and the host's `fs.inotify.max_user_instances`
+   * (one per idle session; when they run out Dovecot's IDLE falls back to a 30 s check) when permitted.
+   * Default: Dovecot's own limits (about 100 sessions).
+   */
+  maxConnections?: number;
 }
 
 export interface DeliverOptions {
@@ -188,8 +195,17 @@ function configText(p: {
   instance: string;
   specialFolders: boolean;
   extra: string;
+  maxConnections?: number;
 }): string {
   const { dir, owner } = p;
+  const n = p.maxConnections;
+  const limits = n
+    ? {
+        top: `default_process_limit = ${n + 100}\ndefault_client_limit = ${2 * n + 200}\n`,
+        login: `  process_limit = ${Math.max(100, Math.ceil(n / 10))}\n  client_limit = ${n + 100}\n`,
+        imap: `service imap {\n  process_limit = ${n + 100}\n}\n`,
+      }
+    : { top: '', login: '', imap: '' };
   const root = (process.getuid?.() ?? 0) === 0;
   const folders = p.specialFolders
     ? ['Drafts', 'Sent', 'Trash', 'Junk', 'Archive']
@@ -205,6 +221,7 @@ info_log_path = ${dir}/log/dovecot.log
 debug_log_path = ${dir}/log/dovecot.log
 protocols = imap lmtp
 listen = ${HOST}
+${limits.top}
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
@@ -247,8 +264,8 @@ service imap-login {
   inet_listener imaps {
     port = 0
   }
-${root ? '' : '  chroot =\n'}}
-
+${limits.login}${root ? '' : '  chroot =\n'}}
+${limits.imap}
 # No auth penalty: anvil would delay every login from 127.0.0.1 after a failed one (2 s, 4 s, ... 15 s).
 # (login_trusted_networks = 127.0.0.0/8 does not lift it in 2.3.19; a closed penalty socket does.)
 service anvil {
@@ -294,8 +311,21 @@ async function greeting(port: number, timeoutMs: number): Promise<string> {
   });
 }
 
+/** Raises fs.inotify.max_user_instances to at least `wanted` when this process may (root); never lowers it. */
+async function raiseInotifyInstances(wanted: number): Promise<void> {
+  const file = '/proc/sys/fs/inotify/max_user_instances';
+  try {
+    const now = Number((await readFile(file, 'utf8')).trim());
+    if (now >= wanted) return;
+    await writeFile(file, String(wanted));
+  } catch (e) {
+    process.stderr.write(`startDovecot: could not raise fs.inotify.max_user_instances to ${wanted} (${(e as Error).message}); idle sessions beyond it fall back to Dovecot's 30 s check\n`);
+  }
+}
+
 export async function startDovecot(opts: StartDovecotOptions = {}): Promise<TestDovecot> {
   installExitHook();
+  if (opts.maxConnections) await raiseInotifyInstances(opts.maxConnections + 1024);
   const owner = await mailOwner();
   const root = (process.getuid?.() ?? 0) === 0;
   // Unix socket paths live under base_dir and are limited to 108 bytes: keep the folder short.
@@ -331,7 +361,7 @@ export async function startDovecot(opts: StartDovecotOptions = {}): Promise<Test
   }
 
   async function writeConfig(): Promise<void> {
-    await writeFile(confPath, configText({ dir, imapPort, lmtpPort, owner, instance, specialFolders: opts.specialFolders !== false, extra: opts.extraConfig ?? '' }));
+    await writeFile(confPath, configText({ dir, imapPort, lmtpPort, owner, instance, specialFolders: opts.specialFolders !== false, extra: opts.extraConfig ?? '', maxConnections: opts.maxConnections }));
   }
 
   /** Spawns the master in the foreground and waits for the IMAP greeting. */

@@ -16,4 +16,6 @@ export const NEW_CONNECTION_COLUMNS = {
   forwarding_test_sent_at: null,
   forwarding_test_error: null,
   forwarding_verified_at: null,
+  listening: null,
+  listening_since: null,
 } as const satisfies Partial<ConnectionsTable>;

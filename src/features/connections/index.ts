@@ -5,11 +5,13 @@
  */
 import type { Ingestor } from '../ingest/index.js';
 import type { JobContext } from '../../platform/jobs/worker.js';
-import { DEFAULT_SYNC_JOB_SETTINGS, syncJob } from './sync-job.js';
+import { DEFAULT_SYNC_JOB_SETTINGS, connectionSyncHandler } from './sync-job.js';
+import type { MailboxSupervisor } from './mailbox-supervisor.js';
 import { forwardingTestJob, recordForwardingTest } from './forwarding-test.js';
 import { FORWARDING_TEST_JOB } from './commands/sendForwardingTest.js';
 
 export { connectEmail, refusalError } from './commands/connectEmail.js';
+export type { MailboxSupervisor } from './mailbox-supervisor.js';
 export { updateConnection } from './commands/updateConnection.js';
 export { NEW_CONNECTION_COLUMNS } from './connection-row.js';
 export { disconnectEmail } from './commands/disconnectEmail.js';
@@ -23,9 +25,14 @@ export function connectionsFeature() {
     name: 'connections',
     /** Inbound SMTP: a forwarding check email coming back through the forwarding verifies it (and is not stored). */
     inboundIntercept: recordForwardingTest,
-    jobs: (ingestor: Ingestor) => ({
-      /** Keeps one mailbox in sync (IMAP pass, then IDLE), a time slice at a time. */
-      'connection.sync': (payload: { connectionId: string }, ctx: JobContext) => syncJob(ingestor, { ...DEFAULT_SYNC_JOB_SETTINGS, ...ingestor.env.settings.sync })(payload, ctx),
+    jobs: (ingestor: Ingestor, running: { mailboxSupervisor: MailboxSupervisor | null }) => ({
+      /**
+       * "Sync this mailbox now" (after connecting, new credentials, sync now): a nudge to the worker's mailbox
+       * supervisor, which holds every mailbox assigned to it open and listening; without one (a process
+       * that is not a worker), one time slice of the mailbox's sync loop.
+       */
+      'connection.sync': (payload: { connectionId: string }, ctx: JobContext) =>
+        connectionSyncHandler(ingestor, { ...DEFAULT_SYNC_JOB_SETTINGS, ...ingestor.env.settings.sync }, () => running.mailboxSupervisor)(payload, ctx),
       /** Sends the forwarding check email through the address's own SMTP server. */
       [FORWARDING_TEST_JOB]: forwardingTestJob(ingestor),
     }),

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { forwardingCheck } from './domain/forwarding-check.js';
 import type { ConnectionsTable } from '../../platform/database/schema.js';
 import type { Executor } from '../../platform/context.js';
@@ -44,8 +45,27 @@ export async function loadConnection(db: Executor, accountId: string, id: string
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/** When the lease of the worker holding the mailbox (`sync:<id>`) expires; null when no worker holds it. */
+export async function syncLeaseExpiry(db: Executor, connectionId: string): Promise<number | null> {
+  const row = await db.selectFrom('leases').select('expires_at').where('name', '=', `sync:${connectionId}`).executeTakeFirst();
+  return row ? Number(row.expires_at) : null;
+}
+
+/**
+ * Is the mailbox listening for new mail? `live` (IDLE) and `polling` (no IDLE on the server) as written by
+ * the worker holding it, and only while that worker's lease is valid (a dead worker cannot say it stopped);
+ * `waiting` otherwise (reconnecting, backing off, or not held by any worker yet); null when nothing will
+ * listen (forwarding, disconnected, password refused). `leaseExpiresAt` undefined: lease not looked up.
+ */
+export function listeningView(c: ConnectionsTable, leaseExpiresAt: number | null | undefined, now: number): { listening: 'live' | 'polling' | 'waiting' | null; listeningSince: string | null } {
+  if (c.transport !== 'imap' || c.disconnected_at !== null || c.state === 'auth_failed') return { listening: null, listeningSince: null };
+  const held = leaseExpiresAt === undefined || (leaseExpiresAt !== null && leaseExpiresAt >= now);
+  if ((c.listening === 'live' || c.listening === 'polling') && held) return { listening: c.listening, listeningSince: iso(num(c.listening_since)) };
+  return { listening: 'waiting', listeningSince: c.listening === 'waiting' ? iso(num(c.listening_since)) : null };
+}
+
 /** The API shape of a connection. Credentials never leave the server. */
-export function connectionView(c: ConnectionsTable, names: { userName?: string | null; userState?: string | null; inboxName?: string | null } = {}) {
+export function connectionView(c: ConnectionsTable, names: { userName?: string | null; userState?: string | null; inboxName?: string | null; leaseExpiresAt?: number | null } = {}) {
   return {
     id: c.id,
     type: c.type as 'personal' | 'team',
@@ -59,6 +79,7 @@ export function connectionView(c: ConnectionsTable, names: { userName?: string |
     transport: c.transport as 'imap' | 'forwarding',
     state: c.state,
     stage: c.stage,
+    ...listeningView(c, names.leaseExpiresAt, Date.now()),
     progress: { done: c.progress_done, total: c.progress_total },
     lastError: c.last_error_code ? { code: c.last_error_code, message: c.last_error_message, at: iso(c.last_error_at) } : null,
     imap: c.imap_host ? { host: c.imap_host, port: c.imap_port, tls: c.imap_tls, username: c.imap_username } : null,
@@ -86,7 +107,7 @@ export async function connectionViewById(db: Executor, accountId: string, id: st
 export async function connectionViewOf(db: Executor, c: ConnectionsTable): Promise<ConnectionView> {
   const u = await db.selectFrom('users').select(['name', 'state']).where('id', '=', c.user_id).executeTakeFirst();
   const i = c.inbox_id ? await db.selectFrom('inboxes').select(['name']).where('id', '=', c.inbox_id).executeTakeFirst() : undefined;
-  return connectionView(c, { userName: u?.name, userState: u?.state, inboxName: i?.name });
+  return connectionView(c, { userName: u?.name, userState: u?.state, inboxName: i?.name, leaseExpiresAt: await syncLeaseExpiry(db, c.id) });
 }
 
 const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
@@ -112,8 +133,9 @@ export async function listConnections(
     .selectFrom('connections')
     .innerJoin('users', 'users.id', 'connections.user_id')
     .leftJoin('inboxes', 'inboxes.id', 'connections.inbox_id')
+    .leftJoin('leases', (j) => j.on(sql<boolean>`leases.name = ${'sync:'} || connections.id`))
     .selectAll('connections')
-    .select(['users.name as user_name', 'users.state as user_state', 'inboxes.name as inbox_name'])
+    .select(['users.name as user_name', 'users.state as user_state', 'inboxes.name as inbox_name', 'leases.expires_at as lease_expires_at'])
     .where('connections.account_id', '=', accountId);
   if (q.personalOf !== 'everyone') {
     const own = q.personalOf;
@@ -124,5 +146,7 @@ export async function listConnections(
   if (q.inboxId) query = query.where('connections.inbox_id', '=', q.inboxId);
   if (!q.includeDisconnected) query = query.where('connections.disconnected_at', 'is', null);
   const rows = await query.orderBy('connections.created_at').execute();
-  return rows.map((r) => connectionView(r, { userName: r.user_name, userState: r.user_state, inboxName: r.inbox_name }));
+  return rows.map((r) =>
+    connectionView(r, { userName: r.user_name, userState: r.user_state, inboxName: r.inbox_name, leaseExpiresAt: r.lease_expires_at === null ? null : Number(r.lease_expires_at) }),
+  );
 }

@@ -54,6 +54,12 @@ export const connectionSchema = {
     transport: { type: 'string', enum: ['imap', 'forwarding'] },
     state: { type: 'string', enum: ['syncing', 'active', 'auth_failed', 'error', 'disconnected'] },
     stage: { type: ['string', 'null'], enum: ['initial_sync_queued', 'initial_sync', null] },
+    listening: {
+      type: ['string', 'null'],
+      enum: ['live', 'polling', 'waiting', null],
+      description: 'IMAP: live (an IDLE session is open, new mail shows in seconds), polling (the server has no IDLE: checked on an adaptive interval), waiting (reconnecting, backing off, or no worker holds it yet). Null for forwarding, disconnected, or a refused password.',
+    },
+    listeningSince: { type: ['string', 'null'], description: 'When `listening` last changed (null when unknown)' },
     progress: { type: 'object', properties: { done: { type: 'integer' }, total: { type: ['integer', 'null'] } } },
     lastError: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: { type: ['string', 'null'] }, at: { type: ['string', 'null'] } } },
     imap: serverView,

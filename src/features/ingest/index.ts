@@ -6,8 +6,8 @@
 export { classifyMessage } from './domain/classify.js';
 export type { BounceInfo, Classification } from './domain/classify.js';
 export { baseSubject, isResponseSubject, subjectKey } from './domain/subject.js';
-export { createIngestor, ingestBatch } from './ingest.js';
-export type { IngestItem, Ingestor, MessageStoredHook, StoredMessage } from './ingest.js';
+export { createIngestor, ingestBatch, writePreparedGroup } from './ingest.js';
+export type { GroupEntry, IngestItem, IngestResult, Ingestor, MessageStoredHook, PreparedBatch, StoredMessage } from './ingest.js';
 
 import { unlinkDeletedContact } from './unlink-contact.js';
 

@@ -150,6 +150,46 @@ export async function writePrepared(ingestor: Ingestor, connection: ConnectionsT
   return result;
 }
 
+export interface GroupEntry {
+  connection: ConnectionsTable;
+  batch: PreparedBatch;
+  afterWrite?: (trx: Executor, result: IngestResult) => Promise<void>;
+}
+
+/**
+ * Several connections' prepared batches in ONE transaction with ONE pack file (one fsync): what
+ * `writePrepared` does for each, in order, with the blobs of all of them packed together. Many mailboxes
+ * receiving mail at once (one worker holding thousands) then cost one commit per group instead of one per
+ * mailbox. Planning and writing stay per connection (dedupe and threading are per connection). Used
+ * through `groupCommit`, which writes a failed group again one entry at a time.
+ */
+export async function writePreparedGroup(ingestor: Ingestor, entries: GroupEntry[]): Promise<IngestResult[]> {
+  const env = ingestor.env;
+  const results = await env.db.transaction().execute(async (trx) => {
+    const out: IngestResult[] = [];
+    const plans: Array<BatchPlan | null> = [];
+    for (const e of entries) {
+      const r: IngestResult = { stored: 0, duplicates: 0, messageIds: [] };
+      out.push(r);
+      plans.push(e.batch.items.length ? await planBatch(trx, ingestor, e.connection, e.batch.items, r) : null);
+    }
+    const live = plans.filter((x): x is BatchPlan => x !== null);
+    if (live.length) await packBlobs(trx, ingestor.blobs, env.dialect, { ...live[0]!, blobs: live.flatMap((x) => x.blobs) });
+    for (let i = 0; i < entries.length; i++) {
+      const plan = plans[i];
+      if (plan) {
+        await writePlan(trx, env.dialect, plan);
+        for (const stored of plan.stored) for (const h of env.reactions.messageStored) await h(trx, stored, env);
+        await linkContactsCreatedByHooks(trx, entries[i]!.connection, plan);
+      }
+      if (entries[i]!.afterWrite) await entries[i]!.afterWrite!(trx, out[i]!);
+    }
+    return out;
+  });
+  for (let i = 0; i < entries.length; i++) metrics.messagesStored.inc({ source: entries[i]!.batch.items[0]?.item.source ?? 'unknown' }, results[i]!.stored);
+  return results;
+}
+
 type Location = { folder: string; uidvalidity: number; uid: number };
 
 interface BatchPlan {

@@ -247,6 +247,9 @@ export interface ConnectionsTable {
   forwarding_test_sent_at: number | null;
   forwarding_test_error: string | null;
   forwarding_verified_at: number | null;
+  /** 011: 'live' | 'polling' | 'waiting' | null, written on a change of state only (see the mailbox supervisor). */
+  listening: string | null;
+  listening_since: number | null;
 }
 
 export interface ConversationsTable {

@@ -4237,6 +4237,13 @@ export interface paths {
                                 state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
                                 /** @enum {string|null} */
                                 stage: "initial_sync_queued" | "initial_sync" | null;
+                                /**
+                                 * @description IMAP: live (an IDLE session is open, new mail shows in seconds), polling (the server has no IDLE: checked on an adaptive interval), waiting (reconnecting, backing off, or no worker holds it yet). Null for forwarding, disconnected, or a refused password.
+                                 * @enum {string|null}
+                                 */
+                                listening: "live" | "polling" | "waiting" | null;
+                                /** @description When `listening` last changed (null when unknown) */
+                                listeningSince: string | null;
                                 progress: {
                                     done: number;
                                     total: number | null;
@@ -4370,6 +4377,13 @@ export interface paths {
                             state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
+                            /**
+                             * @description IMAP: live (an IDLE session is open, new mail shows in seconds), polling (the server has no IDLE: checked on an adaptive interval), waiting (reconnecting, backing off, or no worker holds it yet). Null for forwarding, disconnected, or a refused password.
+                             * @enum {string|null}
+                             */
+                            listening: "live" | "polling" | "waiting" | null;
+                            /** @description When `listening` last changed (null when unknown) */
+                            listeningSince: string | null;
                             progress: {
                                 done: number;
                                 total: number | null;
@@ -4486,6 +4500,13 @@ export interface paths {
                             state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
+                            /**
+                             * @description IMAP: live (an IDLE session is open, new mail shows in seconds), polling (the server has no IDLE: checked on an adaptive interval), waiting (reconnecting, backing off, or no worker holds it yet). Null for forwarding, disconnected, or a refused password.
+                             * @enum {string|null}
+                             */
+                            listening: "live" | "polling" | "waiting" | null;
+                            /** @description When `listening` last changed (null when unknown) */
+                            listeningSince: string | null;
                             progress: {
                                 done: number;
                                 total: number | null;
@@ -4591,6 +4612,13 @@ export interface paths {
                             state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
+                            /**
+                             * @description IMAP: live (an IDLE session is open, new mail shows in seconds), polling (the server has no IDLE: checked on an adaptive interval), waiting (reconnecting, backing off, or no worker holds it yet). Null for forwarding, disconnected, or a refused password.
+                             * @enum {string|null}
+                             */
+                            listening: "live" | "polling" | "waiting" | null;
+                            /** @description When `listening` last changed (null when unknown) */
+                            listeningSince: string | null;
                             progress: {
                                 done: number;
                                 total: number | null;
@@ -4715,6 +4743,13 @@ export interface paths {
                             state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
+                            /**
+                             * @description IMAP: live (an IDLE session is open, new mail shows in seconds), polling (the server has no IDLE: checked on an adaptive interval), waiting (reconnecting, backing off, or no worker holds it yet). Null for forwarding, disconnected, or a refused password.
+                             * @enum {string|null}
+                             */
+                            listening: "live" | "polling" | "waiting" | null;
+                            /** @description When `listening` last changed (null when unknown) */
+                            listeningSince: string | null;
                             progress: {
                                 done: number;
                                 total: number | null;
@@ -4837,6 +4872,13 @@ export interface paths {
                             state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
+                            /**
+                             * @description IMAP: live (an IDLE session is open, new mail shows in seconds), polling (the server has no IDLE: checked on an adaptive interval), waiting (reconnecting, backing off, or no worker holds it yet). Null for forwarding, disconnected, or a refused password.
+                             * @enum {string|null}
+                             */
+                            listening: "live" | "polling" | "waiting" | null;
+                            /** @description When `listening` last changed (null when unknown) */
+                            listeningSince: string | null;
                             progress: {
                                 done: number;
                                 total: number | null;
@@ -4976,6 +5018,13 @@ export interface paths {
                             state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
+                            /**
+                             * @description IMAP: live (an IDLE session is open, new mail shows in seconds), polling (the server has no IDLE: checked on an adaptive interval), waiting (reconnecting, backing off, or no worker holds it yet). Null for forwarding, disconnected, or a refused password.
+                             * @enum {string|null}
+                             */
+                            listening: "live" | "polling" | "waiting" | null;
+                            /** @description When `listening` last changed (null when unknown) */
+                            listeningSince: string | null;
                             progress: {
                                 done: number;
                                 total: number | null;
@@ -5097,6 +5146,13 @@ export interface paths {
                             state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
+                            /**
+                             * @description IMAP: live (an IDLE session is open, new mail shows in seconds), polling (the server has no IDLE: checked on an adaptive interval), waiting (reconnecting, backing off, or no worker holds it yet). Null for forwarding, disconnected, or a refused password.
+                             * @enum {string|null}
+                             */
+                            listening: "live" | "polling" | "waiting" | null;
+                            /** @description When `listening` last changed (null when unknown) */
+                            listeningSince: string | null;
                             progress: {
                                 done: number;
                                 total: number | null;
@@ -5215,6 +5271,13 @@ export interface paths {
                             state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
+                            /**
+                             * @description IMAP: live (an IDLE session is open, new mail shows in seconds), polling (the server has no IDLE: checked on an adaptive interval), waiting (reconnecting, backing off, or no worker holds it yet). Null for forwarding, disconnected, or a refused password.
+                             * @enum {string|null}
+                             */
+                            listening: "live" | "polling" | "waiting" | null;
+                            /** @description When `listening` last changed (null when unknown) */
+                            listeningSince: string | null;
                             progress: {
                                 done: number;
                                 total: number | null;
