@@ -15,7 +15,7 @@
 import type { CommandEnv, Executor } from '../../platform/context.js';
 import { newId } from '../../platform/database/ids.js';
 import { json, readJson } from '../../platform/database/json.js';
-import { enqueue } from '../../platform/jobs/queue.js';
+import { enqueue, runQueuedNow } from '../../platform/jobs/queue.js';
 import { RunAgain } from '../../platform/jobs/worker.js';
 import { adminIds, notifyUsers } from '../notifications/index.js';
 import { EVENT_CATALOGUE, isEventType, wants } from './domain/catalogue.js';
@@ -79,6 +79,15 @@ export async function publishEvent(env: CommandEnv, eventId: string): Promise<vo
       if (Number(r.numInsertedOrUpdatedRows ?? 0n) > 0) await queueDelivery(trx, now, id);
     }
     await trx.updateTable('events').set({ published_at: now }).where('id', '=', ev.id).where('published_at', 'is', null).execute();
+    const waiting = await trx
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('account_id', '=', ev.account_id)
+      .where('ordering_key', '=', orderingKey(ev.subject_type, ev.subject_id))
+      .where('event_seq', '>', ev.seq)
+      .where('state', '=', 'pending')
+      .execute();
+    for (const w of waiting) await runQueuedNow(trx, `${DELIVER_JOB}:${w.id}`, now);
     return endpoints.length;
   });
   if (queued) env.onJobsQueued?.();
@@ -190,6 +199,20 @@ export async function deliverOnce(env: CommandEnv, deliveryId: string, signal?: 
         data: { endpointId: endpoint.id },
         at: now,
       });
+    }
+    // The next delivery of this subject waits for this one: it may go now.
+    if (done) {
+      const next = await trx
+        .selectFrom('webhook_deliveries')
+        .select('id')
+        .where('endpoint_id', '=', d.endpoint_id)
+        .where('ordering_key', '=', d.ordering_key)
+        .where('event_seq', '>', d.event_seq)
+        .where('state', '=', 'pending')
+        .orderBy('event_seq')
+        .limit(1)
+        .executeTakeFirst();
+      if (next) await runQueuedNow(trx, `${DELIVER_JOB}:${next.id}`, now);
     }
   });
   if (!done) throw new RunAgain(delay!);
