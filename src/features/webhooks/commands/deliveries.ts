@@ -41,6 +41,7 @@ export async function replayDelivery(env: CommandEnv, actor: Actor, endpointId: 
 /** Sends again every finished delivery of the endpoint whose event happened in [since, until) (at most 1,000). */
 export async function replayRange(env: CommandEnv, actor: Actor, endpointId: string, q: { since: string; until: string; onlyFailed?: boolean }) {
   authorize(actor, webhooksPolicies.manage);
+  await loadEndpoint(env.db, actor.accountId, endpointId);
   const since = Date.parse(q.since);
   const until = Date.parse(q.until);
   if (!Number.isFinite(since) || !Number.isFinite(until) || until <= since) throw invalidRequest('since and until must be dates and times, since before until (2026-03-01T09:00:00Z).', { field: 'since' });
