@@ -5,6 +5,7 @@
  * are renewed while the worker is alive, so when it dies another worker takes over within a minute.
  * Errors map to the connection's user-facing state in one place (`recordSyncFailure`).
  */
+import { recordStateEvent } from './lifecycle.js';
 import type { ImapFlow } from 'imapflow';
 import { acquireLease, releaseLease } from '../../platform/jobs/lease.js';
 import { extendJobLock, RunAgain, type JobContext } from '../../platform/jobs/worker.js';
@@ -50,6 +51,7 @@ async function recordSyncFailure(env: CommandEnv, connectionId: string, err: unk
         })
         .where('id', '=', c.id)
         .execute();
+      await recordStateEvent(trx, { accountId: c.account_id, connectionId: c.id, from: c.state, to: 'auth_failed', at: now });
       if (c.state !== 'auth_failed') {
         await notifyUsers(trx, {
           accountId: c.account_id,
@@ -68,11 +70,15 @@ async function recordSyncFailure(env: CommandEnv, connectionId: string, err: unk
     err instanceof HostNotAllowedError
       ? err.message
       : `Mailroom could not reach the mail server of ${c.address} (${e.code ?? e.message ?? 'network error'}). It retries on its own; nothing is lost.`;
-  await env.db
-    .updateTable('connections')
-    .set({ state: c.failure_count + 1 >= 3 ? 'error' : c.state, last_error_code: 'imap_unreachable', last_error_message: message, last_error_at: now, failure_count: c.failure_count + 1 })
-    .where('id', '=', c.id)
-    .execute();
+  const next = c.failure_count + 1 >= 3 ? 'error' : c.state;
+  await env.db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('connections')
+      .set({ state: next, last_error_code: 'imap_unreachable', last_error_message: message, last_error_at: now, failure_count: c.failure_count + 1 })
+      .where('id', '=', c.id)
+      .execute();
+    await recordStateEvent(trx, { accountId: c.account_id, connectionId: c.id, from: c.state, to: next, at: now });
+  });
   return 'retry';
 }
 
