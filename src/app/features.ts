@@ -17,6 +17,8 @@
  *   1. ingest    unlinkDeletedContact: its conversations stay, unlinked (contact_id null)
  *   2. personal  forgetDeletedContact: emails from its record keep existing without it (unsent ones
  *                cancelled, the author told); it leaves logged-to lists and logged conversations
+ * Domain events (src/platform/events.ts) are recorded by the features' commands in the transaction of
+ *   their change; webhooks handles their `events.publish` jobs (fan-out to endpoints, then delivery).
  * Inbound SMTP: forwarding addresses, then personal's BCC logging addresses; connections' forwarding
  *   check is consumed before storing.
  *
@@ -34,6 +36,7 @@ import { personalFeature } from '../features/personal/index.js';
 import { crmFeature, type ContactDeletionHook } from '../features/crm/index.js';
 import { notificationsFeature } from '../features/notifications/index.js';
 import { outboxFeature, type SendOutcomeHook } from '../features/outbox/index.js';
+import { webhooksFeature } from '../features/webhooks/index.js';
 
 /** Long-lived services a process runs, handed to the jobs that need them (a worker's mailbox supervisor). */
 export interface RunningServices {
@@ -69,6 +72,7 @@ export const FEATURES: readonly Feature[] = [
   personalFeature(),
   notificationsFeature(),
   outboxFeature(),
+  webhooksFeature(),
 ] satisfies readonly Feature[];
 
 const pick = <K extends keyof Feature>(key: K) => FEATURES.flatMap((f) => (f[key] ? [f[key] as NonNullable<Feature[K]>] : []));

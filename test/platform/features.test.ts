@@ -51,6 +51,8 @@ describe('src/app/features.ts', () => {
         'outbox.append_sent',
         'outbox.send',
         'personal_email.tracking_digest',
+        'events.publish',
+        'webhooks.deliver',
       ].sort(),
     );
   });

@@ -28,6 +28,7 @@ async function seed(a: { token: string; adminUserId: string; teamId: string; acc
   ids.tokens = (await ok('POST', '/api/v1/tokens', { name: 'matrix' })).id;
   ids['email-templates'] = (await ok('POST', '/api/v1/email-templates', { kind: 'template', name: 'Matrix', subject: 'Hi {{ contact.firstName | "there" }}', html: '<p>matrix</p>', shared: true })).id;
   ids.inboxes = (await ok('POST', '/api/v1/inboxes', { name: 'Matrix inbox' })).id;
+  ids.webhooks = (await ok('POST', '/api/v1/webhooks', { url: 'https://hooks.example.org/matrix' })).id;
   const company = await ok('POST', '/api/v1/companies', { name: 'Matrix Co', domains: [`matrix-${a.accountId.slice(-6).toLowerCase()}.example`] });
   ids.companies = company.id;
   const contact = await ok('POST', '/api/v1/contacts', { firstName: 'Mat', lastName: 'Rix', emails: [`mat-${a.accountId.slice(-6).toLowerCase()}@example.org`] });

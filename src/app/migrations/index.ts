@@ -11,6 +11,7 @@ import * as m009 from './009-forwarding-check.js';
 import * as m010 from './010-packed-blobs.js';
 import * as m011 from './011-personal-email-contact-nullable.js';
 import * as m012 from './012-listening.js';
+import * as m013 from './013-events-webhooks.js';
 
 /** Migrations are listed here in order (no directory scanning: works the same under tsx and bundlers). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -26,5 +27,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   '010-packed-blobs': m010,
   '011-personal-email-contact-nullable': m011,
   '012-listening': m012,
+  '013-events-webhooks': m013,
 };
 

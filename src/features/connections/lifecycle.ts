@@ -18,6 +18,7 @@
  */
 import type { Executor } from '../../platform/context.js';
 import type { ConnectionStageColumn, ConnectionStateColumn, ConnectionsTable } from '../../platform/database/schema.js';
+import { recordEvent } from '../../platform/events.js';
 
 export const CONNECTION_STATES = ['syncing', 'active', 'error', 'auth_failed', 'disconnected'] as const;
 export type ConnectionState = (typeof CONNECTION_STATES)[number];
@@ -136,8 +137,16 @@ type Columns = Partial<Omit<ConnectionsTable, 'id' | 'state' | 'stage'>>;
  * (other columns of the same change), guarded by the state read: a concurrent transition makes this
  * one refused, never overwritten.
  */
-async function apply(db: Executor, id: string, event: LifecycleEvent | ((row: Pick<ConnectionsTable, 'state' | 'stage' | 'failure_count'>) => LifecycleEvent), also: Columns | ((next: Lifecycle) => Columns) = {}): Promise<Applied> {
-  const row = await db.selectFrom('connections').select(['state', 'stage', 'failure_count']).where('id', '=', id).executeTakeFirst();
+async function apply(
+  db: Executor,
+  id: string,
+  event: LifecycleEvent | ((row: Pick<ConnectionsTable, 'state' | 'stage' | 'failure_count'>) => LifecycleEvent),
+  also: Columns | ((next: Lifecycle) => Columns) = {},
+  at: number = Date.now(),
+): Promise<Applied> {
+  // The state change and its domain event commit together, also for callers outside a transaction (the sync loop).
+  if (!db.isTransaction) return db.transaction().execute((trx) => apply(trx, id, event, also, at));
+  const row = await db.selectFrom('connections').select(['state', 'stage', 'failure_count', 'account_id']).where('id', '=', id).executeTakeFirst();
   if (!row) return { ok: false, reason: `Connection ${id} does not exist.` };
   const from: Lifecycle = { state: row.state, stage: row.stage };
   const e = typeof event === 'function' ? event(row) : event;
@@ -151,7 +160,29 @@ async function apply(db: Executor, id: string, event: LifecycleEvent | ((row: Pi
     .where('state', '=', from.state)
     .executeTakeFirst();
   if (Number(r.numUpdatedRows) === 0) return { ok: false, reason: `Connection ${id} changed state concurrently; ${e.type} was not applied.` };
+  await recordStateEvent(db, { accountId: row.account_id, connectionId: id, from: from.state, to: t.next.state, at });
   return { ok: true, from, to: t.next, changed: from.state !== t.next.state || from.stage !== t.next.stage };
+}
+
+/**
+ * The domain event of a state change (src/platform/events.ts), in the transition's transaction: only on
+ * a change of state, never on a retry that leaves it as it was. Back from error or auth_failed counts
+ * as connected again.
+ */
+export async function recordStateEvent(db: Executor, p: { accountId: string; connectionId: string; from: ConnectionState | null; to: ConnectionState; at: number }): Promise<void> {
+  if (p.from === p.to) return;
+  const type =
+    p.to === 'auth_failed'
+      ? 'connection.needs_reauth'
+      : p.to === 'error'
+        ? 'connection.sync_error'
+        : p.to === 'disconnected'
+          ? 'connection.disconnected'
+          : p.from === null || p.from === 'disconnected' || p.from === 'error' || p.from === 'auth_failed'
+            ? 'connection.connected'
+            : null;
+  if (!type) return;
+  await recordEvent(db, { accountId: p.accountId, type, subject: { type: 'connection', id: p.connectionId }, data: { connectionId: p.connectionId, from: p.from, to: p.to }, at: p.at });
 }
 
 /** For commands whose own checks rule the refusal out: a refusal is a bug (or a lost race) and aborts. */
@@ -210,6 +241,7 @@ export async function markSyncFailed(db: Executor, id: string, o: { code: string
       return { type: 'syncFailed', failureCount };
     },
     () => ({ failure_count: failureCount, last_error_code: o.code, last_error_message: o.message, last_error_at: o.now }),
+    o.now,
   );
   return r.ok ? { ...r, failureCount } : r;
 }
@@ -228,21 +260,22 @@ export async function markAuthFailed(db: Executor, id: string, o: { message: str
       return { type: 'authFailed' };
     },
     () => ({ failure_count: failureCount, last_error_code: 'imap_authentication_failed', last_error_message: o.message, last_error_at: o.now }),
+    o.now,
   );
   return r.ok ? { ...r, failureCount } : r;
 }
 
 /** New credentials verified: IMAP connections sync again (syncing), forwarding ones are active; errors clear. */
 export async function markCredentialsUpdated(db: Executor, id: string, o: { transport: Transport; now: number; also?: Columns }): Promise<Extract<Applied, { ok: true }>> {
-  return required(await apply(db, id, { type: 'credentialsUpdated', transport: o.transport }, { ...o.also, failure_count: 0, last_error_code: null, last_error_message: null, updated_at: o.now }));
+  return required(await apply(db, id, { type: 'credentialsUpdated', transport: o.transport }, { ...o.also, failure_count: 0, last_error_code: null, last_error_message: null, updated_at: o.now }, o.now));
 }
 
 /** Released to another user (an admin's transfer of a deactivated or removed user's address); the state stays. */
 export async function markReleased(db: Executor, id: string, o: { toUserId: string; makeDefaultFrom: boolean; now: number }): Promise<Extract<Applied, { ok: true }>> {
-  return required(await apply(db, id, { type: 'released' }, { user_id: o.toUserId, is_default_from: o.makeDefaultFrom ? 1 : 0, use_for_meetings: 0, updated_at: o.now }));
+  return required(await apply(db, id, { type: 'released' }, { user_id: o.toUserId, is_default_from: o.makeDefaultFrom ? 1 : 0, use_for_meetings: 0, updated_at: o.now }, o.now));
 }
 
 /** Disconnected: sync and sending stop; a disconnected connection is neither the default "from" nor used for meetings. */
 export async function markDisconnected(db: Executor, id: string, o: { by: string; now: number }): Promise<Extract<Applied, { ok: true }>> {
-  return required(await apply(db, id, { type: 'disconnected' }, { disconnected_at: o.now, disconnected_by: o.by, updated_at: o.now, is_default_from: 0, use_for_meetings: 0 }));
+  return required(await apply(db, id, { type: 'disconnected' }, { disconnected_at: o.now, disconnected_by: o.by, updated_at: o.now, is_default_from: 0, use_for_meetings: 0 }, o.now));
 }

@@ -20,6 +20,7 @@ import { fitIdleReissue, DEFAULT_IMAP_SESSION, type ImapSessionTimings } from '.
 import type { Limiter } from '../../platform/jobs/limiter.js';
 import type { Ingestor } from '../ingest/index.js';
 import { recordSyncFailure } from './sync-failures.js';
+import { markSyncSucceeded } from './lifecycle.js';
 
 export type Listening = 'live' | 'polling' | 'waiting';
 
@@ -217,12 +218,8 @@ export class MailboxSession {
     const c = await env.db.selectFrom('connections').select(['state', 'stage', 'failure_count', 'last_error_code']).where('id', '=', this.connectionId).executeTakeFirst();
     const state = pending ? 'syncing' : 'active';
     if (c && (c.state !== state || c.failure_count !== 0 || c.last_error_code !== null || (!pending && c.stage !== null))) {
-      await env.db
-        .updateTable('connections')
-        .set({ state, ...(pending ? {} : { stage: null }), failure_count: 0, last_error_code: null, last_error_message: null })
-        .where('id', '=', this.connectionId)
-        .where('disconnected_at', 'is', null)
-        .execute();
+      // Through the lifecycle's named transition (a disconnected connection is refused there, never revived).
+      await markSyncSucceeded(env.db, this.connectionId, { initialPending: Boolean(pending) });
     }
     this.o.log.debug({ connectionId: this.connectionId, ...stats }, 'sync pass done');
     return stats;

@@ -6,6 +6,7 @@
  * routing, timeline logging), and write the caller's checkpoint. A retried batch finds its messages by
  * dedupe key and changes nothing twice.
  */
+import { recordEvent } from '../../platform/events.js';
 import type { CommandEnv, Executor } from '../../platform/context.js';
 import type { ConnectionsTable, ConversationsTable, MessagesTable } from '../../platform/database/schema.js';
 import { newId } from '../../platform/database/ids.js';
@@ -58,6 +59,22 @@ export interface StoredMessage {
   classification: Classification;
   isNewConversation: boolean;
   item: IngestItem;
+}
+
+/**
+ * The domain events of a stored message (src/platform/events.ts), in its transaction: the conversation it
+ * began, the message in its conversation, and email.received for inbound mail. All have the conversation
+ * as subject, so they reach a webhook in this order.
+ */
+async function recordMessageEvents(trx: Executor, s: StoredMessage, now: number): Promise<void> {
+  const m = s.message;
+  const c = s.conversation;
+  const subject = { type: 'conversation', id: c.id };
+  if (s.isNewConversation) {
+    await recordEvent(trx, { accountId: m.account_id, type: 'conversation.created', subject, data: { conversationId: c.id, inboxId: c.inbox_id, connectionId: m.connection_id, contactId: c.contact_id }, at: now });
+  }
+  await recordEvent(trx, { accountId: m.account_id, type: 'conversation.message.created', subject, data: { conversationId: c.id, messageId: m.id, direction: m.direction, source: m.source }, at: now });
+  if (m.direction === 'inbound') await recordEvent(trx, { accountId: m.account_id, type: 'email.received', subject, data: { messageId: m.id, conversationId: c.id, connectionId: m.connection_id }, at: now });
 }
 
 /** Features react to stored messages inside the same transaction (routing, reopening, timeline). */
@@ -140,7 +157,10 @@ export async function writePrepared(ingestor: Ingestor, connection: ConnectionsT
       const plan = await planBatch(trx, ingestor, connection, prepared, r);
       await packBlobs(trx, ingestor.blobs, env.dialect, plan);
       await writePlan(trx, env.dialect, plan);
-      for (const stored of plan.stored) for (const h of env.reactions.messageStored) await h(trx, stored, env);
+      for (const stored of plan.stored) {
+        for (const h of env.reactions.messageStored) await h(trx, stored, env);
+        await recordMessageEvents(trx, stored, env.now());
+      }
       await linkContactsCreatedByHooks(trx, connection, plan);
     }
     if (afterWrite) await afterWrite(trx, r);

@@ -1,4 +1,4 @@
-import type { ColumnType } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 /*
  * Enum-like text columns are typed as the unions their owners define, next to their rules (type-only
  * imports: nothing of a feature is loaded by the platform; the constants stay the one list).
@@ -16,6 +16,7 @@ import type { TemplateKind } from '../../features/personal/domain/templates.js';
 import type { MessageDirection, MessageSource } from '../../mail/ingest-port.js';
 import type { TrackingKind } from '../security/tracking-signature.js';
 import type { JobState } from '../jobs/queue.js';
+import type { DeliveryState } from '../../features/webhooks/domain/delivery.js';
 
 /** Row types of every table, as Kysely sees them. Timestamps are epoch milliseconds. */
 
@@ -531,6 +532,72 @@ export interface LoggedConversationsTable {
   created_at: number;
 }
 
+
+/** Domain events, recorded in the transaction of their change (src/platform/events.ts). */
+export interface EventsTable {
+  /** Recording order: events of one subject are delivered in this order. */
+  seq: Generated<number>;
+  id: string;
+  account_id: string;
+  type: string;
+  subject_type: string;
+  subject_id: string;
+  data: string;
+  created_at: number;
+  /** When the webhooks feature fanned it out to the endpoints (null: not yet). */
+  published_at: number | null;
+}
+
+/** Webhook endpoints of an account (the webhooks feature). */
+export interface WebhookEndpointsTable {
+  id: string;
+  account_id: string;
+  url: string;
+  description: string;
+  /** JSON array of event types, or ["*"] for every type. */
+  event_types: string;
+  enabled: number;
+  /** The whsec_ signing secret, sealed. */
+  secret: string;
+  disabled_reason: string | null;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One event to one endpoint: its id is the stable `webhook-id`. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  account_id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_seq: number;
+  /** subject_type:subject_id: deliveries of one key to one endpoint go out in event_seq order. */
+  ordering_key: string;
+  state: DeliveryState;
+  attempts: number;
+  next_attempt_at: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: number;
+  finished_at: number | null;
+}
+
+/** Each HTTP attempt of a delivery (the delivery log). */
+export interface WebhookAttemptsTable {
+  id: string;
+  delivery_id: string;
+  endpoint_id: string;
+  account_id: string;
+  attempt: number;
+  started_at: number;
+  latency_ms: number;
+  status: number | null;
+  error: string | null;
+  response_body: string | null;
+  request_headers: string;
+}
+
 export interface DB {
   conversations: ConversationsTable;
   messages: MessagesTable;
@@ -570,4 +637,8 @@ export interface DB {
   tracking_hits: TrackingHitsTable;
   logged_conversations: LoggedConversationsTable;
   email_templates: EmailTemplatesTable;
+  events: EventsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }

@@ -121,3 +121,8 @@ export async function failJob(db: Executor, job: JobsTable, workerId: string, no
 export async function requeueJob(db: Executor, job: JobsTable, workerId: string, runAt: number): Promise<void> {
   await db.updateTable('jobs').set({ state: 'queued', run_at: runAt, attempts: 0, locked_by: null, locked_until: null, last_error: null }).where('id', '=', job.id).where('locked_by', '=', workerId).execute();
 }
+
+/** Brings a queued job (found by its dedupe key) forward to `now`: the work it waited for is done. */
+export async function runQueuedNow(db: Executor, dedupeKey: string, now: number): Promise<void> {
+  await db.updateTable('jobs').set({ run_at: now }).where('dedupe_key', '=', dedupeKey).where('state', '=', 'queued').where('run_at', '>', now).execute();
+}

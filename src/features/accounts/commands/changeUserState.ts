@@ -1,3 +1,4 @@
+import { recordEvent } from '../../../platform/events.js';
 import { AppError } from '../../../platform/errors.js';
 import { checkUserStateChange, userFactsFromRow, type UserStateAction } from '../domain/users.js';
 import { recordAudit } from '../../../platform/audit.js';
@@ -34,6 +35,7 @@ export async function changeUserState(env: CommandEnv, actor: Actor, userId: str
     await trx.updateTable('users').set({ state: next.state, state_changed_at: now }).where('id', '=', target.id).execute();
     if (action !== 'restore') await trx.deleteFrom('sessions').where('user_id', '=', target.id).execute();
     for (const h of env.reactions.userStateChanged) await h(trx, { accountId: actor.accountId, userId: target.id, action, now }, env);
+    if (action !== 'restore') await recordEvent(trx, { accountId: actor.accountId, type: action === 'deactivate' ? 'user.deactivated' : 'user.removed', subject: { type: 'user', id: target.id }, data: { userId: target.id }, at: now });
     await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: `user.${action === 'deactivate' ? 'deactivated' : action === 'remove' ? 'removed' : 'restored'}`, targetType: 'user', targetId: target.id, data: { from: target.state, to: next.state }, at: now });
     const updated = await loadUser(trx, actor.accountId, target.id);
     return userView(updated, await teamIdsOf(trx, target.id));

@@ -8,7 +8,7 @@ import { enqueue } from '../../../platform/jobs/queue.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv, Executor, UserRow } from '../../../platform/context.js';
 import { connectionViewById, liveHolders, type ConnectionView } from '../queries.js';
-import { connectedColumns } from '../lifecycle.js';
+import { connectedColumns, recordStateEvent } from '../lifecycle.js';
 import { loadUser } from '../../accounts/index.js';
 import { userFactsFromRow } from '../../accounts/index.js';
 import { NEW_CONNECTION_COLUMNS } from '../connection-row.js';
@@ -210,6 +210,7 @@ export async function connectEmail(env: CommandEnv, actor: Actor, input: Connect
           })
           .execute();
       }
+      await recordStateEvent(trx, { accountId: actor.accountId, connectionId: connId, from: previous?.state ?? null, to: values.state, at: now });
       if (input.transport === 'forwarding' && previous) {
         const row = await trx.selectFrom('connections').select('forwarding_address').where('id', '=', connId).executeTakeFirstOrThrow();
         if (!row.forwarding_address) await trx.updateTable('connections').set({ forwarding_address: forwardingAddressFor(key, env.settings.inboundDomain) }).where('id', '=', connId).execute();

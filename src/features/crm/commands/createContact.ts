@@ -1,3 +1,4 @@
+import { recordEvent } from '../../../platform/events.js';
 import { splitName } from '../domain/contacts.js';
 import { invalidRequest } from '../../../platform/errors.js';
 import { isUniqueViolation } from '../../../platform/database/database.js';
@@ -95,6 +96,7 @@ export async function createContact(env: CommandEnv, actor: Actor, input: Create
         data: { source, emails: emails.length, ownerId, companyId },
         at: now,
       });
+      await recordEvent(trx, { accountId: actor.accountId, type: 'contact.created', subject: { type: 'contact', id }, data: { contactId: id, ownerId, companyId, source }, at: now });
     });
   } catch (err) {
     // Another request took one of the emails between our check and our insert: say who has it.

@@ -1,3 +1,4 @@
+import { recordEvent } from '../../../platform/events.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv, Executor } from '../../../platform/context.js';
 import { loadContact } from '../queries.js';
@@ -42,5 +43,6 @@ export async function deleteContact(env: CommandEnv, actor: Actor, contactId: st
       data: { emails: Number(emails.numDeletedRows), timelineEvents: Number(events.numDeletedRows) },
       at: now,
     });
+    await recordEvent(trx, { accountId: actor.accountId, type: 'contact.deleted', subject: { type: 'contact', id: contact.id }, data: { contactId: contact.id }, at: now });
   });
 }

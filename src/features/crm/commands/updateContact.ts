@@ -1,3 +1,4 @@
+import { recordEvent } from '../../../platform/events.js';
 import { splitName } from '../domain/contacts.js';
 import { invalidRequest } from '../../../platform/errors.js';
 import { isUniqueViolation } from '../../../platform/database/database.js';
@@ -111,6 +112,7 @@ export async function updateContact(env: CommandEnv, actor: Actor, contactId: st
         .execute();
       await refreshContactSearch(trx, actor.accountId, [contact.id]);
       await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: 'contact.updated', targetType: 'contact', targetId: contact.id, data: { changed }, at: now });
+      await recordEvent(trx, { accountId: actor.accountId, type: 'contact.updated', subject: { type: 'contact', id: contact.id }, data: { contactId: contact.id, changed }, at: now });
     });
   } catch (err) {
     if (isUniqueViolation(err) && newEmails) await assertEmailsFree(env.db, actor.accountId, newEmails.map((e) => e.key), contactId);

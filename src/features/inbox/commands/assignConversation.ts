@@ -1,3 +1,4 @@
+import { recordEvent } from '../../../platform/events.js';
 import { AppError, notFound } from '../../../platform/errors.js';
 import { inboxAccessLevel } from '../domain/membership.js';
 import { recordAudit } from '../../../platform/audit.js';
@@ -32,6 +33,13 @@ export async function assignConversation(env: CommandEnv, actor: Actor, conversa
     const summary = assignee ? (assignee.id === actor.user.id ? `${actor.user.name} took this conversation.` : `${actor.user.name} assigned this to ${assignee.name}.`) : `${actor.user.name} unassigned this conversation.`;
     await recordActivity(trx, { accountId: actor.accountId, conversationId: conversation.id, kind: 'assignment', actorUserId: actor.user.id, at: now, data: { by: 'manual', assigneeId: assignee?.id ?? null, assigneeName: assignee?.name ?? null, previousAssigneeId: previous, summary } });
     await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: 'conversation.assigned', targetType: 'conversation', targetId: conversation.id, data: { from: previous, to: assignee?.id ?? null }, at: now });
+    await recordEvent(trx, {
+      accountId: actor.accountId,
+      type: 'conversation.assigned',
+      subject: { type: 'conversation', id: conversation.id },
+      data: { conversationId: conversation.id, inboxId: conversation.inbox_id, assigneeId: assignee?.id ?? null, previousAssigneeId: previous },
+      at: now,
+    });
     if (assignee && assignee.id !== actor.user.id) {
       await notifyUsers(trx, { accountId: actor.accountId, userIds: [assignee.id], kind: 'conversation.assigned', message: `${actor.user.name} assigned you a conversation in ${inbox.name}: ${conversation.subject || '(no subject)'}`, data: { conversationId: conversation.id, inboxId: inbox.id, by: actor.user.id }, at: now });
     }

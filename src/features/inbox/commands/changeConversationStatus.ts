@@ -1,3 +1,4 @@
+import { recordEvent } from '../../../platform/events.js';
 import { invalidRequest } from '../../../platform/errors.js';
 import { changeStatus } from '../domain/status.js';
 import { recordAudit } from '../../../platform/audit.js';
@@ -24,6 +25,13 @@ export async function changeConversationStatus(env: CommandEnv, actor: Actor, co
     const words: Record<string, string> = { open: 'reopened', closed: 'closed', spam: 'marked as spam', snoozed: `snoozed until ${new Date(next.snoozedUntil ?? now).toISOString()}` };
     await recordActivity(trx, { accountId: actor.accountId, conversationId: conversation.id, kind: 'status', actorUserId: actor.user.id, at: now, data: { from: conversation.status, to: next.status, snoozedUntil: next.snoozedUntil, summary: `${actor.user.name} ${words[next.status]} this conversation.` } });
     await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: 'conversation.status_changed', targetType: 'conversation', targetId: conversation.id, data: { from: conversation.status, to: next.status }, at: now });
+    await recordEvent(trx, {
+      accountId: actor.accountId,
+      type: 'conversation.status_changed',
+      subject: { type: 'conversation', id: conversation.id },
+      data: { conversationId: conversation.id, inboxId: conversation.inbox_id, from: conversation.status, to: next.status, snoozedUntil: next.snoozedUntil },
+      at: now,
+    });
     return { inbox, conversation, changed: true, status: next.status };
   });
   if (r.changed) await inboxEvents.publish(env, [{ type: 'conversation.updated', inboxId: r.inbox.id, conversationId: r.conversation.id, at: now, data: { status: r.status } }]);

@@ -1,0 +1,225 @@
+/**
+ * The delivery engine, two job kinds:
+ *
+ *   events.publish {eventId}     fan-out: one delivery row per enabled endpoint that wants the event
+ *                                (its id, msg_..., is the webhook-id of every attempt), and one
+ *                                webhooks.deliver job each; the event is marked published. Idempotent.
+ *   webhooks.deliver {deliveryId} one attempt: waits (without counting an attempt) while an earlier
+ *                                event of the same subject is unpublished or still pending for this
+ *                                endpoint; signs and POSTs; logs the attempt; succeeds, fails for good,
+ *                                or schedules the next attempt (domain/delivery.ts).
+ *
+ * At least once: a worker killed mid-delivery leaves the job's lock to expire, and the delivery (still
+ * pending) is sent again with the same webhook-id.
+ */
+import type { CommandEnv, Executor } from '../../platform/context.js';
+import { newId } from '../../platform/database/ids.js';
+import { json, readJson } from '../../platform/database/json.js';
+import { enqueue, runQueuedNow } from '../../platform/jobs/queue.js';
+import { RunAgain } from '../../platform/jobs/worker.js';
+import { adminIds, notifyUsers } from '../notifications/index.js';
+import { EVENT_CATALOGUE, isEventType, wants } from './domain/catalogue.js';
+import { nextAttemptDelay, orderingKey, outcomeOfStatus, parseRetryAfter } from './domain/delivery.js';
+import { postWebhook, SendError } from './sender.js';
+import { signatureHeaders } from './signature.js';
+
+export const DELIVER_JOB = 'webhooks.deliver';
+
+/** Delivery settings; tests shorten them. */
+export const deliverySettings = {
+  timeoutMs: 15_000,
+  /** Of an answer, only this much is read (and 1 KB kept in the log). */
+  maxResponseBytes: 64 * 1024,
+  /** How long a delivery waits before looking again when an earlier one of its subject is not done. */
+  orderWaitMs: 1000,
+  /** Jitter source, in [0, 1). */
+  random: Math.random,
+};
+
+const LOGGED_BODY = 1024;
+
+async function queueDelivery(trx: Executor, now: number, deliveryId: string, runAt = now): Promise<void> {
+  await enqueue(trx, now, { kind: DELIVER_JOB, payload: { deliveryId }, dedupeKey: `${DELIVER_JOB}:${deliveryId}`, runAt, maxAttempts: 50 });
+}
+
+/** Fans one event out to the account's endpoints. */
+export async function publishEvent(env: CommandEnv, eventId: string): Promise<void> {
+  const now = env.now();
+  const queued = await env.db.transaction().execute(async (trx) => {
+    const ev = await trx.selectFrom('events').selectAll().where('id', '=', eventId).executeTakeFirst();
+    if (!ev || ev.published_at !== null) return 0;
+    let endpoints = await trx.selectFrom('webhook_endpoints').select(['id', 'event_types', 'enabled']).where('account_id', '=', ev.account_id).execute();
+    if (ev.type === 'webhook.test') {
+      const target = readJson('events.data', ev.data, json.record, {}).endpointId;
+      endpoints = endpoints.filter((e) => e.id === target);
+    } else {
+      endpoints = endpoints.filter((e) => e.enabled === 1 && wants(readJson('webhook_endpoints.event_types', e.event_types, json.stringArray, ['*']), ev.type));
+    }
+    for (const e of endpoints) {
+      const id = newId('msg');
+      const r = await trx
+        .insertInto('webhook_deliveries')
+        .values({
+          id,
+          account_id: ev.account_id,
+          endpoint_id: e.id,
+          event_id: ev.id,
+          event_seq: ev.seq,
+          ordering_key: orderingKey(ev.subject_type, ev.subject_id),
+          state: 'pending',
+          attempts: 0,
+          next_attempt_at: now,
+          last_status: null,
+          last_error: null,
+          created_at: now,
+          finished_at: null,
+        })
+        .onConflict((oc) => oc.columns(['endpoint_id', 'event_id']).doNothing())
+        .executeTakeFirst();
+      if (Number(r.numInsertedOrUpdatedRows ?? 0n) > 0) await queueDelivery(trx, now, id);
+    }
+    await trx.updateTable('events').set({ published_at: now }).where('id', '=', ev.id).where('published_at', 'is', null).execute();
+    const waiting = await trx
+      .selectFrom('webhook_deliveries')
+      .select('id')
+      .where('account_id', '=', ev.account_id)
+      .where('ordering_key', '=', orderingKey(ev.subject_type, ev.subject_id))
+      .where('event_seq', '>', ev.seq)
+      .where('state', '=', 'pending')
+      .execute();
+    for (const w of waiting) await runQueuedNow(trx, `${DELIVER_JOB}:${w.id}`, now);
+    return endpoints.length;
+  });
+  if (queued) env.onJobsQueued?.();
+}
+
+/** The JSON body of an event's deliveries (the same for every attempt). */
+export function deliveryBody(ev: { id: string; type: string; created_at: number; data: string }): string {
+  const version = isEventType(ev.type) ? EVENT_CATALOGUE[ev.type].version : 1;
+  return JSON.stringify({ type: ev.type, version, timestamp: new Date(ev.created_at).toISOString(), eventId: ev.id, data: readJson('events.data', ev.data, json.record, {}) });
+}
+
+/** One attempt of one delivery (see the header). Throws RunAgain to be called again later. */
+export async function deliverOnce(env: CommandEnv, deliveryId: string, signal?: AbortSignal): Promise<void> {
+  const now = env.now();
+  const d = await env.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', deliveryId).executeTakeFirst();
+  if (!d || d.state !== 'pending') return;
+  if (d.next_attempt_at !== null && d.next_attempt_at > now) throw new RunAgain(d.next_attempt_at - now);
+  const endpoint = await env.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', d.endpoint_id).executeTakeFirst();
+  const ev = await env.db.selectFrom('events').selectAll().where('id', '=', d.event_id).executeTakeFirst();
+  if (!endpoint || !ev) return;
+  if (endpoint.enabled !== 1 && ev.type !== 'webhook.test') {
+    await env.db.updateTable('webhook_deliveries').set({ state: 'failed', last_error: 'endpoint_disabled: the endpoint is disabled; replay once it is enabled.', finished_at: now, next_attempt_at: null }).where('id', '=', d.id).where('state', '=', 'pending').execute();
+    return;
+  }
+
+  // In order per endpoint and subject: an earlier event not yet fanned out, or still pending here, goes first.
+  const earlierPending = await env.db
+    .selectFrom('webhook_deliveries')
+    .select(['next_attempt_at'])
+    .where('endpoint_id', '=', d.endpoint_id)
+    .where('ordering_key', '=', d.ordering_key)
+    .where('event_seq', '<', d.event_seq)
+    .where('state', '=', 'pending')
+    .orderBy('event_seq')
+    .limit(1)
+    .executeTakeFirst();
+  if (earlierPending) throw new RunAgain(Math.max(deliverySettings.orderWaitMs, (earlierPending.next_attempt_at ?? now) - now));
+  const earlierUnpublished = await env.db
+    .selectFrom('events')
+    .select('id')
+    .where('account_id', '=', ev.account_id)
+    .where('subject_type', '=', ev.subject_type)
+    .where('subject_id', '=', ev.subject_id)
+    .where('seq', '<', ev.seq)
+    .where('published_at', 'is', null)
+    .limit(1)
+    .executeTakeFirst();
+  if (earlierUnpublished) throw new RunAgain(deliverySettings.orderWaitMs);
+
+  const attempt = d.attempts + 1;
+  const body = deliveryBody(ev);
+  const timestamp = Math.floor(now / 1000);
+  const headers = signatureHeaders(env.secrets.open(endpoint.secret), d.id, timestamp, body);
+  const started = Date.now();
+  let status: number | null = null;
+  let error: string | null = null;
+  let responseBody: string | null = null;
+  let retryAfter: number | null = null;
+  try {
+    const res = await postWebhook(endpoint.url, headers, body, { timeoutMs: deliverySettings.timeoutMs, maxResponseBytes: deliverySettings.maxResponseBytes, signal });
+    status = res.status;
+    responseBody = res.body.slice(0, LOGGED_BODY);
+    const ra = res.headers['retry-after'];
+    retryAfter = parseRetryAfter(Array.isArray(ra) ? ra[0] : ra, now);
+    if (status >= 300 && status < 400) error = `redirect: ${status} is not followed (Location: ${String(res.headers.location ?? '').slice(0, 200)})`;
+  } catch (err) {
+    error = err instanceof SendError ? `${err.code}: ${err.message}` : `connection_error: ${(err as Error).message}`;
+  }
+  const latency = Date.now() - started;
+  const outcome = status === null ? 'retry' : outcomeOfStatus(status);
+  const delay = outcome === 'retry' ? nextAttemptDelay(attempt, deliverySettings.random(), retryAfter) : null;
+  const done = outcome !== 'retry' || delay === null;
+  const state = outcome === 'success' ? 'succeeded' : done ? 'failed' : 'pending';
+  const lastError = error ?? (outcome === 'success' ? null : `status ${status}`);
+
+  await env.db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('webhook_attempts')
+      .values({
+        id: newId('wha'),
+        delivery_id: d.id,
+        endpoint_id: d.endpoint_id,
+        account_id: d.account_id,
+        attempt,
+        started_at: now,
+        latency_ms: latency,
+        status,
+        error,
+        response_body: responseBody,
+        request_headers: JSON.stringify({ 'webhook-id': headers['webhook-id'], 'webhook-timestamp': headers['webhook-timestamp'] }),
+      })
+      .execute();
+    await trx
+      .updateTable('webhook_deliveries')
+      .set({ state, attempts: attempt, last_status: status, last_error: lastError, next_attempt_at: done ? null : now + delay!, finished_at: done ? now : null })
+      .where('id', '=', d.id)
+      .execute();
+    if (outcome === 'gone' && endpoint.enabled === 1) {
+      await trx
+        .updateTable('webhook_endpoints')
+        .set({ enabled: 0, disabled_reason: `The endpoint answered 410 Gone on ${new Date(now).toISOString()}: disabled. Enable it again to resume deliveries.`, updated_at: now })
+        .where('id', '=', endpoint.id)
+        .execute();
+      await notifyUsers(trx, {
+        accountId: endpoint.account_id,
+        userIds: await adminIds(trx, endpoint.account_id),
+        kind: 'webhook.endpoint_disabled',
+        message: `The webhook endpoint ${endpoint.url} answered 410 Gone and was disabled.`,
+        data: { endpointId: endpoint.id },
+        at: now,
+      });
+    }
+    // The next delivery of this subject waits for this one: it may go now.
+    if (done) {
+      const next = await trx
+        .selectFrom('webhook_deliveries')
+        .select('id')
+        .where('endpoint_id', '=', d.endpoint_id)
+        .where('ordering_key', '=', d.ordering_key)
+        .where('event_seq', '>', d.event_seq)
+        .where('state', '=', 'pending')
+        .orderBy('event_seq')
+        .limit(1)
+        .executeTakeFirst();
+      if (next) await runQueuedNow(trx, `${DELIVER_JOB}:${next.id}`, now);
+    }
+  });
+  if (!done) throw new RunAgain(delay!);
+}
+
+/** Sends a delivery again (same webhook-id): back to pending, due now. */
+export async function requeueDelivery(trx: Executor, now: number, deliveryId: string): Promise<void> {
+  await trx.updateTable('webhook_deliveries').set({ state: 'pending', next_attempt_at: now, finished_at: null }).where('id', '=', deliveryId).execute();
+  await queueDelivery(trx, now, deliveryId);
+}

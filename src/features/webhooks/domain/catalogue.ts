@@ -1,0 +1,67 @@
+/**
+ * The event catalogue: every event Mailroom records (src/platform/events.ts) and delivers to webhooks.
+ * Names are dot-named `<object>.<what happened>`; each has a version (bumped when its `data` changes
+ * incompatibly) and is thin: ids and the fields that changed, never whole objects (fetch them from the
+ * API). `EventCatalogue` types each event's `data`; `EVENT_CATALOGUE` is the one runtime list (API,
+ * OpenAPI description, README), checked by the type checker to name every type exactly once.
+ */
+
+export interface EventCatalogue {
+  'contact.created': { contactId: string; ownerId: string | null; companyId: string | null; source: string };
+  'contact.updated': { contactId: string; changed: string[] };
+  'contact.deleted': { contactId: string };
+  'conversation.created': { conversationId: string; inboxId: string | null; connectionId: string; contactId: string | null };
+  'conversation.assigned': { conversationId: string; inboxId: string | null; assigneeId: string | null; previousAssigneeId: string | null };
+  'conversation.status_changed': { conversationId: string; inboxId: string | null; from: string; to: string; snoozedUntil: number | null };
+  'conversation.message.created': { conversationId: string; messageId: string; direction: string; source: string };
+  'email.received': { messageId: string; conversationId: string | null; connectionId: string };
+  'connection.connected': { connectionId: string; from: string | null; to: string };
+  'connection.needs_reauth': { connectionId: string; from: string; to: string };
+  'connection.sync_error': { connectionId: string; from: string; to: string };
+  'connection.disconnected': { connectionId: string; from: string; to: string };
+  'user.deactivated': { userId: string };
+  'user.removed': { userId: string };
+  /** Sent only by "send test event" to one endpoint. */
+  'webhook.test': { endpointId: string };
+}
+
+export type WebhookEventType = keyof EventCatalogue;
+
+export interface EventDescription {
+  version: number;
+  /** What the event is about; events of one subject reach an endpoint in order. */
+  subject: 'contact' | 'conversation' | 'connection' | 'user' | 'webhook_endpoint';
+  description: string;
+}
+
+export const EVENT_CATALOGUE: { readonly [K in WebhookEventType]: EventDescription } = {
+  'contact.created': { version: 1, subject: 'contact', description: 'A contact was created (API, import not yet: see README).' },
+  'contact.updated': { version: 1, subject: 'contact', description: 'A contact changed; `changed` names the fields.' },
+  'contact.deleted': { version: 1, subject: 'contact', description: 'A contact was deleted (erased).' },
+  'conversation.created': { version: 1, subject: 'conversation', description: 'A conversation began (an email that starts a thread).' },
+  'conversation.assigned': { version: 1, subject: 'conversation', description: 'A conversation was assigned, reassigned or unassigned by a user.' },
+  'conversation.status_changed': { version: 1, subject: 'conversation', description: 'A user changed the status (open, snoozed, closed, spam).' },
+  'conversation.message.created': { version: 1, subject: 'conversation', description: 'A message was added to a conversation (inbound or outbound email).' },
+  'email.received': { version: 1, subject: 'conversation', description: 'An inbound email was stored.' },
+  'connection.connected': { version: 1, subject: 'connection', description: 'An email address was connected, or recovered from an error.' },
+  'connection.needs_reauth': { version: 1, subject: 'connection', description: 'The mail server refused the password: sync waits for new credentials.' },
+  'connection.sync_error': { version: 1, subject: 'connection', description: 'The mail server could not be reached several times in a row.' },
+  'connection.disconnected': { version: 1, subject: 'connection', description: 'An email address was disconnected.' },
+  'user.deactivated': { version: 1, subject: 'user', description: 'A user was deactivated.' },
+  'user.removed': { version: 1, subject: 'user', description: 'A user was removed.' },
+  'webhook.test': { version: 1, subject: 'webhook_endpoint', description: 'A test event, sent on request to one endpoint.' },
+};
+
+export const EVENT_TYPES = Object.keys(EVENT_CATALOGUE) as WebhookEventType[];
+
+export function isEventType(t: string): t is WebhookEventType {
+  return Object.hasOwn(EVENT_CATALOGUE, t);
+}
+
+/** The types an endpoint can subscribe to ("webhook.test" is sent on request, whatever the filter). */
+export const SUBSCRIBABLE_TYPES = EVENT_TYPES.filter((t) => t !== 'webhook.test');
+
+/** Whether an endpoint subscribed to `filter` (["*"] is every type) wants events of `type`. */
+export function wants(filter: readonly string[], type: string): boolean {
+  return filter.includes('*') || filter.includes(type);
+}

@@ -1,0 +1,25 @@
+/**
+ * Webhooks: every domain event (src/platform/events.ts, recorded in the transaction of its change) out to
+ * the account's endpoints, signed to the Standard Webhooks spec, retried on the spec's schedule, in order
+ * per subject, SSRF-safe, with a delivery log and replays. This file is the only door other features use.
+ */
+import type { JobContext } from '../../platform/jobs/worker.js';
+import { PUBLISH_EVENT_JOB } from '../../platform/events.js';
+import { DELIVER_JOB, deliverOnce, publishEvent } from './delivery.js';
+import './events.js';
+
+export { EVENT_CATALOGUE, EVENT_TYPES, type EventCatalogue, type WebhookEventType } from './domain/catalogue.js';
+export { webhooksPolicies } from './policies.js';
+export { deliverySettings, DELIVER_JOB } from './delivery.js';
+
+export function webhooksFeature() {
+  return {
+    name: 'webhooks',
+    jobs: () => ({
+      /** Fans a recorded event out to the endpoints that want it. */
+      [PUBLISH_EVENT_JOB]: (payload: { eventId: string }, ctx: JobContext) => publishEvent(ctx.env, payload.eventId),
+      /** One attempt of one delivery (re-queued by itself until done). */
+      [DELIVER_JOB]: (payload: { deliveryId: string }, ctx: JobContext) => deliverOnce(ctx.env, payload.deliveryId, ctx.signal),
+    }),
+  } as const;
+}

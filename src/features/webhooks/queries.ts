@@ -1,0 +1,42 @@
+/** Reads of the webhooks feature (account-scoped). */
+import type { Executor } from '../../platform/context.js';
+import { notFound } from '../../platform/errors.js';
+
+export async function loadEndpoint(db: Executor, accountId: string, id: string) {
+  const row = await db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+  if (!row) throw notFound('Webhook endpoint');
+  return row;
+}
+
+export function endpointsOf(db: Executor, accountId: string) {
+  return db.selectFrom('webhook_endpoints').selectAll().where('account_id', '=', accountId).orderBy('created_at').orderBy('id').execute();
+}
+
+/** The endpoint's latest deliveries, newest first, with their event type. */
+export function deliveriesOf(db: Executor, endpointId: string, limit: number, state?: string) {
+  let q = db
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('events as e', 'e.id', 'd.event_id')
+    .selectAll('d')
+    .select('e.type as event_type')
+    .where('d.endpoint_id', '=', endpointId);
+  if (state === 'pending' || state === 'succeeded' || state === 'failed') q = q.where('d.state', '=', state);
+  return q.orderBy('d.event_seq', 'desc').limit(limit).execute();
+}
+
+export async function loadDelivery(db: Executor, endpointId: string, id: string) {
+  const row = await db
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('events as e', 'e.id', 'd.event_id')
+    .selectAll('d')
+    .select('e.type as event_type')
+    .where('d.endpoint_id', '=', endpointId)
+    .where('d.id', '=', id)
+    .executeTakeFirst();
+  if (!row) throw notFound('Webhook delivery');
+  return row;
+}
+
+export function attemptsOf(db: Executor, deliveryId: string) {
+  return db.selectFrom('webhook_attempts').selectAll().where('delivery_id', '=', deliveryId).orderBy('attempt', 'desc').limit(50).execute();
+}

@@ -1,0 +1,28 @@
+/**
+ * Standard Webhooks signatures (https://www.standardwebhooks.com): a `whsec_<base64>` secret per
+ * endpoint; each attempt carries `webhook-id` (stable across attempts), `webhook-timestamp` (seconds,
+ * of this attempt) and `webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">` keyed with
+ * the secret's base64-decoded bytes.
+ */
+import crypto from 'node:crypto';
+
+export const SECRET_PREFIX = 'whsec_';
+
+/** A new signing secret: whsec_ and 32 random bytes in base64. */
+export function newSigningSecret(): string {
+  return SECRET_PREFIX + crypto.randomBytes(32).toString('base64');
+}
+
+function keyOf(secret: string): Buffer {
+  return Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64');
+}
+
+/** The `v1,<signature>` of one attempt. */
+export function sign(secret: string, id: string, timestampSeconds: number, body: string): string {
+  return `v1,${crypto.createHmac('sha256', keyOf(secret)).update(`${id}.${timestampSeconds}.${body}`).digest('base64')}`;
+}
+
+/** The three Standard Webhooks headers of one attempt. */
+export function signatureHeaders(secret: string, id: string, timestampSeconds: number, body: string): Record<string, string> {
+  return { 'webhook-id': id, 'webhook-timestamp': String(timestampSeconds), 'webhook-signature': sign(secret, id, timestampSeconds, body) };
+}

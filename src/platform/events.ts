@@ -1,0 +1,68 @@
+/**
+ * Domain events: "this changed", recorded in the `events` table (an outbox) in the SAME transaction as
+ * the change, so an event exists if and only if its change committed. Any feature's command or reaction
+ * records one with `recordEvent(trx, ...)`, without knowing who listens.
+ *
+ * Event types are dot-named (`contact.created`, `conversation.message.created`) and declared by
+ * interface merging into `EventTypes`, name -> the payload's `data` (thin: ids and changed fields):
+ *
+ *     declare module '../../platform/events.js' {
+ *       interface EventTypes { 'contact.created': { contactId: string } }
+ *     }
+ *
+ * The webhooks feature holds the catalogue (src/features/webhooks/domain/catalogue.ts: every type with
+ * its version and description) and fans each event out to the account's endpoints: recording an event
+ * queues one `events.publish` job (handled by the feature wired for it in src/app/features.ts).
+ *
+ * `subject` is what the event is about (a contact, a conversation...): consumers deliver the events of
+ * one subject in the order they were recorded (`seq`).
+ */
+import type { Executor } from './context.js';
+import { newId } from './database/ids.js';
+import { enqueue } from './jobs/queue.js';
+
+/** Every event type, name -> its `data`. Filled by interface merging (see the header). */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by interface merging where the events are declared
+export interface EventTypes {}
+
+export type EventType = keyof EventTypes & string;
+
+/** The job kind queued for each recorded event (payload `{ eventId }`). */
+export const PUBLISH_EVENT_JOB = 'events.publish';
+
+export interface EventSubject {
+  /** contact, conversation, connection, user... */
+  type: string;
+  id: string;
+}
+
+export interface RecordEventInput<K extends EventType> {
+  accountId: string;
+  type: K;
+  subject: EventSubject;
+  data: EventTypes[K];
+  at: number;
+}
+
+/**
+ * Records an event inside the caller's transaction and queues its publication. Call it with the
+ * transaction of the change it describes: rolled back together, committed together.
+ */
+export async function recordEvent<K extends EventType>(trx: Executor, e: RecordEventInput<K>): Promise<string> {
+  const id = newId('evt');
+  await trx
+    .insertInto('events')
+    .values({
+      id,
+      account_id: e.accountId,
+      type: e.type,
+      subject_type: e.subject.type,
+      subject_id: e.subject.id,
+      data: JSON.stringify(e.data ?? {}),
+      created_at: e.at,
+      published_at: null,
+    })
+    .execute();
+  await enqueue(trx, e.at, { kind: PUBLISH_EVENT_JOB, payload: { eventId: id }, maxAttempts: 20 });
+  return id;
+}

@@ -1,0 +1,299 @@
+/**
+ * Webhooks end to end, against a real HTTP receiver on 127.0.0.1 (allowed through the test's private-host
+ * setting), on SQLite or PostgreSQL (DATABASE_URL). Jobs are run by a small loop at an injected clock, so
+ * the retry schedule is exact. Signatures are checked with an independent implementation of the Standard
+ * Webhooks spec (WebCrypto, not our signer).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { webcrypto } from 'node:crypto';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { setPrivateHostsForTest } from '../support/local-hosts.js';
+import { addUser } from '../crm/helpers.js';
+import { claimJobs, completeJob, failJob, requeueJob } from '../../src/platform/jobs/queue.js';
+import { RunAgain, type JobHandler } from '../../src/platform/jobs/worker.js';
+import { recordEvent } from '../../src/platform/events.js';
+import { deliverySettings, webhooksFeature } from '../../src/features/webhooks/index.js';
+
+// ---------------------------------------------------------------------------------------------
+// An independent Standard Webhooks verifier (spec: https://www.standardwebhooks.com)
+
+async function verify(secret: string, headers: http.IncomingHttpHeaders, body: string, nowSeconds: number): Promise<boolean> {
+  const id = String(headers['webhook-id'] ?? '');
+  const ts = String(headers['webhook-timestamp'] ?? '');
+  const sigs = String(headers['webhook-signature'] ?? '').split(' ');
+  if (!id || !/^\d+$/.test(ts) || Math.abs(nowSeconds - Number(ts)) > 300) return false;
+  const raw = Uint8Array.from(atob(secret.replace(/^whsec_/, '')), (c) => c.charCodeAt(0));
+  const key = await webcrypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  const mac = new Uint8Array(await webcrypto.subtle.sign('HMAC', key, new TextEncoder().encode(`${id}.${ts}.${body}`)));
+  const expected = btoa(String.fromCharCode(...mac));
+  return sigs.some((s) => s.startsWith('v1,') && s.slice(3) === expected);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The receiver
+
+interface Received {
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  json: { type: string; data: Record<string, unknown> };
+}
+let received: Received[] = [];
+/** Answers to give, in order; then 200. */
+let answers: Array<{ status: number; headers?: Record<string, string> }> = [];
+/** When set, decides the answer instead of `answers`. */
+let respond: ((r: Received) => number) | null = null;
+let server: http.Server;
+let receiverUrl = '';
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      received.push({ headers: req.headers, body, json: JSON.parse(body) });
+      const a = respond ? { status: respond(received.at(-1)!) } : (answers.shift() ?? { status: 200 });
+      res.writeHead(a.status, a.headers ?? {});
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  receiverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+});
+afterAll(async () => {
+  await new Promise((r) => server.close(r));
+});
+
+// ---------------------------------------------------------------------------------------------
+// The app, its clock and a job loop
+
+let t: TestApp;
+let clock = Date.UTC(2026, 2, 1, 9, 0, 0);
+let restoreHosts: () => void;
+const handlers: Record<string, JobHandler> = webhooksFeature().jobs();
+const log = pino({ level: 'silent' });
+
+/** Runs every job due at the clock (other features' jobs are completed unrun), until none is left. */
+async function drain(): Promise<void> {
+  for (let round = 0; round < 200; round++) {
+    const jobs = await claimJobs(t.env.db, t.env.dialect, { queues: ['default'], workerId: 'test', lockMs: 60_000, limit: 20, now: clock });
+    if (!jobs.length) return;
+    for (const job of jobs) {
+      const handler = handlers[job.kind];
+      try {
+        if (handler) await handler(JSON.parse(job.payload), { env: t.env, job, workerId: 'test', log, signal: new AbortController().signal });
+        await completeJob(t.env.db, job.id, 'test', clock);
+      } catch (err) {
+        if (err instanceof RunAgain) await requeueJob(t.env.db, job, 'test', clock + err.delayMs);
+        else await failJob(t.env.db, job, 'test', clock, String(err));
+      }
+    }
+  }
+  throw new Error('jobs never settled');
+}
+
+async function setup() {
+  const acc = await t.account();
+  const created = await t.api(acc.token, 'POST', '/api/v1/webhooks', { url: receiverUrl, description: 'CRM sync', eventTypes: ['*'] });
+  expect(created.statusCode, created.body).toBe(201);
+  const endpoint = created.json();
+  expect(endpoint.secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+  return { ...acc, endpoint, secret: endpoint.secret as string };
+}
+
+async function createContact(token: string, name: string) {
+  const r = await t.api(token, 'POST', '/api/v1/contacts', { name, emails: [`${name.toLowerCase().replace(/\W/g, '')}-${Math.random().toString(36).slice(2, 7)}@example.org`] });
+  expect(r.statusCode, r.body).toBe(201);
+  return r.json().id as string;
+}
+
+beforeAll(async () => {
+  t = await createTestApp({ now: () => clock });
+});
+afterAll(async () => {
+  await t.close();
+});
+beforeEach(() => {
+  received = [];
+  answers = [];
+  respond = null;
+  deliverySettings.random = () => 0;
+  restoreHosts = setPrivateHostsForTest(['127.0.0.1']);
+});
+afterEach(() => restoreHosts());
+
+describe('webhooks', () => {
+  it('delivers a contact.created event, signed to the Standard Webhooks spec', async () => {
+    const { token, secret, endpoint } = await setup();
+    const contactId = await createContact(token, 'Grace Hopper');
+    await drain();
+    expect(received).toHaveLength(1);
+    const r = received[0]!;
+    expect(r.json).toMatchObject({ type: 'contact.created', version: 1, data: { contactId, source: 'manual' } });
+    expect(r.headers['content-type']).toBe('application/json');
+    expect(await verify(secret, r.headers, r.body, Math.floor(clock / 1000))).toBe(true);
+    expect(await verify(secret, r.headers, r.body.replace('Grace', 'Grate') + ' ', Math.floor(clock / 1000))).toBe(false);
+    const log = await t.api(token, 'GET', `/api/v1/webhooks/${endpoint.id}/deliveries`);
+    expect(log.json().deliveries).toMatchObject([{ id: r.headers['webhook-id'], eventType: 'contact.created', state: 'succeeded', attempts: 1, lastStatus: 200 }]);
+    // The secret is shown once.
+    expect((await t.api(token, 'GET', `/api/v1/webhooks/${endpoint.id}`)).json().secret).toBeUndefined();
+  });
+
+  it('retries after 500s with the same webhook-id and fresh timestamps, on the schedule', async () => {
+    const { token, secret, endpoint } = await setup();
+    answers = [{ status: 500 }, { status: 503 }];
+    await createContact(token, 'Ada Lovelace');
+    await drain();
+    // Attempt 1 failed, attempt 2 went at once (the schedule's "immediately"), attempt 3 waits 5 s.
+    expect(received).toHaveLength(2);
+    clock += 4_000;
+    await drain();
+    expect(received).toHaveLength(2);
+    clock += 1_000;
+    await drain();
+    expect(received).toHaveLength(3);
+    const ids = new Set(received.map((r) => r.headers['webhook-id']));
+    expect(ids.size).toBe(1);
+    expect(Number(received[2]!.headers['webhook-timestamp'])).toBeGreaterThan(Number(received[0]!.headers['webhook-timestamp']));
+    for (const r of received) expect(await verify(secret, r.headers, r.body, Math.floor(clock / 1000))).toBe(true);
+    const deliveryId = [...ids][0] as string;
+    const d = (await t.api(token, 'GET', `/api/v1/webhooks/${endpoint.id}/deliveries/${deliveryId}`)).json();
+    expect(d).toMatchObject({ state: 'succeeded', attempts: 3, lastStatus: 200 });
+    expect(d.log.map((a: { status: number }) => a.status)).toEqual([200, 503, 500]);
+    expect(d.log[0].latencyMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('delivers the events of one contact in order: a later one waits while an earlier one is retried; other contacts do not wait', async () => {
+    const { token } = await setup();
+    let failuresLeft = 2;
+    respond = (r) => (r.json.data.contactId === a && failuresLeft-- > 0 ? 500 : 200);
+    const a = await createContact(token, 'Alan Turing');
+    const upd = await t.api(token, 'PATCH', `/api/v1/contacts/${a}`, { firstName: 'Alan M.' });
+    expect(upd.statusCode, upd.body).toBe(200);
+    const b = await createContact(token, 'Barbara Liskov');
+    await drain();
+    const of = (id: string) => received.filter((r) => r.json.data.contactId === id).map((r) => r.json.type);
+    expect(of(a)).toEqual(['contact.created', 'contact.created']);
+    expect(of(b)).toEqual(['contact.created']);
+    clock += 6_000;
+    await drain();
+    expect(of(a)).toEqual(['contact.created', 'contact.created', 'contact.created', 'contact.updated']);
+    expect(received.at(-1)!.json.data).toMatchObject({ contactId: a, changed: ['firstName'] });
+  });
+
+  it('refuses a private host unless the operator allows it, without sending a packet', async () => {
+    const { token, endpoint } = await setup();
+    restoreHosts();
+    restoreHosts = setPrivateHostsForTest([]);
+    await createContact(token, 'Edsger Dijkstra');
+    await drain();
+    expect(received).toHaveLength(0);
+    const [d] = (await t.api(token, 'GET', `/api/v1/webhooks/${endpoint.id}/deliveries`)).json().deliveries;
+    expect(d).toMatchObject({ state: 'pending', lastStatus: null });
+    expect(d.lastError).toMatch(/^host_not_allowed: /);
+    // Allowed later: the scheduled retry goes through.
+    restoreHosts();
+    restoreHosts = setPrivateHostsForTest(['127.0.0.1']);
+    clock += 6_000;
+    await drain();
+    expect(received).toHaveLength(1);
+  });
+
+  it('a rolled-back change leaves no event; a refused command neither', async () => {
+    const { token, accountId } = await setup();
+    const before = await t.env.db.selectFrom('events').select('id').where('account_id', '=', accountId).execute();
+    await expect(
+      t.env.db.transaction().execute(async (trx) => {
+        await recordEvent(trx, { accountId, type: 'contact.deleted', subject: { type: 'contact', id: 'con_x' }, data: { contactId: 'con_x' }, at: clock });
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    const email = `dup-${Math.random().toString(36).slice(2, 8)}@example.org`;
+    expect((await t.api(token, 'POST', '/api/v1/contacts', { name: 'One', emails: [email] })).statusCode).toBe(201);
+    expect((await t.api(token, 'POST', '/api/v1/contacts', { name: 'Two', emails: [email] })).statusCode).toBe(409);
+    const after = await t.env.db.selectFrom('events').select(['id', 'type']).where('account_id', '=', accountId).execute();
+    expect(after.length - before.length).toBe(1);
+    expect(after.map((e) => e.type)).toEqual(['contact.created']);
+    await drain();
+    expect(received.map((r) => r.json.type)).toEqual(['contact.created']);
+  });
+
+  it('410 disables the endpoint and notifies the admins; a redirect is a failure, not followed', async () => {
+    const { token, endpoint, adminUserId } = await setup();
+    answers = [{ status: 302, headers: { location: 'http://169.254.169.254/latest' } }];
+    await createContact(token, 'Radia Perlman');
+    await drain();
+    expect(received).toHaveLength(1);
+    let [d] = (await t.api(token, 'GET', `/api/v1/webhooks/${endpoint.id}/deliveries`)).json().deliveries;
+    expect(d).toMatchObject({ state: 'failed', lastStatus: 302 });
+    expect(d.lastError).toMatch(/^redirect/);
+    // Replay: same webhook-id, delivered this time.
+    const replay = await t.api(token, 'POST', `/api/v1/webhooks/${endpoint.id}/deliveries/${d.id}/replay`);
+    expect(replay.statusCode, replay.body).toBe(200);
+    await drain();
+    expect(received).toHaveLength(2);
+    expect(received[1]!.headers['webhook-id']).toBe(d.id);
+    [d] = (await t.api(token, 'GET', `/api/v1/webhooks/${endpoint.id}/deliveries`)).json().deliveries;
+    expect(d).toMatchObject({ state: 'succeeded', attempts: 2 });
+
+    answers = [{ status: 410 }];
+    await createContact(token, 'Frances Allen');
+    await drain();
+    const ep = (await t.api(token, 'GET', `/api/v1/webhooks/${endpoint.id}`)).json();
+    expect(ep.enabled).toBe(false);
+    expect(ep.disabledReason).toMatch(/410/);
+    const notes = await t.env.db.selectFrom('notifications').selectAll().where('user_id', '=', adminUserId).where('kind', '=', 'webhook.endpoint_disabled').execute();
+    expect(notes).toHaveLength(1);
+    // Disabled: nothing more is sent.
+    await createContact(token, 'Shafi Goldwasser');
+    await drain();
+    expect(received).toHaveLength(3);
+  });
+
+  it('a worker killed mid-delivery: the job is taken again once its lock expires, and the event is delivered', async () => {
+    const { token } = await setup();
+    await createContact(token, 'Leslie Lamport');
+    // Fan out, then a worker claims the delivery and dies.
+    const [publish] = await claimJobs(t.env.db, t.env.dialect, { queues: ['default'], workerId: 'w1', lockMs: 60_000, limit: 1, now: clock });
+    await handlers[publish!.kind]!(JSON.parse(publish!.payload), { env: t.env, job: publish!, workerId: 'w1', log, signal: new AbortController().signal });
+    await completeJob(t.env.db, publish!.id, 'w1', clock);
+    const [deliver] = await claimJobs(t.env.db, t.env.dialect, { queues: ['default'], workerId: 'dead', lockMs: 30_000, limit: 1, now: clock });
+    expect(deliver!.kind).toBe('webhooks.deliver');
+    await drain();
+    expect(received).toHaveLength(0);
+    clock += 31_000;
+    await drain();
+    expect(received).toHaveLength(1);
+  });
+
+  it('only admins manage webhooks; event types are checked', async () => {
+    const { token } = await setup();
+    const member = await addUser(t, token, { role: 'member' });
+    const r = await t.api(member.token, 'GET', '/api/v1/webhooks');
+    expect(r.statusCode).toBe(403);
+    expect(r.json().error.code).toBe('permission_denied');
+    const bad = await t.api(token, 'POST', '/api/v1/webhooks', { url: receiverUrl, eventTypes: ['contact.exploded'] });
+    expect(bad.statusCode).toBe(400);
+    const ftp = await t.api(token, 'POST', '/api/v1/webhooks', { url: 'ftp://example.com/x' });
+    expect(ftp.statusCode).toBe(400);
+    const types = (await t.api(token, 'GET', '/api/v1/webhooks/event-types')).json().eventTypes.map((e: { type: string }) => e.type);
+    expect(types).toContain('conversation.message.created');
+  });
+
+  it('an endpoint subscribed to some types gets only those; the test event reaches one endpoint', async () => {
+    const { token, endpoint } = await setup();
+    const only = await t.api(token, 'POST', '/api/v1/webhooks', { url: receiverUrl + '?only=deleted', eventTypes: ['contact.deleted'] });
+    const contact = await createContact(token, 'Donald Knuth');
+    expect((await t.api(token, 'DELETE', `/api/v1/contacts/${contact}`)).statusCode).toBe(204);
+    await drain();
+    expect(only.statusCode).toBe(201);
+    expect(received.map((r) => r.json.type).sort()).toEqual(['contact.created', 'contact.deleted', 'contact.deleted']);
+    received = [];
+    expect((await t.api(token, 'POST', `/api/v1/webhooks/${endpoint.id}/test`)).statusCode).toBe(202);
+    await drain();
+    expect(received.map((r) => r.json.type)).toEqual(['webhook.test']);
+  });
+});
