@@ -10,6 +10,7 @@ import * as m008 from './008-notification-email.js';
 import * as m009 from './009-forwarding-check.js';
 import * as m010 from './010-packed-blobs.js';
 import * as m011 from './011-personal-email-contact-nullable.js';
+import * as m012 from './012-thread-ids.js';
 
 /** Migrations are listed here in order (no directory scanning: works the same under tsx and bundlers). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -24,5 +25,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   '009-forwarding-check': m009,
   '010-packed-blobs': m010,
   '011-personal-email-contact-nullable': m011,
+  '012-thread-ids': m012,
 };
 

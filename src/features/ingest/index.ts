@@ -7,7 +7,7 @@ export { classifyMessage } from './domain/classify.js';
 export type { BounceInfo, Classification } from './domain/classify.js';
 export { baseSubject, isResponseSubject, subjectKey } from './domain/subject.js';
 export { createIngestor, ingestBatch } from './ingest.js';
-export type { IngestItem, Ingestor, MessageStoredHook, StoredMessage } from './ingest.js';
+export type { ConversationMerge, ConversationsMergedHook, IngestItem, Ingestor, MessageStoredHook, StoredMessage } from './ingest.js';
 
 import { unlinkDeletedContact } from './unlink-contact.js';
 
