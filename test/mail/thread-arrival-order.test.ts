@@ -261,3 +261,56 @@ describe('any arrival order of a reply tree', () => {
     );
   }, 180_000);
 });
+
+describe('a message without a Date', () => {
+  const undated = (o: { id: string; subject: string; from: string; to: string; received?: string; references?: string }) =>
+    Buffer.from(
+      [
+        ...(o.received ? [`Received: from mx.example.org by mail.acme.test with ESMTP id 1; ${o.received}`] : []),
+        `From: <${o.from}>`,
+        `To: <${o.to}>`,
+        'Cc: <colleague@customer.example>',
+        `Subject: ${o.subject}`,
+        `Message-ID: <${o.id}>`,
+        ...(o.references ? [`References: <${o.references}>`] : []),
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'No date here.',
+        '',
+      ].join('\r\n'),
+    );
+  const NOW = Date.UTC(2026, 11, 1);
+
+  it('never anchors a subject join: a years-old reply imported with it stays apart', async () => {
+    const { conn } = await teamConnection();
+    const tag = `undated${run}`;
+    await ingestBatch(ingestor, conn, [{ raw: undated({ id: `${tag}-a@x.org`, subject: 'Invoice question', from: 'ann@customer.example', to: conn.address_key }), source: 'import', direction: 'inbound', receivedAt: NOW }]);
+    const old: Mail = { id: `${tag}-old@x.org`, subject: 'Re: Invoice question', from: 'ann@customer.example', at: Date.UTC(2019, 0, 5) };
+    await ingestBatch(ingestor, conn, [{ raw: raw(old, conn.address_key), source: 'import', direction: 'inbound', receivedAt: NOW + 1000 }]);
+    const p = await partition(conn);
+    expect(p.live).toBe(2);
+    const stored = await t.database.db.selectFrom('messages').select(['message_id', 'malformed']).where('connection_id', '=', conn.id).execute();
+    expect(JSON.parse(stored.find((m) => m.message_id === `${tag}-a@x.org`)!.malformed)).toEqual(['missing_date', 'dated_by_arrival']);
+  });
+
+  it('is dated by its Received header, the file time, then its arrival, and moves no conversation time', async () => {
+    const { conn } = await teamConnection();
+    const tag = `received${run}`;
+    const root: Mail = { id: `${tag}-root@x.org`, subject: 'Delivery', from: 'ann@customer.example', at: Date.UTC(2024, 4, 1) };
+    await ingestBatch(ingestor, conn, [
+      { raw: raw(root, conn.address_key), source: 'import', direction: 'inbound', receivedAt: NOW },
+      { raw: undated({ id: `${tag}-r@x.org`, subject: 'Re: Delivery', from: 'bob@customer.example', to: conn.address_key, references: root.id, received: 'Wed, 1 May 2024 12:00:00 +0000' }), source: 'import', direction: 'inbound', receivedAt: NOW },
+      { raw: undated({ id: `${tag}-f@x.org`, subject: 'Another', from: 'cid@customer.example', to: conn.address_key }), source: 'import', direction: 'inbound', receivedAt: NOW, fileTime: Date.UTC(2023, 0, 1) },
+    ]);
+    const p = await partition(conn);
+    expect(p.live).toBe(2);
+    const conv = p.row(p.conversationOf(root.id)!);
+    expect(conv.message_count).toBe(2);
+    expect(conv.last_message_at).toBe(root.at);
+    const stored = await t.database.db.selectFrom('messages').select(['message_id', 'malformed']).where('connection_id', '=', conn.id).execute();
+    const flags = (id: string) => JSON.parse(stored.find((m) => m.message_id === id)!.malformed) as string[];
+    expect(flags(`${tag}-r@x.org`)).toContain('dated_by_received');
+    expect(flags(`${tag}-f@x.org`)).toContain('dated_by_file_time');
+    expect(p.row(p.conversationOf(`${tag}-f@x.org`)!).last_message_at).toBe(Date.UTC(2023, 0, 1));
+  });
+});

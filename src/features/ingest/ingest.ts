@@ -12,10 +12,11 @@ import { newId } from '../../platform/database/ids.js';
 import { recordPackEntries, sha256Hex, storedBlobs, type BlobStore } from '../../mail/blob-store.js';
 import { insertRows } from '../../platform/database/insert-rows.js';
 import type { Dialect } from '../../platform/database/database.js';
-import type { ParsedMessage } from '../../mail/message/message.js';
+import type { MalformedReason, ParsedMessage } from '../../mail/message/message.js';
 import { classifyMessage, type Classification } from './domain/classify.js';
 import { subjectKey } from './domain/subject.js';
 import { messageSnippet } from './domain/snippet.js';
+import { messageTime } from './domain/dating.js';
 import { findConversation, mergeSurvivor, threadIdsOf } from './domain/threading.js';
 import { BatchState, SUBJECT_WINDOW_DAYS, type BatchMessage, type LiveConversation } from './batch-state.js';
 import { metrics } from '../../platform/metrics.js';
@@ -229,7 +230,12 @@ async function planBatch(trx: Executor, ingestor: Ingestor, connection: Connecti
       continue;
     }
     const classification = classifyMessage(parsed, { accountId: connection.account_id });
-    const at = parsed.date ? parsed.date.getTime() : item.receivedAt;
+    // An undated message is dated by Received, the file's time or its arrival, flagged, and anchors no
+    // subject join: a conversation it starts has no base subject until a dated message joins it, and it
+    // never moves an existing conversation's last message time.
+    const time = messageTime(parsed, item);
+    const at = time.at;
+    const dated = time.source === 'date';
 
     let conversationId = item.conversationId ?? null;
     if (!conversationId) {
@@ -269,7 +275,7 @@ async function planBatch(trx: Executor, ingestor: Ingestor, connection: Connecti
             connection_id: connection.id,
             owner_user_id: connection.type === 'personal' ? connection.user_id : null,
             subject: (parsed.subject ?? '').slice(0, 998),
-            base_subject: batch.subjectKey,
+            base_subject: dated ? batch.subjectKey : '',
             status: classification.kind === 'loop' ? 'spam' : 'open',
             snoozed_until: null,
             assignee_id: null,
@@ -285,18 +291,21 @@ async function planBatch(trx: Executor, ingestor: Ingestor, connection: Connecti
           true,
         );
 
-    const message = messageRow(connection, conv.row.id, p, classification, now);
+    const message = messageRow(connection, conv.row.id, p, classification, now, dated ? null : `dated_by_${time.source as Exclude<typeof time.source, 'date'>}`);
     plan.messages.push(message);
     locate(item.location, message.id);
     state.placed({ id: message.id, messageId: message.message_id, threadIds, conversationId: conv.row.id, dedupeKey: p.dedupeKey });
 
     conv.participants = [...new Set([...conv.participants, ...participants])].slice(0, 200);
+    const anchors = dated || isNew;
     conv.row = {
       ...conv.row,
       message_count: conv.row.message_count + 1,
-      last_message_at: Math.max(conv.row.last_message_at, at),
+      last_message_at: anchors ? Math.max(conv.row.last_message_at, at) : conv.row.last_message_at,
       updated_at: now,
-      ...(item.direction === 'inbound' ? { last_inbound_at: Math.max(conv.row.last_inbound_at ?? 0, at) } : {}),
+      ...(item.direction === 'inbound' && anchors ? { last_inbound_at: Math.max(conv.row.last_inbound_at ?? 0, at) } : {}),
+      // A conversation an undated message started joins subject threading with its first dated message.
+      ...(dated && conv.row.base_subject === '' && subjectKey(conv.row.subject) !== '' ? { base_subject: subjectKey(conv.row.subject) } : {}),
     };
     conv.dirty = true;
 
@@ -345,7 +354,7 @@ function mergeConversation(plan: BatchPlan, from: LiveConversation, survivor: Li
   plan.steps.push({ merge });
 }
 
-function messageRow(connection: ConnectionsTable, conversationId: string, p: Prepared, classification: Classification, now: number): MessagesTable {
+function messageRow(connection: ConnectionsTable, conversationId: string, p: Prepared, classification: Classification, now: number, datedBy: MalformedReason | null): MessagesTable {
   const { parsed, item } = p;
   const text = parsed.text ?? '';
   return {
@@ -375,7 +384,7 @@ function messageRow(connection: ConnectionsTable, conversationId: string, p: Pre
     attachments: JSON.stringify(parsed.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size, sha256: a.sha256, contentId: a.contentId ?? null }))),
     classification: classification.kind,
     classification_detail: JSON.stringify(classification),
-    malformed: JSON.stringify(parsed.malformed),
+    malformed: JSON.stringify(datedBy ? [...parsed.malformed, datedBy] : parsed.malformed),
     outbox_id: item.outboxId ?? null,
     created_at: now,
   };
@@ -405,10 +414,10 @@ async function writePlan(trx: Executor, dialect: Dialect, plan: BatchPlan): Prom
   await insertRows(trx, dialect, 'message_locations', locations, 'on conflict ("connection_id", "folder", "uidvalidity", "uid") do update set "message_id" = excluded."message_id", "expunged_at" = null');
   for (const c of all) {
     if (c.isNew || !c.dirty) continue;
-    const { message_count, last_message_at, last_inbound_at, updated_at, contact_id, deleted_at } = c.row;
+    const { message_count, last_message_at, last_inbound_at, updated_at, contact_id, deleted_at, base_subject } = c.row;
     await trx
       .updateTable('conversations')
-      .set({ message_count, last_message_at, last_inbound_at, updated_at, contact_id, deleted_at, participants: JSON.stringify(c.participants) })
+      .set({ message_count, last_message_at, last_inbound_at, updated_at, contact_id, deleted_at, base_subject, participants: JSON.stringify(c.participants) })
       .where('id', '=', c.row.id)
       .execute();
   }
