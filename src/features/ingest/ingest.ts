@@ -22,7 +22,7 @@ import { BatchState, SUBJECT_WINDOW_DAYS, type BatchMessage, type LiveConversati
 import { metrics } from '../../platform/metrics.js';
 import path from 'node:path';
 import { folderBlobStore } from '../../mail/blob-store.js';
-import { parseMessage } from '../../mail/parse/index.js';
+import { parseMailDate, parseMessage } from '../../mail/parse/index.js';
 import type { IngestItem, IngestResult, MailIngest, PreparedBatch as PortBatch } from '../../mail/ingest-port.js';
 
 export type { IngestItem, IngestResult };
@@ -233,7 +233,7 @@ async function planBatch(trx: Executor, ingestor: Ingestor, connection: Connecti
     // An undated message is dated by Received, the file's time or its arrival, flagged, and anchors no
     // subject join: a conversation it starts has no base subject until a dated message joins it, and it
     // never moves an existing conversation's last message time.
-    const time = messageTime(parsed, item);
+    const time = messageTime(parsed, item, parseMailDate);
     const at = time.at;
     const dated = time.source === 'date';
 

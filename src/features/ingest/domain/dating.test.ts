@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { messageTime, receivedTime } from './dating.js';
+import { parseMailDate } from '../../../mail/parse/index.js';
 
 const f = (key: string, value: string) => ({ key, value });
 const T = (s: string) => Date.parse(s);
@@ -16,11 +17,11 @@ describe('dating a message for threading', () => {
     ['nothing else: the arrival', { date: null, headerFields: [] }, { receivedAt: 9 }, { at: 9, source: 'arrival' }],
     ['an invalid Date object counts as none', { date: new Date(Number.NaN), headerFields: [] }, { receivedAt: 9 }, { at: 9, source: 'arrival' }],
   ] as const)('%s', (_label, m, item, expected) => {
-    expect(messageTime({ date: m.date, headerFields: [...m.headerFields] }, item)).toEqual(expected);
+    expect(messageTime({ date: m.date, headerFields: [...m.headerFields] }, item, parseMailDate)).toEqual(expected);
   });
 
   it('skips Received headers whose date does not parse', () => {
-    expect(receivedTime([f('received', 'from x; not a date'), ...RECEIVED])).toBe(T('2009-03-03T10:00:00Z'));
-    expect(receivedTime([f('subject', 'x; Tue, 3 Mar 2009 10:00:00 +0000')])).toBeNull();
+    expect(receivedTime([f('received', 'from x; not a date'), ...RECEIVED], parseMailDate)).toBe(T('2009-03-03T10:00:00Z'));
+    expect(receivedTime([f('subject', 'x; Tue, 3 Mar 2009 10:00:00 +0000')], parseMailDate)).toBeNull();
   });
 });

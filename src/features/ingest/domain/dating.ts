@@ -4,10 +4,10 @@
  * after the final ";"), then by the file's time when it was imported from a file, then by its arrival;
  * and it is flagged with where its time came from. Such a time is a guess: an undated message never
  * anchors a subject join (a conversation it starts takes part in subject threading only once a dated
- * message joins it) and never moves an existing conversation's last message time. Pure.
+ * message joins it) and never moves an existing conversation's last message time. Pure: the caller
+ * passes the mail date parser (`parseMailDate` of src/mail/parse).
  */
 import type { HeaderField } from '../../../mail/message/message.js';
-import { parseMailDate } from '../../../mail/parse/index.js';
 
 export type DatingSource = 'date' | 'received' | 'file_time' | 'arrival';
 
@@ -17,20 +17,22 @@ export interface MessageTime {
 }
 
 /** The time of the newest (topmost) Received header whose date part parses, or null. */
-export function receivedTime(fields: readonly HeaderField[]): number | null {
+export type DateParser = (value: string) => Date | null;
+
+export function receivedTime(fields: readonly HeaderField[], parseDate: DateParser): number | null {
   for (const f of fields) {
     if (f.key !== 'received') continue;
     const semi = f.value.lastIndexOf(';');
     if (semi < 0) continue;
-    const d = parseMailDate(f.value.slice(semi + 1).trim());
+    const d = parseDate(f.value.slice(semi + 1).trim());
     if (d && Number.isFinite(d.getTime())) return d.getTime();
   }
   return null;
 }
 
-export function messageTime(m: { date: Date | null; headerFields: readonly HeaderField[] }, item: { fileTime?: number | undefined; receivedAt: number }): MessageTime {
+export function messageTime(m: { date: Date | null; headerFields: readonly HeaderField[] }, item: { fileTime?: number | undefined; receivedAt: number }, parseDate: DateParser): MessageTime {
   if (m.date && Number.isFinite(m.date.getTime())) return { at: m.date.getTime(), source: 'date' };
-  const received = receivedTime(m.headerFields);
+  const received = receivedTime(m.headerFields, parseDate);
   if (received !== null) return { at: received, source: 'received' };
   if (item.fileTime !== undefined && Number.isFinite(item.fileTime)) return { at: item.fileTime, source: 'file_time' };
   return { at: item.receivedAt, source: 'arrival' };
