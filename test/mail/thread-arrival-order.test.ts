@@ -187,7 +187,7 @@ describe('merging two conversations that are one thread', () => {
     const kinds = thread.activity.map((x) => x.kind);
     expect(kinds).toContain('comment');
     expect(kinds).toContain('assignment');
-    expect(thread.activity.find((x) => x.kind === 'merge')?.data).toEqual({ mergedConversationId: younger });
+    expect(thread.activity.find((x) => x.kind === 'merge')?.data).toEqual({ mergedConversationId: younger, summary: 'Merged with another conversation of the same thread' });
     const left = await t.database.db.selectFrom('conversation_activity').select('id').where('conversation_id', '=', younger).execute();
     expect(left).toEqual([]);
   });

@@ -2934,7 +2934,7 @@ export interface paths {
                             activity: {
                                 id: string;
                                 /** @enum {string} */
-                                kind: "comment" | "assignment" | "status" | "move" | "spam" | "reply";
+                                kind: "comment" | "assignment" | "status" | "move" | "spam" | "reply" | "merge";
                                 actor: {
                                     id: string;
                                     name: string;
@@ -3146,7 +3146,7 @@ export interface paths {
                         "application/json": {
                             id: string;
                             /** @enum {string} */
-                            kind: "comment" | "assignment" | "status" | "move" | "spam" | "reply";
+                            kind: "comment" | "assignment" | "status" | "move" | "spam" | "reply" | "merge";
                             actor: {
                                 id: string;
                                 name: string;

@@ -33,5 +33,5 @@ export async function mergeTeamConversations(trx: Executor, merge: ConversationM
       await trx.insertInto('routing_backlog').values({ ...backlog, conversation_id: survivor.id }).onConflict((oc) => oc.column('conversation_id').doNothing()).execute();
     }
   }
-  await recordActivity(trx, { accountId: merge.accountId, conversationId: survivor.id, kind: 'merge', actorUserId: null, data: { mergedConversationId: merged.id }, at: merge.at });
+  await recordActivity(trx, { accountId: merge.accountId, conversationId: survivor.id, kind: 'merge', actorUserId: null, data: { mergedConversationId: merged.id, summary: 'Merged with another conversation of the same thread' }, at: merge.at });
 }
