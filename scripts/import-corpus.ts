@@ -4,6 +4,11 @@
  * every message (malformed ones flagged, none failed), the second must import nothing new. Prints the
  * figures and writes them to bench/results/corpus.json. CI runs it when the corpus is present.
  *
+ * Threading quality: pairwise precision and recall of the conversations formed for the corpus's real
+ * Apache mailing-list messages (ponymail-apache-lists/) against the closure of their References graph
+ * (two messages are one thread when a chain of Message-ID / In-Reply-To / References links them, whether or
+ * not the linking message is in the corpus).
+ *
  *   npm run corpus:import [-- path/to/corpus]
  */
 import fs from 'node:fs';
@@ -18,6 +23,68 @@ import { createIngestor } from '../src/app/engine.js';
 import { importMail, progressBar } from '../src/features/ingest/import-mail.js';
 import { closeDefaultParsePool } from '../src/mail/parse/index.js';
 import { newId } from '../src/platform/database/ids.js';
+
+/** The Message-IDs (lower-cased) in the header blocks of the message files under a folder. */
+function messageIdsUnder(dir: string): Set<string> {
+  const out = new Set<string>();
+  if (!fs.existsSync(dir)) return out;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue;
+    const text = fs.readFileSync(path.join(e.parentPath, e.name), 'latin1');
+    const head = text.split(/\r?\n\r?\n/, 1)[0]!.replace(/\r?\n[ \t]+/g, ' ');
+    const m = head.match(/^message-id:\s*<([^>\s]+)>/im);
+    if (m) out.add(m[1]!.toLowerCase());
+  }
+  return out;
+}
+
+/**
+ * Pairwise precision/recall of threading over the Apache list messages: truth is the connected components
+ * of the graph whose edges join a message to every id it carries or names (valid ids only, `<yes>` links
+ * nothing); prediction is the conversation each message was stored in.
+ */
+async function threadingQuality(env: Awaited<ReturnType<typeof makeCommandEnv>>, connectionId: string, corpus: string) {
+  const ids = messageIdsUnder(path.join(corpus, 'ponymail-apache-lists'));
+  const rows = await env.db.selectFrom('messages').select(['message_id', 'in_reply_to', 'references', 'conversation_id']).where('connection_id', '=', connectionId).execute();
+  const chosen = new Map<string, (typeof rows)[number]>();
+  for (const r of rows) if (r.message_id && ids.has(r.message_id) && !chosen.has(r.message_id)) chosen.set(r.message_id, r);
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    let p = parent.get(x) ?? x;
+    while (p !== (parent.get(p) ?? p)) p = parent.get(p) ?? p;
+    parent.set(x, p);
+    return p;
+  };
+  const valid = (id: string) => id.length <= 250 && /^[^\s@<>]+@[^\s@<>]+$/.test(id);
+  for (const r of chosen.values()) {
+    const refs = [r.in_reply_to, ...(JSON.parse(r.references) as string[])].filter((x): x is string => Boolean(x) && valid(x!));
+    for (const ref of refs) {
+      const [a, b] = [find(r.message_id!), find(ref)];
+      if (a !== b) parent.set(a, b);
+    }
+  }
+  const list = [...chosen.values()];
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  for (let i = 0; i < list.length; i++) {
+    for (let j = i + 1; j < list.length; j++) {
+      const same = list[i]!.conversation_id === list[j]!.conversation_id;
+      const truth = find(list[i]!.message_id!) === find(list[j]!.message_id!);
+      if (same && truth) tp++;
+      else if (same) fp++;
+      else if (truth) fn++;
+    }
+  }
+  const round = (x: number) => Math.round(x * 10000) / 10000;
+  return {
+    messages: list.length,
+    threadsTruth: new Set(list.map((r) => find(r.message_id!))).size,
+    conversations: new Set(list.map((r) => r.conversation_id)).size,
+    precision: round(tp / Math.max(tp + fp, 1)),
+    recall: round(tp / Math.max(tp + fn, 1)),
+  };
+}
 
 const root = path.resolve(process.argv[2] ?? path.join(process.cwd(), '..', 'shared', 'corpus'));
 if (!fs.existsSync(root)) {
@@ -68,6 +135,7 @@ try {
     rerunImported: second.imported,
     rerunDuplicates: second.duplicates,
     classification: Object.fromEntries(kinds.map((k) => [k.classification, Number(k.n)])),
+    threading: await threadingQuality(env, connectionId, root),
   };
   console.log(JSON.stringify(result, null, 2));
   fs.mkdirSync('bench/results', { recursive: true });

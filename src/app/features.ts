@@ -9,6 +9,10 @@
  *   1. inbox     onTeamMessageStored: a team address's message: search index, contact link, deny list,
  *                reopen, routing, live updates
  *   2. personal  logPersonalMail: a personal address's message (reply, BCC, Sent): contact timelines
+ * When two conversations are merged (one thread found; in the ingest transaction, before the message's hooks):
+ *   1. inbox     mergeTeamConversations: activity, assignment and routing backlog follow the survivor
+ *   2. personal  followMergedConversation: emails from a contact's record and logged contacts follow it
+ *   3. outbox    followMergedConversation: what was sent in the merged one belongs to the survivor
  * When a send finishes (sent, failed, uncertain, held by the send limit):
  *   1. personal  logSendOutcome: "not sent" on the contact's timeline
  * When a user is deactivated, removed or restored (inside that transaction):
@@ -30,7 +34,7 @@ import type { JobHandler } from '../platform/jobs/worker.js';
 import type { InboundIntercept, RecipientResolver } from '../mail/inbound-smtp.js';
 import { accountsFeature, type UserStateHook } from '../features/accounts/index.js';
 import { connectionsFeature, type MailboxSupervisor } from '../features/connections/index.js';
-import { ingestFeature, type Ingestor, type MessageStoredHook } from '../features/ingest/index.js';
+import { ingestFeature, type ConversationsMergedHook, type Ingestor, type MessageStoredHook } from '../features/ingest/index.js';
 import { inboxFeature } from '../features/inbox/index.js';
 import { personalFeature } from '../features/personal/index.js';
 import { crmFeature, type ContactDeletionHook } from '../features/crm/index.js';
@@ -47,6 +51,7 @@ export interface RunningServices {
 export interface Feature {
   name: string;
   messageStored?: MessageStoredHook;
+  conversationsMerged?: ConversationsMergedHook;
   sendFinished?: SendOutcomeHook;
   userStateChanged?: UserStateHook;
   contactDeleting?: ContactDeletionHook;
@@ -81,6 +86,7 @@ const pick = <K extends keyof Feature>(key: K) => FEATURES.flatMap((f) => (f[key
 export function featureReactions(): Reactions {
   return {
     messageStored: pick('messageStored'),
+    conversationsMerged: pick('conversationsMerged'),
     sendFinished: pick('sendFinished'),
     userStateChanged: pick('userStateChanged'),
     contactDeleting: pick('contactDeleting'),

@@ -18,6 +18,8 @@ export interface IngestItem {
   source: MessageSource;
   direction: MessageDirection;
   receivedAt: number;
+  /** Messages imported from a file: the file's modification time (dates a message without a Date header). */
+  fileTime?: number;
   location?: { folder: string; uidvalidity: number; uid: number };
   /** Outgoing mail we sent: link to its outbox row and conversation. */
   outboxId?: string;

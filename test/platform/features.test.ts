@@ -25,12 +25,13 @@ function listed(paragraphStart: string): Array<[string, string]> {
   return out;
 }
 
-const declared = (key: 'messageStored' | 'sendFinished' | 'userStateChanged' | 'contactDeleting') =>
+const declared = (key: 'messageStored' | 'conversationsMerged' | 'sendFinished' | 'userStateChanged' | 'contactDeleting') =>
   FEATURES.flatMap((f) => (f[key] ? [[f.name, (f[key] as { name: string }).name] as [string, string]] : []));
 
 describe('src/app/features.ts', () => {
   it.each([
     ['When a message is stored', 'messageStored'],
+    ['When two conversations are merged', 'conversationsMerged'],
     ['When a send finishes', 'sendFinished'],
     ['When a user is deactivated', 'userStateChanged'],
     ['Before a contact is deleted', 'contactDeleting'],

@@ -4,6 +4,7 @@
  */
 import { onTeamMessageStored } from './commands/routeIncomingConversation.js';
 import { unassignDepartedUser } from './commands/unassignDepartedUser.js';
+import { mergeTeamConversations } from './commands/mergeConversations.js';
 import { routeBacklogJob } from './commands/routeBacklog.js';
 import { SNOOZE_ENDED_JOB, snoozeEndedJob } from './snooze.js';
 import { demoInbox } from './demo.js';
@@ -16,6 +17,8 @@ export function inboxFeature() {
     name: 'inbox',
     /** A stored message of a team address: search index, contact link, deny list, reopen, routing, live updates. */
     messageStored: onTeamMessageStored,
+    /** Two team conversations merged (one thread): activity, assignment and routing backlog follow the survivor. */
+    conversationsMerged: mergeTeamConversations,
     /** A user deactivated or removed: their open and snoozed conversations are unassigned (and routed again). */
     userStateChanged: unassignDepartedUser,
     jobs: () => ({

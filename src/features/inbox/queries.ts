@@ -95,7 +95,7 @@ export async function isMemberOf(db: Executor, inbox: InboxesTable, user: { id: 
   return isInboxMember(user, await membershipFacts(db, inbox, user.id));
 }
 
-export type ActivityKind = 'comment' | 'assignment' | 'status' | 'move' | 'spam' | 'reply';
+export type ActivityKind = 'comment' | 'assignment' | 'status' | 'move' | 'spam' | 'reply' | 'merge';
 
 export async function recordActivity(trx: Executor, a: { accountId: string; conversationId: string; kind: ActivityKind; actorUserId: string | null; data: Record<string, unknown>; at: number }): Promise<string> {
   const id = newId('act');

@@ -4,10 +4,11 @@
  * batch's messages are placed. It answers exactly what the per-message queries answered:
  *
  *  - dedupe: is a message with this dedupe key stored (or placed earlier in this batch)?
- *  - threading: conversation by parent Message-ID, by our outbox id (reply token), conversations of
- *    stored replies naming a message (a reply stored before its parent), and subject candidates (same
- *    base subject, last message within the window, not deleted, newest 20);
- *  - orphans: stored replies to a message that sit in another conversation;
+ *  - threading: conversation by parent Message-ID, by our outbox id (reply token), by any id a stored
+ *    message carries or names (`thread_ids`: a reply stored before its parent, replies to a parent never
+ *    seen), and subject candidates (same base subject, last message within the window, not deleted,
+ *    newest 20);
+ *  - merges: every conversation a message links through its ids, so they can be merged into one;
  *  - contact matching: which participant addresses belong to contacts of the account.
  *
  * Loading is I/O (`loadBatchState`); everything after is in memory and synchronous.
@@ -15,7 +16,7 @@
 import type { Executor } from '../../platform/context.js';
 import { chunks } from '../crm/index.js';
 import { findContactsByEmail } from '../crm/index.js';
-import { parentIdsOf, type CandidateConversation, type ThreadingSnapshot } from './domain/threading.js';
+import { parentIdsOf, threadIdsOf, type CandidateConversation, type ThreadingSnapshot } from './domain/threading.js';
 import { readReplyToken } from '../../mail/message/reply-token.js';
 import { isResponseSubject } from './domain/subject.js';
 import type { ParsedMessage } from '../../mail/message/message.js';
@@ -40,13 +41,6 @@ export interface BatchMessage {
   contactCandidates: string[];
 }
 
-/** A stored message that names another as its In-Reply-To. */
-interface Reply {
-  id: string;
-  messageId: string | null;
-  conversationId: string;
-}
-
 /** A conversation as the batch keeps it: the row, with participants parsed. */
 export interface LiveConversation {
   row: ConversationsTable;
@@ -63,8 +57,13 @@ export class BatchState {
   /** lower-cased Message-ID → conversation id. */
   private readonly byMessageId = new Map<string, string>();
   private readonly byOutbox = new Map<string, string>();
-  /** lower-cased Message-ID of a parent → stored replies naming it as In-Reply-To. */
-  private readonly replies = new Map<string, Reply[]>();
+  /**
+   * Every id a stored (or placed) message carries or names → its conversation (`thread_ids`), for the ids
+   * of the batch's messages. An id no stored message carries is a placeholder for a message never seen.
+   */
+  private readonly links = new Map<string, string>();
+  /** Ids whose conversation this batch set (written to `thread_ids`). */
+  private readonly linksChanged = new Set<string>();
   readonly conversations = new Map<string, LiveConversation>();
   /** email key → contact id. */
   readonly contacts = new Map<string, string>();
@@ -84,12 +83,11 @@ export class BatchState {
   /** The threading questions for one message, answered from what is stored plus what the batch placed so far. */
   snapshot(messageId: string | null, receivedAt: number): ThreadingSnapshot {
     return {
-      conversationByMessageId: (id) => this.byMessageId.get(id.toLowerCase()) ?? null,
+      conversationByMessageId: (id) => this.byMessageId.get(id.toLowerCase()) ?? this.links.get(id.toLowerCase()) ?? null,
       conversationByOutboxId: (id) => this.byOutbox.get(id) ?? null,
       conversationsReferencing: () => {
-        const out: string[] = [];
-        for (const r of messageId ? (this.replies.get(messageId.toLowerCase()) ?? []) : []) if (!out.includes(r.conversationId)) out.push(r.conversationId);
-        return out;
+        const found = messageId ? this.links.get(messageId.toLowerCase()) : undefined;
+        return found ? [found] : [];
       },
       candidatesForSubject: (key) => this.candidates(key, receivedAt),
     };
@@ -105,28 +103,35 @@ export class BatchState {
       .map((c) => ({ conversationId: c.row.id, subjectKey: c.row.base_subject, participants: c.participants, lastMessageAt: new Date(c.row.last_message_at) }));
   }
 
-  /** Records a message placed in a conversation by this batch. */
-  placed(m: { id: string; messageId: string | null; inReplyTo: string | null; conversationId: string; dedupeKey: string }): void {
+  /** The conversation an id (own, In-Reply-To or References of a stored message) links to, if any. */
+  linkOf(id: string): string | null {
+    return this.links.get(id) ?? this.byMessageId.get(id) ?? null;
+  }
+
+  /** Records a message placed in a conversation by this batch, with the ids it links through (`threadIdsOf`). */
+  placed(m: { id: string; messageId: string | null; threadIds: readonly string[]; conversationId: string; dedupeKey: string }): void {
     this.stored.set(m.dedupeKey, m.id);
     if (m.messageId) this.byMessageId.set(m.messageId, m.conversationId);
-    if (m.inReplyTo) this.addReply(m.inReplyTo, { id: m.id, messageId: m.messageId, conversationId: m.conversationId });
+    for (const id of m.threadIds) {
+      if (this.links.get(id) === m.conversationId) continue;
+      this.links.set(id, m.conversationId);
+      this.linksChanged.add(id);
+    }
   }
 
-  /** Stored replies to this Message-ID that are in another conversation than the given one. */
-  orphansOf(messageId: string, conversationId: string): Reply[] {
-    return (this.replies.get(messageId) ?? []).filter((r) => r.conversationId !== conversationId);
+  /** A conversation merged into another: every id that pointed at it now points at the survivor. */
+  relink(from: string, into: string): void {
+    for (const [id, c] of this.byMessageId) if (c === from) this.byMessageId.set(id, into);
+    for (const [id, c] of this.links) {
+      if (c !== from) continue;
+      this.links.set(id, into);
+      this.linksChanged.add(id);
+    }
   }
 
-  /** A stored reply moved into another conversation. */
-  moved(reply: Reply, conversationId: string): void {
-    reply.conversationId = conversationId;
-    if (reply.messageId && this.byMessageId.has(reply.messageId)) this.byMessageId.set(reply.messageId, conversationId);
-  }
-
-  private addReply(parent: string, r: Reply): void {
-    const list = this.replies.get(parent);
-    if (list) list.push(r);
-    else this.replies.set(parent, [r]);
+  /** The `thread_ids` rows this batch set, with their final conversations. */
+  changedLinks(connectionId: string): Array<{ connection_id: string; message_id: string; conversation_id: string }> {
+    return [...this.linksChanged].map((id) => ({ connection_id: connectionId, message_id: id, conversation_id: this.links.get(id)! }));
   }
 
   /**
@@ -177,21 +182,14 @@ export class BatchState {
       }
     }
 
-    // Stored replies naming a message of the batch: a reply that arrived before its parent.
-    const own = [...new Set(fresh.map((b) => b.parsed.messageId?.toLowerCase()).filter((x): x is string => Boolean(x)))];
-    for (const part of chunks(own)) {
-      const rows = await trx
-        .selectFrom('messages')
-        .select(['id', 'message_id', 'in_reply_to', 'conversation_id'])
-        .where('connection_id', '=', connection.id)
-        .where('in_reply_to', 'in', part)
-        .where('conversation_id', 'is not', null)
-        .orderBy('received_at')
-        .orderBy('id')
-        .execute();
+    // Every id the batch's messages carry or name, among the ids stored messages carry or name: a reply
+    // that arrived before its parent, replies sharing a parent never seen, conversations to merge.
+    const linked = [...new Set(fresh.flatMap((b) => threadIdsOf(b.parsed)))];
+    for (const part of chunks(linked)) {
+      const rows = await trx.selectFrom('thread_ids').select(['message_id', 'conversation_id']).where('connection_id', '=', connection.id).where('message_id', 'in', part).execute();
       for (const r of rows) {
-        s.addReply(r.in_reply_to!, { id: r.id, messageId: r.message_id, conversationId: r.conversation_id! });
-        conversationIds.add(r.conversation_id!);
+        s.links.set(r.message_id, r.conversation_id);
+        conversationIds.add(r.conversation_id);
       }
     }
 
@@ -202,7 +200,8 @@ export class BatchState {
     const asking = fresh.filter((b) => !b.conversationId && b.subjectKey && (isResponseSubject(b.parsed.subject) || b.parsed.inReplyTo || b.parsed.references.length));
     const floors = new Map<string, number>();
     for (const b of asking) floors.set(b.subjectKey, Math.min(floors.get(b.subjectKey) ?? Infinity, b.receivedAt - SUBJECT_WINDOW_DAYS * DAY));
-    const perKey = CANDIDATES + batch.length;
+    // (Merges may empty every conversation the batch links through its ids: as many more.)
+    const perKey = CANDIDATES + batch.length + new Set(s.links.values()).size;
     for (const part of chunks([...floors.keys()])) {
       const floor = Math.min(...part.map((k) => floors.get(k)!));
       const ranked = trx

@@ -152,9 +152,16 @@ export async function importMail(ingestor: Ingestor, connection: ConnectionsTabl
     await writing;
     writing = write(items, prepared);
   };
-  for await (const { raw } of readMessages(root)) {
+  const fileTimes = new Map<string, number>();
+  for await (const { raw, file } of readMessages(root)) {
     summary.messages += 1;
-    batch.push({ raw, source: 'import', direction: 'inbound', receivedAt: ingestor.env.now() });
+    let fileTime = fileTimes.get(file);
+    if (fileTime === undefined) {
+      fileTime = (await fsp.stat(file)).mtimeMs;
+      fileTimes.clear();
+      fileTimes.set(file, fileTime);
+    }
+    batch.push({ raw, source: 'import', direction: 'inbound', receivedAt: ingestor.env.now(), fileTime: Math.floor(fileTime) });
     if (batch.length >= batchSize) await flushBatch();
   }
   await flushBatch();

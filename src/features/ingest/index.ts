@@ -7,7 +7,7 @@ export { classifyMessage } from './domain/classify.js';
 export type { BounceInfo, Classification } from './domain/classify.js';
 export { baseSubject, isResponseSubject, subjectKey } from './domain/subject.js';
 export { createIngestor, ingestBatch, writePreparedGroup } from './ingest.js';
-export type { GroupEntry, IngestItem, IngestResult, Ingestor, MessageStoredHook, PreparedBatch, StoredMessage } from './ingest.js';
+export type { ConversationMerge, ConversationsMergedHook, GroupEntry, IngestItem, IngestResult, Ingestor, MessageStoredHook, PreparedBatch, StoredMessage } from './ingest.js';
 
 import { unlinkDeletedContact } from './unlink-contact.js';
 

@@ -13,17 +13,17 @@ import { newId } from '../../platform/database/ids.js';
 import { recordPackEntries, sha256Hex, storedBlobs, type BlobStore } from '../../mail/blob-store.js';
 import { insertRows } from '../../platform/database/insert-rows.js';
 import type { Dialect } from '../../platform/database/database.js';
-import type { ParsedMessage } from '../../mail/message/message.js';
+import type { MalformedReason, ParsedMessage } from '../../mail/message/message.js';
 import { classifyMessage, type Classification } from './domain/classify.js';
 import { subjectKey } from './domain/subject.js';
 import { messageSnippet } from './domain/snippet.js';
-import { findConversation } from './domain/threading.js';
-import { chunks } from '../crm/index.js';
-import { BatchState, SUBJECT_WINDOW_DAYS, type BatchMessage } from './batch-state.js';
+import { messageTime } from './domain/dating.js';
+import { findConversation, mergeSurvivor, threadIdsOf } from './domain/threading.js';
+import { BatchState, SUBJECT_WINDOW_DAYS, type BatchMessage, type LiveConversation } from './batch-state.js';
 import { metrics } from '../../platform/metrics.js';
 import path from 'node:path';
 import { folderBlobStore } from '../../mail/blob-store.js';
-import { parseMessage } from '../../mail/parse/index.js';
+import { parseMailDate, parseMessage } from '../../mail/parse/index.js';
 import type { IngestItem, IngestResult, MailIngest, PreparedBatch as PortBatch } from '../../mail/ingest-port.js';
 
 export type { IngestItem, IngestResult };
@@ -62,6 +62,21 @@ export interface StoredMessage {
 }
 
 /**
+ * The features' reactions to a written batch, in order, each seeing the batch as it was right after its
+ * step: a merge of conversations (conversationsMerged), or a stored message (messageStored, then its
+ * domain events).
+ */
+async function runReactions(trx: Executor, env: CommandEnv, plan: BatchPlan): Promise<void> {
+  for (const step of plan.steps) {
+    if (step.merge) for (const h of env.reactions.conversationsMerged) await h(trx, step.merge, env);
+    else {
+      for (const h of env.reactions.messageStored) await h(trx, step.stored, env);
+      await recordMessageEvents(trx, step.stored, env.now());
+    }
+  }
+}
+
+/**
  * The domain events of a stored message (src/platform/events.ts), in its transaction: the conversation it
  * began, the message in its conversation, and email.received for inbound mail. All have the conversation
  * as subject, so they reach a webhook in this order.
@@ -80,10 +95,27 @@ async function recordMessageEvents(trx: Executor, s: StoredMessage, now: number)
 /** Features react to stored messages inside the same transaction (routing, reopening, timeline). */
 export type MessageStoredHook = (trx: Executor, stored: StoredMessage, env: CommandEnv) => Promise<void>;
 
+/**
+ * Two conversations found to be one thread (a message links both through its References, whatever the
+ * arrival order) were merged: `mergedId` into `survivorId`, the older one. Ingest has already moved the
+ * messages and set the survivor's count, participants, last message and contact; `mergedId` is deleted
+ * (`deleted_at`, count 0). Each feature moves what it keeps about the merged conversation.
+ */
+export interface ConversationMerge {
+  accountId: string;
+  kind: ConversationsTable['kind'];
+  survivorId: string;
+  mergedId: string;
+  at: number;
+}
+export type ConversationsMergedHook = (trx: Executor, merge: ConversationMerge, env: CommandEnv) => Promise<void>;
+
 declare module '../../platform/reactions.js' {
   interface Reactions {
     /** Run for every stored message, inside the ingest transaction, in the order of src/app/features.ts. */
     messageStored: readonly MessageStoredHook[];
+    /** Run for every merge of two conversations, inside the ingest transaction, before the hooks of the message that linked them. */
+    conversationsMerged: readonly ConversationsMergedHook[];
   }
 }
 
@@ -157,10 +189,7 @@ export async function writePrepared(ingestor: Ingestor, connection: ConnectionsT
       const plan = await planBatch(trx, ingestor, connection, prepared, r);
       await packBlobs(trx, ingestor.blobs, env.dialect, plan);
       await writePlan(trx, env.dialect, plan);
-      for (const stored of plan.stored) {
-        for (const h of env.reactions.messageStored) await h(trx, stored, env);
-        await recordMessageEvents(trx, stored, env.now());
-      }
+      await runReactions(trx, env, plan);
       await linkContactsCreatedByHooks(trx, connection, plan);
     }
     if (afterWrite) await afterWrite(trx, r);
@@ -199,7 +228,7 @@ export async function writePreparedGroup(ingestor: Ingestor, entries: GroupEntry
       const plan = plans[i];
       if (plan) {
         await writePlan(trx, env.dialect, plan);
-        for (const stored of plan.stored) for (const h of env.reactions.messageStored) await h(trx, stored, env);
+        await runReactions(trx, env, plan);
         await linkContactsCreatedByHooks(trx, entries[i]!.connection, plan);
       }
       if (entries[i]!.afterWrite) await entries[i]!.afterWrite!(trx, out[i]!);
@@ -217,9 +246,11 @@ interface BatchPlan {
   state: BatchState;
   messages: MessagesTable[];
   locations: Map<string, { loc: Location; messageId: string }>;
-  /** Stored replies pulled into their parent's conversation: message id → conversation id. */
-  moves: Map<string, string>;
+  /** Conversations merged by this batch, in order (the messages they held move with them). */
+  merges: ConversationMerge[];
   stored: StoredMessage[];
+  /** The features' reactions, in order: each message's merges, then the message. */
+  steps: Array<{ merge: ConversationMerge; stored?: undefined } | { merge?: undefined; stored: StoredMessage }>;
   /** Bytes of the stored messages (raw, HTML, attachments). */
   blobs: Prepared['blobs'];
   now: number;
@@ -253,7 +284,7 @@ async function planBatch(trx: Executor, ingestor: Ingestor, connection: Connecti
     return { p, participants, batch };
   });
   const state = await BatchState.load(trx, connection, inputs.map((i) => i.batch), ingestor.replyTokenSecret);
-  const plan: BatchPlan = { connection, state, messages: [], locations: new Map(), moves: new Map(), stored: [], blobs: [], now };
+  const plan: BatchPlan = { connection, state, messages: [], locations: new Map(), merges: [], stored: [], steps: [], blobs: [], now };
   const locate = (loc: Location | undefined, messageId: string) => {
     if (loc) plan.locations.set(`${loc.folder}\n${loc.uidvalidity}\n${loc.uid}`, { loc, messageId });
   };
@@ -268,7 +299,12 @@ async function planBatch(trx: Executor, ingestor: Ingestor, connection: Connecti
       continue;
     }
     const classification = classifyMessage(parsed, { accountId: connection.account_id });
-    const at = parsed.date ? parsed.date.getTime() : item.receivedAt;
+    // An undated message is dated by Received, the file's time or its arrival, flagged, and anchors no
+    // subject join: a conversation it starts has no base subject until a dated message joins it, and it
+    // never moves an existing conversation's last message time.
+    const time = messageTime(parsed, item, parseMailDate);
+    const at = time.at;
+    const dated = time.source === 'date';
 
     let conversationId = item.conversationId ?? null;
     if (!conversationId) {
@@ -279,6 +315,22 @@ async function planBatch(trx: Executor, ingestor: Ingestor, connection: Connecti
         subjectWindowDays: SUBJECT_WINDOW_DAYS,
       });
       if (decision.kind === 'existing') conversationId = decision.conversationId;
+    }
+    // Every conversation the message links through its ids (own, In-Reply-To, References, seen or not)
+    // is one thread: the oldest survives, the others are merged into it (a reply that came before its
+    // parent brings the whole conversation it already heads; replies to a missing parent meet).
+    const threadIds = threadIdsOf(parsed);
+    const linked = new Map<string, LiveConversation>();
+    if (conversationId) linked.set(conversationId, state.conversation(conversationId));
+    for (const id of threadIds) {
+      const c = state.linkOf(id);
+      const live = c ? state.conversations.get(c) : undefined;
+      if (live && live.row.deleted_at === null) linked.set(c!, live);
+    }
+    if (linked.size > 1) {
+      const survivor = mergeSurvivor([...linked.values()].map((c) => ({ id: c.row.id, createdAt: c.row.created_at, c }))).c;
+      for (const other of linked.values()) if (other !== survivor) mergeConversation(plan, other, survivor);
+      conversationId = survivor.row.id;
     }
     const isNew = !conversationId;
     const conv = conversationId
@@ -292,7 +344,7 @@ async function planBatch(trx: Executor, ingestor: Ingestor, connection: Connecti
             connection_id: connection.id,
             owner_user_id: connection.type === 'personal' ? connection.user_id : null,
             subject: (parsed.subject ?? '').slice(0, 998),
-            base_subject: batch.subjectKey,
+            base_subject: dated ? batch.subjectKey : '',
             status: classification.kind === 'loop' ? 'spam' : 'open',
             snoozed_until: null,
             assignee_id: null,
@@ -308,36 +360,23 @@ async function planBatch(trx: Executor, ingestor: Ingestor, connection: Connecti
           true,
         );
 
-    const message = messageRow(connection, conv.row.id, p, classification, now);
+    const message = messageRow(connection, conv.row.id, p, classification, now, dated ? null : `dated_by_${time.source as Exclude<typeof time.source, 'date'>}`);
     plan.messages.push(message);
     locate(item.location, message.id);
-    state.placed({ id: message.id, messageId: message.message_id, inReplyTo: message.in_reply_to, conversationId: conv.row.id, dedupeKey: p.dedupeKey });
+    state.placed({ id: message.id, messageId: message.message_id, threadIds, conversationId: conv.row.id, dedupeKey: p.dedupeKey });
 
     conv.participants = [...new Set([...conv.participants, ...participants])].slice(0, 200);
+    const anchors = dated || isNew;
     conv.row = {
       ...conv.row,
       message_count: conv.row.message_count + 1,
-      last_message_at: Math.max(conv.row.last_message_at, at),
+      last_message_at: anchors ? Math.max(conv.row.last_message_at, at) : conv.row.last_message_at,
       updated_at: now,
-      ...(item.direction === 'inbound' ? { last_inbound_at: Math.max(conv.row.last_inbound_at ?? 0, at) } : {}),
+      ...(item.direction === 'inbound' && anchors ? { last_inbound_at: Math.max(conv.row.last_inbound_at ?? 0, at) } : {}),
+      // A conversation an undated message started joins subject threading with its first dated message.
+      ...(dated && conv.row.base_subject === '' && subjectKey(conv.row.subject) !== '' ? { base_subject: subjectKey(conv.row.subject) } : {}),
     };
     conv.dirty = true;
-
-    // A reply stored before its parent: the parent joined the reply's conversation above (via
-    // conversationReferencing); replies that started conversations of their own are pulled in here.
-    if (message.message_id) {
-      for (const orphan of state.orphansOf(message.message_id, conv.row.id)) {
-        const other = state.conversations.get(orphan.conversationId);
-        state.moved(orphan, conv.row.id);
-        plan.moves.set(orphan.id, conv.row.id);
-        conv.row = { ...conv.row, message_count: conv.row.message_count + 1 };
-        if (other) {
-          const left = other.row.message_count - 1;
-          other.row = left <= 0 ? { ...other.row, deleted_at: now, message_count: 0 } : { ...other.row, message_count: left };
-          other.dirty = true;
-        }
-      }
-    }
 
     // Contact matching: the conversation is linked to the first participant (other than the mailbox's own
     // addresses) who is a contact of the account. Creating contacts from mail is the features' choice.
@@ -349,12 +388,42 @@ async function planBatch(trx: Executor, ingestor: Ingestor, connection: Connecti
     r.stored += 1;
     r.messageIds.push(message.id);
     plan.blobs.push(...p.blobs);
-    plan.stored.push({ message, conversation: { ...conv.row, participants: JSON.stringify(conv.participants) }, connection, parsed, classification, isNewConversation: isNew, item });
+    const stored: StoredMessage = { message, conversation: { ...conv.row, participants: JSON.stringify(conv.participants) }, connection, parsed, classification, isNewConversation: isNew, item };
+    plan.stored.push(stored);
+    plan.steps.push({ stored });
   }
   return plan;
 }
 
-function messageRow(connection: ConnectionsTable, conversationId: string, p: Prepared, classification: Classification, now: number): MessagesTable {
+/**
+ * Merges `from` into `survivor` in memory: its messages (stored and of this batch), count, participants,
+ * last message and inbound times, and contact when the survivor has none; `from` is deleted (tombstone,
+ * count 0) and every id that linked to it links to the survivor. The rest of the conversation (status,
+ * assignee, comments, routing, timeline logging, outbox) is the features' to move (`conversationsMerged`).
+ */
+function mergeConversation(plan: BatchPlan, from: LiveConversation, survivor: LiveConversation): void {
+  const into = survivor.row.id;
+  survivor.participants = [...new Set([...survivor.participants, ...from.participants])].slice(0, 200);
+  const inbound = Math.max(survivor.row.last_inbound_at ?? 0, from.row.last_inbound_at ?? 0);
+  survivor.row = {
+    ...survivor.row,
+    message_count: survivor.row.message_count + from.row.message_count,
+    last_message_at: Math.max(survivor.row.last_message_at, from.row.last_message_at),
+    last_inbound_at: inbound || null,
+    contact_id: survivor.row.contact_id ?? from.row.contact_id,
+    updated_at: plan.now,
+  };
+  survivor.dirty = true;
+  from.row = { ...from.row, message_count: 0, deleted_at: plan.now, updated_at: plan.now };
+  from.dirty = true;
+  // The batch's messages in `from` are inserted there and moved with the stored ones (writePlan).
+  plan.state.relink(from.row.id, into);
+  const merge: ConversationMerge = { accountId: from.row.account_id, kind: from.row.kind, survivorId: into, mergedId: from.row.id, at: plan.now };
+  plan.merges.push(merge);
+  plan.steps.push({ merge });
+}
+
+function messageRow(connection: ConnectionsTable, conversationId: string, p: Prepared, classification: Classification, now: number, datedBy: MalformedReason | null): MessagesTable {
   const { parsed, item } = p;
   const text = parsed.text ?? '';
   return {
@@ -384,7 +453,7 @@ function messageRow(connection: ConnectionsTable, conversationId: string, p: Pre
     attachments: JSON.stringify(parsed.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size, sha256: a.sha256, contentId: a.contentId ?? null }))),
     classification: classification.kind,
     classification_detail: JSON.stringify(classification),
-    malformed: JSON.stringify(parsed.malformed),
+    malformed: JSON.stringify(datedBy ? [...parsed.malformed, datedBy] : parsed.malformed),
     outbox_id: item.outboxId ?? null,
     created_at: now,
   };
@@ -414,16 +483,19 @@ async function writePlan(trx: Executor, dialect: Dialect, plan: BatchPlan): Prom
   await insertRows(trx, dialect, 'message_locations', locations, 'on conflict ("connection_id", "folder", "uidvalidity", "uid") do update set "message_id" = excluded."message_id", "expunged_at" = null');
   for (const c of all) {
     if (c.isNew || !c.dirty) continue;
-    const { message_count, last_message_at, last_inbound_at, updated_at, contact_id, deleted_at } = c.row;
+    const { message_count, last_message_at, last_inbound_at, updated_at, contact_id, deleted_at, base_subject } = c.row;
     await trx
       .updateTable('conversations')
-      .set({ message_count, last_message_at, last_inbound_at, updated_at, contact_id, deleted_at, participants: JSON.stringify(c.participants) })
+      .set({ message_count, last_message_at, last_inbound_at, updated_at, contact_id, deleted_at, base_subject, participants: JSON.stringify(c.participants) })
       .where('id', '=', c.row.id)
       .execute();
   }
-  const byTarget = new Map<string, string[]>();
-  for (const [messageId, conversationId] of plan.moves) byTarget.set(conversationId, [...(byTarget.get(conversationId) ?? []), messageId]);
-  for (const [conversationId, ids] of byTarget) for (const part of chunks(ids)) await trx.updateTable('messages').set({ conversation_id: conversationId }).where('id', 'in', part).execute();
+  // Merges, in order (a conversation merged into one that is merged later follows it).
+  for (const m of plan.merges) {
+    await trx.updateTable('messages').set({ conversation_id: m.survivorId }).where('conversation_id', '=', m.mergedId).execute();
+    await trx.updateTable('thread_ids').set({ conversation_id: m.survivorId }).where('conversation_id', '=', m.mergedId).execute();
+  }
+  await insertRows(trx, dialect, 'thread_ids', plan.state.changedLinks(plan.connection.id), 'on conflict ("connection_id", "message_id") do update set "conversation_id" = excluded."conversation_id"');
 }
 
 /**

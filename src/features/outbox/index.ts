@@ -5,6 +5,7 @@
  */
 import type { Ingestor } from '../ingest/index.js';
 import { outboxJobs } from './sender.js';
+import { followMergedConversation } from './commands/followMergedConversation.js';
 
 export { queueEmail } from './commands/queueEmail.js';
 export { isOutboxState, OUTBOX_STATES, UNSENT_OUTBOX_STATES } from './domain/states.js';
@@ -15,6 +16,8 @@ export type { SendOutcomeHook } from './sender.js';
 export function outboxFeature() {
   return {
     name: 'outbox',
+    /** Two conversations merged (one thread): what was sent in the merged one belongs to the survivor. */
+    conversationsMerged: followMergedConversation,
     /** Send a queued email (never twice), then append the sent copy to the Sent folder. */
     jobs: (ingestor: Ingestor) => outboxJobs(ingestor),
   } as const;

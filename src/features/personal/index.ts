@@ -8,6 +8,7 @@ import { RunAgain, type JobContext } from '../../platform/jobs/worker.js';
 import { logPersonalMail } from './commands/logPersonalMail.js';
 import { logSendOutcome } from './commands/logSendOutcome.js';
 import { forgetDeletedContact } from './commands/forgetDeletedContact.js';
+import { followMergedConversation } from './commands/followMergedConversation.js';
 import { checkLoggedMailSender, resolveLoggingAddress } from './commands/resolveLoggingAddress.js';
 import { processTrackingHits, TRACKING_DIGEST_JOB } from './commands/processTrackingHits.js';
 
@@ -20,6 +21,8 @@ export function personalFeature() {
     name: 'personal',
     /** A stored message of a personal address (reply, BCC, Sent folder): logged on the contacts' timelines. */
     messageStored: logPersonalMail,
+    /** Two personal conversations merged (one thread): emails from a contact's record and logged contacts follow the survivor. */
+    conversationsMerged: followMergedConversation,
     /** An email from a contact's record that did not go out: "not sent" on the timeline. */
     sendFinished: logSendOutcome,
     /**

@@ -94,7 +94,11 @@ export type MalformedReason =
   /** A declared charset the runtime does not know; text decoded as windows-1252. */
   | 'unknown_charset'
   /** No blank line between header and body: everything was read as header. */
-  | 'header_only';
+  | 'header_only'
+  /** No usable Date: ingest dated it by its newest Received header, the file's time, or its arrival (a guess: it anchors no subject join). */
+  | 'dated_by_received'
+  | 'dated_by_file_time'
+  | 'dated_by_arrival';
 
 export interface HeaderField {
   /** Lower-case field name. */

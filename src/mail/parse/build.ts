@@ -182,6 +182,9 @@ const ORDER: MalformedReason[] = [
   'missing_date',
   'unparseable_date',
   'missing_from',
+  'dated_by_received',
+  'dated_by_file_time',
+  'dated_by_arrival',
 ];
 
 export function sortReasons(set: Set<MalformedReason>): MalformedReason[] {

@@ -326,6 +326,17 @@ export interface MessageLocationsTable {
   expunged_at: number | null;
 }
 
+/**
+ * 012: every Message-ID a stored message carries or names (own, In-Reply-To, References) → the conversation
+ * of the messages linked through it; an id no stored message carries is a placeholder ("ghost") for a
+ * message never seen.
+ */
+export interface ThreadIdsTable {
+  connection_id: string;
+  message_id: string;
+  conversation_id: string;
+}
+
 export interface FolderStatesTable {
   connection_id: string;
   folder: string;
@@ -602,6 +613,7 @@ export interface DB {
   conversations: ConversationsTable;
   messages: MessagesTable;
   message_locations: MessageLocationsTable;
+  thread_ids: ThreadIdsTable;
   packed_blobs: PackedBlobsTable;
   folder_states: FolderStatesTable;
   skipped_messages: SkippedMessagesTable;

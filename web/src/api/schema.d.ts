@@ -2934,7 +2934,7 @@ export interface paths {
                             activity: {
                                 id: string;
                                 /** @enum {string} */
-                                kind: "comment" | "assignment" | "status" | "move" | "spam" | "reply";
+                                kind: "comment" | "assignment" | "status" | "move" | "spam" | "reply" | "merge";
                                 actor: {
                                     id: string;
                                     name: string;
@@ -3146,7 +3146,7 @@ export interface paths {
                         "application/json": {
                             id: string;
                             /** @enum {string} */
-                            kind: "comment" | "assignment" | "status" | "move" | "spam" | "reply";
+                            kind: "comment" | "assignment" | "status" | "move" | "spam" | "reply" | "merge";
                             actor: {
                                 id: string;
                                 name: string;
@@ -6734,6 +6734,715 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The event catalogue: every event type, its version, subject and meaning */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            eventTypes: {
+                                type: string;
+                                version: number;
+                                subject: string;
+                                description: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the webhook endpoints (admins) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            endpoints: {
+                                id: string;
+                                url: string;
+                                description: string;
+                                eventTypes: string[];
+                                enabled: boolean;
+                                disabledReason: string | null;
+                                createdAt: string;
+                                updatedAt: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a webhook endpoint (admins); the answer shows its signing secret, once */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description https URL (http only to hosts the operator allows). */
+                        url: string;
+                        description?: string;
+                        /** @description Event types to receive, or ["*"] for every type: contact.created, contact.updated, contact.deleted, conversation.created, conversation.assigned, conversation.status_changed, conversation.message.created, email.received, connection.connected, connection.needs_reauth, connection.sync_error, connection.disconnected, user.deactivated, user.removed. */
+                        eventTypes?: string[];
+                        enabled?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            url: string;
+                            description: string;
+                            eventTypes: string[];
+                            enabled: boolean;
+                            disabledReason: string | null;
+                            createdAt: string;
+                            updatedAt: string;
+                            /** @description The whsec_ signing secret: shown only in this answer. Keep it. */
+                            secret: string;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a webhook endpoint (admins) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            url: string;
+                            description: string;
+                            eventTypes: string[];
+                            enabled: boolean;
+                            disabledReason: string | null;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a webhook endpoint and its delivery log (admins) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a webhook endpoint: URL, description, event types, enabled (admins) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description https URL (http only to hosts the operator allows). */
+                        url?: string;
+                        description?: string;
+                        /** @description Event types to receive, or ["*"] for every type: contact.created, contact.updated, contact.deleted, conversation.created, conversation.assigned, conversation.status_changed, conversation.message.created, email.received, connection.connected, connection.needs_reauth, connection.sync_error, connection.disconnected, user.deactivated, user.removed. */
+                        eventTypes?: string[];
+                        enabled?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            url: string;
+                            description: string;
+                            eventTypes: string[];
+                            enabled: boolean;
+                            disabledReason: string | null;
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The delivery log: latest deliveries of the endpoint, newest event first (admins) */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    state?: "pending" | "succeeded" | "failed";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            deliveries: {
+                                /** @description The webhook-id header of every attempt. */
+                                id: string;
+                                eventId: string;
+                                eventType: string;
+                                /** @enum {string} */
+                                state: "pending" | "succeeded" | "failed";
+                                attempts: number;
+                                lastStatus: number | null;
+                                lastError: string | null;
+                                nextAttemptAt: string | null;
+                                createdAt: string;
+                                finishedAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries/{deliveryId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One delivery with its attempts: status, latency, answer (admins) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    deliveryId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The webhook-id header of every attempt. */
+                            id: string;
+                            eventId: string;
+                            eventType: string;
+                            /** @enum {string} */
+                            state: "pending" | "succeeded" | "failed";
+                            attempts: number;
+                            lastStatus: number | null;
+                            lastError: string | null;
+                            nextAttemptAt: string | null;
+                            createdAt: string;
+                            finishedAt: string | null;
+                            log: {
+                                attempt: number;
+                                startedAt: string;
+                                latencyMs: number;
+                                status: number | null;
+                                error: string | null;
+                                responseBody: string | null;
+                                requestHeaders: {
+                                    [key: string]: string;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries/{deliveryId}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a delivery again, with the same webhook-id (admins) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    deliveryId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The webhook-id header of every attempt. */
+                            id: string;
+                            eventId: string;
+                            eventType: string;
+                            /** @enum {string} */
+                            state: "pending" | "succeeded" | "failed";
+                            attempts: number;
+                            lastStatus: number | null;
+                            lastError: string | null;
+                            nextAttemptAt: string | null;
+                            createdAt: string;
+                            finishedAt: string | null;
+                            log: {
+                                attempt: number;
+                                startedAt: string;
+                                latencyMs: number;
+                                status: number | null;
+                                error: string | null;
+                                responseBody: string | null;
+                                requestHeaders: {
+                                    [key: string]: string;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send again the finished deliveries of events in a time range (admins; at most 1,000) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        since: string;
+                        until: string;
+                        onlyFailed?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            replayed: number;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a webhook.test event to this endpoint (admins) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            eventId: string;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;

@@ -58,7 +58,7 @@ const activitySchema = {
   type: 'object',
   properties: {
     id: { type: 'string' },
-    kind: { type: 'string', enum: ['comment', 'assignment', 'status', 'move', 'spam', 'reply'] },
+    kind: { type: 'string', enum: ['comment', 'assignment', 'status', 'move', 'spam', 'reply', 'merge'] },
     actor: { type: ['object', 'null'], properties: { id: { type: 'string' }, name: { type: 'string' } } },
     data: { type: 'object', additionalProperties: true, description: 'comment: {body, mentions}; assignment: {by, assigneeId, summary, rule, decidedBy, skipped[{userId,name,reason,detail}], notes}; status: {from, to, summary}; move: {fromInboxId, toInboxId, summary}; spam: {reason, summary}' },
     createdAt: { type: 'string' },

@@ -78,11 +78,14 @@ describe('out-of-office subjects', () => {
     '自動返信: お問い合わせ',
     '自动回复：咨询',
     '不在',
+    'AUTO: Jane Doe is out of the office (returning 05/01/2024)',
+    'AUTO: John Smith is on vacation',
+    'AUTO: Jane Doe (returning 05/01/2024)',
   ])('%j is out-of-office', (subject) => {
     expect(outOfOfficeSubject(subject)).toBe(true);
   });
 
-  it.each(['A question', 'Office supplies order', 'Absence policy update', 'Automatic replies are annoying', 'Re: your out of office', 'Outlook tips'])(
+  it.each(['A question', 'Office supplies order', 'Absence policy update', 'Automatic replies are annoying', 'Re: your out of office', 'Outlook tips', 'AUTO: nightly build results', 'Auto: returning customers report'])(
     '%j is not',
     (subject) => {
       expect(outOfOfficeSubject(subject)).toBe(false);
@@ -408,5 +411,32 @@ describe('classifyMessage: feedback reports and read receipts', () => {
     const c = await classify(r);
     expect(c.kind).toBe('auto_reply');
     expect(c.reasons).toContain('read_receipt');
+  });
+});
+
+describe('classifyMessage: delay warnings are delivery reports, not auto-replies', () => {
+  const daemon = (from: string, subject: string, extra: Array<[string, string]> = [], body: string[] = ['This is a warning message only.']) =>
+    raw(
+      [
+        ['From', from],
+        ['To', 'support@shop.example'],
+        ['Message-ID', '<d1@mx.example>'],
+        ['Date', 'Tue, 2 Apr 2024 09:00:00 +0000'],
+        ['Subject', subject],
+        ...extra,
+      ],
+      body,
+    );
+  it.each([
+    ['sendmail four-hour warning', daemon('Mail Delivery Subsystem <MAILER-DAEMON@mx.example>', 'Warning: could not send message for past 4 hours', [['Auto-Submitted', 'auto-generated (warning-timeout)']], ['    **********************************************', '    **      THIS IS A WARNING MESSAGE ONLY      **', '    **  YOU DO NOT NEED TO RESEND YOUR MESSAGE  **', '', 'The original message was received at Tue, 2 Apr 2024', '----- Transcript of session follows -----', '<bob@far.example>... Deferred: Connection timed out with far.example.', 'Warning: message still undelivered after 4 hours', 'Will keep trying until message is 5 days old'])],
+    ['Exim delay', daemon('Mail Delivery System <Mailer-Daemon@mx.example>', 'Warning: message 1abc-0002 delayed 24 hours', [['Auto-Submitted', 'auto-replied']], ['This message was created automatically by mail delivery software.', 'A message that you sent has not yet been delivered to one or more of its', 'recipients after more than 24 hours on the queue on mx.example.', '', '  bob@far.example', '    Delay reason: SMTP error from remote mail server after RCPT TO:<bob@far.example>:', '    451 4.7.1 Greylisted, please try again later', '', 'No action is required on your part. Delivery attempts will continue for some time.'])],
+  ] as const)('%s', async (_label, mail) => {
+    const c = await classify(mail);
+    expect(c.kind).toBe('bounce');
+    expect(c.bounce).toMatchObject({ type: 'delay', permanent: false });
+  });
+
+  it('a person writing about a delay is normal mail', async () => {
+    expect((await classify(daemon('Bob <bob@customer.example>', 'Delay on my order'))).kind).toBe('normal');
   });
 });

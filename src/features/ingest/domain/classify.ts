@@ -284,7 +284,11 @@ function heuristicBounce(msg: ClassifyInput): { recipients: BounceRecipient[]; d
   if (nullSender) why.push('null_return_path');
   const returned = msg.attachments.some((a) => RETURNED_TYPES.includes(a.contentType));
   if (daemon && returned) why.push('returned_message_attached');
-  const isBounce = failedHeader || (daemon && (subjectHit || nullSender || returned)) || (subjectHit && nullSender);
+  // A delay warning from a mail system is a transient delivery report, not an auto-reply (sendmail's
+  // "Warning: could not send message for past 4 hours", Exim's "Mail delivery delayed").
+  const delayHit = daemon && !subjectHit && DELAY_SUBJECT.test(subject);
+  if (delayHit) why.push('delay_subject_from_daemon');
+  const isBounce = failedHeader || (daemon && (subjectHit || nullSender || returned || delayHit)) || (subjectHit && nullSender);
   if (!isBounce) return null;
 
   const recipients = recipientsFromText(msg);
@@ -519,10 +523,13 @@ const OOO_PHRASES = [
 const OOO_WORDS = ['absent', 'absence', 'abwesend', 'ausente', 'assente', 'afwezig', 'ausência', 'frånvaro', 'fravær', 'poissa', 'nieobecność', '不在', '休暇'];
 const OOO_RE = new RegExp(`^(?:${OOO_PHRASES.join('|')})(?![\\p{L}])|^(?:${OOO_WORDS.join('|')})\\s*(?:$|[:\\-–—])`, 'iu');
 
+/** Lotus Notes / Domino: "AUTO: Jane Doe is out of the office (returning 05/01/2024)". */
+const LOTUS_AUTO_RE = /^auto:\s.*(?:\bout of (?:the )?office|\bis away|\bon (?:vacation|holiday|leave)|\(returning\b)/i;
+
 /** True for the usual out-of-office subject forms, in several languages. */
 export function outOfOfficeSubject(subject: string): boolean {
   const s = subject
     .trim()
     .replace(/^[[(]\s*/, '');
-  return OOO_RE.test(s);
+  return OOO_RE.test(s) || LOTUS_AUTO_RE.test(s);
 }

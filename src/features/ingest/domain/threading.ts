@@ -8,6 +8,11 @@
  *  3. references    any ancestor's Message-ID is stored (newest first).
  *  4. referenced_by a stored message names THIS message as its parent or ancestor: the reply
  *                   arrived before its parent (common with IMAP sync order and slow relays).
+ *
+ * Strategies 2-4 look ids up among every id stored messages carry or name, so a parent never seen
+ * (a "ghost", JWZ's placeholder) still links its replies. After the chain, every conversation the
+ * message links through any of its ids (`threadIdsOf`) is merged into one (`mergeSurvivor`): arrival
+ * order never splits a References-linked set.
  *  5. subject       same base subject (localized prefixes stripped), at least one shared participant
  *                   other than our own addresses, and the conversation's last message within the
  *                   window (30 days by default). By default only for messages that look like a
@@ -82,6 +87,36 @@ export function parentIdsOf(msg: Pick<ThreadingInput, 'messageId' | 'inReplyTo' 
   if (msg.inReplyTo) ids.push(msg.inReplyTo);
   for (let i = msg.references.length - 1; i >= 0; i--) ids.push(msg.references[i]!);
   return [...new Set(ids)].filter((id) => id !== msg.messageId);
+}
+
+/**
+ * A Message-ID that may link messages into a thread: a local part, "@", a domain, no spaces or angle
+ * brackets, at most 250 characters. Ids that are not ids (`<yes>` from old git-send-email, `<>`) would glue
+ * unrelated threads together through the References graph, so they link nothing.
+ */
+export function isThreadingId(id: string): boolean {
+  return id.length <= 250 && /^[^\s@<>]+@[^\s@<>]+$/.test(id);
+}
+
+/**
+ * Every id through which a message is linked to others, lower-cased, valid ids only: its own Message-ID,
+ * then its parents nearest first. Two messages sharing any of these ids belong to one conversation (the
+ * References graph's connected components, as notmuch and JWZ's algorithm thread), whichever arrived
+ * first and whether or not the message an id names was ever seen.
+ */
+export function threadIdsOf(msg: Pick<ThreadingInput, 'messageId' | 'inReplyTo' | 'references'>): string[] {
+  const ids = [msg.messageId, ...parentIdsOf(msg)].filter((x): x is string => Boolean(x)).map((x) => x.toLowerCase());
+  return [...new Set(ids)].filter(isThreadingId);
+}
+
+/**
+ * Which of several conversations that one message links survives their merge: the oldest (created first,
+ * then the smallest id), so an inbox conversation that people already work on keeps its id, assignee,
+ * status and history, and the younger ones are folded into it.
+ */
+export function mergeSurvivor<T extends { id: string; createdAt: number }>(conversations: readonly T[]): T {
+  if (!conversations.length) throw new Error('mergeSurvivor needs at least one conversation');
+  return [...conversations].sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))[0]!;
 }
 
 export const byReplyToken: ThreadingStrategy = (msg, snapshot, opts) => {
