@@ -23,6 +23,7 @@ import { closeDefaultParsePool } from '../mail/parse/index.js';
 import { importContactsFromFile, formatImportReport } from '../features/crm/commands/importContacts.js';
 import { collectUnreferencedPacks } from '../mail/collect-unreferenced-packs.js';
 import path from 'node:path';
+import { backup, restore } from './backup.js';
 
 const program = new Command();
 program.name('mailroom').description('Connect personal and team email to your CRM.').version('0.1.0');
@@ -160,27 +161,41 @@ connections
   .addOption(new Option('--security <mode>', 'tls, starttls or none (both servers)').choices(['tls', 'starttls', 'none']).default('tls'))
   .option('--username <name>', 'login (default: the address)')
   .option('--password-env <VAR>', 'read the password from this environment variable (default MAILROOM_MAIL_PASSWORD)', 'MAILROOM_MAIL_PASSWORD')
-  .action(async (o: { account: string; as?: string; type: 'personal' | 'team'; address: string; inbox?: string; transport: 'imap' | 'forwarding'; imap?: string; smtp?: string; security: 'tls'; username?: string; passwordEnv: string }) => {
-    const password = mailPasswordFromEnv(o.passwordEnv);
-    if (!password) throw new AppError('invalid_request', 400, `Set the mail password in the environment variable ${o.passwordEnv} (it is never taken on the command line).`);
-    const server = (hp: string | undefined, name: string) => {
-      if (!hp) throw new AppError('invalid_request', 400, `Give --${name} host:port.`);
-      const [host, port] = hp.split(':');
-      return { host: host!, port: Number(port), tls: o.security, username: o.username, password };
-    };
-    print(
-      await withEnv(async (env) =>
-        connectEmail(env, await actorFor(env, o.account, o.as), {
-          type: o.type,
-          address: o.address,
-          inboxId: o.inbox,
-          transport: o.transport,
-          ...(o.transport === 'imap' ? { imap: server(o.imap, 'imap') } : {}),
-          smtp: server(o.smtp, 'smtp'),
-        }),
-      ),
-    );
-  });
+  .action(
+    async (o: {
+      account: string;
+      as?: string;
+      type: 'personal' | 'team';
+      address: string;
+      inbox?: string;
+      transport: 'imap' | 'forwarding';
+      imap?: string;
+      smtp?: string;
+      security: 'tls';
+      username?: string;
+      passwordEnv: string;
+    }) => {
+      const password = mailPasswordFromEnv(o.passwordEnv);
+      if (!password) throw new AppError('invalid_request', 400, `Set the mail password in the environment variable ${o.passwordEnv} (it is never taken on the command line).`);
+      const server = (hp: string | undefined, name: string) => {
+        if (!hp) throw new AppError('invalid_request', 400, `Give --${name} host:port.`);
+        const [host, port] = hp.split(':');
+        return { host: host!, port: Number(port), tls: o.security, username: o.username, password };
+      };
+      print(
+        await withEnv(async (env) =>
+          connectEmail(env, await actorFor(env, o.account, o.as), {
+            type: o.type,
+            address: o.address,
+            inboxId: o.inbox,
+            transport: o.transport,
+            ...(o.transport === 'imap' ? { imap: server(o.imap, 'imap') } : {}),
+            smtp: server(o.smtp, 'smtp'),
+          }),
+        ),
+      );
+    },
+  );
 connections
   .command('disconnect <id>')
   .description('Disconnect: stops sync and sending, keeps everything logged.')
@@ -240,9 +255,47 @@ program
   .option('--dry-run', 'only report what would be deleted')
   .action(async (o: { olderThanHours: string; dryRun?: boolean }) => {
     const hours = Number(o.olderThanHours);
-    if (!Number.isFinite(hours) || hours < 1) throw new AppError('invalid_input', 400, '--older-than-hours must be a number of hours, at least 1 (a younger pack may belong to a batch being written).');
-    const summary = await withEnv((env) => collectUnreferencedPacks(env.db, path.join(env.settings.dataDir, 'blobs'), { olderThanMs: hours * 3600_000, dryRun: Boolean(o.dryRun) }));
+    if (!Number.isFinite(hours) || hours < 1)
+      throw new AppError('invalid_input', 400, '--older-than-hours must be a number of hours, at least 1 (a younger pack may belong to a batch being written).');
+    const summary = await withEnv((env) =>
+      collectUnreferencedPacks(env.db, path.join(env.settings.dataDir, 'blobs'), { olderThanMs: hours * 3600_000, dryRun: Boolean(o.dryRun) }),
+    );
     print(summary);
+  });
+
+program
+  .command('backup')
+  .description('Copy the database (SQLite) and the blobs into a new folder, consistently, while Mailroom runs. PostgreSQL: pg_dump first, then --blobs-only.')
+  .argument('<dir>', 'a new or empty folder')
+  .option('--include-key', 'also copy the secret key (whoever reads the backup can then open stored mail passwords)')
+  .option('--blobs-only', 'only the blob packs and loose blobs (PostgreSQL: after pg_dump)')
+  .action(async (dir: string, o: { includeKey?: boolean; blobsOnly?: boolean }) => {
+    const config = loadConfig();
+    applyProcessSettings(config);
+    const database = await openConfiguredDatabase(config);
+    try {
+      const m = await backup(path.resolve(dir), {
+        dataDir: config.dataDir,
+        db: database.db,
+        dialect: database.dialect,
+        secretKey: config.secretKey,
+        includeKey: o.includeKey,
+        blobsOnly: o.blobsOnly,
+      });
+      print({ backup: path.resolve(dir), database: m.blobsOnly ? 'not included (pg_dump)' : m.database, includesKey: m.includesKey, counts: m.counts, files: m.files.length });
+    } finally {
+      await database.close();
+    }
+  });
+
+program
+  .command('restore')
+  .description('Check a backup against its manifest and copy it into DATA_DIR, which must be empty. Start Mailroom afterwards.')
+  .argument('<dir>', 'a folder made by mailroom backup')
+  .action(async (dir: string) => {
+    const config = loadConfig();
+    const r = await restore(path.resolve(dir), path.resolve(config.dataDir));
+    print({ restored: path.resolve(config.dataDir), files: r.files, counts: r.manifest.counts, includesKey: r.manifest.includesKey });
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

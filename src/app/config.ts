@@ -24,7 +24,8 @@ export interface Config {
   /** Domain of generated forwarding and BCC addresses. */
   inboundDomain: string;
   /** Inbound SMTP limits: largest message, clients at once, new connections per minute per client. */
-  inbound: { maxMessageBytes: number; maxClients: number; connectionsPerMinute: number };
+  /** Inbound SMTP limits, and STARTTLS when MAILROOM_SMTP_TLS_KEY and MAILROOM_SMTP_TLS_CERT name PEM files (read at start). */
+  inbound: { maxMessageBytes: number; maxClients: number; connectionsPerMinute: number; tls?: { keyFile: string; certFile: string } };
   /** Serve cookies with Secure (set when behind TLS). */
   secureCookies: boolean;
   trustProxy: boolean;
@@ -106,6 +107,15 @@ function text(env: Env, name: string): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v.trim();
 }
 
+/** MAILROOM_SMTP_TLS_KEY and MAILROOM_SMTP_TLS_CERT: both (STARTTLS on) or neither. */
+function smtpTls(env: Env): { tls?: { keyFile: string; certFile: string } } {
+  const keyFile = text(env, 'MAILROOM_SMTP_TLS_KEY');
+  const certFile = text(env, 'MAILROOM_SMTP_TLS_CERT');
+  if (keyFile && !certFile) throw new ConfigError('MAILROOM_SMTP_TLS_CERT', '', 'the certificate file (PEM) to go with MAILROOM_SMTP_TLS_KEY');
+  if (certFile && !keyFile) throw new ConfigError('MAILROOM_SMTP_TLS_KEY', '', 'the private key file (PEM) to go with MAILROOM_SMTP_TLS_CERT');
+  return keyFile && certFile ? { tls: { keyFile, certFile } } : {};
+}
+
 function int(env: Env, name: string, def: number, o: { min?: number; max?: number } = {}): number {
   const raw = text(env, name);
   if (raw === undefined) return def;
@@ -165,7 +175,12 @@ export function loadConfig(env: Env = process.env): Config {
   try {
     allowPrivateHosts = parseAllowListText(allowPrivateHostsText);
   } catch (err) {
-    if (err instanceof AllowListError) throw new ConfigError('MAILROOM_ALLOW_PRIVATE_HOSTS', allowPrivateHostsText, `host names, "*.suffix", IP addresses or CIDR ranges, comma-separated ("${err.entry}" is none of these)`);
+    if (err instanceof AllowListError)
+      throw new ConfigError(
+        'MAILROOM_ALLOW_PRIVATE_HOSTS',
+        allowPrivateHostsText,
+        `host names, "*.suffix", IP addresses or CIDR ranges, comma-separated ("${err.entry}" is none of these)`,
+      );
     throw err;
   }
   const secureCookies = bool(env, 'SECURE_COOKIES', publicUrl.startsWith('https:'));
@@ -197,6 +212,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxMessageBytes: int(env, 'MAILROOM_INBOUND_MAX_BYTES', 40 * 1024 * 1024, { min: 1024 }),
       maxClients: int(env, 'MAILROOM_INBOUND_MAX_CLIENTS', 100, { min: 1 }),
       connectionsPerMinute: int(env, 'MAILROOM_INBOUND_CONNECTIONS_PER_MINUTE', 120, { min: 1 }),
+      ...smtpTls(env),
     },
     secureCookies,
     trustProxy: bool(env, 'TRUST_PROXY', false),

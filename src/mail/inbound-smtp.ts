@@ -23,6 +23,8 @@ export interface InboundSmtpOptions {
   connectionsPerMinute: number;
   hostname?: string;
   log: Logger;
+  /** PEM key and certificate: STARTTLS is offered (and optional for the sender). Unset: no STARTTLS. */
+  tls?: { key: Buffer; cert: Buffer };
   /** Features that own inbound addresses besides forwarding addresses (BCC logging), asked in order. */
   recipients?: readonly RecipientResolver[];
   /**
@@ -96,7 +98,9 @@ export async function startInboundSmtp(ingestor: MailIngest, o: InboundSmtpOptio
     name: o.hostname,
     banner: 'Mailroom inbound',
     authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
+    // STARTTLS with the operator's key and certificate when configured; AUTH never (this is an MX).
+    disabledCommands: o.tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+    ...(o.tls ? { key: o.tls.key, cert: o.tls.cert } : {}),
     size: o.maxMessageBytes,
     maxClients: o.maxClients,
     logger: false,

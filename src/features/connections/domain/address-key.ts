@@ -1,4 +1,5 @@
-import { domainToASCII, domainToUnicode } from 'node:url';
+import { domainToASCII } from 'node:url';
+import punycode from 'punycode/punycode.js';
 
 /**
  * THE comparison key of an email address. Every place that asks "is this the same address?"
@@ -17,6 +18,12 @@ import { domainToASCII, domainToUnicode } from 'node:url';
  * 4. The domain goes through IDNA (UTS #46, as browsers do: `node:url` `domainToASCII`): lower-cased,
  *    Unicode labels become punycode (`Bücher.Example` → `xn--bcher-kva.example`), full-width letters
  *    and ideographic full stops map to their ASCII forms. One trailing dot (the DNS root) is removed.
+ *    Labels already in punycode (`xn--...`) are checked here, not by Node: Node's IDNA (WHATWG URL,
+ *    ICU in Node 20, Ada in Node 24) changed which malformed `xn--` labels it refuses, so
+ *    `xn--zz.com` was refused on Node 20 and accepted on Node 24. A punycode label must decode (RFC 3492,
+ *    the `punycode` package), encode back to itself, decode to a lower-case NFC label that has at least
+ *    one non-ASCII character and only letters, marks, digits, symbols and hyphens; the displayed Unicode
+ *    form is decoded the same way. The result is the same on every Node version.
  *    Look-alike (homograph) domains are NOT folded together: `аррӏе.com` in Cyrillic is
  *    `xn--80ak6aa92e.com`, a different address from `apple.com`, as it is in the DNS.
  *
@@ -76,7 +83,7 @@ export function addressKey(input: string): AddressKeyResult {
   if (utf8Length(key) > MAX_ADDRESS_BYTES) {
     return fail('too_long', `The address is too long (at most ${MAX_ADDRESS_BYTES} characters).`);
   }
-  return { ok: true, key, display: `${local}@${domainToUnicode(domain.ascii) || domain.ascii}` };
+  return { ok: true, key, display: `${local}@${domain.unicode}` };
 }
 
 /** True when both inputs are valid addresses with the same comparison key. */
@@ -86,9 +93,7 @@ export function sameAddress(a: string, b: string): boolean {
   return ka.ok && kb.ok && ka.key === kb.key;
 }
 
-export type AddressKeyResult =
-  | { ok: true; key: string; display: string }
-  | { ok: false; code: 'invalid_address'; reason: InvalidAddressReason; message: string };
+export type AddressKeyResult = { ok: true; key: string; display: string } | { ok: false; code: 'invalid_address'; reason: InvalidAddressReason; message: string };
 
 /** Why an address was refused: for tests and logs; users read `message`. */
 export type InvalidAddressReason =
@@ -139,7 +144,7 @@ function checkLocalPart(local: string): { reason: InvalidAddressReason; message:
 
 const LDH_LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 
-function asciiDomain(raw: string): { ok: true; ascii: string } | { ok: false; reason: InvalidAddressReason; message: string } {
+function asciiDomain(raw: string): { ok: true; ascii: string; unicode: string } | { ok: false; reason: InvalidAddressReason; message: string } {
   const bad = (reason: InvalidAddressReason, why: string) => ({ ok: false as const, reason, message: `The domain "${raw}" (after the @) ${why}` });
   if (raw.startsWith('[')) return bad('address_literal', 'is an IP address in brackets. Use the domain name of the mail server, like example.com.');
   // ASCII characters other than letters, digits, '-' and '.' are refused before IDNA: the URL-based
@@ -159,11 +164,39 @@ function asciiDomain(raw: string): { ok: true; ascii: string } | { ok: false; re
   for (const l of labels) {
     if (l.length > 63) return bad('invalid_domain', 'has a part longer than 63 characters between dots.');
     if (!LDH_LABEL.test(l)) return bad('invalid_domain', 'has a part that starts or ends with a hyphen or uses characters a domain cannot have.');
+    if (l.startsWith('xn--') && decodePunycodeLabel(l) === null) return bad('invalid_domain', 'is not a valid domain name. Check it for typing mistakes.');
   }
   if (/^[0-9]+$/.test(labels[labels.length - 1]!)) {
     return bad('ip_address_domain', 'is an IP address. Use the domain name of the mail server, like example.com.');
   }
-  return { ok: true, ascii };
+  const unicode = labels.map((l) => (l.startsWith('xn--') ? (decodePunycodeLabel(l) ?? l) : l)).join('.');
+  return { ok: true, ascii, unicode };
+}
+
+/** Characters a decoded IDN label may have: letters, combining marks, digits, symbols (emoji domains exist) and hyphens. */
+const UNICODE_LABEL = /^[\p{L}\p{M}\p{N}\p{S}-]+$/u;
+
+/**
+ * The Unicode form of one lower-case `xn--` label, or null when it is not a well-formed IDN label:
+ * it must decode as punycode, encode back to the same text, have at least one non-ASCII character
+ * (an all-ASCII label must not be written as punycode), be lower-case NFC, and have only the characters
+ * of UNICODE_LABEL. Independent of the Node version (see addressKey, step 4).
+ */
+export function decodePunycodeLabel(label: string): string | null {
+  const body = label.slice(4);
+  if (body === '') return null;
+  let decoded: string;
+  try {
+    decoded = punycode.decode(body);
+    if (punycode.encode(decoded) !== body) return null;
+  } catch {
+    return null;
+  }
+  if (decoded === '' || !/[^\x00-\x7f]/.test(decoded)) return null;
+  if (decoded.normalize('NFC') !== decoded || decoded.toLowerCase() !== decoded) return null;
+  if (!UNICODE_LABEL.test(decoded) || decoded.startsWith('-') || decoded.endsWith('-')) return null;
+  if (/^\p{M}/u.test(decoded)) return null;
+  return decoded;
 }
 
 function utf8Length(s: string): number {

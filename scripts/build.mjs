@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+/**
+ * The production build, run by `npm run build` and before `npm start` (prestart):
+ *
+ *   server   src/ compiled by tsc (tsconfig.build.json) to dist/ (dist/app/cli.js is the CLI)
+ *   web      the browser app built by Vite to web/dist/
+ *
+ * Each part is rebuilt only when its inputs changed: a SHA-256 of every input file (path and bytes) is
+ * kept beside the output (dist/.build-stamp, web/dist/.build-stamp), so `npm start` on an unchanged
+ * checkout starts at once, and after a `git pull` it rebuilds what the pull changed. `--force` rebuilds both.
+ *
+ * Plain JavaScript (no tsx) so that it runs before anything is compiled; bin/mailroom.js imports
+ * `serverBuildIsFresh` to decide whether dist/ may be run.
+ */
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+
+/** What each part is built from, relative to the checkout. Folders are walked; test files are not inputs. */
+export const PARTS = {
+  server: { inputs: ['src', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'], out: 'dist', skip: /\.test\.tsx?$/ },
+  web: { inputs: ['web', 'src/shared', 'package-lock.json'], out: 'web/dist', skip: /^web\/dist(\/|$)|\.test\.tsx?$/ },
+};
+
+function walk(root, rel, skip, files) {
+  const abs = path.join(root, rel);
+  let st;
+  try {
+    st = fs.statSync(abs);
+  } catch {
+    return;
+  }
+  if (skip.test(rel) || rel.split('/').includes('node_modules')) return;
+  if (st.isDirectory()) {
+    for (const name of fs.readdirSync(abs).sort()) walk(root, `${rel}/${name}`, skip, files);
+  } else if (st.isFile()) {
+    files.push(rel);
+  }
+}
+
+/** SHA-256 over the input files of one part (their paths and bytes),. */
+export function inputHash(part, root = ROOT) {
+  const { inputs, skip } = PARTS[part];
+  const files = [];
+  for (const i of inputs) walk(root, i, skip, files);
+  const h = crypto.createHash('sha256');
+  for (const f of files) {
+    h.update(`${f}\0`);
+    h.update(fs.readFileSync(path.join(root, f)));
+    h.update('\0');
+  }
+  return h.digest('hex');
+}
+
+function stampPath(part, root) {
+  return path.join(root, PARTS[part].out, '.build-stamp');
+}
+
+export function isFresh(part, root = ROOT) {
+  try {
+    return fs.readFileSync(stampPath(part, root), 'utf8').trim() === inputHash(part, root);
+  } catch {
+    return false;
+  }
+}
+
+export const serverBuildIsFresh = (root = ROOT) => isFresh('server', root);
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) {
+    process.stderr.write(`build: ${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})\n`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+function bin(name) {
+  return path.join(ROOT, 'node_modules', '.bin', name);
+}
+
+function build(part, force) {
+  const hash = inputHash(part);
+  if (!force && isFresh(part)) {
+    process.stdout.write(`build: ${part} is up to date (${PARTS[part].out}/)\n`);
+    return;
+  }
+  const started = Date.now();
+  const out = path.join(ROOT, PARTS[part].out);
+  // A stale tree could keep modules whose source was deleted: start from an empty folder.
+  fs.rmSync(out, { recursive: true, force: true });
+  if (part === 'server') run(bin('tsc'), ['-p', 'tsconfig.build.json']);
+  else run(bin('vite'), ['build', '--config', 'web/vite.config.ts', '--logLevel', 'warn']);
+  fs.writeFileSync(stampPath(part, ROOT), `${hash}\n`);
+  process.stdout.write(`build: ${part} built to ${PARTS[part].out}/ in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const force = args.includes('--force');
+  const parts = args.filter((a) => !a.startsWith('--'));
+  for (const p of parts.length ? parts : ['server', 'web']) {
+    if (!(p in PARTS)) {
+      process.stderr.write(`build: unknown part ${p} (server, web)\n`);
+      process.exit(2);
+    }
+    build(p, force);
+  }
+}
