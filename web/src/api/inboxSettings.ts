@@ -10,19 +10,9 @@ export type InboxAccess = InboxMembers['access'];
 
 type RoutingAnswer = Ok<'/api/v1/inboxes/{id}/routing', 'get'>;
 export type InboxRouting = Omit<RoutingAnswer, 'rules'> & { rules: Array<Omit<Item<RoutingAnswer['rules']>, 'rule'> & { rule: RoutingRule }> };
-/*
- * The routing rule is hand-written: the route schema types `rule` as an open object and spells the
- * union out only in its description (src/features/inbox/routes/inbox-settings.ts, ruleSchema).
- */
-export type RoutingStrategy = 'round_robin' | 'least_open';
-export interface UsersRule {
-  kind: 'users';
-  strategy: RoutingStrategy;
-  userIds: string[];
-  teamIds: string[];
-  perUserCap: number | null;
-}
-export type RoutingRule = { kind: 'none' } | UsersRule | { kind: 'contact_owner'; fallback: { kind: 'none' } | UsersRule };
+/** The routing rule's shape is the server's own (src/shared/routing-rule.ts): the route schema types `rule` as an open object. */
+export type { RoutingRule, RoutingStrategy, UsersRule } from '../../../src/shared/routing-rule.js';
+import type { RoutingRule } from '../../../src/shared/routing-rule.js';
 
 export type SenderLists = Ok<'/api/v1/inboxes/{id}/sender-lists', 'get'>;
 export type SenderList = Body<'/api/v1/inboxes/{id}/sender-lists', 'post'>['list'];

@@ -1,8 +1,9 @@
+import { json, readJson } from '../../../platform/database/json.js';
 import type { ApiApp } from '../../../platform/http/typed.js';
 import { requireActor } from '../../../platform/http/auth.js';
 import { accountsPolicies } from '../policies.js';
 import { authorize } from '../../../platform/authorize.js';
-import { limitsFor, type PlanId } from '../domain/plans.js';
+import { limitsFor, } from '../domain/plans.js';
 import { listAuditEvents, loadAccount } from '../queries.js';
 import { errorResponses } from '../../../platform/http/schemas.js';
 
@@ -26,7 +27,7 @@ export async function accountRoutes(app: ApiApp): Promise<void> {
     async (req) => {
       const actor = requireActor(req);
       const a = await loadAccount(env.db, actor.accountId);
-      return { id: a.id, name: a.name, plan: a.plan, limits: limitsFor(a.plan as PlanId), settings: JSON.parse(a.settings) };
+      return { id: a.id, name: a.name, plan: a.plan, limits: limitsFor(a.plan), settings: readJson('accounts.settings', a.settings, json.record, {}) };
     },
   );
   app.get(

@@ -18,21 +18,10 @@
 import { isWithinWorkingHours, parseWorkingHours } from './working-hours.js';
 import { json, readJson } from '../../../platform/database/json.js';
 
-export const ROUTING_STRATEGIES = ['round_robin', 'least_open'] as const;
-export type RoutingStrategy = (typeof ROUTING_STRATEGIES)[number];
-
-export interface UsersRule {
-  kind: 'users';
-  strategy: RoutingStrategy;
-  /** Users, in the order round robin visits them. */
-  userIds: string[];
-  /** Teams whose members join the pool (after the users, each team's members in id order). */
-  teamIds: string[];
-  /** Most open conversations in this inbox a user may hold before being skipped; null = no cap. */
-  perUserCap: number | null;
-}
-export type FallbackRule = { kind: 'none' } | UsersRule;
-export type RoutingRule = { kind: 'none' } | UsersRule | { kind: 'contact_owner'; fallback: FallbackRule };
+export { ROUTING_STRATEGIES } from '../../../shared/routing-rule.js';
+export type { FallbackRule, RoutingRule, RoutingStrategy, UsersRule } from '../../../shared/routing-rule.js';
+import type { RoutingRule, RoutingStrategy, UsersRule } from '../../../shared/routing-rule.js';
+import { ROUTING_STRATEGIES } from '../../../shared/routing-rule.js';
 
 /** What routing needs to know about one user. */
 export interface AgentFacts {
