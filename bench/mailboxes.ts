@@ -10,6 +10,7 @@
  * - database write statements per second at idle (every insert/update/delete the worker issues, counted
  *   by a Kysely plugin) over BENCH_MAILBOXES_IDLE_SECONDS (default 30), and the IMAP logins in that window.
  */
+import { setAllowPrivateHosts } from '../src/platform/security/host-guard.js';
 import os from 'node:os';
 import pino from 'pino';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
@@ -171,7 +172,7 @@ async function runOnce(n: number, dovecot: TestDovecot, idleSeconds: number): Pr
 export async function benchMailboxes(): Promise<BenchRow[]> {
   const n = Number(process.env.BENCH_MAILBOXES ?? 1000);
   const idleSeconds = Number(process.env.BENCH_MAILBOXES_IDLE_SECONDS ?? 30);
-  process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = '127.0.0.1';
+  setAllowPrivateHosts(['127.0.0.1']);
   const db = process.env.BENCH_MAILBOXES_DB === 'postgres' ? 'postgres' : 'sqlite';
   const saved = process.env.DATABASE_URL;
   if (db === 'postgres') {
@@ -210,7 +211,7 @@ export async function benchMailboxFailover(): Promise<BenchRow[]> {
   const { spawn } = await import('node:child_process');
   const path = await import('node:path');
   const m = Number(process.env.BENCH_FAILOVER_MAILBOXES ?? 200);
-  process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = '127.0.0.1';
+  setAllowPrivateHosts(['127.0.0.1']);
   if (await pgUnavailable()) throw new Error('PostgreSQL is not available');
   const saved = process.env.DATABASE_URL;
   process.env.DATABASE_URL = benchPgUrl();

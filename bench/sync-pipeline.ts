@@ -7,6 +7,7 @@
  * - peak memory (RSS above the starting point) during the sync.
  * The mailbox is filled by writing Maildir files directly (fast), then Dovecot indexes them.
  */
+import { setAllowPrivateHosts } from '../src/platform/security/host-guard.js';
 import pino from 'pino';
 import { fillMailbox } from '../test/support/fill-mailbox.js';
 import { startDovecot } from '../test/harness/dovecot.js';
@@ -18,7 +19,7 @@ import { parseMessage } from '../src/mail/parse/index.js';
 import type { BenchRow } from './report.js';
 
 export async function benchSyncPipeline(count = Number(process.env.BENCH_SYNC_MESSAGES ?? 10_000)): Promise<BenchRow[]> {
-  process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = '127.0.0.1';
+  setAllowPrivateHosts(['127.0.0.1']);
   const dovecot = await startDovecot({ specialFolders: false });
   const t = await createTestApp();
   try {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { insertConnection } from '../support/connections.js';
+import { setPrivateHostsForTest } from '../support/local-hosts.js';
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
 import { createIngestor } from '../../src/app/engine.js';
 import { runConnectionSync, DEFAULT_SYNC_JOB_SETTINGS } from '../../src/features/connections/sync-job.js';
@@ -17,19 +18,17 @@ import type { MailboxSession } from '../../src/features/connections/mailbox-sess
 const IDLE_MS = Number(process.env.MAILROOM_TEST_IDLE_MS ?? 10 * 60_000);
 let t: TestApp;
 let dovecot: TestDovecot;
-let previous: string | undefined;
+let restoreAllow: (() => void) | undefined;
 
 beforeAll(async () => {
-  previous = process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
-  process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = '127.0.0.1';
+  restoreAllow = setPrivateHostsForTest(['127.0.0.1']);
   dovecot = await startDovecot({ specialFolders: false });
   t = await createTestApp();
 });
 afterAll(async () => {
   await t?.close();
   await dovecot?.stop();
-  if (previous === undefined) delete process.env.MAILROOM_ALLOW_PRIVATE_HOSTS;
-  else process.env.MAILROOM_ALLOW_PRIVATE_HOSTS = previous;
+  restoreAllow?.();
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -218,7 +218,7 @@ describe('a host stored earlier (allowed then, or resolving differently then) is
     await expect(runConnectionSync(createIngestor(t.env), ctx, c.id)).rejects.toBeTruthy();
     expect(attempts).toBe(before);
     const row = await t.database.db.selectFrom('connections').select(['last_error_code', 'last_error_message', 'failure_count']).where('id', '=', c.id).executeTakeFirstOrThrow();
-    expect(row.last_error_code).toBe('imap_unreachable');
+    expect(row.last_error_code).toBe('host_not_allowed');
     expect(row.last_error_message).toMatch(/loopback/);
     expect(row.failure_count).toBe(1);
   });
