@@ -5,7 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { conversationRow, deliver, inboxFixture, member, ok, rawMail, uniq } from './support.js';
+import { conversationRow, deliver, ingestorOf, inboxFixture, member, ok, rawMail, uniq } from './support.js';
+import { insertConnection } from '../support/connections.js';
+import { parseMessage } from '../../src/mail/parse/index.js';
+import { decodeThreadIndex } from '../../src/features/inbox/domain/thread-index.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -293,5 +296,66 @@ describe('routing backlog', () => {
     expect((await conversationRow(t, id)).assignee_id).toBeNull();
     expect(await routeBacklog(t.env, s.inbox.id)).toMatchObject({ assigned: 1, waiting: 0 });
     expect((await conversationRow(t, id)).assignee_id).toBe(ben.user.id);
+  });
+});
+
+describe('replies: nothing dropped, Outlook threads too', () => {
+  it('reply-all keeps every To/Cc but the inbox\'s own addresses; the customer\'s answer with our address only on Cc or Bcc threads back in', async () => {
+    const s = await inboxFixture(t);
+    // A second team address of the same inbox, with an internationalised domain.
+    await insertConnection(t, { accountId: s.a.accountId, userId: s.a.adminUserId, type: 'team', address: `help-${uniq()}@xn--bcher-kva.example`, inboxId: s.inbox.id });
+    const second = (await t.database.db.selectFrom('connections').select('address').where('inbox_id', '=', s.inbox.id).where('id', '!=', s.conn.id).executeTakeFirstOrThrow()).address;
+    const secondUnicode = second.replace('xn--bcher-kva', 'Bücher');
+    const ana = await member(t, s.a, { name: 'Ana Alves' });
+    const first = `o-${uniq()}@example.org`;
+    const id = await deliver(
+      t,
+      s.conn,
+      rawMail({
+        id: first,
+        subject: 'Refund for order 7',
+        to: `Support <${s.conn.address.toUpperCase()}>, Dan <dan@example.org>`,
+        cc: `=?utf-8?q?Help?= <${secondUnicode}>, eve@example.org, DAN@example.org`,
+        headers: { 'Thread-Index': 'Acmbd/xqs4+R1bMMQCalXkts/1063A==', 'Thread-Topic': 'Refund for order 7' },
+      }),
+    );
+    const sent = await ok(t, ana.token, 'POST', `/api/v1/conversations/${id}/replies`, { mode: 'reply_all', text: 'Refunded.' });
+    expect(sent.to.map((m: any) => m.address)).toEqual(['carla@example.org']);
+    expect(sent.cc.map((m: any) => m.address.toLowerCase())).toEqual(['dan@example.org', 'eve@example.org']);
+
+    // The queued message: References, In-Reply-To, the parent's Thread-Index extended by one child block, its Thread-Topic.
+    const row = await t.database.db.selectFrom('outbox').selectAll().where('id', '=', sent.outboxId).executeTakeFirstOrThrow();
+    const mail = await parseMessage(await ingestorOf(t).blobs.get(row.raw_sha256));
+    expect(mail.inReplyTo).toBe(first);
+    expect(mail.references).toEqual([first]);
+    const field = (k: string) => mail.headerFields.find((f) => f.key === k)?.value ?? null;
+    expect(field('thread-topic')).toBe('Refund for order 7');
+    const index = decodeThreadIndex(field('thread-index'))!;
+    expect(index.guid).toBe('b38f91d5b30c4026a55e4b6cff5d3adc');
+    expect(index.children).toHaveLength(1);
+
+    // Carla answers Dan, with our address on Cc only (and no Re: subject, so only the reply token can thread it).
+    const onCc = await deliver(t, s.conn, rawMail({ subject: 'Something else entirely', to: 'dan@example.org', cc: s.conn.address, inReplyTo: sent.messageId, references: `<${first}> <${sent.messageId}>`, body: 'Thanks, got it.' }));
+    expect(onCc).toBe(id);
+    // ... and once with our address on Bcc (the headers do not name us at all); her mail client kept only our Message-ID.
+    const onBcc = await deliver(t, s.conn, rawMail({ subject: 'Fwd: note', to: 'dan@example.org', inReplyTo: sent.messageId, body: 'FYI Dan.' }));
+    expect(onBcc).toBe(id);
+    const th = await thread(s.a.token, id);
+    expect(th.messages.map((m: any) => m.kind)).toEqual(['normal', 'normal', 'normal']);
+    expect((await conversationRow(t, id)).deleted_at).toBeNull();
+  });
+
+  it('a new conversation without Thread-Index or Thread-Topic: the reply starts an index and takes the base subject as topic', async () => {
+    const s = await inboxFixture(t);
+    const ana = await member(t, s.a, { name: 'Ana Alves' });
+    const id = await deliver(t, s.conn, rawMail({ subject: 'AW: Lieferung' }));
+    const sent = await ok(t, ana.token, 'POST', `/api/v1/conversations/${id}/replies`, { mode: 'reply', text: 'Ja.' });
+    const row = await t.database.db.selectFrom('outbox').selectAll().where('id', '=', sent.outboxId).executeTakeFirstOrThrow();
+    const mail = await parseMessage(await ingestorOf(t).blobs.get(row.raw_sha256));
+    const field = (k: string) => mail.headerFields.find((f) => f.key === k)?.value ?? null;
+    expect(field('thread-topic')).toBe('Lieferung');
+    const index = decodeThreadIndex(field('thread-index'))!;
+    expect(index.children).toHaveLength(0);
+    expect(Math.abs(index.at - Date.now())).toBeLessThan(60_000);
   });
 });

@@ -7,6 +7,23 @@ import { blobStoreOf, conversationItemById, outboxDeps, recordActivity, requireC
 import { inboxEvents } from '../live.js';
 import { cleanRecipients, decodeAttachments, ownAddresses, sendingConnection, teamSender, threadMessageOf, type AttachmentInput } from '../outgoing.js';
 import { readJson, shapes } from '../../../platform/database/json.js';
+import { firstField, readHeaderBlock } from '../../../mail/message/header-block.js';
+import { replyThreadIndex, replyThreadTopic } from '../domain/thread-index.js';
+import type { BlobStore } from '../../../mail/blob-store.js';
+import type { MessagesTable } from '../../../platform/database/schema.js';
+import crypto from 'node:crypto';
+
+/** The parent's Outlook threading headers (Thread-Index, Thread-Topic), read from its stored raw bytes. */
+async function outlookHeadersOf(blobs: BlobStore, row: MessagesTable | null): Promise<{ threadIndex: string | null; threadTopic: string | null }> {
+  if (!row) return { threadIndex: null, threadTopic: null };
+  try {
+    const raw = await blobs.get(row.raw_sha256);
+    const { fields } = readHeaderBlock(raw.subarray(0, 256 * 1024).toString('latin1'));
+    return { threadIndex: firstField(fields, 'thread-index'), threadTopic: firstField(fields, 'thread-topic') };
+  } catch {
+    return { threadIndex: null, threadTopic: null }; // the raw bytes are gone: start a new index
+  }
+}
 
 export interface ReplyInput {
   /** reply (to the customer), reply_all (and everyone else on the message), forward (to `to`). */
@@ -76,6 +93,13 @@ export async function replyToConversation(env: CommandEnv, actor: Actor, convers
   const threading = threadingHeaders(parent);
   const subject = responseSubject(parent?.subject || pre.conversation.subject, input.mode);
   const now = env.now();
+  // Outlook groups by Thread-Index (the parent's, extended) and Thread-Topic (kept), not by References.
+  const outlook = await outlookHeadersOf(blobs, parentRow);
+  const topic = replyThreadTopic(outlook.threadTopic, parent?.subject || pre.conversation.subject);
+  const headers: Record<string, string> = {
+    'Thread-Index': replyThreadIndex({ parent: outlook.threadIndex, now, guid: crypto.randomBytes(16), random: crypto.randomInt(16) }),
+    ...(topic ? { 'Thread-Topic': topic } : {}),
+  };
   const deps = outboxDeps(env, connection.address);
 
   const r = await env.db.transaction().execute(async (trx) => {
@@ -94,6 +118,7 @@ export async function replyToConversation(env: CommandEnv, actor: Actor, convers
         ...(html ? { html } : {}),
         inReplyTo: threading.inReplyTo ? `<${threading.inReplyTo}>` : null,
         references: threading.references.map((id) => `<${id}>`),
+        headers,
         attachments,
       },
       meta: { mode: input.mode, inboxId: inbox.id },

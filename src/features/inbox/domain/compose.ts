@@ -3,6 +3,7 @@
  * body with the signature and the quoted original. Pure.
  */
 import { baseSubject } from '../../ingest/domain/subject.js';
+import { addressKey } from '../../connections/domain/address-key.js';
 
 export interface Mailbox {
   name?: string;
@@ -27,7 +28,14 @@ export interface ThreadMessage {
 export const REPLY_MODES = ['reply', 'reply_all', 'forward'] as const;
 export type ReplyMode = (typeof REPLY_MODES)[number];
 
-const norm = (a: string) => a.trim().toLowerCase();
+/**
+ * The comparison key of an address: THE address key (case and IDN insensitive: `Support@Bücher.example`
+ * and `support@xn--bcher-kva.example` are one address); a trimmed lower-case form when it is not one.
+ */
+const norm = (a: string) => {
+  const k = addressKey(a);
+  return k.ok ? k.key : a.trim().toLowerCase();
+};
 
 /**
  * The message a reply answers: the newest message that is not an auto-reply, bounce or loop (answering a
@@ -75,10 +83,31 @@ export function responseSubject(subject: string, mode: ReplyMode): string {
   return `${mode === 'forward' ? 'Fwd' : 'Re'}: ${base}`.trim();
 }
 
-/** In-Reply-To and References of a response to `parent` (References capped at the 20 newest ids). */
+export const MAX_REFERENCES = 20;
+
+/**
+ * References trimmed to `max` ids the way mail clients do (RFC 5322 3.6.4, JWZ): repeats dropped (the
+ * first kept), and when too long the thread's first id (its root) plus the newest ones, so both the
+ * start of the thread and the parent stay linked.
+ */
+export function trimReferences(ids: readonly string[], max = MAX_REFERENCES): string[] {
+  const seen = new Set<string>();
+  const list: string[] = [];
+  for (const raw of ids) {
+    const id = raw.trim().replace(/^<|>$/g, '');
+    if (!id || /[\s<>]/.test(id) || seen.has(id.toLowerCase())) continue;
+    seen.add(id.toLowerCase());
+    list.push(id);
+  }
+  if (list.length <= max) return list;
+  return max <= 1 ? list.slice(-max) : [list[0]!, ...list.slice(-(max - 1))];
+}
+
+/** In-Reply-To and References of a response to `parent`: the parent's References plus its Message-ID, trimmed. */
 export function threadingHeaders(parent: ThreadMessage | null): { inReplyTo: string | null; references: string[] } {
-  if (!parent?.messageId) return { inReplyTo: null, references: parent?.references.slice(-20) ?? [] };
-  const refs = [...parent.references.filter((r) => r !== parent.messageId), parent.messageId].slice(-20);
+  if (!parent?.messageId) return { inReplyTo: null, references: trimReferences(parent?.references ?? []) };
+  const own = parent.messageId.toLowerCase();
+  const refs = trimReferences([...parent.references.filter((r) => r.replace(/^<|>$/g, '').toLowerCase() !== own), parent.messageId]);
   return { inReplyTo: parent.messageId, references: refs };
 }
 

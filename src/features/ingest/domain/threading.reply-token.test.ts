@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeMessageId } from '../../../mail/message/reply-token.js';
 import { byReplyToken, findConversation, snapshotFromMaps } from './threading.js';
-import { inbound, opts, SECRET } from './threading.fixtures.js';
+import { addr, inbound, opts, SECRET } from './threading.fixtures.js';
 
 const ours = (outboxId: string) => makeMessageId({ outboxId, domain: 'shop.example', secret: SECRET }).slice(1, -1);
 
@@ -35,5 +35,17 @@ describe('threading strategy: reply_token', () => {
   it('wins over a stored In-Reply-To in the chain', () => {
     const snap = snapshotFromMaps({ outbox: { out_1: 'conv_A' }, messages: { [ours('out_1')]: 'conv_OTHER' } });
     expect(findConversation(inbound({ inReplyTo: ours('out_1') }), snap, opts())).toMatchObject({ conversationId: 'conv_A', strategy: 'reply_token' });
+  });
+
+  // Where our address sits among the recipients never matters: the token in the ids decides (issue 21, item 3).
+  it.each([
+    ['our address on To', { to: [addr('support@shop.example')] }],
+    ['our address only on Cc (the customer answered someone else)', { to: [addr('dan@customer.example')], cc: [addr('support@shop.example')] }],
+    ['our address only on Bcc (kept in the customer\'s sent copy)', { to: [addr('dan@customer.example')], bcc: [addr('support@shop.example')] }],
+    ['our address nowhere in the headers (Bcc removed in transit)', { to: [addr('dan@customer.example')] }],
+    ['no recipients at all', { to: [] }],
+  ] as const)('threads into its conversation with %s', (_label, recipients) => {
+    const msg = inbound({ ...recipients, subject: 'Something else entirely', inReplyTo: ours('out_1') });
+    expect(findConversation(msg, snapshot, opts())).toMatchObject({ kind: 'existing', conversationId: 'conv_A', strategy: 'reply_token' });
   });
 });
