@@ -20,6 +20,8 @@ export type TlsMode = ServerSettings['tls'];
 
 export type Connection = Ok<'/api/v1/connections/{id}', 'get'>;
 export type ConnectionState = Connection['state'];
+/** Whether the mailbox is listening for new mail right now (null: nothing will listen, e.g. forwarding). */
+export type Listening = Connection['listening'];
 export type SenderNameMode = NonNullable<Body<'/api/v1/connections/{id}', 'patch'>['senderName']>['mode'];
 
 /** `error.holder` of a 409 address_in_use refusal (the Error schema in the OpenAPI document). */

@@ -7,7 +7,7 @@ import { EmailPreferencesSections } from '../components/EmailPreferences.js';
 import { NotificationEmailSetting } from '../components/NotificationEmailSetting.js';
 import { TemplatesSettings } from '../components/TemplatesSettings.js';
 import { isAdmin } from '../lib/format.js';
-import { StateBadge, SyncProgress, fixItLabel, plainError } from '../components/ConnectionStatus.js';
+import { ListeningBadge, StateBadge, SyncProgress, fixItLabel, plainError } from '../components/ConnectionStatus.js';
 import { ConfirmDialog, EmptyState, Notice, PageTitle, Spinner, useLoad } from '../components/ui.js';
 import { formatDateTime } from '../lib/format.js';
 import { useSession } from '../session.js';
@@ -71,6 +71,7 @@ function ConnectionCard({
         </div>
         <StateBadge state={c.state} />
       </div>
+      <ListeningBadge c={c} />
       <SyncProgress c={c} />
       {lastError && (c.state === 'auth_failed' || c.state === 'error') && (
         <div className="connection-error" role="alert">
