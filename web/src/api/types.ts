@@ -32,3 +32,9 @@ export type Inbox = Ok<'/api/v1/inboxes/{id}', 'get'>;
 export type Contact = Ok<'/api/v1/contacts/{id}', 'get'>;
 export type TimelineEvent = Item<Ok<'/api/v1/contacts/{id}/timeline', 'get'>['events']>;
 export type ImportReport = Ok<'/api/v1/contacts/import', 'post'>;
+
+export type WebhookEndpoint = Ok<'/api/v1/webhooks/{id}', 'get'>;
+/** The answer to creating an endpoint: the endpoint and its `whsec_` signing secret, shown only then. */
+export type CreatedWebhookEndpoint = Ok<'/api/v1/webhooks', 'post'>;
+export type WebhookEventType = Item<Ok<'/api/v1/webhooks/event-types', 'get'>['eventTypes']>;
+export type WebhookDelivery = Item<Ok<'/api/v1/webhooks/{id}/deliveries', 'get'>['deliveries']>;
