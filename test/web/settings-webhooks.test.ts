@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser } from 'playwright-core';
+import { publishEvent } from '../../src/features/webhooks/delivery.js';
 import { buildWebApp, hasChromium, launchChromium, screenshot, signIn, startWebServer, type WebTestServer } from './support.js';
 
 let dist: string;
@@ -78,9 +79,18 @@ describe.skipIf(!hasChromium)('Settings → Webhooks', () => {
     await card.getByLabel('Send events to this endpoint').check();
     await expect.poll(async () => (await endpoints())[0]!.enabled).toBe(true);
 
-    // Deliveries: none yet, said plainly.
+    // Deliveries: none yet, said plainly; a test event shows there once the fan-out job (the product's
+    // own, run here by hand: no worker in this server) has made its delivery.
     await card.getByRole('button', { name: 'Latest deliveries' }).click();
     await card.getByText(/Nothing sent yet/).waitFor();
+    await card.getByRole('button', { name: 'Send a test event' }).click();
+    await card.getByText(/Test event queued/).waitFor();
+    const env = server.app.deps.env;
+    const event = await env.db.selectFrom('events').select('id').where('type', '=', 'webhook.test').executeTakeFirstOrThrow();
+    await publishEvent(env, event.id);
+    await card.getByRole('button', { name: 'Refresh' }).click();
+    await card.getByRole('row').filter({ hasText: 'webhook.test' }).getByText('Pending').waitFor();
+    await screenshot(page, 'settings-webhooks-deliveries');
 
     // Delete, after confirming.
     await card.getByRole('button', { name: 'Delete' }).click();
@@ -94,6 +104,20 @@ describe.skipIf(!hasChromium)('Settings → Webhooks', () => {
     expect((await server.api('GET', `/api/v1/webhooks/${id}`)).status).toBe(404);
     expect(errors).toEqual([]);
     await ctx.close();
+  });
+
+  test('phone width (375 px): the form and its event list do not overflow sideways', async () => {
+    await server.api('POST', '/api/v1/webhooks', { url: 'https://a-rather-long-host-name.hooks.example.com/mailroom/events/incoming', description: 'Phone check' });
+    const phone = await browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
+    const p = await phone.newPage();
+    await signIn(p, server.origin, server.admin.email, server.admin.password);
+    await p.goto(server.origin + '/settings/webhooks');
+    await p.getByText('Phone check').waitFor();
+    await p.getByLabel('Every event, including ones added later').uncheck();
+    await p.getByRole('list', { name: 'Event types' }).waitFor();
+    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await screenshot(p, 'phone-settings-webhooks');
+    await phone.close();
   });
 
   test('members see no Webhooks link and no page', async () => {

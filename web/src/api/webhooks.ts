@@ -14,3 +14,6 @@ export const deleteWebhook = (id: string) => api.del<void>(`/webhooks/${encodeUR
 
 export const listWebhookDeliveries = (id: string, limit = 10) =>
   api.get<Ok<'/api/v1/webhooks/{id}/deliveries', 'get'>>(`/webhooks/${encodeURIComponent(id)}/deliveries`, { limit }).then((r) => r.deliveries);
+
+/** Queues a webhook.test event for this endpoint; it shows in the endpoint's deliveries once sent out. */
+export const sendWebhookTest = (id: string) => api.post<Ok<'/api/v1/webhooks/{id}/test', 'post'>>(`/webhooks/${encodeURIComponent(id)}/test`);

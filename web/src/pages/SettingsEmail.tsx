@@ -176,6 +176,13 @@ export function SettingsEmailPage() {
     const t = window.setInterval(reload, 3000);
     return () => window.clearInterval(t);
   }, [busy, reload]);
+  // While a mailbox waits to reconnect, look again now and then so the badge turns to live by itself.
+  const waiting = connections.some((c) => c.listening === 'waiting');
+  useEffect(() => {
+    if (!waiting || busy) return;
+    const t = window.setInterval(reload, 20_000);
+    return () => window.clearInterval(t);
+  }, [waiting, busy, reload]);
 
   const added = (c: Connection) => setData((list = []) => [...list.filter((x) => x.id !== c.id), c]);
   const changed = (c: Connection) => {

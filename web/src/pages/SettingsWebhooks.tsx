@@ -6,7 +6,7 @@
 import { useState, type FormEvent } from 'react';
 import { errorText } from '../api/client.js';
 import type { CreatedWebhookEndpoint, WebhookDelivery, WebhookEndpoint, WebhookEventType } from '../api/types.js';
-import { createWebhook, deleteWebhook, listWebhookDeliveries, listWebhookEventTypes, listWebhooks, updateWebhook } from '../api/webhooks.js';
+import { createWebhook, deleteWebhook, listWebhookDeliveries, listWebhookEventTypes, listWebhooks, sendWebhookTest, updateWebhook } from '../api/webhooks.js';
 import { Badge, ConfirmDialog, CopyableValue, EmptyState, Field, Notice, PageTitle, Spinner, useLoad } from '../components/ui.js';
 import { formatDateTime } from '../lib/format.js';
 
@@ -84,13 +84,30 @@ function CreateForm({ catalogue, onCreated }: { catalogue: WebhookEventType[]; o
   );
 }
 
+/** The endpoint's last answer in a few words: status, error, and when the next try is due. */
+function lastAnswer(d: WebhookDelivery): string {
+  const parts = [d.lastStatus !== null ? `HTTP ${d.lastStatus}` : '', d.lastError ?? '', d.state === 'pending' && d.nextAttemptAt ? `next try ${formatDateTime(d.nextAttemptAt)}` : ''];
+  return parts.filter(Boolean).join(' · ') || (d.attempts === 0 ? 'Not sent yet' : '');
+}
+
 const DELIVERY_TONE = { succeeded: 'good', failed: 'bad', pending: 'info' } as const;
 
-function Deliveries({ endpointId }: { endpointId: string }) {
-  const { data, error, loading, reload } = useLoad(() => listWebhookDeliveries(endpointId, 10), [endpointId]);
+function Deliveries({ endpointId, refreshKey }: { endpointId: string; refreshKey: number }) {
+  const { data, error, loading, reload } = useLoad(() => listWebhookDeliveries(endpointId, 10), [endpointId, refreshKey]);
   if (loading && !data) return <Spinner label="Loading deliveries…" />;
   if (error) return <Notice kind="error">{errorText(error)}</Notice>;
-  if (!data?.length) return <p className="muted small">Nothing sent yet. Deliveries appear here as events happen.</p>;
+  const refresh = (
+    <button type="button" className="btn btn-small" onClick={reload}>
+      Refresh
+    </button>
+  );
+  if (!data?.length)
+    return (
+      <>
+        <p className="muted small">Nothing sent yet. Deliveries appear here as events happen.</p>
+        {refresh}
+      </>
+    );
   return (
     <>
       <table className="table webhook-deliveries">
@@ -114,19 +131,13 @@ function Deliveries({ endpointId }: { endpointId: string }) {
                 <Badge tone={DELIVERY_TONE[d.state]}>{d.state === 'succeeded' ? 'Delivered' : d.state === 'failed' ? 'Failed' : 'Pending'}</Badge>
               </td>
               <td>{d.attempts}</td>
-              <td className="small">
-                {d.lastStatus !== null ? `HTTP ${d.lastStatus}` : ''}
-                {d.lastError ? ` ${d.lastError}` : ''}
-                {d.state === 'pending' && d.nextAttemptAt ? ` · next try ${formatDateTime(d.nextAttemptAt)}` : ''}
-              </td>
+              <td className="small">{lastAnswer(d)}</td>
               <td className="small">{formatDateTime(d.finishedAt ?? d.createdAt)}</td>
             </tr>
           ))}
         </tbody>
       </table>
-      <button type="button" className="btn btn-small" onClick={reload}>
-        Refresh
-      </button>
+      {refresh}
     </>
   );
 }
@@ -148,6 +159,20 @@ function EndpointCard({ e, onChanged, onDeleted }: { e: WebhookEndpoint; onChang
       setError(errorText(err));
     } finally {
       setPendingEnabled(null);
+    }
+  };
+  const [testSent, setTestSent] = useState(false);
+  const [refreshKey, setRefreshKey] = useState(0);
+  const sendTest = async () => {
+    setError(null);
+    try {
+      await sendWebhookTest(e.id);
+      setTestSent(true);
+      setShowDeliveries(true);
+      // The event goes out through the job queue: look again shortly.
+      window.setTimeout(() => setRefreshKey((k) => k + 1), 2000);
+    } catch (err) {
+      setError(errorText(err));
     }
   };
   const remove = async () => {
@@ -184,6 +209,9 @@ function EndpointCard({ e, onChanged, onDeleted }: { e: WebhookEndpoint; onChang
           <input type="checkbox" checked={enabled} disabled={pendingEnabled !== null} onChange={(ev) => setEnabled(ev.target.checked)} />
           <span>Send events to this endpoint</span>
         </label>
+        <button type="button" className="btn btn-small" onClick={sendTest} disabled={!e.enabled}>
+          Send a test event
+        </button>
         <button type="button" className="btn btn-small" aria-expanded={showDeliveries} onClick={() => setShowDeliveries((x) => !x)}>
           {showDeliveries ? 'Hide deliveries' : 'Latest deliveries'}
         </button>
@@ -193,7 +221,8 @@ function EndpointCard({ e, onChanged, onDeleted }: { e: WebhookEndpoint; onChang
       </div>
       {showDeliveries && (
         <section className="webhook-deliveries-section" aria-label={`Latest deliveries to ${e.url}`}>
-          <Deliveries endpointId={e.id} />
+          {testSent && <p className="muted small">Test event queued: it shows here once sent (use Refresh).</p>}
+          <Deliveries endpointId={e.id} refreshKey={refreshKey} />
         </section>
       )}
       <ConfirmDialog open={confirming} title="Delete this endpoint?" confirmLabel="Delete endpoint" danger busy={busy} onConfirm={remove} onCancel={() => setConfirming(false)}>
