@@ -20,6 +20,8 @@ export type TlsMode = ServerSettings['tls'];
 
 export type Connection = Ok<'/api/v1/connections/{id}', 'get'>;
 export type ConnectionState = Connection['state'];
+/** Whether the mailbox is listening for new mail right now (null: nothing will listen, e.g. forwarding). */
+export type Listening = Connection['listening'];
 export type SenderNameMode = NonNullable<Body<'/api/v1/connections/{id}', 'patch'>['senderName']>['mode'];
 
 /** `error.holder` of a 409 address_in_use refusal (the Error schema in the OpenAPI document). */
@@ -30,3 +32,9 @@ export type Inbox = Ok<'/api/v1/inboxes/{id}', 'get'>;
 export type Contact = Ok<'/api/v1/contacts/{id}', 'get'>;
 export type TimelineEvent = Item<Ok<'/api/v1/contacts/{id}/timeline', 'get'>['events']>;
 export type ImportReport = Ok<'/api/v1/contacts/import', 'post'>;
+
+export type WebhookEndpoint = Ok<'/api/v1/webhooks/{id}', 'get'>;
+/** The answer to creating an endpoint: the endpoint and its `whsec_` signing secret, shown only then. */
+export type CreatedWebhookEndpoint = Ok<'/api/v1/webhooks', 'post'>;
+export type WebhookEventType = Item<Ok<'/api/v1/webhooks/event-types', 'get'>['eventTypes']>;
+export type WebhookDelivery = Item<Ok<'/api/v1/webhooks/{id}/deliveries', 'get'>['deliveries']>;

@@ -1,4 +1,5 @@
-import type { Connection } from '../api/types.js';
+import type { Connection, Listening } from '../api/types.js';
+import { formatDateTime } from '../lib/format.js';
 import { Badge } from './ui.js';
 
 export const STATE_WORDS: Record<string, { label: string; tone: 'neutral' | 'good' | 'warn' | 'bad' | 'info' }> = {
@@ -12,6 +13,25 @@ export const STATE_WORDS: Record<string, { label: string; tone: 'neutral' | 'goo
 export function StateBadge({ state }: { state: string }) {
   const w = STATE_WORDS[state] ?? { label: state, tone: 'neutral' as const };
   return <Badge tone={w.tone}>{w.label}</Badge>;
+}
+
+export const LISTENING_WORDS: Record<NonNullable<Listening>, { label: string; tone: 'good' | 'info' | 'warn' }> = {
+  live: { label: 'Live: new mail shows in seconds', tone: 'good' },
+  polling: { label: 'Polling: this server has no push; checked every few minutes', tone: 'info' },
+  waiting: { label: 'Waiting to reconnect', tone: 'warn' },
+};
+
+/** How new mail reaches Mailroom right now (live, polling, waiting to reconnect); nothing when nothing listens. */
+export function ListeningBadge({ c }: { c: Pick<Connection, 'listening' | 'listeningSince'> }) {
+  if (!c.listening) return null;
+  const w = LISTENING_WORDS[c.listening];
+  const since = c.listeningSince ? formatDateTime(c.listeningSince) : '';
+  const label = c.listening === 'waiting' && since ? `${w.label} (since ${since})` : w.label;
+  return (
+    <span className="listening" data-listening={c.listening} title={since ? `Since ${since}` : undefined}>
+      <Badge tone={w.tone}>{label}</Badge>
+    </span>
+  );
 }
 
 const PLAIN_ERRORS: Record<string, string> = {

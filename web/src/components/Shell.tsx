@@ -10,6 +10,7 @@ import { ContactPage } from '../pages/Contact.js';
 import { SettingsEmailPage } from '../pages/SettingsEmail.js';
 import { SettingsInboxesPage } from '../pages/SettingsInboxes.js';
 import { SettingsUsersPage } from '../pages/SettingsUsers.js';
+import { SettingsWebhooksPage } from '../pages/SettingsWebhooks.js';
 import { EmptyState, Notice } from './ui.js';
 
 function AvailabilityToggle() {
@@ -104,6 +105,7 @@ const SETTINGS = [
   { to: '/settings/email', label: 'Email', admin: false },
   { to: '/settings/inboxes', label: 'Inboxes', admin: true },
   { to: '/settings/users', label: 'Users', admin: true },
+  { to: '/settings/webhooks', label: 'Webhooks', admin: true },
 ];
 
 function SettingsLayout({ children, current }: { children: React.ReactNode; current: string }) {
@@ -160,6 +162,14 @@ function Routes() {
       <SettingsLayout current={path}>
         <AdminOnly>
           <SettingsUsersPage />
+        </AdminOnly>
+      </SettingsLayout>
+    );
+  if (path === '/settings/webhooks')
+    return (
+      <SettingsLayout current={path}>
+        <AdminOnly>
+          <SettingsWebhooksPage />
         </AdminOnly>
       </SettingsLayout>
     );

@@ -7,7 +7,7 @@ import { EmailPreferencesSections } from '../components/EmailPreferences.js';
 import { NotificationEmailSetting } from '../components/NotificationEmailSetting.js';
 import { TemplatesSettings } from '../components/TemplatesSettings.js';
 import { isAdmin } from '../lib/format.js';
-import { StateBadge, SyncProgress, fixItLabel, plainError } from '../components/ConnectionStatus.js';
+import { ListeningBadge, StateBadge, SyncProgress, fixItLabel, plainError } from '../components/ConnectionStatus.js';
 import { ConfirmDialog, EmptyState, Notice, PageTitle, Spinner, useLoad } from '../components/ui.js';
 import { formatDateTime } from '../lib/format.js';
 import { useSession } from '../session.js';
@@ -71,6 +71,7 @@ function ConnectionCard({
         </div>
         <StateBadge state={c.state} />
       </div>
+      <ListeningBadge c={c} />
       <SyncProgress c={c} />
       {lastError && (c.state === 'auth_failed' || c.state === 'error') && (
         <div className="connection-error" role="alert">
@@ -175,6 +176,13 @@ export function SettingsEmailPage() {
     const t = window.setInterval(reload, 3000);
     return () => window.clearInterval(t);
   }, [busy, reload]);
+  // While a mailbox waits to reconnect, look again now and then so the badge turns to live by itself.
+  const waiting = connections.some((c) => c.listening === 'waiting');
+  useEffect(() => {
+    if (!waiting || busy) return;
+    const t = window.setInterval(reload, 20_000);
+    return () => window.clearInterval(t);
+  }, [waiting, busy, reload]);
 
   const added = (c: Connection) => setData((list = []) => [...list.filter((x) => x.id !== c.id), c]);
   const changed = (c: Connection) => {

@@ -5,7 +5,7 @@ import { disconnectEmail, listConnections, updateConnection } from '../api/conne
 import { createInbox, deleteInbox, listInboxes, renameInbox } from '../api/inboxes.js';
 import type { Connection, Inbox, SenderNameMode } from '../api/types.js';
 import { ConnectForm } from '../components/ConnectForm.js';
-import { StateBadge, SyncProgress, plainError } from '../components/ConnectionStatus.js';
+import { ListeningBadge, StateBadge, SyncProgress, plainError } from '../components/ConnectionStatus.js';
 import { ConfirmDialog, CopyableValue, EmptyState, Field, Notice, PageTitle, Spinner, useLoad } from '../components/ui.js';
 import { InboxSection, MembersSection, RoutingSection, SenderListsSection, type Directory } from '../components/InboxSettings.js';
 import { listTeams } from '../api/teams.js';
@@ -98,6 +98,7 @@ function TeamConnection({ c, inboxName, onChanged, onRemoved }: { c: Connection;
         </div>
         <StateBadge state={c.state} />
       </div>
+      <ListeningBadge c={c} />
       <SyncProgress c={c} />
       {err && (c.state === 'error' || c.state === 'auth_failed') && <Notice kind="error">{err}</Notice>}
       {c.transport === 'forwarding' && c.forwardingAddress && (
