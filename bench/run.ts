@@ -60,6 +60,8 @@ const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const outName = process.argv.slice(2).find((a) => a.startsWith('--out='))?.slice('--out='.length).replace(/[^\w.-]/g, '') || 'latest';
 const names = wanted.length ? wanted : Object.keys(benches);
 const rows: BenchRow[] = [];
+/** Which benchmark produced each row (latest.json keeps rows per benchmark across partial runs). */
+const rowBenchmark = new Map<BenchRow, string>();
 const durations: Record<string, number> = {};
 const loadAtStart = os.loadavg();
 for (const name of names) {
@@ -76,10 +78,15 @@ for (const name of names) {
   process.stderr.write(`running ${name}... (${new Date().toISOString()})\n`);
   const t0 = performance.now();
   try {
-    rows.push(...(await fn()));
+    for (const r of await fn()) {
+      rows.push(r);
+      rowBenchmark.set(r, name);
+    }
   } catch (err) {
     console.error(err);
-    rows.push({ name: `${name}: the benchmark failed`, figure: 0, baseline: null, ratio: null, goal: 'runs', ok: false, note: String((err as Error).message ?? err).slice(0, 300) });
+    const failed: BenchRow = { name: `${name}: the benchmark failed`, figure: 0, baseline: null, ratio: null, goal: 'runs', ok: false, note: String((err as Error).message ?? err).slice(0, 300) };
+    rows.push(failed);
+    rowBenchmark.set(failed, name);
   }
   durations[name] = Math.round((performance.now() - t0) / 1000);
 }
@@ -103,9 +110,28 @@ const stamp = new Date().toISOString();
 const met = rows.filter((r) => r.ok === true).length;
 const missed = rows.filter((r) => r.ok === false).length;
 const took = Object.entries(durations).map(([n, s]) => `${n} ${s} s`).join(', ');
-fs.writeFileSync(`bench/results/${outName}.json`, `${JSON.stringify({ at: stamp, machine, machineInfo, benchmarks: names, durationsSeconds: durations, rows }, null, 2)}\n`);
+// A partial run into latest (`npm run bench -- mailboxes`) replaces only the rows of the benchmarks it ran:
+// latest.json holds the latest run of every benchmark, each row's baseline measured in its own run
+// (`runs` says when each benchmark last ran).
+type Report = { at: string; machine: string; benchmarks: string[]; runs?: Record<string, string>; rows: Array<BenchRow & { benchmark?: string }> };
+const previous: Report | null = wanted.length && outName === 'latest' && fs.existsSync('bench/results/latest.json') ? (JSON.parse(fs.readFileSync('bench/results/latest.json', 'utf8')) as Report) : null;
+const ranRows = rows.map((r) => ({ ...r, benchmark: rowBenchmark.get(r) ?? '' }));
+const keptRows = previous ? previous.rows.filter((r) => !names.includes(r.benchmark ?? '')).map((r) => ({ ...r, benchmark: r.benchmark ?? '' })) : [];
+const runs: Record<string, string> = previous ? { ...(previous.runs ?? Object.fromEntries(previous.benchmarks.map((n) => [n, previous.at]))) } : {};
+for (const n of names) runs[n] = stamp;
+const allRows = [...keptRows, ...ranRows];
+fs.writeFileSync(
+  `bench/results/${outName}.json`,
+  `${JSON.stringify({ at: stamp, machine, machineInfo, benchmarks: Object.keys(runs), runs, durationsSeconds: durations, rows: allRows }, null, 2)}\n`,
+);
+const earlier = keptRows.length
+  ? `\n\nRows of earlier runs kept (each benchmark's latest run, its baselines from that run): ${Object.entries(runs)
+      .filter(([n]) => !names.includes(n))
+      .map(([n, at]) => `${n} ${at}`)
+      .join(', ')}. Goals over all rows: met ${allRows.filter((r) => r.ok === true).length}, missed ${allRows.filter((r) => r.ok === false).length}.`
+  : '';
 fs.writeFileSync(
   `bench/results/${outName}.md`,
-  `# Benchmark results\n\nRun at ${stamp} (\`npm run bench${wanted.length ? ` -- ${wanted.join(' ')}` : ''}${outName !== 'latest' ? ` --out=${outName}` : ''}\`) on ${machine}; ${load}.\n\nGoals met: ${met}, missed: ${missed} (rows without a goal are reported figures). Time per benchmark: ${took}.\n\n${table}\n`,
+  `# Benchmark results\n\nRun at ${stamp} (\`npm run bench${wanted.length ? ` -- ${wanted.join(' ')}` : ''}${outName !== 'latest' ? ` --out=${outName}` : ''}\`) on ${machine}; ${load}.\n\nGoals met: ${met}, missed: ${missed} (rows without a goal are reported figures). Time per benchmark: ${took}.${earlier}\n\n${markdownTable(allRows)}\n`,
 );
 process.exit(0);
