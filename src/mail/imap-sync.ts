@@ -21,7 +21,7 @@ export interface SyncOptions {
    * Writes a prepared batch with its checkpoint (default: the ingest port's `write`, one transaction per
    * batch). A worker holding many mailboxes passes a group committer that writes several mailboxes' batches together.
    */
-  write?: (ingestor: Ingestor, connection: ConnectionsTable, batch: PreparedBatch, afterWrite: (trx: Executor, result: IngestResult) => Promise<void>) => Promise<IngestResult>;
+  write?: (connection: ConnectionsTable, batch: PreparedBatch, afterWrite: (trx: Executor, result: IngestResult) => Promise<void>) => Promise<IngestResult>;
   /** Called after every committed batch (tests and progress). */
   onBatch?: (info: { folder: string; stored: number; duplicates: number }) => void;
   signal?: AbortSignal;
@@ -274,7 +274,8 @@ async function storeBatch(
   checkpoint: (trx: Executor, stored: number) => Promise<void>,
 ): Promise<void> {
   const { items, oversized, sizes } = fetched;
-  const result = await (opts.write ?? ((i: Ingestor, conn, batch, after) => i.write(conn, batch, after)))(ingestor, c, await fetched.prepared, async (trx) => {
+  const write = opts.write ?? ((conn, batch, after) => ingestor.write(conn, batch, after));
+  const result = await write(c, await fetched.prepared, async (trx) => {
     for (const uid of oversized) {
       await trx
         .insertInto('skipped_messages')

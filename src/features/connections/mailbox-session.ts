@@ -148,8 +148,8 @@ export class MailboxSession {
       } catch (err) {
         if (this.o.failFast) throw err;
         if (this.stopping) break;
-        const outcome = await recordSyncFailure(env, this.connectionId, err).catch(() => 'retry' as const);
-        if (outcome === 'auth_failed') return 'stopped';
+        const failure = await recordSyncFailure(env, this.connectionId, err).catch(() => ({ outcome: 'retry' as const }));
+        if (failure.outcome === 'auth_failed') return 'stopped';
         failures += 1;
         log.warn({ connectionId: this.connectionId, address: c.address, failures, err: (err as Error).message }, 'IMAP session failed; reconnecting after a backoff');
         await this.setListening('waiting');

@@ -97,7 +97,7 @@ export class MailboxSupervisor {
     this.limits = {
       work: new Limiter(this.s.workConcurrency),
       connect: new Limiter(this.s.connectConcurrency),
-      write: async (_ingestor, connection, batch, afterWrite) => {
+      write: async (connection, batch, afterWrite) => {
         const entry: GroupEntry & { out?: IngestResult } = { connection, batch: batch as PreparedBatch, afterWrite };
         await commit(entry);
         return entry.out!;

@@ -9,10 +9,13 @@ import { adminIds, notifyUsers } from '../notifications/index.js';
 import { HostNotAllowedError } from '../../platform/security/host-guard.js';
 import { markAuthFailed, markSyncFailed } from './lifecycle.js';
 
-export async function recordSyncFailure(env: CommandEnv, connectionId: string, err: unknown): Promise<'auth_failed' | 'retry'> {
+/** What happened, and for a retry the consecutive failures now recorded (for the caller's backoff). */
+export type SyncFailureOutcome = { outcome: 'auth_failed' } | { outcome: 'retry'; failureCount: number };
+
+export async function recordSyncFailure(env: CommandEnv, connectionId: string, err: unknown): Promise<SyncFailureOutcome> {
   const now = env.now();
   const c = await env.db.selectFrom('connections').selectAll().where('id', '=', connectionId).executeTakeFirst();
-  if (!c) return 'retry';
+  if (!c) return { outcome: 'retry', failureCount: 1 };
   if (err instanceof ImapAuthError) {
     await env.db.transaction().execute(async (trx) => {
       const r = await markAuthFailed(trx, c.id, {
@@ -31,13 +34,13 @@ export async function recordSyncFailure(env: CommandEnv, connectionId: string, e
         });
       }
     });
-    return 'auth_failed';
+    return { outcome: 'auth_failed' };
   }
   const e = err as { code?: string; message?: string };
   const hostRefused = err instanceof HostNotAllowedError;
   const message = hostRefused
     ? err.message
     : `Mailroom could not reach the mail server of ${c.address} (${e.code ?? e.message ?? 'network error'}). It retries on its own; nothing is lost.`;
-  await markSyncFailed(env.db, c.id, { code: hostRefused ? 'host_not_allowed' : 'imap_unreachable', message, now });
-  return 'retry';
+  const r = await markSyncFailed(env.db, c.id, { code: hostRefused ? 'host_not_allowed' : 'imap_unreachable', message, now });
+  return { outcome: 'retry', failureCount: r.ok ? (r.failureCount ?? c.failure_count + 1) : c.failure_count };
 }

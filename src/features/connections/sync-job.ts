@@ -83,10 +83,9 @@ export async function runConnectionSync(
   try {
     return await session.run();
   } catch (err) {
-    const outcome = await recordSyncFailure(env, connectionId, err);
-    if (outcome === 'auth_failed') return 'stopped';
-    const fresh = await env.db.selectFrom('connections').select('failure_count').where('id', '=', connectionId).executeTakeFirst();
-    throw new RunAgain(connectionBackoffMs(fresh?.failure_count ?? 1));
+    const failure = await recordSyncFailure(env, connectionId, err);
+    if (failure.outcome === 'auth_failed') return 'stopped';
+    throw new RunAgain(connectionBackoffMs(failure.failureCount));
   } finally {
     ctx.signal.removeEventListener('abort', onAbort);
     clearInterval(renewTimer);
