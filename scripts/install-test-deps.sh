@@ -4,7 +4,9 @@
 #
 #   dovecot-imapd dovecot-lmtpd  a real IMAP server + LMTP delivery; tests start private instances
 #                                (test/harness/dovecot.ts), never the system service
+#   dovecot-sieve                Sieve (vacation: real auto-replies for sequences and ingest tests)
 #   swaks                        a real command-line SMTP client
+#   radicale                     a real CalDAV server (meetings); tests start private instances
 #   chromium                     headless browser for the web tests (driven by playwright-core)
 #
 # After installing, the system's own Dovecot service is stopped and disabled, so that nothing
@@ -12,7 +14,7 @@
 # system user `mailroom-test` that test Dovecots store mail as exists.
 set -euo pipefail
 
-PACKAGES=(dovecot-imapd dovecot-lmtpd swaks chromium)
+PACKAGES=(dovecot-imapd dovecot-lmtpd dovecot-sieve swaks chromium radicale)
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-test-deps: must run as root" >&2
