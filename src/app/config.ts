@@ -24,8 +24,11 @@ export interface Config {
   /** Domain of generated forwarding and BCC addresses. */
   inboundDomain: string;
   /** Inbound SMTP limits: largest message, clients at once, new connections per minute per client. */
-  /** Inbound SMTP limits, and STARTTLS when MAILROOM_SMTP_TLS_KEY and MAILROOM_SMTP_TLS_CERT name PEM files (read at start). */
-  inbound: { maxMessageBytes: number; maxClients: number; connectionsPerMinute: number; tls?: { keyFile: string; certFile: string } };
+  /**
+   * Inbound SMTP limits, and STARTTLS when MAILROOM_SMTP_TLS_KEY and MAILROOM_SMTP_TLS_CERT name PEM files
+   * (read again when they change); MAILROOM_SMTP_REQUIRE_TLS refuses MAIL FROM before STARTTLS.
+   */
+  inbound: { maxMessageBytes: number; maxClients: number; connectionsPerMinute: number; tls?: { keyFile: string; certFile: string }; requireTls: boolean };
   /** Serve cookies with Secure (set when behind TLS). */
   secureCookies: boolean;
   trustProxy: boolean;
@@ -107,13 +110,20 @@ function text(env: Env, name: string): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v.trim();
 }
 
-/** MAILROOM_SMTP_TLS_KEY and MAILROOM_SMTP_TLS_CERT: both (STARTTLS on) or neither. */
-function smtpTls(env: Env): { tls?: { keyFile: string; certFile: string } } {
+/** MAILROOM_SMTP_TLS_KEY and MAILROOM_SMTP_TLS_CERT: both (STARTTLS on) or neither; MAILROOM_SMTP_REQUIRE_TLS only with them. */
+function smtpTls(env: Env): { tls?: { keyFile: string; certFile: string }; requireTls: boolean } {
   const keyFile = text(env, 'MAILROOM_SMTP_TLS_KEY');
   const certFile = text(env, 'MAILROOM_SMTP_TLS_CERT');
+  const requireTls = bool(env, 'MAILROOM_SMTP_REQUIRE_TLS', false);
   if (keyFile && !certFile) throw new ConfigError('MAILROOM_SMTP_TLS_CERT', '', 'the certificate file (PEM) to go with MAILROOM_SMTP_TLS_KEY');
   if (certFile && !keyFile) throw new ConfigError('MAILROOM_SMTP_TLS_KEY', '', 'the private key file (PEM) to go with MAILROOM_SMTP_TLS_CERT');
-  return keyFile && certFile ? { tls: { keyFile, certFile } } : {};
+  if (requireTls && !keyFile)
+    throw new ConfigError(
+      'MAILROOM_SMTP_REQUIRE_TLS',
+      'true',
+      'false unless MAILROOM_SMTP_TLS_KEY and MAILROOM_SMTP_TLS_CERT are set (TLS cannot be required without a certificate)',
+    );
+  return keyFile && certFile ? { tls: { keyFile, certFile }, requireTls } : { requireTls };
 }
 
 function int(env: Env, name: string, def: number, o: { min?: number; max?: number } = {}): number {

@@ -23,8 +23,13 @@ export interface InboundSmtpOptions {
   connectionsPerMinute: number;
   hostname?: string;
   log: Logger;
-  /** PEM key and certificate: STARTTLS is offered (and optional for the sender). Unset: no STARTTLS. */
-  tls?: { key: Buffer; cert: Buffer };
+  /**
+   * PEM key and certificate: STARTTLS is offered (optional for the sender unless `requireTls`). Unset: no
+   * STARTTLS. `reload` (asked on each new connection) returns a renewed pair, or null when unchanged.
+   */
+  tls?: { key: Buffer; cert: Buffer; reload?: () => { key: Buffer; cert: Buffer } | null };
+  /** MAIL FROM is refused (530) until the sender has issued STARTTLS. Needs `tls`. */
+  requireTls?: boolean;
   /** Features that own inbound addresses besides forwarding addresses (BCC logging), asked in order. */
   recipients?: readonly RecipientResolver[];
   /**
@@ -107,6 +112,12 @@ export async function startInboundSmtp(ingestor: MailIngest, o: InboundSmtpOptio
     onConnect(session, cb) {
       const d = limiter.take(session.remoteAddress ?? 'unknown');
       if (!d.allowed) return cb(smtpError('Too many connections from your address, try again later', 421));
+      const renewed = o.tls?.reload?.();
+      if (renewed) server.updateSecureContext(renewed); // this connection's STARTTLS gets the new certificate
+      cb();
+    },
+    onMailFrom(_address, session, cb) {
+      if (o.requireTls && !session.secure) return cb(smtpError('Must issue a STARTTLS command first', 530));
       cb();
     },
     onRcptTo(address: SMTPServerAddress, session, cb) {

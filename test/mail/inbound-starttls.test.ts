@@ -1,10 +1,15 @@
 /**
  * Inbound SMTP with STARTTLS (MAILROOM_SMTP_TLS_KEY / _CERT): with a self-signed certificate made here
  * by openssl, the server offers STARTTLS, a sender that requires TLS upgrades and its message is stored;
- * without the settings STARTTLS is not offered.
+ * without the settings STARTTLS is not offered. Replacing the files changes the certificate the next
+ * connection is shown (read by a real TLS client after STARTTLS), without a restart; a half-replaced
+ * pair keeps the old one. MAILROOM_SMTP_REQUIRE_TLS: MAIL FROM before STARTTLS gets 530 (swaks), after it the message is stored.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
+import tls from 'node:tls';
+import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
@@ -23,12 +28,50 @@ const servers: RunningInboundSmtp[] = [];
 beforeAll(async () => {
   t = await createTestApp();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-tls-'));
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=mx.mailroom.test', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')],
-    { stdio: 'pipe' },
-  );
+  makeCert('mx.mailroom.test', path.join(dir, 'key.pem'), path.join(dir, 'cert.pem'));
 });
+
+function makeCert(cn: string, keyFile: string, certFile: string): void {
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${cn}`, '-keyout', keyFile, '-out', certFile], { stdio: 'pipe' });
+}
+
+/** Connects, EHLO, STARTTLS, and returns the subject CN of the certificate the server presented. */
+async function presentedCertificate(port: number): Promise<string> {
+  const socket = net.connect(port, '127.0.0.1');
+  let buffer = '';
+  const waitFor = (re: RegExp) =>
+    new Promise<string>((resolve, reject) => {
+      const check = () => {
+        const m = buffer.match(re);
+        if (m) {
+          socket.off('data', onData);
+          buffer = '';
+          resolve(m[0]);
+        }
+      };
+      const onData = (d: Buffer) => {
+        buffer += d.toString('latin1');
+        check();
+      };
+      socket.on('data', onData);
+      socket.once('error', reject);
+      check();
+    });
+  await waitFor(/^220 .*\r\n/m);
+  socket.write('EHLO client.test\r\n');
+  await waitFor(/^250 .*\r\n/m);
+  socket.write('STARTTLS\r\n');
+  await waitFor(/^220 .*\r\n/m);
+  const secure = tls.connect({ socket, rejectUnauthorized: false, servername: 'mx.mailroom.test' });
+  await new Promise<void>((resolve, reject) => {
+    secure.once('secureConnect', () => resolve());
+    secure.once('error', reject);
+  });
+  const cn = String(secure.getPeerCertificate().subject?.CN ?? '');
+  secure.end('QUIT\r\n');
+  secure.destroy();
+  return cn;
+}
 afterAll(async () => {
   for (const s of servers) await s.close();
   await t?.close();
@@ -65,6 +108,65 @@ describe('inbound SMTP STARTTLS', () => {
     expect(secured).toBe(true);
     const row = await t.env.db.selectFrom('messages').select(['subject']).where('connection_id', '=', conn.id).executeTakeFirst();
     expect(row?.subject).toBe('over TLS');
+  });
+
+  it('a renewed certificate is presented to the next connection without a restart; a mismatched pair keeps the old one', async () => {
+    const live = fs.mkdtempSync(path.join(dir, 'live-'));
+    const keyFile = path.join(live, 'key.pem');
+    const certFile = path.join(live, 'cert.pem');
+    fs.copyFileSync(path.join(dir, 'key.pem'), keyFile);
+    fs.copyFileSync(path.join(dir, 'cert.pem'), certFile);
+    const smtp = await start({ MAILROOM_SMTP_TLS_KEY: keyFile, MAILROOM_SMTP_TLS_CERT: certFile });
+    expect(await presentedCertificate(smtp.port)).toBe('mx.mailroom.test');
+
+    // Renewal as certbot does it: new files written, then moved into place.
+    makeCert('renewed.mailroom.test', path.join(live, 'key.new'), path.join(live, 'cert.new'));
+    // Half-way (only the key replaced): the pair does not match, the old certificate is still presented.
+    fs.renameSync(path.join(live, 'key.new'), keyFile);
+    expect(await presentedCertificate(smtp.port)).toBe('mx.mailroom.test');
+    fs.renameSync(path.join(live, 'cert.new'), certFile);
+    expect(await presentedCertificate(smtp.port)).toBe('renewed.mailroom.test');
+    expect(await presentedCertificate(smtp.port)).toBe('renewed.mailroom.test');
+  });
+
+  it('MAILROOM_SMTP_REQUIRE_TLS: MAIL FROM before STARTTLS gets 530; after STARTTLS the message is stored', async () => {
+    expect(() => loadConfig({ MAILROOM_SMTP_REQUIRE_TLS: 'true' })).toThrow(/MAILROOM_SMTP_REQUIRE_TLS/);
+    expect(loadConfig({}).inbound.requireTls).toBe(false);
+    const a = await t.account();
+    const inbox = (await t.api(a.token, 'POST', '/api/v1/inboxes', { name: 'Require TLS' })).json();
+    const address = `reqtls-${Date.now()}@acme.test`;
+    const conn = await insertConnection(t, { accountId: a.accountId, userId: a.adminUserId, type: 'team', address, inboxId: inbox.id });
+    const to = conn.forwarding_address ?? address;
+    const smtp = await start({ MAILROOM_SMTP_TLS_KEY: path.join(dir, 'key.pem'), MAILROOM_SMTP_TLS_CERT: path.join(dir, 'cert.pem'), MAILROOM_SMTP_REQUIRE_TLS: 'true' });
+    const swaks = (...extra: string[]) =>
+      promisify(execFile)('swaks', [
+        '--server',
+        '127.0.0.1',
+        '--port',
+        String(smtp.port),
+        '--from',
+        'ann@example.org',
+        '--to',
+        to,
+        '--header',
+        'Subject: required TLS',
+        '--body',
+        'x',
+        ...extra,
+      ]).then(
+        (r) => ({ code: 0, out: r.stdout + r.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+      );
+    const plain = await swaks();
+    expect(plain.out).toMatch(/<\*\* 530 .*STARTTLS/);
+    expect(plain.code).not.toBe(0);
+    // After STARTTLS (nodemailer: swaks here lacks Net::SSLeay for --tls) the same message is stored.
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: smtp.port, secure: false, requireTLS: true, tls: { rejectUnauthorized: false } });
+    const info = await transport.sendMail({ from: 'ann@example.org', to, subject: 'required TLS', text: 'x' });
+    transport.close();
+    expect(info.response).toMatch(/^250 .*Stored/);
+    const rows = await t.env.db.selectFrom('messages').select(['subject']).where('connection_id', '=', conn.id).execute();
+    expect(rows.map((r) => r.subject)).toEqual(['required TLS']);
   });
 
   it('without the settings STARTTLS is not offered: a sender that requires TLS is refused', async () => {
