@@ -66,7 +66,7 @@ describe('loadConfig', () => {
       smtpPort: 2525,
       smtpHost: '0.0.0.0',
       inboundDomain: 'localhost',
-      inbound: { maxMessageBytes: 40 * 1024 * 1024, maxClients: 100, connectionsPerMinute: 120, requireTls: false },
+      inbound: { maxMessageBytes: 40 * 1024 * 1024, maxClients: 100, connectionsPerMinute: 120, requireTls: false, senderAuth: true },
       secureCookies: false,
       trustProxy: false,
       adminEmail: undefined,
@@ -95,7 +95,7 @@ describe('loadConfig', () => {
     ['fractional NOTIFY_BATCH_SECONDS', { NOTIFY_BATCH_SECONDS: '0.3' }, { notifyBatchMs: 300 }],
     ['sync intervals', { MAILROOM_SYNC_SLICE_MS: '0', MAILROOM_IDLE_REISSUE_MS: '60000', MAILROOM_POLL_MS: '2000' }, { sync: { sliceMs: 0, idleReissueMs: 60_000, pollMs: 2000 }, mailboxes: { perWorker: 5000, syncConcurrency: 16, reconnectConcurrency: 20, socketTimeoutMs: 300_000, idleReissueMs: 60_000, pollMs: 2000, leaseMs: 30_000 } }],
     ['mailboxes', { MAILROOM_MAILBOXES_PER_WORKER: '100', MAILROOM_SYNC_CONCURRENCY: '4', MAILROOM_RECONNECT_CONCURRENCY: '2', MAILROOM_IMAP_SOCKET_TIMEOUT_MS: '60000', MAILROOM_LEASE_MS: '9000' }, { mailboxes: { perWorker: 100, syncConcurrency: 4, reconnectConcurrency: 2, socketTimeoutMs: 60_000, idleReissueMs: 30_000, pollMs: 300_000, leaseMs: 9000 } }],
-    ['inbound limits', { MAILROOM_INBOUND_MAX_BYTES: '1048576', MAILROOM_INBOUND_MAX_CLIENTS: '5', MAILROOM_INBOUND_CONNECTIONS_PER_MINUTE: '9' }, { inbound: { maxMessageBytes: 1_048_576, maxClients: 5, connectionsPerMinute: 9, requireTls: false } }],
+    ['inbound limits', { MAILROOM_INBOUND_MAX_BYTES: '1048576', MAILROOM_INBOUND_MAX_CLIENTS: '5', MAILROOM_INBOUND_CONNECTIONS_PER_MINUTE: '9' }, { inbound: { maxMessageBytes: 1_048_576, maxClients: 5, connectionsPerMinute: 9, requireTls: false, senderAuth: true } }],
     ['admin password is kept as given (not trimmed)', { MAILROOM_ADMIN_PASSWORD: ' spaced out ' }, { adminPassword: ' spaced out ' }],
     ['busy timeout', { MAILROOM_SQLITE_BUSY_TIMEOUT_MS: '0' }, { sqliteBusyTimeoutMs: 0 }],
   ])('%s', (_name, env, expected) => {

@@ -26,9 +26,10 @@ export interface Config {
   /** Inbound SMTP limits: largest message, clients at once, new connections per minute per client. */
   /**
    * Inbound SMTP limits, and STARTTLS when MAILROOM_SMTP_TLS_KEY and MAILROOM_SMTP_TLS_CERT name PEM files
-   * (read again when they change); MAILROOM_SMTP_REQUIRE_TLS refuses MAIL FROM before STARTTLS.
+   * (read again when they change); MAILROOM_SMTP_REQUIRE_TLS refuses MAIL FROM before STARTTLS;
+   * MAILROOM_INBOUND_SENDER_AUTH verifies SPF, DKIM, DMARC and ARC of each message (default on).
    */
-  inbound: { maxMessageBytes: number; maxClients: number; connectionsPerMinute: number; tls?: { keyFile: string; certFile: string }; requireTls: boolean };
+  inbound: { maxMessageBytes: number; maxClients: number; connectionsPerMinute: number; tls?: { keyFile: string; certFile: string }; requireTls: boolean; senderAuth: boolean };
   /** Serve cookies with Secure (set when behind TLS). */
   secureCookies: boolean;
   trustProxy: boolean;
@@ -223,6 +224,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxClients: int(env, 'MAILROOM_INBOUND_MAX_CLIENTS', 100, { min: 1 }),
       connectionsPerMinute: int(env, 'MAILROOM_INBOUND_CONNECTIONS_PER_MINUTE', 120, { min: 1 }),
       ...smtpTls(env),
+      senderAuth: bool(env, 'MAILROOM_INBOUND_SENDER_AUTH', true),
     },
     secureCookies,
     trustProxy: bool(env, 'TRUST_PROXY', false),

@@ -13,6 +13,7 @@ import type { ConnectionsTable } from '../platform/database/schema.js';
 import { RateLimiter } from '../platform/security/rate-limit.js';
 import type { MailIngest, PreparedBatch } from './ingest-port.js';
 import { groupCommit } from './group-commit.js';
+import type { SenderAuthenticator } from './sender-auth.js';
 
 export interface InboundSmtpOptions {
   port: number;
@@ -30,6 +31,8 @@ export interface InboundSmtpOptions {
   tls?: { key: Buffer; cert: Buffer; reload?: () => { key: Buffer; cert: Buffer } | null };
   /** MAIL FROM is refused (530) until the sender has issued STARTTLS. Needs `tls`. */
   requireTls?: boolean;
+  /** SPF, DKIM, DMARC and ARC of each message (sender-auth.ts), stored with it. Unset: not verified. */
+  senderAuth?: SenderAuthenticator;
   /** Features that own inbound addresses besides forwarding addresses (BCC logging), asked in order. */
   recipients?: readonly RecipientResolver[];
   /**
@@ -151,6 +154,9 @@ export async function startInboundSmtp(ingestor: MailIngest, o: InboundSmtpOptio
         const list = targets.get(session) ?? [];
         const receivedAt = ingestor.env.now();
         (async () => {
+          // SPF, DKIM, DMARC, ARC: once per message, whatever its recipients; stored with each copy.
+          const envelope = { ip: session.remoteAddress, helo: session.hostNameAppearsAs, mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '' };
+          const senderAuth = o.senderAuth && list.length ? await o.senderAuth(raw, envelope) : null;
           let refusal: string | null = null;
           let storedCount = 0;
           for (const t of list) {
@@ -163,7 +169,7 @@ export async function startInboundSmtp(ingestor: MailIngest, o: InboundSmtpOptio
               refusal = why;
               continue;
             }
-            await commit(t.connection, await ingestor.prepareMany([{ raw, source: 'smtp', direction: 'inbound', receivedAt }]));
+            await commit(t.connection, await ingestor.prepareMany([{ raw, source: 'smtp', direction: 'inbound', receivedAt, ...(senderAuth ? { senderAuth } : {}) }]));
             storedCount += 1;
           }
           return storedCount === 0 && refusal ? refusal : null;

@@ -5,6 +5,7 @@
  */
 import type { CommandEnv, Executor } from '../platform/context.js';
 import type { ConnectionsTable } from '../platform/database/schema.js';
+import type { SenderAuth } from './sender-auth.js';
 
 /** Where a stored message came from (`messages.source`). */
 export const MESSAGE_SOURCES = ['imap', 'smtp', 'import', 'outbox'] as const;
@@ -24,6 +25,8 @@ export interface IngestItem {
   /** Outgoing mail we sent: link to its outbox row and conversation. */
   outboxId?: string;
   conversationId?: string;
+  /** Inbound SMTP: SPF, DKIM, DMARC and ARC of the message (stored in `messages.sender_auth`). */
+  senderAuth?: SenderAuth;
 }
 
 export interface IngestResult {

@@ -380,7 +380,8 @@ async function planBatch(trx: Executor, ingestor: Ingestor, connection: Connecti
 
     // Contact matching: the conversation is linked to the first participant (other than the mailbox's own
     // addresses) who is a contact of the account. Creating contacts from mail is the features' choice.
-    if (!conv.row.contact_id) {
+    // A message whose From failed DMARC under a reject/quarantine policy links nobody (sender-auth.ts).
+    if (!conv.row.contact_id && !item.senderAuth?.flagged) {
       const first = batch.contactCandidates.map((a) => state.contacts.get(a)).find(Boolean);
       if (first) conv.row = { ...conv.row, contact_id: first };
     }
@@ -456,6 +457,7 @@ function messageRow(connection: ConnectionsTable, conversationId: string, p: Pre
     malformed: JSON.stringify(datedBy ? [...parsed.malformed, datedBy] : parsed.malformed),
     outbox_id: item.outboxId ?? null,
     created_at: now,
+    sender_auth: item.senderAuth ? JSON.stringify(item.senderAuth) : null,
   };
 }
 

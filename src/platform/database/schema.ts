@@ -306,6 +306,8 @@ export interface MessagesTable {
   malformed: string;
   outbox_id: string | null;
   created_at: number;
+  /** SPF, DKIM, DMARC and ARC verified on arrival by inbound SMTP (JSON, src/mail/sender-auth.ts); null: not verified. */
+  sender_auth: string | null;
 }
 
 export interface PackedBlobsTable {

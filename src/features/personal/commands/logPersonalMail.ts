@@ -14,11 +14,13 @@
  *   contacts (created when the account allows), or for a forward to the original sender.
  * - With the account rule "log all email with known contacts": mail received from, and mail sent to known
  *   contacts from any client (the synced Sent folder).
- * Never-log lists (account and user) are respected everywhere; list mail and loops are never logged.
+ * Never-log lists (account and user) are respected everywhere; list mail and loops are never logged, nor
+ * is mail whose From failed DMARC under a reject or quarantine policy (flagged by inbound SMTP).
  */
 import type { Classification } from '../../ingest/index.js';
 import type { ParsedMessage } from '../../../mail/message/message.js';
 import { readReplyToken } from '../../../mail/message/reply-token.js';
+import { readSenderAuth } from '../../../mail/sender-auth.js';
 import { forwardedSender, isForwardSubject, looksLikeLoggingAddress } from '../domain/bcc.js';
 import { decideLogging, isNeverLogged, mailKey } from '../domain/logging.js';
 import type { ConnectionsTable, ConversationsTable, MessagesTable } from '../../../platform/database/schema.js';
@@ -48,6 +50,8 @@ interface Association {
 export async function logPersonalMail(trx: Executor, stored: StoredPersonalMail, env: CommandEnv): Promise<void> {
   const { connection: c, conversation: conv, message: m, classification: cls, item } = stored;
   if (c.type !== 'personal') return;
+  // Its From failed DMARC under a reject/quarantine policy (src/mail/sender-auth.ts): kept, never logged as anyone's words.
+  if (readSenderAuth(m.sender_auth)?.flagged) return;
   // The engine threads by reply token across the account; a conversation of another mailbox is never ours to log into.
   const ownConversation = conv.connection_id === c.id && (conv.owner_user_id === null || conv.owner_user_id === c.user_id);
 

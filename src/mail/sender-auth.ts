@@ -1,0 +1,196 @@
+/**
+ * Sender authentication of inbound SMTP mail (SPF, DKIM, DMARC, ARC) with mailauth: is the sender who the
+ * From says? Run once per received message, before it is stored, with what the SMTP session saw (client
+ * IP, HELO name, MAIL FROM). The result is stored with the message (`messages.sender_auth`, JSON) and
+ * shown like mail clients do: "mailed by" (the SPF-authenticated envelope domain), "signed by" (the
+ * domains of valid DKIM signatures), a warning when DMARC fails.
+ *
+ * A message whose DMARC check fails while its From domain publishes `p=reject` or `p=quarantine` is
+ * `flagged`: stored and shown (nothing is lost) but not taken as the words of the contact its From names
+ * (no timeline entry, no contact link). One exception, as large receivers make it: mail forwarded by a
+ * well-known forwarder (Gmail, Microsoft 365, Fastmail... mailauth's ARC trust list) that sealed a
+ * passing ARC chain recording that DMARC passed when it received the message keeps its standing, since
+ * forwarding (the way team mail reaches Mailroom) breaks SPF and sometimes DKIM. The ARC result is
+ * recorded either way.
+ *
+ * DNS goes through a resolver (mailauth's `resolver` option): tests pass recorded answers; production
+ * uses the system's resolver with short timeouts and a small cache (the same sending domains come back
+ * all day). Verification never refuses or delays a message beyond its DNS lookups: an error yields no
+ * result (the message is stored unverified) rather than a lost message.
+ *
+ * Cost: one pass over the message for the DKIM body hashes (SHA-256) and header canonicalisation, one
+ * RSA/Ed25519 verification per signature (and per ARC set), and up to ~10 SPF lookups plus a DMARC and
+ * a DKIM key lookup, cached.
+ */
+import dns from 'node:dns';
+import { authenticate, type DNSResolver } from 'mailauth';
+
+export type { DNSResolver };
+
+/** What the SMTP session saw of the sender. */
+export interface SmtpEnvelope {
+  /** Client IP address. */
+  ip: string;
+  /** EHLO/HELO name the client gave. */
+  helo?: string | null;
+  /** MAIL FROM address ('' or null for the null sender of bounces). */
+  mailFrom?: string | null;
+}
+
+export type AuthResult = 'pass' | 'fail' | 'softfail' | 'neutral' | 'none' | 'temperror' | 'permerror' | 'policy' | 'skipped';
+
+/** Stored with the message (JSON in `messages.sender_auth`) and returned by the API. */
+export interface SenderAuth {
+  /** SPF of the envelope sender (MAIL FROM, or the HELO name for bounces): `domain` is "mailed by" when it passes. */
+  spf: { result: AuthResult; domain: string | null };
+  /** Every DKIM signature: a passing one's domain is "signed by"; `aligned` with the From domain (DMARC). */
+  dkim: Array<{ domain: string; selector: string | null; result: AuthResult; aligned: boolean }>;
+  /** DMARC of the From domain: the policy it publishes (p, or sp for a subdomain); null without a From. */
+  dmarc: { result: AuthResult; domain: string; policy: 'none' | 'quarantine' | 'reject' | null } | null;
+  /** ARC chain of forwarders that handled the message: its last instance and sealer's domain. Null: no chain. */
+  arc: { result: AuthResult; instance: number; sealer: string | null } | null;
+  /**
+   * DMARC failed under a reject or quarantine policy (not rescued by a trusted forwarder's ARC): the From
+   * is not to be believed. The message is kept and shown with a warning; it is never logged as the
+   * contact's own words.
+   */
+  flagged: boolean;
+}
+
+export type SenderAuthenticator = (raw: Buffer, envelope: SmtpEnvelope) => Promise<SenderAuth | null>;
+
+/**
+ * Forwarders whose passing ARC seal is believed: mailauth's trust list (lib/arc/trustlist.js, from the ARC
+ * community sealers list), which it ships but does not apply itself.
+ */
+export const TRUSTED_ARC_SEALERS: readonly string[] = [
+  'google.com',
+  'microsoft.com',
+  'gmail.com',
+  'googlegroups.com',
+  'messagingengine.com',
+  'pobox.com',
+  'topicbox.com',
+  'umich.edu',
+  'fastmail.com',
+  'fastmail.fm',
+  'one.com',
+  'securemx.jp',
+  'zone.eu',
+  'teliaklm.ee',
+  'forwardemail.net',
+];
+
+const RESULTS: readonly AuthResult[] = ['pass', 'fail', 'softfail', 'neutral', 'none', 'temperror', 'permerror', 'policy', 'skipped'];
+function result(r: string | undefined): AuthResult {
+  if (r === 'temperr') return 'temperror';
+  return RESULTS.includes(r as AuthResult) ? (r as AuthResult) : 'none';
+}
+function policyOf(p: string | undefined): 'none' | 'quarantine' | 'reject' | null {
+  return p === 'none' || p === 'quarantine' || p === 'reject' ? p : null;
+}
+
+/** Registered-domain suffix match: `arc.google.com` is sealed by google.com. */
+function trustedSealer(domain: string | null, trusted: readonly string[]): boolean {
+  if (!domain) return false;
+  const d = domain.toLowerCase();
+  return trusted.some((t) => d === t || d.endsWith(`.${t}`));
+}
+
+export interface SenderAuthOptions {
+  /** DNS answers (mailauth's resolver signature). Default: the system resolver, cached. */
+  resolver?: DNSResolver;
+  /** This server's name (recorded by mailauth in the results it formats). */
+  hostname?: string;
+  /** Forwarders whose passing ARC seal rescues a DMARC failure. Default: mailauth's trust list. */
+  trustedArcSealers?: readonly string[];
+  /** Upper bound on one message's verification (ms); past it the message is stored unverified. */
+  timeoutMs?: number;
+  onError?: (err: Error) => void;
+}
+
+export function senderAuthenticator(o: SenderAuthOptions = {}): SenderAuthenticator {
+  const resolver = o.resolver ?? cachedResolver();
+  const trusted = o.trustedArcSealers ?? TRUSTED_ARC_SEALERS;
+  const timeoutMs = o.timeoutMs ?? 20_000;
+  return async (raw, envelope) => {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const run = authenticate(raw, {
+        ip: envelope.ip,
+        helo: envelope.helo || undefined,
+        sender: envelope.mailFrom || undefined,
+        mta: o.hostname,
+        resolver,
+        disableBimi: true,
+      });
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`sender authentication took over ${timeoutMs} ms`)), timeoutMs);
+      });
+      const r = await Promise.race([run, timeout]);
+      return summarize(r, trusted);
+    } catch (err) {
+      o.onError?.(err as Error);
+      return null;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+type Authenticated = Awaited<ReturnType<typeof authenticate>>;
+
+export function summarize(r: Authenticated, trusted: readonly string[]): SenderAuth {
+  const spf = r.spf ? { result: result(r.spf.status.result), domain: r.spf.domain || null } : { result: 'none' as const, domain: null };
+  const dkim = (r.dkim?.results ?? [])
+    .filter((s) => s.signingDomain)
+    .slice(0, 10)
+    .map((s) => ({ domain: s.signingDomain.toLowerCase(), selector: s.selector ?? null, result: result(s.status.result), aligned: Boolean(s.status.aligned) }));
+  const dmarc = r.dmarc && r.dmarc.domain ? { result: result(r.dmarc.status.result), domain: r.dmarc.domain.toLowerCase(), policy: policyOf(r.dmarc.policy) } : null;
+  let arc: SenderAuth['arc'] = null;
+  if (r.arc && typeof r.arc.i === 'number' && r.arc.i > 0) {
+    const sealer = (r.arc.signature && r.arc.signature.signingDomain) || null;
+    arc = { result: result(r.arc.status.result), instance: Number(r.arc.i), sealer: sealer ? sealer.toLowerCase() : null };
+  }
+  const dmarcRejects = dmarc !== null && dmarc.result === 'fail' && (dmarc.policy === 'reject' || dmarc.policy === 'quarantine');
+  // Rescued only when the trusted forwarder itself saw DMARC pass before it forwarded (its ARC-Authentication-Results).
+  const sealerSaw = (r.arc && r.arc.authenticationResults?.dmarc?.result) || null;
+  const rescued = arc !== null && arc.result === 'pass' && trustedSealer(arc.sealer, trusted) && sealerSaw === 'pass';
+  return { spf, dkim, dmarc, arc, flagged: dmarcRejects && !rescued };
+}
+
+/** A stored `messages.sender_auth` value, or null (not verified: IMAP, import, our own mail, older rows). */
+export function readSenderAuth(text: string | null | undefined): SenderAuth | null {
+  if (!text) return null;
+  try {
+    const v = JSON.parse(text) as SenderAuth;
+    return v && typeof v === 'object' && typeof v.flagged === 'boolean' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The system resolver with short timeouts, caching answers (and "no such record") for a few minutes: a
+ * sending domain's SPF, DMARC and DKIM key are asked again for each of its messages otherwise.
+ */
+export function cachedResolver(o: { ttlMs?: number; maxEntries?: number; timeoutMs?: number } = {}): DNSResolver {
+  const ttl = o.ttlMs ?? 5 * 60_000;
+  const max = o.maxEntries ?? 10_000;
+  const system = new dns.promises.Resolver({ timeout: o.timeoutMs ?? 3000, tries: 2 });
+  const cache = new Map<string, { until: number; answer: Promise<string[][] | string[]> }>();
+  return (name, rrtype) => {
+    const key = `${rrtype} ${name.toLowerCase()}`;
+    const now = Date.now();
+    const hit = cache.get(key);
+    if (hit && hit.until > now) return hit.answer;
+    const answer = system.resolve(name, rrtype) as Promise<string[][] | string[]>;
+    if (cache.size >= max) cache.delete(cache.keys().next().value!);
+    cache.set(key, { until: now + ttl, answer });
+    // Only answers and "does not exist" are kept; a timeout or server failure is asked again next time.
+    answer.catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOTFOUND' && err.code !== 'ENODATA') cache.delete(key);
+    });
+    return answer;
+  };
+}
