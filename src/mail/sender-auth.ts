@@ -194,3 +194,54 @@ export function cachedResolver(o: { ttlMs?: number; maxEntries?: number; timeout
     return answer;
   };
 }
+
+/**
+ * What the API shows of a message's sender authentication, as mail clients do: "mailed by" (the envelope
+ * domain SPF authorised), "signed by" (domains whose DKIM signature verified), and the details. Null: the
+ * message was not verified (synced over IMAP, imported, our own mail, stored before verification).
+ */
+export function senderAuthView(text: string | null | undefined) {
+  const a = readSenderAuth(text);
+  if (!a) return null;
+  return {
+    mailedBy: a.spf.result === 'pass' ? a.spf.domain : null,
+    signedBy: [...new Set(a.dkim.filter((d) => d.result === 'pass').map((d) => d.domain))],
+    spf: a.spf,
+    dkim: a.dkim,
+    dmarc: a.dmarc,
+    arc: a.arc,
+    flagged: a.flagged,
+  };
+}
+export type SenderAuthView = NonNullable<ReturnType<typeof senderAuthView>>;
+
+const nullableString = { type: ['string', 'null'] } as const;
+const resultSchema = { type: 'string', enum: ['pass', 'fail', 'softfail', 'neutral', 'none', 'temperror', 'permerror', 'policy', 'skipped'] } as const;
+
+/** The API schema of `senderAuthView` (OpenAPI; the web app's types are generated from it). */
+export const SENDER_AUTH_SCHEMA = {
+  type: ['object', 'null'],
+  description:
+    "Sender authentication checked when inbound SMTP received the message (null: not checked: synced over IMAP, imported, sent by Mailroom). mailedBy: the envelope domain SPF authorised; signedBy: domains with a valid DKIM signature; flagged: DMARC failed under a reject or quarantine policy, so the From cannot be trusted (kept, never logged as the contact's words)",
+  required: ['mailedBy', 'signedBy', 'spf', 'dkim', 'dmarc', 'arc', 'flagged'],
+  properties: {
+    mailedBy: nullableString,
+    signedBy: { type: 'array', items: { type: 'string' } },
+    spf: { type: 'object', required: ['result', 'domain'], properties: { result: resultSchema, domain: nullableString } },
+    dkim: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['domain', 'selector', 'result', 'aligned'],
+        properties: { domain: { type: 'string' }, selector: nullableString, result: resultSchema, aligned: { type: 'boolean' } },
+      },
+    },
+    dmarc: {
+      type: ['object', 'null'],
+      required: ['result', 'domain', 'policy'],
+      properties: { result: resultSchema, domain: { type: 'string' }, policy: { type: ['string', 'null'], enum: ['none', 'quarantine', 'reject', null] } },
+    },
+    arc: { type: ['object', 'null'], required: ['result', 'instance', 'sealer'], properties: { result: resultSchema, instance: { type: 'integer' }, sealer: nullableString } },
+    flagged: { type: 'boolean' },
+  },
+} as const;

@@ -509,7 +509,7 @@ async function linkContactsCreatedByHooks(trx: Executor, connection: Connections
   const unlinked = new Map<string, string[]>();
   for (const s of plan.stored) {
     const conv = plan.state.conversations.get(s.conversation.id);
-    if (!conv || conv.row.contact_id || conv.row.deleted_at !== null) continue;
+    if (!conv || conv.row.contact_id || conv.row.deleted_at !== null || s.item.senderAuth?.flagged) continue;
     const list = unlinked.get(conv.row.id) ?? [];
     for (const a of participantsOf(s.parsed)) if (!own.has(a) && !list.includes(a) && list.length < 50) list.push(a);
     unlinked.set(conv.row.id, list);

@@ -2920,6 +2920,37 @@ export interface paths {
                                     url: string;
                                 }[];
                                 outboxId: string | null;
+                                /** @description Sender authentication checked when inbound SMTP received the message (null: not checked: synced over IMAP, imported, sent by Mailroom). mailedBy: the envelope domain SPF authorised; signedBy: domains with a valid DKIM signature; flagged: DMARC failed under a reject or quarantine policy, so the From cannot be trusted (kept, never logged as the contact's words) */
+                                senderAuth: {
+                                    mailedBy: string | null;
+                                    signedBy: string[];
+                                    spf: {
+                                        /** @enum {string} */
+                                        result: "pass" | "fail" | "softfail" | "neutral" | "none" | "temperror" | "permerror" | "policy" | "skipped";
+                                        domain: string | null;
+                                    };
+                                    dkim: {
+                                        domain: string;
+                                        selector: string | null;
+                                        /** @enum {string} */
+                                        result: "pass" | "fail" | "softfail" | "neutral" | "none" | "temperror" | "permerror" | "policy" | "skipped";
+                                        aligned: boolean;
+                                    }[];
+                                    dmarc: {
+                                        /** @enum {string} */
+                                        result: "pass" | "fail" | "softfail" | "neutral" | "none" | "temperror" | "permerror" | "policy" | "skipped";
+                                        domain: string;
+                                        /** @enum {string|null} */
+                                        policy: "none" | "quarantine" | "reject" | null;
+                                    } | null;
+                                    arc: {
+                                        /** @enum {string} */
+                                        result: "pass" | "fail" | "softfail" | "neutral" | "none" | "temperror" | "permerror" | "policy" | "skipped";
+                                        instance: number;
+                                        sealer: string | null;
+                                    } | null;
+                                    flagged: boolean;
+                                } | null;
                             }[];
                             /** @description Replies queued, being sent, failed or uncertain (sent ones are messages) */
                             outgoing: {

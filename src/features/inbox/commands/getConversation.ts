@@ -2,6 +2,7 @@ import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { conversationItemById, requireConversation, threadOrder, viewersOf } from '../queries.js';
 import { wakeSnoozed } from '../snooze.js';
 import { json, readJson, shapes } from '../../../platform/database/json.js';
+import { senderAuthView } from '../../../mail/sender-auth.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
 /** What the thread shows of a message's classification (`messages.classification_detail`). */
@@ -75,6 +76,7 @@ export async function getConversation(env: CommandEnv, actor: Actor, conversatio
           url: `/api/v1/conversations/${conversation.id}/attachments/${a.sha256}`,
         })),
         outboxId: m.outbox_id,
+        senderAuth: senderAuthView(m.sender_auth),
       };
     }),
     outgoing: outbox.map((o) => ({ id: o.id, state: o.state, error: o.last_error, userId: o.user_id, mode: (readJson('outbox.meta', o.meta, replyMeta, {}).mode ?? 'reply') as string, createdAt: iso(o.created_at)!, sendAt: iso(o.send_at)! })),

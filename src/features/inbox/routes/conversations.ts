@@ -22,6 +22,7 @@ import { blobStoreOf, conversationAttachment, requireConversation, requireInboxA
 import { inboxEvents, joinPgInboxChannel, type InboxEvent } from '../live.js';
 import { listenPg } from '../../../platform/database/pg-channel.js';
 import { errorResponses, idParams } from '../../../platform/http/schemas.js';
+import { SENDER_AUTH_SCHEMA } from '../../../mail/sender-auth.js';
 
 
 const nullableString = { type: ['string', 'null'] } as const;
@@ -103,6 +104,7 @@ const threadSchema = {
             items: { type: 'object', properties: { filename: nullableString, contentType: { type: 'string' }, size: { type: 'integer' }, sha256: { type: 'string' }, url: { type: 'string' } } },
           },
           outboxId: nullableString,
+          senderAuth: SENDER_AUTH_SCHEMA,
         },
       },
     },
