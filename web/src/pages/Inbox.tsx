@@ -25,6 +25,7 @@ import type { Inbox, User } from '../api/types.js';
 import { ThreadActions } from '../components/ThreadActions.js';
 import { AttachmentPicker, toAttachments, type PickedFile } from '../components/AttachmentPicker.js';
 import { InboxMessageBody } from '../components/InboxMessageBody.js';
+import { SenderAuth } from '../components/SenderAuth.js';
 import { EmptyState, Notice, Spinner, useLoad } from '../components/ui.js';
 import { formatDate, formatDateTime, isAdmin } from '../lib/format.js';
 import { Link, navigate, useLocation } from '../router.js';
@@ -265,6 +266,7 @@ function ThreadView({
                   </time>
                 </div>
                 {m.to.length > 0 && <div className="muted small">To: {m.to.map(mailboxLabel).join(', ')}</div>}
+                <SenderAuth auth={m.senderAuth} from={m.from?.address ?? null} />
                 <InboxMessageBody conversationId={id} message={m} title={`Message from ${who}`} />
                 {m.attachments.length > 0 && (
                   <ul className="attachments" aria-label="Attachments">
