@@ -63,6 +63,8 @@ export interface Config {
   loginRateMax: number;
   /** Images per minute per reader through the image proxy. */
   imageProxyRateMax: number;
+  /** Authserv-ids whose topmost Authentication-Results header IMAP sync believes (besides known providers'). */
+  trustedAuthservIds: string[];
   /** Mailbox sync (issue 20): see MailboxSupervisor and MailboxSession. */
   mailboxes: {
     /** Most mailboxes one worker process holds open and listening (same value on every worker). */
@@ -125,6 +127,16 @@ function smtpTls(env: Env): { tls?: { keyFile: string; certFile: string }; requi
       'false unless MAILROOM_SMTP_TLS_KEY and MAILROOM_SMTP_TLS_CERT are set (TLS cannot be required without a certificate)',
     );
   return keyFile && certFile ? { tls: { keyFile, certFile }, requireTls } : { requireTls };
+}
+
+/** A comma- or space-separated list of host names (lower-cased). */
+function hostList(env: Env, name: string): string[] {
+  const raw = text(env, name);
+  if (raw === undefined) return [];
+  const names = raw.toLowerCase().split(/[\s,]+/).filter(Boolean);
+  const bad = names.find((n) => !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(n));
+  if (bad) throw new ConfigError(name, raw, `host names separated by commas ("${bad}" is not one)`);
+  return names;
 }
 
 function int(env: Env, name: string, def: number, o: { min?: number; max?: number } = {}): number {
@@ -244,6 +256,7 @@ export function loadConfig(env: Env = process.env): Config {
     sseRecheckMs: int(env, 'MAILROOM_SSE_RECHECK_MS', 15_000, { min: 50 }),
     loginRateMax: int(env, 'MAILROOM_LOGIN_RATE_MAX', 10, { min: 1 }),
     imageProxyRateMax: int(env, 'MAILROOM_IMAGE_PROXY_RATE_MAX', 300, { min: 1 }),
+    trustedAuthservIds: hostList(env, 'MAILROOM_TRUSTED_AUTHSERV_IDS'),
   };
 }
 

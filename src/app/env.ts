@@ -45,6 +45,7 @@ export async function makeCommandEnv(database: Database, config: Config, opts: {
       loginRateMax: config.loginRateMax,
       imageProxyRateMax: config.imageProxyRateMax,
       sync: config.sync,
+      trustedAuthservIds: config.trustedAuthservIds,
     },
     verifyMailSettings: (input) => verifyConnectionSettings(input),
     reactions: featureReactions(),

@@ -13,6 +13,7 @@ import type { ConnectionsTable, FolderStatesTable } from '../platform/database/s
 import { planFolderSync, onlyNewUids, newestFirstBatches, uidSet, vanishedUids, windowStart, isOversized, type FolderCheckpoint } from './sync-plan.js';
 import { checkHost, imapOptions, DEFAULT_TIMEOUTS, DEFAULT_IMAP_SESSION } from './transport-options.js';
 import type { IngestItem, IngestResult, MailIngest as Ingestor, PreparedBatch } from './ingest-port.js';
+import { senderAuthFromHeader, trustedAuthservIds } from './authentication-results.js';
 
 export interface SyncOptions {
   batchSize: number;
@@ -231,7 +232,7 @@ interface FetchedBatch {
 }
 
 /** Two FETCH commands per batch: sizes first (to skip oversized), then sources. */
-async function fetchBatch(env: CommandEnv, ingestor: Ingestor, folder: string, uidvalidity: number, uids: number[], client: ImapFlow, opts: SyncOptions, stats: SyncStats, direction: 'inbound' | 'outbound'): Promise<FetchedBatch> {
+async function fetchBatch(env: CommandEnv, ingestor: Ingestor, folder: string, uidvalidity: number, uids: number[], client: ImapFlow, opts: SyncOptions, stats: SyncStats, direction: 'inbound' | 'outbound', authservIds: readonly string[] = []): Promise<FetchedBatch> {
   const sizes = new Map<number, number>();
   for await (const m of client.fetch(uidSet(uids), { uid: true, size: true }, { uid: true })) sizes.set(m.uid, m.size ?? 0);
   stats.commands += 1;
@@ -244,6 +245,8 @@ async function fetchBatch(env: CommandEnv, ingestor: Ingestor, folder: string, u
       for await (const m of client.fetch(uidSet(wanted), { uid: true, source: true, internalDate: true }, { uid: true })) {
         if (!m.source) continue;
         const item: IngestItem = { raw: m.source, source: 'imap', direction, receivedAt: m.internalDate ? new Date(m.internalDate).getTime() : env.now(), location: { folder, uidvalidity, uid: m.uid } };
+        const senderAuth = direction === 'inbound' ? senderAuthFromHeader(m.source, authservIds) : null; // the mailbox server's own Authentication-Results
+        if (senderAuth) item.senderAuth = senderAuth;
         items.push(item);
         const p = ingestor.prepare(item);
         p.catch(() => undefined); // surfaced through `prepared`
@@ -316,7 +319,8 @@ class BatchPipeline {
   ) {}
 
   async add(uids: number[], checkpoint: (trx: Executor, stored: number) => Promise<void>): Promise<void> {
-    const fetched = await fetchBatch(this.env, this.ingestor, this.folder, this.uidvalidity, uids, this.client, this.opts, this.stats, this.direction);
+    const authservIds = trustedAuthservIds(this.c.imap_host, this.env.settings.trustedAuthservIds);
+    const fetched = await fetchBatch(this.env, this.ingestor, this.folder, this.uidvalidity, uids, this.client, this.opts, this.stats, this.direction, authservIds);
     // Written after the previous batch is committed; never if it failed.
     this.writing = this.writing.then(() => storeBatch(this.env, this.ingestor, this.c, this.folder, this.uidvalidity, fetched, this.opts, this.stats, checkpoint));
     this.writing.catch(() => undefined); // thrown by add() or drain()

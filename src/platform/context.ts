@@ -44,6 +44,11 @@ export interface Settings {
   imageProxyRateMax: number;
   /** Mailbox sync: time slice, IDLE re-issue and poll intervals (MAILROOM_SYNC_SLICE_MS, ...). */
   sync: { sliceMs: number; idleReissueMs: number; pollMs: number };
+  /**
+   * Authserv-ids of the operator's own mail servers, whose topmost Authentication-Results header IMAP
+   * sync believes (MAILROOM_TRUSTED_AUTHSERV_IDS; src/mail/authentication-results.ts). Unset: none.
+   */
+  trustedAuthservIds?: readonly string[];
 }
 
 /** What every command receives: the database, the clock, secrets, settings and the shell's services. */
