@@ -133,7 +133,10 @@ function smtpTls(env: Env): { tls?: { keyFile: string; certFile: string }; requi
 function hostList(env: Env, name: string): string[] {
   const raw = text(env, name);
   if (raw === undefined) return [];
-  const names = raw.toLowerCase().split(/[\s,]+/).filter(Boolean);
+  const names = raw
+    .toLowerCase()
+    .split(/[\s,]+/)
+    .filter(Boolean);
   const bad = names.find((n) => !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(n));
   if (bad) throw new ConfigError(name, raw, `host names separated by commas ("${bad}" is not one)`);
   return names;
