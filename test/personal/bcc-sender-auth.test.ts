@@ -87,5 +87,8 @@ describe('BCC logging address and sender authentication', () => {
       .executeTakeFirstOrThrow();
     expect(kept.subject).toBe(forged);
     expect(readSenderAuth(kept.sender_auth)).toMatchObject({ spf: { result: 'fail', domain: 'sales.test' }, dkim: [], dmarc: { result: 'fail', policy: 'reject' }, flagged: true });
+    // The user sees it in their own mailbox's conversation, flagged.
+    const conv = (await w.t.api(w.seller.token, 'GET', `/api/v1/personal-conversations/${kept.conversation_id}`)).json();
+    expect(conv.messages.find((m: { id: string }) => m.id === kept.id).senderAuth).toMatchObject({ mailedBy: null, signedBy: [], flagged: true });
   });
 });

@@ -6394,6 +6394,37 @@ export interface paths {
                                 receivedAt: string | null;
                                 classification: string;
                                 text: string | null;
+                                /** @description Sender authentication checked when inbound SMTP received the message (null: not checked: synced over IMAP, imported, sent by Mailroom). mailedBy: the envelope domain SPF authorised; signedBy: domains with a valid DKIM signature; flagged: DMARC failed under a reject or quarantine policy, so the From cannot be trusted (kept, never logged as the contact's words) */
+                                senderAuth: {
+                                    mailedBy: string | null;
+                                    signedBy: string[];
+                                    spf: {
+                                        /** @enum {string} */
+                                        result: "pass" | "fail" | "softfail" | "neutral" | "none" | "temperror" | "permerror" | "policy" | "skipped";
+                                        domain: string | null;
+                                    };
+                                    dkim: {
+                                        domain: string;
+                                        selector: string | null;
+                                        /** @enum {string} */
+                                        result: "pass" | "fail" | "softfail" | "neutral" | "none" | "temperror" | "permerror" | "policy" | "skipped";
+                                        aligned: boolean;
+                                    }[];
+                                    dmarc: {
+                                        /** @enum {string} */
+                                        result: "pass" | "fail" | "softfail" | "neutral" | "none" | "temperror" | "permerror" | "policy" | "skipped";
+                                        domain: string;
+                                        /** @enum {string|null} */
+                                        policy: "none" | "quarantine" | "reject" | null;
+                                    } | null;
+                                    arc: {
+                                        /** @enum {string} */
+                                        result: "pass" | "fail" | "softfail" | "neutral" | "none" | "temperror" | "permerror" | "policy" | "skipped";
+                                        instance: number;
+                                        sealer: string | null;
+                                    } | null;
+                                    flagged: boolean;
+                                } | null;
                             }[];
                         };
                     };

@@ -1,6 +1,7 @@
 import { notFound } from '../../../platform/errors.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { readJson, shapes } from '../../../platform/database/json.js';
+import { senderAuthView } from '../../../mail/sender-auth.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -48,6 +49,7 @@ export async function getPersonalConversation(env: CommandEnv, actor: Actor, con
       receivedAt: iso(m.received_at),
       classification: m.classification,
       text: m.text_body,
+      senderAuth: senderAuthView(m.sender_auth),
     })),
   };
 }

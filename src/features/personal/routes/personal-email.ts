@@ -20,6 +20,7 @@ import { getAccountEmailSettings } from '../commands/getAccountEmailSettings.js'
 import { updateAccountEmailSettings } from '../commands/updateAccountEmailSettings.js';
 import { getLoggingAddress } from '../commands/getLoggingAddress.js';
 import { getPersonalConversation, listPersonalConversations } from '../commands/getPersonalConversation.js';
+import { SENDER_AUTH_SCHEMA } from '../../../mail/sender-auth.js';
 import { FONT_FAMILY_IDS, MAX_FONT_PX, MIN_FONT_PX } from '../domain/font.js';
 import { MAX_NEVER_LOG_ENTRIES } from '../domain/logging.js';
 import { MAX_RECIPIENTS } from '../domain/compose.js';
@@ -156,6 +157,7 @@ const conversationSchema = {
           receivedAt: nullableString,
           classification: { type: 'string' },
           text: nullableString,
+          senderAuth: SENDER_AUTH_SCHEMA,
         },
       },
     },
