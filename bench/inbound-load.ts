@@ -205,7 +205,7 @@ function clientScript(): string {
   return clientFile;
 }
 
-function offer(port: number, to: string, o: InboundLoadOptions, tag: string): Promise<LoadOutcome & { cpu: string; cpuMs: number }> {
+export function offer(port: number, to: string, o: InboundLoadOptions, tag: string): Promise<LoadOutcome & { cpu: string; cpuMs: number }> {
   return new Promise((resolve, reject) => {
     const c0 = process.cpuUsage();
     const w0 = performance.now();
@@ -265,7 +265,7 @@ async function onMailroom(kind: DbKind, o: InboundLoadOptions, tag: string): Pro
  * written in batches of 250 with their folder locations), into a fresh Mailroom. CPU of this process per
  * message stored, like the SMTP row (parse workers and, on SQLite, the database included).
  */
-async function syncPipelineCpu(kind: DbKind, o: InboundLoadOptions, tag: string, count: number): Promise<{ cpuMsPerMessage: number; stored: number }> {
+export async function syncPipelineCpu(kind: DbKind, o: InboundLoadOptions, tag: string, count: number): Promise<{ cpuMsPerMessage: number; stored: number }> {
   return onDatabase(kind, async () => {
     const t = await createTestApp();
     const ingestor = createIngestor(t.env);
