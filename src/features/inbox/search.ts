@@ -38,11 +38,28 @@ export async function createMessageSearch(db: Kysely<any>): Promise<void> {
 
 /** Adds the search document of a newly stored message (inside the ingest transaction). */
 export async function indexMessage(db: Kysely<any>, dialect: Dialect, m: { messageId: string; accountId: string; doc: string }): Promise<void> {
-  if (!m.doc) return;
+  await indexMessages(db, dialect, [m]);
+}
+
+/** Adds the search documents of newly stored messages in one statement (an ingest batch's). */
+export async function indexMessages(db: Kysely<any>, dialect: Dialect, list: ReadonlyArray<{ messageId: string; accountId: string; doc: string }>): Promise<void> {
+  const all = list.filter((m) => m.doc);
+  for (let at = 0; at < all.length; at += 500) await insertDocs(db, dialect, all.slice(at, at + 500));
+}
+
+async function insertDocs(db: Kysely<any>, dialect: Dialect, rows: ReadonlyArray<{ messageId: string; accountId: string; doc: string }>): Promise<void> {
+  if (!rows.length) return;
   if (dialect === 'postgres') {
-    await db.insertInto('message_search').values({ message_id: m.messageId, account_id: m.accountId, doc: m.doc }).onConflict((oc) => oc.column('message_id').doNothing()).execute();
+    await db
+      .insertInto('message_search')
+      .values(rows.map((m) => ({ message_id: m.messageId, account_id: m.accountId, doc: m.doc })))
+      .onConflict((oc) => oc.column('message_id').doNothing())
+      .execute();
   } else {
-    await db.insertInto('message_search').values({ doc: m.doc, message_id: m.messageId, account_id: m.accountId }).execute();
+    await db
+      .insertInto('message_search')
+      .values(rows.map((m) => ({ doc: m.doc, message_id: m.messageId, account_id: m.accountId })))
+      .execute();
   }
 }
 

@@ -53,6 +53,32 @@ export async function enqueue(db: Executor, now: number, input: EnqueueInput): P
   return Number(res.numInsertedOrUpdatedRows ?? 0n) > 0 ? id : null;
 }
 
+/**
+ * Several jobs in one statement, in order (what `enqueue` does for each, without dedupe keys: an ingest
+ * batch queues one publication per event it records). Returns their ids.
+ */
+export async function enqueueMany(db: Executor, now: number, inputs: ReadonlyArray<Omit<EnqueueInput, 'dedupeKey'>>): Promise<string[]> {
+  if (!inputs.length) return [];
+  const rows = inputs.map((input) => ({
+    id: newId('job'),
+    queue: input.queue ?? 'default',
+    kind: input.kind,
+    payload: JSON.stringify(input.payload ?? {}),
+    dedupe_key: null,
+    state: 'queued' as const,
+    run_at: input.runAt ?? now,
+    attempts: 0,
+    max_attempts: input.maxAttempts ?? 8,
+    locked_by: null,
+    locked_until: null,
+    last_error: null,
+    created_at: now,
+    finished_at: null,
+  }));
+  for (let at = 0; at < rows.length; at += 500) await db.insertInto('jobs').values(rows.slice(at, at + 500)).execute();
+  return rows.map((r) => r.id);
+}
+
 export interface ClaimInput {
   queues: string[];
   workerId: string;
