@@ -2,7 +2,9 @@
  * Inbound SMTP (smtp-server): receives mail for generated forwarding addresses (team email connected by
  * forwarding) and per-user BCC logging addresses. Not an open relay: any other recipient is refused at
  * RCPT. A message is answered 250 only after it is durably committed (blob fsynced, rows committed;
- * concurrent messages share one transaction, see group-commit.ts); any internal failure answers 451
+ * messages arriving together share one transaction, see group-commit.ts: a write waits COMMIT_LINGER_MS
+ * for company after an idle moment, so at a steady rate a handful share each commit and each pays a
+ * fraction of its fixed cost); any internal failure answers 451
  * so the sending server retries. Size is capped (552) and connections
  * are rate-limited per client address.
  */
@@ -32,7 +34,12 @@ export interface InboundSmtpOptions {
    * back): true means handled, not stored.
    */
   intercepts?: readonly InboundIntercept[];
+  /** How long a write waits for more messages after an idle moment (default COMMIT_LINGER_MS; 0: none). */
+  commitLingerMs?: number;
 }
+
+/** Messages arriving within this many milliseconds of an idle writer are committed together. */
+export const COMMIT_LINGER_MS = 20;
 
 /**
  * What an inbound recipient address resolves to. `accept` (optional) looks at the whole message once it
@@ -89,7 +96,7 @@ export async function startInboundSmtp(ingestor: MailIngest, o: InboundSmtpOptio
     if (!c) {
       c = groupCommit<{ connection: ConnectionsTable; prepared: PreparedBatch }>(async (group) => {
         await ingestor.write(group[group.length - 1]!.connection, { items: group.flatMap((g) => g.prepared.items) });
-      });
+      }, { lingerMs: o.commitLingerMs ?? COMMIT_LINGER_MS });
       committers.set(connection.id, c);
     }
     return c({ connection, prepared });
