@@ -20,6 +20,8 @@
 import type { Executor } from './context.js';
 import { newId } from './database/ids.js';
 import { enqueue, enqueueMany } from './jobs/queue.js';
+import { insertRows } from './database/insert-rows.js';
+import type { Dialect } from './database/database.js';
 
 /** Every event type, name -> its `data`. Filled by interface merging (see the header). */
 // biome-ignore lint/suspicious/noEmptyInterface: filled by interface merging where the events are declared
@@ -74,7 +76,7 @@ export type AnyEventInput = { [K in EventType]: RecordEventInput<K> }[EventType]
  * Several events in one statement, in order (their `seq` follows the list), and their publications in
  * another: what `recordEvent` does for each. An ingest batch records two or three per message.
  */
-export async function recordEvents(trx: Executor, events: readonly AnyEventInput[]): Promise<string[]> {
+export async function recordEvents(trx: Executor, dialect: Dialect, events: readonly AnyEventInput[]): Promise<string[]> {
   if (!events.length) return [];
   const rows = events.map((e) => ({
     id: newId('evt'),
@@ -86,9 +88,11 @@ export async function recordEvents(trx: Executor, events: readonly AnyEventInput
     created_at: e.at,
     published_at: null,
   }));
-  for (let at = 0; at < rows.length; at += 500) await trx.insertInto('events').values(rows.slice(at, at + 500)).execute();
+  // `seq` is generated: in the order of the rows.
+  await insertRows(trx, dialect, 'events', rows as never);
   await enqueueMany(
     trx,
+    dialect,
     events[0]!.at,
     rows.map((r, i) => ({ kind: PUBLISH_EVENT_JOB, payload: { eventId: r.id }, maxAttempts: 20, runAt: events[i]!.at })),
   );

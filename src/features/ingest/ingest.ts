@@ -73,7 +73,7 @@ async function runReactions(trx: Executor, env: CommandEnv, plan: BatchPlan): Pr
     const stored = run;
     run = [];
     for (const h of env.reactions.messageStored) await h(trx, stored, env);
-    await recordMessageEvents(trx, stored, env.now());
+    await recordMessageEvents(trx, env.dialect, stored, env.now());
   };
   for (const step of plan.steps) {
     if (step.merge) {
@@ -89,7 +89,7 @@ async function runReactions(trx: Executor, env: CommandEnv, plan: BatchPlan): Pr
  * each message, the conversation it began, the message in its conversation, and email.received for
  * inbound mail. All have the conversation as subject, so they reach a webhook in this order.
  */
-async function recordMessageEvents(trx: Executor, stored: readonly StoredMessage[], now: number): Promise<void> {
+async function recordMessageEvents(trx: Executor, dialect: Dialect, stored: readonly StoredMessage[], now: number): Promise<void> {
   const events: AnyEventInput[] = [];
   for (const s of stored) {
     const m = s.message;
@@ -101,7 +101,7 @@ async function recordMessageEvents(trx: Executor, stored: readonly StoredMessage
     events.push({ accountId: m.account_id, type: 'conversation.message.created', subject, data: { conversationId: c.id, messageId: m.id, direction: m.direction, source: m.source }, at: now });
     if (m.direction === 'inbound') events.push({ accountId: m.account_id, type: 'email.received', subject, data: { messageId: m.id, conversationId: c.id, connectionId: m.connection_id }, at: now });
   }
-  await recordEvents(trx, events);
+  await recordEvents(trx, dialect, events);
 }
 
 /**

@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely';
 import type { DB, JobsTable } from '../database/schema.js';
 import type { Dialect } from '../database/database.js';
 import { newId } from '../database/ids.js';
+import { insertRows } from '../database/insert-rows.js';
 import type { Executor } from '../context.js';
 
 /**
@@ -57,7 +58,7 @@ export async function enqueue(db: Executor, now: number, input: EnqueueInput): P
  * Several jobs in one statement, in order (what `enqueue` does for each, without dedupe keys: an ingest
  * batch queues one publication per event it records). Returns their ids.
  */
-export async function enqueueMany(db: Executor, now: number, inputs: ReadonlyArray<Omit<EnqueueInput, 'dedupeKey'>>): Promise<string[]> {
+export async function enqueueMany(db: Executor, dialect: Dialect, now: number, inputs: ReadonlyArray<Omit<EnqueueInput, 'dedupeKey'>>): Promise<string[]> {
   if (!inputs.length) return [];
   const rows = inputs.map((input) => ({
     id: newId('job'),
@@ -75,7 +76,7 @@ export async function enqueueMany(db: Executor, now: number, inputs: ReadonlyArr
     created_at: now,
     finished_at: null,
   }));
-  for (let at = 0; at < rows.length; at += 500) await db.insertInto('jobs').values(rows.slice(at, at + 500)).execute();
+  await insertRows(db, dialect, 'jobs', rows);
   return rows.map((r) => r.id);
 }
 
