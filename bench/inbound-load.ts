@@ -1,9 +1,9 @@
 /**
- * Inbound SMTP under load (issue 8, hardening; issue 20 item 4): a real SMTP client (nodemailer's pooled SMTP
- * transport, in a child process so it shares neither the server's event loop nor its CPU figures) offers ~20 KB messages at a fixed rate
- * (open loop: message i is due at i/rate s, whatever the server answered so far) to the real listener
- * (startInbound: the production smtp-server options, recipient lookup, connection rate limit) and the real
- * ingest path (parse pool, blob store fsync, threading, rows committed before the 250), once on SQLite and
+ * Inbound SMTP under load (issue 8, hardening; issue 20 item 4): a real SMTP client (nodemailer's pooled
+ * SMTP transport, in a child process so that it shares neither the server's event loop nor its CPU figures)
+ * offers ~20 KB messages at a fixed rate (open loop: message i is due at i/rate s, whatever the server
+ * answered so far) to the real listener (startInbound: the production smtp-server options, recipient
+ * lookup, connection rate limit, group commit) and the real ingest path (parse pool, blob store fsync, threading, rows committed before the 250), once on SQLite and
  * once on PostgreSQL. Afterwards the messages of the connection are counted in the database: every
  * message answered 250 must be stored.
  *
