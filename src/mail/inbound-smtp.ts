@@ -86,7 +86,10 @@ export async function startInboundSmtp(ingestor: MailIngest, o: InboundSmtpOptio
   const intercepts = o.intercepts ?? [];
   const limiter = new RateLimiter({ limit: o.connectionsPerMinute, intervalMs: 60_000 });
   const db = ingestor.env.db;
-  const targets = new WeakMap<SMTPServerSession, InboundTarget[]>();
+  // The recipients of the transaction in progress, keyed by its envelope: smtp-server keeps one session
+  // object for the whole connection and starts a new envelope for each MAIL FROM, so a connection that
+  // carries several messages never delivers one to another's recipients.
+  const targets = new WeakMap<SMTPServerSession['envelope'], InboundTarget[]>();
   // Group commit per connection: messages are parsed and their blobs fsynced as they arrive, in
   // parallel; the rows of those that arrive while a transaction is running are written together by the
   // next one. Each sender still gets its 250 only once its own message is committed.
@@ -120,9 +123,9 @@ export async function startInboundSmtp(ingestor: MailIngest, o: InboundSmtpOptio
       resolveRecipient(db, resolvers, address.address).then(
         (t) => {
           if (!t) return cb(smtpError(`No mailbox here by that name: ${address.address} (this server is not a relay)`, 550));
-          const list = targets.get(session) ?? [];
+          const list = targets.get(session.envelope) ?? [];
           if (!list.some((x) => x.connection.id === t.connection.id)) list.push(t);
-          targets.set(session, list);
+          targets.set(session.envelope, list);
           cb();
         },
         (err) => {
@@ -144,7 +147,7 @@ export async function startInboundSmtp(ingestor: MailIngest, o: InboundSmtpOptio
           return cb(smtpError(`Message too large: the limit is ${o.maxMessageBytes} bytes`, 552));
         }
         const raw = Buffer.concat(chunks);
-        const list = targets.get(session) ?? [];
+        const list = targets.get(session.envelope) ?? [];
         const receivedAt = ingestor.env.now();
         (async () => {
           let refusal: string | null = null;
