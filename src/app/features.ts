@@ -5,10 +5,12 @@
  * the background jobs it handles, what it does when a process starts, and its demo data. Nothing
  * registers itself by being imported; this list is the whole wiring, in order.
  *
- * When a message is stored (inside the ingest transaction, for each message, in this order):
- *   1. inbox     onTeamMessageStored: a team address's message: search index, contact link, deny list,
- *                reopen, routing, live updates
- *   2. personal  logPersonalMail: a personal address's message (reply, BCC, Sent): contact timelines
+ * When a message is stored (in the ingest transaction; once per batch, given its messages in order), in this order:
+ *   1. inbox     onTeamMessageStored: a team address's messages: search index, contact link, deny list,
+ *                reopen, routing, live updates (loaded and written for the batch)
+ *   2. personal  logPersonalMail: a personal address's messages (reply, BCC, Sent): contact timelines
+ *   (A batch that merges conversations calls them once per run of messages between two merges; each
+ *   message comes with its conversation as it was right after it.)
  * When two conversations are merged (one thread found; in the ingest transaction, before the message's hooks):
  *   1. inbox     mergeTeamConversations: activity, assignment and routing backlog follow the survivor
  *   2. personal  followMergedConversation: emails from a contact's record and logged contacts follow it

@@ -61,4 +61,18 @@ describe('groupCommit', () => {
     await expect(submit(1)).rejects.toThrow('once');
     await expect(submit(2)).resolves.toBeUndefined();
   });
+
+  it('with lingerMs, waits that long after an idle moment so that items arriving close together share a write', async () => {
+    const writes: number[][] = [];
+    const submit = groupCommit<number>(async (items) => {
+      writes.push(items);
+    }, { lingerMs: 30 });
+    const first = submit(1);
+    await tick();
+    const second = submit(2);
+    await Promise.all([first, second]);
+    expect(writes).toEqual([[1, 2]]);
+    await submit(3);
+    expect(writes).toEqual([[1, 2], [3]]);
+  });
 });

@@ -2,7 +2,9 @@
  * Inbound SMTP (smtp-server): receives mail for generated forwarding addresses (team email connected by
  * forwarding) and per-user BCC logging addresses. Not an open relay: any other recipient is refused at
  * RCPT. A message is answered 250 only after it is durably committed (blob fsynced, rows committed;
- * concurrent messages share one transaction, see group-commit.ts); any internal failure answers 451
+ * messages arriving together share one transaction, see group-commit.ts: a write waits COMMIT_LINGER_MS
+ * for company after an idle moment, so at a steady rate a handful share each commit and each pays a
+ * fraction of its fixed cost); any internal failure answers 451
  * so the sending server retries. Size is capped (552) and connections
  * are rate-limited per client address.
  */
@@ -40,7 +42,12 @@ export interface InboundSmtpOptions {
    * back): true means handled, not stored.
    */
   intercepts?: readonly InboundIntercept[];
+  /** How long a write waits for more messages after an idle moment (default COMMIT_LINGER_MS; 0: none). */
+  commitLingerMs?: number;
 }
+
+/** Messages arriving within this many milliseconds of an idle writer are committed together. */
+export const COMMIT_LINGER_MS = 20;
 
 /**
  * What an inbound recipient address resolves to. `accept` (optional) looks at the whole message once it
@@ -87,7 +94,10 @@ export async function startInboundSmtp(ingestor: MailIngest, o: InboundSmtpOptio
   const intercepts = o.intercepts ?? [];
   const limiter = new RateLimiter({ limit: o.connectionsPerMinute, intervalMs: 60_000 });
   const db = ingestor.env.db;
-  const targets = new WeakMap<SMTPServerSession, InboundTarget[]>();
+  // The recipients of the transaction in progress, keyed by its envelope: smtp-server keeps one session
+  // object for the whole connection and starts a new envelope for each MAIL FROM, so a connection that
+  // carries several messages never delivers one to another's recipients.
+  const targets = new WeakMap<SMTPServerSession['envelope'], InboundTarget[]>();
   // Group commit per connection: messages are parsed and their blobs fsynced as they arrive, in
   // parallel; the rows of those that arrive while a transaction is running are written together by the
   // next one. Each sender still gets its 250 only once its own message is committed.
@@ -97,7 +107,7 @@ export async function startInboundSmtp(ingestor: MailIngest, o: InboundSmtpOptio
     if (!c) {
       c = groupCommit<{ connection: ConnectionsTable; prepared: PreparedBatch }>(async (group) => {
         await ingestor.write(group[group.length - 1]!.connection, { items: group.flatMap((g) => g.prepared.items) });
-      });
+      }, { lingerMs: o.commitLingerMs ?? COMMIT_LINGER_MS });
       committers.set(connection.id, c);
     }
     return c({ connection, prepared });
@@ -127,9 +137,9 @@ export async function startInboundSmtp(ingestor: MailIngest, o: InboundSmtpOptio
       resolveRecipient(db, resolvers, address.address).then(
         (t) => {
           if (!t) return cb(smtpError(`No mailbox here by that name: ${address.address} (this server is not a relay)`, 550));
-          const list = targets.get(session) ?? [];
+          const list = targets.get(session.envelope) ?? [];
           if (!list.some((x) => x.connection.id === t.connection.id)) list.push(t);
-          targets.set(session, list);
+          targets.set(session.envelope, list);
           cb();
         },
         (err) => {
@@ -151,7 +161,7 @@ export async function startInboundSmtp(ingestor: MailIngest, o: InboundSmtpOptio
           return cb(smtpError(`Message too large: the limit is ${o.maxMessageBytes} bytes`, 552));
         }
         const raw = Buffer.concat(chunks);
-        const list = targets.get(session) ?? [];
+        const list = targets.get(session.envelope) ?? [];
         const receivedAt = ingestor.env.now();
         (async () => {
           // SPF, DKIM, DMARC, ARC: once per message, whatever its recipients; stored with each copy.

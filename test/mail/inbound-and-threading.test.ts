@@ -85,6 +85,21 @@ describe('inbound SMTP', () => {
     expect(await t.database.db.selectFrom('messages').select('id').where('message_id', '=', 'big@example.org').executeTakeFirst()).toBeUndefined();
   });
 
+  it('a connection that carries several messages delivers each only to its own recipients', async () => {
+    const other = await insertConnection(t, { accountId, userId: team.user_id!, type: 'team', address: 'sales@acme.test', inboxId: team.inbox_id! });
+    const pooled = nodemailer.createTransport({ pool: true, maxConnections: 1, host: '127.0.0.1', port: smtp.port, secure: false, ignoreTLS: true });
+    try {
+      await pooled.sendMail({ envelope: { from: 'customer@example.org', to: [team.forwarding_address!] }, raw: mail({ id: 'pooled-1@example.org', subject: 'For support' }) });
+      await pooled.sendMail({ envelope: { from: 'customer@example.org', to: [other.forwarding_address!] }, raw: mail({ id: 'pooled-2@example.org', subject: 'For sales' }) });
+    } finally {
+      pooled.close();
+    }
+    const stored = async (connectionId: string) =>
+      (await t.database.db.selectFrom('messages').select('message_id').where('connection_id', '=', connectionId).where('message_id', 'like', 'pooled-%').execute()).map((r) => r.message_id);
+    expect(await stored(team.id)).toEqual(['pooled-1@example.org']);
+    expect(await stored(other.id)).toEqual(['pooled-2@example.org']);
+  });
+
   it('accepts mail from swaks, a real SMTP client', async () => {
     // Async: the SMTP server runs in this same process.
     const { stdout: out } = await promisify(execFile)('swaks', ['--server', `127.0.0.1:${smtp.port}`, '--to', team.forwarding_address!, '--from', 'swaks@example.org', '--header', 'Subject: sent by swaks', '--header', 'Message-Id: <swaks-1@example.org>', '--body', 'hi']);

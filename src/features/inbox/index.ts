@@ -15,7 +15,7 @@ export { inboxPolicies } from './policies.js';
 export function inboxFeature() {
   return {
     name: 'inbox',
-    /** A stored message of a team address: search index, contact link, deny list, reopen, routing, live updates. */
+    /** Stored messages of a team address (a batch's, in order): search index, contact link, deny list, reopen, routing, live updates. */
     messageStored: onTeamMessageStored,
     /** Two team conversations merged (one thread): activity, assignment and routing backlog follow the survivor. */
     conversationsMerged: mergeTeamConversations,

@@ -16,6 +16,7 @@
 import { PostgresAdapter, sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Dialect } from '../../platform/database/database.js';
 import { fts5Query, tsQuery } from './domain/filters.js';
+import { insertRows } from '../../platform/database/insert-rows.js';
 
 export function dialectOf(db: Kysely<any>): Dialect {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
@@ -38,11 +39,21 @@ export async function createMessageSearch(db: Kysely<any>): Promise<void> {
 
 /** Adds the search document of a newly stored message (inside the ingest transaction). */
 export async function indexMessage(db: Kysely<any>, dialect: Dialect, m: { messageId: string; accountId: string; doc: string }): Promise<void> {
-  if (!m.doc) return;
+  await indexMessages(db, dialect, [m]);
+}
+
+/** Adds the search documents of newly stored messages in one statement (an ingest batch's). */
+export async function indexMessages(db: Kysely<any>, dialect: Dialect, list: ReadonlyArray<{ messageId: string; accountId: string; doc: string }>): Promise<void> {
+  const all = list.filter((m) => m.doc);
+  if (all.length) await insertDocs(db, dialect, all);
+}
+
+async function insertDocs(db: Kysely<any>, dialect: Dialect, docs: ReadonlyArray<{ messageId: string; accountId: string; doc: string }>): Promise<void> {
   if (dialect === 'postgres') {
-    await db.insertInto('message_search').values({ message_id: m.messageId, account_id: m.accountId, doc: m.doc }).onConflict((oc) => oc.column('message_id').doNothing()).execute();
+    const rows = docs.map((m) => ({ message_id: m.messageId, account_id: m.accountId, doc: m.doc }));
+    await insertRows(db, dialect, 'message_search', rows, 'on conflict ("message_id") do nothing');
   } else {
-    await db.insertInto('message_search').values({ doc: m.doc, message_id: m.messageId, account_id: m.accountId }).execute();
+    await insertRows(db, dialect, 'message_search', docs.map((m) => ({ doc: m.doc, message_id: m.messageId, account_id: m.accountId })));
   }
 }
 

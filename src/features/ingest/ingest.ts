@@ -6,7 +6,7 @@
  * routing, timeline logging), and write the caller's checkpoint. A retried batch finds its messages by
  * dedupe key and changes nothing twice.
  */
-import { recordEvent } from '../../platform/events.js';
+import { recordEvents, type AnyEventInput } from '../../platform/events.js';
 import type { CommandEnv, Executor } from '../../platform/context.js';
 import type { ConnectionsTable, ConversationsTable, MessagesTable } from '../../platform/database/schema.js';
 import { newId } from '../../platform/database/ids.js';
@@ -63,37 +63,53 @@ export interface StoredMessage {
 
 /**
  * The features' reactions to a written batch, in order, each seeing the batch as it was right after its
- * step: a merge of conversations (conversationsMerged), or a stored message (messageStored, then its
- * domain events).
+ * step: a merge of conversations (conversationsMerged), or the messages stored between two merges, in
+ * order (messageStored, then their domain events). A batch without merges is one call of each hook.
  */
 async function runReactions(trx: Executor, env: CommandEnv, plan: BatchPlan): Promise<void> {
+  let run: StoredMessage[] = [];
+  const flush = async () => {
+    if (!run.length) return;
+    const stored = run;
+    run = [];
+    for (const h of env.reactions.messageStored) await h(trx, stored, env);
+    await recordMessageEvents(trx, env.dialect, stored, env.now());
+  };
   for (const step of plan.steps) {
-    if (step.merge) for (const h of env.reactions.conversationsMerged) await h(trx, step.merge, env);
-    else {
-      for (const h of env.reactions.messageStored) await h(trx, step.stored, env);
-      await recordMessageEvents(trx, step.stored, env.now());
-    }
+    if (step.merge) {
+      await flush();
+      for (const h of env.reactions.conversationsMerged) await h(trx, step.merge, env);
+    } else run.push(step.stored);
   }
+  await flush();
 }
 
 /**
- * The domain events of a stored message (src/platform/events.ts), in its transaction: the conversation it
- * began, the message in its conversation, and email.received for inbound mail. All have the conversation
- * as subject, so they reach a webhook in this order.
+ * The domain events of stored messages (src/platform/events.ts), in their transaction, in order: for
+ * each message, the conversation it began, the message in its conversation, and email.received for
+ * inbound mail. All have the conversation as subject, so they reach a webhook in this order.
  */
-async function recordMessageEvents(trx: Executor, s: StoredMessage, now: number): Promise<void> {
-  const m = s.message;
-  const c = s.conversation;
-  const subject = { type: 'conversation', id: c.id };
-  if (s.isNewConversation) {
-    await recordEvent(trx, { accountId: m.account_id, type: 'conversation.created', subject, data: { conversationId: c.id, inboxId: c.inbox_id, connectionId: m.connection_id, contactId: c.contact_id }, at: now });
+async function recordMessageEvents(trx: Executor, dialect: Dialect, stored: readonly StoredMessage[], now: number): Promise<void> {
+  const events: AnyEventInput[] = [];
+  for (const s of stored) {
+    const m = s.message;
+    const c = s.conversation;
+    const subject = { type: 'conversation', id: c.id };
+    if (s.isNewConversation) {
+      events.push({ accountId: m.account_id, type: 'conversation.created', subject, data: { conversationId: c.id, inboxId: c.inbox_id, connectionId: m.connection_id, contactId: c.contact_id }, at: now });
+    }
+    events.push({ accountId: m.account_id, type: 'conversation.message.created', subject, data: { conversationId: c.id, messageId: m.id, direction: m.direction, source: m.source }, at: now });
+    if (m.direction === 'inbound') events.push({ accountId: m.account_id, type: 'email.received', subject, data: { messageId: m.id, conversationId: c.id, connectionId: m.connection_id }, at: now });
   }
-  await recordEvent(trx, { accountId: m.account_id, type: 'conversation.message.created', subject, data: { conversationId: c.id, messageId: m.id, direction: m.direction, source: m.source }, at: now });
-  if (m.direction === 'inbound') await recordEvent(trx, { accountId: m.account_id, type: 'email.received', subject, data: { messageId: m.id, conversationId: c.id, connectionId: m.connection_id }, at: now });
+  await recordEvents(trx, dialect, events);
 }
 
-/** Features react to stored messages inside the same transaction (routing, reopening, timeline). */
-export type MessageStoredHook = (trx: Executor, stored: StoredMessage, env: CommandEnv) => Promise<void>;
+/**
+ * Features react to stored messages inside the same transaction (routing, reopening, timeline): a hook
+ * gets the messages a batch stored between two merges, in order (one or more), each with its conversation
+ * as it was right after that message, so it can load what it needs once and write with few statements.
+ */
+export type MessageStoredHook = (trx: Executor, stored: readonly StoredMessage[], env: CommandEnv) => Promise<void>;
 
 /**
  * Two conversations found to be one thread (a message links both through its References, whatever the
@@ -112,7 +128,7 @@ export type ConversationsMergedHook = (trx: Executor, merge: ConversationMerge, 
 
 declare module '../../platform/reactions.js' {
   interface Reactions {
-    /** Run for every stored message, inside the ingest transaction, in the order of src/app/features.ts. */
+    /** Run for the messages a batch stored (between two merges, in order), inside the ingest transaction, in the order of src/app/features.ts. */
     messageStored: readonly MessageStoredHook[];
     /** Run for every merge of two conversations, inside the ingest transaction, before the hooks of the message that linked them. */
     conversationsMerged: readonly ConversationsMergedHook[];
@@ -177,8 +193,8 @@ export async function prepareItems(ingestor: Ingestor, items: IngestItem[]): Pro
  * The database half of ingest: one transaction for the whole batch, with the caller's checkpoint.
  * What is already stored is loaded for the whole batch at once (BatchState); each message is then
  * deduped, classified and threaded in memory, in order, exactly as if the previous ones were stored;
- * the rows are written with a few multi-row statements; the features' hooks then run per message, in
- * order, each seeing its own message and its conversation as it was right after that message.
+ * the rows are written with a few multi-row statements; the features' hooks then run once for the batch's
+ * messages (once per run between merges), each message with its conversation as it was right after it.
  */
 export async function writePrepared(ingestor: Ingestor, connection: ConnectionsTable, batch: PreparedBatch, afterWrite?: (trx: Executor, result: IngestResult) => Promise<void>): Promise<IngestResult> {
   const prepared = batch.items;

@@ -19,7 +19,7 @@ export { personalPolicies } from './policies.js';
 export function personalFeature() {
   return {
     name: 'personal',
-    /** A stored message of a personal address (reply, BCC, Sent folder): logged on the contacts' timelines. */
+    /** Stored messages of a personal address (reply, BCC, Sent folder; a batch's, in order): logged on the contacts' timelines. */
     messageStored: logPersonalMail,
     /** Two personal conversations merged (one thread): emails from a contact's record and logged contacts follow the survivor. */
     conversationsMerged: followMergedConversation,

@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { parseMessageInline } from './parse-inline.js';
+import { installJoiningBlob } from './fast-blob.js';
 import type { ParseLimits } from './limits.js';
 
 export interface WorkerRequest {
@@ -16,6 +17,8 @@ export interface WorkerRequest {
 
 const port = parentPort;
 if (port) {
+  // This thread only parses: postal-mime's joins of decoded lines take one copy (fast-blob.ts).
+  installJoiningBlob();
   // Parse at a lower CPU priority than the thread that serves HTTP, IMAP and SMTP: under CPU
   // contention the main event loop stays responsive and parsing waits. On Linux a nice value is
   // per thread, so this touches only this worker.

@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely';
 import type { DB, JobsTable } from '../database/schema.js';
 import type { Dialect } from '../database/database.js';
 import { newId } from '../database/ids.js';
+import { insertRows } from '../database/insert-rows.js';
 import type { Executor } from '../context.js';
 
 /**
@@ -51,6 +52,32 @@ export async function enqueue(db: Executor, now: number, input: EnqueueInput): P
     .onConflict((oc) => oc.column('dedupe_key').doNothing())
     .executeTakeFirst();
   return Number(res.numInsertedOrUpdatedRows ?? 0n) > 0 ? id : null;
+}
+
+/**
+ * Several jobs in one statement, in order (what `enqueue` does for each, without dedupe keys: an ingest
+ * batch queues one publication per event it records). Returns their ids.
+ */
+export async function enqueueMany(db: Executor, dialect: Dialect, now: number, inputs: ReadonlyArray<Omit<EnqueueInput, 'dedupeKey'>>): Promise<string[]> {
+  if (!inputs.length) return [];
+  const rows = inputs.map((input) => ({
+    id: newId('job'),
+    queue: input.queue ?? 'default',
+    kind: input.kind,
+    payload: JSON.stringify(input.payload ?? {}),
+    dedupe_key: null,
+    state: 'queued' as const,
+    run_at: input.runAt ?? now,
+    attempts: 0,
+    max_attempts: input.maxAttempts ?? 8,
+    locked_by: null,
+    locked_until: null,
+    last_error: null,
+    created_at: now,
+    finished_at: null,
+  }));
+  await insertRows(db, dialect, 'jobs', rows);
+  return rows.map((r) => r.id);
 }
 
 export interface ClaimInput {

@@ -1,22 +1,23 @@
 /**
- * What happens in a conversations inbox when a message is stored (a `messageStored` reaction, inside the
- * ingest transaction), for team conversations only, in this order:
+ * What happens in a conversations inbox when messages are stored (a `messageStored` reaction, inside the
+ * ingest transaction, given the batch's messages at once), for team conversations only, in this order:
  *
- *  1. index the message for search (ingest has already linked the conversation to a contact);
+ *  1. index the messages for search, in one statement (ingest has already linked the conversations to
+ *     contacts); then for each message, in order:
  *  2. a new conversation from a denied sender (and not allowed) goes to spam; our own notifications
  *     that came back (loops) are already spam;
  *  3. a new customer message reopens a closed or snoozed conversation (auto-replies, bounces, lists and
  *     loops never do; nothing leaves spam by itself);
  *  4. a new conversation is routed by its team address's rule, recording which rule decided and who was
  *     skipped and why; the assignee is notified;
- *  5. open inbox views hear about it once the transaction has committed.
+ *  5. open inbox views hear about the batch once the transaction has committed.
  */
 import { searchDocument } from '../domain/filters.js';
 import { parseStoredRule, poolOrder, routeConversation, usersRuleOf, type AgentFacts, type RoutingDecision } from '../domain/routing.js';
 import { checkSender, type ListEntry } from '../domain/sender-lists.js';
 import { statusAfterMessage } from '../domain/status.js';
 import { inboxAccessLevel } from '../domain/membership.js';
-import { indexMessage } from '../search.js';
+import { indexMessages } from '../search.js';
 import type { ConnectionsTable, ConversationsTable, InboxesTable } from '../../../platform/database/schema.js';
 import type { StoredMessage } from '../../ingest/index.js';
 import type { CommandEnv, Executor } from '../../../platform/context.js';
@@ -187,20 +188,62 @@ function inboxSettingsFor(trx: Executor, inboxId: string) {
   return settings;
 }
 
-/** The `messageStored` reaction (declared in ../index.ts). */
-export async function onTeamMessageStored(trx: Executor, stored: StoredMessage, env: CommandEnv): Promise<void> {
-  const { message, connection, parsed, classification, isNewConversation } = stored;
-  let conversation = stored.conversation;
-  if (conversation.kind !== 'team' || !conversation.inbox_id) return;
+/**
+ * The `messageStored` reaction (declared in ../index.ts): the team messages of an ingest batch, in order.
+ * What every message needs is loaded once for the batch (inbox settings, the conversations as they are
+ * now, whether the addresses route at all) and the search documents are written in one statement; each
+ * message is then handled in order, seeing the changes the previous ones made (kept in memory), and open
+ * inbox views hear about all of them once the transaction has committed.
+ */
+export async function onTeamMessageStored(trx: Executor, batch: readonly StoredMessage[], env: CommandEnv): Promise<void> {
+  const team = batch.filter((s) => s.conversation.kind === 'team' && s.conversation.inbox_id);
+  if (!team.length) return;
   const now = env.now();
-  const accountId = conversation.account_id;
-  await indexMessage(trx, env.dialect, { messageId: message.id, accountId, doc: searchDocument({ subject: parsed.subject ?? '', from: parsed.from, to: parsed.to, cc: parsed.cc, text: parsed.text }) });
-
-  const { inbox, lists } = await inboxSettingsFor(trx, conversation.inbox_id);
+  await indexMessages(
+    trx,
+    env.dialect,
+    team.map(({ message, parsed, conversation }) => ({
+      messageId: message.id,
+      accountId: conversation.account_id,
+      doc: searchDocument({ subject: parsed.subject ?? '', from: parsed.from, to: parsed.to, cc: parsed.cc, text: parsed.text }),
+    })),
+  );
+  // The conversations as they are now: ingest's copies predate earlier hooks' changes in this transaction.
+  const current = new Map<string, ConversationsTable>();
+  const ids = [...new Set(team.map((s) => s.conversation.id))];
+  for (let at = 0; at < ids.length; at += 500) {
+    for (const row of await trx.selectFrom('conversations').selectAll().where('id', 'in', ids.slice(at, at + 500)).execute()) current.set(row.id, row);
+  }
+  // Addresses without a routing rule route nothing: asked once, not for every new conversation.
+  const routes = new Set<string>();
+  const connectionIds = [...new Set(team.map((s) => s.connection.id))];
+  for (const r of await trx.selectFrom('routing_rules').select(['connection_id', 'rule']).where('connection_id', 'in', connectionIds).execute()) {
+    if (parseStoredRule(r.rule).kind !== 'none') routes.add(r.connection_id);
+  }
   const events: InboxEvent[] = [];
+  for (const stored of team) {
+    const conversation = await handleTeamMessage(trx, env, stored, current.get(stored.conversation.id) ?? stored.conversation, routes.has(stored.connection.id), now, events);
+    current.set(conversation.id, conversation);
+  }
+  const lastId = team[team.length - 1]!.message.id;
+  afterCommit(env, async (db) => Boolean(await db.selectFrom('messages').select('id').where('id', '=', lastId).executeTakeFirst()), events);
+}
+
+/** One team message, in batch order: deny list, reopen, routing; returns its conversation as it is now. */
+async function handleTeamMessage(
+  trx: Executor,
+  env: CommandEnv,
+  stored: StoredMessage,
+  current: ConversationsTable,
+  routes: boolean,
+  now: number,
+  events: InboxEvent[],
+): Promise<ConversationsTable> {
+  const { message, connection, parsed, classification, isNewConversation } = stored;
+  let conversation = current;
+  const accountId = conversation.account_id;
+  const { inbox, lists } = await inboxSettingsFor(trx, stored.conversation.inbox_id!);
   const event = (type: InboxEvent['type'], data?: Record<string, unknown>) => events.push({ type, inboxId: conversation.inbox_id!, conversationId: conversation.id, at: now, ...(data ? { data } : {}) });
-  // Re-read: ingest's copy may predate an earlier hook's change in this transaction.
-  conversation = (await trx.selectFrom('conversations').selectAll().where('id', '=', conversation.id).executeTakeFirst()) ?? conversation;
 
   if (message.direction === 'inbound' && inbox) {
     const from = parsed.from?.address ?? null;
@@ -214,7 +257,7 @@ export async function onTeamMessageStored(trx: Executor, stored: StoredMessage, 
         await recordActivity(trx, { accountId, conversationId: conversation.id, kind: 'spam', actorUserId: null, at: now, data: { reason: 'deny_list', pattern: verdict.entry?.pattern, summary: `The sender ${from} is on the deny list (${verdict.entry?.pattern}): moved to spam.` } });
       } else if (conversation.status === 'open') {
         if (classification.kind === 'normal') {
-          const decision = await routeNewConversation(trx, env, { conversation, connection, inbox, now });
+          const decision = routes ? await routeNewConversation(trx, env, { conversation, connection, inbox, now }) : null;
           if (decision?.assigneeId) conversation = { ...conversation, assignee_id: decision.assigneeId };
         } else {
           await recordActivity(trx, { accountId, conversationId: conversation.id, kind: 'assignment', actorUserId: null, at: now, data: { by: 'routing', assigneeId: null, summary: `Not routed: this is ${classification.kind === 'auto_reply' ? 'an automatic reply' : classification.kind === 'bounce' ? 'a bounce' : 'list mail'}.` } });
@@ -237,6 +280,5 @@ export async function onTeamMessageStored(trx: Executor, stored: StoredMessage, 
     event(isNewConversation ? 'conversation.created' : 'conversation.updated', { status: conversation.status, assigneeId: conversation.assignee_id });
   }
   event('message.created', { messageId: message.id, direction: message.direction, classification: classification.kind });
-  const messageId = message.id;
-  afterCommit(env, async (db) => Boolean(await db.selectFrom('messages').select('id').where('id', '=', messageId).executeTakeFirst()), events);
+  return conversation;
 }

@@ -47,7 +47,12 @@ interface Association {
   personalEmailId: string | null;
 }
 
-export async function logPersonalMail(trx: Executor, stored: StoredPersonalMail, env: CommandEnv): Promise<void> {
+/** The `messageStored` reaction (declared in ../index.ts): the batch's messages, one after the other, in order. */
+export async function logPersonalMail(trx: Executor, batch: readonly StoredPersonalMail[], env: CommandEnv): Promise<void> {
+  for (const stored of batch) if (stored.connection.type === 'personal') await logOnePersonalMail(trx, stored, env);
+}
+
+async function logOnePersonalMail(trx: Executor, stored: StoredPersonalMail, env: CommandEnv): Promise<void> {
   const { connection: c, conversation: conv, message: m, classification: cls, item } = stored;
   if (c.type !== 'personal') return;
   // Its From failed DMARC under a reject/quarantine policy (src/mail/sender-auth.ts): kept, never logged as anyone's words.
