@@ -10,6 +10,7 @@ import { recordEvent } from '../../platform/events.js';
 import type { CommandEnv, Executor } from '../../platform/context.js';
 import type { ConnectionsTable, ConversationsTable, MessagesTable } from '../../platform/database/schema.js';
 import { newId } from '../../platform/database/ids.js';
+import { readReplyToken } from '../../mail/message/reply-token.js';
 import { recordPackEntries, sha256Hex, storedBlobs, type BlobStore } from '../../mail/blob-store.js';
 import { insertRows } from '../../platform/database/insert-rows.js';
 import type { Dialect } from '../../platform/database/database.js';
@@ -71,17 +72,19 @@ async function runReactions(trx: Executor, env: CommandEnv, plan: BatchPlan): Pr
     if (step.merge) for (const h of env.reactions.conversationsMerged) await h(trx, step.merge, env);
     else {
       for (const h of env.reactions.messageStored) await h(trx, step.stored, env);
-      await recordMessageEvents(trx, step.stored, env.now());
+      await recordMessageEvents(trx, step.stored, env);
     }
   }
 }
 
 /**
  * The domain events of a stored message (src/platform/events.ts), in its transaction: the conversation it
- * began, the message in its conversation, and email.received for inbound mail. All have the conversation
- * as subject, so they reach a webhook in this order.
+ * began, the message in its conversation, email.received for inbound mail, then email.bounced (a bounce
+ * or complaint, not a delay) or email.replied (a person's answer to an email Mailroom sent: our reply token
+ * in In-Reply-To/References). All have the conversation as subject, so they reach a webhook in this order.
  */
-async function recordMessageEvents(trx: Executor, s: StoredMessage, now: number): Promise<void> {
+async function recordMessageEvents(trx: Executor, s: StoredMessage, env: CommandEnv): Promise<void> {
+  const now = env.now();
   const m = s.message;
   const c = s.conversation;
   const subject = { type: 'conversation', id: c.id };
@@ -90,6 +93,29 @@ async function recordMessageEvents(trx: Executor, s: StoredMessage, now: number)
   }
   await recordEvent(trx, { accountId: m.account_id, type: 'conversation.message.created', subject, data: { conversationId: c.id, messageId: m.id, direction: m.direction, source: m.source }, at: now });
   if (m.direction === 'inbound') await recordEvent(trx, { accountId: m.account_id, type: 'email.received', subject, data: { messageId: m.id, conversationId: c.id, connectionId: m.connection_id }, at: now });
+  if (m.direction !== 'inbound') return;
+  const cls = s.classification;
+  const parents = [s.parsed.inReplyTo, ...[...s.parsed.references].reverse()].filter((x): x is string => Boolean(x));
+  const b = cls.bounce;
+  if (cls.kind === 'bounce' && b && b.type !== 'delay') {
+    const outboxId = await sentByUs(trx, m.account_id, b.originalMessageId ? [b.originalMessageId] : [], env, true);
+    const recipients = b.recipients.map((r) => ({ address: r.address, status: r.status, action: r.action }));
+    const data = { messageId: m.id, conversationId: c.id, connectionId: m.connection_id, type: b.type, permanent: b.permanent, recipients, originalMessageId: b.originalMessageId, outboxId };
+    await recordEvent(trx, { accountId: m.account_id, type: 'email.bounced', subject, data, at: now });
+  } else if (cls.kind === 'normal' && parents.length) {
+    const outboxId = await sentByUs(trx, m.account_id, parents, env);
+    if (outboxId) await recordEvent(trx, { accountId: m.account_id, type: 'email.replied', subject, data: { messageId: m.id, conversationId: c.id, connectionId: m.connection_id, outboxId, from: m.from_address }, at: now });
+  }
+}
+
+/** The outbox entry (an email Mailroom sent) named by our reply token in one of `ids` (or, with `byMessageId`, by its Message-ID), if it exists in the account. */
+async function sentByUs(trx: Executor, accountId: string, ids: readonly string[], env: CommandEnv, byMessageId = false): Promise<string | null> {
+  const outboxId = readReplyToken(ids, env.secrets.derive('reply-token'));
+  let q = trx.selectFrom('outbox').select('id').where('account_id', '=', accountId);
+  if (outboxId) q = q.where('id', '=', outboxId);
+  else if (byMessageId && ids[0]) q = q.where('message_id', '=', ids[0].trim().replace(/^<|>$/g, '').toLowerCase());
+  else return null;
+  return (await q.executeTakeFirst())?.id ?? null;
 }
 
 /** Features react to stored messages inside the same transaction (routing, reopening, timeline). */
