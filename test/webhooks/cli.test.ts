@@ -45,7 +45,7 @@ async function drain() {
   const handlers = webhooksFeature().jobs();
   const log = pino({ level: 'silent' });
   for (let round = 0; round < 50; round++) {
-    const jobs = (await claimJobs(t.env.db, t.env.dialect, { queues: ['default'], workerId: 'test', lockMs: 60_000, limit: 20, now: Date.now() })).filter((j) => j.kind !== 'webhooks.cleanup');
+    const jobs = (await claimJobs(t.env.db, t.env.dialect, { queues: ['default', 'webhooks'], workerId: 'test', lockMs: 60_000, limit: 20, now: Date.now() })).filter((j) => j.kind !== 'webhooks.cleanup');
     if (!jobs.length) return;
     for (const job of jobs) {
       try {

@@ -80,7 +80,7 @@ const log = pino({ level: 'silent' });
 /** Runs every job due at the clock (other features' jobs are completed unrun), until none is left. */
 async function drain(): Promise<void> {
   for (let round = 0; round < 200; round++) {
-    const jobs = await claimJobs(t.env.db, t.env.dialect, { queues: ['default'], workerId: 'test', lockMs: 60_000, limit: 20, now: clock });
+    const jobs = await claimJobs(t.env.db, t.env.dialect, { queues: ['default', 'webhooks'], workerId: 'test', lockMs: 60_000, limit: 20, now: clock });
     if (!jobs.length) return;
     for (const job of jobs) {
       const handler = handlers[job.kind];
@@ -258,10 +258,10 @@ describe('webhooks', () => {
     const { token } = await setup();
     await createContact(token, 'Leslie Lamport');
     // Fan out, then a worker claims the delivery and dies.
-    const [publish] = await claimJobs(t.env.db, t.env.dialect, { queues: ['default'], workerId: 'w1', lockMs: 60_000, limit: 1, now: clock });
+    const [publish] = await claimJobs(t.env.db, t.env.dialect, { queues: ['default', 'webhooks'], workerId: 'w1', lockMs: 60_000, limit: 1, now: clock });
     await handlers[publish!.kind]!(JSON.parse(publish!.payload), { env: t.env, job: publish!, workerId: 'w1', log, signal: new AbortController().signal });
     await completeJob(t.env.db, publish!.id, 'w1', clock);
-    const [deliver] = await claimJobs(t.env.db, t.env.dialect, { queues: ['default'], workerId: 'dead', lockMs: 30_000, limit: 1, now: clock });
+    const [deliver] = await claimJobs(t.env.db, t.env.dialect, { queues: ['default', 'webhooks'], workerId: 'dead', lockMs: 30_000, limit: 1, now: clock });
     expect(deliver!.kind).toBe('webhooks.deliver');
     await drain();
     expect(received).toHaveLength(0);

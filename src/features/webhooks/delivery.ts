@@ -28,8 +28,11 @@ import { nextAttemptDelay, orderingKey, outcomeOfStatus, parseRetryAfter } from 
 import { postWebhook, SendError } from './sender.js';
 import { signatureHeaders } from './signature.js';
 import { hasFullObject, loadObject } from './objects.js';
+import { enterEndpoint } from './pacing.js';
 
 export const DELIVER_JOB = 'webhooks.deliver';
+/** Deliveries have a queue (and a worker) of their own: a hanging endpoint never delays other jobs (src/app/runtime.ts). */
+export const WEBHOOKS_QUEUE = 'webhooks';
 
 /** Delivery settings; tests shorten them. */
 export const deliverySettings = {
@@ -47,7 +50,7 @@ export const deliverySettings = {
 const LOGGED_BODY = 1024;
 
 async function queueDelivery(trx: Executor, now: number, deliveryId: string, runAt = now): Promise<void> {
-  await enqueue(trx, now, { kind: DELIVER_JOB, payload: { deliveryId }, dedupeKey: `${DELIVER_JOB}:${deliveryId}`, runAt, maxAttempts: 50 });
+  await enqueue(trx, now, { queue: WEBHOOKS_QUEUE, kind: DELIVER_JOB, payload: { deliveryId }, dedupeKey: `${DELIVER_JOB}:${deliveryId}`, runAt, maxAttempts: 50 });
 }
 
 /** Fans one event out to the account's endpoints. */
@@ -128,11 +131,11 @@ export async function disableEndpoint(trx: Executor, endpoint: { id: string; acc
 /** One attempt of one delivery (see the header). Throws RunAgain to be called again later. */
 export async function deliverOnce(env: CommandEnv, deliveryId: string, signal?: AbortSignal): Promise<void> {
   const now = env.now();
-  const d = await env.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', deliveryId).executeTakeFirst();
+  const d = await loadDeliveryRow(env, deliveryId);
   if (!d || d.state !== 'pending') return;
   if (d.next_attempt_at !== null && d.next_attempt_at > now) throw new RunAgain(d.next_attempt_at - now);
-  const endpoint = await env.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', d.endpoint_id).executeTakeFirst();
-  const ev = await env.db.selectFrom('events').selectAll().where('id', '=', d.event_id).executeTakeFirst();
+  const endpoint = await loadEndpointRow(env, d.endpoint_id);
+  const ev = await loadEventRow(env, d.event_id);
   if (!endpoint || !ev || endpoint.account_id !== ev.account_id) return;
   if (endpoint.enabled !== 1 && ev.type !== 'webhook.test') {
     await env.db.updateTable('webhook_deliveries').set({ state: 'failed', last_error: 'endpoint_disabled: the endpoint is disabled; replay once it is enabled.', finished_at: now, next_attempt_at: null }).where('id', '=', d.id).where('state', '=', 'pending').execute();
@@ -163,6 +166,25 @@ export async function deliverOnce(env: CommandEnv, deliveryId: string, signal?: 
     .executeTakeFirst();
   if (earlierUnpublished) throw new RunAgain(deliverySettings.orderWaitMs);
 
+  // A slow endpoint gets a few attempts at once, not the whole worker (pacing.ts).
+  const slot = enterEndpoint(endpoint.id, deliverySettings.timeoutMs);
+  if ('parkMs' in slot) throw new RunAgain(slot.parkMs);
+  try {
+    await attemptDelivery(env, d, endpoint, ev, now, signal);
+  } finally {
+    slot.release();
+  }
+}
+
+type DeliveryRow = NonNullable<Awaited<ReturnType<typeof loadDeliveryRow>>>;
+type EndpointRow = NonNullable<Awaited<ReturnType<typeof loadEndpointRow>>>;
+type EventRow = NonNullable<Awaited<ReturnType<typeof loadEventRow>>>;
+const loadDeliveryRow = (env: CommandEnv, id: string) => env.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirst();
+const loadEndpointRow = (env: CommandEnv, id: string) => env.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
+const loadEventRow = (env: CommandEnv, id: string) => env.db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+
+/** Signs, POSTs, logs the attempt, and settles or reschedules the delivery. */
+async function attemptDelivery(env: CommandEnv, d: DeliveryRow, endpoint: EndpointRow, ev: EventRow, now: number, signal?: AbortSignal): Promise<void> {
   const attempt = d.attempts + 1;
   const object = endpoint.payload === 'full' && hasFullObject(ev.subject_type) ? await loadObject(env, ev.account_id, ev.subject_type, ev.subject_id) : undefined;
   const body = deliveryBody(ev, object);

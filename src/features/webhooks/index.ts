@@ -11,7 +11,8 @@ import './events.js';
 
 export { EVENT_CATALOGUE, EVENT_TYPES, type EventCatalogue, type WebhookEventType } from './domain/catalogue.js';
 export { webhooksPolicies } from './policies.js';
-export { deliverySettings, DELIVER_JOB } from './delivery.js';
+export { deliverySettings, DELIVER_JOB, WEBHOOKS_QUEUE } from './delivery.js';
+export { pacingSettings } from './pacing.js';
 
 export function webhooksFeature() {
   return {
