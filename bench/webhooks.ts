@@ -8,7 +8,7 @@
  * to the same events, never answering) leaves the healthy endpoint >= 0.8 of its throughput.
  *
  *   npm run bench -- webhooks
- *   BENCH_WEBHOOKS_EVENTS=2000 BENCH_WEBHOOKS_TIMEOUT_MS=2000 BENCH_DATABASES=sqlite
+ *   BENCH_WEBHOOKS_EVENTS=2000 BENCH_WEBHOOKS_PER_SUBJECT=2 BENCH_WEBHOOKS_TIMEOUT_MS=2000 BENCH_DATABASES=sqlite
  *
  * The hanging endpoint's timeout is shortened (2 s instead of 15 s) so the run stays short; what is
  * measured is whether its attempts take the worker from the other endpoint.
@@ -30,6 +30,8 @@ import type { BenchRow } from './report.js';
 const EVENTS = Number(process.env.BENCH_WEBHOOKS_EVENTS ?? 2000);
 const TIMEOUT_MS = Number(process.env.BENCH_WEBHOOKS_TIMEOUT_MS ?? 2000);
 const CONCURRENCY = 16;
+/** Events per contact (2: ordering per subject is exercised). */
+const PER_SUBJECT = Number(process.env.BENCH_WEBHOOKS_PER_SUBJECT ?? 2);
 const log = pino({ level: 'silent' });
 
 interface Receiver {
@@ -101,7 +103,7 @@ async function recordEvents(t: TestApp, accountId: string, n: number, tag: strin
   for (let i = 0; i < n; i += 250) {
     await t.env.db.transaction().execute(async (trx) => {
       for (let j = i; j < Math.min(n, i + 250); j++) {
-        const id = `con_${tag}_${Math.floor(j / 2)}`;
+        const id = `con_${tag}_${Math.floor(j / PER_SUBJECT)}`;
         await recordEvent(trx, { accountId, type: 'contact.updated', subject: { type: 'contact', id }, data: { contactId: id, changed: ['firstName'] }, at: Date.now() });
       }
     });
