@@ -26,7 +26,20 @@ describe('enterEndpoint', () => {
     const other = enterEndpoint('other', 15_000, later);
     expect('release' in other).toBe(true);
     if ('release' in other) other.release();
-    if ('release' in a) a.release();
-    if ('release' in b) b.release();
+    // The hanging attempts end (timed out): the endpoint stays slow, so only 2 go at once, however young.
+    const end = later + 15_000;
+    if ('release' in a) a.release(end);
+    if ('release' in b) b.release(end);
+    const next = [enterEndpoint('slow', 15_000, end + 1), enterEndpoint('slow', 15_000, end + 1), enterEndpoint('slow', 15_000, end + 2)];
+    expect(next.map((x) => 'release' in x)).toEqual([true, true, false]);
+    // A fast answer: no longer slow.
+    const [n1, n2] = next;
+    if ('release' in n1! && 'release' in n2!) {
+      n1.release(end + 5);
+      n2.release(end + 6);
+    }
+    const again = [enterEndpoint('slow', 15_000, end + 10), enterEndpoint('slow', 15_000, end + 10), enterEndpoint('slow', 15_000, end + 10)];
+    expect(again.every((x) => 'release' in x)).toBe(true);
+    for (const x of again) if ('release' in x) x.release(end + 11);
   });
 });
