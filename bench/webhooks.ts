@@ -115,6 +115,12 @@ async function runWorkers(t: TestApp, done: () => boolean, limitMs: number): Pro
   const handlers = webhooksFeature().jobs();
   const main = new JobWorker({ env: t.env, handlers, log, queues: ['default', 'mail'] });
   const hooks = new JobWorker({ env: t.env, handlers, log, queues: [WEBHOOKS_QUEUE], concurrency: CONCURRENCY, lockMs: 60_000 });
+  // As in src/app/runtime.ts: fan-out pokes the delivery worker.
+  const queued = t.env.onJobsQueued;
+  t.env.onJobsQueued = () => {
+    queued?.();
+    hooks.poke();
+  };
   const t0 = performance.now();
   main.start();
   hooks.start();
@@ -125,6 +131,7 @@ async function runWorkers(t: TestApp, done: () => boolean, limitMs: number): Pro
     }
     return (performance.now() - t0) / 1000;
   } finally {
+    t.env.onJobsQueued = queued;
     await Promise.all([main.stop(TIMEOUT_MS + 1000), hooks.stop(TIMEOUT_MS + 1000)]);
   }
 }

@@ -102,6 +102,12 @@ export async function startMailroom(config: Config, opts: StartOptions = {}): Pr
     const webhooksWorker = new JobWorker({ env, handlers: jobHandlers, log: log.child({ role: 'webhooks' }), queues: [WEBHOOKS_QUEUE], concurrency: 16, lockMs: 60_000 });
     webhooksWorker.start();
     stoppers.push(() => webhooksWorker.stop());
+    // Fan-out queues deliveries in this process: the delivery worker looks at once instead of at its next poll.
+    const queued = env.onJobsQueued;
+    env.onJobsQueued = () => {
+      queued?.();
+      webhooksWorker.poke();
+    };
     await supervisor.start();
     syncWorker.start();
     stoppers.push(() => syncWorker.stop());
