@@ -8,9 +8,9 @@
  * to the same events, never answering) leaves the healthy endpoint >= 0.8 of its throughput.
  *
  *   npm run bench -- webhooks
- *   BENCH_WEBHOOKS_EVENTS=2000 BENCH_WEBHOOKS_PER_SUBJECT=2 BENCH_WEBHOOKS_TIMEOUT_MS=2000 BENCH_DATABASES=sqlite
+ *   BENCH_WEBHOOKS_EVENTS=2000 BENCH_WEBHOOKS_PER_SUBJECT=2 BENCH_WEBHOOKS_TIMEOUT_MS=4000 BENCH_DATABASES=sqlite
  *
- * The hanging endpoint's timeout is shortened (2 s instead of 15 s) so the run stays short; what is
+ * The hanging endpoint's timeout is shortened (4 s instead of 15 s) so the run stays short; what is
  * measured is whether its attempts take the worker from the other endpoint.
  */
 import http from 'node:http';
@@ -28,7 +28,7 @@ import { benchDatabases, onDatabase, pgUnavailable, round1, round2, type DbKind 
 import type { BenchRow } from './report.js';
 
 const EVENTS = Number(process.env.BENCH_WEBHOOKS_EVENTS ?? 2000);
-const TIMEOUT_MS = Number(process.env.BENCH_WEBHOOKS_TIMEOUT_MS ?? 2000);
+const TIMEOUT_MS = Number(process.env.BENCH_WEBHOOKS_TIMEOUT_MS ?? 4000);
 const CONCURRENCY = 16;
 /** Events per contact (2: ordering per subject is exercised). */
 const PER_SUBJECT = Number(process.env.BENCH_WEBHOOKS_PER_SUBJECT ?? 2);

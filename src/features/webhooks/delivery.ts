@@ -167,12 +167,20 @@ export async function deliverOnce(env: CommandEnv, deliveryId: string, signal?: 
   if (earlierUnpublished) throw new RunAgain(deliverySettings.orderWaitMs);
 
   // A slow endpoint gets a few attempts at once, not the whole worker (pacing.ts).
-  const slot = enterEndpoint(endpoint.id, deliverySettings.timeoutMs);
+  const slot = enterEndpoint(endpoint.id, d.id, deliverySettings.timeoutMs);
   if ('parkMs' in slot) throw new RunAgain(slot.parkMs);
+  let wake: string[] = [];
   try {
     await attemptDelivery(env, d, endpoint, ev, now, signal);
   } finally {
-    slot.release();
+    wake = slot.release();
+  }
+  // The endpoint answered fast again: what was parked goes now.
+  if (wake.length) {
+    await env.db.transaction().execute(async (trx) => {
+      for (const id of wake) await runQueuedNow(trx, `${DELIVER_JOB}:${id}`, env.now());
+    });
+    env.onJobsQueued?.();
   }
 }
 
@@ -213,7 +221,7 @@ async function attemptDelivery(env: CommandEnv, d: DeliveryRow, endpoint: Endpoi
   const lastError = error ?? (outcome === 'success' ? null : `status ${status}`);
   const failingSince = outcome === 'success' ? null : (endpoint.failing_since === null ? now : Number(endpoint.failing_since));
 
-  await env.db.transaction().execute(async (trx) => {
+  const wokeNext = await env.db.transaction().execute(async (trx) => {
     await trx
       .insertInto('webhook_attempts')
       .values({
@@ -257,8 +265,11 @@ async function attemptDelivery(env: CommandEnv, d: DeliveryRow, endpoint: Endpoi
         .limit(1)
         .executeTakeFirst();
       if (next) await runQueuedNow(trx, `${DELIVER_JOB}:${next.id}`, now);
+      return Boolean(next);
     }
+    return false;
   });
+  if (wokeNext) env.onJobsQueued?.();
   if (!done) throw new RunAgain(delay!);
 }
 

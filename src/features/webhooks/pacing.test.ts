@@ -1,45 +1,49 @@
 import { describe, expect, it } from 'vitest';
 import { enterEndpoint, pacingSettings } from './pacing.js';
 
+const T = 15_000; // the attempt timeout; slow = longer than 7.5 s
+const isSlot = (s: ReturnType<typeof enterEndpoint>): s is Extract<typeof s, { release: unknown }> => 'release' in s;
+
 describe('enterEndpoint', () => {
   it('lets fast endpoints have any number of attempts at once', () => {
-    const slots = Array.from({ length: 20 }, () => enterEndpoint('fast', 15_000, 1000));
-    expect(slots.every((s) => 'release' in s)).toBe(true);
-    for (const s of slots) if ('release' in s) s.release();
+    const slots = Array.from({ length: 20 }, (_, i) => enterEndpoint('fast', `d${i}`, T, 1000));
+    expect(slots.every(isSlot)).toBe(true);
+    for (const s of slots) if (isSlot(s)) expect(s.release(1100)).toEqual([]);
   });
 
-  it('parks deliveries to an endpoint whose attempts hang, spread one timeout apart per slot; a fast answer clears it', () => {
+  it('parks deliveries to an endpoint whose attempts hang, spread out; the first fast answer wakes them', () => {
+    const cap = pacingSettings.slowEndpointAttempts;
     const t0 = 10_000;
-    const a = enterEndpoint('slow', 15_000, t0);
-    const b = enterEndpoint('slow', 15_000, t0);
-    expect('release' in a && 'release' in b).toBe(true);
-    // Not slow yet (the attempts are young): a third may go.
-    const c = enterEndpoint('slow', 15_000, t0 + 10);
-    expect('release' in c).toBe(true);
-    if ('release' in c) c.release();
-    const later = t0 + pacingSettings.slowMs + 1;
-    const parks = Array.from({ length: 6 }, () => enterEndpoint('slow', 15_000, later));
+    const first = Array.from({ length: cap }, (_, i) => enterEndpoint('slow', `a${i}`, T, t0));
+    expect(first.every(isSlot)).toBe(true);
+    // Young attempts: one more may still go.
+    const young = enterEndpoint('slow', 'y', T, t0 + 10);
+    expect(isSlot(young)).toBe(true);
+    if (isSlot(young)) young.release(t0 + 20);
+    const later = t0 + T / 2 + 1;
+    const parks = Array.from({ length: 2 * cap }, (_, i) => enterEndpoint('slow', `p${i}`, T, later));
     const ms = parks.map((p) => ('parkMs' in p ? p.parkMs : -1));
-    expect(ms.every((x) => x >= 15_000)).toBe(true);
-    expect(ms[5]!).toBeGreaterThan(ms[0]!);
+    expect(ms.every((x) => x >= T / 2)).toBe(true);
+    expect(ms.at(-1)!).toBeGreaterThan(ms[0]!);
+    // A parked delivery coming back is not counted twice.
+    const back = enterEndpoint('slow', 'p0', T, later + 1);
+    // (2 * cap parked: the second spread step, 2 x 7.5 s plus jitter; counted twice it would be the third.)
+    expect('parkMs' in back && back.parkMs < (3 * T) / 2).toBe(true);
     // Other endpoints are not affected.
-    const other = enterEndpoint('other', 15_000, later);
-    expect('release' in other).toBe(true);
-    if ('release' in other) other.release();
-    // The hanging attempts end (timed out): the endpoint stays slow, so only 2 go at once, however young.
-    const end = later + 15_000;
-    if ('release' in a) a.release(end);
-    if ('release' in b) b.release(end);
-    const next = [enterEndpoint('slow', 15_000, end + 1), enterEndpoint('slow', 15_000, end + 1), enterEndpoint('slow', 15_000, end + 2)];
-    expect(next.map((x) => 'release' in x)).toEqual([true, true, false]);
-    // A fast answer: no longer slow.
-    const [n1, n2] = next;
-    if ('release' in n1! && 'release' in n2!) {
-      n1.release(end + 5);
-      n2.release(end + 6);
-    }
-    const again = [enterEndpoint('slow', 15_000, end + 10), enterEndpoint('slow', 15_000, end + 10), enterEndpoint('slow', 15_000, end + 10)];
-    expect(again.every((x) => 'release' in x)).toBe(true);
-    for (const x of again) if ('release' in x) x.release(end + 11);
+    const other = enterEndpoint('other', 'o', T, later);
+    expect(isSlot(other)).toBe(true);
+    if (isSlot(other)) other.release(later + 1);
+    // The hanging attempts time out: still slow, so only `cap` go at once, however young.
+    const end = t0 + T;
+    for (const s of first) if (isSlot(s)) expect(s.release(end)).toEqual([]);
+    const next = Array.from({ length: cap + 1 }, (_, i) => enterEndpoint('slow', `n${i}`, T, end + 1));
+    expect(next.map(isSlot)).toEqual([...Array(cap).fill(true), false]);
+    // A fast answer: the parked deliveries are woken, and the endpoint is fast again.
+    const woken = isSlot(next[0]!) ? next[0].release(end + 50) : [];
+    expect(new Set(woken)).toEqual(new Set([...parks.map((_, i) => `p${i}`), `n${cap}`]));
+    for (const s of next.slice(1)) if (isSlot(s)) s.release(end + 60);
+    const again = Array.from({ length: cap + 2 }, (_, i) => enterEndpoint('slow', `g${i}`, T, end + 100));
+    expect(again.every(isSlot)).toBe(true);
+    for (const s of again) if (isSlot(s)) s.release(end + 110);
   });
 });
