@@ -110,7 +110,9 @@ async function recordMessageEvents(trx: Executor, s: StoredMessage, env: Command
 
 /** The outbox entry (an email Mailroom sent) named by our reply token in one of `ids` (or, with `byMessageId`, by its Message-ID), if it exists in the account. */
 async function sentByUs(trx: Executor, accountId: string, ids: readonly string[], env: CommandEnv, byMessageId = false): Promise<string | null> {
-  const outboxId = readReplyToken(ids, env.secrets.derive('reply-token'));
+  const hasToken = ids.some((id) => /^<?mr\./i.test(id.trim()));
+  if (!hasToken && !byMessageId) return null;
+  const outboxId = hasToken ? readReplyToken(ids, env.secrets.derive('reply-token')) : null;
   let q = trx.selectFrom('outbox').select('id').where('account_id', '=', accountId);
   if (outboxId) q = q.where('id', '=', outboxId);
   else if (byMessageId && ids[0]) q = q.where('message_id', '=', ids[0].trim().replace(/^<|>$/g, '').toLowerCase());
