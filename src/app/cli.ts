@@ -24,6 +24,8 @@ import { importContactsFromFile, formatImportReport } from '../features/crm/comm
 import { collectUnreferencedPacks } from '../mail/collect-unreferenced-packs.js';
 import path from 'node:path';
 import { backup, restore } from './backup.js';
+import { createEndpoint, deleteEndpoint, listEndpoints, rotateSecret } from '../features/webhooks/commands/endpoints.js';
+import { replayDelivery, replayRange, sendTestEvent } from '../features/webhooks/commands/deliveries.js';
 
 const program = new Command();
 program.name('mailroom').description('Connect personal and team email to your CRM.').version('0.1.0');
@@ -223,6 +225,68 @@ contacts
   .action(async (file: string, o: { account: string; user?: string; dryRun?: boolean }) => {
     const r = await withEnv(async (env) => importContactsFromFile(env, await actorFor(env, o.account, o.user), file, { dryRun: Boolean(o.dryRun) }));
     process.stdout.write(`${formatImportReport(r)}\n`);
+  });
+
+const webhooks = program.command('webhooks').description('Webhook endpoints of an account (the same commands as the API; a running worker delivers).');
+webhooks
+  .command('list')
+  .description('List the endpoints.')
+  .requiredOption('--account <id>', 'account id')
+  .action(async (o: { account: string }) => {
+    print(await withEnv(async (env) => listEndpoints(env, await actorFor(env, o.account))));
+  });
+webhooks
+  .command('add <url>')
+  .description('Add an endpoint; prints its signing secret (whsec_...), shown only this once.')
+  .requiredOption('--account <id>', 'account id')
+  .option('--events <types>', 'comma-separated event types, or * for every type', '*')
+  .option('--description <text>', 'what the endpoint is for', '')
+  .addOption(new Option('--payload <mode>', 'thin (ids and changed fields) or full (objects in data.object)').choices(['thin', 'full']).default('thin'))
+  .option('--disabled', 'add it disabled')
+  .action(async (url: string, o: { account: string; events: string; description: string; payload: 'thin' | 'full'; disabled?: boolean }) => {
+    const eventTypes = o.events.split(',').map((s) => s.trim()).filter(Boolean);
+    print(await withEnv(async (env) => createEndpoint(env, await actorFor(env, o.account), { url, eventTypes, description: o.description, payload: o.payload, enabled: !o.disabled })));
+  });
+webhooks
+  .command('remove <id>')
+  .description('Delete an endpoint with its delivery log; pending deliveries are not sent.')
+  .requiredOption('--account <id>', 'account id')
+  .action(async (id: string, o: { account: string }) => {
+    await withEnv(async (env) => deleteEndpoint(env, await actorFor(env, o.account), id));
+    print({ removed: id });
+  });
+webhooks
+  .command('test <id>')
+  .description('Send a webhook.test event to this endpoint only.')
+  .requiredOption('--account <id>', 'account id')
+  .action(async (id: string, o: { account: string }) => {
+    print(await withEnv(async (env) => sendTestEvent(env, await actorFor(env, o.account), id)));
+  });
+webhooks
+  .command('replay <id>')
+  .description('Send again one delivery (--delivery, same webhook-id) or the finished deliveries of a time range (--since/--until).')
+  .requiredOption('--account <id>', 'account id')
+  .option('--delivery <deliveryId>', 'one delivery (msg_...)')
+  .option('--since <time>', 'start of the range, e.g. 2026-03-01T09:00:00Z')
+  .option('--until <time>', 'end of the range (excluded); default now')
+  .option('--only-failed', 'only deliveries that failed')
+  .action(async (id: string, o: { account: string; delivery?: string; since?: string; until?: string; onlyFailed?: boolean }) => {
+    if (!o.delivery && !o.since) throw new AppError('invalid_request', 400, 'Give --delivery <msg_...> or --since <time> (and --until).');
+    print(
+      await withEnv(async (env) => {
+        const actor = await actorFor(env, o.account);
+        if (o.delivery) return replayDelivery(env, actor, id, o.delivery);
+        return replayRange(env, actor, id, { since: o.since!, until: o.until ?? new Date(env.now()).toISOString(), onlyFailed: Boolean(o.onlyFailed) });
+      }),
+    );
+  });
+webhooks
+  .command('rotate-secret <id>')
+  .description('Rotate the signing secret; prints the new one once. Both sign during the overlap.')
+  .requiredOption('--account <id>', 'account id')
+  .option('--overlap-hours <n>', 'hours the previous secret still signs', '24')
+  .action(async (id: string, o: { account: string; overlapHours: string }) => {
+    print(await withEnv(async (env) => rotateSecret(env, await actorFor(env, o.account), id, { overlapHours: Number(o.overlapHours) })));
   });
 
 program

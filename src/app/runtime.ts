@@ -9,6 +9,7 @@ import type { Database } from '../platform/database/database.js';
 import { migrateToLatest } from './migrate.js';
 import { buildApp } from './http.js';
 import { JobWorker } from '../platform/jobs/worker.js';
+import { WEBHOOKS_QUEUE } from '../features/webhooks/index.js';
 import type { CommandEnv } from '../platform/context.js';
 import { applyProcessSettings, makeCommandEnv, openConfiguredDatabase } from './env.js';
 import { bootstrapFirstAccount } from '../features/accounts/commands/bootstrapFirstAccount.js';
@@ -97,6 +98,16 @@ export async function startMailroom(config: Config, opts: StartOptions = {}): Pr
     running.mailboxes = supervisor;
     // `connection.sync` jobs only nudge the supervisor ("sync this one now"): short, a small pool.
     const syncWorker = new JobWorker({ env, handlers: jobHandlers, log: log.child({ role: 'sync' }), queues: ['sync'], concurrency: 4, lockMs: 30_000 });
+    // Webhook deliveries wait on other servers: a pool of their own, wider (src/features/webhooks/pacing.ts).
+    const webhooksWorker = new JobWorker({ env, handlers: jobHandlers, log: log.child({ role: 'webhooks' }), queues: [WEBHOOKS_QUEUE], concurrency: 16, lockMs: 60_000 });
+    webhooksWorker.start();
+    stoppers.push(() => webhooksWorker.stop());
+    // Fan-out queues deliveries in this process: the delivery worker looks at once instead of at its next poll.
+    const queued = env.onJobsQueued;
+    env.onJobsQueued = () => {
+      queued?.();
+      webhooksWorker.poke();
+    };
     await supervisor.start();
     syncWorker.start();
     stoppers.push(() => syncWorker.stop());

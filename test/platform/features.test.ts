@@ -54,6 +54,7 @@ describe('src/app/features.ts', () => {
         'personal_email.tracking_digest',
         'events.publish',
         'webhooks.deliver',
+        'webhooks.cleanup',
       ].sort(),
     );
   });

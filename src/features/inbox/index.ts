@@ -10,6 +10,7 @@ import { SNOOZE_ENDED_JOB, snoozeEndedJob } from './snooze.js';
 import { demoInbox } from './demo.js';
 
 export { inboxPolicies } from './policies.js';
+export { conversationItemById } from './queries.js';
 
 /** What the inbox does when other features act, and its background jobs (listed in src/app/features.ts). */
 export function inboxFeature() {

@@ -10,6 +10,7 @@ import { recordEvents, type AnyEventInput } from '../../platform/events.js';
 import type { CommandEnv, Executor } from '../../platform/context.js';
 import type { ConnectionsTable, ConversationsTable, MessagesTable } from '../../platform/database/schema.js';
 import { newId } from '../../platform/database/ids.js';
+import { readReplyToken } from '../../mail/message/reply-token.js';
 import { recordPackEntries, sha256Hex, storedBlobs, type BlobStore } from '../../mail/blob-store.js';
 import { insertRows } from '../../platform/database/insert-rows.js';
 import type { Dialect } from '../../platform/database/database.js';
@@ -73,7 +74,7 @@ async function runReactions(trx: Executor, env: CommandEnv, plan: BatchPlan): Pr
     const stored = run;
     run = [];
     for (const h of env.reactions.messageStored) await h(trx, stored, env);
-    await recordMessageEvents(trx, env.dialect, stored, env.now());
+    await recordMessageEvents(trx, env, stored);
   };
   for (const step of plan.steps) {
     if (step.merge) {
@@ -85,11 +86,15 @@ async function runReactions(trx: Executor, env: CommandEnv, plan: BatchPlan): Pr
 }
 
 /**
+/**
  * The domain events of stored messages (src/platform/events.ts), in their transaction, in order: for
- * each message, the conversation it began, the message in its conversation, and email.received for
- * inbound mail. All have the conversation as subject, so they reach a webhook in this order.
+ * each message, the conversation it began, the message in its conversation, email.received for inbound
+ * mail, then email.bounced (a bounce or complaint, not a delay) or email.replied (a person's answer to an
+ * email Mailroom sent: our reply token in In-Reply-To/References). All have the conversation as subject,
+ * so they reach a webhook in this order.
  */
-async function recordMessageEvents(trx: Executor, dialect: Dialect, stored: readonly StoredMessage[], now: number): Promise<void> {
+async function recordMessageEvents(trx: Executor, env: CommandEnv, stored: readonly StoredMessage[]): Promise<void> {
+  const now = env.now();
   const events: AnyEventInput[] = [];
   for (const s of stored) {
     const m = s.message;
@@ -99,9 +104,34 @@ async function recordMessageEvents(trx: Executor, dialect: Dialect, stored: read
       events.push({ accountId: m.account_id, type: 'conversation.created', subject, data: { conversationId: c.id, inboxId: c.inbox_id, connectionId: m.connection_id, contactId: c.contact_id }, at: now });
     }
     events.push({ accountId: m.account_id, type: 'conversation.message.created', subject, data: { conversationId: c.id, messageId: m.id, direction: m.direction, source: m.source }, at: now });
-    if (m.direction === 'inbound') events.push({ accountId: m.account_id, type: 'email.received', subject, data: { messageId: m.id, conversationId: c.id, connectionId: m.connection_id }, at: now });
+    if (m.direction !== 'inbound') continue;
+    events.push({ accountId: m.account_id, type: 'email.received', subject, data: { messageId: m.id, conversationId: c.id, connectionId: m.connection_id }, at: now });
+    const cls = s.classification;
+    const parents = [s.parsed.inReplyTo, ...[...s.parsed.references].reverse()].filter((x): x is string => Boolean(x));
+    const b = cls.bounce;
+    if (cls.kind === 'bounce' && b && b.type !== 'delay') {
+      const outboxId = await sentByUs(trx, m.account_id, b.originalMessageId ? [b.originalMessageId] : [], env, true);
+      const recipients = b.recipients.map((r) => ({ address: r.address, status: r.status, action: r.action }));
+      const data = { messageId: m.id, conversationId: c.id, connectionId: m.connection_id, type: b.type, permanent: b.permanent, recipients, originalMessageId: b.originalMessageId, outboxId };
+      events.push({ accountId: m.account_id, type: 'email.bounced', subject, data, at: now });
+    } else if (cls.kind === 'normal' && parents.length) {
+      const outboxId = await sentByUs(trx, m.account_id, parents, env);
+      if (outboxId) events.push({ accountId: m.account_id, type: 'email.replied', subject, data: { messageId: m.id, conversationId: c.id, connectionId: m.connection_id, outboxId, from: m.from_address }, at: now });
+    }
   }
-  await recordEvents(trx, dialect, events);
+  await recordEvents(trx, env.dialect, events);
+}
+
+/** The outbox entry (an email Mailroom sent) named by our reply token in one of `ids` (or, with `byMessageId`, by its Message-ID), if it exists in the account. */
+async function sentByUs(trx: Executor, accountId: string, ids: readonly string[], env: CommandEnv, byMessageId = false): Promise<string | null> {
+  const hasToken = ids.some((id) => /^<?mr\./i.test(id.trim()));
+  if (!hasToken && !byMessageId) return null;
+  const outboxId = hasToken ? readReplyToken(ids, env.secrets.derive('reply-token')) : null;
+  let q = trx.selectFrom('outbox').select('id').where('account_id', '=', accountId);
+  if (outboxId) q = q.where('id', '=', outboxId);
+  else if (byMessageId && ids[0]) q = q.where('message_id', '=', ids[0].trim().replace(/^<|>$/g, '').toLowerCase());
+  else return null;
+  return (await q.executeTakeFirst())?.id ?? null;
 }
 
 /**

@@ -12,6 +12,7 @@ import { sendThroughConnection } from '../../mail/transport-options.js';
 import { ingestBatch, type Ingestor } from '../ingest/index.js';
 import { openImap } from '../../mail/imap-sync.js';
 import { enqueue } from '../../platform/jobs/queue.js';
+import { recordEvent } from '../../platform/events.js';
 import { json, readJson, shapes } from '../../platform/database/json.js';
 import { outboxEnvelope } from './commands/queueEmail.js';
 
@@ -127,8 +128,18 @@ export async function sendOutboxMessage(ingestor: Ingestor, outboxId: string): P
     return state as 'failed' | 'uncertain';
   }
   const sentAt = env.now();
-  await ingestBatch(ingestor, c, [{ raw, source: 'outbox', direction: 'outbound', receivedAt: sentAt, outboxId: row.id, conversationId: row.conversation_id ?? undefined }], async (trx) => {
+  await ingestBatch(ingestor, c, [{ raw, source: 'outbox', direction: 'outbound', receivedAt: sentAt, outboxId: row.id, conversationId: row.conversation_id ?? undefined }], async (trx, stored) => {
     await trx.updateTable('outbox').set({ state: 'sent', sent_at: sentAt, smtp_response: info.response?.slice(0, 500) ?? null, last_error: null }).where('id', '=', row.id).execute();
+    // email.sent, in the transaction that confirms the send (after the stored copy's conversation events).
+    const m = stored.messageIds[0] ? await trx.selectFrom('messages').select(['id', 'conversation_id']).where('id', '=', stored.messageIds[0]).executeTakeFirst() : undefined;
+    const conversationId = m?.conversation_id ?? row.conversation_id;
+    await recordEvent(trx, {
+      accountId: row.account_id,
+      type: 'email.sent',
+      subject: conversationId ? { type: 'conversation', id: conversationId } : { type: 'outbox', id: row.id },
+      data: { outboxId: row.id, messageId: m?.id ?? null, conversationId, connectionId: c.id, userId: row.user_id },
+      at: sentAt,
+    });
   });
   for (const h of env.reactions.sendFinished) await h(env, row.id, 'sent');
   return 'sent';

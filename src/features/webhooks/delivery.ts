@@ -11,6 +11,11 @@
  *
  * At least once: a worker killed mid-delivery leaves the job's lock to expire, and the delivery (still
  * pending) is sent again with the same webhook-id.
+ *
+ * An endpoint's failure streak starts at its first failed attempt after a 2xx (`failing_since`); an
+ * endpoint still failing five days later (no 2xx in between), or answering 410 Gone, is disabled and the
+ * account's admins are notified. During a secret rotation's overlap both secrets sign. A full-payload
+ * endpoint gets the object the event is about in `data.object`, loaded at delivery time (objects.ts).
  */
 import type { CommandEnv, Executor } from '../../platform/context.js';
 import { newId } from '../../platform/database/ids.js';
@@ -22,8 +27,12 @@ import { EVENT_CATALOGUE, isEventType, wants } from './domain/catalogue.js';
 import { nextAttemptDelay, orderingKey, outcomeOfStatus, parseRetryAfter } from './domain/delivery.js';
 import { postWebhook, SendError } from './sender.js';
 import { signatureHeaders } from './signature.js';
+import { hasFullObject, loadObject } from './objects.js';
+import { enterEndpoint } from './pacing.js';
 
 export const DELIVER_JOB = 'webhooks.deliver';
+/** Deliveries have a queue (and a worker) of their own: a hanging endpoint never delays other jobs (src/app/runtime.ts). */
+export const WEBHOOKS_QUEUE = 'webhooks';
 
 /** Delivery settings; tests shorten them. */
 export const deliverySettings = {
@@ -34,12 +43,14 @@ export const deliverySettings = {
   orderWaitMs: 1000,
   /** Jitter source, in [0, 1). */
   random: Math.random,
+  /** An endpoint with no 2xx for this long since the first failure of its streak is disabled. */
+  disableAfterFailingMs: 5 * 24 * 3600_000,
 };
 
 const LOGGED_BODY = 1024;
 
 async function queueDelivery(trx: Executor, now: number, deliveryId: string, runAt = now): Promise<void> {
-  await enqueue(trx, now, { kind: DELIVER_JOB, payload: { deliveryId }, dedupeKey: `${DELIVER_JOB}:${deliveryId}`, runAt, maxAttempts: 50 });
+  await enqueue(trx, now, { queue: WEBHOOKS_QUEUE, kind: DELIVER_JOB, payload: { deliveryId }, dedupeKey: `${DELIVER_JOB}:${deliveryId}`, runAt, maxAttempts: 50 });
 }
 
 /** Fans one event out to the account's endpoints. */
@@ -93,21 +104,39 @@ export async function publishEvent(env: CommandEnv, eventId: string): Promise<vo
   if (queued) env.onJobsQueued?.();
 }
 
-/** The JSON body of an event's deliveries (the same for every attempt). */
-export function deliveryBody(ev: { id: string; type: string; created_at: number; data: string }): string {
+/**
+ * The JSON body of an event's deliveries (the same for every attempt of a thin endpoint); `object`, when
+ * given (full payloads), goes in `data.object`.
+ */
+export function deliveryBody(ev: { id: string; type: string; created_at: number; data: string }, object?: unknown): string {
   const version = isEventType(ev.type) ? EVENT_CATALOGUE[ev.type].version : 1;
-  return JSON.stringify({ type: ev.type, version, timestamp: new Date(ev.created_at).toISOString(), eventId: ev.id, data: readJson('events.data', ev.data, json.record, {}) });
+  const data = readJson('events.data', ev.data, json.record, {});
+  return JSON.stringify({ type: ev.type, version, timestamp: new Date(ev.created_at).toISOString(), eventId: ev.id, data: object === undefined ? data : { ...data, object } });
+}
+
+/** The endpoint's signing secrets now: its secret, and the previous one during a rotation's overlap. */
+export function signingSecrets(env: CommandEnv, endpoint: { secret: string; previous_secret: string | null; previous_secret_until: number | null }, now: number): string[] {
+  const secrets = [env.secrets.open(endpoint.secret)];
+  if (endpoint.previous_secret && endpoint.previous_secret_until !== null && Number(endpoint.previous_secret_until) > now) secrets.push(env.secrets.open(endpoint.previous_secret));
+  return secrets;
+}
+
+/** Disables an endpoint (once, whoever races) and tells the account's admins why. */
+export async function disableEndpoint(trx: Executor, endpoint: { id: string; account_id: string; url: string }, reason: string, message: string, now: number): Promise<void> {
+  const r = await trx.updateTable('webhook_endpoints').set({ enabled: 0, disabled_reason: reason, updated_at: now }).where('id', '=', endpoint.id).where('enabled', '=', 1).executeTakeFirst();
+  if (Number(r.numUpdatedRows) !== 1) return;
+  await notifyUsers(trx, { accountId: endpoint.account_id, userIds: await adminIds(trx, endpoint.account_id), kind: 'webhook.endpoint_disabled', message, data: { endpointId: endpoint.id }, at: now });
 }
 
 /** One attempt of one delivery (see the header). Throws RunAgain to be called again later. */
 export async function deliverOnce(env: CommandEnv, deliveryId: string, signal?: AbortSignal): Promise<void> {
   const now = env.now();
-  const d = await env.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', deliveryId).executeTakeFirst();
+  const d = await loadDeliveryRow(env, deliveryId);
   if (!d || d.state !== 'pending') return;
   if (d.next_attempt_at !== null && d.next_attempt_at > now) throw new RunAgain(d.next_attempt_at - now);
-  const endpoint = await env.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', d.endpoint_id).executeTakeFirst();
-  const ev = await env.db.selectFrom('events').selectAll().where('id', '=', d.event_id).executeTakeFirst();
-  if (!endpoint || !ev) return;
+  const endpoint = await loadEndpointRow(env, d.endpoint_id);
+  const ev = await loadEventRow(env, d.event_id);
+  if (!endpoint || !ev || endpoint.account_id !== ev.account_id) return;
   if (endpoint.enabled !== 1 && ev.type !== 'webhook.test') {
     await env.db.updateTable('webhook_deliveries').set({ state: 'failed', last_error: 'endpoint_disabled: the endpoint is disabled; replay once it is enabled.', finished_at: now, next_attempt_at: null }).where('id', '=', d.id).where('state', '=', 'pending').execute();
     return;
@@ -137,10 +166,38 @@ export async function deliverOnce(env: CommandEnv, deliveryId: string, signal?: 
     .executeTakeFirst();
   if (earlierUnpublished) throw new RunAgain(deliverySettings.orderWaitMs);
 
+  // A slow endpoint gets a few attempts at once, not the whole worker (pacing.ts).
+  const slot = enterEndpoint(endpoint.id, d.id, deliverySettings.timeoutMs);
+  if ('parkMs' in slot) throw new RunAgain(slot.parkMs);
+  let wake: string[] = [];
+  try {
+    await attemptDelivery(env, d, endpoint, ev, now, signal);
+  } finally {
+    wake = slot.release();
+  }
+  // The endpoint answered fast again: what was parked goes now.
+  if (wake.length) {
+    await env.db.transaction().execute(async (trx) => {
+      for (const id of wake) await runQueuedNow(trx, `${DELIVER_JOB}:${id}`, env.now());
+    });
+    env.onJobsQueued?.();
+  }
+}
+
+type DeliveryRow = NonNullable<Awaited<ReturnType<typeof loadDeliveryRow>>>;
+type EndpointRow = NonNullable<Awaited<ReturnType<typeof loadEndpointRow>>>;
+type EventRow = NonNullable<Awaited<ReturnType<typeof loadEventRow>>>;
+const loadDeliveryRow = (env: CommandEnv, id: string) => env.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirst();
+const loadEndpointRow = (env: CommandEnv, id: string) => env.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
+const loadEventRow = (env: CommandEnv, id: string) => env.db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+
+/** Signs, POSTs, logs the attempt, and settles or reschedules the delivery. */
+async function attemptDelivery(env: CommandEnv, d: DeliveryRow, endpoint: EndpointRow, ev: EventRow, now: number, signal?: AbortSignal): Promise<void> {
   const attempt = d.attempts + 1;
-  const body = deliveryBody(ev);
+  const object = endpoint.payload === 'full' && hasFullObject(ev.subject_type) ? await loadObject(env, ev.account_id, ev.subject_type, ev.subject_id) : undefined;
+  const body = deliveryBody(ev, object);
   const timestamp = Math.floor(now / 1000);
-  const headers = signatureHeaders(env.secrets.open(endpoint.secret), d.id, timestamp, body);
+  const headers = signatureHeaders(signingSecrets(env, endpoint, now), d.id, timestamp, body);
   const started = Date.now();
   let status: number | null = null;
   let error: string | null = null;
@@ -162,8 +219,9 @@ export async function deliverOnce(env: CommandEnv, deliveryId: string, signal?: 
   const done = outcome !== 'retry' || delay === null;
   const state = outcome === 'success' ? 'succeeded' : done ? 'failed' : 'pending';
   const lastError = error ?? (outcome === 'success' ? null : `status ${status}`);
+  const failingSince = outcome === 'success' ? null : (endpoint.failing_since === null ? now : Number(endpoint.failing_since));
 
-  await env.db.transaction().execute(async (trx) => {
+  const wokeNext = await env.db.transaction().execute(async (trx) => {
     await trx
       .insertInto('webhook_attempts')
       .values({
@@ -185,20 +243,14 @@ export async function deliverOnce(env: CommandEnv, deliveryId: string, signal?: 
       .set({ state, attempts: attempt, last_status: status, last_error: lastError, next_attempt_at: done ? null : now + delay!, finished_at: done ? now : null })
       .where('id', '=', d.id)
       .execute();
+    // The failure streak: started by the first failure after a 2xx, ended by the next 2xx.
+    if ((failingSince === null) !== (endpoint.failing_since === null)) {
+      await trx.updateTable('webhook_endpoints').set({ failing_since: failingSince }).where('id', '=', endpoint.id).execute();
+    }
     if (outcome === 'gone' && endpoint.enabled === 1) {
-      await trx
-        .updateTable('webhook_endpoints')
-        .set({ enabled: 0, disabled_reason: `The endpoint answered 410 Gone on ${new Date(now).toISOString()}: disabled. Enable it again to resume deliveries.`, updated_at: now })
-        .where('id', '=', endpoint.id)
-        .execute();
-      await notifyUsers(trx, {
-        accountId: endpoint.account_id,
-        userIds: await adminIds(trx, endpoint.account_id),
-        kind: 'webhook.endpoint_disabled',
-        message: `The webhook endpoint ${endpoint.url} answered 410 Gone and was disabled.`,
-        data: { endpointId: endpoint.id },
-        at: now,
-      });
+      await disableEndpoint(trx, endpoint, `The endpoint answered 410 Gone on ${new Date(now).toISOString()}: disabled. Enable it again to resume deliveries.`, `The webhook endpoint ${endpoint.url} answered 410 Gone and was disabled.`, now);
+    } else if (failingSince !== null && endpoint.enabled === 1 && now - failingSince >= deliverySettings.disableAfterFailingMs) {
+      await disableEndpoint(trx, endpoint, failingTooLongReason(failingSince, now), `The webhook endpoint ${endpoint.url} has failed every delivery since ${new Date(failingSince).toISOString()} and was disabled.`, now);
     }
     // The next delivery of this subject waits for this one: it may go now.
     if (done) {
@@ -213,9 +265,17 @@ export async function deliverOnce(env: CommandEnv, deliveryId: string, signal?: 
         .limit(1)
         .executeTakeFirst();
       if (next) await runQueuedNow(trx, `${DELIVER_JOB}:${next.id}`, now);
+      return Boolean(next);
     }
+    return false;
   });
+  if (wokeNext) env.onJobsQueued?.();
   if (!done) throw new RunAgain(delay!);
+}
+
+export function failingTooLongReason(failingSince: number, now: number): string {
+  const days = Math.floor((now - failingSince) / (24 * 3600_000));
+  return `No delivery succeeded since ${new Date(failingSince).toISOString()} (${days} days): disabled. Enable it again to resume deliveries.`;
 }
 
 /** Sends a delivery again (same webhook-id): back to pending, due now. */

@@ -6,11 +6,13 @@
 import type { JobContext } from '../../platform/jobs/worker.js';
 import { PUBLISH_EVENT_JOB } from '../../platform/events.js';
 import { DELIVER_JOB, deliverOnce, publishEvent } from './delivery.js';
+import { CLEANUP_JOB, cleanupJob } from './cleanup.js';
 import './events.js';
 
 export { EVENT_CATALOGUE, EVENT_TYPES, type EventCatalogue, type WebhookEventType } from './domain/catalogue.js';
 export { webhooksPolicies } from './policies.js';
-export { deliverySettings, DELIVER_JOB } from './delivery.js';
+export { deliverySettings, DELIVER_JOB, WEBHOOKS_QUEUE } from './delivery.js';
+export { pacingSettings } from './pacing.js';
 
 export function webhooksFeature() {
   return {
@@ -20,6 +22,8 @@ export function webhooksFeature() {
       [PUBLISH_EVENT_JOB]: (payload: { eventId: string }, ctx: JobContext) => publishEvent(ctx.env, payload.eventId),
       /** One attempt of one delivery (re-queued by itself until done). */
       [DELIVER_JOB]: (payload: { deliveryId: string }, ctx: JobContext) => deliverOnce(ctx.env, payload.deliveryId, ctx.signal),
+      /** Delivery-log retention and the five-day failure sweep (runs again by itself). */
+      [CLEANUP_JOB]: (_payload: unknown, ctx: JobContext) => cleanupJob(ctx.env),
     }),
   } as const;
 }

@@ -40,3 +40,11 @@ export async function loadDelivery(db: Executor, endpointId: string, id: string)
 export function attemptsOf(db: Executor, deliveryId: string) {
   return db.selectFrom('webhook_attempts').selectAll().where('delivery_id', '=', deliveryId).orderBy('attempt', 'desc').limit(50).execute();
 }
+
+/** The delivery log is kept this many days unless the account says otherwise. */
+export const DEFAULT_RETENTION_DAYS = 30;
+
+export async function settingsOf(db: Executor, accountId: string): Promise<{ logRetentionDays: number }> {
+  const row = await db.selectFrom('webhook_settings').select('log_retention_days').where('account_id', '=', accountId).executeTakeFirst();
+  return { logRetentionDays: row ? Number(row.log_retention_days) : DEFAULT_RETENTION_DAYS };
+}

@@ -7,6 +7,7 @@
  * answer like any other, and not a success), the whole request has a timeout, and at most
  * `maxResponseBytes` of the answer are read.
  */
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import { BAD_PORTS, HostNotAllowedError, InvalidHostError, pinnedLookup, resolveSafeHost, type SafeHost } from '../../platform/security/host-guard.js';
@@ -51,6 +52,8 @@ export async function postWebhook(urlText: string, headers: Record<string, strin
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new SendError('timeout', `No answer within ${o.timeoutMs} ms.`)), o.timeoutMs);
   const onOuter = () => controller.abort(new SendError('connection_error', 'The delivery was stopped (the worker is shutting down).'));
+  // The worker's stop signal is shared by all its deliveries in flight (16 at once).
+  if (o.signal) setMaxListeners(0, o.signal);
   o.signal?.addEventListener('abort', onOuter, { once: true });
   try {
     const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;

@@ -22,7 +22,12 @@ export function sign(secret: string, id: string, timestampSeconds: number, body:
   return `v1,${crypto.createHmac('sha256', keyOf(secret)).update(`${id}.${timestampSeconds}.${body}`).digest('base64')}`;
 }
 
-/** The three Standard Webhooks headers of one attempt. */
-export function signatureHeaders(secret: string, id: string, timestampSeconds: number, body: string): Record<string, string> {
-  return { 'webhook-id': id, 'webhook-timestamp': String(timestampSeconds), 'webhook-signature': sign(secret, id, timestampSeconds, body) };
+/**
+ * The three Standard Webhooks headers of one attempt. Several secrets (during a rotation's overlap: the
+ * new one first, then the previous one) give several space-separated signatures; a receiver accepts the
+ * delivery when any of them verifies with its secret.
+ */
+export function signatureHeaders(secrets: string | readonly string[], id: string, timestampSeconds: number, body: string): Record<string, string> {
+  const list = typeof secrets === 'string' ? [secrets] : secrets;
+  return { 'webhook-id': id, 'webhook-timestamp': String(timestampSeconds), 'webhook-signature': list.map((s) => sign(s, id, timestampSeconds, body)).join(' ') };
 }

@@ -11,11 +11,17 @@ export interface EndpointView {
   eventTypes: string[];
   enabled: boolean;
   disabledReason: string | null;
+  /** thin or full. */
+  payload: string;
+  /** After a rotation: until when the previous secret also signs deliveries, else null. */
+  previousSecretExpiresAt: string | null;
+  /** The first failure since the last successful delivery, else null (five days of failures disable the endpoint). */
+  failingSince: string | null;
   createdAt: string;
   updatedAt: string;
 }
 
-export function endpointView(r: WebhookEndpointsTable): EndpointView {
+export function endpointView(r: WebhookEndpointsTable, now: number): EndpointView {
   return {
     id: r.id,
     url: r.url,
@@ -23,6 +29,9 @@ export function endpointView(r: WebhookEndpointsTable): EndpointView {
     eventTypes: readJson('webhook_endpoints.event_types', r.event_types, json.stringArray, ['*']),
     enabled: r.enabled === 1,
     disabledReason: r.disabled_reason,
+    payload: r.payload,
+    previousSecretExpiresAt: r.previous_secret && r.previous_secret_until !== null && r.previous_secret_until > now ? iso(r.previous_secret_until) : null,
+    failingSince: iso(r.failing_since),
     createdAt: iso(r.created_at)!,
     updatedAt: iso(r.updated_at)!,
   };

@@ -576,6 +576,20 @@ export interface WebhookEndpointsTable {
   created_by: string | null;
   created_at: number;
   updated_at: number;
+  /** After a rotation, the previous secret (sealed): it signs too until `previous_secret_until` (019). */
+  previous_secret: string | null;
+  previous_secret_until: number | null;
+  /** thin (ids and changed fields) or full (the object in data.object, loaded at delivery time) (019). */
+  payload: string;
+  /** The first failed attempt since the last 2xx, null when the last attempt succeeded (019). */
+  failing_since: number | null;
+}
+
+/** Webhook settings of an account (019); absent: the defaults. */
+export interface WebhookSettingsTable {
+  account_id: string;
+  log_retention_days: number;
+  updated_at: number;
 }
 
 /** One event to one endpoint: its id is the stable `webhook-id`. */
@@ -655,4 +669,5 @@ export interface DB {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  webhook_settings: WebhookSettingsTable;
 }

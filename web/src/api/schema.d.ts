@@ -6894,6 +6894,12 @@ export interface paths {
                                 eventTypes: string[];
                                 enabled: boolean;
                                 disabledReason: string | null;
+                                /** @enum {string} */
+                                payload: "thin" | "full";
+                                /** @description After a rotation: until when the previous secret also signs deliveries. */
+                                previousSecretExpiresAt: string | null;
+                                /** @description The first failure since the last successful delivery; five days of failures disable the endpoint. */
+                                failingSince: string | null;
                                 createdAt: string;
                                 updatedAt: string;
                             }[];
@@ -6935,9 +6941,14 @@ export interface paths {
                         /** @description https URL (http only to hosts the operator allows). */
                         url: string;
                         description?: string;
-                        /** @description Event types to receive, or ["*"] for every type: contact.created, contact.updated, contact.deleted, conversation.created, conversation.assigned, conversation.status_changed, conversation.message.created, email.received, connection.connected, connection.needs_reauth, connection.sync_error, connection.disconnected, user.deactivated, user.removed. */
+                        /** @description Event types to receive, or ["*"] for every type: contact.created, contact.updated, contact.deleted, company.created, company.updated, company.deleted, conversation.created, conversation.assigned, conversation.status_changed, conversation.snoozed, conversation.closed, conversation.message.created, email.received, email.sent, email.bounced, email.replied, email.opened, email.clicked, connection.connected, connection.needs_reauth, connection.sync_error, connection.disconnected, user.deactivated, user.removed. */
                         eventTypes?: string[];
                         enabled?: boolean;
+                        /**
+                         * @description thin (default): ids and changed fields. full: contact, company and conversation events also carry the object, as the API shows it at delivery time, in data.object.
+                         * @enum {string}
+                         */
+                        payload?: "thin" | "full";
                     };
                 };
             };
@@ -6955,6 +6966,12 @@ export interface paths {
                             eventTypes: string[];
                             enabled: boolean;
                             disabledReason: string | null;
+                            /** @enum {string} */
+                            payload: "thin" | "full";
+                            /** @description After a rotation: until when the previous secret also signs deliveries. */
+                            previousSecretExpiresAt: string | null;
+                            /** @description The first failure since the last successful delivery; five days of failures disable the endpoint. */
+                            failingSince: string | null;
                             createdAt: string;
                             updatedAt: string;
                             /** @description The whsec_ signing secret: shown only in this answer. Keep it. */
@@ -6986,6 +7003,110 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The webhook settings of the account: delivery-log retention (admins) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Days deliveries, their attempts and events are kept. */
+                            logRetentionDays: number;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change the webhook settings: how many days the delivery log is kept (admins) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        logRetentionDays?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Days deliveries, their attempts and events are kept. */
+                            logRetentionDays: number;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/api/v1/webhooks/{id}": {
@@ -7020,6 +7141,12 @@ export interface paths {
                             eventTypes: string[];
                             enabled: boolean;
                             disabledReason: string | null;
+                            /** @enum {string} */
+                            payload: "thin" | "full";
+                            /** @description After a rotation: until when the previous secret also signs deliveries. */
+                            previousSecretExpiresAt: string | null;
+                            /** @description The first failure since the last successful delivery; five days of failures disable the endpoint. */
+                            failingSince: string | null;
                             createdAt: string;
                             updatedAt: string;
                         };
@@ -7104,9 +7231,14 @@ export interface paths {
                         /** @description https URL (http only to hosts the operator allows). */
                         url?: string;
                         description?: string;
-                        /** @description Event types to receive, or ["*"] for every type: contact.created, contact.updated, contact.deleted, conversation.created, conversation.assigned, conversation.status_changed, conversation.message.created, email.received, connection.connected, connection.needs_reauth, connection.sync_error, connection.disconnected, user.deactivated, user.removed. */
+                        /** @description Event types to receive, or ["*"] for every type: contact.created, contact.updated, contact.deleted, company.created, company.updated, company.deleted, conversation.created, conversation.assigned, conversation.status_changed, conversation.snoozed, conversation.closed, conversation.message.created, email.received, email.sent, email.bounced, email.replied, email.opened, email.clicked, connection.connected, connection.needs_reauth, connection.sync_error, connection.disconnected, user.deactivated, user.removed. */
                         eventTypes?: string[];
                         enabled?: boolean;
+                        /**
+                         * @description thin (default): ids and changed fields. full: contact, company and conversation events also carry the object, as the API shows it at delivery time, in data.object.
+                         * @enum {string}
+                         */
+                        payload?: "thin" | "full";
                     };
                 };
             };
@@ -7124,6 +7256,12 @@ export interface paths {
                             eventTypes: string[];
                             enabled: boolean;
                             disabledReason: string | null;
+                            /** @enum {string} */
+                            payload: "thin" | "full";
+                            /** @description After a rotation: until when the previous secret also signs deliveries. */
+                            previousSecretExpiresAt: string | null;
+                            /** @description The first failure since the last successful delivery; five days of failures disable the endpoint. */
+                            failingSince: string | null;
                             createdAt: string;
                             updatedAt: string;
                         };
@@ -7424,6 +7562,85 @@ export interface paths {
                     content: {
                         "application/json": {
                             replayed: number;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate the signing secret (admins); the answer shows the new secret, once. Both sign during the overlap (24 h by default) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        overlapHours?: number;
+                    } | null;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            url: string;
+                            description: string;
+                            eventTypes: string[];
+                            enabled: boolean;
+                            disabledReason: string | null;
+                            /** @enum {string} */
+                            payload: "thin" | "full";
+                            /** @description After a rotation: until when the previous secret also signs deliveries. */
+                            previousSecretExpiresAt: string | null;
+                            /** @description The first failure since the last successful delivery; five days of failures disable the endpoint. */
+                            failingSince: string | null;
+                            createdAt: string;
+                            updatedAt: string;
+                            /** @description The whsec_ signing secret: shown only in this answer. Keep it. */
+                            secret: string;
                         };
                     };
                 };

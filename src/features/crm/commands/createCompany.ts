@@ -1,6 +1,7 @@
 import { foldText, companySearchText } from '../domain/contacts.js';
 import { isUniqueViolation } from '../../../platform/database/database.js';
 import { newId } from '../../../platform/database/ids.js';
+import { recordEvent } from '../../../platform/events.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import {
@@ -43,6 +44,7 @@ export async function createCompany(env: CommandEnv, actor: Actor, input: Create
       const linked = await linkContactsToCompanyByDomain(trx, actor.accountId, id, domains, now);
       await refreshContactSearch(trx, actor.accountId, linked);
       await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: 'company.created', targetType: 'company', targetId: id, data: { name, domains, contactsLinked: linked.length }, at: now });
+      await recordEvent(trx, { accountId: actor.accountId, type: 'company.created', subject: { type: 'company', id }, data: { companyId: id, domains, contactsLinked: linked.length }, at: now });
     });
   } catch (err) {
     if (isUniqueViolation(err)) await assertDomainsFree(env.db, actor.accountId, domains);

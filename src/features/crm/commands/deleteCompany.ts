@@ -1,3 +1,4 @@
+import { recordEvent } from '../../../platform/events.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { crmPolicies } from '../policies.js';
@@ -27,5 +28,6 @@ export async function deleteCompany(env: CommandEnv, actor: Actor, companyId: st
       data: { name: company.name, domains: domains.map((d) => d.domain), contactsUnlinked: contactIds.length },
       at: now,
     });
+    await recordEvent(trx, { accountId: actor.accountId, type: 'company.deleted', subject: { type: 'company', id: company.id }, data: { companyId: company.id, contactsUnlinked: contactIds.length }, at: now });
   });
 }

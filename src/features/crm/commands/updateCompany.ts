@@ -1,4 +1,5 @@
 import { isUniqueViolation } from '../../../platform/database/database.js';
+import { recordEvent } from '../../../platform/events.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import {
@@ -66,6 +67,7 @@ export async function updateCompany(env: CommandEnv, actor: Actor, companyId: st
         data: { changed, ...(renamed ? { name: finalName } : {}), domainsAdded: added, domainsRemoved: removed, contactsLinked: linked.length },
         at: now,
       });
+      await recordEvent(trx, { accountId: actor.accountId, type: 'company.updated', subject: { type: 'company', id: company.id }, data: { companyId: company.id, changed, domainsAdded: added, domainsRemoved: removed }, at: now });
     });
   } catch (err) {
     if (isUniqueViolation(err) && domains) await assertDomainsFree(env.db, actor.accountId, domains, companyId);

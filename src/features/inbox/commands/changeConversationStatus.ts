@@ -32,6 +32,8 @@ export async function changeConversationStatus(env: CommandEnv, actor: Actor, co
       data: { conversationId: conversation.id, inboxId: conversation.inbox_id, from: conversation.status, to: next.status, snoozedUntil: next.snoozedUntil },
       at: now,
     });
+    if (next.status === 'snoozed') await recordEvent(trx, { accountId: actor.accountId, type: 'conversation.snoozed', subject: { type: 'conversation', id: conversation.id }, data: { conversationId: conversation.id, inboxId: conversation.inbox_id, from: conversation.status, snoozedUntil: next.snoozedUntil }, at: now });
+    if (next.status === 'closed') await recordEvent(trx, { accountId: actor.accountId, type: 'conversation.closed', subject: { type: 'conversation', id: conversation.id }, data: { conversationId: conversation.id, inboxId: conversation.inbox_id, from: conversation.status }, at: now });
     return { inbox, conversation, changed: true, status: next.status };
   });
   if (r.changed) await inboxEvents.publish(env, [{ type: 'conversation.updated', inboxId: r.inbox.id, conversationId: r.conversation.id, at: now, data: { status: r.status } }]);

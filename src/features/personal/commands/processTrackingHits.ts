@@ -11,6 +11,7 @@ import { appendTimelineEvent } from '../../crm/index.js';
 import type { CommandEnv, Executor } from '../../../platform/context.js';
 import { notifyUsers } from '../../notifications/index.js';
 import { json, readJson } from '../../../platform/database/json.js';
+import { recordEvent } from '../../../platform/events.js';
 
 export const TRACKING_DIGEST_JOB = 'personal_email.tracking_digest';
 
@@ -44,6 +45,7 @@ export async function processTrackingHits(env: CommandEnv, userId: string, opts:
         'personal_emails.account_id',
         'personal_emails.subject',
         'personal_emails.contact_id',
+        'personal_emails.conversation_id',
         'personal_emails.logged',
         'personal_emails.log_contact_ids',
         'tracking_links.url',
@@ -68,6 +70,7 @@ export async function processTrackingHits(env: CommandEnv, userId: string, opts:
       return contactNames.get(contactId)!;
     };
     const openedEmails = new Set<string>();
+    const webhookEvents = new TrackingEvents();
     const appendOpen = async (h: (typeof hits)[number], hitId: string, implied: string | null) => {
       if (h.logged !== 1) return;
       for (const contactId of readJson('personal_emails.log_contact_ids', h.log_contact_ids, json.stringArray, [])) {
@@ -92,10 +95,12 @@ export async function processTrackingHits(env: CommandEnv, userId: string, opts:
       if (h.kind === 'open') {
         line.opens += 1;
         openedEmails.add(h.personal_email_id);
+        webhookEvents.add(h, 'open', h.implied_by);
         await appendOpen(h, h.id, h.implied_by);
         continue;
       }
       line.clicks += 1;
+      webhookEvents.add(h, 'click', null);
       if (h.logged === 1) {
         for (const contactId of readJson('personal_emails.log_contact_ids', h.log_contact_ids, json.stringArray, [])) {
           const alive = await trx.selectFrom('contacts').select('id').where('id', '=', contactId).executeTakeFirst();
@@ -122,6 +127,7 @@ export async function processTrackingHits(env: CommandEnv, userId: string, opts:
             .insertInto('tracking_hits')
             .values({ id, account_id: h.account_id, personal_email_id: h.personal_email_id, link_id: null, kind: 'open', occurred_at: Number(h.occurred_at), method: 'implied', ip: null, user_agent: null, flagged: 0, flag_reasons: '[]', implied_by: 'click', processed_at: now })
             .execute();
+          webhookEvents.add(h, 'open', 'click');
           await appendOpen(h, id, 'click');
           line.opens += 1;
         }
@@ -148,6 +154,56 @@ export async function processTrackingHits(env: CommandEnv, userId: string, opts:
       });
       notified = true;
     }
+    await webhookEvents.record(trx, now);
     return { processed: ready.length, pending, notified };
   });
+}
+
+interface Tally {
+  accountId: string;
+  personalEmailId: string;
+  conversationId: string | null;
+  contactId: string | null;
+  kind: 'open' | 'click';
+  url: string | null;
+  count: number;
+  firstAt: number;
+  lastAt: number;
+  impliedBy: Set<string | null>;
+}
+
+/**
+ * The webhook events of one digest (email.opened, email.clicked), coalesced: one per email for its opens
+ * and one per email and link for its clicks, so a burst of hits is one event. Only settled, unflagged
+ * hits get here (bots and prefetches are flagged); opens are marked indicative.
+ */
+class TrackingEvents {
+  private readonly tallies = new Map<string, Tally>();
+
+  add(h: { account_id: string; personal_email_id: string; conversation_id: string | null; contact_id: string | null; occurred_at: number | string; url: string | null }, kind: 'open' | 'click', impliedBy: string | null): void {
+    const url = kind === 'click' ? h.url : null;
+    const key = `${h.personal_email_id}\n${kind}\n${url ?? ''}`;
+    const at = Number(h.occurred_at);
+    const t = this.tallies.get(key) ?? { accountId: h.account_id, personalEmailId: h.personal_email_id, conversationId: h.conversation_id, contactId: h.contact_id, kind, url, count: 0, firstAt: at, lastAt: at, impliedBy: new Set() };
+    t.count += 1;
+    t.firstAt = Math.min(t.firstAt, at);
+    t.lastAt = Math.max(t.lastAt, at);
+    t.impliedBy.add(impliedBy);
+    this.tallies.set(key, t);
+  }
+
+  async record(trx: Executor, now: number): Promise<void> {
+    // Opens first: a click implies an open of the same email.
+    for (const t of [...this.tallies.values()].sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'open' ? -1 : 1))) {
+      const base = { personalEmailId: t.personalEmailId, conversationId: t.conversationId, contactId: t.contactId, firstAt: new Date(t.firstAt).toISOString(), lastAt: new Date(t.lastAt).toISOString() };
+      const subject = { type: 'personal_email', id: t.personalEmailId };
+      if (t.kind === 'open') {
+        // Implied only when every open of the batch was inferred (a click, a reply), not seen.
+        const implied = t.impliedBy.has(null) || t.impliedBy.size !== 1 ? null : [...t.impliedBy][0]!;
+        await recordEvent(trx, { accountId: t.accountId, type: 'email.opened', subject, data: { ...base, opens: t.count, indicative: true, impliedBy: implied }, at: now });
+      } else {
+        await recordEvent(trx, { accountId: t.accountId, type: 'email.clicked', subject, data: { ...base, url: t.url, clicks: t.count }, at: now });
+      }
+    }
+  }
 }

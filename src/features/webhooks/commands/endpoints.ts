@@ -9,6 +9,7 @@ import { checkEndpointUrl } from '../domain/delivery.js';
 import { webhooksPolicies } from '../policies.js';
 import { endpointsOf, loadEndpoint } from '../queries.js';
 import { newSigningSecret } from '../signature.js';
+import { scheduleCleanup } from '../cleanup.js';
 import { endpointView, type EndpointView } from '../views.js';
 
 /** Endpoints per account. */
@@ -20,7 +21,21 @@ export interface EndpointInput {
   /** Event types, or ["*"] (the default) for every type. */
   eventTypes?: string[];
   enabled?: boolean;
+  /** thin (the default: ids and changed fields) or full (contact, company and conversation events carry the object in data.object). */
+  payload?: PayloadMode;
 }
+
+export const PAYLOAD_MODES = ['thin', 'full'] as const;
+export type PayloadMode = (typeof PAYLOAD_MODES)[number];
+
+function cleanPayload(p: string): PayloadMode {
+  if (!(PAYLOAD_MODES as readonly string[]).includes(p)) throw invalidRequest('payload is "thin" or "full".', { field: 'payload' });
+  return p as PayloadMode;
+}
+
+/** How long the previous secret still signs after a rotation, by default (and at most). */
+export const DEFAULT_ROTATION_OVERLAP_MS = 24 * 3600_000;
+export const MAX_ROTATION_OVERLAP_MS = 7 * 24 * 3600_000;
 
 function cleanUrl(url: string): string {
   const checked = checkEndpointUrl(url);
@@ -59,14 +74,19 @@ export async function createEndpoint(env: CommandEnv, actor: Actor, input: Endpo
         enabled: input.enabled === false ? 0 : 1,
         secret: env.secrets.seal(secret),
         disabled_reason: null,
+        payload: cleanPayload(input.payload ?? 'thin'),
+        previous_secret: null,
+        previous_secret_until: null,
+        failing_since: null,
         created_by: actor.user.id,
         created_at: now,
         updated_at: now,
       })
       .execute();
+    await scheduleCleanup(trx, now);
     await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: 'webhook.endpoint_created', targetType: 'webhook_endpoint', targetId: id, data: { url, eventTypes }, at: now });
   });
-  return { ...endpointView(await loadEndpoint(env.db, actor.accountId, id)), secret };
+  return { ...endpointView(await loadEndpoint(env.db, actor.accountId, id), now), secret };
 }
 
 /** Changes an endpoint; enabling it again clears why it was disabled. */
@@ -79,14 +99,41 @@ export async function updateEndpoint(env: CommandEnv, actor: Actor, id: string, 
     if (input.url !== undefined) set.url = cleanUrl(input.url);
     if (input.description !== undefined) set.description = input.description.trim();
     if (input.eventTypes !== undefined) set.event_types = JSON.stringify(cleanTypes(input.eventTypes));
+    if (input.payload !== undefined) set.payload = cleanPayload(input.payload);
     if (input.enabled !== undefined) {
       set.enabled = input.enabled ? 1 : 0;
       set.disabled_reason = input.enabled ? null : 'Disabled by an admin.';
+      // Enabled again: a new failure streak starts with the next failure.
+      if (input.enabled) set.failing_since = null;
     }
     await trx.updateTable('webhook_endpoints').set({ ...set, updated_at: now }).where('id', '=', id).where('account_id', '=', actor.accountId).execute();
     await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: 'webhook.endpoint_updated', targetType: 'webhook_endpoint', targetId: id, data: { changed: Object.keys(set) }, at: now });
   });
-  return endpointView(await loadEndpoint(env.db, actor.accountId, id));
+  return endpointView(await loadEndpoint(env.db, actor.accountId, id), now);
+}
+
+/**
+ * Rotates the signing secret: the answer carries the new whsec_ secret (the only time it is shown). For
+ * `overlapMs` (24 hours by default) deliveries are signed with both, the new one first, so receivers can
+ * switch without losing a delivery; 0 drops the old secret at once.
+ */
+export async function rotateSecret(env: CommandEnv, actor: Actor, id: string, input: { overlapHours?: number } = {}): Promise<EndpointView & { secret: string }> {
+  authorize(actor, webhooksPolicies.manage);
+  const overlapMs = input.overlapHours === undefined ? DEFAULT_ROTATION_OVERLAP_MS : Math.round(input.overlapHours * 3600_000);
+  if (!Number.isFinite(overlapMs) || overlapMs < 0 || overlapMs > MAX_ROTATION_OVERLAP_MS) throw invalidRequest(`overlapHours is between 0 and ${MAX_ROTATION_OVERLAP_MS / 3600_000}.`, { field: 'overlapHours' });
+  const secret = newSigningSecret();
+  const now = env.now();
+  await env.db.transaction().execute(async (trx) => {
+    const e = await loadEndpoint(trx, actor.accountId, id);
+    await trx
+      .updateTable('webhook_endpoints')
+      .set({ secret: env.secrets.seal(secret), previous_secret: overlapMs > 0 ? e.secret : null, previous_secret_until: overlapMs > 0 ? now + overlapMs : null, updated_at: now })
+      .where('id', '=', id)
+      .where('account_id', '=', actor.accountId)
+      .execute();
+    await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: 'webhook.secret_rotated', targetType: 'webhook_endpoint', targetId: id, data: { overlapMs }, at: now });
+  });
+  return { ...endpointView(await loadEndpoint(env.db, actor.accountId, id), now), secret };
 }
 
 /** Deletes an endpoint with its deliveries and their log; pending deliveries are not sent. */
@@ -104,10 +151,11 @@ export async function deleteEndpoint(env: CommandEnv, actor: Actor, id: string):
 
 export async function listEndpoints(env: CommandEnv, actor: Actor): Promise<{ endpoints: EndpointView[] }> {
   authorize(actor, webhooksPolicies.manage);
-  return { endpoints: (await endpointsOf(env.db, actor.accountId)).map(endpointView) };
+  const now = env.now();
+  return { endpoints: (await endpointsOf(env.db, actor.accountId)).map((e) => endpointView(e, now)) };
 }
 
 export async function getEndpoint(env: CommandEnv, actor: Actor, id: string): Promise<EndpointView> {
   authorize(actor, webhooksPolicies.manage);
-  return endpointView(await loadEndpoint(env.db, actor.accountId, id));
+  return endpointView(await loadEndpoint(env.db, actor.accountId, id), env.now());
 }

@@ -10,11 +10,44 @@ export interface EventCatalogue {
   'contact.created': { contactId: string; ownerId: string | null; companyId: string | null; source: string };
   'contact.updated': { contactId: string; changed: string[] };
   'contact.deleted': { contactId: string };
+  'company.created': { companyId: string; domains: string[]; contactsLinked: number };
+  'company.updated': { companyId: string; changed: string[]; domainsAdded: string[]; domainsRemoved: string[] };
+  'company.deleted': { companyId: string; contactsUnlinked: number };
   'conversation.created': { conversationId: string; inboxId: string | null; connectionId: string; contactId: string | null };
   'conversation.assigned': { conversationId: string; inboxId: string | null; assigneeId: string | null; previousAssigneeId: string | null };
   'conversation.status_changed': { conversationId: string; inboxId: string | null; from: string; to: string; snoozedUntil: number | null };
+  'conversation.snoozed': { conversationId: string; inboxId: string | null; from: string; snoozedUntil: number | null };
+  'conversation.closed': { conversationId: string; inboxId: string | null; from: string };
   'conversation.message.created': { conversationId: string; messageId: string; direction: string; source: string };
   'email.received': { messageId: string; conversationId: string | null; connectionId: string };
+  'email.sent': { outboxId: string; messageId: string | null; conversationId: string | null; connectionId: string; userId: string };
+  'email.bounced': {
+    messageId: string;
+    conversationId: string;
+    connectionId: string;
+    /** failure or complaint (delays are not events). */
+    type: string;
+    permanent: boolean;
+    recipients: Array<{ address: string; status: string | null; action: string | null }>;
+    /** Message-ID of the email that bounced, when the report names it; outboxId when it is one Mailroom sent. */
+    originalMessageId: string | null;
+    outboxId: string | null;
+  };
+  'email.replied': { messageId: string; conversationId: string; connectionId: string; outboxId: string; from: string | null };
+  'email.opened': {
+    personalEmailId: string;
+    conversationId: string | null;
+    contactId: string | null;
+    /** Opens in this batch (coalesced: one event per email per tracking digest). */
+    opens: number;
+    firstAt: string;
+    lastAt: string;
+    /** Always true: an open pixel is a hint (image proxies, privacy protection), never proof of reading. */
+    indicative: true;
+    /** 'click' or 'reply' when the open was inferred, not seen. */
+    impliedBy: string | null;
+  };
+  'email.clicked': { personalEmailId: string; conversationId: string | null; contactId: string | null; url: string | null; clicks: number; firstAt: string; lastAt: string };
   'connection.connected': { connectionId: string; from: string | null; to: string };
   'connection.needs_reauth': { connectionId: string; from: string; to: string };
   'connection.sync_error': { connectionId: string; from: string; to: string };
@@ -30,7 +63,7 @@ export type WebhookEventType = keyof EventCatalogue;
 export interface EventDescription {
   version: number;
   /** What the event is about; events of one subject reach an endpoint in order. */
-  subject: 'contact' | 'conversation' | 'connection' | 'user' | 'webhook_endpoint';
+  subject: 'contact' | 'company' | 'conversation' | 'personal_email' | 'connection' | 'user' | 'webhook_endpoint';
   description: string;
 }
 
@@ -38,11 +71,21 @@ export const EVENT_CATALOGUE: { readonly [K in WebhookEventType]: EventDescripti
   'contact.created': { version: 1, subject: 'contact', description: 'A contact was created (API, import not yet: see README).' },
   'contact.updated': { version: 1, subject: 'contact', description: 'A contact changed; `changed` names the fields.' },
   'contact.deleted': { version: 1, subject: 'contact', description: 'A contact was deleted (erased).' },
+  'company.created': { version: 1, subject: 'company', description: 'A company was created; `contactsLinked` contacts joined it by email domain.' },
+  'company.updated': { version: 1, subject: 'company', description: 'A company was renamed or its domains changed; `changed` names the fields.' },
+  'company.deleted': { version: 1, subject: 'company', description: 'A company was deleted; its contacts stay, without a company.' },
   'conversation.created': { version: 1, subject: 'conversation', description: 'A conversation began (an email that starts a thread).' },
   'conversation.assigned': { version: 1, subject: 'conversation', description: 'A conversation was assigned, reassigned or unassigned by a user.' },
   'conversation.status_changed': { version: 1, subject: 'conversation', description: 'A user changed the status (open, snoozed, closed, spam).' },
+  'conversation.snoozed': { version: 1, subject: 'conversation', description: 'A user snoozed a conversation (sent right after its status_changed).' },
+  'conversation.closed': { version: 1, subject: 'conversation', description: 'A user closed a conversation (sent right after its status_changed).' },
   'conversation.message.created': { version: 1, subject: 'conversation', description: 'A message was added to a conversation (inbound or outbound email).' },
   'email.received': { version: 1, subject: 'conversation', description: 'An inbound email was stored.' },
+  'email.sent': { version: 1, subject: 'conversation', description: 'The mail server accepted an email Mailroom sent (a reply, or email from a contact record).' },
+  'email.bounced': { version: 1, subject: 'conversation', description: 'A bounce or spam complaint was received (delays are not events).' },
+  'email.replied': { version: 1, subject: 'conversation', description: 'A reply to an email Mailroom sent was received (automatic replies and bounces are not replies).' },
+  'email.opened': { version: 1, subject: 'personal_email', description: 'A tracked email was opened: indicative only; bots and prefetches are left out, opens are coalesced per email.' },
+  'email.clicked': { version: 1, subject: 'personal_email', description: 'A tracked link was clicked (bots and scanners left out), coalesced per email and link.' },
   'connection.connected': { version: 1, subject: 'connection', description: 'An email address was connected, or recovered from an error.' },
   'connection.needs_reauth': { version: 1, subject: 'connection', description: 'The mail server refused the password: sync waits for new credentials.' },
   'connection.sync_error': { version: 1, subject: 'connection', description: 'The mail server could not be reached several times in a row.' },

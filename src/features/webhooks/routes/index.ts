@@ -4,7 +4,8 @@ import { requireActor } from '../../../platform/http/auth.js';
 import { errorResponses, idParams } from '../../../platform/http/schemas.js';
 import { EVENT_CATALOGUE, SUBSCRIBABLE_TYPES } from '../domain/catalogue.js';
 import { MAX_URL_LENGTH } from '../domain/delivery.js';
-import { createEndpoint, deleteEndpoint, getEndpoint, listEndpoints, updateEndpoint } from '../commands/endpoints.js';
+import { createEndpoint, deleteEndpoint, getEndpoint, listEndpoints, MAX_ROTATION_OVERLAP_MS, PAYLOAD_MODES, rotateSecret, updateEndpoint } from '../commands/endpoints.js';
+import { getWebhookSettings, MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, updateWebhookSettings } from '../commands/settings.js';
 import { getDelivery, listDeliveries, replayDelivery, replayRange, sendTestEvent } from '../commands/deliveries.js';
 
 const endpointSchema = {
@@ -16,6 +17,9 @@ const endpointSchema = {
     eventTypes: { type: 'array', items: { type: 'string' } },
     enabled: { type: 'boolean' },
     disabledReason: { type: ['string', 'null'] },
+    payload: { type: 'string', enum: ['thin', 'full'] },
+    previousSecretExpiresAt: { type: ['string', 'null'], description: 'After a rotation: until when the previous secret also signs deliveries.' },
+    failingSince: { type: ['string', 'null'], description: 'The first failure since the last successful delivery; five days of failures disable the endpoint.' },
     createdAt: { type: 'string' },
     updatedAt: { type: 'string' },
   },
@@ -68,6 +72,12 @@ const eventTypes = {
 
 const url = { type: 'string', minLength: 1, maxLength: MAX_URL_LENGTH, description: 'https URL (http only to hosts the operator allows).' } as const;
 const description = { type: 'string', maxLength: 500 } as const;
+const payload = {
+  type: 'string',
+  enum: PAYLOAD_MODES,
+  description: 'thin (default): ids and changed fields. full: contact, company and conversation events also carry the object, as the API shows it at delivery time, in data.object.',
+} as const;
+const settingsSchema = { type: 'object', properties: { logRetentionDays: { type: 'integer', description: 'Days deliveries, their attempts and events are kept.' } } } as const;
 
 export async function webhooksRoutes(app: ApiApp): Promise<void> {
   const env = app.deps.env;
@@ -105,11 +115,30 @@ export async function webhooksRoutes(app: ApiApp): Promise<void> {
       schema: {
         tags,
         summary: 'Create a webhook endpoint (admins); the answer shows its signing secret, once',
-        body: { type: 'object', required: ['url'], additionalProperties: false, properties: { url, description, eventTypes, enabled: { type: 'boolean' } } },
+        body: { type: 'object', required: ['url'], additionalProperties: false, properties: { url, description, eventTypes, enabled: { type: 'boolean' }, payload } },
         response: { 201: createdEndpointSchema, ...errorResponses },
       },
     },
     async (req, reply) => reply.status(201).send(await createEndpoint(env, requireActor(req), req.body)),
+  );
+
+  app.get(
+    '/webhooks/settings',
+    { schema: { tags, summary: 'The webhook settings of the account: delivery-log retention (admins)', response: { 200: settingsSchema, ...errorResponses } } },
+    async (req) => getWebhookSettings(env, requireActor(req)),
+  );
+
+  app.patch(
+    '/webhooks/settings',
+    {
+      schema: {
+        tags,
+        summary: 'Change the webhook settings: how many days the delivery log is kept (admins)',
+        body: { type: 'object', additionalProperties: false, properties: { logRetentionDays: { type: 'integer', minimum: MIN_RETENTION_DAYS, maximum: MAX_RETENTION_DAYS } } },
+        response: { 200: settingsSchema, ...errorResponses },
+      },
+    },
+    async (req) => updateWebhookSettings(env, requireActor(req), req.body),
   );
 
   app.get(
@@ -125,7 +154,7 @@ export async function webhooksRoutes(app: ApiApp): Promise<void> {
         tags,
         summary: 'Change a webhook endpoint: URL, description, event types, enabled (admins)',
         params: idParams,
-        body: { type: 'object', additionalProperties: false, properties: { url, description, eventTypes, enabled: { type: 'boolean' } } },
+        body: { type: 'object', additionalProperties: false, properties: { url, description, eventTypes, enabled: { type: 'boolean' }, payload } },
         response: { 200: endpointSchema, ...errorResponses },
       },
     },
@@ -190,6 +219,20 @@ export async function webhooksRoutes(app: ApiApp): Promise<void> {
       },
     },
     async (req) => replayRange(env, requireActor(req), req.params.id, req.body),
+  );
+
+  app.post(
+    '/webhooks/:id/rotate-secret',
+    {
+      schema: {
+        tags,
+        summary: 'Rotate the signing secret (admins); the answer shows the new secret, once. Both sign during the overlap (24 h by default)',
+        params: idParams,
+        body: { type: ['object', 'null'], additionalProperties: false, properties: { overlapHours: { type: 'number', minimum: 0, maximum: MAX_ROTATION_OVERLAP_MS / 3600_000 } } },
+        response: { 200: createdEndpointSchema, ...errorResponses },
+      },
+    },
+    async (req) => rotateSecret(env, requireActor(req), req.params.id, req.body ?? {}),
   );
 
   app.post(

@@ -1,0 +1,221 @@
+/**
+ * Webhook delivery throughput (issue 17), on SQLite and on PostgreSQL: events recorded in the outbox,
+ * then the real job workers as `mailroom serve` runs them (events.publish on the default queue, 4 at
+ * once; webhooks.deliver on its own queue, 16 at once) fan out, sign and POST each to a receiver on
+ * 127.0.0.1 that answers 200. Baseline, same run, same receiver: a bare loop of Standard Webhooks-signed
+ * POSTs, 16 at once, each on a fresh socket like the sender's (no database, no queue).
+ * Goals: >= 1,000 events/s, ratio to the bare loop >= 0.5, and an endpoint that times out (subscribed
+ * to the same events, never answering) leaves the healthy endpoint >= 0.8 of its throughput.
+ *
+ *   npm run bench -- webhooks
+ *   BENCH_WEBHOOKS_EVENTS=2000 BENCH_WEBHOOKS_PER_SUBJECT=2 BENCH_WEBHOOKS_TIMEOUT_MS=4000 BENCH_DATABASES=sqlite
+ *
+ * The hanging endpoint's timeout is shortened (4 s instead of 15 s) so the run stays short; what is
+ * measured is whether its attempts take the worker from the other endpoint.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { createTestApp, type TestApp } from '../test/support/app.js';
+import { JobWorker } from '../src/platform/jobs/worker.js';
+import { recordEvent } from '../src/platform/events.js';
+import { allowPrivateHosts, setAllowPrivateHosts } from '../src/platform/security/host-guard.js';
+import { deliverySettings, WEBHOOKS_QUEUE, webhooksFeature } from '../src/features/webhooks/index.js';
+import { createEndpoint } from '../src/features/webhooks/commands/endpoints.js';
+import { signatureHeaders } from '../src/features/webhooks/signature.js';
+import type { Actor } from '../src/platform/context.js';
+import { benchDatabases, onDatabase, pgUnavailable, round1, round2, type DbKind } from './databases.js';
+import type { BenchRow } from './report.js';
+
+const EVENTS = Number(process.env.BENCH_WEBHOOKS_EVENTS ?? 2000);
+const TIMEOUT_MS = Number(process.env.BENCH_WEBHOOKS_TIMEOUT_MS ?? 4000);
+const CONCURRENCY = 16;
+/** Events per contact (2: ordering per subject is exercised). */
+const PER_SUBJECT = Number(process.env.BENCH_WEBHOOKS_PER_SUBJECT ?? 2);
+const log = pino({ level: 'silent' });
+
+interface Receiver {
+  url: string;
+  /** Requests received per path. */
+  count: Map<string, number>;
+  close(): Promise<void>;
+}
+
+/** Answers 200 to every POST (after reading it), or never answers (`hang`). */
+async function receiver(hang = false): Promise<Receiver> {
+  const count = new Map<string, number>();
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      count.set(req.url ?? '', (count.get(req.url ?? '') ?? 0) + 1);
+      if (!hang) res.end('ok');
+    });
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    count,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/** The bare loop: n signed POSTs, `concurrency` at once, a fresh socket each (agent: false, as the sender). */
+async function bareLoop(url: string, n: number, concurrency: number): Promise<number> {
+  const secret = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
+  const target = new URL(url);
+  let next = 0;
+  const t0 = performance.now();
+  const one = (i: number) =>
+    new Promise<void>((resolve, reject) => {
+      const body = JSON.stringify({ type: 'contact.updated', version: 1, timestamp: new Date().toISOString(), eventId: `evt_${i}`, data: { contactId: `con_${i}`, changed: ['firstName'] } });
+      const headers = signatureHeaders(secret, `msg_${i}`, Math.floor(Date.now() / 1000), body);
+      const req = http.request(
+        { hostname: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers } },
+        (res) => {
+          res.resume();
+          res.on('end', resolve);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) await one(next++);
+    }),
+  );
+  return Math.round(n / ((performance.now() - t0) / 1000));
+}
+
+async function adminOf(t: TestApp): Promise<{ actor: Actor; accountId: string }> {
+  const a = await t.account();
+  const account = await t.env.db.selectFrom('accounts').selectAll().where('id', '=', a.accountId).executeTakeFirstOrThrow();
+  const user = await t.env.db.selectFrom('users').selectAll().where('id', '=', a.adminUserId).executeTakeFirstOrThrow();
+  return { actor: { user, accountId: a.accountId, plan: account.plan }, accountId: a.accountId };
+}
+
+/** Records n contact.updated events (two per contact, so ordering per subject is exercised), 250 per transaction. */
+async function recordEvents(t: TestApp, accountId: string, n: number, tag: string): Promise<void> {
+  for (let i = 0; i < n; i += 250) {
+    await t.env.db.transaction().execute(async (trx) => {
+      for (let j = i; j < Math.min(n, i + 250); j++) {
+        const id = `con_${tag}_${Math.floor(j / PER_SUBJECT)}`;
+        await recordEvent(trx, { accountId, type: 'contact.updated', subject: { type: 'contact', id }, data: { contactId: id, changed: ['firstName'] }, at: Date.now() });
+      }
+    });
+  }
+}
+
+/** Starts the workers as `mailroom serve` does, waits until `done()`, returns the seconds it took. */
+async function runWorkers(t: TestApp, done: () => boolean, limitMs: number): Promise<number> {
+  const handlers = webhooksFeature().jobs();
+  const main = new JobWorker({ env: t.env, handlers, log, queues: ['default', 'mail'] });
+  const hooks = new JobWorker({ env: t.env, handlers, log, queues: [WEBHOOKS_QUEUE], concurrency: CONCURRENCY, lockMs: 60_000 });
+  // As in src/app/runtime.ts: fan-out pokes the delivery worker.
+  const queued = t.env.onJobsQueued;
+  t.env.onJobsQueued = () => {
+    queued?.();
+    hooks.poke();
+  };
+  const t0 = performance.now();
+  main.start();
+  hooks.start();
+  try {
+    while (!done()) {
+      if (performance.now() - t0 > limitMs) throw new Error(`not delivered within ${limitMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return (performance.now() - t0) / 1000;
+  } finally {
+    t.env.onJobsQueued = queued;
+    await Promise.all([main.stop(TIMEOUT_MS + 1000), hooks.stop(TIMEOUT_MS + 1000)]);
+  }
+}
+
+async function runOn(kind: DbKind): Promise<BenchRow[]> {
+  const ok = await receiver();
+  const hanging = await receiver(true);
+  const t = await createTestApp();
+  const savedTimeout = deliverySettings.timeoutMs;
+  deliverySettings.timeoutMs = TIMEOUT_MS;
+  try {
+    // Warm-up (connections, statement caches): a few deliveries, not measured.
+    const warm = await adminOf(t);
+    await createEndpoint(t.env, warm.actor, { url: `${ok.url}/warm`, eventTypes: ['*'] });
+    await recordEvents(t, warm.accountId, 50, 'warm');
+    await runWorkers(t, () => (ok.count.get('/warm') ?? 0) >= 50, 30_000);
+    process.stderr.write(`  webhooks on ${kind}: warmed up\n`);
+
+    // Throughput: one endpoint.
+    const a = await adminOf(t);
+    await createEndpoint(t.env, a.actor, { url: `${ok.url}/a`, eventTypes: ['*'] });
+    await recordEvents(t, a.accountId, EVENTS, 'a');
+    const secondsA = await runWorkers(t, () => (ok.count.get('/a') ?? 0) >= EVENTS, 60_000);
+    process.stderr.write(`  webhooks on ${kind}: ${EVENTS} events to one endpoint in ${round1(secondsA)} s\n`);
+    const rate = Math.round(EVENTS / secondsA);
+    const bare = await bareLoop(`${ok.url}/bare`, EVENTS, CONCURRENCY);
+
+    // The same with a second endpoint that never answers, subscribed to the same events.
+    const b = await adminOf(t);
+    await createEndpoint(t.env, b.actor, { url: `${ok.url}/b`, eventTypes: ['*'] });
+    await createEndpoint(t.env, b.actor, { url: `${hanging.url}/hang`, eventTypes: ['*'] });
+    await recordEvents(t, b.accountId, EVENTS, 'b');
+    const secondsB = await runWorkers(t, () => (ok.count.get('/b') ?? 0) >= EVENTS, 60_000);
+    process.stderr.write(`  webhooks on ${kind}: ${EVENTS} events beside a hanging endpoint in ${round1(secondsB)} s\n`);
+    const rateB = Math.round(EVENTS / secondsB);
+    const hangAttempts = hanging.count.get('/hang') ?? 0;
+
+    return [
+      { name: `webhooks on ${kind}: events delivered per second (${EVENTS} events, fan-out + signed POST + log, 1 endpoint)`, figure: rate, baseline: null, ratio: null, goal: '>= 1,000 events/s', ok: rate >= 1000 },
+      {
+        name: `webhooks on ${kind}: delivery vs a bare loop of signed POSTs (${CONCURRENCY} at once, same receiver)`,
+        figure: rate,
+        baseline: bare,
+        baselineName: 'bare signed POSTs/s',
+        ratio: round2(rate / bare),
+        goal: 'ratio >= 0.5',
+        ok: rate / bare >= 0.5,
+      },
+      {
+        name: `webhooks on ${kind}: healthy endpoint's events/s beside one that times out (${TIMEOUT_MS} ms)`,
+        figure: rateB,
+        baseline: rate,
+        baselineName: 'events/s alone',
+        ratio: round2(rateB / rate),
+        goal: 'ratio >= 0.8',
+        ok: rateB / rate >= 0.8,
+        note: `${hangAttempts} attempts reached the hanging endpoint in ${round1(secondsB)} s`,
+      },
+    ];
+  } finally {
+    deliverySettings.timeoutMs = savedTimeout;
+    await t.close();
+    await ok.close();
+    await hanging.close();
+  }
+}
+
+export async function benchWebhooks(): Promise<BenchRow[]> {
+  const saved = allowPrivateHosts();
+  setAllowPrivateHosts(['127.0.0.1']);
+  const rows: BenchRow[] = [];
+  try {
+    for (const kind of benchDatabases()) {
+      if (kind === 'postgres') {
+        const why = await pgUnavailable();
+        if (why) {
+          rows.push({ name: 'webhooks on postgres: not run', figure: 0, baseline: null, ratio: null, goal: 'runs', ok: false, note: why.slice(0, 200) });
+          continue;
+        }
+      }
+      rows.push(...(await onDatabase(kind, () => runOn(kind))));
+    }
+  } finally {
+    setAllowPrivateHosts(saved);
+  }
+  return rows;
+}
