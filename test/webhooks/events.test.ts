@@ -8,7 +8,7 @@
  *
  * Real peers: a private Dovecot and submission server (test/personal/support.ts), the real ingest path.
  */
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandEnv } from '../../src/platform/context.js';
 import { ingestBatch } from '../../src/features/ingest/ingest.js';
@@ -19,25 +19,24 @@ import { signTrackingId } from '../../src/platform/security/tracking-signature.j
 import { contact, deliverNow, dsn, rawMail, startWorld, uniq, type World } from '../personal/support.js';
 import { deliver as deliverToInbox, inboxFixture, rawMail as teamMail } from '../inbox/support.js';
 
-/** Throws when a domain event's publication job is inserted: after the event row, inside the same transaction. */
-class FailWhenEventQueued implements KyselyPlugin {
-  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    if (args.node.kind === 'InsertQueryNode' && JSON.stringify(args.node).includes('"events.publish"')) throw new Error('injected failure');
-    return args.node;
-  }
-  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    return args.result;
-  }
-}
-
-/** Runs `fn` with every command's database failing at the moment an event is queued. */
+/**
+ * Runs `fn` with the database refusing, by a trigger, the insert of a domain event's publication job: after
+ * the event row, inside the same transaction, whichever way the job is written (a Kysely insert, or a
+ * batch's multi-row insert).
+ */
 async function withEventFailure<T>(env: CommandEnv, fn: () => Promise<T>): Promise<T> {
   const db = env.db;
-  (env as { db: CommandEnv['db'] }).db = db.withPlugin(new FailWhenEventQueued());
+  if (env.dialect === 'postgres') {
+    await sql`create or replace function mr_fail_publish() returns trigger language plpgsql as $$ begin if new.kind = 'events.publish' then raise exception 'injected failure'; end if; return new; end $$`.execute(db);
+    await sql`create trigger mr_fail_publish before insert on jobs for each row execute function mr_fail_publish()`.execute(db);
+  } else {
+    await sql`create trigger mr_fail_publish before insert on jobs when new.kind = 'events.publish' begin select raise(abort, 'injected failure'); end`.execute(db);
+  }
   try {
     return await fn();
   } finally {
-    (env as { db: CommandEnv['db'] }).db = db;
+    if (env.dialect === 'postgres') await sql`drop trigger mr_fail_publish on jobs`.execute(db);
+    else await sql`drop trigger mr_fail_publish`.execute(db);
   }
 }
 
