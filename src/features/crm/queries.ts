@@ -144,15 +144,23 @@ export async function linkContactsToCompanyByDomain(db: Executor, accountId: str
   return ids;
 }
 
-/** Emails of contacts, primary first then in the order they were added. */
+/** Emails of contacts, primary first then by address. */
 export async function emailsOf(db: Executor, accountId: string, contactIds: readonly string[]): Promise<Map<string, ContactEmailRow[]>> {
   const map = new Map<string, ContactEmailRow[]>();
   for (const part of chunks(contactIds)) {
     if (!part.length) continue;
-    const rows = await db.selectFrom('contact_emails').selectAll().where('account_id', '=', accountId).where('contact_id', 'in', part).execute();
-    for (const r of rows) map.set(r.contact_id, [...(map.get(r.contact_id) ?? []), r]);
+    // By contact id alone (the account is checked on each row): with the account in the WHERE clause SQLite
+    // walked every email of the account through the primary key instead of the contact index.
+    const rows = await db.selectFrom('contact_emails').selectAll().where('contact_id', 'in', part).execute();
+    for (const r of rows) {
+      if (r.account_id !== accountId) continue;
+      const list = map.get(r.contact_id);
+      if (list) list.push(r);
+      else map.set(r.contact_id, [r]);
+    }
   }
-  for (const list of map.values()) list.sort((a, b) => b.is_primary - a.is_primary);
+  // Primary first, then by address (the order SQLite's primary-key walk gave).
+  for (const list of map.values()) if (list.length > 1) list.sort((a, b) => b.is_primary - a.is_primary || (a.email_key < b.email_key ? -1 : a.email_key > b.email_key ? 1 : 0));
   return map;
 }
 

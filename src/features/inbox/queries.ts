@@ -55,6 +55,33 @@ export async function requireInboxAccess(db: Executor, actor: Actor, inboxId: st
   return { inbox, level };
 }
 
+/**
+ * `requireInboxAccess(..., 'view')` for reading the inbox's list, with in the same query when its next snooze
+ * ends (null when nothing is snoozed): a list wakes snoozed conversations only when one is due.
+ */
+export async function requireInboxForList(db: Executor, actor: Actor, inboxId: string): Promise<{ inbox: InboxesTable; level: InboxAccessLevel; nextSnoozeEnd: number | null }> {
+  const r = await db
+    .selectFrom('inboxes')
+    .selectAll('inboxes')
+    .select((eb) =>
+      eb
+        .selectFrom('conversations')
+        .select((e) => e.fn.min('conversations.snoozed_until').as('m'))
+        .whereRef('conversations.inbox_id', '=', 'inboxes.id')
+        .where('conversations.status', '=', 'snoozed')
+        .as('next_snooze_end'),
+    )
+    .where('id', '=', inboxId)
+    .where('account_id', '=', actor.accountId)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  if (!r) throw notFound('Inbox');
+  const { next_snooze_end, ...inbox } = r;
+  const level = await accessLevelOf(db, actor, inbox);
+  if (level === 'none') throw notFound('Inbox');
+  return { inbox, level, nextSnoozeEnd: next_snooze_end === null || next_snooze_end === undefined ? null : Number(next_snooze_end) };
+}
+
 /** A team conversation the actor may see (404 otherwise); with `act`, 403 for viewers. */
 export async function requireConversation(db: Executor, actor: Actor, conversationId: string, need: 'view' | 'act'): Promise<{ conversation: ConversationRow; inbox: InboxesTable; level: InboxAccessLevel }> {
   const c = await db
@@ -135,20 +162,56 @@ export function conversationItem(r: ListRow, now: number) {
 }
 export type ConversationItem = ReturnType<typeof conversationItem>;
 
-/** Loads the list columns of the given conversations (used by list and thread views). */
-export function listSelect(db: Executor) {
+/** The list columns of conversations but the snippet: the conversation, its assignee's and contact's names. */
+function listSelectBase(db: Executor) {
   return db
     .selectFrom('conversations')
     .leftJoin('users as assignee', 'assignee.id', 'conversations.assignee_id')
     .leftJoin('contacts', 'contacts.id', 'conversations.contact_id')
     .selectAll('conversations')
-    .select((eb) => [
-      'assignee.name as assignee_name',
-      'assignee.state as assignee_state',
-      'contacts.first_name as contact_first_name',
-      'contacts.last_name as contact_last_name',
-      eb.selectFrom('messages').select('messages.snippet').whereRef('messages.conversation_id', '=', 'conversations.id').orderBy('messages.received_at', 'desc').limit(1).as('snippet'),
-    ]);
+    .select(['assignee.name as assignee_name', 'assignee.state as assignee_state', 'contacts.first_name as contact_first_name', 'contacts.last_name as contact_last_name']);
+}
+
+/** Loads the list columns of the given conversations (used by list and thread views). */
+export function listSelect(db: Executor) {
+  return listSelectBase(db).select((eb) =>
+    eb.selectFrom('messages').select('messages.snippet').whereRef('messages.conversation_id', '=', 'conversations.id').orderBy('messages.received_at', 'desc').limit(1).as('snippet'),
+  );
+}
+
+/** The snippet a list shows for a conversation: its latest message's (the messages of the conversation, in any order). */
+export function latestSnippet(messages: ReadonlyArray<{ received_at: number; snippet: string | null }>): string | null {
+  let latest: { received_at: number; snippet: string | null } | null = null;
+  for (const m of messages) if (!latest || Number(m.received_at) >= Number(latest.received_at)) latest = m;
+  return latest?.snippet ?? null;
+}
+
+/**
+ * What `requireConversation` answers (404 for a conversation the actor may not see, 403 with `act` for
+ * viewers), with the list columns of the conversation (but its snippet) read in the same query: the thread's
+ * first read.
+ */
+export async function requireConversationListRow(
+  db: Executor,
+  actor: Actor,
+  conversationId: string,
+  need: 'view' | 'act',
+): Promise<{ row: Omit<ListRow, 'snippet'>; inbox: InboxesTable; level: InboxAccessLevel }> {
+  const r = await listSelectBase(db)
+    .innerJoin('inboxes', (j) => j.onRef('inboxes.id', '=', 'conversations.inbox_id').on('inboxes.account_id', '=', actor.accountId).on('inboxes.deleted_at', 'is', null))
+    .select(['inboxes.name as inbox_name', 'inboxes.access as inbox_access', 'inboxes.settings as inbox_settings', 'inboxes.created_at as inbox_created_at'])
+    .where('conversations.id', '=', conversationId)
+    .where('conversations.account_id', '=', actor.accountId)
+    .where('conversations.kind', '=', 'team')
+    .where('conversations.deleted_at', 'is', null)
+    .executeTakeFirst();
+  if (!r || !r.inbox_id) throw notFound('Conversation');
+  const { inbox_name, inbox_access, inbox_settings, inbox_created_at, ...row } = r;
+  const inbox: InboxesTable = { id: r.inbox_id, account_id: actor.accountId, name: inbox_name, access: inbox_access, settings: inbox_settings, created_at: inbox_created_at, deleted_at: null };
+  const level = await accessLevelOf(db, actor, inbox);
+  if (level === 'none') throw notFound('Conversation');
+  if (need === 'act' && level !== 'act') throw viewOnlyMessage(inbox);
+  return { row, inbox, level };
 }
 
 export async function conversationItemById(db: Executor, accountId: string, id: string, now: number): Promise<ConversationItem> {

@@ -1,5 +1,5 @@
 import type { Actor, CommandEnv } from '../../../platform/context.js';
-import { conversationItemById, requireConversation, threadOrder, viewersOf } from '../queries.js';
+import { conversationItem, conversationItemById, latestSnippet, requireConversationListRow, threadOrder, viewersOf } from '../queries.js';
 import { wakeSnoozed } from '../snooze.js';
 import { json, readJson, shapes } from '../../../platform/database/json.js';
 
@@ -26,11 +26,14 @@ const replyMeta = json.object({ mode: json.string }, ['mode']);
  * assignments with the routing reasons, status changes, moves. Also who else is looking at it.
  */
 export async function getConversation(env: CommandEnv, actor: Actor, conversationId: string) {
-  const { conversation, inbox, level } = await requireConversation(env.db, actor, conversationId, 'view');
+  const { row: conversation, inbox, level } = await requireConversationListRow(env.db, actor, conversationId, 'view');
   const now = env.now();
-  if (conversation.status === 'snoozed' && conversation.snoozed_until !== null && conversation.snoozed_until <= now) await wakeSnoozed(env, inbox.id, now);
-  const item = await conversationItemById(env.db, actor.accountId, conversation.id, now);
-  const messages = threadOrder(await env.db.selectFrom('messages').selectAll().where('conversation_id', '=', conversation.id).execute());
+  const wake = conversation.status === 'snoozed' && conversation.snoozed_until !== null && conversation.snoozed_until <= now;
+  if (wake) await wakeSnoozed(env, inbox.id, now);
+  const rows = await env.db.selectFrom('messages').selectAll().where('conversation_id', '=', conversation.id).execute();
+  // The list columns were read with the access check; read again only when the snooze just ended.
+  const item = wake ? await conversationItemById(env.db, actor.accountId, conversation.id, now) : conversationItem({ ...conversation, snippet: latestSnippet(rows) }, now);
+  const messages = threadOrder(rows);
   const outbox = await env.db
     .selectFrom('outbox')
     .select(['id', 'state', 'last_error', 'created_at', 'send_at', 'user_id', 'meta'])

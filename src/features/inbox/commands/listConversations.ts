@@ -3,7 +3,7 @@ import { invalidRequest } from '../../../platform/errors.js';
 import { resolveFilter, type ListFilterInput } from '../domain/filters.js';
 import { conversationMatches } from '../search.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
-import { conversationItem, listSelect, requireInboxAccess, type ConversationItem, type ListRow } from '../queries.js';
+import { conversationItem, listSelect, requireInboxForList, type ConversationItem, type ListRow } from '../queries.js';
 import { invalidCursor, pageSize } from '../../../platform/pagination.js';
 import { wakeSnoozed } from '../snooze.js';
 
@@ -24,13 +24,13 @@ export interface ConversationPage {
  * subjects, bodies and participants. Keyset pagination on (last message time, id).
  */
 export async function listConversations(env: CommandEnv, actor: Actor, inboxId: string, query: ListConversationsQuery = {}): Promise<ConversationPage> {
-  const { inbox } = await requireInboxAccess(env.db, actor, inboxId, 'view');
+  const { inbox, nextSnoozeEnd } = await requireInboxForList(env.db, actor, inboxId);
   const checked = resolveFilter(query, actor.user.id);
   if (!checked.ok) throw invalidRequest(checked.message, { field: checked.field });
   const f = checked.filter;
   const limit = pageSize(query.limit);
   const now = env.now();
-  await wakeSnoozed(env, inbox.id, now);
+  if (nextSnoozeEnd !== null && nextSnoozeEnd <= now) await wakeSnoozed(env, inbox.id, now);
 
   let q = listSelect(env.db).where('conversations.inbox_id', '=', inbox.id).where('conversations.deleted_at', 'is', null);
   q = f.status ? q.where('conversations.status', '=', f.status) : q.where('conversations.status', '!=', 'spam');
