@@ -255,8 +255,13 @@ export async function assertDomainsFree(db: Executor, accountId: string, domains
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/** What a contact's API shape reads of its row (lists leave out the long search text). */
+export type ContactViewRow = Omit<ContactRow, 'search_text'>;
+/** The contact columns of `ContactViewRow`. */
+export const CONTACT_VIEW_COLUMNS = ['id', 'account_id', 'first_name', 'last_name', 'owner_id', 'company_id', 'source', 'created_at', 'updated_at', 'sort_name'] as const satisfies ReadonlyArray<keyof ContactViewRow>;
+
 /** The public shape of a contact in the API. */
-export function contactView(c: ContactRow, emails: readonly ContactEmailRow[], company: { id: string; name: string } | null) {
+export function contactView(c: ContactViewRow, emails: readonly ContactEmailRow[], company: { id: string; name: string } | null) {
   const primary = emails.find((e) => e.is_primary === 1) ?? emails[0] ?? null;
   return {
     id: c.id,
@@ -276,7 +281,7 @@ export function contactView(c: ContactRow, emails: readonly ContactEmailRow[], c
 export type ContactView = ReturnType<typeof contactView>;
 
 /** Views of several contacts, loading their emails and companies in a few queries. */
-export async function contactViews(db: Executor, accountId: string, rows: readonly ContactRow[]): Promise<ContactView[]> {
+export async function contactViews(db: Executor, accountId: string, rows: readonly ContactViewRow[]): Promise<ContactView[]> {
   const emails = await emailsOf(
     db,
     accountId,

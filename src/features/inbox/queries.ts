@@ -132,7 +132,25 @@ export async function recordActivity(trx: Executor, a: { accountId: string; conv
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
 
-export interface ListRow extends ConversationRow {
+/** The columns of a conversation its API shape needs (a list reads 50 of them: only these). */
+const LIST_COLUMNS = [
+  'conversations.id',
+  'conversations.inbox_id',
+  'conversations.connection_id',
+  'conversations.subject',
+  'conversations.status',
+  'conversations.snoozed_until',
+  'conversations.assignee_id',
+  'conversations.contact_id',
+  'conversations.participants',
+  'conversations.message_count',
+  'conversations.last_message_at',
+  'conversations.last_inbound_at',
+  'conversations.created_at',
+] as const;
+type ListColumn = (typeof LIST_COLUMNS)[number] extends `conversations.${infer C}` ? C : never;
+
+export interface ListRow extends Pick<ConversationRow, ListColumn> {
   assignee_name: string | null;
   assignee_state: string | null;
   contact_first_name: string | null;
@@ -168,7 +186,7 @@ function listSelectBase(db: Executor) {
     .selectFrom('conversations')
     .leftJoin('users as assignee', 'assignee.id', 'conversations.assignee_id')
     .leftJoin('contacts', 'contacts.id', 'conversations.contact_id')
-    .selectAll('conversations')
+    .select(LIST_COLUMNS)
     .select(['assignee.name as assignee_name', 'assignee.state as assignee_state', 'contacts.first_name as contact_first_name', 'contacts.last_name as contact_last_name']);
 }
 
