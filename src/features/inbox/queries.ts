@@ -3,6 +3,7 @@
  * actor may see (404 otherwise, like another account's), activity records, and the API views.
  */
 import path from 'node:path';
+import type { Compilable, CompiledQuery } from 'kysely';
 import { AppError, notFound } from '../../platform/errors.js';
 import { inboxAccessLevel, isInboxMember, type InboxAccessLevel, type MembershipFacts } from './domain/membership.js';
 import { effectiveStatus } from './domain/status.js';
@@ -15,6 +16,25 @@ import { viewersOf } from './live.js';
 import { json, readJson } from '../../platform/database/json.js';
 
 export type ConversationRow = ConversationsTable;
+
+/**
+ * A select whose shape never changes, compiled once per database handle and then run with new values: the
+ * busiest reads of the API (the thread, a list's inbox) skip Kysely's building and compiling on every
+ * request. `build` gets a placeholder for each argument (`arg(i)`) and uses it where the value goes.
+ */
+export function compiledOnce<A extends unknown[], R>(name: string, build: (db: Executor, arg: (i: number) => any) => Compilable<R>) {
+  const cache = new WeakMap<Executor, CompiledQuery<R>>();
+  const mark = `\u0000${name}:`;
+  return async (db: Executor, ...args: A): Promise<R[]> => {
+    let c = cache.get(db);
+    if (!c) {
+      c = build(db, (i) => `${mark}${i}`).compile();
+      cache.set(db, c);
+    }
+    const parameters = c.parameters.map((v) => (typeof v === 'string' && v.startsWith(mark) ? args[Number(v.slice(mark.length))] : v));
+    return (await db.executeQuery<R>({ ...c, parameters })).rows;
+  };
+}
 
 export async function loadLiveInbox(db: Executor, accountId: string, inboxId: string): Promise<InboxesTable> {
   const i = await db.selectFrom('inboxes').selectAll().where('id', '=', inboxId).where('account_id', '=', accountId).where('deleted_at', 'is', null).executeTakeFirst();
@@ -55,12 +75,8 @@ export async function requireInboxAccess(db: Executor, actor: Actor, inboxId: st
   return { inbox, level };
 }
 
-/**
- * `requireInboxAccess(..., 'view')` for reading the inbox's list, with in the same query when its next snooze
- * ends (null when nothing is snoozed): a list wakes snoozed conversations only when one is due.
- */
-export async function requireInboxForList(db: Executor, actor: Actor, inboxId: string): Promise<{ inbox: InboxesTable; level: InboxAccessLevel; nextSnoozeEnd: number | null }> {
-  const r = await db
+const inboxForListQuery = compiledOnce<[inboxId: string, accountId: string], InboxesTable & { next_snooze_end: number | null }>('inboxForList', (db, arg) =>
+  db
     .selectFrom('inboxes')
     .selectAll('inboxes')
     .select((eb) =>
@@ -71,10 +87,17 @@ export async function requireInboxForList(db: Executor, actor: Actor, inboxId: s
         .where('conversations.status', '=', 'snoozed')
         .as('next_snooze_end'),
     )
-    .where('id', '=', inboxId)
-    .where('account_id', '=', actor.accountId)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
+    .where('id', '=', arg(0))
+    .where('account_id', '=', arg(1))
+    .where('deleted_at', 'is', null),
+);
+
+/**
+ * `requireInboxAccess(..., 'view')` for reading the inbox's list, with in the same query when its next snooze
+ * ends (null when nothing is snoozed): a list wakes snoozed conversations only when one is due.
+ */
+export async function requireInboxForList(db: Executor, actor: Actor, inboxId: string): Promise<{ inbox: InboxesTable; level: InboxAccessLevel; nextSnoozeEnd: number | null }> {
+  const [r] = await inboxForListQuery(db, inboxId, actor.accountId);
   if (!r) throw notFound('Inbox');
   const { next_snooze_end, ...inbox } = r;
   const level = await accessLevelOf(db, actor, inbox);
@@ -204,6 +227,19 @@ export function latestSnippet(messages: ReadonlyArray<{ received_at: number; sni
   return latest?.snippet ?? null;
 }
 
+const conversationListRowQuery = compiledOnce<
+  [conversationId: string, accountId: string],
+  Omit<ListRow, 'snippet'> & { inbox_name: string; inbox_access: string; inbox_settings: string; inbox_created_at: number }
+>('conversationListRow', (db, arg) =>
+  listSelectBase(db)
+    .innerJoin('inboxes', (j) => j.onRef('inboxes.id', '=', 'conversations.inbox_id').on('inboxes.account_id', '=', arg(1)).on('inboxes.deleted_at', 'is', null))
+    .select(['inboxes.name as inbox_name', 'inboxes.access as inbox_access', 'inboxes.settings as inbox_settings', 'inboxes.created_at as inbox_created_at'])
+    .where('conversations.id', '=', arg(0))
+    .where('conversations.account_id', '=', arg(1))
+    .where('conversations.kind', '=', 'team')
+    .where('conversations.deleted_at', 'is', null),
+);
+
 /**
  * What `requireConversation` answers (404 for a conversation the actor may not see, 403 with `act` for
  * viewers), with the list columns of the conversation (but its snippet) read in the same query: the thread's
@@ -215,14 +251,7 @@ export async function requireConversationListRow(
   conversationId: string,
   need: 'view' | 'act',
 ): Promise<{ row: Omit<ListRow, 'snippet'>; inbox: InboxesTable; level: InboxAccessLevel }> {
-  const r = await listSelectBase(db)
-    .innerJoin('inboxes', (j) => j.onRef('inboxes.id', '=', 'conversations.inbox_id').on('inboxes.account_id', '=', actor.accountId).on('inboxes.deleted_at', 'is', null))
-    .select(['inboxes.name as inbox_name', 'inboxes.access as inbox_access', 'inboxes.settings as inbox_settings', 'inboxes.created_at as inbox_created_at'])
-    .where('conversations.id', '=', conversationId)
-    .where('conversations.account_id', '=', actor.accountId)
-    .where('conversations.kind', '=', 'team')
-    .where('conversations.deleted_at', 'is', null)
-    .executeTakeFirst();
+  const [r] = await conversationListRowQuery(db, conversationId, actor.accountId);
   if (!r || !r.inbox_id) throw notFound('Conversation');
   const { inbox_name, inbox_access, inbox_settings, inbox_created_at, ...row } = r;
   const inbox: InboxesTable = { id: r.inbox_id, account_id: actor.accountId, name: inbox_name, access: inbox_access, settings: inbox_settings, created_at: inbox_created_at, deleted_at: null };
