@@ -23,6 +23,7 @@ import { AppError, invalidRequest, notFound } from '../../platform/errors.js';
 import type { CompaniesTable, ContactEmailsTable, ContactsTable } from '../../platform/database/schema.js';
 import type { Executor } from '../../platform/context.js';
 import { emailKey } from '../accounts/index.js';
+import { isoTime } from '../../platform/http/iso-time.js';
 
 export type ContactRow = ContactsTable;
 export type CompanyRow = CompaniesTable;
@@ -253,7 +254,7 @@ export async function assertDomainsFree(db: Executor, accountId: string, domains
   }
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const iso = (ms: number | null) => (ms === null ? null : isoTime(ms));
 
 /** What a contact's API shape reads of its row (lists leave out the long search text). */
 export type ContactViewRow = Omit<ContactRow, 'search_text'>;
@@ -274,8 +275,8 @@ export function contactView(c: ContactViewRow, emails: readonly ContactEmailRow[
     companyId: c.company_id,
     company,
     source: c.source,
-    createdAt: new Date(c.created_at).toISOString(),
-    updatedAt: new Date(c.updated_at).toISOString(),
+    createdAt: isoTime(c.created_at),
+    updatedAt: isoTime(c.updated_at),
   };
 }
 export type ContactView = ReturnType<typeof contactView>;

@@ -14,6 +14,7 @@ import type { QueueEmailDeps } from '../outbox/index.js';
 import type { Actor, CommandEnv, Executor } from '../../platform/context.js';
 import { viewersOf } from './live.js';
 import { json, readJson } from '../../platform/database/json.js';
+import { isoTime } from '../../platform/http/iso-time.js';
 
 export type ConversationRow = ConversationsTable;
 
@@ -153,7 +154,7 @@ export async function recordActivity(trx: Executor, a: { accountId: string; conv
   return id;
 }
 
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
+const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : isoTime(Number(ms)));
 
 /** The columns of a conversation its API shape needs (a list reads 50 of them: only these). */
 const LIST_COLUMNS = [

@@ -3,8 +3,9 @@ import { compiledOnce, conversationItem, conversationItemById, latestSnippet, re
 import type { MessagesTable } from '../../../platform/database/schema.js';
 import { wakeSnoozed } from '../snooze.js';
 import { json, readJson, shapes } from '../../../platform/database/json.js';
+import { isoTime } from '../../../platform/http/iso-time.js';
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
+const iso = (ms: number | null) => (ms === null ? null : isoTime(Number(ms)));
 /** What the thread shows of a message's classification (`messages.classification_detail`). */
 const classificationDetail = json.object(
   {
