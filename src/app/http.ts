@@ -8,7 +8,7 @@ import { installErrorHandling, documentErrorResponses, errorSchema, notFoundHand
 import { createAuthenticator, installAuth, type CredentialStore } from '../platform/http/auth.js';
 import { typed, type ApiRoutes } from '../platform/http/typed.js';
 import { systemRoutes } from './system-routes.js';
-import { apiTokenUser, markApiTokenUsed, sessionUser } from '../features/accounts/index.js';
+import { apiTokenUser, credentialsVersion, markApiTokenUsed, sessionUser } from '../features/accounts/index.js';
 import { accountsRoutes } from '../features/accounts/routes/index.js';
 import { crmRoutes } from '../features/crm/routes/index.js';
 import { notificationRoutes } from '../features/notifications/routes.js';
@@ -63,6 +63,7 @@ const credentials: CredentialStore = {
   apiTokenUser: (env, tokenHash) => apiTokenUser(env.db, tokenHash),
   markApiTokenUsed,
   sessionUser: (env, idHash) => sessionUser(env.db, idHash),
+  version: credentialsVersion,
 };
 
 /** Builds the HTTP application: API under /api/v1, OpenAPI at /api/openapi.json, docs at /api/docs. */

@@ -12,6 +12,7 @@ export { emailKey } from './email-key.js';
 export { accountsPolicies, unlessAdmin } from './policies.js';
 export { apiTokenUser, loadUser, sessionUser } from './queries.js';
 export { markApiTokenUsed } from './commands/markApiTokenUsed.js';
+export { credentialsVersion } from './credentials.js';
 export { userSettings } from './views.js';
 
 export function accountsFeature() {

@@ -23,6 +23,7 @@ import { AppError, invalidRequest, notFound } from '../../platform/errors.js';
 import type { CompaniesTable, ContactEmailsTable, ContactsTable } from '../../platform/database/schema.js';
 import type { Executor } from '../../platform/context.js';
 import { emailKey } from '../accounts/index.js';
+import { isoTime } from '../../platform/http/iso-time.js';
 
 export type ContactRow = ContactsTable;
 export type CompanyRow = CompaniesTable;
@@ -144,15 +145,23 @@ export async function linkContactsToCompanyByDomain(db: Executor, accountId: str
   return ids;
 }
 
-/** Emails of contacts, primary first then in the order they were added. */
+/** Emails of contacts, primary first then by address. */
 export async function emailsOf(db: Executor, accountId: string, contactIds: readonly string[]): Promise<Map<string, ContactEmailRow[]>> {
   const map = new Map<string, ContactEmailRow[]>();
   for (const part of chunks(contactIds)) {
     if (!part.length) continue;
-    const rows = await db.selectFrom('contact_emails').selectAll().where('account_id', '=', accountId).where('contact_id', 'in', part).execute();
-    for (const r of rows) map.set(r.contact_id, [...(map.get(r.contact_id) ?? []), r]);
+    // By contact id alone (the account is checked on each row): with the account in the WHERE clause SQLite
+    // walked every email of the account through the primary key instead of the contact index.
+    const rows = await db.selectFrom('contact_emails').selectAll().where('contact_id', 'in', part).execute();
+    for (const r of rows) {
+      if (r.account_id !== accountId) continue;
+      const list = map.get(r.contact_id);
+      if (list) list.push(r);
+      else map.set(r.contact_id, [r]);
+    }
   }
-  for (const list of map.values()) list.sort((a, b) => b.is_primary - a.is_primary);
+  // Primary first, then by address (the order SQLite's primary-key walk gave).
+  for (const list of map.values()) if (list.length > 1) list.sort((a, b) => b.is_primary - a.is_primary || (a.email_key < b.email_key ? -1 : a.email_key > b.email_key ? 1 : 0));
   return map;
 }
 
@@ -245,10 +254,15 @@ export async function assertDomainsFree(db: Executor, accountId: string, domains
   }
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const iso = (ms: number | null) => (ms === null ? null : isoTime(ms));
+
+/** What a contact's API shape reads of its row (lists leave out the long search text). */
+export type ContactViewRow = Omit<ContactRow, 'search_text'>;
+/** The contact columns of `ContactViewRow`. */
+export const CONTACT_VIEW_COLUMNS = ['id', 'account_id', 'first_name', 'last_name', 'owner_id', 'company_id', 'source', 'created_at', 'updated_at', 'sort_name'] as const satisfies ReadonlyArray<keyof ContactViewRow>;
 
 /** The public shape of a contact in the API. */
-export function contactView(c: ContactRow, emails: readonly ContactEmailRow[], company: { id: string; name: string } | null) {
+export function contactView(c: ContactViewRow, emails: readonly ContactEmailRow[], company: { id: string; name: string } | null) {
   const primary = emails.find((e) => e.is_primary === 1) ?? emails[0] ?? null;
   return {
     id: c.id,
@@ -261,14 +275,14 @@ export function contactView(c: ContactRow, emails: readonly ContactEmailRow[], c
     companyId: c.company_id,
     company,
     source: c.source,
-    createdAt: new Date(c.created_at).toISOString(),
-    updatedAt: new Date(c.updated_at).toISOString(),
+    createdAt: isoTime(c.created_at),
+    updatedAt: isoTime(c.updated_at),
   };
 }
 export type ContactView = ReturnType<typeof contactView>;
 
 /** Views of several contacts, loading their emails and companies in a few queries. */
-export async function contactViews(db: Executor, accountId: string, rows: readonly ContactRow[]): Promise<ContactView[]> {
+export async function contactViews(db: Executor, accountId: string, rows: readonly ContactViewRow[]): Promise<ContactView[]> {
   const emails = await emailsOf(
     db,
     accountId,

@@ -3,6 +3,7 @@
  * actor may see (404 otherwise, like another account's), activity records, and the API views.
  */
 import path from 'node:path';
+import type { Compilable, CompiledQuery } from 'kysely';
 import { AppError, notFound } from '../../platform/errors.js';
 import { inboxAccessLevel, isInboxMember, type InboxAccessLevel, type MembershipFacts } from './domain/membership.js';
 import { effectiveStatus } from './domain/status.js';
@@ -13,8 +14,28 @@ import type { QueueEmailDeps } from '../outbox/index.js';
 import type { Actor, CommandEnv, Executor } from '../../platform/context.js';
 import { viewersOf } from './live.js';
 import { json, readJson } from '../../platform/database/json.js';
+import { isoTime } from '../../platform/http/iso-time.js';
 
 export type ConversationRow = ConversationsTable;
+
+/**
+ * A select whose shape never changes, compiled once per database handle and then run with new values: the
+ * busiest reads of the API (the thread, a list's inbox) skip Kysely's building and compiling on every
+ * request. `build` gets a placeholder for each argument (`arg(i)`) and uses it where the value goes.
+ */
+export function compiledOnce<A extends unknown[], R>(name: string, build: (db: Executor, arg: (i: number) => any) => Compilable<R>) {
+  const cache = new WeakMap<Executor, CompiledQuery<R>>();
+  const mark = `\u0000${name}:`;
+  return async (db: Executor, ...args: A): Promise<R[]> => {
+    let c = cache.get(db);
+    if (!c) {
+      c = build(db, (i) => `${mark}${i}`).compile();
+      cache.set(db, c);
+    }
+    const parameters = c.parameters.map((v) => (typeof v === 'string' && v.startsWith(mark) ? args[Number(v.slice(mark.length))] : v));
+    return (await db.executeQuery<R>({ ...c, parameters })).rows;
+  };
+}
 
 export async function loadLiveInbox(db: Executor, accountId: string, inboxId: string): Promise<InboxesTable> {
   const i = await db.selectFrom('inboxes').selectAll().where('id', '=', inboxId).where('account_id', '=', accountId).where('deleted_at', 'is', null).executeTakeFirst();
@@ -53,6 +74,36 @@ export async function requireInboxAccess(db: Executor, actor: Actor, inboxId: st
   if (level === 'none') throw notFound('Inbox');
   if (need === 'act' && level !== 'act') throw viewOnlyMessage(inbox);
   return { inbox, level };
+}
+
+const inboxForListQuery = compiledOnce<[inboxId: string, accountId: string], InboxesTable & { next_snooze_end: number | null }>('inboxForList', (db, arg) =>
+  db
+    .selectFrom('inboxes')
+    .selectAll('inboxes')
+    .select((eb) =>
+      eb
+        .selectFrom('conversations')
+        .select((e) => e.fn.min('conversations.snoozed_until').as('m'))
+        .whereRef('conversations.inbox_id', '=', 'inboxes.id')
+        .where('conversations.status', '=', 'snoozed')
+        .as('next_snooze_end'),
+    )
+    .where('id', '=', arg(0))
+    .where('account_id', '=', arg(1))
+    .where('deleted_at', 'is', null),
+);
+
+/**
+ * `requireInboxAccess(..., 'view')` for reading the inbox's list, with in the same query when its next snooze
+ * ends (null when nothing is snoozed): a list wakes snoozed conversations only when one is due.
+ */
+export async function requireInboxForList(db: Executor, actor: Actor, inboxId: string): Promise<{ inbox: InboxesTable; level: InboxAccessLevel; nextSnoozeEnd: number | null }> {
+  const [r] = await inboxForListQuery(db, inboxId, actor.accountId);
+  if (!r) throw notFound('Inbox');
+  const { next_snooze_end, ...inbox } = r;
+  const level = await accessLevelOf(db, actor, inbox);
+  if (level === 'none') throw notFound('Inbox');
+  return { inbox, level, nextSnoozeEnd: next_snooze_end === null || next_snooze_end === undefined ? null : Number(next_snooze_end) };
 }
 
 /** A team conversation the actor may see (404 otherwise); with `act`, 403 for viewers. */
@@ -103,9 +154,27 @@ export async function recordActivity(trx: Executor, a: { accountId: string; conv
   return id;
 }
 
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
+const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : isoTime(Number(ms)));
 
-export interface ListRow extends ConversationRow {
+/** The columns of a conversation its API shape needs (a list reads 50 of them: only these). */
+const LIST_COLUMNS = [
+  'conversations.id',
+  'conversations.inbox_id',
+  'conversations.connection_id',
+  'conversations.subject',
+  'conversations.status',
+  'conversations.snoozed_until',
+  'conversations.assignee_id',
+  'conversations.contact_id',
+  'conversations.participants',
+  'conversations.message_count',
+  'conversations.last_message_at',
+  'conversations.last_inbound_at',
+  'conversations.created_at',
+] as const;
+type ListColumn = (typeof LIST_COLUMNS)[number] extends `conversations.${infer C}` ? C : never;
+
+export interface ListRow extends Pick<ConversationRow, ListColumn> {
   assignee_name: string | null;
   assignee_state: string | null;
   contact_first_name: string | null;
@@ -135,20 +204,62 @@ export function conversationItem(r: ListRow, now: number) {
 }
 export type ConversationItem = ReturnType<typeof conversationItem>;
 
-/** Loads the list columns of the given conversations (used by list and thread views). */
-export function listSelect(db: Executor) {
+/** The list columns of conversations but the snippet: the conversation, its assignee's and contact's names. */
+function listSelectBase(db: Executor) {
   return db
     .selectFrom('conversations')
     .leftJoin('users as assignee', 'assignee.id', 'conversations.assignee_id')
     .leftJoin('contacts', 'contacts.id', 'conversations.contact_id')
-    .selectAll('conversations')
-    .select((eb) => [
-      'assignee.name as assignee_name',
-      'assignee.state as assignee_state',
-      'contacts.first_name as contact_first_name',
-      'contacts.last_name as contact_last_name',
-      eb.selectFrom('messages').select('messages.snippet').whereRef('messages.conversation_id', '=', 'conversations.id').orderBy('messages.received_at', 'desc').limit(1).as('snippet'),
-    ]);
+    .select(LIST_COLUMNS)
+    .select(['assignee.name as assignee_name', 'assignee.state as assignee_state', 'contacts.first_name as contact_first_name', 'contacts.last_name as contact_last_name']);
+}
+
+/** Loads the list columns of the given conversations (used by list and thread views). */
+export function listSelect(db: Executor) {
+  return listSelectBase(db).select((eb) =>
+    eb.selectFrom('messages').select('messages.snippet').whereRef('messages.conversation_id', '=', 'conversations.id').orderBy('messages.received_at', 'desc').limit(1).as('snippet'),
+  );
+}
+
+/** The snippet a list shows for a conversation: its latest message's (the messages of the conversation, in any order). */
+export function latestSnippet(messages: ReadonlyArray<{ received_at: number; snippet: string | null }>): string | null {
+  let latest: { received_at: number; snippet: string | null } | null = null;
+  for (const m of messages) if (!latest || Number(m.received_at) >= Number(latest.received_at)) latest = m;
+  return latest?.snippet ?? null;
+}
+
+const conversationListRowQuery = compiledOnce<
+  [conversationId: string, accountId: string],
+  Omit<ListRow, 'snippet'> & { inbox_name: string; inbox_access: string; inbox_settings: string; inbox_created_at: number }
+>('conversationListRow', (db, arg) =>
+  listSelectBase(db)
+    .innerJoin('inboxes', (j) => j.onRef('inboxes.id', '=', 'conversations.inbox_id').on('inboxes.account_id', '=', arg(1)).on('inboxes.deleted_at', 'is', null))
+    .select(['inboxes.name as inbox_name', 'inboxes.access as inbox_access', 'inboxes.settings as inbox_settings', 'inboxes.created_at as inbox_created_at'])
+    .where('conversations.id', '=', arg(0))
+    .where('conversations.account_id', '=', arg(1))
+    .where('conversations.kind', '=', 'team')
+    .where('conversations.deleted_at', 'is', null),
+);
+
+/**
+ * What `requireConversation` answers (404 for a conversation the actor may not see, 403 with `act` for
+ * viewers), with the list columns of the conversation (but its snippet) read in the same query: the thread's
+ * first read.
+ */
+export async function requireConversationListRow(
+  db: Executor,
+  actor: Actor,
+  conversationId: string,
+  need: 'view' | 'act',
+): Promise<{ row: Omit<ListRow, 'snippet'>; inbox: InboxesTable; level: InboxAccessLevel }> {
+  const [r] = await conversationListRowQuery(db, conversationId, actor.accountId);
+  if (!r || !r.inbox_id) throw notFound('Conversation');
+  const { inbox_name, inbox_access, inbox_settings, inbox_created_at, ...row } = r;
+  const inbox: InboxesTable = { id: r.inbox_id, account_id: actor.accountId, name: inbox_name, access: inbox_access, settings: inbox_settings, created_at: inbox_created_at, deleted_at: null };
+  const level = await accessLevelOf(db, actor, inbox);
+  if (level === 'none') throw notFound('Conversation');
+  if (need === 'act' && level !== 'act') throw viewOnlyMessage(inbox);
+  return { row, inbox, level };
 }
 
 export async function conversationItemById(db: Executor, accountId: string, id: string, now: number): Promise<ConversationItem> {

@@ -6,6 +6,7 @@ import type { Actor, CommandEnv, Executor } from '../../../platform/context.js';
 import { loadUser, teamIdsOf } from '../queries.js';
 import { assertSeatAvailable } from './createUser.js';
 import { userView } from '../views.js';
+import { credentialsChanged } from '../credentials.js';
 
 /**
  * What other features do inside the same transaction when a user leaves or comes back (unassign
@@ -33,6 +34,7 @@ export async function changeUserState(env: CommandEnv, actor: Actor, userId: str
     if (action === 'restore' && target.state === 'removed') await assertSeatAvailable(trx, actor.accountId, actor.plan, target.seat, target.id);
     const now = env.now();
     await trx.updateTable('users').set({ state: next.state, state_changed_at: now }).where('id', '=', target.id).execute();
+    credentialsChanged();
     if (action !== 'restore') await trx.deleteFrom('sessions').where('user_id', '=', target.id).execute();
     for (const h of env.reactions.userStateChanged) await h(trx, { accountId: actor.accountId, userId: target.id, action, now }, env);
     if (action !== 'restore') await recordEvent(trx, { accountId: actor.accountId, type: action === 'deactivate' ? 'user.deactivated' : 'user.removed', subject: { type: 'user', id: target.id }, data: { userId: target.id }, at: now });
@@ -40,5 +42,8 @@ export async function changeUserState(env: CommandEnv, actor: Actor, userId: str
     const updated = await loadUser(trx, actor.accountId, target.id);
     return userView(updated, await teamIdsOf(trx, target.id));
   };
-  return trxIn ? run(trxIn) : env.db.transaction().execute(run);
+  if (trxIn) return run(trxIn);
+  const view = await env.db.transaction().execute(run);
+  credentialsChanged();
+  return view;
 }

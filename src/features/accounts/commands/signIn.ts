@@ -4,6 +4,7 @@ import { generatePassword, hashPassword, hashToken, verifyPassword } from '../..
 import type { CommandEnv } from '../../../platform/context.js';
 import { recordAudit } from '../../../platform/audit.js';
 import { addressKey } from '../../connections/index.js';
+import { credentialsChanged } from '../credentials.js';
 
 export const SESSION_TTL_MS = 14 * 24 * 3600 * 1000;
 
@@ -38,7 +39,9 @@ export async function signIn(env: CommandEnv, input: { email: string; password: 
 
 /** Ends a browser session. */
 export async function signOut(env: CommandEnv, sessionToken: string): Promise<void> {
+  credentialsChanged();
   await env.db.deleteFrom('sessions').where('id_hash', '=', hashToken(sessionToken)).execute();
+  credentialsChanged();
 }
 
 // A valid hash of a random password, verified when the email is unknown, so timing does not tell.

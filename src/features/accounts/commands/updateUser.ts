@@ -6,6 +6,7 @@ import { loadUser, teamIdsOf } from '../queries.js';
 import { assertSeatAvailable } from './createUser.js';
 import { userSettings, userView } from '../views.js';
 import { hashPassword } from '../../../platform/security/passwords.js';
+import { credentialsChanged } from '../credentials.js';
 
 export interface UpdateUserInput {
   name?: string;
@@ -45,7 +46,7 @@ export async function updateUser(env: CommandEnv, actor: Actor, userId: string, 
   if (input.password !== undefined && input.password.length < 8) throw invalidRequest('Passwords must be at least 8 characters long.');
   const passwordHash = input.password !== undefined ? await hashPassword(input.password) : undefined;
   const now = env.now();
-  return env.db.transaction().execute(async (trx) => {
+  const view = await env.db.transaction().execute(async (trx) => {
     const target = await loadUser(trx, actor.accountId, userId);
     const patch: Record<string, unknown> = {};
     if (input.name !== undefined) {
@@ -90,4 +91,6 @@ export async function updateUser(env: CommandEnv, actor: Actor, userId: string, 
     const updated = await loadUser(trx, actor.accountId, target.id);
     return userView(updated, teamIds);
   });
+  credentialsChanged(); // cached actors carry the user row (role, seat, permissions, name)
+  return view;
 }

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { decodeCursor, encodeCursor, likeContains, searchTokens } from '../domain/contacts.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
-import { contactViews, type ContactView } from '../queries.js';
+import { CONTACT_VIEW_COLUMNS, contactViews, type ContactView } from '../queries.js';
 import { invalidCursor, pageSize } from '../../../platform/pagination.js';
 
 export interface ListContactsQuery {
@@ -26,7 +26,7 @@ export interface ContactPage {
 export async function listContacts(env: CommandEnv, actor: Actor, query: ListContactsQuery = {}): Promise<ContactPage> {
   const limit = pageSize(query.limit);
   const sort = query.sort ?? 'name';
-  let q = env.db.selectFrom('contacts').selectAll().where('account_id', '=', actor.accountId);
+  let q = env.db.selectFrom('contacts').select(CONTACT_VIEW_COLUMNS).where('account_id', '=', actor.accountId);
   if (query.ownerId) q = q.where('owner_id', '=', query.ownerId);
   if (query.companyId) q = q.where('company_id', '=', query.companyId);
   for (const token of searchTokens(query.q ?? '')) q = q.where(sql<boolean>`${sql.ref('search_text')} like ${likeContains(token)} escape '\\'`);

@@ -1,10 +1,12 @@
 import type { Actor, CommandEnv } from '../../../platform/context.js';
-import { conversationItemById, requireConversation, threadOrder, viewersOf } from '../queries.js';
+import { compiledOnce, conversationItem, conversationItemById, latestSnippet, requireConversationListRow, threadOrder, viewersOf } from '../queries.js';
+import type { MessagesTable } from '../../../platform/database/schema.js';
 import { wakeSnoozed } from '../snooze.js';
 import { json, readJson, shapes } from '../../../platform/database/json.js';
 import { senderAuthView } from '../../../mail/sender-auth.js';
+import { isoTime } from '../../../platform/http/iso-time.js';
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
+const iso = (ms: number | null) => (ms === null ? null : isoTime(Number(ms)));
 /** What the thread shows of a message's classification (`messages.classification_detail`). */
 const classificationDetail = json.object(
   {
@@ -21,32 +23,42 @@ const classificationDetail = json.object(
 );
 const replyMeta = json.object({ mode: json.string }, ['mode']);
 
+// The thread's reads, compiled once (src/features/inbox/queries.ts, compiledOnce).
+const messagesQuery = compiledOnce<[conversationId: string], MessagesTable>('threadMessages', (db, arg) => db.selectFrom('messages').selectAll().where('conversation_id', '=', arg(0)));
+const outboxQuery = compiledOnce<[conversationId: string], { id: string; state: string; last_error: string | null; created_at: number; send_at: number; user_id: string; meta: string }>('threadOutbox', (db, arg) =>
+  db
+    .selectFrom('outbox')
+    .select(['id', 'state', 'last_error', 'created_at', 'send_at', 'user_id', 'meta'])
+    .where('conversation_id', '=', arg(0))
+    .where('state', 'in', ['queued', 'scheduled', 'sending', 'failed', 'uncertain'])
+    .orderBy('created_at'),
+);
+const activityQuery = compiledOnce<[conversationId: string], { id: string; kind: string; actor_user_id: string | null; data: string; created_at: number; actor_name: string | null }>('threadActivity', (db, arg) =>
+  db
+    .selectFrom('conversation_activity')
+    .leftJoin('users', 'users.id', 'conversation_activity.actor_user_id')
+    .select(['conversation_activity.id', 'conversation_activity.kind', 'conversation_activity.actor_user_id', 'conversation_activity.data', 'conversation_activity.created_at', 'users.name as actor_name'])
+    .where('conversation_activity.conversation_id', '=', arg(0))
+    .orderBy('conversation_activity.created_at')
+    .orderBy('conversation_activity.id'),
+);
+
 /**
  * A conversation with its thread: every message (auto-replies and bounces marked as such, attachments
  * listed with their download path), outgoing mail not sent yet (or failed), and the activity: comments,
  * assignments with the routing reasons, status changes, moves. Also who else is looking at it.
  */
 export async function getConversation(env: CommandEnv, actor: Actor, conversationId: string) {
-  const { conversation, inbox, level } = await requireConversation(env.db, actor, conversationId, 'view');
+  const { row: conversation, inbox, level } = await requireConversationListRow(env.db, actor, conversationId, 'view');
   const now = env.now();
-  if (conversation.status === 'snoozed' && conversation.snoozed_until !== null && conversation.snoozed_until <= now) await wakeSnoozed(env, inbox.id, now);
-  const item = await conversationItemById(env.db, actor.accountId, conversation.id, now);
-  const messages = threadOrder(await env.db.selectFrom('messages').selectAll().where('conversation_id', '=', conversation.id).execute());
-  const outbox = await env.db
-    .selectFrom('outbox')
-    .select(['id', 'state', 'last_error', 'created_at', 'send_at', 'user_id', 'meta'])
-    .where('conversation_id', '=', conversation.id)
-    .where('state', 'in', ['queued', 'scheduled', 'sending', 'failed', 'uncertain'])
-    .orderBy('created_at')
-    .execute();
-  const activity = await env.db
-    .selectFrom('conversation_activity')
-    .leftJoin('users', 'users.id', 'conversation_activity.actor_user_id')
-    .select(['conversation_activity.id', 'conversation_activity.kind', 'conversation_activity.actor_user_id', 'conversation_activity.data', 'conversation_activity.created_at', 'users.name as actor_name'])
-    .where('conversation_activity.conversation_id', '=', conversation.id)
-    .orderBy('conversation_activity.created_at')
-    .orderBy('conversation_activity.id')
-    .execute();
+  const wake = conversation.status === 'snoozed' && conversation.snoozed_until !== null && conversation.snoozed_until <= now;
+  if (wake) await wakeSnoozed(env, inbox.id, now);
+  const rows = await messagesQuery(env.db, conversation.id);
+  // The list columns were read with the access check; read again only when the snooze just ended.
+  const item = wake ? await conversationItemById(env.db, actor.accountId, conversation.id, now) : conversationItem({ ...conversation, snippet: latestSnippet(rows) }, now);
+  const messages = threadOrder(rows);
+  const outbox = await outboxQuery(env.db, conversation.id);
+  const activity = await activityQuery(env.db, conversation.id);
   const inboxName = inbox.name;
   return {
     ...item,

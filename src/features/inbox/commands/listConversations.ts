@@ -1,9 +1,9 @@
 import { decodeCursor, encodeCursor } from '../../crm/index.js';
 import { invalidRequest } from '../../../platform/errors.js';
-import { resolveFilter, type ListFilterInput } from '../domain/filters.js';
+import { resolveFilter, type ConversationFilter, type ListFilterInput } from '../domain/filters.js';
 import { conversationMatches } from '../search.js';
-import type { Actor, CommandEnv } from '../../../platform/context.js';
-import { conversationItem, listSelect, requireInboxAccess, type ConversationItem, type ListRow } from '../queries.js';
+import type { Actor, CommandEnv, Executor } from '../../../platform/context.js';
+import { compiledOnce, conversationItem, listSelect, requireInboxForList, type ConversationItem, type ListRow } from '../queries.js';
 import { invalidCursor, pageSize } from '../../../platform/pagination.js';
 import { wakeSnoozed } from '../snooze.js';
 
@@ -18,36 +18,59 @@ export interface ConversationPage {
   nextCursor: string | null;
 }
 
+/** The values of a list query, in the order `buildList` reads them (`arg(i)`). */
+type ListValues = [inboxId: string, status: string, assigneeId: string, connectionId: string, contactId: string, since: number, until: number, cursorAt: number, cursorId: string, limit: number];
+const listQueries = new Map<string, (db: Executor, ...values: ListValues) => Promise<ListRow[]>>();
+
+/** The list query of a filter's shape, with each value taken from `arg` (see ListValues). */
+function buildList(db: Executor, f: ConversationFilter, withCursor: boolean, arg: (i: number) => any) {
+  let q = listSelect(db).where('conversations.inbox_id', '=', arg(0)).where('conversations.deleted_at', 'is', null);
+  q = f.status ? q.where('conversations.status', '=', arg(1)) : q.where('conversations.status', '!=', arg(1));
+  if (f.assignee.kind === 'none') q = q.where('conversations.assignee_id', 'is', null);
+  else if (f.assignee.kind === 'user') q = q.where('conversations.assignee_id', '=', arg(2));
+  if (f.connectionId) q = q.where('conversations.connection_id', '=', arg(3));
+  if (f.contactId) q = q.where('conversations.contact_id', '=', arg(4));
+  if (f.since !== null) q = q.where('conversations.last_message_at', '>=', arg(5));
+  if (f.until !== null) q = q.where('conversations.last_message_at', '<', arg(6));
+  if (withCursor) q = q.where((eb) => eb(eb.refTuple('conversations.last_message_at', 'conversations.id'), '<', eb.tuple(arg(7), arg(8))));
+  return q.orderBy('conversations.last_message_at', 'desc').orderBy('conversations.id', 'desc').limit(arg(9));
+}
+
 /**
  * One page of an inbox's conversations, newest activity first, filtered by a view and/or status,
  * assignee ("me", "unassigned", any user id), team address, contact and date, and searched across
  * subjects, bodies and participants. Keyset pagination on (last message time, id).
  */
 export async function listConversations(env: CommandEnv, actor: Actor, inboxId: string, query: ListConversationsQuery = {}): Promise<ConversationPage> {
-  const { inbox } = await requireInboxAccess(env.db, actor, inboxId, 'view');
+  const { inbox, nextSnoozeEnd } = await requireInboxForList(env.db, actor, inboxId);
   const checked = resolveFilter(query, actor.user.id);
   if (!checked.ok) throw invalidRequest(checked.message, { field: checked.field });
   const f = checked.filter;
   const limit = pageSize(query.limit);
   const now = env.now();
-  await wakeSnoozed(env, inbox.id, now);
+  if (nextSnoozeEnd !== null && nextSnoozeEnd <= now) await wakeSnoozed(env, inbox.id, now);
 
-  let q = listSelect(env.db).where('conversations.inbox_id', '=', inbox.id).where('conversations.deleted_at', 'is', null);
-  q = f.status ? q.where('conversations.status', '=', f.status) : q.where('conversations.status', '!=', 'spam');
-  if (f.assignee.kind === 'none') q = q.where('conversations.assignee_id', 'is', null);
-  else if (f.assignee.kind === 'user') q = q.where('conversations.assignee_id', '=', f.assignee.userId);
-  if (f.connectionId) q = q.where('conversations.connection_id', '=', f.connectionId);
-  if (f.contactId) q = q.where('conversations.contact_id', '=', f.contactId);
-  if (f.since !== null) q = q.where('conversations.last_message_at', '>=', f.since);
-  if (f.until !== null) q = q.where('conversations.last_message_at', '<', f.until);
-  if (f.terms.length) q = q.where(conversationMatches(env.dialect, actor.accountId, f.terms));
+  let cursor: { at: number; id: string } | null = null;
   if (query.cursor) {
     const c = decodeCursor(query.cursor, ['string', 'number', 'string'] as const);
     if (!c || c[0] !== 'conv') throw invalidCursor();
-    const [, at, id] = c;
-    q = q.where((eb) => eb(eb.refTuple('conversations.last_message_at', 'conversations.id'), '<', eb.tuple(at, id)));
+    cursor = { at: c[1], id: c[2] };
   }
-  const rows = (await q.orderBy('conversations.last_message_at', 'desc').orderBy('conversations.id', 'desc').limit(limit + 1).execute()) as ListRow[];
+  const values: ListValues = [inbox.id, f.status ?? 'spam', f.assignee.kind === 'user' ? f.assignee.userId : '', f.connectionId ?? '', f.contactId ?? '', f.since ?? 0, f.until ?? 0, cursor?.at ?? 0, cursor?.id ?? '', limit + 1];
+  let rows: ListRow[];
+  if (f.terms.length) {
+    // A search: built each time (its condition differs by database and by the number of words).
+    rows = (await buildList(env.db, f, cursor !== null, (i) => values[i]).where(conversationMatches(env.dialect, actor.accountId, f.terms)).execute()) as ListRow[];
+  } else {
+    // Without words a list has one of a few shapes: each is compiled once.
+    const key = [f.status ? 'eq' : 'ne', f.assignee.kind, f.connectionId !== null, f.contactId !== null, f.since !== null, f.until !== null, cursor !== null].map((x) => (typeof x === 'string' ? x : x ? 1 : 0)).join('|');
+    let run = listQueries.get(key);
+    if (!run) {
+      run = compiledOnce<ListValues, ListRow>(`list ${key}`, (db, arg) => buildList(db, f, cursor !== null, arg) as never);
+      listQueries.set(key, run);
+    }
+    rows = await run(env.db, ...values);
+  }
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
