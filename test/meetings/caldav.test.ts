@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasRadicale, startRadicale, type TestRadicale } from '../harness/radicale.js';
 import { allowLocalMailServers } from '../support/local-hosts.js';
 import { CalendarUnreadable, checkCalendar, deleteEvent, putEvent, readBusy } from '../../src/features/meetings/caldav.js';
-import { calendarObject } from '../../src/features/meetings/domain/ics.js';
+import { calendarObject } from '../../src/features/meetings/ical.js';
 
 const Z = (iso: string) => Date.parse(iso);
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');

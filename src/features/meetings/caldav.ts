@@ -9,7 +9,7 @@
  */
 import { createDAVClient, type DAVCalendar } from 'tsdav';
 import { resolveSafeHost } from '../../platform/security/host-guard.js';
-import { busyFromICalendar } from './domain/ics.js';
+import { busyFromICalendar } from './ical.js';
 import type { Interval } from './domain/slots.js';
 
 export interface CalDavAccount {

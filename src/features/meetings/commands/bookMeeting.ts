@@ -7,7 +7,7 @@ import { newId } from '../../../platform/database/ids.js';
 import { addressKey } from '../../connections/index.js';
 import { appendTimelineEvent } from '../../crm/index.js';
 import { bookingBlocks, overlapsAny, mergeIntervals, type Slot } from '../domain/slots.js';
-import { signMeetingLink } from '../domain/links.js';
+import { signMeetingLink } from '../links.js';
 import { bookedIntervals, findOrCreateContact, hostUsers, loadMeeting, meetingsConnectionOf, pageBySlug, type Page } from '../queries.js';
 import { linkSecret, queueInvite, syncCalendarEvent, type MailDeps } from '../invites.js';
 import { meetingView } from '../views.js';

@@ -5,7 +5,7 @@ import { isUniqueViolation } from '../../../platform/database/database.js';
 import { newId } from '../../../platform/database/ids.js';
 import type { Actor, CommandEnv, Executor } from '../../../platform/context.js';
 import { checkRules, DEFAULT_MIN_NOTICE_MIN, type BookingWindow, type HostAvailability, type PageKind } from '../domain/slots.js';
-import { checkSlug } from '../domain/links.js';
+import { checkSlug } from '../links.js';
 import { meetingsPolicies } from '../policies.js';
 import { hostUsers, loadPage, meetingsConnectionOf, type Question } from '../queries.js';
 import { meetingTypeView, type MeetingTypeView } from '../views.js';

@@ -1,6 +1,6 @@
 import type { CommandEnv } from '../../../platform/context.js';
 import { AppError } from '../../../platform/errors.js';
-import { verifyMeetingLink } from '../domain/links.js';
+import { verifyMeetingLink } from '../links.js';
 import { linkSecret } from '../invites.js';
 import { hostUsers, loadMeeting, loadPage } from '../queries.js';
 import { meetingView } from '../views.js';

@@ -2,12 +2,12 @@
  * Slot computation: a pure function of (the page's rules, each host's weekly hours and busy times, now).
  *
  * DST-correct by construction: a host's hours are wall-clock times in the host's IANA time zone, turned
- * into instants day by day (luxon, with that day's offset), never "09:00 UTC+offset-of-today" carried
+ * into instants day by day (zones.ts, with that day's offset), never "09:00 UTC+offset-of-today" carried
  * over to other days. Slots are instants (epoch ms); the visitor's zone only changes how they are shown
  * (`groupSlotsByDay`). Stepping inside one interval is in absolute time, so a night that loses or gains
  * an hour yields exactly the slots that exist that night.
  */
-import { DateTime } from 'luxon';
+import { addDays, hhmm, instantOf, isoDate, isValidZone, parseDate, startOfDay, wallOf, weekdayOf } from './zones.js';
 
 /** A wall-clock range in a day, "HH:mm" (end may be "24:00"). */
 export interface TimeRange {
@@ -92,12 +92,12 @@ export function checkRules(rules: SlotRules, availability?: HostAvailability): A
   if (rules.window.kind === 'rolling') {
     if (!Number.isInteger(rules.window.days) || rules.window.days < 1 || rules.window.days > 730) out.push({ field: 'window.days', reason: 'must be from 1 to 730' });
   } else {
-    const a = DateTime.fromISO(rules.window.start);
-    const b = DateTime.fromISO(rules.window.end);
-    if (!a.isValid || !b.isValid || b < a) out.push({ field: 'window', reason: 'needs a start and an end date (YYYY-MM-DD), the end not before the start' });
+    const a = parseDate(rules.window.start);
+    const b = parseDate(rules.window.end);
+    if (!a || !b || rules.window.end < rules.window.start) out.push({ field: 'window', reason: 'needs a start and an end date (YYYY-MM-DD), the end not before the start' });
   }
   if (availability) {
-    if (!DateTime.local().setZone(availability.timeZone).isValid) out.push({ field: 'timeZone', reason: 'is not an IANA time zone' });
+    if (!isValidZone(availability.timeZone)) out.push({ field: 'timeZone', reason: 'is not an IANA time zone' });
     const ranges = (field: string, rs: TimeRange[]) => {
       for (const r of rs) {
         try {
@@ -112,7 +112,7 @@ export function checkRules(rules: SlotRules, availability?: HostAvailability): A
       ranges(`weekly.${day}`, rs ?? []);
     }
     for (const o of availability.overrides ?? []) {
-      if (!DateTime.fromISO(o.date).isValid) out.push({ field: 'overrides', reason: `${o.date} is not a date` });
+      if (!parseDate(o.date)) out.push({ field: 'overrides', reason: `${o.date} is not a date` });
       ranges(`overrides.${o.date}`, o.ranges);
     }
   }
@@ -145,22 +145,26 @@ export function overlapsAny(merged: readonly Interval[], start: number, end: num
   return i !== undefined && i.start < end;
 }
 
+type Day = { year: number; month: number; day: number };
+
 /** The instant of a wall-clock minute-of-day on a local date in `zone` (a skipped time moves forward). */
-function at(date: DateTime, minuteOfDay: number, zone: string): number {
-  if (minuteOfDay === 24 * 60) return DateTime.fromObject({ year: date.year, month: date.month, day: date.day }, { zone }).plus({ days: 1 }).toMillis();
-  return DateTime.fromObject({ year: date.year, month: date.month, day: date.day, hour: Math.floor(minuteOfDay / 60), minute: minuteOfDay % 60 }, { zone }).toMillis();
+function at(date: Day, minuteOfDay: number, zone: string): number {
+  if (minuteOfDay === 24 * 60) return startOfDay(addDays(date, 1), zone);
+  return instantOf({ ...date, hour: Math.floor(minuteOfDay / 60), minute: minuteOfDay % 60 }, zone);
 }
+
+const dayOf = (ms: number, zone: string): Day => {
+  const w = wallOf(ms, zone);
+  return { year: w.year, month: w.month, day: w.day };
+};
 
 /** The [start, end) instants of the booking window, in the host's zone. */
 export function windowBounds(window: BookingWindow, now: number, zone: string): Interval {
-  if (window.kind === 'rolling') {
-    const today = DateTime.fromMillis(now, { zone }).startOf('day');
-    return { start: now, end: today.plus({ days: window.days }).toMillis() };
-  }
-  return {
-    start: DateTime.fromISO(window.start, { zone }).startOf('day').toMillis(),
-    end: DateTime.fromISO(window.end, { zone }).startOf('day').plus({ days: 1 }).toMillis(),
-  };
+  if (window.kind === 'rolling') return { start: now, end: startOfDay(addDays(dayOf(now, zone), window.days), zone) };
+  const a = parseDate(window.start);
+  const b = parseDate(window.end);
+  if (!a || !b) return { start: 0, end: 0 };
+  return { start: startOfDay(a, zone), end: startOfDay(addDays(b, 1), zone) };
 }
 
 /** One host's free slot starts, ascending. */
@@ -181,18 +185,17 @@ export function hostSlots(rules: SlotRules, host: HostInput, now: number, limit?
   const perDay = new Map<string, number>();
   if (rules.maxPerDay != null) {
     for (const s of host.bookedStarts ?? []) {
-      const d = DateTime.fromMillis(s, { zone }).toISODate()!;
+      const d = isoDate(dayOf(s, zone));
       perDay.set(d, (perDay.get(d) ?? 0) + 1);
     }
   }
   const out: number[] = [];
   // Local days that may hold a slot: one before `from` (a range may run past midnight in instants) to `to`.
-  let day = DateTime.fromMillis(from, { zone }).startOf('day').minus({ days: 1 });
-  const lastDay = DateTime.fromMillis(to, { zone }).startOf('day');
-  while (day <= lastDay) {
-    const iso = day.toISODate()!;
+  let day = addDays(dayOf(from, zone), -1);
+  const lastDay = isoDate(dayOf(to, zone));
+  for (let iso = isoDate(day); iso <= lastDay; day = addDays(day, 1), iso = isoDate(day)) {
     if (rules.maxPerDay == null || (perDay.get(iso) ?? 0) < rules.maxPerDay) {
-      const ranges = overrides.get(iso) ?? host.availability.weekly[String(day.weekday) as '1'] ?? [];
+      const ranges = overrides.get(iso) ?? host.availability.weekly[String(weekdayOf(day)) as '1'] ?? [];
       for (const r of ranges) {
         const rs = at(day, parseHhmm(r.start), zone);
         const re = at(day, parseHhmm(r.end), zone);
@@ -203,7 +206,6 @@ export function hostSlots(rules: SlotRules, host: HostInput, now: number, limit?
         }
       }
     }
-    day = day.plus({ days: 1 });
   }
   return [...new Set(out)].sort((a, b) => a - b);
 }
@@ -262,12 +264,11 @@ export function pickHost(free: readonly string[], preferred: string | null, load
 
 /** Slots grouped by the visitor's local date (YYYY-MM-DD), each with its local "HH:mm" label. */
 export function groupSlotsByDay(slots: readonly Slot[], visitorZone: string): Array<{ date: string; slots: Array<Slot & { label: string }> }> {
-  const zone = DateTime.local().setZone(visitorZone).isValid ? visitorZone : 'UTC';
+  const zone = isValidZone(visitorZone) ? visitorZone : 'UTC';
   const days = new Map<string, Array<Slot & { label: string }>>();
   for (const s of slots) {
-    const t = DateTime.fromMillis(s.start, { zone });
-    const d = t.toISODate()!;
-    days.set(d, [...(days.get(d) ?? []), { ...s, label: t.toFormat('HH:mm') }]);
+    const d = isoDate(dayOf(s.start, zone));
+    days.set(d, [...(days.get(d) ?? []), { ...s, label: hhmm(s.start, zone) }]);
   }
   return [...days.entries()].map(([date, list]) => ({ date, slots: list }));
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import ICAL from 'ical.js';
-import { buildInvite, busyFromICalendar, calendarObject } from './ics.js';
+import { buildInvite, busyFromICalendar, calendarObject } from './ical.js';
 
 const Z = (iso: string) => Date.parse(iso);
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');

@@ -3,30 +3,30 @@
  * (RRULE, RDATE, EXDATE, RECURRENCE-ID overrides; servers such as Radicale ignore a CalDAV `expand`), and
  * the invitations we send (iTIP REQUEST / CANCEL, RFC 5546; times in UTC, a stable UID, SEQUENCE).
  *
- * Times with a TZID are read as wall-clock times in that IANA zone (luxon), so a weekly 09:00 Paris
+ * Times with a TZID are read as wall-clock times in that IANA zone (domain/zones.ts), so a weekly 09:00 Paris
  * meeting is 08:00Z in summer and 07:00Z in winter; a TZID that is not an IANA name uses the calendar's
  * own VTIMEZONE; floating times and all-day events are read in the host's zone. All-day events block;
  * TRANSP:TRANSPARENT and STATUS:CANCELLED do not.
  */
 import ICAL from 'ical.js';
-import { DateTime } from 'luxon';
-import type { Interval } from './slots.js';
+import type { Interval } from './domain/slots.js';
+import { addDays, instantOf, isValidZone, startOfDay, wallOf } from './domain/zones.js';
 
 type Time = InstanceType<typeof ICAL.Time>;
 type Component = InstanceType<typeof ICAL.Component>;
 
 const MAX_OCCURRENCES = 20_000;
 
-const ianaOk = (tz: string | null | undefined): tz is string => Boolean(tz) && DateTime.local().setZone(tz!).isValid;
+const ianaOk = (tz: string | null | undefined): tz is string => typeof tz === 'string' && isValidZone(tz);
 
 function instant(t: Time, tzid: string | null, hostZone: string): number {
-  if (t.isDate) return DateTime.fromObject({ year: t.year, month: t.month, day: t.day }, { zone: hostZone }).toMillis();
+  if (t.isDate) return startOfDay({ year: t.year, month: t.month, day: t.day }, hostZone);
   const zoneId = t.zone?.tzid;
   if (zoneId === 'UTC' || zoneId === 'Z') return t.toJSDate().getTime();
-  const wall = { year: t.year, month: t.month, day: t.day, hour: t.hour, minute: t.minute, second: t.second };
-  if (ianaOk(tzid)) return DateTime.fromObject(wall, { zone: tzid }).toMillis();
+  const wall = { year: t.year, month: t.month, day: t.day, hour: t.hour, minute: t.minute };
+  if (ianaOk(tzid)) return instantOf(wall, tzid) + t.second * 1000;
   if (zoneId && zoneId !== 'floating') return t.toUnixTime() * 1000;
-  return DateTime.fromObject(wall, { zone: hostZone }).toMillis();
+  return instantOf(wall, hostZone) + t.second * 1000;
 }
 
 const tzidOf = (c: Component, prop: 'dtstart' | 'dtend'): string | null => {
@@ -98,7 +98,10 @@ export function busyFromICalendar(texts: readonly string[], range: Interval, hos
 function push(out: Interval[], s: Time, e: Time | null, startComp: Component, endComp: Component, range: Interval, hostZone: string) {
   const start = instant(s, tzidOf(startComp, 'dtstart'), hostZone);
   let end = e ? instant(e, tzidOf(endComp, 'dtend'), hostZone) : start;
-  if (s.isDate && end <= start) end = DateTime.fromMillis(start, { zone: hostZone }).plus({ days: 1 }).toMillis();
+  if (s.isDate && end <= start) {
+    const w = wallOf(start, hostZone);
+    end = startOfDay(addDays({ year: w.year, month: w.month, day: w.day }, 1), hostZone);
+  }
   if (end > range.start && start < range.end && end > start) out.push({ start, end });
 }
 
