@@ -203,6 +203,18 @@ describe.skipIf(!hasRadicale() || !hasTestProgram(DOVECOT))('meetings: pages, av
     expect(text).toContain('cancelled');
   });
 
+  it('buffers hold under concurrency: two adjacent slots booked at once, only one (the other is inside its buffer)', async () => {
+    const s2 = `buf-${uniq()}`;
+    const r = await w.t.api(w.seller.token, 'POST', '/api/v1/meeting-types', { name: 'Buffered', slug: s2, durationMin: 30, intervalMin: 30, minNoticeMin: 0, bufferAfterMin: 30, window: { kind: 'rolling', days: 3 }, availability: { timeZone: 'UTC', weekly: ALL_WEEK } });
+    expect(r.statusCode, r.body).toBe(201);
+    const p = (await pub('GET', `/api/v1/booking-pages/${s2}?days=3`)).json();
+    const starts = allSlots(p);
+    const i = starts.findIndex((s, k) => Date.parse(starts[k + 1] ?? '') - Date.parse(s) === 30 * 60_000);
+    const [a, b] = [starts[i]!, starts[i + 1]!];
+    const tries = await Promise.all([a, b].map((start, k) => pub('POST', `/api/v1/booking-pages/${s2}/bookings`, { start, name: `Buffer ${k}`, email: `buffer${k}-${uniq()}@visitor.test` })));
+    expect(tries.map((t) => t.statusCode).sort()).toEqual([201, 409]);
+  });
+
   it('other users cannot see the page; a member\'s list holds only their pages', async () => {
     const other = await addUser(w.t, w.adminToken, { role: 'member' });
     const list = await w.t.api(other.token, 'GET', '/api/v1/meeting-types');

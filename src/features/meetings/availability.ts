@@ -29,9 +29,13 @@ export async function gatherHosts(env: CommandEnv, page: Page, range: Interval, 
   const own = await pageBookings(db, page.row.id, range);
   const loadByHost: Record<string, number> = {};
   for (const b of own) loadByHost[b.hostUserId] = (loadByHost[b.hostUserId] ?? 0) + 1;
+  const before = (page.rules.bufferBeforeMin ?? 0) * 60_000;
+  const after = (page.rules.bufferAfterMin ?? 0) * 60_000;
   const hosts = await Promise.all(
     page.hostUserIds.map(async (hostId): Promise<HostState> => {
-      const base: HostInput = { hostId, availability: page.availability, busy: booked.get(hostId) ?? [], bookedStarts: own.filter((b) => b.hostUserId === hostId).map((b) => b.start) };
+      // A booking holds its own time and its buffers (so the next one keeps the gap after it, and before it).
+      const held = (booked.get(hostId) ?? []).map((b) => ({ start: b.start - before, end: b.end + after }));
+      const base: HostInput = { hostId, availability: page.availability, busy: held, bookedStarts: own.filter((b) => b.hostUserId === hostId).map((b) => b.start) };
       const user = users.get(hostId);
       if (!user || user.state !== 'active') return { input: { ...base, unavailable: true }, problem: 'user_not_active' };
       if (!(await meetingsConnectionOf(db, accountId, hostId))) return { input: { ...base, unavailable: true }, problem: 'no_meetings_connection' };

@@ -50,11 +50,15 @@ export function slotTaken(next: readonly Slot[]): AppError {
  * Re-checks, inside the transaction, that none of `hostIds` holds a booking overlapping [start, end) with
  * the page's buffers, nor the page's per-day limit; the blocks' primary key is the last word.
  */
-export async function claimTime(trx: Executor, page: Page, hostIds: readonly string[], start: number, end: number, meetingId: string, exceptMeetingId?: string): Promise<boolean> {
+export async function claimTime(trx: Executor, page: Page, hostIds: readonly string[], start: number, end: number, meetingId: string, exceptMeetingId?: string, dialect: 'sqlite' | 'postgres' = 'sqlite'): Promise<boolean> {
+  // PostgreSQL: bookings of one host queue behind each other (row locks on the hosts, in id order), so the
+  // buffer and per-day checks below see every committed booking. SQLite write transactions already do.
+  if (dialect === 'postgres') await trx.selectFrom('users').select('id').where('id', 'in', [...hostIds].sort()).orderBy('id').forUpdate().execute();
   const before = page.rules.bufferBeforeMin! * 60_000;
   const after = page.rules.bufferAfterMin! * 60_000;
   const booked = await bookedIntervals(trx, hostIds, { start: start - ONE_DAY, end: end + ONE_DAY }, exceptMeetingId);
-  for (const h of hostIds) if (overlapsAny(mergeIntervals(booked.get(h) ?? []), start - before, end + after)) return false;
+  // Existing bookings hold their buffers too (the same rule as the slots'): the gap is one's after plus the other's before.
+  for (const h of hostIds) if (overlapsAny(mergeIntervals((booked.get(h) ?? []).map((b) => ({ start: b.start - before, end: b.end + after }))), start - before, end + after)) return false;
   if (page.rules.maxPerDay != null) {
     const zone = page.availability.timeZone;
     const day = DateTime.fromMillis(start, { zone }).startOf('day');
@@ -118,7 +122,7 @@ export async function bookMeeting(env: CommandEnv, deps: MailDeps, slug: string,
       const connection = await meetingsConnectionOf(trx, page.row.account_id, organizerId);
       if (!connection) throw slotTaken([]);
       connectionAddress = connection.address;
-      if (!(await claimTime(trx, page, slot.hostIds, start, end, id))) throw slotTaken(slots.filter((s) => s.start > start));
+      if (!(await claimTime(trx, page, slot.hostIds, start, end, id, undefined, env.dialect))) throw slotTaken(slots.filter((s) => s.start > start));
       const contact = await findOrCreateContact(trx, { accountId: page.row.account_id, ownerId: organizerId, email: email.display, name, now });
       const row: MeetingsTable = {
         id,

@@ -40,7 +40,7 @@ export async function rescheduleMeeting(env: CommandEnv, deps: MailDeps, token: 
       if (!connection || connection.disconnected_at !== null) throw new AppError('connection_disconnected', 409, "The host's mailbox is disconnected, so the new time cannot be sent. Write to the host directly.");
       address = connection.address;
       await trx.deleteFrom('meeting_blocks').where('meeting_id', '=', m.id).execute();
-      if (!(await claimTime(trx, page, hostIds, start, end, m.id, m.id))) throw slotTaken(slots.filter((s) => s.start > start));
+      if (!(await claimTime(trx, page, hostIds, start, end, m.id, m.id, env.dialect))) throw slotTaken(slots.filter((s) => s.start > start));
       const next = { ...m, start_at: start, end_at: end, sequence: m.sequence + 1, updated_at: now };
       await trx.updateTable('meetings').set({ start_at: start, end_at: end, sequence: next.sequence, updated_at: now }).where('id', '=', m.id).execute();
       if (m.contact_id) {
