@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ICAL from 'ical.js';
-import { startWorld, uniq, type World } from '../personal/support.js';
+import { startWorld, syncSeller, uniq, type World } from '../personal/support.js';
 import { addUser } from '../crm/helpers.js';
 import { insertConnection } from '../support/connections.js';
 import { hasRadicale, startRadicale, type TestRadicale } from '../harness/radicale.js';
@@ -122,6 +122,7 @@ describe.skipIf(!hasRadicale() || !hasTestProgram(DOVECOT))('meetings: pages, av
 
   let token = '';
   let slot = '';
+  let inviteIcs = '';
   it('one slot booked from five tabs at once: exactly one booking, the others told it was just taken', async () => {
     slot = allSlots(await page())[2]!;
     const visitor = `vic-${uniq()}@visitor.test`;
@@ -162,6 +163,7 @@ describe.skipIf(!hasRadicale() || !hasTestProgram(DOVECOT))('meetings: pages, av
     const raw = msg.raw.toString();
     expect(raw).toMatch(/Content-Type: text\/calendar; charset=utf-8; method=REQUEST/i);
     const ics = Buffer.from(/method=REQUEST[\s\S]*?\r\n\r\n([A-Za-z0-9+/=\r\n]+)/i.exec(raw)![1]!.replace(/\s/g, ''), 'base64').toString('utf8');
+    inviteIcs = ics;
     const vcal = new ICAL.Component(ICAL.parse(ics));
     expect(vcal.getFirstPropertyValue('method')).toBe('REQUEST');
     const ev = new ICAL.Event(vcal.getFirstSubcomponent('vevent')!);
@@ -171,6 +173,45 @@ describe.skipIf(!hasRadicale() || !hasTestProgram(DOVECOT))('meetings: pages, av
     const stored = await radicale.getEvent('sam', 'work', `${m.id}.ics`);
     expect(stored).toContain(`UID:${m.uid}`);
     expect(m.caldav_error).toBeNull();
+  });
+
+  it('the visitor accepts in their calendar app: the iTIP REPLY in the seller\'s mailbox updates the booking and the timeline', async () => {
+    const m = await w.t.database.db.selectFrom('meetings').selectAll().executeTakeFirstOrThrow();
+    // The reply a calendar app sends: the invitation's event, METHOD:REPLY, the attendee's PARTSTAT (built with ical.js).
+    const vcal = new ICAL.Component(ICAL.parse(inviteIcs));
+    vcal.updatePropertyWithValue('method', 'REPLY');
+    const ev = vcal.getFirstSubcomponent('vevent')!;
+    ev.getFirstProperty('attendee')!.setParameter('partstat', 'ACCEPTED');
+    ev.updatePropertyWithValue('dtstamp', ICAL.Time.now());
+    const replyIcs = vcal.toString();
+    const raw = [
+      `From: Vic Visitor <${m.visitor_email}>`,
+      `To: ${w.seller.address}`,
+      `Subject: Accepted: Intro call with Sam Seller`,
+      `Message-ID: <reply-${uniq()}@visitor.test>`,
+      `Date: ${new Date().toUTCString()}`,
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/alternative; boundary="b1"',
+      '',
+      '--b1',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'Vic Visitor has accepted.',
+      '--b1',
+      'Content-Type: text/calendar; charset=utf-8; method=REPLY',
+      '',
+      replyIcs.replace(/\r?\n/g, '\r\n'),
+      '--b1--',
+      '',
+    ].join('\r\n');
+    await w.dovecot.deliver(w.seller.address, raw);
+    await syncSeller(w);
+    const after = await w.t.database.db.selectFrom('meetings').selectAll().where('id', '=', m.id).executeTakeFirstOrThrow();
+    expect(after.visitor_response).toBe('ACCEPTED');
+    const timeline = await w.t.api(w.seller.token, 'GET', `/api/v1/contacts/${m.contact_id}/timeline`);
+    expect(JSON.stringify(timeline.json())).toContain('"response":"accepted"');
+    const list = await w.t.api(w.seller.token, 'GET', '/api/v1/meetings');
+    expect(list.json().meetings[0].visitorResponse).toBe('ACCEPTED');
   });
 
   it('reschedule and cancel through the signed link (forged links refused)', async () => {

@@ -65,6 +65,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('visitor_email', 'text', (c) => c.notNull())
     .addColumn('visitor_zone', 'text', (c) => c.notNull())
     .addColumn('answers', 'text', (c) => c.notNull().defaultTo('{}'))
+    .addColumn('visitor_response', 'text')
     .addColumn('caldav_href', 'text')
     .addColumn('caldav_error', 'text')
     .addColumn('created_at', 'bigint', (c) => c.notNull())

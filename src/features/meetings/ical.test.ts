@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import ICAL from 'ical.js';
-import { buildInvite, busyFromICalendar, calendarObject } from './ical.js';
+import { buildInvite, busyFromICalendar, calendarObject, readReply } from './ical.js';
 
 const Z = (iso: string) => Date.parse(iso);
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
@@ -90,4 +90,17 @@ describe('invitations', () => {
     expect(text).not.toContain('METHOD');
     expect(busyFromICalendar([text], { start: 0, end: Z('2027-01-01T00:00:00Z') }, 'UTC')).toEqual([{ start: base.start, end: base.end }]);
   });
+});
+
+describe('iTIP replies', () => {
+  const reply = (method: string, partstat: string, extra = '') =>
+    `BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//x//EN\r\nMETHOD:${method}\r\nBEGIN:VEVENT\r\nUID:mtg_1@mailroom\r\nSEQUENCE:2\r\nDTSTAMP:20260601T100000Z\r\nDTSTART:20260602T140000Z\r\nORGANIZER:mailto:sam@sales.test\r\nATTENDEE;PARTSTAT=${partstat};CN=Vic:mailto:Vic@Example.test\r\n${extra}END:VEVENT\r\nEND:VCALENDAR\r\n`;
+  it.each([
+    ['accepted', reply('REPLY', 'ACCEPTED'), { uid: 'mtg_1@mailroom', sequence: 2, answers: [{ email: 'vic@example.test', partstat: 'ACCEPTED' }] }],
+    ['declined', reply('REPLY', 'DECLINED'), { uid: 'mtg_1@mailroom', sequence: 2, answers: [{ email: 'vic@example.test', partstat: 'DECLINED' }] }],
+    ['tentative', reply('REPLY', 'tentative'), { uid: 'mtg_1@mailroom', sequence: 2, answers: [{ email: 'vic@example.test', partstat: 'TENTATIVE' }] }],
+    ['needs-action is no answer', reply('REPLY', 'NEEDS-ACTION'), { uid: 'mtg_1@mailroom', sequence: 2, answers: [] }],
+    ['a REQUEST is not a reply', reply('REQUEST', 'ACCEPTED'), null],
+    ['not iCalendar', 'hello', null],
+  ])('%s', (_n, text, expected) => expect(readReply(text)).toEqual(expected));
 });

@@ -181,3 +181,33 @@ export function buildInvite(i: InviteInput): string {
 export function calendarObject(i: Omit<InviteInput, 'method'>): string {
   return buildInvite({ ...i, method: 'REQUEST' }).replace('METHOD:REQUEST\r\n', '');
 }
+
+export type PartStat = 'ACCEPTED' | 'DECLINED' | 'TENTATIVE';
+
+export interface InvitationReply {
+  uid: string;
+  sequence: number;
+  /** Attendees who answered, email lower-cased. */
+  answers: Array<{ email: string; partstat: PartStat }>;
+}
+
+/** An iTIP REPLY (RFC 5546 3.2.3): the event's UID and each attendee's PARTSTAT; null for anything else. */
+export function readReply(text: string): InvitationReply | null {
+  let root: Component;
+  try {
+    root = new ICAL.Component(ICAL.parse(text));
+  } catch {
+    return null;
+  }
+  if (String(root.getFirstPropertyValue('method') ?? '').toUpperCase() !== 'REPLY') return null;
+  const v = root.getFirstSubcomponent('vevent');
+  const uid = v?.getFirstPropertyValue('uid');
+  if (!v || typeof uid !== 'string') return null;
+  const answers: InvitationReply['answers'] = [];
+  for (const a of v.getAllProperties('attendee')) {
+    const partstat = String(a.getParameter('partstat') ?? '').toUpperCase();
+    const email = String(a.getFirstValue() ?? '').replace(/^mailto:/i, '').trim().toLowerCase();
+    if (email && (partstat === 'ACCEPTED' || partstat === 'DECLINED' || partstat === 'TENTATIVE')) answers.push({ email, partstat });
+  }
+  return { uid, sequence: Number(v.getFirstPropertyValue('sequence') ?? 0) || 0, answers };
+}

@@ -8,8 +8,12 @@ export { meetingsPolicies } from './policies.js';
 export type { MeetingBookedHook } from './commands/bookMeeting.js';
 export { pageSlots, hostSlots, type HostInput, type SlotRules, type Slot } from './domain/slots.js';
 
+import { recordInvitationReply } from './commands/recordInvitationReply.js';
+
 export function meetingsFeature() {
   return {
     name: 'meetings',
+    /** A visitor's iTIP REPLY (accepted, declined, tentative) in the host's personal mailbox: the booking and the timeline record it. */
+    messageStored: recordInvitationReply,
   } as const;
 }

@@ -78,6 +78,7 @@ export const meetingSchema = {
     visitorEmail: { type: 'string' },
     visitorTimeZone: { type: 'string' },
     answers: { type: 'object', additionalProperties: true },
+    visitorResponse: { type: ['string', 'null'], enum: ['ACCEPTED', 'DECLINED', 'TENTATIVE', null], description: "The visitor's answer to the invitation, from their iTIP REPLY" },
     calendarError: { type: ['string', 'null'] },
     createdAt: { type: 'string' },
     cancelledAt: { type: ['string', 'null'] },

@@ -67,6 +67,8 @@ export interface MeetingsTable {
   visitor_email: string;
   visitor_zone: string;
   answers: string;
+  /** The visitor's answer to the invitation (iTIP REPLY PARTSTAT): ACCEPTED, DECLINED, TENTATIVE; null before. */
+  visitor_response: string | null;
   caldav_href: string | null;
   caldav_error: string | null;
   created_at: number;

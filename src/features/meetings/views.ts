@@ -64,6 +64,7 @@ export function meetingView(m: MeetingsTable) {
     visitorEmail: m.visitor_email,
     visitorTimeZone: m.visitor_zone,
     answers: readJson('meetings.answers', m.answers, json.record, {}),
+    visitorResponse: m.visitor_response,
     calendarError: m.caldav_error,
     createdAt: iso(m.created_at)!,
     cancelledAt: iso(m.cancelled_at),

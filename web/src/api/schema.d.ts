@@ -7785,6 +7785,11 @@ export interface paths {
                                 answers: {
                                     [key: string]: unknown;
                                 };
+                                /**
+                                 * @description The visitor's answer to the invitation, from their iTIP REPLY
+                                 * @enum {string|null}
+                                 */
+                                visitorResponse: "ACCEPTED" | "DECLINED" | "TENTATIVE" | null;
                                 calendarError: string | null;
                                 createdAt: string;
                                 cancelledAt: string | null;

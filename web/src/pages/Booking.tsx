@@ -67,7 +67,9 @@ function usePage(slug: string, zone: string, from: string | undefined) {
   const [page, setPage] = useState<Page | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [version, setVersion] = useState(0);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `version` re-runs the load on demand (reload after "just taken")
   useEffect(() => {
+    if (!slug) return;
     let live = true;
     setError(null);
     getBookingPage(slug, { timeZone: zone, days: 7, ...(from ? { from } : {}) }).then(
