@@ -167,8 +167,22 @@ export function windowBounds(window: BookingWindow, now: number, zone: string): 
   return { start: startOfDay(a, zone), end: startOfDay(addDays(b, 1), zone) };
 }
 
+/** Instants of wall-clock times already computed (hosts of one page share a zone and hours). */
+export type InstantCache = Map<string, number>;
+
+function cachedAt(cache: InstantCache | undefined, date: Day, iso: string, minuteOfDay: number, zone: string): number {
+  if (!cache) return at(date, minuteOfDay, zone);
+  const key = `${zone}|${iso}|${minuteOfDay}`;
+  let v = cache.get(key);
+  if (v === undefined) {
+    v = at(date, minuteOfDay, zone);
+    cache.set(key, v);
+  }
+  return v;
+}
+
 /** One host's free slot starts, ascending. */
-export function hostSlots(rules: SlotRules, host: HostInput, now: number, limit?: Interval): number[] {
+export function hostSlots(rules: SlotRules, host: HostInput, now: number, limit?: Interval, cache?: InstantCache): number[] {
   if (host.unavailable) return [];
   const zone = host.availability.timeZone;
   const duration = rules.durationMin * MINUTE;
@@ -197,8 +211,8 @@ export function hostSlots(rules: SlotRules, host: HostInput, now: number, limit?
     if (rules.maxPerDay == null || (perDay.get(iso) ?? 0) < rules.maxPerDay) {
       const ranges = overrides.get(iso) ?? host.availability.weekly[String(weekdayOf(day)) as '1'] ?? [];
       for (const r of ranges) {
-        const rs = at(day, parseHhmm(r.start), zone);
-        const re = at(day, parseHhmm(r.end), zone);
+        const rs = cachedAt(cache, day, iso, parseHhmm(r.start), zone);
+        const re = cachedAt(cache, day, iso, parseHhmm(r.end), zone);
         for (let s = rs; s + duration <= re; s += step) {
           if (s < from || s + duration > to) continue;
           if (overlapsAny(busy, s - before, s + duration + after)) continue;
@@ -240,7 +254,8 @@ export interface PageSlotsInput {
 export function pageSlots(p: PageSlotsInput): Slot[] {
   const duration = p.rules.durationMin * MINUTE;
   if (!p.hosts.length) return [];
-  const per = p.hosts.map((h) => ({ id: h.hostId, starts: hostSlots(p.rules, h, p.now, p.limit) }));
+  const cache: InstantCache = new Map();
+  const per = p.hosts.map((h) => ({ id: h.hostId, starts: hostSlots(p.rules, h, p.now, p.limit, cache) }));
   if (p.kind === 'single') return per[0]!.starts.map((s) => ({ start: s, end: s + duration, hostIds: [per[0]!.id] }));
   if (p.kind === 'group') {
     const [first, ...rest] = per;
