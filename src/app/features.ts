@@ -9,8 +9,8 @@
  *   1. inbox     onTeamMessageStored: a team address's message: search index, contact link, deny list,
  *                reopen, routing, live updates
  *   2. personal  logPersonalMail: a personal address's message (reply, BCC, Sent): contact timelines
- *   3. meetings  recordInvitationReply: a visitor's iTIP REPLY to a booking's invitation in the host's
- *                personal mailbox (accepted, declined, tentative): the booking and the timeline record it
+ *   3. meetings  recordInvitationMail: calendar email of a personal address: a visitor's iTIP REPLY
+ *                updates the booking and the timeline; invitations the host sent or accepted block slots
  * When two conversations are merged (one thread found; in the ingest transaction, before the message's hooks):
  *   1. inbox     mergeTeamConversations: activity, assignment and routing backlog follow the survivor
  *   2. personal  followMergedConversation: emails from a contact's record and logged contacts follow it

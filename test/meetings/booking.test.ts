@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ICAL from 'ical.js';
-import { startWorld, syncSeller, uniq, type World } from '../personal/support.js';
+import { appendTo, startWorld, syncSeller, uniq, type World } from '../personal/support.js';
 import { addUser } from '../crm/helpers.js';
 import { insertConnection } from '../support/connections.js';
 import { hasRadicale, startRadicale, type TestRadicale } from '../harness/radicale.js';
@@ -242,6 +242,32 @@ describe.skipIf(!hasRadicale() || !hasTestProgram(DOVECOT))('meetings: pages, av
     const text = JSON.stringify(timeline.json());
     expect(text).toContain('rescheduled');
     expect(text).toContain('cancelled');
+  });
+
+  it('an invitation the seller sent by email (seen in Sent) blocks every occurrence; their CANCEL frees it', async () => {
+    const at15 = (slots: string[]) => slots.filter((s) => /T15:(00|30)/.test(s));
+    expect(at15(allSlots(await page(4))).length).toBeGreaterThan(0);
+    const today = new Date().toISOString().slice(0, 10).replace(/-/g, '');
+    const uid = `weekly-review-${uniq()}@sales.test`;
+    const invite = (method: string) =>
+      [
+        `From: Sam Seller <${w.seller.address}>`,
+        'To: team@elsewhere.test',
+        `Subject: ${method === 'CANCEL' ? 'Cancelled' : 'Invitation'}: review`,
+        `Message-ID: <${method}-${uniq()}@sales.test>`,
+        `Date: ${new Date().toUTCString()}`,
+        'MIME-Version: 1.0',
+        `Content-Type: text/calendar; charset=utf-8; method=${method}`,
+        '',
+        `BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//mail client//EN\r\nMETHOD:${method}\r\nBEGIN:VEVENT\r\nUID:${uid}\r\nSEQUENCE:${method === 'CANCEL' ? 1 : 0}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:${today}T150000Z\r\nDTEND:${today}T160000Z\r\nRRULE:FREQ=DAILY;COUNT=10\r\nORGANIZER:mailto:${w.seller.address}\r\nATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:team@elsewhere.test\r\n${method === 'CANCEL' ? 'STATUS:CANCELLED\r\n' : ''}END:VEVENT\r\nEND:VCALENDAR`,
+        '',
+      ].join('\r\n');
+    await appendTo(w, w.seller.address, 'Sent', invite('REQUEST'));
+    await syncSeller(w);
+    expect(at15(allSlots(await page(4)))).toEqual([]);
+    await appendTo(w, w.seller.address, 'Sent', invite('CANCEL'));
+    await syncSeller(w);
+    expect(at15(allSlots(await page(4))).length).toBeGreaterThan(0);
   });
 
   it('buffers hold under concurrency: two adjacent slots booked at once, only one (the other is inside its buffer)', async () => {

@@ -84,4 +84,16 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('meeting_blocks_pk', ['host_user_id', 'block_start'])
     .execute();
   await db.schema.createIndex('meeting_blocks_meeting_idx').on('meeting_blocks').column('meeting_id').execute();
+
+  // Invitations the host sent or accepted by email (text/calendar parts in their synced personal mail):
+  // busy times for hosts without CalDAV. The event's iCalendar text, expanded when read (recurrences).
+  await db.schema
+    .createTable('meeting_mail_busy')
+    .addColumn('user_id', 'text', (c) => c.notNull())
+    .addColumn('uid', 'text', (c) => c.notNull())
+    .addColumn('account_id', 'text', (c) => c.notNull())
+    .addColumn('ics', 'text', (c) => c.notNull())
+    .addColumn('updated_at', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('meeting_mail_busy_pk', ['user_id', 'uid'])
+    .execute();
 }

@@ -1,13 +1,15 @@
 /**
  * Gathers what the slot rules need for each host of a page, from three sources merged: Mailroom's own
- * bookings (every page of the host), the host's CalDAV calendar when one is connected, and whether the
- * host can host at all (active, with a personal meetings connection). A host whose calendar cannot be
+ * bookings (every page of the host), the host's CalDAV calendar when one is connected, and invitations
+ * the host sent or accepted by email (seen in their synced personal mail); and whether the host can host
+ * at all (active, with a personal meetings connection). A host whose calendar cannot be
  * read is UNAVAILABLE (no slots) and the calendar row records why, so the host is told; never "free".
  */
 import type { CommandEnv } from '../../platform/context.js';
 import { CalendarUnreadable, readBusy, type CalDavAccount } from './caldav.js';
 import type { HostInput, Interval } from './domain/slots.js';
-import { bookedIntervals, calendarRowOf, hostUsers, meetingsConnectionOf, pageBookings, type Page } from './queries.js';
+import { bookedIntervals, calendarRowOf, hostUsers, mailInvitationsOf, meetingsConnectionOf, pageBookings, type Page } from './queries.js';
+import { busyFromICalendar } from './ical.js';
 import type { MeetingCalendarsTable } from './tables.js';
 
 export interface HostState {
@@ -39,6 +41,15 @@ export async function gatherHosts(env: CommandEnv, page: Page, range: Interval, 
       const user = users.get(hostId);
       if (!user || user.state !== 'active') return { input: { ...base, unavailable: true }, problem: 'user_not_active' };
       if (!(await meetingsConnectionOf(db, accountId, hostId))) return { input: { ...base, unavailable: true }, problem: 'no_meetings_connection' };
+      // Invitations the host sent or accepted by email (each read on its own: one bad text spoils nothing).
+      const wide = { start: range.start - 24 * 3_600_000, end: range.end + 24 * 3_600_000 };
+      for (const ics of await mailInvitationsOf(db, hostId)) {
+        try {
+          base.busy = [...base.busy, ...busyFromICalendar([ics], wide, page.availability.timeZone)];
+        } catch {
+          // Stored from mail as it came; an unreadable one blocks nothing.
+        }
+      }
       const cal = await calendarRowOf(db, hostId);
       if (!cal) return { input: base, problem: null };
       const now = env.now();

@@ -211,3 +211,15 @@ export function readReply(text: string): InvitationReply | null {
   }
   return { uid, sequence: Number(v.getFirstPropertyValue('sequence') ?? 0) || 0, answers };
 }
+
+/** The iTIP method and the event's UID of an iCalendar text (null when it is not iCalendar with one event UID). */
+export function itipSummary(text: string): { method: string; uid: string } | null {
+  try {
+    const root = new ICAL.Component(ICAL.parse(text));
+    const uid = root.getFirstSubcomponent('vevent')?.getFirstPropertyValue('uid');
+    if (typeof uid !== 'string') return null;
+    return { method: String(root.getFirstPropertyValue('method') ?? '').toUpperCase(), uid };
+  } catch {
+    return null;
+  }
+}

@@ -8,12 +8,15 @@ export { meetingsPolicies } from './policies.js';
 export type { MeetingBookedHook } from './commands/bookMeeting.js';
 export { pageSlots, hostSlots, type HostInput, type SlotRules, type Slot } from './domain/slots.js';
 
-import { recordInvitationReply } from './commands/recordInvitationReply.js';
+import { recordInvitationMail } from './commands/recordInvitationMail.js';
 
 export function meetingsFeature() {
   return {
     name: 'meetings',
-    /** A visitor's iTIP REPLY (accepted, declined, tentative) in the host's personal mailbox: the booking and the timeline record it. */
-    messageStored: recordInvitationReply,
+    /**
+     * Calendar email in a host's personal mailbox: a visitor's iTIP REPLY updates the booking and the
+     * timeline; invitations the host sent or accepted block their slots (busy times without CalDAV).
+     */
+    messageStored: recordInvitationMail,
   } as const;
 }

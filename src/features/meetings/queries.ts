@@ -171,3 +171,8 @@ export async function findOrCreateContact(trx: Executor, p: { accountId: string;
   await appendTimelineEvent(trx, { accountId: p.accountId, contactId: id, kind: 'contact_created', occurredAt: p.now, actorUserId: p.ownerId, refType: 'contact', refId: id, data: { source: 'meeting' } });
   return { contactId: id, ownerId: p.ownerId, created: true };
 }
+
+/** The iCalendar texts of invitations the user sent or accepted by email (busy times without CalDAV). */
+export async function mailInvitationsOf(db: Executor, userId: string): Promise<string[]> {
+  return (await db.selectFrom('meeting_mail_busy').select('ics').where('user_id', '=', userId).limit(5000).execute()).map((r) => r.ics);
+}

@@ -82,11 +82,22 @@ export interface MeetingBlocksTable {
   meeting_id: string;
 }
 
+/** An invitation the host sent or accepted by email: its event blocks their time (see recordInvitationMail). */
+export interface MeetingMailBusyTable {
+  user_id: string;
+  uid: string;
+  account_id: string;
+  /** The VCALENDAR text (one event and its overrides), expanded when read. */
+  ics: string;
+  updated_at: number;
+}
+
 declare module '../../platform/database/schema.js' {
   interface DB {
     meeting_types: MeetingTypesTable;
     meeting_calendars: MeetingCalendarsTable;
     meetings: MeetingsTable;
     meeting_blocks: MeetingBlocksTable;
+    meeting_mail_busy: MeetingMailBusyTable;
   }
 }
