@@ -29,6 +29,10 @@ describe.skipIf(!hasRadicale() || !hasTestProgram(DOVECOT))('meetings: pages, av
     w.t.app.inject({ method: method as 'GET', url, ...(body !== undefined ? { payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) }).then((r) => Object.assign(r, { json: () => JSON.parse(r.body) }));
   const page = async (days = 3) => (await pub('GET', `/api/v1/booking-pages/${slug}?timeZone=Asia/Kathmandu&days=${days}`)).json();
   const allSlots = (p: { slotDays: Array<{ slots: Array<{ start: string }> }> }) => p.slotDays.flatMap((d) => d.slots.map((s) => s.start));
+  const reminders = async (meetingId: string) =>
+    (await w.t.database.db.selectFrom('outbox').select(['state', 'send_at', 'meta']).orderBy('send_at').execute())
+      .filter((r) => JSON.parse(r.meta).meetingId === meetingId && JSON.parse(r.meta).reminder !== undefined)
+      .map((r) => ({ state: r.state, send_at: Number(r.send_at) }));
   const sendAll = async () => {
     const rows = await w.t.database.db.selectFrom('outbox').select('id').where('state', '=', 'queued').execute();
     for (const r of rows) await sendOutboxMessage(w.ingestor, r.id);
@@ -79,6 +83,7 @@ describe.skipIf(!hasRadicale() || !hasTestProgram(DOVECOT))('meetings: pages, av
       window: { kind: 'rolling', days: 4 },
       availability: { timeZone: 'Europe/Paris', weekly: ALL_WEEK },
       questions: [{ id: 'company', label: 'Company', required: true }],
+      reminders: [30, 20160],
       connectionId: w.seller.connectionId,
     });
     expect(r.statusCode, r.body).toBe(201);
@@ -143,6 +148,8 @@ describe.skipIf(!hasRadicale() || !hasTestProgram(DOVECOT))('meetings: pages, av
     const meetings = await w.t.database.db.selectFrom('meetings').selectAll().execute();
     expect(meetings).toHaveLength(1);
     expect(booked).toEqual([{ accountId: w.accountId, contactId: meetings[0]!.contact_id, meetingId: meetings[0]!.id }]);
+    // One reminder 30 minutes before (the 14-day one would be in the past): a scheduled email to the visitor.
+    expect(await reminders(meetings[0]!.id)).toEqual([{ state: 'scheduled', send_at: Date.parse(slot) - 30 * 60_000 }]);
   });
 
   it('a required question must be answered', async () => {
@@ -229,12 +236,17 @@ describe.skipIf(!hasRadicale() || !hasTestProgram(DOVECOT))('meetings: pages, av
     expect(slots).not.toContain(to);
     const m = await w.t.database.db.selectFrom('meetings').selectAll().executeTakeFirstOrThrow();
     expect(m.sequence).toBe(1);
+    expect(await reminders(m.id)).toEqual([
+      { state: 'cancelled', send_at: Date.parse(slot) - 30 * 60_000 },
+      { state: 'scheduled', send_at: Date.parse(to) - 30 * 60_000 },
+    ]);
     expect(await radicale.getEvent('sam', 'work', `${m.id}.ics`)).toContain('SEQUENCE:1');
     const cancelled = await pub('POST', `/api/v1/booking-links/${token}/cancel`, {});
     expect(cancelled.statusCode, cancelled.body).toBe(200);
     expect(cancelled.json().status).toBe('cancelled');
     expect(allSlots(await page())).toContain(to);
     expect(await radicale.getEvent('sam', 'work', `${m.id}.ics`)).toBeNull();
+    expect((await reminders(m.id)).map((r) => r.state)).toEqual(['cancelled', 'cancelled']);
     await sendAll();
     const cancel = await w.smtp.waitForMessage((x) => /method=CANCEL/i.test(x.raw.toString()));
     expect(cancel.envelope.rcptTo).toEqual([m.visitor_email]);

@@ -14,6 +14,7 @@ import { calendarAccount } from './availability.js';
 import { CalendarUnreadable, deleteEvent, putEvent } from './caldav.js';
 import { calendarRowOf } from './queries.js';
 import type { MeetingsTable } from './tables.js';
+import { json, readJson } from '../../platform/database/json.js';
 
 export interface MailDeps {
   putBlob: (raw: Buffer) => Promise<string>;
@@ -109,4 +110,49 @@ export async function syncCalendarEvent(env: CommandEnv, m: MeetingsTable, p: { 
     const message = err instanceof CalendarUnreadable ? err.message : (err as Error).message;
     await env.db.updateTable('meetings').set({ caldav_error: message.slice(0, 500) }).where('id', '=', m.id).execute();
   }
+}
+
+/**
+ * Schedules the visitor's reminders (minutes before the start; those already past are skipped) through the
+ * outbox as scheduled emails from the host's mailbox, written in the visitor's time zone. Returns their
+ * outbox ids, kept on the meeting so a cancel or a new time stops them.
+ */
+export async function scheduleReminders(
+  trx: Executor,
+  env: CommandEnv,
+  deps: MailDeps,
+  p: { meeting: MeetingsTable; reminders: readonly number[]; pageName: string; hostName: string; connection: ConnectionsTable },
+): Promise<string[]> {
+  const m = p.meeting;
+  const ids: string[] = [];
+  const k = addressKey(p.connection.address);
+  const domain = (k.ok ? k.key : p.connection.address).split('@')[1] ?? env.settings.inboundDomain;
+  for (const minutes of [...new Set(p.reminders)].slice(0, 3)) {
+    const sendAt = Number(m.start_at) - minutes * 60_000;
+    if (sendAt <= env.now()) continue;
+    const queued = await queueEmail(
+      trx,
+      { now: env.now(), putBlob: deps.putBlob, replyTokenSecret: deps.replyTokenSecret, messageIdDomain: domain },
+      {
+        connection: p.connection,
+        userId: m.host_user_id,
+        sendAt,
+        email: {
+          from: { name: p.hostName, address: p.connection.address },
+          to: [{ name: m.visitor_name, address: m.visitor_email }],
+          subject: `Reminder: ${p.pageName} with ${p.hostName} @ ${when(m)}`,
+          text: `${p.pageName} with ${p.hostName}\n${when(m)}\n\nReschedule or cancel: ${manageUrl(env, m.id)}\n`,
+        },
+        meta: { meetingId: m.id, reminder: minutes },
+      },
+    );
+    ids.push(queued.outboxId);
+  }
+  return ids;
+}
+
+/** Stops the meeting's reminders that have not left yet. */
+export async function stopReminders(trx: Executor, m: MeetingsTable): Promise<void> {
+  const ids = readJson('meetings.reminder_outbox_ids', m.reminder_outbox_ids, json.stringArray, []);
+  if (ids.length) await trx.updateTable('outbox').set({ state: 'cancelled' }).where('id', 'in', ids).where('state', 'in', ['scheduled', 'queued']).execute();
 }

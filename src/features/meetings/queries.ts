@@ -24,6 +24,8 @@ export interface Page {
   rules: SlotRules;
   availability: HostAvailability;
   questions: Question[];
+  /** Minutes before the start at which the visitor is reminded (at most 3). */
+  reminders: number[];
 }
 
 const questionShape = json.arrayOf(json.object({ id: json.string, label: json.string, required: json.boolean }));
@@ -37,6 +39,7 @@ export function pageOf(row: MeetingTypesTable): Page {
     hostUserIds: readJson('meeting_types.host_user_ids', row.host_user_ids, json.stringArray),
     availability,
     questions: readJson('meeting_types.questions', row.questions, questionShape, []),
+    reminders: readJson('meeting_types.reminders', row.reminders, json.arrayOf(json.number), []),
     rules: {
       durationMin: row.duration_min,
       ...(row.interval_min !== null ? { intervalMin: row.interval_min } : {}),

@@ -29,6 +29,8 @@ export interface MeetingTypesTable {
   availability: string;
   /** JSON array of extra questions. */
   questions: string;
+  /** JSON array of reminder offsets in minutes before the start (at most 3). */
+  reminders: string;
   active: number;
   created_at: number;
   updated_at: number;
@@ -69,6 +71,8 @@ export interface MeetingsTable {
   answers: string;
   /** The visitor's answer to the invitation (iTIP REPLY PARTSTAT): ACCEPTED, DECLINED, TENTATIVE; null before. */
   visitor_response: string | null;
+  /** JSON array of the outbox ids of the scheduled reminders (cancelled with the meeting or its old time). */
+  reminder_outbox_ids: string;
   caldav_href: string | null;
   caldav_error: string | null;
   created_at: number;

@@ -27,6 +27,7 @@ export function meetingTypeView(p: Page, publicUrl: string) {
     maxPerDay: r.max_per_day,
     availability: p.availability,
     questions: p.questions,
+    reminders: p.reminders,
     active: r.active === 1,
     createdAt: iso(r.created_at)!,
   };

@@ -7504,6 +7504,8 @@ export interface paths {
                                     label: string;
                                     required: boolean;
                                 }[];
+                                /** @description Reminders to the visitor, minutes before the start */
+                                reminders: number[];
                                 active: boolean;
                                 createdAt: string;
                             }[];
@@ -7584,6 +7586,7 @@ export interface paths {
                             label: string;
                             required: boolean;
                         }[];
+                        reminders?: number[];
                     };
                 };
             };
@@ -7623,6 +7626,8 @@ export interface paths {
                                 label: string;
                                 required: boolean;
                             }[];
+                            /** @description Reminders to the visitor, minutes before the start */
+                            reminders: number[];
                             active: boolean;
                             createdAt: string;
                         };
@@ -7708,6 +7713,8 @@ export interface paths {
                                 label: string;
                                 required: boolean;
                             }[];
+                            /** @description Reminders to the visitor, minutes before the start */
+                            reminders: number[];
                             active: boolean;
                             createdAt: string;
                         };

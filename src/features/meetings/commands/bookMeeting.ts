@@ -9,7 +9,7 @@ import { appendTimelineEvent } from '../../crm/index.js';
 import { bookingBlocks, overlapsAny, mergeIntervals, type Slot } from '../domain/slots.js';
 import { signMeetingLink } from '../links.js';
 import { bookedIntervals, findOrCreateContact, hostUsers, loadMeeting, meetingsConnectionOf, pageBySlug, type Page } from '../queries.js';
-import { linkSecret, queueInvite, syncCalendarEvent, type MailDeps } from '../invites.js';
+import { linkSecret, queueInvite, scheduleReminders, syncCalendarEvent, type MailDeps } from '../invites.js';
 import { meetingView } from '../views.js';
 import { ONE_DAY, slotsOf, validZone } from './getBookingPage.js';
 import type { MeetingsTable } from '../tables.js';
@@ -142,6 +142,7 @@ export async function bookMeeting(env: CommandEnv, deps: MailDeps, slug: string,
         visitor_zone: zone,
         answers: JSON.stringify(answers),
         visitor_response: null,
+        reminder_outbox_ids: '[]',
         caldav_href: null,
         caldav_error: null,
         created_at: now,
@@ -160,6 +161,8 @@ export async function bookMeeting(env: CommandEnv, deps: MailDeps, slug: string,
         data: { event: 'booked', meetingId: id, title: page.row.name, start: new Date(start).toISOString(), end: new Date(end).toISOString(), hostUserIds: slot.hostIds },
       });
       await queueInvite(trx, env, deps, { meeting: row, method: 'REQUEST', pageName: page.row.name, hostName, connection });
+      const reminderIds = await scheduleReminders(trx, env, deps, { meeting: row, reminders: page.reminders, pageName: page.row.name, hostName, connection });
+      if (reminderIds.length) await trx.updateTable('meetings').set({ reminder_outbox_ids: JSON.stringify(reminderIds) }).where('id', '=', id).execute();
       for (const hook of env.reactions.meetingBooked) await hook(trx, { accountId: page.row.account_id, contactId: contact.contactId, meetingId: id }, env);
       await recordAudit(trx, { accountId: page.row.account_id, actorUserId: null, action: 'meeting.booked', targetType: 'meeting', targetId: id, data: { meetingTypeId: page.row.id, hostUserIds: slot.hostIds, contactCreated: contact.created }, at: now });
       return row;

@@ -3,7 +3,7 @@ import { AppError } from '../../../platform/errors.js';
 import { recordAudit } from '../../../platform/audit.js';
 import { appendTimelineEvent } from '../../crm/index.js';
 import { hostUsers, loadMeeting, loadPage } from '../queries.js';
-import { queueInvite, syncCalendarEvent, type MailDeps } from '../invites.js';
+import { queueInvite, stopReminders, syncCalendarEvent, type MailDeps } from '../invites.js';
 import { meetingView } from '../views.js';
 import { meetingOfLink } from './manageMeeting.js';
 
@@ -26,6 +26,7 @@ export async function cancelMeeting(env: CommandEnv, deps: MailDeps, token: stri
     if (!connection || connection.disconnected_at !== null) throw new AppError('connection_disconnected', 409, 'The host\'s mailbox is disconnected, so the cancellation cannot be sent. Write to the host directly.');
     address = connection.address;
     await trx.deleteFrom('meeting_blocks').where('meeting_id', '=', m.id).execute();
+    await stopReminders(trx, m);
     const next = { ...m, status: 'cancelled' as const, sequence: m.sequence + 1, cancelled_at: now, updated_at: now };
     await trx.updateTable('meetings').set({ status: 'cancelled', sequence: next.sequence, cancelled_at: now, updated_at: now }).where('id', '=', m.id).execute();
     if (m.contact_id) {

@@ -33,6 +33,8 @@ export interface MeetingTypeInput {
   maxPerDay?: number | null;
   availability: HostAvailability;
   questions?: Question[];
+  /** Reminders to the visitor, in minutes before the start (at most 3, each 5 minutes to 14 days). */
+  reminders?: number[];
 }
 
 const MEETINGS_RESOLUTION = 'Connect your own address as personal email and turn on "use for meetings" for it (Settings, Email).';
@@ -79,6 +81,8 @@ export function checkPageInput(input: MeetingTypeInput): void {
   const slugProblem = checkSlug(input.slug);
   if (slugProblem) throw invalidRequest(`The page address "${input.slug}" is not valid: ${slugProblem}.`, { field: 'slug' });
   if (!input.name.trim()) throw invalidRequest('Name the page.', { field: 'name' });
+  const reminders = input.reminders ?? [];
+  if (reminders.length > 3 || reminders.some((r) => !Number.isInteger(r) || r < 5 || r > 14 * 24 * 60)) throw invalidRequest('Up to 3 reminders, each from 5 minutes to 14 days (in minutes) before the meeting.', { field: 'reminders' });
   const problems = checkRules(
     {
       durationMin: input.durationMin,
@@ -131,6 +135,7 @@ export async function createMeetingType(env: CommandEnv, actor: Actor, input: Me
           max_per_day: input.maxPerDay ?? null,
           availability: JSON.stringify(input.availability),
           questions: JSON.stringify(input.questions ?? []),
+          reminders: JSON.stringify([...new Set(input.reminders ?? [])]),
           active: 1,
           created_at: now,
           updated_at: now,

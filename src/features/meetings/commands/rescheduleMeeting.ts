@@ -4,7 +4,7 @@ import { recordAudit } from '../../../platform/audit.js';
 import { isUniqueViolation } from '../../../platform/database/database.js';
 import { appendTimelineEvent } from '../../crm/index.js';
 import { hostUsers, loadMeeting, loadPage } from '../queries.js';
-import { queueInvite, syncCalendarEvent, type MailDeps } from '../invites.js';
+import { queueInvite, scheduleReminders, stopReminders, syncCalendarEvent, type MailDeps } from '../invites.js';
 import { meetingView } from '../views.js';
 import { meetingOfLink } from './manageMeeting.js';
 import { ONE_DAY, slotsOf } from './getBookingPage.js';
@@ -47,6 +47,9 @@ export async function rescheduleMeeting(env: CommandEnv, deps: MailDeps, token: 
         await appendTimelineEvent(trx, { accountId: m.account_id, contactId: m.contact_id, kind: 'meeting', occurredAt: now, actorUserId: null, refType: 'meeting', refId: `${m.id}:rescheduled:${next.sequence}`, data: { event: 'rescheduled', meetingId: m.id, title: page.row.name, from: new Date(Number(m.start_at)).toISOString(), start: new Date(start).toISOString(), end: new Date(end).toISOString() } });
       }
       await queueInvite(trx, env, deps, { meeting: next, method: 'REQUEST', pageName: page.row.name, hostName: host?.name ?? '', connection, update: true });
+      await stopReminders(trx, m);
+      const reminderIds = await scheduleReminders(trx, env, deps, { meeting: next, reminders: page.reminders, pageName: page.row.name, hostName: host?.name ?? '', connection });
+      await trx.updateTable('meetings').set({ reminder_outbox_ids: JSON.stringify(reminderIds) }).where('id', '=', m.id).execute();
       await recordAudit(trx, { accountId: m.account_id, actorUserId: null, action: 'meeting.rescheduled', targetType: 'meeting', targetId: m.id, data: { from: Number(m.start_at), to: start }, at: now });
     });
   } catch (err) {
