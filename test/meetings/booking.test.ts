@@ -301,6 +301,23 @@ describe.skipIf(!hasRadicale() || !hasTestProgram(DOVECOT))('meetings: pages, av
     const mine = await w.t.api(w.seller.token, 'GET', '/api/v1/meeting-types');
     const id = mine.json().meetingTypes[0].id;
     expect((await w.t.api(other.token, 'GET', `/api/v1/meeting-types/${id}`)).statusCode).toBe(404);
+    expect((await w.t.api(other.token, 'PATCH', `/api/v1/meeting-types/${id}`, { active: false })).statusCode).toBe(404);
+  });
+
+  it('a page is edited (rules checked again) and unpublished', async () => {
+    const mine = await w.t.api(w.seller.token, 'GET', '/api/v1/meeting-types');
+    const p0 = mine.json().meetingTypes.find((p: { slug: string }) => p.slug === slug);
+    const bad = await w.t.api(w.seller.token, 'PATCH', `/api/v1/meeting-types/${p0.id}`, { durationMin: 32 });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.details.field).toBe('durationMin');
+    const ok = await w.t.api(w.seller.token, 'PATCH', `/api/v1/meeting-types/${p0.id}`, { name: 'Discovery call', durationMin: 45, reminders: [60] });
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(ok.json()).toMatchObject({ name: 'Discovery call', durationMin: 45, reminders: [60], slug });
+    expect((await page()).page).toMatchObject({ name: 'Discovery call', durationMin: 45 });
+    expect((await w.t.api(w.seller.token, 'PATCH', `/api/v1/meeting-types/${p0.id}`, { active: false })).json().active).toBe(false);
+    expect((await pub('GET', `/api/v1/booking-pages/${slug}`)).statusCode).toBe(404);
+    expect((await w.t.api(w.seller.token, 'PATCH', `/api/v1/meeting-types/${p0.id}`, { active: true })).json().active).toBe(true);
+    expect((await pub('GET', `/api/v1/booking-pages/${slug}`)).statusCode).toBe(200);
   });
 });
 

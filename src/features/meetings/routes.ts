@@ -5,6 +5,7 @@ import { can } from '../../platform/authorize.js';
 import { createIngestor } from '../ingest/index.js';
 import { isAdmin } from '../accounts/index.js';
 import { createMeetingType } from './commands/createMeetingType.js';
+import { updateMeetingType } from './commands/updateMeetingType.js';
 import { connectCalendar, disconnectCalendar } from './commands/connectCalendar.js';
 import { getBookingPage } from './commands/getBookingPage.js';
 import { bookMeeting } from './commands/bookMeeting.js';
@@ -143,6 +144,25 @@ const managedSchema = {
   },
 } as const;
 
+const meetingTypeFields = {
+  name: { type: 'string', maxLength: 200 },
+  slug: { type: 'string', maxLength: 60 },
+  description: { type: 'string', maxLength: 5000 },
+  hostUserIds: { type: 'array', maxItems: 50, items: { type: 'string' } },
+  connectionId: { type: 'string' },
+  preferContactOwner: { type: 'boolean' },
+  durationMin: { type: 'integer' },
+  intervalMin: { type: ['integer', 'null'] },
+  minNoticeMin: { type: 'integer' },
+  bufferBeforeMin: { type: 'integer' },
+  bufferAfterMin: { type: 'integer' },
+  window: bookingWindow,
+  maxPerDay: { type: ['integer', 'null'] },
+  availability,
+  questions: { type: 'array', maxItems: 20, items: question },
+  reminders: { type: 'array', maxItems: 3, items: { type: 'integer', minimum: 5, maximum: 20160 } },
+} as const;
+
 const slugParams = { type: 'object', required: ['slug'], properties: { slug: { type: 'string', maxLength: 60 } } } as const;
 const tokenParams = { type: 'object', required: ['token'], properties: { token: { type: 'string', maxLength: 200 } } } as const;
 const publicLimit = { max: 30, timeWindow: '1 minute' };
@@ -208,6 +228,24 @@ export async function meetingsRoutes(app: ApiApp): Promise<void> {
       const created = await createMeetingType(env, requireActor(req), { ...rest, ...(window ? { window } : {}), availability: { timeZone: a.timeZone, weekly: a.weekly, ...(a.overrides ? { overrides: a.overrides } : {}) } });
       reply.code(201);
       return created;
+    },
+  );
+
+  app.patch(
+    '/meeting-types/:id',
+    {
+      schema: {
+        tags: ['meetings'],
+        summary: 'Change a booking page (active: false unpublishes it; bookings stay)',
+        params: idParams,
+        body: { type: 'object', additionalProperties: false, properties: { ...meetingTypeFields, active: { type: 'boolean' } } },
+        response: { 200: meetingTypeSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { window: w, availability: a, ...rest } = req.body;
+      const window = w ? (w.kind === 'range' ? { kind: 'range' as const, start: w.start ?? '', end: w.end ?? '' } : { kind: 'rolling' as const, days: w.days ?? 60 }) : undefined;
+      return updateMeetingType(env, requireActor(req), req.params.id, { ...rest, ...(window ? { window } : {}), ...(a ? { availability: { timeZone: a.timeZone, weekly: a.weekly, ...(a.overrides ? { overrides: a.overrides } : {}) } } : {}) });
     },
   );
 

@@ -7745,7 +7745,127 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change a booking page (active: false unpublishes it; bookings stay) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        slug?: string;
+                        description?: string;
+                        hostUserIds?: string[];
+                        connectionId?: string;
+                        preferContactOwner?: boolean;
+                        durationMin?: number;
+                        intervalMin?: number | null;
+                        minNoticeMin?: number;
+                        bufferBeforeMin?: number;
+                        bufferAfterMin?: number;
+                        window?: {
+                            /** @enum {string} */
+                            kind: "rolling" | "range";
+                            days?: number;
+                            start?: string;
+                            end?: string;
+                        };
+                        maxPerDay?: number | null;
+                        availability?: {
+                            timeZone: string;
+                            weekly: {
+                                [key: string]: {
+                                    start: string;
+                                    end: string;
+                                }[];
+                            };
+                            overrides?: {
+                                date: string;
+                                ranges: {
+                                    start: string;
+                                    end: string;
+                                }[];
+                            }[];
+                        };
+                        questions?: {
+                            id: string;
+                            label: string;
+                            required: boolean;
+                        }[];
+                        reminders?: number[];
+                        active?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            slug: string;
+                            /** @description The public booking page (no sign-in) */
+                            url: string;
+                            name: string;
+                            description: string;
+                            /** @enum {string} */
+                            kind: "single" | "group" | "round_robin";
+                            ownerUserId: string;
+                            hostUserIds: string[];
+                            preferContactOwner: boolean;
+                            durationMin: number;
+                            intervalMin: number | null;
+                            minNoticeMin: number;
+                            bufferBeforeMin: number;
+                            bufferAfterMin: number;
+                            window: {
+                                [key: string]: unknown;
+                            };
+                            maxPerDay: number | null;
+                            availability: {
+                                [key: string]: unknown;
+                            };
+                            questions: {
+                                id: string;
+                                label: string;
+                                required: boolean;
+                            }[];
+                            /** @description Reminders to the visitor, minutes before the start */
+                            reminders: number[];
+                            active: boolean;
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/api/v1/meetings": {
