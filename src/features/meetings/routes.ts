@@ -319,6 +319,7 @@ export async function meetingsRoutes(app: ApiApp): Promise<void> {
       config: { public: true, rateLimit: { max: 120, timeWindow: '1 minute' } },
       schema: {
         tags: ['meetings'],
+        security: [],
         summary: 'A public booking page and its free slots in the visitor\'s time zone (no sign-in)',
         params: slugParams,
         querystring: { type: 'object', properties: { timeZone: { type: 'string', maxLength: 64 }, from: { type: 'string', maxLength: 10 }, days: { type: 'integer', minimum: 1, maximum: 62 } } },
@@ -334,6 +335,7 @@ export async function meetingsRoutes(app: ApiApp): Promise<void> {
       config: { public: true, rateLimit: publicLimit },
       schema: {
         tags: ['meetings'],
+        security: [],
         summary: 'Book a slot (no sign-in). 409 slot_taken with details.nextSlots when it was just taken',
         params: slugParams,
         body: {
@@ -360,7 +362,7 @@ export async function meetingsRoutes(app: ApiApp): Promise<void> {
 
   app.get(
     '/booking-links/:token',
-    { config: { public: true, rateLimit: { max: 120, timeWindow: '1 minute' } }, schema: { tags: ['meetings'], summary: 'The booking behind a signed manage link', params: tokenParams, response: { 200: managedSchema, ...errorResponses } } },
+    { config: { public: true, rateLimit: { max: 120, timeWindow: '1 minute' } }, schema: { tags: ['meetings'], security: [], summary: 'The booking behind a signed manage link', params: tokenParams, response: { 200: managedSchema, ...errorResponses } } },
     async (req) => getManagedMeeting(env, req.params.token),
   );
 
@@ -368,7 +370,7 @@ export async function meetingsRoutes(app: ApiApp): Promise<void> {
     '/booking-links/:token/cancel',
     {
       config: { public: true, rateLimit: publicLimit },
-      schema: { tags: ['meetings'], summary: 'Cancel a booking from its signed link (sends METHOD:CANCEL)', params: tokenParams, body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 500 } } }, response: { 200: managedSchema, ...errorResponses } },
+      schema: { tags: ['meetings'], security: [], summary: 'Cancel a booking from its signed link (sends METHOD:CANCEL)', params: tokenParams, body: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 500 } } }, response: { 200: managedSchema, ...errorResponses } },
     },
     async (req) => {
       await cancelMeeting(env, deps, req.params.token, req.body?.reason);
@@ -380,7 +382,7 @@ export async function meetingsRoutes(app: ApiApp): Promise<void> {
     '/booking-links/:token/reschedule',
     {
       config: { public: true, rateLimit: publicLimit },
-      schema: { tags: ['meetings'], summary: 'Move a booking to another free slot (sends an updated REQUEST, SEQUENCE raised)', params: tokenParams, body: { type: 'object', required: ['start'], additionalProperties: false, properties: { start: { type: 'string', maxLength: 40 } } }, response: { 200: managedSchema, ...errorResponses } },
+      schema: { tags: ['meetings'], security: [], summary: 'Move a booking to another free slot (sends an updated REQUEST, SEQUENCE raised)', params: tokenParams, body: { type: 'object', required: ['start'], additionalProperties: false, properties: { start: { type: 'string', maxLength: 40 } } }, response: { 200: managedSchema, ...errorResponses } },
     },
     async (req) => {
       await rescheduleMeeting(env, deps, req.params.token, req.body.start);
