@@ -304,6 +304,33 @@ describe.skipIf(!hasRadicale() || !hasTestProgram(DOVECOT))('meetings: pages, av
     expect((await w.t.api(other.token, 'PATCH', `/api/v1/meeting-types/${id}`, { active: false })).statusCode).toBe(404);
   });
 
+  it('round robin gives the slot to the contact owner when free; a group page needs every host free', async () => {
+    const rita = await addUser(w.t, w.adminToken, { role: 'member', name: 'Rita Robin' });
+    await insertConnection(w.t, { accountId: w.accountId, userId: rita.userId, type: 'personal', address: `rita-${uniq()}@sales.test`, transport: 'forwarding', overrides: { use_for_meetings: 1 } });
+    const known = `known-${uniq()}@visitor.test`;
+    const c = await w.t.api(rita.token, 'POST', '/api/v1/contacts', { firstName: 'Kim', lastName: 'Known', emails: [known] });
+    expect(c.statusCode, c.body).toBe(201);
+    const rr = `rr-${uniq()}`;
+    const hours = { timeZone: 'UTC', weekly: ALL_WEEK };
+    const created = await w.t.api(w.seller.token, 'POST', '/api/v1/meeting-types', { name: 'Team intro', slug: rr, kind: 'round_robin', hostUserIds: [w.seller.userId, rita.userId], preferContactOwner: true, durationMin: 30, minNoticeMin: 0, window: { kind: 'rolling', days: 3 }, availability: hours });
+    expect(created.statusCode, created.body).toBe(201);
+    const p = (await pub('GET', `/api/v1/booking-pages/${rr}?days=3`)).json();
+    expect(p.page.hostNames).toEqual(['Sam Seller', 'Rita Robin']);
+    const start = allSlots(p).find((s) => !/T1[05]:/.test(s))!; // an hour the seller's calendar leaves free
+    const r = await pub('POST', `/api/v1/booking-pages/${rr}/bookings`, { start, name: 'Kim Known', email: known });
+    expect(r.statusCode, r.body).toBe(201);
+    expect(r.json().meeting.hostName).toBe('Rita Robin');
+    const m = await w.t.database.db.selectFrom('meetings').selectAll().where('visitor_email', '=', known).executeTakeFirstOrThrow();
+    expect(m.contact_id).toBe(c.json().id);
+    // A group page of both: Rita is now busy at `start`, so the group cannot meet then.
+    const grp = `grp-${uniq()}`;
+    await w.t.api(w.seller.token, 'POST', '/api/v1/meeting-types', { name: 'Both of us', slug: grp, kind: 'group', hostUserIds: [w.seller.userId, rita.userId], durationMin: 30, minNoticeMin: 0, window: { kind: 'rolling', days: 3 }, availability: hours });
+    const g = allSlots((await pub('GET', `/api/v1/booking-pages/${grp}?days=3`)).json());
+    expect(g.length).toBeGreaterThan(0);
+    expect(g).not.toContain(start);
+    expect(g.filter((s) => /T10:/.test(s))).toEqual([]); // the seller's daily calendar event
+  });
+
   it('a page is edited (rules checked again) and unpublished', async () => {
     const mine = await w.t.api(w.seller.token, 'GET', '/api/v1/meeting-types');
     const p0 = mine.json().meetingTypes.find((p: { slug: string }) => p.slug === slug);
