@@ -23,6 +23,8 @@
  *   1. ingest    unlinkDeletedContact: its conversations stay, unlinked (contact_id null)
  *   2. personal  forgetDeletedContact: emails from its record keep existing without it (unsent ones
  *                cancelled, the author told); it leaves logged-to lists and logged conversations
+ * When a meeting is booked (inside the booking transaction; `meetingBooked`, fired by meetings):
+ *   (no feature reacts yet; sequences will stop the contact's sequences here)
  * Domain events (src/platform/events.ts) are recorded by the features' commands in the transaction of
  *   their change; webhooks handles their `events.publish` jobs (fan-out to endpoints, then delivery).
  * Inbound SMTP: forwarding addresses, then personal's BCC logging addresses; connections' forwarding
@@ -43,6 +45,7 @@ import { crmFeature, type ContactDeletionHook } from '../features/crm/index.js';
 import { notificationsFeature } from '../features/notifications/index.js';
 import { outboxFeature, type SendOutcomeHook } from '../features/outbox/index.js';
 import { webhooksFeature } from '../features/webhooks/index.js';
+import { meetingsFeature, type MeetingBookedHook } from '../features/meetings/index.js';
 
 /** Long-lived services a process runs, handed to the jobs that need them (a worker's mailbox supervisor). */
 export interface RunningServices {
@@ -57,6 +60,7 @@ export interface Feature {
   sendFinished?: SendOutcomeHook;
   userStateChanged?: UserStateHook;
   contactDeleting?: ContactDeletionHook;
+  meetingBooked?: MeetingBookedHook;
   /** Inbound SMTP addresses the feature owns (besides forwarding addresses). */
   inboundRecipient?: RecipientResolver;
   /** Inbound SMTP messages the feature consumes instead of storing them. */
@@ -80,6 +84,7 @@ export const FEATURES: readonly Feature[] = [
   notificationsFeature(),
   outboxFeature(),
   webhooksFeature(),
+  meetingsFeature(),
 ] satisfies readonly Feature[];
 
 const pick = <K extends keyof Feature>(key: K) => FEATURES.flatMap((f) => (f[key] ? [f[key] as NonNullable<Feature[K]>] : []));
@@ -92,6 +97,7 @@ export function featureReactions(): Reactions {
     sendFinished: pick('sendFinished'),
     userStateChanged: pick('userStateChanged'),
     contactDeleting: pick('contactDeleting'),
+    meetingBooked: pick('meetingBooked'),
   };
 }
 

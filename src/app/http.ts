@@ -16,6 +16,7 @@ import { inboxRoutes } from '../features/inbox/routes/index.js';
 import { connectionRoutes } from '../features/connections/routes.js';
 import { personalRoutes } from '../features/personal/routes/index.js';
 import { webhooksRoutes } from '../features/webhooks/routes/index.js';
+import { meetingsRoutes } from '../features/meetings/routes.js';
 import { trackingRoutes } from '../features/personal/routes/tracking.js';
 import { imageProxyRoutes } from '../platform/http/image-proxy-routes.js';
 import { metrics } from '../platform/metrics.js';
@@ -56,7 +57,7 @@ export function redactQuery(url: string): string {
 }
 
 /** The features' API routes, registered under /api/v1 in this order. */
-const API_ROUTES: readonly ApiRoutes[] = [accountsRoutes, crmRoutes, notificationRoutes, inboxRoutes, connectionRoutes, personalRoutes, webhooksRoutes, imageProxyRoutes];
+const API_ROUTES: readonly ApiRoutes[] = [accountsRoutes, crmRoutes, notificationRoutes, inboxRoutes, connectionRoutes, personalRoutes, webhooksRoutes, meetingsRoutes, imageProxyRoutes];
 
 /** Who the API's credentials belong to: the accounts feature's users, sessions and API tokens. */
 const credentials: CredentialStore = {

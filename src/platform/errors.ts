@@ -66,6 +66,12 @@ export const ERROR_CODES = [
   'unresolved_tokens',
   'shortcut_in_use',
   'email_not_cancellable',
+  // Meetings
+  'meetings_connection_required',
+  'slot_taken',
+  'slug_taken',
+  'calendar_unreachable',
+  'invalid_link',
   // Image proxy
   'image_proxy_busy',
   'invalid_url',

@@ -6,8 +6,20 @@ import { SessionContext } from './session.js';
 import { SignInPage } from './pages/SignIn.js';
 import { Shell } from './components/Shell.js';
 import { Spinner, Notice } from './components/ui.js';
+import { BookingPage, ManageBookingPage } from './pages/Booking.js';
+import { match, useLocation } from './router.js';
 
+/** Public pages (no sign-in, no session request): a booking page and a booking's manage link. */
 export function App() {
+  const { path } = useLocation();
+  const manage = match('/meet/manage/:token', path);
+  if (manage) return <ManageBookingPage token={manage.token!} />;
+  const booking = match('/meet/:slug', path);
+  if (booking) return <BookingPage slug={booking.slug!} />;
+  return <SignedInApp />;
+}
+
+function SignedInApp() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
   const [loadError, setLoadError] = useState<string | null>(null);
 

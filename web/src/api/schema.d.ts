@@ -7728,6 +7728,1054 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/meeting-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your booking pages (admins: every page of the account with ?all=true) */
+        get: {
+            parameters: {
+                query?: {
+                    all?: boolean;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            meetingTypes: {
+                                id: string;
+                                slug: string;
+                                /** @description The public booking page (no sign-in) */
+                                url: string;
+                                name: string;
+                                description: string;
+                                /** @enum {string} */
+                                kind: "single" | "group" | "round_robin";
+                                ownerUserId: string;
+                                hostUserIds: string[];
+                                preferContactOwner: boolean;
+                                durationMin: number;
+                                intervalMin: number | null;
+                                minNoticeMin: number;
+                                bufferBeforeMin: number;
+                                bufferAfterMin: number;
+                                window: {
+                                    [key: string]: unknown;
+                                };
+                                maxPerDay: number | null;
+                                availability: {
+                                    [key: string]: unknown;
+                                };
+                                questions: {
+                                    id: string;
+                                    label: string;
+                                    required: boolean;
+                                }[];
+                                /** @description Reminders to the visitor, minutes before the start */
+                                reminders: number[];
+                                active: boolean;
+                                createdAt: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Publish a booking page on your personal meetings connection (team email is refused: team_address_not_allowed_for_meetings) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        slug: string;
+                        description?: string;
+                        /** @enum {string} */
+                        kind?: "single" | "group" | "round_robin";
+                        hostUserIds?: string[];
+                        connectionId?: string;
+                        preferContactOwner?: boolean;
+                        durationMin: number;
+                        intervalMin?: number | null;
+                        minNoticeMin?: number;
+                        bufferBeforeMin?: number;
+                        bufferAfterMin?: number;
+                        window?: {
+                            /** @enum {string} */
+                            kind: "rolling" | "range";
+                            days?: number;
+                            start?: string;
+                            end?: string;
+                        };
+                        maxPerDay?: number | null;
+                        availability: {
+                            timeZone: string;
+                            weekly: {
+                                [key: string]: {
+                                    start: string;
+                                    end: string;
+                                }[];
+                            };
+                            overrides?: {
+                                date: string;
+                                ranges: {
+                                    start: string;
+                                    end: string;
+                                }[];
+                            }[];
+                        };
+                        questions?: {
+                            id: string;
+                            label: string;
+                            required: boolean;
+                        }[];
+                        reminders?: number[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            slug: string;
+                            /** @description The public booking page (no sign-in) */
+                            url: string;
+                            name: string;
+                            description: string;
+                            /** @enum {string} */
+                            kind: "single" | "group" | "round_robin";
+                            ownerUserId: string;
+                            hostUserIds: string[];
+                            preferContactOwner: boolean;
+                            durationMin: number;
+                            intervalMin: number | null;
+                            minNoticeMin: number;
+                            bufferBeforeMin: number;
+                            bufferAfterMin: number;
+                            window: {
+                                [key: string]: unknown;
+                            };
+                            maxPerDay: number | null;
+                            availability: {
+                                [key: string]: unknown;
+                            };
+                            questions: {
+                                id: string;
+                                label: string;
+                                required: boolean;
+                            }[];
+                            /** @description Reminders to the visitor, minutes before the start */
+                            reminders: number[];
+                            active: boolean;
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/meeting-types/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One booking page */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            slug: string;
+                            /** @description The public booking page (no sign-in) */
+                            url: string;
+                            name: string;
+                            description: string;
+                            /** @enum {string} */
+                            kind: "single" | "group" | "round_robin";
+                            ownerUserId: string;
+                            hostUserIds: string[];
+                            preferContactOwner: boolean;
+                            durationMin: number;
+                            intervalMin: number | null;
+                            minNoticeMin: number;
+                            bufferBeforeMin: number;
+                            bufferAfterMin: number;
+                            window: {
+                                [key: string]: unknown;
+                            };
+                            maxPerDay: number | null;
+                            availability: {
+                                [key: string]: unknown;
+                            };
+                            questions: {
+                                id: string;
+                                label: string;
+                                required: boolean;
+                            }[];
+                            /** @description Reminders to the visitor, minutes before the start */
+                            reminders: number[];
+                            active: boolean;
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a booking page (active: false unpublishes it; bookings stay) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        slug?: string;
+                        description?: string;
+                        hostUserIds?: string[];
+                        connectionId?: string;
+                        preferContactOwner?: boolean;
+                        durationMin?: number;
+                        intervalMin?: number | null;
+                        minNoticeMin?: number;
+                        bufferBeforeMin?: number;
+                        bufferAfterMin?: number;
+                        window?: {
+                            /** @enum {string} */
+                            kind: "rolling" | "range";
+                            days?: number;
+                            start?: string;
+                            end?: string;
+                        };
+                        maxPerDay?: number | null;
+                        availability?: {
+                            timeZone: string;
+                            weekly: {
+                                [key: string]: {
+                                    start: string;
+                                    end: string;
+                                }[];
+                            };
+                            overrides?: {
+                                date: string;
+                                ranges: {
+                                    start: string;
+                                    end: string;
+                                }[];
+                            }[];
+                        };
+                        questions?: {
+                            id: string;
+                            label: string;
+                            required: boolean;
+                        }[];
+                        reminders?: number[];
+                        active?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            slug: string;
+                            /** @description The public booking page (no sign-in) */
+                            url: string;
+                            name: string;
+                            description: string;
+                            /** @enum {string} */
+                            kind: "single" | "group" | "round_robin";
+                            ownerUserId: string;
+                            hostUserIds: string[];
+                            preferContactOwner: boolean;
+                            durationMin: number;
+                            intervalMin: number | null;
+                            minNoticeMin: number;
+                            bufferBeforeMin: number;
+                            bufferAfterMin: number;
+                            window: {
+                                [key: string]: unknown;
+                            };
+                            maxPerDay: number | null;
+                            availability: {
+                                [key: string]: unknown;
+                            };
+                            questions: {
+                                id: string;
+                                label: string;
+                                required: boolean;
+                            }[];
+                            /** @description Reminders to the visitor, minutes before the start */
+                            reminders: number[];
+                            active: boolean;
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/meetings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Meetings you host from now on (admins: everyone's with ?all=true) */
+        get: {
+            parameters: {
+                query?: {
+                    all?: boolean;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            meetings: {
+                                id: string;
+                                meetingTypeId: string;
+                                hostUserId: string;
+                                hostUserIds: string[];
+                                contactId: string | null;
+                                start: string;
+                                end: string;
+                                /** @enum {string} */
+                                status: "booked" | "cancelled";
+                                uid: string;
+                                sequence: number;
+                                visitorName: string;
+                                visitorEmail: string;
+                                visitorTimeZone: string;
+                                answers: {
+                                    [key: string]: unknown;
+                                };
+                                /**
+                                 * @description The visitor's answer to the invitation, from their iTIP REPLY
+                                 * @enum {string|null}
+                                 */
+                                visitorResponse: "ACCEPTED" | "DECLINED" | "TENTATIVE" | null;
+                                calendarError: string | null;
+                                createdAt: string;
+                                cancelledAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/meetings/calendar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your CalDAV calendar connection (busy times and where bookings are written) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            connected: boolean;
+                            serverUrl: string | null;
+                            username: string | null;
+                            calendarUrl: string | null;
+                            /** @description Why the calendar could not be read last time (you are shown as unavailable until it can) */
+                            lastError: string | null;
+                            lastCheckedAt: string | null;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        /** Connect your CalDAV calendar (checked now; Nextcloud, Radicale, Fastmail, iCloud...) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        serverUrl: string;
+                        username: string;
+                        password: string;
+                        calendarUrl?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            connected: boolean;
+                            serverUrl: string | null;
+                            username: string | null;
+                            calendarUrl: string | null;
+                            /** @description Why the calendar could not be read last time (you are shown as unavailable until it can) */
+                            lastError: string | null;
+                            lastCheckedAt: string | null;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Disconnect your CalDAV calendar */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            connected: boolean;
+                            serverUrl: string | null;
+                            username: string | null;
+                            calendarUrl: string | null;
+                            /** @description Why the calendar could not be read last time (you are shown as unavailable until it can) */
+                            lastError: string | null;
+                            lastCheckedAt: string | null;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/booking-pages/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A public booking page and its free slots in the visitor's time zone (no sign-in) */
+        get: {
+            parameters: {
+                query?: {
+                    timeZone?: string;
+                    from?: string;
+                    days?: number;
+                };
+                header?: never;
+                path: {
+                    slug: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            page: {
+                                slug: string;
+                                name: string;
+                                description: string;
+                                kind: string;
+                                durationMin: number;
+                                hostNames: string[];
+                                hostTimeZone: string;
+                                questions: {
+                                    id: string;
+                                    label: string;
+                                    required: boolean;
+                                }[];
+                            };
+                            timeZone: string;
+                            from: string;
+                            days: number;
+                            unavailable: boolean;
+                            slotDays: {
+                                date: string;
+                                slots: {
+                                    start: string;
+                                    end: string;
+                                    label: string;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/booking-pages/{slug}/bookings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Book a slot (no sign-in). 409 slot_taken with details.nextSlots when it was just taken */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    slug: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        start: string;
+                        name: string;
+                        email: string;
+                        timeZone?: string;
+                        answers?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            meeting: {
+                                id: string;
+                                /** @enum {string} */
+                                status: "booked" | "cancelled";
+                                start: string;
+                                end: string;
+                                visitorName: string;
+                                visitorTimeZone: string;
+                                pageName: string;
+                                pageSlug: string;
+                                hostName: string;
+                            };
+                            manageToken: string;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/booking-links/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The booking behind a signed manage link */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            status: "booked" | "cancelled";
+                            start: string;
+                            end: string;
+                            visitorName: string;
+                            visitorTimeZone: string;
+                            pageName: string;
+                            pageSlug: string;
+                            hostName: string;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/booking-links/{token}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a booking from its signed link (sends METHOD:CANCEL) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            status: "booked" | "cancelled";
+                            start: string;
+                            end: string;
+                            visitorName: string;
+                            visitorTimeZone: string;
+                            pageName: string;
+                            pageSlug: string;
+                            hostName: string;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/booking-links/{token}/reschedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Move a booking to another free slot (sends an updated REQUEST, SEQUENCE raised) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    token: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        start: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            status: "booked" | "cancelled";
+                            start: string;
+                            end: string;
+                            visitorName: string;
+                            visitorTimeZone: string;
+                            pageName: string;
+                            pageSlug: string;
+                            hostName: string;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/image-proxy": {
         parameters: {
             query?: never;
@@ -7801,7 +8849,7 @@ export interface components {
                  * @description Stable snake_case code; clients key on it.
                  * @enum {string}
                  */
-                code: "invalid_request" | "invalid_input" | "invalid_cursor" | "not_found" | "permission_denied" | "conflict" | "rate_limited" | "payload_too_large" | "internal_error" | "database_unavailable" | "unauthenticated" | "invalid_credentials" | "csrf_token_invalid" | "user_not_active" | "email_taken" | "team_name_taken" | "invalid_plan" | "plan_limit_reached" | "limit_reached" | "invalid_state_change" | "last_super_admin" | "cannot_change_self" | "address_in_use" | "team_address_not_allowed_for_meetings" | "inbox_not_found" | "host_not_allowed" | "imap_settings_incorrect" | "imap_authentication_failed" | "smtp_settings_incorrect" | "smtp_authentication_failed" | "connection_disconnected" | "connection_not_syncable" | "not_forwarding" | "no_personal_connection" | "no_team_address" | "owner_not_active" | "contact_email_taken" | "company_domain_taken" | "freemail_domain" | "csv_invalid" | "csv_no_email_column" | "assignee_not_member" | "assignee_not_active" | "invalid_mention" | "attachments_too_large" | "unresolved_tokens" | "shortcut_in_use" | "email_not_cancellable" | "image_proxy_busy" | "invalid_url" | "scheme_not_allowed" | "port_not_allowed" | "host_not_found" | "too_many_redirects" | "image_too_large" | "content_type_not_allowed" | "not_an_image" | "upstream_status" | "upstream_timeout" | "upstream_unreachable";
+                code: "invalid_request" | "invalid_input" | "invalid_cursor" | "not_found" | "permission_denied" | "conflict" | "rate_limited" | "payload_too_large" | "internal_error" | "database_unavailable" | "unauthenticated" | "invalid_credentials" | "csrf_token_invalid" | "user_not_active" | "email_taken" | "team_name_taken" | "invalid_plan" | "plan_limit_reached" | "limit_reached" | "invalid_state_change" | "last_super_admin" | "cannot_change_self" | "address_in_use" | "team_address_not_allowed_for_meetings" | "inbox_not_found" | "host_not_allowed" | "imap_settings_incorrect" | "imap_authentication_failed" | "smtp_settings_incorrect" | "smtp_authentication_failed" | "connection_disconnected" | "connection_not_syncable" | "not_forwarding" | "no_personal_connection" | "no_team_address" | "owner_not_active" | "contact_email_taken" | "company_domain_taken" | "freemail_domain" | "csv_invalid" | "csv_no_email_column" | "assignee_not_member" | "assignee_not_active" | "invalid_mention" | "attachments_too_large" | "unresolved_tokens" | "shortcut_in_use" | "email_not_cancellable" | "meetings_connection_required" | "slot_taken" | "slug_taken" | "calendar_unreachable" | "invalid_link" | "image_proxy_busy" | "invalid_url" | "scheme_not_allowed" | "port_not_allowed" | "host_not_found" | "too_many_redirects" | "image_too_large" | "content_type_not_allowed" | "not_an_image" | "upstream_status" | "upstream_timeout" | "upstream_unreachable";
                 /** @description What happened and what to do, in a plain sentence. */
                 message: string;
                 /** @description Who holds what the request wanted (address_in_use: the connection holding the address; for a personal holder the user fields are set and the inbox fields null, for a team holder the reverse). */

@@ -11,6 +11,7 @@ import { SettingsEmailPage } from '../pages/SettingsEmail.js';
 import { SettingsInboxesPage } from '../pages/SettingsInboxes.js';
 import { SettingsUsersPage } from '../pages/SettingsUsers.js';
 import { SettingsWebhooksPage } from '../pages/SettingsWebhooks.js';
+import { SettingsMeetingsPage } from '../pages/SettingsMeetings.js';
 import { EmptyState, Notice } from './ui.js';
 
 function AvailabilityToggle() {
@@ -103,6 +104,7 @@ function UserMenu() {
 
 const SETTINGS = [
   { to: '/settings/email', label: 'Email', admin: false },
+  { to: '/settings/meetings', label: 'Meetings', admin: false },
   { to: '/settings/inboxes', label: 'Inboxes', admin: true },
   { to: '/settings/users', label: 'Users', admin: true },
   { to: '/settings/webhooks', label: 'Webhooks', admin: true },
@@ -147,6 +149,12 @@ function Routes() {
     return (
       <SettingsLayout current="/settings/email">
         <SettingsEmailPage />
+      </SettingsLayout>
+    );
+  if (path === '/settings/meetings')
+    return (
+      <SettingsLayout current={path}>
+        <SettingsMeetingsPage />
       </SettingsLayout>
     );
   if (path === '/settings/inboxes')

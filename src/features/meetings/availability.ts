@@ -1,0 +1,68 @@
+/**
+ * Gathers what the slot rules need for each host of a page, from three sources merged: Mailroom's own
+ * bookings (every page of the host), the host's CalDAV calendar when one is connected, and invitations
+ * the host sent or accepted by email (seen in their synced personal mail); and whether the host can host
+ * at all (active, with a personal meetings connection). A host whose calendar cannot be
+ * read is UNAVAILABLE (no slots) and the calendar row records why, so the host is told; never "free".
+ */
+import type { CommandEnv } from '../../platform/context.js';
+import { CalendarUnreadable, readBusy, type CalDavAccount } from './caldav.js';
+import type { HostInput, Interval } from './domain/slots.js';
+import { bookedIntervals, calendarRowOf, hostUsers, mailInvitationsOf, meetingsConnectionOf, pageBookings, type Page } from './queries.js';
+import { busyFromICalendar } from './ical.js';
+import type { MeetingCalendarsTable } from './tables.js';
+
+export interface HostState {
+  input: HostInput;
+  /** Why the host has no slots, when they have none for a reason (shown to the host, not the visitor). */
+  problem: 'no_meetings_connection' | 'user_not_active' | 'calendar_unreadable' | null;
+}
+
+export function calendarAccount(env: CommandEnv, row: MeetingCalendarsTable): CalDavAccount {
+  return { serverUrl: row.server_url, username: row.username, password: env.secrets.open(row.credentials), calendarUrl: row.calendar_url };
+}
+
+/** Each host's input for `pageSlots` over `range` (plus the page's bookings for limits and load). */
+export async function gatherHosts(env: CommandEnv, page: Page, range: Interval, opts: { exceptMeetingId?: string } = {}): Promise<{ hosts: HostState[]; loadByHost: Record<string, number> }> {
+  const db = env.db;
+  const accountId = page.row.account_id;
+  const users = new Map((await hostUsers(db, accountId, page.hostUserIds)).map((u) => [u.id, u]));
+  const booked = await bookedIntervals(db, page.hostUserIds, range, opts.exceptMeetingId);
+  const own = await pageBookings(db, page.row.id, range);
+  const loadByHost: Record<string, number> = {};
+  for (const b of own) loadByHost[b.hostUserId] = (loadByHost[b.hostUserId] ?? 0) + 1;
+  const before = (page.rules.bufferBeforeMin ?? 0) * 60_000;
+  const after = (page.rules.bufferAfterMin ?? 0) * 60_000;
+  const hosts = await Promise.all(
+    page.hostUserIds.map(async (hostId): Promise<HostState> => {
+      // A booking holds its own time and its buffers (so the next one keeps the gap after it, and before it).
+      const held = (booked.get(hostId) ?? []).map((b) => ({ start: b.start - before, end: b.end + after }));
+      const base: HostInput = { hostId, availability: page.availability, busy: held, bookedStarts: own.filter((b) => b.hostUserId === hostId).map((b) => b.start) };
+      const user = users.get(hostId);
+      if (!user || user.state !== 'active') return { input: { ...base, unavailable: true }, problem: 'user_not_active' };
+      if (!(await meetingsConnectionOf(db, accountId, hostId))) return { input: { ...base, unavailable: true }, problem: 'no_meetings_connection' };
+      // Invitations the host sent or accepted by email (each read on its own: one bad text spoils nothing).
+      const wide = { start: range.start - 24 * 3_600_000, end: range.end + 24 * 3_600_000 };
+      for (const ics of await mailInvitationsOf(db, hostId)) {
+        try {
+          base.busy = [...base.busy, ...busyFromICalendar([ics], wide, page.availability.timeZone)];
+        } catch {
+          // Stored from mail as it came; an unreadable one blocks nothing.
+        }
+      }
+      const cal = await calendarRowOf(db, hostId);
+      if (!cal) return { input: base, problem: null };
+      const now = env.now();
+      try {
+        const busy = await readBusy(calendarAccount(env, cal), { start: range.start - 24 * 3_600_000, end: range.end + 24 * 3_600_000 }, page.availability.timeZone);
+        if (cal.last_error !== null) await db.updateTable('meeting_calendars').set({ last_error: null, last_checked_at: now }).where('user_id', '=', hostId).execute();
+        return { input: { ...base, busy: [...base.busy, ...busy] }, problem: null };
+      } catch (err) {
+        const message = err instanceof CalendarUnreadable ? err.message : `The calendar could not be read: ${(err as Error).message}`;
+        await db.updateTable('meeting_calendars').set({ last_error: message.slice(0, 500), last_checked_at: now }).where('user_id', '=', hostId).execute();
+        return { input: { ...base, unavailable: true }, problem: 'calendar_unreadable' };
+      }
+    }),
+  );
+  return { hosts, loadByHost };
+}
