@@ -9,6 +9,8 @@
  *   1. inbox     onTeamMessageStored: a team address's message: search index, contact link, deny list,
  *                reopen, routing, live updates
  *   2. personal  logPersonalMail: a personal address's message (reply, BCC, Sent): contact timelines
+ *   3. sequences stopSequencesOnReply: a reply (or a colleague's) unenrolls, an out-of-office pauses,
+ *                a hard bounce unenrolls
  * When two conversations are merged (one thread found; in the ingest transaction, before the message's hooks):
  *   1. inbox     mergeTeamConversations: activity, assignment and routing backlog follow the survivor
  *   2. personal  followMergedConversation: emails from a contact's record and logged contacts follow it
@@ -21,8 +23,11 @@
  *   1. ingest    unlinkDeletedContact: its conversations stay, unlinked (contact_id null)
  *   2. personal  forgetDeletedContact: emails from its record keep existing without it (unsent ones
  *                cancelled, the author told); it leaves logged-to lists and logged conversations
+ *   3. sequences stopDeletedContactSequences: its live enrollment stops (reason contact_deleted)
  * Domain events (src/platform/events.ts) are recorded by the features' commands in the transaction of
  *   their change; webhooks handles their `events.publish` jobs (fan-out to endpoints, then delivery).
+ * Sequences: the `sequences.tick` job runs due steps (emails through the outbox, tasks); sequences'
+ *   `meetingBooked(env | trx, { accountId, contactId })` is for the meetings feature to call.
  * Inbound SMTP: forwarding addresses, then personal's BCC logging addresses; connections' forwarding
  *   check is consumed before storing.
  *
@@ -41,6 +46,7 @@ import { crmFeature, type ContactDeletionHook } from '../features/crm/index.js';
 import { notificationsFeature } from '../features/notifications/index.js';
 import { outboxFeature, type SendOutcomeHook } from '../features/outbox/index.js';
 import { webhooksFeature } from '../features/webhooks/index.js';
+import { sequencesFeature } from '../features/sequences/index.js';
 
 /** Long-lived services a process runs, handed to the jobs that need them (a worker's mailbox supervisor). */
 export interface RunningServices {
@@ -75,6 +81,7 @@ export const FEATURES: readonly Feature[] = [
   ingestFeature(),
   inboxFeature(),
   personalFeature(),
+  sequencesFeature(),
   notificationsFeature(),
   outboxFeature(),
   webhooksFeature(),

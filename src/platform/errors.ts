@@ -66,6 +66,13 @@ export const ERROR_CODES = [
   'unresolved_tokens',
   'shortcut_in_use',
   'email_not_cancellable',
+  // Sequences
+  'team_connection_not_allowed',
+  'already_enrolled',
+  'contact_not_enrollable',
+  'sequence_archived',
+  'enrollment_ended',
+  'task_not_open',
   // Image proxy
   'image_proxy_busy',
   'invalid_url',

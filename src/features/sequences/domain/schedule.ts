@@ -98,3 +98,14 @@ export function resumeAfterReturn(cal: Calendar, p: { enrolledAt: number; return
 export function localDate(ms: number, zone: string): string {
   return DateTime.fromMillis(ms, { zone }).toISODate()!;
 }
+
+/** The owner's time zone, from their working hours (`users.working_hours`: JSON with `timezone`), when valid. */
+export function zoneOfWorkingHours(json: string | null): string | null {
+  if (!json) return null;
+  try {
+    const z = (JSON.parse(json) as { timezone?: unknown }).timezone;
+    return typeof z === 'string' && isValidZone(z) ? z : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The named transitions of an enrollment (stop, pause, resume, finish), each asking the pure
+ * `nextEnrollmentState` and written guarded by the state read, with a history entry saying why. Run
+ * inside the caller's transaction.
+ */
+import type { Executor } from '../../platform/context.js';
+import { newId } from '../../platform/database/ids.js';
+import { nextEnrollmentState, type EnrollmentEvent } from './domain/definition.js';
+import type { SequenceEnrollmentsTable, SequenceHistoryTable } from './tables.js';
+
+export async function addHistory(trx: Executor, e: Pick<SequenceEnrollmentsTable, 'id' | 'account_id'>, kind: SequenceHistoryTable['kind'], reason: string | null, data: Record<string, unknown>, at: number): Promise<void> {
+  await trx.insertInto('sequence_history').values({ id: newId('seh'), enrollment_id: e.id, account_id: e.account_id, kind, reason, data: JSON.stringify(data), at }).execute();
+}
+
+/**
+ * Applies an event to an enrollment. Returns false when it does not apply (already ended) or the row
+ * changed since it was read (someone else applied another event first).
+ */
+export async function transition(
+  trx: Executor,
+  e: SequenceEnrollmentsTable,
+  event: EnrollmentEvent,
+  at: number,
+  o: { nextDueAt?: number | null; data?: Record<string, unknown> } = {},
+): Promise<boolean> {
+  const to = nextEnrollmentState(e.state, event);
+  if (!to) return false;
+  const ended = to === 'finished' || to === 'unenrolled';
+  const reason = event.type === 'stop' || event.type === 'pause' ? event.reason : event.type === 'complete' ? 'completed' : null;
+  const r = await trx
+    .updateTable('sequence_enrollments')
+    .set({
+      state: to,
+      reason,
+      active_contact_id: ended ? null : e.contact_id,
+      next_due_at: ended ? null : o.nextDueAt !== undefined ? o.nextDueAt : e.next_due_at,
+      ended_at: ended ? at : null,
+      updated_at: at,
+    })
+    .where('id', '=', e.id)
+    .where('state', '=', e.state)
+    .where('step_index', '=', e.step_index)
+    .executeTakeFirst();
+  if (Number(r.numUpdatedRows) !== 1) return false;
+  const kind = event.type === 'stop' ? 'unenrolled' : event.type === 'pause' ? 'paused' : event.type === 'resume' ? 'resumed' : 'finished';
+  await addHistory(trx, e, kind, reason, o.data ?? {}, at);
+  if (ended) {
+    // Tasks of a stopped enrollment are moot.
+    await trx.updateTable('sequence_steps_run').set({ state: 'skipped', done_at: at }).where('enrollment_id', '=', e.id).where('state', '=', 'open').execute();
+  }
+  return true;
+}
+
+/** The live (active or paused) enrollments of these contacts in the account. */
+export async function liveEnrollmentsOf(trx: Executor, accountId: string, contactIds: readonly string[]): Promise<SequenceEnrollmentsTable[]> {
+  if (!contactIds.length) return [];
+  return trx.selectFrom('sequence_enrollments').selectAll().where('account_id', '=', accountId).where('active_contact_id', 'in', [...contactIds]).execute();
+}
