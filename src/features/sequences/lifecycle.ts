@@ -44,8 +44,8 @@ export async function transition(
   if (Number(r.numUpdatedRows) !== 1) return false;
   const kind = event.type === 'stop' ? 'unenrolled' : event.type === 'pause' ? 'paused' : event.type === 'resume' ? 'resumed' : 'finished';
   await addHistory(trx, e, kind, reason, o.data ?? {}, at);
-  if (ended) {
-    // Tasks of a stopped enrollment are moot.
+  if (to === 'unenrolled') {
+    // Tasks of a stopped enrollment are moot (a finished one keeps its last tasks).
     await trx.updateTable('sequence_steps_run').set({ state: 'skipped', done_at: at }).where('enrollment_id', '=', e.id).where('state', '=', 'open').execute();
   }
   return true;

@@ -1,0 +1,236 @@
+/**
+ * Sequences end to end, on SQLite or PostgreSQL (DATABASE_URL): a real Dovecot and a real submission
+ * server, the API, the scheduler (clock injected), the outbox, replies through the real IMAP sync.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contact, dsn, log, mailboxOf, rawMail, startWorld, syncSeller, uniq, type World } from '../personal/support.js';
+import { insertConnection } from '../support/connections.js';
+import { runDueSteps, runEnrollmentStep } from '../../src/features/sequences/commands/runDueSteps.js';
+import { sendOutboxMessage } from '../../src/features/outbox/sender.js';
+import { openDatabase, type Database } from '../../src/platform/database/database.js';
+import type { CommandEnv } from '../../src/platform/context.js';
+import { usingPostgres } from '../support/db.js';
+
+let w: World;
+const DAY = 24 * 3600_000;
+
+beforeAll(async () => {
+  w = await startWorld();
+}, 60_000);
+afterAll(async () => {
+  await w?.stop();
+});
+
+void log;
+const deps = () => ({ putBlob: (raw: Buffer) => w.ingestor.blobs.put(raw), replyTokenSecret: w.ingestor.replyTokenSecret });
+const envAt = (ms: number, base: CommandEnv = w.t.env): CommandEnv => ({ ...base, now: () => ms });
+const allDay = { timeZone: 'UTC', window: { start: '00:00', end: '23:59' }, weekdays: [1, 2, 3, 4, 5, 6, 7] };
+
+async function createSequence(body: Record<string, unknown>, token = w.seller.token) {
+  const r = await w.t.api(token, 'POST', '/api/v1/sequences', body);
+  expect(r.statusCode, r.body).toBe(201);
+  return r.json() as { id: string; version: number; steps: Array<{ id: string }> };
+}
+
+async function enroll(sequenceId: string, contactId: string, extra: Record<string, unknown> = {}) {
+  return w.t.api(w.seller.token, 'POST', `/api/v1/sequences/${sequenceId}/enrollments`, { contactId, ...extra });
+}
+
+async function enrollment(id: string) {
+  const r = await w.t.api(w.seller.token, 'GET', `/api/v1/sequence-enrollments/${id}`);
+  expect(r.statusCode, r.body).toBe(200);
+  return r.json();
+}
+
+/** Sends every queued outbox row of the seller that is due at `at` (what the outbox job does). */
+async function flushOutbox(at = Date.now()) {
+  const when = Math.max(at, Date.now());
+  const rows = await w.t.database.db.selectFrom('outbox').select('id').where('connection_id', '=', w.seller.connectionId).where('state', 'in', ['queued', 'scheduled']).where('send_at', '<=', when).execute();
+  const ingestor = { ...w.ingestor, env: envAt(when) };
+  for (const r of rows) expect(await sendOutboxMessage(ingestor, r.id)).toBe('sent');
+  return rows.length;
+}
+
+const twoSteps = (subject: string) => ({
+  name: `Intro ${uniq()}`,
+  settings: allDay,
+  steps: [
+    { type: 'email', subject, html: '<p>Hi {{ contact.firstName | "there" }}, a quick intro.</p>' },
+    { type: 'email', delay: { unit: 'business_days', value: 2 }, html: '<p>Following up.</p>' },
+    { type: 'call', delay: { unit: 'business_days', value: 1 }, note: 'Call them' },
+  ],
+});
+
+describe('sequences', () => {
+  it('sends step 1 now, the follow-up threaded two business days later, then a call task; each once', async () => {
+    const email = `ann-${uniq()}@client.test`;
+    const ann = await contact(w, { firstName: 'Ann', emails: [email], mailbox: true });
+    const subject = `Intro ${uniq()}`;
+    const seq = await createSequence(twoSteps(subject));
+    const r = await enroll(seq.id, ann.id);
+    expect(r.statusCode, r.body).toBe(201);
+    const e = r.json();
+    expect(e).toMatchObject({ state: 'active', stepIndex: 0, steps: 3, contactEmail: email });
+
+    const t0 = Date.now();
+    expect(await runEnrollmentStep(envAt(t0), deps(), e.id)).toBe('queued');
+    expect(await flushOutbox()).toBe(1);
+    // Not due again before two days.
+    expect(await runEnrollmentStep(envAt(t0 + DAY), deps(), e.id)).toBe('skipped');
+    expect(await runEnrollmentStep(envAt(t0 + 2 * DAY + 600_000), deps(), e.id)).toBe('queued');
+    expect(await flushOutbox(t0 + 2 * DAY + 600_000)).toBe(1);
+
+    const inbox = await mailboxOf(w, email);
+    expect(inbox.map((m) => m.parsed.subject)).toEqual([subject, `Re: ${subject}`]);
+    const [first, second] = inbox;
+    expect(first!.raw.toString()).toMatch(/^List-Unsubscribe:\s*<https:\/\/crm\.mailroom\.test\/unsubscribe\/[^>]+>/im);
+    expect(first!.raw.toString()).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click/im);
+    expect(first!.parsed.text).toContain('Hi Ann');
+    expect(second!.parsed.inReplyTo).toBe(first!.parsed.messageId);
+    expect(second!.parsed.references).toContain(first!.parsed.messageId!);
+
+    expect(await runEnrollmentStep(envAt(t0 + 3 * DAY + 1_200_000), deps(), e.id)).toBe('task');
+    const tasks = (await w.t.api(w.seller.token, 'GET', '/api/v1/sequence-tasks')).json().tasks;
+    expect(tasks.find((x: { enrollmentId: string }) => x.enrollmentId === e.id)).toMatchObject({ type: 'call', state: 'open', stepIndex: 2 });
+    const done = await enrollment(e.id);
+    expect(done).toMatchObject({ state: 'finished', reason: 'completed' });
+    expect(done.history.map((h: { kind: string }) => h.kind)).toEqual(['enrolled', 'step_queued', 'step_queued', 'task_created', 'finished']);
+    const ok = await w.t.api(w.seller.token, 'POST', `/api/v1/sequence-enrollments/${e.id}/tasks/2`, { outcome: 'done' });
+    expect(ok.statusCode, ok.body).toBe(200);
+  });
+
+  it('refuses a team address, a second sequence for a contact, an unsubscribed contact, and a plan without sequences', async () => {
+    const bob = await contact(w, { firstName: 'Bob', emails: [`bob-${uniq()}@client.test`] });
+    const seq = await createSequence(twoSteps('Hello'));
+    const team = await insertConnection(w.t, { accountId: w.accountId, userId: w.seller.userId, type: 'team', address: `sales-${uniq()}@sales.test` });
+    const refused = await enroll(seq.id, bob.id, { connectionId: team.id });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error.code).toBe('team_connection_not_allowed');
+
+    expect((await enroll(seq.id, bob.id)).statusCode).toBe(201);
+    const other = await createSequence(twoSteps('Other'));
+    const twice = await enroll(other.id, bob.id);
+    expect(twice.statusCode).toBe(409);
+    expect(twice.json().error.code).toBe('already_enrolled');
+
+    const free = await w.t.account('free');
+    const none = await w.t.api(free.token, 'POST', '/api/v1/sequences', twoSteps('x'));
+    expect(none.statusCode).toBe(409);
+    expect(none.json().error).toMatchObject({ code: 'plan_limit_reached', details: { limit: { name: 'sequences', max: 0 } } });
+  });
+
+  it('edits apply to new enrollments only', async () => {
+    const seq = await createSequence(twoSteps('Version one'));
+    const a = await contact(w, { firstName: 'Cy', emails: [`cy-${uniq()}@client.test`] });
+    const b = await contact(w, { firstName: 'Di', emails: [`di-${uniq()}@client.test`] });
+    const ea = (await enroll(seq.id, a.id)).json();
+    const patched = await w.t.api(w.seller.token, 'PATCH', `/api/v1/sequences/${seq.id}`, { steps: [{ type: 'email', subject: 'Version two', html: '<p>New</p>' }] });
+    expect(patched.json().version).toBe(2);
+    const eb = (await enroll(seq.id, b.id)).json();
+    expect([ea.sequenceVersion, ea.steps, eb.sequenceVersion, eb.steps]).toEqual([1, 3, 2, 1]);
+  });
+
+  it('a reply from another address of the contact unenrolls; an unsubscribe link unenrolls and blocks enrolling again', async () => {
+    const main = `eve-${uniq()}@client.test`;
+    const alt = `eve.private-${uniq()}@client.test`;
+    const eve = await contact(w, { firstName: 'Eve', emails: [main, alt], mailbox: true });
+    const seq = await createSequence(twoSteps(`Hello Eve ${uniq()}`));
+    const e = (await enroll(seq.id, eve.id)).json();
+    await runEnrollmentStep(w.t.env, deps(), e.id);
+    await flushOutbox();
+    const sent = (await mailboxOf(w, main))[0]!;
+    await w.dovecot.deliver(w.seller.address, rawMail({ from: alt, to: w.seller.address, subject: `Re: ${sent.parsed.subject}`, inReplyTo: sent.parsed.messageId!, body: 'Yes, let us talk.' }));
+    await syncSeller(w);
+    expect(await enrollment(e.id)).toMatchObject({ state: 'unenrolled', reason: 'replied' });
+
+    const fay = await contact(w, { firstName: 'Fay', emails: [`fay-${uniq()}@client.test`], mailbox: true });
+    const f = (await enroll(seq.id, fay.id)).json();
+    await runEnrollmentStep(w.t.env, deps(), f.id);
+    await flushOutbox();
+    const raw = (await mailboxOf(w, f.contactEmail))[0]!.raw.toString();
+    const url = /^List-Unsubscribe:\s*<([^>]+)>/im.exec(raw)![1]!;
+    const path = new URL(url).pathname;
+    const forged = await w.t.app.inject({ method: 'POST', url: `${path.slice(0, -3)}AAA`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' });
+    expect(forged.statusCode).toBe(404);
+    const oneClick = await w.t.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' });
+    expect(oneClick.statusCode).toBe(200);
+    expect(await enrollment(f.id)).toMatchObject({ state: 'unenrolled', reason: 'unsubscribed' });
+    const again = await enroll(seq.id, fay.id);
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error).toMatchObject({ code: 'contact_not_enrollable', details: { reason: 'unsubscribed' } });
+  });
+
+  it('a hard bounce unenrolls; a colleague\'s reply unenrolls when the sequence asks', async () => {
+    const seq = await createSequence({ ...twoSteps(`Bounce ${uniq()}`), settings: { ...allDay, unenrollOnCompanyReply: true } });
+    const gil = await contact(w, { firstName: 'Gil', emails: [`gil-${uniq()}@acme-${uniq()}.test`] });
+    const g = (await enroll(seq.id, gil.id)).json();
+    await runEnrollmentStep(w.t.env, deps(), g.id);
+    const out = await w.t.database.db.selectFrom('sequence_steps_run').select('message_id').where('enrollment_id', '=', g.id).executeTakeFirstOrThrow();
+    await w.dovecot.deliver(w.seller.address, dsn({ to: w.seller.address, recipient: g.contactEmail, originalMessageId: out.message_id! }));
+    await syncSeller(w);
+    expect(await enrollment(g.id)).toMatchObject({ state: 'unenrolled', reason: 'bounced' });
+
+    const domain = `corp-${uniq()}.test`;
+    const hal = await contact(w, { firstName: 'Hal', emails: [`hal@${domain}`] });
+    const h = (await enroll(seq.id, hal.id)).json();
+    await w.dovecot.deliver(w.seller.address, rawMail({ from: `boss@${domain}`, to: w.seller.address, subject: 'About your email to Hal', body: 'Hal forwarded me your note.' }));
+    await syncSeller(w);
+    expect(await enrollment(h.id)).toMatchObject({ state: 'unenrolled', reason: 'colleague_replied' });
+  });
+
+  it('an out-of-office pauses, and resumes one business day after the stated return date', async () => {
+    const ivy = await contact(w, { firstName: 'Ivy', emails: [`ivy-${uniq()}@client.test`] });
+    const seq = await createSequence({ ...twoSteps(`OOO ${uniq()}`), settings: { ...allDay, weekdays: [1, 2, 3, 4, 5] } });
+    const e = (await enroll(seq.id, ivy.id)).json();
+    const now = new Date();
+    const back = new Date(now.getTime() + 7 * DAY).toISOString().slice(0, 10);
+    await w.dovecot.deliver(
+      w.seller.address,
+      rawMail({ from: e.contactEmail, to: w.seller.address, subject: 'Automatic reply: Hello', body: `Thank you for your message. I am out of the office and will be back on ${back}.` }),
+    );
+    await syncSeller(w);
+    const paused = await enrollment(e.id);
+    expect(paused).toMatchObject({ state: 'paused', reason: 'out_of_office' });
+    const resumesAt = Date.parse(paused.nextStep.dueAt);
+    expect(resumesAt).toBeGreaterThan(Date.parse(`${back}T00:00:00Z`) + DAY - 1);
+    expect(await runEnrollmentStep(envAt(resumesAt - 1000), deps(), e.id)).toBe('skipped');
+    expect(await runEnrollmentStep(envAt(resumesAt + 1000), deps(), e.id)).toBe('queued');
+    const resumed = await enrollment(e.id);
+    expect(resumed.state).toBe('active');
+    expect(resumed.history.map((x: { kind: string }) => x.kind)).toEqual(['enrolled', 'paused', 'resumed', 'step_queued']);
+  });
+
+  it('two schedulers at once run each due step exactly once', async () => {
+    const seq = await createSequence(twoSteps(`Race ${uniq()}`));
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const c = await contact(w, { firstName: `R${i}`, emails: [`r${i}-${uniq()}@client.test`] });
+      ids.push((await enroll(seq.id, c.id)).json().id);
+    }
+    // A second, separate database handle (PostgreSQL: its own pool, truly concurrent); on SQLite one
+    // process has one writer, so the two schedulers interleave at every await.
+    let second: Database | null = null;
+    let env2: CommandEnv = w.t.env;
+    if (usingPostgres) {
+      second = await openDatabase({ databaseUrl: process.env.DATABASE_URL!, pgSchema: w.t.database.pgSchema!, poolSize: 10 });
+      env2 = { ...w.t.env, db: second.db };
+    }
+    try {
+      const now = Date.now() + 1000;
+      const count = async () => Number((await w.t.database.db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+      const before = await count();
+      const [a, b] = await Promise.all([runDueSteps(envAt(now), deps()), runDueSteps(envAt(now, env2), deps())]);
+      const queued = [...a.outcomes, ...b.outcomes].filter((x) => x === 'queued').length;
+      expect(queued).toBeGreaterThanOrEqual(12);
+      // Both saw the same due enrollments; every one ran once, by one of them.
+      expect((await count()) - before).toBe(queued);
+      expect(a.outcomes.filter((x) => x === 'skipped').length + b.outcomes.filter((x) => x === 'skipped').length).toBeGreaterThan(0);
+      const runs = await w.t.database.db.selectFrom('sequence_steps_run').select(['enrollment_id', 'outbox_id']).where('enrollment_id', 'in', ids).execute();
+      expect(runs).toHaveLength(12);
+      const outbox = await w.t.database.db.selectFrom('outbox').select('id').where('id', 'in', runs.map((r) => r.outbox_id!)).execute();
+      expect(outbox).toHaveLength(12);
+    } finally {
+      await second?.close();
+    }
+  });
+});
