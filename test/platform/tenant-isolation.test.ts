@@ -54,6 +54,9 @@ async function seed(a: { token: string; adminUserId: string; teamId: string; acc
   // Personal email (006-personal): an email scheduled from the CRM (the real command) and a personal conversation.
   ids['personal-emails'] = (await ok('POST', `/api/v1/contacts/${ids.contacts}/emails`, { subject: 'matrix', html: '<p>matrix</p>', sendAt: new Date(now + 3_600_000).toISOString() })).id;
   ids['personal-conversations'] = await deliver(t, connection, rawMail({ subject: 'matrix', to: connection.address }));
+  // Sequences (016-sequences): a sequence, and the contact enrolled in it from the personal connection.
+  ids.sequences = (await ok('POST', '/api/v1/sequences', { name: 'Matrix', steps: [{ type: 'email', subject: 'Hi', html: '<p>matrix</p>' }] })).id;
+  ids['sequence-enrollments'] = (await ok('POST', `/api/v1/sequences/${ids.sequences}/enrollments`, { contactId: ids.contacts, connectionId: ids.connections })).id;
   return ids;
 }
 

@@ -95,7 +95,7 @@ describe('sequences', () => {
     const done = await enrollment(e.id);
     expect(done).toMatchObject({ state: 'finished', reason: 'completed' });
     expect(done.history.map((h: { kind: string }) => h.kind)).toEqual(['enrolled', 'step_queued', 'step_queued', 'task_created', 'finished']);
-    const ok = await w.t.api(w.seller.token, 'POST', `/api/v1/sequence-enrollments/${e.id}/tasks/2`, { outcome: 'done' });
+    const ok = await w.t.api(w.seller.token, 'POST', `/api/v1/sequence-enrollments/${e.id}/tasks`, { stepIndex: 2, outcome: 'done' });
     expect(ok.statusCode, ok.body).toBe(200);
   });
 

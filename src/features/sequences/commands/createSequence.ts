@@ -5,7 +5,7 @@ import { newId } from '../../../platform/database/ids.js';
 import { recordAudit } from '../../../platform/audit.js';
 import { PLAN_LIMITS, hasRoom, limitsFor, planAllowing } from '../../accounts/index.js';
 import { checkSettings, checkSteps, DEFAULT_SETTINGS, type SequenceDefinition, type SettingsInput, type StepInput } from '../domain/definition.js';
-import { holidaysFromIcs } from '../domain/holidays.js';
+import { holidaysFromIcs } from '../holidays.js';
 import { isValidZone, zoneOfWorkingHours } from '../domain/schedule.js';
 import { sequencesPolicies } from '../policies.js';
 import { countSequences, sequenceViews } from '../queries.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nextAllowedSlot, resumeAfterReturn, stepDueAt, type Calendar, type Delay } from './schedule.js';
-import { holidaysFromIcs } from './holidays.js';
+import { holidaysFromIcs } from '../holidays.js';
 
 const cal = (zone: string, o: Partial<Calendar> = {}): Calendar => ({ zone, windowStart: 8 * 60, windowEnd: 18 * 60, weekdays: [1, 2, 3, 4, 5], holidays: new Set(), ...o });
 const at = (iso: string) => Date.parse(iso);

@@ -5,7 +5,7 @@
  * across a change of offset); hour delays are elapsed time. A time outside the send window or on a
  * non-working day moves to the next allowed slot (the window's start of the next working day).
  */
-import { DateTime } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 
 export interface Calendar {
   /** IANA zone: the contact's, else the owner's, else the sequence's. */
@@ -25,7 +25,7 @@ export const MAX_BUSINESS_DAYS = 90;
 export const MAX_DELAY_HOURS = 90 * 24;
 
 export function isValidZone(zone: string): boolean {
-  return DateTime.now().setZone(zone).isValid;
+  return IANAZone.isValidZone(zone);
 }
 
 /** `HH:MM` → minutes after midnight, or null. */

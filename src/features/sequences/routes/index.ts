@@ -244,17 +244,17 @@ export async function sequencesRoutes(app: ApiApp): Promise<void> {
   );
 
   app.post(
-    '/sequence-enrollments/:id/tasks/:stepIndex',
+    '/sequence-enrollments/:id/tasks',
     {
       schema: {
         tags,
-        summary: 'Mark a task done or skipped',
-        params: { type: 'object', required: ['id', 'stepIndex'], properties: { id: { type: 'string', maxLength: 64 }, stepIndex: { type: 'integer', minimum: 0 } } },
-        body: { type: 'object', additionalProperties: false, properties: { outcome: { type: 'string', enum: ['done', 'skipped'], default: 'done' } } },
+        summary: 'Mark a task of an enrollment done or skipped',
+        params: idParams,
+        body: { type: 'object', required: ['stepIndex'], additionalProperties: false, properties: { stepIndex: { type: 'integer', minimum: 0 }, outcome: { type: 'string', enum: ['done', 'skipped'], default: 'done' } } },
         response: { 200: { type: 'object', properties: { enrollmentId: { type: 'string' }, stepIndex: { type: 'integer' }, state: { type: 'string' } } }, ...errorResponses },
       },
     },
-    async (req) => completeTask(env, requireActor(req), req.params.id, req.params.stepIndex, req.body.outcome === 'skipped' ? 'skipped' : 'done'),
+    async (req) => completeTask(env, requireActor(req), req.params.id, req.body.stepIndex, req.body.outcome === 'skipped' ? 'skipped' : 'done'),
   );
 
   app.get(

@@ -15,7 +15,7 @@ export async function sequenceUnsubscribeRoutes(app: ApiApp): Promise<void> {
   for (const type of ['application/x-www-form-urlencoded', 'multipart/form-data']) app.addContentTypeParser(type, { parseAs: 'string', bodyLimit: 10_000 }, (_req, _body, done) => done(null, {}));
   const params = { type: 'object', required: ['token'], properties: { token: { type: 'string', maxLength: 400 } } } as const;
 
-  app.get('/unsubscribe/:token', { schema: { hide: true, params }, config: { public: true } }, async (req, reply) => {
+  app.get('/unsubscribe/:token', { schema: { hide: true, params }, config: { public: true } }, async (_req, reply) => {
     reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store');
     return page(`<p>Stop receiving these emails?</p><form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click"><button type="submit">Unsubscribe</button></form>`);
   });
