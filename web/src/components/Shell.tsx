@@ -11,6 +11,7 @@ import { SettingsEmailPage } from '../pages/SettingsEmail.js';
 import { SettingsInboxesPage } from '../pages/SettingsInboxes.js';
 import { SettingsUsersPage } from '../pages/SettingsUsers.js';
 import { SettingsWebhooksPage } from '../pages/SettingsWebhooks.js';
+import { SequencesPage } from '../pages/Sequences.js';
 import { EmptyState, Notice } from './ui.js';
 
 function AvailabilityToggle() {
@@ -143,6 +144,7 @@ function Routes() {
   if ((m = match('/inbox/:view', path))) return <InboxPage view={m.view as never} />;
   if (path === '/contacts') return <ContactsPage />;
   if ((m = match('/contacts/:id', path))) return <ContactPage id={m.id!} />;
+  if (path === '/sequences') return <SequencesPage />;
   if (path === '/settings' || path === '/settings/email')
     return (
       <SettingsLayout current="/settings/email">
@@ -187,6 +189,7 @@ function Routes() {
 const NAV = [
   { to: '/inbox', label: 'Inbox', section: '/inbox' },
   { to: '/contacts', label: 'Contacts', section: '/contacts' },
+  { to: '/sequences', label: 'Sequences', section: '/sequences' },
   { to: '/settings/email', label: 'Settings', section: '/settings' },
 ];
 
