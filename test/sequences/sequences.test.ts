@@ -10,6 +10,7 @@ import { sendOutboxMessage } from '../../src/features/outbox/sender.js';
 import { openDatabase, type Database } from '../../src/platform/database/database.js';
 import type { CommandEnv } from '../../src/platform/context.js';
 import { usingPostgres } from '../support/db.js';
+import { sequencesFeature } from '../../src/features/sequences/index.js';
 
 let w: World;
 const DAY = 24 * 3600_000;
@@ -232,5 +233,68 @@ describe('sequences', () => {
     } finally {
       await second?.close();
     }
+  });
+
+  it('at the send limit a step waits (never dropped) until a slot frees; the enrollment shows when', async () => {
+    const seq = await createSequence(twoSteps(`Limit ${uniq()}`));
+    const a = await contact(w, { firstName: 'Jo', emails: [`jo-${uniq()}@client.test`] });
+    const b = await contact(w, { firstName: 'Kim', emails: [`kim-${uniq()}@client.test`] });
+    const ea = (await enroll(seq.id, a.id)).json();
+    const eb = (await enroll(seq.id, b.id)).json();
+    await flushOutbox();
+    // What counts against the rolling 24 hours: sent, or on its way.
+    const sentToday = Number(
+      (
+        await w.t.database.db
+          .selectFrom('outbox')
+          .select((eb2) => eb2.fn.countAll<number>().as('n'))
+          .where('connection_id', '=', w.seller.connectionId)
+          .where((eb2) => eb2.or([eb2('sent_at', '>', Date.now() - DAY), eb2('state', 'in', ['queued', 'sending'])]))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+    await w.t.database.db.updateTable('connections').set({ send_limit_day: sentToday + 1 }).where('id', '=', w.seller.connectionId).execute();
+    try {
+      const at = Date.now() + 1000;
+      expect(await runEnrollmentStep(envAt(at), deps(), ea.id)).toBe('queued');
+      expect(await runEnrollmentStep(envAt(at), deps(), eb.id)).toBe('waiting');
+      const waiting = await enrollment(eb.id);
+      expect(waiting).toMatchObject({ state: 'active', stepIndex: 0 });
+      expect(Date.parse(waiting.nextStep.dueAt)).toBeGreaterThan(at + 12 * 3600_000);
+      expect(waiting.history.at(-1)).toMatchObject({ kind: 'waiting', reason: 'send_limit' });
+    } finally {
+      await w.t.database.db.updateTable('connections').set({ send_limit_day: null }).where('id', '=', w.seller.connectionId).execute();
+    }
+  });
+
+  it('a booked meeting (meetingBooked, for the meetings feature) and a deleted contact stop the sequence', async () => {
+    const seq = await createSequence(twoSteps(`Meet ${uniq()}`));
+    const lee = await contact(w, { firstName: 'Lee', emails: [`lee-${uniq()}@client.test`] });
+    const e = (await enroll(seq.id, lee.id)).json();
+    expect(await sequencesFeature().meetingBooked(w.t.env, { accountId: w.accountId, contactId: lee.id })).toBe(1);
+    expect(await enrollment(e.id)).toMatchObject({ state: 'unenrolled', reason: 'meeting_booked' });
+    // Enrolled again (a meeting is no refusal), then the contact is deleted.
+    const again = (await enroll(seq.id, lee.id)).json();
+    const del = await w.t.api(w.adminToken, 'DELETE', `/api/v1/contacts/${lee.id}`);
+    expect(del.statusCode, del.body).toBeLessThan(300);
+    const row = await w.t.database.db.selectFrom('sequence_enrollments').select(['state', 'reason']).where('id', '=', again.id).executeTakeFirstOrThrow();
+    expect(row).toEqual({ state: 'unenrolled', reason: 'contact_deleted' });
+  });
+
+  it('pause without a return date, then resume by hand', async () => {
+    const seq = await createSequence(twoSteps(`Resume ${uniq()}`));
+    const max = await contact(w, { firstName: 'Max', emails: [`max-${uniq()}@client.test`] });
+    const e = (await enroll(seq.id, max.id)).json();
+    await w.dovecot.deliver(w.seller.address, rawMail({ from: e.contactEmail, to: w.seller.address, subject: 'Out of Office', headers: ['Auto-Submitted: auto-replied'], body: 'I am away with limited access to email.' }));
+    await syncSeller(w);
+    const paused = await enrollment(e.id);
+    expect(paused).toMatchObject({ state: 'paused', reason: 'out_of_office' });
+    expect(paused.nextStep.dueAt).toBeNull();
+    expect(paused.history.map((h: { kind: string }) => h.kind)).toEqual(['enrolled', 'paused', 'task_created']);
+    const r = await w.t.api(w.seller.token, 'POST', `/api/v1/sequence-enrollments/${e.id}/resume`);
+    expect(r.statusCode, r.body).toBe(200);
+    expect(r.json()).toMatchObject({ state: 'active' });
+    const wrong = await w.t.api(w.seller.token, 'POST', `/api/v1/sequence-enrollments/${e.id}/resume`);
+    expect(wrong.statusCode).toBe(409);
   });
 });

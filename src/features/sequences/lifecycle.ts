@@ -8,8 +8,15 @@ import { newId } from '../../platform/database/ids.js';
 import { nextEnrollmentState, type EnrollmentEvent } from './domain/definition.js';
 import type { SequenceEnrollmentsTable, SequenceHistoryTable } from './tables.js';
 
+let historyCounter = 0;
+/** Ids that sort in the order entries were written (time, then a per-process counter): history of one transaction shares its `at`. */
+function historyId(): string {
+  historyCounter = (historyCounter + 1) % 36 ** 6;
+  return `seh_${Date.now().toString(36).padStart(9, '0')}${historyCounter.toString(36).padStart(6, '0')}${newId('x').slice(-6)}`;
+}
+
 export async function addHistory(trx: Executor, e: Pick<SequenceEnrollmentsTable, 'id' | 'account_id'>, kind: SequenceHistoryTable['kind'], reason: string | null, data: Record<string, unknown>, at: number): Promise<void> {
-  await trx.insertInto('sequence_history').values({ id: newId('seh'), enrollment_id: e.id, account_id: e.account_id, kind, reason, data: JSON.stringify(data), at }).execute();
+  await trx.insertInto('sequence_history').values({ id: historyId(), enrollment_id: e.id, account_id: e.account_id, kind, reason, data: JSON.stringify(data), at }).execute();
 }
 
 /**
