@@ -271,7 +271,8 @@ describe('sequences', () => {
     const seq = await createSequence(twoSteps(`Meet ${uniq()}`));
     const lee = await contact(w, { firstName: 'Lee', emails: [`lee-${uniq()}@client.test`] });
     const e = (await enroll(seq.id, lee.id)).json();
-    expect(await sequencesFeature().meetingBooked(w.t.env, { accountId: w.accountId, contactId: lee.id })).toBe(1);
+    // Called with a transaction, as the meetings feature will (inside its booking's transaction).
+    expect(await w.t.database.db.transaction().execute((trx) => sequencesFeature().meetingBooked(trx, { accountId: w.accountId, contactId: lee.id }))).toBe(1);
     expect(await enrollment(e.id)).toMatchObject({ state: 'unenrolled', reason: 'meeting_booked' });
     // Enrolled again (a meeting is no refusal), then the contact is deleted.
     const again = (await enroll(seq.id, lee.id)).json();
@@ -296,5 +297,17 @@ describe('sequences', () => {
     expect(r.json()).toMatchObject({ state: 'active' });
     const wrong = await w.t.api(w.seller.token, 'POST', `/api/v1/sequence-enrollments/${e.id}/resume`);
     expect(wrong.statusCode).toBe(409);
+  });
+
+  it('the scheduler is a durable job: enrolling queues it; it runs due steps and goes back to the queue', async () => {
+    const seq = await createSequence(twoSteps(`Job ${uniq()}`));
+    const nia = await contact(w, { firstName: 'Nia', emails: [`nia-${uniq()}@client.test`] });
+    const e = (await enroll(seq.id, nia.id)).json();
+    const job = await w.t.database.db.selectFrom('jobs').selectAll().where('kind', '=', 'sequences.tick').where('state', 'in', ['queued', 'running']).executeTakeFirst();
+    expect(job).toBeDefined();
+    const handler = sequencesFeature().jobs(w.ingestor)['sequences.tick']!;
+    const ctx = { env: envAt(Date.now() + 1000), job: job!, workerId: 'test', log: undefined as never, signal: new AbortController().signal };
+    await expect(handler({}, ctx)).rejects.toMatchObject({ message: 'run again' });
+    expect((await enrollment(e.id)).stepIndex).toBe(1);
   });
 });
