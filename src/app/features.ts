@@ -10,7 +10,7 @@
  *                reopen, routing, live updates
  *   2. personal  logPersonalMail: a personal address's message (reply, BCC, Sent): contact timelines
  *   3. sequences stopSequencesOnReply: a reply (or a colleague's) unenrolls, an out-of-office pauses,
- *                a hard bounce unenrolls
+ *                a hard bounce unenrolls; sent steps and replies on the contact's timeline
  * When two conversations are merged (one thread found; in the ingest transaction, before the message's hooks):
  *   1. inbox     mergeTeamConversations: activity, assignment and routing backlog follow the survivor
  *   2. personal  followMergedConversation: emails from a contact's record and logged contacts follow it

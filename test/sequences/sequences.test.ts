@@ -3,7 +3,7 @@
  * server, the API, the scheduler (clock injected), the outbox, replies through the real IMAP sync.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contact, dsn, log, mailboxOf, rawMail, startWorld, syncSeller, uniq, type World } from '../personal/support.js';
+import { contact, dsn, log, mailboxOf, rawMail, startWorld, syncSeller, timeline, uniq, type World } from '../personal/support.js';
 import { insertConnection } from '../support/connections.js';
 import { runDueSteps, runEnrollmentStep } from '../../src/features/sequences/commands/runDueSteps.js';
 import { sendOutboxMessage } from '../../src/features/outbox/sender.js';
@@ -143,6 +143,10 @@ describe('sequences', () => {
     await w.dovecot.deliver(w.seller.address, rawMail({ from: alt, to: w.seller.address, subject: `Re: ${sent.parsed.subject}`, inReplyTo: sent.parsed.messageId!, body: 'Yes, let us talk.' }));
     await syncSeller(w);
     expect(await enrollment(e.id)).toMatchObject({ state: 'unenrolled', reason: 'replied' });
+    // The sequence email and the reply are on the contact's timeline, once each.
+    const events = (await timeline(w, eve.id)).filter((x) => x.kind === 'email_sent' || x.kind === 'email_received');
+    expect(events.map((x) => x.kind).sort()).toEqual(['email_received', 'email_sent']);
+    expect(events.find((x) => x.kind === 'email_sent')!.data).toMatchObject({ source: 'sequence', subject: sent.parsed.subject });
 
     const fay = await contact(w, { firstName: 'Fay', emails: [`fay-${uniq()}@client.test`], mailbox: true });
     const f = (await enroll(seq.id, fay.id)).json();

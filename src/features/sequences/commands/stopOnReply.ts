@@ -14,6 +14,7 @@
 import type { CommandEnv, Executor } from '../../../platform/context.js';
 import type { StoredMessage } from '../../ingest/index.js';
 import { addressKey } from '../../connections/index.js';
+import { appendTimelineEvent } from '../../crm/index.js';
 import { classifyReply } from '../domain/replies.js';
 import { parseReturnDate } from '../domain/out-of-office.js';
 import { isFreemailDomain } from '../domain/render.js';
@@ -35,8 +36,37 @@ async function contactsWithEmail(trx: Executor, accountId: string, keys: readonl
   return [...new Set(rows.map((r) => r.contact_id))];
 }
 
+/**
+ * On the contact's timeline, with personal email's reference (refType `email`, the Message-ID), so a
+ * message personal email logs too appears once.
+ */
+async function onTimeline(trx: Executor, stored: StoredMessage, contactId: string, kind: 'email_sent' | 'email_received' | 'auto_reply_received', extra: Record<string, unknown>): Promise<void> {
+  const m = stored.message;
+  await appendTimelineEvent(trx, {
+    accountId: m.account_id,
+    contactId,
+    kind,
+    occurredAt: Number(m.sent_at ?? m.received_at),
+    actorUserId: kind === 'email_sent' ? stored.connection.user_id : null,
+    refType: 'email',
+    refId: (m.message_id ?? m.id).slice(0, 500),
+    data: { subject: m.subject, snippet: m.snippet, from: m.from_address, direction: m.direction, messageId: m.id, conversationId: stored.conversation.id, ...extra },
+  });
+}
+
 export async function stopSequencesOnReply(trx: Executor, stored: StoredMessage, env: CommandEnv): Promise<void> {
   const m = stored.message;
+  if (m.direction === 'outbound' && stored.item.source === 'outbox' && stored.item.outboxId) {
+    // A sequence email went out: on the contact's timeline.
+    const run = await trx
+      .selectFrom('sequence_steps_run')
+      .innerJoin('sequence_enrollments as e', 'e.id', 'sequence_steps_run.enrollment_id')
+      .select(['e.contact_id', 'e.sequence_id', 'e.id', 'sequence_steps_run.step_index'])
+      .where('sequence_steps_run.outbox_id', '=', stored.item.outboxId)
+      .executeTakeFirst();
+    if (run) await onTimeline(trx, stored, run.contact_id, 'email_sent', { source: 'sequence', sequenceId: run.sequence_id, enrollmentId: run.id, stepIndex: Number(run.step_index) });
+    return;
+  }
   if (m.direction !== 'inbound') return;
   const accountId = m.account_id;
   const meaning = classifyReply({
@@ -65,6 +95,7 @@ export async function stopSequencesOnReply(trx: Executor, stored: StoredMessage,
   const contactIds = await contactsWithEmail(trx, accountId, [from]);
   const own = await liveEnrollmentsOf(trx, accountId, contactIds);
   for (const e of own) {
+    await onTimeline(trx, stored, e.contact_id, meaning === 'reply' ? 'email_received' : 'auto_reply_received', { source: 'sequence', sequenceId: e.sequence_id, enrollmentId: e.id });
     if (meaning === 'reply') {
       await transition(trx, e, { type: 'stop', reason: 'replied' }, now, { data: { messageId: m.id, from } });
     } else {
