@@ -314,4 +314,25 @@ describe('sequences', () => {
     await expect(handler({}, ctx)).rejects.toMatchObject({ message: 'run again' });
     expect((await enrollment(e.id)).stepIndex).toBe(1);
   });
+
+  it('A/B variants: each enrollment gets one variant, the same every time; stats count per variant', async () => {
+    const seq = await createSequence({
+      name: `AB ${uniq()}`,
+      settings: allDay,
+      steps: [{ type: 'email', variants: [{ subject: 'Variant A', html: '<p>A</p>' }, { subject: 'Variant B', html: '<p>B</p>' }] }],
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 16; i++) {
+      const c = await contact(w, { firstName: `V${i}`, emails: [`v${i}-${uniq()}@client.test`] });
+      ids.push((await enroll(seq.id, c.id)).json().id);
+    }
+    const at = Date.now() + 1000;
+    for (const id of ids) expect(await runEnrollmentStep(envAt(at), deps(), id)).toBe('queued');
+    const runs = await w.t.database.db.selectFrom('sequence_steps_run').select(['enrollment_id', 'variant', 'subject']).where('enrollment_id', 'in', ids).execute();
+    for (const r of runs) expect(r.subject).toBe(r.variant === 0 ? 'Variant A' : 'Variant B');
+    const stats = (await w.t.api(w.seller.token, 'GET', `/api/v1/sequences/${seq.id}`)).json().stats;
+    expect(stats.steps.map((x: { variant: number }) => x.variant)).toEqual([0, 1]);
+    expect(stats.steps.reduce((n: number, x: { queued: number }) => n + x.queued, 0)).toBe(16);
+    expect(stats).toMatchObject({ enrolled: 16, finished: 16 });
+  });
 });
