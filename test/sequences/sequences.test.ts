@@ -278,6 +278,12 @@ describe('sequences', () => {
     // Called with a transaction, as the meetings feature will (inside its booking's transaction).
     expect(await w.t.database.db.transaction().execute((trx) => sequencesFeature().meetingBooked(trx, { accountId: w.accountId, contactId: lee.id }))).toBe(1);
     expect(await enrollment(e.id)).toMatchObject({ state: 'unenrolled', reason: 'meeting_booked' });
+    // Domain events (webhooks subscribed to every event receive them), about the contact.
+    const events = await w.t.database.db.selectFrom('events').select(['type', 'subject_type', 'data']).where('subject_id', '=', lee.id).orderBy('seq').execute();
+    expect(events.filter((x) => x.type.startsWith('sequence.')).map((x) => [x.type, x.subject_type, JSON.parse(x.data).reason])).toEqual([
+      ['sequence.enrollment.created', 'contact', null],
+      ['sequence.enrollment.unenrolled', 'contact', 'meeting_booked'],
+    ]);
     // Enrolled again (a meeting is no refusal), then the contact is deleted.
     const again = (await enroll(seq.id, lee.id)).json();
     const del = await w.t.api(w.adminToken, 'DELETE', `/api/v1/contacts/${lee.id}`);

@@ -5,8 +5,36 @@
  */
 import type { Executor } from '../../platform/context.js';
 import { newId } from '../../platform/database/ids.js';
+import { recordEvent } from '../../platform/events.js';
 import { nextEnrollmentState, type EnrollmentEvent } from './domain/definition.js';
 import type { SequenceEnrollmentsTable, SequenceHistoryTable } from './tables.js';
+
+/** Enrollment events (with the contact as subject: they reach a webhook in order with the contact's own). */
+export interface EnrollmentEventData {
+  enrollmentId: string;
+  sequenceId: string;
+  contactId: string;
+  reason: string | null;
+}
+declare module '../../platform/events.js' {
+  interface EventTypes {
+    'sequence.enrollment.created': EnrollmentEventData;
+    'sequence.enrollment.paused': EnrollmentEventData;
+    'sequence.enrollment.resumed': EnrollmentEventData;
+    'sequence.enrollment.unenrolled': EnrollmentEventData;
+    'sequence.enrollment.finished': EnrollmentEventData;
+  }
+}
+
+export async function recordEnrollmentEvent(
+  trx: Executor,
+  e: Pick<SequenceEnrollmentsTable, 'id' | 'account_id' | 'sequence_id' | 'contact_id'>,
+  what: 'created' | 'paused' | 'resumed' | 'unenrolled' | 'finished',
+  reason: string | null,
+  at: number,
+): Promise<void> {
+  await recordEvent(trx, { accountId: e.account_id, type: `sequence.enrollment.${what}`, subject: { type: 'contact', id: e.contact_id }, data: { enrollmentId: e.id, sequenceId: e.sequence_id, contactId: e.contact_id, reason }, at });
+}
 
 let historyCounter = 0;
 /** Ids that sort in the order entries were written (time, then a per-process counter): history of one transaction shares its `at`. */
@@ -51,6 +79,7 @@ export async function transition(
   if (Number(r.numUpdatedRows) !== 1) return false;
   const kind = event.type === 'stop' ? 'unenrolled' : event.type === 'pause' ? 'paused' : event.type === 'resume' ? 'resumed' : 'finished';
   await addHistory(trx, e, kind, reason, o.data ?? {}, at);
+  await recordEnrollmentEvent(trx, e, kind, reason, at);
   if (to === 'unenrolled') {
     // Tasks of a stopped enrollment are moot (a finished one keeps its last tasks).
     await trx.updateTable('sequence_steps_run').set({ state: 'skipped', done_at: at }).where('enrollment_id', '=', e.id).where('state', '=', 'open').execute();

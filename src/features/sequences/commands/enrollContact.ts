@@ -11,7 +11,7 @@ import { isValidZone, stepDueAt, zoneOfWorkingHours } from '../domain/schedule.j
 import { sequencesPolicies } from '../policies.js';
 import { enrollmentViews, loadSequence } from '../queries.js';
 import { parseDefinition, type EnrollmentView } from '../views.js';
-import { addHistory } from '../lifecycle.js';
+import { addHistory, recordEnrollmentEvent } from '../lifecycle.js';
 import { calendarOf, senderContext, wakeScheduler } from './runDueSteps.js';
 
 export interface EnrollInput {
@@ -135,6 +135,7 @@ export async function enrollContact(env: CommandEnv, actor: Actor, sequenceId: s
       })
       .execute();
     await addHistory(trx, { id, account_id: actor.accountId }, 'enrolled', null, { sequenceVersion: Number(seq.version), timeZone: zone, firstDueAt: new Date(firstDue).toISOString() }, now);
+    await recordEnrollmentEvent(trx, { id, account_id: actor.accountId, sequence_id: seq.id, contact_id: contact.id }, 'created', null, now);
     await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: 'sequence.enrolled', targetType: 'sequence_enrollment', targetId: id, data: { sequenceId: seq.id, contactId: contact.id, connectionId: connection.id }, at: now });
     await wakeScheduler(trx, now);
     const row = await trx.selectFrom('sequence_enrollments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
