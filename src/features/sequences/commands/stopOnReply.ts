@@ -69,6 +69,9 @@ export async function stopSequencesOnReply(trx: Executor, stored: StoredMessage,
   }
   if (m.direction !== 'inbound') return;
   const accountId = m.account_id;
+  // Most messages: an account with no live enrollment pays one index probe.
+  const anyLive = await trx.selectFrom('sequence_enrollments').select('id').where('account_id', '=', accountId).where('active_contact_id', 'is not', null).limit(1).executeTakeFirst();
+  if (!anyLive) return;
   const meaning = classifyReply({
     kind: stored.classification.kind,
     reasons: stored.classification.reasons,

@@ -5,7 +5,8 @@ import { newId } from '../../../platform/database/ids.js';
 import { recordAudit } from '../../../platform/audit.js';
 import { checkSteps } from '../domain/definition.js';
 import { sequencesPolicies } from '../policies.js';
-import { loadSequence, sequenceViews } from '../queries.js';
+import { countSequences, loadSequence, sequenceViews } from '../queries.js';
+import { hasRoom, limitsFor } from '../../accounts/index.js';
 import { parseDefinition, type SequenceView } from '../views.js';
 import { checkedName, settingsFrom, type SequenceInput } from './createSequence.js';
 
@@ -48,6 +49,12 @@ export async function archiveSequence(env: CommandEnv, actor: Actor, id: string,
   return env.db.transaction().execute(async (trx) => {
     const row = await loadSequence(trx, actor.accountId, id);
     authorize(actor, sequencesPolicies.editSequence, { ownerUserId: row.owner_user_id });
+    if (!archived && row.archived_at !== null) {
+      const limits = limitsFor(actor.plan);
+      if (!hasRoom(limits.sequences, await countSequences(trx, actor.accountId))) {
+        throw new AppError('plan_limit_reached', 409, `The ${limits.name} plan has at most ${limits.sequences} sequences. Archive another one before restoring this one.`, { limit: { name: 'sequences', max: limits.sequences, plan: actor.plan } });
+      }
+    }
     await trx.updateTable('sequences').set({ archived_at: archived ? now : null, updated_at: now }).where('id', '=', row.id).execute();
     await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: archived ? 'sequence.archived' : 'sequence.restored', targetType: 'sequence', targetId: row.id, data: {}, at: now });
     const after = await trx.selectFrom('sequences').selectAll().where('id', '=', row.id).executeTakeFirstOrThrow();
