@@ -48,7 +48,7 @@ export async function addHistory(trx: Executor, e: Pick<SequenceEnrollmentsTable
 }
 
 /**
- * Applies an event to an enrollment. Returns false when it does not apply (already ended) or the row
+ * Applies an event to an enrollment. Returns false when it does not apply (already ended) or its state
  * changed since it was read (someone else applied another event first).
  */
 export async function transition(
@@ -73,8 +73,10 @@ export async function transition(
       updated_at: at,
     })
     .where('id', '=', e.id)
-    .where('state', '=', e.state)
-    .where('step_index', '=', e.step_index)
+    // A stop wins whatever the scheduler did meanwhile (a reply must stop the next step even if a step was
+    // just claimed); the other events apply to the state they were decided on.
+    .where('state', 'in', event.type === 'stop' ? ['active', 'paused'] : [e.state])
+    .$if(event.type === 'complete', (q) => q.where('step_index', '=', e.step_index))
     .executeTakeFirst();
   if (Number(r.numUpdatedRows) !== 1) return false;
   const kind = event.type === 'stop' ? 'unenrolled' : event.type === 'pause' ? 'paused' : event.type === 'resume' ? 'resumed' : 'finished';
