@@ -341,4 +341,16 @@ describe('sequences', () => {
     expect(stats.steps.reduce((n: number, x: { queued: number }) => n + x.queued, 0)).toBe(16);
     expect(stats).toMatchObject({ enrolled: 16, finished: 16 });
   });
+
+  it('a reply that arrives after a step was queued but before it left cancels that email', async () => {
+    const seq = await createSequence(twoSteps(`Late ${uniq()}`));
+    const ola = await contact(w, { firstName: 'Ola', emails: [`ola-${uniq()}@client.test`] });
+    const e = (await enroll(seq.id, ola.id)).json();
+    expect(await runEnrollmentStep(envAt(Date.now() + 1000), deps(), e.id)).toBe('queued');
+    await w.dovecot.deliver(w.seller.address, rawMail({ from: e.contactEmail, to: w.seller.address, subject: 'Re: earlier note', body: 'Not interested, thanks.' }));
+    await syncSeller(w);
+    expect(await enrollment(e.id)).toMatchObject({ state: 'unenrolled', reason: 'replied' });
+    const run = await w.t.database.db.selectFrom('sequence_steps_run').innerJoin('outbox', 'outbox.id', 'sequence_steps_run.outbox_id').select(['sequence_steps_run.state as run', 'outbox.state as outbox']).where('enrollment_id', '=', e.id).executeTakeFirstOrThrow();
+    expect(run).toEqual({ run: 'skipped', outbox: 'cancelled' });
+  });
 });

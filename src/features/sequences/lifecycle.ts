@@ -6,6 +6,7 @@
 import type { Executor } from '../../platform/context.js';
 import { newId } from '../../platform/database/ids.js';
 import { recordEvent } from '../../platform/events.js';
+import { UNSENT_OUTBOX_STATES } from '../outbox/index.js';
 import { nextEnrollmentState, type EnrollmentEvent } from './domain/definition.js';
 import type { SequenceEnrollmentsTable, SequenceHistoryTable } from './tables.js';
 
@@ -85,6 +86,12 @@ export async function transition(
   if (to === 'unenrolled') {
     // Tasks of a stopped enrollment are moot (a finished one keeps its last tasks).
     await trx.updateTable('sequence_steps_run').set({ state: 'skipped', done_at: at }).where('enrollment_id', '=', e.id).where('state', '=', 'open').execute();
+    // An email claimed just before the stop that has not left yet stays in the outbox, cancelled.
+    const queued = await trx.selectFrom('sequence_steps_run').select(['step_index', 'outbox_id']).where('enrollment_id', '=', e.id).where('state', '=', 'queued').where('outbox_id', 'is not', null).execute();
+    for (const q of queued) {
+      const r = await trx.updateTable('outbox').set({ state: 'cancelled', last_error: `Not sent: the sequence stopped (${reason}).` }).where('id', '=', q.outbox_id!).where('state', 'in', UNSENT_OUTBOX_STATES).executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 1) await trx.updateTable('sequence_steps_run').set({ state: 'skipped', done_at: at }).where('enrollment_id', '=', e.id).where('step_index', '=', q.step_index).execute();
+    }
   }
   return true;
 }
