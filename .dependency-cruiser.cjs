@@ -108,8 +108,9 @@ module.exports = {
       from: { path: '^src/features/[^/]+/domain/', pathNot: '\\.test\\.tsx?$' },
       to: {
         dependencyTypesNot: ['core'],
-        // address-ranges.ts is pure IP arithmetic (node:net only for isIPv4/isIPv6); csv-parse is a pure parser; punycode (the npm package) pure string conversion.
-        pathNot: ['^src/features/[^/]+/domain/', '^src/mail/message/', '^src/shared/', '^src/platform/errors\\.ts$', '^src/platform/database/json\\.ts$', '^src/platform/security/address-ranges\\.ts$', 'node_modules/csv-parse/', 'node_modules/punycode/'],
+        // address-ranges.ts is pure IP arithmetic (node:net only for isIPv4/isIPv6); csv-parse is a pure parser; punycode (the npm package) pure string conversion;
+        // luxon is pure time-zone arithmetic (IANA rules through Intl; domain code never asks it for the current time).
+        pathNot: ['^src/features/[^/]+/domain/', '^src/mail/message/', '^src/shared/', '^src/platform/errors\\.ts$', '^src/platform/database/json\\.ts$', '^src/platform/security/address-ranges\\.ts$', 'node_modules/csv-parse/', 'node_modules/punycode/', 'node_modules/luxon/'],
       },
     },
     {

@@ -9,6 +9,10 @@
  *   1. inbox     onTeamMessageStored: a team address's messages: search index, contact link, deny list,
  *                reopen, routing, live updates (loaded and written for the batch)
  *   2. personal  logPersonalMail: a personal address's messages (reply, BCC, Sent): contact timelines
+ *   3. sequences stopSequencesOnReply: a reply (or a colleague's) unenrolls, an out-of-office pauses,
+ *                a hard bounce unenrolls; sent steps and replies on the contact's timeline
+ *   4. meetings  recordInvitationMail: calendar email of a personal address: a visitor's iTIP REPLY
+ *                updates the booking and the timeline; invitations the host sent or accepted block slots
  *   (A batch that merges conversations calls them once per run of messages between two merges; each
  *   message comes with its conversation as it was right after it.)
  * When two conversations are merged (one thread found; in the ingest transaction, before the message's hooks):
@@ -23,10 +27,12 @@
  *   1. ingest    unlinkDeletedContact: its conversations stay, unlinked (contact_id null)
  *   2. personal  forgetDeletedContact: emails from its record keep existing without it (unsent ones
  *                cancelled, the author told); it leaves logged-to lists and logged conversations
+ *   3. sequences stopDeletedContactSequences: its live enrollment stops (reason contact_deleted)
  * When a meeting is booked (inside the booking transaction; `meetingBooked`, fired by meetings):
- *   (no feature reacts yet; sequences will stop the contact's sequences here)
+ *   1. sequences stopSequencesOnMeeting: the contact's live sequence stops (reason meeting_booked)
  * Domain events (src/platform/events.ts) are recorded by the features' commands in the transaction of
  *   their change; webhooks handles their `events.publish` jobs (fan-out to endpoints, then delivery).
+ * Sequences: the `sequences.tick` job runs due steps (emails through the outbox, tasks).
  * Inbound SMTP: forwarding addresses, then personal's BCC logging addresses; connections' forwarding
  *   check is consumed before storing.
  *
@@ -46,6 +52,7 @@ import { notificationsFeature } from '../features/notifications/index.js';
 import { outboxFeature, type SendOutcomeHook } from '../features/outbox/index.js';
 import { webhooksFeature } from '../features/webhooks/index.js';
 import { meetingsFeature, type MeetingBookedHook } from '../features/meetings/index.js';
+import { sequencesFeature } from '../features/sequences/index.js';
 
 /** Long-lived services a process runs, handed to the jobs that need them (a worker's mailbox supervisor). */
 export interface RunningServices {
@@ -81,6 +88,7 @@ export const FEATURES: readonly Feature[] = [
   ingestFeature(),
   inboxFeature(),
   personalFeature(),
+  sequencesFeature(),
   notificationsFeature(),
   outboxFeature(),
   webhooksFeature(),

@@ -18,6 +18,8 @@ import { personalRoutes } from '../features/personal/routes/index.js';
 import { webhooksRoutes } from '../features/webhooks/routes/index.js';
 import { meetingsRoutes } from '../features/meetings/routes.js';
 import { trackingRoutes } from '../features/personal/routes/tracking.js';
+import { sequencesRoutes } from '../features/sequences/routes/index.js';
+import { sequenceUnsubscribeRoutes } from '../features/sequences/routes/unsubscribe.js';
 import { imageProxyRoutes } from '../platform/http/image-proxy-routes.js';
 import { metrics } from '../platform/metrics.js';
 import { webRoutes } from './web.js';
@@ -57,7 +59,7 @@ export function redactQuery(url: string): string {
 }
 
 /** The features' API routes, registered under /api/v1 in this order. */
-const API_ROUTES: readonly ApiRoutes[] = [accountsRoutes, crmRoutes, notificationRoutes, inboxRoutes, connectionRoutes, personalRoutes, webhooksRoutes, meetingsRoutes, imageProxyRoutes];
+const API_ROUTES: readonly ApiRoutes[] = [accountsRoutes, crmRoutes, notificationRoutes, inboxRoutes, connectionRoutes, personalRoutes, sequencesRoutes, webhooksRoutes, meetingsRoutes, imageProxyRoutes];
 
 /** Who the API's credentials belong to: the accounts feature's users, sessions and API tokens. */
 const credentials: CredentialStore = {
@@ -115,6 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // (mail clients call them); the web app.
   await app.register(systemRoutes);
   await typed(app).register(trackingRoutes);
+  await typed(app).register(sequenceUnsubscribeRoutes);
   // The API: one encapsulated scope where every request is authenticated (routes marked
   // `config: { public: true }` let anonymous requests through: sign-in, and the image proxy, which checks
   // its own `t` token). Each feature's routes are one plugin.

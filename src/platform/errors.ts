@@ -72,6 +72,13 @@ export const ERROR_CODES = [
   'slug_taken',
   'calendar_unreachable',
   'invalid_link',
+  // Sequences
+  'team_connection_not_allowed',
+  'already_enrolled',
+  'contact_not_enrollable',
+  'sequence_archived',
+  'enrollment_ended',
+  'task_not_open',
   // Image proxy
   'image_proxy_busy',
   'invalid_url',

@@ -52,6 +52,7 @@ describe('src/app/features.ts', () => {
         'outbox.append_sent',
         'outbox.send',
         'personal_email.tracking_digest',
+        'sequences.tick',
         'events.publish',
         'webhooks.deliver',
         'webhooks.cleanup',

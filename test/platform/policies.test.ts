@@ -13,6 +13,7 @@ import { crmPolicies } from '../../src/features/crm/index.js';
 import { inboxPolicies } from '../../src/features/inbox/index.js';
 import { personalPolicies } from '../../src/features/personal/index.js';
 import { connectionPolicies } from '../../src/features/connections/index.js';
+import { sequencesPolicies } from '../../src/features/sequences/index.js';
 
 interface Who {
   role?: 'super_admin' | 'admin' | 'member';
@@ -134,6 +135,15 @@ const TABLE: Row[] = [
   ["member views another's personal connection", member, connectionPolicies.view, { type: 'personal', userId: OTHER }, hidden('Connection')],
   ["member views another's team connection", member, connectionPolicies.view, { type: 'team', userId: OTHER }, ALLOWED],
   ["admin views another's personal connection", admin, connectionPolicies.view, { type: 'personal', userId: OTHER }, ALLOWED],
+  // sequences
+  ['member uses sequences', member, sequencesPolicies.use, undefined, ALLOWED],
+  ['view-only member uses sequences', viewOnly, sequencesPolicies.use, undefined, denied('A view-only seat cannot send sequences. Ask an admin for a paid or free seat.')],
+  ['member edits own sequence', member, sequencesPolicies.editSequence, { ownerUserId: ME }, ALLOWED],
+  ["member edits another's sequence", member, sequencesPolicies.editSequence, { ownerUserId: OTHER }, denied('Only the person who created this sequence (or an admin) can change it. Copy it to make your own.')],
+  ["admin edits another's sequence", admin, sequencesPolicies.editSequence, { ownerUserId: OTHER }, ALLOWED],
+  ['member sees own enrollment', member, sequencesPolicies.seeEnrollment, { userId: ME }, ALLOWED],
+  ["member sees another's enrollment", member, sequencesPolicies.seeEnrollment, { userId: OTHER }, hidden('Enrollment')],
+  ["admin sees another's enrollment", admin, sequencesPolicies.seeEnrollment, { userId: OTHER }, ALLOWED],
 ];
 
 describe('policies: who may do what', () => {
@@ -152,7 +162,7 @@ describe('policies: who may do what', () => {
   });
 
   it('covers every action of every feature, and names are unique', () => {
-    const all = [accountsPolicies, crmPolicies, inboxPolicies, personalPolicies, connectionPolicies].flatMap((p) => Object.values(p) as Array<Action<unknown>>);
+    const all = [accountsPolicies, crmPolicies, inboxPolicies, personalPolicies, connectionPolicies, sequencesPolicies].flatMap((p) => Object.values(p) as Array<Action<unknown>>);
     const names = all.map((a) => a.name);
     expect(new Set(names).size).toBe(names.length);
     const tested = new Set(TABLE.map((r) => r[2].name));

@@ -57,6 +57,9 @@ async function seed(a: { token: string; adminUserId: string; teamId: string; acc
   // A booking page (meetings) on the personal connection flagged for meetings.
   await ok('PATCH', `/api/v1/connections/${connection.id}`, { useForMeetings: true });
   ids['meeting-types'] = (await ok('POST', '/api/v1/meeting-types', { name: 'Matrix', slug: `matrix-${a.accountId.slice(-8).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`, durationMin: 30, availability: { timeZone: 'UTC', weekly: {} } })).id;
+  // Sequences (016-sequences): a sequence, and the contact enrolled in it from the personal connection.
+  ids.sequences = (await ok('POST', '/api/v1/sequences', { name: 'Matrix', steps: [{ type: 'email', subject: 'Hi', html: '<p>matrix</p>' }] })).id;
+  ids['sequence-enrollments'] = (await ok('POST', `/api/v1/sequences/${ids.sequences}/enrollments`, { contactId: ids.contacts, connectionId: ids.connections })).id;
   return ids;
 }
 

@@ -6802,6 +6802,1141 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sequences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The account's sequences, by name */
+        get: {
+            parameters: {
+                query?: {
+                    archived?: boolean;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            sequences: {
+                                id: string;
+                                name: string;
+                                ownerId: string;
+                                version: number;
+                                archived: boolean;
+                                settings: {
+                                    timeZone: string;
+                                    window: {
+                                        start: string;
+                                        end: string;
+                                    };
+                                    weekdays: number[];
+                                    holidays: string[];
+                                    threaded: boolean;
+                                    unenrollOnCompanyReply: boolean;
+                                };
+                                steps: {
+                                    id: string;
+                                    /** @enum {string} */
+                                    type: "email" | "manual_email" | "call" | "task";
+                                    delay: {
+                                        /** @enum {string} */
+                                        unit: "business_days" | "hours";
+                                        value: number;
+                                    };
+                                    variants: {
+                                        subject: string;
+                                        html: string;
+                                    }[];
+                                    note: string;
+                                }[];
+                                enrollments: {
+                                    active: number;
+                                    total: number;
+                                };
+                                stats: {
+                                    [key: string]: unknown;
+                                };
+                                createdAt: string;
+                                updatedAt: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create a sequence
+         * @description Steps: email (subject and HTML body with tokens, or up to 5 A/B variants), manual_email, call, task; delays in business_days (0-90) or hours. 409 plan_limit_reached beyond the plan's `sequences`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        settings?: {
+                            timeZone?: string;
+                            window?: {
+                                start?: string;
+                                end?: string;
+                            };
+                            weekdays?: number[];
+                            holidays?: string[];
+                            /** @description An iCalendar file: its event dates are added to the holidays */
+                            holidaysIcs?: string;
+                            threaded?: boolean;
+                            unenrollOnCompanyReply?: boolean;
+                        };
+                        steps: {
+                            id?: string;
+                            type: string;
+                            delay?: {
+                                unit?: string;
+                                value?: number;
+                            };
+                            subject?: string;
+                            html?: string;
+                            variants?: {
+                                subject?: string;
+                                html?: string;
+                            }[];
+                            note?: string;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            ownerId: string;
+                            version: number;
+                            archived: boolean;
+                            settings: {
+                                timeZone: string;
+                                window: {
+                                    start: string;
+                                    end: string;
+                                };
+                                weekdays: number[];
+                                holidays: string[];
+                                threaded: boolean;
+                                unenrollOnCompanyReply: boolean;
+                            };
+                            steps: {
+                                id: string;
+                                /** @enum {string} */
+                                type: "email" | "manual_email" | "call" | "task";
+                                delay: {
+                                    /** @enum {string} */
+                                    unit: "business_days" | "hours";
+                                    value: number;
+                                };
+                                variants: {
+                                    subject: string;
+                                    html: string;
+                                }[];
+                                note: string;
+                            }[];
+                            enrollments: {
+                                active: number;
+                                total: number;
+                            };
+                            stats: {
+                                [key: string]: unknown;
+                            };
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sequences/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A sequence, with its stats per step and variant */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            ownerId: string;
+                            version: number;
+                            archived: boolean;
+                            settings: {
+                                timeZone: string;
+                                window: {
+                                    start: string;
+                                    end: string;
+                                };
+                                weekdays: number[];
+                                holidays: string[];
+                                threaded: boolean;
+                                unenrollOnCompanyReply: boolean;
+                            };
+                            steps: {
+                                id: string;
+                                /** @enum {string} */
+                                type: "email" | "manual_email" | "call" | "task";
+                                delay: {
+                                    /** @enum {string} */
+                                    unit: "business_days" | "hours";
+                                    value: number;
+                                };
+                                variants: {
+                                    subject: string;
+                                    html: string;
+                                }[];
+                                note: string;
+                            }[];
+                            enrollments: {
+                                active: number;
+                                total: number;
+                            };
+                            stats: {
+                                [key: string]: unknown;
+                            };
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a sequence (new enrollments get the change; enrolled contacts keep their version) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        settings?: {
+                            timeZone?: string;
+                            window?: {
+                                start?: string;
+                                end?: string;
+                            };
+                            weekdays?: number[];
+                            holidays?: string[];
+                            /** @description An iCalendar file: its event dates are added to the holidays */
+                            holidaysIcs?: string;
+                            threaded?: boolean;
+                            unenrollOnCompanyReply?: boolean;
+                        };
+                        steps?: {
+                            id?: string;
+                            type: string;
+                            delay?: {
+                                unit?: string;
+                                value?: number;
+                            };
+                            subject?: string;
+                            html?: string;
+                            variants?: {
+                                subject?: string;
+                                html?: string;
+                            }[];
+                            note?: string;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            ownerId: string;
+                            version: number;
+                            archived: boolean;
+                            settings: {
+                                timeZone: string;
+                                window: {
+                                    start: string;
+                                    end: string;
+                                };
+                                weekdays: number[];
+                                holidays: string[];
+                                threaded: boolean;
+                                unenrollOnCompanyReply: boolean;
+                            };
+                            steps: {
+                                id: string;
+                                /** @enum {string} */
+                                type: "email" | "manual_email" | "call" | "task";
+                                delay: {
+                                    /** @enum {string} */
+                                    unit: "business_days" | "hours";
+                                    value: number;
+                                };
+                                variants: {
+                                    subject: string;
+                                    html: string;
+                                }[];
+                                note: string;
+                            }[];
+                            enrollments: {
+                                active: number;
+                                total: number;
+                            };
+                            stats: {
+                                [key: string]: unknown;
+                            };
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/sequences/{id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Archive (or restore) a sequence */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @default true */
+                        archived?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            ownerId: string;
+                            version: number;
+                            archived: boolean;
+                            settings: {
+                                timeZone: string;
+                                window: {
+                                    start: string;
+                                    end: string;
+                                };
+                                weekdays: number[];
+                                holidays: string[];
+                                threaded: boolean;
+                                unenrollOnCompanyReply: boolean;
+                            };
+                            steps: {
+                                id: string;
+                                /** @enum {string} */
+                                type: "email" | "manual_email" | "call" | "task";
+                                delay: {
+                                    /** @enum {string} */
+                                    unit: "business_days" | "hours";
+                                    value: number;
+                                };
+                                variants: {
+                                    subject: string;
+                                    html: string;
+                                }[];
+                                note: string;
+                            }[];
+                            enrollments: {
+                                active: number;
+                                total: number;
+                            };
+                            stats: {
+                                [key: string]: unknown;
+                            };
+                            createdAt: string;
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sequences/{id}/enrollments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enroll a contact, sent from one of your personal connections
+         * @description 409 team_connection_not_allowed for a team address; 409 already_enrolled when the contact is in a sequence; 409 contact_not_enrollable (details.reason: bounced, unsubscribed, never_log, no_email); 409 no_personal_connection; 422 unresolved_tokens.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        contactId: string;
+                        connectionId?: string;
+                        /** @description The contact's IANA time zone */
+                        timeZone?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            sequenceId: string;
+                            sequenceName: string | null;
+                            sequenceVersion: number;
+                            contactId: string;
+                            contactName: string | null;
+                            contactEmail: string;
+                            userId: string;
+                            connectionId: string;
+                            timeZone: string;
+                            /** @enum {string} */
+                            state: "active" | "paused" | "finished" | "unenrolled";
+                            reason: string | null;
+                            stepIndex: number;
+                            steps: number;
+                            nextStep: {
+                                index: number;
+                                type: string;
+                                dueAt: string | null;
+                            } | null;
+                            enrolledAt: string;
+                            endedAt: string | null;
+                            history: {
+                                kind: string;
+                                reason: string | null;
+                                data: {
+                                    [key: string]: unknown;
+                                };
+                                at: string;
+                            }[];
+                            stepsRun: {
+                                [key: string]: unknown;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sequence-enrollments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Enrollments: yours (an admin: everyone's), newest first */
+        get: {
+            parameters: {
+                query?: {
+                    sequenceId?: string;
+                    contactId?: string;
+                    state?: "active" | "paused" | "finished" | "unenrolled";
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            enrollments: {
+                                id: string;
+                                sequenceId: string;
+                                sequenceName: string | null;
+                                sequenceVersion: number;
+                                contactId: string;
+                                contactName: string | null;
+                                contactEmail: string;
+                                userId: string;
+                                connectionId: string;
+                                timeZone: string;
+                                /** @enum {string} */
+                                state: "active" | "paused" | "finished" | "unenrolled";
+                                reason: string | null;
+                                stepIndex: number;
+                                steps: number;
+                                nextStep: {
+                                    index: number;
+                                    type: string;
+                                    dueAt: string | null;
+                                } | null;
+                                enrolledAt: string;
+                                endedAt: string | null;
+                                history: {
+                                    kind: string;
+                                    reason: string | null;
+                                    data: {
+                                        [key: string]: unknown;
+                                    };
+                                    at: string;
+                                }[];
+                                stepsRun: {
+                                    [key: string]: unknown;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sequence-enrollments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An enrollment, with its history (what happened and why) and its steps */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            sequenceId: string;
+                            sequenceName: string | null;
+                            sequenceVersion: number;
+                            contactId: string;
+                            contactName: string | null;
+                            contactEmail: string;
+                            userId: string;
+                            connectionId: string;
+                            timeZone: string;
+                            /** @enum {string} */
+                            state: "active" | "paused" | "finished" | "unenrolled";
+                            reason: string | null;
+                            stepIndex: number;
+                            steps: number;
+                            nextStep: {
+                                index: number;
+                                type: string;
+                                dueAt: string | null;
+                            } | null;
+                            enrolledAt: string;
+                            endedAt: string | null;
+                            history: {
+                                kind: string;
+                                reason: string | null;
+                                data: {
+                                    [key: string]: unknown;
+                                };
+                                at: string;
+                            }[];
+                            stepsRun: {
+                                [key: string]: unknown;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sequence-enrollments/{id}/unenroll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Stop an enrollment (reason manual) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            sequenceId: string;
+                            sequenceName: string | null;
+                            sequenceVersion: number;
+                            contactId: string;
+                            contactName: string | null;
+                            contactEmail: string;
+                            userId: string;
+                            connectionId: string;
+                            timeZone: string;
+                            /** @enum {string} */
+                            state: "active" | "paused" | "finished" | "unenrolled";
+                            reason: string | null;
+                            stepIndex: number;
+                            steps: number;
+                            nextStep: {
+                                index: number;
+                                type: string;
+                                dueAt: string | null;
+                            } | null;
+                            enrolledAt: string;
+                            endedAt: string | null;
+                            history: {
+                                kind: string;
+                                reason: string | null;
+                                data: {
+                                    [key: string]: unknown;
+                                };
+                                at: string;
+                            }[];
+                            stepsRun: {
+                                [key: string]: unknown;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sequence-enrollments/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume a paused enrollment now */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            sequenceId: string;
+                            sequenceName: string | null;
+                            sequenceVersion: number;
+                            contactId: string;
+                            contactName: string | null;
+                            contactEmail: string;
+                            userId: string;
+                            connectionId: string;
+                            timeZone: string;
+                            /** @enum {string} */
+                            state: "active" | "paused" | "finished" | "unenrolled";
+                            reason: string | null;
+                            stepIndex: number;
+                            steps: number;
+                            nextStep: {
+                                index: number;
+                                type: string;
+                                dueAt: string | null;
+                            } | null;
+                            enrolledAt: string;
+                            endedAt: string | null;
+                            history: {
+                                kind: string;
+                                reason: string | null;
+                                data: {
+                                    [key: string]: unknown;
+                                };
+                                at: string;
+                            }[];
+                            stepsRun: {
+                                [key: string]: unknown;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sequence-enrollments/{id}/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark a task of an enrollment done or skipped */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        stepIndex: number;
+                        /**
+                         * @default done
+                         * @enum {string}
+                         */
+                        outcome?: "done" | "skipped";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            enrollmentId: string;
+                            stepIndex: number;
+                            state: string;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sequence-tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your open sequence tasks (manual emails, calls, general tasks), oldest due first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            tasks: {
+                                enrollmentId: string;
+                                stepIndex: number;
+                                type: string;
+                                state: string;
+                                subject: string;
+                                dueAt: string;
+                                doneAt: string | null;
+                                contactId: string;
+                                contactEmail: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks/event-types": {
         parameters: {
             query?: never;
@@ -8849,7 +9984,7 @@ export interface components {
                  * @description Stable snake_case code; clients key on it.
                  * @enum {string}
                  */
-                code: "invalid_request" | "invalid_input" | "invalid_cursor" | "not_found" | "permission_denied" | "conflict" | "rate_limited" | "payload_too_large" | "internal_error" | "database_unavailable" | "unauthenticated" | "invalid_credentials" | "csrf_token_invalid" | "user_not_active" | "email_taken" | "team_name_taken" | "invalid_plan" | "plan_limit_reached" | "limit_reached" | "invalid_state_change" | "last_super_admin" | "cannot_change_self" | "address_in_use" | "team_address_not_allowed_for_meetings" | "inbox_not_found" | "host_not_allowed" | "imap_settings_incorrect" | "imap_authentication_failed" | "smtp_settings_incorrect" | "smtp_authentication_failed" | "connection_disconnected" | "connection_not_syncable" | "not_forwarding" | "no_personal_connection" | "no_team_address" | "owner_not_active" | "contact_email_taken" | "company_domain_taken" | "freemail_domain" | "csv_invalid" | "csv_no_email_column" | "assignee_not_member" | "assignee_not_active" | "invalid_mention" | "attachments_too_large" | "unresolved_tokens" | "shortcut_in_use" | "email_not_cancellable" | "meetings_connection_required" | "slot_taken" | "slug_taken" | "calendar_unreachable" | "invalid_link" | "image_proxy_busy" | "invalid_url" | "scheme_not_allowed" | "port_not_allowed" | "host_not_found" | "too_many_redirects" | "image_too_large" | "content_type_not_allowed" | "not_an_image" | "upstream_status" | "upstream_timeout" | "upstream_unreachable";
+                code: "invalid_request" | "invalid_input" | "invalid_cursor" | "not_found" | "permission_denied" | "conflict" | "rate_limited" | "payload_too_large" | "internal_error" | "database_unavailable" | "unauthenticated" | "invalid_credentials" | "csrf_token_invalid" | "user_not_active" | "email_taken" | "team_name_taken" | "invalid_plan" | "plan_limit_reached" | "limit_reached" | "invalid_state_change" | "last_super_admin" | "cannot_change_self" | "address_in_use" | "team_address_not_allowed_for_meetings" | "inbox_not_found" | "host_not_allowed" | "imap_settings_incorrect" | "imap_authentication_failed" | "smtp_settings_incorrect" | "smtp_authentication_failed" | "connection_disconnected" | "connection_not_syncable" | "not_forwarding" | "no_personal_connection" | "no_team_address" | "owner_not_active" | "contact_email_taken" | "company_domain_taken" | "freemail_domain" | "csv_invalid" | "csv_no_email_column" | "assignee_not_member" | "assignee_not_active" | "invalid_mention" | "attachments_too_large" | "unresolved_tokens" | "shortcut_in_use" | "email_not_cancellable" | "meetings_connection_required" | "slot_taken" | "slug_taken" | "calendar_unreachable" | "invalid_link" | "team_connection_not_allowed" | "already_enrolled" | "contact_not_enrollable" | "sequence_archived" | "enrollment_ended" | "task_not_open" | "image_proxy_busy" | "invalid_url" | "scheme_not_allowed" | "port_not_allowed" | "host_not_found" | "too_many_redirects" | "image_too_large" | "content_type_not_allowed" | "not_an_image" | "upstream_status" | "upstream_timeout" | "upstream_unreachable";
                 /** @description What happened and what to do, in a plain sentence. */
                 message: string;
                 /** @description Who holds what the request wanted (address_in_use: the connection holding the address; for a personal holder the user fields are set and the inbox fields null, for a team holder the reverse). */

@@ -1,7 +1,5 @@
 import type { ConversationMessage } from '../api/conversations.js';
 
-type Auth = NonNullable<ConversationMessage['senderAuth']>;
-
 const policyWords: Record<string, string> = { reject: 'be rejected', quarantine: 'be treated as spam' };
 
 /**

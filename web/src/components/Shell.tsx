@@ -12,6 +12,7 @@ import { SettingsInboxesPage } from '../pages/SettingsInboxes.js';
 import { SettingsUsersPage } from '../pages/SettingsUsers.js';
 import { SettingsWebhooksPage } from '../pages/SettingsWebhooks.js';
 import { SettingsMeetingsPage } from '../pages/SettingsMeetings.js';
+import { SequencesPage } from '../pages/Sequences.js';
 import { EmptyState, Notice } from './ui.js';
 
 function AvailabilityToggle() {
@@ -145,6 +146,7 @@ function Routes() {
   if ((m = match('/inbox/:view', path))) return <InboxPage view={m.view as never} />;
   if (path === '/contacts') return <ContactsPage />;
   if ((m = match('/contacts/:id', path))) return <ContactPage id={m.id!} />;
+  if (path === '/sequences') return <SequencesPage />;
   if (path === '/settings' || path === '/settings/email')
     return (
       <SettingsLayout current="/settings/email">
@@ -195,6 +197,7 @@ function Routes() {
 const NAV = [
   { to: '/inbox', label: 'Inbox', section: '/inbox' },
   { to: '/contacts', label: 'Contacts', section: '/contacts' },
+  { to: '/sequences', label: 'Sequences', section: '/sequences' },
   { to: '/settings/email', label: 'Settings', section: '/settings' },
 ];
 

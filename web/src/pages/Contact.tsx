@@ -4,6 +4,7 @@ import { addNote, contactTimeline, getContact } from '../api/contacts.js';
 import type { TimelineEvent } from '../api/types.js';
 import { EmptyState, Notice, PageTitle, Spinner, useLoad } from '../components/ui.js';
 import { ComposeEmail } from '../components/ComposeEmail.js';
+import { ContactSequences } from '../components/ContactSequences.js';
 import { formatDateTime } from '../lib/format.js';
 import { Link } from '../router.js';
 
@@ -120,6 +121,7 @@ export function ContactPage({ id }: { id: string }) {
               {formatDateTime(c.createdAt)} ({c.source})
             </dd>
           </dl>
+          <ContactSequences contactId={c.id} />
         </aside>
         <div className="contact-main">
           <ComposeEmail

@@ -1,0 +1,157 @@
+/** Reads of the sequences feature: sequences, enrollments, history, tasks, stats. */
+import type { Actor, Executor } from '../../platform/context.js';
+import { notFound } from '../../platform/errors.js';
+import { can } from '../../platform/authorize.js';
+import { isAdmin } from '../accounts/index.js';
+import { contactDisplayName } from '../crm/index.js';
+import { sequencesPolicies } from './policies.js';
+import type { SequenceEnrollmentsTable, SequencesTable } from './tables.js';
+import { enrollmentView, historyView, sequenceView, taskView } from './views.js';
+
+export const LIVE_STATES = ['active', 'paused'] as const;
+
+export async function loadSequence(db: Executor, accountId: string, id: string): Promise<SequencesTable> {
+  const row = await db.selectFrom('sequences').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+  if (!row) throw notFound('Sequence');
+  return row;
+}
+
+export async function loadEnrollment(db: Executor, actor: Actor, id: string): Promise<SequenceEnrollmentsTable> {
+  const row = await db.selectFrom('sequence_enrollments').selectAll().where('id', '=', id).where('account_id', '=', actor.accountId).executeTakeFirst();
+  if (!row || !can(actor, sequencesPolicies.seeEnrollment, { userId: row.user_id })) throw notFound('Enrollment');
+  return row;
+}
+
+export async function countSequences(db: Executor, accountId: string): Promise<number> {
+  const r = await db.selectFrom('sequences').select((eb) => eb.fn.countAll<number>().as('n')).where('account_id', '=', accountId).where('archived_at', 'is', null).executeTakeFirstOrThrow();
+  return Number(r.n);
+}
+
+export async function sequenceViews(db: Executor, rows: readonly SequencesTable[]) {
+  if (!rows.length) return [];
+  const counts = await db
+    .selectFrom('sequence_enrollments')
+    .select((eb) => ['sequence_id', 'state', eb.fn.countAll<number>().as('n')])
+    .where(
+      'sequence_id',
+      'in',
+      rows.map((r) => r.id),
+    )
+    .groupBy(['sequence_id', 'state'])
+    .execute();
+  return rows.map((r) => {
+    const mine = counts.filter((c) => c.sequence_id === r.id);
+    return sequenceView(r, { active: mine.filter((c) => c.state === 'active' || c.state === 'paused').reduce((s, c) => s + Number(c.n), 0), total: mine.reduce((s, c) => s + Number(c.n), 0) });
+  });
+}
+
+export async function listSequences(db: Executor, actor: Actor, o: { archived?: boolean } = {}) {
+  let q = db.selectFrom('sequences').selectAll().where('account_id', '=', actor.accountId);
+  q = o.archived ? q.where('archived_at', 'is not', null) : q.where('archived_at', 'is', null);
+  return sequenceViews(db, await q.orderBy('name').orderBy('id').limit(500).execute());
+}
+
+export async function enrollmentViews(db: Executor, rows: readonly SequenceEnrollmentsTable[]) {
+  if (!rows.length) return [];
+  const contacts = await db
+    .selectFrom('contacts')
+    .select(['id', 'first_name', 'last_name'])
+    .where(
+      'id',
+      'in',
+      [...new Set(rows.map((r) => r.contact_id))],
+    )
+    .execute();
+  const seqs = await db
+    .selectFrom('sequences')
+    .select(['id', 'name'])
+    .where(
+      'id',
+      'in',
+      [...new Set(rows.map((r) => r.sequence_id))],
+    )
+    .execute();
+  return rows.map((r) => {
+    const c = contacts.find((x) => x.id === r.contact_id);
+    return enrollmentView(r, {
+      contactName: c ? contactDisplayName({ firstName: c.first_name, lastName: c.last_name, primaryEmail: r.contact_email }) : r.contact_email,
+      ...(seqs.find((s) => s.id === r.sequence_id) ? { sequenceName: seqs.find((s) => s.id === r.sequence_id)!.name } : {}),
+    });
+  });
+}
+
+/** Enrollments the actor may see (their own; an admin: everyone's), newest first. */
+export async function listEnrollments(db: Executor, actor: Actor, f: { sequenceId?: string; contactId?: string; state?: string; limit?: number }) {
+  let q = db.selectFrom('sequence_enrollments').selectAll().where('account_id', '=', actor.accountId);
+  if (!isAdmin(actor.user)) q = q.where('user_id', '=', actor.user.id);
+  if (f.sequenceId) q = q.where('sequence_id', '=', f.sequenceId);
+  if (f.contactId) q = q.where('contact_id', '=', f.contactId);
+  if (f.state) q = q.where('state', '=', f.state as SequenceEnrollmentsTable['state']);
+  const rows = await q.orderBy('enrolled_at', 'desc').orderBy('id', 'desc').limit(Math.min(f.limit ?? 100, 500)).execute();
+  return enrollmentViews(db, rows);
+}
+
+export async function enrollmentHistory(db: Executor, enrollmentId: string) {
+  const rows = await db.selectFrom('sequence_history').selectAll().where('enrollment_id', '=', enrollmentId).orderBy('at').orderBy('id').execute();
+  return rows.map(historyView);
+}
+
+export async function enrollmentSteps(db: Executor, enrollmentId: string) {
+  const rows = await db.selectFrom('sequence_steps_run').selectAll().where('enrollment_id', '=', enrollmentId).orderBy('step_index').execute();
+  return rows.map(taskView);
+}
+
+/** The actor's open tasks (manual emails, calls, general tasks), oldest due first. */
+export async function openTasks(db: Executor, actor: Actor) {
+  const rows = await db
+    .selectFrom('sequence_steps_run')
+    .innerJoin('sequence_enrollments as e', 'e.id', 'sequence_steps_run.enrollment_id')
+    .selectAll('sequence_steps_run')
+    .select(['e.contact_id', 'e.contact_email'])
+    .where('sequence_steps_run.user_id', '=', actor.user.id)
+    .where('sequence_steps_run.state', '=', 'open')
+    .orderBy('sequence_steps_run.due_at')
+    .limit(500)
+    .execute();
+  return rows.map((r) => ({ ...taskView(r), contactId: r.contact_id, contactEmail: r.contact_email }));
+}
+
+/** Per step and variant: emails queued; per sequence: enrollments by state and reason. */
+export async function sequenceStats(db: Executor, sequenceId: string) {
+  const byState = await db
+    .selectFrom('sequence_enrollments')
+    .select((eb) => ['state', 'reason', eb.fn.countAll<number>().as('n')])
+    .where('sequence_id', '=', sequenceId)
+    .groupBy(['state', 'reason'])
+    .execute();
+  const steps = await db
+    .selectFrom('sequence_steps_run')
+    .innerJoin('sequence_enrollments as e', 'e.id', 'sequence_steps_run.enrollment_id')
+    .leftJoin('outbox as o', 'o.id', 'sequence_steps_run.outbox_id')
+    .select((eb) => ['sequence_steps_run.step_index', 'sequence_steps_run.variant', 'o.state as outbox_state', eb.fn.countAll<number>().as('n')])
+    .where('e.sequence_id', '=', sequenceId)
+    .groupBy(['sequence_steps_run.step_index', 'sequence_steps_run.variant', 'o.state'])
+    .execute();
+  const reason = (r: string) => byState.filter((s) => s.reason === r).reduce((a, s) => a + Number(s.n), 0);
+  const enrolled = byState.reduce((a, s) => a + Number(s.n), 0);
+  const stepRows = new Map<string, { stepIndex: number; variant: number; queued: number; sent: number; failed: number }>();
+  for (const s of steps) {
+    const key = `${s.step_index}/${s.variant}`;
+    const e = stepRows.get(key) ?? { stepIndex: Number(s.step_index), variant: Number(s.variant), queued: 0, sent: 0, failed: 0 };
+    e.queued += Number(s.n);
+    if (s.outbox_state === 'sent') e.sent += Number(s.n);
+    if (s.outbox_state === 'failed' || s.outbox_state === 'uncertain') e.failed += Number(s.n);
+    stepRows.set(key, e);
+  }
+  return {
+    enrolled,
+    active: byState.filter((s) => s.state === 'active').reduce((a, s) => a + Number(s.n), 0),
+    paused: byState.filter((s) => s.state === 'paused').reduce((a, s) => a + Number(s.n), 0),
+    finished: reason('completed'),
+    replied: reason('replied') + reason('colleague_replied'),
+    bounced: reason('bounced'),
+    unsubscribed: reason('unsubscribed'),
+    meetings: reason('meeting_booked'),
+    steps: [...stepRows.values()].sort((a, b) => a.stepIndex - b.stepIndex || a.variant - b.variant),
+  };
+}

@@ -1,0 +1,359 @@
+/**
+ * Sequences end to end, on SQLite or PostgreSQL (DATABASE_URL): a real Dovecot and a real submission
+ * server, the API, the scheduler (clock injected), the outbox, replies through the real IMAP sync.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contact, dsn, log, mailboxOf, rawMail, startWorld, syncSeller, timeline, uniq, type World } from '../personal/support.js';
+import { insertConnection } from '../support/connections.js';
+import { runDueSteps, runEnrollmentStep } from '../../src/features/sequences/commands/runDueSteps.js';
+import { sendOutboxMessage } from '../../src/features/outbox/sender.js';
+import { openDatabase, type Database } from '../../src/platform/database/database.js';
+import type { CommandEnv } from '../../src/platform/context.js';
+import { usingPostgres } from '../support/db.js';
+import { sequencesFeature } from '../../src/features/sequences/index.js';
+
+let w: World;
+const DAY = 24 * 3600_000;
+
+beforeAll(async () => {
+  w = await startWorld();
+}, 60_000);
+afterAll(async () => {
+  await w?.stop();
+});
+
+void log;
+const deps = () => ({ putBlob: (raw: Buffer) => w.ingestor.blobs.put(raw), replyTokenSecret: w.ingestor.replyTokenSecret });
+const envAt = (ms: number, base: CommandEnv = w.t.env): CommandEnv => ({ ...base, now: () => ms });
+const allDay = { timeZone: 'UTC', window: { start: '00:00', end: '23:59' }, weekdays: [1, 2, 3, 4, 5, 6, 7] };
+
+async function createSequence(body: Record<string, unknown>, token = w.seller.token) {
+  const r = await w.t.api(token, 'POST', '/api/v1/sequences', body);
+  expect(r.statusCode, r.body).toBe(201);
+  return r.json() as { id: string; version: number; steps: Array<{ id: string }> };
+}
+
+async function enroll(sequenceId: string, contactId: string, extra: Record<string, unknown> = {}) {
+  return w.t.api(w.seller.token, 'POST', `/api/v1/sequences/${sequenceId}/enrollments`, { contactId, ...extra });
+}
+
+async function enrollment(id: string) {
+  const r = await w.t.api(w.seller.token, 'GET', `/api/v1/sequence-enrollments/${id}`);
+  expect(r.statusCode, r.body).toBe(200);
+  return r.json();
+}
+
+/** Sends every queued outbox row of the seller that is due at `at` (what the outbox job does). */
+async function flushOutbox(at = Date.now()) {
+  const when = Math.max(at, Date.now());
+  const rows = await w.t.database.db.selectFrom('outbox').select('id').where('connection_id', '=', w.seller.connectionId).where('state', 'in', ['queued', 'scheduled']).where('send_at', '<=', when).execute();
+  const ingestor = { ...w.ingestor, env: envAt(when) };
+  for (const r of rows) expect(await sendOutboxMessage(ingestor, r.id)).toBe('sent');
+  return rows.length;
+}
+
+const twoSteps = (subject: string) => ({
+  name: `Intro ${uniq()}`,
+  settings: allDay,
+  steps: [
+    { type: 'email', subject, html: '<p>Hi {{ contact.firstName | "there" }}, a quick intro.</p>' },
+    { type: 'email', delay: { unit: 'business_days', value: 2 }, html: '<p>Following up.</p>' },
+    { type: 'call', delay: { unit: 'business_days', value: 1 }, note: 'Call them' },
+  ],
+});
+
+describe('sequences', () => {
+  it('sends step 1 now, the follow-up threaded two business days later, then a call task; each once', async () => {
+    const email = `ann-${uniq()}@client.test`;
+    const ann = await contact(w, { firstName: 'Ann', emails: [email], mailbox: true });
+    const subject = `Intro ${uniq()}`;
+    const seq = await createSequence(twoSteps(subject));
+    const r = await enroll(seq.id, ann.id);
+    expect(r.statusCode, r.body).toBe(201);
+    const e = r.json();
+    expect(e).toMatchObject({ state: 'active', stepIndex: 0, steps: 3, contactEmail: email });
+
+    const t0 = Date.now();
+    expect(await runEnrollmentStep(envAt(t0), deps(), e.id)).toBe('queued');
+    expect(await flushOutbox()).toBe(1);
+    // Not due again before two days.
+    expect(await runEnrollmentStep(envAt(t0 + DAY), deps(), e.id)).toBe('skipped');
+    expect(await runEnrollmentStep(envAt(t0 + 2 * DAY + 600_000), deps(), e.id)).toBe('queued');
+    expect(await flushOutbox(t0 + 2 * DAY + 600_000)).toBe(1);
+
+    const inbox = await mailboxOf(w, email);
+    expect(inbox.map((m) => m.parsed.subject)).toEqual([subject, `Re: ${subject}`]);
+    const [first, second] = inbox;
+    expect(first!.raw.toString()).toMatch(/^List-Unsubscribe:\s*<https:\/\/crm\.mailroom\.test\/unsubscribe\/[^>]+>/im);
+    expect(first!.raw.toString()).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click/im);
+    expect(first!.parsed.text).toContain('Hi Ann');
+    expect(second!.parsed.inReplyTo).toBe(first!.parsed.messageId);
+    expect(second!.parsed.references).toContain(first!.parsed.messageId!);
+
+    expect(await runEnrollmentStep(envAt(t0 + 3 * DAY + 1_200_000), deps(), e.id)).toBe('task');
+    const tasks = (await w.t.api(w.seller.token, 'GET', '/api/v1/sequence-tasks')).json().tasks;
+    expect(tasks.find((x: { enrollmentId: string }) => x.enrollmentId === e.id)).toMatchObject({ type: 'call', state: 'open', stepIndex: 2 });
+    const done = await enrollment(e.id);
+    expect(done).toMatchObject({ state: 'finished', reason: 'completed' });
+    expect(done.history.map((h: { kind: string }) => h.kind)).toEqual(['enrolled', 'step_queued', 'step_queued', 'task_created', 'finished']);
+    const ok = await w.t.api(w.seller.token, 'POST', `/api/v1/sequence-enrollments/${e.id}/tasks`, { stepIndex: 2, outcome: 'done' });
+    expect(ok.statusCode, ok.body).toBe(200);
+  });
+
+  it('refuses a team address, a second sequence for a contact, an unsubscribed contact, and a plan without sequences', async () => {
+    const bob = await contact(w, { firstName: 'Bob', emails: [`bob-${uniq()}@client.test`] });
+    const seq = await createSequence(twoSteps('Hello'));
+    const team = await insertConnection(w.t, { accountId: w.accountId, userId: w.seller.userId, type: 'team', address: `sales-${uniq()}@sales.test` });
+    const refused = await enroll(seq.id, bob.id, { connectionId: team.id });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error.code).toBe('team_connection_not_allowed');
+
+    expect((await enroll(seq.id, bob.id)).statusCode).toBe(201);
+    const other = await createSequence(twoSteps('Other'));
+    const twice = await enroll(other.id, bob.id);
+    expect(twice.statusCode).toBe(409);
+    expect(twice.json().error.code).toBe('already_enrolled');
+
+    const free = await w.t.account('free');
+    const none = await w.t.api(free.token, 'POST', '/api/v1/sequences', twoSteps('x'));
+    expect(none.statusCode).toBe(409);
+    expect(none.json().error).toMatchObject({ code: 'plan_limit_reached', details: { limit: { name: 'sequences', max: 0 } } });
+  });
+
+  it('edits apply to new enrollments only', async () => {
+    const seq = await createSequence(twoSteps('Version one'));
+    const a = await contact(w, { firstName: 'Cy', emails: [`cy-${uniq()}@client.test`] });
+    const b = await contact(w, { firstName: 'Di', emails: [`di-${uniq()}@client.test`] });
+    const ea = (await enroll(seq.id, a.id)).json();
+    const patched = await w.t.api(w.seller.token, 'PATCH', `/api/v1/sequences/${seq.id}`, { steps: [{ type: 'email', subject: 'Version two', html: '<p>New</p>' }] });
+    expect(patched.json().version).toBe(2);
+    const eb = (await enroll(seq.id, b.id)).json();
+    expect([ea.sequenceVersion, ea.steps, eb.sequenceVersion, eb.steps]).toEqual([1, 3, 2, 1]);
+  });
+
+  it('a reply from another address of the contact unenrolls; an unsubscribe link unenrolls and blocks enrolling again', async () => {
+    const main = `eve-${uniq()}@client.test`;
+    const alt = `eve.private-${uniq()}@client.test`;
+    const eve = await contact(w, { firstName: 'Eve', emails: [main, alt], mailbox: true });
+    const seq = await createSequence(twoSteps(`Hello Eve ${uniq()}`));
+    const e = (await enroll(seq.id, eve.id)).json();
+    await runEnrollmentStep(w.t.env, deps(), e.id);
+    await flushOutbox();
+    const sent = (await mailboxOf(w, main))[0]!;
+    await w.dovecot.deliver(w.seller.address, rawMail({ from: alt, to: w.seller.address, subject: `Re: ${sent.parsed.subject}`, inReplyTo: sent.parsed.messageId!, body: 'Yes, let us talk.' }));
+    await syncSeller(w);
+    expect(await enrollment(e.id)).toMatchObject({ state: 'unenrolled', reason: 'replied' });
+    // The sequence email and the reply are on the contact's timeline, once each.
+    const events = (await timeline(w, eve.id)).filter((x) => x.kind === 'email_sent' || x.kind === 'email_received');
+    expect(events.map((x) => x.kind).sort()).toEqual(['email_received', 'email_sent']);
+    expect(events.find((x) => x.kind === 'email_sent')!.data).toMatchObject({ source: 'sequence', subject: sent.parsed.subject });
+
+    const fay = await contact(w, { firstName: 'Fay', emails: [`fay-${uniq()}@client.test`], mailbox: true });
+    const f = (await enroll(seq.id, fay.id)).json();
+    await runEnrollmentStep(w.t.env, deps(), f.id);
+    await flushOutbox();
+    const raw = (await mailboxOf(w, f.contactEmail))[0]!.raw.toString();
+    const url = /^List-Unsubscribe:\s*<([^>]+)>/im.exec(raw)![1]!;
+    const path = new URL(url).pathname;
+    const forged = await w.t.app.inject({ method: 'POST', url: `${path.slice(0, -3)}AAA`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' });
+    expect(forged.statusCode).toBe(404);
+    const oneClick = await w.t.app.inject({ method: 'POST', url: path, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'List-Unsubscribe=One-Click' });
+    expect(oneClick.statusCode).toBe(200);
+    expect(await enrollment(f.id)).toMatchObject({ state: 'unenrolled', reason: 'unsubscribed' });
+    const again = await enroll(seq.id, fay.id);
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error).toMatchObject({ code: 'contact_not_enrollable', details: { reason: 'unsubscribed' } });
+  });
+
+  it('a hard bounce unenrolls; a colleague\'s reply unenrolls when the sequence asks', async () => {
+    const seq = await createSequence({ ...twoSteps(`Bounce ${uniq()}`), settings: { ...allDay, unenrollOnCompanyReply: true } });
+    const gil = await contact(w, { firstName: 'Gil', emails: [`gil-${uniq()}@acme-${uniq()}.test`] });
+    const g = (await enroll(seq.id, gil.id)).json();
+    await runEnrollmentStep(w.t.env, deps(), g.id);
+    const out = await w.t.database.db.selectFrom('sequence_steps_run').select('message_id').where('enrollment_id', '=', g.id).executeTakeFirstOrThrow();
+    await w.dovecot.deliver(w.seller.address, dsn({ to: w.seller.address, recipient: g.contactEmail, originalMessageId: out.message_id! }));
+    await syncSeller(w);
+    expect(await enrollment(g.id)).toMatchObject({ state: 'unenrolled', reason: 'bounced' });
+
+    const domain = `corp-${uniq()}.test`;
+    const hal = await contact(w, { firstName: 'Hal', emails: [`hal@${domain}`] });
+    const h = (await enroll(seq.id, hal.id)).json();
+    await w.dovecot.deliver(w.seller.address, rawMail({ from: `boss@${domain}`, to: w.seller.address, subject: 'About your email to Hal', body: 'Hal forwarded me your note.' }));
+    await syncSeller(w);
+    expect(await enrollment(h.id)).toMatchObject({ state: 'unenrolled', reason: 'colleague_replied' });
+  });
+
+  it('an out-of-office pauses, and resumes one business day after the stated return date', async () => {
+    const ivy = await contact(w, { firstName: 'Ivy', emails: [`ivy-${uniq()}@client.test`] });
+    const seq = await createSequence({ ...twoSteps(`OOO ${uniq()}`), settings: { ...allDay, weekdays: [1, 2, 3, 4, 5] } });
+    const e = (await enroll(seq.id, ivy.id)).json();
+    const now = new Date();
+    const back = new Date(now.getTime() + 7 * DAY).toISOString().slice(0, 10);
+    await w.dovecot.deliver(
+      w.seller.address,
+      rawMail({ from: e.contactEmail, to: w.seller.address, subject: 'Automatic reply: Hello', body: `Thank you for your message. I am out of the office and will be back on ${back}.` }),
+    );
+    await syncSeller(w);
+    const paused = await enrollment(e.id);
+    expect(paused).toMatchObject({ state: 'paused', reason: 'out_of_office' });
+    const resumesAt = Date.parse(paused.nextStep.dueAt);
+    expect(resumesAt).toBeGreaterThan(Date.parse(`${back}T00:00:00Z`) + DAY - 1);
+    expect(await runEnrollmentStep(envAt(resumesAt - 1000), deps(), e.id)).toBe('skipped');
+    expect(await runEnrollmentStep(envAt(resumesAt + 1000), deps(), e.id)).toBe('queued');
+    const resumed = await enrollment(e.id);
+    expect(resumed.state).toBe('active');
+    expect(resumed.history.map((x: { kind: string }) => x.kind)).toEqual(['enrolled', 'paused', 'resumed', 'step_queued']);
+  });
+
+  it('two schedulers at once run each due step exactly once', async () => {
+    const seq = await createSequence(twoSteps(`Race ${uniq()}`));
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const c = await contact(w, { firstName: `R${i}`, emails: [`r${i}-${uniq()}@client.test`] });
+      ids.push((await enroll(seq.id, c.id)).json().id);
+    }
+    // A second, separate database handle (PostgreSQL: its own pool, truly concurrent); on SQLite one
+    // process has one writer, so the two schedulers interleave at every await.
+    let second: Database | null = null;
+    let env2: CommandEnv = w.t.env;
+    if (usingPostgres) {
+      second = await openDatabase({ databaseUrl: process.env.DATABASE_URL!, pgSchema: w.t.database.pgSchema!, poolSize: 10 });
+      env2 = { ...w.t.env, db: second.db };
+    }
+    try {
+      const now = Date.now() + 1000;
+      const count = async () => Number((await w.t.database.db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+      const before = await count();
+      const [a, b] = await Promise.all([runDueSteps(envAt(now), deps()), runDueSteps(envAt(now, env2), deps())]);
+      const queued = [...a.outcomes, ...b.outcomes].filter((x) => x === 'queued').length;
+      expect(queued).toBeGreaterThanOrEqual(12);
+      // Both saw the same due enrollments; every one ran once, by one of them.
+      expect((await count()) - before).toBe(queued);
+      expect(a.outcomes.filter((x) => x === 'skipped').length + b.outcomes.filter((x) => x === 'skipped').length).toBeGreaterThan(0);
+      const runs = await w.t.database.db.selectFrom('sequence_steps_run').select(['enrollment_id', 'outbox_id']).where('enrollment_id', 'in', ids).execute();
+      expect(runs).toHaveLength(12);
+      const outbox = await w.t.database.db.selectFrom('outbox').select('id').where('id', 'in', runs.map((r) => r.outbox_id!)).execute();
+      expect(outbox).toHaveLength(12);
+    } finally {
+      await second?.close();
+    }
+  });
+
+  it('at the send limit a step waits (never dropped) until a slot frees; the enrollment shows when', async () => {
+    const seq = await createSequence(twoSteps(`Limit ${uniq()}`));
+    const a = await contact(w, { firstName: 'Jo', emails: [`jo-${uniq()}@client.test`] });
+    const b = await contact(w, { firstName: 'Kim', emails: [`kim-${uniq()}@client.test`] });
+    const ea = (await enroll(seq.id, a.id)).json();
+    const eb = (await enroll(seq.id, b.id)).json();
+    await flushOutbox();
+    // What counts against the rolling 24 hours: sent, or on its way.
+    const sentToday = Number(
+      (
+        await w.t.database.db
+          .selectFrom('outbox')
+          .select((eb2) => eb2.fn.countAll<number>().as('n'))
+          .where('connection_id', '=', w.seller.connectionId)
+          .where((eb2) => eb2.or([eb2('sent_at', '>', Date.now() - DAY), eb2('state', 'in', ['queued', 'sending'])]))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+    await w.t.database.db.updateTable('connections').set({ send_limit_day: sentToday + 1 }).where('id', '=', w.seller.connectionId).execute();
+    try {
+      const at = Date.now() + 1000;
+      expect(await runEnrollmentStep(envAt(at), deps(), ea.id)).toBe('queued');
+      expect(await runEnrollmentStep(envAt(at), deps(), eb.id)).toBe('waiting');
+      const waiting = await enrollment(eb.id);
+      expect(waiting).toMatchObject({ state: 'active', stepIndex: 0 });
+      expect(Date.parse(waiting.nextStep.dueAt)).toBeGreaterThan(at + 12 * 3600_000);
+      expect(waiting.history.at(-1)).toMatchObject({ kind: 'waiting', reason: 'send_limit' });
+    } finally {
+      await w.t.database.db.updateTable('connections').set({ send_limit_day: null }).where('id', '=', w.seller.connectionId).execute();
+    }
+  });
+
+  it('a booked meeting (the meetingBooked reactions wired in src/app/features.ts) and a deleted contact stop the sequence', async () => {
+    const seq = await createSequence(twoSteps(`Meet ${uniq()}`));
+    const lee = await contact(w, { firstName: 'Lee', emails: [`lee-${uniq()}@client.test`] });
+    const e = (await enroll(seq.id, lee.id)).json();
+    // The reactions as the meetings feature runs them, inside its booking's transaction.
+    expect(w.t.env.reactions.meetingBooked.length).toBeGreaterThan(0);
+    await w.t.database.db.transaction().execute(async (trx) => {
+      for (const h of w.t.env.reactions.meetingBooked) await h(trx, { accountId: w.accountId, contactId: lee.id, meetingId: 'mtg_test' }, w.t.env);
+    });
+    expect(await enrollment(e.id)).toMatchObject({ state: 'unenrolled', reason: 'meeting_booked' });
+    // Domain events (webhooks subscribed to every event receive them), about the contact.
+    const events = await w.t.database.db.selectFrom('events').select(['type', 'subject_type', 'data']).where('subject_id', '=', lee.id).orderBy('seq').execute();
+    expect(events.filter((x) => x.type.startsWith('sequence.')).map((x) => [x.type, x.subject_type, JSON.parse(x.data).reason])).toEqual([
+      ['sequence.enrollment.created', 'contact', null],
+      ['sequence.enrollment.unenrolled', 'contact', 'meeting_booked'],
+    ]);
+    // Enrolled again (a meeting is no refusal), then the contact is deleted.
+    const again = (await enroll(seq.id, lee.id)).json();
+    const del = await w.t.api(w.adminToken, 'DELETE', `/api/v1/contacts/${lee.id}`);
+    expect(del.statusCode, del.body).toBeLessThan(300);
+    const row = await w.t.database.db.selectFrom('sequence_enrollments').select(['state', 'reason']).where('id', '=', again.id).executeTakeFirstOrThrow();
+    expect(row).toEqual({ state: 'unenrolled', reason: 'contact_deleted' });
+  });
+
+  it('pause without a return date, then resume by hand', async () => {
+    const seq = await createSequence(twoSteps(`Resume ${uniq()}`));
+    const max = await contact(w, { firstName: 'Max', emails: [`max-${uniq()}@client.test`] });
+    const e = (await enroll(seq.id, max.id)).json();
+    await w.dovecot.deliver(w.seller.address, rawMail({ from: e.contactEmail, to: w.seller.address, subject: 'Out of Office', headers: ['Auto-Submitted: auto-replied'], body: 'I am away with limited access to email.' }));
+    await syncSeller(w);
+    const paused = await enrollment(e.id);
+    expect(paused).toMatchObject({ state: 'paused', reason: 'out_of_office' });
+    expect(paused.nextStep.dueAt).toBeNull();
+    expect(paused.history.map((h: { kind: string }) => h.kind)).toEqual(['enrolled', 'paused', 'task_created']);
+    const r = await w.t.api(w.seller.token, 'POST', `/api/v1/sequence-enrollments/${e.id}/resume`);
+    expect(r.statusCode, r.body).toBe(200);
+    expect(r.json()).toMatchObject({ state: 'active' });
+    const wrong = await w.t.api(w.seller.token, 'POST', `/api/v1/sequence-enrollments/${e.id}/resume`);
+    expect(wrong.statusCode).toBe(409);
+  });
+
+  it('the scheduler is a durable job: enrolling queues it; it runs due steps and goes back to the queue', async () => {
+    const seq = await createSequence(twoSteps(`Job ${uniq()}`));
+    const nia = await contact(w, { firstName: 'Nia', emails: [`nia-${uniq()}@client.test`] });
+    const e = (await enroll(seq.id, nia.id)).json();
+    const job = await w.t.database.db.selectFrom('jobs').selectAll().where('kind', '=', 'sequences.tick').where('state', 'in', ['queued', 'running']).executeTakeFirst();
+    expect(job).toBeDefined();
+    const handler = sequencesFeature().jobs(w.ingestor)['sequences.tick']!;
+    const ctx = { env: envAt(Date.now() + 1000), job: job!, workerId: 'test', log: undefined as never, signal: new AbortController().signal };
+    await expect(handler({}, ctx)).rejects.toMatchObject({ message: 'run again' });
+    expect((await enrollment(e.id)).stepIndex).toBe(1);
+  });
+
+  it('A/B variants: each enrollment gets one variant, the same every time; stats count per variant', async () => {
+    const seq = await createSequence({
+      name: `AB ${uniq()}`,
+      settings: allDay,
+      steps: [{ type: 'email', variants: [{ subject: 'Variant A', html: '<p>A</p>' }, { subject: 'Variant B', html: '<p>B</p>' }] }],
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 16; i++) {
+      const c = await contact(w, { firstName: `V${i}`, emails: [`v${i}-${uniq()}@client.test`] });
+      ids.push((await enroll(seq.id, c.id)).json().id);
+    }
+    const at = Date.now() + 1000;
+    for (const id of ids) expect(await runEnrollmentStep(envAt(at), deps(), id)).toBe('queued');
+    const runs = await w.t.database.db.selectFrom('sequence_steps_run').select(['enrollment_id', 'variant', 'subject']).where('enrollment_id', 'in', ids).execute();
+    for (const r of runs) expect(r.subject).toBe(r.variant === 0 ? 'Variant A' : 'Variant B');
+    const stats = (await w.t.api(w.seller.token, 'GET', `/api/v1/sequences/${seq.id}`)).json().stats;
+    expect(stats.steps.map((x: { variant: number }) => x.variant)).toEqual([0, 1]);
+    expect(stats.steps.reduce((n: number, x: { queued: number }) => n + x.queued, 0)).toBe(16);
+    expect(stats).toMatchObject({ enrolled: 16, finished: 16 });
+  });
+
+  it('a reply that arrives after a step was queued but before it left cancels that email', async () => {
+    const seq = await createSequence(twoSteps(`Late ${uniq()}`));
+    const ola = await contact(w, { firstName: 'Ola', emails: [`ola-${uniq()}@client.test`] });
+    const e = (await enroll(seq.id, ola.id)).json();
+    expect(await runEnrollmentStep(envAt(Date.now() + 1000), deps(), e.id)).toBe('queued');
+    await w.dovecot.deliver(w.seller.address, rawMail({ from: e.contactEmail, to: w.seller.address, subject: 'Re: earlier note', body: 'Not interested, thanks.' }));
+    await syncSeller(w);
+    expect(await enrollment(e.id)).toMatchObject({ state: 'unenrolled', reason: 'replied' });
+    const run = await w.t.database.db.selectFrom('sequence_steps_run').innerJoin('outbox', 'outbox.id', 'sequence_steps_run.outbox_id').select(['sequence_steps_run.state as run', 'outbox.state as outbox']).where('enrollment_id', '=', e.id).executeTakeFirstOrThrow();
+    expect(run).toEqual({ run: 'skipped', outbox: 'cancelled' });
+  });
+});
