@@ -254,6 +254,14 @@ describe.skipIf(!hasRadicale() || !hasTestProgram(DOVECOT))('meetings: pages, av
     const text = JSON.stringify(timeline.json());
     expect(text).toContain('rescheduled');
     expect(text).toContain('cancelled');
+    // Domain events (webhooks), in the order of the changes, with the meeting as subject.
+    const events = await w.t.database.db.selectFrom('events').select(['type', 'data']).where('subject_type', '=', 'meeting').where('subject_id', '=', m.id).orderBy('seq').execute();
+    expect(events.map((e) => [e.type, JSON.parse(e.data).start ?? null])).toEqual([
+      ['meeting.booked', slot],
+      ['meeting.rescheduled', to],
+      ['meeting.cancelled', null],
+    ]);
+    expect(JSON.parse(events[0]!.data)).toMatchObject({ meetingId: m.id, contactId: m.contact_id });
   });
 
   it('an invitation the seller sent by email (seen in Sent) blocks every occurrence; their CANCEL frees it', async () => {

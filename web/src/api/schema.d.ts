@@ -8076,7 +8076,7 @@ export interface paths {
                         /** @description https URL (http only to hosts the operator allows). */
                         url: string;
                         description?: string;
-                        /** @description Event types to receive, or ["*"] for every type: contact.created, contact.updated, contact.deleted, company.created, company.updated, company.deleted, conversation.created, conversation.assigned, conversation.status_changed, conversation.snoozed, conversation.closed, conversation.message.created, email.received, email.sent, email.bounced, email.replied, email.opened, email.clicked, connection.connected, connection.needs_reauth, connection.sync_error, connection.disconnected, user.deactivated, user.removed. */
+                        /** @description Event types to receive, or ["*"] for every type: contact.created, contact.updated, contact.deleted, company.created, company.updated, company.deleted, conversation.created, conversation.assigned, conversation.status_changed, conversation.snoozed, conversation.closed, conversation.message.created, email.received, email.sent, email.bounced, email.replied, email.opened, email.clicked, connection.connected, connection.needs_reauth, connection.sync_error, connection.disconnected, user.deactivated, user.removed, sequence.enrollment.created, sequence.enrollment.paused, sequence.enrollment.resumed, sequence.enrollment.unenrolled, sequence.enrollment.finished, meeting.booked, meeting.rescheduled, meeting.cancelled. */
                         eventTypes?: string[];
                         enabled?: boolean;
                         /**
@@ -8366,7 +8366,7 @@ export interface paths {
                         /** @description https URL (http only to hosts the operator allows). */
                         url?: string;
                         description?: string;
-                        /** @description Event types to receive, or ["*"] for every type: contact.created, contact.updated, contact.deleted, company.created, company.updated, company.deleted, conversation.created, conversation.assigned, conversation.status_changed, conversation.snoozed, conversation.closed, conversation.message.created, email.received, email.sent, email.bounced, email.replied, email.opened, email.clicked, connection.connected, connection.needs_reauth, connection.sync_error, connection.disconnected, user.deactivated, user.removed. */
+                        /** @description Event types to receive, or ["*"] for every type: contact.created, contact.updated, contact.deleted, company.created, company.updated, company.deleted, conversation.created, conversation.assigned, conversation.status_changed, conversation.snoozed, conversation.closed, conversation.message.created, email.received, email.sent, email.bounced, email.replied, email.opened, email.clicked, connection.connected, connection.needs_reauth, connection.sync_error, connection.disconnected, user.deactivated, user.removed, sequence.enrollment.created, sequence.enrollment.paused, sequence.enrollment.resumed, sequence.enrollment.unenrolled, sequence.enrollment.finished, meeting.booked, meeting.rescheduled, meeting.cancelled. */
                         eventTypes?: string[];
                         enabled?: boolean;
                         /**

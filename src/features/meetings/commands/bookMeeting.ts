@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import type { CommandEnv, Executor } from '../../../platform/context.js';
 import { AppError, invalidRequest } from '../../../platform/errors.js';
 import { recordAudit } from '../../../platform/audit.js';
+import { recordEvent } from '../../../platform/events.js';
 import { isUniqueViolation } from '../../../platform/database/database.js';
 import { newId } from '../../../platform/database/ids.js';
 import { addressKey } from '../../connections/index.js';
@@ -164,6 +165,7 @@ export async function bookMeeting(env: CommandEnv, deps: MailDeps, slug: string,
       const reminderIds = await scheduleReminders(trx, env, deps, { meeting: row, reminders: page.reminders, pageName: page.row.name, hostName, connection });
       if (reminderIds.length) await trx.updateTable('meetings').set({ reminder_outbox_ids: JSON.stringify(reminderIds) }).where('id', '=', id).execute();
       for (const hook of env.reactions.meetingBooked) await hook(trx, { accountId: page.row.account_id, contactId: contact.contactId, meetingId: id }, env);
+      await recordEvent(trx, { accountId: page.row.account_id, type: 'meeting.booked', subject: { type: 'meeting', id }, data: { meetingId: id, meetingTypeId: page.row.id, contactId: contact.contactId, hostUserIds: slot.hostIds, start: new Date(start).toISOString(), end: new Date(end).toISOString() }, at: now });
       await recordAudit(trx, { accountId: page.row.account_id, actorUserId: null, action: 'meeting.booked', targetType: 'meeting', targetId: id, data: { meetingTypeId: page.row.id, hostUserIds: slot.hostIds, contactCreated: contact.created }, at: now });
       return row;
     });

@@ -1,6 +1,7 @@
 import type { CommandEnv } from '../../../platform/context.js';
 import { AppError } from '../../../platform/errors.js';
 import { recordAudit } from '../../../platform/audit.js';
+import { recordEvent } from '../../../platform/events.js';
 import { appendTimelineEvent } from '../../crm/index.js';
 import { hostUsers, loadMeeting, loadPage } from '../queries.js';
 import { queueInvite, stopReminders, syncCalendarEvent, type MailDeps } from '../invites.js';
@@ -33,6 +34,7 @@ export async function cancelMeeting(env: CommandEnv, deps: MailDeps, token: stri
       await appendTimelineEvent(trx, { accountId: m.account_id, contactId: m.contact_id, kind: 'meeting', occurredAt: now, actorUserId: null, refType: 'meeting', refId: `${m.id}:cancelled`, data: { event: 'cancelled', meetingId: m.id, title: page.row.name, start: new Date(Number(m.start_at)).toISOString(), reason: reason?.slice(0, 500) ?? null } });
     }
     await queueInvite(trx, env, deps, { meeting: next, method: 'CANCEL', pageName: page.row.name, hostName: host?.name ?? '', connection });
+    await recordEvent(trx, { accountId: m.account_id, type: 'meeting.cancelled', subject: { type: 'meeting', id: m.id }, data: { meetingId: m.id, contactId: m.contact_id, by: 'visitor' }, at: now });
     await recordAudit(trx, { accountId: m.account_id, actorUserId: null, action: 'meeting.cancelled', targetType: 'meeting', targetId: m.id, data: { by: 'visitor' }, at: now });
   });
   env.onJobsQueued?.();

@@ -1,6 +1,7 @@
 import type { CommandEnv } from '../../../platform/context.js';
 import { AppError, invalidRequest } from '../../../platform/errors.js';
 import { recordAudit } from '../../../platform/audit.js';
+import { recordEvent } from '../../../platform/events.js';
 import { isUniqueViolation } from '../../../platform/database/database.js';
 import { appendTimelineEvent } from '../../crm/index.js';
 import { hostUsers, loadMeeting, loadPage } from '../queries.js';
@@ -50,6 +51,7 @@ export async function rescheduleMeeting(env: CommandEnv, deps: MailDeps, token: 
       await stopReminders(trx, m);
       const reminderIds = await scheduleReminders(trx, env, deps, { meeting: next, reminders: page.reminders, pageName: page.row.name, hostName: host?.name ?? '', connection });
       await trx.updateTable('meetings').set({ reminder_outbox_ids: JSON.stringify(reminderIds) }).where('id', '=', m.id).execute();
+      await recordEvent(trx, { accountId: m.account_id, type: 'meeting.rescheduled', subject: { type: 'meeting', id: m.id }, data: { meetingId: m.id, contactId: m.contact_id, from: new Date(Number(m.start_at)).toISOString(), start: new Date(start).toISOString(), end: new Date(end).toISOString() }, at: now });
       await recordAudit(trx, { accountId: m.account_id, actorUserId: null, action: 'meeting.rescheduled', targetType: 'meeting', targetId: m.id, data: { from: Number(m.start_at), to: start }, at: now });
     });
   } catch (err) {

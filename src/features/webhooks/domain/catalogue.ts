@@ -6,6 +6,14 @@
  * OpenAPI description, README), checked by the type checker to name every type exactly once.
  */
 
+/** An enrollment's change (sequences): `reason` says why it stopped or paused (reply, out_of_office, meeting_booked...). */
+interface SequenceEnrollmentEvent {
+  enrollmentId: string;
+  sequenceId: string;
+  contactId: string;
+  reason: string | null;
+}
+
 export interface EventCatalogue {
   'contact.created': { contactId: string; ownerId: string | null; companyId: string | null; source: string };
   'contact.updated': { contactId: string; changed: string[] };
@@ -54,6 +62,14 @@ export interface EventCatalogue {
   'connection.disconnected': { connectionId: string; from: string; to: string };
   'user.deactivated': { userId: string };
   'user.removed': { userId: string };
+  'sequence.enrollment.created': SequenceEnrollmentEvent;
+  'sequence.enrollment.paused': SequenceEnrollmentEvent;
+  'sequence.enrollment.resumed': SequenceEnrollmentEvent;
+  'sequence.enrollment.unenrolled': SequenceEnrollmentEvent;
+  'sequence.enrollment.finished': SequenceEnrollmentEvent;
+  'meeting.booked': { meetingId: string; meetingTypeId: string; contactId: string | null; hostUserIds: string[]; start: string; end: string };
+  'meeting.rescheduled': { meetingId: string; contactId: string | null; from: string; start: string; end: string };
+  'meeting.cancelled': { meetingId: string; contactId: string | null; by: string };
   /** Sent only by "send test event" to one endpoint. */
   'webhook.test': { endpointId: string };
 }
@@ -63,7 +79,7 @@ export type WebhookEventType = keyof EventCatalogue;
 export interface EventDescription {
   version: number;
   /** What the event is about; events of one subject reach an endpoint in order. */
-  subject: 'contact' | 'company' | 'conversation' | 'personal_email' | 'connection' | 'user' | 'webhook_endpoint';
+  subject: 'contact' | 'company' | 'conversation' | 'personal_email' | 'connection' | 'user' | 'meeting' | 'webhook_endpoint';
   description: string;
 }
 
@@ -92,6 +108,14 @@ export const EVENT_CATALOGUE: { readonly [K in WebhookEventType]: EventDescripti
   'connection.disconnected': { version: 1, subject: 'connection', description: 'An email address was disconnected.' },
   'user.deactivated': { version: 1, subject: 'user', description: 'A user was deactivated.' },
   'user.removed': { version: 1, subject: 'user', description: 'A user was removed.' },
+  'sequence.enrollment.created': { version: 1, subject: 'contact', description: 'A contact was enrolled in a sequence.' },
+  'sequence.enrollment.paused': { version: 1, subject: 'contact', description: 'An enrollment paused (an out-of-office reply; `reason`), to resume on the stated return date.' },
+  'sequence.enrollment.resumed': { version: 1, subject: 'contact', description: 'A paused enrollment resumed.' },
+  'sequence.enrollment.unenrolled': { version: 1, subject: 'contact', description: 'An enrollment stopped before its last step; `reason`: reply, bounce, unsubscribe, meeting_booked, manual, contact_deleted...' },
+  'sequence.enrollment.finished': { version: 1, subject: 'contact', description: 'An enrollment ran its last step.' },
+  'meeting.booked': { version: 1, subject: 'meeting', description: 'A visitor booked a meeting on a booking page (times in UTC).' },
+  'meeting.rescheduled': { version: 1, subject: 'meeting', description: 'A booked meeting moved to a new time.' },
+  'meeting.cancelled': { version: 1, subject: 'meeting', description: 'A booked meeting was cancelled.' },
   'webhook.test': { version: 1, subject: 'webhook_endpoint', description: 'A test event, sent on request to one endpoint.' },
 };
 
