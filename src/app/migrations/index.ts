@@ -13,6 +13,7 @@ import * as m011 from './011-personal-email-contact-nullable.js';
 import * as m012 from './012-listening.js';
 import * as m013 from './013-events-webhooks.js';
 import * as m014 from './014-thread-ids.js';
+import * as m015 from './015-oauth.js';
 
 /** Migrations are listed here in order (no directory scanning: works the same under tsx and bundlers). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -30,5 +31,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   '012-listening': m012,
   '013-events-webhooks': m013,
   '014-thread-ids': m014,
+  '015-oauth': m015,
 };
 
