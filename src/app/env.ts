@@ -45,6 +45,7 @@ export async function makeCommandEnv(database: Database, config: Config, opts: {
       loginRateMax: config.loginRateMax,
       imageProxyRateMax: config.imageProxyRateMax,
       sync: config.sync,
+      oauth: config.oauth,
     },
     verifyMailSettings: (input) => verifyConnectionSettings(input),
     reactions: featureReactions(),

@@ -46,6 +46,8 @@ export interface TestOAuthServer {
   approveDevice(userCode: string, login: string): Promise<void>;
   /** Revokes every grant and token of an account (as a password change or an admin would): refreshes get invalid_grant. */
   revokeAccount(login: string): Promise<void>;
+  /** True when userinfo says `accessToken` is valid and belongs to `email` (for the SMTP server's XOAUTH2). */
+  tokenBelongsTo(email: string, accessToken: string): Promise<boolean>;
   /** Lines for Dovecot's passdb oauth2 args file. */
   dovecotOAuth2Config(): string;
   stop(): Promise<void>;
@@ -246,6 +248,12 @@ export async function startOAuthServer(opts: StartOAuthServerOptions): Promise<T
     },
     async revokeAccount(login) {
       store.revokeAccount(login);
+    },
+    async tokenBelongsTo(email, accessToken) {
+      const res = await fetch(`${issuer}/me`, { headers: { authorization: `Bearer ${accessToken}` } });
+      if (res.status !== 200) return false;
+      const info = (await res.json()) as { email?: string };
+      return typeof info.email === 'string' && info.email.toLowerCase() === email.toLowerCase();
     },
     dovecotOAuth2Config() {
       return [`introspection_url = ${issuer}/me`, 'introspection_mode = auth', 'username_attribute = email', ''].join('\n');

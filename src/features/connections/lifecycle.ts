@@ -250,7 +250,7 @@ export async function markSyncFailed(db: Executor, id: string, o: { code: string
  * The mail server refused the password: auth_failed, with the error recorded; sync stops. `changed`
  * is false when it already was (the caller notifies people only on the change).
  */
-export async function markAuthFailed(db: Executor, id: string, o: { message: string; now: number }): Promise<Applied & { failureCount?: number }> {
+export async function markAuthFailed(db: Executor, id: string, o: { message: string; now: number; code?: string }): Promise<Applied & { failureCount?: number }> {
   let failureCount = 0;
   const r = await apply(
     db,
@@ -259,7 +259,7 @@ export async function markAuthFailed(db: Executor, id: string, o: { message: str
       failureCount = row.failure_count + 1;
       return { type: 'authFailed' };
     },
-    () => ({ failure_count: failureCount, last_error_code: 'imap_authentication_failed', last_error_message: o.message, last_error_at: o.now }),
+    () => ({ failure_count: failureCount, last_error_code: o.code ?? 'imap_authentication_failed', last_error_message: o.message, last_error_at: o.now }),
     o.now,
   );
   return r.ok ? { ...r, failureCount } : r;
