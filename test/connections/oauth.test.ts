@@ -30,7 +30,7 @@ const log = pino({ level: 'silent' });
 allowLocalMailServers();
 
 beforeAll(async () => {
-  idp = await startOAuthServer({ redirectUris: [PUBLIC_URL + CALLBACK_PATH] });
+  idp = await startOAuthServer({ redirectUris: [PUBLIC_URL + CALLBACK_PATH], deviceIntervalS: 1 });
   dovecot = await startDovecot({ oauth2: idp.dovecotOAuth2Config() });
   smtp = await startSubmissionServer({ dovecot, verifyAccessToken: (user, token) => idp.tokenBelongsTo(user, token) });
   t = await createTestApp({
@@ -262,5 +262,66 @@ describe('token lifecycle', () => {
     expect(await syncOnce(id)).not.toBe('stopped');
     const ids = (await t.database.db.selectFrom('messages').select('message_id').where('connection_id', '=', id).execute()).map((m) => m.message_id);
     expect(ids.filter((x) => x === `after-${id}@example.org`.toLowerCase())).toHaveLength(1);
+  });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('device authorization flow', () => {
+  it('shows a code and a link, polls no faster than the interval, honours slow_down, and connects', async () => {
+    const p = await person();
+    const start = await t.api(account.token, 'POST', '/api/v1/connections/oauth/start', { provider: 'oidc', flow: 'device' });
+    expect(start.statusCode, start.body).toBe(201);
+    const d = start.json();
+    expect(d.flow).toBe('device');
+    expect(d.userCode).toMatch(/\S+/);
+    expect(d.verificationUri.startsWith(idp.issuer)).toBe(true);
+    expect(d.intervalSeconds).toBe(1);
+    const poll = async () => {
+      const r = await t.api(account.token, 'POST', `/api/v1/connections/oauth/flows/${d.flowId}/poll`);
+      expect(r.statusCode, r.body).toBe(200);
+      return r.json();
+    };
+
+    // Before the interval has passed, Mailroom does not ask the provider.
+    const calls = idp.tokenCalls.device_code;
+    expect(await poll()).toMatchObject({ status: 'pending' });
+    expect(idp.tokenCalls.device_code).toBe(calls);
+    await sleep(1100);
+    expect(await poll()).toMatchObject({ status: 'pending', retryAfterSeconds: 1 });
+    expect(idp.tokenCalls.device_code).toBe(calls + 1);
+
+    // A poll that reaches the provider too early anyway gets slow_down: the interval grows by 5 s.
+    await t.database.db.updateTable('oauth_flows').set({ next_poll_at: 0 }).where('id', '=', d.flowId).execute();
+    const slowed = await poll();
+    expect(slowed).toMatchObject({ status: 'pending', retryAfterSeconds: 6 });
+    expect(idp.tokenCalls.slow_down).toBe(1);
+    const calls2 = idp.tokenCalls.device_code;
+    expect(await poll()).toMatchObject({ status: 'pending' });
+    expect(idp.tokenCalls.device_code).toBe(calls2);
+
+    await idp.approveDevice(d.userCode, p.login);
+    await sleep(6100);
+    const done = await poll();
+    expect(done.status, JSON.stringify(done)).toBe('connected');
+    expect(done.connection.address).toBe(p.address);
+    expect(idp.tokenCalls.slow_down).toBe(1);
+    // Asking again answers from the record, without the provider.
+    const calls3 = idp.tokenCalls.device_code;
+    expect((await poll()).status).toBe('connected');
+    expect(idp.tokenCalls.device_code).toBe(calls3);
+    const g = await grantOf(done.connection.id);
+    expect(g.refresh_token).toBeTruthy();
+    await dovecot.deliver(p.address, raw(`d-${done.connection.id}`, p.address));
+    expect(await syncOnce(done.connection.id)).not.toBe('stopped');
+    expect((await connectionRow(done.connection.id)).state).not.toBe('auth_failed');
+  }, 30_000);
+
+  it('a flow belongs to the user who started it', async () => {
+    const start = await t.api(account.token, 'POST', '/api/v1/connections/oauth/start', { provider: 'oidc', flow: 'device' });
+    const m = await member();
+    const r = await t.api(m.token, 'POST', `/api/v1/connections/oauth/flows/${start.json().flowId}/poll`);
+    expect(r.statusCode).toBe(404);
+    expect(r.json().error.code).toBe('not_found');
   });
 });

@@ -29,6 +29,12 @@ export interface StartOAuthServerOptions {
   refreshTokenTtl?: number;
   /** Device code lifetime in seconds. Default 600. */
   deviceCodeTtl?: number;
+  /**
+   * Device flow polling interval in seconds, announced in the device authorization response and enforced
+   * as RFC 8628 says: a poll sooner than the interval after the previous one gets `slow_down` (and the
+   * interval grows by 5 s). oidc-provider itself neither announces nor enforces one. Default 5.
+   */
+  deviceIntervalS?: number;
 }
 
 export interface TestOAuthServer {
@@ -38,7 +44,7 @@ export interface TestOAuthServer {
   readonly clientSecret: string;
   readonly userinfoUrl: string;
   /** Requests to the token endpoint so far, by grant_type. */
-  readonly tokenCalls: { authorization_code: number; refresh_token: number; device_code: number; total: number };
+  readonly tokenCalls: { authorization_code: number; refresh_token: number; device_code: number; slow_down: number; total: number };
   addAccount(login: string, email: string): void;
   /** Follows an authorization URL as a browser would: signs in as `login`, consents, returns the redirect (callback) URL. */
   signInAndConsent(authorizationUrl: string, login: string): Promise<string>;
@@ -129,7 +135,8 @@ function hiddenInputs(html: string): Record<string, string> {
 export async function startOAuthServer(opts: StartOAuthServerOptions): Promise<TestOAuthServer> {
   const accounts = new Map<string, string>();
   const store = storage();
-  const tokenCalls = { authorization_code: 0, refresh_token: 0, device_code: 0, total: 0 };
+  const tokenCalls = { authorization_code: 0, refresh_token: 0, device_code: 0, slow_down: 0, total: 0 };
+  const devicePolls = new Map<string, { at: number; intervalMs: number }>();
   const clientId = 'mailroom-test';
   const clientSecret = 'mailroom-test-secret-0123456789abcdef';
 
@@ -180,16 +187,38 @@ export async function startOAuthServer(opts: StartOAuthServerOptions): Promise<T
     },
   });
   provider.proxy = false;
-  provider.use(async (ctx, next) => {
+  provider.use(async (ctx: any, next: () => Promise<void>) => {
+    if (ctx.path === '/device/auth' && ctx.method === 'POST') {
+      await next();
+      if (ctx.body && typeof ctx.body === 'object') ctx.body = { ...ctx.body, interval: opts.deviceIntervalS ?? 5 };
+      return;
+    }
     if (ctx.path === '/token' && ctx.method === 'POST') {
       tokenCalls.total += 1;
-      const grantType = String((ctx.request as { body?: Record<string, string> }).body?.grant_type ?? '');
-      await next();
-      const g = grantType || String(ctx.oidc?.params?.grant_type ?? '');
+      // Read the form here (oidc-provider takes an already-read body) to see the grant and device code.
+      const chunks: Buffer[] = [];
+      for await (const c of ctx.req) chunks.push(c as Buffer);
+      const text = Buffer.concat(chunks).toString('utf8');
+      ctx.req.body = text;
+      const form = new URLSearchParams(text);
+      const g = form.get('grant_type') ?? '';
       if (g === 'authorization_code') tokenCalls.authorization_code += 1;
       else if (g === 'refresh_token') tokenCalls.refresh_token += 1;
-      else if (g.endsWith('device_code')) tokenCalls.device_code += 1;
-      return;
+      else if (g.endsWith('device_code')) {
+        tokenCalls.device_code += 1;
+        const code = form.get('device_code') ?? '';
+        const now = Date.now();
+        const last = devicePolls.get(code);
+        const intervalMs = last?.intervalMs ?? (opts.deviceIntervalS ?? 5) * 1000;
+        if (last && now - last.at < intervalMs) {
+          tokenCalls.slow_down += 1;
+          devicePolls.set(code, { at: now, intervalMs: intervalMs + 5000 });
+          ctx.status = 400;
+          ctx.body = { error: 'slow_down', error_description: 'polling faster than the interval' };
+          return;
+        }
+        devicePolls.set(code, { at: now, intervalMs });
+      }
     }
     await next();
   });
