@@ -5,7 +5,6 @@
  * submission server that accepts XOAUTH2 tokens the provider vouches for. Nothing is mocked.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ImapFlow } from 'imapflow';
 import pino from 'pino';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { allowLocalMailServers } from '../support/local-hosts.js';

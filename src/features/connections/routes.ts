@@ -11,7 +11,7 @@ import { authorize, can } from '../../platform/authorize.js';
 import { connectionPolicies } from './policies.js';
 import { errorResponses, idParams } from '../../platform/http/schemas.js';
 import { AppError } from '../../platform/errors.js';
-import { completeOAuthCallback, oauthProviders, pollOAuthDevice, redirectUri, startOAuthConnect, type OAuthConnectRequest } from './oauth/flows.js';
+import { completeOAuthCallback, oauthProviders, pollOAuthDevice, redirectUri, startOAuthConnect } from './oauth/flows.js';
 
 const server = {
   type: 'object',
@@ -320,7 +320,7 @@ export async function oauthConnectionRoutes(app: ApiApp): Promise<void> {
         response: { 201: oauthStartSchema, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(201).send(await startOAuthConnect(env, requireActor(req), req.body as OAuthConnectRequest)),
+    async (req, reply) => reply.status(201).send(await startOAuthConnect(env, requireActor(req), req.body)),
   );
 
   app.get(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, ConfigError } from '../../../app/config.js';
-import { parseServerUrl, refreshDueAt, scopesFor, serversFor } from './providers.js';
+import { loadConfig, ConfigError } from './config.js';
+import { parseServerUrl, refreshDueAt, scopesFor, serversFor } from '../features/connections/oauth/providers.js';
 
 describe('OAuth provider configuration', () => {
   it('offers nothing when no provider is configured', () => {
