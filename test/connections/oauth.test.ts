@@ -129,6 +129,7 @@ describe('connecting with OAuth (authorization code + PKCE)', () => {
     const view = (await t.api(account.token, 'GET', `/api/v1/connections/${id}`)).json();
     expect(view.address).toBe(p.address);
     expect(view.type).toBe('personal');
+    expect(view.oauthProvider).toBe('oidc');
     expect(view.imap).toMatchObject({ host: '127.0.0.1', port: dovecot.imapPort, username: p.address });
     expect(JSON.stringify(view)).not.toMatch(/accessToken|refresh/i);
 

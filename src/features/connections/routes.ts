@@ -54,6 +54,7 @@ export const connectionSchema = {
     inboxId: { type: ['string', 'null'] },
     inboxName: { type: ['string', 'null'] },
     transport: { type: 'string', enum: ['imap', 'forwarding'] },
+    oauthProvider: { type: ['string', 'null'], enum: ['google', 'microsoft', 'oidc', null], description: 'Signed in with OAuth at this provider (reconnect with POST /connections/oauth/start and connectionId), or null (passwords)' },
     state: { type: 'string', enum: ['syncing', 'active', 'auth_failed', 'error', 'disconnected'] },
     stage: { type: ['string', 'null'], enum: ['initial_sync_queued', 'initial_sync', null] },
     listening: {
