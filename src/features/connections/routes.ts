@@ -324,29 +324,25 @@ export async function oauthConnectionRoutes(app: ApiApp): Promise<void> {
     async (req, reply) => reply.status(201).send(await startOAuthConnect(env, requireActor(req), req.body)),
   );
 
-  app.get(
+  app.post(
     '/connections/oauth/callback',
     {
       schema: {
         tags: ['connections'],
-        summary: 'The redirect back from the provider (registered as the redirect URI): connects the mailbox, then sends the browser to Settings → Email',
-        querystring: { type: 'object', properties: { state: { type: 'string' }, code: { type: 'string' }, error: { type: 'string' }, error_description: { type: 'string' }, iss: { type: 'string' } } },
-        response: { 303: { type: 'null' }, ...errorResponses },
+        summary: 'Finish a code-flow sign-in: the URL the provider redirected the browser to (PUBLIC_URL/settings/email?code=...&state=...)',
+        description: 'The state must be one this user started, unexpired and unused (it is used up by this call). The signed-in address must be verified and equal the one typed (if any); then the same rules as POST /connections apply.',
+        body: { type: 'object', required: ['url'], additionalProperties: false, properties: { url: { type: 'string', minLength: 1, maxLength: 8192 } } },
+        response: { 200: connectionSchema, ...errorResponses },
       },
     },
-    async (req, reply) => {
-      const actor = requireActor(req);
-      const back = new URL('/settings/email', env.settings.publicUrl);
+    async (req) => {
+      let url: URL;
       try {
-        const url = new URL(req.url, redirectUri(env));
-        const view = await completeOAuthCallback(env, actor, url);
-        back.searchParams.set('connected', view.id);
-      } catch (err) {
-        if (!(err instanceof AppError)) throw err;
-        back.searchParams.set('oauthError', err.code);
-        back.searchParams.set('oauthMessage', err.message);
+        url = new URL(req.body.url, redirectUri(env));
+      } catch {
+        throw new AppError('invalid_request', 400, 'Send the whole address the provider sent your browser back to, as `url`.', { field: 'url' });
       }
-      return reply.redirect(back.toString(), 303);
+      return completeOAuthCallback(env, requireActor(req), url);
     },
   );
 

@@ -38,3 +38,5 @@ export const listOAuthProviders = () => api.get<Ok<'/api/v1/connections/oauth/pr
 export const startOAuth = (input: OAuthStartInput) => api.post<OAuthStart>('/connections/oauth/start', input);
 /** Device flow: has the user entered the code? (The server asks the provider no faster than its interval.) */
 export const pollOAuth = (flowId: string) => api.post<OAuthFlowStatus>(`/connections/oauth/flows/${encodeURIComponent(flowId)}/poll`, {});
+/** Code flow: the page the provider sent the browser back to (its whole URL) finishes the connect. */
+export const completeOAuth = (url: string) => api.post<Connection>('/connections/oauth/callback', { url });

@@ -4348,28 +4348,109 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The redirect back from the provider (registered as the redirect URI): connects the mailbox, then sends the browser to Settings → Email */
-        get: {
+        get?: never;
+        put?: never;
+        /**
+         * Finish a code-flow sign-in: the URL the provider redirected the browser to (PUBLIC_URL/settings/email?code=...&state=...)
+         * @description The state must be one this user started, unexpired and unused (it is used up by this call). The signed-in address must be verified and equal the one typed (if any); then the same rules as POST /connections apply.
+         */
+        post: {
             parameters: {
-                query?: {
-                    state?: string;
-                    code?: string;
-                    error?: string;
-                    error_description?: string;
-                    iss?: string;
-                };
+                query?: never;
                 header?: never;
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        url: string;
+                    };
+                };
+            };
             responses: {
                 /** @description Default Response */
-                303: {
+                200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            type: "personal" | "team";
+                            address: string;
+                            addressKey: string;
+                            userId: string;
+                            userName: string | null;
+                            userState: string | null;
+                            inboxId: string | null;
+                            inboxName: string | null;
+                            /** @enum {string} */
+                            transport: "imap" | "forwarding";
+                            /**
+                             * @description Signed in with OAuth at this provider (reconnect with POST /connections/oauth/start and connectionId), or null (passwords)
+                             * @enum {string|null}
+                             */
+                            oauthProvider: "google" | "microsoft" | "oidc" | null;
+                            /** @enum {string} */
+                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            /** @enum {string|null} */
+                            stage: "initial_sync_queued" | "initial_sync" | null;
+                            /**
+                             * @description IMAP: live (an IDLE session is open, new mail shows in seconds), polling (the server has no IDLE: checked on an adaptive interval), waiting (reconnecting, backing off, or no worker holds it yet). Null for forwarding, disconnected, or a refused password.
+                             * @enum {string|null}
+                             */
+                            listening: "live" | "polling" | "waiting" | null;
+                            /** @description When `listening` last changed (null when unknown) */
+                            listeningSince: string | null;
+                            progress: {
+                                done: number;
+                                total: number | null;
+                            };
+                            lastError: {
+                                code: string;
+                                message: string | null;
+                                at: string | null;
+                            } | null;
+                            imap: {
+                                host: string;
+                                port: number;
+                                tls: string;
+                                username: string;
+                            } | null;
+                            smtp: {
+                                host: string;
+                                port: number;
+                                tls: string;
+                                username: string;
+                            } | null;
+                            sentFolder: string | null;
+                            folders: string[];
+                            isDefaultFrom: boolean;
+                            useForMeetings: boolean;
+                            /** @description Team email by forwarding: the last forwarding check (POST /connections/{id}/forwarding-test) */
+                            forwardingCheck: {
+                                /** @enum {string} */
+                                state: "never" | "sending" | "waiting" | "verified" | "not_received" | "send_failed";
+                                message: string;
+                                sentAt: string | null;
+                                verifiedAt: string | null;
+                            } | null;
+                            forwardingAddress: string | null;
+                            senderName: {
+                                mode: string;
+                                custom: string | null;
+                            } | null;
+                            signature: string | null;
+                            sendLimits: {
+                                perDay: number | null;
+                                perMinute: number | null;
+                            };
+                            createdAt: string;
+                            disconnectedAt: string | null;
+                        };
+                    };
                 };
                 /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
                 "4XX": {
@@ -4391,8 +4472,6 @@ export interface paths {
                 };
             };
         };
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;

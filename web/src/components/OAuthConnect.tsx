@@ -5,9 +5,19 @@
  */
 import { useEffect, useState } from 'react';
 import { ApiError, errorText } from '../api/client.js';
-import { listOAuthProviders, pollOAuth, startOAuth, type OAuthProvider, type OAuthStart, type OAuthStartInput } from '../api/connections.js';
+import { completeOAuth, listOAuthProviders, pollOAuth, startOAuth, type OAuthProvider, type OAuthStart, type OAuthStartInput } from '../api/connections.js';
 import type { Connection } from '../api/types.js';
 import { CopyButton, Notice, useLoad } from './ui.js';
+
+const ERROR_TITLES: Record<string, string> = {
+  oauth_address_mismatch: 'You signed in with another address',
+  oauth_state_invalid: 'This sign-in is no longer valid',
+  oauth_denied: 'Mailroom was not allowed to use the mailbox',
+  address_in_use: 'This address is already connected',
+  plan_limit_reached: "Your plan's limit is reached",
+  imap_authentication_failed: 'The mail server refused the sign-in',
+  smtp_authentication_failed: 'The outgoing mail server refused the sign-in',
+};
 
 type DeviceStart = Extract<OAuthStart, { userCode?: string }>;
 
@@ -146,19 +156,38 @@ export function DeviceCodeScreen({ start, onConnected, onCancel }: { start: Devi
   );
 }
 
-/** The result of the redirect back (`?connected=` or `?oauthError=`), as a notice; null when there is none. */
-export function OAuthReturnNotice() {
-  const [params] = useState(() => new URLSearchParams(window.location.search));
-  const connected = params.get('connected');
-  const error = params.get('oauthError');
-  if (!connected && !error) return null;
-  return error ? (
-    <Notice kind="error" title="The mailbox was not connected">
-      {params.get('oauthMessage') ?? 'The sign-in did not complete. Try again.'}
+/**
+ * The redirect back from the provider lands on Settings → Email with `code` and `state` (or `error`):
+ * hands the URL to the server once, cleans the address bar, and shows what happened.
+ */
+export function OAuthCallback({ onConnected }: { onConnected: (c: Connection) => void }) {
+  const [result, setResult] = useState<{ ok: true; address: string } | { ok: false; title: string; message: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    const params = new URLSearchParams(window.location.search);
+    if (!params.get('state') || (!params.get('code') && !params.get('error'))) return;
+    const url = window.location.href;
+    window.history.replaceState(null, '', window.location.pathname);
+    setBusy(true);
+    completeOAuth(url)
+      .then(
+        (c) => {
+          setResult({ ok: true, address: c.address });
+          onConnected(c);
+        },
+        (e: unknown) => setResult({ ok: false, title: (e instanceof ApiError && ERROR_TITLES[e.code]) || 'The mailbox was not connected', message: errorText(e) }),
+      )
+      .finally(() => setBusy(false));
+  }, [onConnected]);
+  if (busy) return <Notice kind="info">Finishing the sign-in and checking the mailbox…</Notice>;
+  if (!result) return null;
+  return result.ok ? (
+    <Notice kind="success" title="Connected">
+      {result.address} is connected; Mailroom is importing its mail.
     </Notice>
   ) : (
-    <Notice kind="success" title="Connected">
-      The mailbox is connected; Mailroom is importing its mail.
+    <Notice kind="error" title={result.title}>
+      {result.message}
     </Notice>
   );
 }

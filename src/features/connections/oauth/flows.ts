@@ -32,7 +32,11 @@ import { authorizationUrl, exchangeCode, pollDevice, providerClient, startDevice
 import { displayName, OAUTH_PROVIDER_IDS, serversFor, type OAuthProviderId } from './providers.js';
 import { sealedAccessToken, storeGrant } from './tokens.js';
 
-export const CALLBACK_PATH = '/api/v1/connections/oauth/callback';
+/**
+ * The redirect URI: the web app's email settings page, which hands the URL it was opened with to
+ * POST /api/v1/connections/oauth/callback (so errors come back in the API's shape, and the page shows them).
+ */
+export const CALLBACK_PATH = '/settings/email';
 const CODE_FLOW_TTL_MS = 15 * 60_000;
 const SLOW_DOWN_MS = 5_000;
 
