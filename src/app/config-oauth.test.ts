@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, ConfigError } from './config.js';
-import { parseServerUrl, refreshDueAt, scopesFor, serversFor } from '../features/connections/oauth/providers.js';
+import { authorizationExtras, parseServerUrl, refreshDueAt, refreshExtras, scopesFor, serversFor } from '../features/connections/oauth/providers.js';
 
 describe('OAuth provider configuration', () => {
   it('offers nothing when no provider is configured', () => {
@@ -75,5 +75,20 @@ describe('refresh timing', () => {
     [10, 0],
   ])('expires_in %s: refreshed after %i ms', (expiresIn, after) => {
     expect(refreshDueAt(1000, expiresIn) - 1000).toBe(after);
+  });
+});
+
+describe('provider presets', () => {
+  const config = loadConfig({ MAILROOM_OAUTH_GOOGLE_CLIENT_ID: 'g', MAILROOM_OAUTH_GOOGLE_CLIENT_SECRET: 's', MAILROOM_OAUTH_MICROSOFT_CLIENT_ID: 'm' }).oauth;
+  it.each([
+    ['google', {}],
+    ['microsoft', { scope: 'openid email offline_access https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send' }],
+  ] as const)('%s refresh parameters (Microsoft repeats the scopes)', (provider, extras) => {
+    expect(refreshExtras(provider, config)).toEqual(extras);
+  });
+  it('Google asks for offline access with consent (else no refresh token); hosts are the providers\' own', () => {
+    expect(authorizationExtras('google')).toEqual({ access_type: 'offline', prompt: 'consent' });
+    expect(serversFor('google', config)).toEqual({ imap: { host: 'imap.gmail.com', port: 993, tls: 'tls' }, smtp: { host: 'smtp.gmail.com', port: 465, tls: 'tls' } });
+    expect(serversFor('microsoft', config).imap).toEqual({ host: 'outlook.office365.com', port: 993, tls: 'tls' });
   });
 });

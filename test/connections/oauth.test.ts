@@ -220,6 +220,16 @@ describe('token lifecycle', () => {
     expect((await connectionRow(id)).state).not.toBe('auth_failed');
   });
 
+  it('one refresh at a time per connection: two at once make one token call', async () => {
+    const p = await person();
+    const id = (await connectByCode(account.token, p.login)).result.connectedId!;
+    const calls = idp.tokenCalls.refresh_token;
+    const results = await Promise.all([refreshConnectionToken(t.env, id, 'worker-a', { force: true }), refreshConnectionToken(t.env, id, 'worker-b', { force: true })]);
+    expect(results.sort()).toEqual(['busy', 'refreshed']);
+    expect(idp.tokenCalls.refresh_token).toBe(calls + 1);
+    expect(await refreshConnectionToken(t.env, id, 'worker-b', { force: true })).toBe('refreshed');
+  });
+
   it('invalid_grant: only that mailbox needs reauth (named in its error and the notification), no more token calls; others keep syncing; Reconnect resumes', async () => {
     const broken = await person();
     const healthy = await person();
@@ -321,5 +331,19 @@ describe('device authorization flow', () => {
     const r = await t.api(m.token, 'POST', `/api/v1/connections/oauth/flows/${start.json().flowId}/poll`);
     expect(r.statusCode).toBe(404);
     expect(r.json().error.code).toBe('not_found');
+  });
+});
+
+describe('provider outage (last: stops the provider)', () => {
+  it('a refresh that cannot reach the provider backs off without asking the user', async () => {
+    const p = await person();
+    const id = (await connectByCode(account.token, p.login)).result.connectedId!;
+    await idp.stop();
+    const r = await refreshConnectionToken(t.env, id, 'test', { force: true });
+    expect(r).toEqual({ retryInMs: 5000 });
+    const c = await connectionRow(id);
+    expect(c.state).not.toBe('auth_failed');
+    expect((await grantOf(id)).transient_failures).toBe(1);
+    expect((await grantOf(id)).refresh_token).toBeTruthy();
   });
 });
