@@ -6,7 +6,9 @@
  *   syncing       IMAP: the initial import (or a new folder's) is under way
  *   active        up to date (forwarding connections are active from the start)
  *   error         the mail server could not be reached ERROR_AFTER_FAILURES times in a row (sync retries)
- *   auth_failed   the mail server refused the password; sync stops until the credentials are updated
+ *   auth_failed   the mail server refused the password (or, for OAuth, the provider refused the refresh
+ *                 token: last_error_code oauth_reauth_required, event connection.needs_reauth); sync
+ *                 stops until the credentials are updated or the owner signs in again (Reconnect)
  *   disconnected  sync and sending stopped; the row stays so a reconnect resumes
  * Stages (what the sync is doing, null when nothing in particular):
  *   initial_sync_queued  connected, the first sync pass has not started

@@ -115,6 +115,8 @@ export async function startOAuthConnect(env: CommandEnv, actor: Actor, req: OAut
   const flow = req.flow ?? 'code';
   const flowId = newId('oaf');
   const now = env.now();
+  // Flows finished or abandoned more than a day ago are of no use any more.
+  await env.db.deleteFrom('oauth_flows').where('expires_at', '<', now - 24 * 3600_000).execute();
   const base = { id: flowId, account_id: actor.accountId, user_id: actor.user.id, provider: req.provider, request: JSON.stringify({ ...req, flow }), status: 'pending' as const, created_at: now };
   let loginHint = req.address;
   if (req.connectionId) loginHint = (await loadConnection(env.db, actor.accountId, req.connectionId)).address;
