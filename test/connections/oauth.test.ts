@@ -4,6 +4,8 @@
  * whose oauth2 passdb checks the access tokens with that provider (XOAUTH2 / OAUTHBEARER), and an SMTP
  * submission server that accepts XOAUTH2 tokens the provider vouches for. Nothing is mocked.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { createTestApp, type TestApp } from '../support/app.js';
@@ -17,6 +19,7 @@ import { runConnectionSync } from '../../src/features/connections/sync-job.js';
 import { refreshConnectionToken } from '../../src/features/connections/oauth/tokens.js';
 import { CALLBACK_PATH } from '../../src/features/connections/oauth/flows.js';
 import { secretFromCredentials, sendThroughConnection } from '../../src/mail/transport-options.js';
+import { MailboxSupervisor } from '../../src/features/connections/mailbox-supervisor.js';
 
 const PUBLIC_URL = 'http://mailroom.test';
 let t: TestApp;
@@ -53,6 +56,7 @@ afterAll(async () => {
   await idp?.stop();
 });
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let n = 0;
 /** A person with a mailbox on the Dovecot and an account at the provider (login = local part). */
 async function person() {
@@ -273,8 +277,6 @@ describe('token lifecycle', () => {
   });
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe('device authorization flow', () => {
   it('shows a code and a link, polls no faster than the interval, honours slow_down, and connects', async () => {
     const p = await person();
@@ -334,10 +336,63 @@ describe('device authorization flow', () => {
   });
 });
 
+describe('a listening mailbox and its token', () => {
+  it('token expiry during IDLE: the session keeps listening, a refresh does not interrupt it, and when the server drops it, it logs in again with a fresh token; no message lost or duplicated', async () => {
+    const p = await person();
+    idp.setAccessTokenTtl(3);
+    const sup = new MailboxSupervisor(ingestor, { log, workerId: `oauth-sup:${process.pid}`, settings: { leaseMs: 3000, tickMs: 300, maxMailboxes: 10 } });
+    const live = async () => (await t.api(account.token, 'GET', `/api/v1/connections/${id}`)).json().listening === 'live';
+    const count = async (mid: string) => (await t.database.db.selectFrom('messages').select('id').where('connection_id', '=', id).where('message_id', '=', mid.toLowerCase()).execute()).length;
+    const until = async (what: () => Promise<boolean>, ms = 15_000) => {
+      const end = Date.now() + ms;
+      while (Date.now() < end) {
+        if (await what()) return true;
+        await sleep(100);
+      }
+      return false;
+    };
+    const logins = async () => ((await dovecot.readLog()).match(new RegExp(`user=<${p.address}>, method=(OAUTHBEARER|XOAUTH2)`, 'g')) ?? []).length;
+    const m = await member();
+    const connected = await connectByCode(m.token, p.login);
+    expect(connected.result.errorCode, connected.result.errorMessage ?? '').toBeNull();
+    const id = connected.result.connectedId!;
+    try {
+      await sup.start();
+      expect(await until(live)).toBe(true);
+      // Every token issued so far lived 3 s: the session is listening on an expired token.
+      await sleep(3500);
+      idp.setAccessTokenTtl(3600);
+      await dovecot.deliver(p.address, raw(`idle-1-${id}`, p.address));
+      expect(await until(async () => (await count(`idle-1-${id}@example.org`)) === 1)).toBe(true);
+      // A refresh (the worker's job) does not restart the listening session.
+      const before = await logins();
+      expect(await refreshConnectionToken(t.env, id, 'test', { force: true })).toBe('refreshed');
+      await sleep(1000);
+      expect(await logins()).toBe(before);
+      // The server drops the session (as providers do when a token ends): it comes back with the new token.
+      await promisify(execFile)('doveadm', ['-c', `${dovecot.dir}/dovecot.conf`, 'kick', p.address]);
+      await dovecot.deliver(p.address, raw(`idle-2-${id}`, p.address));
+      expect(await until(async () => (await count(`idle-2-${id}@example.org`)) === 1, 30_000)).toBe(true);
+      expect(await until(live)).toBe(true);
+      await sleep(1000);
+      expect(await count(`idle-1-${id}@example.org`)).toBe(1);
+      expect(await count(`idle-2-${id}@example.org`)).toBe(1);
+      expect((await connectionRow(id)).state).not.toBe('auth_failed');
+      expect(await logins()).toBeGreaterThan(before);
+    } finally {
+      idp.setAccessTokenTtl(3600);
+      await sup.stop();
+    }
+  }, 60_000);
+});
+
 describe('provider outage (last: stops the provider)', () => {
   it('a refresh that cannot reach the provider backs off without asking the user', async () => {
     const p = await person();
-    const id = (await connectByCode(account.token, p.login)).result.connectedId!;
+    const m = await member();
+    const connected = await connectByCode(m.token, p.login);
+    expect(connected.result.errorCode, connected.result.errorMessage ?? '').toBeNull();
+    const id = connected.result.connectedId!;
     await idp.stop();
     const r = await refreshConnectionToken(t.env, id, 'test', { force: true });
     expect(r).toEqual({ retryInMs: 5000 });

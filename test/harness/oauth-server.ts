@@ -46,6 +46,8 @@ export interface TestOAuthServer {
   /** Requests to the token endpoint so far, by grant_type. */
   readonly tokenCalls: { authorization_code: number; refresh_token: number; device_code: number; slow_down: number; total: number };
   addAccount(login: string, email: string): void;
+  /** Lifetime of access tokens issued from now on, in seconds. */
+  setAccessTokenTtl(seconds: number): void;
   /** Follows an authorization URL as a browser would: signs in as `login`, consents, returns the redirect (callback) URL. */
   signInAndConsent(authorizationUrl: string, login: string): Promise<string>;
   /** Enters a device flow's user code at the verification page, signs in as `login` and consents. */
@@ -137,6 +139,8 @@ export async function startOAuthServer(opts: StartOAuthServerOptions): Promise<T
   const store = storage();
   const tokenCalls = { authorization_code: 0, refresh_token: 0, device_code: 0, slow_down: 0, total: 0 };
   const devicePolls = new Map<string, { at: number; intervalMs: number }>();
+  let accessTokenTtl = opts.accessTokenTtl ?? 3600;
+  const accessTokenLifetime = () => accessTokenTtl;
   const clientId = 'mailroom-test';
   const clientSecret = 'mailroom-test-secret-0123456789abcdef';
 
@@ -162,7 +166,7 @@ export async function startOAuthServer(opts: StartOAuthServerOptions): Promise<T
     features: { devInteractions: { enabled: true }, deviceFlow: { enabled: true }, revocation: { enabled: true } },
     pkce: { required: () => true },
     ttl: {
-      AccessToken: opts.accessTokenTtl ?? 3600,
+      AccessToken: accessTokenLifetime,
       RefreshToken: opts.refreshTokenTtl ?? 14 * 24 * 3600,
       DeviceCode: opts.deviceCodeTtl ?? 600,
       IdToken: 3600,
@@ -260,6 +264,9 @@ export async function startOAuthServer(opts: StartOAuthServerOptions): Promise<T
     tokenCalls,
     addAccount(login, email) {
       accounts.set(login, email);
+    },
+    setAccessTokenTtl(seconds) {
+      accessTokenTtl = seconds;
     },
     async signInAndConsent(authorizationUrl, login) {
       const b = browser();
