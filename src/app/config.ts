@@ -6,6 +6,7 @@
  * step). A bad value stops the process with a ConfigError naming the variable and what it expects.
  */
 import { AllowListError, parseAllowListText, type AllowList } from '../platform/security/host-guard.js';
+import { parseServerUrl, type OAuthProvidersConfig } from '../features/connections/oauth/providers.js';
 
 export interface Config {
   port: number;
@@ -82,6 +83,8 @@ export interface Config {
     /** Mailbox and worker leases; renewed every third of it; failover within about 1.3 times it. */
     leaseMs: number;
   };
+  /** OAuth mailboxes (issue 14): the providers the operator registered Mailroom with; unset ones are not offered. */
+  oauth: OAuthProvidersConfig;
 }
 
 /** A bad value in the environment: names the variable, the value and what was expected. */
@@ -189,6 +192,53 @@ function redact(raw: string): string {
   return raw.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
 }
 
+/** A client id and an optional secret: the secret without the id is a mistake worth stopping for. */
+function oauthClient(env: Env, prefix: string): { clientId: string; clientSecret?: string } | undefined {
+  const clientId = text(env, `${prefix}_CLIENT_ID`);
+  const clientSecret = text(env, `${prefix}_CLIENT_SECRET`);
+  if (!clientId && clientSecret) throw new ConfigError(`${prefix}_CLIENT_ID`, '', `the client id that goes with ${prefix}_CLIENT_SECRET`);
+  return clientId ? { clientId, ...(clientSecret ? { clientSecret } : {}) } : undefined;
+}
+
+function mailServerUrl(env: Env, name: string, kind: 'imap' | 'smtp'): ReturnType<typeof parseServerUrl> | undefined {
+  const raw = text(env, name);
+  if (raw === undefined) return undefined;
+  const s = parseServerUrl(raw, kind);
+  if (!s) throw new ConfigError(name, raw, `${kind}s://host:port (TLS), ${kind}://host:port (STARTTLS) or ${kind}://host:port?tls=none`);
+  return s;
+}
+
+/** OAuth providers (issue 14): Google, Microsoft, and one generic OpenID Connect issuer. */
+function oauthConfig(env: Env): OAuthProvidersConfig {
+  const google = oauthClient(env, 'MAILROOM_OAUTH_GOOGLE');
+  if (google && !google.clientSecret) throw new ConfigError('MAILROOM_OAUTH_GOOGLE_CLIENT_SECRET', '', 'the client secret of the Google OAuth client (Google web clients always have one)');
+  const microsoft = oauthClient(env, 'MAILROOM_OAUTH_MICROSOFT');
+  const tenant = text(env, 'MAILROOM_OAUTH_MICROSOFT_TENANT') ?? 'common';
+  if (!/^[A-Za-z0-9.-]+$/.test(tenant)) throw new ConfigError('MAILROOM_OAUTH_MICROSOFT_TENANT', tenant, 'common, organizations, a tenant id or a tenant domain');
+  const oidcClient = oauthClient(env, 'MAILROOM_OAUTH_OIDC');
+  const issuer = url(env, 'MAILROOM_OAUTH_OIDC_ISSUER', ['https:', 'http:']);
+  const name = text(env, 'MAILROOM_OAUTH_OIDC_NAME') ?? 'your provider';
+  const scopes = (text(env, 'MAILROOM_OAUTH_OIDC_SCOPES') ?? '').split(/[\s,]+/).filter(Boolean);
+  const imap = mailServerUrl(env, 'MAILROOM_OAUTH_OIDC_IMAP', 'imap');
+  const smtp = mailServerUrl(env, 'MAILROOM_OAUTH_OIDC_SMTP', 'smtp');
+  if (issuer && issuer.startsWith('http:') && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/|$)/.test(issuer)) {
+    throw new ConfigError('MAILROOM_OAUTH_OIDC_ISSUER', issuer, 'an https:// issuer URL (plain http only on loopback)');
+  }
+  let oidc: OAuthProvidersConfig['oidc'];
+  if (issuer || oidcClient) {
+    if (!issuer) throw new ConfigError('MAILROOM_OAUTH_OIDC_ISSUER', '', 'the issuer URL of the OpenID provider that goes with MAILROOM_OAUTH_OIDC_CLIENT_ID');
+    if (!oidcClient) throw new ConfigError('MAILROOM_OAUTH_OIDC_CLIENT_ID', '', 'the client id registered at MAILROOM_OAUTH_OIDC_ISSUER');
+    if (!imap) throw new ConfigError('MAILROOM_OAUTH_OIDC_IMAP', '', 'the IMAP server of the mailboxes behind the OpenID provider (imaps://host:993)');
+    if (!smtp) throw new ConfigError('MAILROOM_OAUTH_OIDC_SMTP', '', 'the SMTP server of the mailboxes behind the OpenID provider (smtps://host:465 or smtp://host:587)');
+    oidc = { ...oidcClient, issuer: issuer.replace(/\/$/, ''), name, scopes, imap, smtp };
+  }
+  return {
+    ...(google ? { google } : {}),
+    ...(microsoft ? { microsoft: { ...microsoft, tenant } } : {}),
+    ...(oidc ? { oidc } : {}),
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   // Every variable is read once, unconditionally (the README test records which ones are read).
   const port = int(env, 'PORT', 3000, { max: 65_535 });
@@ -209,6 +259,7 @@ export function loadConfig(env: Env = process.env): Config {
       );
     throw err;
   }
+  const oauth = oauthConfig(env);
   const secureCookies = bool(env, 'SECURE_COOKIES', publicUrl.startsWith('https:'));
   // Mailbox sync (issue 20). IDLE is re-issued well before the socket timeout, which stays above the
   // servers' keepalive during IDLE (Dovecot: 2 minutes), and under 29 minutes (RFC 2177).
@@ -260,6 +311,7 @@ export function loadConfig(env: Env = process.env): Config {
     loginRateMax: int(env, 'MAILROOM_LOGIN_RATE_MAX', 10, { min: 1 }),
     imageProxyRateMax: int(env, 'MAILROOM_IMAGE_PROXY_RATE_MAX', 300, { min: 1 }),
     trustedAuthservIds: hostList(env, 'MAILROOM_TRUSTED_AUTHSERV_IDS'),
+    oauth,
   };
 }
 

@@ -46,6 +46,7 @@ export async function makeCommandEnv(database: Database, config: Config, opts: {
       imageProxyRateMax: config.imageProxyRateMax,
       sync: config.sync,
       trustedAuthservIds: config.trustedAuthservIds,
+      oauth: config.oauth,
     },
     verifyMailSettings: (input) => verifyConnectionSettings(input),
     reactions: featureReactions(),

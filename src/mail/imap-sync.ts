@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { CommandEnv, Executor } from '../platform/context.js';
 import type { ConnectionsTable, FolderStatesTable } from '../platform/database/schema.js';
 import { planFolderSync, onlyNewUids, newestFirstBatches, uidSet, vanishedUids, windowStart, isOversized, type FolderCheckpoint } from './sync-plan.js';
-import { checkHost, imapOptions, DEFAULT_TIMEOUTS, DEFAULT_IMAP_SESSION } from './transport-options.js';
+import { checkHost, imapOptions, secretFromCredentials, DEFAULT_TIMEOUTS, DEFAULT_IMAP_SESSION } from './transport-options.js';
 import type { IngestItem, IngestResult, MailIngest as Ingestor, PreparedBatch } from './ingest-port.js';
 import { senderAuthFromHeader, trustedAuthservIds } from './authentication-results.js';
 
@@ -45,15 +45,15 @@ export interface SyncStats {
  * timeout defaults to the long-lived session's (see DEFAULT_IMAP_SESSION in transport-options.ts).
  */
 export async function openImap(env: CommandEnv, c: ConnectionsTable, socketMs: number = DEFAULT_IMAP_SESSION.socketMs): Promise<ImapFlow> {
-  const creds = JSON.parse(env.secrets.open(c.credentials!)) as { imapPassword: string };
+  const secret = secretFromCredentials(env.secrets.open(c.credentials!), 'imap');
   const safe = await checkHost(c.imap_host!);
-  const client = new ImapFlow(imapOptions({ host: c.imap_host!, port: c.imap_port!, tls: c.imap_tls as 'tls', username: c.imap_username! }, creds.imapPassword, safe, { ...DEFAULT_TIMEOUTS, socketMs }));
+  const client = new ImapFlow(imapOptions({ host: c.imap_host!, port: c.imap_port!, tls: c.imap_tls as 'tls', username: c.imap_username! }, secret, safe, { ...DEFAULT_TIMEOUTS, socketMs }));
   client.on('error', () => {});
   try {
     await client.connect();
   } catch (err) {
     const e = err as { authenticationFailed?: boolean };
-    if (e.authenticationFailed) throw new ImapAuthError(`The IMAP server refused the password for ${c.imap_username}.`);
+    if (e.authenticationFailed) throw new ImapAuthError(`The IMAP server refused the ${typeof secret === 'string' ? 'password' : 'access token'} for ${c.imap_username}.`);
     throw err;
   }
   return client;

@@ -49,11 +49,32 @@ export function fitIdleReissue(t: ImapSessionTimings): ImapSessionTimings {
   return { ...t, idleReissueMs, probeMs };
 }
 
+/**
+ * How Mailroom signs in to a mail server: a password (LOGIN/PLAIN), or an OAuth access token (issue 14):
+ * IMAP with OAUTHBEARER when the server offers it, else XOAUTH2 (imapflow `auth.accessToken`); SMTP with
+ * XOAUTH2 (nodemailer OAuth2 with the token).
+ */
+export type MailSecret = string | { accessToken: string };
+
+export function isToken(secret: MailSecret): secret is { accessToken: string } {
+  return typeof secret === 'object' && secret !== null && typeof secret.accessToken === 'string';
+}
+
+/**
+ * What `connections.credentials` holds once opened: the passwords, and for an OAuth connection the
+ * current access token (refreshed by the connections feature). Returns the secret for IMAP or SMTP.
+ */
+export function secretFromCredentials(opened: string, proto: 'imap' | 'smtp'): MailSecret {
+  const c = JSON.parse(opened) as { imapPassword?: string | null; smtpPassword?: string; oauth?: { accessToken: string } };
+  if (c.oauth?.accessToken) return { accessToken: c.oauth.accessToken };
+  return (proto === 'imap' ? c.imapPassword : c.smtpPassword) ?? '';
+}
+
 export async function checkHost(host: string): Promise<SafeHost> {
   return resolveSafeHost(host);
 }
 
-export function imapOptions(s: ServerSettings, password: string, safe: SafeHost, t: Timeouts = DEFAULT_TIMEOUTS): ImapFlowOptions {
+export function imapOptions(s: ServerSettings, password: MailSecret, safe: SafeHost, t: Timeouts = DEFAULT_TIMEOUTS): ImapFlowOptions {
   const servername = tlsServername(safe);
   return {
     host: safe.address,
@@ -61,7 +82,7 @@ export function imapOptions(s: ServerSettings, password: string, safe: SafeHost,
     secure: s.tls === 'tls',
     doSTARTTLS: s.tls === 'starttls' ? true : s.tls === 'none' ? false : undefined,
     ...(servername ? { servername } : {}),
-    auth: { user: s.username, pass: password },
+    auth: isToken(password) ? { user: s.username, accessToken: password.accessToken } : { user: s.username, pass: password },
     logger: false,
     connectionTimeout: t.connectMs,
     greetingTimeout: t.greetingMs,
@@ -70,7 +91,7 @@ export function imapOptions(s: ServerSettings, password: string, safe: SafeHost,
   } as ImapFlowOptions;
 }
 
-export function smtpOptions(s: ServerSettings, password: string, safe: SafeHost, t: Timeouts = DEFAULT_TIMEOUTS): SMTPTransport.Options {
+export function smtpOptions(s: ServerSettings, password: MailSecret, safe: SafeHost, t: Timeouts = DEFAULT_TIMEOUTS): SMTPTransport.Options {
   const servername = tlsServername(safe);
   return {
     host: safe.address,
@@ -78,7 +99,7 @@ export function smtpOptions(s: ServerSettings, password: string, safe: SafeHost,
     secure: s.tls === 'tls',
     requireTLS: s.tls === 'starttls',
     ignoreTLS: s.tls === 'none',
-    auth: { user: s.username, pass: password },
+    auth: isToken(password) ? { type: 'OAuth2', user: s.username, accessToken: password.accessToken } : { user: s.username, pass: password },
     tls: servername ? { servername } : {},
     name: 'mailroom',
     connectionTimeout: t.connectMs,
@@ -95,11 +116,29 @@ export function smtpOptions(s: ServerSettings, password: string, safe: SafeHost,
  */
 export async function sendThroughConnection(
   c: { smtp_host: string | null; smtp_port: number | null; smtp_tls: string | null; smtp_username: string | null },
-  smtpPassword: string,
+  smtpPassword: MailSecret,
   message: Mail.Options,
+  o: { renewToken?: () => Promise<string> } = {},
 ): Promise<SMTPTransport.SentMessageInfo> {
   const safe = await checkHost(c.smtp_host!);
   const transport = nodemailer.createTransport(smtpOptions({ host: c.smtp_host!, port: c.smtp_port!, tls: c.smtp_tls as TlsMode, username: c.smtp_username! }, smtpPassword, safe));
+  const renew = o.renewToken;
+  if (isToken(smtpPassword) && renew) {
+    // nodemailer asks for a new token when the server answers 535 to the first one; it retries once.
+    let current = smtpPassword.accessToken;
+    let renewed = false;
+    transport.set('oauth2_provision_cb', (_user: string, renewNow: boolean, cb: (err: Error | null, token?: string) => void) => {
+      if (!renewNow || renewed) return cb(null, current);
+      renewed = true;
+      renew().then(
+        (t) => {
+          current = t;
+          cb(null, t);
+        },
+        (e: Error) => cb(e),
+      );
+    });
+  }
   try {
     return await transport.sendMail(message);
   } finally {

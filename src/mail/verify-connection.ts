@@ -6,11 +6,18 @@ import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { AppError } from '../platform/errors.js';
 import { ALLOW_PRIVATE_HOSTS_ENV, HostNotAllowedError, InvalidHostError } from '../platform/security/host-guard.js';
-import { checkHost, imapOptions, smtpOptions, DEFAULT_TIMEOUTS, type ServerSettings, type Timeouts } from './transport-options.js';
+import { checkHost, imapOptions, smtpOptions, DEFAULT_TIMEOUTS, type MailSecret, type ServerSettings, type Timeouts } from './transport-options.js';
+
+/** A password, or (OAuth, issue 14) an access token used instead of it. */
+export type Credential = { password: string; accessToken?: string };
+
+function secretOf(s: Credential): MailSecret {
+  return s.accessToken ? { accessToken: s.accessToken } : s.password;
+}
 
 export interface VerifyInput {
-  imap?: ServerSettings & { password: string };
-  smtp: ServerSettings & { password: string };
+  imap?: ServerSettings & Credential;
+  smtp: ServerSettings & Credential;
   timeouts?: Timeouts;
 }
 
@@ -68,20 +75,21 @@ function networkMessage(proto: 'IMAP' | 'SMTP', s: ServerSettings, err: { code?:
   }
 }
 
-export async function verifyImap(s: ServerSettings & { password: string }, t: Timeouts = DEFAULT_TIMEOUTS): Promise<VerifyResult> {
+export async function verifyImap(s: ServerSettings & Credential, t: Timeouts = DEFAULT_TIMEOUTS): Promise<VerifyResult> {
   let safe;
   try {
     safe = await checkHost(s.host);
   } catch (err) {
     throw hostError(err, 'IMAP', s.host) ?? err;
   }
-  const client = new ImapFlow(imapOptions(s, s.password, safe, t));
+  const client = new ImapFlow(imapOptions(s, secretOf(s), safe, t));
   client.on('error', () => {});
   try {
     await client.connect();
   } catch (err) {
     const e = err as { authenticationFailed?: boolean; code?: string; message?: string; responseText?: string };
     if (e.authenticationFailed || e.code === 'AUTHENTICATIONFAILED') {
+      if (s.accessToken) throw new AppError('imap_authentication_failed', 422, `The IMAP server refused the access token for ${s.username}. Check that IMAP is enabled for this mailbox (and OAuth sign-in at its server), then connect again.`, { field: 'imap' });
       throw new AppError('imap_authentication_failed', 422, `The IMAP server refused the username or password for ${s.username}. Check them; some providers (Gmail, Outlook, iCloud) need an app password.`, { field: 'imap.password' });
     }
     throw new AppError('imap_settings_incorrect', 422, networkMessage('IMAP', s, e), { field: 'imap.host', reason: e.code ?? 'connect_failed' });
@@ -95,19 +103,20 @@ export async function verifyImap(s: ServerSettings & { password: string }, t: Ti
   }
 }
 
-export async function verifySmtp(s: ServerSettings & { password: string }, t: Timeouts = DEFAULT_TIMEOUTS): Promise<void> {
+export async function verifySmtp(s: ServerSettings & Credential, t: Timeouts = DEFAULT_TIMEOUTS): Promise<void> {
   let safe;
   try {
     safe = await checkHost(s.host);
   } catch (err) {
     throw hostError(err, 'SMTP', s.host) ?? err;
   }
-  const transport = nodemailer.createTransport(smtpOptions(s, s.password, safe, t));
+  const transport = nodemailer.createTransport(smtpOptions(s, secretOf(s), safe, t));
   try {
     await transport.verify();
   } catch (err) {
     const e = err as { code?: string; responseCode?: number; message?: string };
     if (e.code === 'EAUTH' || e.responseCode === 535 || e.responseCode === 534) {
+      if (s.accessToken) throw new AppError('smtp_authentication_failed', 422, `The SMTP server refused the access token for ${s.username}. Check that authenticated SMTP is enabled for this mailbox (Microsoft 365: SMTP AUTH), then connect again.`, { field: 'smtp' });
       throw new AppError('smtp_authentication_failed', 422, `The SMTP server refused the username or password for ${s.username}. Check them; some providers need an app password for sending.`, { field: 'smtp.password' });
     }
     throw new AppError('smtp_settings_incorrect', 422, networkMessage('SMTP', s, e), { field: 'smtp.host', reason: e.code ?? 'connect_failed' });

@@ -50,6 +50,18 @@ export const ERROR_CODES = [
   'not_forwarding',
   'no_personal_connection',
   'no_team_address',
+  // OAuth mailboxes (issue 14)
+  'oauth_provider_not_configured',
+  'oauth_provider_unreachable',
+  'oauth_state_invalid',
+  'oauth_denied',
+  'oauth_failed',
+  'oauth_no_email',
+  'oauth_email_not_verified',
+  'oauth_address_mismatch',
+  'oauth_device_flow_unsupported',
+  'oauth_device_code_expired',
+  'oauth_reauth_required',
   // CRM
   'owner_not_active',
   'contact_email_taken',

@@ -43,6 +43,12 @@ export interface StartDovecotOptions {
    * Default: Dovecot's own limits (about 100 sessions).
    */
   maxConnections?: number;
+  /**
+   * OAuth sign-in (issue 14): the lines of Dovecot's `passdb { driver = oauth2 }` args file (see
+   * test/harness/oauth-server.ts `dovecotOAuth2Config()`). XOAUTH2 and OAUTHBEARER are then offered and
+   * checked by that passdb after the users' passwords; password logins keep working.
+   */
+  oauth2?: string;
 }
 
 export interface DeliverOptions {
@@ -196,6 +202,7 @@ function configText(p: {
   specialFolders: boolean;
   extra: string;
   maxConnections?: number;
+  oauth2: boolean;
 }): string {
   const { dir, owner } = p;
   const n = p.maxConnections;
@@ -224,7 +231,7 @@ listen = ${HOST}
 ${limits.top}
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login${p.oauth2 ? ' xoauth2 oauthbearer' : ''}
 auth_verbose = yes
 # Default is 2 s: a wrong-password test would wait for it.
 auth_failure_delay = 0
@@ -242,7 +249,7 @@ passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u ${dir}/users/%u
 }
-userdb {
+${p.oauth2 ? `passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = ${dir}/dovecot-oauth2.conf.ext\n}\n` : ''}userdb {
   driver = static
   args = uid=${owner.uid} gid=${owner.gid} home=${dir}/mail/%u
 }
@@ -361,7 +368,8 @@ export async function startDovecot(opts: StartDovecotOptions = {}): Promise<Test
   }
 
   async function writeConfig(): Promise<void> {
-    await writeFile(confPath, configText({ dir, imapPort, lmtpPort, owner, instance, specialFolders: opts.specialFolders !== false, extra: opts.extraConfig ?? '', maxConnections: opts.maxConnections }));
+    if (opts.oauth2 !== undefined) await writeFile(join(dir, 'dovecot-oauth2.conf.ext'), opts.oauth2, { mode: 0o644 });
+    await writeFile(confPath, configText({ dir, imapPort, lmtpPort, owner, instance, specialFolders: opts.specialFolders !== false, extra: opts.extraConfig ?? '', maxConnections: opts.maxConnections, oauth2: opts.oauth2 !== undefined }));
   }
 
   /** Spawns the master in the foreground and waits for the IMAP greeting. */

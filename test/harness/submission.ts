@@ -45,6 +45,11 @@ export interface StartSubmissionOptions {
   maxSize?: number;
   /** Offer STARTTLS with smtp-server's built-in self-signed certificate. Default false. */
   starttls?: boolean;
+  /**
+   * OAuth (issue 14): also offer AUTH XOAUTH2, accepting an access token when this returns true for the
+   * username and token (e.g. the test OAuth server's userinfo says the token belongs to that address).
+   */
+  verifyAccessToken?: (username: string, accessToken: string) => Promise<boolean>;
 }
 
 export interface TestSubmissionServer {
@@ -90,7 +95,7 @@ export async function startSubmissionServer(opts: StartSubmissionOptions): Promi
     secure: false,
     authOptional: false,
     allowInsecureAuth: true,
-    authMethods: ['PLAIN', 'LOGIN'],
+    authMethods: opts.verifyAccessToken ? ['PLAIN', 'LOGIN', 'XOAUTH2'] : ['PLAIN', 'LOGIN'],
     disabledCommands: opts.starttls ? [] : ['STARTTLS'],
     size: opts.maxSize ?? 50 * 1024 * 1024,
     logger: false,
@@ -99,6 +104,13 @@ export async function startSubmissionServer(opts: StartSubmissionOptions): Promi
       const user = auth.username ?? '';
       if ((auth.method === 'PLAIN' || auth.method === 'LOGIN') && dovecot.checkPassword(user, auth.password ?? '')) {
         return cb(null, { user });
+      }
+      if (auth.method === 'XOAUTH2' && opts.verifyAccessToken) {
+        opts.verifyAccessToken(user, auth.accessToken ?? '').then(
+          (ok) => (ok ? cb(null, { user }) : cb(null, { data: { status: '401', schemes: 'bearer' } })),
+          () => cb(smtpError(454, '4.7.0 Temporary authentication failure')),
+        );
+        return;
       }
       return cb(smtpError(535, '5.7.8 Authentication credentials invalid'));
     },

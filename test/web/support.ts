@@ -46,12 +46,13 @@ export interface WebTestServer {
 
 let counter = 0;
 
-export async function startWebServer(distDir: string): Promise<WebTestServer> {
+/** `port` and `configEnv` (optional): a known port (e.g. for PUBLIC_URL and an OAuth redirect URI) and more configuration. */
+export async function startWebServer(distDir: string, opts: { port?: number; configEnv?: Record<string, string> } = {}): Promise<WebTestServer> {
   const database = await createTestDatabase();
-  const config = loadConfig({ DATA_DIR: database.dataDir, PORT: '0' });
+  const config = loadConfig({ DATA_DIR: database.dataDir, PORT: '0', ...opts.configEnv });
   const env = await makeCommandEnv(database, config);
   const app = await buildApp({ database, config, env, logger: false, webDistDir: distDir });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  await app.listen({ port: opts.port ?? 0, host: '127.0.0.1' });
   const origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   counter++;
   const tag = `${process.pid}-${counter}`;

@@ -13,6 +13,7 @@ import * as m011 from './011-personal-email-contact-nullable.js';
 import * as m012 from './012-listening.js';
 import * as m013 from './013-events-webhooks.js';
 import * as m014 from './014-thread-ids.js';
+import * as m015 from './015-oauth.js';
 import * as m016 from './016-sequences.js';
 import * as m017 from './017-meetings.js';
 import * as m018 from './018-conversation-assignee-list.js';
@@ -35,6 +36,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '012-listening': m012,
   '013-events-webhooks': m013,
   '014-thread-ids': m014,
+  '015-oauth': m015,
   '016-sequences': m016,
   '017-meetings': m017,
   '018-conversation-assignee-list': m018,

@@ -9,7 +9,7 @@ import { readHeaderBlock } from '../../mail/message/header-block.js';
 import type { ConnectionsTable } from '../../platform/database/schema.js';
 import type { Ingestor } from '../ingest/index.js';
 import type { CommandEnv } from '../../platform/context.js';
-import { sendThroughConnection } from '../../mail/transport-options.js';
+import { secretFromCredentials, sendThroughConnection } from '../../mail/transport-options.js';
 import { readJson, shapes } from '../../platform/database/json.js';
 
 /** The job: sends the test email (see sendForwardingTest.ts for who queues it). */
@@ -24,8 +24,9 @@ export async function sendForwardingTestEmail(ingestor: Ingestor, connectionId: 
   const c = await env.db.selectFrom('connections').selectAll().where('id', '=', connectionId).executeTakeFirst();
   if (!c || c.forwarding_test_token !== token || c.disconnected_at !== null || !c.smtp_host || !c.credentials) return 'stale';
   try {
-    const creds = readJson('connections.credentials', env.secrets.open(c.credentials), shapes.mailCredentials);
-    await sendThroughConnection(c, creds.smtpPassword, {
+    const opened = env.secrets.open(c.credentials);
+    readJson('connections.credentials', opened, shapes.mailCredentials);
+    await sendThroughConnection(c, secretFromCredentials(opened, 'smtp'), {
       from: c.address,
       to: c.address,
       subject: 'Mailroom forwarding check',

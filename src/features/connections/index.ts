@@ -9,6 +9,8 @@ import { DEFAULT_SYNC_JOB_SETTINGS, connectionSyncHandler } from './sync-job.js'
 import type { MailboxSupervisor } from './mailbox-supervisor.js';
 import { forwardingTestJob, recordForwardingTest } from './forwarding-test.js';
 import { FORWARDING_TEST_JOB } from './commands/sendForwardingTest.js';
+import { OAUTH_REFRESH_JOB, refreshConnectionToken } from './oauth/tokens.js';
+import { RunAgain } from '../../platform/jobs/worker.js';
 
 export { connectEmail, refusalError } from './commands/connectEmail.js';
 export type { MailboxSupervisor } from './mailbox-supervisor.js';
@@ -19,6 +21,7 @@ export { addressKey } from './domain/address-key.js';
 export { checkCreateInbox } from './domain/connection-rules.js';
 export { connectedColumns, CONNECTION_STATES, CONNECTION_STAGES, type ConnectionState, type ConnectionStage } from './lifecycle.js';
 export { connectionPolicies } from './policies.js';
+export { refreshConnectionToken, ensureFreshToken, OAUTH_REFRESH_JOB } from './oauth/tokens.js';
 
 export function connectionsFeature() {
   return {
@@ -35,6 +38,15 @@ export function connectionsFeature() {
         connectionSyncHandler(ingestor, { ...DEFAULT_SYNC_JOB_SETTINGS, ...ingestor.env.settings.sync }, () => running.mailboxSupervisor)(payload, ctx),
       /** Sends the forwarding check email through the address's own SMTP server. */
       [FORWARDING_TEST_JOB]: forwardingTestJob(ingestor),
+      /**
+       * OAuth connections (issue 14): refreshes the access token when due and queues the next refresh;
+       * a refused refresh token moves the connection to auth_failed (oauth_reauth_required).
+       */
+      [OAUTH_REFRESH_JOB]: async (payload: { connectionId: string }, ctx: JobContext) => {
+        const r = await refreshConnectionToken(ingestor.env, payload.connectionId, `job:${ctx.workerId}`);
+        if (r === 'busy') throw new RunAgain(30_000);
+        if (typeof r === 'object') throw new RunAgain(r.retryInMs);
+      },
     }),
   } as const;
 }

@@ -6,7 +6,9 @@
  *   syncing       IMAP: the initial import (or a new folder's) is under way
  *   active        up to date (forwarding connections are active from the start)
  *   error         the mail server could not be reached ERROR_AFTER_FAILURES times in a row (sync retries)
- *   auth_failed   the mail server refused the password; sync stops until the credentials are updated
+ *   auth_failed   the mail server refused the password (or, for OAuth, the provider refused the refresh
+ *                 token: last_error_code oauth_reauth_required, event connection.needs_reauth); sync
+ *                 stops until the credentials are updated or the owner signs in again (Reconnect)
  *   disconnected  sync and sending stopped; the row stays so a reconnect resumes
  * Stages (what the sync is doing, null when nothing in particular):
  *   initial_sync_queued  connected, the first sync pass has not started
@@ -250,7 +252,7 @@ export async function markSyncFailed(db: Executor, id: string, o: { code: string
  * The mail server refused the password: auth_failed, with the error recorded; sync stops. `changed`
  * is false when it already was (the caller notifies people only on the change).
  */
-export async function markAuthFailed(db: Executor, id: string, o: { message: string; now: number }): Promise<Applied & { failureCount?: number }> {
+export async function markAuthFailed(db: Executor, id: string, o: { message: string; now: number; code?: string }): Promise<Applied & { failureCount?: number }> {
   let failureCount = 0;
   const r = await apply(
     db,
@@ -259,7 +261,7 @@ export async function markAuthFailed(db: Executor, id: string, o: { message: str
       failureCount = row.failure_count + 1;
       return { type: 'authFailed' };
     },
-    () => ({ failure_count: failureCount, last_error_code: 'imap_authentication_failed', last_error_message: o.message, last_error_at: o.now }),
+    () => ({ failure_count: failureCount, last_error_code: o.code ?? 'imap_authentication_failed', last_error_message: o.message, last_error_at: o.now }),
     o.now,
   );
   return r.ok ? { ...r, failureCount } : r;

@@ -20,6 +20,7 @@ import { fitIdleReissue, DEFAULT_IMAP_SESSION, type ImapSessionTimings } from '.
 import type { Limiter } from '../../platform/jobs/limiter.js';
 import type { Ingestor } from '../ingest/index.js';
 import { recordSyncFailure } from './sync-failures.js';
+import { ensureFreshToken } from './oauth/tokens.js';
 import { markSyncSucceeded } from './lifecycle.js';
 
 export type Listening = 'live' | 'polling' | 'waiting';
@@ -131,7 +132,11 @@ export class MailboxSession {
       let client: ImapFlow | null = null;
       let connectedAt = 0;
       try {
-        client = await this.o.limits.connect.run(() => openImap(env, c, this.o.settings.timings.socketMs));
+        // OAuth: an access token about to end is renewed before the login (the refresh job may be late).
+        const fresh = await ensureFreshToken(env, this.connectionId, `session:${this.connectionId}`);
+        if (fresh === 'needs_reauth') return 'stopped';
+        const current = fresh === 'refreshed' ? await env.db.selectFrom('connections').selectAll().where('id', '=', this.connectionId).executeTakeFirst() : c;
+        client = await this.o.limits.connect.run(() => openImap(env, current ?? c, this.o.settings.timings.socketMs));
         client.on('error', (err: Error) => log.debug({ connectionId: this.connectionId, err: err.message }, 'IMAP session error'));
         this.connects += 1;
         connectedAt = Date.now();

@@ -18,6 +18,7 @@
  * - Held connections are re-read every tick (reads only): disconnected or auth-failed ones are dropped and
  *   their lease released; changed settings or credentials restart the session.
  */
+import './oauth/schema.js';
 import crypto from 'node:crypto';
 import os from 'node:os';
 import { sql } from 'kysely';
@@ -64,8 +65,13 @@ interface Held {
   releasing: boolean;
 }
 
-function fingerprint(c: Pick<ConnectionsTable, 'credentials' | 'imap_host' | 'imap_port' | 'imap_tls' | 'imap_username' | 'folders' | 'sent_folder' | 'sync_window_days'>): string {
-  return JSON.stringify([c.credentials, c.imap_host, c.imap_port, c.imap_tls, c.imap_username, c.folders, c.sent_folder, c.sync_window_days]);
+/**
+ * What restarts a session when it changes. An OAuth connection's credentials change at every token
+ * refresh: a logged-in session has no use for the new token (it takes the current one when it logs in
+ * again), so they do not count there (`oauth` set: the connection signs in with OAuth).
+ */
+function fingerprint(c: Pick<ConnectionsTable, 'credentials' | 'imap_host' | 'imap_port' | 'imap_tls' | 'imap_username' | 'folders' | 'sent_folder' | 'sync_window_days'> & { oauth: string | null }): string {
+  return JSON.stringify([c.oauth ? 'oauth' : c.credentials, c.imap_host, c.imap_port, c.imap_tls, c.imap_username, c.folders, c.sent_folder, c.sync_window_days]);
 }
 
 export class MailboxSupervisor {
@@ -188,7 +194,8 @@ export class MailboxSupervisor {
   private async claim(limit: number, now: number): Promise<void> {
     const rows = await this.eligible()
       .leftJoin('leases', (j) => j.on(sql<boolean>`leases.name = ${SYNC} || connections.id`))
-      .select(['connections.id', 'connections.credentials', 'connections.imap_host', 'connections.imap_port', 'connections.imap_tls', 'connections.imap_username', 'connections.folders', 'connections.sent_folder', 'connections.sync_window_days'])
+      .leftJoin('oauth_grants', 'oauth_grants.connection_id', 'connections.id')
+      .select(['connections.id', 'oauth_grants.connection_id as oauth', 'connections.credentials', 'connections.imap_host', 'connections.imap_port', 'connections.imap_tls', 'connections.imap_username', 'connections.folders', 'connections.sent_folder', 'connections.sync_window_days'])
       .where((eb) => eb.or([eb('leases.name', 'is', null), eb('leases.expires_at', '<', now)]))
       .orderBy('connections.created_at')
       .limit(limit)
@@ -254,8 +261,23 @@ export class MailboxSupervisor {
     for (let i = 0; i < ids.length; i += 500) {
       const rows = await this.env.db
         .selectFrom('connections')
-        .select(['id', 'transport', 'state', 'disconnected_at', 'credentials', 'imap_host', 'imap_port', 'imap_tls', 'imap_username', 'folders', 'sent_folder', 'sync_window_days'])
-        .where('id', 'in', ids.slice(i, i + 500))
+        .leftJoin('oauth_grants', 'oauth_grants.connection_id', 'connections.id')
+        .select([
+          'connections.id',
+          'oauth_grants.connection_id as oauth',
+          'connections.transport',
+          'connections.state',
+          'connections.disconnected_at',
+          'connections.credentials',
+          'connections.imap_host',
+          'connections.imap_port',
+          'connections.imap_tls',
+          'connections.imap_username',
+          'connections.folders',
+          'connections.sent_folder',
+          'connections.sync_window_days',
+        ])
+        .where('connections.id', 'in', ids.slice(i, i + 500))
         .execute();
       const byId = new Map(rows.map((r) => [r.id, r]));
       for (const id of ids.slice(i, i + 500)) {

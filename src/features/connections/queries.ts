@@ -1,3 +1,4 @@
+import './oauth/schema.js';
 import { sql } from 'kysely';
 import { forwardingCheck } from './domain/forwarding-check.js';
 import type { ConnectionsTable } from '../../platform/database/schema.js';
@@ -65,7 +66,10 @@ export function listeningView(c: ConnectionsTable, leaseExpiresAt: number | null
 }
 
 /** The API shape of a connection. Credentials never leave the server. */
-export function connectionView(c: ConnectionsTable, names: { userName?: string | null; userState?: string | null; inboxName?: string | null; leaseExpiresAt?: number | null } = {}) {
+export function connectionView(
+  c: ConnectionsTable,
+  names: { userName?: string | null; userState?: string | null; inboxName?: string | null; leaseExpiresAt?: number | null; oauthProvider?: string | null } = {},
+) {
   return {
     id: c.id,
     type: c.type as 'personal' | 'team',
@@ -77,6 +81,8 @@ export function connectionView(c: ConnectionsTable, names: { userName?: string |
     inboxId: c.inbox_id,
     inboxName: names.inboxName ?? null,
     transport: c.transport as 'imap' | 'forwarding',
+    /** Signed in with OAuth at this provider (issue 14), or null (passwords). */
+    oauthProvider: (names.oauthProvider ?? null) as 'google' | 'microsoft' | 'oidc' | null,
     state: c.state,
     stage: c.stage,
     ...listeningView(c, names.leaseExpiresAt, Date.now()),
@@ -107,7 +113,8 @@ export async function connectionViewById(db: Executor, accountId: string, id: st
 export async function connectionViewOf(db: Executor, c: ConnectionsTable): Promise<ConnectionView> {
   const u = await db.selectFrom('users').select(['name', 'state']).where('id', '=', c.user_id).executeTakeFirst();
   const i = c.inbox_id ? await db.selectFrom('inboxes').select(['name']).where('id', '=', c.inbox_id).executeTakeFirst() : undefined;
-  return connectionView(c, { userName: u?.name, userState: u?.state, inboxName: i?.name, leaseExpiresAt: await syncLeaseExpiry(db, c.id) });
+  const g = await db.selectFrom('oauth_grants').select('provider').where('connection_id', '=', c.id).executeTakeFirst();
+  return connectionView(c, { userName: u?.name, userState: u?.state, inboxName: i?.name, leaseExpiresAt: await syncLeaseExpiry(db, c.id), oauthProvider: g?.provider ?? null });
 }
 
 const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
@@ -134,8 +141,9 @@ export async function listConnections(
     .innerJoin('users', 'users.id', 'connections.user_id')
     .leftJoin('inboxes', 'inboxes.id', 'connections.inbox_id')
     .leftJoin('leases', (j) => j.on(sql<boolean>`leases.name = ${'sync:'} || connections.id`))
+    .leftJoin('oauth_grants', 'oauth_grants.connection_id', 'connections.id')
     .selectAll('connections')
-    .select(['users.name as user_name', 'users.state as user_state', 'inboxes.name as inbox_name', 'leases.expires_at as lease_expires_at'])
+    .select(['users.name as user_name', 'users.state as user_state', 'inboxes.name as inbox_name', 'leases.expires_at as lease_expires_at', 'oauth_grants.provider as oauth_provider'])
     .where('connections.account_id', '=', accountId);
   if (q.personalOf !== 'everyone') {
     const own = q.personalOf;
@@ -147,6 +155,6 @@ export async function listConnections(
   if (!q.includeDisconnected) query = query.where('connections.disconnected_at', 'is', null);
   const rows = await query.orderBy('connections.created_at').execute();
   return rows.map((r) =>
-    connectionView(r, { userName: r.user_name, userState: r.user_state, inboxName: r.inbox_name, leaseExpiresAt: r.lease_expires_at === null ? null : Number(r.lease_expires_at) }),
+    connectionView(r, { userName: r.user_name, userState: r.user_state, inboxName: r.inbox_name, leaseExpiresAt: r.lease_expires_at === null ? null : Number(r.lease_expires_at), oauthProvider: r.oauth_provider }),
   );
 }

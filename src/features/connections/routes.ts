@@ -10,6 +10,8 @@ import { resyncConnection, updateConnectionCredentials } from './commands/update
 import { authorize, can } from '../../platform/authorize.js';
 import { connectionPolicies } from './policies.js';
 import { errorResponses, idParams } from '../../platform/http/schemas.js';
+import { AppError } from '../../platform/errors.js';
+import { completeOAuthCallback, oauthProviders, pollOAuthDevice, redirectUri, startOAuthConnect } from './oauth/flows.js';
 
 const server = {
   type: 'object',
@@ -52,6 +54,7 @@ export const connectionSchema = {
     inboxId: { type: ['string', 'null'] },
     inboxName: { type: ['string', 'null'] },
     transport: { type: 'string', enum: ['imap', 'forwarding'] },
+    oauthProvider: { type: ['string', 'null'], enum: ['google', 'microsoft', 'oidc', null], description: 'Signed in with OAuth at this provider (reconnect with POST /connections/oauth/start and connectionId), or null (passwords)' },
     state: { type: 'string', enum: ['syncing', 'active', 'auth_failed', 'error', 'disconnected'] },
     stage: { type: ['string', 'null'], enum: ['initial_sync_queued', 'initial_sync', null] },
     listening: {
@@ -84,6 +87,7 @@ export const connectionSchema = {
 
 export async function connectionRoutes(app: ApiApp): Promise<void> {
   const env = app.deps.env;
+  await oauthConnectionRoutes(app);
 
   app.get(
     '/connections',
@@ -235,5 +239,123 @@ export async function connectionRoutes(app: ApiApp): Promise<void> {
     '/connections/:id/sync',
     { schema: { tags: ['connections'], summary: 'Sync now', params: idParams, response: { 200: connectionSchema, ...errorResponses } } },
     async (req) => resyncConnection(env, requireActor(req), req.params.id),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// OAuth mailboxes (issue 14)
+// ---------------------------------------------------------------------------------------------
+
+const oauthStartSchema = {
+  type: 'object',
+  properties: {
+    flowId: { type: 'string' },
+    flow: { type: 'string', enum: ['code', 'device'] },
+    authorizationUrl: { type: 'string', description: 'Code flow: send the browser here; it comes back to /api/v1/connections/oauth/callback' },
+    userCode: { type: 'string', description: 'Device flow: the code the user types at verificationUri' },
+    verificationUri: { type: 'string' },
+    verificationUriComplete: { type: ['string', 'null'] },
+    intervalSeconds: { type: 'integer' },
+    expiresAt: { type: 'string' },
+  },
+} as const;
+
+const oauthStatusSchema = {
+  type: 'object',
+  properties: {
+    flowId: { type: 'string' },
+    status: { type: 'string', enum: ['pending', 'connected', 'failed'] },
+    retryAfterSeconds: { type: 'integer' },
+    connection: connectionSchema,
+    error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
+  },
+} as const;
+
+export async function oauthConnectionRoutes(app: ApiApp): Promise<void> {
+  const env = app.deps.env;
+
+  app.get(
+    '/connections/oauth/providers',
+    {
+      schema: {
+        tags: ['connections'],
+        summary: 'OAuth providers configured on this Mailroom ("Connect with ..." buttons), and whether each offers the device flow',
+        response: {
+          200: {
+            type: 'object',
+            properties: { providers: { type: 'array', items: { type: 'object', properties: { id: { type: 'string', enum: ['google', 'microsoft', 'oidc'] }, name: { type: 'string' }, deviceFlow: { type: 'boolean' } } } } },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => {
+      requireActor(req);
+      return { providers: await oauthProviders(env) };
+    },
+  );
+
+  app.post(
+    '/connections/oauth/start',
+    {
+      schema: {
+        tags: ['connections'],
+        summary: 'Start connecting (or reconnecting) a mailbox with OAuth: an authorization URL (code flow with PKCE) or a device code and link',
+        description: 'The same rules as POST /connections apply when the sign-in completes; the address is the one signed in with (it must equal `address` when given). `connectionId` reconnects that connection (auth_failed), keeping its history and sync checkpoint.',
+        body: {
+          type: 'object',
+          required: ['provider'],
+          additionalProperties: false,
+          properties: {
+            provider: { type: 'string', enum: ['google', 'microsoft', 'oidc'] },
+            flow: { type: 'string', enum: ['code', 'device'], default: 'code' },
+            type: { type: 'string', enum: ['personal', 'team'] },
+            address: { type: 'string', maxLength: 320 },
+            inboxId: { type: 'string' },
+            userId: { type: 'string' },
+            useForMeetings: { type: 'boolean' },
+            syncWindowDays: { type: ['integer', 'null'], minimum: 1, maximum: 36500 },
+            connectionId: { type: 'string', maxLength: 64 },
+          },
+        },
+        response: { 201: oauthStartSchema, ...errorResponses },
+      },
+    },
+    async (req, reply) => reply.status(201).send(await startOAuthConnect(env, requireActor(req), req.body)),
+  );
+
+  app.post(
+    '/connections/oauth/callback',
+    {
+      schema: {
+        tags: ['connections'],
+        summary: 'Finish a code-flow sign-in: the URL the provider redirected the browser to (PUBLIC_URL/settings/email?code=...&state=...)',
+        description: 'The state must be one this user started, unexpired and unused (it is used up by this call). The signed-in address must be verified and equal the one typed (if any); then the same rules as POST /connections apply.',
+        body: { type: 'object', required: ['url'], additionalProperties: false, properties: { url: { type: 'string', minLength: 1, maxLength: 8192 } } },
+        response: { 200: connectionSchema, ...errorResponses },
+      },
+    },
+    async (req) => {
+      let url: URL;
+      try {
+        url = new URL(req.body.url, redirectUri(env));
+      } catch {
+        throw new AppError('invalid_request', 400, 'Send the whole address the provider sent your browser back to, as `url`.', { field: 'url' });
+      }
+      return completeOAuthCallback(env, requireActor(req), url);
+    },
+  );
+
+  app.post(
+    '/connections/oauth/flows/:id/poll',
+    {
+      schema: {
+        tags: ['connections'],
+        summary: 'Device flow: check whether the user entered the code (polls the provider no more often than its interval)',
+        params: idParams,
+        response: { 200: oauthStatusSchema, ...errorResponses },
+      },
+    },
+    async (req) => pollOAuthDevice(env, requireActor(req), req.params.id),
   );
 }

@@ -8,6 +8,7 @@ import { ImapAuthError } from '../../mail/imap-sync.js';
 import { adminIds, notifyUsers } from '../notifications/index.js';
 import { HostNotAllowedError } from '../../platform/security/host-guard.js';
 import { markAuthFailed, markSyncFailed } from './lifecycle.js';
+import { isOAuthConnection, refreshConnectionToken } from './oauth/tokens.js';
 
 /** What happened, and for a retry the consecutive failures now recorded (for the caller's backoff). */
 export type SyncFailureOutcome = { outcome: 'auth_failed' } | { outcome: 'retry'; failureCount: number };
@@ -16,6 +17,13 @@ export async function recordSyncFailure(env: CommandEnv, connectionId: string, e
   const now = env.now();
   const c = await env.db.selectFrom('connections').selectAll().where('id', '=', connectionId).executeTakeFirst();
   if (!c) return { outcome: 'retry', failureCount: 1 };
+  if (err instanceof ImapAuthError && (await isOAuthConnection(env.db, connectionId))) {
+    // OAuth: a refused access token is renewed (once); only a refused refresh token needs the user.
+    const r = await refreshConnectionToken(env, connectionId, `sync:${connectionId}`, { force: true });
+    if (r === 'needs_reauth' || r === 'stopped') return { outcome: 'auth_failed' };
+    const m = await markSyncFailed(env.db, c.id, { code: 'imap_authentication_failed', message: `The mail server refused the access token of ${c.address}; Mailroom renewed it and retries.`, now });
+    return { outcome: 'retry', failureCount: m.ok ? (m.failureCount ?? c.failure_count + 1) : c.failure_count };
+  }
   if (err instanceof ImapAuthError) {
     await env.db.transaction().execute(async (trx) => {
       const r = await markAuthFailed(trx, c.id, {

@@ -8,7 +8,7 @@
 import type { CommandEnv } from '../../platform/context.js';
 import { limitsFor, type PlanId } from '../accounts/index.js';
 import { RetryLater, RunAgain, type JobHandler } from '../../platform/jobs/worker.js';
-import { sendThroughConnection } from '../../mail/transport-options.js';
+import { secretFromCredentials, sendThroughConnection } from '../../mail/transport-options.js';
 import { ingestBatch, type Ingestor } from '../ingest/index.js';
 import { openImap } from '../../mail/imap-sync.js';
 import { enqueue } from '../../platform/jobs/queue.js';
@@ -108,10 +108,12 @@ export async function sendOutboxMessage(ingestor: Ingestor, outboxId: string): P
 
   const raw = await ingestor.blobs.get(row.raw_sha256);
   const envelope = readJson('outbox.envelope', row.envelope, outboxEnvelope);
-  const creds = readJson('connections.credentials', env.secrets.open(c.credentials!), shapes.mailCredentials);
+  const opened = env.secrets.open(c.credentials!);
+  readJson('connections.credentials', opened, shapes.mailCredentials);
   let info: { response?: string };
   try {
-    info = await sendThroughConnection(c, creds.smtpPassword, { envelope, raw });
+    // A password, or an OAuth connection's access token (XOAUTH2, issue 14).
+    info = await sendThroughConnection(c, secretFromCredentials(opened, 'smtp'), { envelope, raw });
   } catch (err) {
     const e = err as { responseCode?: number; command?: string; message?: string; code?: string };
     const permanent = typeof e.responseCode === 'number' && e.responseCode >= 500;

@@ -24,3 +24,19 @@ export const updateCredentials = (id: string, password: string, transport: 'imap
 
 export const sendForwardingTest = (id: string) => api.post<Connection>(`/connections/${encodeURIComponent(id)}/forwarding-test`, {});
 export const syncNow = (id: string) => api.post<Connection>(`/connections/${encodeURIComponent(id)}/sync`, {});
+
+
+// OAuth mailboxes (issue 14)
+export type OAuthProvider = Ok<'/api/v1/connections/oauth/providers', 'get'>['providers'][number];
+export type OAuthStartInput = Body<'/api/v1/connections/oauth/start', 'post'>;
+export type OAuthStart = Ok<'/api/v1/connections/oauth/start', 'post'>;
+export type OAuthFlowStatus = Ok<'/api/v1/connections/oauth/flows/{id}/poll', 'post'>;
+
+/** The providers this Mailroom is registered with ("Connect with ..." buttons); empty when none. */
+export const listOAuthProviders = () => api.get<Ok<'/api/v1/connections/oauth/providers', 'get'>>('/connections/oauth/providers').then((r) => r.providers ?? []);
+/** Code flow: an authorization URL to send the browser to. Device flow: a code and a link to show. */
+export const startOAuth = (input: OAuthStartInput) => api.post<OAuthStart>('/connections/oauth/start', input);
+/** Device flow: has the user entered the code? (The server asks the provider no faster than its interval.) */
+export const pollOAuth = (flowId: string) => api.post<OAuthFlowStatus>(`/connections/oauth/flows/${encodeURIComponent(flowId)}/poll`, {});
+/** Code flow: the page the provider sent the browser back to (its whole URL) finishes the connect. */
+export const completeOAuth = (url: string) => api.post<Connection>('/connections/oauth/callback', { url });

@@ -4222,6 +4222,433 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/connections/oauth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** OAuth providers configured on this Mailroom ("Connect with ..." buttons), and whether each offers the device flow */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            providers: {
+                                /** @enum {string} */
+                                id: "google" | "microsoft" | "oidc";
+                                name: string;
+                                deviceFlow: boolean;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/connections/oauth/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start connecting (or reconnecting) a mailbox with OAuth: an authorization URL (code flow with PKCE) or a device code and link
+         * @description The same rules as POST /connections apply when the sign-in completes; the address is the one signed in with (it must equal `address` when given). `connectionId` reconnects that connection (auth_failed), keeping its history and sync checkpoint.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        provider: "google" | "microsoft" | "oidc";
+                        /**
+                         * @default code
+                         * @enum {string}
+                         */
+                        flow?: "code" | "device";
+                        /** @enum {string} */
+                        type?: "personal" | "team";
+                        address?: string;
+                        inboxId?: string;
+                        userId?: string;
+                        useForMeetings?: boolean;
+                        syncWindowDays?: number | null;
+                        connectionId?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            flowId: string;
+                            /** @enum {string} */
+                            flow: "code" | "device";
+                            /** @description Code flow: send the browser here; it comes back to /api/v1/connections/oauth/callback */
+                            authorizationUrl: string;
+                            /** @description Device flow: the code the user types at verificationUri */
+                            userCode: string;
+                            verificationUri: string;
+                            verificationUriComplete: string | null;
+                            intervalSeconds: number;
+                            expiresAt: string;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/connections/oauth/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish a code-flow sign-in: the URL the provider redirected the browser to (PUBLIC_URL/settings/email?code=...&state=...)
+         * @description The state must be one this user started, unexpired and unused (it is used up by this call). The signed-in address must be verified and equal the one typed (if any); then the same rules as POST /connections apply.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        url: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {string} */
+                            type: "personal" | "team";
+                            address: string;
+                            addressKey: string;
+                            userId: string;
+                            userName: string | null;
+                            userState: string | null;
+                            inboxId: string | null;
+                            inboxName: string | null;
+                            /** @enum {string} */
+                            transport: "imap" | "forwarding";
+                            /**
+                             * @description Signed in with OAuth at this provider (reconnect with POST /connections/oauth/start and connectionId), or null (passwords)
+                             * @enum {string|null}
+                             */
+                            oauthProvider: "google" | "microsoft" | "oidc" | null;
+                            /** @enum {string} */
+                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            /** @enum {string|null} */
+                            stage: "initial_sync_queued" | "initial_sync" | null;
+                            /**
+                             * @description IMAP: live (an IDLE session is open, new mail shows in seconds), polling (the server has no IDLE: checked on an adaptive interval), waiting (reconnecting, backing off, or no worker holds it yet). Null for forwarding, disconnected, or a refused password.
+                             * @enum {string|null}
+                             */
+                            listening: "live" | "polling" | "waiting" | null;
+                            /** @description When `listening` last changed (null when unknown) */
+                            listeningSince: string | null;
+                            progress: {
+                                done: number;
+                                total: number | null;
+                            };
+                            lastError: {
+                                code: string;
+                                message: string | null;
+                                at: string | null;
+                            } | null;
+                            imap: {
+                                host: string;
+                                port: number;
+                                tls: string;
+                                username: string;
+                            } | null;
+                            smtp: {
+                                host: string;
+                                port: number;
+                                tls: string;
+                                username: string;
+                            } | null;
+                            sentFolder: string | null;
+                            folders: string[];
+                            isDefaultFrom: boolean;
+                            useForMeetings: boolean;
+                            /** @description Team email by forwarding: the last forwarding check (POST /connections/{id}/forwarding-test) */
+                            forwardingCheck: {
+                                /** @enum {string} */
+                                state: "never" | "sending" | "waiting" | "verified" | "not_received" | "send_failed";
+                                message: string;
+                                sentAt: string | null;
+                                verifiedAt: string | null;
+                            } | null;
+                            forwardingAddress: string | null;
+                            senderName: {
+                                mode: string;
+                                custom: string | null;
+                            } | null;
+                            signature: string | null;
+                            sendLimits: {
+                                perDay: number | null;
+                                perMinute: number | null;
+                            };
+                            createdAt: string;
+                            disconnectedAt: string | null;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/connections/oauth/flows/{id}/poll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Device flow: check whether the user entered the code (polls the provider no more often than its interval) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            flowId: string;
+                            /** @enum {string} */
+                            status: "pending" | "connected" | "failed";
+                            retryAfterSeconds: number;
+                            connection: {
+                                id: string;
+                                /** @enum {string} */
+                                type: "personal" | "team";
+                                address: string;
+                                addressKey: string;
+                                userId: string;
+                                userName: string | null;
+                                userState: string | null;
+                                inboxId: string | null;
+                                inboxName: string | null;
+                                /** @enum {string} */
+                                transport: "imap" | "forwarding";
+                                /**
+                                 * @description Signed in with OAuth at this provider (reconnect with POST /connections/oauth/start and connectionId), or null (passwords)
+                                 * @enum {string|null}
+                                 */
+                                oauthProvider: "google" | "microsoft" | "oidc" | null;
+                                /** @enum {string} */
+                                state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                                /** @enum {string|null} */
+                                stage: "initial_sync_queued" | "initial_sync" | null;
+                                /**
+                                 * @description IMAP: live (an IDLE session is open, new mail shows in seconds), polling (the server has no IDLE: checked on an adaptive interval), waiting (reconnecting, backing off, or no worker holds it yet). Null for forwarding, disconnected, or a refused password.
+                                 * @enum {string|null}
+                                 */
+                                listening: "live" | "polling" | "waiting" | null;
+                                /** @description When `listening` last changed (null when unknown) */
+                                listeningSince: string | null;
+                                progress: {
+                                    done: number;
+                                    total: number | null;
+                                };
+                                lastError: {
+                                    code: string;
+                                    message: string | null;
+                                    at: string | null;
+                                } | null;
+                                imap: {
+                                    host: string;
+                                    port: number;
+                                    tls: string;
+                                    username: string;
+                                } | null;
+                                smtp: {
+                                    host: string;
+                                    port: number;
+                                    tls: string;
+                                    username: string;
+                                } | null;
+                                sentFolder: string | null;
+                                folders: string[];
+                                isDefaultFrom: boolean;
+                                useForMeetings: boolean;
+                                /** @description Team email by forwarding: the last forwarding check (POST /connections/{id}/forwarding-test) */
+                                forwardingCheck: {
+                                    /** @enum {string} */
+                                    state: "never" | "sending" | "waiting" | "verified" | "not_received" | "send_failed";
+                                    message: string;
+                                    sentAt: string | null;
+                                    verifiedAt: string | null;
+                                } | null;
+                                forwardingAddress: string | null;
+                                senderName: {
+                                    mode: string;
+                                    custom: string | null;
+                                } | null;
+                                signature: string | null;
+                                sendLimits: {
+                                    perDay: number | null;
+                                    perMinute: number | null;
+                                };
+                                createdAt: string;
+                                disconnectedAt: string | null;
+                            };
+                            error: {
+                                code: string;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/connections": {
         parameters: {
             query?: never;
@@ -4264,6 +4691,11 @@ export interface paths {
                                 inboxName: string | null;
                                 /** @enum {string} */
                                 transport: "imap" | "forwarding";
+                                /**
+                                 * @description Signed in with OAuth at this provider (reconnect with POST /connections/oauth/start and connectionId), or null (passwords)
+                                 * @enum {string|null}
+                                 */
+                                oauthProvider: "google" | "microsoft" | "oidc" | null;
                                 /** @enum {string} */
                                 state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
                                 /** @enum {string|null} */
@@ -4404,6 +4836,11 @@ export interface paths {
                             inboxName: string | null;
                             /** @enum {string} */
                             transport: "imap" | "forwarding";
+                            /**
+                             * @description Signed in with OAuth at this provider (reconnect with POST /connections/oauth/start and connectionId), or null (passwords)
+                             * @enum {string|null}
+                             */
+                            oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
                             state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
                             /** @enum {string|null} */
@@ -4527,6 +4964,11 @@ export interface paths {
                             inboxName: string | null;
                             /** @enum {string} */
                             transport: "imap" | "forwarding";
+                            /**
+                             * @description Signed in with OAuth at this provider (reconnect with POST /connections/oauth/start and connectionId), or null (passwords)
+                             * @enum {string|null}
+                             */
+                            oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
                             state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
                             /** @enum {string|null} */
@@ -4639,6 +5081,11 @@ export interface paths {
                             inboxName: string | null;
                             /** @enum {string} */
                             transport: "imap" | "forwarding";
+                            /**
+                             * @description Signed in with OAuth at this provider (reconnect with POST /connections/oauth/start and connectionId), or null (passwords)
+                             * @enum {string|null}
+                             */
+                            oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
                             state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
                             /** @enum {string|null} */
@@ -4770,6 +5217,11 @@ export interface paths {
                             inboxName: string | null;
                             /** @enum {string} */
                             transport: "imap" | "forwarding";
+                            /**
+                             * @description Signed in with OAuth at this provider (reconnect with POST /connections/oauth/start and connectionId), or null (passwords)
+                             * @enum {string|null}
+                             */
+                            oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
                             state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
                             /** @enum {string|null} */
@@ -4899,6 +5351,11 @@ export interface paths {
                             inboxName: string | null;
                             /** @enum {string} */
                             transport: "imap" | "forwarding";
+                            /**
+                             * @description Signed in with OAuth at this provider (reconnect with POST /connections/oauth/start and connectionId), or null (passwords)
+                             * @enum {string|null}
+                             */
+                            oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
                             state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
                             /** @enum {string|null} */
@@ -5045,6 +5502,11 @@ export interface paths {
                             inboxName: string | null;
                             /** @enum {string} */
                             transport: "imap" | "forwarding";
+                            /**
+                             * @description Signed in with OAuth at this provider (reconnect with POST /connections/oauth/start and connectionId), or null (passwords)
+                             * @enum {string|null}
+                             */
+                            oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
                             state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
                             /** @enum {string|null} */
@@ -5173,6 +5635,11 @@ export interface paths {
                             inboxName: string | null;
                             /** @enum {string} */
                             transport: "imap" | "forwarding";
+                            /**
+                             * @description Signed in with OAuth at this provider (reconnect with POST /connections/oauth/start and connectionId), or null (passwords)
+                             * @enum {string|null}
+                             */
+                            oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
                             state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
                             /** @enum {string|null} */
@@ -5298,6 +5765,11 @@ export interface paths {
                             inboxName: string | null;
                             /** @enum {string} */
                             transport: "imap" | "forwarding";
+                            /**
+                             * @description Signed in with OAuth at this provider (reconnect with POST /connections/oauth/start and connectionId), or null (passwords)
+                             * @enum {string|null}
+                             */
+                            oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
                             state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
                             /** @enum {string|null} */
@@ -9984,7 +10456,7 @@ export interface components {
                  * @description Stable snake_case code; clients key on it.
                  * @enum {string}
                  */
-                code: "invalid_request" | "invalid_input" | "invalid_cursor" | "not_found" | "permission_denied" | "conflict" | "rate_limited" | "payload_too_large" | "internal_error" | "database_unavailable" | "unauthenticated" | "invalid_credentials" | "csrf_token_invalid" | "user_not_active" | "email_taken" | "team_name_taken" | "invalid_plan" | "plan_limit_reached" | "limit_reached" | "invalid_state_change" | "last_super_admin" | "cannot_change_self" | "address_in_use" | "team_address_not_allowed_for_meetings" | "inbox_not_found" | "host_not_allowed" | "imap_settings_incorrect" | "imap_authentication_failed" | "smtp_settings_incorrect" | "smtp_authentication_failed" | "connection_disconnected" | "connection_not_syncable" | "not_forwarding" | "no_personal_connection" | "no_team_address" | "owner_not_active" | "contact_email_taken" | "company_domain_taken" | "freemail_domain" | "csv_invalid" | "csv_no_email_column" | "assignee_not_member" | "assignee_not_active" | "invalid_mention" | "attachments_too_large" | "unresolved_tokens" | "shortcut_in_use" | "email_not_cancellable" | "meetings_connection_required" | "slot_taken" | "slug_taken" | "calendar_unreachable" | "invalid_link" | "team_connection_not_allowed" | "already_enrolled" | "contact_not_enrollable" | "sequence_archived" | "enrollment_ended" | "task_not_open" | "image_proxy_busy" | "invalid_url" | "scheme_not_allowed" | "port_not_allowed" | "host_not_found" | "too_many_redirects" | "image_too_large" | "content_type_not_allowed" | "not_an_image" | "upstream_status" | "upstream_timeout" | "upstream_unreachable";
+                code: "invalid_request" | "invalid_input" | "invalid_cursor" | "not_found" | "permission_denied" | "conflict" | "rate_limited" | "payload_too_large" | "internal_error" | "database_unavailable" | "unauthenticated" | "invalid_credentials" | "csrf_token_invalid" | "user_not_active" | "email_taken" | "team_name_taken" | "invalid_plan" | "plan_limit_reached" | "limit_reached" | "invalid_state_change" | "last_super_admin" | "cannot_change_self" | "address_in_use" | "team_address_not_allowed_for_meetings" | "inbox_not_found" | "host_not_allowed" | "imap_settings_incorrect" | "imap_authentication_failed" | "smtp_settings_incorrect" | "smtp_authentication_failed" | "connection_disconnected" | "connection_not_syncable" | "not_forwarding" | "no_personal_connection" | "no_team_address" | "oauth_provider_not_configured" | "oauth_provider_unreachable" | "oauth_state_invalid" | "oauth_denied" | "oauth_failed" | "oauth_no_email" | "oauth_email_not_verified" | "oauth_address_mismatch" | "oauth_device_flow_unsupported" | "oauth_device_code_expired" | "oauth_reauth_required" | "owner_not_active" | "contact_email_taken" | "company_domain_taken" | "freemail_domain" | "csv_invalid" | "csv_no_email_column" | "assignee_not_member" | "assignee_not_active" | "invalid_mention" | "attachments_too_large" | "unresolved_tokens" | "shortcut_in_use" | "email_not_cancellable" | "meetings_connection_required" | "slot_taken" | "slug_taken" | "calendar_unreachable" | "invalid_link" | "team_connection_not_allowed" | "already_enrolled" | "contact_not_enrollable" | "sequence_archived" | "enrollment_ended" | "task_not_open" | "image_proxy_busy" | "invalid_url" | "scheme_not_allowed" | "port_not_allowed" | "host_not_found" | "too_many_redirects" | "image_too_large" | "content_type_not_allowed" | "not_an_image" | "upstream_status" | "upstream_timeout" | "upstream_unreachable";
                 /** @description What happened and what to do, in a plain sentence. */
                 message: string;
                 /** @description Who holds what the request wanted (address_in_use: the connection holding the address; for a personal holder the user fields are set and the inbox fields null, for a team holder the reverse). */

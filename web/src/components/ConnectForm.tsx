@@ -7,6 +7,7 @@ import { useSession } from '../session.js';
 import { isAdmin } from '../lib/format.js';
 import { RefusalPanel } from './Refusal.js';
 import { Field, Notice } from './ui.js';
+import { OAuthButtons } from './OAuthConnect.js';
 
 interface ServerFields {
   host: string;
@@ -175,7 +176,9 @@ export function ConnectForm({ type, inboxId, allowForwarding, initial, replaces,
   const passwordLabel = transport === 'forwarding' ? 'SMTP password (for sending replies)' : 'Password';
 
   return (
-    <form className="connect-form" onSubmit={submit} aria-label={type === 'personal' ? 'Connect personal email' : 'Connect team email'} noValidate={false}>
+    <>
+      {!initial && !replaces && transport === 'imap' && <OAuthButtons type={type} {...(inboxId ? { inboxId } : {})} onConnected={onConnected} />}
+      <form className="connect-form" onSubmit={submit} aria-label={type === 'personal' ? 'Connect personal email' : 'Connect team email'} noValidate={false}>
       {replaces && (
         <Notice kind="info">
           Reconnecting {replaces.address}: Mailroom disconnects the old connection (everything already logged stays) and connects again with
@@ -287,7 +290,8 @@ export function ConnectForm({ type, inboxId, allowForwarding, initial, replaces,
           </button>
         )}
       </div>
-    </form>
+      </form>
+    </>
   );
 }
 
@@ -309,6 +313,10 @@ export function connectErrorTitle(code: string): string {
       return 'Team email cannot be used for meetings';
     case 'invalid_request':
       return 'Something in the form needs fixing';
+    case 'oauth_address_mismatch':
+      return 'You signed in with another address';
+    case 'oauth_state_invalid':
+      return 'This sign-in is no longer valid';
     default:
       return 'Could not connect';
   }

@@ -40,6 +40,7 @@ const PLAIN_ERRORS: Record<string, string> = {
   smtp_authentication_failed: 'The outgoing mail server no longer accepts the password. Enter the current password to reconnect.',
   imap_settings_incorrect: 'Mailroom cannot reach the incoming mail server. Check the server name, port and security setting.',
   smtp_settings_incorrect: 'Mailroom cannot reach the outgoing mail server. Check the server name, port and security setting.',
+  oauth_reauth_required: "The provider no longer accepts Mailroom's sign-in for this mailbox (revoked, password changed, or expired). Reconnect and sign in again.",
   timeout: 'The mail server took too long to answer. Mailroom keeps trying; if it keeps happening, check the server settings.',
 };
 
@@ -51,6 +52,8 @@ export function plainError(c: Connection): string | null {
 
 /** The fix-it action for a connection in trouble, or null. */
 export function fixItLabel(c: Connection): string | null {
+  // OAuth (issue 14): the fix is signing in again at the provider.
+  if (c.oauthProvider && (c.state === 'auth_failed' || c.state === 'error')) return 'Reconnect';
   if (c.state === 'auth_failed' || c.lastError?.code?.endsWith('authentication_failed')) return 'Enter the new password';
   if (c.state === 'error') return 'Check settings and reconnect';
   return null;

@@ -3,6 +3,7 @@ import { errorText } from '../api/client.js';
 import { disconnectEmail, listConnections, updateConnection, updateCredentials, type ConnectionPatch } from '../api/connections.js';
 import type { Connection } from '../api/types.js';
 import { ConnectForm } from '../components/ConnectForm.js';
+import { OAuthButtons, OAuthCallback } from '../components/OAuthConnect.js';
 import { EmailPreferencesSections } from '../components/EmailPreferences.js';
 import { NotificationEmailSetting } from '../components/NotificationEmailSetting.js';
 import { TemplatesSettings } from '../components/TemplatesSettings.js';
@@ -86,7 +87,17 @@ function ConnectionCard({
           )}
         </div>
       )}
-      {fixing && c.state === 'auth_failed' && (
+      {fixing && c.oauthProvider && (
+        <OAuthButtons
+          type={c.type}
+          connection={c}
+          onConnected={(x) => {
+            setFixing(false);
+            onChanged(x);
+          }}
+        />
+      )}
+      {fixing && !c.oauthProvider && c.state === 'auth_failed' && (
         <form
           className="card stack"
           aria-label="Update password"
@@ -120,7 +131,7 @@ function ConnectionCard({
           </div>
         </form>
       )}
-      {fixing && c.state !== 'auth_failed' && (
+      {fixing && !c.oauthProvider && c.state !== 'auth_failed' && (
         <ConnectForm
           type="personal"
           initial={c}
@@ -206,6 +217,7 @@ export function SettingsEmailPage() {
       >
         <span id="email-settings">Email</span>
       </PageTitle>
+      <OAuthCallback onConnected={reload} />
       <p className="lead">
         Your personal email lets you send one-to-one email from contacts, log replies on their timelines and book meetings. Each address belongs to
         one person.

@@ -12,6 +12,16 @@ import { connectedColumns, recordStateEvent } from '../lifecycle.js';
 import { loadUser } from '../../accounts/index.js';
 import { userFactsFromRow } from '../../accounts/index.js';
 import { NEW_CONNECTION_COLUMNS } from '../connection-row.js';
+import { verifyConnectionSettings } from '../../../mail/verify-connection.js';
+
+/**
+ * An OAuth sign-in in place of passwords (issue 14): the connection's credentials hold the access token,
+ * and `store` writes the grant (sealed refresh token) in the connect transaction.
+ */
+export interface OAuthCredentials {
+  accessToken: string;
+  store: (trx: Executor, connectionId: string) => Promise<void>;
+}
 
 export interface ServerInput {
   host: string;
@@ -106,12 +116,12 @@ function forwardingAddressFor(key: string, domain: string): string {
   return `${local}.${crypto.randomBytes(5).toString('hex')}@${domain}`;
 }
 
-function validateServers(input: ConnectEmailInput, key: string): void {
+function validateServers(input: ConnectEmailInput, key: string, oauth?: OAuthCredentials): void {
   const check = (s: ServerInput | undefined, name: 'imap' | 'smtp') => {
     if (!s) throw invalidRequest(`${name.toUpperCase()} settings are needed: host, port, security and password.`, { field: name });
     if (!s.host?.trim()) throw invalidRequest(`Enter the ${name.toUpperCase()} server host.`, { field: `${name}.host` });
     if (!Number.isInteger(s.port) || s.port < 1 || s.port > 65535) throw invalidRequest(`The ${name.toUpperCase()} port must be a number between 1 and 65535.`, { field: `${name}.port` });
-    if (!s.password) throw invalidRequest(`Enter the ${name.toUpperCase()} password.`, { field: `${name}.password` });
+    if (!s.password && !oauth) throw invalidRequest(`Enter the ${name.toUpperCase()} password.`, { field: `${name}.password` });
     s.username = s.username?.trim() || key;
   };
   if (input.transport === 'forwarding' && input.type !== 'team') {
@@ -129,23 +139,28 @@ function validateServers(input: ConnectEmailInput, key: string): void {
  * Reconnecting an address that was disconnected reuses its old connection, so sync resumes from its
  * checkpoint and history is not duplicated.
  */
-export async function connectEmail(env: CommandEnv, actor: Actor, input: ConnectEmailInput): Promise<ConnectionView> {
+export async function connectEmail(env: CommandEnv, actor: Actor, input: ConnectEmailInput, oauth?: OAuthCredentials): Promise<ConnectionView> {
   const parsed = addressKey(input.address ?? '');
   if (!parsed.ok) throw invalidRequest(parsed.message, { field: 'address' });
   const key = parsed.key;
   if (input.type === 'team' && !input.inboxId) throw invalidRequest('Choose the conversations inbox this team address feeds (inboxId).', { field: 'inboxId' });
   if (input.type === 'personal' && input.inboxId) throw invalidRequest('Personal email does not feed an inbox; leave inboxId out or connect it as team email.', { field: 'inboxId' });
-  validateServers(input, key);
+  validateServers(input, key, oauth);
   const targetId = input.type === 'personal' ? input.userId ?? actor.user.id : undefined;
   const target = targetId ? await loadUser(env.db, actor.accountId, targetId) : undefined;
 
   const pre = checkConnect(ruleRequest(actor, input, key, target), await gatherFacts(env.db, actor, input, key, target));
   if (!pre.ok) throw refusalError(pre.refusal);
 
-  const verified = await env.verifyMailSettings({
-    ...(input.transport === 'imap' ? { imap: { ...input.imap!, username: input.imap!.username! } } : {}),
-    smtp: { ...input.smtp, username: input.smtp.username! },
-  });
+  const verified = oauth
+    ? await verifyConnectionSettings({
+        ...(input.transport === 'imap' ? { imap: { ...input.imap!, username: input.imap!.username!, password: '', accessToken: oauth.accessToken } } : {}),
+        smtp: { ...input.smtp, username: input.smtp.username!, password: '', accessToken: oauth.accessToken },
+      })
+    : await env.verifyMailSettings({
+        ...(input.transport === 'imap' ? { imap: { ...input.imap!, username: input.imap!.username! } } : {}),
+        smtp: { ...input.smtp, username: input.smtp.username! },
+      });
 
   const now = env.now();
   let id: string;
@@ -154,7 +169,9 @@ export async function connectEmail(env: CommandEnv, actor: Actor, input: Connect
       const decision = checkConnect(ruleRequest(actor, input, key, target), await gatherFacts(trx, actor, input, key, target));
       if (!decision.ok) throw refusalError(decision.refusal);
       const effects = decision.effects;
-      const credentials = env.secrets.seal(JSON.stringify({ imapPassword: input.imap?.password ?? null, smtpPassword: input.smtp.password }));
+      const credentials = env.secrets.seal(
+        JSON.stringify(oauth ? { imapPassword: null, smtpPassword: '', oauth: { accessToken: oauth.accessToken } } : { imapPassword: input.imap?.password ?? null, smtpPassword: input.smtp.password }),
+      );
       if (effects.clearMeetingsFlagOnOthers && target) {
         await trx.updateTable('connections').set({ use_for_meetings: 0 }).where('user_id', '=', target.id).where('use_for_meetings', '=', 1).execute();
       }
@@ -211,6 +228,7 @@ export async function connectEmail(env: CommandEnv, actor: Actor, input: Connect
           .execute();
       }
       await recordStateEvent(trx, { accountId: actor.accountId, connectionId: connId, from: previous?.state ?? null, to: values.state, at: now });
+      if (oauth) await oauth.store(trx, connId);
       if (input.transport === 'forwarding' && previous) {
         const row = await trx.selectFrom('connections').select('forwarding_address').where('id', '=', connId).executeTakeFirstOrThrow();
         if (!row.forwarding_address) await trx.updateTable('connections').set({ forwarding_address: forwardingAddressFor(key, env.settings.inboundDomain) }).where('id', '=', connId).execute();
@@ -224,7 +242,7 @@ export async function connectEmail(env: CommandEnv, actor: Actor, input: Connect
         action: previous ? 'connection.reconnected' : 'connection.connected',
         targetType: 'connection',
         targetId: connId,
-        data: { type: input.type, address: key, transport: input.transport, userId: target?.id ?? null, inboxId: input.inboxId ?? null },
+        data: { type: input.type, address: key, transport: input.transport, userId: target?.id ?? null, inboxId: input.inboxId ?? null, ...(oauth ? { auth: 'oauth' } : {}) },
         at: now,
       });
       return connId;

@@ -1,0 +1,109 @@
+/**
+ * "Connect with <provider>" in Chromium (issue 14), against a real Mailroom, a real OpenID provider
+ * (oidc-provider, its own login and consent pages), and a Dovecot and SMTP server that accept the
+ * provider's access tokens: the user clicks the button, signs in at the provider, comes back to Settings →
+ * Email and sees the mailbox connected. Also the device-code screen.
+ */
+import fs from 'node:fs';
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { buildWebApp, hasChromium, launchChromium, screenshot, signIn, startWebServer, type WebTestServer } from './support.js';
+import { startOAuthServer, type TestOAuthServer } from '../harness/oauth-server.js';
+import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
+import { startSubmissionServer, type TestSubmissionServer } from '../harness/submission.js';
+import { allowLocalMailServers } from '../support/local-hosts.js';
+
+let dist: string;
+let server: WebTestServer;
+let browser: Browser;
+let idp: TestOAuthServer;
+let dovecot: TestDovecot;
+let smtp: TestSubmissionServer;
+allowLocalMailServers();
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  idp = await startOAuthServer({ redirectUris: [`${origin}/settings/email`], deviceIntervalS: 1 });
+  dovecot = await startDovecot({ oauth2: idp.dovecotOAuth2Config() });
+  smtp = await startSubmissionServer({ dovecot, verifyAccessToken: (u, tok) => idp.tokenBelongsTo(u, tok) });
+  dist = await buildWebApp();
+  server = await startWebServer(dist, {
+    port,
+    configEnv: {
+      PUBLIC_URL: origin,
+      MAILROOM_OAUTH_OIDC_ISSUER: idp.issuer,
+      MAILROOM_OAUTH_OIDC_CLIENT_ID: idp.clientId,
+      MAILROOM_OAUTH_OIDC_CLIENT_SECRET: idp.clientSecret,
+      MAILROOM_OAUTH_OIDC_NAME: 'Example ID',
+      MAILROOM_OAUTH_OIDC_IMAP: `imap://127.0.0.1:${dovecot.imapPort}?tls=none`,
+      MAILROOM_OAUTH_OIDC_SMTP: `smtp://127.0.0.1:${smtp.port}?tls=none`,
+    },
+  });
+  if (hasChromium) browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await smtp?.stop();
+  await dovecot?.stop();
+  await idp?.stop();
+  if (dist) fs.rmSync(dist, { recursive: true, force: true });
+});
+
+describe.skipIf(!hasChromium)('Connect with an OpenID provider in Chromium', () => {
+  test('the button signs in at the provider and comes back connected', async () => {
+    const address = `web-${Date.now()}@example.test`;
+    await dovecot.addUser(address, 'unused');
+    idp.addAccount('webuser', address);
+    const page = await browser.newPage();
+    await signIn(page, server.origin, server.admin.email, server.admin.password);
+    await page.goto(`${server.origin}/settings/email`);
+    await page.getByRole('button', { name: 'Connect personal email' }).click();
+    await page.getByRole('button', { name: 'Connect with Example ID' }).click();
+    // The provider's own login and consent pages.
+    await page.waitForURL((u) => u.toString().startsWith(idp.issuer));
+    await page.locator('input[name="login"]').fill('webuser');
+    await page.locator('input[name="password"]').fill('any');
+    await page.locator('button[type="submit"]').click();
+    await page.locator('button[type="submit"]').click(); // consent
+    await page.waitForURL((u) => u.toString().startsWith(`${server.origin}/settings/email`));
+    await page.getByText(`${address} is connected`).waitFor({ timeout: 20_000 });
+    expect(page.url()).toBe(`${server.origin}/settings/email`);
+    await page.getByRole('heading', { name: address }).waitFor();
+    await screenshot(page, 'oauth-connected');
+    const list = await server.api('GET', '/api/v1/connections');
+    expect(list.body.connections.find((c: { address: string }) => c.address === address)?.oauthProvider).toBe('oidc');
+    await page.close();
+  }, 60_000);
+
+  test('the device-code screen shows the code and finishes by itself', async () => {
+    const address = `device-${Date.now()}@example.test`;
+    await dovecot.addUser(address, 'unused');
+    idp.addAccount('deviceuser', address);
+    const page = await browser.newPage();
+    await signIn(page, server.origin, server.admin.email, server.admin.password);
+    await page.goto(`${server.origin}/settings/email`);
+    await page.getByRole('button', { name: 'Connect personal email' }).click();
+    await page.getByRole('button', { name: 'Use a code for Example ID instead' }).click();
+    const code = (await page.getByTestId('device-code').textContent())?.trim() ?? '';
+    expect(code).not.toBe('');
+    await screenshot(page, 'oauth-device-code');
+    await idp.approveDevice(code, 'deviceuser');
+    await page.getByRole('heading', { name: address }).waitFor({ timeout: 20_000 });
+    await page.close();
+  }, 60_000);
+});
