@@ -82,8 +82,13 @@ export function resolveFilter(input: ListFilterInput, actorUserId: string): Filt
   };
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** Case, accents and punctuation folded away; what both the stored search text and the query words go through. */
 export function foldForSearch(s: string): string {
+  // Plain ASCII (most mail bodies): NFKD and the mark removal change nothing, and after lowercasing the
+  // only letters and digits are a-z and 0-9, so one cheap non-Unicode pass gives the same result.
+  if (ASCII.test(s)) return s.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
   return s
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')

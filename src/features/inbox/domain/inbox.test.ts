@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fillPlaceholders, renderSenderName, renderSignature, type SenderContext } from './sender.js';
 import { changeStatus, effectiveStatus, statusAfterMessage } from './status.js';
 import { checkSender, parseSenderPattern } from './sender-lists.js';
-import { fts5Query, resolveFilter, searchDocument, searchTerms, tsQuery } from './filters.js';
+import { foldForSearch, fts5Query, resolveFilter, searchDocument, searchTerms, tsQuery } from './filters.js';
 import { inboxAccessLevel } from './membership.js';
 import { composeText, mentionedUserIds, replyParent, replyRecipients, responseSubject, threadingHeaders, type ThreadMessage } from './compose.js';
 import { isWithinWorkingHours, parseWorkingHours } from './working-hours.js';
@@ -130,6 +130,14 @@ describe('list filters', () => {
     expect(searchDocument({ subject: 'Où est ma commande?', from: { name: 'Carla', address: 'carla@example.org' }, to: [{ address: 'support@acme.test' }], text: 'Bonjour' })).toBe(
       'ou est ma commande carla carla example org support acme test bonjour',
     );
+  });
+  it('folds plain ASCII (its fast path) exactly as the Unicode rules do', () => {
+    const unicodeFold = (s: string) => s.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+    const every = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i)).join('');
+    for (const s of [every, ` ${every} x${every}9 `, 'Re: Order #123 -- REFUND_please\r\n\tThanks!', '', '   ', 'a\u0000b\u007fC']) {
+      expect(foldForSearch(s)).toBe(unicodeFold(s));
+    }
+    expect(foldForSearch('Crème BRÛLÉE x')).toBe('creme brulee x');
   });
 });
 
