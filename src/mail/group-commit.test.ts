@@ -75,4 +75,42 @@ describe('groupCommit', () => {
     await submit(3);
     expect(writes).toEqual([[1, 2], [3]]);
   });
+
+  it('with fillTo, a group that follows a write waits lingerMs for company when it would be smaller', async () => {
+    const writes: number[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const submit = groupCommit<number>(async (items) => {
+      writes.push(items);
+      if (items.includes(1)) await gate;
+    }, { lingerMs: 300, fillTo: 4 });
+    const first = submit(1);
+    while (writes.length === 0) await new Promise((r) => setTimeout(r, 5)); // 1 is being written
+    const second = submit(2);
+    release();
+    await new Promise((r) => setTimeout(r, 5)); // the write of 1 ended; 2 waits for company
+    const third = submit(3);
+    await Promise.all([first, second, third]);
+    expect(writes).toEqual([[1], [2, 3]]);
+    // Without fillTo, what queued during a write is written at once.
+    const plain: number[][] = [];
+    let releasePlain!: () => void;
+    const gatePlain = new Promise<void>((r) => {
+      releasePlain = r;
+    });
+    const submitPlain = groupCommit<number>(async (items) => {
+      plain.push(items);
+      if (items.includes(1)) await gatePlain;
+    }, { lingerMs: 30 });
+    const p1 = submitPlain(1);
+    while (plain.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const p2 = submitPlain(2);
+    releasePlain();
+    await new Promise((r) => setTimeout(r, 5));
+    const p3 = submitPlain(3);
+    await Promise.all([p1, p2, p3]);
+    expect(plain).toEqual([[1], [2], [3]]);
+  });
 });

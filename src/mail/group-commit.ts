@@ -4,20 +4,29 @@
  * transaction and one commit then serve many callers. With `lingerMs`, a write that starts after an idle
  * moment first waits that long for company (inbound SMTP: messages arriving a few milliseconds apart share
  * one commit instead of paying one each; the wait is bounded and small against a sender's patience).
+ * With `fillTo` as well, a group that follows a write and would hold fewer items than that also waits
+ * `lingerMs` once (at a steady rate, groups the size of a linger's arrivals rather than of one write's).
  * If a group fails, its items are written again one
  * by one, so one bad item never fails the others. Each caller's promise settles only after the write that
  * holds its item has finished.
  */
-export function groupCommit<T>(write: (items: T[]) => Promise<void>, opts: { maxBatch?: number; lingerMs?: number } = {}): (item: T) => Promise<void> {
+export function groupCommit<T>(write: (items: T[]) => Promise<void>, opts: { maxBatch?: number; lingerMs?: number; fillTo?: number } = {}): (item: T) => Promise<void> {
   const maxBatch = Math.max(1, opts.maxBatch ?? 64);
   const lingerMs = Math.max(0, opts.lingerMs ?? 0);
+  const fillTo = Math.min(maxBatch, Math.max(0, opts.fillTo ?? 0));
   let queue: Array<{ item: T; resolve: () => void; reject: (err: unknown) => void }> = [];
   let running = false;
   const run = async () => {
     running = true;
     try {
       if (lingerMs > 0 && queue.length < maxBatch) await new Promise((r) => setTimeout(r, lingerMs));
+      let first = true;
       while (queue.length > 0) {
+        // Items keep coming while a write runs: with `fillTo`, a group that would start smaller than that
+        // waits `lingerMs` once for company too (fewer, larger transactions; each item still settles only
+        // after the write that holds it).
+        if (!first && lingerMs > 0 && queue.length < fillTo) await new Promise((r) => setTimeout(r, lingerMs));
+        first = false;
         const group = queue.slice(0, maxBatch);
         queue = queue.slice(group.length);
         try {

@@ -48,6 +48,11 @@ export interface InboundSmtpOptions {
 
 /** Messages arriving within this many milliseconds of an idle writer are committed together. */
 export const COMMIT_LINGER_MS = 20;
+/**
+ * While messages keep coming, a group that would hold fewer than this also waits COMMIT_LINGER_MS once
+ * (a transaction's fixed cost, its pack file's fsyncs and the hooks' per-batch reads, shared by more).
+ */
+export const COMMIT_FILL_TO = 16;
 
 /**
  * What an inbound recipient address resolves to. `accept` (optional) looks at the whole message once it
@@ -107,7 +112,7 @@ export async function startInboundSmtp(ingestor: MailIngest, o: InboundSmtpOptio
     if (!c) {
       c = groupCommit<{ connection: ConnectionsTable; prepared: PreparedBatch }>(async (group) => {
         await ingestor.write(group[group.length - 1]!.connection, { items: group.flatMap((g) => g.prepared.items) });
-      }, { lingerMs: o.commitLingerMs ?? COMMIT_LINGER_MS });
+      }, { lingerMs: o.commitLingerMs ?? COMMIT_LINGER_MS, fillTo: COMMIT_FILL_TO });
       committers.set(connection.id, c);
     }
     return c({ connection, prepared });
