@@ -3,8 +3,9 @@
  * forwarding) and per-user BCC logging addresses. Not an open relay: any other recipient is refused at
  * RCPT. A message is answered 250 only after it is durably committed (blob fsynced, rows committed;
  * messages arriving together share one transaction, see group-commit.ts: a write waits COMMIT_LINGER_MS
- * for company after an idle moment, so at a steady rate a handful share each commit and each pays a
- * fraction of its fixed cost); any internal failure answers 451
+ * for company after an idle moment, and once more when fewer than COMMIT_FILL_TO messages queued during
+ * the previous write, so at a steady rate many share each commit and each pays a fraction of its fixed
+ * cost); any internal failure answers 451
  * so the sending server retries. Size is capped (552) and connections
  * are rate-limited per client address.
  */
