@@ -55,10 +55,19 @@ async function onTimeline(trx: Executor, stored: StoredMessage, contactId: strin
 }
 
 export async function stopSequencesOnReply(trx: Executor, stored: readonly StoredMessage[], env: CommandEnv): Promise<void> {
-  for (const s of stored) await stopOnOne(trx, s, env);
+  // Most batches: an account with no live enrollment pays one index probe for the whole batch (ingest
+  // never creates enrollments, so the answer holds for the batch).
+  const live = new Map<string, boolean>();
+  for (const s of stored) {
+    const accountId = s.message.account_id;
+    if (s.message.direction !== 'inbound' || live.has(accountId)) continue;
+    const any = await trx.selectFrom('sequence_enrollments').select('id').where('account_id', '=', accountId).where('active_contact_id', 'is not', null).limit(1).executeTakeFirst();
+    live.set(accountId, Boolean(any));
+  }
+  for (const s of stored) await stopOnOne(trx, s, env, live.get(s.message.account_id) ?? false);
 }
 
-async function stopOnOne(trx: Executor, stored: StoredMessage, env: CommandEnv): Promise<void> {
+async function stopOnOne(trx: Executor, stored: StoredMessage, env: CommandEnv, anyLive: boolean): Promise<void> {
   const m = stored.message;
   if (m.direction === 'outbound' && stored.item.source === 'outbox' && stored.item.outboxId) {
     // A sequence email went out: on the contact's timeline.
@@ -73,8 +82,6 @@ async function stopOnOne(trx: Executor, stored: StoredMessage, env: CommandEnv):
   }
   if (m.direction !== 'inbound') return;
   const accountId = m.account_id;
-  // Most messages: an account with no live enrollment pays one index probe.
-  const anyLive = await trx.selectFrom('sequence_enrollments').select('id').where('account_id', '=', accountId).where('active_contact_id', 'is not', null).limit(1).executeTakeFirst();
   if (!anyLive) return;
   const meaning = classifyReply({
     kind: stored.classification.kind,
