@@ -17,9 +17,11 @@ let inboxId: string;
 let team: Awaited<ReturnType<typeof insertConnection>>;
 const SUPPORT = `support-undo-${process.pid}@acme.test`;
 const CUSTOMER = `uma-${process.pid}@customer.test`;
+const SELLER = `ada-undo-${process.pid}@sales.test`;
+const ANN = `ann-undo-${process.pid}@client.test`;
 
 beforeAll(async () => {
-  w = await startMailWorld({ [SUPPORT]: 'support-pw', [CUSTOMER]: 'customer-pw' });
+  w = await startMailWorld({ [SUPPORT]: 'support-pw', [CUSTOMER]: 'customer-pw', [SELLER]: 'seller-pw', [ANN]: 'ann-pw' });
   const env = w.server.app.deps.env;
   inboxId = (await w.server.api('POST', '/api/v1/inboxes', { name: 'Support' })).body.id;
   team = await insertConnection({ env, database: w.server.database } as unknown as TestApp, {
@@ -30,6 +32,16 @@ beforeAll(async () => {
     inboxId,
     imap: { host: '127.0.0.1', port: w.dovecot.imapPort, username: SUPPORT, password: 'support-pw' },
     smtp: { host: '127.0.0.1', port: w.smtp.port, username: SUPPORT, password: 'support-pw' },
+  });
+  await insertConnection({ env, database: w.server.database } as unknown as TestApp, {
+    accountId: w.server.admin.accountId,
+    userId: w.server.admin.userId,
+    type: 'personal',
+    address: SELLER,
+    imap: { host: '127.0.0.1', port: w.dovecot.imapPort, username: SELLER, password: 'seller-pw' },
+    smtp: { host: '127.0.0.1', port: w.smtp.port, username: SELLER, password: 'seller-pw' },
+    folders: ['INBOX', 'Sent'],
+    sentFolder: 'Sent',
   });
 }, 120_000);
 
@@ -85,6 +97,38 @@ describe.skipIf(!hasChromium)('undo send in the reply composer', () => {
     expect(late.body.error.code).toBe('too_late_to_undo');
     expect(await sendOutboxMessage(w.ingestor, second.id)).toBe('sent');
     expect(w.smtp.messages.filter((m) => m.envelope.rcptTo.includes(CUSTOMER))).toHaveLength(1);
+    await context.close();
+  }, 120_000);
+
+  test('contact email: the delay is chosen in Settings → Email; Undo puts subject, body and attachment back', async () => {
+    const ann = (await w.server.api('POST', '/api/v1/contacts', { firstName: 'Ann', lastName: 'Lee', emails: [ANN] })).body;
+    const context = await w.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await signIn(page, w.server.origin, w.server.admin.email, w.server.admin.password);
+    await page.goto(`${w.server.origin}/settings/email`);
+    await page.getByLabel(/Wait before replies and emails leave/).selectOption('20');
+    await expect.poll(async () => (await w.server.api('GET', `/api/v1/users/${w.server.admin.userId}`)).body.undoSendSeconds).toBe(20);
+
+    await page.goto(`${w.server.origin}/contacts/${ann.id}`);
+    await page.getByRole('button', { name: 'Write an email' }).click();
+    const form = page.getByRole('form', { name: 'Write an email' });
+    await expect.poll(() => form.getByLabel('From').inputValue()).not.toBe('');
+    await form.getByLabel('Subject').fill('Your quote');
+    await form.getByRole('textbox', { name: 'Email body' }).fill('Here is the quote.');
+    await form.getByLabel('Attach files').setInputFiles({ name: 'quote.txt', mimeType: 'text/plain', buffer: Buffer.from('Quote: 100 EUR') });
+    await form.getByRole('list', { name: 'Attachments' }).getByText('quote.txt', { exact: false }).waitFor();
+    await form.getByRole('button', { name: 'Send', exact: true }).click();
+    const bar = page.getByTestId('undo-send');
+    await bar.getByText(/Sending… \(\d+ s\)/).waitFor();
+    await bar.getByRole('button', { name: 'Undo' }).click();
+
+    const back = page.getByRole('form', { name: 'Write an email' });
+    await expect.poll(() => back.getByLabel('Subject').inputValue(), { timeout: 10_000 }).toBe('Your quote');
+    await expect.poll(() => back.getByRole('textbox', { name: 'Email body' }).textContent()).toContain('Here is the quote.');
+    await back.getByRole('list', { name: 'Attachments' }).getByText('quote.txt', { exact: false }).waitFor();
+    const rows = await w.server.database.db.selectFrom('personal_emails').innerJoin('outbox', 'outbox.id', 'personal_emails.outbox_id').select(['outbox.state']).where('personal_emails.contact_id', '=', ann.id).execute();
+    expect(rows.map((r) => r.state)).toEqual(['cancelled']);
+    expect(w.smtp.messages.filter((m) => m.envelope.rcptTo.includes(ANN))).toHaveLength(0);
     await context.close();
   }, 120_000);
 });

@@ -62,6 +62,12 @@ export function ComposeEmail({ contactId, contactEmail, onSent }: { contactId: s
   // Undo send: the email just sent, waiting for the undo delay, with the draft to put back.
   const [undoable, setUndoable] = useState<null | { id: string; until: string; draft: { subject: string; templateId: string; html: string; files: PickedFile[]; to: string; cc: string; bcc: string } }>(null);
   const undoOver = useCallback(() => setUndoable(null), []);
+  const [restoreHtml, setRestoreHtml] = useState<string | null>(null);
+  useEffect(() => {
+    if (restoreHtml === null || !open || !editor.current) return;
+    editor.current.innerHTML = restoreHtml;
+    setRestoreHtml(null);
+  }, [restoreHtml, open]);
 
   const p = prefs.data;
   useEffect(() => {
@@ -181,9 +187,7 @@ export function ComposeEmail({ contactId, contactEmail, onSent }: { contactId: s
       setCc(u.draft.cc);
       setBcc(u.draft.bcc);
       if (u.draft.cc || u.draft.bcc) setShowCc(true);
-      setTimeout(() => {
-        if (editor.current) editor.current.innerHTML = u.draft.html;
-      }, 0);
+      setRestoreHtml(u.draft.html); // into the editor once it is shown again
       emails.reload();
     } catch (err) {
       setError(errorText(err));
