@@ -104,6 +104,9 @@ describe('undo send: one-to-one email', () => {
     expect(sent.state).toBe('scheduled');
     expect(sent.undoUntil).toBeNull();
     expect(Number((await outboxOf(sent.id)).send_at)).toBe(at.getTime());
+    const undo = await w.t.api(w.seller.token, 'POST', `/api/v1/personal-emails/${sent.id}/undo`);
+    expect(undo.statusCode).toBe(409);
+    expect(undo.json().error.code).toBe('invalid_state_change');
   });
 
   it('durable: a worker process started after the send takes it after the delay and sends it once', async () => {

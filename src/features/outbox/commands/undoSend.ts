@@ -17,6 +17,7 @@ export async function undoSend(trx: Executor, input: { accountId: string; userId
     .executeTakeFirst();
   if (!row || row.user_id !== input.userId) throw notFound('Email');
   if (row.state === 'cancelled') throw new AppError('already_undone', 409, 'This email was already undone or cancelled.', { state: row.state });
+  if (row.state === 'scheduled') throw new AppError('invalid_state_change', 409, 'This email is scheduled, not waiting to be undone: cancel it instead.', { state: row.state });
   const r = await trx
     .updateTable('outbox')
     .set({ state: 'cancelled', last_error: null })
