@@ -5,6 +5,8 @@
  * outbound message); after it Undo is refused with 409 too_late_to_undo and the reply goes out once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { insertConnection } from '../support/connections.js';
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
@@ -18,6 +20,7 @@ let t: TestApp;
 let dovecot: TestDovecot;
 let smtp: TestSubmissionServer;
 let restoreAllow: (() => void) | undefined;
+const procs: ChildProcess[] = [];
 beforeAll(async () => {
   restoreAllow = setPrivateHostsForTest(['127.0.0.1']);
   dovecot = await startDovecot();
@@ -25,6 +28,7 @@ beforeAll(async () => {
   t = await createTestApp();
 }, 60_000);
 afterAll(async () => {
+  for (const p of procs) p.kill('SIGKILL');
   await t?.close();
   await smtp?.stop();
   await dovecot?.stop();
@@ -109,4 +113,20 @@ describe('undo send: replies', () => {
     const r = await t.api(s.a.token, 'POST', `/api/v1/conversations/${s.conversationId}/replies`, { mode: 'reply', text: 'x', undoDelaySeconds: 31 });
     expect(r.statusCode).toBe(400);
   });
+
+  it('durable: a worker process started during the delay sends the reply once, after it', async () => {
+    const s = await setup();
+    const sent = await ok(t, s.a.token, 'POST', `/api/v1/conversations/${s.conversationId}/replies`, { mode: 'reply', text: 'Durable.', undoDelaySeconds: 4 });
+    const until = Date.parse(sent.undoUntil);
+    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: t.database.dataDir, LOG_LEVEL: 'silent', MAILROOM_ALLOW_PRIVATE_HOSTS: '127.0.0.1', MAILROOM_ADMIN_EMAIL: `boot-${Date.now()}@example.org` };
+    if (t.database.pgSchema) env.DATABASE_SCHEMA = t.database.pgSchema;
+    procs.push(spawn(process.execPath, ['--import', 'tsx', path.resolve('src/app/cli.ts'), 'serve', '--role', 'worker'], { env, stdio: 'ignore' }));
+    const m = await smtp.waitForMessage((x) => x.envelope.rcptTo.includes(s.customer), 60_000);
+    expect(m.receivedAt.getTime()).toBeGreaterThanOrEqual(until);
+    await sleep(1500);
+    const row = await t.database.db.selectFrom('outbox').selectAll().where('id', '=', sent.outboxId).executeTakeFirstOrThrow();
+    expect(row.state).toBe('sent');
+    expect(row.attempts).toBe(1);
+    expect(toCustomer(s.customer)).toHaveLength(1);
+  }, 90_000);
 });
