@@ -78,6 +78,9 @@ export const ERROR_CODES = [
   'unresolved_tokens',
   'shortcut_in_use',
   'email_not_cancellable',
+  // Undo send (issue 21)
+  'too_late_to_undo',
+  'already_undone',
   // Meetings
   'meetings_connection_required',
   'slot_taken',

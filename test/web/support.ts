@@ -59,6 +59,8 @@ export async function startWebServer(distDir: string, opts: { port?: number; con
   const password = 'correct horse battery';
   const email = `ada-${tag}@example.com`;
   const r = await createAccount(env, { name: 'Acme Inc', plan: 'professional', adminEmail: email, adminName: 'Ada Lovelace', adminPassword: password });
+  // Undo send (issue 21): the browser tests' admin sends at once (default 10 s); test/web/undo-send.test.ts sets its own.
+  await database.db.updateTable('users').set({ settings: JSON.stringify({ undoSendSeconds: 0 }) }).where('id', '=', r.adminUserId).execute();
   const api = async (method: string, url: string, body?: unknown) => {
     const res = await fetch(origin + url, {
       method,

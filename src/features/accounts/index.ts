@@ -13,7 +13,7 @@ export { accountsPolicies, unlessAdmin } from './policies.js';
 export { apiTokenUser, loadUser, sessionUser } from './queries.js';
 export { markApiTokenUsed } from './commands/markApiTokenUsed.js';
 export { credentialsVersion } from './credentials.js';
-export { userSettings } from './views.js';
+export { undoSendSecondsOf, userSettings, UNDO_SEND_DEFAULT_SECONDS, UNDO_SEND_MAX_SECONDS } from './views.js';
 
 export function accountsFeature() {
   return { name: 'accounts' } as const;

@@ -20,13 +20,24 @@ export function userView(u: UserRow, teamIds: string[] = []) {
     availability: u.availability,
     workingHours: u.working_hours ? readJson('users.working_hours', u.working_hours, json.record, null) : null,
     emailNotifications: userSettings(u).emailNotifications !== false,
+    undoSendSeconds: undoSendSecondsOf(u),
     createdAt: new Date(u.created_at).toISOString(),
   };
 }
 
 /** A user's own settings (users.settings JSON); unknown or broken JSON reads as none. */
-export function userSettings(u: Pick<UserRow, 'settings'>): { emailNotifications?: boolean } {
+export function userSettings(u: Pick<UserRow, 'settings'>): { emailNotifications?: boolean; undoSendSeconds?: number } {
   return readJson('users.settings', u.settings, userSettingsShape, {});
 }
-const userSettingsShape = json.object({ emailNotifications: json.boolean }, ['emailNotifications']);
+const userSettingsShape = json.object({ emailNotifications: json.boolean, undoSendSeconds: json.number }, ['emailNotifications', 'undoSendSeconds']);
+
+/** Undo send: the default hold of replies and one-to-one emails, and its bounds (seconds). */
+export const UNDO_SEND_DEFAULT_SECONDS = 10;
+export const UNDO_SEND_MAX_SECONDS = 30;
+
+/** The user's undo-send delay in seconds (0 to 30; default 10). */
+export function undoSendSecondsOf(u: Pick<UserRow, 'settings'>): number {
+  const v = userSettings(u).undoSendSeconds;
+  return v === undefined ? UNDO_SEND_DEFAULT_SECONDS : Math.max(0, Math.min(UNDO_SEND_MAX_SECONDS, Math.round(v)));
+}
 export type UserView = ReturnType<typeof userView>;

@@ -4,7 +4,8 @@
  */
 import { AppError, invalidRequest } from '../../platform/errors.js';
 import { addressKey } from '../connections/index.js';
-import { limitsFor, type PlanId } from '../accounts/index.js';
+import { limitsFor, undoSendSecondsOf, type PlanId } from '../accounts/index.js';
+import { undoHoldMs as outboxUndoHoldMs, type UndoSendInput } from '../outbox/index.js';
 import { renderSenderName, renderSignature, type SenderContext } from './domain/sender.js';
 import type { Mailbox, ThreadMessage } from './domain/compose.js';
 import type { ConnectionsTable, ConversationsTable, InboxesTable, MessagesTable } from '../../platform/database/schema.js';
@@ -96,4 +97,11 @@ export function threadMessageOf(m: MessagesTable): ThreadMessage {
     text: m.text_body,
     at: Number(m.sent_at ?? m.received_at),
   };
+}
+
+export type { UndoSendInput } from '../outbox/index.js';
+
+/** Undo send: how long (ms) to hold this email before the outbox takes it (the actor's setting, or the request's). */
+export function undoHoldMs(actor: Actor, input: UndoSendInput): number {
+  return outboxUndoHoldMs(undoSendSecondsOf(actor.user), input);
 }

@@ -7,7 +7,10 @@ import type { Ingestor } from '../ingest/index.js';
 import { outboxJobs } from './sender.js';
 import { followMergedConversation } from './commands/followMergedConversation.js';
 
-export { queueEmail } from './commands/queueEmail.js';
+export { MAX_UNDO_SECONDS, queueEmail } from './commands/queueEmail.js';
+export { undoSend } from './commands/undoSend.js';
+export { undoHoldMs } from './domain/undo.js';
+export type { UndoSendInput } from './domain/undo.js';
 export { isOutboxState, OUTBOX_STATES, UNSENT_OUTBOX_STATES } from './domain/states.js';
 export type { OutboxState } from './domain/states.js';
 export type { QueueEmailDeps } from './commands/queueEmail.js';

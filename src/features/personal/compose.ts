@@ -7,7 +7,7 @@
  */
 import { addressKey } from '../connections/index.js';
 import { AppError, invalidRequest, notFound, permissionDenied } from '../../platform/errors.js';
-import { limitsFor } from '../accounts/index.js';
+import { limitsFor, undoSendSecondsOf } from '../accounts/index.js';
 import { insertOpenPixel, rewriteLinksForTracking } from './domain/links.js';
 import { decideLogging, isNeverLogged, mailKey } from './domain/logging.js';
 import { attachmentProblem, checkSendAt, MAX_RECIPIENTS, renderPersonalEmail } from './domain/compose.js';
@@ -16,7 +16,7 @@ import { htmlToText } from './domain/text.js';
 import { signTrackingId } from '../../platform/security/tracking-signature.js';
 import { newId } from '../../platform/database/ids.js';
 import type { ConnectionsTable } from '../../platform/database/schema.js';
-import { queueEmail } from '../outbox/index.js';
+import { queueEmail, undoHoldMs, type UndoSendInput } from '../outbox/index.js';
 import { recordAudit } from '../../platform/audit.js';
 import { loadUsableTemplate } from './templates.js';
 import type { Actor, CommandEnv, Executor } from '../../platform/context.js';
@@ -30,7 +30,7 @@ export interface ComposeAttachment {
   contentBase64: string;
 }
 
-export interface ComposeEmailInput {
+export interface ComposeEmailInput extends UndoSendInput {
   /** One of your own personal connections; default: your default "from". */
   fromConnectionId?: string;
   /** Default: the contact's primary email. */
@@ -65,6 +65,8 @@ export interface ComposedEmail {
   personalEmailId: string;
   outboxId: string;
   createdContactIds: string[];
+  /** Undo send: the email waits until then (epoch ms); absent: it leaves at once (or is scheduled). */
+  undoUntil?: number;
 }
 
 function recipients(list: readonly string[] | undefined, field: string): Array<{ address: string; key: string }> {
@@ -127,6 +129,8 @@ export async function composeAndQueue(trx: Executor, env: CommandEnv, actor: Act
 
   const schedule = checkSendAt(input.sendAt ? Date.parse(input.sendAt) : null, now);
   if (!schedule.ok) throw invalidRequest(schedule.message, { field: 'sendAt' });
+  // Undo send holds a "send now" email only: a scheduled one is not delayed again.
+  const holdMs = schedule.sendAt ? 0 : undoHoldMs(undoSendSecondsOf(actor.user), input);
 
   const plan = limitsFor(actor.plan);
   const files = (input.attachments ?? []).map((a, i) => {
@@ -226,6 +230,7 @@ export async function composeAndQueue(trx: Executor, env: CommandEnv, actor: Act
         attachments: files.map((f) => ({ filename: f.filename, content: f.content, ...(f.contentType ? { contentType: f.contentType } : {}) })),
       },
       sendAt: schedule.sendAt ?? undefined,
+      holdMs,
       meta: { feature: 'personal_email', personalEmailId, recipients: recipientsMeta },
     },
   );
@@ -266,5 +271,5 @@ export async function composeAndQueue(trx: Executor, env: CommandEnv, actor: Act
     data: { contactId: contact.id, connectionId: connection.id, recipients: all.length, logged: logContactIds.size > 0, trackOpens: opens, trackClicks: clicks, attachments: files.length },
     at: now,
   });
-  return { personalEmailId, outboxId: queued.outboxId, createdContactIds };
+  return { personalEmailId, outboxId: queued.outboxId, createdContactIds, ...(queued.undoUntil ? { undoUntil: queued.undoUntil } : {}) };
 }

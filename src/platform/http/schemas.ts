@@ -17,6 +17,7 @@ export const userSchema = {
     availability: { type: 'string' },
     workingHours: { type: ['object', 'null'], additionalProperties: true },
     emailNotifications: { type: 'boolean', description: 'Notifications are also emailed (when the server sends notification email)' },
+    undoSendSeconds: { type: 'integer', minimum: 0, maximum: 30, description: 'Undo send: replies and one-to-one emails wait this long before they leave (default 10; 0: at once)' },
     createdAt: { type: 'string' },
   },
 } as const;

@@ -14,4 +14,6 @@ export const deleteTemplate = (id: string) => api.del<Ok<'/api/v1/email-template
 export const previewTemplate = (id: string, contactId: string) => api.get<TemplatePreview>(`/email-templates/${encodeURIComponent(id)}/preview`, { contactId });
 export const sendFromContact = (contactId: string, input: ComposeInput) => api.post<PersonalEmail>(`/contacts/${encodeURIComponent(contactId)}/emails`, input);
 export const listContactEmails = (contactId: string) => api.get<Ok<'/api/v1/personal-emails', 'get'>>('/personal-emails', { contactId, limit: 20 });
+/** Undo send: stop an email still inside the undo window (409 too_late_to_undo once it left). */
+export const undoEmail = (id: string) => api.post<PersonalEmail>(`/personal-emails/${encodeURIComponent(id)}/undo`);
 export const cancelEmail = (id: string) => api.del<PersonalEmail>(`/personal-emails/${encodeURIComponent(id)}`);

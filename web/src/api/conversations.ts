@@ -68,6 +68,10 @@ export const commentOnConversation = (id: string, body: string, mentions: string
 export const replyToConversation = (id: string, input: ReplyInput) =>
   api.post<Sent>(routes.action(id, 'replies'), input);
 
+/** Undo send: stop a reply still inside the undo window (409 too_late_to_undo once it left). */
+export const undoReply = (id: string, outboxId: string) =>
+  api.post<Ok<'/api/v1/conversations/{id}/replies/{outboxId}/undo', 'post'>>(`/conversations/${enc(id)}/replies/${enc(outboxId)}/undo`);
+
 export const moveConversation = (id: string, inboxId: string) => api.post<ConversationSummary>(routes.action(id, 'move'), { inboxId });
 
 export const sendPresence = (id: string, activity: Body<'/api/v1/conversations/{id}/presence', 'post'>['activity']) => api.post<Ok<'/api/v1/conversations/{id}/presence', 'post'>>(routes.action(id, 'presence'), { activity });

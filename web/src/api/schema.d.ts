@@ -51,6 +51,8 @@ export interface paths {
                                 } | null;
                                 /** @description Notifications are also emailed (when the server sends notification email) */
                                 emailNotifications: boolean;
+                                /** @description Undo send: replies and one-to-one emails wait this long before they leave (default 10; 0: at once) */
+                                undoSendSeconds: number;
                                 createdAt: string;
                             };
                             csrfToken: string;
@@ -132,6 +134,8 @@ export interface paths {
                                 } | null;
                                 /** @description Notifications are also emailed (when the server sends notification email) */
                                 emailNotifications: boolean;
+                                /** @description Undo send: replies and one-to-one emails wait this long before they leave (default 10; 0: at once) */
+                                undoSendSeconds: number;
                                 createdAt: string;
                             };
                             csrfToken: string;
@@ -391,6 +395,8 @@ export interface paths {
                                 } | null;
                                 /** @description Notifications are also emailed (when the server sends notification email) */
                                 emailNotifications: boolean;
+                                /** @description Undo send: replies and one-to-one emails wait this long before they leave (default 10; 0: at once) */
+                                undoSendSeconds: number;
                                 createdAt: string;
                             }[];
                         };
@@ -476,6 +482,8 @@ export interface paths {
                                 } | null;
                                 /** @description Notifications are also emailed (when the server sends notification email) */
                                 emailNotifications: boolean;
+                                /** @description Undo send: replies and one-to-one emails wait this long before they leave (default 10; 0: at once) */
+                                undoSendSeconds: number;
                                 createdAt: string;
                             };
                             generatedPassword?: string;
@@ -556,6 +564,8 @@ export interface paths {
                             } | null;
                             /** @description Notifications are also emailed (when the server sends notification email) */
                             emailNotifications: boolean;
+                            /** @description Undo send: replies and one-to-one emails wait this long before they leave (default 10; 0: at once) */
+                            undoSendSeconds: number;
                             createdAt: string;
                         };
                     };
@@ -618,6 +628,8 @@ export interface paths {
                         password?: string;
                         /** @description The user only: email my notifications to me (needs NOTIFY_SMTP_URL on the server) */
                         emailNotifications?: boolean;
+                        /** @description The user only: undo send, how long my replies and one-to-one emails wait before they leave (default 10; 0: at once) */
+                        undoSendSeconds?: number;
                     };
                 };
             };
@@ -651,6 +663,8 @@ export interface paths {
                             } | null;
                             /** @description Notifications are also emailed (when the server sends notification email) */
                             emailNotifications: boolean;
+                            /** @description Undo send: replies and one-to-one emails wait this long before they leave (default 10; 0: at once) */
+                            undoSendSeconds: number;
                             createdAt: string;
                         };
                     };
@@ -727,6 +741,8 @@ export interface paths {
                             } | null;
                             /** @description Notifications are also emailed (when the server sends notification email) */
                             emailNotifications: boolean;
+                            /** @description Undo send: replies and one-to-one emails wait this long before they leave (default 10; 0: at once) */
+                            undoSendSeconds: number;
                             createdAt: string;
                         };
                     };
@@ -807,6 +823,8 @@ export interface paths {
                             } | null;
                             /** @description Notifications are also emailed (when the server sends notification email) */
                             emailNotifications: boolean;
+                            /** @description Undo send: replies and one-to-one emails wait this long before they leave (default 10; 0: at once) */
+                            undoSendSeconds: number;
                             createdAt: string;
                         };
                     };
@@ -887,6 +905,8 @@ export interface paths {
                             } | null;
                             /** @description Notifications are also emailed (when the server sends notification email) */
                             emailNotifications: boolean;
+                            /** @description Undo send: replies and one-to-one emails wait this long before they leave (default 10; 0: at once) */
+                            undoSendSeconds: number;
                             createdAt: string;
                         };
                     };
@@ -2710,6 +2730,8 @@ export interface paths {
                                 address: string;
                             }[];
                             subject: string;
+                            /** @description Undo send: the reply waits until then; undo it before (POST /conversations/{id}/replies/{outboxId}/undo). Null: it left at once. */
+                            undoUntil: string | null;
                             conversation: {
                                 id: string;
                                 inboxId: string;
@@ -3061,6 +3083,10 @@ export interface paths {
                         quote?: boolean;
                         /** @description forward: include the original attachments (default true) */
                         includeAttachments?: boolean;
+                        /** @description Undo send: hold the reply for my undo-send delay (my setting, default 10 s) so I can undo it */
+                        undo?: boolean;
+                        /** @description Undo send: hold it exactly this long, overriding my setting. Neither given: it leaves at once */
+                        undoDelaySeconds?: number;
                     };
                 };
             };
@@ -3087,6 +3113,8 @@ export interface paths {
                                 address: string;
                             }[];
                             subject: string;
+                            /** @description Undo send: the reply waits until then; undo it before (POST /conversations/{id}/replies/{outboxId}/undo). Null: it left at once. */
+                            undoUntil: string | null;
                             conversation: {
                                 id: string;
                                 inboxId: string;
@@ -3111,6 +3139,66 @@ export interface paths {
                                 lastInboundAt: string | null;
                                 createdAt: string;
                             };
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/replies/{outboxId}/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Undo send: stop a reply still inside your undo window (409 too_late_to_undo once it is sent or being sent) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    outboxId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            outboxId: string;
+                            undone: boolean;
                         };
                     };
                 };
@@ -5899,6 +5987,10 @@ export interface paths {
                             contentBase64: string;
                         }[];
                         includeSignature?: boolean;
+                        /** @description Undo send: hold the email for my undo-send delay (my setting, default 10 s) so I can undo it (POST /personal-emails/{id}/undo). Not for scheduled email */
+                        undo?: boolean;
+                        /** @description Undo send: hold it exactly this long, overriding my setting. Neither given: it leaves at once */
+                        undoDelaySeconds?: number;
                         /** @description Override your default for this email */
                         log?: boolean;
                         trackOpens?: boolean;
@@ -5920,6 +6012,8 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** @description Undo send (only in the answer to sending): the email waits until then; undo it before. Null: it left at once or is scheduled */
+                            undoUntil: string | null;
                             contactId: string | null;
                             companyId: string | null;
                             conversationId: string | null;
@@ -6012,6 +6106,8 @@ export interface paths {
                         "application/json": {
                             emails: {
                                 id: string;
+                                /** @description Undo send (only in the answer to sending): the email waits until then; undo it before. Null: it left at once or is scheduled */
+                                undoUntil: string | null;
                                 contactId: string | null;
                                 companyId: string | null;
                                 conversationId: string | null;
@@ -6104,6 +6200,8 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** @description Undo send (only in the answer to sending): the email waits until then; undo it before. Null: it left at once or is scheduled */
+                            undoUntil: string | null;
                             contactId: string | null;
                             companyId: string | null;
                             conversationId: string | null;
@@ -6195,6 +6293,10 @@ export interface paths {
                             contentBase64: string;
                         }[];
                         includeSignature?: boolean;
+                        /** @description Undo send: hold the email for my undo-send delay (my setting, default 10 s) so I can undo it (POST /personal-emails/{id}/undo). Not for scheduled email */
+                        undo?: boolean;
+                        /** @description Undo send: hold it exactly this long, overriding my setting. Neither given: it leaves at once */
+                        undoDelaySeconds?: number;
                         /** @description Override your default for this email */
                         log?: boolean;
                         trackOpens?: boolean;
@@ -6216,6 +6318,8 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** @description Undo send (only in the answer to sending): the email waits until then; undo it before. Null: it left at once or is scheduled */
+                            undoUntil: string | null;
                             contactId: string | null;
                             companyId: string | null;
                             conversationId: string | null;
@@ -6293,6 +6397,8 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: string;
+                            /** @description Undo send (only in the answer to sending): the email waits until then; undo it before. Null: it left at once or is scheduled */
+                            undoUntil: string | null;
                             contactId: string | null;
                             companyId: string | null;
                             conversationId: string | null;
@@ -6349,6 +6455,99 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/personal-emails/{id}/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Undo send: stop an email still inside your undo window (409 too_late_to_undo once it is sent or being sent) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description Undo send (only in the answer to sending): the email waits until then; undo it before. Null: it left at once or is scheduled */
+                            undoUntil: string | null;
+                            contactId: string | null;
+                            companyId: string | null;
+                            conversationId: string | null;
+                            from: string | null;
+                            fromConnectionId: string;
+                            to: string[];
+                            cc: string[];
+                            bcc: string[];
+                            subject: string;
+                            /** @enum {string} */
+                            state: "scheduled" | "queued" | "sending" | "sent" | "failed" | "cancelled" | "uncertain" | "unknown";
+                            sendAt: string | null;
+                            sentAt: string | null;
+                            error: string | null;
+                            sendLimitResetsAt: string | null;
+                            logged: boolean;
+                            loggedContactIds: string[];
+                            tracking: {
+                                opensTracked: boolean;
+                                clicksTracked: boolean;
+                                links: number;
+                                /** @description Opens by people (bots and prefetches excluded) */
+                                opens: number;
+                                clicks: number;
+                                /** @description Opens flagged as bots or prefetches */
+                                flaggedOpens: number;
+                                flaggedClicks: number;
+                                firstOpenedAt: string | null;
+                                lastOpenedAt: string | null;
+                            };
+                            replacedBy: string | null;
+                            createdAt: string;
+                            createdContactIds: string[];
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -10456,7 +10655,7 @@ export interface components {
                  * @description Stable snake_case code; clients key on it.
                  * @enum {string}
                  */
-                code: "invalid_request" | "invalid_input" | "invalid_cursor" | "not_found" | "permission_denied" | "conflict" | "rate_limited" | "payload_too_large" | "internal_error" | "database_unavailable" | "unauthenticated" | "invalid_credentials" | "csrf_token_invalid" | "user_not_active" | "email_taken" | "team_name_taken" | "invalid_plan" | "plan_limit_reached" | "limit_reached" | "invalid_state_change" | "last_super_admin" | "cannot_change_self" | "address_in_use" | "team_address_not_allowed_for_meetings" | "inbox_not_found" | "host_not_allowed" | "imap_settings_incorrect" | "imap_authentication_failed" | "smtp_settings_incorrect" | "smtp_authentication_failed" | "connection_disconnected" | "connection_not_syncable" | "not_forwarding" | "no_personal_connection" | "no_team_address" | "oauth_provider_not_configured" | "oauth_provider_unreachable" | "oauth_state_invalid" | "oauth_denied" | "oauth_failed" | "oauth_no_email" | "oauth_email_not_verified" | "oauth_address_mismatch" | "oauth_device_flow_unsupported" | "oauth_device_code_expired" | "oauth_reauth_required" | "owner_not_active" | "contact_email_taken" | "company_domain_taken" | "freemail_domain" | "csv_invalid" | "csv_no_email_column" | "assignee_not_member" | "assignee_not_active" | "invalid_mention" | "attachments_too_large" | "unresolved_tokens" | "shortcut_in_use" | "email_not_cancellable" | "meetings_connection_required" | "slot_taken" | "slug_taken" | "calendar_unreachable" | "invalid_link" | "team_connection_not_allowed" | "already_enrolled" | "contact_not_enrollable" | "sequence_archived" | "enrollment_ended" | "task_not_open" | "image_proxy_busy" | "invalid_url" | "scheme_not_allowed" | "port_not_allowed" | "host_not_found" | "too_many_redirects" | "image_too_large" | "content_type_not_allowed" | "not_an_image" | "upstream_status" | "upstream_timeout" | "upstream_unreachable";
+                code: "invalid_request" | "invalid_input" | "invalid_cursor" | "not_found" | "permission_denied" | "conflict" | "rate_limited" | "payload_too_large" | "internal_error" | "database_unavailable" | "unauthenticated" | "invalid_credentials" | "csrf_token_invalid" | "user_not_active" | "email_taken" | "team_name_taken" | "invalid_plan" | "plan_limit_reached" | "limit_reached" | "invalid_state_change" | "last_super_admin" | "cannot_change_self" | "address_in_use" | "team_address_not_allowed_for_meetings" | "inbox_not_found" | "host_not_allowed" | "imap_settings_incorrect" | "imap_authentication_failed" | "smtp_settings_incorrect" | "smtp_authentication_failed" | "connection_disconnected" | "connection_not_syncable" | "not_forwarding" | "no_personal_connection" | "no_team_address" | "oauth_provider_not_configured" | "oauth_provider_unreachable" | "oauth_state_invalid" | "oauth_denied" | "oauth_failed" | "oauth_no_email" | "oauth_email_not_verified" | "oauth_address_mismatch" | "oauth_device_flow_unsupported" | "oauth_device_code_expired" | "oauth_reauth_required" | "owner_not_active" | "contact_email_taken" | "company_domain_taken" | "freemail_domain" | "csv_invalid" | "csv_no_email_column" | "assignee_not_member" | "assignee_not_active" | "invalid_mention" | "attachments_too_large" | "unresolved_tokens" | "shortcut_in_use" | "email_not_cancellable" | "too_late_to_undo" | "already_undone" | "meetings_connection_required" | "slot_taken" | "slug_taken" | "calendar_unreachable" | "invalid_link" | "team_connection_not_allowed" | "already_enrolled" | "contact_not_enrollable" | "sequence_archived" | "enrollment_ended" | "task_not_open" | "image_proxy_busy" | "invalid_url" | "scheme_not_allowed" | "port_not_allowed" | "host_not_found" | "too_many_redirects" | "image_too_large" | "content_type_not_allowed" | "not_an_image" | "upstream_status" | "upstream_timeout" | "upstream_unreachable";
                 /** @description What happened and what to do, in a plain sentence. */
                 message: string;
                 /** @description Who holds what the request wanted (address_in_use: the connection holding the address; for a personal holder the user fields are set and the inbox fields null, for a team holder the reverse). */

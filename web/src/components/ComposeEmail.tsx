@@ -4,9 +4,10 @@
  * tokens that have no value named before sending), snippets, your signature, log and tracking toggles
  * for this email, send now or schedule. Scheduled emails are listed with a cancel button.
  */
-import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { UndoSendBar } from './UndoSend.js';
 import { errorText } from '../api/client.js';
-import { cancelEmail, listContactEmails, listTemplates, previewTemplate, sendFromContact, type EmailTemplate, type PersonalEmail, type TemplatePreview } from '../api/compose.js';
+import { cancelEmail, undoEmail, listContactEmails, listTemplates, previewTemplate, sendFromContact, type EmailTemplate, type PersonalEmail, type TemplatePreview } from '../api/compose.js';
 import { getPreferences } from '../api/preferences.js';
 import { formatDateTime } from '../lib/format.js';
 import { sanitizeEmailHtml } from '../lib/sanitizeEmail.js';
@@ -58,6 +59,15 @@ export function ComposeEmail({ contactId, contactEmail, onSent }: { contactId: s
   const [done, setDone] = useState<string | null>(null);
   const editor = useRef<HTMLDivElement>(null);
   const [files, setFiles] = useState<PickedFile[]>([]);
+  // Undo send: the email just sent, waiting for the undo delay, with the draft to put back.
+  const [undoable, setUndoable] = useState<null | { id: string; until: string; draft: { subject: string; templateId: string; html: string; files: PickedFile[]; to: string; cc: string; bcc: string } }>(null);
+  const undoOver = useCallback(() => setUndoable(null), []);
+  const [restoreHtml, setRestoreHtml] = useState<string | null>(null);
+  useEffect(() => {
+    if (restoreHtml === null || !open || !editor.current) return;
+    editor.current.innerHTML = restoreHtml;
+    setRestoreHtml(null);
+  }, [restoreHtml, open]);
 
   const p = prefs.data;
   useEffect(() => {
@@ -125,8 +135,10 @@ export function ComposeEmail({ contactId, contactEmail, onSent }: { contactId: s
     }
     if (attachedBytes > maxBytes) return setError(`Attachments add up to ${formatBytes(attachedBytes)}; the most one email can carry is ${formatBytes(maxBytes)}. Remove some, or share a link instead.`);
     setBusy(true);
+    const draft = { subject, templateId, html, files, to, cc, bcc };
     try {
       const sent = await sendFromContact(contactId, {
+        undo: true,
         ...(files.length ? { attachments: toAttachments(files) } : {}),
         ...(templateId ? { templateId } : {}),
         fromConnectionId: from || undefined,
@@ -140,7 +152,8 @@ export function ComposeEmail({ contactId, contactEmail, onSent }: { contactId: s
         ...(p?.trackingAvailable ? { trackOpens, trackClicks } : {}),
         sendAt: when,
       });
-      setDone(sent.state === 'scheduled' && sent.sendAt ? `Scheduled for ${formatDateTime(sent.sendAt)}. You can cancel it until it leaves.` : 'Sent. It goes out through your mailbox and appears on the timeline.');
+      setDone(sent.state === 'scheduled' && sent.sendAt ? `Scheduled for ${formatDateTime(sent.sendAt)}. You can cancel it until it leaves.` : sent.undoUntil ? null : 'Sent. It goes out through your mailbox and appears on the timeline.');
+      if (sent.undoUntil) setUndoable({ id: sent.id, until: sent.undoUntil, draft });
       setSubject('');
       setTemplateId('');
       setPreview(null);
@@ -154,6 +167,32 @@ export function ComposeEmail({ contactId, contactEmail, onSent }: { contactId: s
     } catch (err) {
       setError(errorText(err));
     } finally {
+      setBusy(false);
+    }
+  };
+
+  const undo = async () => {
+    if (!undoable) return;
+    const u = undoable;
+    setError(null);
+    setBusy(true);
+    try {
+      await undoEmail(u.id);
+      // The draft comes back as it was, attachments included.
+      setOpen(true);
+      setSubject(u.draft.subject);
+      setTemplateId(u.draft.templateId);
+      setFiles(u.draft.files);
+      setTo(u.draft.to);
+      setCc(u.draft.cc);
+      setBcc(u.draft.bcc);
+      if (u.draft.cc || u.draft.bcc) setShowCc(true);
+      setRestoreHtml(u.draft.html); // into the editor once it is shown again
+      emails.reload();
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setUndoable(null);
       setBusy(false);
     }
   };
@@ -182,6 +221,7 @@ export function ComposeEmail({ contactId, contactEmail, onSent }: { contactId: s
   return (
     <div className="card compose-card">
       {done && <Notice kind="success">{done}</Notice>}
+      {undoable && <UndoSendBar until={undoable.until} onUndo={() => void undo()} onDone={undoOver} busy={busy} />}
       {pending.length > 0 && (
         <ul className="plain scheduled-list" aria-label="Scheduled and failed emails">
           {pending.map((m) => (

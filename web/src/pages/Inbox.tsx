@@ -9,6 +9,7 @@ import {
   mailboxLabel,
   moveConversation,
   replyToConversation,
+  undoReply,
   sendPresence,
   setConversationStatus,
   subscribeInboxEvents,
@@ -25,6 +26,7 @@ import type { Inbox, User } from '../api/types.js';
 import { ThreadActions } from '../components/ThreadActions.js';
 import { AttachmentPicker, toAttachments, type PickedFile } from '../components/AttachmentPicker.js';
 import { InboxMessageBody } from '../components/InboxMessageBody.js';
+import { UndoSendBar } from '../components/UndoSend.js';
 import { SenderAuth } from '../components/SenderAuth.js';
 import { EmptyState, Notice, Spinner, useLoad } from '../components/ui.js';
 import { formatDate, formatDateTime, isAdmin } from '../lib/format.js';
@@ -84,6 +86,9 @@ function ThreadView({
   const [files, setFiles] = useState<PickedFile[]>([]);
   const [mentions, setMentions] = useState<Array<{ id: string; name: string }>>([]);
   const textRef = useRef<HTMLTextAreaElement>(null);
+  // Undo send: the reply just sent, waiting for the undo delay, with the draft to put back.
+  const [pending, setPending] = useState<null | { outboxId: string; until: string; draft: string; files: PickedFile[]; replyMode: 'reply' | 'reply_all' | 'forward'; forwardTo: string }>(null);
+  const clearPending = useCallback(() => setPending(null), []);
 
   useEffect(() => {
     setComposer(null);
@@ -92,6 +97,7 @@ function ThreadView({
     setForwardTo('');
     setFiles([]);
     setMentions([]);
+    setPending(null);
   }, [id]);
   useEffect(() => {
     composeRef.current = (mode) => {
@@ -176,11 +182,13 @@ function ThreadView({
     }
     // Mentions: the people picked whose @name is still in the text.
     const mentioned = mentions.filter((m) => draft.includes(`@${m.name}`)).map((m) => m.id);
-    const ok = await act(() =>
-      composer === 'reply'
-        ? replyToConversation(id, { mode: replyMode, text: draft, ...(replyMode === 'forward' ? { to } : {}), ...(files.length ? { attachments: toAttachments(files) } : {}) })
-        : commentOnConversation(id, draft, mentioned),
-    );
+    const snapshot = { draft, files, replyMode, forwardTo };
+    const ok = await act(async () => {
+      if (composer !== 'reply') return commentOnConversation(id, draft, mentioned);
+      const sent = await replyToConversation(id, { mode: replyMode, text: draft, undo: true, ...(replyMode === 'forward' ? { to } : {}), ...(files.length ? { attachments: toAttachments(files) } : {}) });
+      if (sent.undoUntil) setPending({ outboxId: sent.outboxId, until: sent.undoUntil, ...snapshot });
+      return sent;
+    });
     if (ok) {
       setDraft('');
       setComposer(null);
@@ -188,6 +196,21 @@ function ThreadView({
       setMentions([]);
       setForwardTo('');
       setReplyMode('reply');
+    }
+  };
+  const undo = async () => {
+    if (!pending) return;
+    const p = pending;
+    const ok = await act(() => undoReply(id, p.outboxId));
+    setPending(null);
+    if (ok) {
+      // The draft comes back as it was, attachments included.
+      setComposer('reply');
+      setDraft(p.draft);
+      setFiles(p.files);
+      setReplyMode(p.replyMode);
+      setForwardTo(p.forwardTo);
+      setTimeout(() => textRef.current?.focus(), 0);
     }
   };
   const mention = (userIdToMention: string) => {
@@ -314,6 +337,7 @@ function ThreadView({
       )}
       {canAct && (
         <div className="composer" style={{ marginTop: 16 }}>
+          {pending && <UndoSendBar until={pending.until} onUndo={() => void undo()} onDone={clearPending} busy={busy} />}
           {composer ? (
             <form onSubmit={submit} aria-label={composer === 'reply' ? 'Reply' : 'Internal comment'}>
               {composer === 'reply' && from && <p className="muted small">From: {from}</p>}

@@ -6,6 +6,7 @@ import { ConnectForm } from '../components/ConnectForm.js';
 import { OAuthButtons, OAuthCallback } from '../components/OAuthConnect.js';
 import { EmailPreferencesSections } from '../components/EmailPreferences.js';
 import { NotificationEmailSetting } from '../components/NotificationEmailSetting.js';
+import { UndoSendSetting } from '../components/UndoSendSetting.js';
 import { TemplatesSettings } from '../components/TemplatesSettings.js';
 import { isAdmin } from '../lib/format.js';
 import { ListeningBadge, StateBadge, SyncProgress, fixItLabel, plainError } from '../components/ConnectionStatus.js';
@@ -265,6 +266,7 @@ export function SettingsEmailPage() {
       <EmailPreferencesSections hasConnections={connections.length > 0} />
       {connections.length > 0 && <TemplatesSettings isAdmin={isAdmin(session.user.role)} />}
       <NotificationEmailSetting userId={session.user.id} />
+      <UndoSendSetting userId={session.user.id} />
     </section>
   );
 }

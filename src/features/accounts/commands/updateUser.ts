@@ -22,6 +22,8 @@ export interface UpdateUserInput {
   password?: string;
   /** Email me my notifications (a digest per minute at most) when the server has NOTIFY_SMTP_URL. The user only. */
   emailNotifications?: boolean;
+  /** Undo send: hold my replies and one-to-one emails this many seconds (0 to 30). The user only. */
+  undoSendSeconds?: number;
 }
 
 /**
@@ -39,6 +41,8 @@ export async function updateUser(env: CommandEnv, actor: Actor, userId: string, 
   if (!self && !admin && (input.name !== undefined || input.password !== undefined || input.workingHours !== undefined)) {
     throw permissionDenied('You can only change your own profile.');
   }
+  if (!self && input.undoSendSeconds !== undefined) throw permissionDenied('Only the user can choose their undo-send delay.');
+  if (input.undoSendSeconds !== undefined && (!Number.isInteger(input.undoSendSeconds) || input.undoSendSeconds < 0 || input.undoSendSeconds > 30)) throw invalidRequest('The undo-send delay is a whole number of seconds from 0 to 30.', { field: 'undoSendSeconds' });
   if (!self && input.emailNotifications !== undefined) throw permissionDenied('Only the user can choose whether their notifications are emailed.');
   if (input.availability !== undefined && !canChangeAvailability(userFactsFromRow(actor.user), userId)) {
     throw permissionDenied("Changing someone else's availability needs the availability-management permission.");
@@ -71,7 +75,13 @@ export async function updateUser(env: CommandEnv, actor: Actor, userId: string, 
     if (input.availability !== undefined) patch.availability = input.availability;
     if (input.workingHours !== undefined) patch.working_hours = input.workingHours === null ? null : JSON.stringify(input.workingHours);
     if (passwordHash) patch.password_hash = passwordHash;
-    if (input.emailNotifications !== undefined) patch.settings = JSON.stringify({ ...userSettings(target), emailNotifications: input.emailNotifications });
+    if (input.emailNotifications !== undefined || input.undoSendSeconds !== undefined) {
+      patch.settings = JSON.stringify({
+        ...userSettings(target),
+        ...(input.emailNotifications !== undefined ? { emailNotifications: input.emailNotifications } : {}),
+        ...(input.undoSendSeconds !== undefined ? { undoSendSeconds: input.undoSendSeconds } : {}),
+      });
+    }
     let teamIds = await teamIdsOf(trx, target.id);
     if (input.teamIds !== undefined || input.primaryTeamId !== undefined) {
       const wanted = [...new Set([...(input.teamIds ?? teamIds), ...(input.primaryTeamId ? [input.primaryTeamId] : [])])];

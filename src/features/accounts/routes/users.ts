@@ -94,6 +94,7 @@ export async function userRoutes(app: ApiApp): Promise<void> {
             workingHours: { type: ['object', 'null'], additionalProperties: true },
             password: { type: 'string', minLength: 8, maxLength: 1024 },
             emailNotifications: { type: 'boolean', description: 'The user only: email my notifications to me (needs NOTIFY_SMTP_URL on the server)' },
+            undoSendSeconds: { type: 'integer', minimum: 0, maximum: 30, description: 'The user only: undo send, how long my replies and one-to-one emails wait before they leave (default 10; 0: at once)' },
           },
         },
         response: { 200: userSchema, ...errorResponses },

@@ -5,7 +5,7 @@ import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { blobStoreOf, conversationItemById, outboxDeps, recordActivity, requireConversation, threadOrder } from '../queries.js';
 import { inboxEvents } from '../live.js';
-import { cleanRecipients, decodeAttachments, ownAddresses, sendingConnection, teamSender, threadMessageOf, type AttachmentInput } from '../outgoing.js';
+import { cleanRecipients, decodeAttachments, ownAddresses, sendingConnection, teamSender, threadMessageOf, undoHoldMs, type AttachmentInput, type UndoSendInput } from '../outgoing.js';
 import { readJson, shapes } from '../../../platform/database/json.js';
 import { firstField, readHeaderBlock } from '../../../mail/message/header-block.js';
 import { replyThreadIndex, replyThreadTopic } from '../domain/thread-index.js';
@@ -25,7 +25,7 @@ async function outlookHeadersOf(blobs: BlobStore, row: MessagesTable | null): Pr
   }
 }
 
-export interface ReplyInput {
+export interface ReplyInput extends UndoSendInput {
   /** reply (to the customer), reply_all (and everyone else on the message), forward (to `to`). */
   mode: ReplyMode;
   /** What the agent wrote, as plain text. The signature and the quote (or forwarded message) are added. */
@@ -101,6 +101,7 @@ export async function replyToConversation(env: CommandEnv, actor: Actor, convers
     ...(topic ? { 'Thread-Topic': topic } : {}),
   };
   const deps = outboxDeps(env, connection.address);
+  const holdMs = undoHoldMs(actor, input);
 
   const r = await env.db.transaction().execute(async (trx) => {
     const { conversation, inbox } = await requireConversation(trx, actor, conversationId, 'act');
@@ -122,6 +123,7 @@ export async function replyToConversation(env: CommandEnv, actor: Actor, convers
         attachments,
       },
       meta: { mode: input.mode, inboxId: inbox.id },
+      holdMs,
     });
     let assigned = false;
     if (!conversation.assignee_id) {
@@ -141,6 +143,8 @@ export async function replyToConversation(env: CommandEnv, actor: Actor, convers
     to,
     cc,
     subject,
+    /** Undo send: the email waits until then (ISO); POST .../replies/{outboxId}/undo before it. Null: it left at once. */
+    undoUntil: r.queued.undoUntil ? new Date(r.queued.undoUntil).toISOString() : null,
     conversation: await conversationItemById(env.db, actor.accountId, r.conversation.id, now),
   };
 }

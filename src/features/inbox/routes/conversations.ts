@@ -15,6 +15,7 @@ import { changeConversationStatus } from '../commands/changeConversationStatus.j
 import { moveConversation } from '../commands/moveConversation.js';
 import { commentOnConversation } from '../commands/commentOnConversation.js';
 import { replyToConversation } from '../commands/replyToConversation.js';
+import { undoReply } from '../commands/undoReply.js';
 import { composeConversation } from '../commands/composeConversation.js';
 import { trackPresence } from '../commands/trackPresence.js';
 import { getMessageHtml } from '../commands/getMessageHtml.js';
@@ -127,6 +128,7 @@ const sentSchema = {
     to: { type: 'array', items: mailbox },
     cc: { type: 'array', items: mailbox },
     subject: { type: 'string' },
+    undoUntil: { type: ['string', 'null'], description: 'Undo send: the reply waits until then; undo it before (POST /conversations/{id}/replies/{outboxId}/undo). Null: it left at once.' },
     conversation: conversationItemSchema,
   },
 } as const;
@@ -309,12 +311,27 @@ export async function conversationRoutes(app: ApiApp): Promise<void> {
             attachments: { type: 'array', items: attachmentIn, maxItems: 50 },
             quote: { type: 'boolean', description: 'quote the message answered (default true)' },
             includeAttachments: { type: 'boolean', description: 'forward: include the original attachments (default true)' },
+            undo: { type: 'boolean', description: 'Undo send: hold the reply for my undo-send delay (my setting, default 10 s) so I can undo it' },
+            undoDelaySeconds: { type: 'integer', minimum: 0, maximum: 30, description: 'Undo send: hold it exactly this long, overriding my setting. Neither given: it leaves at once' },
           },
         },
         response: { 202: sentSchema, ...errorResponses },
       },
     },
     async (req, reply) => reply.status(202).send(await replyToConversation(env, requireActor(req), req.params.id, req.body)),
+  );
+
+  app.post(
+    '/conversations/:id/replies/:outboxId/undo',
+    {
+      schema: {
+        tags: ['conversations'],
+        summary: 'Undo send: stop a reply still inside your undo window (409 too_late_to_undo once it is sent or being sent)',
+        params: { type: 'object', required: ['id', 'outboxId'], properties: { id: { type: 'string', maxLength: 64 }, outboxId: { type: 'string', maxLength: 64 } } },
+        response: { 200: { type: 'object', properties: { outboxId: { type: 'string' }, undone: { type: 'boolean' } } }, ...errorResponses },
+      },
+    },
+    async (req) => undoReply(env, requireActor(req), req.params.id, req.params.outboxId),
   );
 
   app.post(

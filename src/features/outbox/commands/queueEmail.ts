@@ -32,6 +32,12 @@ export interface QueueEmailInput {
   email: OutgoingEmail;
   /** Send later; default now. */
   sendAt?: number;
+  /**
+   * Undo send: hold a "send now" email this many milliseconds (the sender's undo window). The hold is the
+   * row's send time (durable: a restart during it sends once, after it); the row stays `queued`, and
+   * `undoSend` may cancel it until then. Ignored for scheduled email (`sendAt` in the future).
+   */
+  holdMs?: number;
   meta?: Record<string, unknown>;
 }
 
@@ -47,7 +53,7 @@ export interface QueueEmailDeps {
  * the reply token) and kept as a blob, the row and its send job are written in the caller's transaction.
  * A message is a row before it is ever sent.
  */
-export async function queueEmail(trx: Executor, deps: QueueEmailDeps, input: QueueEmailInput): Promise<{ outboxId: string; messageId: string }> {
+export async function queueEmail(trx: Executor, deps: QueueEmailDeps, input: QueueEmailInput): Promise<{ outboxId: string; messageId: string; undoUntil?: number }> {
   const c = input.connection;
   if (c.disconnected_at !== null) throw new AppError('connection_disconnected', 409, `${c.address} is disconnected, so nothing can be sent from it. Connect it again first.`);
   if (!input.email.to.length && !input.email.cc?.length && !input.email.bcc?.length) throw new AppError('invalid_request', 400, 'Add at least one recipient.');
@@ -76,7 +82,10 @@ export async function queueEmail(trx: Executor, deps: QueueEmailDeps, input: Que
   const raw = (await node.build()) as Buffer;
   const sha = await deps.putBlob(raw);
   const recipients = [...e.to, ...(e.cc ?? []), ...(e.bcc ?? [])].map((a) => a.address);
-  const sendAt = input.sendAt ?? deps.now;
+  const scheduled = (input.sendAt ?? deps.now) > deps.now;
+  const hold = !scheduled && input.holdMs && input.holdMs > 0 ? Math.min(input.holdMs, MAX_UNDO_SECONDS * 1000) : 0;
+  const sendAt = scheduled ? input.sendAt! : deps.now + hold;
+  const meta = { ...(input.meta ?? {}), ...(hold ? { undoUntil: sendAt } : {}) };
   await trx
     .insertInto('outbox')
     .values({
@@ -88,7 +97,7 @@ export async function queueEmail(trx: Executor, deps: QueueEmailDeps, input: Que
       message_id: messageId.replace(/^<|>$/g, '').toLowerCase(),
       envelope: writeJson('outbox.envelope', { from: e.from.address, to: recipients }, outboxEnvelope),
       raw_sha256: sha,
-      state: sendAt > deps.now ? 'scheduled' : 'queued',
+      state: scheduled ? 'scheduled' : 'queued',
       send_at: sendAt,
       attempts: 0,
       attempt_started_at: null,
@@ -96,10 +105,13 @@ export async function queueEmail(trx: Executor, deps: QueueEmailDeps, input: Que
       smtp_response: null,
       last_error: null,
       appended_to_sent: 0,
-      meta: JSON.stringify(input.meta ?? {}),
+      meta: JSON.stringify(meta),
       created_at: deps.now,
     })
     .execute();
   await enqueue(trx, deps.now, { queue: 'mail', kind: 'outbox.send', payload: { outboxId }, runAt: sendAt, dedupeKey: `send:${outboxId}`, maxAttempts: 12 });
-  return { outboxId, messageId };
+  return { outboxId, messageId, ...(hold ? { undoUntil: sendAt } : {}) };
 }
+
+/** Undo send: the longest hold a user may choose (seconds). */
+export const MAX_UNDO_SECONDS = 30;

@@ -11,12 +11,12 @@ export type SendEmailFromContactInput = ComposeEmailInput;
  * copy stored in the conversation and appended to the Sent folder). It appears on the timelines of the
  * contacts it is logged to once it has been sent. One transaction; audited.
  */
-export async function sendEmailFromContact(env: CommandEnv, actor: Actor, contactId: string, input: SendEmailFromContactInput, deps: ComposeDeps): Promise<PersonalEmailView & { createdContactIds: string[] }> {
+export async function sendEmailFromContact(env: CommandEnv, actor: Actor, contactId: string, input: SendEmailFromContactInput, deps: ComposeDeps): Promise<PersonalEmailView & { createdContactIds: string[]; undoUntil: string | null }> {
   const result = await env.db.transaction().execute(async (trx) => {
     const composed = await composeAndQueue(trx, env, actor, contactId, input, deps);
     const row = await trx.selectFrom('personal_emails').selectAll().where('id', '=', composed.personalEmailId).executeTakeFirstOrThrow();
     const [view] = await personalEmailViews(trx, [row]);
-    return { ...view!, createdContactIds: composed.createdContactIds };
+    return { ...view!, createdContactIds: composed.createdContactIds, undoUntil: composed.undoUntil ? new Date(composed.undoUntil).toISOString() : null };
   });
   env.onJobsQueued?.();
   return result;

@@ -10,6 +10,7 @@ import { createIngestor } from '../../ingest/index.js';
 import type { ComposeDeps } from '../compose.js';
 import { sendEmailFromContact } from '../commands/sendEmailFromContact.js';
 import { cancelScheduledEmail } from '../commands/cancelScheduledEmail.js';
+import { undoPersonalEmail } from '../commands/undoPersonalEmail.js';
 import { replaceScheduledEmail } from '../commands/replaceScheduledEmail.js';
 import { getPersonalEmail } from '../commands/getPersonalEmail.js';
 import { listPersonalEmails } from '../commands/listPersonalEmails.js';
@@ -52,6 +53,8 @@ const composeBody = {
       description: 'At most 20 MB in total (decoded)',
     },
     includeSignature: { type: 'boolean' },
+    undo: { type: 'boolean', description: 'Undo send: hold the email for my undo-send delay (my setting, default 10 s) so I can undo it (POST /personal-emails/{id}/undo). Not for scheduled email' },
+    undoDelaySeconds: { type: 'integer', minimum: 0, maximum: 30, description: 'Undo send: hold it exactly this long, overriding my setting. Neither given: it leaves at once' },
     log: { type: 'boolean', description: 'Override your default for this email' },
     trackOpens: { type: 'boolean' },
     trackClicks: { type: 'boolean' },
@@ -78,6 +81,7 @@ export const personalEmailSchema = {
   type: 'object',
   properties: {
     id: { type: 'string' },
+    undoUntil: { type: ['string', 'null'], description: 'Undo send (only in the answer to sending): the email waits until then; undo it before. Null: it left at once or is scheduled' },
     /** The contact's record it was written from; null once that contact was deleted. */
     contactId: nullableString,
     companyId: nullableString,
@@ -236,6 +240,19 @@ export async function personalEmailRoutes(app: ApiApp): Promise<void> {
       },
     },
     async (req) => cancelScheduledEmail(env, requireActor(req), req.params.id),
+  );
+
+  app.post(
+    '/personal-emails/:id/undo',
+    {
+      schema: {
+        tags: ['personal email'],
+        summary: 'Undo send: stop an email still inside your undo window (409 too_late_to_undo once it is sent or being sent)',
+        params: idParams,
+        response: { 200: personalEmailSchema, ...errorResponses },
+      },
+    },
+    async (req) => undoPersonalEmail(env, requireActor(req), req.params.id),
   );
 
   app.get(
