@@ -19,6 +19,8 @@
  */
 import type { CommandEnv, Executor } from '../../platform/context.js';
 import { newId } from '../../platform/database/ids.js';
+import { insertRows } from '../../platform/database/insert-rows.js';
+import type { JobsTable, WebhookDeliveriesTable } from '../../platform/database/schema.js';
 import { json, readJson } from '../../platform/database/json.js';
 import { enqueue, runQueuedNow } from '../../platform/jobs/queue.js';
 import { RunAgain } from '../../platform/jobs/worker.js';
@@ -53,29 +55,44 @@ async function queueDelivery(trx: Executor, now: number, deliveryId: string, run
   await enqueue(trx, now, { queue: WEBHOOKS_QUEUE, kind: DELIVER_JOB, payload: { deliveryId }, dedupeKey: `${DELIVER_JOB}:${deliveryId}`, runAt, maxAttempts: 50 });
 }
 
-/** Fans one event out to the account's endpoints. */
+/** Events fanned out per transaction: the job's event and the unpublished ones after it. */
+const PUBLISH_BATCH = 200;
+
+/**
+ * Fans the job's event out to its account's endpoints, and with it the unpublished events recorded after
+ * it (seq order, up to PUBLISH_BATCH, whatever their account): their deliveries in one multi-row insert,
+ * their delivery jobs in another, all marked published in one statement. The jobs of the events taken
+ * along find them published and do nothing. PostgreSQL skips events another publication holds.
+ */
 export async function publishEvent(env: CommandEnv, eventId: string): Promise<void> {
   const now = env.now();
   const queued = await env.db.transaction().execute(async (trx) => {
-    const ev = await trx.selectFrom('events').selectAll().where('id', '=', eventId).executeTakeFirst();
-    if (!ev || ev.published_at !== null) return 0;
-    let endpoints = await trx.selectFrom('webhook_endpoints').select(['id', 'event_types', 'enabled']).where('account_id', '=', ev.account_id).execute();
-    if (ev.type === 'webhook.test') {
-      const target = readJson('events.data', ev.data, json.record, {}).endpointId;
-      endpoints = endpoints.filter((e) => e.id === target);
-    } else {
-      endpoints = endpoints.filter((e) => e.enabled === 1 && wants(readJson('webhook_endpoints.event_types', e.event_types, json.stringArray, ['*']), ev.type));
+    const first = await trx.selectFrom('events').select(['seq', 'published_at']).where('id', '=', eventId).executeTakeFirst();
+    if (!first || first.published_at !== null) return 0;
+    let q = trx.selectFrom('events').selectAll().where('seq', '>=', first.seq).where('published_at', 'is', null).orderBy('seq').limit(PUBLISH_BATCH);
+    if (env.dialect === 'postgres') q = q.forUpdate().skipLocked();
+    const evs = await q.execute();
+    if (!evs.length) return 0;
+    const byAccount = new Map<string, { id: string; event_types: string; enabled: number }[]>();
+    for (const accountId of new Set(evs.map((e) => e.account_id))) {
+      byAccount.set(accountId, await trx.selectFrom('webhook_endpoints').select(['id', 'event_types', 'enabled']).where('account_id', '=', accountId).execute());
     }
-    for (const e of endpoints) {
-      const id = newId('msg');
-      const r = await trx
-        .insertInto('webhook_deliveries')
-        .values({
-          id,
+    const deliveries: WebhookDeliveriesTable[] = [];
+    for (const ev of evs) {
+      let endpoints = byAccount.get(ev.account_id) ?? [];
+      if (ev.type === 'webhook.test') {
+        const target = readJson('events.data', ev.data, json.record, {}).endpointId;
+        endpoints = endpoints.filter((e) => e.id === target);
+      } else {
+        endpoints = endpoints.filter((e) => e.enabled === 1 && wants(readJson('webhook_endpoints.event_types', e.event_types, json.stringArray, ['*']), ev.type));
+      }
+      for (const e of endpoints) {
+        deliveries.push({
+          id: newId('msg'),
           account_id: ev.account_id,
           endpoint_id: e.id,
           event_id: ev.id,
-          event_seq: ev.seq,
+          event_seq: Number(ev.seq),
           ordering_key: orderingKey(ev.subject_type, ev.subject_id),
           state: 'pending',
           attempts: 0,
@@ -84,24 +101,59 @@ export async function publishEvent(env: CommandEnv, eventId: string): Promise<vo
           last_error: null,
           created_at: now,
           finished_at: null,
-        })
-        .onConflict((oc) => oc.columns(['endpoint_id', 'event_id']).doNothing())
-        .executeTakeFirst();
-      if (Number(r.numInsertedOrUpdatedRows ?? 0n) > 0) await queueDelivery(trx, now, id);
+        });
+      }
     }
-    await trx.updateTable('events').set({ published_at: now }).where('id', '=', ev.id).where('published_at', 'is', null).execute();
-    const waiting = await trx
-      .selectFrom('webhook_deliveries')
-      .select('id')
-      .where('account_id', '=', ev.account_id)
-      .where('ordering_key', '=', orderingKey(ev.subject_type, ev.subject_id))
-      .where('event_seq', '>', ev.seq)
-      .where('state', '=', 'pending')
-      .execute();
-    for (const w of waiting) await runQueuedNow(trx, `${DELIVER_JOB}:${w.id}`, now);
-    return endpoints.length;
+    const ids = evs.map((e) => e.id);
+    await trx.updateTable('events').set({ published_at: now }).where('id', 'in', ids).where('published_at', 'is', null).execute();
+    if (deliveries.length) {
+      await insertRows(trx, env.dialect, 'webhook_deliveries', deliveries, 'on conflict ("endpoint_id", "event_id") do nothing');
+      await insertRows(
+        trx,
+        env.dialect,
+        'jobs',
+        deliveries.map((d) => deliveryJobRow(d.id, now)),
+        'on conflict ("dedupe_key") do nothing',
+      );
+    }
+    // Later events of these subjects fanned out before these ones (their transactions committed first)
+    // wait for them: they may go now.
+    const keys = [...new Set(evs.filter((e) => e.type !== 'webhook.test').map((e) => orderingKey(e.subject_type, e.subject_id)))];
+    const endpointIds = [...byAccount.values()].flat().map((e) => e.id);
+    if (keys.length && endpointIds.length) {
+      const waiting = await trx
+        .selectFrom('webhook_deliveries')
+        .select('id')
+        .where('endpoint_id', 'in', endpointIds)
+        .where('ordering_key', 'in', keys)
+        .where('event_seq', '>', Number(evs[0]!.seq))
+        .where('state', '=', 'pending')
+        .where('event_id', 'not in', ids)
+        .execute();
+      for (const w of waiting) await runQueuedNow(trx, `${DELIVER_JOB}:${w.id}`, now);
+    }
+    return deliveries.length;
   });
   if (queued) env.onJobsQueued?.();
+}
+
+function deliveryJobRow(deliveryId: string, now: number): JobsTable {
+  return {
+    id: newId('job'),
+    queue: WEBHOOKS_QUEUE,
+    kind: DELIVER_JOB,
+    payload: JSON.stringify({ deliveryId }),
+    dedupe_key: `${DELIVER_JOB}:${deliveryId}`,
+    state: 'queued',
+    run_at: now,
+    attempts: 0,
+    max_attempts: 50,
+    locked_by: null,
+    locked_until: null,
+    last_error: null,
+    created_at: now,
+    finished_at: null,
+  };
 }
 
 /**
