@@ -22,7 +22,7 @@ import { newId } from '../../platform/database/ids.js';
 import { insertRows } from '../../platform/database/insert-rows.js';
 import type { JobsTable, WebhookDeliveriesTable } from '../../platform/database/schema.js';
 import { json, readJson } from '../../platform/database/json.js';
-import { enqueue, runQueuedNow } from '../../platform/jobs/queue.js';
+import { completeJob, enqueue, runQueuedNow } from '../../platform/jobs/queue.js';
 import { RunAgain } from '../../platform/jobs/worker.js';
 import { adminIds, notifyUsers } from '../notifications/index.js';
 import { EVENT_CATALOGUE, isEventType, wants } from './domain/catalogue.js';
@@ -180,18 +180,55 @@ export async function disableEndpoint(trx: Executor, endpoint: { id: string; acc
   await notifyUsers(trx, { accountId: endpoint.account_id, userIds: await adminIds(trx, endpoint.account_id), kind: 'webhook.endpoint_disabled', message, data: { endpointId: endpoint.id }, at: now });
 }
 
-/** One attempt of one delivery (see the header). Throws RunAgain to be called again later. */
-export async function deliverOnce(env: CommandEnv, deliveryId: string, signal?: AbortSignal): Promise<void> {
+/** Deliveries of one subject a job sends one after the other (see deliverOnce). */
+const MAX_CHAIN = 20;
+
+/**
+ * One attempt of one delivery (see the header). Throws RunAgain to be called again later. When it
+ * succeeds and the next delivery of its endpoint and subject is waiting for it, the job (given its
+ * worker's id) takes that delivery's job over and sends it too, and so on: a subject's events go out
+ * back to back instead of each waiting to be looked at again. A job taken over that cannot go yet is
+ * put back in the queue as it would have put itself back.
+ */
+export async function deliverOnce(env: CommandEnv, deliveryId: string, signal?: AbortSignal, workerId?: string): Promise<void> {
+  let next = await deliverOne(env, deliveryId, signal);
+  for (let chained = 0; next && workerId && chained < MAX_CHAIN && !signal?.aborted; chained++) {
+    const job = await env.db
+      .updateTable('jobs')
+      .set((eb) => ({ state: 'running', locked_by: workerId, locked_until: env.now() + 60_000, attempts: eb('attempts', '+', 1) }))
+      .where('dedupe_key', '=', `${DELIVER_JOB}:${next}`)
+      .where('state', '=', 'queued')
+      .returning('id')
+      .executeTakeFirst();
+    if (!job) return;
+    try {
+      next = await deliverOne(env, next, signal);
+      await completeJob(env.db, job.id, workerId, env.now());
+    } catch (err) {
+      const delay = err instanceof RunAgain ? err.delayMs : deliverySettings.orderWaitMs;
+      await env.db
+        .updateTable('jobs')
+        .set({ state: 'queued', run_at: env.now() + delay, attempts: 0, locked_by: null, locked_until: null })
+        .where('id', '=', job.id)
+        .where('locked_by', '=', workerId)
+        .execute();
+      return;
+    }
+  }
+}
+
+/** One attempt; returns the next delivery of the subject to send now, if this one succeeded. */
+async function deliverOne(env: CommandEnv, deliveryId: string, signal?: AbortSignal): Promise<string | null> {
   const now = env.now();
   const d = await loadDeliveryRow(env, deliveryId);
-  if (!d || d.state !== 'pending') return;
+  if (!d || d.state !== 'pending') return null;
   if (d.next_attempt_at !== null && d.next_attempt_at > now) throw new RunAgain(d.next_attempt_at - now);
   const endpoint = await loadEndpointRow(env, d.endpoint_id);
   const ev = await loadEventRow(env, d.event_id);
-  if (!endpoint || !ev || endpoint.account_id !== ev.account_id) return;
+  if (!endpoint || !ev || endpoint.account_id !== ev.account_id) return null;
   if (endpoint.enabled !== 1 && ev.type !== 'webhook.test') {
     await env.db.updateTable('webhook_deliveries').set({ state: 'failed', last_error: 'endpoint_disabled: the endpoint is disabled; replay once it is enabled.', finished_at: now, next_attempt_at: null }).where('id', '=', d.id).where('state', '=', 'pending').execute();
-    return;
+    return null;
   }
 
   // In order per endpoint and subject: an earlier event not yet fanned out, or still pending here, goes first.
@@ -222,8 +259,9 @@ export async function deliverOnce(env: CommandEnv, deliveryId: string, signal?: 
   const slot = enterEndpoint(endpoint.id, d.id, deliverySettings.timeoutMs);
   if ('parkMs' in slot) throw new RunAgain(slot.parkMs);
   let wake: string[] = [];
+  let next: string | null;
   try {
-    await attemptDelivery(env, d, endpoint, ev, now, signal);
+    next = await attemptDelivery(env, d, endpoint, ev, now, signal);
   } finally {
     wake = slot.release();
   }
@@ -234,6 +272,7 @@ export async function deliverOnce(env: CommandEnv, deliveryId: string, signal?: 
     });
     env.onJobsQueued?.();
   }
+  return next;
 }
 
 type DeliveryRow = NonNullable<Awaited<ReturnType<typeof loadDeliveryRow>>>;
@@ -243,8 +282,11 @@ const loadDeliveryRow = (env: CommandEnv, id: string) => env.db.selectFrom('webh
 const loadEndpointRow = (env: CommandEnv, id: string) => env.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
 const loadEventRow = (env: CommandEnv, id: string) => env.db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
 
-/** Signs, POSTs, logs the attempt, and settles or reschedules the delivery. */
-async function attemptDelivery(env: CommandEnv, d: DeliveryRow, endpoint: EndpointRow, ev: EventRow, now: number, signal?: AbortSignal): Promise<void> {
+/**
+ * Signs, POSTs, logs the attempt, and settles or reschedules the delivery. Returns the next delivery of
+ * the subject, when this one succeeded and one waits.
+ */
+async function attemptDelivery(env: CommandEnv, d: DeliveryRow, endpoint: EndpointRow, ev: EventRow, now: number, signal?: AbortSignal): Promise<string | null> {
   const attempt = d.attempts + 1;
   const object = endpoint.payload === 'full' && hasFullObject(ev.subject_type) ? await loadObject(env, ev.account_id, ev.subject_type, ev.subject_id) : undefined;
   const body = deliveryBody(ev, object);
@@ -317,12 +359,13 @@ async function attemptDelivery(env: CommandEnv, d: DeliveryRow, endpoint: Endpoi
         .limit(1)
         .executeTakeFirst();
       if (next) await runQueuedNow(trx, `${DELIVER_JOB}:${next.id}`, now);
-      return Boolean(next);
+      return next?.id ?? null;
     }
-    return false;
+    return null;
   });
   if (wokeNext) env.onJobsQueued?.();
   if (!done) throw new RunAgain(delay!);
+  return outcome === 'success' ? wokeNext : null;
 }
 
 export function failingTooLongReason(failingSince: number, now: number): string {
