@@ -223,6 +223,34 @@ async function deliverOne(env: CommandEnv, deliveryId: string, signal?: AbortSig
   const d = await loadDeliveryRow(env, deliveryId);
   if (!d || d.state !== 'pending') return null;
   if (d.next_attempt_at !== null && d.next_attempt_at > now) throw new RunAgain(d.next_attempt_at - now);
+  // A slow endpoint gets a few attempts at once, not the whole worker (pacing.ts); a parked delivery
+  // costs no more statements. The place is given back without counting when no attempt is made.
+  const slot = enterEndpoint(d.endpoint_id, d.id, deliverySettings.timeoutMs);
+  if ('parkMs' in slot) throw new RunAgain(slot.parkMs);
+  let attempted = false;
+  let wake: string[] = [];
+  let next: string | null = null;
+  try {
+    const ready = await readyToSend(env, d, now);
+    if (ready) {
+      attempted = true;
+      next = await attemptDelivery(env, d, ready.endpoint, ready.ev, now, signal);
+    }
+  } finally {
+    wake = slot.release(undefined, attempted);
+  }
+  // The endpoint answered fast again: what was parked goes now.
+  if (wake.length) {
+    await env.db.transaction().execute(async (trx) => {
+      for (const id of wake) await runQueuedNow(trx, `${DELIVER_JOB}:${id}`, env.now());
+    });
+    env.onJobsQueued?.();
+  }
+  return next;
+}
+
+/** The delivery's endpoint and event when it may be sent now; null when it is settled; RunAgain to wait. */
+async function readyToSend(env: CommandEnv, d: DeliveryRow, now: number): Promise<{ endpoint: EndpointRow; ev: EventRow } | null> {
   const endpoint = await loadEndpointRow(env, d.endpoint_id);
   const ev = await loadEventRow(env, d.event_id);
   if (!endpoint || !ev || endpoint.account_id !== ev.account_id) return null;
@@ -254,25 +282,7 @@ async function deliverOne(env: CommandEnv, deliveryId: string, signal?: AbortSig
     .limit(1)
     .executeTakeFirst();
   if (earlierUnpublished) throw new RunAgain(deliverySettings.orderWaitMs);
-
-  // A slow endpoint gets a few attempts at once, not the whole worker (pacing.ts).
-  const slot = enterEndpoint(endpoint.id, d.id, deliverySettings.timeoutMs);
-  if ('parkMs' in slot) throw new RunAgain(slot.parkMs);
-  let wake: string[] = [];
-  let next: string | null;
-  try {
-    next = await attemptDelivery(env, d, endpoint, ev, now, signal);
-  } finally {
-    wake = slot.release();
-  }
-  // The endpoint answered fast again: what was parked goes now.
-  if (wake.length) {
-    await env.db.transaction().execute(async (trx) => {
-      for (const id of wake) await runQueuedNow(trx, `${DELIVER_JOB}:${id}`, env.now());
-    });
-    env.onJobsQueued?.();
-  }
-  return next;
+  return { endpoint, ev };
 }
 
 type DeliveryRow = NonNullable<Awaited<ReturnType<typeof loadDeliveryRow>>>;
