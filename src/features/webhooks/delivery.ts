@@ -1,13 +1,16 @@
 /**
  * The delivery engine, two job kinds:
  *
- *   events.publish {eventId}     fan-out: one delivery row per enabled endpoint that wants the event
- *                                (its id, msg_..., is the webhook-id of every attempt), and one
- *                                webhooks.deliver job each; the event is marked published. Idempotent.
+ *   events.publish {eventId}     fan-out of the event and the unpublished ones after it (seq order, a
+ *                                batch): one delivery row per enabled endpoint that wants an event (its
+ *                                id, msg_..., is the webhook-id of every attempt), and one
+ *                                webhooks.deliver job each, in multi-row inserts; the events are marked
+ *                                published. Idempotent.
  *   webhooks.deliver {deliveryId} one attempt: waits (without counting an attempt) while an earlier
  *                                event of the same subject is unpublished or still pending for this
  *                                endpoint; signs and POSTs; logs the attempt; succeeds, fails for good,
- *                                or schedules the next attempt (domain/delivery.ts).
+ *                                or schedules the next attempt (domain/delivery.ts). After a success it
+ *                                takes over the job of the subject's next delivery and sends it too.
  *
  * At least once: a worker killed mid-delivery leaves the job's lock to expire, and the delivery (still
  * pending) is sent again with the same webhook-id.
