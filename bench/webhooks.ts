@@ -3,7 +3,7 @@
  * then the real job workers as `mailroom serve` runs them (events.publish on the default queue, 4 at
  * once; webhooks.deliver on its own queue, 16 at once) fan out, sign and POST each to a receiver on
  * 127.0.0.1 that answers 200. Baseline, same run, same receiver: a bare loop of Standard Webhooks-signed
- * POSTs, 16 at once, each on a fresh socket like the sender's (no database, no queue).
+ * POSTs, 16 at once, on kept-alive connections like the sender's (no database, no queue).
  * Goals: >= 1,000 events/s, ratio to the bare loop >= 0.5, and an endpoint that times out (subscribed
  * to the same events, never answering) leaves the healthy endpoint >= 0.8 of its throughput.
  *
@@ -63,18 +63,19 @@ async function receiver(hang = false): Promise<Receiver> {
   };
 }
 
-/** The bare loop: n signed POSTs, `concurrency` at once, a fresh socket each (agent: false, as the sender). */
+/** The bare loop: n signed POSTs, `concurrency` at once, on kept-alive connections (as the sender). */
 async function bareLoop(url: string, n: number, concurrency: number): Promise<number> {
   const secret = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
   const target = new URL(url);
   let next = 0;
+  const agent = new http.Agent({ keepAlive: true });
   const t0 = performance.now();
   const one = (i: number) =>
     new Promise<void>((resolve, reject) => {
       const body = JSON.stringify({ type: 'contact.updated', version: 1, timestamp: new Date().toISOString(), eventId: `evt_${i}`, data: { contactId: `con_${i}`, changed: ['firstName'] } });
       const headers = signatureHeaders(secret, `msg_${i}`, Math.floor(Date.now() / 1000), body);
       const req = http.request(
-        { hostname: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers } },
+        { hostname: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers } },
         (res) => {
           res.resume();
           res.on('end', resolve);
@@ -88,7 +89,9 @@ async function bareLoop(url: string, n: number, concurrency: number): Promise<nu
       while (next < n) await one(next++);
     }),
   );
-  return Math.round(n / ((performance.now() - t0) / 1000));
+  const rate = Math.round(n / ((performance.now() - t0) / 1000));
+  agent.destroy();
+  return rate;
 }
 
 async function adminOf(t: TestApp): Promise<{ actor: Actor; accountId: string }> {

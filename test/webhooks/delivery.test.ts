@@ -270,6 +270,37 @@ describe('webhooks', () => {
     expect(received).toHaveLength(1);
   });
 
+  it('one fan-out publishes the waiting events in order; a delivery job that succeeds sends the subject\'s next ones, whose jobs it completes', async () => {
+    const { token, accountId } = await setup();
+    const a = await createContact(token, 'Grace Hopper');
+    for (const name of ['Grace B.', 'Grace M.', 'Grace M. H.']) {
+      const r = await t.api(token, 'PATCH', `/api/v1/contacts/${a}`, { firstName: name });
+      expect(r.statusCode, r.body).toBe(200);
+    }
+    const worker = { env: t.env, workerId: 'w1', log, signal: new AbortController().signal };
+    // The first publication job fans out every waiting event; the others find theirs published.
+    const publishes = await t.env.db.selectFrom('jobs').selectAll().where('kind', '=', 'events.publish').where('state', '=', 'queued').orderBy('created_at').execute();
+    expect(publishes.length).toBeGreaterThanOrEqual(4);
+    const [first] = await claimJobs(t.env.db, t.env.dialect, { queues: ['default'], workerId: 'w1', lockMs: 60_000, limit: 1, now: clock });
+    await handlers[first!.kind]!(JSON.parse(first!.payload), { ...worker, job: first! });
+    await completeJob(t.env.db, first!.id, 'w1', clock);
+    const unpublished = await t.env.db.selectFrom('events').select('id').where('account_id', '=', accountId).where('published_at', 'is', null).execute();
+    expect(unpublished).toHaveLength(0);
+    const deliveries = await t.env.db.selectFrom('webhook_deliveries').select(['id', 'event_seq']).where('account_id', '=', accountId).orderBy('event_seq').execute();
+    expect(deliveries).toHaveLength(4);
+    // The first delivery's job alone sends all four, in order.
+    const job = await t.env.db.selectFrom('jobs').selectAll().where('dedupe_key', '=', `webhooks.deliver:${deliveries[0]!.id}`).executeTakeFirstOrThrow();
+    await t.env.db.updateTable('jobs').set({ state: 'running', locked_by: 'w1', locked_until: clock + 60_000, attempts: 1 }).where('id', '=', job.id).execute();
+    await handlers[job.kind]!(JSON.parse(job.payload), { ...worker, job });
+    await completeJob(t.env.db, job.id, 'w1', clock);
+    expect(received.map((r) => r.json.type)).toEqual(['contact.created', 'contact.updated', 'contact.updated', 'contact.updated']);
+    expect(new Set(received.map((r) => r.headers['webhook-id'])).size).toBe(4);
+    const jobs = await t.env.db.selectFrom('jobs').select(['state']).where('dedupe_key', 'is', null).where('kind', '=', 'webhooks.deliver').where('payload', 'in', deliveries.map((d) => JSON.stringify({ deliveryId: d.id }))).execute();
+    expect(jobs.map((j) => j.state)).toEqual(['done', 'done', 'done', 'done']);
+    await drain();
+    expect(received).toHaveLength(4);
+  });
+
   it('only admins manage webhooks; event types are checked', async () => {
     const { token } = await setup();
     const member = await addUser(t, token, { role: 'member' });

@@ -1,13 +1,16 @@
 /**
  * The delivery engine, two job kinds:
  *
- *   events.publish {eventId}     fan-out: one delivery row per enabled endpoint that wants the event
- *                                (its id, msg_..., is the webhook-id of every attempt), and one
- *                                webhooks.deliver job each; the event is marked published. Idempotent.
+ *   events.publish {eventId}     fan-out of the event and the unpublished ones after it (seq order, a
+ *                                batch): one delivery row per enabled endpoint that wants an event (its
+ *                                id, msg_..., is the webhook-id of every attempt), and one
+ *                                webhooks.deliver job each, in multi-row inserts; the events are marked
+ *                                published. Idempotent.
  *   webhooks.deliver {deliveryId} one attempt: waits (without counting an attempt) while an earlier
  *                                event of the same subject is unpublished or still pending for this
  *                                endpoint; signs and POSTs; logs the attempt; succeeds, fails for good,
- *                                or schedules the next attempt (domain/delivery.ts).
+ *                                or schedules the next attempt (domain/delivery.ts). After a success it
+ *                                takes over the job of the subject's next delivery and sends it too.
  *
  * At least once: a worker killed mid-delivery leaves the job's lock to expire, and the delivery (still
  * pending) is sent again with the same webhook-id.
@@ -19,8 +22,10 @@
  */
 import type { CommandEnv, Executor } from '../../platform/context.js';
 import { newId } from '../../platform/database/ids.js';
+import { insertRows } from '../../platform/database/insert-rows.js';
+import type { JobsTable, WebhookDeliveriesTable } from '../../platform/database/schema.js';
 import { json, readJson } from '../../platform/database/json.js';
-import { enqueue, runQueuedNow } from '../../platform/jobs/queue.js';
+import { completeJob, enqueue, runQueuedNow } from '../../platform/jobs/queue.js';
 import { RunAgain } from '../../platform/jobs/worker.js';
 import { adminIds, notifyUsers } from '../notifications/index.js';
 import { EVENT_CATALOGUE, isEventType, wants } from './domain/catalogue.js';
@@ -53,29 +58,44 @@ async function queueDelivery(trx: Executor, now: number, deliveryId: string, run
   await enqueue(trx, now, { queue: WEBHOOKS_QUEUE, kind: DELIVER_JOB, payload: { deliveryId }, dedupeKey: `${DELIVER_JOB}:${deliveryId}`, runAt, maxAttempts: 50 });
 }
 
-/** Fans one event out to the account's endpoints. */
+/** Events fanned out per transaction: the job's event and the unpublished ones after it. */
+const PUBLISH_BATCH = 200;
+
+/**
+ * Fans the job's event out to its account's endpoints, and with it the unpublished events recorded after
+ * it (seq order, up to PUBLISH_BATCH, whatever their account): their deliveries in one multi-row insert,
+ * their delivery jobs in another, all marked published in one statement. The jobs of the events taken
+ * along find them published and do nothing. PostgreSQL skips events another publication holds.
+ */
 export async function publishEvent(env: CommandEnv, eventId: string): Promise<void> {
   const now = env.now();
   const queued = await env.db.transaction().execute(async (trx) => {
-    const ev = await trx.selectFrom('events').selectAll().where('id', '=', eventId).executeTakeFirst();
-    if (!ev || ev.published_at !== null) return 0;
-    let endpoints = await trx.selectFrom('webhook_endpoints').select(['id', 'event_types', 'enabled']).where('account_id', '=', ev.account_id).execute();
-    if (ev.type === 'webhook.test') {
-      const target = readJson('events.data', ev.data, json.record, {}).endpointId;
-      endpoints = endpoints.filter((e) => e.id === target);
-    } else {
-      endpoints = endpoints.filter((e) => e.enabled === 1 && wants(readJson('webhook_endpoints.event_types', e.event_types, json.stringArray, ['*']), ev.type));
+    const first = await trx.selectFrom('events').select(['seq', 'published_at']).where('id', '=', eventId).executeTakeFirst();
+    if (!first || first.published_at !== null) return 0;
+    let q = trx.selectFrom('events').selectAll().where('seq', '>=', first.seq).where('published_at', 'is', null).orderBy('seq').limit(PUBLISH_BATCH);
+    if (env.dialect === 'postgres') q = q.forUpdate().skipLocked();
+    const evs = await q.execute();
+    if (!evs.length) return 0;
+    const byAccount = new Map<string, { id: string; event_types: string; enabled: number }[]>();
+    for (const accountId of new Set(evs.map((e) => e.account_id))) {
+      byAccount.set(accountId, await trx.selectFrom('webhook_endpoints').select(['id', 'event_types', 'enabled']).where('account_id', '=', accountId).execute());
     }
-    for (const e of endpoints) {
-      const id = newId('msg');
-      const r = await trx
-        .insertInto('webhook_deliveries')
-        .values({
-          id,
+    const deliveries: WebhookDeliveriesTable[] = [];
+    for (const ev of evs) {
+      let endpoints = byAccount.get(ev.account_id) ?? [];
+      if (ev.type === 'webhook.test') {
+        const target = readJson('events.data', ev.data, json.record, {}).endpointId;
+        endpoints = endpoints.filter((e) => e.id === target);
+      } else {
+        endpoints = endpoints.filter((e) => e.enabled === 1 && wants(readJson('webhook_endpoints.event_types', e.event_types, json.stringArray, ['*']), ev.type));
+      }
+      for (const e of endpoints) {
+        deliveries.push({
+          id: newId('msg'),
           account_id: ev.account_id,
           endpoint_id: e.id,
           event_id: ev.id,
-          event_seq: ev.seq,
+          event_seq: Number(ev.seq),
           ordering_key: orderingKey(ev.subject_type, ev.subject_id),
           state: 'pending',
           attempts: 0,
@@ -84,24 +104,59 @@ export async function publishEvent(env: CommandEnv, eventId: string): Promise<vo
           last_error: null,
           created_at: now,
           finished_at: null,
-        })
-        .onConflict((oc) => oc.columns(['endpoint_id', 'event_id']).doNothing())
-        .executeTakeFirst();
-      if (Number(r.numInsertedOrUpdatedRows ?? 0n) > 0) await queueDelivery(trx, now, id);
+        });
+      }
     }
-    await trx.updateTable('events').set({ published_at: now }).where('id', '=', ev.id).where('published_at', 'is', null).execute();
-    const waiting = await trx
-      .selectFrom('webhook_deliveries')
-      .select('id')
-      .where('account_id', '=', ev.account_id)
-      .where('ordering_key', '=', orderingKey(ev.subject_type, ev.subject_id))
-      .where('event_seq', '>', ev.seq)
-      .where('state', '=', 'pending')
-      .execute();
-    for (const w of waiting) await runQueuedNow(trx, `${DELIVER_JOB}:${w.id}`, now);
-    return endpoints.length;
+    const ids = evs.map((e) => e.id);
+    await trx.updateTable('events').set({ published_at: now }).where('id', 'in', ids).where('published_at', 'is', null).execute();
+    if (deliveries.length) {
+      await insertRows(trx, env.dialect, 'webhook_deliveries', deliveries, 'on conflict ("endpoint_id", "event_id") do nothing');
+      await insertRows(
+        trx,
+        env.dialect,
+        'jobs',
+        deliveries.map((d) => deliveryJobRow(d.id, now)),
+        'on conflict ("dedupe_key") do nothing',
+      );
+    }
+    // Later events of these subjects fanned out before these ones (their transactions committed first)
+    // wait for them: they may go now.
+    const keys = [...new Set(evs.filter((e) => e.type !== 'webhook.test').map((e) => orderingKey(e.subject_type, e.subject_id)))];
+    const endpointIds = [...byAccount.values()].flat().map((e) => e.id);
+    if (keys.length && endpointIds.length) {
+      const waiting = await trx
+        .selectFrom('webhook_deliveries')
+        .select('id')
+        .where('endpoint_id', 'in', endpointIds)
+        .where('ordering_key', 'in', keys)
+        .where('event_seq', '>', Number(evs[0]!.seq))
+        .where('state', '=', 'pending')
+        .where('event_id', 'not in', ids)
+        .execute();
+      for (const w of waiting) await runQueuedNow(trx, `${DELIVER_JOB}:${w.id}`, now);
+    }
+    return deliveries.length;
   });
   if (queued) env.onJobsQueued?.();
+}
+
+function deliveryJobRow(deliveryId: string, now: number): JobsTable {
+  return {
+    id: newId('job'),
+    queue: WEBHOOKS_QUEUE,
+    kind: DELIVER_JOB,
+    payload: JSON.stringify({ deliveryId }),
+    dedupe_key: `${DELIVER_JOB}:${deliveryId}`,
+    state: 'queued',
+    run_at: now,
+    attempts: 0,
+    max_attempts: 50,
+    locked_by: null,
+    locked_until: null,
+    last_error: null,
+    created_at: now,
+    finished_at: null,
+  };
 }
 
 /**
@@ -128,18 +183,83 @@ export async function disableEndpoint(trx: Executor, endpoint: { id: string; acc
   await notifyUsers(trx, { accountId: endpoint.account_id, userIds: await adminIds(trx, endpoint.account_id), kind: 'webhook.endpoint_disabled', message, data: { endpointId: endpoint.id }, at: now });
 }
 
-/** One attempt of one delivery (see the header). Throws RunAgain to be called again later. */
-export async function deliverOnce(env: CommandEnv, deliveryId: string, signal?: AbortSignal): Promise<void> {
+/** Deliveries of one subject a job sends one after the other (see deliverOnce). */
+const MAX_CHAIN = 20;
+
+/**
+ * One attempt of one delivery (see the header). Throws RunAgain to be called again later. When it
+ * succeeds and the next delivery of its endpoint and subject is waiting for it, the job (given its
+ * worker's id) takes that delivery's job over and sends it too, and so on: a subject's events go out
+ * back to back instead of each waiting to be looked at again. A job taken over that cannot go yet is
+ * put back in the queue as it would have put itself back.
+ */
+export async function deliverOnce(env: CommandEnv, deliveryId: string, signal?: AbortSignal, workerId?: string): Promise<void> {
+  let next = await deliverOne(env, deliveryId, signal);
+  for (let chained = 0; next && workerId && chained < MAX_CHAIN && !signal?.aborted; chained++) {
+    const job = await env.db
+      .updateTable('jobs')
+      .set((eb) => ({ state: 'running', locked_by: workerId, locked_until: env.now() + 60_000, attempts: eb('attempts', '+', 1) }))
+      .where('dedupe_key', '=', `${DELIVER_JOB}:${next}`)
+      .where('state', '=', 'queued')
+      .returning('id')
+      .executeTakeFirst();
+    if (!job) return;
+    try {
+      next = await deliverOne(env, next, signal);
+      await completeJob(env.db, job.id, workerId, env.now());
+    } catch (err) {
+      const delay = err instanceof RunAgain ? err.delayMs : deliverySettings.orderWaitMs;
+      await env.db
+        .updateTable('jobs')
+        .set({ state: 'queued', run_at: env.now() + delay, attempts: 0, locked_by: null, locked_until: null })
+        .where('id', '=', job.id)
+        .where('locked_by', '=', workerId)
+        .execute();
+      return;
+    }
+  }
+}
+
+/** One attempt; returns the next delivery of the subject to send now, if this one succeeded. */
+async function deliverOne(env: CommandEnv, deliveryId: string, signal?: AbortSignal): Promise<string | null> {
   const now = env.now();
   const d = await loadDeliveryRow(env, deliveryId);
-  if (!d || d.state !== 'pending') return;
+  if (!d || d.state !== 'pending') return null;
   if (d.next_attempt_at !== null && d.next_attempt_at > now) throw new RunAgain(d.next_attempt_at - now);
+  // A slow endpoint gets a few attempts at once, not the whole worker (pacing.ts); a parked delivery
+  // costs no more statements. The place is given back without counting when no attempt is made.
+  const slot = enterEndpoint(d.endpoint_id, d.id, deliverySettings.timeoutMs);
+  if ('parkMs' in slot) throw new RunAgain(slot.parkMs);
+  let attempted = false;
+  let wake: string[] = [];
+  let next: string | null = null;
+  try {
+    const ready = await readyToSend(env, d, now);
+    if (ready) {
+      attempted = true;
+      next = await attemptDelivery(env, d, ready.endpoint, ready.ev, now, signal);
+    }
+  } finally {
+    wake = slot.release(undefined, attempted);
+  }
+  // The endpoint answered fast again: what was parked goes now.
+  if (wake.length) {
+    await env.db.transaction().execute(async (trx) => {
+      for (const id of wake) await runQueuedNow(trx, `${DELIVER_JOB}:${id}`, env.now());
+    });
+    env.onJobsQueued?.();
+  }
+  return next;
+}
+
+/** The delivery's endpoint and event when it may be sent now; null when it is settled; RunAgain to wait. */
+async function readyToSend(env: CommandEnv, d: DeliveryRow, now: number): Promise<{ endpoint: EndpointRow; ev: EventRow } | null> {
   const endpoint = await loadEndpointRow(env, d.endpoint_id);
   const ev = await loadEventRow(env, d.event_id);
-  if (!endpoint || !ev || endpoint.account_id !== ev.account_id) return;
+  if (!endpoint || !ev || endpoint.account_id !== ev.account_id) return null;
   if (endpoint.enabled !== 1 && ev.type !== 'webhook.test') {
     await env.db.updateTable('webhook_deliveries').set({ state: 'failed', last_error: 'endpoint_disabled: the endpoint is disabled; replay once it is enabled.', finished_at: now, next_attempt_at: null }).where('id', '=', d.id).where('state', '=', 'pending').execute();
-    return;
+    return null;
   }
 
   // In order per endpoint and subject: an earlier event not yet fanned out, or still pending here, goes first.
@@ -165,23 +285,7 @@ export async function deliverOnce(env: CommandEnv, deliveryId: string, signal?: 
     .limit(1)
     .executeTakeFirst();
   if (earlierUnpublished) throw new RunAgain(deliverySettings.orderWaitMs);
-
-  // A slow endpoint gets a few attempts at once, not the whole worker (pacing.ts).
-  const slot = enterEndpoint(endpoint.id, d.id, deliverySettings.timeoutMs);
-  if ('parkMs' in slot) throw new RunAgain(slot.parkMs);
-  let wake: string[] = [];
-  try {
-    await attemptDelivery(env, d, endpoint, ev, now, signal);
-  } finally {
-    wake = slot.release();
-  }
-  // The endpoint answered fast again: what was parked goes now.
-  if (wake.length) {
-    await env.db.transaction().execute(async (trx) => {
-      for (const id of wake) await runQueuedNow(trx, `${DELIVER_JOB}:${id}`, env.now());
-    });
-    env.onJobsQueued?.();
-  }
+  return { endpoint, ev };
 }
 
 type DeliveryRow = NonNullable<Awaited<ReturnType<typeof loadDeliveryRow>>>;
@@ -191,8 +295,11 @@ const loadDeliveryRow = (env: CommandEnv, id: string) => env.db.selectFrom('webh
 const loadEndpointRow = (env: CommandEnv, id: string) => env.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
 const loadEventRow = (env: CommandEnv, id: string) => env.db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
 
-/** Signs, POSTs, logs the attempt, and settles or reschedules the delivery. */
-async function attemptDelivery(env: CommandEnv, d: DeliveryRow, endpoint: EndpointRow, ev: EventRow, now: number, signal?: AbortSignal): Promise<void> {
+/**
+ * Signs, POSTs, logs the attempt, and settles or reschedules the delivery. Returns the next delivery of
+ * the subject, when this one succeeded and one waits.
+ */
+async function attemptDelivery(env: CommandEnv, d: DeliveryRow, endpoint: EndpointRow, ev: EventRow, now: number, signal?: AbortSignal): Promise<string | null> {
   const attempt = d.attempts + 1;
   const object = endpoint.payload === 'full' && hasFullObject(ev.subject_type) ? await loadObject(env, ev.account_id, ev.subject_type, ev.subject_id) : undefined;
   const body = deliveryBody(ev, object);
@@ -265,12 +372,13 @@ async function attemptDelivery(env: CommandEnv, d: DeliveryRow, endpoint: Endpoi
         .limit(1)
         .executeTakeFirst();
       if (next) await runQueuedNow(trx, `${DELIVER_JOB}:${next.id}`, now);
-      return Boolean(next);
+      return next?.id ?? null;
     }
-    return false;
+    return null;
   });
   if (wokeNext) env.onJobsQueued?.();
   if (!done) throw new RunAgain(delay!);
+  return outcome === 'success' ? wokeNext : null;
 }
 
 export function failingTooLongReason(failingSince: number, now: number): string {

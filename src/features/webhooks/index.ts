@@ -20,8 +20,8 @@ export function webhooksFeature() {
     jobs: () => ({
       /** Fans a recorded event out to the endpoints that want it. */
       [PUBLISH_EVENT_JOB]: (payload: { eventId: string }, ctx: JobContext) => publishEvent(ctx.env, payload.eventId),
-      /** One attempt of one delivery (re-queued by itself until done). */
-      [DELIVER_JOB]: (payload: { deliveryId: string }, ctx: JobContext) => deliverOnce(ctx.env, payload.deliveryId, ctx.signal),
+      /** One attempt of one delivery (re-queued by itself until done), and the subject's next ones after a success. */
+      [DELIVER_JOB]: (payload: { deliveryId: string }, ctx: JobContext) => deliverOnce(ctx.env, payload.deliveryId, ctx.signal, ctx.workerId),
       /** Delivery-log retention and the five-day failure sweep (runs again by itself). */
       [CLEANUP_JOB]: (_payload: unknown, ctx: JobContext) => cleanupJob(ctx.env),
     }),

@@ -28,11 +28,11 @@ interface EndpointState {
 
 const endpoints = new Map<string, EndpointState>();
 
-export type Slot = { release: (end?: number) => string[] } | { parkMs: number };
+export type Slot = { release: (end?: number, attempted?: boolean) => string[] } | { parkMs: number };
 
 /**
  * Either a slot (call `release` when the attempt is over: it returns the deliveries to wake when the
- * endpoint answered fast again) or how long to park this delivery. `timeoutMs` is the attempt timeout.
+ * endpoint answered fast again; `attempted` false when no request was sent) or how long to park this delivery. `timeoutMs` is the attempt timeout.
  */
 export function enterEndpoint(endpointId: string, deliveryId: string, timeoutMs: number, now = performance.now()): Slot {
   let s = endpoints.get(endpointId);
@@ -52,9 +52,14 @@ export function enterEndpoint(endpointId: string, deliveryId: string, timeoutMs:
   s.inFlight.push(started);
   const state = s;
   return {
-    release: (end = performance.now()) => {
+    release: (end = performance.now(), attempted = true) => {
       const i = state.inFlight.indexOf(started);
       if (i >= 0) state.inFlight.splice(i, 1);
+      // No attempt was made (the delivery had to wait its turn): nothing learnt about the endpoint.
+      if (!attempted) {
+        if (!state.inFlight.length && !state.parked.size && !state.slow) endpoints.delete(endpointId);
+        return [];
+      }
       const took = end - started;
       state.slow = took > slowMs;
       state.lastMs = took;

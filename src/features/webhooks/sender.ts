@@ -2,7 +2,11 @@
  * The one way a webhook leaves Mailroom: a POST to the endpoint's URL, SSRF-safe. The host is resolved
  * at send time and checked by the host guard (private, loopback, link-local and metadata addresses are
  * refused unless the operator allows them with MAILROOM_ALLOW_PRIVATE_HOSTS), and the connection is
- * pinned to the checked address (a fresh socket per request, so no pooled socket skips the check).
+ * pinned to the checked address. Connections are kept alive, in one agent per (scheme, host, port, set of
+ * checked addresses) whose lookup is pinned to those addresses: a pooled socket is only reused for a
+ * request whose fresh check gave the same addresses, so no pooled socket skips the check. A request
+ * that fails on a reused socket before any answer (the receiver closed it meanwhile) is sent once more on
+ * a fresh socket.
  * https is required except for hosts the operator allowed. Redirects are not followed (a 3xx is an
  * answer like any other, and not a success), the whole request has a timeout, and at most
  * `maxResponseBytes` of the answer are read.
@@ -38,6 +42,37 @@ export interface PostOptions {
   signal?: AbortSignal;
 }
 
+/** Keep-alive agents, at most this many (the least recently used is closed). */
+const MAX_AGENTS = 256;
+/** An idle pooled socket is closed after this long. */
+const IDLE_SOCKET_MS = 30_000;
+const agents = new Map<string, http.Agent>();
+
+function agentFor(url: URL, safe: SafeHost): http.Agent {
+  const key = `${url.protocol}//${safe.host}:${url.port}|${safe.addresses.map((a) => a.address).join(',')}|${safe.allowListed ? 1 : 0}`;
+  let agent = agents.get(key);
+  if (agent) {
+    agents.delete(key);
+    agents.set(key, agent);
+    return agent;
+  }
+  const options = { keepAlive: true, timeout: IDLE_SOCKET_MS, scheduling: 'lifo' as const, lookup: pinnedLookup(safe) };
+  agent = url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+  agents.set(key, agent);
+  if (agents.size > MAX_AGENTS) {
+    const [oldest, a] = agents.entries().next().value as [string, http.Agent];
+    agents.delete(oldest);
+    a.destroy();
+  }
+  return agent;
+}
+
+/** Closes every pooled connection (tests, shutdown). */
+export function closeWebhookAgents(): void {
+  for (const a of agents.values()) a.destroy();
+  agents.clear();
+}
+
 export async function postWebhook(urlText: string, headers: Record<string, string>, body: string, o: PostOptions): Promise<PostResult> {
   let url: URL;
   try {
@@ -68,22 +103,38 @@ export async function postWebhook(urlText: string, headers: Record<string, strin
       throw new SendError('host_not_found', `${hostname} could not be resolved (${(err as Error).message}).`);
     }
     if (url.protocol === 'http:' && !safe.allowListed) throw new SendError('https_required', 'Webhooks are sent over https; http only to hosts the operator allows (MAILROOM_ALLOW_PRIVATE_HOSTS).');
-    return await request(url, hostname, safe, headers, body, o.maxResponseBytes, controller.signal);
+    try {
+      return await request(url, hostname, safe, headers, body, o.maxResponseBytes, controller.signal, agentFor(url, safe));
+    } catch (err) {
+      if (!(err instanceof StaleSocketError) || controller.signal.aborted) throw err instanceof StaleSocketError ? err.cause : err;
+      return await request(url, hostname, safe, headers, body, o.maxResponseBytes, controller.signal, false);
+    }
   } finally {
     clearTimeout(timer);
     o.signal?.removeEventListener('abort', onOuter);
   }
 }
 
-function request(url: URL, hostname: string, safe: SafeHost, headers: Record<string, string>, body: string, maxBytes: number, signal: AbortSignal): Promise<PostResult> {
+/** A reused keep-alive socket failed before any answer: nothing was processed, send again on a fresh one. */
+class StaleSocketError extends Error {
+  constructor(override readonly cause: SendError) {
+    super(cause.message);
+  }
+}
+
+function request(url: URL, hostname: string, safe: SafeHost, headers: Record<string, string>, body: string, maxBytes: number, signal: AbortSignal, agent: http.Agent | false): Promise<PostResult> {
   const mod = url.protocol === 'https:' ? https : http;
   const payload = Buffer.from(body, 'utf8');
   return new Promise<PostResult>((resolve, reject) => {
     let settled = false;
+    let answered = false;
     const fail = (err: unknown) => {
       if (settled) return;
       settled = true;
-      reject(signal.aborted ? signal.reason : err instanceof SendError ? err : new SendError('connection_error', `Could not deliver: ${(err as Error).message}`));
+      const e = signal.aborted ? signal.reason : err instanceof SendError ? err : new SendError('connection_error', `Could not deliver: ${(err as Error).message}`);
+      const code = (err as NodeJS.ErrnoException | undefined)?.code;
+      const stale = !answered && !signal.aborted && req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED');
+      reject(stale && e instanceof SendError ? new StaleSocketError(e) : e);
     };
     const req = mod.request(
       {
@@ -93,11 +144,12 @@ function request(url: URL, hostname: string, safe: SafeHost, headers: Record<str
         path: `${url.pathname}${url.search}`,
         method: 'POST',
         headers: { 'content-type': 'application/json', 'content-length': String(payload.length), 'user-agent': 'Mailroom-Webhooks/1', ...headers },
-        agent: false,
+        agent,
         lookup: pinnedLookup(safe),
         signal,
       },
       (res) => {
+        answered = true;
         const chunks: Buffer[] = [];
         let total = 0;
         const done = () => {
