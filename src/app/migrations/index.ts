@@ -19,6 +19,7 @@ import * as m017 from './017-meetings.js';
 import * as m018 from './018-conversation-assignee-list.js';
 import * as m019 from './019-webhooks-more.js';
 import * as m020 from './020-sender-auth.js';
+import * as m021 from './021-contact-search-index.js';
 
 /** Migrations are listed here in order (no directory scanning: works the same under tsx and bundlers). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -42,5 +43,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   '018-conversation-assignee-list': m018,
   '019-webhooks-more': m019,
   '020-sender-auth': m020,
+  '021-contact-search-index': m021,
 };
 

@@ -3,7 +3,7 @@
  * actor may see (404 otherwise, like another account's), activity records, and the API views.
  */
 import path from 'node:path';
-import type { Compilable, CompiledQuery } from 'kysely';
+import { sql, type Compilable, type CompiledQuery } from 'kysely';
 import { AppError, notFound } from '../../platform/errors.js';
 import { inboxAccessLevel, isInboxMember, type InboxAccessLevel, type MembershipFacts } from './domain/membership.js';
 import { effectiveStatus } from './domain/status.js';
@@ -85,7 +85,8 @@ const inboxForListQuery = compiledOnce<[inboxId: string, accountId: string], Inb
         .selectFrom('conversations')
         .select((e) => e.fn.min('conversations.snoozed_until').as('m'))
         .whereRef('conversations.inbox_id', '=', 'inboxes.id')
-        .where('conversations.status', '=', 'snoozed')
+        // A literal, not a parameter: SQLite uses the partial index of snoozed conversations (migration 005) only then.
+        .where('conversations.status', '=', sql.lit('snoozed'))
         .as('next_snooze_end'),
     )
     .where('id', '=', arg(0))

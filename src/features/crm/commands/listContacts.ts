@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { decodeCursor, encodeCursor, likeContains, searchTokens } from '../domain/contacts.js';
+import { decodeCursor, encodeCursor, fts5Phrases, likeContains, searchTokens } from '../domain/contacts.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { CONTACT_VIEW_COLUMNS, contactViews, type ContactView } from '../queries.js';
 import { invalidCursor, pageSize } from '../../../platform/pagination.js';
@@ -26,10 +26,19 @@ export interface ContactPage {
 export async function listContacts(env: CommandEnv, actor: Actor, query: ListContactsQuery = {}): Promise<ContactPage> {
   const limit = pageSize(query.limit);
   const sort = query.sort ?? 'name';
-  let q = env.db.selectFrom('contacts').select(CONTACT_VIEW_COLUMNS).where('account_id', '=', actor.accountId);
+  const tokens = searchTokens(query.q ?? '');
+  // SQLite: words of three characters or more find their candidates through the trigram index of migration
+  // 021 (the account then only filters them: `+account_id` keeps SQLite from walking the account's contacts
+  // by name instead); the LIKE stays the exact condition. PostgreSQL's trigram index serves the LIKE itself.
+  const indexed = env.dialect === 'sqlite' ? tokens.filter((t) => [...t].length >= 3) : [];
+  let q = env.db
+    .selectFrom('contacts')
+    .select(CONTACT_VIEW_COLUMNS)
+    .where(indexed.length ? sql<boolean>`+${sql.ref('account_id')} = ${actor.accountId}` : sql<boolean>`${sql.ref('account_id')} = ${actor.accountId}`);
   if (query.ownerId) q = q.where('owner_id', '=', query.ownerId);
   if (query.companyId) q = q.where('company_id', '=', query.companyId);
-  for (const token of searchTokens(query.q ?? '')) q = q.where(sql<boolean>`${sql.ref('search_text')} like ${likeContains(token)} escape '\\'`);
+  if (indexed.length) q = q.where(sql<boolean>`${sql.ref('contacts.rowid')} in (select rowid from contacts_fts where contacts_fts match ${fts5Phrases(indexed)})`);
+  for (const token of tokens) q = q.where(sql<boolean>`${sql.ref('search_text')} like ${likeContains(token)} escape '\\'`);
   if (query.cursor) {
     if (sort === 'name') {
       const c = decodeCursor(query.cursor, ['string', 'string', 'string'] as const);

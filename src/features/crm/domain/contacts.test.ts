@@ -11,6 +11,7 @@ import {
   isFreemailDomain,
   isTimelineKind,
   likeContains,
+  fts5Phrases,
   mapImportHeader,
   matchCompanyByDomain,
   normaliseDomain,
@@ -70,6 +71,12 @@ describe('foldText and searchTokens', () => {
     ['a_b', '%a\\_b%'],
     ['c:\\x', '%c:\\\\x%'],
   ])('likeContains(%j) = %j', (t, p) => expect(likeContains(t)).toBe(p));
+
+  it.each([
+    [['ann'], '"ann"'],
+    [['ann', 'lee@x.example'], '"ann" AND "lee@x.example"'],
+    [['a"b"c'], '"a""b""c"'],
+  ])('fts5Phrases(%j) = %j', (t, q) => expect(fts5Phrases(t)).toBe(q));
 
   it('builds search text from names, emails (typed and key) and company', () => {
     expect(contactSearchText({ firstName: 'José', lastName: 'Lee', emails: [{ email: 'Jose@Bücher.example', key: 'jose@xn--bcher-kva.example' }], companyName: 'Bücher GmbH' })).toBe(

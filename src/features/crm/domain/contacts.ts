@@ -85,6 +85,11 @@ export function searchTokens(q: string): string[] {
   return unique.filter((w) => !unique.some((o) => o !== w && o.includes(w))).slice(0, MAX_SEARCH_TOKENS);
 }
 
+/** An FTS5 query matching text that contains every token (each a quoted phrase: a trigram substring match). */
+export function fts5Phrases(tokens: readonly string[]): string {
+  return tokens.map((t) => `"${t.replace(/"/g, '""')}"`).join(' AND ');
+}
+
 /** A LIKE pattern matching values that contain `token` (`%`, `_` and `\` escaped with `\`). */
 export function likeContains(token: string): string {
   return `%${token.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

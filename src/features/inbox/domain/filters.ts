@@ -103,6 +103,7 @@ const MAX_TERM = 64;
 /** The words of a search box, folded, at most 8. */
 export function searchTerms(q: string): string[] {
   const out: string[] = [];
+  if (!q) return out; // a list without search words (most of them) skips the Unicode folding
   for (const w of foldForSearch(q).split(' ')) {
     if (!w || out.includes(w)) continue;
     out.push(w.slice(0, MAX_TERM));
