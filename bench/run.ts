@@ -117,7 +117,13 @@ const took = Object.entries(durations).map(([n, s]) => `${n} ${s} s`).join(', ')
 type Report = { at: string; machine: string; benchmarks: string[]; runs?: Record<string, string>; rows: Array<BenchRow & { benchmark?: string }> };
 const previous: Report | null = wanted.length && outName === 'latest' && fs.existsSync('bench/results/latest.json') ? (JSON.parse(fs.readFileSync('bench/results/latest.json', 'utf8')) as Report) : null;
 const ranRows = rows.map((r) => ({ ...r, benchmark: rowBenchmark.get(r) ?? '' }));
-const keptRows = previous ? previous.rows.filter((r) => !names.includes(r.benchmark ?? '')).map((r) => ({ ...r, benchmark: r.benchmark ?? '' })) : [];
+// Rows written before rows named their benchmark (2026-11-29) are known by their names.
+const LEGACY_PREFIXES: Array<[string, string]> = [
+  ['sync pipeline', 'sync'], ['IMAP commands', 'sync'], ['peak memory during', 'sync'], ['conversation list', 'list'], ['tracking:', 'tracking'],
+  ['hostile mail', 'hostile'], ['inbound SMTP', 'inbound-load'], ['API on', 'api-load'], ['corpus import', 'corpus'],
+];
+const benchmarkOf = (r: BenchRow & { benchmark?: string }) => r.benchmark || LEGACY_PREFIXES.find(([p]) => r.name.startsWith(p))?.[1] || '';
+const keptRows = previous ? previous.rows.map((r) => ({ ...r, benchmark: benchmarkOf(r) })).filter((r) => !names.includes(r.benchmark)) : [];
 const runs: Record<string, string> = previous ? { ...(previous.runs ?? Object.fromEntries(previous.benchmarks.map((n) => [n, previous.at]))) } : {};
 for (const n of names) runs[n] = stamp;
 const allRows = [...keptRows, ...ranRows];
