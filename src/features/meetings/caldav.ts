@@ -2,13 +2,15 @@
  * The host's calendar over CalDAV (RFC 4791), through tsdav: any server (Nextcloud, Radicale, Fastmail,
  * iCloud...). Busy times are the calendar objects in the range, expanded on OUR side (domain/ics.ts):
  * servers such as Radicale ignore the `expand` request. The server's host passes the SSRF guard before
- * every use (private addresses only when the operator allows them, MAILROOM_ALLOW_PRIVATE_HOSTS).
+ * every use (private addresses only when the operator allows them, MAILROOM_ALLOW_PRIVATE_HOSTS), and
+ * every request is pinned to the checked addresses of that one host (src/platform/security/pinned-fetch.ts).
  *
  * Any failure (unreachable, refused password, no calendar, text that is not iCalendar) is a
  * CalendarUnreadable: the caller shows the host as unavailable and tells them, never as free.
  */
 import { createDAVClient, type DAVCalendar } from 'tsdav';
-import { resolveSafeHost } from '../../platform/security/host-guard.js';
+import { resolveSafeHost, type SafeHost } from '../../platform/security/host-guard.js';
+import { pinnedFetch } from '../../platform/security/pinned-fetch.js';
 import { busyFromICalendar } from './ical.js';
 import type { Interval } from './domain/slots.js';
 
@@ -34,12 +36,15 @@ async function open(account: CalDavAccount) {
     throw new CalendarUnreadable(`${account.serverUrl} is not a URL.`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new CalendarUnreadable('The calendar server must be an http(s) URL.');
+  let safe: SafeHost;
   try {
-    await resolveSafeHost(url.hostname.replace(/^\[|\]$/g, ''));
+    safe = await resolveSafeHost(url.hostname.replace(/^\[|\]$/g, ''));
   } catch (err) {
     throw new CalendarUnreadable((err as Error).message);
   }
-  const fetchWithTimeout: typeof fetch = (input, init) => fetch(input, { ...init, redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) });
+  // Every request goes to the checked addresses of this host only (no DNS rebinding, no other host),
+  // redirects not followed, with a timeout and a response size cap.
+  const fetchWithTimeout = pinnedFetch(safe, { timeoutMs: TIMEOUT_MS });
   try {
     const client = await createDAVClient({
       serverUrl: account.serverUrl,
