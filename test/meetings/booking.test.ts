@@ -121,6 +121,10 @@ describe.skipIf(!hasRadicale() || !hasTestProgram(DOVECOT))('meetings: pages, av
     expect(allSlots(p)).toEqual([]);
     const cal = await w.t.api(w.seller.token, 'GET', '/api/v1/meetings/calendar');
     expect(cal.json().lastError).toMatch(/could not be read|401|Unauthorized/i);
+    await page(); // a second look does not tell the host again
+    const told = await w.t.database.db.selectFrom('notifications').select(['message']).where('user_id', '=', w.seller.userId).where('kind', '=', 'meeting_calendar_unreadable').execute();
+    expect(told).toHaveLength(1);
+    expect(told[0]!.message).toContain(radicale.url);
     await w.t.api(w.seller.token, 'PUT', '/api/v1/meetings/calendar', { serverUrl: radicale.url, username: 'sam', password: 'pw-cal' });
     expect(allSlots(await page()).length).toBeGreaterThan(0);
   });

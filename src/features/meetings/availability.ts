@@ -7,6 +7,7 @@
  */
 import type { CommandEnv } from '../../platform/context.js';
 import { CalendarUnreadable, readBusy, type CalDavAccount } from './caldav.js';
+import { notifyUsers } from '../notifications/index.js';
 import type { HostInput, Interval } from './domain/slots.js';
 import { bookedIntervals, calendarRowOf, hostUsers, mailInvitationsOf, meetingsConnectionOf, pageBookings, type Page } from './queries.js';
 import { busyFromICalendar } from './ical.js';
@@ -59,7 +60,24 @@ export async function gatherHosts(env: CommandEnv, page: Page, range: Interval, 
         return { input: { ...base, busy: [...base.busy, ...busy] }, problem: null };
       } catch (err) {
         const message = err instanceof CalendarUnreadable ? err.message : `The calendar could not be read: ${(err as Error).message}`;
-        await db.updateTable('meeting_calendars').set({ last_error: message.slice(0, 500), last_checked_at: now }).where('user_id', '=', hostId).execute();
+        if (cal.last_error !== null) {
+          await db.updateTable('meeting_calendars').set({ last_error: message.slice(0, 500), last_checked_at: now }).where('user_id', '=', hostId).execute();
+        } else {
+          // Readable until now: the host is told once (a notification, and its email digest when enabled),
+          // whoever's page view noticed it first (the conditional update decides).
+          await db.transaction().execute(async (trx) => {
+            const r = await trx.updateTable('meeting_calendars').set({ last_error: message.slice(0, 500), last_checked_at: now }).where('user_id', '=', hostId).where('last_error', 'is', null).executeTakeFirst();
+            if (Number(r.numUpdatedRows) !== 1) return;
+            await notifyUsers(trx, {
+              accountId,
+              userIds: [hostId],
+              kind: 'meeting_calendar_unreadable',
+              message: `Your calendar at ${cal.server_url} could not be read (${message.slice(0, 200)}). Until it can, your booking pages offer no times: check it in Settings → Meetings.`,
+              data: { serverUrl: cal.server_url },
+              at: now,
+            });
+          });
+        }
         return { input: { ...base, unavailable: true }, problem: 'calendar_unreadable' };
       }
     }),
