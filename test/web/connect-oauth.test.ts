@@ -13,6 +13,7 @@ import { startOAuthServer, type TestOAuthServer } from '../harness/oauth-server.
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
 import { startSubmissionServer, type TestSubmissionServer } from '../harness/submission.js';
 import { allowLocalMailServers } from '../support/local-hosts.js';
+import { refreshConnectionToken } from '../../src/features/connections/index.js';
 
 let dist: string;
 let server: WebTestServer;
@@ -106,4 +107,44 @@ describe.skipIf(!hasChromium)('Connect with an OpenID provider in Chromium', () 
     await page.getByRole('heading', { name: address }).waitFor({ timeout: 20_000 });
     await page.close();
   }, 60_000);
+
+  test('a mailbox whose sign-in was revoked shows the banner on every page; its one click reconnects it', async () => {
+    const address = `revoked-${Date.now()}@example.test`;
+    await dovecot.addUser(address, 'unused');
+    idp.addAccount('revokeduser', address);
+    const page = await browser.newPage();
+    await signIn(page, server.origin, server.admin.email, server.admin.password);
+    await page.goto(`${server.origin}/settings/email`);
+    await page.getByRole('button', { name: 'Connect personal email' }).click();
+    await page.getByRole('button', { name: 'Use a code for Example ID instead' }).click();
+    const code = (await page.getByTestId('device-code').textContent())?.trim() ?? '';
+    await idp.approveDevice(code, 'revokeduser');
+    await page.getByRole('heading', { name: address }).waitFor({ timeout: 20_000 });
+    const id = (await server.api('GET', '/api/v1/connections')).body.connections.find((c: { address: string }) => c.address === address).id as string;
+    // The user revokes Mailroom at the provider; the worker's next refresh gets invalid_grant.
+    await idp.revokeAccount('revokeduser');
+    expect(await refreshConnectionToken(server.env, id, 'test-worker', { force: true })).toBe('needs_reauth');
+    await page.goto(`${server.origin}/inbox`);
+    const banner = page.getByTestId('reconnect-banner');
+    await banner.getByText(`Mailroom can no longer read ${address}`).waitFor({ timeout: 20_000 });
+    await screenshot(page, 'oauth-reconnect-banner');
+    await banner.getByRole('button', { name: 'Reconnect with Example ID' }).click();
+    await page.waitForURL((u) => u.toString().startsWith(idp.issuer));
+    // The provider's pages: sign in (unless its session is still there), then consent.
+    if (await page.locator('input[name="login"]').count()) {
+      await page.locator('input[name="login"]').fill('revokeduser');
+      await page.locator('input[name="password"]').fill('any');
+      await page.locator('button[type="submit"]').click();
+    }
+    while (page.url().startsWith(idp.issuer) && (await page.locator('button[type="submit"]').count())) await page.locator('button[type="submit"]').click();
+    await page.waitForURL((u) => u.toString().startsWith(`${server.origin}/settings/email`));
+    await page.getByText(`${address} is connected`).waitFor({ timeout: 20_000 });
+    const after = (await server.api('GET', `/api/v1/connections/${id}`)).body;
+    expect(after.id).toBe(id);
+    expect(after.state).not.toBe('auth_failed');
+    await page.goto(`${server.origin}/inbox`);
+    await page.getByRole('heading', { level: 1 }).first().waitFor();
+    expect(await page.getByTestId('reconnect-banner').count()).toBe(0);
+    await page.close();
+  }, 90_000);
 });

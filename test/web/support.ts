@@ -12,6 +12,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildApp } from '../../src/app/http.js';
 import { loadConfig } from '../../src/app/config.js';
 import { makeCommandEnv } from '../../src/app/env.js';
+import type { CommandEnv } from '../../src/platform/context.js';
 import { createAccount } from '../../src/features/accounts/commands/createAccount.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { CHROMIUM, hasTestProgram } from '../harness/requirements.js';
@@ -38,6 +39,8 @@ export interface WebTestServer {
   app: FastifyInstance;
   origin: string;
   database: TestDatabase;
+  /** The server's command environment (to run a feature's command as a worker would). */
+  env: CommandEnv;
   admin: { email: string; password: string; name: string; token: string; accountId: string; userId: string };
   /** Calls the API as the admin (Bearer token). */
   api<T = any>(method: string, url: string, body?: unknown): Promise<{ status: number; body: T }>;
@@ -74,6 +77,7 @@ export async function startWebServer(distDir: string, opts: { port?: number; con
     app,
     origin,
     database,
+    env,
     admin: { email, password, name: 'Ada Lovelace', token: r.apiToken, accountId: r.accountId, userId: r.adminUserId },
     api,
     async close() {

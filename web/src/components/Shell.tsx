@@ -14,6 +14,7 @@ import { SettingsWebhooksPage } from '../pages/SettingsWebhooks.js';
 import { SettingsMeetingsPage } from '../pages/SettingsMeetings.js';
 import { SequencesPage } from '../pages/Sequences.js';
 import { EmptyState, Notice } from './ui.js';
+import { ReconnectBanner } from './ReconnectBanner.js';
 
 function AvailabilityToggle() {
   const { session, setUser } = useSession();
@@ -251,6 +252,7 @@ export function Shell() {
         </div>
       </header>
       <main id="main" className="main" tabIndex={-1}>
+        <ReconnectBanner path={path} />
         <Routes />
       </main>
     </div>
