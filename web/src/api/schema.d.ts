@@ -9632,8 +9632,6 @@ export interface paths {
                         name: string;
                         slug: string;
                         description?: string;
-                        /** @enum {string} */
-                        kind?: "single" | "group" | "round_robin";
                         hostUserIds?: string[];
                         connectionId?: string;
                         preferContactOwner?: boolean;
@@ -9672,6 +9670,8 @@ export interface paths {
                             required: boolean;
                         }[];
                         reminders?: number[];
+                        /** @enum {string} */
+                        kind?: "single" | "group" | "round_robin";
                     };
                 };
             };
