@@ -88,6 +88,12 @@ async function parseWithPostalMime(raw: Uint8Array, limits: ParseLimits): Promis
   };
   let text = capBody(email.text);
   let html = capBody(email.html);
+  // A multipart whose boundary never appears (a wrong or missing boundary parameter): the parser finds
+  // no part at all and the body would be lost from view. Show it as plain text instead.
+  if (!text && !html && email.attachments.length === 0 && derived.headers.contentType.startsWith('multipart/')) {
+    const body = bodyAfterHeader(parseInput);
+    if (body !== null && body.trim() !== '') text = capBody(body);
+  }
   // A body labelled ISO-2022-JP (a 7-bit charset) that holds UTF-8: the label failed (replacement
   // characters), so read it again as UTF-8 and keep that reading when it is valid.
   if (scan.charsets.some(isSevenBitCharset) && (text?.includes('\ufffd') || html?.includes('\ufffd'))) {
@@ -135,6 +141,15 @@ async function parseWithPostalMime(raw: Uint8Array, limits: ParseLimits): Promis
     maxDepth: scan.maxDepth,
     malformed: sortReasons(malformed),
   };
+}
+
+/** The bytes after the top-level header block, as UTF-8 (bad bytes as U+FFFD), or null when there is no body. */
+function bodyAfterHeader(input: Buffer): string | null {
+  const lf = input.indexOf('\n\n', 0, 'latin1');
+  const crlf = input.indexOf('\r\n\r\n', 0, 'latin1');
+  if (lf < 0 && crlf < 0) return null;
+  const at = crlf >= 0 && (lf < 0 || crlf < lf) ? crlf + 4 : lf + 2;
+  return stripNul(input.subarray(at).toString('utf8'));
 }
 
 /** The same input with every 7-bit charset label (ISO-2022-JP...) replaced by UTF-8, parsed again; null on failure. */
