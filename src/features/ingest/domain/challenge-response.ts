@@ -56,6 +56,10 @@ export function detectChallenge(msg: ChallengeInput): ChallengeHit | null {
     const named = s.domains.test(domain) || s.words.test(headerText) || s.words.test(msg.subject) || s.words.test(msg.from?.name ?? '');
     if (named && (verify || held)) return { service: s.name, why: [`challenge:${s.name}`] };
   }
-  if (verify && held) return { service: null, why: ['challenge:verify_to_deliver'] };
+  if (verify && held) {
+    // Wording alone decides here; a service named in the text only labels it.
+    const named = SERVICES.find((s) => s.words.test(text));
+    return named ? { service: named.name, why: [`challenge:${named.name}`] } : { service: null, why: ['challenge:verify_to_deliver'] };
+  }
   return null;
 }

@@ -369,9 +369,9 @@ const ADDRESS = /<?([a-z0-9._%+'=\/-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+)>?/gi;
 const LEADING_ADDRESS =
   /^(?:[-*>•]+\s*)?(?:(?:(?:failed |original |final |invalid )?(?:recipient|rcpt)(?:\s+address)?s?|address(?:e)?|e-?mail(?: address)?|user|mailbox|destinataire|empfänger)\s*:\s*)?<?([a-z0-9._%+'=\/-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+)>?\s*(?:[:\[(,;]|\s|$)(.*)$/i;
 const FAILURE_WORDS =
-  /unknown|not exist|n't exist|no such|invalid|rejected|refused|denied|failed|failure|unavailable|quota|mailbox (?:is )?full|disabled|blocked|not found|not listed|undeliverable|could not|couldn't|unable|delayed|deferred|bounced|inactive|suspended|too large|exceed(?:s|ed)?|does not like|not delivered|no mailbox|not permitted|expired|timed? ?out|over ?quota|not accept/i;
+  /unknown|not exist|n't exist|no such|invalid|rejected|refused|denied|failed|failure|unavailable|quota|mailbox (?:is )?full|disabled|blocked|not found|not listed|undeliverable|could not|couldn't|unable|delayed|deferred|bounced|inactive|suspended|too large|exceed(?:s|ed)?|does not like|not delivered|no mailbox|not permitted|not a member|expired|timed? ?out|over ?quota|not accept/i;
 const ORIGINAL_MARKER =
-  /^\s*(?:-{2,}.*(?:original|returned|below|copy|header|follows|undelivered|message text).*|.*original message follows.*|.*below this line is a copy.*|-+\s*original message\s*-+|(?:received|return-path|message-id|dkim-signature|x-received):\s.*)$/i;
+  /^\s*(?:-{2,}.*(?:original|returned|below|copy|header|follows|undelivered|message text).*|.*original (?:message|mail) (?:follows|as follows).*|.*below this line is a copy.*|-+\s*original message\s*-+|(?:received|return-path|message-id|dkim-signature|x-received):\s.*)$/i;
 const MAIL_HEADER_LINE = /^\s*(?:from|to|cc|bcc|reply-to|sender|subject|date|message-id|in-reply-to|references):\s/i;
 
 /**
