@@ -75,7 +75,11 @@ async function parseWithPostalMime(raw: Uint8Array, limits: ParseLimits): Promis
     }
   }
 
-  const derived = fromHeaderFields(raw8bitHeaderFields(input, scan.charsets) ?? email.headers.map((h) => ({ key: h.key, value: h.value })), malformed, scan.topContentType);
+  const derived = fromHeaderFields(
+    raw8bitHeaderFields(input, scan.charsets) ?? email.headers.map((h) => ({ key: h.key, value: h.value })),
+    malformed,
+    scan.topContentType,
+  );
 
   const capBody = (s: string | undefined): string | null => {
     if (s === undefined || s === null) return null;
@@ -234,10 +238,7 @@ const knownCache = new Map<string, boolean>();
 
 /** Whether a declared charset decodes as itself (postal-mime falls back to windows-1252 silently otherwise). */
 export function charsetKnown(label: string): boolean {
-  const key = label
-    .trim()
-    .toLowerCase()
-    .replace(/^["']+|["']+$/g, '');
+  const key = label.trim().toLowerCase().replace(/^["']+|["']+$/g, '');
   const hit = knownCache.get(key);
   if (hit !== undefined) return hit;
   const ok = computeKnown(key);
@@ -286,8 +287,6 @@ function computeKnown(key: string): boolean {
  * before a type reaching the stored JSON).
  */
 export function cleanMimeType(raw: string | null | undefined): string {
-  const s = stripNul(raw ?? '')
-    .replace(/[\s\p{Cc}]+/gu, '')
-    .toLowerCase();
+  const s = stripNul(raw ?? '').replace(/[\s\p{Cc}]+/gu, '').toLowerCase();
   return /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(s) ? s : 'application/octet-stream';
 }
