@@ -94,6 +94,10 @@ describe('detectBounceFormat: one strategy a family', () => {
       null,
     ],
     ['ordinary mail', input('Your quote', ['Hello, please find the quote attached.']), null, null],
+    ['a customer writing "Delivery delayed:"', input('Delivery delayed: where is my order?', ['It was due on Monday.']), null, null],
+    ['a logistics "Delivery report:"', input('Delivery report: March', ['All parcels delivered.']), null, null],
+    ['a reply quoting a bounce under "On ... wrote:"', input('Re: Undeliverable', ['Sorry, use my new address.', '', 'On Tue, 2 Apr 2024, Mail Delivery System wrote:', 'This is the mail system at host mx.example.net.', 'could not be delivered to one or more recipients']), null, null],
+    ['an Outlook reply quoting a bounce under its header block', input('RE: failure notice', ['Please resend.', '', 'From: MAILER-DAEMON@mx.example.net', 'Sent: Tuesday, April 2, 2024 9:00 AM', 'Hi. This is the qmail-send program at mx.example.net.']), null, null],
   ])('%s', (_label, i, format, type) => {
     const h = detectBounceFormat(i);
     expect(h?.format ?? null).toBe(format);

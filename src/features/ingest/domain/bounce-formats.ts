@@ -61,7 +61,8 @@ const hit = (format: string, type: FormatHit['type'], recipients: FormatRecipien
 
 /** A message forwarded by a person ("Fwd: Undeliverable ...") is theirs, not the MTA's report. */
 const FORWARDED_SUBJECT = /^\s*(?:fwd?|fw|wg|tr|rv|doorst)\s*:/i;
-const FORWARD_MARKER = /^\s*(?:-{5,}\s*(?:original message|forwarded message|mensaje original|ursprüngliche nachricht|message d'origine)|begin forwarded message:)/im;
+const FORWARD_MARKER =
+  /^\s*(?:-{5,}\s*(?:original message|forwarded message|mensaje original|ursprüngliche nachricht|message d'origine)|begin forwarded message:|_{10,}\s*$|on .{1,200} wrote:\s*$|am .{1,200} schrieb .{0,200}:\s*$|le .{1,200} a écrit\s*:\s*$|from: .*\r?\n\s*(?:sent|date|gesendet|envoyé): )/im;
 
 /**
  * The report's own text: quoted lines (">") dropped, and nothing after a forwarded/original-message
@@ -130,7 +131,7 @@ const DOMINO_ADDRESS = /([a-z0-9._%+'=/-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+)/i;
 export const domino: BounceFormat = {
   name: 'domino',
   detect: ({ subject, text }) => {
-    const subjectHit = /^\s*delivery[ _](?:failure|report)\s*:/i.test(subject);
+    const subjectHit = /^\s*delivery[ _]failure\s*:/i.test(subject);
     const block = /\bwas not delivered to:\s*\n([\s\S]{0,4000}?)\n\s*because:\s*\n([\s\S]{0,2000}?)(?:\n\s*\n|$)/i.exec(text);
     if (!subjectHit && !block) return null;
     const recipients: FormatRecipient[] = [];
@@ -168,9 +169,13 @@ export const gmail: BounceFormat = {
         : null,
 };
 
-/** Delay notices named by their subject, whatever their body (sendmail, Exim, Postfix, Gmail, Exchange, Domino). */
+/**
+ * Delay notices named by their subject alone, whatever their sender (sendmail, Exim, Postfix, Gmail):
+ * only subjects no person writes. "Delivery delayed: my order" may well be a customer's; those count
+ * only from a mail daemon (classify.ts).
+ */
 export const DELAY_NOTICE_SUBJECT =
-  /^\s*(?:warning: message \S+ delayed \d+ (?:minutes?|hours?|days?)|warning: could not send message for past|delayed mail \(still being retried\)|delivery status notification \(delay\)|delivery delayed\s*:|mail delivery delayed|delivery delay notification|message delayed|delayed:\s|delivery (?:status )?notification:?\s*delay|undelivered mail warning|warning: delayed mail)/i;
+  /^\s*(?:warning: message \S+ delayed \d+ (?:minutes?|hours?|days?)|warning: could not send message for past \d+|delayed mail \(still being retried\)|delivery status notification \(delay\))/i;
 
 export const delayNotice: BounceFormat = {
   name: 'delay',

@@ -327,6 +327,17 @@ const CASES: Case[] = [
     { kind: 'normal' },
   ],
   [
+    'a list post pasting a bounce into the discussion is list mail',
+    mail({ From: 'Dev <dev@customer.example>', Subject: 'Why does this bounce?', 'List-Id': '<users.httpd.example>', 'List-Post': '<mailto:users@httpd.example>' }, [
+      'Our server sends this back, any idea?',
+      '',
+      'This message was created automatically by mail delivery software.',
+      'A message that you sent could not be delivered to one or more of its',
+      'recipients. This is a permanent error. The following address(es) failed:',
+    ]),
+    { kind: 'list' },
+  ],
+  [
     'a newsletter double opt-in is not a challenge',
     mail({ From: 'News <news@vendor.example>', Subject: 'Please confirm your subscription' }, [
       'Please confirm your email address by clicking the link below:',

@@ -132,7 +132,10 @@ export function classifyMessage(msg: ClassifyInput, opts: ClassifyOptions = {}):
 
   const challenge = dsn || arf || ses ? null : detectChallenge({ subject: msg.subject, text: body, from: msg.from, headerFields: msg.headerFields });
   if (challenge) reasons.push(...challenge.why);
-  const format = dsn || arf || ses || challenge ? null : detectBounceFormat({ subject: msg.subject, text: body, headerFields: msg.headerFields });
+  let format = dsn || arf || ses || challenge ? null : detectBounceFormat({ subject: msg.subject, text: body, headerFields: msg.headerFields });
+  // A list post that pastes a bounce into a discussion is list mail: a report's text counts on a list
+  // only from a mail daemon, or from the list manager itself (FML).
+  if (format && format.format !== 'fml' && (h.listId !== null || h.listPost !== null) && !isDaemon(msg.from) && !isDaemon(msg.sender)) format = null;
   if (format) reasons.push(`format:${format.format}`);
   const heuristic = dsn || arf || ses || challenge ? null : heuristicBounce(msg, body, format);
   if (heuristic) reasons.push(...heuristic.why);
