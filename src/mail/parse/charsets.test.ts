@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { c1ToWindows1252, decodeHeaderLine, isSevenBitCharset, preferUtf8Reading, utf8Shape } from './charsets.js';
 import { parseMessageInline } from './parse-inline.js';
 
@@ -91,5 +92,36 @@ describe('through the parse', () => {
     if (expected.subject !== undefined) expect(m.subject).toBe(expected.subject);
     if (expected.fromName !== undefined) expect(m.from?.name).toBe(expected.fromName);
     if (expected.text !== undefined) expect(m.text?.replace(/\r?\n$/, '')).toBe(expected.text.replace(/\r?\n$/, ''));
+  });
+});
+
+describe('properties', () => {
+  it('any UTF-8 header line decodes to itself; any Windows-1252 line without a UTF-8 sequence decodes as Windows-1252', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), (s) => {
+        expect(decodeHeaderLine(Buffer.from(s, 'utf8'), null)).toBe(s);
+      }),
+    );
+    const cp1252 = new TextDecoder('windows-1252');
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
+        const shape = utf8Shape(bytes);
+        fc.pre(shape.sequences === 0 && shape.invalid > 0);
+        expect(decodeHeaderLine(bytes, null)).toBe(c1ToWindows1252(cp1252.decode(bytes)));
+      }),
+    );
+  });
+
+  it('c1ToWindows1252 leaves strings without C1 controls alone and removes every mapped one', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 60 }), (s) => {
+        const out = c1ToWindows1252(s);
+        expect(out.length).toBe(s.length);
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: C1 controls are what is checked
+        if (!/[\u0080-\u009f]/.test(s)) expect(out).toBe(s);
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: only the five undefined bytes may remain
+        expect(/[\u0080\u0082-\u008c\u008e\u0091-\u009c\u009e\u009f]/.test(out)).toBe(false);
+      }),
+    );
   });
 });

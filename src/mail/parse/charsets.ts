@@ -62,7 +62,7 @@ export function utf8Shape(bytes: Uint8Array): { sequences: number; invalid: numb
   return { sequences, invalid };
 }
 
-const utf8Lossy = new TextDecoder('utf-8');
+const utf8Lossy = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
  * One raw header line (8-bit bytes written straight into the header): UTF-8 when it is UTF-8, or
