@@ -2903,10 +2903,10 @@ export interface paths {
                                 /** @enum {string} */
                                 direction: "inbound" | "outbound";
                                 /**
-                                 * @description auto_reply and bounce are shown as such and never reopen a conversation
+                                 * @description auto_reply, bounce and challenge (a challenge-response filter asking the sender to prove they are a person) are shown as such and never reopen a conversation
                                  * @enum {string}
                                  */
-                                kind: "normal" | "auto_reply" | "bounce" | "list" | "loop";
+                                kind: "normal" | "auto_reply" | "bounce" | "challenge" | "list" | "loop";
                                 bounce: {
                                     type: string;
                                     permanent: boolean;

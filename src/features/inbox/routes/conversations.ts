@@ -82,7 +82,11 @@ const threadSchema = {
         properties: {
           id: { type: 'string' },
           direction: { type: 'string', enum: ['inbound', 'outbound'] },
-          kind: { type: 'string', enum: ['normal', 'auto_reply', 'bounce', 'list', 'loop'], description: 'auto_reply and bounce are shown as such and never reopen a conversation' },
+          kind: {
+            type: 'string',
+            enum: ['normal', 'auto_reply', 'bounce', 'challenge', 'list', 'loop'],
+            description: 'auto_reply, bounce and challenge (a challenge-response filter asking the sender to prove they are a person) are shown as such and never reopen a conversation',
+          },
           bounce: {
             type: ['object', 'null'],
             properties: {
