@@ -96,6 +96,8 @@ export const ERROR_CODES = [
   'task_not_open',
   // Image proxy
   'image_proxy_busy',
+  'image_token_invalid',
+  'image_token_expired',
   'invalid_url',
   'scheme_not_allowed',
   'port_not_allowed',
