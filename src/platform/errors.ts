@@ -47,6 +47,10 @@ export const ERROR_CODES = [
   'smtp_authentication_failed',
   'connection_disconnected',
   'connection_not_syncable',
+  // Folders of a mailbox (issue 21)
+  'folder_not_found',
+  'folder_never_synced',
+  'mailbox_unreachable',
   'not_forwarding',
   'no_personal_connection',
   'no_team_address',
