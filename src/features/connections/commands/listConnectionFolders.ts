@@ -1,5 +1,6 @@
 import { AppError, invalidRequest, notFound } from '../../../platform/errors.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
+import type { ImapFlow } from 'imapflow';
 import type { ConnectionsTable } from '../../../platform/database/schema.js';
 import { ImapAuthError, listFolders, openImap, type ListedFolder } from '../../../mail/imap-sync.js';
 import { readJson, json } from '../../../platform/database/json.js';
@@ -39,7 +40,7 @@ export async function serverFoldersOf(env: CommandEnv, c: ConnectionsTable): Pro
   const fresh = await ensureFreshToken(env, c.id, `folders:${c.id}`);
   if (fresh === 'needs_reauth') throw new AppError('oauth_reauth_required', 409, `Sign in to ${c.address} again (its provider no longer accepts Mailroom's access), then choose its folders.`);
   const current = fresh === 'refreshed' ? await loadConnection(env.db, c.account_id, c.id) : c;
-  let client;
+  let client: ImapFlow;
   try {
     client = await openImap(env, current, 30_000);
   } catch (err) {
