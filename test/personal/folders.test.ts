@@ -9,6 +9,8 @@ import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendTo, contact, rawMail, startWorld, syncSeller, timeline, uniq, type World } from './support.js';
 import { addUser } from '../crm/helpers.js';
+import pino from 'pino';
+import { MailboxSupervisor } from '../../src/features/connections/mailbox-supervisor.js';
 
 let w: World;
 let other: { userId: string; token: string };
@@ -144,5 +146,35 @@ describe('folders of a personal mailbox', () => {
     expect(stored['Order question']).toEqual(['Clients']);
     expect((await timeline(w, client.id)).some((e) => e.kind.startsWith('email') && JSON.stringify(e.data).includes('Order question'))).toBe(true);
     expect((await timeline(w, lawyer.id)).some((e) => JSON.stringify(e.data).includes('Privileged advice'))).toBe(false);
+  });
+
+  it('a running worker follows the choice: a folder left out stops being synced at once', async () => {
+    const friend = `live-${uniq()}@private.test`;
+    const stored = async (subject: string) => Boolean((await storedFolders())[subject]);
+    const until = async (subject: string) => expect.poll(() => stored(subject), { timeout: 20_000, interval: 100 }).toBe(true);
+    // Clients before Sent, so a pass that reaches Sent would have read Clients first.
+    expect((await w.t.api(w.seller.token, 'PUT', path(), { folders: ['INBOX', 'Clients', 'Sent'] })).statusCode).toBe(200);
+    const supervisor = new MailboxSupervisor(w.ingestor, { log: pino({ level: 'silent' }), workerId: `folders:${process.pid}`, settings: { leaseMs: 3000, tickMs: 300, maxMailboxes: 10 } });
+    await supervisor.start();
+    try {
+      await appendTo(w, w.seller.address, 'Clients', rawMail({ from: friend, to: w.seller.address, subject: 'Live in Clients' }));
+      await w.dovecot.deliver(w.seller.address, rawMail({ from: friend, to: w.seller.address, subject: 'Wake 1' })); // IDLE: a pass over every folder
+      await until('Live in Clients');
+
+      expect((await w.t.api(w.seller.token, 'PUT', path(), { folders: ['INBOX', 'Sent'] })).statusCode).toBe(200);
+      // A pass that stored this marker in Sent ran; the next one surely started after the choice was saved.
+      await appendTo(w, w.seller.address, 'Sent', rawMail({ from: w.seller.address, to: friend, subject: 'Marker 1' }));
+      await w.dovecot.deliver(w.seller.address, rawMail({ from: friend, to: w.seller.address, subject: 'Wake 2' }));
+      await until('Marker 1');
+      await appendTo(w, w.seller.address, 'Clients', rawMail({ from: friend, to: w.seller.address, subject: 'Left out in Clients' }));
+      await appendTo(w, w.seller.address, 'Sent', rawMail({ from: w.seller.address, to: friend, subject: 'Marker 2' }));
+      await w.dovecot.deliver(w.seller.address, rawMail({ from: friend, to: w.seller.address, subject: 'Wake 3' }));
+      await until('Marker 2');
+      // That pass read its folders after the new choice; with Clients still chosen it would have stored this first.
+      expect(await stored('Left out in Clients')).toBe(false);
+      expect(await stored('Live in Clients')).toBe(true);
+    } finally {
+      await supervisor.stop();
+    }
   });
 });
