@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { setPrivateHostsForTest } from '../support/local-hosts.js';
+import { insertConnection } from '../support/connections.js';
 import { deliver, inboxFixture, rawMail } from '../inbox/support.js';
 import { IMAGE_TOKEN_TTL_MS } from '../../src/platform/security/image-proxy-token.js';
 
@@ -18,7 +19,7 @@ const PNG = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d4948445200000001
 const GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
 let t: TestApp;
-let a: { token: string; password: string; adminUserId: string };
+let a: { token: string; password: string; adminUserId: string; accountId: string };
 let server: http.Server;
 let base: string;
 const seen: Array<{ url: string; headers: http.IncomingHttpHeaders }> = [];
@@ -194,6 +195,24 @@ describe('image proxy', () => {
     await t.app.inject({ method: 'DELETE', url: '/api/v1/session', cookies: { mailroom_session: B.cookie }, headers: { 'x-csrf-token': B.csrf } });
     expect((await withToken(B.messageId, B.imageToken)).json().error.code).toBe('image_token_invalid');
     await t.app.inject({ method: 'DELETE', url: '/api/v1/session', cookies: { mailroom_session: sid }, headers: { 'x-csrf-token': csrfToken } });
+  });
+
+  it("a template preview's token opens that template's preview images only", async () => {
+    const email = (await t.api(a.token, 'GET', '/api/v1/session')).json().user.email;
+    const login = await t.app.inject({ method: 'POST', url: '/api/v1/session', payload: { email, password: a.password } });
+    const cookie = login.cookies.find((c) => c.name === 'mailroom_session')!.value;
+    // Previews need a personal mailbox (its signature and font); its servers are never contacted here.
+    await insertConnection(t, { accountId: a.accountId, userId: a.adminUserId, type: 'personal', address: `ada-${Date.now()}@example.org` });
+    const template = async (name: string) => (await t.api(a.token, 'POST', '/api/v1/email-templates', { kind: 'template', name, subject: 'Hi', html: `<p>Hi</p><img src="${base}/plain.png">` })).json().id as string;
+    const [one, two] = [await template('Logo one'), await template('Logo two')];
+    const contactId = (await t.api(a.token, 'POST', '/api/v1/contacts', { firstName: 'Pat', emails: [`pat-${Date.now()}@example.org`] })).json().id as string;
+    const preview = await t.app.inject({ method: 'GET', url: `/api/v1/email-templates/${one}/preview?contactId=${contactId}`, cookies: { mailroom_session: cookie } });
+    expect(preview.statusCode, preview.body).toBe(200);
+    const { imageToken } = preview.json();
+    const image = (subject: string) => t.app.inject({ method: 'GET', url: `/api/v1/image-proxy?url=${encodeURIComponent(`${base}/plain.png`)}&m=${encodeURIComponent(subject)}&t=${encodeURIComponent(imageToken)}` });
+    expect((await image(`template:${one}`)).statusCode).toBe(200);
+    expect((await image(`template:${two}`)).json().error.code).toBe('image_token_invalid');
+    expect((await image(one)).json().error.code).toBe('image_token_invalid');
   });
 
   it("private hosts: only the image proxy's own allow-list opens them, never the mail servers' one", async () => {
