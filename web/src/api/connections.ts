@@ -40,3 +40,11 @@ export const startOAuth = (input: OAuthStartInput) => api.post<OAuthStart>('/con
 export const pollOAuth = (flowId: string) => api.post<OAuthFlowStatus>(`/connections/oauth/flows/${encodeURIComponent(flowId)}/poll`, {});
 /** Code flow: the page the provider sent the browser back to (its whole URL) finishes the connect. */
 export const completeOAuth = (url: string) => api.post<Connection>('/connections/oauth/callback', { url });
+
+// Folders of a mailbox (issue 21)
+export type ConnectionFolders = Ok<'/api/v1/connections/{id}/folders', 'get'>;
+export type ConnectionFolder = ConnectionFolders['folders'][number];
+/** The folders (Gmail labels) the mailbox's server lists now, with which are synced. */
+export const listFolders = (id: string) => api.get<ConnectionFolders>(`/connections/${encodeURIComponent(id)}/folders`);
+/** Sync exactly these folders (INBOX always; spam, trash and drafts are refused). */
+export const chooseFolders = (id: string, folders: string[]) => api.put<ConnectionFolders>(`/connections/${encodeURIComponent(id)}/folders`, { folders });
