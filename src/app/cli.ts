@@ -322,9 +322,10 @@ program
   .option('--batch <n>', 'messages per transaction', '100')
   .action(async (p: string, o: { connection: string; batch: string }) => {
     const [{ createIngestor }, { importMail, progressBar }, { closeDefaultParsePool, configureDefaultParsePool }] = await Promise.all([load.ingest(), load.importMail(), load.parse()]);
-    // An import is the work this process is for: parse on every core at normal priority (a server parses
-    // on the cores its event loop leaves, at a lower priority, to stay responsive).
-    configureDefaultParsePool({ workers: os.availableParallelism(), niceIncrement: 0 });
+    // An import is the work this process is for: parse on every core (up to 4: beyond, the writing thread is
+    // the bottleneck) at normal priority (a server parses on the cores its event loop leaves, at a lower
+    // priority, to stay responsive).
+    configureDefaultParsePool({ workers: Math.min(4, os.availableParallelism()), niceIncrement: 0 });
     const summary = await withEnv(async (env) => {
       const connection = await env.db.selectFrom('connections').selectAll().where('id', '=', o.connection).executeTakeFirst();
       if (!connection) throw new AppError('not_found', 404, `No connection ${o.connection}. List them with GET /api/v1/connections.`);
