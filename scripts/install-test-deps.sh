@@ -8,13 +8,15 @@
 #   swaks                        a real command-line SMTP client
 #   radicale                     a real CalDAV server (meetings); tests start private instances
 #   chromium                     headless browser for the web tests (driven by playwright-core)
+#   notmuch                      the mail indexer the ingest bench compares import speed and threading with
+#                                (bench/ingest-threading.ts)
 #
 # After installing, the system's own Dovecot service is stopped and disabled, so that nothing
 # listens on the standard ports 143/993/24 (the tests use private instances on free ports), and the
 # system user `mailroom-test` that test Dovecots store mail as exists.
 set -euo pipefail
 
-PACKAGES=(dovecot-imapd dovecot-lmtpd dovecot-sieve swaks chromium radicale)
+PACKAGES=(dovecot-imapd dovecot-lmtpd dovecot-sieve swaks chromium radicale notmuch)
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-test-deps: must run as root" >&2

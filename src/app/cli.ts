@@ -3,34 +3,43 @@
  * The `mailroom` command. Run it from a checkout with `npx mailroom <command>`; `--help` on every command.
  */
 import { Command, Option } from 'commander';
+import os from 'node:os';
+import path from 'node:path';
 import { loadConfig, mailPasswordFromEnv } from './config.js';
-import { migrateToLatest } from './migrate.js';
-import { startMailroom, type Role } from './runtime.js';
-import { createAccount } from '../features/accounts/commands/createAccount.js';
-import { createUser } from '../features/accounts/commands/createUser.js';
-import { createApiToken } from '../features/accounts/commands/createApiToken.js';
 import { AppError } from '../platform/errors.js';
 import type { Actor, CommandEnv } from '../platform/context.js';
-import { applyProcessSettings, makeCommandEnv, openConfiguredDatabase } from './env.js';
-import { seedDemo } from './demo.js';
-import { connectEmail } from '../features/connections/commands/connectEmail.js';
-import { disconnectEmail } from '../features/connections/commands/disconnectEmail.js';
-import { releaseConnection } from '../features/connections/commands/releaseConnection.js';
-import { connectionView } from '../features/connections/queries.js';
-import { createIngestor } from './engine.js';
-import { importMail, progressBar } from '../features/ingest/import-mail.js';
-import { closeDefaultParsePool } from '../mail/parse/index.js';
-import { importContactsFromFile, formatImportReport } from '../features/crm/commands/importContacts.js';
-import { collectUnreferencedPacks } from '../mail/collect-unreferenced-packs.js';
-import path from 'node:path';
-import { backup, restore } from './backup.js';
-import { createEndpoint, deleteEndpoint, listEndpoints, rotateSecret } from '../features/webhooks/commands/endpoints.js';
-import { replayDelivery, replayRange, sendTestEvent } from '../features/webhooks/commands/deliveries.js';
+import type { Role } from './runtime.js';
+
+// Each command loads only the modules it uses, when it runs: loading all of Mailroom (HTTP server, workers,
+// inbound SMTP...) for a one-shot command such as `mailroom import` cost seconds of start-up (issue 18).
+const load = {
+  env: () => import('./env.js'),
+  migrate: () => import('./migrate.js'),
+  runtime: () => import('./runtime.js'),
+  demo: () => import('./demo.js'),
+  createAccount: () => import('../features/accounts/commands/createAccount.js'),
+  createUser: () => import('../features/accounts/commands/createUser.js'),
+  createApiToken: () => import('../features/accounts/commands/createApiToken.js'),
+  connectEmail: () => import('../features/connections/commands/connectEmail.js'),
+  disconnectEmail: () => import('../features/connections/commands/disconnectEmail.js'),
+  releaseConnection: () => import('../features/connections/commands/releaseConnection.js'),
+  connectionQueries: () => import('../features/connections/queries.js'),
+  // Not ./engine.js: that loads inbound SMTP and sender authentication (mailauth alone is ~0.7 s of start-up).
+  ingest: () => import('../features/ingest/index.js'),
+  importMail: () => import('../features/ingest/import-mail.js'),
+  parse: () => import('../mail/parse/index.js'),
+  importContacts: () => import('../features/crm/commands/importContacts.js'),
+  packs: () => import('../mail/collect-unreferenced-packs.js'),
+  backup: () => import('./backup.js'),
+  endpoints: () => import('../features/webhooks/commands/endpoints.js'),
+  deliveries: () => import('../features/webhooks/commands/deliveries.js'),
+};
 
 const program = new Command();
 program.name('mailroom').description('Connect personal and team email to your CRM.').version('0.1.0');
 
 async function withEnv<T>(fn: (env: CommandEnv) => Promise<T>): Promise<T> {
+  const [{ applyProcessSettings, makeCommandEnv, openConfiguredDatabase }, { migrateToLatest }] = await Promise.all([load.env(), load.migrate()]);
   const config = loadConfig();
   applyProcessSettings(config);
   const database = await openConfiguredDatabase(config);
@@ -61,8 +70,10 @@ program
   .option('--demo', 'seed a demo account with users, teams, contacts and conversations (idempotent)')
   .action(async (opts: { role?: Role[]; demo?: boolean }) => {
     const config = loadConfig();
+    const { startMailroom } = await load.runtime();
     const running = await startMailroom(config, { roles: opts.role });
     if (opts.demo) {
+      const { seedDemo } = await load.demo();
       const demo = await seedDemo(running.env);
       if (demo.created) {
         process.stdout.write(`\n  Demo account ready. Sign in as ${demo.adminEmail} / ${demo.password}\n\n`);
@@ -82,6 +93,7 @@ program
   .command('migrate')
   .description('Apply database migrations (serve does this too).')
   .action(async () => {
+    const [{ openConfiguredDatabase }, { migrateToLatest }] = await Promise.all([load.env(), load.migrate()]);
     const database = await openConfiguredDatabase(loadConfig());
     const r = await migrateToLatest(database);
     await database.close();
@@ -98,6 +110,7 @@ account
   .option('--admin-name <name>', 'name of the first super admin')
   .option('--admin-password <password>', 'password (generated and printed when omitted)')
   .action(async (o: { name: string; plan: string; adminEmail: string; adminName?: string; adminPassword?: string }) => {
+    const { createAccount } = await load.createAccount();
     const r = await withEnv((env) => createAccount(env, { name: o.name, plan: o.plan, adminEmail: o.adminEmail, adminName: o.adminName, adminPassword: o.adminPassword }));
     print({ accountId: r.accountId, adminUserId: r.adminUserId, apiToken: r.apiToken, ...(r.generatedPassword ? { adminPassword: r.generatedPassword } : {}) });
   });
@@ -119,6 +132,7 @@ user
   .addOption(new Option('--seat <seat>', 'seat').choices(['paid', 'free', 'view_only']).default('paid'))
   .option('--password <password>', 'password (generated when omitted)')
   .action(async (o: { account: string; email: string; name: string; role: 'member'; seat: 'paid'; password?: string }) => {
+    const { createUser } = await load.createUser();
     print(await withEnv(async (env) => createUser(env, await actorFor(env, o.account), { email: o.email, name: o.name, role: o.role, seat: o.seat, password: o.password })));
   });
 
@@ -130,6 +144,7 @@ token
   .option('--user <email>', 'user email')
   .option('--name <name>', 'what the token is for', 'cli')
   .action(async (o: { account: string; user?: string; name: string }) => {
+    const { createApiToken } = await load.createApiToken();
     print(await withEnv(async (env) => createApiToken(env, await actorFor(env, o.account, o.user), { name: o.name })));
   });
 
@@ -140,6 +155,7 @@ connections
   .requiredOption('--account <id>', 'account id')
   .option('--all', 'include disconnected ones')
   .action(async (o: { account: string; all?: boolean }) => {
+    const { connectionView } = await load.connectionQueries();
     print(
       await withEnv(async (env) => {
         let q = env.db.selectFrom('connections').selectAll().where('account_id', '=', o.account);
@@ -184,6 +200,7 @@ connections
         const [host, port] = hp.split(':');
         return { host: host!, port: Number(port), tls: o.security, username: o.username, password };
       };
+      const { connectEmail } = await load.connectEmail();
       print(
         await withEnv(async (env) =>
           connectEmail(env, await actorFor(env, o.account, o.as), {
@@ -203,6 +220,7 @@ connections
   .description('Disconnect: stops sync and sending, keeps everything logged.')
   .requiredOption('--account <id>', 'account id')
   .action(async (id: string, o: { account: string }) => {
+    const { disconnectEmail } = await load.disconnectEmail();
     print(await withEnv(async (env) => disconnectEmail(env, await actorFor(env, o.account), id)));
   });
 connections
@@ -212,6 +230,7 @@ connections
   .addOption(new Option('--action <a>', 'what to do').choices(['restore_and_disconnect', 'disconnect', 'transfer']).makeOptionMandatory())
   .option('--to <userId>', 'transfer: the user who takes the connection over')
   .action(async (id: string, o: { account: string; action: 'transfer'; to?: string }) => {
+    const { releaseConnection } = await load.releaseConnection();
     print(await withEnv(async (env) => releaseConnection(env, await actorFor(env, o.account), id, { action: o.action, toUserId: o.to })));
   });
 
@@ -223,6 +242,7 @@ contacts
   .option('--user <email>', 'import as this user (default: the first super admin)')
   .option('--dry-run', 'check the file without writing anything')
   .action(async (file: string, o: { account: string; user?: string; dryRun?: boolean }) => {
+    const { importContactsFromFile, formatImportReport } = await load.importContacts();
     const r = await withEnv(async (env) => importContactsFromFile(env, await actorFor(env, o.account, o.user), file, { dryRun: Boolean(o.dryRun) }));
     process.stdout.write(`${formatImportReport(r)}\n`);
   });
@@ -233,6 +253,7 @@ webhooks
   .description('List the endpoints.')
   .requiredOption('--account <id>', 'account id')
   .action(async (o: { account: string }) => {
+    const { listEndpoints } = await load.endpoints();
     print(await withEnv(async (env) => listEndpoints(env, await actorFor(env, o.account))));
   });
 webhooks
@@ -245,6 +266,7 @@ webhooks
   .option('--disabled', 'add it disabled')
   .action(async (url: string, o: { account: string; events: string; description: string; payload: 'thin' | 'full'; disabled?: boolean }) => {
     const eventTypes = o.events.split(',').map((s) => s.trim()).filter(Boolean);
+    const { createEndpoint } = await load.endpoints();
     print(await withEnv(async (env) => createEndpoint(env, await actorFor(env, o.account), { url, eventTypes, description: o.description, payload: o.payload, enabled: !o.disabled })));
   });
 webhooks
@@ -252,6 +274,7 @@ webhooks
   .description('Delete an endpoint with its delivery log; pending deliveries are not sent.')
   .requiredOption('--account <id>', 'account id')
   .action(async (id: string, o: { account: string }) => {
+    const { deleteEndpoint } = await load.endpoints();
     await withEnv(async (env) => deleteEndpoint(env, await actorFor(env, o.account), id));
     print({ removed: id });
   });
@@ -260,6 +283,7 @@ webhooks
   .description('Send a webhook.test event to this endpoint only.')
   .requiredOption('--account <id>', 'account id')
   .action(async (id: string, o: { account: string }) => {
+    const { sendTestEvent } = await load.deliveries();
     print(await withEnv(async (env) => sendTestEvent(env, await actorFor(env, o.account), id)));
   });
 webhooks
@@ -272,6 +296,7 @@ webhooks
   .option('--only-failed', 'only deliveries that failed')
   .action(async (id: string, o: { account: string; delivery?: string; since?: string; until?: string; onlyFailed?: boolean }) => {
     if (!o.delivery && !o.since) throw new AppError('invalid_request', 400, 'Give --delivery <msg_...> or --since <time> (and --until).');
+    const { replayDelivery, replayRange } = await load.deliveries();
     print(
       await withEnv(async (env) => {
         const actor = await actorFor(env, o.account);
@@ -286,6 +311,7 @@ webhooks
   .requiredOption('--account <id>', 'account id')
   .option('--overlap-hours <n>', 'hours the previous secret still signs', '24')
   .action(async (id: string, o: { account: string; overlapHours: string }) => {
+    const { rotateSecret } = await load.endpoints();
     print(await withEnv(async (env) => rotateSecret(env, await actorFor(env, o.account), id, { overlapHours: Number(o.overlapHours) })));
   });
 
@@ -295,6 +321,11 @@ program
   .requiredOption('--connection <id>', 'connection id (see GET /api/v1/connections)')
   .option('--batch <n>', 'messages per transaction', '100')
   .action(async (p: string, o: { connection: string; batch: string }) => {
+    const [{ createIngestor }, { importMail, progressBar }, { closeDefaultParsePool, configureDefaultParsePool }] = await Promise.all([load.ingest(), load.importMail(), load.parse()]);
+    // An import is the work this process is for: parse on every core (up to 4: beyond, the writing thread is
+    // the bottleneck) at normal priority (a server parses on the cores its event loop leaves, at a lower
+    // priority, to stay responsive).
+    configureDefaultParsePool({ workers: Math.min(4, os.availableParallelism()), niceIncrement: 0 });
     const summary = await withEnv(async (env) => {
       const connection = await env.db.selectFrom('connections').selectAll().where('id', '=', o.connection).executeTakeFirst();
       if (!connection) throw new AppError('not_found', 404, `No connection ${o.connection}. List them with GET /api/v1/connections.`);
@@ -321,6 +352,7 @@ program
     const hours = Number(o.olderThanHours);
     if (!Number.isFinite(hours) || hours < 1)
       throw new AppError('invalid_input', 400, '--older-than-hours must be a number of hours, at least 1 (a younger pack may belong to a batch being written).');
+    const { collectUnreferencedPacks } = await load.packs();
     const summary = await withEnv((env) =>
       collectUnreferencedPacks(env.db, path.join(env.settings.dataDir, 'blobs'), { olderThanMs: hours * 3600_000, dryRun: Boolean(o.dryRun) }),
     );
@@ -334,6 +366,7 @@ program
   .option('--include-key', 'also copy the secret key (whoever reads the backup can then open stored mail passwords)')
   .option('--blobs-only', 'only the blob packs and loose blobs (PostgreSQL: after pg_dump)')
   .action(async (dir: string, o: { includeKey?: boolean; blobsOnly?: boolean }) => {
+    const [{ applyProcessSettings, openConfiguredDatabase }, { backup }] = await Promise.all([load.env(), load.backup()]);
     const config = loadConfig();
     applyProcessSettings(config);
     const database = await openConfiguredDatabase(config);
@@ -357,6 +390,7 @@ program
   .description('Check a backup against its manifest and copy it into DATA_DIR, which must be empty. Start Mailroom afterwards.')
   .argument('<dir>', 'a folder made by mailroom backup')
   .action(async (dir: string) => {
+    const { restore } = await load.backup();
     const config = loadConfig();
     const r = await restore(path.resolve(dir), path.resolve(config.dataDir));
     print({ restored: path.resolve(config.dataDir), files: r.files, counts: r.manifest.counts, includesKey: r.manifest.includesKey });

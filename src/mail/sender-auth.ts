@@ -23,7 +23,7 @@
  * a DKIM key lookup, cached.
  */
 import dns from 'node:dns';
-import { authenticate, type DNSResolver } from 'mailauth';
+import type { authenticate, DNSResolver } from 'mailauth';
 
 export type { DNSResolver };
 
@@ -129,6 +129,9 @@ export function unsignedHeaderOnly(raw: Buffer): Buffer {
   return raw.subarray(0, end + sep);
 }
 
+/** mailauth, loaded on the first authentication: it takes most of a second to load, which a process that never authenticates (the CLI, `mailroom import`) should not pay. */
+let mailauth: Promise<typeof import('mailauth')> | null = null;
+
 export function senderAuthenticator(o: SenderAuthOptions = {}): SenderAuthenticator {
   const resolver = o.resolver ?? cachedResolver();
   const trusted = o.trustedArcSealers ?? TRUSTED_ARC_SEALERS;
@@ -136,7 +139,11 @@ export function senderAuthenticator(o: SenderAuthOptions = {}): SenderAuthentica
   return async (raw, envelope) => {
     let timer: NodeJS.Timeout | undefined;
     try {
-      const run = authenticate(unsignedHeaderOnly(raw), {
+      mailauth ??= import('mailauth').catch((err: unknown) => {
+        mailauth = null;
+        throw err;
+      });
+      const run = (await mailauth).authenticate(unsignedHeaderOnly(raw), {
         ip: envelope.ip,
         helo: envelope.helo || undefined,
         sender: envelope.mailFrom || undefined,

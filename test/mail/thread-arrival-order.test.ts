@@ -12,6 +12,7 @@ import { insertConnection } from '../support/connections.js';
 import { createIngestor } from '../../src/app/engine.js';
 import { ingestBatch, type IngestItem, type Ingestor } from '../../src/features/ingest/ingest.js';
 import type { ConnectionsTable } from '../../src/platform/database/schema.js';
+import { referencesClosure } from '../../src/features/ingest/domain/thread-quality.js';
 
 let t: TestApp;
 let ingestor: Ingestor;
@@ -260,6 +261,52 @@ describe('any arrival order of a reply tree', () => {
       { numRuns: 25, seed: 20261218 },
     );
   }, 180_000);
+});
+
+describe('any arrival order of a reply tree, some of it never seen', () => {
+  // Replies name their parent in any of the three styles; some messages (root or middle) never arrive at
+  // first. Whatever the order and batching, the conversations are exactly the References closure of the
+  // messages that arrived (replies to a message never seen meet through its placeholder; a reply that came
+  // before its parent brings its whole conversation); when the missing messages arrive, everything is ONE
+  // conversation, one of those the first messages formed.
+  const scenarioWithMissing = tree.chain((tr) => {
+    const n = tr.parents.length;
+    return fc.record({
+      tr: fc.constant(tr),
+      missing: fc.subarray([...Array(n).keys()], { maxLength: Math.max(0, n - 1) }),
+      order: fc.shuffledSubarray([...Array(n).keys()], { minLength: n, maxLength: n }),
+      cuts: fc.array(fc.nat(n), { maxLength: 3 }),
+    });
+  });
+  const closureGroups = (mails: Mail[]) => {
+    const closure = referencesClosure(mails.map((m) => ({ messageId: m.id, parents: [m.inReplyTo, ...(m.references ?? [])].filter((x): x is string => Boolean(x)) })));
+    const by = new Map<string, string[]>();
+    for (const [id, root] of closure) by.set(root, [...(by.get(root) ?? []), id]);
+    return [...by.values()].map((g) => g.sort().join(' ')).sort();
+  };
+  it('gives the References closure of what arrived, then one conversation (one of those) with the missing messages in it', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenarioWithMissing, async (s) => {
+        const { conn } = await teamConnection();
+        // A different sender each: only the ids link them (no shared participant for a subject join).
+        const mails = treeMails([s.tr], `l${run}`).map((m, i) => ({ ...m, from: `person${i}@set.example.org` }));
+        const seen = s.order.filter((i) => !s.missing.includes(i)).map((i) => mails[i]!);
+        await ingestInBatches(conn, seen, s.cuts);
+        let p = await partition(conn);
+        expect(p.consistent).toBe(true);
+        expect(p.groups).toEqual(closureGroups(seen));
+        const before = new Set(seen.map((m) => p.conversationOf(m.id)));
+        await ingestInBatches(conn, s.missing.map((i) => mails[i]!), s.cuts);
+        p = await partition(conn);
+        expect(p.live).toBe(1);
+        expect(p.consistent).toBe(true);
+        expect(p.groups).toEqual([mails.map((m) => m.id).sort().join(' ')]);
+        // The missing messages joined: no conversation of their own survives.
+        expect(before.has(p.conversationOf(mails[0]!.id))).toBe(true);
+      }),
+      { numRuns: 30, seed: 20261206 },
+    );
+  }, 240_000);
 });
 
 describe('a message without a Date', () => {

@@ -170,6 +170,24 @@ describe('email events', () => {
     expect(await typesOf(w.accountId, ['email.replied'])).toHaveLength(1); // a bounce is not a reply
   });
 
+  it('email.bounced names our email found by a Message-ID without a reply token, once per bounce of a batch', async () => {
+    // An outbox entry whose Message-ID carries no token of ours (looked up for the whole batch at once).
+    const plain = `plain-${uniq()}@seller.test`;
+    await w.t.database.db.updateTable('outbox').set({ message_id: plain }).where('id', '=', outboxId).execute();
+    const before = (await eventsOf(w.accountId, ['email.bounced'])).length;
+    const conn = await sellerConnection();
+    const item = (raw: string) => ({ raw: Buffer.from(raw), source: 'imap' as const, direction: 'inbound' as const, receivedAt: Date.now() });
+    const r = await ingestBatch(w.ingestor, conn, [
+      item(dsn({ to: w.seller.address, recipient: annAddress, originalMessageId: `<${plain.toUpperCase()}>` })),
+      item(dsn({ to: w.seller.address, recipient: `other-${annAddress}`, originalMessageId: `<unknown-${uniq()}@elsewhere.test>` })),
+    ]);
+    const bounced = (await eventsOf(w.accountId, ['email.bounced'])).slice(before);
+    expect(bounced.map((e) => e.data)).toEqual([
+      expect.objectContaining({ messageId: r.messageIds[0], outboxId }),
+      expect.objectContaining({ messageId: r.messageIds[1], outboxId: null }),
+    ]);
+  });
+
   it('email.opened (indicative, coalesced) and email.clicked, without bots; none when the digest rolls back', async () => {
     const r = await w.t.api(w.seller.token, 'POST', `/api/v1/contacts/${ann.id}/emails`, { subject: `Tracked ${uniq()}`, html: '<p><a href="https://e.example/">e</a></p>' });
     expect(r.statusCode, r.body).toBe(201);

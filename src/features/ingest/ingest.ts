@@ -13,6 +13,7 @@ import { newId } from '../../platform/database/ids.js';
 import { readReplyToken } from '../../mail/message/reply-token.js';
 import { recordPackEntries, sha256Hex, storedBlobs, type BlobStore } from '../../mail/blob-store.js';
 import { insertRows } from '../../platform/database/insert-rows.js';
+import { chunks } from '../crm/index.js';
 import type { Dialect } from '../../platform/database/database.js';
 import type { MalformedReason, ParsedMessage } from '../../mail/message/message.js';
 import { classifyMessage, type Classification } from './domain/classify.js';
@@ -96,6 +97,21 @@ async function runReactions(trx: Executor, env: CommandEnv, plan: BatchPlan): Pr
 async function recordMessageEvents(trx: Executor, env: CommandEnv, stored: readonly StoredMessage[]): Promise<void> {
   const now = env.now();
   const events: AnyEventInput[] = [];
+  // The outbox entries bounces name by Message-ID, in one query for the batch (a bounce is common in imports).
+  const bouncedIds = new Map<string, string[]>();
+  for (const s of stored) {
+    const b = s.classification.bounce;
+    const id = b?.originalMessageId;
+    if (s.message.direction !== 'inbound' || s.classification.kind !== 'bounce' || !b || b.type === 'delay' || !id || isReplyToken(id)) continue;
+    bouncedIds.set(s.message.account_id, [...(bouncedIds.get(s.message.account_id) ?? []), normalMessageId(id)]);
+  }
+  const outboxByMessageId = new Map<string, string>();
+  for (const [accountId, ids] of bouncedIds) {
+    for (const part of chunks([...new Set(ids)])) {
+      const rows = await trx.selectFrom('outbox').select(['id', 'message_id']).where('account_id', '=', accountId).where('message_id', 'in', part).execute();
+      for (const r of rows) if (r.message_id && !outboxByMessageId.has(`${accountId}\n${r.message_id}`)) outboxByMessageId.set(`${accountId}\n${r.message_id}`, r.id);
+    }
+  }
   for (const s of stored) {
     const m = s.message;
     const c = s.conversation;
@@ -110,7 +126,8 @@ async function recordMessageEvents(trx: Executor, env: CommandEnv, stored: reado
     const parents = [s.parsed.inReplyTo, ...[...s.parsed.references].reverse()].filter((x): x is string => Boolean(x));
     const b = cls.bounce;
     if (cls.kind === 'bounce' && b && b.type !== 'delay') {
-      const outboxId = await sentByUs(trx, m.account_id, b.originalMessageId ? [b.originalMessageId] : [], env, true);
+      const original = b.originalMessageId;
+      const outboxId = !original ? null : isReplyToken(original) ? await sentByUs(trx, m.account_id, [original], env, true) : (outboxByMessageId.get(`${m.account_id}\n${normalMessageId(original)}`) ?? null);
       const recipients = b.recipients.map((r) => ({ address: r.address, status: r.status, action: r.action }));
       const data = { messageId: m.id, conversationId: c.id, connectionId: m.connection_id, type: b.type, permanent: b.permanent, recipients, originalMessageId: b.originalMessageId, outboxId };
       events.push({ accountId: m.account_id, type: 'email.bounced', subject, data, at: now });
@@ -123,13 +140,16 @@ async function recordMessageEvents(trx: Executor, env: CommandEnv, stored: reado
 }
 
 /** The outbox entry (an email Mailroom sent) named by our reply token in one of `ids` (or, with `byMessageId`, by its Message-ID), if it exists in the account. */
+const isReplyToken = (id: string) => /^<?mr\./i.test(id.trim());
+const normalMessageId = (id: string) => id.trim().replace(/^<|>$/g, '').toLowerCase();
+
 async function sentByUs(trx: Executor, accountId: string, ids: readonly string[], env: CommandEnv, byMessageId = false): Promise<string | null> {
-  const hasToken = ids.some((id) => /^<?mr\./i.test(id.trim()));
+  const hasToken = ids.some(isReplyToken);
   if (!hasToken && !byMessageId) return null;
   const outboxId = hasToken ? readReplyToken(ids, env.secrets.derive('reply-token')) : null;
   let q = trx.selectFrom('outbox').select('id').where('account_id', '=', accountId);
   if (outboxId) q = q.where('id', '=', outboxId);
-  else if (byMessageId && ids[0]) q = q.where('message_id', '=', ids[0].trim().replace(/^<|>$/g, '').toLowerCase());
+  else if (byMessageId && ids[0]) q = q.where('message_id', '=', normalMessageId(ids[0]));
   else return null;
   return (await q.executeTakeFirst())?.id ?? null;
 }
