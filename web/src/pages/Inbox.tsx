@@ -29,7 +29,7 @@ import { InboxMessageBody } from '../components/InboxMessageBody.js';
 import { UndoSendBar } from '../components/UndoSend.js';
 import { SenderAuth } from '../components/SenderAuth.js';
 import { EmptyState, Notice, Spinner, useLoad } from '../components/ui.js';
-import { formatDate, formatDateTime, isAdmin } from '../lib/format.js';
+import { canManageInboxes, formatDate, formatDateTime } from '../lib/format.js';
 import { Link, navigate, useLocation } from '../router.js';
 import { useSession } from '../session.js';
 import { fromLine, senderDisplayName } from '../lib/senderName.js';
@@ -504,7 +504,7 @@ export function InboxPage({ view: rawView }: { view: ConversationView }) {
 
   const noInboxes = inboxes.data && inboxes.data.length === 0;
   const unavailable = noConnections && !!list.data && conversations.length === 0 && !q;
-  const connectHint = isAdmin(session.user.role) ? (
+  const connectHint = canManageInboxes(session.user) ? (
     <p>
       <Link to="/settings/inboxes" className="btn btn-primary">
         Connect a team email
@@ -567,7 +567,7 @@ export function InboxPage({ view: rawView }: { view: ConversationView }) {
         {(inboxes.loading && !inboxes.data) || (list.loading && list.data === undefined) ? <Spinner /> : null}
         {noInboxes && (
           <EmptyState title="No inboxes yet">
-            {isAdmin(session.user.role) ? (
+            {canManageInboxes(session.user) ? (
               <p>
                 <Link to="/settings/inboxes" className="btn btn-primary">
                   Create an inbox
