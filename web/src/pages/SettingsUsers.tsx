@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { createTeam, deleteTeam, listTeams, renameTeam, type Team, type TeamDeletion } from '../api/teams.js';
 import { errorText } from '../api/client.js';
 import { changeUserState, inviteUser, listUsers, updateUser, type UserPatch, type UserStateAction } from '../api/users.js';
@@ -173,6 +173,11 @@ function TeamItem({ team, onChanged, onDeleted }: { team: Team; onChanged: () =>
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const inputId = `team-name-${team.id}`;
+  const input = useRef<HTMLInputElement>(null);
+  // The user asked to rename: the name field takes the focus.
+  useEffect(() => {
+    if (renaming) input.current?.focus();
+  }, [renaming]);
   const members = `${team.memberIds.length} member${team.memberIds.length === 1 ? '' : 's'}`;
   const save = async (e: FormEvent) => {
     e.preventDefault();
@@ -207,7 +212,7 @@ function TeamItem({ team, onChanged, onDeleted }: { team: Team; onChanged: () =>
       {renaming ? (
         <form className="inline-form" onSubmit={save} aria-label={`Rename team ${team.name}`}>
           <Field label={`New name for ${team.name}`} id={inputId}>
-            <input id={inputId} required maxLength={120} value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" autoFocus />
+            <input id={inputId} required maxLength={120} value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" ref={input} />
           </Field>
           <button type="submit" className="btn btn-small btn-primary" disabled={busy || !name.trim()}>
             {busy ? 'Saving…' : 'Save name'}
