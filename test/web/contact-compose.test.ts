@@ -113,7 +113,7 @@ describe.skipIf(!hasChromium)('compose from a contact record', () => {
     await form.getByRole('listbox', { name: 'Matching snippets' }).getByRole('option', { name: '/cal Calendar link', selected: true }).waitFor();
     await page.keyboard.press('Enter');
     await expect.poll(() => form.getByRole('textbox', { name: 'Email body' }).textContent()).toMatch(/Any questions so far\? ?Book a call: https:\/\/cal\.example\/ada/);
-    expect(await form.getByRole('textbox', { name: 'Email body' }).textContent()).not.toContain('/ca');
+    expect((await form.getByRole('textbox', { name: 'Email body' }).textContent())?.replace(/\s+/g, ' ').trim()).toBe('Any questions so far? Book a call: https://cal.example/ada');
     await form.getByLabel('Send later').check();
     const tomorrow = new Date(Date.now() + 24 * 3_600_000);
     const local = new Date(tomorrow.getTime() - tomorrow.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);

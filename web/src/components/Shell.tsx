@@ -13,7 +13,7 @@ import { SettingsUsersPage } from '../pages/SettingsUsers.js';
 import { SettingsWebhooksPage } from '../pages/SettingsWebhooks.js';
 import { SettingsMeetingsPage } from '../pages/SettingsMeetings.js';
 import { SequencesPage } from '../pages/Sequences.js';
-import { EmptyState, Notice } from './ui.js';
+import { EmptyState, Notice, PageTitle } from './ui.js';
 import { ReconnectBanner } from './ReconnectBanner.js';
 
 function AvailabilityToggle() {
@@ -200,6 +200,7 @@ function Routes() {
     );
   return (
     <div className="page">
+      <PageTitle>Page not found</PageTitle>
       <EmptyState title="This page does not exist">
         <p>
           <Link to="/inbox">Go to the inbox</Link>

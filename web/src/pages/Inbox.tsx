@@ -536,6 +536,8 @@ export function InboxPage({ view: rawView }: { view: ConversationView }) {
 
   return (
     <div className={`inbox-layout${selectedId ? ' has-selection' : ''}`}>
+      {/* On a phone the views pane is hidden while a conversation is open: this is the page's heading then. */}
+      <h1 className="inbox-phone-title">Inbox</h1>
       <nav className="pane pane-views" aria-label="Inbox views">
         <h1 className="pane-title" tabIndex={-1} data-page-title>
           Inbox
