@@ -23,6 +23,9 @@
  *   1. personal  logSendOutcome: "not sent" on the contact's timeline
  * When a user is deactivated, removed or restored (inside that transaction):
  *   1. inbox     unassignDepartedUser: open and snoozed conversations unassigned and routed again
+ * Before a team is deleted (inside that transaction, before its memberships go):
+ *   1. inbox     forgetDeletedTeam: it leaves inbox member lists (conversations of people who lose access
+ *                unassigned) and routing rules (retargeted to the rest of the pool, or disabled), all told
  * Before a contact is deleted (inside that transaction, before its emails and timeline go):
  *   1. ingest    unlinkDeletedContact: its conversations stay, unlinked (contact_id null)
  *   2. personal  forgetDeletedContact: emails from its record keep existing without it (unsent ones
@@ -42,7 +45,7 @@ import type { CommandEnv, Actor } from '../platform/context.js';
 import type { Reactions } from '../platform/reactions.js';
 import type { JobHandler } from '../platform/jobs/worker.js';
 import type { InboundIntercept, RecipientResolver } from '../mail/inbound-smtp.js';
-import { accountsFeature, type UserStateHook } from '../features/accounts/index.js';
+import { accountsFeature, type TeamDeletionHook, type UserStateHook } from '../features/accounts/index.js';
 import { connectionsFeature, type MailboxSupervisor } from '../features/connections/index.js';
 import { ingestFeature, type ConversationsMergedHook, type Ingestor, type MessageStoredHook } from '../features/ingest/index.js';
 import { inboxFeature } from '../features/inbox/index.js';
@@ -66,6 +69,7 @@ export interface Feature {
   conversationsMerged?: ConversationsMergedHook;
   sendFinished?: SendOutcomeHook;
   userStateChanged?: UserStateHook;
+  teamDeleting?: TeamDeletionHook;
   contactDeleting?: ContactDeletionHook;
   meetingBooked?: MeetingBookedHook;
   /** Inbound SMTP addresses the feature owns (besides forwarding addresses). */
@@ -104,6 +108,7 @@ export function featureReactions(): Reactions {
     conversationsMerged: pick('conversationsMerged'),
     sendFinished: pick('sendFinished'),
     userStateChanged: pick('userStateChanged'),
+    teamDeleting: pick('teamDeleting'),
     contactDeleting: pick('contactDeleting'),
     meetingBooked: pick('meetingBooked'),
   };

@@ -25,7 +25,7 @@ function listed(paragraphStart: string): Array<[string, string]> {
   return out;
 }
 
-const declared = (key: 'messageStored' | 'conversationsMerged' | 'sendFinished' | 'userStateChanged' | 'contactDeleting') =>
+const declared = (key: 'messageStored' | 'conversationsMerged' | 'sendFinished' | 'userStateChanged' | 'teamDeleting' | 'contactDeleting') =>
   FEATURES.flatMap((f) => (f[key] ? [[f.name, (f[key] as { name: string }).name] as [string, string]] : []));
 
 describe('src/app/features.ts', () => {
@@ -34,6 +34,7 @@ describe('src/app/features.ts', () => {
     ['When two conversations are merged', 'conversationsMerged'],
     ['When a send finishes', 'sendFinished'],
     ['When a user is deactivated', 'userStateChanged'],
+    ['Before a team is deleted', 'teamDeleting'],
     ['Before a contact is deleted', 'contactDeleting'],
   ] as const)('"%s" in the header lists exactly the %s reactions, in order', (paragraph, key) => {
     expect(listed(paragraph)).toEqual(declared(key));

@@ -96,6 +96,13 @@ describe.skipIf(!hasChromium)('compose from a contact record', () => {
     await page.getByRole('button', { name: 'Write an email' }).click();
     await form.getByLabel('Subject').fill('Checking in');
     await form.getByRole('textbox', { name: 'Email body' }).fill('Any questions so far?');
+    // Snippets by typing (issue 21): `/ca` in the body offers "Calendar link"; Enter inserts it in place.
+    await page.keyboard.press('End');
+    await page.keyboard.type(' /ca');
+    await form.getByRole('listbox', { name: 'Matching snippets' }).getByRole('option', { name: '/cal Calendar link', selected: true }).waitFor();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => form.getByRole('textbox', { name: 'Email body' }).textContent()).toMatch(/Any questions so far\? ?Book a call: https:\/\/cal\.example\/ada/);
+    expect((await form.getByRole('textbox', { name: 'Email body' }).textContent())?.replace(/\s+/g, ' ').trim()).toBe('Any questions so far? Book a call: https://cal.example/ada');
     await form.getByLabel('Send later').check();
     const tomorrow = new Date(Date.now() + 24 * 3_600_000);
     const local = new Date(tomorrow.getTime() - tomorrow.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);

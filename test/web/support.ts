@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { buildApp } from '../../src/app/http.js';
 import { loadConfig } from '../../src/app/config.js';
 import { makeCommandEnv } from '../../src/app/env.js';
@@ -126,4 +127,42 @@ export async function screenshot(page: Page, name: string, opts: { fullPage?: bo
   if (opts.fullPage ?? true) await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: file, fullPage: opts.fullPage ?? true });
   return file;
+}
+
+/** axe-core's browser build (a devDependency), read once. */
+let axeSource: string | null = null;
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  helpUrl: string;
+  nodes: Array<{ target: string[]; html: string; failureSummary: string }>;
+}
+
+/**
+ * Runs axe-core in the page as it is now and answers its violations (none: an empty list). The default
+ * rules (WCAG 2.0/2.1/2.2 A and AA and axe's best practices) plus `label-content-name-mismatch` (WCAG 2.5.3,
+ * experimental in axe, so off by default). axe-core is injected with the file's content: give the context
+ * `bypassCSP: true`, as the app's Content-Security-Policy allows no inline script.
+ */
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+  axeSource ??= fs.readFileSync(path.join(REPO, 'node_modules/axe-core/axe.min.js'), 'utf8');
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource });
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe;
+    const r = await axe.run(document, { rules: { 'label-content-name-mismatch': { enabled: true } }, resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl, nodes: v.nodes.map((n) => ({ target: n.target.map(String), html: n.html, failureSummary: n.failureSummary })) }));
+  });
+}
+
+/** One line per element that fails: rule, impact, what to fix, where. */
+export function describeAxeViolations(violations: AxeViolation[]): string[] {
+  return violations.flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact ?? 'n/a'}): ${v.help} at ${n.target.join(' ')}: ${n.html.slice(0, 160)}${n.failureSummary ? ` (${n.failureSummary.replace(/\s+/g, ' ').slice(0, 240)})` : ''}`));
+}
+
+/** Fails the test, listing each violation, when axe-core finds any in the page as it is now (`what` names the page in the message). */
+export async function expectNoAxeViolations(page: Page, what: string = page.url()): Promise<void> {
+  const found = describeAxeViolations(await axeViolations(page));
+  expect(found, `accessibility violations on ${what}:\n${found.join('\n')}`).toEqual([]);
 }

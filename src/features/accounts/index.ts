@@ -4,6 +4,7 @@
  */
 export { changeUserState } from './commands/changeUserState.js';
 export type { UserStateHook } from './commands/changeUserState.js';
+export type { TeamDeletionAdjustment, TeamDeletionHook } from './commands/deleteTeam.js';
 export { PLAN_IDS, PLAN_LIMITS, hasRoom, limitsFor, planAllowing } from './domain/plans.js';
 export type { CountLimit, PlanId } from './domain/plans.js';
 export { ROLES, SEATS, USER_STATES, canConnectTeam, canManageUsers, isAdmin, personalEmailBlocker, userFactsFromRow } from './domain/users.js';

@@ -19,6 +19,8 @@ export function unlessAdmin(actor: Actor, doing: string): AppError | null {
 export const accountsPolicies = definePolicies('accounts', {
   addUser: (actor) => unlessAdmin(actor, 'add users'),
   createTeam: (actor) => unlessAdmin(actor, 'create teams'),
+  renameTeam: (actor) => unlessAdmin(actor, 'rename teams'),
+  deleteTeam: (actor) => unlessAdmin(actor, 'delete teams'),
   readAuditLog: (actor) => unlessAdmin(actor, 'read the audit log'),
   /** A token for oneself, or (admins) for another user of the account. */
   createTokenFor: (actor, user: { userId: string }) =>

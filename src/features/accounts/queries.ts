@@ -1,4 +1,4 @@
-import { notFound } from '../../platform/errors.js';
+import { AppError, notFound } from '../../platform/errors.js';
 import type { Executor, UserRow } from '../../platform/context.js';
 import type { PlanId } from './domain/plans.js';
 
@@ -71,6 +71,13 @@ export async function listUsers(db: Executor, accountId: string, state?: UserRow
   const byUser = new Map<string, string[]>();
   for (const m of members) byUser.set(m.user_id, [...(byUser.get(m.user_id) ?? []), m.team_id]);
   return rows.map((user) => ({ user, teamIds: byUser.get(user.id) ?? [] }));
+}
+
+/** Loads a team of the given account, or answers 404 team_not_found (never reveals other accounts' ids). */
+export async function loadTeam(db: Executor, accountId: string, teamId: string) {
+  const t = await db.selectFrom('teams').selectAll().where('id', '=', teamId).where('account_id', '=', accountId).executeTakeFirst();
+  if (!t) throw new AppError('team_not_found', 404, 'This team was not found: it may have been deleted. Reload the list of teams.');
+  return t;
 }
 
 /** The teams of an account by name (all, or those with the given ids), with their members. */

@@ -4,6 +4,7 @@
  */
 import { onTeamMessageStored } from './commands/routeIncomingConversation.js';
 import { unassignDepartedUser } from './commands/unassignDepartedUser.js';
+import { forgetDeletedTeam } from './commands/forgetDeletedTeam.js';
 import { mergeTeamConversations } from './commands/mergeConversations.js';
 import { routeBacklogJob } from './commands/routeBacklog.js';
 import { SNOOZE_ENDED_JOB, snoozeEndedJob } from './snooze.js';
@@ -22,6 +23,8 @@ export function inboxFeature() {
     conversationsMerged: mergeTeamConversations,
     /** A user deactivated or removed: their open and snoozed conversations are unassigned (and routed again). */
     userStateChanged: unassignDepartedUser,
+    /** A team deleted: it leaves inbox member lists (their conversations unassigned where access went) and routing rules (retargeted or disabled). */
+    teamDeleting: forgetDeletedTeam,
     jobs: () => ({
       /** Routes again, every minute, what nobody could take. */
       'inbox.route_backlog': routeBacklogJob,

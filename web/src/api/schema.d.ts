@@ -1098,10 +1098,119 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete a team (admins)
+         * @description Its members leave it (and are notified); it leaves the member lists of inboxes (in a restricted inbox, conversations of people who lose access are unassigned); routing rules that named it route to the rest of their pool, or are disabled when it was all they had (their last editor and the admins are notified). The answer lists every such change. 404 team_not_found.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            memberIds: string[];
+                            adjustments: {
+                                /** @description inbox_member_removed | routing_rule_retargeted | routing_rule_disabled */
+                                kind: string;
+                                summary: string;
+                                inboxId?: string;
+                                connectionId?: string;
+                                conversationIds?: string[];
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Rename a team (admins)
+         * @description Inboxes and routing rules name teams by id and follow the new name. 404 team_not_found, 409 team_name_taken.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            memberIds: string[];
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/api/v1/tokens": {
@@ -10810,7 +10919,7 @@ export interface components {
                  * @description Stable snake_case code; clients key on it.
                  * @enum {string}
                  */
-                code: "invalid_request" | "invalid_input" | "invalid_cursor" | "not_found" | "permission_denied" | "conflict" | "rate_limited" | "payload_too_large" | "internal_error" | "database_unavailable" | "unauthenticated" | "invalid_credentials" | "csrf_token_invalid" | "user_not_active" | "email_taken" | "team_name_taken" | "invalid_plan" | "plan_limit_reached" | "limit_reached" | "invalid_state_change" | "last_super_admin" | "cannot_change_self" | "address_in_use" | "team_address_not_allowed_for_meetings" | "inbox_not_found" | "host_not_allowed" | "imap_settings_incorrect" | "imap_authentication_failed" | "smtp_settings_incorrect" | "smtp_authentication_failed" | "connection_disconnected" | "connection_not_syncable" | "folder_not_found" | "folder_never_synced" | "mailbox_unreachable" | "not_forwarding" | "no_personal_connection" | "no_team_address" | "oauth_provider_not_configured" | "oauth_provider_unreachable" | "oauth_state_invalid" | "oauth_denied" | "oauth_failed" | "oauth_no_email" | "oauth_email_not_verified" | "oauth_address_mismatch" | "oauth_device_flow_unsupported" | "oauth_device_code_expired" | "oauth_reauth_required" | "owner_not_active" | "contact_email_taken" | "company_domain_taken" | "freemail_domain" | "csv_invalid" | "csv_no_email_column" | "assignee_not_member" | "assignee_not_active" | "invalid_mention" | "attachments_too_large" | "unresolved_tokens" | "shortcut_in_use" | "email_not_cancellable" | "too_late_to_undo" | "already_undone" | "meetings_connection_required" | "slot_taken" | "slug_taken" | "calendar_unreachable" | "invalid_link" | "team_connection_not_allowed" | "already_enrolled" | "contact_not_enrollable" | "sequence_archived" | "enrollment_ended" | "task_not_open" | "image_proxy_busy" | "image_token_invalid" | "image_token_expired" | "invalid_url" | "scheme_not_allowed" | "port_not_allowed" | "host_not_found" | "too_many_redirects" | "image_too_large" | "content_type_not_allowed" | "not_an_image" | "upstream_status" | "upstream_timeout" | "upstream_unreachable";
+                code: "invalid_request" | "invalid_input" | "invalid_cursor" | "not_found" | "permission_denied" | "conflict" | "rate_limited" | "payload_too_large" | "internal_error" | "database_unavailable" | "unauthenticated" | "invalid_credentials" | "csrf_token_invalid" | "user_not_active" | "email_taken" | "team_name_taken" | "team_not_found" | "invalid_plan" | "plan_limit_reached" | "limit_reached" | "invalid_state_change" | "last_super_admin" | "cannot_change_self" | "address_in_use" | "team_address_not_allowed_for_meetings" | "inbox_not_found" | "host_not_allowed" | "imap_settings_incorrect" | "imap_authentication_failed" | "smtp_settings_incorrect" | "smtp_authentication_failed" | "connection_disconnected" | "connection_not_syncable" | "folder_not_found" | "folder_never_synced" | "mailbox_unreachable" | "not_forwarding" | "no_personal_connection" | "no_team_address" | "oauth_provider_not_configured" | "oauth_provider_unreachable" | "oauth_state_invalid" | "oauth_denied" | "oauth_failed" | "oauth_no_email" | "oauth_email_not_verified" | "oauth_address_mismatch" | "oauth_device_flow_unsupported" | "oauth_device_code_expired" | "oauth_reauth_required" | "owner_not_active" | "contact_email_taken" | "company_domain_taken" | "freemail_domain" | "csv_invalid" | "csv_no_email_column" | "assignee_not_member" | "assignee_not_active" | "invalid_mention" | "attachments_too_large" | "unresolved_tokens" | "shortcut_in_use" | "email_not_cancellable" | "too_late_to_undo" | "already_undone" | "meetings_connection_required" | "slot_taken" | "slug_taken" | "calendar_unreachable" | "invalid_link" | "team_connection_not_allowed" | "already_enrolled" | "contact_not_enrollable" | "sequence_archived" | "enrollment_ended" | "task_not_open" | "image_proxy_busy" | "image_token_invalid" | "image_token_expired" | "invalid_url" | "scheme_not_allowed" | "port_not_allowed" | "host_not_found" | "too_many_redirects" | "image_too_large" | "content_type_not_allowed" | "not_an_image" | "upstream_status" | "upstream_timeout" | "upstream_unreachable";
                 /** @description What happened and what to do, in a plain sentence. */
                 message: string;
                 /** @description Who holds what the request wanted (address_in_use: the connection holding the address; for a personal holder the user fields are set and the inbox fields null, for a team holder the reverse). */

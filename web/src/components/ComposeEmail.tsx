@@ -15,6 +15,7 @@ import { EmailFrame } from './EmailFrame.js';
 import { isFresh } from '../api/images.js';
 import { AttachmentPicker, formatBytes, toAttachments, type PickedFile } from './AttachmentPicker.js';
 import { Notice, Spinner, useLoad } from './ui.js';
+import { editableTarget, useSnippetTyping } from './SnippetTyping.js';
 
 const list = (s: string) =>
   s
@@ -83,6 +84,8 @@ export function ComposeEmail({ contactId, contactEmail, onSent }: { contactId: s
   const all = templates.data?.templates ?? [];
   const onlyTemplates = all.filter((t) => t.kind === 'template');
   const snippets = all.filter((t) => t.kind === 'snippet');
+  // Snippets by typing: `/shortcut` in the body offers the matching snippets; the menu above stays.
+  const snippetTyping = useSnippetTyping(snippets, editableTarget(editor, cleanForEditor));
   const fontStyle = useMemo(() => (p?.font ? { fontFamily: p.font.css ?? p.font.family, fontSize: `${p.font.sizePx}px`, color: p.font.color } : {}), [p]);
 
   const chooseTemplate = async (id: string) => {
@@ -312,6 +315,7 @@ export function ComposeEmail({ contactId, contactEmail, onSent }: { contactId: s
               </select>
             )}
           </div>
+          <div className="snippet-anchor">
           <div
             ref={editor}
             className="compose-editor"
@@ -321,7 +325,14 @@ export function ComposeEmail({ contactId, contactEmail, onSent }: { contactId: s
             aria-label="Email body"
             suppressContentEditableWarning
             style={{ minHeight: 160, border: '1px solid var(--border, #ccc)', borderRadius: 6, padding: 8, ...fontStyle }}
+            onKeyDown={(e) => void snippetTyping.onKeyDown(e)}
+            onKeyUp={snippetTyping.onKeyUp}
+            onClick={snippetTyping.refresh}
+            onBlur={snippetTyping.close}
+            {...snippetTyping.inputProps}
           />
+          {snippetTyping.list}
+          </div>
           <p className="muted small">
             Personalize with tokens such as {'{{ contact.firstName | "there" }}'}. {p?.font ? `Written in your default font (${p.font.family}, ${p.font.sizePx}px).` : 'Set a default font in Settings → Email.'}
           </p>

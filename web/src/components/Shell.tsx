@@ -3,7 +3,7 @@ import { Link, match, navigate, useLocation } from '../router.js';
 import { useSession } from '../session.js';
 import { setAvailability } from '../api/session.js';
 import { errorText } from '../api/client.js';
-import { SEAT_LABEL, isAdmin } from '../lib/format.js';
+import { SEAT_LABEL, canManageInboxes, isAdmin } from '../lib/format.js';
 import { InboxPage } from '../pages/Inbox.js';
 import { ContactsPage } from '../pages/Contacts.js';
 import { ContactPage } from '../pages/Contact.js';
@@ -13,7 +13,7 @@ import { SettingsUsersPage } from '../pages/SettingsUsers.js';
 import { SettingsWebhooksPage } from '../pages/SettingsWebhooks.js';
 import { SettingsMeetingsPage } from '../pages/SettingsMeetings.js';
 import { SequencesPage } from '../pages/Sequences.js';
-import { EmptyState, Notice } from './ui.js';
+import { EmptyState, Notice, PageTitle } from './ui.js';
 import { ReconnectBanner } from './ReconnectBanner.js';
 
 function AvailabilityToggle() {
@@ -104,23 +104,26 @@ function UserMenu() {
   );
 }
 
-const SETTINGS = [
-  { to: '/settings/email', label: 'Email', admin: false },
-  { to: '/settings/meetings', label: 'Meetings', admin: false },
-  { to: '/settings/inboxes', label: 'Inboxes', admin: true },
-  { to: '/settings/users', label: 'Users', admin: true },
-  { to: '/settings/webhooks', label: 'Webhooks', admin: true },
+type SessionUser = ReturnType<typeof useSession>['session']['user'];
+const adminsOnly = (u: SessionUser) => isAdmin(u.role);
+
+/** Who sees each settings page: what the API lets them change there (Inboxes: account access, not the role). */
+const SETTINGS: Array<{ to: string; label: string; allowed: (u: SessionUser) => boolean }> = [
+  { to: '/settings/email', label: 'Email', allowed: () => true },
+  { to: '/settings/meetings', label: 'Meetings', allowed: () => true },
+  { to: '/settings/inboxes', label: 'Inboxes', allowed: canManageInboxes },
+  { to: '/settings/users', label: 'Users', allowed: adminsOnly },
+  { to: '/settings/webhooks', label: 'Webhooks', allowed: adminsOnly },
 ];
 
 function SettingsLayout({ children, current }: { children: React.ReactNode; current: string }) {
   const { session } = useSession();
-  const admin = isAdmin(session.user.role);
   return (
     <div className="settings">
       <nav className="settings-nav" aria-label="Settings">
         <h2 className="settings-nav-title">Settings</h2>
         <ul>
-          {SETTINGS.filter((s) => admin || !s.admin).map((s) => (
+          {SETTINGS.filter((s) => s.allowed(session.user)).map((s) => (
             <li key={s.to}>
               <Link to={s.to} aria-current={current === s.to ? 'page' : undefined}>
                 {s.label}
@@ -138,6 +141,17 @@ function AdminOnly({ children }: { children: React.ReactNode }) {
   const { session } = useSession();
   if (isAdmin(session.user.role)) return <>{children}</>;
   return <Notice kind="info" title="Admins only">Ask an admin of your account to make changes here.</Notice>;
+}
+
+/** Settings → Inboxes: for whoever the API lets change inboxes (the account-access permission). */
+function AccountAccessOnly({ children }: { children: React.ReactNode }) {
+  const { session } = useSession();
+  if (canManageInboxes(session.user)) return <>{children}</>;
+  return (
+    <Notice kind="info" title="Account access needed">
+      Changing inboxes, team email and routing needs the account-access permission. Ask an admin of your account to give it to you in Settings → Users.
+    </Notice>
+  );
 }
 
 function Routes() {
@@ -163,9 +177,9 @@ function Routes() {
   if (path === '/settings/inboxes')
     return (
       <SettingsLayout current={path}>
-        <AdminOnly>
+        <AccountAccessOnly>
           <SettingsInboxesPage />
-        </AdminOnly>
+        </AccountAccessOnly>
       </SettingsLayout>
     );
   if (path === '/settings/users')
@@ -186,6 +200,7 @@ function Routes() {
     );
   return (
     <div className="page">
+      <PageTitle>Page not found</PageTitle>
       <EmptyState title="This page does not exist">
         <p>
           <Link to="/inbox">Go to the inbox</Link>

@@ -20,3 +20,10 @@ export const SEAT_LABEL: Record<string, string> = { paid: 'Paid seat', free: 'Fr
 export const STATE_LABEL: Record<string, string> = { active: 'Active', deactivated: 'Deactivated', removed: 'Removed' };
 
 export const isAdmin = (role: string) => role === 'admin' || role === 'super_admin';
+
+/**
+ * May change inboxes, their team email, members and routing: what the API's inbox policies allow
+ * (src/features/inbox/policies.ts, canConnectTeam): an active user with the account-access permission
+ * (super admins always have it), whatever their role. An admin without it may not; a member with it may.
+ */
+export const canManageInboxes = (u: { role: string; state?: string; permissions?: { accountAccess?: boolean } }) => u.state === 'active' && (u.role === 'super_admin' || Boolean(u.permissions?.accountAccess));

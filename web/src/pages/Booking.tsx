@@ -47,7 +47,7 @@ function Slots({ page, onPick, picked }: { page: Page; onPick: (start: string) =
     <div className="booking-days">
       {page.slotDays.map((d) => (
         <section key={d.date} className="booking-day" aria-label={dayTitle(d.date)}>
-          <h3>{dayTitle(d.date)}</h3>
+          <h2>{dayTitle(d.date)}</h2>
           <ul className="booking-slots">
             {d.slots.map((s) => (
               <li key={s.start}>
@@ -98,7 +98,7 @@ export function BookingPage({ slug }: { slug: string }) {
   const [done, setDone] = useState<Booked | null>(null);
   const ids = { name: useId(), email: useId() };
 
-  if (error) return <main className="booking">{error instanceof ApiError && error.status === 404 ? <Notice kind="error" title="This booking page does not exist">Check the link you were given.</Notice> : <Notice kind="error">{errorText(error)}</Notice>}</main>;
+  if (error) return <main className="booking">{error instanceof ApiError && error.status === 404 ? <><h1>This booking page does not exist</h1><Notice kind="error">Check the link you were given.</Notice></> : <><h1>Booking</h1><Notice kind="error">{errorText(error)}</Notice></>}</main>;
   if (!page) return <main className="booking"><Spinner label="Loading the booking page…" /></main>;
 
   if (done) {
@@ -206,7 +206,7 @@ export function ManageBookingPage({ token }: { token: string }) {
   }, [token]);
   const { page } = usePage(meeting?.pageSlug ?? '', zone, undefined);
 
-  if (error) return <main className="booking"><Notice kind="error" title="This link is not valid">{errorText(error)}</Notice></main>;
+  if (error) return <main className="booking"><h1>This link is not valid</h1><Notice kind="error">{errorText(error)}</Notice></main>;
   if (!meeting) return <main className="booking"><Spinner label="Loading your booking…" /></main>;
   const act = async (f: () => Promise<ManagedMeeting>) => {
     setBusy(true);

@@ -28,8 +28,10 @@ import { AttachmentPicker, toAttachments, type PickedFile } from '../components/
 import { InboxMessageBody } from '../components/InboxMessageBody.js';
 import { UndoSendBar } from '../components/UndoSend.js';
 import { SenderAuth } from '../components/SenderAuth.js';
+import { textareaTarget, useSnippetTyping } from '../components/SnippetTyping.js';
+import { listTemplates } from '../api/compose.js';
 import { EmptyState, Notice, Spinner, useLoad } from '../components/ui.js';
-import { formatDate, formatDateTime, isAdmin } from '../lib/format.js';
+import { canManageInboxes, formatDate, formatDateTime } from '../lib/format.js';
 import { Link, navigate, useLocation } from '../router.js';
 import { useSession } from '../session.js';
 import { fromLine, senderDisplayName } from '../lib/senderName.js';
@@ -86,6 +88,9 @@ function ThreadView({
   const [files, setFiles] = useState<PickedFile[]>([]);
   const [mentions, setMentions] = useState<Array<{ id: string; name: string }>>([]);
   const textRef = useRef<HTMLTextAreaElement>(null);
+  // Snippets by typing: `/shortcut` in the composer offers the matching snippets (yours and the shared ones).
+  const snippetList = useLoad(() => listTemplates('snippet').then((r) => r.templates.filter((x) => x.kind === 'snippet')).catch(() => []), []);
+  const snippetTyping = useSnippetTyping(snippetList.data ?? [], textareaTarget(textRef, setDraft));
   // Undo send: the reply just sent, waiting for the undo delay, with the draft to put back.
   const [pending, setPending] = useState<null | { outboxId: string; until: string; draft: string; files: PickedFile[]; replyMode: 'reply' | 'reply_all' | 'forward'; forwardTo: string }>(null);
   const clearPending = useCallback(() => setPending(null), []);
@@ -352,7 +357,22 @@ function ThreadView({
                 </div>
               )}
               <label htmlFor="composer-text">{composer === 'reply' ? (replyMode === 'forward' ? 'Note above the forwarded conversation' : 'Reply to the customer') : 'Internal comment (the customer never sees it)'}</label>
-              <textarea id="composer-text" ref={textRef} rows={5} style={{ width: '100%' }} value={draft} onChange={(e) => setDraft(e.target.value)} />
+              <div className="snippet-anchor">
+                <textarea
+                  id="composer-text"
+                  ref={textRef}
+                  rows={5}
+                  style={{ width: '100%' }}
+                  value={draft}
+                  onChange={(e) => setDraft(e.target.value)}
+                  onKeyDown={(e) => void snippetTyping.onKeyDown(e)}
+                  onKeyUp={snippetTyping.onKeyUp}
+                  onClick={snippetTyping.refresh}
+                  onBlur={snippetTyping.close}
+                  {...snippetTyping.inputProps}
+                />
+                {snippetTyping.list}
+              </div>
               {composer === 'comment' && users.length > 0 && (
                 <select aria-label="Mention someone" value="" onChange={(e) => e.target.value && mention(e.target.value)} style={{ marginTop: 6 }}>
                   <option value="">@ Mention someone (they are notified)…</option>
@@ -504,7 +524,7 @@ export function InboxPage({ view: rawView }: { view: ConversationView }) {
 
   const noInboxes = inboxes.data && inboxes.data.length === 0;
   const unavailable = noConnections && !!list.data && conversations.length === 0 && !q;
-  const connectHint = isAdmin(session.user.role) ? (
+  const connectHint = canManageInboxes(session.user) ? (
     <p>
       <Link to="/settings/inboxes" className="btn btn-primary">
         Connect a team email
@@ -516,6 +536,8 @@ export function InboxPage({ view: rawView }: { view: ConversationView }) {
 
   return (
     <div className={`inbox-layout${selectedId ? ' has-selection' : ''}`}>
+      {/* On a phone the views pane is hidden while a conversation is open: this is the page's heading then. */}
+      <h1 className="inbox-phone-title">Inbox</h1>
       <nav className="pane pane-views" aria-label="Inbox views">
         <h1 className="pane-title" tabIndex={-1} data-page-title>
           Inbox
@@ -567,7 +589,7 @@ export function InboxPage({ view: rawView }: { view: ConversationView }) {
         {(inboxes.loading && !inboxes.data) || (list.loading && list.data === undefined) ? <Spinner /> : null}
         {noInboxes && (
           <EmptyState title="No inboxes yet">
-            {isAdmin(session.user.role) ? (
+            {canManageInboxes(session.user) ? (
               <p>
                 <Link to="/settings/inboxes" className="btn btn-primary">
                   Create an inbox

@@ -251,6 +251,7 @@ export function SettingsEmailPage() {
           <p>Connect your work address to send email from Mailroom and log replies automatically.</p>
         </EmptyState>
       )}
+      {connections.length > 0 && <h2 className="sr-only">Your connected addresses</h2>}
       <ul className="connection-list">
         {connections.map((c) => (
           <ConnectionCard

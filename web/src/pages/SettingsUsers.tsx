@@ -1,5 +1,5 @@
-import { useState, type FormEvent } from 'react';
-import { createTeam, listTeams, type Team } from '../api/teams.js';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { createTeam, deleteTeam, listTeams, renameTeam, type Team, type TeamDeletion } from '../api/teams.js';
 import { errorText } from '../api/client.js';
 import { changeUserState, inviteUser, listUsers, updateUser, type UserPatch, type UserStateAction } from '../api/users.js';
 import type { Role, Seat, User, UserState } from '../api/types.js';
@@ -165,7 +165,101 @@ function UserEditPanel({ u, teams, onPatch }: { u: User; teams: Team[]; onPatch:
   );
 }
 
-function TeamsBar({ teams, onCreated }: { teams: Team[]; onCreated: () => void }) {
+/** One team of the list: its name and members, renamed in place, deleted after a confirmation. */
+function TeamItem({ team, onChanged, onDeleted }: { team: Team; onChanged: () => void; onDeleted: (d: TeamDeletion) => void }) {
+  const [renaming, setRenaming] = useState(false);
+  const [name, setName] = useState(team.name);
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const inputId = `team-name-${team.id}`;
+  const input = useRef<HTMLInputElement>(null);
+  // The user asked to rename: the name field takes the focus.
+  useEffect(() => {
+    if (renaming) input.current?.focus();
+  }, [renaming]);
+  const members = `${team.memberIds.length} member${team.memberIds.length === 1 ? '' : 's'}`;
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await renameTeam(team.id, name.trim());
+      setRenaming(false);
+      onChanged();
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const remove = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const d = await deleteTeam(team.id);
+      setConfirming(false);
+      onDeleted(d);
+    } catch (err) {
+      setConfirming(false);
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <li className="team-item">
+      {renaming ? (
+        <form className="inline-form" onSubmit={save} aria-label={`Rename team ${team.name}`}>
+          <Field label={`New name for ${team.name}`} id={inputId}>
+            <input id={inputId} required maxLength={120} value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" ref={input} />
+          </Field>
+          <button type="submit" className="btn btn-small btn-primary" disabled={busy || !name.trim()}>
+            {busy ? 'Saving…' : 'Save name'}
+          </button>
+          <button
+            type="button"
+            className="btn btn-small"
+            onClick={() => {
+              setRenaming(false);
+              setName(team.name);
+              setError(null);
+            }}
+          >
+            Cancel
+          </button>
+        </form>
+      ) : (
+        <>
+          <span className="team-name">
+            <strong>{team.name}</strong> <span className="muted small">({members})</span>
+          </span>
+          <span className="actions">
+            <button type="button" className="btn btn-small" onClick={() => setRenaming(true)} aria-label={`Rename ${team.name}`}>
+              Rename
+            </button>
+            <button type="button" className="btn btn-small btn-danger-outline" onClick={() => setConfirming(true)} aria-label={`Delete ${team.name}`}>
+              Delete
+            </button>
+          </span>
+        </>
+      )}
+      {error && (
+        <div className="field-error" role="alert">
+          {error}
+        </div>
+      )}
+      <ConfirmDialog open={confirming} title={`Delete the team ${team.name}?`} confirmLabel="Delete team" danger busy={busy} onConfirm={() => void remove()} onCancel={() => setConfirming(false)}>
+        <p>
+          Its {members} leave it and are told; they keep their accounts and everything they logged. Inboxes that list it drop it (in a restricted inbox, conversations of people who lose access
+          become unassigned), and routing rules that name it route to the rest of their people, or stop routing when it was all they had.
+        </p>
+      </ConfirmDialog>
+    </li>
+  );
+}
+
+function TeamsBar({ teams, onCreated, onDeleted }: { teams: Team[]; onCreated: () => void; onDeleted: (d: TeamDeletion) => void }) {
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -184,15 +278,27 @@ function TeamsBar({ teams, onCreated }: { teams: Team[]; onCreated: () => void }
     }
   };
   return (
-    <form className="card inline-form" onSubmit={submit} aria-label="Create a team">
-      <Field label="New team" id="new-team-name" hint={teams.length ? `Teams: ${teams.map((t) => `${t.name} (${t.memberIds.length})`).join(', ')}` : 'No teams yet. Teams group people for inboxes and routing.'}>
-        <input id="new-team-name" required maxLength={120} value={name} onChange={(e) => setName(e.target.value)} placeholder="Support" autoComplete="off" />
-      </Field>
-      <button type="submit" className="btn" disabled={busy || !name.trim()}>
-        {busy ? 'Creating…' : 'Create team'}
-      </button>
-      {error && <Notice kind="error">{error}</Notice>}
-    </form>
+    <section className="card teams-card" aria-labelledby="teams-title">
+      <h2 id="teams-title">Teams</h2>
+      {teams.length ? (
+        <ul className="team-list" aria-label="Teams">
+          {teams.map((t) => (
+            <TeamItem key={`${t.id}-${t.name}`} team={t} onChanged={onCreated} onDeleted={onDeleted} />
+          ))}
+        </ul>
+      ) : (
+        <p className="muted small">No teams yet. Teams group people for inboxes and routing.</p>
+      )}
+      <form className="inline-form" onSubmit={submit} aria-label="Create a team">
+        <Field label="New team" id="new-team-name">
+          <input id="new-team-name" required maxLength={120} value={name} onChange={(e) => setName(e.target.value)} placeholder="Support" autoComplete="off" />
+        </Field>
+        <button type="submit" className="btn" disabled={busy || !name.trim()}>
+          {busy ? 'Creating…' : 'Create team'}
+        </button>
+        {error && <Notice kind="error">{error}</Notice>}
+      </form>
+    </section>
   );
 }
 
@@ -272,7 +378,7 @@ function UserRow({ u, teams, onChanged }: { u: User; teams: Team[]; onChanged: (
           aria-expanded={editing}
           aria-controls={editing ? `edit-${u.id}` : undefined}
           onClick={() => setEditing((x) => !x)}
-          aria-label={`${editing ? 'Close' : 'Edit'} permissions and teams of ${u.name}`}
+          aria-label={`${editing ? 'Close permissions, teams' : 'Permissions, teams'} of ${u.name}`}
         >
           {editing ? 'Close' : 'Permissions, teams'}
         </button>
@@ -318,6 +424,7 @@ export function SettingsUsersPage() {
   const { data, error, loading, setData, reload } = useLoad(() => listUsers(filter || undefined), [filter]);
   const [invited, setInvited] = useState<{ user: User; password?: string } | null>(null);
   const teams = useLoad(listTeams, []);
+  const [deleted, setDeleted] = useState<TeamDeletion | null>(null);
 
   return (
     <section className="page">
@@ -330,7 +437,35 @@ export function SettingsUsersPage() {
           if (user.teamIds.length) teams.reload();
         }}
       />
-      <TeamsBar teams={teams.data ?? []} onCreated={teams.reload} />
+      <TeamsBar
+        teams={teams.data ?? []}
+        onCreated={teams.reload}
+        onDeleted={(d) => {
+          setDeleted(d);
+          teams.reload();
+          reload();
+        }}
+      />
+      {deleted && (
+        <Notice kind="success" title={`The team ${deleted.name} was deleted`}>
+          <p>
+            {deleted.memberIds.length
+              ? `Its ${deleted.memberIds.length} member${deleted.memberIds.length === 1 ? ' was' : 's were'} told.`
+              : 'It had no members.'}
+            {deleted.adjustments.length ? ' Also changed:' : ' Nothing else named it.'}
+          </p>
+          {deleted.adjustments.length > 0 && (
+            <ul>
+              {deleted.adjustments.map((a) => (
+                <li key={`${a.kind}-${a.connectionId ?? a.inboxId}`}>{a.summary}</li>
+              ))}
+            </ul>
+          )}
+          <button type="button" className="btn btn-small" onClick={() => setDeleted(null)}>
+            Done
+          </button>
+        </Notice>
+      )}
       {invited && (
         <Notice kind="success" title={`${invited.user.name} was added`}>
           {invited.password ? (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkRoutingRule, ineligibility, poolOrder, routeConversation, type AgentFacts, type RoutingRule, type UsersRule } from './routing.js';
+import { checkRoutingRule, routingRuleWithoutTeam, ineligibility, poolOrder, routeConversation, type AgentFacts, type RoutingRule, type UsersRule } from './routing.js';
 
 // Wednesday 2026-01-07 10:00 UTC (11:00 in Paris, 05:00 in New York).
 const NOW = new Date('2026-01-07T10:00:00Z');
@@ -214,5 +214,22 @@ describe('rule validation', () => {
     const r = checkRoutingRule(input);
     expect(r.ok).toBe(ok);
     if (!r.ok) expect(r.field).toBe(field);
+  });
+});
+
+describe('a deleted team leaves the rules that named it', () => {
+  const withTeams = (userIds: string[], teamIds: string[]): UsersRule => ({ kind: 'users', strategy: 'round_robin', userIds, teamIds, perUserCap: 3 });
+  const cases: Array<[string, RoutingRule, ReturnType<typeof routingRuleWithoutTeam>]> = [
+    ['no rule', { kind: 'none' }, null],
+    ['a rule without the team', withTeams(['u1'], ['t2']), null],
+    ['users and the team: the users stay', withTeams(['u1'], ['t1']), { rule: withTeams(['u1'], []), disabled: false }],
+    ['two teams: the other stays', withTeams([], ['t1', 't2']), { rule: withTeams([], ['t2']), disabled: false }],
+    ['the team alone: disabled', withTeams([], ['t1']), { rule: { kind: 'none' }, disabled: true }],
+    ['contact owner, fallback the team alone: no fallback', { kind: 'contact_owner', fallback: withTeams([], ['t1']) }, { rule: { kind: 'contact_owner', fallback: { kind: 'none' } }, disabled: true }],
+    ['contact owner, fallback with a user: the user stays', { kind: 'contact_owner', fallback: withTeams(['u1'], ['t1']) }, { rule: { kind: 'contact_owner', fallback: withTeams(['u1'], []) }, disabled: false }],
+    ['contact owner without fallback', { kind: 'contact_owner', fallback: { kind: 'none' } }, null],
+  ];
+  it.each(cases)('%s', (_, rule, expected) => {
+    expect(routingRuleWithoutTeam(rule, 't1')).toEqual(expected);
   });
 });

@@ -255,3 +255,17 @@ export function parseStoredRule(text: string | null | undefined): RoutingRule {
   const c = checkRoutingRule(readJson('routing_rules.rule', text, json.unknown, null));
   return c.ok ? c.rule : { kind: 'none' };
 }
+
+/**
+ * A rule without one team (the team is being deleted): null when the rule does not name it. A users rule
+ * left with nobody becomes none (disabled); a contact-owner rule whose fallback is left with nobody keeps
+ * routing to the owner with no fallback. `disabled` says the rule (or its fallback) no longer routes to anyone.
+ */
+export function routingRuleWithoutTeam(rule: RoutingRule, teamId: string): { rule: RoutingRule; disabled: boolean } | null {
+  const users = usersRuleOf(rule);
+  if (!users || !users.teamIds.includes(teamId)) return null;
+  const rest: UsersRule = { ...users, teamIds: users.teamIds.filter((t) => t !== teamId) };
+  const empty = !rest.userIds.length && !rest.teamIds.length;
+  if (rule.kind === 'users') return empty ? { rule: { kind: 'none' }, disabled: true } : { rule: rest, disabled: false };
+  return { rule: { kind: 'contact_owner', fallback: empty ? { kind: 'none' } : rest }, disabled: empty };
+}
