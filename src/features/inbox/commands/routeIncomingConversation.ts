@@ -10,7 +10,9 @@
  *     loops never do; nothing leaves spam by itself);
  *  4. a new conversation is routed by its team address's rule, recording which rule decided and who was
  *     skipped and why; the assignee is notified;
- *  5. open inbox views hear about the batch once the transaction has committed.
+ *  5. the batch's conversations have their service-level clocks recomputed (../sla.ts: due times, paused
+ *     while waiting on the customer, met by our reply);
+ *  6. open inbox views hear about the batch once the transaction has committed.
  */
 import { searchDocument } from '../domain/filters.js';
 import { parseStoredRule, poolOrder, routeConversation, usersRuleOf, type AgentFacts, type RoutingDecision } from '../domain/routing.js';
@@ -25,6 +27,7 @@ import { recordActivity } from '../queries.js';
 import { afterCommit, type InboxEvent } from '../live.js';
 import { notifyUsers } from '../../notifications/index.js';
 import { enqueue } from '../../../platform/jobs/queue.js';
+import { refreshConversationSla } from '../sla.js';
 
 /** Loads the facts routing needs about these users (in the conversation's inbox). */
 export async function agentFacts(trx: Executor, inbox: InboxesTable, userIds: readonly string[]): Promise<Map<string, AgentFacts>> {
@@ -225,6 +228,7 @@ export async function onTeamMessageStored(trx: Executor, batch: readonly StoredM
     const conversation = await handleTeamMessage(trx, env, stored, current.get(stored.conversation.id) ?? stored.conversation, routes.has(stored.connection.id), now, events);
     current.set(conversation.id, conversation);
   }
+  await refreshConversationSla(trx, ids, now);
   const lastId = team[team.length - 1]!.message.id;
   afterCommit(env, async (db) => Boolean(await db.selectFrom('messages').select('id').where('id', '=', lastId).executeTakeFirst()), events);
 }
