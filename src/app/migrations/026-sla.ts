@@ -17,10 +17,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('cycle_started_at', 'bigint')
     .addColumn('first_response_due_at', 'bigint')
     .addColumn('first_response_met_at', 'bigint')
-    .addColumn('first_response_breached', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('first_response_breached', 'integer') // null: no such target in this cycle
     .addColumn('resolution_due_at', 'bigint')
     .addColumn('resolution_met_at', 'bigint')
-    .addColumn('resolution_breached', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('resolution_breached', 'integer')
     .addColumn('paused', 'text')
     .addColumn('next_due_at', 'bigint')
     .addColumn('first_response_soon_notified_at', 'bigint')

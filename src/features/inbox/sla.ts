@@ -65,10 +65,10 @@ function rowOf(state: SlaState, base: { conversationId: string; accountId: strin
     cycle_started_at: state.cycleStartedAt,
     first_response_due_at: state.firstResponse?.dueAt ?? null,
     first_response_met_at: state.firstResponse?.metAt ?? null,
-    first_response_breached: state.firstResponse?.breached ? 1 : 0,
+    first_response_breached: state.firstResponse ? (state.firstResponse.breached ? 1 : 0) : null,
     resolution_due_at: state.resolution?.dueAt ?? null,
     resolution_met_at: state.resolution?.metAt ?? null,
-    resolution_breached: state.resolution?.breached ? 1 : 0,
+    resolution_breached: state.resolution ? (state.resolution.breached ? 1 : 0) : null,
     paused: state.paused,
     next_due_at: state.nextDueAt,
     first_response_soon_notified_at: keep('first_response_soon_notified_at'),
@@ -130,8 +130,8 @@ export function soonBound(settings: SlaSettings, now: number): number {
 export function slaView(row: Pick<SlaRow, 'first_response_due_at' | 'first_response_met_at' | 'first_response_breached' | 'resolution_due_at' | 'resolution_met_at' | 'resolution_breached' | 'paused' | 'next_due_at' | 'cycle_started_at'> | null | undefined, now: number, bound: number | null) {
   if (!row || num(row.cycle_started_at) === null) return null;
   const iso = (v: number | string | null) => (v === null ? null : isoTime(Number(v)));
-  const target = (due: number | string | null, met: number | string | null, breached: number | string) =>
-    due === null && met === null && !Number(breached) ? null : { dueAt: iso(due), metAt: iso(met), breached: Boolean(Number(breached)) || (met === null && due !== null && Number(due) <= now) };
+  const target = (due: number | string | null, met: number | string | null, breached: number | string | null) =>
+    breached === null ? null : { dueAt: iso(due), metAt: iso(met), breached: Boolean(Number(breached)) || (met === null && due !== null && Number(due) <= now) };
   const next = num(row.next_due_at);
   return {
     firstResponse: target(row.first_response_due_at, row.first_response_met_at, row.first_response_breached),

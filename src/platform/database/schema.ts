@@ -391,10 +391,11 @@ export interface ConversationSlaTable {
   cycle_started_at: number | null;
   first_response_due_at: number | null;
   first_response_met_at: number | null;
-  first_response_breached: number;
+  /** 1 breached, 0 not (yet); null: no such target in this cycle. */
+  first_response_breached: number | null;
   resolution_due_at: number | null;
   resolution_met_at: number | null;
-  resolution_breached: number;
+  resolution_breached: number | null;
   /** 'snoozed' | 'waiting_on_customer' | null */
   paused: string | null;
   next_due_at: number | null;
