@@ -389,7 +389,8 @@ function SlaForm({ id, inbox, initial, onSaved }: { id: string; inbox: Inbox; in
   const [firstResponse, setFirstResponse] = useState(minutesText(initial.firstResponseMinutes));
   const [resolution, setResolution] = useState(minutesText(initial.resolutionMinutes));
   const [soon, setSoon] = useState(String(initial.soonMinutes ?? 60));
-  const [allDay, setAllDay] = useState(hours === null);
+  // A first set-up proposes Monday to Friday 09:00-17:00 in the browser's time zone; saved targets keep their choice.
+  const [allDay, setAllDay] = useState(hours === null && (initial.firstResponseMinutes !== null || initial.resolutionMinutes !== null));
   const [timezone, setTimezone] = useState(hours?.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC');
   const [days, setDays] = useState<Record<Day, string>>(
     () => Object.fromEntries(DAYS.map(([d]) => [d, hours ? rangesText(hours.days[d]) : d === 'sat' || d === 'sun' ? '' : '09:00-17:00'])) as Record<Day, string>,
