@@ -287,11 +287,11 @@ function ThreadView({
           )}
         </div>
         {t.sla && (
-          <p className="small sla-detail" aria-label="Service-level targets">
+          <div className="small sla-detail" role="group" aria-label="Service-level targets">
             <SlaBadge sla={t.sla} />
             {t.sla.firstResponse?.metAt && <span className="muted"> · First response {t.sla.firstResponse.breached ? 'late' : 'on time'} ({formatDateTime(t.sla.firstResponse.metAt)})</span>}
             {t.sla.resolution?.metAt && <span className="muted"> · Resolved {t.sla.resolution.breached ? 'late' : 'on time'}</span>}
-          </p>
+          </div>
         )}
         {t.status === 'snoozed' && t.snoozedUntil && <p className="muted small">Snoozed until {formatDateTime(t.snoozedUntil)}: it opens again then, or when the customer writes.</p>}
         {viewers.length > 0 && (
