@@ -80,28 +80,32 @@ function rowOf(state: SlaState, base: { conversationId: string; accountId: strin
 }
 
 /**
- * Recomputes where the given conversations stand with their inbox's targets (conversations of inboxes
- * without targets lose their row). Call it in the transaction of the change.
+ * Recomputes where the given conversations stand with their inbox's targets, in the transaction of the
+ * change. One query for conversations of inboxes without targets (most ingest batches); a conversation
+ * that left an inbox with targets (moved, or the targets removed) loses its row.
  */
 export async function refreshConversationSla(trx: Executor, conversationIds: readonly string[], now: number): Promise<void> {
   const ids = [...new Set(conversationIds)];
-  const settingsOf = new Map<string, SlaSettings | null>();
+  const parsed = new Map<string, SlaSettings | null>();
   let anyDue = false;
   for (let at = 0; at < ids.length; at += 200) {
     const chunk = ids.slice(at, at + 200);
-    const conversations = await trx.selectFrom('conversations').select(['id', 'account_id', 'inbox_id', 'status', 'kind', 'deleted_at', 'updated_at']).where('id', 'in', chunk).execute();
-    const inboxIds = [...new Set(conversations.map((c) => c.inbox_id).filter((x): x is string => x !== null && !settingsOf.has(x)))];
-    if (inboxIds.length) {
-      for (const i of await trx.selectFrom('inboxes').select(['id', 'settings', 'deleted_at']).where('id', 'in', inboxIds).execute()) settingsOf.set(i.id, i.deleted_at === null ? slaOfInboxSettings(i.settings) : null);
-    }
+    const conversations = await trx
+      .selectFrom('conversations')
+      .leftJoin('inboxes', (j) => j.onRef('inboxes.id', '=', 'conversations.inbox_id').on('inboxes.deleted_at', 'is', null))
+      .select(['conversations.id', 'conversations.account_id', 'conversations.inbox_id', 'conversations.status', 'conversations.kind', 'conversations.deleted_at', 'conversations.updated_at', 'inboxes.settings'])
+      .where('conversations.id', 'in', chunk)
+      .execute();
+    const settingsOf = (c: (typeof conversations)[number]) => {
+      if (!c.inbox_id || c.kind !== 'team' || c.deleted_at !== null || !c.settings) return null;
+      if (!parsed.has(c.inbox_id)) parsed.set(c.inbox_id, slaOfInboxSettings(c.settings));
+      return parsed.get(c.inbox_id) ?? null;
+    };
+    const withSla = conversations.filter((c) => settingsOf(c) !== null);
     const existing = new Map((await trx.selectFrom('conversation_sla').selectAll().where('conversation_id', 'in', chunk).execute()).map((r) => [r.conversation_id, r]));
-    const gone: string[] = chunk.filter((id) => !conversations.some((c) => c.id === id) && existing.has(id));
-    for (const c of conversations) {
-      const settings = c.inbox_id && c.kind === 'team' && c.deleted_at === null ? settingsOf.get(c.inbox_id) ?? null : null;
-      if (!settings) {
-        if (existing.has(c.id)) gone.push(c.id);
-        continue;
-      }
+    const gone = chunk.filter((id) => existing.has(id) && !withSla.some((c) => c.id === id));
+    for (const c of withSla) {
+      const settings = settingsOf(c)!;
       const state = slaState(slaHours(settings), settings, await factsOf(trx, { id: c.id, status: c.status, updated_at: Number(c.updated_at) }), now);
       const row = rowOf(state, { conversationId: c.id, accountId: c.account_id, inboxId: c.inbox_id!, now }, existing.get(c.id));
       const { conversation_id: _id, ...set } = row;
@@ -113,12 +117,14 @@ export async function refreshConversationSla(trx: Executor, conversationIds: rea
   if (anyDue) await enqueue(trx, now, { kind: SLA_CHECK_JOB, payload: {}, runAt: now, dedupeKey: 'inbox-sla-check' });
 }
 
-/** Every conversation of an inbox that may have a clock (not closed or spam long ago: all but deleted), after its targets changed. */
-export async function refreshInboxSla(trx: Executor, inboxId: string, now: number): Promise<void> {
+/** After an inbox's targets changed: its open and snoozed conversations are recomputed; without targets, no conversation of it keeps a record. */
+export async function refreshInboxSla(trx: Executor, inboxId: string, now: number, hasTargets: boolean): Promise<void> {
+  if (!hasTargets) {
+    await trx.deleteFrom('conversation_sla').where('inbox_id', '=', inboxId).execute();
+    return;
+  }
   const rows = await trx.selectFrom('conversations').select('id').where('inbox_id', '=', inboxId).where('deleted_at', 'is', null).where('status', 'in', ['open', 'snoozed']).execute();
   await refreshConversationSla(trx, rows.map((r) => r.id), now);
-  // Closed ones keep their last record only while the inbox has targets.
-  if (!rows.length) await trx.deleteFrom('conversation_sla').where('inbox_id', '=', inboxId).where('next_due_at', 'is', null).execute();
 }
 
 /** The instant up to which a due time counts as "breaching soon" in an inbox (its threshold of business time from now). */

@@ -41,7 +41,7 @@ export async function setInboxSla(env: CommandEnv, actor: Actor, inboxId: string
     else delete settings.sla;
     const stored = JSON.stringify(settings);
     await trx.updateTable('inboxes').set({ settings: stored }).where('id', '=', inbox.id).execute();
-    await refreshInboxSla(trx, inbox.id, now);
+    await refreshInboxSla(trx, inbox.id, now, checked.settings !== null);
     await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: 'inbox.sla_changed', targetType: 'inbox', targetId: inbox.id, data: { sla: checked.settings }, at: now });
     return slaSettingsView({ ...inbox, settings: stored });
   });
