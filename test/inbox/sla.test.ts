@@ -119,6 +119,22 @@ describe('SLA clocks of a conversation', () => {
     expect(await slaOf(s.a.token, id)).toMatchObject({ firstResponse: { dueAt: '2026-03-02T15:30:00.000Z' }, resolution: null });
     await ok(t, s.a.token, 'PUT', `/api/v1/inboxes/${s.inbox.id}/sla`, { firstResponseMinutes: null });
     expect(await slaOf(s.a.token, id)).toBeNull();
+    expect(await t.database.db.selectFrom('conversation_sla').select('conversation_id').where('inbox_id', '=', s.inbox.id).execute()).toEqual([]);
+  });
+
+  it('follow a conversation moved to another inbox: its targets, or none', async () => {
+    clock = at('2026-03-02T15:00:00Z');
+    const s = await inboxFixture(t);
+    await ok(t, s.a.token, 'PUT', `/api/v1/inboxes/${s.inbox.id}/sla`, { firstResponseMinutes: 30 });
+    const billing = await ok(t, s.a.token, 'POST', '/api/v1/inboxes', { name: 'Billing' });
+    await ok(t, s.a.token, 'PUT', `/api/v1/inboxes/${billing.id}/sla`, { firstResponseMinutes: 120 });
+    const plain = await ok(t, s.a.token, 'POST', '/api/v1/inboxes', { name: 'Plain' });
+    const id = await deliver(t, s.conn, rawMail({ subject: 'Moving', date: new Date(clock) }), clock);
+    expect((await slaOf(s.a.token, id)).firstResponse.dueAt).toBe('2026-03-02T15:30:00.000Z');
+    await ok(t, s.a.token, 'POST', `/api/v1/conversations/${id}/move`, { inboxId: billing.id });
+    expect((await slaOf(s.a.token, id)).firstResponse.dueAt).toBe('2026-03-02T17:00:00.000Z');
+    await ok(t, s.a.token, 'POST', `/api/v1/conversations/${id}/move`, { inboxId: plain.id });
+    expect(await slaOf(s.a.token, id)).toBeNull();
   });
 });
 
