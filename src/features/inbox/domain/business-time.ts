@@ -51,6 +51,21 @@ export function zoneOffset(at: number, timeZone: string): number {
  */
 export function localToInstant(y: number, mo: number, d: number, minute: number, timeZone: string): number {
   const wall = Date.UTC(y, mo, d, 0, minute);
+  // The same few local dates and times come back for every conversation of an inbox: Intl is the cost (measured
+  // 0.6-1.6 ms per due time uncached, 0.09-0.19 ms cached, Paris hours, 2026-12-06), so answers are kept (a bounded
+  // cache of a pure function of its arguments).
+  const key = `${timeZone}|${wall}`;
+  const known = instants.get(key);
+  if (known !== undefined) return known;
+  const answer = computeInstant(wall, timeZone);
+  if (instants.size >= 20_000) instants.clear();
+  instants.set(key, answer);
+  return answer;
+}
+
+const instants = new Map<string, number>();
+
+function computeInstant(wall: number, timeZone: string): number {
   const first = wall - zoneOffset(wall, timeZone);
   const second = wall - zoneOffset(first, timeZone);
   const valid = [first, second].filter((u) => u + zoneOffset(u, timeZone) === wall);
