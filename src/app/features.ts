@@ -7,7 +7,7 @@
  *
  * When a message is stored (in the ingest transaction; once per batch, given its messages in order), in this order:
  *   1. inbox     onTeamMessageStored: a team address's messages: search index, contact link, deny list,
- *                reopen, routing, live updates (loaded and written for the batch)
+ *                reopen, routing, SLA due times, live updates (loaded and written for the batch)
  *   2. personal  logPersonalMail: a personal address's messages (reply, BCC, Sent): contact timelines
  *   3. sequences stopSequencesOnReply: a reply (or a colleague's) unenrolls, an out-of-office pauses,
  *                a hard bounce unenrolls; sent steps and replies on the contact's timeline
@@ -36,6 +36,8 @@
  * Domain events (src/platform/events.ts) are recorded by the features' commands in the transaction of
  *   their change; webhooks handles their `events.publish` jobs (fan-out to endpoints, then delivery).
  * Sequences: the `sequences.tick` job runs due steps (emails through the outbox, tasks).
+ * Inbox SLA: the `inbox.sla_check` job, every minute while a target is due, tells assignees once that a
+ *   target will breach soon and once that it breached.
  * Inbound SMTP: forwarding addresses, then personal's BCC logging addresses; connections' forwarding
  *   check is consumed before storing.
  *

@@ -50,6 +50,7 @@ describe('src/app/features.ts', () => {
         'connection.sync',
         'inbox.route_backlog',
         'inbox.snooze_ended',
+        'inbox.sla_check',
         'notifications.email',
         'outbox.append_sent',
         'outbox.send',

@@ -139,7 +139,7 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('axe-core: no violations ($name, l
   test.each(publicPages())('public: %s', async (what, path, ready) => {
     await open.goto(server.origin + path());
     await ready(open).catch(async (e) => {
-      throw new Error(`${what} did not show: ${String(e).slice(0, 200)}\n${(await open.locator('body').innerText()).slice(0, 600)}`);
+      throw new Error(`${what} did not show: ${String(e).slice(0, 200)}\n${((await open.locator('body').textContent()) ?? '').slice(0, 600)}`);
     });
     await expectNoAxeViolations(open, `${what} (${name})`);
   });
@@ -147,7 +147,7 @@ describe.skipIf(!hasChromium).each(VIEWPORTS)('axe-core: no violations ($name, l
   test.each(signedInPages())('signed in: %s', async (what, path, ready) => {
     await page.goto(server.origin + path());
     await ready(page).catch(async (e) => {
-      throw new Error(`${what} did not show: ${String(e).slice(0, 200)}\n${(await page.locator('body').innerText()).slice(0, 600)}`);
+      throw new Error(`${what} did not show: ${String(e).slice(0, 200)}\n${((await page.locator('body').textContent()) ?? '').slice(0, 600)}`);
     });
     await expectNoAxeViolations(page, `${what} (${name})`);
   });

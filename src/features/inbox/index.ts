@@ -8,6 +8,7 @@ import { forgetDeletedTeam } from './commands/forgetDeletedTeam.js';
 import { mergeTeamConversations } from './commands/mergeConversations.js';
 import { routeBacklogJob } from './commands/routeBacklog.js';
 import { SNOOZE_ENDED_JOB, snoozeEndedJob } from './snooze.js';
+import { SLA_CHECK_JOB, slaCheckJob } from './sla.js';
 import { demoInbox } from './demo.js';
 
 export { inboxPolicies } from './policies.js';
@@ -17,7 +18,7 @@ export { conversationItemById } from './queries.js';
 export function inboxFeature() {
   return {
     name: 'inbox',
-    /** Stored messages of a team address (a batch's, in order): search index, contact link, deny list, reopen, routing, live updates. */
+    /** Stored messages of a team address (a batch's, in order): search index, contact link, deny list, reopen, routing, SLA due times, live updates. */
     messageStored: onTeamMessageStored,
     /** Two team conversations merged (one thread): activity, assignment and routing backlog follow the survivor. */
     conversationsMerged: mergeTeamConversations,
@@ -30,6 +31,8 @@ export function inboxFeature() {
       'inbox.route_backlog': routeBacklogJob,
       /** Opens a snoozed conversation at its time and tells the assignee. */
       [SNOOZE_ENDED_JOB]: snoozeEndedJob,
+      /** Tells assignees once that a service-level target will breach soon, and once that it breached. */
+      [SLA_CHECK_JOB]: slaCheckJob,
     }),
     /** Demo: a Support inbox with customer threads passed through the real ingest pipeline. */
     demo: demoInbox,

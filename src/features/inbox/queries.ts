@@ -15,6 +15,8 @@ import type { Actor, CommandEnv, Executor } from '../../platform/context.js';
 import { viewersOf } from './live.js';
 import { json, readJson } from '../../platform/database/json.js';
 import { isoTime } from '../../platform/http/iso-time.js';
+import { slaView, soonBound } from './sla.js';
+import { slaOfInboxSettings } from './domain/sla.js';
 
 export type ConversationRow = ConversationsTable;
 
@@ -181,10 +183,38 @@ export interface ListRow extends Pick<ConversationRow, ListColumn> {
   contact_first_name: string | null;
   contact_last_name: string | null;
   snippet: string | null;
+  sla_cycle_started_at: number | null;
+  sla_first_response_due_at: number | null;
+  sla_first_response_met_at: number | null;
+  sla_first_response_breached: number | null;
+  sla_resolution_due_at: number | null;
+  sla_resolution_met_at: number | null;
+  sla_resolution_breached: number | null;
+  sla_paused: string | null;
+  sla_next_due_at: number | null;
 }
 
-/** The API shape of a conversation in lists. */
-export function conversationItem(r: ListRow, now: number) {
+/** The SLA columns of a list row, as `slaView` reads them (null: no row). */
+function slaColumns(r: ListRow) {
+  if (r.sla_cycle_started_at === null || r.sla_cycle_started_at === undefined) return null;
+  return {
+    cycle_started_at: r.sla_cycle_started_at,
+    first_response_due_at: r.sla_first_response_due_at,
+    first_response_met_at: r.sla_first_response_met_at,
+    first_response_breached: r.sla_first_response_breached === null ? null : Number(r.sla_first_response_breached),
+    resolution_due_at: r.sla_resolution_due_at,
+    resolution_met_at: r.sla_resolution_met_at,
+    resolution_breached: r.sla_resolution_breached === null ? null : Number(r.sla_resolution_breached),
+    paused: r.sla_paused,
+    next_due_at: r.sla_next_due_at,
+  };
+}
+
+/**
+ * The API shape of a conversation in lists. `soonUntil`: the instant up to which a due time counts as
+ * "breaching soon" in its inbox (./sla.ts `soonBound`); without it a target not yet due reads "on_track".
+ */
+export function conversationItem(r: ListRow, now: number, soonUntil: number | null = null) {
   const contactName = r.contact_id ? `${r.contact_first_name ?? ''} ${r.contact_last_name ?? ''}`.trim() : null;
   return {
     id: r.id,
@@ -201,6 +231,8 @@ export function conversationItem(r: ListRow, now: number) {
     lastMessageAt: iso(r.last_message_at)!,
     lastInboundAt: iso(r.last_inbound_at),
     createdAt: iso(r.created_at)!,
+    /** Service-level targets of its inbox: due and met times, paused, state; null when the inbox has none. */
+    sla: slaView(slaColumns(r), now, soonUntil),
   };
 }
 export type ConversationItem = ReturnType<typeof conversationItem>;
@@ -211,8 +243,20 @@ function listSelectBase(db: Executor) {
     .selectFrom('conversations')
     .leftJoin('users as assignee', 'assignee.id', 'conversations.assignee_id')
     .leftJoin('contacts', 'contacts.id', 'conversations.contact_id')
+    .leftJoin('conversation_sla', 'conversation_sla.conversation_id', 'conversations.id')
     .select(LIST_COLUMNS)
-    .select(['assignee.name as assignee_name', 'assignee.state as assignee_state', 'contacts.first_name as contact_first_name', 'contacts.last_name as contact_last_name']);
+    .select(['assignee.name as assignee_name', 'assignee.state as assignee_state', 'contacts.first_name as contact_first_name', 'contacts.last_name as contact_last_name'])
+    .select([
+      'conversation_sla.cycle_started_at as sla_cycle_started_at',
+      'conversation_sla.first_response_due_at as sla_first_response_due_at',
+      'conversation_sla.first_response_met_at as sla_first_response_met_at',
+      'conversation_sla.first_response_breached as sla_first_response_breached',
+      'conversation_sla.resolution_due_at as sla_resolution_due_at',
+      'conversation_sla.resolution_met_at as sla_resolution_met_at',
+      'conversation_sla.resolution_breached as sla_resolution_breached',
+      'conversation_sla.paused as sla_paused',
+      'conversation_sla.next_due_at as sla_next_due_at',
+    ]);
 }
 
 /** Loads the list columns of the given conversations (used by list and thread views). */
@@ -266,7 +310,15 @@ export async function requireConversationListRow(
 export async function conversationItemById(db: Executor, accountId: string, id: string, now: number): Promise<ConversationItem> {
   const r = await listSelect(db).where('conversations.id', '=', id).where('conversations.account_id', '=', accountId).executeTakeFirst();
   if (!r) throw notFound('Conversation');
-  return conversationItem(r as ListRow, now);
+  return conversationItem(r as ListRow, now, await soonUntilOf(db, r as ListRow, now));
+}
+
+/** The "breaching soon" bound of a conversation's inbox, when the conversation has a target running. */
+export async function soonUntilOf(db: Executor, r: Pick<ListRow, 'inbox_id' | 'sla_next_due_at'>, now: number, settings?: string): Promise<number | null> {
+  if (r.sla_next_due_at === null || r.sla_next_due_at === undefined || !r.inbox_id) return null;
+  const s = settings ?? (await db.selectFrom('inboxes').select('settings').where('id', '=', r.inbox_id).executeTakeFirst())?.settings;
+  const sla = slaOfInboxSettings(s);
+  return sla ? soonBound(sla, now) : null;
 }
 
 export { viewersOf };

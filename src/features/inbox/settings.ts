@@ -1,4 +1,5 @@
 import { parseStoredRule } from './domain/routing.js';
+import { DEFAULT_SOON_MINUTES, slaOfInboxSettings } from './domain/sla.js';
 import type { Executor } from '../../platform/context.js';
 import type { InboxesTable } from '../../platform/database/schema.js';
 
@@ -36,4 +37,16 @@ export async function routingView(db: Executor, inbox: InboxesTable) {
 export async function senderListsView(db: Executor, inbox: InboxesTable) {
   const rows = await db.selectFrom('inbox_sender_lists').selectAll().where('inbox_id', '=', inbox.id).orderBy('list').orderBy('pattern').execute();
   return { inboxId: inbox.id, entries: rows.map((r) => ({ id: r.id, list: r.list as 'allow' | 'deny', pattern: r.pattern, createdAt: iso(r.created_at) })) };
+}
+
+/** An inbox's service-level targets as the API shows them (targets null when it has none). */
+export function slaSettingsView(inbox: InboxesTable) {
+  const sla = slaOfInboxSettings(inbox.settings);
+  return {
+    inboxId: inbox.id,
+    firstResponseMinutes: sla?.firstResponseMinutes ?? null,
+    resolutionMinutes: sla?.resolutionMinutes ?? null,
+    soonMinutes: sla?.soonMinutes ?? DEFAULT_SOON_MINUTES,
+    workingHours: sla?.workingHours ?? null,
+  };
 }

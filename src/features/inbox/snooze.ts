@@ -3,6 +3,7 @@ import type { CommandEnv, Executor } from '../../platform/context.js';
 import { recordActivity } from './queries.js';
 import { inboxEvents, type InboxEvent } from './live.js';
 import { notifyUsers } from '../notifications/index.js';
+import { refreshConversationSla } from './sla.js';
 
 export const SNOOZE_ENDED_JOB = 'inbox.snooze_ended';
 
@@ -50,6 +51,7 @@ async function wake(env: CommandEnv, now: number, which: { inboxId: string } | {
         await notifyUsers(trx, { accountId: c.account_id, userIds: [c.assignee_id], kind: 'conversation.snooze_ended', message: `The snooze ended on "${c.subject || '(no subject)'}": it is open again.`, data: { conversationId: c.id, inboxId: c.inbox_id }, at: now });
       }
     }
+    await refreshConversationSla(trx, woken.map((c) => c.id), now);
   });
   const events: InboxEvent[] = woken.map((c) => ({ type: 'conversation.updated', inboxId: c.inbox_id!, conversationId: c.id, at: now, data: { status: 'open', assigneeId: c.assignee_id } }));
   await inboxEvents.publish(env, events);

@@ -383,6 +383,30 @@ export interface OutboxTable {
   created_at: number;
 }
 
+/** Where a conversation stands with its inbox's service-level targets (026-sla; src/features/inbox/sla.ts). */
+export interface ConversationSlaTable {
+  conversation_id: string;
+  account_id: string;
+  inbox_id: string;
+  cycle_started_at: number | null;
+  first_response_due_at: number | null;
+  first_response_met_at: number | null;
+  /** 1 breached, 0 not (yet); null: no such target in this cycle. */
+  first_response_breached: number | null;
+  resolution_due_at: number | null;
+  resolution_met_at: number | null;
+  resolution_breached: number | null;
+  /** 'snoozed' | 'waiting_on_customer' | null */
+  paused: string | null;
+  next_due_at: number | null;
+  /** When the assignee was told (once per cycle and target; reset when a new cycle starts). */
+  first_response_soon_notified_at: number | null;
+  first_response_breach_notified_at: number | null;
+  resolution_soon_notified_at: number | null;
+  resolution_breach_notified_at: number | null;
+  updated_at: number;
+}
+
 /** Users and teams listed on a restricted inbox (005-inbox). */
 export interface InboxMembersTable {
   inbox_id: string;
@@ -656,6 +680,7 @@ export interface DB {
   routing_backlog: RoutingBacklogTable;
   inbox_sender_lists: InboxSenderListsTable;
   conversation_activity: ConversationActivityTable;
+  conversation_sla: ConversationSlaTable;
   message_search: MessageSearchTable;
   email_preferences: EmailPreferencesTable;
   account_email_settings: AccountEmailSettingsTable;

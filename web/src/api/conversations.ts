@@ -15,11 +15,14 @@ export const VIEWS: ReadonlyArray<{ id: ConversationView; label: string }> = [
   { id: 'closed', label: 'Closed' },
   { id: 'spam', label: 'Spam' },
   { id: 'all', label: 'All' },
+  { id: 'breaching_soon', label: 'Breaching soon' },
+  { id: 'breached', label: 'SLA breached' },
 ];
 
 export type ConversationStatus = Body<'/api/v1/conversations/{id}/status', 'post'>['status'];
 
 export type ConversationSummary = Item<Ok<'/api/v1/inboxes/{id}/conversations', 'get'>['conversations']>;
+export type ConversationSla = NonNullable<ConversationSummary['sla']>;
 export type ConversationThread = Ok<'/api/v1/conversations/{id}', 'get'>;
 export type ConversationMessage = Item<ConversationThread['messages']>;
 export type MessageAttachment = Item<ConversationMessage['attachments']>;

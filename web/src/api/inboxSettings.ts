@@ -29,3 +29,8 @@ export const setRouting = (inboxId: string, connectionId: string, rule: RoutingR
 export const getSenderLists = (inboxId: string) => api.get<SenderLists>(`/inboxes/${enc(inboxId)}/sender-lists`);
 export const addSenderListEntry = (inboxId: string, list: SenderList, pattern: string) => api.post<SenderLists>(`/inboxes/${enc(inboxId)}/sender-lists`, { list, pattern });
 export const removeSenderListEntry = (inboxId: string, entryId: string) => api.del<SenderLists>(`/inboxes/${enc(inboxId)}/sender-lists/${enc(entryId)}`);
+
+export type InboxSla = Ok<'/api/v1/inboxes/{id}/sla', 'get'>;
+export type InboxSlaInput = Body<'/api/v1/inboxes/{id}/sla', 'put'>;
+export const getInboxSla = (inboxId: string) => api.get<InboxSla>(`/inboxes/${enc(inboxId)}/sla`);
+export const setInboxSla = (inboxId: string, input: InboxSlaInput) => api.put<InboxSla>(`/inboxes/${enc(inboxId)}/sla`, input);

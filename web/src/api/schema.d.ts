@@ -2693,8 +2693,8 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    /** @description open (default), mine, unassigned, snoozed, closed, spam, all (every status but spam) */
-                    view?: "open" | "mine" | "unassigned" | "snoozed" | "closed" | "spam" | "all";
+                    /** @description open (default), mine, unassigned, snoozed, closed, spam, all (every status but spam), breaching_soon (a target due within the inbox's soon threshold), breached (a target past due) */
+                    view?: "open" | "mine" | "unassigned" | "snoozed" | "closed" | "spam" | "all" | "breaching_soon" | "breached";
                     /** @description overrides the view's status */
                     status?: "open" | "snoozed" | "closed" | "spam" | "any";
                     /** @description a user id (deactivated users too), "me" or "unassigned" */
@@ -2749,6 +2749,30 @@ export interface paths {
                                 lastMessageAt: string;
                                 lastInboundAt: string | null;
                                 createdAt: string;
+                                /** @description Service-level targets of the inbox (null: it has none, or nothing was asked of this conversation yet) */
+                                sla: {
+                                    firstResponse: {
+                                        /** @description null while paused */
+                                        dueAt: string | null;
+                                        metAt: string | null;
+                                        breached: boolean;
+                                    } | null;
+                                    resolution: {
+                                        /** @description null while paused */
+                                        dueAt: string | null;
+                                        metAt: string | null;
+                                        breached: boolean;
+                                    } | null;
+                                    /**
+                                     * @description Why the clocks stand still
+                                     * @enum {string|null}
+                                     */
+                                    paused: "snoozed" | "waiting_on_customer" | null;
+                                    /** @description The earliest due time not met yet */
+                                    nextDueAt: string | null;
+                                    /** @enum {string} */
+                                    state: "none" | "paused" | "on_track" | "breaching_soon" | "breached";
+                                } | null;
                             }[];
                             nextCursor: string | null;
                         };
@@ -2860,6 +2884,30 @@ export interface paths {
                                 lastMessageAt: string;
                                 lastInboundAt: string | null;
                                 createdAt: string;
+                                /** @description Service-level targets of the inbox (null: it has none, or nothing was asked of this conversation yet) */
+                                sla: {
+                                    firstResponse: {
+                                        /** @description null while paused */
+                                        dueAt: string | null;
+                                        metAt: string | null;
+                                        breached: boolean;
+                                    } | null;
+                                    resolution: {
+                                        /** @description null while paused */
+                                        dueAt: string | null;
+                                        metAt: string | null;
+                                        breached: boolean;
+                                    } | null;
+                                    /**
+                                     * @description Why the clocks stand still
+                                     * @enum {string|null}
+                                     */
+                                    paused: "snoozed" | "waiting_on_customer" | null;
+                                    /** @description The earliest due time not met yet */
+                                    nextDueAt: string | null;
+                                    /** @enum {string} */
+                                    state: "none" | "paused" | "on_track" | "breaching_soon" | "breached";
+                                } | null;
                             };
                         };
                     };
@@ -2997,6 +3045,30 @@ export interface paths {
                             lastMessageAt: string;
                             lastInboundAt: string | null;
                             createdAt: string;
+                            /** @description Service-level targets of the inbox (null: it has none, or nothing was asked of this conversation yet) */
+                            sla: {
+                                firstResponse: {
+                                    /** @description null while paused */
+                                    dueAt: string | null;
+                                    metAt: string | null;
+                                    breached: boolean;
+                                } | null;
+                                resolution: {
+                                    /** @description null while paused */
+                                    dueAt: string | null;
+                                    metAt: string | null;
+                                    breached: boolean;
+                                } | null;
+                                /**
+                                 * @description Why the clocks stand still
+                                 * @enum {string|null}
+                                 */
+                                paused: "snoozed" | "waiting_on_customer" | null;
+                                /** @description The earliest due time not met yet */
+                                nextDueAt: string | null;
+                                /** @enum {string} */
+                                state: "none" | "paused" | "on_track" | "breaching_soon" | "breached";
+                            } | null;
                             inboxName: string;
                             /**
                              * @description act: a member; view: an admin who is not a member (or a view-only seat)
@@ -3243,6 +3315,30 @@ export interface paths {
                                 lastMessageAt: string;
                                 lastInboundAt: string | null;
                                 createdAt: string;
+                                /** @description Service-level targets of the inbox (null: it has none, or nothing was asked of this conversation yet) */
+                                sla: {
+                                    firstResponse: {
+                                        /** @description null while paused */
+                                        dueAt: string | null;
+                                        metAt: string | null;
+                                        breached: boolean;
+                                    } | null;
+                                    resolution: {
+                                        /** @description null while paused */
+                                        dueAt: string | null;
+                                        metAt: string | null;
+                                        breached: boolean;
+                                    } | null;
+                                    /**
+                                     * @description Why the clocks stand still
+                                     * @enum {string|null}
+                                     */
+                                    paused: "snoozed" | "waiting_on_customer" | null;
+                                    /** @description The earliest due time not met yet */
+                                    nextDueAt: string | null;
+                                    /** @enum {string} */
+                                    state: "none" | "paused" | "on_track" | "breaching_soon" | "breached";
+                                } | null;
                             };
                         };
                     };
@@ -3465,6 +3561,30 @@ export interface paths {
                             lastMessageAt: string;
                             lastInboundAt: string | null;
                             createdAt: string;
+                            /** @description Service-level targets of the inbox (null: it has none, or nothing was asked of this conversation yet) */
+                            sla: {
+                                firstResponse: {
+                                    /** @description null while paused */
+                                    dueAt: string | null;
+                                    metAt: string | null;
+                                    breached: boolean;
+                                } | null;
+                                resolution: {
+                                    /** @description null while paused */
+                                    dueAt: string | null;
+                                    metAt: string | null;
+                                    breached: boolean;
+                                } | null;
+                                /**
+                                 * @description Why the clocks stand still
+                                 * @enum {string|null}
+                                 */
+                                paused: "snoozed" | "waiting_on_customer" | null;
+                                /** @description The earliest due time not met yet */
+                                nextDueAt: string | null;
+                                /** @enum {string} */
+                                state: "none" | "paused" | "on_track" | "breaching_soon" | "breached";
+                            } | null;
                         };
                     };
                 };
@@ -3552,6 +3672,30 @@ export interface paths {
                             lastMessageAt: string;
                             lastInboundAt: string | null;
                             createdAt: string;
+                            /** @description Service-level targets of the inbox (null: it has none, or nothing was asked of this conversation yet) */
+                            sla: {
+                                firstResponse: {
+                                    /** @description null while paused */
+                                    dueAt: string | null;
+                                    metAt: string | null;
+                                    breached: boolean;
+                                } | null;
+                                resolution: {
+                                    /** @description null while paused */
+                                    dueAt: string | null;
+                                    metAt: string | null;
+                                    breached: boolean;
+                                } | null;
+                                /**
+                                 * @description Why the clocks stand still
+                                 * @enum {string|null}
+                                 */
+                                paused: "snoozed" | "waiting_on_customer" | null;
+                                /** @description The earliest due time not met yet */
+                                nextDueAt: string | null;
+                                /** @enum {string} */
+                                state: "none" | "paused" | "on_track" | "breaching_soon" | "breached";
+                            } | null;
                         };
                     };
                 };
@@ -3637,6 +3781,30 @@ export interface paths {
                             lastMessageAt: string;
                             lastInboundAt: string | null;
                             createdAt: string;
+                            /** @description Service-level targets of the inbox (null: it has none, or nothing was asked of this conversation yet) */
+                            sla: {
+                                firstResponse: {
+                                    /** @description null while paused */
+                                    dueAt: string | null;
+                                    metAt: string | null;
+                                    breached: boolean;
+                                } | null;
+                                resolution: {
+                                    /** @description null while paused */
+                                    dueAt: string | null;
+                                    metAt: string | null;
+                                    breached: boolean;
+                                } | null;
+                                /**
+                                 * @description Why the clocks stand still
+                                 * @enum {string|null}
+                                 */
+                                paused: "snoozed" | "waiting_on_customer" | null;
+                                /** @description The earliest due time not met yet */
+                                nextDueAt: string | null;
+                                /** @enum {string} */
+                                state: "none" | "paused" | "on_track" | "breaching_soon" | "breached";
+                            } | null;
                         };
                     };
                 };
@@ -4201,6 +4369,147 @@ export interface paths {
                                 lastAssignedUserId: string | null;
                                 updatedAt: string | null;
                             }[];
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inboxes/{id}/sla": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Service-level targets (first response, resolution) in business hours */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            inboxId: string;
+                            /** @description Business minutes from a customer opening (or reopening) a conversation to the first reply; null: no target */
+                            firstResponseMinutes: number | null;
+                            /** @description Business minutes from the opening message to closing; null: no target */
+                            resolutionMinutes: number | null;
+                            /** @description "Breaching soon" when a target is due within this many business minutes */
+                            soonMinutes: number;
+                            /** @description Business hours: {"timezone": "Europe/Paris", "days": {"mon": [["09:00", "17:00"]], "tue": [["09:00", "12:00"], ["13:00", "17:00"]]}}; a missing day is a day off; null: around the clock. */
+                            workingHours: {
+                                timezone: string;
+                                days: {
+                                    [key: string]: string[][];
+                                };
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        /** Set the service-level targets and business hours (both targets null: no SLA); due times of open conversations are recomputed */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        firstResponseMinutes?: number | null;
+                        resolutionMinutes?: number | null;
+                        soonMinutes?: number | null;
+                        /** @description Business hours: {"timezone": "Europe/Paris", "days": {"mon": [["09:00", "17:00"]], "tue": [["09:00", "12:00"], ["13:00", "17:00"]]}}; a missing day is a day off; null: around the clock. */
+                        workingHours?: {
+                            timezone?: string;
+                            days?: {
+                                [key: string]: string[][];
+                            };
+                        } | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            inboxId: string;
+                            /** @description Business minutes from a customer opening (or reopening) a conversation to the first reply; null: no target */
+                            firstResponseMinutes: number | null;
+                            /** @description Business minutes from the opening message to closing; null: no target */
+                            resolutionMinutes: number | null;
+                            /** @description "Breaching soon" when a target is due within this many business minutes */
+                            soonMinutes: number;
+                            /** @description Business hours: {"timezone": "Europe/Paris", "days": {"mon": [["09:00", "17:00"]], "tue": [["09:00", "12:00"], ["13:00", "17:00"]]}}; a missing day is a day off; null: around the clock. */
+                            workingHours: {
+                                timezone: string;
+                                days: {
+                                    [key: string]: string[][];
+                                };
+                            } | null;
                         };
                     };
                 };
@@ -9009,7 +9318,7 @@ export interface paths {
                         /** @description https URL (http only to hosts the operator allows). */
                         url: string;
                         description?: string;
-                        /** @description Event types to receive, or ["*"] for every type: contact.created, contact.updated, contact.deleted, company.created, company.updated, company.deleted, conversation.created, conversation.assigned, conversation.status_changed, conversation.snoozed, conversation.closed, conversation.message.created, email.received, email.sent, email.bounced, email.replied, email.opened, email.clicked, connection.connected, connection.needs_reauth, connection.sync_error, connection.disconnected, user.deactivated, user.removed, sequence.enrollment.created, sequence.enrollment.paused, sequence.enrollment.resumed, sequence.enrollment.unenrolled, sequence.enrollment.finished, meeting.booked, meeting.rescheduled, meeting.cancelled. */
+                        /** @description Event types to receive, or ["*"] for every type: contact.created, contact.updated, contact.deleted, company.created, company.updated, company.deleted, conversation.created, conversation.assigned, conversation.status_changed, conversation.snoozed, conversation.closed, conversation.sla_breached, conversation.message.created, email.received, email.sent, email.bounced, email.replied, email.opened, email.clicked, connection.connected, connection.needs_reauth, connection.sync_error, connection.disconnected, user.deactivated, user.removed, sequence.enrollment.created, sequence.enrollment.paused, sequence.enrollment.resumed, sequence.enrollment.unenrolled, sequence.enrollment.finished, meeting.booked, meeting.rescheduled, meeting.cancelled. */
                         eventTypes?: string[];
                         enabled?: boolean;
                         /**
@@ -9299,7 +9608,7 @@ export interface paths {
                         /** @description https URL (http only to hosts the operator allows). */
                         url?: string;
                         description?: string;
-                        /** @description Event types to receive, or ["*"] for every type: contact.created, contact.updated, contact.deleted, company.created, company.updated, company.deleted, conversation.created, conversation.assigned, conversation.status_changed, conversation.snoozed, conversation.closed, conversation.message.created, email.received, email.sent, email.bounced, email.replied, email.opened, email.clicked, connection.connected, connection.needs_reauth, connection.sync_error, connection.disconnected, user.deactivated, user.removed, sequence.enrollment.created, sequence.enrollment.paused, sequence.enrollment.resumed, sequence.enrollment.unenrolled, sequence.enrollment.finished, meeting.booked, meeting.rescheduled, meeting.cancelled. */
+                        /** @description Event types to receive, or ["*"] for every type: contact.created, contact.updated, contact.deleted, company.created, company.updated, company.deleted, conversation.created, conversation.assigned, conversation.status_changed, conversation.snoozed, conversation.closed, conversation.sla_breached, conversation.message.created, email.received, email.sent, email.bounced, email.replied, email.opened, email.clicked, connection.connected, connection.needs_reauth, connection.sync_error, connection.disconnected, user.deactivated, user.removed, sequence.enrollment.created, sequence.enrollment.paused, sequence.enrollment.resumed, sequence.enrollment.unenrolled, sequence.enrollment.finished, meeting.booked, meeting.rescheduled, meeting.cancelled. */
                         eventTypes?: string[];
                         enabled?: boolean;
                         /**

@@ -5,11 +5,14 @@ import {
   addSenderListEntry,
   getMembers,
   getRouting,
+  getInboxSla,
   getSenderLists,
   removeMember,
   removeSenderListEntry,
   setInboxAccess,
   setRouting,
+  setInboxSla,
+  type InboxSla,
   type RoutingRule,
   type RoutingStrategy,
   type SenderList,
@@ -344,5 +347,123 @@ export function SenderListsSection({ inbox }: { inbox: Inbox }) {
       </div>
     </div>
     </>
+  );
+}
+
+const DAYS = [
+  ['mon', 'Monday'],
+  ['tue', 'Tuesday'],
+  ['wed', 'Wednesday'],
+  ['thu', 'Thursday'],
+  ['fri', 'Friday'],
+  ['sat', 'Saturday'],
+  ['sun', 'Sunday'],
+] as const;
+type Day = (typeof DAYS)[number][0];
+type Hours = { timezone: string; days: Partial<Record<Day, string[][]>> };
+
+/** "09:00-12:00, 13:00-17:00" <-> [["09:00","12:00"],["13:00","17:00"]]; empty is a day off. */
+const rangesText = (ranges: string[][] | undefined) => (ranges ?? []).map((r) => `${r[0]}-${r[1]}`).join(', ');
+function parseRanges(text: string): string[][] | null {
+  const out: string[][] = [];
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})$/.exec(part);
+    if (!m) return null;
+    out.push([m[1]!.padStart(5, '0'), m[2]!.padStart(5, '0')]);
+  }
+  return out;
+}
+const minutesText = (v: number | null | undefined) => (v === null || v === undefined ? '' : String(v));
+
+/** First-response and resolution targets in business hours (issue 21): the inbox's SLA. */
+export function SlaSection({ inbox }: { inbox: Inbox }) {
+  const id = useId().replace(/:/g, '');
+  const { data, error, setData } = useLoad(() => getInboxSla(inbox.id), [inbox.id]);
+  if (error) return <Notice kind="error">{errorText(error)}</Notice>;
+  if (!data) return <Spinner />;
+  return <SlaForm id={id} inbox={inbox} initial={data} onSaved={setData} />;
+}
+
+function SlaForm({ id, inbox, initial, onSaved }: { id: string; inbox: Inbox; initial: InboxSla; onSaved: (s: InboxSla) => void }) {
+  const hours = (initial.workingHours ?? null) as Hours | null;
+  const [firstResponse, setFirstResponse] = useState(minutesText(initial.firstResponseMinutes));
+  const [resolution, setResolution] = useState(minutesText(initial.resolutionMinutes));
+  const [soon, setSoon] = useState(String(initial.soonMinutes ?? 60));
+  // A first set-up proposes Monday to Friday 09:00-17:00 in the browser's time zone; saved targets keep their choice.
+  const [allDay, setAllDay] = useState(hours === null && (initial.firstResponseMinutes !== null || initial.resolutionMinutes !== null));
+  const [timezone, setTimezone] = useState(hours?.timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC');
+  const [days, setDays] = useState<Record<Day, string>>(
+    () => Object.fromEntries(DAYS.map(([d]) => [d, hours ? rangesText(hours.days[d]) : d === 'sat' || d === 'sun' ? '' : '09:00-17:00'])) as Record<Day, string>,
+  );
+  const [state, setState] = useState<{ busy: boolean; error: string | null; saved: boolean }>({ busy: false, error: null, saved: false });
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    const minutes = (v: string) => (v.trim() === '' ? null : Number(v));
+    let workingHours: Hours | null = null;
+    if (!allDay) {
+      const parsed: Partial<Record<Day, string[][]>> = {};
+      for (const [d, label] of DAYS) {
+        const r = parseRanges(days[d]);
+        if (r === null) return setState({ busy: false, error: `${label}: write hours as 09:00-17:00, several separated by commas, or leave it empty for a day off.`, saved: false });
+        if (r.length) parsed[d] = r;
+      }
+      workingHours = { timezone: timezone.trim(), days: parsed };
+    }
+    setState({ busy: true, error: null, saved: false });
+    try {
+      const saved = await setInboxSla(inbox.id, { firstResponseMinutes: minutes(firstResponse), resolutionMinutes: minutes(resolution), soonMinutes: minutes(soon), workingHours });
+      setState({ busy: false, error: null, saved: true });
+      onSaved(saved);
+    } catch (err) {
+      setState({ busy: false, error: errorText(err), saved: false });
+    }
+  };
+  return (
+    <form className="sla-settings" onSubmit={save} aria-label={`Service-level targets of ${inbox.name}`}>
+      <p className="muted small">
+        Targets count business time only: the hours below, minus the time a conversation is snoozed or waits on the customer. Leave a target empty for none.
+      </p>
+      <div className="grid-2">
+        <div className="field">
+          <label htmlFor={`${id}-fr`}>First response within (business minutes)</label>
+          <input id={`${id}-fr`} type="number" min={1} inputMode="numeric" value={firstResponse} onChange={(e) => setFirstResponse(e.target.value)} placeholder="e.g. 60" />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-res`}>Resolution within (business minutes)</label>
+          <input id={`${id}-res`} type="number" min={1} inputMode="numeric" value={resolution} onChange={(e) => setResolution(e.target.value)} placeholder="e.g. 480" />
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-soon`}>Breaching soon when due within (business minutes)</label>
+          <input id={`${id}-soon`} type="number" min={1} inputMode="numeric" value={soon} onChange={(e) => setSoon(e.target.value)} />
+        </div>
+      </div>
+      <fieldset>
+        <legend>Business hours</legend>
+        <label className="radio">
+          <input type="checkbox" checked={allDay} onChange={(e) => setAllDay(e.target.checked)} /> Around the clock (every minute counts)
+        </label>
+        {!allDay && (
+          <>
+            <div className="field">
+              <label htmlFor={`${id}-tz`}>Time zone</label>
+              <input id={`${id}-tz`} value={timezone} onChange={(e) => setTimezone(e.target.value)} placeholder="Europe/Paris" />
+            </div>
+            {DAYS.map(([d, label]) => (
+              <div key={d} className="field">
+                <label htmlFor={`${id}-${d}`}>{label}</label>
+                <input id={`${id}-${d}`} value={days[d]} onChange={(e) => setDays({ ...days, [d]: e.target.value })} placeholder="day off" />
+              </div>
+            ))}
+          </>
+        )}
+      </fieldset>
+      {state.error && <Notice kind="error">{state.error}</Notice>}
+      {state.saved && <Notice kind="success">Targets saved. Open conversations were recomputed.</Notice>}
+      <div className="form-actions">
+        <button type="submit" className="btn btn-primary" disabled={state.busy}>
+          {state.busy ? 'Saving…' : 'Save targets'}
+        </button>
+      </div>
+    </form>
   );
 }

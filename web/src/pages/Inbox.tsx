@@ -15,6 +15,7 @@ import {
   subscribeInboxEvents,
   type Activity,
   type ConversationMessage,
+  type ConversationSla,
   type ConversationSummary,
   type ConversationThread,
   type ConversationView,
@@ -44,7 +45,26 @@ const EMPTY_VIEW: Record<ConversationView, string> = {
   closed: 'No closed conversations yet.',
   spam: 'No spam. Mail from denied senders lands here.',
   all: 'No conversations yet.',
+  breaching_soon: 'Nothing is about to miss its target. Targets are set per inbox in Settings → Inboxes (SLA).',
+  breached: 'No open conversation has missed its target.',
 };
+
+/** What a conversation's service-level targets say, in a few words ("First response due 10:00", "Breached"). */
+function slaLine(sla: ConversationSla | null | undefined): { text: string; tone: 'ok' | 'soon' | 'late' | 'paused' } | null {
+  if (!sla) return null;
+  const open = [sla.firstResponse && !sla.firstResponse.metAt ? { name: 'First response', t: sla.firstResponse } : null, sla.resolution && !sla.resolution.metAt ? { name: 'Resolution', t: sla.resolution } : null].filter((x) => x !== null);
+  if (sla.state === 'paused') return { text: sla.paused === 'snoozed' ? 'SLA paused while snoozed' : 'SLA paused: waiting on the customer', tone: 'paused' };
+  const next = open.find((o) => o.t.dueAt === sla.nextDueAt) ?? open[0];
+  if (!next || !next.t.dueAt) return null;
+  if (sla.state === 'breached') return { text: `${next.name} target breached (due ${formatDateTime(next.t.dueAt)})`, tone: 'late' };
+  return { text: `${next.name} due ${formatDateTime(next.t.dueAt)}`, tone: sla.state === 'breaching_soon' ? 'soon' : 'ok' };
+}
+
+function SlaBadge({ sla }: { sla: ConversationSla | null | undefined }) {
+  const line = slaLine(sla);
+  if (!line) return null;
+  return <span className={`sla sla-${line.tone} small`} data-sla={line.tone}>{line.text}</span>;
+}
 
 function isTyping(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
@@ -271,6 +291,13 @@ function ThreadView({
             />
           )}
         </div>
+        {t.sla && (
+          <div className="small sla-detail" role="group" aria-label="Service-level targets">
+            <SlaBadge sla={t.sla} />
+            {t.sla.firstResponse?.metAt && <span className="muted"> · First response {t.sla.firstResponse.breached ? 'late' : 'on time'} ({formatDateTime(t.sla.firstResponse.metAt)})</span>}
+            {t.sla.resolution?.metAt && <span className="muted"> · Resolved {t.sla.resolution.breached ? 'late' : 'on time'}</span>}
+          </div>
+        )}
         {t.status === 'snoozed' && t.snoozedUntil && <p className="muted small">Snoozed until {formatDateTime(t.snoozedUntil)}: it opens again then, or when the customer writes.</p>}
         {viewers.length > 0 && (
           <p className="presence small" role="status" style={{ margin: '6px 0 0', color: '#8a4b00' }}>
@@ -624,6 +651,7 @@ export function InboxPage({ view: rawView }: { view: ConversationView }) {
                     {c.assignee ? c.assignee.name : 'Unassigned'}
                     {view === 'all' || view === 'spam' ? ` · ${c.status}` : ''}
                   </span>
+                  <SlaBadge sla={c.sla} />
                 </Link>
               </li>
             ))}

@@ -7,7 +7,7 @@ import type { Connection, Inbox, SenderNameMode } from '../api/types.js';
 import { ConnectForm } from '../components/ConnectForm.js';
 import { ListeningBadge, StateBadge, SyncProgress, plainError } from '../components/ConnectionStatus.js';
 import { ConfirmDialog, CopyableValue, EmptyState, Field, Notice, PageTitle, Spinner, useLoad } from '../components/ui.js';
-import { InboxSection, MembersSection, RoutingSection, SenderListsSection, type Directory } from '../components/InboxSettings.js';
+import { InboxSection, MembersSection, RoutingSection, SenderListsSection, SlaSection, type Directory } from '../components/InboxSettings.js';
 import { listTeams } from '../api/teams.js';
 import { listUsers } from '../api/users.js';
 import { SENDER_NAME_MODES, fromLine, senderDisplayName } from '../lib/senderName.js';
@@ -250,6 +250,7 @@ function InboxCard({ inbox, connections, directory, onConnectionsChanged }: { in
         {() => <RoutingSection inbox={inbox} directory={directory} />}
       </InboxSection>
       <InboxSection title="Allow and deny lists">{() => <SenderListsSection inbox={inbox} />}</InboxSection>
+      <InboxSection title="Service-level targets (SLA)">{() => <SlaSection inbox={inbox} />}</InboxSection>
     </li>
   );
 }

@@ -6,6 +6,7 @@ import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { conversationItemById, recordActivity, requireConversation } from '../queries.js';
 import { inboxEvents } from '../live.js';
 import { scheduleSnoozeEnd } from '../snooze.js';
+import { refreshConversationSla } from '../sla.js';
 
 /** Opens, closes, snoozes (until a time in the future) or marks a conversation as spam. Members only. */
 export async function changeConversationStatus(env: CommandEnv, actor: Actor, conversationId: string, input: { status: string; snoozedUntil?: string | number | null }) {
@@ -24,6 +25,7 @@ export async function changeConversationStatus(env: CommandEnv, actor: Actor, co
     if (next.status === 'snoozed' && next.snoozedUntil !== null) await scheduleSnoozeEnd(trx, now, conversation.id, next.snoozedUntil);
     const words: Record<string, string> = { open: 'reopened', closed: 'closed', spam: 'marked as spam', snoozed: `snoozed until ${new Date(next.snoozedUntil ?? now).toISOString()}` };
     await recordActivity(trx, { accountId: actor.accountId, conversationId: conversation.id, kind: 'status', actorUserId: actor.user.id, at: now, data: { from: conversation.status, to: next.status, snoozedUntil: next.snoozedUntil, summary: `${actor.user.name} ${words[next.status]} this conversation.` } });
+    await refreshConversationSla(trx, [conversation.id], now);
     await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: 'conversation.status_changed', targetType: 'conversation', targetId: conversation.id, data: { from: conversation.status, to: next.status }, at: now });
     await recordEvent(trx, {
       accountId: actor.accountId,

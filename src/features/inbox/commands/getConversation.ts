@@ -1,5 +1,5 @@
 import type { Actor, CommandEnv } from '../../../platform/context.js';
-import { compiledOnce, conversationItem, conversationItemById, latestSnippet, requireConversationListRow, threadOrder, viewersOf } from '../queries.js';
+import { compiledOnce, conversationItem, conversationItemById, latestSnippet, requireConversationListRow, soonUntilOf, threadOrder, viewersOf } from '../queries.js';
 import type { MessagesTable } from '../../../platform/database/schema.js';
 import { wakeSnoozed } from '../snooze.js';
 import { json, readJson, shapes } from '../../../platform/database/json.js';
@@ -55,7 +55,7 @@ export async function getConversation(env: CommandEnv, actor: Actor, conversatio
   if (wake) await wakeSnoozed(env, inbox.id, now);
   const rows = await messagesQuery(env.db, conversation.id);
   // The list columns were read with the access check; read again only when the snooze just ended.
-  const item = wake ? await conversationItemById(env.db, actor.accountId, conversation.id, now) : conversationItem({ ...conversation, snippet: latestSnippet(rows) }, now);
+  const item = wake ? await conversationItemById(env.db, actor.accountId, conversation.id, now) : conversationItem({ ...conversation, snippet: latestSnippet(rows) }, now, await soonUntilOf(env.db, conversation, now, inbox.settings));
   const messages = threadOrder(rows);
   const outbox = await outboxQuery(env.db, conversation.id);
   const activity = await activityQuery(env.db, conversation.id);

@@ -6,6 +6,9 @@ import type { Actor, CommandEnv, Executor } from '../../../platform/context.js';
 import { compiledOnce, conversationItem, listSelect, requireInboxForList, type ConversationItem, type ListRow } from '../queries.js';
 import { invalidCursor, pageSize } from '../../../platform/pagination.js';
 import { wakeSnoozed } from '../snooze.js';
+import { soonBound } from '../sla.js';
+import { slaOfInboxSettings } from '../domain/sla.js';
+import { sql } from 'kysely';
 
 export interface ListConversationsQuery extends ListFilterInput {
   limit?: number;
@@ -58,7 +61,18 @@ export async function listConversations(env: CommandEnv, actor: Actor, inboxId: 
   }
   const values: ListValues = [inbox.id, f.status ?? 'spam', f.assignee.kind === 'user' ? f.assignee.userId : '', f.connectionId ?? '', f.contactId ?? '', f.since ?? 0, f.until ?? 0, cursor?.at ?? 0, cursor?.id ?? '', limit + 1];
   let rows: ListRow[];
-  if (f.terms.length) {
+  // "Breaching soon": due within the inbox's threshold of business time from now (./sla.ts).
+  const sla = slaOfInboxSettings(inbox.settings);
+  const soonUntil = sla ? soonBound(sla, now) : null;
+  if (f.sla) {
+    // Built each time: the bounds are instants that change every minute.
+    let q = buildList(env.db, f, cursor !== null, (i) => values[i]);
+    if (soonUntil === null) q = q.where(sql<boolean>`1 = 0`);
+    else if (f.sla === 'breached') q = q.where('conversation_sla.next_due_at', '<=', now);
+    else q = q.where('conversation_sla.next_due_at', '>', now).where('conversation_sla.next_due_at', '<=', soonUntil);
+    if (f.terms.length) q = q.where(conversationMatches(env.dialect, actor.accountId, f.terms));
+    rows = (await q.execute()) as ListRow[];
+  } else if (f.terms.length) {
     // A search: built each time (its condition differs by database and by the number of words).
     rows = (await buildList(env.db, f, cursor !== null, (i) => values[i]).where(conversationMatches(env.dialect, actor.accountId, f.terms)).execute()) as ListRow[];
   } else {
@@ -74,7 +88,7 @@ export async function listConversations(env: CommandEnv, actor: Actor, inboxId: 
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
-    conversations: page.map((r) => conversationItem(r, now)),
+    conversations: page.map((r) => conversationItem(r, now, soonUntil)),
     nextCursor: rows.length > limit && last ? encodeCursor(['conv', Number(last.last_message_at), last.id]) : null,
   };
 }

@@ -7,12 +7,14 @@
  *  - the survivor keeps its assignee, status and snooze; when it has no assignee and the merged one had,
  *    it takes the merged one's assignee, status and snooze (work in progress is never dropped);
  *  - a routing backlog entry of the merged one follows it when the survivor is then open and unassigned,
- *    and is dropped otherwise.
+ *    and is dropped otherwise;
+ *  - the survivor's service-level clocks are recomputed from the joined history.
  * Ingest has already moved the messages, counts, participants and contact.
  */
 import type { CommandEnv, Executor } from '../../../platform/context.js';
 import type { ConversationMerge } from '../../ingest/index.js';
 import { recordActivity } from '../queries.js';
+import { refreshConversationSla } from '../sla.js';
 
 export async function mergeTeamConversations(trx: Executor, merge: ConversationMerge, _env: CommandEnv): Promise<void> {
   if (merge.kind !== 'team') return;
@@ -34,4 +36,7 @@ export async function mergeTeamConversations(trx: Executor, merge: ConversationM
     }
   }
   await recordActivity(trx, { accountId: merge.accountId, conversationId: survivor.id, kind: 'merge', actorUserId: null, data: { mergedConversationId: merged.id, summary: 'Merged with another conversation of the same thread' }, at: merge.at });
+  // Service-level clocks: the survivor's history now holds both; the merged one has none left.
+  await trx.deleteFrom('conversation_sla').where('conversation_id', '=', merged.id).execute();
+  await refreshConversationSla(trx, [survivor.id], merge.at);
 }

@@ -4,6 +4,7 @@ import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { accessLevelOf, conversationItemById, loadLiveInbox, membershipFacts, recordActivity, requireConversation } from '../queries.js';
 import { inboxEvents } from '../live.js';
+import { refreshConversationSla } from '../sla.js';
 
 /**
  * Moves a conversation to another inbox of the account (a member of the current inbox may move it to
@@ -31,6 +32,7 @@ export async function moveConversation(env: CommandEnv, actor: Actor, conversati
       at: now,
       data: { fromInboxId: inbox.id, fromInboxName: inbox.name, toInboxId: target.id, toInboxName: target.name, unassigned: assignee !== conversation.assignee_id, summary: `${actor.user.name} moved this from ${inbox.name} to ${target.name}${assignee !== conversation.assignee_id ? ' (unassigned: the assignee is not a member there)' : ''}.` },
     });
+    await refreshConversationSla(trx, [conversation.id], now); // the new inbox's targets, or none
     await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: 'conversation.moved', targetType: 'conversation', targetId: conversation.id, data: { from: inbox.id, to: target.id }, at: now });
     return { conversation, from: inbox, to: target, assignee };
   });

@@ -10,7 +10,9 @@
  *     loops never do; nothing leaves spam by itself);
  *  4. a new conversation is routed by its team address's rule, recording which rule decided and who was
  *     skipped and why; the assignee is notified;
- *  5. open inbox views hear about the batch once the transaction has committed.
+ *  5. the batch's conversations have their service-level clocks recomputed (../sla.ts: due times, paused
+ *     while waiting on the customer, met by our reply);
+ *  6. open inbox views hear about the batch once the transaction has committed.
  */
 import { searchDocument } from '../domain/filters.js';
 import { parseStoredRule, poolOrder, routeConversation, usersRuleOf, type AgentFacts, type RoutingDecision } from '../domain/routing.js';
@@ -28,6 +30,7 @@ import { notifyUsers } from '../../notifications/index.js';
 /** What the activity log says of a message that is not routed, by kind. */
 const NOT_ROUTED: Partial<Record<string, string>> = { auto_reply: 'an automatic reply', bounce: 'a bounce', challenge: 'a challenge-response request (the recipient’s filter asks the sender to verify)', list: 'list mail' };
 import { enqueue } from '../../../platform/jobs/queue.js';
+import { refreshConversationSla } from '../sla.js';
 
 /** Loads the facts routing needs about these users (in the conversation's inbox). */
 export async function agentFacts(trx: Executor, inbox: InboxesTable, userIds: readonly string[]): Promise<Map<string, AgentFacts>> {
@@ -228,6 +231,7 @@ export async function onTeamMessageStored(trx: Executor, batch: readonly StoredM
     const conversation = await handleTeamMessage(trx, env, stored, current.get(stored.conversation.id) ?? stored.conversation, routes.has(stored.connection.id), now, events);
     current.set(conversation.id, conversation);
   }
+  await refreshConversationSla(trx, ids, now);
   const lastId = team[team.length - 1]!.message.id;
   afterCommit(env, async (db) => Boolean(await db.selectFrom('messages').select('id').where('id', '=', lastId).executeTakeFirst()), events);
 }

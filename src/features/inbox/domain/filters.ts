@@ -3,13 +3,14 @@
  * the store turns into SQL. Pure.
  *
  * Views: open (default), mine (open and assigned to me), unassigned (open, nobody assigned), snoozed,
- * closed, spam, all (every status but spam). An explicit `status` or `assigneeId` overrides what the view
+ * closed, spam, all (every status but spam); breaching_soon and breached (open conversations whose
+ * service-level target is due within the inbox's "soon" threshold, or past due: see ./sla.ts). An explicit `status` or `assigneeId` overrides what the view
  * says. `assigneeId` may be a user id (deactivated and removed users too), "me" or "unassigned".
  */
 import type { ConversationStatus } from './status.js';
 import { isConversationStatus } from './status.js';
 
-export const CONVERSATION_VIEWS = ['open', 'mine', 'unassigned', 'snoozed', 'closed', 'spam', 'all'] as const;
+export const CONVERSATION_VIEWS = ['open', 'mine', 'unassigned', 'snoozed', 'closed', 'spam', 'all', 'breaching_soon', 'breached'] as const;
 export type ConversationView = (typeof CONVERSATION_VIEWS)[number];
 
 export interface ListFilterInput {
@@ -38,6 +39,8 @@ export interface ConversationFilter {
   until: number | null;
   /** Folded search words; all must match (as word prefixes) the subject, bodies or participants. */
   terms: string[];
+  /** Only conversations whose earliest unmet target is past due, or due soon. */
+  sla: 'breaching_soon' | 'breached' | null;
 }
 
 export type FilterCheck = { ok: true; filter: ConversationFilter } | { ok: false; message: string; field: string };
@@ -50,6 +53,8 @@ const VIEW_DEFAULTS: Record<ConversationView, { status: ConversationStatus | nul
   closed: { status: 'closed', assignee: 'any' },
   spam: { status: 'spam', assignee: 'any' },
   all: { status: null, assignee: 'any' },
+  breaching_soon: { status: 'open', assignee: 'any' },
+  breached: { status: 'open', assignee: 'any' },
 };
 
 export function resolveFilter(input: ListFilterInput, actorUserId: string): FilterCheck {
@@ -78,6 +83,7 @@ export function resolveFilter(input: ListFilterInput, actorUserId: string): Filt
       since: input.since ?? null,
       until: input.until ?? null,
       terms: searchTerms(input.q ?? ''),
+      sla: view === 'breaching_soon' || view === 'breached' ? view : null,
     },
   };
 }

@@ -37,6 +37,11 @@ const attachmentIn = {
   properties: { filename: { type: 'string', minLength: 1, maxLength: 255 }, contentType: { type: 'string', maxLength: 200 }, contentBase64: { type: 'string' } },
 } as const;
 
+const slaTargetSchema = {
+  type: ['object', 'null'],
+  properties: { dueAt: { ...nullableString, description: 'null while paused' }, metAt: nullableString, breached: { type: 'boolean' } },
+} as const;
+
 export const conversationItemSchema = {
   type: 'object',
   properties: {
@@ -54,6 +59,17 @@ export const conversationItemSchema = {
     lastMessageAt: { type: 'string' },
     lastInboundAt: nullableString,
     createdAt: { type: 'string' },
+    sla: {
+      type: ['object', 'null'],
+      description: "Service-level targets of the inbox (null: it has none, or nothing was asked of this conversation yet)",
+      properties: {
+        firstResponse: slaTargetSchema,
+        resolution: slaTargetSchema,
+        paused: { type: ['string', 'null'], enum: ['snoozed', 'waiting_on_customer', null], description: 'Why the clocks stand still' },
+        nextDueAt: { ...nullableString, description: 'The earliest due time not met yet' },
+        state: { type: 'string', enum: ['none', 'paused', 'on_track', 'breaching_soon', 'breached'] },
+      },
+    },
   },
 } as const;
 
@@ -166,7 +182,7 @@ export async function conversationRoutes(app: ApiApp): Promise<void> {
           type: 'object',
           additionalProperties: false,
           properties: {
-            view: { type: 'string', enum: [...CONVERSATION_VIEWS], description: 'open (default), mine, unassigned, snoozed, closed, spam, all (every status but spam)' },
+            view: { type: 'string', enum: [...CONVERSATION_VIEWS], description: 'open (default), mine, unassigned, snoozed, closed, spam, all (every status but spam), breaching_soon (a target due within the inbox\'s soon threshold), breached (a target past due)' },
             status: { type: 'string', enum: [...CONVERSATION_STATUSES, 'any'], description: 'overrides the view\'s status' },
             assigneeId: { type: 'string', maxLength: 64, description: 'a user id (deactivated users too), "me" or "unassigned"' },
             connectionId: { type: 'string', maxLength: 64, description: 'the team address (channel)' },

@@ -1,7 +1,7 @@
 /**
  * Inbox settings: members (users and teams, for restricted inboxes), routing rules per team address,
- * allow and deny lists. Reading needs sight of the inbox; members and routing need the account-access
- * permission; the lists are managed by the inbox's members.
+ * allow and deny lists, service-level targets (SLA) in business hours. Reading needs sight of the inbox;
+ * members, routing and targets need the account-access permission; the lists are managed by the inbox's members.
  */
 import type { ApiApp } from '../../../platform/http/typed.js';
 import { requireActor } from '../../../platform/http/auth.js';
@@ -10,7 +10,8 @@ import { removeInboxMember } from '../commands/removeInboxMember.js';
 import { setRoutingRule } from '../commands/setRoutingRule.js';
 import { updateAllowDenyList } from '../commands/updateAllowDenyList.js';
 import { requireInboxAccess } from '../queries.js';
-import { inboxMembersView, routingView, senderListsView } from '../settings.js';
+import { inboxMembersView, routingView, senderListsView, slaSettingsView } from '../settings.js';
+import { setInboxSla } from '../commands/setInboxSla.js';
 import { errorResponses, idParams } from '../../../platform/http/schemas.js';
 
 const membersSchema = {
@@ -68,6 +69,27 @@ const listsSchema = {
   },
 } as const;
 
+const workingHoursSchema = {
+  type: ['object', 'null'],
+  description: 'Business hours: {"timezone": "Europe/Paris", "days": {"mon": [["09:00", "17:00"]], "tue": [["09:00", "12:00"], ["13:00", "17:00"]]}}; a missing day is a day off; null: around the clock.',
+  additionalProperties: false,
+  properties: {
+    timezone: { type: 'string', maxLength: 64 },
+    days: { type: 'object', additionalProperties: { type: 'array', items: { type: 'array', items: { type: 'string', maxLength: 5 }, minItems: 2, maxItems: 2 } } },
+  },
+} as const;
+
+const slaSchema = {
+  type: 'object',
+  properties: {
+    inboxId: { type: 'string' },
+    firstResponseMinutes: { type: ['integer', 'null'], description: 'Business minutes from a customer opening (or reopening) a conversation to the first reply; null: no target' },
+    resolutionMinutes: { type: ['integer', 'null'], description: 'Business minutes from the opening message to closing; null: no target' },
+    soonMinutes: { type: 'integer', description: '"Breaching soon" when a target is due within this many business minutes' },
+    workingHours: workingHoursSchema,
+  },
+} as const;
+
 /** Params of an inbox's member, routing rule or list entry. */
 const memberParams = { type: 'object', required: ['id', 'memberId'], properties: { id: { type: 'string', maxLength: 64 }, memberId: { type: 'string', maxLength: 64 } } } as const;
 const connectionParams = { type: 'object', required: ['id', 'connectionId'], properties: { id: { type: 'string', maxLength: 64 }, connectionId: { type: 'string', maxLength: 64 } } } as const;
@@ -115,6 +137,33 @@ export async function inboxSettingsRoutes(app: ApiApp): Promise<void> {
       },
     },
     async (req) => setRoutingRule(env, requireActor(req), req.params.id, req.params.connectionId, req.body),
+  );
+
+  app.get('/inboxes/:id/sla', { schema: { tags: ['inboxes'], summary: 'Service-level targets (first response, resolution) in business hours', params: idParams, response: { 200: slaSchema, ...errorResponses } } }, async (req) => {
+    const { inbox } = await requireInboxAccess(env.db, requireActor(req), req.params.id, 'view');
+    return slaSettingsView(inbox);
+  });
+  app.put(
+    '/inboxes/:id/sla',
+    {
+      schema: {
+        tags: ['inboxes'],
+        summary: 'Set the service-level targets and business hours (both targets null: no SLA); due times of open conversations are recomputed',
+        params: idParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            firstResponseMinutes: { type: ['integer', 'null'] },
+            resolutionMinutes: { type: ['integer', 'null'] },
+            soonMinutes: { type: ['integer', 'null'] },
+            workingHours: workingHoursSchema,
+          },
+        },
+        response: { 200: slaSchema, ...errorResponses },
+      },
+    },
+    async (req) => setInboxSla(env, requireActor(req), req.params.id, req.body),
   );
 
   app.get('/inboxes/:id/sender-lists', { schema: { tags: ['inboxes'], summary: 'Allow and deny lists (denied senders go to spam)', params: idParams, response: { 200: listsSchema, ...errorResponses } } }, async (req) => {

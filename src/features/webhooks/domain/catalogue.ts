@@ -26,6 +26,7 @@ export interface EventCatalogue {
   'conversation.status_changed': { conversationId: string; inboxId: string | null; from: string; to: string; snoozedUntil: number | null };
   'conversation.snoozed': { conversationId: string; inboxId: string | null; from: string; snoozedUntil: number | null };
   'conversation.closed': { conversationId: string; inboxId: string | null; from: string };
+  'conversation.sla_breached': { conversationId: string; inboxId: string; target: 'first_response' | 'resolution'; dueAt: number; assigneeId: string | null };
   'conversation.message.created': { conversationId: string; messageId: string; direction: string; source: string };
   'email.received': { messageId: string; conversationId: string | null; connectionId: string };
   'email.sent': { outboxId: string; messageId: string | null; conversationId: string | null; connectionId: string; userId: string };
@@ -95,6 +96,7 @@ export const EVENT_CATALOGUE: { readonly [K in WebhookEventType]: EventDescripti
   'conversation.status_changed': { version: 1, subject: 'conversation', description: 'A user changed the status (open, snoozed, closed, spam).' },
   'conversation.snoozed': { version: 1, subject: 'conversation', description: 'A user snoozed a conversation (sent right after its status_changed).' },
   'conversation.closed': { version: 1, subject: 'conversation', description: 'A user closed a conversation (sent right after its status_changed).' },
+  'conversation.sla_breached': { version: 1, subject: 'conversation', description: "A first-response or resolution target of the conversation's inbox passed its due time unmet (once per target and cycle; `target` says which)." },
   'conversation.message.created': { version: 1, subject: 'conversation', description: 'A message was added to a conversation (inbound or outbound email).' },
   'email.received': { version: 1, subject: 'conversation', description: 'An inbound email was stored.' },
   'email.sent': { version: 1, subject: 'conversation', description: 'The mail server accepted an email Mailroom sent (a reply, or email from a contact record).' },
