@@ -16,7 +16,7 @@ import { startOAuthServer, type TestOAuthServer } from '../harness/oauth-server.
 import { createIngestor } from '../../src/app/engine.js';
 import type { Ingestor } from '../../src/features/ingest/index.js';
 import { runConnectionSync } from '../../src/features/connections/sync-job.js';
-import { refreshConnectionToken } from '../../src/features/connections/oauth/tokens.js';
+import { needsReauth, refreshConnectionToken } from '../../src/features/connections/oauth/tokens.js';
 import { CALLBACK_PATH } from '../../src/features/connections/oauth/flows.js';
 import { secretFromCredentials, sendThroughConnection } from '../../src/mail/transport-options.js';
 import { MailboxSupervisor } from '../../src/features/connections/mailbox-supervisor.js';
@@ -244,17 +244,24 @@ describe('token lifecycle', () => {
 
     expect(await refreshConnectionToken(t.env, id, 'test', { force: true })).toBe('needs_reauth');
     const c = await connectionRow(id);
-    expect(c.state).toBe('auth_failed');
+    expect(c.state).toBe('needs_reauth');
     expect(c.last_error_code).toBe('oauth_reauth_required');
     expect(c.last_error_message).toContain(broken.address);
     expect(c.last_error_message).toContain('Reconnect');
-    const notes = await t.database.db.selectFrom('notifications').selectAll().where('user_id', '=', account.adminUserId).where('kind', '=', 'connection_auth_failed').execute();
-    expect(notes.some((x) => x.message.includes(broken.address))).toBe(true);
-    const events = await t.database.db.selectFrom('events').select(['type']).where('subject_id', '=', id).execute();
-    expect(events.map((e) => e.type)).toContain('connection.needs_reauth');
+    expect((await t.api(account.token, 'GET', `/api/v1/connections/${id}`)).json().state).toBe('needs_reauth');
+    const notes = await t.database.db.selectFrom('notifications').selectAll().where('user_id', '=', account.adminUserId).where('kind', '=', 'connection_needs_reauth').execute();
+    expect(notes.filter((x) => x.message.includes(broken.address))).toHaveLength(1);
+    const reauthEvents = async () => (await t.database.db.selectFrom('events').select(['type', 'data']).where('subject_id', '=', id).execute()).filter((e) => e.type === 'connection.needs_reauth');
+    expect(await reauthEvents()).toHaveLength(1);
+    const d = (await reauthEvents())[0]!.data as unknown;
+    expect(typeof d === 'string' ? JSON.parse(d) : d).toMatchObject({ to: 'needs_reauth' });
 
     const calls = idp.tokenCalls.total;
     expect(await refreshConnectionToken(t.env, id, 'test', { force: true })).toBe('needs_reauth');
+    // A second refusal changes nothing: no second event, no second notification.
+    await needsReauth(t.env, id, 'oidc', 'invalid_grant');
+    expect(await reauthEvents()).toHaveLength(1);
+    expect((await t.database.db.selectFrom('notifications').select('id').where('user_id', '=', account.adminUserId).where('kind', '=', 'connection_needs_reauth').where('message', 'like', `%${broken.address}%`).execute())).toHaveLength(1);
     expect(await syncOnce(id)).toBe('stopped');
     expect(idp.tokenCalls.total).toBe(calls);
 
@@ -270,6 +277,7 @@ describe('token lifecycle', () => {
     expect(again.result.connectedId).toBe(id);
     const back = await connectionRow(id);
     expect(back.state).toBe('syncing');
+    expect((await reauthEvents())).toHaveLength(1);
     expect(back.last_error_code).toBeNull();
     expect(await syncOnce(id)).not.toBe('stopped');
     const ids = (await t.database.db.selectFrom('messages').select('message_id').where('connection_id', '=', id).execute()).map((m) => m.message_id);

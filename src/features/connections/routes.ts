@@ -55,7 +55,7 @@ export const connectionSchema = {
     inboxName: { type: ['string', 'null'] },
     transport: { type: 'string', enum: ['imap', 'forwarding'] },
     oauthProvider: { type: ['string', 'null'], enum: ['google', 'microsoft', 'oidc', null], description: 'Signed in with OAuth at this provider (reconnect with POST /connections/oauth/start and connectionId), or null (passwords)' },
-    state: { type: 'string', enum: ['syncing', 'active', 'auth_failed', 'error', 'disconnected'] },
+    state: { type: 'string', enum: ['syncing', 'active', 'auth_failed', 'needs_reauth', 'error', 'disconnected'] },
     stage: { type: ['string', 'null'], enum: ['initial_sync_queued', 'initial_sync', null] },
     listening: {
       type: ['string', 'null'],

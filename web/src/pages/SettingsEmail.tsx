@@ -75,7 +75,7 @@ function ConnectionCard({
       </div>
       <ListeningBadge c={c} />
       <SyncProgress c={c} />
-      {lastError && (c.state === 'auth_failed' || c.state === 'error') && (
+      {lastError && (c.state === 'auth_failed' || c.state === 'needs_reauth' || c.state === 'error') && (
         <div className="connection-error" role="alert">
           <p>
             <strong>What happened:</strong> {lastError}
