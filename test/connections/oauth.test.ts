@@ -20,6 +20,8 @@ import { needsReauth, refreshConnectionToken } from '../../src/features/connecti
 import { CALLBACK_PATH } from '../../src/features/connections/oauth/flows.js';
 import { secretFromCredentials, sendThroughConnection } from '../../src/mail/transport-options.js';
 import { MailboxSupervisor } from '../../src/features/connections/mailbox-supervisor.js';
+import { queueEmail } from '../../src/features/outbox/commands/queueEmail.js';
+import { sendOutboxMessage } from '../../src/features/outbox/sender.js';
 
 const PUBLIC_URL = 'http://mailroom.test';
 let t: TestApp;
@@ -28,13 +30,16 @@ let dovecot: TestDovecot;
 let smtp: TestSubmissionServer;
 let ingestor: Ingestor;
 let account: { accountId: string; adminUserId: string; token: string };
+const smtpRefuses = new Set<string>();
 const log = pino({ level: 'silent' });
 allowLocalMailServers();
 
 beforeAll(async () => {
   idp = await startOAuthServer({ redirectUris: [PUBLIC_URL + CALLBACK_PATH], deviceIntervalS: 1 });
   dovecot = await startDovecot({ oauth2: idp.dovecotOAuth2Config() });
-  smtp = await startSubmissionServer({ dovecot, verifyAccessToken: (user, token) => idp.tokenBelongsTo(user, token) });
+  // The SMTP server asks the provider whether a token is valid and its user's; a mailbox in `smtpRefuses`
+  // is refused whatever the token (as Exchange does for a mailbox whose SMTP AUTH is turned off).
+  smtp = await startSubmissionServer({ dovecot, verifyAccessToken: async (user, token) => !smtpRefuses.has(user.toLowerCase()) && (await idp.tokenBelongsTo(user, token)) });
   t = await createTestApp({
     configEnv: {
       PUBLIC_URL,
@@ -392,6 +397,86 @@ describe('a listening mailbox and its token', () => {
       await sup.stop();
     }
   }, 60_000);
+});
+
+describe('sending through the outbox with a token (renew once on 535)', () => {
+  async function queue(connectionId: string, subject: string) {
+    const conn = await connectionRow(connectionId);
+    return t.database.db.transaction().execute((trx) =>
+      queueEmail(trx, { now: Date.now(), putBlob: (b) => ingestor.blobs.put(b), replyTokenSecret: ingestor.replyTokenSecret, messageIdDomain: 'mailroom.test' }, {
+        connection: conn,
+        userId: conn.user_id,
+        email: { from: { name: 'Me', address: conn.address }, to: [{ address: 'customer@example.org' }], subject, text: `hello from ${subject}` },
+      }),
+    );
+  }
+  const copies = (messageId: string) => smtp.messages.filter((m) => m.raw.toString('utf8').includes(messageId.replace(/^<|>$/g, ''))).length;
+  const outboxRow = (id: string) => t.database.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+
+  it('an access token the provider ended is refused with 535: the outbox renews it once and sends once', async () => {
+    const p = await person();
+    const m = await member();
+    const id = (await connectByCode(m.token, p.login)).result.connectedId!;
+    await idp.revokeAccessTokens(p.login);
+    const refreshes = idp.tokenCalls.refresh_token;
+    const q = await queue(id, `renewed ${id}`);
+    expect(await sendOutboxMessage(ingestor, q.outboxId)).toBe('sent');
+    expect(idp.tokenCalls.refresh_token).toBe(refreshes + 1);
+    expect(copies(q.messageId)).toBe(1);
+    expect((await outboxRow(q.outboxId)).state).toBe('sent');
+    expect((await connectionRow(id)).state).not.toBe('needs_reauth');
+    // The stored token is the renewed one: the next email goes without another renewal.
+    const q2 = await queue(id, `after ${id}`);
+    expect(await sendOutboxMessage(ingestor, q2.outboxId)).toBe('sent');
+    expect(idp.tokenCalls.refresh_token).toBe(refreshes + 1);
+    expect(copies(q2.messageId)).toBe(1);
+  });
+
+  it('a second 535 (the fresh token refused too) marks needs_reauth once; the email is failed, never sent, and not retried', async () => {
+    const p = await person();
+    const m = await member();
+    const id = (await connectByCode(m.token, p.login)).result.connectedId!;
+    smtpRefuses.add(p.address.toLowerCase());
+    try {
+      const refreshes = idp.tokenCalls.refresh_token;
+      const q = await queue(id, `refused ${id}`);
+      expect(await sendOutboxMessage(ingestor, q.outboxId)).toBe('failed');
+      expect(idp.tokenCalls.refresh_token).toBe(refreshes + 1);
+      expect(copies(q.messageId)).toBe(0);
+      const row = await outboxRow(q.outboxId);
+      expect(row.state).toBe('failed');
+      expect(row.last_error).toContain('not sent');
+      expect(row.last_error).toContain(p.address);
+      const c = await connectionRow(id);
+      expect(c.state).toBe('needs_reauth');
+      expect(c.last_error_code).toBe('oauth_reauth_required');
+      expect(c.last_error_message).toContain(p.address);
+      const events = (await t.database.db.selectFrom('events').select('type').where('subject_id', '=', id).execute()).filter((e) => e.type === 'connection.needs_reauth');
+      expect(events).toHaveLength(1);
+      // Another email from it: no token call, no SMTP, failed at once with what to do.
+      const calls = idp.tokenCalls.total;
+      const q2 = await queue(id, `refused again ${id}`);
+      expect(await sendOutboxMessage(ingestor, q2.outboxId)).toBe('failed');
+      expect(idp.tokenCalls.total).toBe(calls);
+      expect(copies(q2.messageId)).toBe(0);
+      expect((await t.database.db.selectFrom('events').select('type').where('subject_id', '=', id).execute()).filter((e) => e.type === 'connection.needs_reauth')).toHaveLength(1);
+      expect(await sendOutboxMessage(ingestor, q.outboxId)).toBe('skipped');
+    } finally {
+      smtpRefuses.delete(p.address.toLowerCase());
+    }
+  });
+
+  it('a revoked sign-in (invalid_grant on the renewal) marks needs_reauth and sends nothing', async () => {
+    const p = await person();
+    const m = await member();
+    const id = (await connectByCode(m.token, p.login)).result.connectedId!;
+    await idp.revokeAccount(p.login);
+    const q = await queue(id, `revoked ${id}`);
+    expect(await sendOutboxMessage(ingestor, q.outboxId)).toBe('failed');
+    expect(copies(q.messageId)).toBe(0);
+    expect((await connectionRow(id)).state).toBe('needs_reauth');
+    expect((await outboxRow(q.outboxId)).last_error).toContain('Reconnect');
+  });
 });
 
 describe('provider outage (last: stops the provider)', () => {

@@ -21,7 +21,8 @@ export { addressKey } from './domain/address-key.js';
 export { checkCreateInbox } from './domain/connection-rules.js';
 export { connectedColumns, CONNECTION_STATES, CONNECTION_STAGES, type ConnectionState, type ConnectionStage } from './lifecycle.js';
 export { connectionPolicies } from './policies.js';
-export { refreshConnectionToken, ensureFreshToken, OAUTH_REFRESH_JOB } from './oauth/tokens.js';
+export { refreshConnectionToken, ensureFreshToken, OAUTH_REFRESH_JOB, smtpTokenRenewal, type SmtpTokenRenewal } from './oauth/tokens.js';
+export { waitsForOwner } from './lifecycle.js';
 
 export function connectionsFeature() {
   return {

@@ -170,3 +170,74 @@ export async function ensureFreshToken(env: CommandEnv, connectionId: string, ho
   const r = await refreshConnectionToken(env, connectionId, holder, { force: true });
   return r === 'needs_reauth' || r === 'stopped' ? 'needs_reauth' : 'refreshed';
 }
+
+/**
+ * Sending with an OAuth connection (issue 14): the outbox's one renewal of the access token when the SMTP
+ * server refuses it (535). `renew` refreshes now (or waits for the refresh another process is making) and
+ * returns the new access token; it renews at most once per send. When the provider refuses the refresh
+ * token, the connection is already needs_reauth and `reauthNeeded` is set. `refusedAfterRenewal` records
+ * that the server refused even the fresh token: the connection needs its owner (needs_reauth).
+ */
+export interface SmtpTokenRenewal {
+  renew(): Promise<string>;
+  /** A renewal was attempted (at most one per send). */
+  readonly renewed: boolean;
+  /** A renewal gave a new access token (so a refusal after it is the server's, not the provider's). */
+  readonly renewedOk: boolean;
+  readonly reauthNeeded: boolean;
+  refusedAfterRenewal(serverMessage: string): Promise<void>;
+}
+
+export function smtpTokenRenewal(env: CommandEnv, connectionId: string, holder: string): SmtpTokenRenewal {
+  let renewed = false;
+  let renewedOk = false;
+  let reauthNeeded = false;
+  const accessToken = async () => {
+    const c = await env.db.selectFrom('connections').select('credentials').where('id', '=', connectionId).executeTakeFirstOrThrow();
+    const opened = JSON.parse(env.secrets.open(c.credentials!)) as { oauth?: { accessToken?: string } };
+    if (!opened.oauth?.accessToken) throw new Error('This connection has no OAuth access token.');
+    return opened.oauth.accessToken;
+  };
+  return {
+    get renewed() {
+      return renewed;
+    },
+    get renewedOk() {
+      return renewedOk;
+    },
+    get reauthNeeded() {
+      return reauthNeeded;
+    },
+    async renew() {
+      if (renewed) throw new Error('The access token was already renewed once for this email.');
+      renewed = true;
+      const before = await env.db.selectFrom('oauth_grants').select('refreshed_at').where('connection_id', '=', connectionId).executeTakeFirst();
+      let r = await refreshConnectionToken(env, connectionId, holder, { force: true });
+      // Another process is refreshing this connection right now: its token is the new one.
+      for (let i = 0; r === 'busy' && i < 40; i++) {
+        await new Promise((ok) => setTimeout(ok, 250));
+        const g = await env.db.selectFrom('oauth_grants').select('refreshed_at').where('connection_id', '=', connectionId).executeTakeFirst();
+        if (g && g.refreshed_at !== null && g.refreshed_at !== before?.refreshed_at) {
+          renewedOk = true;
+          return accessToken();
+        }
+        r = await refreshConnectionToken(env, connectionId, holder, { force: true });
+      }
+      if (r === 'refreshed') {
+        renewedOk = true;
+        return accessToken();
+      }
+      if (r === 'needs_reauth' || r === 'stopped') {
+        reauthNeeded = true;
+        throw new Error('The provider no longer accepts the sign-in of this mailbox (needs reauth).');
+      }
+      throw new Error(r === 'busy' ? 'Another process kept renewing the sign-in of this mailbox.' : 'The provider could not be reached to renew the sign-in of this mailbox.');
+    },
+    async refusedAfterRenewal(serverMessage: string) {
+      const g = await env.db.selectFrom('oauth_grants').select('provider').where('connection_id', '=', connectionId).executeTakeFirst();
+      if (!g) return;
+      reauthNeeded = true;
+      await needsReauth(env, connectionId, g.provider as OAuthProviderId, serverMessage.slice(0, 200), { smtp: true });
+    },
+  };
+}
