@@ -13,11 +13,12 @@ import { allowLocalMailServers } from '../support/local-hosts.js';
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
 import { startSubmissionServer, type TestSubmissionServer } from '../harness/submission.js';
 import { startOAuthServer, type TestOAuthServer } from '../harness/oauth-server.js';
-import { createIngestor } from '../../src/app/engine.js';
+import { createIngestor, jobHandlersFor } from '../../src/app/engine.js';
 import type { Ingestor } from '../../src/features/ingest/index.js';
 import { runConnectionSync } from '../../src/features/connections/sync-job.js';
 import { needsReauth, refreshConnectionToken } from '../../src/features/connections/oauth/tokens.js';
-import { CALLBACK_PATH } from '../../src/features/connections/oauth/flows.js';
+import { CALLBACK_PATH, OAUTH_DEVICE_POLL_JOB, pollDeviceFlow } from '../../src/features/connections/oauth/flows.js';
+import { JobWorker } from '../../src/platform/jobs/worker.js';
 import { secretFromCredentials, sendThroughConnection } from '../../src/mail/transport-options.js';
 import { MailboxSupervisor } from '../../src/features/connections/mailbox-supervisor.js';
 import { queueEmail } from '../../src/features/outbox/commands/queueEmail.js';
@@ -290,8 +291,8 @@ describe('token lifecycle', () => {
   });
 });
 
-describe('device authorization flow', () => {
-  it('shows a code and a link, polls no faster than the interval, honours slow_down, and connects', async () => {
+describe('device authorization flow (polled by the worker in a durable job)', () => {
+  it('shows a code and a link; the job polls no faster than the interval and honours slow_down; the page only reads', async () => {
     const p = await person();
     const start = await t.api(account.token, 'POST', '/api/v1/connections/oauth/start', { provider: 'oidc', flow: 'device' });
     expect(start.statusCode, start.body).toBe(201);
@@ -300,45 +301,77 @@ describe('device authorization flow', () => {
     expect(d.userCode).toMatch(/\S+/);
     expect(d.verificationUri.startsWith(idp.issuer)).toBe(true);
     expect(d.intervalSeconds).toBe(1);
-    const poll = async () => {
+    // A durable job polls it, due at the provider's interval.
+    const job = await t.database.db.selectFrom('jobs').select(['kind', 'run_at', 'state']).where('dedupe_key', '=', `oauth-device:${d.flowId}`).executeTakeFirstOrThrow();
+    expect(job).toMatchObject({ kind: OAUTH_DEVICE_POLL_JOB, state: 'queued' });
+    const status = async () => {
       const r = await t.api(account.token, 'POST', `/api/v1/connections/oauth/flows/${d.flowId}/poll`);
       expect(r.statusCode, r.body).toBe(200);
       return r.json();
     };
 
-    // Before the interval has passed, Mailroom does not ask the provider.
+    // The page asking never reaches the provider.
     const calls = idp.tokenCalls.device_code;
-    expect(await poll()).toMatchObject({ status: 'pending' });
-    expect(idp.tokenCalls.device_code).toBe(calls);
+    expect(await status()).toMatchObject({ status: 'pending' });
     await sleep(1100);
-    expect(await poll()).toMatchObject({ status: 'pending', retryAfterSeconds: 1 });
-    expect(idp.tokenCalls.device_code).toBe(calls + 1);
+    expect(await status()).toMatchObject({ status: 'pending' });
+    expect(idp.tokenCalls.device_code).toBe(calls);
+    const pending = (await t.api(account.token, 'GET', '/api/v1/connections/oauth/flows')).json().flows;
+    expect(pending.find((f: { flowId: string }) => f.flowId === d.flowId)).toMatchObject({ userCode: d.userCode, providerName: 'Example ID' });
 
+    // The job's poll: once the interval has passed, one request; before it, none.
+    const first = await pollDeviceFlow(t.env, d.flowId);
+    expect(first.status).toBe('pending');
+    expect(idp.tokenCalls.device_code).toBe(calls + 1);
+    expect(await pollDeviceFlow(t.env, d.flowId)).toMatchObject({ status: 'pending' });
+    expect(idp.tokenCalls.device_code).toBe(calls + 1);
     // A poll that reaches the provider too early anyway gets slow_down: the interval grows by 5 s.
     await t.database.db.updateTable('oauth_flows').set({ next_poll_at: 0 }).where('id', '=', d.flowId).execute();
-    const slowed = await poll();
-    expect(slowed).toMatchObject({ status: 'pending', retryAfterSeconds: 6 });
+    const slowed = await pollDeviceFlow(t.env, d.flowId);
     expect(idp.tokenCalls.slow_down).toBe(1);
-    const calls2 = idp.tokenCalls.device_code;
-    expect(await poll()).toMatchObject({ status: 'pending' });
-    expect(idp.tokenCalls.device_code).toBe(calls2);
+    expect(slowed.status === 'pending' && slowed.nextPollAt - Date.now()).toBeGreaterThan(5000);
+    expect(await status()).toMatchObject({ status: 'pending', retryAfterSeconds: 6 });
 
+    // The user approves with nobody's page open: the worker connects it at the next due poll.
     await idp.approveDevice(d.userCode, p.login);
-    await sleep(6100);
-    const done = await poll();
+    const worker = new JobWorker({ env: t.env, handlers: jobHandlersFor(ingestor), queues: ['default'], pollMs: 50, log });
+    worker.start();
+    let done: { status: string; connection?: { id: string; address: string } } = { status: 'pending' };
+    try {
+      const end = Date.now() + 20_000;
+      while (Date.now() < end && done.status === 'pending') {
+        await sleep(200);
+        done = await status();
+      }
+    } finally {
+      await worker.stop();
+    }
     expect(done.status, JSON.stringify(done)).toBe('connected');
-    expect(done.connection.address).toBe(p.address);
+    expect(done.connection!.address).toBe(p.address);
     expect(idp.tokenCalls.slow_down).toBe(1);
-    // Asking again answers from the record, without the provider.
+    // Asking again answers from the record; the job is finished.
     const calls3 = idp.tokenCalls.device_code;
-    expect((await poll()).status).toBe('connected');
+    expect((await status()).status).toBe('connected');
     expect(idp.tokenCalls.device_code).toBe(calls3);
-    const g = await grantOf(done.connection.id);
+    expect((await t.database.db.selectFrom('jobs').select('state').where('dedupe_key', '=', `oauth-device:${d.flowId}`).execute()).every((j) => j.state !== 'queued')).toBe(true);
+    expect((await t.api(account.token, 'GET', '/api/v1/connections/oauth/flows')).json().flows.some((f: { flowId: string }) => f.flowId === d.flowId)).toBe(false);
+    const g = await grantOf(done.connection!.id);
     expect(g.refresh_token).toBeTruthy();
-    await dovecot.deliver(p.address, raw(`d-${done.connection.id}`, p.address));
-    expect(await syncOnce(done.connection.id)).not.toBe('stopped');
-    expect((await connectionRow(done.connection.id)).state).not.toBe('auth_failed');
-  }, 30_000);
+    await dovecot.deliver(p.address, raw(`d-${done.connection!.id}`, p.address));
+    expect(await syncOnce(done.connection!.id)).not.toBe('stopped');
+    expect((await connectionRow(done.connection!.id)).state).not.toBe('needs_reauth');
+  }, 40_000);
+
+  it('a code that expires unentered fails the flow with why, without asking the provider', async () => {
+    const start = await t.api(account.token, 'POST', '/api/v1/connections/oauth/start', { provider: 'oidc', flow: 'device' });
+    const flowId = start.json().flowId as string;
+    await t.database.db.updateTable('oauth_flows').set({ expires_at: Date.now() - 1000 }).where('id', '=', flowId).execute();
+    const calls = idp.tokenCalls.device_code;
+    expect(await pollDeviceFlow(t.env, flowId)).toEqual({ status: 'failed' });
+    expect(idp.tokenCalls.device_code).toBe(calls);
+    const r = (await t.api(account.token, 'POST', `/api/v1/connections/oauth/flows/${flowId}/poll`)).json();
+    expect(r).toMatchObject({ status: 'failed', error: { code: 'oauth_device_code_expired' } });
+  });
 
   it('a flow belongs to the user who started it', async () => {
     const start = await t.api(account.token, 'POST', '/api/v1/connections/oauth/start', { provider: 'oidc', flow: 'device' });
@@ -346,6 +379,7 @@ describe('device authorization flow', () => {
     const r = await t.api(m.token, 'POST', `/api/v1/connections/oauth/flows/${start.json().flowId}/poll`);
     expect(r.statusCode).toBe(404);
     expect(r.json().error.code).toBe('not_found');
+    expect((await t.api(m.token, 'GET', '/api/v1/connections/oauth/flows')).json().flows).toEqual([]);
   });
 });
 

@@ -4382,7 +4382,7 @@ export interface paths {
         put?: never;
         /**
          * Start connecting (or reconnecting) a mailbox with OAuth: an authorization URL (code flow with PKCE) or a device code and link
-         * @description The same rules as POST /connections apply when the sign-in completes; the address is the one signed in with (it must equal `address` when given). `connectionId` reconnects that connection (auth_failed), keeping its history and sync checkpoint.
+         * @description The same rules as POST /connections apply when the sign-in completes; the address is the one signed in with (it must equal `address` when given). `connectionId` reconnects that connection (needs_reauth), keeping its history and sync checkpoint.
          */
         post: {
             parameters: {
@@ -4513,7 +4513,7 @@ export interface paths {
                              */
                             oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
-                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            state: "syncing" | "active" | "auth_failed" | "needs_reauth" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
                             /**
@@ -4606,7 +4606,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Device flow: check whether the user entered the code (polls the provider no more often than its interval) */
+        /**
+         * Device flow: whether the user entered the code yet (pending, connected, failed)
+         * @description Mailroom's worker polls the provider in the background at the provider's interval (slow_down honoured) until the code is approved, denied or expires, so the page may be closed; this reads the outcome and never calls the provider. `retryAfterSeconds`: when to ask again.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -4648,7 +4651,7 @@ export interface paths {
                                  */
                                 oauthProvider: "google" | "microsoft" | "oidc" | null;
                                 /** @enum {string} */
-                                state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                                state: "syncing" | "active" | "auth_failed" | "needs_reauth" | "error" | "disconnected";
                                 /** @enum {string|null} */
                                 stage: "initial_sync_queued" | "initial_sync" | null;
                                 /**
@@ -4737,6 +4740,73 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/connections/oauth/flows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your device-flow sign-ins still waiting for the code to be entered (Mailroom keeps polling them in the background) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            flows: {
+                                flowId: string;
+                                /** @enum {string} */
+                                provider: "google" | "microsoft" | "oidc";
+                                providerName: string;
+                                userCode: string;
+                                verificationUri: string;
+                                verificationUriComplete: string | null;
+                                intervalSeconds: number;
+                                expiresAt: string;
+                                connectionId: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/connections": {
         parameters: {
             query?: never;
@@ -4785,7 +4855,7 @@ export interface paths {
                                  */
                                 oauthProvider: "google" | "microsoft" | "oidc" | null;
                                 /** @enum {string} */
-                                state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                                state: "syncing" | "active" | "auth_failed" | "needs_reauth" | "error" | "disconnected";
                                 /** @enum {string|null} */
                                 stage: "initial_sync_queued" | "initial_sync" | null;
                                 /**
@@ -4930,7 +5000,7 @@ export interface paths {
                              */
                             oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
-                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            state: "syncing" | "active" | "auth_failed" | "needs_reauth" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
                             /**
@@ -5058,7 +5128,7 @@ export interface paths {
                              */
                             oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
-                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            state: "syncing" | "active" | "auth_failed" | "needs_reauth" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
                             /**
@@ -5175,7 +5245,7 @@ export interface paths {
                              */
                             oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
-                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            state: "syncing" | "active" | "auth_failed" | "needs_reauth" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
                             /**
@@ -5311,7 +5381,7 @@ export interface paths {
                              */
                             oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
-                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            state: "syncing" | "active" | "auth_failed" | "needs_reauth" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
                             /**
@@ -5445,7 +5515,7 @@ export interface paths {
                              */
                             oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
-                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            state: "syncing" | "active" | "auth_failed" | "needs_reauth" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
                             /**
@@ -5596,7 +5666,7 @@ export interface paths {
                              */
                             oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
-                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            state: "syncing" | "active" | "auth_failed" | "needs_reauth" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
                             /**
@@ -5729,7 +5799,7 @@ export interface paths {
                              */
                             oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
-                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            state: "syncing" | "active" | "auth_failed" | "needs_reauth" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
                             /**
@@ -5859,7 +5929,7 @@ export interface paths {
                              */
                             oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
-                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            state: "syncing" | "active" | "auth_failed" | "needs_reauth" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
                             /**

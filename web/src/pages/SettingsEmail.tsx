@@ -3,7 +3,7 @@ import { errorText } from '../api/client.js';
 import { disconnectEmail, listConnections, updateConnection, updateCredentials, type ConnectionPatch } from '../api/connections.js';
 import type { Connection } from '../api/types.js';
 import { ConnectForm } from '../components/ConnectForm.js';
-import { OAuthButtons, OAuthCallback } from '../components/OAuthConnect.js';
+import { OAuthButtons, OAuthCallback, PendingSignIns } from '../components/OAuthConnect.js';
 import { EmailPreferencesSections } from '../components/EmailPreferences.js';
 import { NotificationEmailSetting } from '../components/NotificationEmailSetting.js';
 import { UndoSendSetting } from '../components/UndoSendSetting.js';
@@ -219,6 +219,7 @@ export function SettingsEmailPage() {
         <span id="email-settings">Email</span>
       </PageTitle>
       <OAuthCallback onConnected={reload} />
+      {canConnect && !adding && <PendingSignIns onConnected={reload} />}
       <p className="lead">
         Your personal email lets you send one-to-one email from contacts, log replies on their timelines and book meetings. Each address belongs to
         one person.
