@@ -23,6 +23,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('locked_until', 'bigint')
     .addColumn('notified_lock_at', 'bigint')
     .execute();
+  // Rows nobody tried for a day are deleted on the next failure (sign-in-failures.ts).
+  await db.schema.createIndex('sign_in_failures_last_failed_idx').on('sign_in_failures').column('last_failed_at').execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
