@@ -5,7 +5,8 @@
  *   npx tsx scripts/classify-corpus.ts [corpusDir] [--inline] [--verbose] [--workers N] [--timeout MS] [--nice N]
  *
  * corpusDir defaults to ../shared/corpus (relative to the repository root). `--inline` parses in this
- * thread (parseMessageInline) instead of the worker pool, to compare throughput.
+ * thread (parseMessageInline) instead of the worker pool, to compare throughput. `--tsv FILE` writes one
+ * line per message (file, kind, bounce type, recipients, reasons) to compare two versions of the rules.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,7 +23,7 @@ const option = (name: string) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const positional = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && ['--workers', '--timeout', '--nice'].includes(args[i - 1]!)));
+const positional = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && ['--workers', '--timeout', '--nice', '--tsv'].includes(args[i - 1]!)));
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const corpus = path.resolve(positional[0] ?? path.join(repoRoot, '..', 'shared', 'corpus'));
 const inline = flag('--inline');
@@ -151,14 +152,26 @@ async function main() {
 
   console.log(`corpus: ${corpus}`);
   console.log(`messages: ${rows.length}, ${(totalBytes / 1e6).toFixed(1)} MB, mode: ${inline ? 'inline' : `pool of ${workers}`}`);
-  console.log(
-    `throughput: ${(rows.length / elapsed).toFixed(0)} msg/s, ${(totalBytes / 1e6 / elapsed).toFixed(1)} MB/s (${elapsed.toFixed(2)} s wall, parse+classify)`,
-  );
+  console.log(`throughput: ${(rows.length / elapsed).toFixed(0)} msg/s, ${(totalBytes / 1e6 / elapsed).toFixed(1)} MB/s (${elapsed.toFixed(2)} s wall, parse+classify)`);
   if (inline) console.log('main event loop delay: not measured inline (the parse holds the loop)');
   else console.log(`main event loop delay: max ${(loop.max / 1e6).toFixed(0)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(0)} ms`);
   if (stats) console.log(`pool: ${JSON.stringify(stats)}`);
 
   print('kinds', count(rows.map((r) => (r.cls ? r.cls.kind : 'CLASSIFY_ERROR'))));
+  const tsv = option('--tsv');
+  if (tsv) {
+    const line = (r: Row) =>
+      [
+        r.file,
+        r.cls?.kind ?? 'CLASSIFY_ERROR',
+        r.cls?.bounce ? `${r.cls.bounce.source}/${r.cls.bounce.type}` : '-',
+        r.cls?.bounce?.recipients.map((x) => x.address).join(',') ?? '-',
+        r.cls?.reasons.join(' ') ?? '',
+      ]
+        .map((c) => c.replace(/[\t\n]/g, ' '))
+        .join('\t');
+    fs.writeFileSync(tsv, `${['file', 'kind', 'bounce', 'recipients', 'reasons'].join('\t')}\n${rows.map(line).join('\n')}\n`);
+  }
   print('malformed flags', count(rows.flatMap((r) => r.parsed.malformed)));
   const bounceSources = count(rows.filter((r) => r.cls?.bounce).map((r) => `${r.cls!.bounce!.source}/${r.cls!.bounce!.type}`));
   print('bounce source/type', bounceSources);
@@ -176,7 +189,9 @@ async function main() {
 
   console.log('\nslowest parses:');
   for (const r of [...rows].sort((a, b) => b.ms - a.ms).slice(0, 8)) {
-    console.log(`  ${r.ms.toFixed(0).padStart(6)} ms  ${(r.bytes / 1024).toFixed(0).padStart(6)} KB  ${r.file}  parts=${r.parsed.partCount} depth=${r.parsed.maxDepth} ${r.parsed.malformed.join(',')}`);
+    console.log(
+      `  ${r.ms.toFixed(0).padStart(6)} ms  ${(r.bytes / 1024).toFixed(0).padStart(6)} KB  ${r.file}  parts=${r.parsed.partCount} depth=${r.parsed.maxDepth} ${r.parsed.malformed.join(',')}`,
+    );
   }
 
   // malformed.tsv vs our flags
@@ -204,9 +219,21 @@ async function main() {
       for (const f of onlyGuess.slice(0, show)) console.log(`  inventory-only ${f}  [${describe(rows.find((r) => r.file === f)!)}]`);
       for (const f of onlyOurs.slice(0, show)) console.log(`  ours-only      ${f}  [${describe(rows.find((r) => r.file === f)!)}]`);
     };
-    compare('bounce', (i) => i.bounce, (r) => r.cls?.kind === 'bounce');
-    compare('auto-reply', (i) => i.autoreply, (r) => r.cls?.kind === 'auto_reply');
-    compare('has In-Reply-To', (i) => i.hasInReplyTo, (r) => r.parsed.inReplyTo !== null);
+    compare(
+      'bounce',
+      (i) => i.bounce,
+      (r) => r.cls?.kind === 'bounce',
+    );
+    compare(
+      'auto-reply',
+      (i) => i.autoreply,
+      (r) => r.cls?.kind === 'auto_reply',
+    );
+    compare(
+      'has In-Reply-To',
+      (i) => i.hasInReplyTo,
+      (r) => r.parsed.inReplyTo !== null,
+    );
   }
 }
 

@@ -106,6 +106,15 @@ describe('loadConfig', () => {
     const c = loadConfig({ MAILROOM_ALLOW_PRIVATE_HOSTS: 'imap.corp.test, 10.0.0.0/8' });
     expect([...c.allowPrivateHosts.hosts]).toEqual(['imap.corp.test']);
     expect(c.allowPrivateHosts.cidrs.map((x) => x.text)).toEqual(['10.0.0.0/8']);
+    // The mail servers' list is not the image proxy's (issue 21): each has its own variable.
+    expect(c.imageProxyAllowHosts.hosts.size + c.imageProxyAllowHosts.cidrs.length).toBe(0);
+  });
+
+  it("parses the image proxy's own allow-list", () => {
+    const c = loadConfig({ MAILROOM_IMAGE_PROXY_ALLOW_HOSTS: 'cdn.intranet.test 192.168.0.0/16' });
+    expect([...c.imageProxyAllowHosts.hosts]).toEqual(['cdn.intranet.test']);
+    expect(c.imageProxyAllowHosts.cidrs.map((x) => x.text)).toEqual(['192.168.0.0/16']);
+    expect(c.allowPrivateHosts.hosts.size + c.allowPrivateHosts.cidrs.length).toBe(0);
   });
 
   it.each<[string, string, RegExp]>([
@@ -129,6 +138,7 @@ describe('loadConfig', () => {
     ['NOTIFY_BATCH_SECONDS', '-1', /NOTIFY_BATCH_SECONDS.*at least 0/],
     ['MAILROOM_SQLITE_BUSY_TIMEOUT_MS', 'forever', /MAILROOM_SQLITE_BUSY_TIMEOUT_MS/],
     ['MAILROOM_ALLOW_PRIVATE_HOSTS', '10.0.0.0/33', /MAILROOM_ALLOW_PRIVATE_HOSTS.*"10\.0\.0\.0\/33" is none of these/],
+    ['MAILROOM_IMAGE_PROXY_ALLOW_HOSTS', 'http://x/', /MAILROOM_IMAGE_PROXY_ALLOW_HOSTS.*is none of these/],
   ])('refuses %s=%s', (name, value, message) => {
     let err: unknown;
     try {

@@ -64,6 +64,8 @@ export interface Config {
   loginRateMax: number;
   /** Images per minute per reader through the image proxy. */
   imageProxyRateMax: number;
+  /** MAILROOM_IMAGE_PROXY_ALLOW_HOSTS: private hosts the image proxy may fetch from (the mail servers' list does not apply to it). */
+  imageProxyAllowHosts: AllowList;
   /** Authserv-ids whose topmost Authentication-Results header IMAP sync believes (besides known providers'). */
   trustedAuthservIds: string[];
   /** Mailbox sync (issue 20): see MailboxSupervisor and MailboxSession. */
@@ -239,6 +241,16 @@ function oauthConfig(env: Env): OAuthProvidersConfig {
   };
 }
 
+/** An allow-list variable (host names, `*.suffix`, IPs, CIDRs); a malformed entry stops startup naming it. */
+function allowListVar(name: string, value: string): AllowList {
+  try {
+    return parseAllowListText(value);
+  } catch (err) {
+    if (err instanceof AllowListError) throw new ConfigError(name, value, `host names, "*.suffix", IP addresses or CIDR ranges, comma-separated ("${err.entry}" is none of these)`);
+    throw err;
+  }
+}
+
 export function loadConfig(env: Env = process.env): Config {
   // Every variable is read once, unconditionally (the README test records which ones are read).
   const port = int(env, 'PORT', 3000, { max: 65_535 });
@@ -247,18 +259,8 @@ export function loadConfig(env: Env = process.env): Config {
   const logLevel = text(env, 'LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', logLevel, LOG_LEVELS.join(', '));
   const allowPrivateHostsText = text(env, 'MAILROOM_ALLOW_PRIVATE_HOSTS') ?? '';
-  let allowPrivateHosts: AllowList;
-  try {
-    allowPrivateHosts = parseAllowListText(allowPrivateHostsText);
-  } catch (err) {
-    if (err instanceof AllowListError)
-      throw new ConfigError(
-        'MAILROOM_ALLOW_PRIVATE_HOSTS',
-        allowPrivateHostsText,
-        `host names, "*.suffix", IP addresses or CIDR ranges, comma-separated ("${err.entry}" is none of these)`,
-      );
-    throw err;
-  }
+  const allowPrivateHosts = allowListVar('MAILROOM_ALLOW_PRIVATE_HOSTS', allowPrivateHostsText);
+  const imageProxyAllowHosts = allowListVar('MAILROOM_IMAGE_PROXY_ALLOW_HOSTS', text(env, 'MAILROOM_IMAGE_PROXY_ALLOW_HOSTS') ?? '');
   const oauth = oauthConfig(env);
   const secureCookies = bool(env, 'SECURE_COOKIES', publicUrl.startsWith('https:'));
   // Mailbox sync (issue 20). IDLE is re-issued well before the socket timeout, which stays above the
@@ -310,6 +312,7 @@ export function loadConfig(env: Env = process.env): Config {
     sseRecheckMs: int(env, 'MAILROOM_SSE_RECHECK_MS', 15_000, { min: 50 }),
     loginRateMax: int(env, 'MAILROOM_LOGIN_RATE_MAX', 10, { min: 1 }),
     imageProxyRateMax: int(env, 'MAILROOM_IMAGE_PROXY_RATE_MAX', 300, { min: 1 }),
+    imageProxyAllowHosts,
     trustedAuthservIds: hostList(env, 'MAILROOM_TRUSTED_AUTHSERV_IDS'),
     oauth,
   };

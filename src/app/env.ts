@@ -44,6 +44,7 @@ export async function makeCommandEnv(database: Database, config: Config, opts: {
       sseRecheckMs: config.sseRecheckMs,
       loginRateMax: config.loginRateMax,
       imageProxyRateMax: config.imageProxyRateMax,
+      imageProxyAllowHosts: config.imageProxyAllowHosts,
       sync: config.sync,
       trustedAuthservIds: config.trustedAuthservIds,
       oauth: config.oauth,

@@ -113,4 +113,27 @@ describe('groupCommit', () => {
     await Promise.all([p1, p2, p3]);
     expect(plain).toEqual([[1], [2], [3]]);
   });
+
+  it('a linger ends as soon as the group it waits for is full (maxBatch after an idle moment, fillTo after a write)', async () => {
+    const writes: number[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    // A linger of 10 minutes: if a full group waited it out, this test would time out.
+    const submit = groupCommit<number>(async (items) => {
+      writes.push(items);
+      if (items.includes(1)) await gate;
+    }, { lingerMs: 600_000, maxBatch: 2, fillTo: 2 });
+    const first = [submit(1), submit(2)]; // a full group after an idle moment: written at once
+    while (writes.length === 0) await tick();
+    expect(writes).toEqual([[1, 2]]);
+    const next = submit(3);
+    release();
+    await tick(); // the write of 1, 2 ended; 3 waits for company
+    expect(writes).toEqual([[1, 2]]);
+    const last = submit(4); // the group is full: the linger ends
+    await Promise.all([...first, next, last]);
+    expect(writes).toEqual([[1, 2], [3, 4]]);
+  });
 });

@@ -6,6 +6,8 @@
  * one commit instead of paying one each; the wait is bounded and small against a sender's patience).
  * With `fillTo` as well, a group that follows a write and would hold fewer items than that also waits
  * `lingerMs` once (at a steady rate, groups the size of a linger's arrivals rather than of one write's).
+ * A linger ends as soon as the group it waits for is full (`maxBatch` after an idle moment, `fillTo` after a
+ * write), so a longer linger costs latency only when traffic is light.
  * If a group fails, its items are written again one
  * by one, so one bad item never fails the others. Each caller's promise settles only after the write that
  * holds its item has finished.
@@ -16,16 +18,28 @@ export function groupCommit<T>(write: (items: T[]) => Promise<void>, opts: { max
   const fillTo = Math.min(maxBatch, Math.max(0, opts.fillTo ?? 0));
   let queue: Array<{ item: T; resolve: () => void; reject: (err: unknown) => void }> = [];
   let running = false;
+  // A linger ends early once the queue holds what it waits for (a full group need not wait out the timer).
+  let waiting: { until: number; wake: () => void } | null = null;
+  const linger = (until: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, lingerMs);
+      function done() {
+        clearTimeout(timer);
+        waiting = null;
+        resolve();
+      }
+      waiting = { until, wake: done };
+    });
   const run = async () => {
     running = true;
     try {
-      if (lingerMs > 0 && queue.length < maxBatch) await new Promise((r) => setTimeout(r, lingerMs));
+      if (lingerMs > 0 && queue.length < maxBatch) await linger(maxBatch);
       let first = true;
       while (queue.length > 0) {
         // Items keep coming while a write runs: with `fillTo`, a group that would start smaller than that
         // waits `lingerMs` once for company too (fewer, larger transactions; each item still settles only
         // after the write that holds it).
-        if (!first && lingerMs > 0 && queue.length < fillTo) await new Promise((r) => setTimeout(r, lingerMs));
+        if (!first && lingerMs > 0 && queue.length < fillTo) await linger(fillTo);
         first = false;
         const group = queue.slice(0, maxBatch);
         queue = queue.slice(group.length);
@@ -54,6 +68,7 @@ export function groupCommit<T>(write: (items: T[]) => Promise<void>, opts: { max
   return (item) =>
     new Promise<void>((resolve, reject) => {
       queue.push({ item, resolve, reject });
+      if (waiting && queue.length >= waiting.until) waiting.wake();
       if (!running) void run();
     });
 }

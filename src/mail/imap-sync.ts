@@ -59,6 +59,21 @@ export async function openImap(env: CommandEnv, c: ConnectionsTable, socketMs: n
   return client;
 }
 
+/** One folder as the server lists it (LIST with SPECIAL-USE, RFC 6154). */
+export interface ListedFolder {
+  path: string;
+  name: string;
+  delimiter: string | null;
+  specialUse: string | null;
+  flags: string[];
+}
+
+/** Every folder of the mailbox, with its special use (Sent, Junk, Trash, Drafts...) and LIST flags. */
+export async function listFolders(client: ImapFlow): Promise<ListedFolder[]> {
+  const list = await client.list();
+  return list.map((f) => ({ path: f.path, name: f.name, delimiter: f.delimiter ?? null, specialUse: f.specialUse ?? null, flags: [...(f.flags ?? [])] }));
+}
+
 function checkpointOf(row: FolderStatesTable | undefined): FolderCheckpoint | null {
   if (!row) return null;
   return {

@@ -3,6 +3,7 @@ import type { DB } from './database/schema.js';
 import type { Dialect } from './database/database.js';
 import type { AccountsTable, UsersTable } from './database/schema.js';
 import type { Reactions } from './reactions.js';
+import type { AllowList } from './security/host-guard.js';
 
 export type Executor = Kysely<DB> | Transaction<DB>;
 
@@ -42,6 +43,11 @@ export interface Settings {
   loginRateMax: number;
   /** Images per minute per reader through the image proxy (MAILROOM_IMAGE_PROXY_RATE_MAX). */
   imageProxyRateMax: number;
+  /**
+   * Private hosts the image proxy may fetch from (MAILROOM_IMAGE_PROXY_ALLOW_HOSTS), separate from the mail
+   * servers' MAILROOM_ALLOW_PRIVATE_HOSTS. Absent: none.
+   */
+  imageProxyAllowHosts?: AllowList;
   /** Mailbox sync: time slice, IDLE re-issue and poll intervals (MAILROOM_SYNC_SLICE_MS, ...). */
   sync: { sliceMs: number; idleReissueMs: number; pollMs: number };
   /**

@@ -50,6 +50,10 @@ export const ERROR_CODES = [
   'smtp_authentication_failed',
   'connection_disconnected',
   'connection_not_syncable',
+  // Folders of a mailbox (issue 21)
+  'folder_not_found',
+  'folder_never_synced',
+  'mailbox_unreachable',
   'not_forwarding',
   'no_personal_connection',
   'no_team_address',
@@ -99,6 +103,8 @@ export const ERROR_CODES = [
   'task_not_open',
   // Image proxy
   'image_proxy_busy',
+  'image_token_invalid',
+  'image_token_expired',
   'invalid_url',
   'scheme_not_allowed',
   'port_not_allowed',

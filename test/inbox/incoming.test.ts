@@ -123,6 +123,18 @@ describe('routing new conversations', () => {
     expect(th.activity[0].data.summary).toBe('Not routed: this is an automatic reply.');
   });
 
+  it('a challenge-response request is its own kind: not routed, shown as such, never a bounce', async () => {
+    const s = await inboxFixture(t);
+    const ana = await member(t, s.a, { name: 'Ana' });
+    await routing(s, { kind: 'users', strategy: 'round_robin', userIds: [ana.user.id] });
+    const body = 'Your message to carla@example.org is waiting on her Waiting List. Please verify that you are a real person to be added to her Guest List: https://www.boxbe.com/anno?tc=1';
+    const id = await deliver(t, s.conn, rawMail({ subject: 'Your email is waiting (Boxbe)', from: 'Boxbe <notify@boxbe.com>', body }));
+    expect((await conversationRow(t, id)).assignee_id).toBeNull();
+    const th = await thread(s.a.token, id);
+    expect(th.messages[0]).toMatchObject({ kind: 'challenge', bounce: null });
+    expect(th.activity[0].data.summary).toMatch(/^Not routed: this is a challenge-response request/);
+  });
+
   it('refuses routing rules the plan does not have, and rules naming strangers', async () => {
     const s = await inboxFixture(t, { plan: 'free' });
     const r = await t.api(s.a.token, 'PUT', `/api/v1/inboxes/${s.inbox.id}/routing/${s.conn.id}`, { rule: { kind: 'users', strategy: 'round_robin', userIds: [s.a.adminUserId] } });

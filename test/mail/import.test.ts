@@ -66,6 +66,47 @@ describe('import', () => {
     expect(again).toMatchObject({ messages: 6, imported: 0, duplicates: 6 });
   });
 
+  it('a file that starts with a "From " line is one message unless it has the mbox shape', async () => {
+    const forwarded = `From bob@example.org Tue Sep  1 12:00:00 2026\n${msg('fw1@x', 'Fwd: hello', 'See below.\n\n---------- Forwarded message ---------\nFrom ann@example.org Tue Sep  1 10:00:00 2026\nFrom: Ann <ann@example.org>\nSubject: hello\n\nhi')}`;
+    const sentence = `From bob@example.org Tue Sep  1 12:00:00 2026\n${msg('fw2@x', 'Notes', 'First paragraph.\n\nFrom what I saw on Tuesday, it works.\n\n>From the archive: ok')}`;
+    const cases: Array<[string, string, number]> = [
+      ['a quoted original with its own "From " line (no blank line before it)', forwarded, 1],
+      ['a sentence starting with "From " after a blank line (not a separator)', sentence, 1],
+      [
+        'two messages in the mbox shape',
+        `From a@b Tue Sep  1 10:00:00 2026\n${msg('mb1@x', 'one', 'first')}\nFrom a@b Tue Sep  1 10:05:00 2026\n${msg('mb2@x', 'two', 'second')}`,
+        2,
+      ],
+      [
+        'a separator-like line without the blank line before it',
+        `From a@b Tue Sep  1 10:00:00 2026\n${msg('mb3@x', 'one', 'first')}From a@b Tue Sep  1 10:05:00 2026\nstill the first`,
+        1,
+      ],
+    ];
+    for (const [label, content, expected] of cases) {
+      const file = path.join(dir, `shape-${expected}-${label.length}.eml`);
+      fs.writeFileSync(file, content);
+      const out: string[] = [];
+      for await (const m of readMbox(file)) out.push(m.toString());
+      expect(out, label).toHaveLength(expected);
+    }
+    // Through the import path, on the database under test: one message, the quoted line kept.
+    const a = await t.account();
+    const inbox = (await t.api(a.token, 'POST', '/api/v1/inboxes', { name: 'Shapes' })).json();
+    const conn = await insertConnection(t, { accountId: a.accountId, userId: a.adminUserId, type: 'team', address: `shape-${Date.now()}@acme.test`, inboxId: inbox.id });
+    const root = path.join(dir, 'shapes');
+    fs.mkdirSync(root, { recursive: true });
+    fs.writeFileSync(path.join(root, 'forwarded.eml'), forwarded);
+    fs.writeFileSync(path.join(root, 'sentence.eml'), sentence);
+    const summary = await importMail(createIngestor(t.env), conn, root);
+    expect(summary).toMatchObject({ files: 2, messages: 2, imported: 2, failed: 0 });
+    const rows = await t.database.db.selectFrom('messages').select(['message_id', 'subject']).where('connection_id', '=', conn.id).orderBy('message_id').execute();
+    expect(rows.map((r) => [r.message_id, r.subject])).toEqual([
+      ['fw1@x', 'Fwd: hello'],
+      ['fw2@x', 'Notes'],
+    ]);
+  });
+
   it('is available as `mailroom import` with a summary', async () => {
     if (process.env.DATABASE_URL) return; // the CLI test uses the embedded database of a temp folder
     const data = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-cli-'));

@@ -3,9 +3,9 @@
  * by the client IP, DKIM signed here with generated keys, DMARC with each policy, ARC sealed by a
  * forwarder. What is stored per message and when a message is flagged (its From not to be believed).
  */
-import { dkimSign, sealMessage } from 'mailauth';
+import { authenticate, dkimSign, sealMessage } from 'mailauth';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readSenderAuth, senderAuthenticator, type SenderAuth } from '../../src/mail/sender-auth.js';
+import { readSenderAuth, senderAuthenticator, summarize, unsignedHeaderOnly, type SenderAuth } from '../../src/mail/sender-auth.js';
 import { dkimKey, recordedDns, type Records } from '../support/recorded-dns.js';
 
 const bank = dkimKey();
@@ -141,6 +141,34 @@ describe('sender authentication', () => {
   it('a bounce (null sender) is checked by its HELO name', async () => {
     const r = await verify(Buffer.from(signedBank), { ip: '192.0.2.10', helo: 'bank.test', mailFrom: '' });
     expect(r?.spf).toEqual({ result: 'pass', domain: 'bank.test' });
+  });
+
+  it('an unsigned message is judged on its header alone, with the result mailauth gives on the whole message', async () => {
+    const cases: Array<[string, { ip: string; helo: string; mailFrom: string }]> = [
+      [mail('CEO <ceo@bank.test>', 'Urgent wire transfer', 'x'.repeat(50_000)), { ip: '203.0.113.7', helo: 'evil.test', mailFrom: 'ceo@bank.test' }],
+      [mail('Shop <hi@shop.test>'), { ip: '192.0.2.20', helo: 'mail.shop.test', mailFrom: 'hi@shop.test' }],
+      [mail('News <n@news.test>').replace(/\r\n/g, '\n'), { ip: '192.0.2.30', helo: 'mailer.test', mailFrom: 'b@mailer.test' }],
+      [mail('Flaky <a@flaky.test>'), { ip: '203.0.113.7', helo: 'x.test', mailFrom: 'a@flaky.test' }],
+    ];
+    for (const [raw, envelope] of cases) {
+      const buf = Buffer.from(raw);
+      const trimmed = unsignedHeaderOnly(buf);
+      expect(trimmed.length).toBeLessThan(buf.length);
+      expect(buf.subarray(0, trimmed.length).equals(trimmed)).toBe(true);
+      expect(trimmed.toString().endsWith(raw.includes('\r\n') ? '\r\n\r\n' : '\n\n')).toBe(true);
+      const whole = summarize(await authenticate(buf, { ...envelope, sender: envelope.mailFrom, resolver: dns.resolver, disableBimi: true }), []);
+      expect(await verify(buf, envelope)).toEqual(whole);
+    }
+  });
+
+  it('a signed or sealed message is read whole (its body is hashed), and so is one with no header end', async () => {
+    expect(unsignedHeaderOnly(Buffer.from(signedBank)).length).toBe(Buffer.byteLength(signedBank));
+    const sealed = await seal(mail('Shop <hi@shop.test>'), 'google.com', google.privateKey, 'dmarc=pass');
+    expect(unsignedHeaderOnly(Buffer.from(sealed)).length).toBe(Buffer.byteLength(sealed));
+    const folded = `X-Note: a\r\n dkim-signature: not a header\r\n${mail('Shop <hi@shop.test>')}`;
+    expect(unsignedHeaderOnly(Buffer.from(folded)).length).toBeLessThan(Buffer.byteLength(folded));
+    const headless = 'From: a@b.test\r\nSubject: no body';
+    expect(unsignedHeaderOnly(Buffer.from(headless)).length).toBe(headless.length);
   });
 
   it('the stored document reads back; anything else reads as not verified', () => {

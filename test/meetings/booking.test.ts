@@ -126,7 +126,18 @@ describe.skipIf(!hasRadicale() || !hasTestProgram(DOVECOT))('meetings: pages, av
     expect(told).toHaveLength(1);
     expect(told[0]!.message).toContain(radicale.url);
     await w.t.api(w.seller.token, 'PUT', '/api/v1/meetings/calendar', { serverUrl: radicale.url, username: 'sam', password: 'pw-cal' });
-    expect(allSlots(await page()).length).toBeGreaterThan(0);
+    const before = allSlots(await page());
+    expect(before.length).toBeGreaterThan(0);
+    // Page views read the calendar once a minute; booking reads it fresh. An event put on the calendar
+    // after a view: the next view (within the minute) may still offer the slot, booking it is refused.
+    const taken = before[before.length - 1]!; // the last one: the next tests book the first ones
+    const stamp = (iso: string) => iso.replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    await radicale.putEvent('sam', 'work', 'late.ics', `BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:late\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:${stamp(taken)}\r\nDTEND:${stamp(new Date(Date.parse(taken) + HOUR).toISOString())}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n`);
+    expect(allSlots(await page())).toContain(taken);
+    const refused = await pub('POST', `/api/v1/booking-pages/${slug}/bookings`, { start: taken, name: 'Late Visitor', email: `late-${uniq()}@visitor.test`, answers: { company: 'Late Inc' } });
+    expect(refused.statusCode, refused.body).toBe(409);
+    expect(refused.json().error.code).toBe('slot_taken');
+    expect(refused.json().error.details.nextSlots).not.toContain(taken);
   });
 
   let token = '';

@@ -71,7 +71,7 @@ function bodyFor(method: string, path: string, schema: any): unknown {
   const example: Record<string, unknown> = {};
   for (const name of content.required ?? []) {
     const p = content.properties?.[name] ?? {};
-    example[name] = p.enum ? p.enum[0] : p.type === 'integer' || p.type === 'number' ? 1 : p.type === 'boolean' ? true : p.type === 'array' ? [] : p.type === 'object' ? {} : 'matrix@example.org';
+    example[name] = p.enum ? p.enum[0] : p.type === 'integer' || p.type === 'number' ? 1 : p.type === 'boolean' ? true : p.type === 'array' ? Array.from({ length: p.minItems ?? 0 }, () => 'INBOX') : p.type === 'object' ? {} : 'matrix@example.org';
   }
   if (path.endsWith('/release')) example.action = 'disconnect';
   return example;

@@ -2,13 +2,12 @@
  * The image proxy cannot be turned into a bandwidth or memory sink: images per reader per minute
  * (MAILROOM_IMAGE_PROXY_RATE_MAX, 429 rate_limited) and fetches in flight per process
  * (IMAGE_PROXY_MAX_IN_FLIGHT, 503 image_proxy_busy) are capped, and a slot is given back however a
- * fetch ends. A real local image server is allowed for this file (MAILROOM_ALLOW_PRIVATE_HOSTS).
+ * fetch ends. A real local image server is allowed for this file (MAILROOM_IMAGE_PROXY_ALLOW_HOSTS).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
-import { allowLocalMailServers } from '../support/local-hosts.js';
 import { IMAGE_PROXY_MAX_IN_FLIGHT } from '../../src/platform/http/image-proxy-routes.js';
 
 const GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
@@ -18,7 +17,6 @@ let t: TestApp;
 let server: http.Server;
 let base: string;
 const held: http.ServerResponse[] = [];
-allowLocalMailServers();
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
@@ -27,7 +25,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  t = await createTestApp({ configEnv: { MAILROOM_IMAGE_PROXY_RATE_MAX: String(RATE) } });
+  t = await createTestApp({ configEnv: { MAILROOM_IMAGE_PROXY_RATE_MAX: String(RATE), MAILROOM_IMAGE_PROXY_ALLOW_HOSTS: '127.0.0.1' } });
 });
 afterAll(async () => {
   await t?.close();

@@ -8,8 +8,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { hasChromium, screenshot, signIn } from './support.js';
 import { startMailWorld, type MailWorld } from './mail-world.js';
-import { insertConnection } from '../support/connections.js';
-import type { TestApp } from '../support/app.js';
 import { sendOutboxMessage } from '../../src/features/outbox/sender.js';
 import { parseMessage } from '../../src/mail/parse/index.js';
 
@@ -19,16 +17,7 @@ const ANN = `ann-${process.pid}@client.test`;
 
 beforeAll(async () => {
   w = await startMailWorld({ [SELLER]: 'seller-pw', [ANN]: 'ann-pw' });
-  await insertConnection({ env: w.server.app.deps.env, database: w.server.database } as unknown as TestApp, {
-    accountId: w.server.admin.accountId,
-    userId: w.server.admin.userId,
-    type: 'personal',
-    address: SELLER,
-    imap: { host: '127.0.0.1', port: w.dovecot.imapPort, username: SELLER, password: 'seller-pw' },
-    smtp: { host: '127.0.0.1', port: w.smtp.port, username: SELLER, password: 'seller-pw' },
-    folders: ['INBOX', 'Sent'],
-    sentFolder: 'Sent',
-  });
+  await w.connectMailbox(SELLER, 'seller-pw', { type: 'personal' });
 }, 120_000);
 
 afterAll(async () => {

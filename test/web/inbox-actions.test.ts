@@ -7,9 +7,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { buildWebApp, hasChromium, launchChromium, screenshot, signIn, startWebServer, type WebTestServer } from './support.js';
-import { insertConnection } from '../support/connections.js';
-import type { TestApp } from '../support/app.js';
+import { buildWebApp, hasChromium, insertWebConnection, launchChromium, screenshot, signIn, startWebServer, type WebTestServer } from './support.js';
 import { createIngestor } from '../../src/app/engine.js';
 import { ingestBatch } from '../../src/features/ingest/ingest.js';
 import { closeDefaultParsePool } from '../../src/mail/parse/index.js';
@@ -28,7 +26,7 @@ beforeAll(async () => {
   const env = server.app.deps.env;
   support = (await server.api('POST', '/api/v1/inboxes', { name: 'Support' })).body.id;
   billing = (await server.api('POST', '/api/v1/inboxes', { name: 'Billing' })).body.id;
-  const team = await insertConnection({ env, database: server.database } as unknown as TestApp, { accountId: server.admin.accountId, userId: server.admin.userId, type: 'team', address: 'support@acme.test', inboxId: support });
+  const team = await insertWebConnection(server, { type: 'team', address: 'support@acme.test', inboxId: support });
   const g = await server.api('POST', '/api/v1/users', { email: `grace-${process.pid}@example.com`, name: 'Grace Hopper', role: 'member', seat: 'paid', password: 'another horse battery' });
   const tok = await server.api('POST', '/api/v1/tokens', { name: 'grace', userId: g.body.user.id });
   grace = { id: g.body.user.id, token: tok.body.token };

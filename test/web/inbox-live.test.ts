@@ -8,9 +8,7 @@ import nodemailer from 'nodemailer';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { buildWebApp, hasChromium, launchChromium, screenshot, signIn, startWebServer, type WebTestServer } from './support.js';
-import { insertConnection } from '../support/connections.js';
-import type { TestApp } from '../support/app.js';
+import { buildWebApp, hasChromium, insertWebConnection, launchChromium, screenshot, signIn, startWebServer, type WebTestServer } from './support.js';
 import { createIngestor } from '../../src/app/engine.js';
 import { inboundWiring } from '../../src/app/features.js';
 import { startInboundSmtp, type RunningInboundSmtp } from '../../src/mail/inbound-smtp.js';
@@ -27,9 +25,7 @@ beforeAll(async () => {
   server = await startWebServer(dist);
   const env = server.app.deps.env;
   inboxId = (await server.api('POST', '/api/v1/inboxes', { name: 'Support' })).body.id;
-  const team = await insertConnection({ env, database: server.database } as unknown as TestApp, {
-    accountId: server.admin.accountId,
-    userId: server.admin.userId,
+  const team = await insertWebConnection(server, {
     type: 'team',
     address: 'support@acme.test',
     inboxId,

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { ImapFlow } from 'imapflow';
 import type { Browser } from 'playwright-core';
-import { buildWebApp, hasChromium, launchChromium, startWebServer, type WebTestServer } from './support.js';
+import { buildWebApp, hasChromium, insertWebConnection, launchChromium, startWebServer, type WebTestServer } from './support.js';
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
 import { startSubmissionServer, type TestSubmissionServer } from '../harness/submission.js';
 import { createIngestor } from '../../src/app/engine.js';
@@ -20,6 +20,11 @@ export interface MailWorld {
   dovecot: TestDovecot;
   smtp: TestSubmissionServer;
   ingestor: Ingestor;
+  /**
+   * Connects a Dovecot user's mailbox as the admin's (IMAP on the private Dovecot, SMTP through the
+   * submission server): team email feeding `inboxId`, or personal email syncing INBOX and Sent.
+   */
+  connectMailbox(address: string, password: string, kind: { type: 'team'; inboxId: string } | { type: 'personal' }): ReturnType<typeof insertWebConnection>;
   /** Every message in a Dovecot user's INBOX, raw. */
   inboxOf(user: string, password: string): Promise<Buffer[]>;
   stop(): Promise<void>;
@@ -40,6 +45,16 @@ export async function startMailWorld(users: Record<string, string>): Promise<Mai
     dovecot,
     smtp,
     ingestor,
+    connectMailbox(address, password, kind) {
+      const imap = { host: '127.0.0.1', port: dovecot.imapPort, username: address, password };
+      const smtpServer = { host: '127.0.0.1', port: smtp.port, username: address, password };
+      return insertWebConnection(server, {
+        address,
+        imap,
+        smtp: smtpServer,
+        ...(kind.type === 'team' ? { type: 'team', inboxId: kind.inboxId } : { type: 'personal', folders: ['INBOX', 'Sent'], sentFolder: 'Sent' }),
+      });
+    },
     async inboxOf(user, password) {
       const client = new ImapFlow({ host: '127.0.0.1', port: dovecot.imapPort, secure: false, auth: { user, pass: password }, logger: false });
       await client.connect();

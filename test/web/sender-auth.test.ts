@@ -6,9 +6,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { buildWebApp, hasChromium, launchChromium, screenshot, signIn, startWebServer, type WebTestServer } from './support.js';
-import { insertConnection } from '../support/connections.js';
-import type { TestApp } from '../support/app.js';
+import { buildWebApp, hasChromium, insertWebConnection, launchChromium, screenshot, signIn, startWebServer, type WebTestServer } from './support.js';
 import { createIngestor } from '../../src/app/engine.js';
 import { ingestBatch } from '../../src/features/ingest/ingest.js';
 import { closeDefaultParsePool } from '../../src/mail/parse/index.js';
@@ -40,9 +38,7 @@ beforeAll(async () => {
   server = await startWebServer(dist);
   const env = server.app.deps.env;
   support = (await server.api('POST', '/api/v1/inboxes', { name: 'Support' })).body.id;
-  const team = await insertConnection({ env, database: server.database } as unknown as TestApp, {
-    accountId: server.admin.accountId,
-    userId: server.admin.userId,
+  const team = await insertWebConnection(server, {
     type: 'team',
     address: 'support@acme.test',
     inboxId: support,

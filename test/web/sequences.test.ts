@@ -6,9 +6,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { buildWebApp, hasChromium, launchChromium, screenshot, signIn, startWebServer, type WebTestServer } from './support.js';
-import { insertConnection } from '../support/connections.js';
-import type { TestApp } from '../support/app.js';
+import { buildWebApp, hasChromium, insertWebConnection, launchChromium, screenshot, signIn, startWebServer, type WebTestServer } from './support.js';
 
 let dist: string;
 let server: WebTestServer;
@@ -16,9 +14,7 @@ let browser: Browser;
 beforeAll(async () => {
   dist = await buildWebApp();
   server = await startWebServer(dist);
-  await insertConnection({ env: server.app.deps.env, database: server.database } as unknown as TestApp, {
-    accountId: server.admin.accountId,
-    userId: server.admin.userId,
+  await insertWebConnection(server, {
     type: 'personal',
     address: `ada-${process.pid}@sales.test`,
     imap: { host: 'imap.example.org', port: 993, username: 'ada', password: 'pw' },

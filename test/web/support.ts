@@ -16,6 +16,7 @@ import type { CommandEnv } from '../../src/platform/context.js';
 import { createAccount } from '../../src/features/accounts/commands/createAccount.js';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
 import { CHROMIUM, hasTestProgram } from '../harness/requirements.js';
+import { insertConnection } from '../support/connections.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const SCREENSHOTS = path.join(REPO, 'test-artifacts', 'screenshots');
@@ -48,6 +49,11 @@ export interface WebTestServer {
 }
 
 let counter = 0;
+
+/** A connection inserted straight into the server's database (as the admin's, unless `userId`/`accountId` say otherwise). */
+export function insertWebConnection(server: WebTestServer, o: Omit<Parameters<typeof insertConnection>[1], 'accountId' | 'userId'> & { accountId?: string; userId?: string }) {
+  return insertConnection({ env: server.env, database: server.database }, { accountId: server.admin.accountId, userId: server.admin.userId, ...o });
+}
 
 /** `port` and `configEnv` (optional): a known port (e.g. for PUBLIC_URL and an OAuth redirect URI) and more configuration. */
 export async function startWebServer(distDir: string, opts: { port?: number; configEnv?: Record<string, string> } = {}): Promise<WebTestServer> {

@@ -7,14 +7,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { hasChromium, signIn } from './support.js';
 import { startMailWorld, type MailWorld } from './mail-world.js';
-import { insertConnection } from '../support/connections.js';
-import type { TestApp } from '../support/app.js';
 import { ingestBatch } from '../../src/features/ingest/ingest.js';
 import { sendOutboxMessage } from '../../src/features/outbox/sender.js';
 
 let w: MailWorld;
 let inboxId: string;
-let team: Awaited<ReturnType<typeof insertConnection>>;
+let team: Awaited<ReturnType<MailWorld['connectMailbox']>>;
 const SUPPORT = `support-undo-${process.pid}@acme.test`;
 const CUSTOMER = `uma-${process.pid}@customer.test`;
 const SELLER = `ada-undo-${process.pid}@sales.test`;
@@ -22,27 +20,9 @@ const ANN = `ann-undo-${process.pid}@client.test`;
 
 beforeAll(async () => {
   w = await startMailWorld({ [SUPPORT]: 'support-pw', [CUSTOMER]: 'customer-pw', [SELLER]: 'seller-pw', [ANN]: 'ann-pw' });
-  const env = w.server.app.deps.env;
   inboxId = (await w.server.api('POST', '/api/v1/inboxes', { name: 'Support' })).body.id;
-  team = await insertConnection({ env, database: w.server.database } as unknown as TestApp, {
-    accountId: w.server.admin.accountId,
-    userId: w.server.admin.userId,
-    type: 'team',
-    address: SUPPORT,
-    inboxId,
-    imap: { host: '127.0.0.1', port: w.dovecot.imapPort, username: SUPPORT, password: 'support-pw' },
-    smtp: { host: '127.0.0.1', port: w.smtp.port, username: SUPPORT, password: 'support-pw' },
-  });
-  await insertConnection({ env, database: w.server.database } as unknown as TestApp, {
-    accountId: w.server.admin.accountId,
-    userId: w.server.admin.userId,
-    type: 'personal',
-    address: SELLER,
-    imap: { host: '127.0.0.1', port: w.dovecot.imapPort, username: SELLER, password: 'seller-pw' },
-    smtp: { host: '127.0.0.1', port: w.smtp.port, username: SELLER, password: 'seller-pw' },
-    folders: ['INBOX', 'Sent'],
-    sentFolder: 'Sent',
-  });
+  team = await w.connectMailbox(SUPPORT, 'support-pw', { type: 'team', inboxId });
+  await w.connectMailbox(SELLER, 'seller-pw', { type: 'personal' });
 }, 120_000);
 
 afterAll(async () => {

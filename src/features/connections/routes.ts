@@ -5,6 +5,8 @@ import { connectEmail } from './commands/connectEmail.js';
 import { disconnectEmail } from './commands/disconnectEmail.js';
 import { releaseConnection } from './commands/releaseConnection.js';
 import { updateConnection } from './commands/updateConnection.js';
+import { listConnectionFolders } from './commands/listConnectionFolders.js';
+import { chooseConnectionFolders } from './commands/chooseConnectionFolders.js';
 import { connectionViewOf, listConnections, loadConnection } from './queries.js';
 import { resyncConnection, updateConnectionCredentials } from './commands/updateConnectionCredentials.js';
 import { authorize, can } from '../../platform/authorize.js';
@@ -173,7 +175,7 @@ export async function connectionRoutes(app: ApiApp): Promise<void> {
             signature: { type: ['string', 'null'], maxLength: 10000 },
             sendLimits: { type: 'object', additionalProperties: false, properties: { perDay: { type: ['integer', 'null'] }, perMinute: { type: ['integer', 'null'] } } },
             syncWindowDays: { type: ['integer', 'null'], minimum: 1, maximum: 36500 },
-            folders: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 500 }, minItems: 1, maxItems: 20 },
+            folders: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 500 }, minItems: 1, maxItems: 50, description: 'Folders to sync, checked like PUT /connections/{id}/folders' },
           },
         },
         response: { 200: connectionSchema, ...errorResponses },
@@ -233,6 +235,63 @@ export async function connectionRoutes(app: ApiApp): Promise<void> {
       },
     },
     async (req, reply) => reply.status(202).send(await sendForwardingTest(env, requireActor(req), req.params.id)),
+  );
+
+  const foldersSchema = {
+    type: 'object',
+    properties: {
+      folders: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            path: { type: 'string', description: 'The folder (Gmail: label) as the server names it; what `folders` of PUT takes' },
+            name: { type: 'string', description: 'Its last segment, for display' },
+            specialUse: { type: ['string', 'null'], description: 'SPECIAL-USE flag from the server (\\Sent, \\Junk, \\Trash, \\Drafts, \\Archive, \\All...)' },
+            selected: { type: 'boolean', description: 'Synced now' },
+            neverSynced: { type: ['string', 'null'], enum: ['spam', 'trash', 'drafts', null], description: 'Spam, trash or drafts: never synced, cannot be chosen' },
+            selectable: { type: 'boolean', description: 'False for a parent that only holds other folders' },
+          },
+        },
+      },
+      selected: { type: 'array', items: { type: 'string' }, description: 'The folders synced, INBOX first' },
+    },
+  } as const;
+
+  app.get(
+    '/connections/:id/folders',
+    {
+      schema: {
+        tags: ['connections'],
+        summary: "The mailbox's folders (Gmail labels) as its IMAP server lists them now, with which are synced",
+        description:
+          'Personal email: the owner only (others get 404); team email: admins. Spam, trash and drafts (SPECIAL-USE \\Junk, \\Trash, \\Drafts or their common names) are listed with `neverSynced` and can never be chosen.',
+        params: idParams,
+        response: { 200: foldersSchema, ...errorResponses },
+      },
+    },
+    async (req) => listConnectionFolders(env, requireActor(req), req.params.id),
+  );
+
+  app.put(
+    '/connections/:id/folders',
+    {
+      schema: {
+        tags: ['connections'],
+        summary: 'Choose which folders (Gmail labels) are synced: exactly these from the next pass; a folder left out stops, what it logged stays',
+        description:
+          'Checked against the server: an unknown folder is refused with 422 folder_not_found (`details.folder`), spam, trash and drafts with 422 folder_never_synced (`details.reason`: spam, trash or drafts); INBOX is always synced (400 without it). The never-log lists keep applying to every folder.',
+        params: idParams,
+        body: {
+          type: 'object',
+          required: ['folders'],
+          additionalProperties: false,
+          properties: { folders: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 500 }, minItems: 1, maxItems: 50 } },
+        },
+        response: { 200: foldersSchema, ...errorResponses },
+      },
+    },
+    async (req) => chooseConnectionFolders(env, requireActor(req), req.params.id, req.body.folders),
   );
 
   app.post(

@@ -25,11 +25,23 @@ export type ImportProgress = (p: { done: number; total: number | null; imported:
 
 const SKIP = /\.(md|tsv|json|gitattributes|gitignore|py|js|ts|c|h|rb|go|rs)$/i;
 
-/** Yields raw messages from an mbox file, splitting on "From " separator lines and undoing >From quoting. */
+/**
+ * The "From " line that separates two messages of an mbox: `From <sender> <date>` (the date carries a
+ * time, e.g. `From ann@example.org Tue Sep  1 10:00:00 2026`, `From - Mon Jan  1 00:00:00 2024`).
+ */
+const SEPARATOR_SHAPE = /^From \S+\s+.*\b\d{1,2}:\d{2}/;
+
+/**
+ * Yields raw messages from a file that starts with a "From " line, undoing >From quoting. A later
+ * "From " line separates two messages only in the mbox shape: the line before it is blank and it looks
+ * like a separator (sender, date). Anything else is the message's own text (a quoted original's "From "
+ * line, a sentence), so a single message saved with its envelope line stays one message.
+ */
 export async function* readMbox(file: string): AsyncGenerator<Buffer> {
   let pending: Buffer = Buffer.alloc(0);
   let current: Buffer[] = [];
   let started = false;
+  let previousBlank = true;
   const flush = () => {
     if (!started || current.length === 0) return null;
     const msg = Buffer.concat(current);
@@ -37,7 +49,10 @@ export async function* readMbox(file: string): AsyncGenerator<Buffer> {
     return msg;
   };
   const handleLine = (line: Buffer): Buffer | null => {
-    if (line.length >= 5 && line.subarray(0, 5).toString('latin1') === 'From ') {
+    const blank = line.length <= 2 && (line[0] === 0x0a || (line[0] === 0x0d && line[1] === 0x0a));
+    const wasBlank = previousBlank;
+    previousBlank = blank;
+    if (line.length >= 5 && line.subarray(0, 5).toString('latin1') === 'From ' && (!started || (wasBlank && SEPARATOR_SHAPE.test(line.subarray(0, 512).toString('latin1'))))) {
       const done = flush();
       started = true;
       return done;

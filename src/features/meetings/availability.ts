@@ -23,8 +23,39 @@ export function calendarAccount(env: CommandEnv, row: MeetingCalendarsTable): Ca
   return { serverUrl: row.server_url, username: row.username, password: env.secrets.open(row.credentials), calendarUrl: row.calendar_url };
 }
 
+/**
+ * Busy times read from CalDAV, kept a minute per (host, calendar, credentials, range, zone): a public
+ * booking page viewed by many visitors reads the host's calendar once a minute, not once a view, and a
+ * calendar server that is down is not asked again by every view. Failures are kept too (the same error
+ * is thrown). Booking always reads fresh (`fresh: true`), so a slot taken on the calendar a second ago is
+ * refused at the moment it matters. Mailroom's own bookings never come from here (they are read from the
+ * database on every view).
+ */
+const BUSY_TTL_MS = 60_000;
+const BUSY_CACHE_MAX = 1_000;
+const busyCache = new Map<string, { at: number; busy?: Interval[]; error?: unknown }>();
+
+async function cachedBusy(key: string, fresh: boolean, read: () => Promise<Interval[]>): Promise<Interval[]> {
+  const now = performance.now();
+  const hit = fresh ? undefined : busyCache.get(key);
+  if (hit && now - hit.at < BUSY_TTL_MS) {
+    if (hit.busy) return hit.busy;
+    throw hit.error;
+  }
+  busyCache.delete(key);
+  if (busyCache.size >= BUSY_CACHE_MAX) busyCache.delete(busyCache.keys().next().value as string);
+  try {
+    const busy = await read();
+    busyCache.set(key, { at: now, busy });
+    return busy;
+  } catch (error) {
+    busyCache.set(key, { at: now, error });
+    throw error;
+  }
+}
+
 /** Each host's input for `pageSlots` over `range` (plus the page's bookings for limits and load). */
-export async function gatherHosts(env: CommandEnv, page: Page, range: Interval, opts: { exceptMeetingId?: string } = {}): Promise<{ hosts: HostState[]; loadByHost: Record<string, number> }> {
+export async function gatherHosts(env: CommandEnv, page: Page, range: Interval, opts: { exceptMeetingId?: string; fresh?: boolean } = {}): Promise<{ hosts: HostState[]; loadByHost: Record<string, number> }> {
   const db = env.db;
   const accountId = page.row.account_id;
   const users = new Map((await hostUsers(db, accountId, page.hostUserIds)).map((u) => [u.id, u]));
@@ -55,7 +86,9 @@ export async function gatherHosts(env: CommandEnv, page: Page, range: Interval, 
       if (!cal) return { input: base, problem: null };
       const now = env.now();
       try {
-        const busy = await readBusy(calendarAccount(env, cal), { start: range.start - 24 * 3_600_000, end: range.end + 24 * 3_600_000 }, page.availability.timeZone);
+        const wideRange = { start: range.start - 24 * 3_600_000, end: range.end + 24 * 3_600_000 };
+        const key = [hostId, cal.server_url, cal.calendar_url ?? '', cal.username, cal.credentials, cal.updated_at, wideRange.start, wideRange.end, page.availability.timeZone].join('\u0000');
+        const busy = await cachedBusy(key, opts.fresh === true, () => readBusy(calendarAccount(env, cal), wideRange, page.availability.timeZone));
         if (cal.last_error !== null) await db.updateTable('meeting_calendars').set({ last_error: null, last_checked_at: now }).where('user_id', '=', hostId).execute();
         return { input: { ...base, busy: [...base.busy, ...busy] }, problem: null };
       } catch (err) {

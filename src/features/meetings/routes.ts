@@ -163,6 +163,14 @@ const meetingTypeFields = {
   reminders: { type: 'array', maxItems: 3, items: { type: 'integer', minimum: 5, maximum: 20160 } },
 } as const;
 
+/** The booking window as the commands take it (a rolling window defaults to 60 days). */
+function bookingWindowOf(
+  w: { kind: 'rolling' | 'range'; days?: number; start?: string; end?: string } | undefined,
+): { kind: 'range'; start: string; end: string } | { kind: 'rolling'; days: number } | undefined {
+  if (!w) return undefined;
+  return w.kind === 'range' ? { kind: 'range', start: w.start ?? '', end: w.end ?? '' } : { kind: 'rolling', days: w.days ?? 60 };
+}
+
 const slugParams = { type: 'object', required: ['slug'], properties: { slug: { type: 'string', maxLength: 60 } } } as const;
 const tokenParams = { type: 'object', required: ['token'], properties: { token: { type: 'string', maxLength: 200 } } } as const;
 const publicLimit = { max: 30, timeWindow: '1 minute' };
@@ -199,32 +207,14 @@ export async function meetingsRoutes(app: ApiApp): Promise<void> {
           type: 'object',
           required: ['name', 'slug', 'durationMin', 'availability'],
           additionalProperties: false,
-          properties: {
-            name: { type: 'string', maxLength: 200 },
-            slug: { type: 'string', maxLength: 60 },
-            description: { type: 'string', maxLength: 5000 },
-            kind: { type: 'string', enum: ['single', 'group', 'round_robin'] },
-            hostUserIds: { type: 'array', maxItems: 50, items: { type: 'string' } },
-            connectionId: { type: 'string' },
-            preferContactOwner: { type: 'boolean' },
-            durationMin: { type: 'integer' },
-            intervalMin: { type: ['integer', 'null'] },
-            minNoticeMin: { type: 'integer' },
-            bufferBeforeMin: { type: 'integer' },
-            bufferAfterMin: { type: 'integer' },
-            window: bookingWindow,
-            maxPerDay: { type: ['integer', 'null'] },
-            availability,
-            questions: { type: 'array', maxItems: 20, items: question },
-            reminders: { type: 'array', maxItems: 3, items: { type: 'integer', minimum: 5, maximum: 20160 } },
-          },
+          properties: { ...meetingTypeFields, kind: { type: 'string', enum: ['single', 'group', 'round_robin'] } },
         },
         response: { 201: meetingTypeSchema, ...errorResponses },
       },
     },
     async (req, reply) => {
       const { window: w, availability: a, ...rest } = req.body;
-      const window = w ? (w.kind === 'range' ? { kind: 'range' as const, start: w.start ?? '', end: w.end ?? '' } : { kind: 'rolling' as const, days: w.days ?? 60 }) : undefined;
+      const window = bookingWindowOf(w);
       const created = await createMeetingType(env, requireActor(req), { ...rest, ...(window ? { window } : {}), availability: { timeZone: a.timeZone, weekly: a.weekly, ...(a.overrides ? { overrides: a.overrides } : {}) } });
       reply.code(201);
       return created;
@@ -244,7 +234,7 @@ export async function meetingsRoutes(app: ApiApp): Promise<void> {
     },
     async (req) => {
       const { window: w, availability: a, ...rest } = req.body;
-      const window = w ? (w.kind === 'range' ? { kind: 'range' as const, start: w.start ?? '', end: w.end ?? '' } : { kind: 'rolling' as const, days: w.days ?? 60 }) : undefined;
+      const window = bookingWindowOf(w);
       return updateMeetingType(env, requireActor(req), req.params.id, { ...rest, ...(window ? { window } : {}), ...(a ? { availability: { timeZone: a.timeZone, weekly: a.weekly, ...(a.overrides ? { overrides: a.overrides } : {}) } } : {}) });
     },
   );

@@ -10,6 +10,7 @@ import type { ClassificationHeaders, MailAddress, MalformedReason, ParsedMessage
 import { messageIdsIn, normaliseMessageId } from '../message/message-id.js';
 import { parseMailDate } from './date.js';
 import { parseContentType } from './structure.js';
+import { c1ToWindows1252 } from './charsets.js';
 
 const MAX_ADDRESSES = 1000;
 const MAX_SUBJECT = 4096;
@@ -55,7 +56,7 @@ export function toAddresses(value: string | null): MailAddress[] {
 }
 
 function pushMailbox(out: MailAddress[], name: string | undefined, address: string | undefined): void {
-  let n = stripNul((name ?? '').trim());
+  let n = c1ToWindows1252(stripNul((name ?? '').trim()));
   let addr = stripNul((address ?? '').trim()).toLowerCase();
   if (addr === '') {
     // `MAILER-DAEMON (Mail Delivery System)` or a bare local name: the token is the address.
@@ -141,7 +142,7 @@ export function fromHeaderFields(fields: readonly RawHeaderField[], malformed: S
   const sender = toAddresses(firstField(fields, 'sender'))[0] ?? null;
 
   const subjectRaw = firstField(fields, 'subject');
-  let subject = subjectRaw === null ? '' : stripNul(safeDecodeWords(subjectRaw)).trim();
+  let subject = subjectRaw === null ? '' : c1ToWindows1252(stripNul(safeDecodeWords(subjectRaw))).trim();
   if (subject.length > MAX_SUBJECT) subject = subject.slice(0, MAX_SUBJECT);
 
   const headerFields = fields.slice(0, MAX_HEADER_FIELDS).map((f) => ({

@@ -11,6 +11,7 @@ import { readHeaderBlock } from '../message/header-block.js';
 import { fallbackMessage, fromHeaderFields, sortReasons, stripNul } from './build.js';
 import { resolveLimits, type ParseLimits } from './limits.js';
 import { scanStructure } from './structure.js';
+import { c1ToWindows1252, decodeHeaderLine, isSevenBitCharset, preferUtf8Reading } from './charsets.js';
 
 const REPORT_TYPES = new Set([
   'message/delivery-status',
@@ -89,8 +90,28 @@ async function parseWithPostalMime(raw: Uint8Array, limits: ParseLimits): Promis
     }
     return out;
   };
-  const text = capBody(email.text);
-  const html = capBody(email.html);
+  let text = capBody(email.text);
+  let html = capBody(email.html);
+  // A multipart whose boundary never appears (a wrong or missing boundary parameter): the parser finds
+  // no part at all and the body would be lost from view. Show it as plain text instead.
+  if (!text && !html && email.attachments.length === 0 && derived.headers.contentType.startsWith('multipart/')) {
+    const body = bodyAfterHeader(parseInput);
+    if (body !== null && body.trim() !== '') text = capBody(body);
+  }
+  // A body labelled ISO-2022-JP (a 7-bit charset) that holds UTF-8: the label failed (replacement
+  // characters), so read it again as UTF-8 and keep that reading when it is valid.
+  if (scan.charsets.some(isSevenBitCharset) && (text?.includes('\ufffd') || html?.includes('\ufffd'))) {
+    const relabelled = await reparseAsUtf8(parseInput);
+    if (relabelled) {
+      const t = capBody(relabelled.text);
+      const h = capBody(relabelled.html);
+      if (text !== null && t !== null && preferUtf8Reading(text, t)) text = t;
+      if (html !== null && h !== null && preferUtf8Reading(html, h)) html = h;
+    }
+  }
+  // ISO-8859-1 is Windows-1252 (as browsers read it): 0x85 is an ellipsis, not a C1 control.
+  if (text !== null) text = c1ToWindows1252(text);
+  if (html !== null) html = c1ToWindows1252(html);
 
   const attachments: ParsedAttachment[] = [];
   const reports: ReportPart[] = [];
@@ -126,13 +147,33 @@ async function parseWithPostalMime(raw: Uint8Array, limits: ParseLimits): Promis
   };
 }
 
+/** The bytes after the top-level header block, as UTF-8 (bad bytes as U+FFFD), or null when there is no body. */
+function bodyAfterHeader(input: Buffer): string | null {
+  const lf = input.indexOf('\n\n', 0, 'latin1');
+  const crlf = input.indexOf('\r\n\r\n', 0, 'latin1');
+  if (lf < 0 && crlf < 0) return null;
+  const at = crlf >= 0 && (lf < 0 || crlf < lf) ? crlf + 4 : lf + 2;
+  return stripNul(input.subarray(at).toString('utf8'));
+}
+
+/** The same input with every 7-bit charset label (ISO-2022-JP...) replaced by UTF-8, parsed again; null on failure. */
+async function reparseAsUtf8(input: Buffer): Promise<Email | null> {
+  const relabelled = input.toString('latin1').replace(/(charset\s*=\s*)(["']?)((?:x-)?(?:iso-?2022-?(?:jp|kr|cn)(?:-\d|-ext)?|csiso2022jp))\2/gi, '$1$2utf-8$2');
+  try {
+    return await PostalMime.parse(Buffer.from(relabelled, 'latin1'), { attachmentEncoding: 'arraybuffer' });
+  } catch {
+    return null;
+  }
+}
+
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Raw 8-bit header bytes that are not UTF-8 (old clients writing Latin-1, Windows-1251 or Big5
  * straight into Subject and From). The parser reads headers as UTF-8 and would turn them into
- * U+FFFD; decode them instead with the first declared non-UTF-8 body charset, else Windows-1252.
- * Returns null when the header is ASCII or valid UTF-8 (the normal case).
+ * U+FFFD; decode them instead, line by line: a line that is UTF-8 but for a stray byte stays UTF-8
+ * (U+FFFD for that byte), any other with the first declared non-UTF-8 body charset, else
+ * Windows-1252. Returns null when the header is ASCII or valid UTF-8 (the normal case).
  */
 function raw8bitHeaderFields(input: Buffer, charsets: string[]): Array<{ key: string; value: string }> | null {
   const limit = Math.min(input.length, 256 * 1024);
@@ -155,14 +196,15 @@ function raw8bitHeaderFields(input: Buffer, charsets: string[]): Array<{ key: st
   } catch {
     /* not UTF-8: decode below */
   }
-  const candidate = charsets.find((c) => !/^(utf-?8|us-ascii|ascii)$/i.test(c) && charsetKnown(c));
-  let decoder: TextDecoder;
-  try {
-    decoder = new TextDecoder(candidate ?? 'windows-1252');
-  } catch {
-    decoder = new TextDecoder('windows-1252');
+  const candidate = charsets.find((c) => !/^(utf-?8|us-ascii|ascii)$/i.test(c) && !isSevenBitCharset(c) && charsetKnown(c)) ?? null;
+  const lines: string[] = [];
+  for (let start = 0; start <= head.length; ) {
+    let nl = head.indexOf(10, start);
+    if (nl < 0) nl = head.length;
+    lines.push(decodeHeaderLine(head.subarray(start, nl), candidate));
+    start = nl + 1;
   }
-  return readHeaderBlock(decoder.decode(head).replace(/\r\n?/g, '\n') + '\n\n', { maxValueChars: 256 * 1024 }).fields;
+  return readHeaderBlock(lines.join('\n').replace(/\r\n?/g, '\n') + '\n\n', { maxValueChars: 256 * 1024 }).fields;
 }
 
 /**

@@ -169,6 +169,12 @@ export function installAuth(scope: FastifyInstance): void {
   });
 }
 
+/** The stored hash of the request's browser session (null for API tokens and anonymous requests). */
+export function sessionIdHashOf(req: FastifyRequest): string | null {
+  const sid = req.authKind === 'session' ? req.cookies?.[SESSION_COOKIE] : undefined;
+  return sid ? hashToken(sid) : null;
+}
+
 /** The signed-in actor of a request of the authenticated scope (refuses with 401 on a public route without one). */
 export function requireActor(req: FastifyRequest): Actor {
   if (!req.actor) throw unauthenticated();

@@ -3,7 +3,7 @@
  *
  * The network part is `safeFetch` (host-guard.ts): http/https only, every hop resolved once and
  * checked (private, loopback, link-local, CGNAT, unique-local, mapped and metadata addresses
- * refused unless the operator allow-lists them), the connection pinned to the checked address,
+ * refused unless the operator allow-lists them in MAILROOM_IMAGE_PROXY_ALLOW_HOSTS), the connection pinned to the checked address,
  * at most 3 redirects, 5 MiB, one 10 s timeout, no cookies or Referer sent.
  *
  * On top of it, this file decides WHAT is served: only raster images whose bytes are what they
@@ -78,7 +78,10 @@ export interface ProxiedImage {
 }
 
 export interface FetchProxiedImageOptions {
-  /** Default: the process's list (setAllowPrivateHosts), read on each call. */
+  /**
+   * Private hosts allowed. The route passes the image proxy's own list (MAILROOM_IMAGE_PROXY_ALLOW_HOSTS);
+   * when absent, the process's list (setAllowPrivateHosts, the mail servers') is used.
+   */
   allowHosts?: readonly string[] | AllowList;
   lookup?: LookupAll;
   maxBytes?: number;

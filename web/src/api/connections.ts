@@ -43,3 +43,11 @@ export type PendingOAuthFlow = Ok<'/api/v1/connections/oauth/flows', 'get'>['flo
 export const listPendingOAuthFlows = () => api.get<Ok<'/api/v1/connections/oauth/flows', 'get'>>('/connections/oauth/flows').then((r) => r.flows ?? []);
 /** Code flow: the page the provider sent the browser back to (its whole URL) finishes the connect. */
 export const completeOAuth = (url: string) => api.post<Connection>('/connections/oauth/callback', { url });
+
+// Folders of a mailbox (issue 21)
+export type ConnectionFolders = Ok<'/api/v1/connections/{id}/folders', 'get'>;
+export type ConnectionFolder = ConnectionFolders['folders'][number];
+/** The folders (Gmail labels) the mailbox's server lists now, with which are synced. */
+export const listFolders = (id: string) => api.get<ConnectionFolders>(`/connections/${encodeURIComponent(id)}/folders`);
+/** Sync exactly these folders (INBOX always; spam, trash and drafts are refused). */
+export const chooseFolders = (id: string, folders: string[]) => api.put<ConnectionFolders>(`/connections/${encodeURIComponent(id)}/folders`, { folders });

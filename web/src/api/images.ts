@@ -6,21 +6,27 @@
 export const IMAGE_PROXY_PATH = '/api/v1/image-proxy';
 
 /**
- * The session's image-proxy token (from /api/v1/session). The email frame is sandboxed, so its image
- * requests carry no session cookie; the proxy accepts this token instead.
+ * What lets the sandboxed email frame load one message's images: its requests carry no session cookie,
+ * so each URL carries the message's id and the short-lived image token its HTML endpoint handed out
+ * (bound to that message, 10 minutes). Nothing session-wide ever reaches the frame's HTML.
  */
-let imageProxyToken = '';
-
-export function setImageProxyToken(token: string | undefined): void {
-  imageProxyToken = token ?? '';
+export interface ImageAccess {
+  /** The message id (or template preview subject) the token was issued for. */
+  subject: string;
+  token: string;
 }
 
-export function proxiedImageUrl(remote: string): string {
-  const t = imageProxyToken ? `&t=${encodeURIComponent(imageProxyToken)}` : '';
-  return `${window.location.origin}${IMAGE_PROXY_PATH}?url=${encodeURIComponent(remote)}${t}`;
+export function proxiedImageUrl(remote: string, access: ImageAccess | null): string {
+  const bound = access?.token ? `&m=${encodeURIComponent(access.subject)}&t=${encodeURIComponent(access.token)}` : '';
+  return `${window.location.origin}${IMAGE_PROXY_PATH}?url=${encodeURIComponent(remote)}${bound}`;
 }
 
 /** The CSP source that lets the message frame load proxied images and nothing else. */
 export function imageProxySource(): string {
   return `${window.location.origin}${IMAGE_PROXY_PATH}`;
+}
+
+/** A token that still has at least a minute to run (else the caller fetches a new one). */
+export function isFresh(expiresAt: string | null | undefined, now = Date.now()): boolean {
+  return Boolean(expiresAt) && Date.parse(expiresAt!) - now > 60_000;
 }

@@ -56,8 +56,6 @@ export interface paths {
                                 createdAt: string;
                             };
                             csrfToken: string;
-                            /** @description Append as &t= to /api/v1/image-proxy URLs loaded from the sandboxed email frame, which sends no cookie. Empty for API tokens. */
-                            imageProxyToken: string;
                             account: {
                                 id: string;
                                 name: string;
@@ -139,8 +137,6 @@ export interface paths {
                                 createdAt: string;
                             };
                             csrfToken: string;
-                            /** @description Append as &t= to /api/v1/image-proxy URLs loaded from the sandboxed email frame, which sends no cookie. Empty for API tokens. */
-                            imageProxyToken: string;
                             account: {
                                 id: string;
                                 name: string;
@@ -2903,10 +2899,10 @@ export interface paths {
                                 /** @enum {string} */
                                 direction: "inbound" | "outbound";
                                 /**
-                                 * @description auto_reply and bounce are shown as such and never reopen a conversation
+                                 * @description auto_reply, bounce and challenge (a challenge-response filter asking the sender to prove they are a person) are shown as such and never reopen a conversation
                                  * @enum {string}
                                  */
-                                kind: "normal" | "auto_reply" | "bounce" | "list" | "loop";
+                                kind: "normal" | "auto_reply" | "bounce" | "challenge" | "list" | "loop";
                                 bounce: {
                                     type: string;
                                     permanent: boolean;
@@ -3663,6 +3659,10 @@ export interface paths {
                             messageId: string;
                             html: string | null;
                             blockedRemoteImages: number;
+                            /** @description Append as &t= (with &m=<messageId>) to /api/v1/image-proxy URLs loaded from the sandboxed email frame, which sends no cookie. Works for this message only, for 10 minutes. Empty for API tokens. */
+                            imageToken: string;
+                            /** @description When imageToken stops working (fetch the HTML again for a new one) */
+                            imageTokenExpiresAt: string | null;
                         };
                     };
                 };
@@ -5351,6 +5351,7 @@ export interface paths {
                             perMinute?: number | null;
                         };
                         syncWindowDays?: number | null;
+                        /** @description Folders to sync, checked like PUT /connections/{id}/folders */
                         folders?: string[];
                     };
                 };
@@ -5877,6 +5878,154 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/connections/{id}/folders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The mailbox's folders (Gmail labels) as its IMAP server lists them now, with which are synced
+         * @description Personal email: the owner only (others get 404); team email: admins. Spam, trash and drafts (SPECIAL-USE \Junk, \Trash, \Drafts or their common names) are listed with `neverSynced` and can never be chosen.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            folders: {
+                                /** @description The folder (Gmail: label) as the server names it; what `folders` of PUT takes */
+                                path: string;
+                                /** @description Its last segment, for display */
+                                name: string;
+                                /** @description SPECIAL-USE flag from the server (\Sent, \Junk, \Trash, \Drafts, \Archive, \All...) */
+                                specialUse: string | null;
+                                /** @description Synced now */
+                                selected: boolean;
+                                /**
+                                 * @description Spam, trash or drafts: never synced, cannot be chosen
+                                 * @enum {string|null}
+                                 */
+                                neverSynced: "spam" | "trash" | "drafts" | null;
+                                /** @description False for a parent that only holds other folders */
+                                selectable: boolean;
+                            }[];
+                            /** @description The folders synced, INBOX first */
+                            selected: string[];
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        /**
+         * Choose which folders (Gmail labels) are synced: exactly these from the next pass; a folder left out stops, what it logged stays
+         * @description Checked against the server: an unknown folder is refused with 422 folder_not_found (`details.folder`), spam, trash and drafts with 422 folder_never_synced (`details.reason`: spam, trash or drafts); INBOX is always synced (400 without it). The never-log lists keep applying to every folder.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        folders: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            folders: {
+                                /** @description The folder (Gmail: label) as the server names it; what `folders` of PUT takes */
+                                path: string;
+                                /** @description Its last segment, for display */
+                                name: string;
+                                /** @description SPECIAL-USE flag from the server (\Sent, \Junk, \Trash, \Drafts, \Archive, \All...) */
+                                specialUse: string | null;
+                                /** @description Synced now */
+                                selected: boolean;
+                                /**
+                                 * @description Spam, trash or drafts: never synced, cannot be chosen
+                                 * @enum {string|null}
+                                 */
+                                neverSynced: "spam" | "trash" | "drafts" | null;
+                                /** @description False for a parent that only holds other folders */
+                                selectable: boolean;
+                            }[];
+                            /** @description The folders synced, INBOX first */
+                            selected: string[];
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -7512,6 +7661,10 @@ export interface paths {
                                 name?: string;
                             }[];
                             message: string | null;
+                            /** @description Append as &t= (with &m=<messageId>) to /api/v1/image-proxy URLs loaded from the sandboxed email frame, which sends no cookie. Works for this message only, for 10 minutes. Empty for API tokens. */
+                            imageToken: string;
+                            /** @description When imageToken stops working (fetch the HTML again for a new one) */
+                            imageTokenExpiresAt: string | null;
                         };
                     };
                 };
@@ -9702,8 +9855,6 @@ export interface paths {
                         name: string;
                         slug: string;
                         description?: string;
-                        /** @enum {string} */
-                        kind?: "single" | "group" | "round_robin";
                         hostUserIds?: string[];
                         connectionId?: string;
                         preferContactOwner?: boolean;
@@ -9742,6 +9893,8 @@ export interface paths {
                             required: boolean;
                         }[];
                         reminders?: number[];
+                        /** @enum {string} */
+                        kind?: "single" | "group" | "round_robin";
                     };
                 };
             };
@@ -10661,14 +10814,16 @@ export interface paths {
         };
         /**
          * A remote email image, fetched by Mailroom (raster images from public servers only)
-         * @description Fetches an http(s) image on behalf of the signed-in reader. Private, loopback, link-local, CGNAT, unique-local and cloud metadata destinations are refused (host_not_allowed), as are other protocols, more than 3 redirects, more than 5 MB, SVG and anything whose bytes are not a PNG, JPEG, GIF, WebP, AVIF, BMP or ICO image.
+         * @description Fetches an http(s) image on behalf of the signed-in reader. Private, loopback, link-local, CGNAT, unique-local and cloud metadata destinations are refused (host_not_allowed) unless the operator lists them in MAILROOM_IMAGE_PROXY_ALLOW_HOSTS, as are other protocols, more than 3 redirects, more than 5 MB, SVG and anything whose bytes are not a PNG, JPEG, GIF, WebP, AVIF, BMP or ICO image. Without a cookie or API token, `t` must be the imageToken of message `m` (401 image_token_invalid otherwise, image_token_expired after 10 minutes).
          */
         get: {
             parameters: {
                 query: {
                     /** @description The remote image URL (http or https). */
                     url: string;
-                    /** @description The session's imageProxyToken (from /api/v1/session), for requests that carry no cookie. */
+                    /** @description The id of the message whose image this is (with `t`). */
+                    m?: string;
+                    /** @description The message's imageToken (from its HTML endpoint), for requests that carry no cookie. */
                     t?: string;
                 };
                 header?: never;
@@ -10725,7 +10880,7 @@ export interface components {
                  * @description Stable snake_case code; clients key on it.
                  * @enum {string}
                  */
-                code: "invalid_request" | "invalid_input" | "invalid_cursor" | "not_found" | "sign_in_delayed" | "sign_in_locked" | "permission_denied" | "conflict" | "rate_limited" | "payload_too_large" | "internal_error" | "database_unavailable" | "unauthenticated" | "invalid_credentials" | "csrf_token_invalid" | "user_not_active" | "email_taken" | "team_name_taken" | "invalid_plan" | "plan_limit_reached" | "limit_reached" | "invalid_state_change" | "last_super_admin" | "cannot_change_self" | "address_in_use" | "team_address_not_allowed_for_meetings" | "inbox_not_found" | "host_not_allowed" | "imap_settings_incorrect" | "imap_authentication_failed" | "smtp_settings_incorrect" | "smtp_authentication_failed" | "connection_disconnected" | "connection_not_syncable" | "not_forwarding" | "no_personal_connection" | "no_team_address" | "oauth_provider_not_configured" | "oauth_provider_unreachable" | "oauth_state_invalid" | "oauth_denied" | "oauth_failed" | "oauth_no_email" | "oauth_email_not_verified" | "oauth_address_mismatch" | "oauth_device_flow_unsupported" | "oauth_device_code_expired" | "oauth_reauth_required" | "owner_not_active" | "contact_email_taken" | "company_domain_taken" | "freemail_domain" | "csv_invalid" | "csv_no_email_column" | "assignee_not_member" | "assignee_not_active" | "invalid_mention" | "attachments_too_large" | "unresolved_tokens" | "shortcut_in_use" | "email_not_cancellable" | "too_late_to_undo" | "already_undone" | "meetings_connection_required" | "slot_taken" | "slug_taken" | "calendar_unreachable" | "invalid_link" | "team_connection_not_allowed" | "already_enrolled" | "contact_not_enrollable" | "sequence_archived" | "enrollment_ended" | "task_not_open" | "image_proxy_busy" | "invalid_url" | "scheme_not_allowed" | "port_not_allowed" | "host_not_found" | "too_many_redirects" | "image_too_large" | "content_type_not_allowed" | "not_an_image" | "upstream_status" | "upstream_timeout" | "upstream_unreachable";
+                code: "invalid_request" | "invalid_input" | "invalid_cursor" | "not_found" | "sign_in_delayed" | "sign_in_locked" | "permission_denied" | "conflict" | "rate_limited" | "payload_too_large" | "internal_error" | "database_unavailable" | "unauthenticated" | "invalid_credentials" | "csrf_token_invalid" | "user_not_active" | "email_taken" | "team_name_taken" | "invalid_plan" | "plan_limit_reached" | "limit_reached" | "invalid_state_change" | "last_super_admin" | "cannot_change_self" | "address_in_use" | "team_address_not_allowed_for_meetings" | "inbox_not_found" | "host_not_allowed" | "imap_settings_incorrect" | "imap_authentication_failed" | "smtp_settings_incorrect" | "smtp_authentication_failed" | "connection_disconnected" | "connection_not_syncable" | "folder_not_found" | "folder_never_synced" | "mailbox_unreachable" | "not_forwarding" | "no_personal_connection" | "no_team_address" | "oauth_provider_not_configured" | "oauth_provider_unreachable" | "oauth_state_invalid" | "oauth_denied" | "oauth_failed" | "oauth_no_email" | "oauth_email_not_verified" | "oauth_address_mismatch" | "oauth_device_flow_unsupported" | "oauth_device_code_expired" | "oauth_reauth_required" | "owner_not_active" | "contact_email_taken" | "company_domain_taken" | "freemail_domain" | "csv_invalid" | "csv_no_email_column" | "assignee_not_member" | "assignee_not_active" | "invalid_mention" | "attachments_too_large" | "unresolved_tokens" | "shortcut_in_use" | "email_not_cancellable" | "too_late_to_undo" | "already_undone" | "meetings_connection_required" | "slot_taken" | "slug_taken" | "calendar_unreachable" | "invalid_link" | "team_connection_not_allowed" | "already_enrolled" | "contact_not_enrollable" | "sequence_archived" | "enrollment_ended" | "task_not_open" | "image_proxy_busy" | "image_token_invalid" | "image_token_expired" | "invalid_url" | "scheme_not_allowed" | "port_not_allowed" | "host_not_found" | "too_many_redirects" | "image_too_large" | "content_type_not_allowed" | "not_an_image" | "upstream_status" | "upstream_timeout" | "upstream_unreachable";
                 /** @description What happened and what to do, in a plain sentence. */
                 message: string;
                 /** @description Who holds what the request wanted (address_in_use: the connection holding the address; for a personal holder the user fields are set and the inbox fields null, for a team holder the reverse). */

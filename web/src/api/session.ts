@@ -1,12 +1,10 @@
 import { api, request, setCsrfToken } from './client.js';
 import type { Availability, Session, User } from './types.js';
-import { setImageProxyToken } from './images.js';
 
 export async function currentSession(): Promise<Session | null> {
   try {
     const s = await request<Session>('GET', '/session', undefined, { quiet401: true });
     setCsrfToken(s.csrfToken);
-    setImageProxyToken(s.imageProxyToken);
     return s;
   } catch (e) {
     if ((e as { status?: number }).status === 401) return null;
@@ -17,7 +15,6 @@ export async function currentSession(): Promise<Session | null> {
 export async function signIn(email: string, password: string): Promise<Session> {
   const s = await request<Session>('POST', '/session', { email, password }, { quiet401: true });
   setCsrfToken(s.csrfToken);
-  setImageProxyToken(s.imageProxyToken);
   return s;
 }
 
@@ -26,7 +23,6 @@ export async function signOut(): Promise<void> {
     await api.del<void>('/session');
   } finally {
     setCsrfToken('');
-    setImageProxyToken('');
   }
 }
 

@@ -12,6 +12,7 @@ import { getPreferences } from '../api/preferences.js';
 import { formatDateTime } from '../lib/format.js';
 import { sanitizeEmailHtml } from '../lib/sanitizeEmail.js';
 import { EmailFrame } from './EmailFrame.js';
+import { isFresh } from '../api/images.js';
 import { AttachmentPicker, formatBytes, toAttachments, type PickedFile } from './AttachmentPicker.js';
 import { Notice, Spinner, useLoad } from './ui.js';
 
@@ -330,7 +331,16 @@ export function ComposeEmail({ contactId, contactEmail, onSent }: { contactId: s
               <p>
                 <strong>{preview.subject}</strong>
               </p>
-              <EmailFrame html={preview.html} title="Template preview" maxHeight={400} />
+              <EmailFrame
+                html={preview.html}
+                title="Template preview"
+                maxHeight={400}
+                imageAccess={async () => {
+                  // The preview's image token is bound to this template's preview and lasts 10 minutes.
+                  const fresh = isFresh(preview.imageTokenExpiresAt) ? preview : await previewTemplate(templateId, contactId);
+                  return { subject: `template:${templateId}`, token: fresh.imageToken };
+                }}
+              />
             </details>
           )}
           <div className="compose-attachments">

@@ -7,6 +7,7 @@ import { OAuthButtons, OAuthCallback, PendingSignIns } from '../components/OAuth
 import { EmailPreferencesSections } from '../components/EmailPreferences.js';
 import { NotificationEmailSetting } from '../components/NotificationEmailSetting.js';
 import { UndoSendSetting } from '../components/UndoSendSetting.js';
+import { FolderPicker } from '../components/FolderPicker.js';
 import { TemplatesSettings } from '../components/TemplatesSettings.js';
 import { isAdmin } from '../lib/format.js';
 import { ListeningBadge, StateBadge, SyncProgress, fixItLabel, plainError } from '../components/ConnectionStatus.js';
@@ -158,6 +159,7 @@ function ConnectionCard({
           Disconnect
         </button>
       </div>
+      {c.transport === 'imap' && c.state !== 'disconnected' && <FolderPicker connectionId={c.id} address={c.address} onSaved={(folders) => onChanged({ ...c, folders })} />}
       {error && <Notice kind="error">{error}</Notice>}
       <ConfirmDialog
         open={confirming}

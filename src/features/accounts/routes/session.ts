@@ -8,13 +8,12 @@ import { accountSummary, sessionCsrfToken, teamIdsOf } from '../queries.js';
 import { userSchema } from '../../../platform/http/schemas.js';
 import { hashToken } from '../../../platform/security/passwords.js';
 import { addressKey } from '../../connections/index.js';
-import { signImageProxyToken } from '../../../platform/security/image-proxy-token.js';
 import { RateLimiter } from '../../../platform/security/rate-limit.js';
 import { AppError } from '../../../platform/errors.js';
 
 const sessionSchema = {
   type: 'object',
-  properties: { user: userSchema, csrfToken: { type: 'string' }, imageProxyToken: { type: 'string', description: 'Append as &t= to /api/v1/image-proxy URLs loaded from the sandboxed email frame, which sends no cookie. Empty for API tokens.' }, account: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, plan: { type: 'string' } } } },
+  properties: { user: userSchema, csrfToken: { type: 'string' }, account: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, plan: { type: 'string' } } } },
 } as const;
 
 /**
@@ -77,8 +76,7 @@ export async function sessionRoutes(app: ApiApp): Promise<void> {
       const s = await signIn(env, req.body);
       reply.setCookie(SESSION_COOKIE, s.sessionToken, { ...cookieAttributes(req), maxAge: Math.floor(SESSION_TTL_MS / 1000) });
       const account = await accountSummary(env.db, s.user.account_id);
-      const imageProxyToken = signImageProxyToken(hashToken(s.sessionToken), env.secrets.derive('image-proxy'));
-      return { user: userView(s.user, await teamIdsOf(env.db, s.user.id)), csrfToken: s.csrfToken, imageProxyToken, account };
+      return { user: userView(s.user, await teamIdsOf(env.db, s.user.id)), csrfToken: s.csrfToken, account };
     },
   );
 
@@ -88,15 +86,13 @@ export async function sessionRoutes(app: ApiApp): Promise<void> {
     async (req) => {
       const actor = requireActor(req);
       let csrfToken = '';
-      let imageProxyToken = '';
       if (req.authKind === 'session') {
         const idHash = hashToken(req.cookies[SESSION_COOKIE]!);
         const stored = await sessionCsrfToken(env.db, idHash);
         csrfToken = stored ?? '';
-        if (stored !== null) imageProxyToken = signImageProxyToken(idHash, env.secrets.derive('image-proxy'));
       }
       const account = await accountSummary(env.db, actor.accountId);
-      return { user: userView(actor.user, await teamIdsOf(env.db, actor.user.id)), csrfToken, imageProxyToken, account };
+      return { user: userView(actor.user, await teamIdsOf(env.db, actor.user.id)), csrfToken, account };
     },
   );
 

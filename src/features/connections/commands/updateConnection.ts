@@ -6,6 +6,7 @@ import { limitsFor } from '../../accounts/index.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { connectionViewById, loadConnection } from '../queries.js';
+import { loadFolderConnection, requireValidSelection, serverFoldersOf } from './listConnectionFolders.js';
 
 export interface UpdateConnectionInput {
   /** Personal: use this address for meetings (at most one per user; setting it clears the others). */
@@ -20,7 +21,7 @@ export interface UpdateConnectionInput {
   sendLimits?: { perDay?: number | null; perMinute?: number | null };
   /** Initial sync window in days; null = everything. */
   syncWindowDays?: number | null;
-  /** IMAP folders to sync (default: INBOX, plus Sent for personal email). */
+  /** IMAP folders to sync (default: INBOX, plus Sent for personal email); checked like PUT /connections/{id}/folders. */
   folders?: string[];
 }
 
@@ -29,6 +30,15 @@ export interface UpdateConnectionInput {
  * default "from" and meetings flags stay unique per user (the database's partial unique indexes back it).
  */
 export async function updateConnection(env: CommandEnv, actor: Actor, connectionId: string, input: UpdateConnectionInput) {
+  // Folders are checked against the mailbox's server first (outside the transaction: it is a network call).
+  let folders: string[] | undefined;
+  if (input.folders !== undefined) {
+    const c = await loadConnection(env.db, actor.accountId, connectionId);
+    if (c.type === 'personal' && c.user_id !== actor.user.id && !isAdmin(actor.user)) throw notFound('Connection');
+    if (c.transport !== 'imap') throw invalidRequest('Only IMAP connections sync folders; forwarded mail arrives by itself.', { field: 'folders' });
+    // Who may choose them: the owner of a personal mailbox only (its folder names are private), admins for team email.
+    if (c.disconnected_at === null) folders = requireValidSelection(input.folders, await serverFoldersOf(env, await loadFolderConnection(env, actor, connectionId)));
+  }
   return env.db.transaction().execute(async (trx) => {
     const c = await loadConnection(trx, actor.accountId, connectionId);
     const owner = c.user_id === actor.user.id;
@@ -69,12 +79,7 @@ export async function updateConnection(env: CommandEnv, actor: Actor, connection
       if (perMinute !== undefined) patch.send_limit_minute = perMinute;
     }
     if (input.syncWindowDays !== undefined) patch.sync_window_days = input.syncWindowDays;
-    if (input.folders !== undefined) {
-      if (c.transport !== 'imap') throw invalidRequest('Only IMAP connections sync folders; forwarded mail arrives by itself.', { field: 'folders' });
-      const folders = [...new Set(input.folders.map((f) => f.trim()).filter(Boolean))];
-      if (!folders.includes('INBOX')) throw invalidRequest('INBOX is always synced; include it in the list.', { field: 'folders' });
-      patch.folders = JSON.stringify(folders);
-    }
+    if (folders !== undefined) patch.folders = JSON.stringify(folders);
     if (Object.keys(patch).length) {
       patch.updated_at = env.now();
       await trx.updateTable('connections').set(patch).where('id', '=', c.id).execute();

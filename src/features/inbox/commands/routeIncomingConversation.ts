@@ -24,6 +24,9 @@ import type { CommandEnv, Executor } from '../../../platform/context.js';
 import { recordActivity } from '../queries.js';
 import { afterCommit, type InboxEvent } from '../live.js';
 import { notifyUsers } from '../../notifications/index.js';
+
+/** What the activity log says of a message that is not routed, by kind. */
+const NOT_ROUTED: Partial<Record<string, string>> = { auto_reply: 'an automatic reply', bounce: 'a bounce', challenge: 'a challenge-response request (the recipient’s filter asks the sender to verify)', list: 'list mail' };
 import { enqueue } from '../../../platform/jobs/queue.js';
 
 /** Loads the facts routing needs about these users (in the conversation's inbox). */
@@ -260,7 +263,7 @@ async function handleTeamMessage(
           const decision = routes ? await routeNewConversation(trx, env, { conversation, connection, inbox, now }) : null;
           if (decision?.assigneeId) conversation = { ...conversation, assignee_id: decision.assigneeId };
         } else {
-          await recordActivity(trx, { accountId, conversationId: conversation.id, kind: 'assignment', actorUserId: null, at: now, data: { by: 'routing', assigneeId: null, summary: `Not routed: this is ${classification.kind === 'auto_reply' ? 'an automatic reply' : classification.kind === 'bounce' ? 'a bounce' : 'list mail'}.` } });
+          await recordActivity(trx, { accountId, conversationId: conversation.id, kind: 'assignment', actorUserId: null, at: now, data: { by: 'routing', assigneeId: null, summary: `Not routed: this is ${NOT_ROUTED[classification.kind] ?? 'list mail'}.` } });
         }
       }
       event('conversation.created', { status: conversation.status, assigneeId: conversation.assignee_id });

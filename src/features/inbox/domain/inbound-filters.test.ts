@@ -105,6 +105,6 @@ describe('runInboundFilters: follow-up hint', () => {
 
 describe('the pipeline order', () => {
   it('is loop, auto-reply, bounce, sender lists, list mail, follow-up', () => {
-    expect(INBOUND_FILTERS.map(([n]) => n)).toEqual(['loop', 'auto_reply', 'bounce', 'sender_list', 'list_mail', 'follow_up']);
+    expect(INBOUND_FILTERS.map(([n]) => n)).toEqual(['loop', 'auto_reply', 'challenge', 'bounce', 'sender_list', 'list_mail', 'follow_up']);
   });
 });

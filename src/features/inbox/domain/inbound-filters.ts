@@ -4,6 +4,8 @@
  *
  *   1. loop          our own notification came back: ignore it and stop
  *   2. auto_reply    out-of-office and other automatic replies: keep, but open nothing and wake nobody
+ *   2b. challenge    a challenge-response filter asking us to verify: the same (a person decides
+ *                    whether to answer it; nothing is sent automatically)
  *   3. bounce        delivery failures and complaints: keep, record the bounce for the outbox/contact
  *   4. sender_list   allow and deny lists of addresses or @domains: a denied sender is ignored and the
  *                    pipeline stops. Matching is the inbox rule (domain/inbox/sender-lists.ts): the
@@ -55,7 +57,7 @@ export interface InboundDecision {
   stoppedBy: InboundFilterName | null;
 }
 
-export type InboundFilterName = 'loop' | 'auto_reply' | 'bounce' | 'sender_list' | 'list_mail' | 'follow_up';
+export type InboundFilterName = 'loop' | 'auto_reply' | 'challenge' | 'bounce' | 'sender_list' | 'list_mail' | 'follow_up';
 
 export type FilterInput = Pick<
   ParsedMessage,
@@ -95,6 +97,18 @@ export const autoReplyFilter: InboundFilter = (_msg, _ctx, d) => {
       { ...d, openConversation: false, reopenConversation: false, notify: false, autoRespond: false },
       'auto_reply',
       `automatic reply (${d.classification.reasons.filter((r) => !r.startsWith('precedence')).join(', ') || 'signals'}): attach to its conversation if any, open nothing`,
+    ),
+  };
+};
+
+export const challengeFilter: InboundFilter = (_msg, _ctx, d) => {
+  if (d.classification.kind !== 'challenge') return { decision: d };
+  const service = d.classification.challenge?.service;
+  return {
+    decision: note(
+      { ...d, openConversation: false, reopenConversation: false, notify: false, autoRespond: false },
+      'challenge',
+      `challenge-response request${service ? ` (${service})` : ''}: the recipient's filter holds the message until the sender verifies; attach to its conversation if any, open nothing`,
     ),
   };
 };
@@ -164,6 +178,7 @@ export const followUpFilter: InboundFilter = (msg, ctx, d) => {
 export const INBOUND_FILTERS: ReadonlyArray<readonly [InboundFilterName, InboundFilter]> = [
   ['loop', loopFilter],
   ['auto_reply', autoReplyFilter],
+  ['challenge', challengeFilter],
   ['bounce', bounceFilter],
   ['sender_list', senderListFilter],
   ['list_mail', listMailFilter],

@@ -41,7 +41,7 @@ export function effectiveStatus(s: StatusState, now: number): ConversationStatus
   return isConversationStatus(s.status) ? s.status : 'open';
 }
 
-export type MessageKindForStatus = 'normal' | 'auto_reply' | 'bounce' | 'list' | 'loop';
+export type MessageKindForStatus = 'normal' | 'auto_reply' | 'bounce' | 'challenge' | 'list' | 'loop';
 
 /**
  * What a stored message does to the status: `reopen` when a customer's message arrives in a closed or

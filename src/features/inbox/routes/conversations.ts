@@ -19,6 +19,7 @@ import { undoReply } from '../commands/undoReply.js';
 import { composeConversation } from '../commands/composeConversation.js';
 import { trackPresence } from '../commands/trackPresence.js';
 import { getMessageHtml } from '../commands/getMessageHtml.js';
+import { imageTokenSchema, issueImageToken } from '../../../platform/http/image-proxy-routes.js';
 import { blobStoreOf, conversationAttachment, requireConversation, requireInboxAccess } from '../queries.js';
 import { inboxEvents, joinPgInboxChannel, type InboxEvent } from '../live.js';
 import { listenPg } from '../../../platform/database/pg-channel.js';
@@ -82,7 +83,11 @@ const threadSchema = {
         properties: {
           id: { type: 'string' },
           direction: { type: 'string', enum: ['inbound', 'outbound'] },
-          kind: { type: 'string', enum: ['normal', 'auto_reply', 'bounce', 'list', 'loop'], description: 'auto_reply and bounce are shown as such and never reopen a conversation' },
+          kind: {
+            type: 'string',
+            enum: ['normal', 'auto_reply', 'bounce', 'challenge', 'list', 'loop'],
+            description: 'auto_reply, bounce and challenge (a challenge-response filter asking the sender to prove they are a person) are shown as such and never reopen a conversation',
+          },
           bounce: {
             type: ['object', 'null'],
             properties: {
@@ -415,11 +420,13 @@ export async function conversationRoutes(app: ApiApp): Promise<void> {
         summary: 'The HTML body of a message, sanitised for display in a sandboxed iframe (remote images held back unless images=show)',
         params: { type: 'object', required: ['id', 'messageId'], properties: { id: { type: 'string', maxLength: 64 }, messageId: { type: 'string', maxLength: 64 } } },
         querystring: { type: 'object', additionalProperties: false, properties: { images: { type: 'string', enum: ['block', 'show'], default: 'block' } } },
-        response: { 200: { type: 'object', properties: { messageId: { type: 'string' }, html: nullableString, blockedRemoteImages: { type: 'integer' } } }, ...errorResponses },
+        response: { 200: { type: 'object', properties: { messageId: { type: 'string' }, html: nullableString, blockedRemoteImages: { type: 'integer' }, ...imageTokenSchema } }, ...errorResponses },
       },
     },
     async (req) => {
-      return getMessageHtml(env, requireActor(req), req.params.id, req.params.messageId, { allowRemoteImages: req.query.images === 'show' });
+      const out = await getMessageHtml(env, requireActor(req), req.params.id, req.params.messageId, { allowRemoteImages: req.query.images === 'show' });
+      // The frame's images load through the proxy with a token for this message only (it sends no cookie).
+      return { ...out, ...issueImageToken(env, req, out.messageId) };
     },
   );
 

@@ -108,7 +108,7 @@ export async function bookMeeting(env: CommandEnv, deps: MailDeps, slug: string,
   }
   const end = start + page.rules.durationMin * 60_000;
   const range = { start: start - ONE_DAY, end: start + 7 * ONE_DAY };
-  const { slots } = await slotsOf(env, page, range, { visitorEmail: email.display });
+  const { slots } = await slotsOf(env, page, range, { visitorEmail: email.display, fresh: true });
   const slot = slots.find((s) => s.start === start);
   if (!slot) throw slotTaken(slots.filter((s) => s.start > start));
   const organizerId = slot.hostIds[0]!;
@@ -171,7 +171,7 @@ export async function bookMeeting(env: CommandEnv, deps: MailDeps, slug: string,
     });
   } catch (err) {
     if (isUniqueViolation(err)) {
-      const again = await slotsOf(env, page, range, { visitorEmail: email.display });
+      const again = await slotsOf(env, page, range, { visitorEmail: email.display, fresh: true });
       throw slotTaken(again.slots.filter((s) => s.start > start));
     }
     throw err;

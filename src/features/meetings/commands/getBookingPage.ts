@@ -27,8 +27,8 @@ export function validZone(zone: string | undefined): string {
 }
 
 /** The free slots of a page over `range` (group: all hosts free; round robin: who would host). */
-export async function slotsOf(env: CommandEnv, page: Page, range: Interval, o: { visitorEmail?: string; exceptMeetingId?: string } = {}): Promise<{ slots: Slot[]; unavailableHosts: number }> {
-  const { hosts, loadByHost } = await gatherHosts(env, page, range, o.exceptMeetingId ? { exceptMeetingId: o.exceptMeetingId } : {});
+export async function slotsOf(env: CommandEnv, page: Page, range: Interval, o: { visitorEmail?: string; exceptMeetingId?: string; fresh?: boolean } = {}): Promise<{ slots: Slot[]; unavailableHosts: number }> {
+  const { hosts, loadByHost } = await gatherHosts(env, page, range, { ...(o.exceptMeetingId ? { exceptMeetingId: o.exceptMeetingId } : {}), fresh: o.fresh === true });
   let preferredHostId: string | null = null;
   if (page.row.prefer_contact_owner === 1 && o.visitorEmail) {
     const k = addressKey(o.visitorEmail);

@@ -28,7 +28,7 @@ export async function rescheduleMeeting(env: CommandEnv, deps: MailDeps, token: 
   const end = start + (Number(m0.end_at) - Number(m0.start_at));
   const range = { start: start - ONE_DAY, end: start + 7 * ONE_DAY };
   // The same hosts at the new time: the page's slots computed as a group of them, the meeting itself ignored.
-  const { slots } = await slotsOf(env, { ...page, kind: 'group', hostUserIds: hostIds }, range, { exceptMeetingId: m0.id });
+  const { slots } = await slotsOf(env, { ...page, kind: 'group', hostUserIds: hostIds }, range, { exceptMeetingId: m0.id, fresh: true });
   if (!slots.some((s) => s.start === start)) throw slotTaken(slots.filter((s) => s.start > start));
   const [host] = await hostUsers(env.db, m0.account_id, [m0.host_user_id]);
   const now = env.now();

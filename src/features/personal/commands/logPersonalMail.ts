@@ -207,7 +207,7 @@ async function logInbound(trx: Executor, env: CommandEnv, stored: StoredPersonal
   const { message: m, conversation: conv, classification: cls } = stored;
   const sender = m.from_address;
   if (sender && ctx.ownAddresses.has(mailKey(sender))) return; // the user's own message seen in INBOX
-  const kind: TimelineKind = cls.kind === 'auto_reply' ? 'auto_reply_received' : 'email_received';
+  const kind: TimelineKind = cls.kind === 'auto_reply' || cls.kind === 'challenge' ? 'auto_reply_received' : 'email_received';
   let assoc = ownConversation ? await associations(trx, conv.id) : [];
   if (!assoc.length) {
     assoc = await associationsByParents(trx, stored);

@@ -10,6 +10,7 @@ import { updateEmailTemplate } from '../commands/updateEmailTemplate.js';
 import { deleteEmailTemplate } from '../commands/deleteEmailTemplate.js';
 import { listEmailTemplates } from '../commands/listEmailTemplates.js';
 import { previewEmailTemplate } from '../commands/previewEmailTemplate.js';
+import { imageTokenSchema, issueImageToken, templatePreviewImageSubject } from '../../../platform/http/image-proxy-routes.js';
 import { MAX_SNIPPET_HTML, MAX_TEMPLATE_HTML, MAX_TEMPLATE_NAME, MAX_TEMPLATE_SUBJECT, } from '../domain/templates.js';
 import { errorResponses, idParams } from '../../../platform/http/schemas.js';
 
@@ -111,12 +112,17 @@ export async function emailTemplateRoutes(app: ApiApp): Promise<void> {
               html: { type: 'string' },
               problems: { type: 'array', items: { type: 'object', properties: { token: { type: 'string' }, reason: { type: 'string' }, name: { type: 'string' } }, required: ['token', 'reason'] } },
               message: { type: ['string', 'null'] },
+              ...imageTokenSchema,
             },
           },
           ...errorResponses,
         },
       },
     },
-    async (req) => previewEmailTemplate(env, requireActor(req), req.params.id, req.query.contactId),
+    async (req) => {
+      const preview = await previewEmailTemplate(env, requireActor(req), req.params.id, req.query.contactId);
+      // The preview's remote images load through the proxy with a token for this template's preview only.
+      return { ...preview, ...issueImageToken(env, req, templatePreviewImageSubject(req.params.id)) };
+    },
   );
 }

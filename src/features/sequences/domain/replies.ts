@@ -28,6 +28,9 @@ export function classifyReply(f: ReplyFacts): ReplyMeaning {
       return f.bounce?.permanent ? 'bounce' : 'ignore';
     case 'loop':
     case 'list':
+    // A challenge-response filter holds the email until someone proves to be a person: not a reply,
+    // not a bounce (the address works), not an absence.
+    case 'challenge':
       return 'ignore';
     case 'auto_reply':
       // Read receipts and success reports are automatic but say nothing about an absence.
@@ -44,5 +47,7 @@ export function classifyReply(f: ReplyFacts): ReplyMeaning {
  * Without headers, only a subject that reads as an automatic notice counts.
  */
 function looksAutomatic(subject: string): boolean {
-  return /^\s*(automatic reply|auto(matic)?[- ]?reply|autoreply|out of (the )?office|abwesend|abwesenheitsnotiz|abwesenheit|automatische antwort|réponse automatique|absent|respuesta automática|fuera de la oficina|risposta automatica|fuori ufficio|resposta automática|ausente|automatisch antwoord|afwezig|niet aanwezig)\b/i.test(subject);
+  return /^\s*(automatic reply|auto(matic)?[- ]?reply|autoreply|out of (the )?office|abwesend|abwesenheitsnotiz|abwesenheit|automatische antwort|réponse automatique|absent|respuesta automática|fuera de la oficina|risposta automatica|fuori ufficio|resposta automática|ausente|automatisch antwoord|afwezig|niet aanwezig)\b/i.test(
+    subject,
+  );
 }
