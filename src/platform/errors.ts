@@ -16,6 +16,9 @@ export const ERROR_CODES = [
   'invalid_input',
   'invalid_cursor',
   'not_found',
+  // Sign-in protection (issue 21): a growing wait, then a temporary lock; details.retryAt says when it lifts
+  'sign_in_delayed',
+  'sign_in_locked',
   'permission_denied',
   'conflict',
   'rate_limited',

@@ -13,13 +13,16 @@ import { allowLocalMailServers } from '../support/local-hosts.js';
 import { startDovecot, type TestDovecot } from '../harness/dovecot.js';
 import { startSubmissionServer, type TestSubmissionServer } from '../harness/submission.js';
 import { startOAuthServer, type TestOAuthServer } from '../harness/oauth-server.js';
-import { createIngestor } from '../../src/app/engine.js';
+import { createIngestor, jobHandlersFor } from '../../src/app/engine.js';
 import type { Ingestor } from '../../src/features/ingest/index.js';
 import { runConnectionSync } from '../../src/features/connections/sync-job.js';
-import { refreshConnectionToken } from '../../src/features/connections/oauth/tokens.js';
-import { CALLBACK_PATH } from '../../src/features/connections/oauth/flows.js';
+import { needsReauth, refreshConnectionToken } from '../../src/features/connections/oauth/tokens.js';
+import { CALLBACK_PATH, OAUTH_DEVICE_POLL_JOB, pollDeviceFlow } from '../../src/features/connections/oauth/flows.js';
+import { JobWorker } from '../../src/platform/jobs/worker.js';
 import { secretFromCredentials, sendThroughConnection } from '../../src/mail/transport-options.js';
 import { MailboxSupervisor } from '../../src/features/connections/mailbox-supervisor.js';
+import { queueEmail } from '../../src/features/outbox/commands/queueEmail.js';
+import { sendOutboxMessage } from '../../src/features/outbox/sender.js';
 
 const PUBLIC_URL = 'http://mailroom.test';
 let t: TestApp;
@@ -28,13 +31,16 @@ let dovecot: TestDovecot;
 let smtp: TestSubmissionServer;
 let ingestor: Ingestor;
 let account: { accountId: string; adminUserId: string; token: string };
+const smtpRefuses = new Set<string>();
 const log = pino({ level: 'silent' });
 allowLocalMailServers();
 
 beforeAll(async () => {
   idp = await startOAuthServer({ redirectUris: [PUBLIC_URL + CALLBACK_PATH], deviceIntervalS: 1 });
   dovecot = await startDovecot({ oauth2: idp.dovecotOAuth2Config() });
-  smtp = await startSubmissionServer({ dovecot, verifyAccessToken: (user, token) => idp.tokenBelongsTo(user, token) });
+  // The SMTP server asks the provider whether a token is valid and its user's; a mailbox in `smtpRefuses`
+  // is refused whatever the token (as Exchange does for a mailbox whose SMTP AUTH is turned off).
+  smtp = await startSubmissionServer({ dovecot, verifyAccessToken: async (user, token) => !smtpRefuses.has(user.toLowerCase()) && (await idp.tokenBelongsTo(user, token)) });
   t = await createTestApp({
     configEnv: {
       PUBLIC_URL,
@@ -244,17 +250,24 @@ describe('token lifecycle', () => {
 
     expect(await refreshConnectionToken(t.env, id, 'test', { force: true })).toBe('needs_reauth');
     const c = await connectionRow(id);
-    expect(c.state).toBe('auth_failed');
+    expect(c.state).toBe('needs_reauth');
     expect(c.last_error_code).toBe('oauth_reauth_required');
     expect(c.last_error_message).toContain(broken.address);
     expect(c.last_error_message).toContain('Reconnect');
-    const notes = await t.database.db.selectFrom('notifications').selectAll().where('user_id', '=', account.adminUserId).where('kind', '=', 'connection_auth_failed').execute();
-    expect(notes.some((x) => x.message.includes(broken.address))).toBe(true);
-    const events = await t.database.db.selectFrom('events').select(['type']).where('subject_id', '=', id).execute();
-    expect(events.map((e) => e.type)).toContain('connection.needs_reauth');
+    expect((await t.api(account.token, 'GET', `/api/v1/connections/${id}`)).json().state).toBe('needs_reauth');
+    const notes = await t.database.db.selectFrom('notifications').selectAll().where('user_id', '=', account.adminUserId).where('kind', '=', 'connection_needs_reauth').execute();
+    expect(notes.filter((x) => x.message.includes(broken.address))).toHaveLength(1);
+    const reauthEvents = async () => (await t.database.db.selectFrom('events').select(['type', 'data']).where('subject_id', '=', id).execute()).filter((e) => e.type === 'connection.needs_reauth');
+    expect(await reauthEvents()).toHaveLength(1);
+    const d = (await reauthEvents())[0]!.data as unknown;
+    expect(typeof d === 'string' ? JSON.parse(d) : d).toMatchObject({ to: 'needs_reauth' });
 
     const calls = idp.tokenCalls.total;
     expect(await refreshConnectionToken(t.env, id, 'test', { force: true })).toBe('needs_reauth');
+    // A second refusal changes nothing: no second event, no second notification.
+    await needsReauth(t.env, id, 'oidc', 'invalid_grant');
+    expect(await reauthEvents()).toHaveLength(1);
+    expect((await t.database.db.selectFrom('notifications').select('id').where('user_id', '=', account.adminUserId).where('kind', '=', 'connection_needs_reauth').where('message', 'like', `%${broken.address}%`).execute())).toHaveLength(1);
     expect(await syncOnce(id)).toBe('stopped');
     expect(idp.tokenCalls.total).toBe(calls);
 
@@ -270,6 +283,7 @@ describe('token lifecycle', () => {
     expect(again.result.connectedId).toBe(id);
     const back = await connectionRow(id);
     expect(back.state).toBe('syncing');
+    expect((await reauthEvents())).toHaveLength(1);
     expect(back.last_error_code).toBeNull();
     expect(await syncOnce(id)).not.toBe('stopped');
     const ids = (await t.database.db.selectFrom('messages').select('message_id').where('connection_id', '=', id).execute()).map((m) => m.message_id);
@@ -277,8 +291,8 @@ describe('token lifecycle', () => {
   });
 });
 
-describe('device authorization flow', () => {
-  it('shows a code and a link, polls no faster than the interval, honours slow_down, and connects', async () => {
+describe('device authorization flow (polled by the worker in a durable job)', () => {
+  it('shows a code and a link; the job polls no faster than the interval and honours slow_down; the page only reads', async () => {
     const p = await person();
     const start = await t.api(account.token, 'POST', '/api/v1/connections/oauth/start', { provider: 'oidc', flow: 'device' });
     expect(start.statusCode, start.body).toBe(201);
@@ -287,45 +301,77 @@ describe('device authorization flow', () => {
     expect(d.userCode).toMatch(/\S+/);
     expect(d.verificationUri.startsWith(idp.issuer)).toBe(true);
     expect(d.intervalSeconds).toBe(1);
-    const poll = async () => {
+    // A durable job polls it, due at the provider's interval.
+    const job = await t.database.db.selectFrom('jobs').select(['kind', 'run_at', 'state']).where('dedupe_key', '=', `oauth-device:${d.flowId}`).executeTakeFirstOrThrow();
+    expect(job).toMatchObject({ kind: OAUTH_DEVICE_POLL_JOB, state: 'queued' });
+    const status = async () => {
       const r = await t.api(account.token, 'POST', `/api/v1/connections/oauth/flows/${d.flowId}/poll`);
       expect(r.statusCode, r.body).toBe(200);
       return r.json();
     };
 
-    // Before the interval has passed, Mailroom does not ask the provider.
+    // The page asking never reaches the provider.
     const calls = idp.tokenCalls.device_code;
-    expect(await poll()).toMatchObject({ status: 'pending' });
-    expect(idp.tokenCalls.device_code).toBe(calls);
+    expect(await status()).toMatchObject({ status: 'pending' });
     await sleep(1100);
-    expect(await poll()).toMatchObject({ status: 'pending', retryAfterSeconds: 1 });
-    expect(idp.tokenCalls.device_code).toBe(calls + 1);
+    expect(await status()).toMatchObject({ status: 'pending' });
+    expect(idp.tokenCalls.device_code).toBe(calls);
+    const pending = (await t.api(account.token, 'GET', '/api/v1/connections/oauth/flows')).json().flows;
+    expect(pending.find((f: { flowId: string }) => f.flowId === d.flowId)).toMatchObject({ userCode: d.userCode, providerName: 'Example ID' });
 
+    // The job's poll: once the interval has passed, one request; before it, none.
+    const first = await pollDeviceFlow(t.env, d.flowId);
+    expect(first.status).toBe('pending');
+    expect(idp.tokenCalls.device_code).toBe(calls + 1);
+    expect(await pollDeviceFlow(t.env, d.flowId)).toMatchObject({ status: 'pending' });
+    expect(idp.tokenCalls.device_code).toBe(calls + 1);
     // A poll that reaches the provider too early anyway gets slow_down: the interval grows by 5 s.
     await t.database.db.updateTable('oauth_flows').set({ next_poll_at: 0 }).where('id', '=', d.flowId).execute();
-    const slowed = await poll();
-    expect(slowed).toMatchObject({ status: 'pending', retryAfterSeconds: 6 });
+    const slowed = await pollDeviceFlow(t.env, d.flowId);
     expect(idp.tokenCalls.slow_down).toBe(1);
-    const calls2 = idp.tokenCalls.device_code;
-    expect(await poll()).toMatchObject({ status: 'pending' });
-    expect(idp.tokenCalls.device_code).toBe(calls2);
+    expect(slowed.status === 'pending' && slowed.nextPollAt - Date.now()).toBeGreaterThan(5000);
+    expect(await status()).toMatchObject({ status: 'pending', retryAfterSeconds: 6 });
 
+    // The user approves with nobody's page open: the worker connects it at the next due poll.
     await idp.approveDevice(d.userCode, p.login);
-    await sleep(6100);
-    const done = await poll();
+    const worker = new JobWorker({ env: t.env, handlers: jobHandlersFor(ingestor), queues: ['default'], pollMs: 50, log });
+    worker.start();
+    let done: { status: string; connection?: { id: string; address: string } } = { status: 'pending' };
+    try {
+      const end = Date.now() + 20_000;
+      while (Date.now() < end && done.status === 'pending') {
+        await sleep(200);
+        done = await status();
+      }
+    } finally {
+      await worker.stop();
+    }
     expect(done.status, JSON.stringify(done)).toBe('connected');
-    expect(done.connection.address).toBe(p.address);
+    expect(done.connection!.address).toBe(p.address);
     expect(idp.tokenCalls.slow_down).toBe(1);
-    // Asking again answers from the record, without the provider.
+    // Asking again answers from the record; the job is finished.
     const calls3 = idp.tokenCalls.device_code;
-    expect((await poll()).status).toBe('connected');
+    expect((await status()).status).toBe('connected');
     expect(idp.tokenCalls.device_code).toBe(calls3);
-    const g = await grantOf(done.connection.id);
+    expect((await t.database.db.selectFrom('jobs').select('state').where('dedupe_key', '=', `oauth-device:${d.flowId}`).execute()).every((j) => j.state !== 'queued')).toBe(true);
+    expect((await t.api(account.token, 'GET', '/api/v1/connections/oauth/flows')).json().flows.some((f: { flowId: string }) => f.flowId === d.flowId)).toBe(false);
+    const g = await grantOf(done.connection!.id);
     expect(g.refresh_token).toBeTruthy();
-    await dovecot.deliver(p.address, raw(`d-${done.connection.id}`, p.address));
-    expect(await syncOnce(done.connection.id)).not.toBe('stopped');
-    expect((await connectionRow(done.connection.id)).state).not.toBe('auth_failed');
-  }, 30_000);
+    await dovecot.deliver(p.address, raw(`d-${done.connection!.id}`, p.address));
+    expect(await syncOnce(done.connection!.id)).not.toBe('stopped');
+    expect((await connectionRow(done.connection!.id)).state).not.toBe('needs_reauth');
+  }, 40_000);
+
+  it('a code that expires unentered fails the flow with why, without asking the provider', async () => {
+    const start = await t.api(account.token, 'POST', '/api/v1/connections/oauth/start', { provider: 'oidc', flow: 'device' });
+    const flowId = start.json().flowId as string;
+    await t.database.db.updateTable('oauth_flows').set({ expires_at: Date.now() - 1000 }).where('id', '=', flowId).execute();
+    const calls = idp.tokenCalls.device_code;
+    expect(await pollDeviceFlow(t.env, flowId)).toEqual({ status: 'failed' });
+    expect(idp.tokenCalls.device_code).toBe(calls);
+    const r = (await t.api(account.token, 'POST', `/api/v1/connections/oauth/flows/${flowId}/poll`)).json();
+    expect(r).toMatchObject({ status: 'failed', error: { code: 'oauth_device_code_expired' } });
+  });
 
   it('a flow belongs to the user who started it', async () => {
     const start = await t.api(account.token, 'POST', '/api/v1/connections/oauth/start', { provider: 'oidc', flow: 'device' });
@@ -333,6 +379,7 @@ describe('device authorization flow', () => {
     const r = await t.api(m.token, 'POST', `/api/v1/connections/oauth/flows/${start.json().flowId}/poll`);
     expect(r.statusCode).toBe(404);
     expect(r.json().error.code).toBe('not_found');
+    expect((await t.api(m.token, 'GET', '/api/v1/connections/oauth/flows')).json().flows).toEqual([]);
   });
 });
 
@@ -384,6 +431,86 @@ describe('a listening mailbox and its token', () => {
       await sup.stop();
     }
   }, 60_000);
+});
+
+describe('sending through the outbox with a token (renew once on 535)', () => {
+  async function queue(connectionId: string, subject: string) {
+    const conn = await connectionRow(connectionId);
+    return t.database.db.transaction().execute((trx) =>
+      queueEmail(trx, { now: Date.now(), putBlob: (b) => ingestor.blobs.put(b), replyTokenSecret: ingestor.replyTokenSecret, messageIdDomain: 'mailroom.test' }, {
+        connection: conn,
+        userId: conn.user_id,
+        email: { from: { name: 'Me', address: conn.address }, to: [{ address: 'customer@example.org' }], subject, text: `hello from ${subject}` },
+      }),
+    );
+  }
+  const copies = (messageId: string) => smtp.messages.filter((m) => m.raw.toString('utf8').includes(messageId.replace(/^<|>$/g, ''))).length;
+  const outboxRow = (id: string) => t.database.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+
+  it('an access token the provider ended is refused with 535: the outbox renews it once and sends once', async () => {
+    const p = await person();
+    const m = await member();
+    const id = (await connectByCode(m.token, p.login)).result.connectedId!;
+    await idp.revokeAccessTokens(p.login);
+    const refreshes = idp.tokenCalls.refresh_token;
+    const q = await queue(id, `renewed ${id}`);
+    expect(await sendOutboxMessage(ingestor, q.outboxId)).toBe('sent');
+    expect(idp.tokenCalls.refresh_token).toBe(refreshes + 1);
+    expect(copies(q.messageId)).toBe(1);
+    expect((await outboxRow(q.outboxId)).state).toBe('sent');
+    expect((await connectionRow(id)).state).not.toBe('needs_reauth');
+    // The stored token is the renewed one: the next email goes without another renewal.
+    const q2 = await queue(id, `after ${id}`);
+    expect(await sendOutboxMessage(ingestor, q2.outboxId)).toBe('sent');
+    expect(idp.tokenCalls.refresh_token).toBe(refreshes + 1);
+    expect(copies(q2.messageId)).toBe(1);
+  });
+
+  it('a second 535 (the fresh token refused too) marks needs_reauth once; the email is failed, never sent, and not retried', async () => {
+    const p = await person();
+    const m = await member();
+    const id = (await connectByCode(m.token, p.login)).result.connectedId!;
+    smtpRefuses.add(p.address.toLowerCase());
+    try {
+      const refreshes = idp.tokenCalls.refresh_token;
+      const q = await queue(id, `refused ${id}`);
+      expect(await sendOutboxMessage(ingestor, q.outboxId)).toBe('failed');
+      expect(idp.tokenCalls.refresh_token).toBe(refreshes + 1);
+      expect(copies(q.messageId)).toBe(0);
+      const row = await outboxRow(q.outboxId);
+      expect(row.state).toBe('failed');
+      expect(row.last_error).toContain('not sent');
+      expect(row.last_error).toContain(p.address);
+      const c = await connectionRow(id);
+      expect(c.state).toBe('needs_reauth');
+      expect(c.last_error_code).toBe('oauth_reauth_required');
+      expect(c.last_error_message).toContain(p.address);
+      const events = (await t.database.db.selectFrom('events').select('type').where('subject_id', '=', id).execute()).filter((e) => e.type === 'connection.needs_reauth');
+      expect(events).toHaveLength(1);
+      // Another email from it: no token call, no SMTP, failed at once with what to do.
+      const calls = idp.tokenCalls.total;
+      const q2 = await queue(id, `refused again ${id}`);
+      expect(await sendOutboxMessage(ingestor, q2.outboxId)).toBe('failed');
+      expect(idp.tokenCalls.total).toBe(calls);
+      expect(copies(q2.messageId)).toBe(0);
+      expect((await t.database.db.selectFrom('events').select('type').where('subject_id', '=', id).execute()).filter((e) => e.type === 'connection.needs_reauth')).toHaveLength(1);
+      expect(await sendOutboxMessage(ingestor, q.outboxId)).toBe('skipped');
+    } finally {
+      smtpRefuses.delete(p.address.toLowerCase());
+    }
+  });
+
+  it('a revoked sign-in (invalid_grant on the renewal) marks needs_reauth and sends nothing', async () => {
+    const p = await person();
+    const m = await member();
+    const id = (await connectByCode(m.token, p.login)).result.connectedId!;
+    await idp.revokeAccount(p.login);
+    const q = await queue(id, `revoked ${id}`);
+    expect(await sendOutboxMessage(ingestor, q.outboxId)).toBe('failed');
+    expect(copies(q.messageId)).toBe(0);
+    expect((await connectionRow(id)).state).toBe('needs_reauth');
+    expect((await outboxRow(q.outboxId)).last_error).toContain('Reconnect');
+  });
 });
 
 describe('provider outage (last: stops the provider)', () => {

@@ -9,6 +9,7 @@
  *   const callbackUrl = await idp.signInAndConsent(authorizationUrl, 'alice');   // plays the user
  *   await idp.approveDevice(userCode, 'alice');                                   // device flow
  *   idp.revokeAccount('alice');                  // every refresh token of alice now gets invalid_grant
+ *   idp.revokeAccessTokens('alice');             // alice's access tokens are refused (refresh still works)
  *   await idp.stop();
  *
  * Dovecot's oauth2 passdb can validate its access tokens with `dovecotOAuth2Config()` (the userinfo
@@ -54,6 +55,8 @@ export interface TestOAuthServer {
   approveDevice(userCode: string, login: string): Promise<void>;
   /** Revokes every grant and token of an account (as a password change or an admin would): refreshes get invalid_grant. */
   revokeAccount(login: string): Promise<void>;
+  /** Ends the account's access tokens only (as their expiry would): userinfo refuses them, refresh tokens still work. */
+  revokeAccessTokens(login: string): Promise<void>;
   /** True when userinfo says `accessToken` is valid and belongs to `email` (for the SMTP server's XOAUTH2). */
   tokenBelongsTo(email: string, accessToken: string): Promise<boolean>;
   /** Lines for Dovecot's passdb oauth2 args file. */
@@ -98,6 +101,9 @@ function storage() {
     MapAdapter,
     revokeAccount(accountId: string) {
       for (const [key, v] of items) if (v.payload.accountId === accountId) items.delete(key);
+    },
+    revokeAccessTokens(accountId: string) {
+      for (const [key, v] of items) if (key.startsWith('AccessToken:') && v.payload.accountId === accountId) items.delete(key);
     },
   };
 }
@@ -284,6 +290,9 @@ export async function startOAuthServer(opts: StartOAuthServerOptions): Promise<T
     },
     async revokeAccount(login) {
       store.revokeAccount(login);
+    },
+    async revokeAccessTokens(login) {
+      store.revokeAccessTokens(login);
     },
     async tokenBelongsTo(email, accessToken) {
       const res = await fetch(`${issuer}/me`, { headers: { authorization: `Bearer ${accessToken}` } });

@@ -21,6 +21,7 @@ import * as m019 from './019-webhooks-more.js';
 import * as m020 from './020-sender-auth.js';
 import * as m021 from './021-contact-search-index.js';
 import * as m026 from './026-sla.js';
+import * as m027 from './027-sign-in-protection.js';
 
 /** Migrations are listed here in order (no directory scanning: works the same under tsx and bundlers). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -46,5 +47,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   '020-sender-auth': m020,
   '021-contact-search-index': m021,
   '026-sla': m026,
+  '027-sign-in-protection': m027,
 };
 

@@ -11,6 +11,7 @@ import { forwardingTestJob, recordForwardingTest } from './forwarding-test.js';
 import { FORWARDING_TEST_JOB } from './commands/sendForwardingTest.js';
 import { OAUTH_REFRESH_JOB, refreshConnectionToken } from './oauth/tokens.js';
 import { RunAgain } from '../../platform/jobs/worker.js';
+import { OAUTH_DEVICE_POLL_JOB, pollDeviceFlow } from './oauth/flows.js';
 
 export { connectEmail, refusalError } from './commands/connectEmail.js';
 export type { MailboxSupervisor } from './mailbox-supervisor.js';
@@ -21,7 +22,8 @@ export { addressKey } from './domain/address-key.js';
 export { checkCreateInbox } from './domain/connection-rules.js';
 export { connectedColumns, CONNECTION_STATES, CONNECTION_STAGES, type ConnectionState, type ConnectionStage } from './lifecycle.js';
 export { connectionPolicies } from './policies.js';
-export { refreshConnectionToken, ensureFreshToken, OAUTH_REFRESH_JOB } from './oauth/tokens.js';
+export { refreshConnectionToken, ensureFreshToken, OAUTH_REFRESH_JOB, smtpTokenRenewal, type SmtpTokenRenewal } from './oauth/tokens.js';
+export { waitsForOwner } from './lifecycle.js';
 
 export function connectionsFeature() {
   return {
@@ -40,12 +42,21 @@ export function connectionsFeature() {
       [FORWARDING_TEST_JOB]: forwardingTestJob(ingestor),
       /**
        * OAuth connections (issue 14): refreshes the access token when due and queues the next refresh;
-       * a refused refresh token moves the connection to auth_failed (oauth_reauth_required).
+       * a refused refresh token moves the connection to needs_reauth (oauth_reauth_required).
        */
       [OAUTH_REFRESH_JOB]: async (payload: { connectionId: string }, ctx: JobContext) => {
         const r = await refreshConnectionToken(ingestor.env, payload.connectionId, `job:${ctx.workerId}`);
         if (r === 'busy') throw new RunAgain(30_000);
         if (typeof r === 'object') throw new RunAgain(r.retryInMs);
+      },
+      /**
+       * A device-flow sign-in (issue 14): polls the provider at its interval (slow_down honoured) until the
+       * user approves, denies or the code expires; then connects as the user who started it. The page that
+       * showed the code only reads the outcome, so it may be closed.
+       */
+      [OAUTH_DEVICE_POLL_JOB]: async (payload: { flowId: string }) => {
+        const r = await pollDeviceFlow(ingestor.env, payload.flowId);
+        if (r.status === 'pending') throw new RunAgain(Math.max(250, r.nextPollAt - ingestor.env.now()));
       },
     }),
   } as const;

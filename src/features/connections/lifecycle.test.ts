@@ -12,6 +12,7 @@ const EVENTS: Record<string, LifecycleEvent> = {
   'syncFailed(1)': { type: 'syncFailed', failureCount: 1 },
   [`syncFailed(${ERROR_AFTER_FAILURES})`]: { type: 'syncFailed', failureCount: ERROR_AFTER_FAILURES },
   authFailed: { type: 'authFailed' },
+  reauthRequired: { type: 'reauthRequired' },
   'credentialsUpdated(imap)': { type: 'credentialsUpdated', transport: 'imap' },
   'credentialsUpdated(forwarding)': { type: 'credentialsUpdated', transport: 'forwarding' },
   released: { type: 'released' },
@@ -25,6 +26,7 @@ const FROM: Record<string, Lifecycle | null> = {
   active: { state: 'active', stage: null },
   error: { state: 'error', stage: null },
   auth_failed: { state: 'auth_failed', stage: null },
+  needs_reauth: { state: 'needs_reauth', stage: null },
   disconnected: { state: 'disconnected', stage: null },
 };
 
@@ -35,13 +37,15 @@ const X = 'refused';
  */
 const TABLE: Record<string, string[]> = {
   // connected(imap), connected(forwarding), syncStarted, initialSyncDone, syncSucceeded(pending), syncSucceeded(done),
-  // syncFailed(1), syncFailed(3), authFailed, credentialsUpdated(imap), credentialsUpdated(forwarding), released, disconnected
-  none: ['syncing/initial_sync_queued', 'active', X, X, X, X, X, X, X, X, X, X, X],
-  'syncing/initial_sync': [X, X, 'syncing/initial_sync', 'syncing', 'syncing/initial_sync', 'active', 'syncing/initial_sync', 'error/initial_sync', 'auth_failed', 'syncing/initial_sync', 'active', 'syncing/initial_sync', 'disconnected'],
-  active: [X, X, 'syncing/initial_sync', 'active', 'syncing', 'active', 'active', 'error', 'auth_failed', 'syncing', 'active', 'active', 'disconnected'],
-  error: [X, X, 'syncing/initial_sync', 'error', 'syncing', 'active', 'error', 'error', 'auth_failed', 'syncing', 'active', 'error', 'disconnected'],
-  auth_failed: [X, X, X, X, X, X, X, X, 'auth_failed', 'syncing', 'active', 'auth_failed', 'disconnected'],
-  disconnected: ['syncing/initial_sync_queued', 'active', X, X, X, X, X, X, X, X, X, X, X],
+  // syncFailed(1), syncFailed(3), authFailed, reauthRequired, credentialsUpdated(imap), credentialsUpdated(forwarding), released, disconnected
+  none: ['syncing/initial_sync_queued', 'active', X, X, X, X, X, X, X, X, X, X, X, X],
+  'syncing/initial_sync': [X, X, 'syncing/initial_sync', 'syncing', 'syncing/initial_sync', 'active', 'syncing/initial_sync', 'error/initial_sync', 'auth_failed', 'needs_reauth', 'syncing/initial_sync', 'active', 'syncing/initial_sync', 'disconnected'],
+  active: [X, X, 'syncing/initial_sync', 'active', 'syncing', 'active', 'active', 'error', 'auth_failed', 'needs_reauth', 'syncing', 'active', 'active', 'disconnected'],
+  error: [X, X, 'syncing/initial_sync', 'error', 'syncing', 'active', 'error', 'error', 'auth_failed', 'needs_reauth', 'syncing', 'active', 'error', 'disconnected'],
+  auth_failed: [X, X, X, X, X, X, X, X, 'auth_failed', 'needs_reauth', 'syncing', 'active', 'auth_failed', 'disconnected'],
+  // needs_reauth is terminal until Reconnect (credentialsUpdated): a password failure cannot overwrite it.
+  needs_reauth: [X, X, X, X, X, X, X, X, X, 'needs_reauth', 'syncing', 'active', 'needs_reauth', 'disconnected'],
+  disconnected: ['syncing/initial_sync_queued', 'active', X, X, X, X, X, X, X, X, X, X, X, X],
 };
 
 const show = (l: Lifecycle) => (l.stage ? `${l.state}/${l.stage}` : l.state);
@@ -108,6 +112,8 @@ describe('the connection lifecycle table', () => {
     expect(!gone.ok && gone.reason).toMatch(/connecting again/);
     const auth = nextState({ state: 'auth_failed', stage: null }, { type: 'syncStarted' });
     expect(!auth.ok && auth.reason).toMatch(/new credentials/);
+    const reauth = nextState({ state: 'needs_reauth', stage: null }, { type: 'syncSucceeded', initialPending: false });
+    expect(!reauth.ok && reauth.reason).toMatch(/sign in again/);
   });
 });
 

@@ -6,9 +6,10 @@
  *   syncing       IMAP: the initial import (or a new folder's) is under way
  *   active        up to date (forwarding connections are active from the start)
  *   error         the mail server could not be reached ERROR_AFTER_FAILURES times in a row (sync retries)
- *   auth_failed   the mail server refused the password (or, for OAuth, the provider refused the refresh
- *                 token: last_error_code oauth_reauth_required, event connection.needs_reauth); sync
- *                 stops until the credentials are updated or the owner signs in again (Reconnect)
+ *   auth_failed   the mail server refused the password; sync stops until the credentials are updated
+ *   needs_reauth  OAuth: the provider refused the refresh token (invalid_grant: revoked, password changed,
+ *                 expired; last_error_code oauth_reauth_required, event connection.needs_reauth); terminal:
+ *                 no sync and no token calls until the owner signs in again (Reconnect → syncing)
  *   disconnected  sync and sending stopped; the row stays so a reconnect resumes
  * Stages (what the sync is doing, null when nothing in particular):
  *   initial_sync_queued  connected, the first sync pass has not started
@@ -22,7 +23,7 @@ import type { Executor } from '../../platform/context.js';
 import type { ConnectionStageColumn, ConnectionStateColumn, ConnectionsTable } from '../../platform/database/schema.js';
 import { recordEvent } from '../../platform/events.js';
 
-export const CONNECTION_STATES = ['syncing', 'active', 'error', 'auth_failed', 'disconnected'] as const;
+export const CONNECTION_STATES = ['syncing', 'active', 'error', 'auth_failed', 'needs_reauth', 'disconnected'] as const;
 export type ConnectionState = (typeof CONNECTION_STATES)[number];
 
 export const CONNECTION_STAGES = ['initial_sync_queued', 'initial_sync'] as const;
@@ -59,6 +60,8 @@ export type LifecycleEvent =
   | { type: 'syncFailed'; failureCount: number }
   /** The mail server refused the password. */
   | { type: 'authFailed' }
+  /** OAuth: the provider refused the refresh token (invalid_grant), or the mail server refused a freshly renewed token. */
+  | { type: 'reauthRequired' }
   /** New credentials or server settings were verified and stored. */
   | { type: 'credentialsUpdated'; transport: Transport }
   /** An admin released the address of a deactivated or removed user to another user (transfer). */
@@ -70,8 +73,14 @@ export type LifecycleEventType = LifecycleEvent['type'];
 
 export type Transition = { ok: true; next: Lifecycle } | { ok: false; reason: string };
 
-const LIVE: readonly ConnectionState[] = ['syncing', 'active', 'error', 'auth_failed'];
+const LIVE: readonly ConnectionState[] = ['syncing', 'active', 'error', 'auth_failed', 'needs_reauth'];
 const SYNCING: readonly ConnectionState[] = ['syncing', 'active', 'error'];
+
+/** States in which sync, sending and token calls wait for the owner (new password, or sign in again). */
+export const WAITING_FOR_OWNER: readonly ConnectionState[] = ['auth_failed', 'needs_reauth'];
+export function waitsForOwner(state: string): boolean {
+  return (WAITING_FOR_OWNER as readonly string[]).includes(state);
+}
 
 /** From which states each event is allowed (null: the connection does not exist yet). */
 export const ALLOWED_FROM: Record<LifecycleEventType, ReadonlyArray<ConnectionState | null>> = {
@@ -81,6 +90,7 @@ export const ALLOWED_FROM: Record<LifecycleEventType, ReadonlyArray<ConnectionSt
   syncSucceeded: SYNCING,
   syncFailed: SYNCING,
   authFailed: [...SYNCING, 'auth_failed'],
+  reauthRequired: [...SYNCING, 'auth_failed', 'needs_reauth'],
   credentialsUpdated: LIVE,
   released: LIVE,
   disconnected: LIVE,
@@ -91,6 +101,7 @@ function refusal(current: Lifecycle | null, event: LifecycleEvent): string {
   if (event.type === 'connected') return `${event.type} is refused from ${from}: the address is already connected.`;
   if (current?.state === 'disconnected') return `${event.type} is refused from disconnected: a disconnected connection changes only by connecting again.`;
   if (current?.state === 'auth_failed') return `${event.type} is refused from auth_failed: sync waits for new credentials.`;
+  if (current?.state === 'needs_reauth') return `${event.type} is refused from needs_reauth: sync waits for the owner to sign in again (Reconnect).`;
   return `${event.type} is refused from ${from}.`;
 }
 
@@ -112,6 +123,8 @@ export function nextState(current: Lifecycle | null, event: LifecycleEvent): Tra
       return to(event.failureCount >= ERROR_AFTER_FAILURES ? 'error' : current!.state, stage);
     case 'authFailed':
       return to('auth_failed', null);
+    case 'reauthRequired':
+      return to('needs_reauth', null);
     case 'credentialsUpdated':
       return event.transport === 'imap' ? to('syncing', stage) : to('active', null);
     case 'released':
@@ -168,19 +181,19 @@ async function apply(
 
 /**
  * The domain event of a state change (src/platform/events.ts), in the transition's transaction: only on
- * a change of state, never on a retry that leaves it as it was. Back from error or auth_failed counts
- * as connected again.
+ * a change of state, never on a retry that leaves it as it was. Back from error, auth_failed or
+ * needs_reauth counts as connected again.
  */
 export async function recordStateEvent(db: Executor, p: { accountId: string; connectionId: string; from: ConnectionState | null; to: ConnectionState; at: number }): Promise<void> {
   if (p.from === p.to) return;
   const type =
-    p.to === 'auth_failed'
+    p.to === 'auth_failed' || p.to === 'needs_reauth'
       ? 'connection.needs_reauth'
       : p.to === 'error'
         ? 'connection.sync_error'
         : p.to === 'disconnected'
           ? 'connection.disconnected'
-          : p.from === null || p.from === 'disconnected' || p.from === 'error' || p.from === 'auth_failed'
+          : p.from === null || p.from === 'disconnected' || p.from === 'error' || p.from === 'auth_failed' || p.from === 'needs_reauth'
             ? 'connection.connected'
             : null;
   if (!type) return;
@@ -265,6 +278,14 @@ export async function markAuthFailed(db: Executor, id: string, o: { message: str
     o.now,
   );
   return r.ok ? { ...r, failureCount } : r;
+}
+
+/**
+ * OAuth: the provider refused the refresh token (or the mail server refused a token just renewed):
+ * needs_reauth, with the error recorded. `from` tells the caller whether it changed (notify once).
+ */
+export function markNeedsReauth(db: Executor, id: string, o: { message: string; now: number; code?: string }): Promise<Applied> {
+  return apply(db, id, { type: 'reauthRequired' }, { last_error_code: o.code ?? 'oauth_reauth_required', last_error_message: o.message, last_error_at: o.now }, o.now);
 }
 
 /** New credentials verified: IMAP connections sync again (syncing), forwarding ones are active; errors clear. */

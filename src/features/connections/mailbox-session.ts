@@ -21,7 +21,7 @@ import type { Limiter } from '../../platform/jobs/limiter.js';
 import type { Ingestor } from '../ingest/index.js';
 import { recordSyncFailure } from './sync-failures.js';
 import { ensureFreshToken } from './oauth/tokens.js';
-import { markSyncSucceeded } from './lifecycle.js';
+import { markSyncSucceeded, waitsForOwner } from './lifecycle.js';
 
 export type Listening = 'live' | 'polling' | 'waiting';
 
@@ -123,7 +123,7 @@ export class MailboxSession {
         await sleep(reconnectDelayMs(failures, this.o.random), this.stopCtl.signal);
         continue;
       }
-      if (!c || c.disconnected_at !== null || c.transport !== 'imap' || c.state === 'auth_failed') return 'stopped';
+      if (!c || c.disconnected_at !== null || c.transport !== 'imap' || waitsForOwner(c.state)) return 'stopped';
       if (this.written === undefined) {
         this.written = c.listening;
         // Taken over from a worker that died saying live: not listening here yet (written once per takeover).
@@ -181,7 +181,7 @@ export class MailboxSession {
       if (this.dirty || env.now() - lastFullPass >= (idle ? s.pollMs : pollEvery)) {
         this.dirty = false;
         const row = await env.db.selectFrom('connections').select(['disconnected_at', 'state']).where('id', '=', this.connectionId).executeTakeFirst();
-        if (!row || row.disconnected_at !== null || row.state === 'auth_failed') return 'stopped';
+        if (!row || row.disconnected_at !== null || waitsForOwner(row.state)) return 'stopped';
         const queuedAt = performance.now();
         const stats = await this.o.limits.work.run(() => {
           const startedAt = performance.now();

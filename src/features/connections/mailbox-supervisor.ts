@@ -30,6 +30,7 @@ import { writePreparedGroup, type GroupEntry, type Ingestor, type IngestResult, 
 import { groupCommit } from '../../mail/group-commit.js';
 import type { SessionLimits } from './mailbox-session.js';
 import { MailboxSession, DEFAULT_SESSION_SETTINGS, type SessionSettings } from './mailbox-session.js';
+import { WAITING_FOR_OWNER, waitsForOwner } from './lifecycle.js';
 
 export interface SupervisorSettings {
   /** Most mailboxes one worker holds (same value on every worker). */
@@ -188,7 +189,7 @@ export class MailboxSupervisor {
   }
 
   private eligible() {
-    return this.env.db.selectFrom('connections').where('transport', '=', 'imap').where('disconnected_at', 'is', null).where('state', '!=', 'auth_failed');
+    return this.env.db.selectFrom('connections').where('transport', '=', 'imap').where('disconnected_at', 'is', null).where('state', 'not in', [...WAITING_FOR_OWNER]);
   }
 
   private async claim(limit: number, now: number): Promise<void> {
@@ -284,7 +285,7 @@ export class MailboxSupervisor {
         const h = this.held.get(id);
         if (!h || h.releasing) continue;
         const r = byId.get(id);
-        if (!r || r.disconnected_at !== null || r.transport !== 'imap' || r.state === 'auth_failed') {
+        if (!r || r.disconnected_at !== null || r.transport !== 'imap' || waitsForOwner(r.state)) {
           void this.drop(id, true);
           continue;
         }

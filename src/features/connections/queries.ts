@@ -5,6 +5,7 @@ import type { ConnectionsTable } from '../../platform/database/schema.js';
 import type { Executor } from '../../platform/context.js';
 import { notFound } from '../../platform/errors.js';
 import { json, readJson } from '../../platform/database/json.js';
+import { waitsForOwner } from './lifecycle.js';
 
 /** A live connection holding an address, described for refusals ("held by X, deactivated"). */
 export interface HolderRow {
@@ -59,7 +60,7 @@ export async function syncLeaseExpiry(db: Executor, connectionId: string): Promi
  * listen (forwarding, disconnected, password refused). `leaseExpiresAt` undefined: lease not looked up.
  */
 export function listeningView(c: ConnectionsTable, leaseExpiresAt: number | null | undefined, now: number): { listening: 'live' | 'polling' | 'waiting' | null; listeningSince: string | null } {
-  if (c.transport !== 'imap' || c.disconnected_at !== null || c.state === 'auth_failed') return { listening: null, listeningSince: null };
+  if (c.transport !== 'imap' || c.disconnected_at !== null || waitsForOwner(c.state)) return { listening: null, listeningSince: null };
   const held = leaseExpiresAt === undefined || (leaseExpiresAt !== null && leaseExpiresAt >= now);
   if ((c.listening === 'live' || c.listening === 'polling') && held) return { listening: c.listening, listeningSince: iso(num(c.listening_since)) };
   return { listening: 'waiting', listeningSince: c.listening === 'waiting' ? iso(num(c.listening_since)) : null };

@@ -13,7 +13,7 @@ import { authorize, can } from '../../platform/authorize.js';
 import { connectionPolicies } from './policies.js';
 import { errorResponses, idParams } from '../../platform/http/schemas.js';
 import { AppError } from '../../platform/errors.js';
-import { completeOAuthCallback, oauthProviders, pollOAuthDevice, redirectUri, startOAuthConnect } from './oauth/flows.js';
+import { completeOAuthCallback, deviceFlowStatus, oauthProviders, pendingDeviceFlows, redirectUri, startOAuthConnect } from './oauth/flows.js';
 
 const server = {
   type: 'object',
@@ -57,7 +57,7 @@ export const connectionSchema = {
     inboxName: { type: ['string', 'null'] },
     transport: { type: 'string', enum: ['imap', 'forwarding'] },
     oauthProvider: { type: ['string', 'null'], enum: ['google', 'microsoft', 'oidc', null], description: 'Signed in with OAuth at this provider (reconnect with POST /connections/oauth/start and connectionId), or null (passwords)' },
-    state: { type: 'string', enum: ['syncing', 'active', 'auth_failed', 'error', 'disconnected'] },
+    state: { type: 'string', enum: ['syncing', 'active', 'auth_failed', 'needs_reauth', 'error', 'disconnected'] },
     stage: { type: ['string', 'null'], enum: ['initial_sync_queued', 'initial_sync', null] },
     listening: {
       type: ['string', 'null'],
@@ -360,7 +360,7 @@ export async function oauthConnectionRoutes(app: ApiApp): Promise<void> {
       schema: {
         tags: ['connections'],
         summary: 'Start connecting (or reconnecting) a mailbox with OAuth: an authorization URL (code flow with PKCE) or a device code and link',
-        description: 'The same rules as POST /connections apply when the sign-in completes; the address is the one signed in with (it must equal `address` when given). `connectionId` reconnects that connection (auth_failed), keeping its history and sync checkpoint.',
+        description: 'The same rules as POST /connections apply when the sign-in completes; the address is the one signed in with (it must equal `address` when given). `connectionId` reconnects that connection (needs_reauth), keeping its history and sync checkpoint.',
         body: {
           type: 'object',
           required: ['provider'],
@@ -410,11 +410,48 @@ export async function oauthConnectionRoutes(app: ApiApp): Promise<void> {
     {
       schema: {
         tags: ['connections'],
-        summary: 'Device flow: check whether the user entered the code (polls the provider no more often than its interval)',
+        summary: 'Device flow: whether the user entered the code yet (pending, connected, failed)',
+        description: "Mailroom's worker polls the provider in the background at the provider's interval (slow_down honoured) until the code is approved, denied or expires, so the page may be closed; this reads the outcome and never calls the provider. `retryAfterSeconds`: when to ask again.",
         params: idParams,
         response: { 200: oauthStatusSchema, ...errorResponses },
       },
     },
-    async (req) => pollOAuthDevice(env, requireActor(req), req.params.id),
+    async (req) => deviceFlowStatus(env, requireActor(req), req.params.id),
+  );
+
+  app.get(
+    '/connections/oauth/flows',
+    {
+      schema: {
+        tags: ['connections'],
+        summary: "Your device-flow sign-ins still waiting for the code to be entered (Mailroom keeps polling them in the background)",
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              flows: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    flowId: { type: 'string' },
+                    provider: { type: 'string', enum: ['google', 'microsoft', 'oidc'] },
+                    providerName: { type: 'string' },
+                    userCode: { type: 'string' },
+                    verificationUri: { type: 'string' },
+                    verificationUriComplete: { type: ['string', 'null'] },
+                    intervalSeconds: { type: 'integer' },
+                    expiresAt: { type: 'string' },
+                    connectionId: { type: ['string', 'null'] },
+                  },
+                },
+              },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => ({ flows: await pendingDeviceFlows(env, requireActor(req)) }),
   );
 }

@@ -19,6 +19,7 @@ import type { Ingestor } from '../ingest/index.js';
 import { recordSyncFailure } from './sync-failures.js';
 import { MailboxSession, DEFAULT_SESSION_SETTINGS } from './mailbox-session.js';
 import type { MailboxSupervisor } from './mailbox-supervisor.js';
+import { waitsForOwner } from './lifecycle.js';
 
 export { recordSyncFailure };
 
@@ -60,7 +61,7 @@ export async function runConnectionSync(
   const env = ingestor.env;
   const leaseName = `sync:${connectionId}`;
   const c = await env.db.selectFrom('connections').selectAll().where('id', '=', connectionId).executeTakeFirst();
-  if (!c || c.disconnected_at !== null || c.transport !== 'imap' || c.state === 'auth_failed') return 'stopped';
+  if (!c || c.disconnected_at !== null || c.transport !== 'imap' || waitsForOwner(c.state)) return 'stopped';
   if (!(await acquireLease(env.db, leaseName, ctx.workerId, settings.leaseMs, env.now()))) return 'busy';
   const renewTimer = setInterval(() => {
     void acquireLease(env.db, leaseName, ctx.workerId, settings.leaseMs, env.now()).catch(() => {});

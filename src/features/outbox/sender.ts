@@ -8,7 +8,8 @@
 import type { CommandEnv } from '../../platform/context.js';
 import { limitsFor, type PlanId } from '../accounts/index.js';
 import { RetryLater, RunAgain, type JobHandler } from '../../platform/jobs/worker.js';
-import { secretFromCredentials, sendThroughConnection } from '../../mail/transport-options.js';
+import { isToken, secretFromCredentials, sendThroughConnection, type MailSecret } from '../../mail/transport-options.js';
+import { smtpTokenRenewal } from '../connections/index.js';
 import { ingestBatch, type Ingestor } from '../ingest/index.js';
 import { openImap } from '../../mail/imap-sync.js';
 import { enqueue } from '../../platform/jobs/queue.js';
@@ -110,11 +111,32 @@ export async function sendOutboxMessage(ingestor: Ingestor, outboxId: string): P
   const envelope = readJson('outbox.envelope', row.envelope, outboxEnvelope);
   const opened = env.secrets.open(c.credentials!);
   readJson('connections.credentials', opened, shapes.mailCredentials);
+  const secret = secretFromCredentials(opened, 'smtp');
+  // An OAuth connection's access token (XOAUTH2, issue 14): renewed once when the server refuses it.
+  const renewal = isToken(secret) ? smtpTokenRenewal(env, c.id, `outbox:${row.id}`) : null;
+  const send = (s: MailSecret) => sendThroughConnection(c, s, { envelope, raw }, renewal ? { renewToken: () => renewal.renew() } : {});
   let info: { response?: string };
   try {
-    // A password, or an OAuth connection's access token (XOAUTH2, issue 14).
-    info = await sendThroughConnection(c, secretFromCredentials(opened, 'smtp'), { envelope, raw });
+    if (renewal && c.state === 'needs_reauth') throw new NeedsReauth();
+    try {
+      // A Gmail-style server challenges a refused token (334) and nodemailer renews it through `renewToken`.
+      info = await send(secret);
+    } catch (err) {
+      // A server that answers 535 at once: renew here and try once more. AUTH comes before MAIL FROM, so
+      // nothing was sent by the refused attempt.
+      if (!renewal || renewal.renewed || !isAuthRefusal(err)) throw err;
+      info = await send({ accessToken: await renewal.renew() });
+    }
   } catch (err) {
+    if (renewal && (err instanceof NeedsReauth || renewal.reauthNeeded || (renewal.renewedOk && isAuthRefusal(err)))) {
+      // The provider refused the refresh token, or the server refused even a fresh token: the connection
+      // needs its owner (needs_reauth, notified once), and this email was not sent.
+      if (!(err instanceof NeedsReauth) && !renewal.reauthNeeded) await renewal.refusedAfterRenewal((err as Error).message ?? 'refused');
+      const message = `This email was not sent: the mail server no longer accepts Mailroom's sign-in for ${c.address}. Reconnect ${c.address} in Settings → Email (sign in again), then send the email again.`;
+      await env.db.updateTable('outbox').set({ state: 'failed', last_error: message }).where('id', '=', row.id).execute();
+      for (const h of env.reactions.sendFinished) await h(env, row.id, 'failed');
+      return 'failed';
+    }
     const e = err as { responseCode?: number; command?: string; message?: string; code?: string };
     const permanent = typeof e.responseCode === 'number' && e.responseCode >= 500;
     const maybeDelivered = !e.responseCode && (e.command === 'DATA' || e.command === 'API');
@@ -145,6 +167,15 @@ export async function sendOutboxMessage(ingestor: Ingestor, outboxId: string): P
   });
   for (const h of env.reactions.sendFinished) await h(env, row.id, 'sent');
   return 'sent';
+}
+
+/** Raised before any SMTP when the connection already waits for its owner to sign in again. */
+class NeedsReauth extends Error {}
+
+/** The server refused the login (535, or nodemailer's EAUTH at the AUTH command): nothing was sent. */
+function isAuthRefusal(err: unknown): boolean {
+  const e = err as { responseCode?: number; code?: string; command?: string };
+  return e.responseCode === 535 || (e.code === 'EAUTH' && String(e.command ?? '').startsWith('AUTH'));
 }
 
 /** Appends the sent copy to the Sent folder once (searches for our Message-ID first, so a retry never appends twice). */

@@ -196,7 +196,7 @@ export interface InboxesTable {
 }
 
 /** connections.state; the lifecycle (and its transition table) is src/features/connections/lifecycle.ts. */
-export type ConnectionStateColumn = 'syncing' | 'active' | 'error' | 'auth_failed' | 'disconnected';
+export type ConnectionStateColumn = 'syncing' | 'active' | 'error' | 'auth_failed' | 'needs_reauth' | 'disconnected';
 /** connections.stage; see src/features/connections/lifecycle.ts. */
 export type ConnectionStageColumn = 'initial_sync_queued' | 'initial_sync';
 

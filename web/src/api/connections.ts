@@ -36,8 +36,11 @@ export type OAuthFlowStatus = Ok<'/api/v1/connections/oauth/flows/{id}/poll', 'p
 export const listOAuthProviders = () => api.get<Ok<'/api/v1/connections/oauth/providers', 'get'>>('/connections/oauth/providers').then((r) => r.providers ?? []);
 /** Code flow: an authorization URL to send the browser to. Device flow: a code and a link to show. */
 export const startOAuth = (input: OAuthStartInput) => api.post<OAuthStart>('/connections/oauth/start', input);
-/** Device flow: has the user entered the code? (The server asks the provider no faster than its interval.) */
+/** Device flow: has the user entered the code? (Mailroom's worker asks the provider in the background; this reads the outcome.) */
 export const pollOAuth = (flowId: string) => api.post<OAuthFlowStatus>(`/connections/oauth/flows/${encodeURIComponent(flowId)}/poll`, {});
+export type PendingOAuthFlow = Ok<'/api/v1/connections/oauth/flows', 'get'>['flows'][number];
+/** Device-flow sign-ins still waiting for their code (the page that showed it may have been closed). */
+export const listPendingOAuthFlows = () => api.get<Ok<'/api/v1/connections/oauth/flows', 'get'>>('/connections/oauth/flows').then((r) => r.flows ?? []);
 /** Code flow: the page the provider sent the browser back to (its whole URL) finishes the connect. */
 export const completeOAuth = (url: string) => api.post<Connection>('/connections/oauth/callback', { url });
 

@@ -4800,7 +4800,7 @@ export interface paths {
         put?: never;
         /**
          * Start connecting (or reconnecting) a mailbox with OAuth: an authorization URL (code flow with PKCE) or a device code and link
-         * @description The same rules as POST /connections apply when the sign-in completes; the address is the one signed in with (it must equal `address` when given). `connectionId` reconnects that connection (auth_failed), keeping its history and sync checkpoint.
+         * @description The same rules as POST /connections apply when the sign-in completes; the address is the one signed in with (it must equal `address` when given). `connectionId` reconnects that connection (needs_reauth), keeping its history and sync checkpoint.
          */
         post: {
             parameters: {
@@ -4931,7 +4931,7 @@ export interface paths {
                              */
                             oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
-                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            state: "syncing" | "active" | "auth_failed" | "needs_reauth" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
                             /**
@@ -5024,7 +5024,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Device flow: check whether the user entered the code (polls the provider no more often than its interval) */
+        /**
+         * Device flow: whether the user entered the code yet (pending, connected, failed)
+         * @description Mailroom's worker polls the provider in the background at the provider's interval (slow_down honoured) until the code is approved, denied or expires, so the page may be closed; this reads the outcome and never calls the provider. `retryAfterSeconds`: when to ask again.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -5066,7 +5069,7 @@ export interface paths {
                                  */
                                 oauthProvider: "google" | "microsoft" | "oidc" | null;
                                 /** @enum {string} */
-                                state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                                state: "syncing" | "active" | "auth_failed" | "needs_reauth" | "error" | "disconnected";
                                 /** @enum {string|null} */
                                 stage: "initial_sync_queued" | "initial_sync" | null;
                                 /**
@@ -5155,6 +5158,73 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/connections/oauth/flows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your device-flow sign-ins still waiting for the code to be entered (Mailroom keeps polling them in the background) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            flows: {
+                                flowId: string;
+                                /** @enum {string} */
+                                provider: "google" | "microsoft" | "oidc";
+                                providerName: string;
+                                userCode: string;
+                                verificationUri: string;
+                                verificationUriComplete: string | null;
+                                intervalSeconds: number;
+                                expiresAt: string;
+                                connectionId: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/connections": {
         parameters: {
             query?: never;
@@ -5203,7 +5273,7 @@ export interface paths {
                                  */
                                 oauthProvider: "google" | "microsoft" | "oidc" | null;
                                 /** @enum {string} */
-                                state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                                state: "syncing" | "active" | "auth_failed" | "needs_reauth" | "error" | "disconnected";
                                 /** @enum {string|null} */
                                 stage: "initial_sync_queued" | "initial_sync" | null;
                                 /**
@@ -5348,7 +5418,7 @@ export interface paths {
                              */
                             oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
-                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            state: "syncing" | "active" | "auth_failed" | "needs_reauth" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
                             /**
@@ -5476,7 +5546,7 @@ export interface paths {
                              */
                             oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
-                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            state: "syncing" | "active" | "auth_failed" | "needs_reauth" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
                             /**
@@ -5593,7 +5663,7 @@ export interface paths {
                              */
                             oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
-                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            state: "syncing" | "active" | "auth_failed" | "needs_reauth" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
                             /**
@@ -5730,7 +5800,7 @@ export interface paths {
                              */
                             oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
-                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            state: "syncing" | "active" | "auth_failed" | "needs_reauth" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
                             /**
@@ -5864,7 +5934,7 @@ export interface paths {
                              */
                             oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
-                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            state: "syncing" | "active" | "auth_failed" | "needs_reauth" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
                             /**
@@ -6015,7 +6085,7 @@ export interface paths {
                              */
                             oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
-                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            state: "syncing" | "active" | "auth_failed" | "needs_reauth" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
                             /**
@@ -6148,7 +6218,7 @@ export interface paths {
                              */
                             oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
-                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            state: "syncing" | "active" | "auth_failed" | "needs_reauth" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
                             /**
@@ -6426,7 +6496,7 @@ export interface paths {
                              */
                             oauthProvider: "google" | "microsoft" | "oidc" | null;
                             /** @enum {string} */
-                            state: "syncing" | "active" | "auth_failed" | "error" | "disconnected";
+                            state: "syncing" | "active" | "auth_failed" | "needs_reauth" | "error" | "disconnected";
                             /** @enum {string|null} */
                             stage: "initial_sync_queued" | "initial_sync" | null;
                             /**
@@ -11228,7 +11298,7 @@ export interface components {
                  * @description Stable snake_case code; clients key on it.
                  * @enum {string}
                  */
-                code: "invalid_request" | "invalid_input" | "invalid_cursor" | "not_found" | "permission_denied" | "conflict" | "rate_limited" | "payload_too_large" | "internal_error" | "database_unavailable" | "unauthenticated" | "invalid_credentials" | "csrf_token_invalid" | "user_not_active" | "email_taken" | "team_name_taken" | "team_not_found" | "invalid_plan" | "plan_limit_reached" | "limit_reached" | "invalid_state_change" | "last_super_admin" | "cannot_change_self" | "address_in_use" | "team_address_not_allowed_for_meetings" | "inbox_not_found" | "host_not_allowed" | "imap_settings_incorrect" | "imap_authentication_failed" | "smtp_settings_incorrect" | "smtp_authentication_failed" | "connection_disconnected" | "connection_not_syncable" | "folder_not_found" | "folder_never_synced" | "mailbox_unreachable" | "not_forwarding" | "no_personal_connection" | "no_team_address" | "oauth_provider_not_configured" | "oauth_provider_unreachable" | "oauth_state_invalid" | "oauth_denied" | "oauth_failed" | "oauth_no_email" | "oauth_email_not_verified" | "oauth_address_mismatch" | "oauth_device_flow_unsupported" | "oauth_device_code_expired" | "oauth_reauth_required" | "owner_not_active" | "contact_email_taken" | "company_domain_taken" | "freemail_domain" | "csv_invalid" | "csv_no_email_column" | "assignee_not_member" | "assignee_not_active" | "invalid_mention" | "attachments_too_large" | "unresolved_tokens" | "shortcut_in_use" | "email_not_cancellable" | "too_late_to_undo" | "already_undone" | "meetings_connection_required" | "slot_taken" | "slug_taken" | "calendar_unreachable" | "invalid_link" | "team_connection_not_allowed" | "already_enrolled" | "contact_not_enrollable" | "sequence_archived" | "enrollment_ended" | "task_not_open" | "image_proxy_busy" | "image_token_invalid" | "image_token_expired" | "invalid_url" | "scheme_not_allowed" | "port_not_allowed" | "host_not_found" | "too_many_redirects" | "image_too_large" | "content_type_not_allowed" | "not_an_image" | "upstream_status" | "upstream_timeout" | "upstream_unreachable";
+                code: "invalid_request" | "invalid_input" | "invalid_cursor" | "not_found" | "sign_in_delayed" | "sign_in_locked" | "permission_denied" | "conflict" | "rate_limited" | "payload_too_large" | "internal_error" | "database_unavailable" | "unauthenticated" | "invalid_credentials" | "csrf_token_invalid" | "user_not_active" | "email_taken" | "team_name_taken" | "team_not_found" | "invalid_plan" | "plan_limit_reached" | "limit_reached" | "invalid_state_change" | "last_super_admin" | "cannot_change_self" | "address_in_use" | "team_address_not_allowed_for_meetings" | "inbox_not_found" | "host_not_allowed" | "imap_settings_incorrect" | "imap_authentication_failed" | "smtp_settings_incorrect" | "smtp_authentication_failed" | "connection_disconnected" | "connection_not_syncable" | "folder_not_found" | "folder_never_synced" | "mailbox_unreachable" | "not_forwarding" | "no_personal_connection" | "no_team_address" | "oauth_provider_not_configured" | "oauth_provider_unreachable" | "oauth_state_invalid" | "oauth_denied" | "oauth_failed" | "oauth_no_email" | "oauth_email_not_verified" | "oauth_address_mismatch" | "oauth_device_flow_unsupported" | "oauth_device_code_expired" | "oauth_reauth_required" | "owner_not_active" | "contact_email_taken" | "company_domain_taken" | "freemail_domain" | "csv_invalid" | "csv_no_email_column" | "assignee_not_member" | "assignee_not_active" | "invalid_mention" | "attachments_too_large" | "unresolved_tokens" | "shortcut_in_use" | "email_not_cancellable" | "too_late_to_undo" | "already_undone" | "meetings_connection_required" | "slot_taken" | "slug_taken" | "calendar_unreachable" | "invalid_link" | "team_connection_not_allowed" | "already_enrolled" | "contact_not_enrollable" | "sequence_archived" | "enrollment_ended" | "task_not_open" | "image_proxy_busy" | "image_token_invalid" | "image_token_expired" | "invalid_url" | "scheme_not_allowed" | "port_not_allowed" | "host_not_found" | "too_many_redirects" | "image_too_large" | "content_type_not_allowed" | "not_an_image" | "upstream_status" | "upstream_timeout" | "upstream_unreachable";
                 /** @description What happened and what to do, in a plain sentence. */
                 message: string;
                 /** @description Who holds what the request wanted (address_in_use: the connection holding the address; for a personal holder the user fields are set and the inbox fields null, for a team holder the reverse). */

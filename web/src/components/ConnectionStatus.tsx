@@ -6,6 +6,7 @@ export const STATE_WORDS: Record<string, { label: string; tone: 'neutral' | 'goo
   syncing: { label: 'Importing mail', tone: 'info' },
   active: { label: 'Connected', tone: 'good' },
   auth_failed: { label: 'Password stopped working', tone: 'bad' },
+  needs_reauth: { label: 'Sign in again', tone: 'bad' },
   error: { label: 'Needs attention', tone: 'bad' },
   disconnected: { label: 'Disconnected', tone: 'neutral' },
 };
@@ -53,7 +54,7 @@ export function plainError(c: Connection): string | null {
 /** The fix-it action for a connection in trouble, or null. */
 export function fixItLabel(c: Connection): string | null {
   // OAuth (issue 14): the fix is signing in again at the provider.
-  if (c.oauthProvider && (c.state === 'auth_failed' || c.state === 'error')) return 'Reconnect';
+  if (c.oauthProvider && (c.state === 'needs_reauth' || c.state === 'auth_failed' || c.state === 'error')) return 'Reconnect';
   if (c.state === 'auth_failed' || c.lastError?.code?.endsWith('authentication_failed')) return 'Enter the new password';
   if (c.state === 'error') return 'Check settings and reconnect';
   return null;

@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'react';
 import { ApiError, errorText } from '../api/client.js';
-import { completeOAuth, listOAuthProviders, pollOAuth, startOAuth, type OAuthProvider, type OAuthStart, type OAuthStartInput } from '../api/connections.js';
+import { completeOAuth, listOAuthProviders, listPendingOAuthFlows, pollOAuth, startOAuth, type OAuthProvider, type OAuthStart, type OAuthStartInput, type PendingOAuthFlow } from '../api/connections.js';
 import type { Connection } from '../api/types.js';
 import { CopyButton, Notice, useLoad } from './ui.js';
 
@@ -98,8 +98,47 @@ export function OAuthButtons({
   );
 }
 
+/**
+ * Device-flow sign-ins started earlier and still waiting for their code (the page that showed it was
+ * closed): Mailroom's worker keeps polling the provider, and each shows its code again until it is done.
+ */
+export function PendingSignIns({ onConnected }: { onConnected: (c: Connection) => void }) {
+  // Each flow's `start` is made once per load (the code screen restarts its checks when it changes).
+  const [flows, setFlows] = useState<Array<PendingOAuthFlow & { start: Parameters<typeof DeviceCodeScreen>[0]['start'] }>>([]);
+  useEffect(() => {
+    let live = true;
+    listPendingOAuthFlows().then(
+      (list) =>
+        live &&
+        setFlows(list.map((f) => ({ ...f, start: { flowId: f.flowId, userCode: f.userCode, verificationUri: f.verificationUri, verificationUriComplete: f.verificationUriComplete ?? null, intervalSeconds: f.intervalSeconds } }))),
+      () => live && setFlows([]),
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+  if (flows.length === 0) return null;
+  return (
+    <div className="stack" data-testid="pending-sign-ins">
+      {flows.map((f) => (
+        <div key={f.flowId} className="stack">
+          <h2>Waiting for a sign-in with {f.providerName ?? 'your provider'}</h2>
+          <DeviceCodeScreen
+            start={f.start}
+            onConnected={(c) => {
+              setFlows((list) => list.filter((x) => x.flowId !== f.flowId));
+              onConnected(c);
+            }}
+            onCancel={() => setFlows((list) => list.filter((x) => x.flowId !== f.flowId))}
+          />
+        </div>
+      ))}
+    </div>
+  );
+}
+
 /** Shows the code and the link; asks the server whether the user is done, at the interval it says. */
-export function DeviceCodeScreen({ start, onConnected, onCancel }: { start: DeviceStart; onConnected: (c: Connection) => void; onCancel: () => void }) {
+export function DeviceCodeScreen({ start, onConnected, onCancel }: { start: Pick<DeviceStart, 'flowId' | 'userCode' | 'verificationUri' | 'verificationUriComplete' | 'intervalSeconds'>; onConnected: (c: Connection) => void; onCancel: () => void }) {
   const [error, setError] = useState<{ title: string; message: string } | null>(null);
   useEffect(() => {
     let stopped = false;
@@ -144,7 +183,7 @@ export function DeviceCodeScreen({ start, onConnected, onCancel }: { start: Devi
         </Notice>
       ) : (
         <p className="muted small" role="status">
-          Waiting for you to sign in… This page updates by itself.
+          Waiting for you to sign in… This page updates by itself. You may also close it: Mailroom keeps checking and connects the mailbox when you are done.
         </p>
       )}
       <div className="row">

@@ -12,7 +12,8 @@ import { useSession } from '../session.js';
 import { OAuthButtons } from './OAuthConnect.js';
 import { Notice } from './ui.js';
 
-const needsSignIn = (c: Connection) => Boolean(c.oauthProvider) && c.state === 'auth_failed';
+// needs_reauth: the provider refused the refresh token (auth_failed: rows from before the state existed).
+const needsSignIn = (c: Connection) => Boolean(c.oauthProvider) && (c.state === 'needs_reauth' || c.state === 'auth_failed');
 
 export function ReconnectBanner({ path }: { path: string }) {
   const { session } = useSession();

@@ -3,7 +3,7 @@ import { errorText } from '../api/client.js';
 import { disconnectEmail, listConnections, updateConnection, updateCredentials, type ConnectionPatch } from '../api/connections.js';
 import type { Connection } from '../api/types.js';
 import { ConnectForm } from '../components/ConnectForm.js';
-import { OAuthButtons, OAuthCallback } from '../components/OAuthConnect.js';
+import { OAuthButtons, OAuthCallback, PendingSignIns } from '../components/OAuthConnect.js';
 import { EmailPreferencesSections } from '../components/EmailPreferences.js';
 import { NotificationEmailSetting } from '../components/NotificationEmailSetting.js';
 import { UndoSendSetting } from '../components/UndoSendSetting.js';
@@ -76,7 +76,7 @@ function ConnectionCard({
       </div>
       <ListeningBadge c={c} />
       <SyncProgress c={c} />
-      {lastError && (c.state === 'auth_failed' || c.state === 'error') && (
+      {lastError && (c.state === 'auth_failed' || c.state === 'needs_reauth' || c.state === 'error') && (
         <div className="connection-error" role="alert">
           <p>
             <strong>What happened:</strong> {lastError}
@@ -221,6 +221,7 @@ export function SettingsEmailPage() {
         <span id="email-settings">Email</span>
       </PageTitle>
       <OAuthCallback onConnected={reload} />
+      {canConnect && !adding && <PendingSignIns onConnected={reload} />}
       <p className="lead">
         Your personal email lets you send one-to-one email from contacts, log replies on their timelines and book meetings. Each address belongs to
         one person.

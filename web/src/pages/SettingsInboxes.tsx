@@ -100,7 +100,7 @@ function TeamConnection({ c, inboxName, onChanged, onRemoved }: { c: Connection;
       </div>
       <ListeningBadge c={c} />
       <SyncProgress c={c} />
-      {err && (c.state === 'error' || c.state === 'auth_failed') && <Notice kind="error">{err}</Notice>}
+      {err && (c.state === 'error' || c.state === 'auth_failed' || c.state === 'needs_reauth') && <Notice kind="error">{err}</Notice>}
       {c.transport === 'forwarding' && c.forwardingAddress && (
         <div className="forwarding">
           <p>

@@ -5,6 +5,7 @@ import type { CommandEnv } from '../../../platform/context.js';
 import { recordAudit } from '../../../platform/audit.js';
 import { addressKey } from '../../connections/index.js';
 import { credentialsChanged } from '../credentials.js';
+import { checkSignInAllowed, clearSignInFailures, recordSignInFailure } from '../sign-in-failures.js';
 
 export const SESSION_TTL_MS = 14 * 24 * 3600 * 1000;
 
@@ -13,14 +14,24 @@ const invalidCredentials = () =>
 
 /**
  * Checks email and password and opens a browser session. Deactivated and removed users cannot sign in;
- * the message says so, so they know to ask an admin.
+ * the message says so, so they know to ask an admin. Every password sign-in (web, API, scripts) comes
+ * here, so the per-address cap on failures (sign-in-failures.ts) holds across clients, IPs and processes:
+ * a growing wait, then a temporary lock (`sign_in_locked` with `retryAt`), the owner told once per lock;
+ * a success resets it.
  */
 export async function signIn(env: CommandEnv, input: { email: string; password: string }) {
   const key = addressKey(input.email ?? '');
+  const counted = key.ok ? key.key : (input.email ?? '').trim().toLowerCase().slice(0, 320);
+  await checkSignInAllowed(env, counted);
   // Same work whether or not the user exists, so timing does not reveal which emails have accounts.
   const user = key.ok ? await env.db.selectFrom('users').selectAll().where('email_key', '=', key.key).executeTakeFirst() : undefined;
   const ok = await verifyPassword(input.password ?? '', user?.password_hash ?? (await dummyHash()));
-  if (!user || !ok) throw invalidCredentials();
+  if (!user || !ok) {
+    // Unknown addresses are counted too (the answers do not tell which addresses have users).
+    const locked = await recordSignInFailure(env, counted, user);
+    throw locked ?? invalidCredentials();
+  }
+  await clearSignInFailures(env, counted);
   if (user.state !== 'active') {
     throw new AppError('user_not_active', 403, `This user is ${user.state}. Ask an admin of your account to restore it.`);
   }

@@ -7,8 +7,9 @@
  *                     code and link (device flow)
  * completeOAuthCallback  the redirect back: the state must be this user's, unexpired and unused (it is
  *                     used up at once), the code is exchanged with the PKCE verifier, the ID token checked
- * pollOAuthDevice     one poll of the token endpoint, no more often than the provider's interval
- *                     (slow_down adds 5 s)
+ * pollDeviceFlow     the worker's job (connection.oauth_device_poll): one poll of the token endpoint at
+ *                     the provider's interval (slow_down adds 5 s) until approved, denied or expired, so
+ *                     the user may close the page; deviceFlowStatus / pendingDeviceFlows read the outcome
  * Then the same rules as every connection: `connectEmail` with the address from the ID token (verified;
  * equal to the typed one when one was typed), or for a reconnect the connection's own address, whose
  * history and sync checkpoint stay.
@@ -20,7 +21,7 @@ import { AppError, invalidRequest, notFound } from '../../../platform/errors.js'
 import { newId } from '../../../platform/database/ids.js';
 import { recordAudit } from '../../../platform/audit.js';
 import { enqueue } from '../../../platform/jobs/queue.js';
-import type { Actor, CommandEnv } from '../../../platform/context.js';
+import type { Actor, CommandEnv, Executor } from '../../../platform/context.js';
 import { isAdmin, userFactsFromRow } from '../../accounts/index.js';
 import { addressKey } from '../domain/address-key.js';
 import { checkConnectionUpdate } from '../domain/connection-rules.js';
@@ -144,6 +145,9 @@ export async function startOAuthConnect(env: CommandEnv, actor: Actor, req: OAut
         used_at: null,
       })
       .execute();
+    // Mailroom polls the provider in the background (the user may close the page).
+    await scheduleDevicePoll(env.db, now, flowId, now + d.intervalS * 1000);
+    env.onJobsQueued?.();
     return { flowId, flow: 'device', userCode: d.userCode, verificationUri: d.verificationUri, verificationUriComplete: d.verificationUriComplete, intervalSeconds: d.intervalS, expiresAt: new Date(expiresAt).toISOString() };
   }
   const state = `${flowId}.${stateMac(env, flowId, actor)}`;
@@ -201,22 +205,98 @@ export async function completeOAuthCallback(env: CommandEnv, actor: Actor, callb
   }
 }
 
-/** One step of a device flow: polls the provider if the interval has passed, connects when the user is done. */
-export async function pollOAuthDevice(env: CommandEnv, actor: Actor, flowId: string): Promise<OAuthFlowStatus> {
+/** The durable job that polls the provider for a device flow (one job per flow, run again at the interval). */
+export const OAUTH_DEVICE_POLL_JOB = 'connection.oauth_device_poll';
+
+export async function scheduleDevicePoll(db: Executor, now: number, flowId: string, at: number): Promise<void> {
+  await enqueue(db, now, { queue: 'default', kind: OAUTH_DEVICE_POLL_JOB, payload: { flowId }, runAt: at, dedupeKey: `oauth-device:${flowId}` });
+}
+
+type FlowRow = Awaited<ReturnType<typeof loadFlow>>;
+async function loadFlow(env: CommandEnv, flowId: string) {
+  return env.db.selectFrom('oauth_flows').selectAll().where('id', '=', flowId).executeTakeFirst();
+}
+
+/** What the user sees of a flow, from its record (never a call to the provider). */
+async function flowStatus(env: CommandEnv, flow: NonNullable<FlowRow>): Promise<OAuthFlowStatus> {
+  const flowId = flow.id;
+  if (flow.status === 'connected') return { flowId, status: 'connected', connection: await connectionViewById(env.db, flow.account_id, flow.connection_id!) };
+  if (flow.status === 'failed') return { flowId, status: 'failed', error: { code: flow.error_code ?? 'oauth_failed', message: flow.error_message ?? '' } };
+  const wait = Math.max(Number(flow.next_poll_at ?? 0), env.now() + 1000) - env.now();
+  return { flowId, status: 'pending', retryAfterSeconds: Math.max(1, Math.ceil(Math.min(wait, flow.interval_ms ?? 5000) / 1000)) };
+}
+
+/**
+ * A device flow's state for the user who started it: pending (Mailroom's worker is polling the provider
+ * in the background, so the page may be closed), connected, or failed with why. Reads the record only.
+ */
+export async function deviceFlowStatus(env: CommandEnv, actor: Actor, flowId: string): Promise<OAuthFlowStatus> {
   const flow = await env.db.selectFrom('oauth_flows').selectAll().where('id', '=', flowId).where('account_id', '=', actor.accountId).where('user_id', '=', actor.user.id).executeTakeFirst();
   if (!flow) throw notFound('Sign-in');
-  if (flow.status === 'connected') return { flowId, status: 'connected', connection: await connectionViewById(env.db, actor.accountId, flow.connection_id!) };
-  if (flow.status === 'failed') return { flowId, status: 'failed', error: { code: flow.error_code ?? 'oauth_failed', message: flow.error_message ?? '' } };
-  if (flow.kind !== 'device') return { flowId, status: 'pending', retryAfterSeconds: 2 };
+  return flowStatus(env, flow);
+}
+
+export interface PendingDeviceFlow {
+  flowId: string;
+  provider: OAuthProviderId;
+  providerName: string;
+  userCode: string;
+  verificationUri: string;
+  verificationUriComplete: string | null;
+  intervalSeconds: number;
+  expiresAt: string;
+  connectionId: string | null;
+}
+
+/** The user's device flows still waiting for the code to be entered (shown again after the page was closed). */
+export async function pendingDeviceFlows(env: CommandEnv, actor: Actor): Promise<PendingDeviceFlow[]> {
+  const rows = await env.db
+    .selectFrom('oauth_flows')
+    .selectAll()
+    .where('account_id', '=', actor.accountId)
+    .where('user_id', '=', actor.user.id)
+    .where('kind', '=', 'device')
+    .where('status', '=', 'pending')
+    .where('expires_at', '>', env.now())
+    .orderBy('created_at', 'desc')
+    .execute();
+  return rows.map((f) => {
+    const req = JSON.parse(f.request) as OAuthConnectRequest;
+    return {
+      flowId: f.id,
+      provider: f.provider as OAuthProviderId,
+      providerName: displayName(f.provider as OAuthProviderId, env.settings.oauth),
+      userCode: f.user_code ?? '',
+      verificationUri: f.verification_uri ?? '',
+      verificationUriComplete: f.verification_uri_complete,
+      intervalSeconds: Math.ceil((f.interval_ms ?? 5000) / 1000),
+      expiresAt: new Date(Number(f.expires_at)).toISOString(),
+      connectionId: req.connectionId ?? null,
+    };
+  });
+}
+
+export type DevicePollOutcome = { status: 'pending'; nextPollAt: number } | { status: 'connected' | 'failed' | 'gone' };
+
+/**
+ * One poll of the provider for a device flow, run by the worker's job: only once the provider's interval
+ * has passed (claimed by a conditional update, so two workers make one request), `slow_down` adding 5 s;
+ * approved → connected with the rules of every connection, as the user who started the flow; denied or
+ * expired → failed with why. The user's page only reads the outcome.
+ */
+export async function pollDeviceFlow(env: CommandEnv, flowId: string): Promise<DevicePollOutcome> {
+  const flow = await loadFlow(env, flowId);
+  if (!flow || flow.kind !== 'device') return { status: 'gone' };
+  if (flow.status !== 'pending') return { status: flow.status };
   const now = env.now();
-  const fail = async (code: string, message: string): Promise<OAuthFlowStatus> => {
+  const fail = async (code: string, message: string): Promise<DevicePollOutcome> => {
     await env.db.updateTable('oauth_flows').set({ status: 'failed', error_code: code, error_message: message, used_at: now }).where('id', '=', flowId).where('status', '=', 'pending').execute();
-    return { flowId, status: 'failed', error: { code, message } };
+    return { status: 'failed' };
   };
   if (Number(flow.expires_at) < now) return fail('oauth_device_code_expired', 'The code expired before it was entered. Start again to get a new code.');
   const interval = flow.interval_ms ?? 5000;
-  if (Number(flow.next_poll_at ?? 0) > now) return { flowId, status: 'pending', retryAfterSeconds: Math.ceil((Number(flow.next_poll_at) - now) / 1000) };
-  // Claim this poll (two tabs polling at once make one request to the provider).
+  if (Number(flow.next_poll_at ?? 0) > now) return { status: 'pending', nextPollAt: Number(flow.next_poll_at) };
+  // Claim this poll (two workers at once make one request to the provider).
   const claimed = await env.db
     .updateTable('oauth_flows')
     .set({ next_poll_at: now + interval })
@@ -224,27 +304,37 @@ export async function pollOAuthDevice(env: CommandEnv, actor: Actor, flowId: str
     .where('status', '=', 'pending')
     .where('next_poll_at', '=', flow.next_poll_at)
     .executeTakeFirst();
-  if (Number(claimed.numUpdatedRows) !== 1) return { flowId, status: 'pending', retryAfterSeconds: Math.ceil(interval / 1000) };
+  if (Number(claimed.numUpdatedRows) !== 1) return { status: 'pending', nextPollAt: now + interval };
+  const user = await env.db.selectFrom('users').selectAll().where('id', '=', flow.user_id).executeTakeFirst();
+  const account = await env.db.selectFrom('accounts').select('plan').where('id', '=', flow.account_id).executeTakeFirst();
+  if (!user || user.state !== 'active' || !account) return fail('user_not_active', 'The user who started this sign-in can no longer connect mailboxes.');
+  const actor: Actor = { user, accountId: flow.account_id, plan: account.plan };
   const req = JSON.parse(flow.request) as OAuthConnectRequest;
-  const p = await providerClient(req.provider, env.settings.oauth);
   const { deviceCode } = JSON.parse(env.secrets.open(flow.secret)) as { deviceCode: string };
-  const r = await pollDevice(p, deviceCode);
-  if (r.status === 'pending') return { flowId, status: 'pending', retryAfterSeconds: Math.ceil(interval / 1000) };
+  let r: Awaited<ReturnType<typeof pollDevice>>;
+  try {
+    r = await pollDevice(await providerClient(req.provider, env.settings.oauth), deviceCode);
+  } catch (err) {
+    const e = err as AppError;
+    if (e.code === 'oauth_provider_not_configured') return fail(e.code, e.message);
+    // The provider could not be reached: ask again later (the code's expiry ends it at worst).
+    return { status: 'pending', nextPollAt: now + 2 * interval };
+  }
+  if (r.status === 'pending') return { status: 'pending', nextPollAt: now + interval };
   if (r.status === 'slow_down') {
     const slower = interval + SLOW_DOWN_MS;
     await env.db.updateTable('oauth_flows').set({ interval_ms: slower, next_poll_at: now + slower }).where('id', '=', flowId).execute();
-    return { flowId, status: 'pending', retryAfterSeconds: Math.ceil(slower / 1000) };
+    return { status: 'pending', nextPollAt: now + slower };
   }
   if (r.status === 'failed') return fail(r.error.code, r.error.message);
   await env.db.updateTable('oauth_flows').set({ used_at: now }).where('id', '=', flowId).execute();
   try {
     const view = await connectWithTokens(env, actor, req, r.tokens, r.identity);
     await env.db.updateTable('oauth_flows').set({ status: 'connected', connection_id: view.id }).where('id', '=', flowId).execute();
-    return { flowId, status: 'connected', connection: view };
+    return { status: 'connected' };
   } catch (err) {
     const e = err as AppError;
-    await fail(e.code ?? 'oauth_failed', e.message);
-    throw err;
+    return fail(e.code ?? 'oauth_failed', e.message);
   }
 }
 

@@ -3,7 +3,7 @@
  * of its lifetime (the `connection.oauth_refresh` job), one refresh at a time per connection across all
  * processes (a lease), and stores the refresh token the provider rotated in, in the same transaction as
  * the new access token. A refused refresh token (`invalid_grant`) moves only that connection to
- * auth_failed with `oauth_reauth_required` (the `connection.needs_reauth` event), notifies its owner
+ * needs_reauth with `oauth_reauth_required` (the `connection.needs_reauth` event), notifies its owner
  * (and the admins for team email) naming the address and inbox, and makes no further token calls.
  * Transient failures (network, 5xx) back off; after REFRESH_FAILURE_BUDGET in a row they show on the
  * connection as a sync error.
@@ -14,7 +14,7 @@ import type { CommandEnv, Executor } from '../../../platform/context.js';
 import { acquireLease, releaseLease } from '../../../platform/jobs/lease.js';
 import { enqueue } from '../../../platform/jobs/queue.js';
 import { adminIds, notifyUsers } from '../../notifications/index.js';
-import { markAuthFailed, markSyncFailed } from '../lifecycle.js';
+import { markNeedsReauth, markSyncFailed, waitsForOwner } from '../lifecycle.js';
 import { providerClient, refresh, RefreshError, type TokenSet } from './client.js';
 import { displayName, refreshDueAt, type OAuthProviderId } from './providers.js';
 
@@ -84,7 +84,7 @@ export async function refreshConnectionToken(env: CommandEnv, connectionId: stri
       .where('oauth_grants.connection_id', '=', connectionId)
       .executeTakeFirst();
     if (!row || row.disconnected_at !== null) return 'stopped';
-    if (row.state === 'auth_failed' || !row.refresh_token) return 'needs_reauth';
+    if (waitsForOwner(row.state) || !row.refresh_token) return 'needs_reauth';
     const now = env.now();
     if (!o.force && Number(row.refresh_due_at) > now) return 'not_due';
     const provider = row.provider as OAuthProviderId;
@@ -125,7 +125,7 @@ export async function refreshConnectionToken(env: CommandEnv, connectionId: stri
 }
 
 /** The provider refused the refresh token: this connection (only) waits for its owner to sign in again. */
-export async function needsReauth(env: CommandEnv, connectionId: string, provider: OAuthProviderId, reason: string): Promise<void> {
+export async function needsReauth(env: CommandEnv, connectionId: string, provider: OAuthProviderId, reason: string, o: { smtp?: boolean } = {}): Promise<void> {
   const now = env.now();
   await env.db.transaction().execute(async (trx) => {
     const c = await trx.selectFrom('connections').select(['id', 'address', 'type', 'user_id', 'account_id', 'inbox_id']).where('id', '=', connectionId).executeTakeFirstOrThrow();
@@ -133,16 +133,20 @@ export async function needsReauth(env: CommandEnv, connectionId: string, provide
     const where = c.type === 'team' ? `${c.address} (team email of the inbox "${inbox?.name ?? 'deleted inbox'}")` : `${c.address} (personal email)`;
     const name = displayName(provider, env.settings.oauth);
     await trx.updateTable('oauth_grants').set({ refresh_token: null, updated_at: now }).where('connection_id', '=', connectionId).execute();
-    const r = await markAuthFailed(trx, connectionId, {
+    const what = o.smtp
+      ? `the mail server refused to send with ${name}'s sign-in for ${where}, even with a freshly renewed token (${reason})`
+      : `${name} no longer accepts Mailroom's sign-in for ${where} (${reason}): it was revoked, the password changed, or it expired`;
+    const r = await markNeedsReauth(trx, connectionId, {
       code: 'oauth_reauth_required',
-      message: `${name} no longer accepts Mailroom's sign-in for ${where} (${reason}): it was revoked, the password changed, or it expired. Sync of this address is paused; click "Reconnect" in Settings → Email and sign in as ${c.address} again. Sync resumes where it stopped.`,
+      message: `${what.charAt(0).toUpperCase()}${what.slice(1)}. Sync and sending of this address are paused; click "Reconnect" in Settings → Email and sign in as ${c.address} again. Sync resumes where it stopped.`,
       now,
     });
-    if (r.ok && r.from.state !== 'auth_failed') {
+    // Told once, when the state changes (not on every later refusal).
+    if (r.ok && r.from.state !== 'needs_reauth') {
       await notifyUsers(trx, {
         accountId: c.account_id,
         userIds: c.type === 'team' ? [...new Set([...(await adminIds(trx, c.account_id)), c.user_id])] : [c.user_id],
-        kind: 'connection_auth_failed',
+        kind: 'connection_needs_reauth',
         message: `Mailroom can no longer sign in to ${where} at ${name}. Reconnect it in Settings → Email (Reconnect, then sign in as ${c.address}).`,
         data: { connectionId: c.id, address: c.address, inboxId: c.inbox_id, inboxName: inbox?.name ?? null, reason: 'oauth_reauth_required' },
         at: now,
@@ -165,4 +169,75 @@ export async function ensureFreshToken(env: CommandEnv, connectionId: string, ho
   if (!g || Number(g.access_expires_at) - marginMs > env.now()) return 'fresh';
   const r = await refreshConnectionToken(env, connectionId, holder, { force: true });
   return r === 'needs_reauth' || r === 'stopped' ? 'needs_reauth' : 'refreshed';
+}
+
+/**
+ * Sending with an OAuth connection (issue 14): the outbox's one renewal of the access token when the SMTP
+ * server refuses it (535). `renew` refreshes now (or waits for the refresh another process is making) and
+ * returns the new access token; it renews at most once per send. When the provider refuses the refresh
+ * token, the connection is already needs_reauth and `reauthNeeded` is set. `refusedAfterRenewal` records
+ * that the server refused even the fresh token: the connection needs its owner (needs_reauth).
+ */
+export interface SmtpTokenRenewal {
+  renew(): Promise<string>;
+  /** A renewal was attempted (at most one per send). */
+  readonly renewed: boolean;
+  /** A renewal gave a new access token (so a refusal after it is the server's, not the provider's). */
+  readonly renewedOk: boolean;
+  readonly reauthNeeded: boolean;
+  refusedAfterRenewal(serverMessage: string): Promise<void>;
+}
+
+export function smtpTokenRenewal(env: CommandEnv, connectionId: string, holder: string): SmtpTokenRenewal {
+  let renewed = false;
+  let renewedOk = false;
+  let reauthNeeded = false;
+  const accessToken = async () => {
+    const c = await env.db.selectFrom('connections').select('credentials').where('id', '=', connectionId).executeTakeFirstOrThrow();
+    const opened = JSON.parse(env.secrets.open(c.credentials!)) as { oauth?: { accessToken?: string } };
+    if (!opened.oauth?.accessToken) throw new Error('This connection has no OAuth access token.');
+    return opened.oauth.accessToken;
+  };
+  return {
+    get renewed() {
+      return renewed;
+    },
+    get renewedOk() {
+      return renewedOk;
+    },
+    get reauthNeeded() {
+      return reauthNeeded;
+    },
+    async renew() {
+      if (renewed) throw new Error('The access token was already renewed once for this email.');
+      renewed = true;
+      const before = await env.db.selectFrom('oauth_grants').select('refreshed_at').where('connection_id', '=', connectionId).executeTakeFirst();
+      let r = await refreshConnectionToken(env, connectionId, holder, { force: true });
+      // Another process is refreshing this connection right now: its token is the new one.
+      for (let i = 0; r === 'busy' && i < 40; i++) {
+        await new Promise((ok) => setTimeout(ok, 250));
+        const g = await env.db.selectFrom('oauth_grants').select('refreshed_at').where('connection_id', '=', connectionId).executeTakeFirst();
+        if (g && g.refreshed_at !== null && g.refreshed_at !== before?.refreshed_at) {
+          renewedOk = true;
+          return accessToken();
+        }
+        r = await refreshConnectionToken(env, connectionId, holder, { force: true });
+      }
+      if (r === 'refreshed') {
+        renewedOk = true;
+        return accessToken();
+      }
+      if (r === 'needs_reauth' || r === 'stopped') {
+        reauthNeeded = true;
+        throw new Error('The provider no longer accepts the sign-in of this mailbox (needs reauth).');
+      }
+      throw new Error(r === 'busy' ? 'Another process kept renewing the sign-in of this mailbox.' : 'The provider could not be reached to renew the sign-in of this mailbox.');
+    },
+    async refusedAfterRenewal(serverMessage: string) {
+      const g = await env.db.selectFrom('oauth_grants').select('provider').where('connection_id', '=', connectionId).executeTakeFirst();
+      if (!g) return;
+      reauthNeeded = true;
+      await needsReauth(env, connectionId, g.provider as OAuthProviderId, serverMessage.slice(0, 200), { smtp: true });
+    },
+  };
 }

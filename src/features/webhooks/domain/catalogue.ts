@@ -105,7 +105,7 @@ export const EVENT_CATALOGUE: { readonly [K in WebhookEventType]: EventDescripti
   'email.opened': { version: 1, subject: 'personal_email', description: 'A tracked email was opened: indicative only; bots and prefetches are left out, opens are coalesced per email.' },
   'email.clicked': { version: 1, subject: 'personal_email', description: 'A tracked link was clicked (bots and scanners left out), coalesced per email and link.' },
   'connection.connected': { version: 1, subject: 'connection', description: 'An email address was connected, or recovered from an error.' },
-  'connection.needs_reauth': { version: 1, subject: 'connection', description: 'The mail server refused the password: sync waits for new credentials.' },
+  'connection.needs_reauth': { version: 1, subject: 'connection', description: 'Sync stopped until the owner acts: the mail server refused the password (state auth_failed), or the OAuth provider refused the refresh token (state needs_reauth: sign in again). Sent once per change of state.' },
   'connection.sync_error': { version: 1, subject: 'connection', description: 'The mail server could not be reached several times in a row.' },
   'connection.disconnected': { version: 1, subject: 'connection', description: 'An email address was disconnected.' },
   'user.deactivated': { version: 1, subject: 'user', description: 'A user was deactivated.' },
