@@ -28,7 +28,7 @@ import { json, readJson } from '../../platform/database/json.js';
 import { completeJob, enqueue, runQueuedNow } from '../../platform/jobs/queue.js';
 import { RunAgain } from '../../platform/jobs/worker.js';
 import { adminIds, notifyUsers } from '../notifications/index.js';
-import { EVENT_CATALOGUE, isEventType, wants } from './domain/catalogue.js';
+import { EVENT_CATALOGUE, isEventType, wants } from './catalogue.js';
 import { nextAttemptDelay, orderingKey, outcomeOfStatus, parseRetryAfter } from './domain/delivery.js';
 import { postWebhook, SendError } from './sender.js';
 import { signatureHeaders } from './signature.js';

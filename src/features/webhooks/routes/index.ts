@@ -2,7 +2,7 @@
 import type { ApiApp } from '../../../platform/http/typed.js';
 import { requireActor } from '../../../platform/http/auth.js';
 import { errorResponses, idParams } from '../../../platform/http/schemas.js';
-import { EVENT_CATALOGUE, SUBSCRIBABLE_TYPES } from '../domain/catalogue.js';
+import { EVENT_CATALOGUE, SUBSCRIBABLE_TYPES } from '../catalogue.js';
 import { MAX_URL_LENGTH } from '../domain/delivery.js';
 import { createEndpoint, deleteEndpoint, getEndpoint, listEndpoints, MAX_ROTATION_OVERLAP_MS, PAYLOAD_MODES, rotateSecret, updateEndpoint } from '../commands/endpoints.js';
 import { getWebhookSettings, MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, updateWebhookSettings } from '../commands/settings.js';
