@@ -59,6 +59,12 @@ async function queueDelivery(trx: Executor, now: number, deliveryId: string, run
   await enqueue(trx, now, { queue: WEBHOOKS_QUEUE, kind: DELIVER_JOB, payload: { deliveryId }, dedupeKey: `${DELIVER_JOB}:${deliveryId}`, runAt, maxAttempts: 50 });
 }
 
+/**
+ * How long the job of a delivery queued behind an earlier one of its subject waits at most; normally the
+ * earlier one's outcome makes it due at once. The wait is only a safety net.
+ */
+const HELD_MS = 60_000;
+
 /** Events fanned out per transaction: the job's event and the unpublished ones after it. */
 const PUBLISH_BATCH = 200;
 
@@ -82,6 +88,8 @@ export async function publishEvent(env: CommandEnv, eventId: string): Promise<vo
       byAccount.set(accountId, await trx.selectFrom('webhook_endpoints').select(['id', 'event_types', 'enabled']).where('account_id', '=', accountId).execute());
     }
     const deliveries: WebhookDeliveriesTable[] = [];
+    const held = new Set<string>();
+    const subjects = new Set<string>();
     for (const ev of evs) {
       let endpoints = byAccount.get(ev.account_id) ?? [];
       if (ev.type === 'webhook.test') {
@@ -91,8 +99,12 @@ export async function publishEvent(env: CommandEnv, eventId: string): Promise<vo
         endpoints = endpoints.filter((e) => e.enabled === 1 && wants(readJson('webhook_endpoints.event_types', e.event_types, json.stringArray, ['*']), ev.type));
       }
       for (const e of endpoints) {
+        const id = newId('msg');
+        const subject = `${e.id}|${orderingKey(ev.subject_type, ev.subject_id)}`;
+        if (ev.type !== 'webhook.test' && subjects.has(subject)) held.add(id);
+        subjects.add(subject);
         deliveries.push({
-          id: newId('msg'),
+          id,
           account_id: ev.account_id,
           endpoint_id: e.id,
           event_id: ev.id,
@@ -116,7 +128,9 @@ export async function publishEvent(env: CommandEnv, eventId: string): Promise<vo
         trx,
         env.dialect,
         'jobs',
-        deliveries.map((d) => deliveryJobRow(d.id, now)),
+        // A delivery behind an earlier one of its subject in this batch is not due now: the earlier one's
+        // outcome makes it due (or its sender takes it over), so no worker claims it only to wait.
+        deliveries.map((d) => deliveryJobRow(d.id, now, held.has(d.id) ? now + HELD_MS : now)),
         'on conflict ("dedupe_key") do nothing',
       );
     }
@@ -141,7 +155,7 @@ export async function publishEvent(env: CommandEnv, eventId: string): Promise<vo
   if (queued) env.onJobsQueued?.();
 }
 
-function deliveryJobRow(deliveryId: string, now: number): JobsTable {
+function deliveryJobRow(deliveryId: string, now: number, runAt = now): JobsTable {
   return {
     id: newId('job'),
     queue: WEBHOOKS_QUEUE,
@@ -149,7 +163,7 @@ function deliveryJobRow(deliveryId: string, now: number): JobsTable {
     payload: JSON.stringify({ deliveryId }),
     dedupe_key: `${DELIVER_JOB}:${deliveryId}`,
     state: 'queued',
-    run_at: now,
+    run_at: runAt,
     attempts: 0,
     max_attempts: 50,
     locked_by: null,
@@ -443,7 +457,7 @@ function writeOutcome(env: CommandEnv, o: Outcome): Promise<string | null> {
         const batch = writer.items.splice(0, WRITE_BATCH);
         try {
           const next = await env.db.transaction().execute((trx) => writeBatch(trx, env, batch));
-          batch.forEach((b, i) => b.resolve(next[i] ?? null));
+          for (const [i, b] of batch.entries()) b.resolve(next[i] ?? null);
         } catch (err) {
           for (const b of batch) b.reject(err);
         }
