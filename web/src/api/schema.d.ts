@@ -9208,6 +9208,8 @@ export interface paths {
                             nextAttemptAt: string | null;
                             createdAt: string;
                             finishedAt: string | null;
+                            /** @description The JSON body each attempt sent (for a full endpoint without data.object, which was loaded at each attempt and is not kept). */
+                            requestBody: string;
                             log: {
                                 attempt: number;
                                 startedAt: string;
@@ -9291,6 +9293,8 @@ export interface paths {
                             nextAttemptAt: string | null;
                             createdAt: string;
                             finishedAt: string | null;
+                            /** @description The JSON body each attempt sent (for a full endpoint without data.object, which was loaded at each attempt and is not kept). */
+                            requestBody: string;
                             log: {
                                 attempt: number;
                                 startedAt: string;

@@ -188,7 +188,14 @@ export async function webhooksRoutes(app: ApiApp): Promise<void> {
     async (req) => listDeliveries(env, requireActor(req), req.params.id, req.query),
   );
 
-  const deliveryWithLog = { type: 'object', properties: { ...deliveryProperties, log: { type: 'array', items: attemptSchema } } } as const;
+  const deliveryWithLog = {
+    type: 'object',
+    properties: {
+      ...deliveryProperties,
+      requestBody: { type: 'string', description: 'The JSON body each attempt sent (for a full endpoint without data.object, which was loaded at each attempt and is not kept).' },
+      log: { type: 'array', items: attemptSchema },
+    },
+  } as const;
 
   app.get(
     '/webhooks/:id/deliveries/:deliveryId',
