@@ -8,13 +8,14 @@
  * to the same events, never answering) leaves the healthy endpoint >= 0.8 of its throughput.
  *
  *   npm run bench -- webhooks
- *   BENCH_WEBHOOKS_EVENTS=2000 BENCH_WEBHOOKS_PER_SUBJECT=2 BENCH_WEBHOOKS_TIMEOUT_MS=4000 BENCH_DATABASES=sqlite
+ *   BENCH_WEBHOOKS_EVENTS=2000 BENCH_WEBHOOKS_PER_SUBJECT=2 BENCH_WEBHOOKS_TIMEOUT_MS=4000 BENCH_WEBHOOKS_LIMIT_S=60 BENCH_DATABASES=sqlite
  *
  * The hanging endpoint's timeout is shortened (4 s instead of 15 s) so the run stays short; what is
  * measured is whether its attempts take the worker from the other endpoint.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import pino from 'pino';
 import { createTestApp, type TestApp } from '../test/support/app.js';
 import { JobWorker } from '../src/platform/jobs/worker.js';
@@ -30,6 +31,8 @@ import type { BenchRow } from './report.js';
 const EVENTS = Number(process.env.BENCH_WEBHOOKS_EVENTS ?? 2000);
 const TIMEOUT_MS = Number(process.env.BENCH_WEBHOOKS_TIMEOUT_MS ?? 4000);
 const CONCURRENCY = 16;
+/** A run that takes longer fails (raise it on a loaded machine). */
+const LIMIT_MS = Number(process.env.BENCH_WEBHOOKS_LIMIT_S ?? 60) * 1000;
 /** Events per contact (2: ordering per subject is exercised). */
 const PER_SUBJECT = Number(process.env.BENCH_WEBHOOKS_PER_SUBJECT ?? 2);
 const log = pino({ level: 'silent' });
@@ -113,11 +116,24 @@ async function recordEvents(t: TestApp, accountId: string, n: number, tag: strin
   }
 }
 
+/** Counts the SQL statements run through it (transaction begin/commit not included). */
+class StatementCounter implements KyselyPlugin {
+  statements = 0;
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    this.statements += 1;
+    return args.node;
+  }
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result;
+  }
+}
+
 /** Starts the workers as `mailroom serve` does, waits until `done()`, returns the seconds it took. */
-async function runWorkers(t: TestApp, done: () => boolean, limitMs: number): Promise<number> {
+async function runWorkers(t: TestApp, done: () => boolean, limitMs: number, counter?: StatementCounter): Promise<number> {
   const handlers = webhooksFeature().jobs();
-  const main = new JobWorker({ env: t.env, handlers, log, queues: ['default', 'mail'] });
-  const hooks = new JobWorker({ env: t.env, handlers, log, queues: [WEBHOOKS_QUEUE], concurrency: CONCURRENCY, lockMs: 60_000 });
+  const env = counter ? { ...t.env, db: t.env.db.withPlugin(counter) } : t.env;
+  const main = new JobWorker({ env, handlers, log, queues: ['default', 'mail'] });
+  const hooks = new JobWorker({ env, handlers, log, queues: [WEBHOOKS_QUEUE], concurrency: CONCURRENCY, lockMs: 60_000 });
   // As in src/app/runtime.ts: fan-out pokes the delivery worker.
   const queued = t.env.onJobsQueued;
   t.env.onJobsQueued = () => {
@@ -157,7 +173,10 @@ async function runOn(kind: DbKind): Promise<BenchRow[]> {
     const a = await adminOf(t);
     await createEndpoint(t.env, a.actor, { url: `${ok.url}/a`, eventTypes: ['*'] });
     await recordEvents(t, a.accountId, EVENTS, 'a');
-    const secondsA = await runWorkers(t, () => (ok.count.get('/a') ?? 0) >= EVENTS, 60_000);
+    const counter = new StatementCounter();
+    const secondsA = await runWorkers(t, () => (ok.count.get('/a') ?? 0) >= EVENTS, LIMIT_MS, counter);
+    const perEvent = round1(counter.statements / EVENTS);
+    process.stderr.write(`  webhooks on ${kind}: ${perEvent} SQL statements per delivered event (fan-out, jobs, delivery, log)\n`);
     process.stderr.write(`  webhooks on ${kind}: ${EVENTS} events to one endpoint in ${round1(secondsA)} s\n`);
     const rate = Math.round(EVENTS / secondsA);
     const bare = await bareLoop(`${ok.url}/bare`, EVENTS, CONCURRENCY);
@@ -167,13 +186,13 @@ async function runOn(kind: DbKind): Promise<BenchRow[]> {
     await createEndpoint(t.env, b.actor, { url: `${ok.url}/b`, eventTypes: ['*'] });
     await createEndpoint(t.env, b.actor, { url: `${hanging.url}/hang`, eventTypes: ['*'] });
     await recordEvents(t, b.accountId, EVENTS, 'b');
-    const secondsB = await runWorkers(t, () => (ok.count.get('/b') ?? 0) >= EVENTS, 60_000);
+    const secondsB = await runWorkers(t, () => (ok.count.get('/b') ?? 0) >= EVENTS, LIMIT_MS);
     process.stderr.write(`  webhooks on ${kind}: ${EVENTS} events beside a hanging endpoint in ${round1(secondsB)} s\n`);
     const rateB = Math.round(EVENTS / secondsB);
     const hangAttempts = hanging.count.get('/hang') ?? 0;
 
     return [
-      { name: `webhooks on ${kind}: events delivered per second (${EVENTS} events, fan-out + signed POST + log, 1 endpoint)`, figure: rate, baseline: null, ratio: null, goal: '>= 1,000 events/s', ok: rate >= 1000 },
+      { name: `webhooks on ${kind}: events delivered per second (${EVENTS} events, fan-out + signed POST + log, 1 endpoint)`, figure: rate, baseline: null, ratio: null, goal: '>= 1,000 events/s', ok: rate >= 1000, note: `${perEvent} SQL statements per delivered event` },
       {
         name: `webhooks on ${kind}: delivery vs a bare loop of signed POSTs (${CONCURRENCY} at once, same receiver)`,
         figure: rate,

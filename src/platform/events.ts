@@ -10,9 +10,11 @@
  *       interface EventTypes { 'contact.created': { contactId: string } }
  *     }
  *
- * The webhooks feature holds the catalogue (src/features/webhooks/domain/catalogue.ts: every type with
- * its version and description) and fans each event out to the account's endpoints: recording an event
- * queues one `events.publish` job (handled by the feature wired for it in src/app/features.ts).
+ * Each type is declared once. A feature may declare its own beside their catalogue entries
+ * (`EventDescription`: version, subject, description), as sequences do in src/features/sequences/events.ts;
+ * the webhooks feature's catalogue (src/features/webhooks/catalogue.ts) collects those through the
+ * feature's index.ts and lists the rest. Webhooks fan each event out to the account's endpoints: recording
+ * an event queues one `events.publish` job (handled by the feature wired for it in src/app/features.ts).
  *
  * `subject` is what the event is about (a contact, a conversation...): consumers deliver the events of
  * one subject in the order they were recorded (`seq`).
@@ -28,6 +30,15 @@ import type { Dialect } from './database/database.js';
 export interface EventTypes {}
 
 export type EventType = keyof EventTypes & string;
+
+/** An event type's catalogue entry, declared beside its `data` by the feature that emits it. */
+export interface EventDescription {
+  /** Bumped when `data` changes incompatibly. */
+  version: number;
+  /** What the event is about; events of one subject reach a consumer in order. */
+  subject: string;
+  description: string;
+}
 
 /** The job kind queued for each recorded event (payload `{ eventId }`). */
 export const PUBLISH_EVENT_JOB = 'events.publish';

@@ -1,12 +1,18 @@
 /**
  * Settings → Webhooks in Chromium against a real Mailroom: the empty state, adding an endpoint with chosen
  * event types, its whsec_ signing secret shown once (copied, gone after a reload, never in the API's list),
- * switching it off, the deliveries panel, deleting with confirmation; members do not see the page.
+ * switching it off, the deliveries panel, deleting with confirmation; members do not see the page. And
+ * every control the API has: full payloads, secret rotation with its overlap (both signatures reach a real
+ * receiver on 127.0.0.1), the test event, the delivery log attempt by attempt (request headers and body,
+ * status, latency, answer), replaying one delivery and a time range, and the log's retention.
  */
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { publishEvent } from '../../src/features/webhooks/delivery.js';
+import { deliverOnce, publishEvent } from '../../src/features/webhooks/delivery.js';
+import { setPrivateHostsForTest } from '../support/local-hosts.js';
 import { buildWebApp, hasChromium, launchChromium, screenshot, signIn, startWebServer, type WebTestServer } from './support.js';
 
 let dist: string;
@@ -133,5 +139,131 @@ describe.skipIf(!hasChromium)('Settings → Webhooks', () => {
     await p.getByText('Admins only').waitFor();
     expect(await p.getByLabel('URL').count()).toBe(0);
     await ctx.close();
+  });
+
+  test('every API control: full payloads, rotation with overlap, test event, attempts log, replays, retention', async () => {
+    // A real receiver on loopback (allowed as a private host for this test), answering 200 "thanks".
+    const received: Array<{ headers: http.IncomingHttpHeaders; body: string }> = [];
+    const receiver = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.end('thanks');
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const restoreHosts = setPrivateHostsForTest(['127.0.0.1']);
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/controls`;
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'UTC' });
+    try {
+      const made = await server.api('POST', '/api/v1/webhooks', { url, description: 'Controls' });
+      expect(made.status).toBe(201);
+      const id = made.body.id as string;
+      const endpoint = async () => (await server.api('GET', `/api/v1/webhooks/${id}`)).body as Record<string, unknown>;
+      const page = await ctx.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await signIn(page, server.origin, server.admin.email, server.admin.password);
+      await page.goto(server.origin + '/settings/webhooks');
+      const card = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: url }) });
+      await card.waitFor();
+
+      // Full payloads on and off.
+      await card.getByLabel('Full objects in events').check();
+      await expect.poll(async () => (await endpoint()).payload).toBe('full');
+      await card.getByText(/carry the object/).waitFor();
+      await card.getByLabel('Full objects in events').uncheck();
+      await expect.poll(async () => (await endpoint()).payload).toBe('thin');
+
+      // Rotation: a new secret once, the previous one signing during the overlap asked for (2 hours).
+      await card.getByRole('button', { name: 'Rotate secret' }).click();
+      const rotate = page.getByRole('dialog', { name: 'Rotate the signing secret?' });
+      await rotate.getByLabel('Overlap (hours)').fill('2');
+      await rotate.getByRole('button', { name: 'Rotate secret' }).click();
+      const rotated = card.getByRole('status').filter({ hasText: 'New signing secret' });
+      await rotated.waitFor();
+      const secret = (await rotated.getByLabel(`New signing secret for ${url}`).textContent()) ?? '';
+      expect(secret).toMatch(/^whsec_/);
+      expect(secret).not.toBe(made.body.secret);
+      const until = (await endpoint()).previousSecretExpiresAt as string;
+      expect(Date.parse(until) - Date.now()).toBeGreaterThan(1.9 * 3600_000);
+      expect(Date.parse(until) - Date.now()).toBeLessThan(2.1 * 3600_000);
+      await rotated.getByText(/previous secret also signs deliveries until/).waitFor();
+      await rotated.getByRole('button', { name: 'I have saved it' }).click();
+      await card.getByText(/The previous secret also signs until/).waitFor();
+
+      // The test event, fanned out and sent by the product's own jobs (run by hand: no worker here).
+      await card.getByRole('button', { name: 'Send a test event' }).click();
+      await card.getByText(/Test event queued/).waitFor();
+      const env = server.app.deps.env;
+      const deliver = async () => {
+        const pending = await env.db.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', id).where('state', '=', 'pending').execute();
+        for (const d of pending) await deliverOnce(env, d.id);
+      };
+      const event = await env.db.selectFrom('events').select('id').where('type', '=', 'webhook.test').where('data', 'like', `%${id}%`).executeTakeFirstOrThrow();
+      await publishEvent(env, event.id);
+      await deliver();
+      expect(received).toHaveLength(1);
+      // Both secrets sign during the overlap.
+      expect(String(received[0]!.headers['webhook-signature']).split(' ')).toHaveLength(2);
+      await card.getByRole('button', { name: 'Refresh' }).click();
+      const row = card.getByRole('row').filter({ has: page.getByRole('button', { name: /^Replay webhook\.test/ }) });
+      await row.getByText('Delivered').waitFor();
+
+      // The attempts log: request headers and body, status, latency, the answer.
+      await row.getByRole('button', { name: /^Attempts of webhook\.test/ }).click();
+      const detail = card.getByRole('region', { name: /^Delivery msg_/ });
+      await detail.getByText(/^Attempt 1/).waitFor();
+      await detail.getByText(/HTTP 200 · \d+ ms/).waitFor();
+      const webhookId = String(received[0]!.headers['webhook-id']);
+      expect(await detail.getByRole('figure', { name: 'Request headers' }).textContent()).toContain(`webhook-id: ${webhookId}`);
+      expect(await detail.getByRole('figure', { name: 'Request headers' }).textContent()).toContain(`webhook-signature: ${String(received[0]!.headers['webhook-signature'])}`);
+      expect(await detail.getByRole('figure', { name: 'Request body (the same for every attempt)' }).textContent()).toContain(received[0]!.body);
+      expect(await detail.getByRole('figure', { name: 'Response (first kilobyte)' }).textContent()).toContain('thanks');
+      await screenshot(page, 'settings-webhooks-attempts');
+
+      // Replay a time range (every finished delivery of events in it), then send it: a second attempt, same webhook-id.
+      await card.getByRole('button', { name: 'Replay events…' }).click();
+      const range = card.getByRole('form', { name: 'Replay a time range' });
+      const local = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+      await range.getByLabel('From').fill(local(Date.now() - 3600_000));
+      await range.getByLabel('To').fill(local(Date.now() + 3600_000));
+      await range.getByLabel('Only failed deliveries').uncheck();
+      await range.getByRole('button', { name: 'Replay range' }).click();
+      await range.getByText('1 delivery will be sent again.').waitFor();
+      await deliver();
+      expect(received).toHaveLength(2);
+      expect(received[1]!.headers['webhook-id']).toBe(webhookId);
+      await card.getByRole('button', { name: 'Refresh' }).click();
+      await detail.getByText(/^Attempt 2/).waitFor();
+
+      // Replay the one delivery: pending again, sent once more.
+      await row.getByRole('button', { name: /^Replay webhook\.test/ }).click();
+      await row.getByText('Pending').waitFor();
+      await deliver();
+      expect(received).toHaveLength(3);
+      expect(received[2]!.headers['webhook-id']).toBe(webhookId);
+      await card.getByRole('button', { name: 'Refresh' }).click();
+      await detail.getByText(/^Attempt 3/).waitFor();
+      await row.getByText('Delivered').waitFor();
+
+      // Retention of the delivery log.
+      const retention = page.getByLabel('Keep the delivery log for (days)');
+      await expect.poll(() => retention.inputValue()).toBe('30');
+      await retention.fill('7');
+      await page.getByRole('form', { name: 'Delivery log' }).getByRole('button', { name: 'Save' }).click();
+      await page.getByText('Saved.').waitFor();
+      expect((await server.api('GET', '/api/v1/webhooks/settings')).body).toEqual({ logRetentionDays: 7 });
+      await page.reload();
+      await expect.poll(() => page.getByLabel('Keep the delivery log for (days)').inputValue()).toBe('7');
+      expect(errors).toEqual([]);
+    } finally {
+      await ctx.close();
+      restoreHosts();
+      await new Promise((r) => receiver.close(r));
+    }
   });
 });

@@ -43,8 +43,9 @@ async function open(account: CalDavAccount) {
     throw new CalendarUnreadable((err as Error).message);
   }
   // Every request goes to the checked addresses of this host only (no DNS rebinding, no other host),
-  // redirects not followed, with a timeout and a response size cap.
-  const fetchWithTimeout = pinnedFetch(safe, { timeoutMs: TIMEOUT_MS });
+  // redirects not followed, with a timeout and a response size cap; the PROPFIND/REPORT round trips of
+  // one read share pooled connections.
+  const fetchWithTimeout = pinnedFetch(safe, { timeoutMs: TIMEOUT_MS, keepAlive: true });
   try {
     const client = await createDAVClient({
       serverUrl: account.serverUrl,

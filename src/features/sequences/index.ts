@@ -15,6 +15,7 @@ import { runDueSteps, SCHEDULER_JOB, TICK_MS } from './commands/runDueSteps.js';
 import './tables.js';
 
 export { sequencesPolicies } from './policies.js';
+export { SEQUENCE_EVENTS, type SequenceEvents } from './events.js';
 export { meetingBooked } from './commands/manageEnrollment.js';
 
 /** A meeting booked with a contact, in the booking transaction: their live sequence stops. */

@@ -9,23 +9,7 @@ import { recordEvent } from '../../platform/events.js';
 import { UNSENT_OUTBOX_STATES } from '../outbox/index.js';
 import { nextEnrollmentState, type EnrollmentEvent } from './domain/definition.js';
 import type { SequenceEnrollmentsTable, SequenceHistoryTable } from './tables.js';
-
-/** Enrollment events (with the contact as subject: they reach a webhook in order with the contact's own). */
-export interface EnrollmentEventData {
-  enrollmentId: string;
-  sequenceId: string;
-  contactId: string;
-  reason: string | null;
-}
-declare module '../../platform/events.js' {
-  interface EventTypes {
-    'sequence.enrollment.created': EnrollmentEventData;
-    'sequence.enrollment.paused': EnrollmentEventData;
-    'sequence.enrollment.resumed': EnrollmentEventData;
-    'sequence.enrollment.unenrolled': EnrollmentEventData;
-    'sequence.enrollment.finished': EnrollmentEventData;
-  }
-}
+import './events.js';
 
 export async function recordEnrollmentEvent(
   trx: Executor,

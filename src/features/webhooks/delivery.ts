@@ -23,12 +23,13 @@
 import type { CommandEnv, Executor } from '../../platform/context.js';
 import { newId } from '../../platform/database/ids.js';
 import { insertRows } from '../../platform/database/insert-rows.js';
-import type { JobsTable, WebhookDeliveriesTable } from '../../platform/database/schema.js';
+import { sql } from 'kysely';
+import type { JobsTable, WebhookAttemptsTable, WebhookDeliveriesTable } from '../../platform/database/schema.js';
 import { json, readJson } from '../../platform/database/json.js';
 import { completeJob, enqueue, runQueuedNow } from '../../platform/jobs/queue.js';
 import { RunAgain } from '../../platform/jobs/worker.js';
 import { adminIds, notifyUsers } from '../notifications/index.js';
-import { EVENT_CATALOGUE, isEventType, wants } from './domain/catalogue.js';
+import { EVENT_CATALOGUE, isEventType, wants } from './catalogue.js';
 import { nextAttemptDelay, orderingKey, outcomeOfStatus, parseRetryAfter } from './domain/delivery.js';
 import { postWebhook, SendError } from './sender.js';
 import { signatureHeaders } from './signature.js';
@@ -58,6 +59,12 @@ async function queueDelivery(trx: Executor, now: number, deliveryId: string, run
   await enqueue(trx, now, { queue: WEBHOOKS_QUEUE, kind: DELIVER_JOB, payload: { deliveryId }, dedupeKey: `${DELIVER_JOB}:${deliveryId}`, runAt, maxAttempts: 50 });
 }
 
+/**
+ * How long the job of a delivery queued behind an earlier one of its subject waits at most; normally the
+ * earlier one's outcome makes it due at once. The wait is only a safety net.
+ */
+const HELD_MS = 60_000;
+
 /** Events fanned out per transaction: the job's event and the unpublished ones after it. */
 const PUBLISH_BATCH = 200;
 
@@ -81,6 +88,8 @@ export async function publishEvent(env: CommandEnv, eventId: string): Promise<vo
       byAccount.set(accountId, await trx.selectFrom('webhook_endpoints').select(['id', 'event_types', 'enabled']).where('account_id', '=', accountId).execute());
     }
     const deliveries: WebhookDeliveriesTable[] = [];
+    const held = new Set<string>();
+    const subjects = new Set<string>();
     for (const ev of evs) {
       let endpoints = byAccount.get(ev.account_id) ?? [];
       if (ev.type === 'webhook.test') {
@@ -90,8 +99,12 @@ export async function publishEvent(env: CommandEnv, eventId: string): Promise<vo
         endpoints = endpoints.filter((e) => e.enabled === 1 && wants(readJson('webhook_endpoints.event_types', e.event_types, json.stringArray, ['*']), ev.type));
       }
       for (const e of endpoints) {
+        const id = newId('msg');
+        const subject = `${e.id}|${orderingKey(ev.subject_type, ev.subject_id)}`;
+        if (ev.type !== 'webhook.test' && subjects.has(subject)) held.add(id);
+        subjects.add(subject);
         deliveries.push({
-          id: newId('msg'),
+          id,
           account_id: ev.account_id,
           endpoint_id: e.id,
           event_id: ev.id,
@@ -115,7 +128,9 @@ export async function publishEvent(env: CommandEnv, eventId: string): Promise<vo
         trx,
         env.dialect,
         'jobs',
-        deliveries.map((d) => deliveryJobRow(d.id, now)),
+        // A delivery behind an earlier one of its subject in this batch is not due now: the earlier one's
+        // outcome makes it due (or its sender takes it over), so no worker claims it only to wait.
+        deliveries.map((d) => deliveryJobRow(d.id, now, held.has(d.id) ? now + HELD_MS : now)),
         'on conflict ("dedupe_key") do nothing',
       );
     }
@@ -140,7 +155,7 @@ export async function publishEvent(env: CommandEnv, eventId: string): Promise<vo
   if (queued) env.onJobsQueued?.();
 }
 
-function deliveryJobRow(deliveryId: string, now: number): JobsTable {
+function deliveryJobRow(deliveryId: string, now: number, runAt = now): JobsTable {
   return {
     id: newId('job'),
     queue: WEBHOOKS_QUEUE,
@@ -148,7 +163,7 @@ function deliveryJobRow(deliveryId: string, now: number): JobsTable {
     payload: JSON.stringify({ deliveryId }),
     dedupe_key: `${DELIVER_JOB}:${deliveryId}`,
     state: 'queued',
-    run_at: now,
+    run_at: runAt,
     attempts: 0,
     max_attempts: 50,
     locked_by: null,
@@ -223,21 +238,20 @@ export async function deliverOnce(env: CommandEnv, deliveryId: string, signal?: 
 /** One attempt; returns the next delivery of the subject to send now, if this one succeeded. */
 async function deliverOne(env: CommandEnv, deliveryId: string, signal?: AbortSignal): Promise<string | null> {
   const now = env.now();
-  const d = await loadDeliveryRow(env, deliveryId);
-  if (!d || d.state !== 'pending') return null;
-  if (d.next_attempt_at !== null && d.next_attempt_at > now) throw new RunAgain(d.next_attempt_at - now);
+  const row = await loadForAttempt(env, deliveryId);
+  if (!row || row.state !== 'pending') return null;
+  if (row.next_attempt_at !== null && Number(row.next_attempt_at) > now) throw new RunAgain(Number(row.next_attempt_at) - now);
   // A slow endpoint gets a few attempts at once, not the whole worker (pacing.ts); a parked delivery
   // costs no more statements. The place is given back without counting when no attempt is made.
-  const slot = enterEndpoint(d.endpoint_id, d.id, deliverySettings.timeoutMs);
+  const slot = enterEndpoint(row.endpoint_id, row.id, deliverySettings.timeoutMs);
   if ('parkMs' in slot) throw new RunAgain(slot.parkMs);
   let attempted = false;
   let wake: string[] = [];
   let next: string | null = null;
   try {
-    const ready = await readyToSend(env, d, now);
-    if (ready) {
+    if (await readyToSend(env, row, now)) {
       attempted = true;
-      next = await attemptDelivery(env, d, ready.endpoint, ready.ev, now, signal);
+      next = await attemptDelivery(env, row, now, signal);
     }
   } finally {
     wake = slot.release(undefined, attempted);
@@ -252,66 +266,114 @@ async function deliverOne(env: CommandEnv, deliveryId: string, signal?: AbortSig
   return next;
 }
 
-/** The delivery's endpoint and event when it may be sent now; null when it is settled; RunAgain to wait. */
-async function readyToSend(env: CommandEnv, d: DeliveryRow, now: number): Promise<{ endpoint: EndpointRow; ev: EventRow } | null> {
-  const endpoint = await loadEndpointRow(env, d.endpoint_id);
-  const ev = await loadEventRow(env, d.event_id);
-  if (!endpoint || !ev || endpoint.account_id !== ev.account_id) return null;
-  if (endpoint.enabled !== 1 && ev.type !== 'webhook.test') {
-    await env.db.updateTable('webhook_deliveries').set({ state: 'failed', last_error: 'endpoint_disabled: the endpoint is disabled; replay once it is enabled.', finished_at: now, next_attempt_at: null }).where('id', '=', d.id).where('state', '=', 'pending').execute();
-    return null;
-  }
-
-  // In order per endpoint and subject: an earlier event not yet fanned out, or still pending here, goes first.
-  const earlierPending = await env.db
-    .selectFrom('webhook_deliveries')
-    .select(['next_attempt_at'])
-    .where('endpoint_id', '=', d.endpoint_id)
-    .where('ordering_key', '=', d.ordering_key)
-    .where('event_seq', '<', d.event_seq)
-    .where('state', '=', 'pending')
-    .orderBy('event_seq')
-    .limit(1)
+/**
+ * Everything one attempt needs, in one statement: the delivery, its event and endpoint, and whether an
+ * earlier event of the same subject is still pending for this endpoint (`earlier_pending_at`: when it is
+ * due, 0 for now) or not yet fanned out (`earlier_unpublished`).
+ */
+function loadForAttempt(env: CommandEnv, id: string) {
+  return env.db
+    .selectFrom('webhook_deliveries as d')
+    .innerJoin('events as e', 'e.id', 'd.event_id')
+    .innerJoin('webhook_endpoints as w', 'w.id', 'd.endpoint_id')
+    .select([
+      'd.id',
+      'd.account_id',
+      'd.endpoint_id',
+      'd.event_id',
+      'd.event_seq',
+      'd.ordering_key',
+      'd.state',
+      'd.attempts',
+      'd.next_attempt_at',
+      'e.account_id as ev_account_id',
+      'e.type as ev_type',
+      'e.subject_type',
+      'e.subject_id',
+      'e.seq as ev_seq',
+      'e.data as ev_data',
+      'e.created_at as ev_created_at',
+      'w.account_id as ep_account_id',
+      'w.url',
+      'w.enabled',
+      'w.payload',
+      'w.secret',
+      'w.previous_secret',
+      'w.previous_secret_until',
+      'w.failing_since',
+    ])
+    .select((eb) => [
+      eb
+        .selectFrom('webhook_deliveries as p')
+        .select(sql<number>`coalesce(p.next_attempt_at, 0)`.as('at'))
+        .whereRef('p.endpoint_id', '=', 'd.endpoint_id')
+        .whereRef('p.ordering_key', '=', 'd.ordering_key')
+        .whereRef('p.event_seq', '<', 'd.event_seq')
+        .where('p.state', '=', 'pending')
+        .orderBy('p.event_seq')
+        .limit(1)
+        .as('earlier_pending_at'),
+      eb
+        .selectFrom('events as u')
+        .select(sql<number>`1`.as('one'))
+        .whereRef('u.account_id', '=', 'e.account_id')
+        .whereRef('u.subject_type', '=', 'e.subject_type')
+        .whereRef('u.subject_id', '=', 'e.subject_id')
+        .whereRef('u.seq', '<', 'e.seq')
+        .where('u.published_at', 'is', null)
+        .limit(1)
+        .as('earlier_unpublished'),
+    ])
+    .where('d.id', '=', id)
     .executeTakeFirst();
-  if (earlierPending) throw new RunAgain(Math.max(deliverySettings.orderWaitMs, (earlierPending.next_attempt_at ?? now) - now));
-  const earlierUnpublished = await env.db
-    .selectFrom('events')
-    .select('id')
-    .where('account_id', '=', ev.account_id)
-    .where('subject_type', '=', ev.subject_type)
-    .where('subject_id', '=', ev.subject_id)
-    .where('seq', '<', ev.seq)
-    .where('published_at', 'is', null)
-    .limit(1)
-    .executeTakeFirst();
-  if (earlierUnpublished) throw new RunAgain(deliverySettings.orderWaitMs);
-  return { endpoint, ev };
 }
 
-type DeliveryRow = NonNullable<Awaited<ReturnType<typeof loadDeliveryRow>>>;
-type EndpointRow = NonNullable<Awaited<ReturnType<typeof loadEndpointRow>>>;
-type EventRow = NonNullable<Awaited<ReturnType<typeof loadEventRow>>>;
-const loadDeliveryRow = (env: CommandEnv, id: string) => env.db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirst();
-const loadEndpointRow = (env: CommandEnv, id: string) => env.db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
-const loadEventRow = (env: CommandEnv, id: string) => env.db.selectFrom('events').selectAll().where('id', '=', id).executeTakeFirst();
+type AttemptRow = NonNullable<Awaited<ReturnType<typeof loadForAttempt>>>;
+
+/** Whether the delivery may be sent now; false when it is settled; RunAgain to wait. */
+async function readyToSend(env: CommandEnv, d: AttemptRow, now: number): Promise<boolean> {
+  if (d.ep_account_id !== d.ev_account_id) return false;
+  if (d.enabled !== 1 && d.ev_type !== 'webhook.test') {
+    await env.db.updateTable('webhook_deliveries').set({ state: 'failed', last_error: 'endpoint_disabled: the endpoint is disabled; replay once it is enabled.', finished_at: now, next_attempt_at: null }).where('id', '=', d.id).where('state', '=', 'pending').execute();
+    return false;
+  }
+  // In order per endpoint and subject: an earlier event not yet fanned out, or still pending here, goes first.
+  if (d.earlier_pending_at !== null && d.earlier_pending_at !== undefined) throw new RunAgain(Math.max(deliverySettings.orderWaitMs, Number(d.earlier_pending_at) - now));
+  if (d.earlier_unpublished !== null && d.earlier_unpublished !== undefined) throw new RunAgain(deliverySettings.orderWaitMs);
+  return true;
+}
+
+/** Opened signing secrets by their sealed form (opening costs a decryption per attempt otherwise). */
+const openedSecrets = new Map<string, string>();
+function openSecret(env: CommandEnv, sealed: string): string {
+  let plain = openedSecrets.get(sealed);
+  if (plain === undefined) {
+    plain = env.secrets.open(sealed);
+    if (openedSecrets.size >= 1000) openedSecrets.clear();
+    openedSecrets.set(sealed, plain);
+  }
+  return plain;
+}
 
 /**
  * Signs, POSTs, logs the attempt, and settles or reschedules the delivery. Returns the next delivery of
  * the subject, when this one succeeded and one waits.
  */
-async function attemptDelivery(env: CommandEnv, d: DeliveryRow, endpoint: EndpointRow, ev: EventRow, now: number, signal?: AbortSignal): Promise<string | null> {
+async function attemptDelivery(env: CommandEnv, d: AttemptRow, now: number, signal?: AbortSignal): Promise<string | null> {
   const attempt = d.attempts + 1;
-  const object = endpoint.payload === 'full' && hasFullObject(ev.subject_type) ? await loadObject(env, ev.account_id, ev.subject_type, ev.subject_id) : undefined;
-  const body = deliveryBody(ev, object);
+  const object = d.payload === 'full' && hasFullObject(d.subject_type) ? await loadObject(env, d.ev_account_id, d.subject_type, d.subject_id) : undefined;
+  const body = deliveryBody({ id: d.event_id, type: d.ev_type, created_at: Number(d.ev_created_at), data: d.ev_data }, object);
   const timestamp = Math.floor(now / 1000);
-  const headers = signatureHeaders(signingSecrets(env, endpoint, now), d.id, timestamp, body);
+  const secrets = [openSecret(env, d.secret)];
+  if (d.previous_secret && d.previous_secret_until !== null && Number(d.previous_secret_until) > now) secrets.push(openSecret(env, d.previous_secret));
+  const headers = signatureHeaders(secrets, d.id, timestamp, body);
   const started = Date.now();
   let status: number | null = null;
   let error: string | null = null;
   let responseBody: string | null = null;
   let retryAfter: number | null = null;
   try {
-    const res = await postWebhook(endpoint.url, headers, body, { timeoutMs: deliverySettings.timeoutMs, maxResponseBytes: deliverySettings.maxResponseBytes, signal });
+    const res = await postWebhook(d.url, headers, body, { timeoutMs: deliverySettings.timeoutMs, maxResponseBytes: deliverySettings.maxResponseBytes, signal });
     status = res.status;
     responseBody = res.body.slice(0, LOGGED_BODY);
     const ra = res.headers['retry-after'];
@@ -324,61 +386,137 @@ async function attemptDelivery(env: CommandEnv, d: DeliveryRow, endpoint: Endpoi
   const outcome = status === null ? 'retry' : outcomeOfStatus(status);
   const delay = outcome === 'retry' ? nextAttemptDelay(attempt, deliverySettings.random(), retryAfter) : null;
   const done = outcome !== 'retry' || delay === null;
-  const state = outcome === 'success' ? 'succeeded' : done ? 'failed' : 'pending';
-  const lastError = error ?? (outcome === 'success' ? null : `status ${status}`);
-  const failingSince = outcome === 'success' ? null : (endpoint.failing_since === null ? now : Number(endpoint.failing_since));
-
-  const wokeNext = await env.db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto('webhook_attempts')
-      .values({
-        id: newId('wha'),
-        delivery_id: d.id,
-        endpoint_id: d.endpoint_id,
-        account_id: d.account_id,
-        attempt,
-        started_at: now,
-        latency_ms: latency,
-        status,
-        error,
-        response_body: responseBody,
-        request_headers: JSON.stringify({ 'webhook-id': headers['webhook-id'], 'webhook-timestamp': headers['webhook-timestamp'] }),
-      })
-      .execute();
-    await trx
-      .updateTable('webhook_deliveries')
-      .set({ state, attempts: attempt, last_status: status, last_error: lastError, next_attempt_at: done ? null : now + delay!, finished_at: done ? now : null })
-      .where('id', '=', d.id)
-      .execute();
-    // The failure streak: started by the first failure after a 2xx, ended by the next 2xx.
-    if ((failingSince === null) !== (endpoint.failing_since === null)) {
-      await trx.updateTable('webhook_endpoints').set({ failing_since: failingSince }).where('id', '=', endpoint.id).execute();
-    }
-    if (outcome === 'gone' && endpoint.enabled === 1) {
-      await disableEndpoint(trx, endpoint, `The endpoint answered 410 Gone on ${new Date(now).toISOString()}: disabled. Enable it again to resume deliveries.`, `The webhook endpoint ${endpoint.url} answered 410 Gone and was disabled.`, now);
-    } else if (failingSince !== null && endpoint.enabled === 1 && now - failingSince >= deliverySettings.disableAfterFailingMs) {
-      await disableEndpoint(trx, endpoint, failingTooLongReason(failingSince, now), `The webhook endpoint ${endpoint.url} has failed every delivery since ${new Date(failingSince).toISOString()} and was disabled.`, now);
-    }
-    // The next delivery of this subject waits for this one: it may go now.
-    if (done) {
-      const next = await trx
-        .selectFrom('webhook_deliveries')
-        .select('id')
-        .where('endpoint_id', '=', d.endpoint_id)
-        .where('ordering_key', '=', d.ordering_key)
-        .where('event_seq', '>', d.event_seq)
-        .where('state', '=', 'pending')
-        .orderBy('event_seq')
-        .limit(1)
-        .executeTakeFirst();
-      if (next) await runQueuedNow(trx, `${DELIVER_JOB}:${next.id}`, now);
-      return next?.id ?? null;
-    }
-    return null;
+  const wokeNext = await writeOutcome(env, {
+    d,
+    now,
+    outcome,
+    done,
+    attemptRow: {
+      id: newId('wha'),
+      delivery_id: d.id,
+      endpoint_id: d.endpoint_id,
+      account_id: d.account_id,
+      attempt,
+      started_at: now,
+      latency_ms: latency,
+      status,
+      error,
+      response_body: responseBody,
+      request_headers: JSON.stringify({ 'content-type': 'application/json', 'user-agent': 'Mailroom-Webhooks/1', ...headers }),
+    },
+    update: {
+      state: outcome === 'success' ? 'succeeded' : done ? 'failed' : 'pending',
+      attempts: attempt,
+      last_status: status,
+      last_error: error ?? (outcome === 'success' ? null : `status ${status}`),
+      next_attempt_at: done ? null : now + delay!,
+      finished_at: done ? now : null,
+    },
   });
   if (wokeNext) env.onJobsQueued?.();
   if (!done) throw new RunAgain(delay!);
   return outcome === 'success' ? wokeNext : null;
+}
+
+interface Outcome {
+  d: AttemptRow;
+  now: number;
+  outcome: ReturnType<typeof outcomeOfStatus>;
+  done: boolean;
+  attemptRow: WebhookAttemptsTable;
+  update: Pick<WebhookDeliveriesTable, 'state' | 'attempts' | 'last_status' | 'last_error' | 'next_attempt_at' | 'finished_at'>;
+}
+
+interface Writer {
+  items: Array<Outcome & { resolve: (next: string | null) => void; reject: (err: unknown) => void }>;
+  running: boolean;
+}
+/** Outcomes waiting to be written, per database. */
+const writers = new WeakMap<object, Writer>();
+/** Outcomes written per transaction, at most. */
+const WRITE_BATCH = 64;
+
+/**
+ * Records an attempt's outcome. Outcomes of the attempts in flight are written together (group commit):
+ * while one transaction writes, the next outcomes wait and go in the next one. Resolves, once committed,
+ * with the next delivery of the subject when this one is settled and one waits (made due now).
+ */
+function writeOutcome(env: CommandEnv, o: Outcome): Promise<string | null> {
+  let w = writers.get(env.db);
+  if (!w) {
+    w = { items: [], running: false };
+    writers.set(env.db, w);
+  }
+  const writer = w;
+  return new Promise((resolve, reject) => {
+    writer.items.push({ ...o, resolve, reject });
+    if (writer.running) return;
+    writer.running = true;
+    void (async () => {
+      while (writer.items.length) {
+        const batch = writer.items.splice(0, WRITE_BATCH);
+        try {
+          const next = await env.db.transaction().execute((trx) => writeBatch(trx, env, batch));
+          for (const [i, b] of batch.entries()) b.resolve(next[i] ?? null);
+        } catch (err) {
+          for (const b of batch) b.reject(err);
+        }
+      }
+      writer.running = false;
+    })();
+  });
+}
+
+/** One batch of outcomes: the attempts in one insert, the deliveries, the endpoints' streaks, the subjects' next deliveries. */
+async function writeBatch(trx: Executor, env: CommandEnv, batch: readonly Outcome[]): Promise<Array<string | null>> {
+  await insertRows(
+    trx,
+    env.dialect,
+    'webhook_attempts',
+    batch.map((b) => b.attemptRow),
+  );
+  for (const b of batch) await trx.updateTable('webhook_deliveries').set(b.update).where('id', '=', b.d.id).execute();
+  // The failure streak: started by the first failure after a 2xx, ended by the next 2xx (in attempt order).
+  const streaks = new Map<string, { before: number | null; now: number | null; d: AttemptRow; at: number; gone: boolean }>();
+  for (const b of batch) {
+    const s = streaks.get(b.d.endpoint_id) ?? { before: b.d.failing_since === null ? null : Number(b.d.failing_since), now: b.d.failing_since === null ? null : Number(b.d.failing_since), d: b.d, at: b.now, gone: false };
+    s.now = b.outcome === 'success' ? null : (s.now ?? b.now);
+    s.at = b.now;
+    s.gone ||= b.outcome === 'gone';
+    streaks.set(b.d.endpoint_id, s);
+  }
+  for (const [endpointId, s] of streaks) {
+    if ((s.now === null) !== (s.before === null)) await trx.updateTable('webhook_endpoints').set({ failing_since: s.now }).where('id', '=', endpointId).execute();
+    const endpoint = { id: endpointId, account_id: s.d.ep_account_id, url: s.d.url };
+    if (s.d.enabled !== 1) continue;
+    if (s.gone) {
+      await disableEndpoint(trx, endpoint, `The endpoint answered 410 Gone on ${new Date(s.at).toISOString()}: disabled. Enable it again to resume deliveries.`, `The webhook endpoint ${s.d.url} answered 410 Gone and was disabled.`, s.at);
+    } else if (s.now !== null && s.at - s.now >= deliverySettings.disableAfterFailingMs) {
+      await disableEndpoint(trx, endpoint, failingTooLongReason(s.now, s.at), `The webhook endpoint ${s.d.url} has failed every delivery since ${new Date(s.now).toISOString()} and was disabled.`, s.at);
+    }
+  }
+  // The next delivery of each settled one's subject waits for it: it may go now.
+  const settled = batch.filter((b) => b.done);
+  if (!settled.length) return batch.map(() => null);
+  const waiting = await trx
+    .selectFrom('webhook_deliveries')
+    .select(['id', 'endpoint_id', 'ordering_key', 'event_seq'])
+    .where('state', '=', 'pending')
+    .where((eb) => eb.or(settled.map((b) => eb.and([eb('endpoint_id', '=', b.d.endpoint_id), eb('ordering_key', '=', b.d.ordering_key), eb('event_seq', '>', b.d.event_seq)]))))
+    .execute();
+  const next = batch.map((b) => {
+    if (!b.done) return null;
+    let best: (typeof waiting)[number] | null = null;
+    for (const w of waiting) {
+      if (w.endpoint_id !== b.d.endpoint_id || w.ordering_key !== b.d.ordering_key || Number(w.event_seq) <= Number(b.d.event_seq)) continue;
+      if (!best || Number(w.event_seq) < Number(best.event_seq)) best = w;
+    }
+    return best?.id ?? null;
+  });
+  const keys = [...new Set(next.filter((n): n is string => n !== null))].map((id) => `${DELIVER_JOB}:${id}`);
+  const now = Math.max(...settled.map((b) => b.now));
+  if (keys.length) await trx.updateTable('jobs').set({ run_at: now }).where('dedupe_key', 'in', keys).where('state', '=', 'queued').where('run_at', '>', now).execute();
+  return next;
 }
 
 export function failingTooLongReason(failingSince: number, now: number): string {

@@ -1,8 +1,8 @@
 /**
  * The catalogue's types become the platform's event types: `recordEvent` (src/platform/events.ts)
- * accepts exactly the events of domain/catalogue.ts, with their `data`.
+ * accepts exactly the events of catalogue.ts, with their `data`.
  */
-import type { EventCatalogue } from './domain/catalogue.js';
+import type { EventCatalogue } from './catalogue.js';
 
 declare module '../../platform/events.js' {
   interface EventTypes extends EventCatalogue {}

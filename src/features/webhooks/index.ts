@@ -9,7 +9,7 @@ import { DELIVER_JOB, deliverOnce, publishEvent } from './delivery.js';
 import { CLEANUP_JOB, cleanupJob } from './cleanup.js';
 import './events.js';
 
-export { EVENT_CATALOGUE, EVENT_TYPES, type EventCatalogue, type WebhookEventType } from './domain/catalogue.js';
+export { EVENT_CATALOGUE, EVENT_TYPES, type EventCatalogue, type WebhookEventType } from './catalogue.js';
 export { webhooksPolicies } from './policies.js';
 export { deliverySettings, DELIVER_JOB, WEBHOOKS_QUEUE } from './delivery.js';
 export { pacingSettings } from './pacing.js';

@@ -10,7 +10,7 @@
  */
 export const pacingSettings = {
   /** Attempts at once to an endpoint that is slow right now. */
-  slowEndpointAttempts: 4,
+  slowEndpointAttempts: 2,
   /** An attempt slower than max(this, timeout / 2) makes its endpoint slow. */
   minSlowMs: 1000,
 };

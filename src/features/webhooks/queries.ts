@@ -18,7 +18,7 @@ export function deliveriesOf(db: Executor, endpointId: string, limit: number, st
     .selectFrom('webhook_deliveries as d')
     .innerJoin('events as e', 'e.id', 'd.event_id')
     .selectAll('d')
-    .select('e.type as event_type')
+    .select(['e.type as event_type', 'e.created_at as event_created_at', 'e.data as event_data'])
     .where('d.endpoint_id', '=', endpointId);
   if (state === 'pending' || state === 'succeeded' || state === 'failed') q = q.where('d.state', '=', state);
   return q.orderBy('d.event_seq', 'desc').limit(limit).execute();
@@ -29,7 +29,7 @@ export async function loadDelivery(db: Executor, endpointId: string, id: string)
     .selectFrom('webhook_deliveries as d')
     .innerJoin('events as e', 'e.id', 'd.event_id')
     .selectAll('d')
-    .select('e.type as event_type')
+    .select(['e.type as event_type', 'e.created_at as event_created_at', 'e.data as event_data'])
     .where('d.endpoint_id', '=', endpointId)
     .where('d.id', '=', id)
     .executeTakeFirst();

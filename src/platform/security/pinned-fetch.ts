@@ -1,23 +1,177 @@
 /**
- * A `fetch` for one checked host: every request connects to the addresses `resolveSafeHost` checked
- * (no second DNS lookup, so a name that re-resolves to a private address between check and connect,
- * DNS rebinding, goes nowhere else), only to that host (a URL naming any other host is refused before a
- * packet is sent), never follows redirects (a 3xx is returned as it is), with a timeout and a cap on the
- * response size. For clients that take a fetch function (tsdav for CalDAV).
+ * HTTP to one checked host, the one way Mailroom's outbound HTTP to user-given URLs is made (webhooks,
+ * CalDAV). Every request connects to the addresses `resolveSafeHost` checked (no second DNS lookup, so
+ * a name that re-resolves to a private address between check and connect, DNS rebinding, goes nowhere
+ * else), never follows redirects (a 3xx is returned as it is), has a deadline (the caller's signal) and a
+ * cap on the response size (refused, or truncated for callers that only need the first bytes).
+ *
+ * `keepAlive: true` pools connections in one agent per (scheme, host, port, set of checked addresses)
+ * whose lookup is pinned to those addresses: a pooled socket is only reused for a request whose fresh
+ * check gave the same addresses, so no pooled socket skips the check. A request that fails on a reused
+ * socket before any answer (the server closed it meanwhile) is sent once more on a fresh socket.
+ *
+ * `pinnedRequest` is the primitive; `pinnedFetch` wraps it as a `fetch` limited to that one host (a URL
+ * naming any other host is refused before a packet is sent), for clients that take a fetch (tsdav).
  */
 import http from 'node:http';
 import https from 'node:https';
 import { normaliseHost, pinnedLookup, tlsServername, type SafeHost } from './host-guard.js';
+
+export interface PinnedRequestOptions {
+  method: string;
+  headers: Record<string, string>;
+  body?: Buffer;
+  /** The deadline and cancellation (a timeout is the caller's `AbortSignal.timeout`). */
+  signal: AbortSignal;
+  /** Largest response body read. */
+  maxBytes: number;
+  /** Past `maxBytes`: 'refuse' fails the request, 'truncate' returns the first `maxBytes` (and stops reading). */
+  overflow: 'refuse' | 'truncate';
+  /** Reuse pooled connections (pinned like every other). */
+  keepAlive: boolean;
+}
+
+export interface PinnedResponse {
+  status: number;
+  statusMessage: string;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer<ArrayBuffer>;
+  /** The body was cut at `maxBytes` (overflow 'truncate'). */
+  truncated: boolean;
+}
+
+export class PinnedFetchRefused extends TypeError {
+  override readonly name = 'PinnedFetchRefused';
+}
+
+/** Keep-alive agents, at most this many (the least recently used is closed). */
+const MAX_AGENTS = 256;
+/** An idle pooled socket is closed after this long. */
+const IDLE_SOCKET_MS = 30_000;
+const agents = new Map<string, http.Agent>();
+
+function agentFor(url: URL, safe: SafeHost): http.Agent {
+  const key = `${url.protocol}//${safe.host}:${url.port}|${safe.addresses.map((a) => a.address).join(',')}|${safe.allowListed ? 1 : 0}`;
+  let agent = agents.get(key);
+  if (agent) {
+    agents.delete(key);
+    agents.set(key, agent);
+    return agent;
+  }
+  const options = { keepAlive: true, timeout: IDLE_SOCKET_MS, scheduling: 'lifo' as const, lookup: pinnedLookup(safe) };
+  agent = url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+  agents.set(key, agent);
+  if (agents.size > MAX_AGENTS) {
+    const [oldest, a] = agents.entries().next().value as [string, http.Agent];
+    agents.delete(oldest);
+    a.destroy();
+  }
+  return agent;
+}
+
+/** Closes every pooled connection (tests, shutdown). */
+export function closePinnedAgents(): void {
+  for (const a of agents.values()) a.destroy();
+  agents.clear();
+}
+
+/** A reused keep-alive socket failed before any answer: nothing was processed, send again on a fresh one. */
+class StaleSocketError extends Error {
+  constructor(override readonly cause: unknown) {
+    super((cause as Error).message);
+  }
+}
+
+/**
+ * One request to `url`, connected to `safe`'s checked addresses only. The caller has checked that `url`
+ * names `safe.host`. Rejects with the signal's reason when it aborts, with the network error otherwise.
+ */
+export async function pinnedRequest(url: URL, safe: SafeHost, o: PinnedRequestOptions): Promise<PinnedResponse> {
+  if (!o.keepAlive) return await once(url, safe, o, false);
+  try {
+    return await once(url, safe, o, agentFor(url, safe));
+  } catch (err) {
+    if (!(err instanceof StaleSocketError)) throw err;
+    if (o.signal.aborted) throw o.signal.reason;
+    return await once(url, safe, o, false).catch((e: unknown) => {
+      throw e instanceof StaleSocketError ? e.cause : e;
+    });
+  }
+}
+
+function once(url: URL, safe: SafeHost, o: PinnedRequestOptions, agent: http.Agent | false): Promise<PinnedResponse> {
+  const mod = url.protocol === 'https:' ? https : http;
+  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const headers = o.body ? { ...o.headers, 'content-length': String(o.body.length) } : o.headers;
+  return new Promise<PinnedResponse>((resolve, reject) => {
+    let settled = false;
+    let answered = false;
+    const fail = (err: unknown) => {
+      if (settled) return;
+      settled = true;
+      if (o.signal.aborted) return reject(o.signal.reason);
+      const code = (err as NodeJS.ErrnoException | undefined)?.code;
+      const stale = agent !== false && !answered && req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED');
+      reject(stale ? new StaleSocketError(err) : err);
+    };
+    const req = mod.request(
+      {
+        protocol: url.protocol,
+        hostname,
+        port: url.port || undefined,
+        path: `${url.pathname}${url.search}`,
+        method: o.method,
+        headers,
+        agent,
+        lookup: pinnedLookup(safe),
+        servername: url.protocol === 'https:' ? tlsServername(safe) : undefined,
+        signal: o.signal,
+      },
+      (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        let total = 0;
+        let truncated = false;
+        const done = () => {
+          if (settled) return;
+          settled = true;
+          resolve({ status: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', headers: res.headers, body: Buffer.concat(chunks), truncated });
+        };
+        res.on('data', (chunk: Buffer) => {
+          if (truncated) return;
+          if (total + chunk.length > o.maxBytes) {
+            if (o.overflow === 'refuse') {
+              res.destroy(new PinnedFetchRefused(`The response from ${safe.host} is larger than ${o.maxBytes} bytes.`));
+              return;
+            }
+            chunks.push(chunk.subarray(0, o.maxBytes - total));
+            total = o.maxBytes;
+            truncated = true;
+            // The status is what counts: stop reading a large answer.
+            done();
+            res.destroy();
+            return;
+          }
+          chunks.push(chunk);
+          total += chunk.length;
+        });
+        res.on('end', done);
+        res.on('error', fail);
+        res.on('close', () => (res.complete || o.overflow === 'truncate' ? done() : fail(new Error(`${safe.host} closed the connection before the end of the response.`))));
+      },
+    );
+    req.on('error', fail);
+    req.end(o.body);
+  });
+}
 
 export interface PinnedFetchOptions {
   /** Whole request, connect to last byte (default 15 s). */
   timeoutMs?: number;
   /** Largest response body accepted (default 20 MB). */
   maxBytes?: number;
-}
-
-export class PinnedFetchRefused extends TypeError {
-  override readonly name = 'PinnedFetchRefused';
+  /** Reuse pooled connections (default false). */
+  keepAlive?: boolean;
 }
 
 const NO_BODY_STATUS = new Set([204, 205, 304]);
@@ -25,7 +179,6 @@ const NO_BODY_STATUS = new Set([204, 205, 304]);
 export function pinnedFetch(safe: SafeHost, opts: PinnedFetchOptions = {}): typeof fetch {
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const maxBytes = opts.maxBytes ?? 20 * 1024 * 1024;
-  const lookup = pinnedLookup(safe);
   return async (input, init) => {
     const req = new Request(input, init);
     const url = new URL(req.url);
@@ -38,42 +191,14 @@ export function pinnedFetch(safe: SafeHost, opts: PinnedFetchOptions = {}): type
     req.headers.forEach((value, key) => {
       headers[key] = value;
     });
-    if (body) headers['content-length'] = String(body.length);
     const signal = init?.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
-    const mod = url.protocol === 'https:' ? https : http;
-    return await new Promise<Response>((resolve, reject) => {
-      const r = mod.request(
-        url,
-        { method: req.method, headers, lookup, servername: url.protocol === 'https:' ? tlsServername(safe) : undefined, signal, agent: false },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (c: Buffer) => {
-            size += c.length;
-            if (size > maxBytes) {
-              res.destroy(new PinnedFetchRefused(`The response from ${safe.host} is larger than ${maxBytes} bytes.`));
-              return;
-            }
-            chunks.push(c);
-          });
-          res.on('error', reject);
-          res.on('end', () => {
-            const h = new Headers();
-            for (const [k, v] of Object.entries(res.headers)) {
-              if (v === undefined) continue;
-              for (const one of Array.isArray(v) ? v : [v]) h.append(k, one);
-            }
-            const status = res.statusCode ?? 502;
-            try {
-              resolve(new Response(NO_BODY_STATUS.has(status) || req.method === 'HEAD' ? null : Buffer.concat(chunks), { status, statusText: res.statusMessage ?? '', headers: h }));
-            } catch (err) {
-              reject(err); // a status a Response cannot carry (1xx)
-            }
-          });
-        },
-      );
-      r.on('error', reject);
-      r.end(body);
-    });
+    const res = await pinnedRequest(url, safe, { method: req.method, headers, body, signal, maxBytes, overflow: 'refuse', keepAlive: opts.keepAlive ?? false });
+    const h = new Headers();
+    for (const [k, v] of Object.entries(res.headers)) {
+      if (v === undefined) continue;
+      for (const one of Array.isArray(v) ? v : [v]) h.append(k, one);
+    }
+    // A status a Response cannot carry (1xx) throws here.
+    return new Response(NO_BODY_STATUS.has(res.status) || req.method === 'HEAD' ? null : res.body, { status: res.status, statusText: res.statusMessage, headers: h });
   };
 }

@@ -9849,6 +9849,8 @@ export interface paths {
                             nextAttemptAt: string | null;
                             createdAt: string;
                             finishedAt: string | null;
+                            /** @description The JSON body each attempt sent (for a full endpoint without data.object, which was loaded at each attempt and is not kept). */
+                            requestBody: string;
                             log: {
                                 attempt: number;
                                 startedAt: string;
@@ -9932,6 +9934,8 @@ export interface paths {
                             nextAttemptAt: string | null;
                             createdAt: string;
                             finishedAt: string | null;
+                            /** @description The JSON body each attempt sent (for a full endpoint without data.object, which was loaded at each attempt and is not kept). */
+                            requestBody: string;
                             log: {
                                 attempt: number;
                                 startedAt: string;

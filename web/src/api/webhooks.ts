@@ -17,3 +17,18 @@ export const listWebhookDeliveries = (id: string, limit = 10) =>
 
 /** Queues a webhook.test event for this endpoint; it shows in the endpoint's deliveries once sent out. */
 export const sendWebhookTest = (id: string) => api.post<Ok<'/api/v1/webhooks/{id}/test', 'post'>>(`/webhooks/${encodeURIComponent(id)}/test`);
+
+export type WebhookDeliveryDetail = Ok<'/api/v1/webhooks/{id}/deliveries/{deliveryId}', 'get'>;
+const deliveryPath = (id: string, deliveryId: string) => `/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}`;
+/** One delivery with its attempts (latest first): request headers and body, status, latency, answer. */
+export const getWebhookDelivery = (id: string, deliveryId: string) => api.get<WebhookDeliveryDetail>(deliveryPath(id, deliveryId));
+/** Sends one delivery again, with the same webhook-id. */
+export const replayWebhookDelivery = (id: string, deliveryId: string) => api.post<WebhookDeliveryDetail>(`${deliveryPath(id, deliveryId)}/replay`);
+/** Sends again the finished deliveries of the events in [since, until). */
+export const replayWebhookRange = (id: string, body: Body<'/api/v1/webhooks/{id}/replay', 'post'>) =>
+  api.post<Ok<'/api/v1/webhooks/{id}/replay', 'post'>>(`/webhooks/${encodeURIComponent(id)}/replay`, body).then((r) => r.replayed);
+/** A new signing secret (shown once); the previous one also signs for `overlapHours`. */
+export const rotateWebhookSecret = (id: string, overlapHours: number) => api.post<CreatedWebhookEndpoint>(`/webhooks/${encodeURIComponent(id)}/rotate-secret`, { overlapHours });
+
+export const getWebhookSettings = () => api.get<Ok<'/api/v1/webhooks/settings', 'get'>>('/webhooks/settings');
+export const updateWebhookSettings = (body: Body<'/api/v1/webhooks/settings', 'patch'>) => api.patch<Ok<'/api/v1/webhooks/settings', 'patch'>>('/webhooks/settings', body);

@@ -4,7 +4,7 @@ import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { invalidRequest } from '../../../platform/errors.js';
 import { recordEvent } from '../../../platform/events.js';
-import { requeueDelivery } from '../delivery.js';
+import { deliveryBody, requeueDelivery } from '../delivery.js';
 import { webhooksPolicies } from '../policies.js';
 import { attemptsOf, deliveriesOf, loadDelivery, loadEndpoint } from '../queries.js';
 import { attemptView, deliveryView } from '../views.js';
@@ -21,7 +21,9 @@ export async function getDelivery(env: CommandEnv, actor: Actor, endpointId: str
   authorize(actor, webhooksPolicies.manage);
   await loadEndpoint(env.db, actor.accountId, endpointId);
   const d = await loadDelivery(env.db, endpointId, deliveryId);
-  return { ...deliveryView(d), log: (await attemptsOf(env.db, d.id)).map(attemptView) };
+  // The body every attempt sent (a full endpoint's data.object was loaded at each attempt and is not kept).
+  const requestBody = deliveryBody({ id: d.event_id, type: d.event_type, created_at: Number(d.event_created_at), data: d.event_data });
+  return { ...deliveryView(d), requestBody, log: (await attemptsOf(env.db, d.id)).map(attemptView) };
 }
 
 /** Sends one delivery again, with the same webhook-id (receivers deduplicate on it). */

@@ -4,7 +4,7 @@ import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { newId } from '../../../platform/database/ids.js';
 import { invalidRequest } from '../../../platform/errors.js';
-import { isEventType } from '../domain/catalogue.js';
+import { isEventType } from '../catalogue.js';
 import { checkEndpointUrl } from '../domain/delivery.js';
 import { webhooksPolicies } from '../policies.js';
 import { endpointsOf, loadEndpoint } from '../queries.js';

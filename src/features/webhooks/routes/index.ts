@@ -2,7 +2,7 @@
 import type { ApiApp } from '../../../platform/http/typed.js';
 import { requireActor } from '../../../platform/http/auth.js';
 import { errorResponses, idParams } from '../../../platform/http/schemas.js';
-import { EVENT_CATALOGUE, SUBSCRIBABLE_TYPES } from '../domain/catalogue.js';
+import { EVENT_CATALOGUE, SUBSCRIBABLE_TYPES } from '../catalogue.js';
 import { MAX_URL_LENGTH } from '../domain/delivery.js';
 import { createEndpoint, deleteEndpoint, getEndpoint, listEndpoints, MAX_ROTATION_OVERLAP_MS, PAYLOAD_MODES, rotateSecret, updateEndpoint } from '../commands/endpoints.js';
 import { getWebhookSettings, MAX_RETENTION_DAYS, MIN_RETENTION_DAYS, updateWebhookSettings } from '../commands/settings.js';
@@ -188,7 +188,14 @@ export async function webhooksRoutes(app: ApiApp): Promise<void> {
     async (req) => listDeliveries(env, requireActor(req), req.params.id, req.query),
   );
 
-  const deliveryWithLog = { type: 'object', properties: { ...deliveryProperties, log: { type: 'array', items: attemptSchema } } } as const;
+  const deliveryWithLog = {
+    type: 'object',
+    properties: {
+      ...deliveryProperties,
+      requestBody: { type: 'string', description: 'The JSON body each attempt sent (for a full endpoint without data.object, which was loaded at each attempt and is not kept).' },
+      log: { type: 'array', items: attemptSchema },
+    },
+  } as const;
 
   app.get(
     '/webhooks/:id/deliveries/:deliveryId',

@@ -3,18 +3,16 @@
  * Names are dot-named `<object>.<what happened>`; each has a version (bumped when its `data` changes
  * incompatibly) and is thin: ids and the fields that changed, never whole objects (fetch them from the
  * API). `EventCatalogue` types each event's `data`; `EVENT_CATALOGUE` is the one runtime list (API,
- * OpenAPI description, README), checked by the type checker to name every type exactly once.
+ * OpenAPI description, README), checked by the type checker to name every type exactly once. Features
+ * that declare their own events (sequences: src/features/sequences/events.ts) are collected here through
+ * their index.ts, never listed twice.
  */
 
-/** An enrollment's change (sequences): `reason` says why it stopped or paused (reply, out_of_office, meeting_booked...). */
-interface SequenceEnrollmentEvent {
-  enrollmentId: string;
-  sequenceId: string;
-  contactId: string;
-  reason: string | null;
-}
+import type { EventDescription as PlatformEventDescription } from '../../platform/events.js';
+import { SEQUENCE_EVENTS, type SequenceEvents } from '../sequences/index.js';
 
-export interface EventCatalogue {
+/** Each event's `data`: the ones listed here, and those the emitting features declare (collected through their index.ts). */
+export interface EventCatalogue extends SequenceEvents {
   'contact.created': { contactId: string; ownerId: string | null; companyId: string | null; source: string };
   'contact.updated': { contactId: string; changed: string[] };
   'contact.deleted': { contactId: string };
@@ -63,11 +61,6 @@ export interface EventCatalogue {
   'connection.disconnected': { connectionId: string; from: string; to: string };
   'user.deactivated': { userId: string };
   'user.removed': { userId: string };
-  'sequence.enrollment.created': SequenceEnrollmentEvent;
-  'sequence.enrollment.paused': SequenceEnrollmentEvent;
-  'sequence.enrollment.resumed': SequenceEnrollmentEvent;
-  'sequence.enrollment.unenrolled': SequenceEnrollmentEvent;
-  'sequence.enrollment.finished': SequenceEnrollmentEvent;
   'meeting.booked': { meetingId: string; meetingTypeId: string; contactId: string | null; hostUserIds: string[]; start: string; end: string };
   'meeting.rescheduled': { meetingId: string; contactId: string | null; from: string; start: string; end: string };
   'meeting.cancelled': { meetingId: string; contactId: string | null; by: string };
@@ -77,7 +70,7 @@ export interface EventCatalogue {
 
 export type WebhookEventType = keyof EventCatalogue;
 
-export interface EventDescription {
+export interface EventDescription extends PlatformEventDescription {
   version: number;
   /** What the event is about; events of one subject reach an endpoint in order. */
   subject: 'contact' | 'company' | 'conversation' | 'personal_email' | 'connection' | 'user' | 'meeting' | 'webhook_endpoint';
@@ -110,11 +103,7 @@ export const EVENT_CATALOGUE: { readonly [K in WebhookEventType]: EventDescripti
   'connection.disconnected': { version: 1, subject: 'connection', description: 'An email address was disconnected.' },
   'user.deactivated': { version: 1, subject: 'user', description: 'A user was deactivated.' },
   'user.removed': { version: 1, subject: 'user', description: 'A user was removed.' },
-  'sequence.enrollment.created': { version: 1, subject: 'contact', description: 'A contact was enrolled in a sequence.' },
-  'sequence.enrollment.paused': { version: 1, subject: 'contact', description: 'An enrollment paused (an out-of-office reply; `reason`), to resume on the stated return date.' },
-  'sequence.enrollment.resumed': { version: 1, subject: 'contact', description: 'A paused enrollment resumed.' },
-  'sequence.enrollment.unenrolled': { version: 1, subject: 'contact', description: 'An enrollment stopped before its last step; `reason`: reply, bounce, unsubscribe, meeting_booked, manual, contact_deleted...' },
-  'sequence.enrollment.finished': { version: 1, subject: 'contact', description: 'An enrollment ran its last step.' },
+  ...SEQUENCE_EVENTS,
   'meeting.booked': { version: 1, subject: 'meeting', description: 'A visitor booked a meeting on a booking page (times in UTC).' },
   'meeting.rescheduled': { version: 1, subject: 'meeting', description: 'A booked meeting moved to a new time.' },
   'meeting.cancelled': { version: 1, subject: 'meeting', description: 'A booked meeting was cancelled.' },
