@@ -33,7 +33,6 @@ export const ERROR_CODES = [
   // Accounts, users and teams
   'email_taken',
   'team_name_taken',
-  'team_not_found',
   'invalid_plan',
   'plan_limit_reached',
   'limit_reached',

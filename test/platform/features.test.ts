@@ -46,6 +46,7 @@ describe('src/app/features.ts', () => {
     expect(Object.keys(handlers).sort()).toEqual(
       [
         'connection.forwarding_test',
+        'connection.oauth_device_poll',
         'connection.oauth_refresh',
         'connection.sync',
         'inbox.route_backlog',

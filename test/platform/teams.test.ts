@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 describe('teams: rename', () => {
-  it('renames; a taken name is team_name_taken, an unknown or foreign team team_not_found, members are refused', async () => {
+  it('renames; a taken name is team_name_taken, an unknown or foreign team not_found, members are refused', async () => {
     const s = await inboxFixture(t);
     const a = await ok(t, s.a.token, 'POST', '/api/v1/teams', { name: 'Tier 1' });
     await ok(t, s.a.token, 'POST', '/api/v1/teams', { name: 'Tier 2' });
@@ -39,7 +39,7 @@ describe('teams: rename', () => {
       for (const method of ['GET', 'PATCH', 'DELETE']) {
         const r = await t.api(token, method, `/api/v1/teams/${id}`, method === 'PATCH' ? { name: 'x' } : undefined);
         expect(r.statusCode, `${method} ${id}`).toBe(404);
-        expect(r.json().error.code).toBe('team_not_found');
+        expect(r.json().error.code).toBe('not_found');
       }
     }
     const ana = await member(t, s.a, { name: 'Ana' });
@@ -91,7 +91,7 @@ describe('teams: delete', () => {
     expect(byKind('routing_rule_retargeted')).toEqual([expect.objectContaining({ connectionId: sales.id, summary: expect.stringContaining(doomed.name) })]);
 
     // Nothing points at the team any more.
-    expect((await t.api(s.a.token, 'GET', `/api/v1/teams/${doomed.id}`)).json().error.code).toBe('team_not_found');
+    expect((await t.api(s.a.token, 'GET', `/api/v1/teams/${doomed.id}`)).json().error.code).toBe('not_found');
     expect(await db.selectFrom('team_members').select('user_id').where('team_id', '=', doomed.id).execute()).toEqual([]);
     expect(await db.selectFrom('inbox_members').select('member_id').where('member_id', '=', doomed.id).execute()).toEqual([]);
     const rules = await ok(t, s.a.token, 'GET', `/api/v1/inboxes/${s.inbox.id}/routing`);

@@ -94,7 +94,7 @@ describe.skipIf(!hasChromium)('teams in Settings → Users', () => {
 
     const gone = await server.api('GET', `/api/v1/teams/${night.id}`);
     expect(gone.status).toBe(404);
-    expect(gone.body.error.code).toBe('team_not_found');
+    expect(gone.body.error.code).toBe('not_found');
     const routing = await server.api('GET', `/api/v1/inboxes/${inboxId}/routing`);
     expect(JSON.stringify(routing.body)).not.toContain(night.id);
     expect(JSON.stringify(routing.body)).toContain(day.id);

@@ -73,10 +73,10 @@ export async function listUsers(db: Executor, accountId: string, state?: UserRow
   return rows.map((user) => ({ user, teamIds: byUser.get(user.id) ?? [] }));
 }
 
-/** Loads a team of the given account, or answers 404 team_not_found (never reveals other accounts' ids). */
+/** Loads a team of the given account, or answers 404 not_found (as for every resource: never reveals other accounts' ids). */
 export async function loadTeam(db: Executor, accountId: string, teamId: string) {
   const t = await db.selectFrom('teams').selectAll().where('id', '=', teamId).where('account_id', '=', accountId).executeTakeFirst();
-  if (!t) throw new AppError('team_not_found', 404, 'This team was not found: it may have been deleted. Reload the list of teams.');
+  if (!t) throw notFound('Team');
   return t;
 }
 

@@ -42,7 +42,7 @@ export async function teamRoutes(app: ApiApp): Promise<void> {
       schema: {
         tags: ['teams'],
         summary: 'Rename a team (admins)',
-        description: 'Inboxes and routing rules name teams by id and follow the new name. 404 team_not_found, 409 team_name_taken.',
+        description: 'Inboxes and routing rules name teams by id and follow the new name. 404 not_found, 409 team_name_taken.',
         params: idParams,
         body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 120 } } },
         response: { 200: teamSchema, ...errorResponses },
@@ -57,7 +57,7 @@ export async function teamRoutes(app: ApiApp): Promise<void> {
         tags: ['teams'],
         summary: 'Delete a team (admins)',
         description:
-          'Its members leave it (and are notified); it leaves the member lists of inboxes (in a restricted inbox, conversations of people who lose access are unassigned); routing rules that named it route to the rest of their pool, or are disabled when it was all they had (their last editor and the admins are notified). The answer lists every such change. 404 team_not_found.',
+          'Its members leave it (and are notified); it leaves the member lists of inboxes (in a restricted inbox, conversations of people who lose access are unassigned); routing rules that named it route to the rest of their pool, or are disabled when it was all they had (their last editor and the admins are notified). The answer lists every such change. 404 not_found.',
         params: idParams,
         response: {
           200: {
