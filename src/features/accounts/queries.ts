@@ -1,4 +1,4 @@
-import { AppError, notFound } from '../../platform/errors.js';
+import { notFound } from '../../platform/errors.js';
 import type { Executor, UserRow } from '../../platform/context.js';
 import type { PlanId } from './domain/plans.js';
 
