@@ -20,6 +20,7 @@ import * as m018 from './018-conversation-assignee-list.js';
 import * as m019 from './019-webhooks-more.js';
 import * as m020 from './020-sender-auth.js';
 import * as m021 from './021-contact-search-index.js';
+import * as m028 from './028-sent-copy-check.js';
 
 /** Migrations are listed here in order (no directory scanning: works the same under tsx and bundlers). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -44,5 +45,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   '019-webhooks-more': m019,
   '020-sender-auth': m020,
   '021-contact-search-index': m021,
+  '028-sent-copy-check': m028,
 };
 

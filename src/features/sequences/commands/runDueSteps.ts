@@ -33,6 +33,11 @@ export interface SendDeps {
   replyTokenSecret: string;
 }
 
+/** The outbox id (hence the Message-ID, `<mr.{id}.{mac}@domain>`) of an email step: one per (enrollment, step). */
+export function stepOutboxId(enrollmentId: string, stepIndex: number): string {
+  return `out_${enrollmentId}_s${stepIndex}`;
+}
+
 export async function wakeScheduler(trx: Executor, now: number): Promise<void> {
   await enqueue(trx, now, { queue: 'mail', kind: SCHEDULER_JOB, payload: {}, dedupeKey: SCHEDULER_JOB, maxAttempts: 1000 });
 }
@@ -176,6 +181,9 @@ export async function runEnrollmentStep(env: CommandEnv, deps: SendDeps, enrollm
               headers: { 'List-Unsubscribe': `<${unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
             },
             meta: { feature: 'sequences', enrollmentId: e.id, stepIndex: index, variant },
+            // The same (enrollment, step) is always the same outbox row and Message-ID: the sender finds
+            // it in the Sent folder after a crash instead of sending it again.
+            outboxId: stepOutboxId(e.id, index),
           },
         );
         await trx
