@@ -228,8 +228,8 @@ async function settleInterruptedSend(ingestor: Ingestor, row: OutboxRow, now: nu
     }
     why =
       found === false
-        ? `Mailroom stopped while this email was being sent and it is not in ${c.sent_folder}, and this mail server is not known to file sent mail there by itself, so it may still have gone out. Check with the recipient before sending it again.`
-        : `Mailroom stopped while this email was being sent and could not read ${c.sent_folder} to check (${found.message}). Check your Sent folder before sending it again.`;
+        ? `Mailroom stopped while this email was being sent, so it may or may not have gone out: it is not in ${c.sent_folder}, but this mail server is not known to file sent mail there by itself. Check with the recipient before sending it again.`
+        : `Mailroom stopped while this email was being sent, so it may or may not have gone out, and it could not read ${c.sent_folder} to check (${found.message}). Check your Sent folder before sending it again.`;
   }
   await env.db.updateTable('outbox').set({ state: 'uncertain', last_error: why.slice(0, 1000) }).where('id', '=', row.id).where('state', '=', 'sending').execute();
   for (const h of env.reactions.sendFinished) await h(env, row.id, 'uncertain');
