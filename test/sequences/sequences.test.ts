@@ -11,6 +11,8 @@ import { openDatabase, type Database } from '../../src/platform/database/databas
 import type { CommandEnv } from '../../src/platform/context.js';
 import { usingPostgres } from '../support/db.js';
 import { sequencesFeature } from '../../src/features/sequences/index.js';
+import { ingestBatch } from '../../src/features/ingest/index.js';
+import type { KyselyPlugin } from 'kysely';
 
 let w: World;
 const DAY = 24 * 3600_000;
@@ -355,5 +357,68 @@ describe('sequences', () => {
     expect(await enrollment(e.id)).toMatchObject({ state: 'unenrolled', reason: 'replied' });
     const run = await w.t.database.db.selectFrom('sequence_steps_run').innerJoin('outbox', 'outbox.id', 'sequence_steps_run.outbox_id').select(['sequence_steps_run.state as run', 'outbox.state as outbox']).where('enrollment_id', '=', e.id).executeTakeFirstOrThrow();
     expect(run).toEqual({ run: 'skipped', outbox: 'cancelled' });
+  });
+
+  it('the reply hook reads once per ingest batch, whatever its size; replies in one batch stop each enrollment once', async () => {
+    const seq = await createSequence({ ...twoSteps(`Batch ${uniq()}`), settings: { ...allDay, unenrollOnCompanyReply: true } });
+    const domain = `batch-${uniq()}.test`;
+    // P0 and P2 work together; P1 elsewhere.
+    const people = await Promise.all([0, 1, 2].map((i) => contact(w, { firstName: `P${i}`, emails: [`p${i}-${uniq()}@${i === 1 ? `elsewhere-${uniq()}.test` : domain}`] })));
+    const enrolled = await Promise.all(people.map(async (p) => (await enroll(seq.id, p.id)).json() as { id: string; contactEmail: string }));
+    // Sequence emails of the batch go out (stored as outbound, one timeline entry each).
+    const ids: string[] = [];
+    for (const e of enrolled) {
+      expect(await runEnrollmentStep(w.t.env, deps(), e.id)).toBe('queued');
+      ids.push((await w.t.database.db.selectFrom('sequence_steps_run').select('outbox_id').where('enrollment_id', '=', e.id).executeTakeFirstOrThrow()).outbox_id!);
+    }
+    const conn = await w.t.database.db.selectFrom('connections').selectAll().where('id', '=', w.seller.connectionId).executeTakeFirstOrThrow();
+    // Counts the statements that touch the sequences' tables (and company domains, for colleagues).
+    let reads = 0;
+    let writes = 0;
+    const counter = {
+      transformQuery(a: { node: { kind: string } }) {
+        const text = JSON.stringify(a.node);
+        if (/"name":"(sequence_\w+|company_domains)"/.test(text)) {
+          if (a.node.kind === 'SelectQueryNode') reads += 1;
+          else writes += 1;
+        }
+        return a.node;
+      },
+      async transformResult(a: { result: unknown }) {
+        return a.result;
+      },
+    } as unknown as KyselyPlugin;
+    const counted = { ...w.ingestor, env: { ...w.t.env, db: w.t.env.db.withPlugin(counter) } };
+    const ingest = async (items: Array<{ raw: string; direction: 'inbound' | 'outbound'; outboxId?: string }>) => {
+      reads = 0;
+      writes = 0;
+      await ingestBatch(counted, conn, items.map((x) => ({ raw: Buffer.from(x.raw), source: x.outboxId ? ('outbox' as const) : ('imap' as const), direction: x.direction, receivedAt: Date.now(), ...(x.outboxId ? { outboxId: x.outboxId } : {}) })));
+      return { reads, writes };
+    };
+    const strangers = (n: number) => Array.from({ length: n }, (_, i) => ({ raw: rawMail({ from: `s${i}-${uniq()}@other-${uniq()}.test`, to: w.seller.address, subject: `Hello ${i}` }), direction: 'inbound' as const }));
+    // Messages that change nothing: the same reads for 2 messages as for 20, no writes.
+    const small = await ingest(strangers(2));
+    const large = await ingest(strangers(20));
+    expect(small.reads).toBeGreaterThan(0);
+    expect(large).toEqual(small);
+    expect(small.writes).toBe(0);
+    // Sent sequence emails: one read for the three.
+    const sent = await ingest(ids.map((id, i) => ({ raw: rawMail({ from: w.seller.address, to: enrolled[i]!.contactEmail, subject: `Batch sent ${i}` }), direction: 'outbound' as const, outboxId: id })));
+    expect(sent.reads).toBe(1);
+    // Two replies from P0 and one from P1 in one batch: each stops once (P2 stops as their colleague).
+    const replies = [enrolled[0]!, enrolled[0]!, enrolled[1]!].map((e, i) => ({ raw: rawMail({ from: e.contactEmail, to: w.seller.address, subject: `Re: batch ${i}`, body: 'Sure, call me.' }), direction: 'inbound' as const }));
+    const r = await ingest(replies);
+    // The batch's reads, plus one per stop (the stopped enrollment's unsent emails, to cancel them).
+    expect(r.reads).toBe(small.reads + 3);
+    const states = await Promise.all(enrolled.map((e) => enrollment(e.id)));
+    expect(states.map((e) => [e.state, e.reason])).toEqual([
+      ['unenrolled', 'replied'],
+      ['unenrolled', 'replied'],
+      ['unenrolled', 'colleague_replied'],
+    ]);
+    expect(states[0].history.filter((h: { kind: string }) => h.kind === 'unenrolled')).toHaveLength(1);
+    const received = (await timeline(w, people[0]!.id)).filter((x) => x.kind === 'email_received');
+    expect(received).toHaveLength(1);
+    expect((await timeline(w, people[1]!.id)).filter((x) => x.kind === 'email_sent')).toHaveLength(1);
   });
 });
