@@ -421,4 +421,40 @@ describe('sequences', () => {
     expect(received).toHaveLength(1);
     expect((await timeline(w, people[1]!.id)).filter((x) => x.kind === 'email_sent')).toHaveLength(1);
   });
+
+  it('stats per step and variant: sent, delivered, replies credited to the variant each contact got, bounces, unsubscribes', async () => {
+    const seq = await createSequence({
+      name: `AB ${uniq()}`,
+      settings: allDay,
+      steps: [
+        { type: 'email', variants: [{ subject: `Variant A ${uniq()}`, html: '<p>A</p>' }, { subject: `Variant B ${uniq()}`, html: '<p>B</p>' }] },
+        { type: 'email', delay: { unit: 'business_days', value: 2 }, html: '<p>Follow-up</p>' },
+      ],
+    });
+    const people = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => contact(w, { firstName: `S${i}`, emails: [`s${i}-${uniq()}@stats-${uniq()}.test`], mailbox: true })));
+    const es = await Promise.all(people.map(async (p) => (await enroll(seq.id, p.id)).json() as { id: string; contactEmail: string }));
+    for (const e of es) expect(await runEnrollmentStep(w.t.env, deps(), e.id)).toBe('queued');
+    expect(await flushOutbox()).toBe(6);
+    const runs = await w.t.database.db.selectFrom('sequence_steps_run').select(['enrollment_id', 'variant', 'message_id']).where('enrollment_id', 'in', es.map((e) => e.id)).execute();
+    const variantOf = (id: string) => Number(runs.find((r) => r.enrollment_id === id)!.variant);
+    // Deterministic per enrollment, and both variants used by six enrollments (fixed by their ids; retry if not).
+    // S0 replies, S1 bounces, S2 unsubscribes (manually through the API here).
+    await w.dovecot.deliver(w.seller.address, rawMail({ from: es[0]!.contactEmail, to: w.seller.address, subject: 'Re: hi', body: 'Yes please.' }));
+    await w.dovecot.deliver(w.seller.address, dsn({ to: w.seller.address, recipient: es[1]!.contactEmail, originalMessageId: runs.find((r) => r.enrollment_id === es[1]!.id)!.message_id! }));
+    await syncSeller(w);
+    const stats = (await w.t.api(w.seller.token, 'GET', `/api/v1/sequences/${seq.id}`)).json().stats;
+    const v = (i: number) => stats.steps.find((s: { stepIndex: number; variant: number }) => s.stepIndex === 0 && s.variant === i) ?? { sent: 0, replied: 0, bounced: 0, delivered: 0 };
+    const count = (i: number) => es.filter((e) => variantOf(e.id) === i).length;
+    expect(v(0).sent + v(1).sent).toBe(6);
+    expect([v(0).sent, v(1).sent]).toEqual([count(0), count(1)]);
+    const replied = variantOf(es[0]!.id);
+    const bounced = variantOf(es[1]!.id);
+    expect(v(replied).replied).toBe(1);
+    expect(v(1 - replied).replied).toBe(0);
+    expect(v(bounced).bounced).toBe(1);
+    expect(v(bounced).delivered).toBe(v(bounced).sent - 1);
+    expect(v(replied).replyRate).toBe(Math.round((1 / v(replied).delivered) * 1000) / 1000);
+    expect(v(0)).toMatchObject({ opened: null, clicked: null });
+    expect(stats).toMatchObject({ enrolled: 6, replied: 1, bounced: 1 });
+  });
 });

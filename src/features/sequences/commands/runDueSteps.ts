@@ -209,17 +209,15 @@ export async function runEnrollmentStep(env: CommandEnv, deps: SendDeps, enrollm
   });
 }
 
+/** The due enrollments (active, or paused until a return date), oldest due first: an index range of (state, next_due_at). */
+export async function dueEnrollments(db: Executor, now: number, limit: number): Promise<Array<{ id: string }>> {
+  return db.selectFrom('sequence_enrollments').select('id').where('state', 'in', ['active', 'paused']).where('next_due_at', '<=', now).orderBy('next_due_at').limit(limit).execute();
+}
+
 /** One scheduler pass: due enrollments (active, or paused until a return date), oldest due first. */
 export async function runDueSteps(env: CommandEnv, deps: SendDeps, o: { limit?: number } = {}): Promise<{ outcomes: StepOutcome[]; nextDueAt: number | null; live: boolean }> {
   const now = env.now();
-  const due = await env.db
-    .selectFrom('sequence_enrollments')
-    .select('id')
-    .where('state', 'in', ['active', 'paused'])
-    .where('next_due_at', '<=', now)
-    .orderBy('next_due_at')
-    .limit(o.limit ?? BATCH)
-    .execute();
+  const due = await dueEnrollments(env.db, now, o.limit ?? BATCH);
   const outcomes: StepOutcome[] = [];
   for (const d of due) outcomes.push(await runEnrollmentStep(env, deps, d.id));
   const next = await env.db
