@@ -29,7 +29,7 @@ const DAY = 24 * 3600_000;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function setup(t: TestApp, now: number) {
+async function setup(t: TestApp) {
   const a = await t.account('enterprise');
   const conn = await insertConnection(t, { accountId: a.accountId, userId: a.adminUserId, type: 'personal', address: 'bench-seq@bench.test' });
   const created = await t.api(a.token, 'POST', '/api/v1/sequences', {
@@ -85,7 +85,7 @@ async function onOne(kind: DbKind): Promise<BenchRow[]> {
   const t = await createTestApp();
   try {
     const now = Date.now();
-    const s = await setup(t, now);
+    const s = await setup(t);
     await fill(t, s, now, ENROLLMENTS, DUE, '');
     const env: CommandEnv = { ...t.env, now: () => now };
     const ingestor = createIngestor(t.env);
@@ -140,7 +140,7 @@ async function onOne(kind: DbKind): Promise<BenchRow[]> {
     const emptyMs = median(empty);
 
     // Ingest overhead of the reply hook: 10,000 live enrollments in a second account.
-    const t2 = await setup(t, now);
+    const t2 = await setup(t);
     await fill(t, t2, now, 10_000, 0, 'i');
     const conn = await t.database.db.selectFrom('connections').selectAll().where('id', '=', t2.conn.id).executeTakeFirstOrThrow();
     const hook = sequencesFeature().messageStored;
