@@ -35,7 +35,7 @@ interface DraftStep {
   unit: string;
   value: number;
   /** The email's variants (A/B testing): each enrollment gets one, the same one every time. */
-  variants: Array<{ subject: string; html: string }>;
+  variants: Array<{ key: number; subject: string; html: string }>;
   note: string;
 }
 
@@ -43,7 +43,7 @@ const MAX_VARIANTS = 5;
 const variantName = (k: number) => String.fromCharCode(65 + k);
 
 let nextKey = 1;
-const emptyStep = (first: boolean): DraftStep => ({ key: nextKey++, type: 'email', unit: 'business_days', value: first ? 0 : 2, variants: [{ subject: '', html: '' }], note: '' });
+const emptyStep = (first: boolean): DraftStep => ({ key: nextKey++, type: 'email', unit: 'business_days', value: first ? 0 : 2, variants: [{ key: nextKey++, subject: '', html: '' }], note: '' });
 
 function draftFrom(s: Sequence | null): { name: string; timeZone: string; start: string; end: string; weekdays: number[]; threaded: boolean; company: boolean; steps: DraftStep[] } {
   if (!s) return { name: '', timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone, start: '08:00', end: '18:00', weekdays: [1, 2, 3, 4, 5], threaded: true, company: false, steps: [emptyStep(true)] };
@@ -60,7 +60,7 @@ function draftFrom(s: Sequence | null): { name: string; timeZone: string; start:
       type: st.type ?? 'email',
       unit: st.delay?.unit ?? 'business_days',
       value: st.delay?.value ?? 0,
-      variants: st.variants?.length ? st.variants.map((v) => ({ subject: v.subject ?? '', html: v.html ?? '' })) : [{ subject: '', html: '' }],
+      variants: st.variants?.length ? st.variants.map((v) => ({ key: nextKey++, subject: v.subject ?? '', html: v.html ?? '' })) : [{ key: nextKey++, subject: '', html: '' }],
       note: st.note ?? '',
     })),
   };
@@ -79,7 +79,7 @@ function Editor({ sequence, onSaved, onCancel }: { sequence: Sequence | null; on
     const steps: StepInput[] = d.steps.map((s) => ({
       type: s.type,
       delay: { unit: s.unit, value: Number(s.value) },
-      ...(s.type === 'email' ? { variants: s.variants } : { note: s.note }),
+      ...(s.type === 'email' ? { variants: s.variants.map((v) => ({ subject: v.subject, html: v.html })) } : { note: s.note }),
     }));
     const body = { name: d.name, settings: { timeZone: d.timeZone, window: { start: d.start, end: d.end }, weekdays: d.weekdays, threaded: d.threaded, unenrollOnCompanyReply: d.company }, steps };
     try {
@@ -148,7 +148,7 @@ function Editor({ sequence, onSaved, onCancel }: { sequence: Sequence | null; on
                 {s.variants.map((v, k) => {
                   const id = k === 0 ? `step-${i}` : `step-${i}-v${k}`;
                   return (
-                    <fieldset key={k} className="sequence-variant" aria-label={`Step ${i + 1} variant ${variantName(k)}`}>
+                    <fieldset key={v.key} className="sequence-variant" aria-label={`Step ${i + 1} variant ${variantName(k)}`}>
                       {s.variants.length > 1 && <legend>Variant {variantName(k)}</legend>}
                       <Field id={`${id}-subject`} label="Subject" hint={i > 0 ? 'Empty: "Re: " and the first subject' : 'Tokens such as {{ contact.firstName | "there" }} work here'}>
                         <input id={`${id}-subject`} value={v.subject} onChange={(e) => setVariant(i, k, { subject: e.target.value })} />
@@ -165,7 +165,7 @@ function Editor({ sequence, onSaved, onCancel }: { sequence: Sequence | null; on
                   );
                 })}
                 {s.variants.length < MAX_VARIANTS && (
-                  <button type="button" className="btn-link" onClick={() => setStep(i, { variants: [...s.variants, { subject: s.variants[0]?.subject ?? '', html: '' }] })}>
+                  <button type="button" className="btn-link" onClick={() => setStep(i, { variants: [...s.variants, { key: nextKey++, subject: s.variants[0]?.subject ?? '', html: '' }] })}>
                     Add an A/B variant to step {i + 1}
                   </button>
                 )}
