@@ -457,4 +457,35 @@ describe('sequences', () => {
     expect(v(0)).toMatchObject({ opened: null, clicked: null });
     expect(stats).toMatchObject({ enrolled: 6, replied: 1, bounced: 1 });
   });
+
+  it('bulk enroll: each contact enrolled or refused with its reason; one sequence per contact; the request refused whole for an archived sequence', async () => {
+    const seq = await createSequence(twoSteps(`Bulk ${uniq()}`));
+    const other = await createSequence(twoSteps(`Other ${uniq()}`));
+    const ok1 = await contact(w, { firstName: 'Ok1', emails: [`ok1-${uniq()}@bulk.test`] });
+    const ok2 = await contact(w, { firstName: 'Ok2', emails: [`ok2-${uniq()}@bulk.test`] });
+    const busy = await contact(w, { firstName: 'Busy', emails: [`busy-${uniq()}@bulk.test`] });
+    expect((await enroll(other.id, busy.id)).statusCode).toBe(201);
+    const noEmail = await contact(w, { firstName: 'Nomail', emails: [] });
+    const r = await w.t.api(w.seller.token, 'POST', `/api/v1/sequences/${seq.id}/enrollments/bulk`, { contactIds: [ok1.id, busy.id, noEmail.id, ok2.id, 'con_missing', ok1.id] });
+    expect(r.statusCode, r.body).toBe(200);
+    const body = r.json();
+    expect(body).toMatchObject({ enrolled: 2, refused: 3 });
+    const by = (id: string) => body.results.find((x: { contactId: string }) => x.contactId === id);
+    expect(by(ok1.id)).toMatchObject({ enrolled: true });
+    expect(by(ok2.id)).toMatchObject({ enrolled: true });
+    expect(by(busy.id)).toMatchObject({ enrolled: false, code: 'already_enrolled' });
+    expect(by(noEmail.id)).toMatchObject({ enrolled: false, code: 'contact_not_enrollable', reason: 'no_email' });
+    expect(by('con_missing')).toMatchObject({ enrolled: false, code: 'not_found' });
+    expect(body.results).toHaveLength(5);
+    expect((await enrollment(by(ok1.id).enrollmentId)).state).toBe('active');
+    // Enrolling the same people again: all already in a sequence.
+    const again = (await w.t.api(w.seller.token, 'POST', `/api/v1/sequences/${seq.id}/enrollments/bulk`, { contactIds: [ok1.id, ok2.id] })).json();
+    expect(again.results.map((x: { code: string }) => x.code)).toEqual(['already_enrolled', 'already_enrolled']);
+    const tooMany = await w.t.api(w.seller.token, 'POST', `/api/v1/sequences/${seq.id}/enrollments/bulk`, { contactIds: Array.from({ length: 201 }, (_, i) => `con_${i}`) });
+    expect(tooMany.statusCode).toBe(400);
+    await w.t.api(w.seller.token, 'POST', `/api/v1/sequences/${seq.id}/archive`, {});
+    const archived = await w.t.api(w.seller.token, 'POST', `/api/v1/sequences/${seq.id}/enrollments/bulk`, { contactIds: [busy.id] });
+    expect(archived.statusCode).toBe(409);
+    expect(archived.json().error.code).toBe('sequence_archived');
+  });
 });
