@@ -143,4 +143,35 @@ describe.skipIf(!hasChromium)('Sequences', () => {
     expect(errors).toEqual([]);
     await ctx.close();
   });
+
+  test('bulk enroll from the sequence page: choose several contacts, see each one\'s result', async () => {
+    const seqs = (await server.api('GET', '/api/v1/sequences')).body.sequences as Array<{ id: string; name: string }>;
+    const intro = seqs.find((x) => x.name === 'Intro')!;
+    const made: Array<{ id: string }> = [];
+    for (const n of ['A', 'B', 'C']) made.push((await server.api('POST', '/api/v1/contacts', { firstName: 'Bulkx', lastName: n, emails: [`bulkx-${n.toLowerCase()}-${process.pid}@bulk.test`] })).body);
+    // C is already in another sequence.
+    const other = await server.api('POST', '/api/v1/sequences', { name: 'Other one', steps: [{ type: 'call', note: 'Call' }] });
+    expect((await server.api('POST', `/api/v1/sequences/${other.body.id}/enrollments`, { contactId: made[2]!.id })).status).toBe(201);
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await ctx.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await signIn(page, server.origin, server.admin.email, server.admin.password);
+    await page.goto(`${server.origin}/sequences`);
+    await page.getByRole('button', { name: 'Intro' }).click();
+    const detail = page.getByRole('region', { name: 'Sequence Intro' });
+    await detail.locator('#enroll-q').fill('Bulkx');
+    await detail.getByRole('button', { name: 'Find' }).click();
+    for (const n of ['A', 'B', 'C']) await detail.getByRole('checkbox', { name: `Bulkx ${n}` }).check();
+    await detail.getByRole('button', { name: 'Enroll 3 selected' }).click();
+    const results = detail.getByRole('region', { name: 'Enrollment results' });
+    await results.getByText('2 enrolled, 1 not enrolled.').waitFor();
+    await results.getByText(/Bulkx C: This contact is already in the sequence "Other one"/).waitFor();
+    await results.getByText('Bulkx A: enrolled').waitFor();
+    await detail.getByRole('row', { name: /Bulkx B/ }).getByText('active').waitFor();
+    const list = (await server.api('GET', `/api/v1/sequence-enrollments?sequenceId=${intro.id}`)).body.enrollments as Array<{ contactId: string; state: string }>;
+    expect(list.filter((e) => made.slice(0, 2).some((m) => m.id === e.contactId)).map((e) => e.state)).toEqual(['active', 'active']);
+    expect(errors).toEqual([]);
+    await ctx.close();
+  });
 });

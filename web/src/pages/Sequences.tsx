@@ -11,6 +11,8 @@ import {
   completeTask,
   createSequence,
   enroll,
+  enrollMany,
+  type BulkEnrollResult,
   getSequence,
   listEnrollments,
   listSequences,
@@ -204,9 +206,27 @@ function EnrollForm({ sequenceId, onEnrolled }: { sequenceId: string; onEnrolled
   const [q, setQ] = useState('');
   const [matches, setMatches] = useState<Array<{ id: string; name: string; primaryEmail: string | null }>>([]);
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
+  const [chosen, setChosen] = useState<string[]>([]);
+  const [bulk, setBulk] = useState<BulkEnrollResult | null>(null);
+  const enrollChosen = async () => {
+    setMessage(null);
+    setBulk(null);
+    try {
+      const r = await enrollMany(sequenceId, { contactIds: chosen });
+      setBulk(r);
+      setChosen([]);
+      onEnrolled();
+    } catch (err) {
+      setMessage({ kind: 'error', text: errorText(err) });
+    }
+  };
+  const nameOf = (id: string) => {
+    const c = matches.find((m) => m.id === id);
+    return c ? c.name || c.primaryEmail || id : id;
+  };
   const search = async (e: FormEvent) => {
     e.preventDefault();
-    const r = await listContacts({ q, limit: 10 });
+    const r = await listContacts({ q, limit: 50 });
     setMatches((r.contacts ?? []).map((c) => ({ id: c.id ?? '', name: c.name ?? '', primaryEmail: c.primaryEmail ?? null })));
   };
   const add = async (contactId: string) => {
@@ -230,14 +250,36 @@ function EnrollForm({ sequenceId, onEnrolled }: { sequenceId: string; onEnrolled
       <ul>
         {matches.map((c) => (
           <li key={c.id}>
-            {c.name || c.primaryEmail} <span className="muted small">{c.primaryEmail}</span>{' '}
+            <label>
+              <input type="checkbox" checked={chosen.includes(c.id)} onChange={(e) => setChosen(e.target.checked ? [...chosen, c.id] : chosen.filter((x) => x !== c.id))} /> {c.name || c.primaryEmail}
+            </label>{' '}
+            <span className="muted small">{c.primaryEmail}</span>{' '}
             <button type="button" onClick={() => add(c.id)}>
               Enroll
             </button>
           </li>
         ))}
       </ul>
+      {matches.length > 1 && (
+        <button type="button" disabled={!chosen.length} onClick={enrollChosen}>
+          Enroll {chosen.length} selected
+        </button>
+      )}
       {message && <Notice kind={message.kind}>{message.text}</Notice>}
+      {bulk && (
+        <section aria-label="Enrollment results">
+          <p>
+            {bulk.enrolled} enrolled, {bulk.refused} not enrolled.
+          </p>
+          <ul>
+            {(bulk.results ?? []).map((r) => (
+              <li key={r.contactId}>
+                {nameOf(r.contactId)}: {r.enrolled ? 'enrolled' : r.message}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
     </section>
   );
 }
