@@ -434,8 +434,10 @@ describe('sequences', () => {
     const people = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => contact(w, { firstName: `S${i}`, emails: [`s${i}-${uniq()}@stats-${uniq()}.test`], mailbox: true })));
     const es = await Promise.all(people.map(async (p) => (await enroll(seq.id, p.id)).json() as { id: string; contactEmail: string }));
     for (const e of es) expect(await runEnrollmentStep(w.t.env, deps(), e.id)).toBe('queued');
-    expect(await flushOutbox()).toBe(6);
-    const runs = await w.t.database.db.selectFrom('sequence_steps_run').select(['enrollment_id', 'variant', 'message_id']).where('enrollment_id', 'in', es.map((e) => e.id)).execute();
+    const runs = await w.t.database.db.selectFrom('sequence_steps_run').select(['enrollment_id', 'variant', 'message_id', 'outbox_id']).where('enrollment_id', 'in', es.map((e) => e.id)).execute();
+    // Sent a month on, a minute apart: clear of the send limits the earlier tests of this file used up (some sent days ahead).
+    const later = Date.now() + 30 * DAY;
+    for (const [i, r] of runs.entries()) expect(await sendOutboxMessage({ ...w.ingestor, env: envAt(later + i * 61_000) }, r.outbox_id!)).toBe('sent');
     const variantOf = (id: string) => Number(runs.find((r) => r.enrollment_id === id)!.variant);
     // Deterministic per enrollment, and both variants used by six enrollments (fixed by their ids; retry if not).
     // S0 replies, S1 bounces, S2 unsubscribes (manually through the API here).
