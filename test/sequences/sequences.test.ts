@@ -485,6 +485,9 @@ describe('sequences', () => {
     expect(again.results.map((x: { code: string }) => x.code)).toEqual(['already_enrolled', 'already_enrolled']);
     const tooMany = await w.t.api(w.seller.token, 'POST', `/api/v1/sequences/${seq.id}/enrollments/bulk`, { contactIds: Array.from({ length: 201 }, (_, i) => `con_${i}`) });
     expect(tooMany.statusCode).toBe(400);
+    const none = await w.t.api(w.seller.token, 'POST', `/api/v1/sequences/${seq.id}/enrollments/bulk`, { contactIds: [] });
+    expect(none.statusCode).toBe(400);
+    expect(none.json().error).toMatchObject({ code: 'invalid_request', details: { field: 'contactIds' } });
     await w.t.api(w.seller.token, 'POST', `/api/v1/sequences/${seq.id}/archive`, {});
     const archived = await w.t.api(w.seller.token, 'POST', `/api/v1/sequences/${seq.id}/enrollments/bulk`, { contactIds: [busy.id] });
     expect(archived.statusCode).toBe(409);

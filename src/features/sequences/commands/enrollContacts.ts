@@ -28,11 +28,11 @@ export interface BulkEnrollResult {
 
 export async function enrollContacts(env: CommandEnv, actor: Actor, sequenceId: string, input: { contactIds: string[]; connectionId?: string; timeZone?: string }) {
   authorize(actor, sequencesPolicies.use);
+  const seq = await loadSequence(env.db, actor.accountId, sequenceId);
+  if (seq.archived_at !== null) throw new AppError('sequence_archived', 409, `${seq.name} is archived and takes no new enrollments.`);
   const ids = [...new Set(input.contactIds)];
   if (!ids.length) throw invalidRequest('Choose at least one contact to enroll.', { field: 'contactIds' });
   if (ids.length > MAX_BULK_ENROLL) throw invalidRequest(`At most ${MAX_BULK_ENROLL} contacts at once; you chose ${ids.length}. Enroll them in several steps.`, { field: 'contactIds' });
-  const seq = await loadSequence(env.db, actor.accountId, sequenceId);
-  if (seq.archived_at !== null) throw new AppError('sequence_archived', 409, `${seq.name} is archived and takes no new enrollments.`);
   const results: BulkEnrollResult[] = [];
   for (const contactId of ids) {
     try {

@@ -223,7 +223,7 @@ export async function sequencesRoutes(app: ApiApp): Promise<void> {
           required: ['contactIds'],
           additionalProperties: false,
           properties: {
-            contactIds: { type: 'array', minItems: 1, maxItems: MAX_BULK_ENROLL, items: { type: 'string', maxLength: 64 } },
+            contactIds: { type: 'array', maxItems: MAX_BULK_ENROLL, items: { type: 'string', maxLength: 64 } },
             connectionId: { type: 'string', maxLength: 64 },
             timeZone: { type: 'string', maxLength: 64, description: "The contacts' IANA time zone" },
           },
