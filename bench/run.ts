@@ -3,7 +3,7 @@
  * in the same run, ratio, goal) and writes it as JSON and Markdown under bench/results/. Benchmarks are
  * ratios against a baseline of the same run because these machines are noisy.
  *   npm run bench                 all
- *   npm run bench -- sync list    only some (names: sync, list, tracking, hostile, corpus, inbound-load, api-load, mailboxes, mailbox-failover, webhooks, meeting-slots, threading)
+ *   npm run bench -- sync list    only some (names: sync, list, tracking, hostile, corpus, inbound-load, api-load, mailboxes, mailbox-failover, webhooks, meeting-slots, threading, sequences)
  *   npm run bench -- mailboxes --out=mailboxes   writes bench/results/mailboxes.{json,md} instead of latest.*
  * A benchmark that throws is reported as a failed row; the others still run.
  */
@@ -32,6 +32,7 @@ const benches: Record<string, () => Promise<Bench | null>> = {
   'meeting-slots': () => optional('./meeting-slots.js', 'benchMeetingSlots'),
   // Import throughput against `notmuch new` and threading against the References closure and notmuch (../shared/corpus).
   threading: () => optional('./ingest-threading.js', 'benchIngestThreading'),
+  sequences: () => optional('./sequences.js', 'benchSequences'),
   // The real-world corpus (../shared/corpus) imported in this run, on SQLite and on PostgreSQL.
   corpus: async () => async () => {
     const rows: BenchRow[] = [];

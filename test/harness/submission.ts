@@ -13,6 +13,7 @@
  */
 import { SMTPServer, type SMTPServerAddress, type SMTPServerOptions } from 'smtp-server';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
+import { ImapFlow } from 'imapflow';
 import type { TestDovecot } from './dovecot.js';
 
 export interface SubmittedMessage {
@@ -50,6 +51,11 @@ export interface StartSubmissionOptions {
    * username and token (e.g. the test OAuth server's userinfo says the token belongs to that address).
    */
   verifyAccessToken?: (username: string, accessToken: string) => Promise<boolean>;
+  /**
+   * File a copy of every accepted message in this folder of the authenticated user (IMAP APPEND, before
+   * answering 250), as Gmail and Microsoft 365 do with what their users send. Default: no copy.
+   */
+  fileSentIn?: string;
 }
 
 export interface TestSubmissionServer {
@@ -141,7 +147,9 @@ export async function startSubmissionServer(opts: StartSubmissionOptions): Promi
         const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
         const rcptTo = session.envelope.rcptTo.map((r) => r.address);
         const local = rcptTo.filter((r) => dovecot.hasUser(r));
-        const deliver = local.length > 0 ? dovecot.deliver(local, raw, { from: mailFrom || 'mailer-daemon@mailroom-test.local' }) : Promise.resolve();
+        const delivered = local.length > 0 ? dovecot.deliver(local, raw, { from: mailFrom || 'mailer-daemon@mailroom-test.local' }) : Promise.resolve();
+        const authUser = String(session.user ?? '');
+        const deliver = opts.fileSentIn && dovecot.hasUser(authUser) ? delivered.then(() => fileCopy(authUser, opts.fileSentIn!, raw)) : delivered;
         deliver.then(
           () => {
             seq += 1;
@@ -161,6 +169,17 @@ export async function startSubmissionServer(opts: StartSubmissionOptions): Promi
       });
     },
   };
+
+  async function fileCopy(user: string, folder: string, raw: Buffer): Promise<void> {
+    const client = new ImapFlow(dovecot.imapOptions(user));
+    client.on('error', () => undefined);
+    await client.connect();
+    try {
+      await client.append(folder, raw, ['\\Seen']);
+    } finally {
+      await client.logout().catch(() => client.close());
+    }
+  }
 
   const server = new SMTPServer(options);
   server.on('error', () => undefined); // client-side errors (resets, bad commands) are not test failures

@@ -13,7 +13,7 @@ import { startSubmissionServer, type TestSubmissionServer } from '../harness/sub
 import { createIngestor } from '../../src/app/engine.js';
 import type { Ingestor } from '../../src/features/ingest/ingest.js';
 import { queueEmail } from '../../src/features/outbox/commands/queueEmail.js';
-import { appendToSent, sendOutboxMessage, sendLimitDecision } from '../../src/features/outbox/sender.js';
+import { appendToSent, SENT_COPY_GRACE_MS, sendOutboxMessage, sendLimitDecision } from '../../src/features/outbox/sender.js';
 import { RetryLater, RunAgain } from '../../src/platform/jobs/worker.js';
 import type { ConnectionsTable } from '../../src/platform/database/schema.js';
 
@@ -105,10 +105,11 @@ describe('outbox', () => {
     expect((await folderMessages(me, 'pw-me', 'Sent')).filter((id) => id === q.messageId)).toHaveLength(1);
   });
 
-  it('never sends twice: a crash mid-send leaves the message uncertain for a person to check', async () => {
+  it('never sends twice: a crash mid-send, not in Sent on a server not known to file its mail, leaves the message uncertain for a person to check', async () => {
     const { customer, conn } = await setup();
     const q = await queue(conn, customer, 'Crash test');
-    await t.database.db.updateTable('outbox').set({ state: 'sending', attempt_started_at: Date.now(), attempts: 1 }).where('id', '=', q.outboxId).execute();
+    // Older than the wait for a provider's Sent copy (test/sequences/exactly-once.test.ts covers the Sent folder check).
+    await t.database.db.updateTable('outbox').set({ state: 'sending', attempt_started_at: Date.now() - SENT_COPY_GRACE_MS - 1000, attempts: 1 }).where('id', '=', q.outboxId).execute();
     const before = smtp.messages.length;
     expect(await sendOutboxMessage(ingestor, q.outboxId)).toBe('uncertain');
     expect(smtp.messages.length).toBe(before);

@@ -38,10 +38,10 @@ let restoreAllow: (() => void) | undefined;
 let n = 0;
 export const uniq = () => `${process.pid.toString(36)}${(++n).toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
-export async function startWorld(o: { plan?: string; withMail?: boolean } = {}): Promise<World> {
+export async function startWorld(o: { plan?: string; withMail?: boolean; submission?: { fileSentIn?: string } } = {}): Promise<World> {
   restoreAllow = setPrivateHostsForTest(['127.0.0.1']);
   const dovecot = await startDovecot();
-  const smtp = await startSubmissionServer({ dovecot });
+  const smtp = await startSubmissionServer({ dovecot, ...o.submission });
   const t = await createTestApp({ configEnv: { PUBLIC_URL } });
   const ingestor = createIngestor(t.env);
   const a = await t.account(o.plan ?? 'professional');

@@ -11,6 +11,8 @@ import { openDatabase, type Database } from '../../src/platform/database/databas
 import type { CommandEnv } from '../../src/platform/context.js';
 import { usingPostgres } from '../support/db.js';
 import { sequencesFeature } from '../../src/features/sequences/index.js';
+import { ingestBatch } from '../../src/features/ingest/index.js';
+import type { KyselyPlugin } from 'kysely';
 
 let w: World;
 const DAY = 24 * 3600_000;
@@ -355,5 +357,140 @@ describe('sequences', () => {
     expect(await enrollment(e.id)).toMatchObject({ state: 'unenrolled', reason: 'replied' });
     const run = await w.t.database.db.selectFrom('sequence_steps_run').innerJoin('outbox', 'outbox.id', 'sequence_steps_run.outbox_id').select(['sequence_steps_run.state as run', 'outbox.state as outbox']).where('enrollment_id', '=', e.id).executeTakeFirstOrThrow();
     expect(run).toEqual({ run: 'skipped', outbox: 'cancelled' });
+  });
+
+  it('the reply hook reads once per ingest batch, whatever its size; replies in one batch stop each enrollment once', async () => {
+    const seq = await createSequence({ ...twoSteps(`Batch ${uniq()}`), settings: { ...allDay, unenrollOnCompanyReply: true } });
+    const domain = `batch-${uniq()}.test`;
+    // P0 and P2 work together; P1 elsewhere.
+    const people = await Promise.all([0, 1, 2].map((i) => contact(w, { firstName: `P${i}`, emails: [`p${i}-${uniq()}@${i === 1 ? `elsewhere-${uniq()}.test` : domain}`] })));
+    const enrolled = await Promise.all(people.map(async (p) => (await enroll(seq.id, p.id)).json() as { id: string; contactEmail: string }));
+    // Sequence emails of the batch go out (stored as outbound, one timeline entry each).
+    const ids: string[] = [];
+    for (const e of enrolled) {
+      expect(await runEnrollmentStep(w.t.env, deps(), e.id)).toBe('queued');
+      ids.push((await w.t.database.db.selectFrom('sequence_steps_run').select('outbox_id').where('enrollment_id', '=', e.id).executeTakeFirstOrThrow()).outbox_id!);
+    }
+    const conn = await w.t.database.db.selectFrom('connections').selectAll().where('id', '=', w.seller.connectionId).executeTakeFirstOrThrow();
+    // Counts the statements that touch the sequences' tables (and company domains, for colleagues).
+    let reads = 0;
+    let writes = 0;
+    const counter = {
+      transformQuery(a: { node: { kind: string } }) {
+        const text = JSON.stringify(a.node);
+        if (/"name":"(sequence_\w+|company_domains)"/.test(text)) {
+          if (a.node.kind === 'SelectQueryNode') reads += 1;
+          else writes += 1;
+        }
+        return a.node;
+      },
+      async transformResult(a: { result: unknown }) {
+        return a.result;
+      },
+    } as unknown as KyselyPlugin;
+    const counted = { ...w.ingestor, env: { ...w.t.env, db: w.t.env.db.withPlugin(counter) } };
+    const ingest = async (items: Array<{ raw: string; direction: 'inbound' | 'outbound'; outboxId?: string }>) => {
+      reads = 0;
+      writes = 0;
+      await ingestBatch(counted, conn, items.map((x) => ({ raw: Buffer.from(x.raw), source: x.outboxId ? ('outbox' as const) : ('imap' as const), direction: x.direction, receivedAt: Date.now(), ...(x.outboxId ? { outboxId: x.outboxId } : {}) })));
+      return { reads, writes };
+    };
+    const strangers = (n: number) => Array.from({ length: n }, (_, i) => ({ raw: rawMail({ from: `s${i}-${uniq()}@other-${uniq()}.test`, to: w.seller.address, subject: `Hello ${i}` }), direction: 'inbound' as const }));
+    // Messages that change nothing: the same reads for 2 messages as for 20, no writes.
+    const small = await ingest(strangers(2));
+    const large = await ingest(strangers(20));
+    expect(small.reads).toBeGreaterThan(0);
+    expect(large).toEqual(small);
+    expect(small.writes).toBe(0);
+    // Sent sequence emails: one read for the three.
+    const sent = await ingest(ids.map((id, i) => ({ raw: rawMail({ from: w.seller.address, to: enrolled[i]!.contactEmail, subject: `Batch sent ${i}` }), direction: 'outbound' as const, outboxId: id })));
+    expect(sent.reads).toBe(1);
+    // Two replies from P0 and one from P1 in one batch: each stops once (P2 stops as their colleague).
+    const replies = [enrolled[0]!, enrolled[0]!, enrolled[1]!].map((e, i) => ({ raw: rawMail({ from: e.contactEmail, to: w.seller.address, subject: `Re: batch ${i}`, body: 'Sure, call me.' }), direction: 'inbound' as const }));
+    const r = await ingest(replies);
+    // The batch's reads, plus one per stop (the stopped enrollment's unsent emails, to cancel them).
+    expect(r.reads).toBe(small.reads + 3);
+    const states = await Promise.all(enrolled.map((e) => enrollment(e.id)));
+    expect(states.map((e) => [e.state, e.reason])).toEqual([
+      ['unenrolled', 'replied'],
+      ['unenrolled', 'replied'],
+      ['unenrolled', 'colleague_replied'],
+    ]);
+    expect(states[0].history.filter((h: { kind: string }) => h.kind === 'unenrolled')).toHaveLength(1);
+    const received = (await timeline(w, people[0]!.id)).filter((x) => x.kind === 'email_received');
+    expect(received).toHaveLength(1);
+    expect((await timeline(w, people[1]!.id)).filter((x) => x.kind === 'email_sent')).toHaveLength(1);
+  });
+
+  it('stats per step and variant: sent, delivered, replies credited to the variant each contact got, bounces, unsubscribes', async () => {
+    const seq = await createSequence({
+      name: `AB ${uniq()}`,
+      settings: allDay,
+      steps: [
+        { type: 'email', variants: [{ subject: `Variant A ${uniq()}`, html: '<p>A</p>' }, { subject: `Variant B ${uniq()}`, html: '<p>B</p>' }] },
+        { type: 'email', delay: { unit: 'business_days', value: 2 }, html: '<p>Follow-up</p>' },
+      ],
+    });
+    const people = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => contact(w, { firstName: `S${i}`, emails: [`s${i}-${uniq()}@stats-${uniq()}.test`], mailbox: true })));
+    const es = await Promise.all(people.map(async (p) => (await enroll(seq.id, p.id)).json() as { id: string; contactEmail: string }));
+    for (const e of es) expect(await runEnrollmentStep(w.t.env, deps(), e.id)).toBe('queued');
+    const runs = await w.t.database.db.selectFrom('sequence_steps_run').select(['enrollment_id', 'variant', 'message_id', 'outbox_id']).where('enrollment_id', 'in', es.map((e) => e.id)).execute();
+    // Sent a month on, a minute apart: clear of the send limits the earlier tests of this file used up (some sent days ahead).
+    const later = Date.now() + 30 * DAY;
+    for (const [i, r] of runs.entries()) expect(await sendOutboxMessage({ ...w.ingestor, env: envAt(later + i * 61_000) }, r.outbox_id!)).toBe('sent');
+    const variantOf = (id: string) => Number(runs.find((r) => r.enrollment_id === id)!.variant);
+    // Deterministic per enrollment, and both variants used by six enrollments (fixed by their ids; retry if not).
+    // S0 replies, S1 bounces, S2 unsubscribes (manually through the API here).
+    await w.dovecot.deliver(w.seller.address, rawMail({ from: es[0]!.contactEmail, to: w.seller.address, subject: 'Re: hi', body: 'Yes please.' }));
+    await w.dovecot.deliver(w.seller.address, dsn({ to: w.seller.address, recipient: es[1]!.contactEmail, originalMessageId: runs.find((r) => r.enrollment_id === es[1]!.id)!.message_id! }));
+    await syncSeller(w);
+    const stats = (await w.t.api(w.seller.token, 'GET', `/api/v1/sequences/${seq.id}`)).json().stats;
+    const v = (i: number) => stats.steps.find((s: { stepIndex: number; variant: number }) => s.stepIndex === 0 && s.variant === i) ?? { sent: 0, replied: 0, bounced: 0, delivered: 0 };
+    const count = (i: number) => es.filter((e) => variantOf(e.id) === i).length;
+    expect(v(0).sent + v(1).sent).toBe(6);
+    expect([v(0).sent, v(1).sent]).toEqual([count(0), count(1)]);
+    const replied = variantOf(es[0]!.id);
+    const bounced = variantOf(es[1]!.id);
+    expect(v(replied).replied).toBe(1);
+    expect(v(1 - replied).replied).toBe(0);
+    expect(v(bounced).bounced).toBe(1);
+    expect(v(bounced).delivered).toBe(v(bounced).sent - 1);
+    expect(v(replied).replyRate).toBe(Math.round((1 / v(replied).delivered) * 1000) / 1000);
+    expect(v(0)).toMatchObject({ opened: null, clicked: null });
+    expect(stats).toMatchObject({ enrolled: 6, replied: 1, bounced: 1 });
+  });
+
+  it('bulk enroll: each contact enrolled or refused with its reason; one sequence per contact; the request refused whole for an archived sequence', async () => {
+    const seq = await createSequence(twoSteps(`Bulk ${uniq()}`));
+    const other = await createSequence(twoSteps(`Other ${uniq()}`));
+    const ok1 = await contact(w, { firstName: 'Ok1', emails: [`ok1-${uniq()}@bulk.test`] });
+    const ok2 = await contact(w, { firstName: 'Ok2', emails: [`ok2-${uniq()}@bulk.test`] });
+    const busy = await contact(w, { firstName: 'Busy', emails: [`busy-${uniq()}@bulk.test`] });
+    expect((await enroll(other.id, busy.id)).statusCode).toBe(201);
+    const noEmail = await contact(w, { firstName: 'Nomail', emails: [] });
+    const r = await w.t.api(w.seller.token, 'POST', `/api/v1/sequences/${seq.id}/enrollments/bulk`, { contactIds: [ok1.id, busy.id, noEmail.id, ok2.id, 'con_missing', ok1.id] });
+    expect(r.statusCode, r.body).toBe(200);
+    const body = r.json();
+    expect(body).toMatchObject({ enrolled: 2, refused: 3 });
+    const by = (id: string) => body.results.find((x: { contactId: string }) => x.contactId === id);
+    expect(by(ok1.id)).toMatchObject({ enrolled: true });
+    expect(by(ok2.id)).toMatchObject({ enrolled: true });
+    expect(by(busy.id)).toMatchObject({ enrolled: false, code: 'already_enrolled' });
+    expect(by(noEmail.id)).toMatchObject({ enrolled: false, code: 'contact_not_enrollable', reason: 'no_email' });
+    expect(by('con_missing')).toMatchObject({ enrolled: false, code: 'not_found' });
+    expect(body.results).toHaveLength(5);
+    expect((await enrollment(by(ok1.id).enrollmentId)).state).toBe('active');
+    // Enrolling the same people again: all already in a sequence.
+    const again = (await w.t.api(w.seller.token, 'POST', `/api/v1/sequences/${seq.id}/enrollments/bulk`, { contactIds: [ok1.id, ok2.id] })).json();
+    expect(again.results.map((x: { code: string }) => x.code)).toEqual(['already_enrolled', 'already_enrolled']);
+    const tooMany = await w.t.api(w.seller.token, 'POST', `/api/v1/sequences/${seq.id}/enrollments/bulk`, { contactIds: Array.from({ length: 201 }, (_, i) => `con_${i}`) });
+    expect(tooMany.statusCode).toBe(400);
+    const none = await w.t.api(w.seller.token, 'POST', `/api/v1/sequences/${seq.id}/enrollments/bulk`, { contactIds: [] });
+    expect(none.statusCode).toBe(400);
+    expect(none.json().error).toMatchObject({ code: 'invalid_request', details: { field: 'contactIds' } });
+    await w.t.api(w.seller.token, 'POST', `/api/v1/sequences/${seq.id}/archive`, {});
+    const archived = await w.t.api(w.seller.token, 'POST', `/api/v1/sequences/${seq.id}/enrollments/bulk`, { contactIds: [busy.id] });
+    expect(archived.statusCode).toBe(409);
+    expect(archived.json().error.code).toBe('sequence_archived');
   });
 });

@@ -22,6 +22,7 @@ import * as m020 from './020-sender-auth.js';
 import * as m021 from './021-contact-search-index.js';
 import * as m026 from './026-sla.js';
 import * as m027 from './027-sign-in-protection.js';
+import * as m028 from './028-sent-copy-check.js';
 
 /** Migrations are listed here in order (no directory scanning: works the same under tsx and bundlers). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -48,5 +49,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   '021-contact-search-index': m021,
   '026-sla': m026,
   '027-sign-in-protection': m027,
+  '028-sent-copy-check': m028,
 };
 

@@ -18,4 +18,5 @@ export const NEW_CONNECTION_COLUMNS = {
   forwarding_verified_at: null,
   listening: null,
   listening_since: null,
+  server_files_sent: null,
 } as const satisfies Partial<ConnectionsTable>;

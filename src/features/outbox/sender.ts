@@ -16,6 +16,9 @@ import { enqueue } from '../../platform/jobs/queue.js';
 import { recordEvent } from '../../platform/events.js';
 import { json, readJson, shapes } from '../../platform/database/json.js';
 import { outboxEnvelope } from './commands/queueEmail.js';
+import type { ConnectionsTable, OutboxTable } from '../../platform/database/schema.js';
+
+type OutboxRow = OutboxTable;
 
 export interface SendLimitsState {
   perDay: number;
@@ -65,18 +68,15 @@ async function limitsState(env: CommandEnv, connectionId: string, plan: PlanId, 
 
 export async function sendOutboxMessage(ingestor: Ingestor, outboxId: string): Promise<'sent' | 'skipped' | 'failed' | 'uncertain' | 'limit_reached'> {
   const env = ingestor.env;
-  const row = await env.db.selectFrom('outbox').selectAll().where('id', '=', outboxId).executeTakeFirst();
+  let row = await env.db.selectFrom('outbox').selectAll().where('id', '=', outboxId).executeTakeFirst();
   if (!row || ['sent', 'cancelled', 'failed', 'uncertain'].includes(row.state)) return 'skipped';
   const now = env.now();
   if (row.state === 'sending') {
-    // A previous attempt started and never recorded its end: the server may have the message.
-    await env.db
-      .updateTable('outbox')
-      .set({ state: 'uncertain', last_error: 'Mailroom stopped while this email was being sent, so it may or may not have gone out. Check the recipient\'s reply or your Sent folder before sending it again.' })
-      .where('id', '=', row.id)
-      .execute();
-    for (const h of env.reactions.sendFinished) await h(env, row.id, 'uncertain');
-    return 'uncertain';
+    // A previous attempt started and never recorded its end: the server may have the message. The Sent
+    // folder says whether it went out (sent, never resent); when it cannot say, a person checks.
+    const settled = await settleInterruptedSend(ingestor, row, now);
+    if (settled !== 'resend') return settled;
+    row = { ...row, state: 'queued' };
   }
   if (row.send_at > now) throw new RunAgain(row.send_at - now);
   const c = await env.db.selectFrom('connections').selectAll().where('id', '=', row.connection_id).executeTakeFirstOrThrow();
@@ -140,6 +140,11 @@ export async function sendOutboxMessage(ingestor: Ingestor, outboxId: string): P
     const e = err as { responseCode?: number; command?: string; message?: string; code?: string };
     const permanent = typeof e.responseCode === 'number' && e.responseCode >= 500;
     const maybeDelivered = !e.responseCode && (e.command === 'DATA' || e.command === 'API');
+    if (maybeDelivered && !permanent && canCheckSent(c)) {
+      // It may have gone out: the row stays `sending` and the next run asks the Sent folder.
+      await env.db.updateTable('outbox').set({ last_error: `The connection broke while the mail server was receiving this email; Mailroom checks your Sent folder before anything else. (${e.message})`.slice(0, 1000) }).where('id', '=', row.id).execute();
+      throw new RunAgain(SENT_COPY_GRACE_MS);
+    }
     const state = permanent ? 'failed' : maybeDelivered ? 'uncertain' : 'queued';
     const message = permanent
       ? `The mail server refused this email: ${e.message}`
@@ -151,9 +156,16 @@ export async function sendOutboxMessage(ingestor: Ingestor, outboxId: string): P
     for (const h of env.reactions.sendFinished) await h(env, row.id, state as 'failed' | 'uncertain');
     return state as 'failed' | 'uncertain';
   }
-  const sentAt = env.now();
+  await confirmSent(ingestor, row, c, env.now(), info.response ?? null);
+  for (const h of env.reactions.sendFinished) await h(env, row.id, 'sent');
+  return 'sent';
+}
+
+/** Records a send the server accepted: the stored copy in its conversation, the row `sent`, `email.sent`; one transaction. */
+async function confirmSent(ingestor: Ingestor, row: OutboxRow, c: ConnectionsTable, sentAt: number, response: string | null): Promise<void> {
+  const raw = await ingestor.blobs.get(row.raw_sha256);
   await ingestBatch(ingestor, c, [{ raw, source: 'outbox', direction: 'outbound', receivedAt: sentAt, outboxId: row.id, conversationId: row.conversation_id ?? undefined }], async (trx, stored) => {
-    await trx.updateTable('outbox').set({ state: 'sent', sent_at: sentAt, smtp_response: info.response?.slice(0, 500) ?? null, last_error: null }).where('id', '=', row.id).execute();
+    await trx.updateTable('outbox').set({ state: 'sent', sent_at: sentAt, smtp_response: response?.slice(0, 500) ?? null, last_error: null }).where('id', '=', row.id).execute();
     // email.sent, in the transaction that confirms the send (after the stored copy's conversation events).
     const m = stored.messageIds[0] ? await trx.selectFrom('messages').select(['id', 'conversation_id']).where('id', '=', stored.messageIds[0]).executeTakeFirst() : undefined;
     const conversationId = m?.conversation_id ?? row.conversation_id;
@@ -165,8 +177,85 @@ export async function sendOutboxMessage(ingestor: Ingestor, outboxId: string): P
       at: sentAt,
     });
   });
-  for (const h of env.reactions.sendFinished) await h(env, row.id, 'sent');
-  return 'sent';
+}
+
+/**
+ * How long after an interrupted attempt the Sent folder is trusted to show it (a provider files its copy
+ * a moment after the 250).
+ */
+/** `outbox.smtp_response` of a send confirmed from the Sent folder (no SMTP answer was recorded). */
+const SENT_FROM_FOLDER = 'found in the Sent folder after an interrupted send';
+
+export const SENT_COPY_GRACE_MS = 2 * 60_000;
+
+const canCheckSent = (c: ConnectionsTable) => c.transport === 'imap' && !!c.sent_folder && c.disconnected_at === null;
+
+/** Is a message with this Message-ID in the mailbox's Sent folder (IMAP SEARCH HEADER, case-insensitive)? */
+async function inSentFolder(ingestor: Ingestor, c: ConnectionsTable, messageId: string): Promise<boolean> {
+  const client = await openImap(ingestor.env, c);
+  try {
+    const lock = await client.getMailboxLock(c.sent_folder!);
+    try {
+      const found = await client.search({ header: { 'message-id': `<${messageId}>` } }, { uid: true });
+      return Boolean(found && found.length > 0);
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await client.logout().catch(() => client.close());
+  }
+}
+
+/**
+ * An attempt that never recorded its end (the process stopped between SMTP and the commit, or the
+ * connection broke during DATA): the Sent folder decides.
+ *
+ *   our Message-ID is in Sent                                   -> it went out: recorded as sent, never resent
+ *   not in Sent, and this server is known to file what it sends -> it did not go out: send it (once)
+ *   not in Sent otherwise, or Sent cannot be read               -> uncertain, for a person to check
+ *
+ * Whether a server files what it sends (Gmail, Microsoft 365 do; most others do not) is learnt when
+ * Mailroom appends its copy (`appendToSent`: found before appending).
+ */
+async function settleInterruptedSend(ingestor: Ingestor, row: OutboxRow, now: number): Promise<'sent' | 'uncertain' | 'resend' | 'skipped'> {
+  const env = ingestor.env;
+  const c = await env.db.selectFrom('connections').selectAll().where('id', '=', row.connection_id).executeTakeFirstOrThrow();
+  let why = 'Mailroom stopped while this email was being sent, so it may or may not have gone out. Check the recipient\'s reply or your Sent folder before sending it again.';
+  if (canCheckSent(c)) {
+    const started = Number(row.attempt_started_at ?? 0);
+    if (now - started < SENT_COPY_GRACE_MS) throw new RunAgain(started + SENT_COPY_GRACE_MS - now);
+    let found: boolean | Error;
+    try {
+      found = await inSentFolder(ingestor, c, row.message_id);
+    } catch (err) {
+      found = err instanceof Error ? err : new Error(String(err));
+    }
+    if (found === true) {
+      // Claimed by the attempt counter (two workers settling the same row: one confirms it).
+      const r = await env.db.updateTable('outbox').set({ appended_to_sent: 1, attempts: row.attempts + 1 }).where('id', '=', row.id).where('state', '=', 'sending').where('attempts', '=', row.attempts).executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return 'skipped';
+      await confirmSent(ingestor, row, c, started || now, SENT_FROM_FOLDER);
+      for (const h of env.reactions.sendFinished) await h(env, row.id, 'sent');
+      return 'sent';
+    }
+    if (found === false && c.server_files_sent === 1) {
+      const r = await env.db
+        .updateTable('outbox')
+        .set({ state: 'queued', last_error: `An interrupted attempt did not reach ${c.sent_folder}, where this server files what it sends: sending it now.` })
+        .where('id', '=', row.id)
+        .where('state', '=', 'sending')
+        .where('attempts', '=', row.attempts)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows) === 1 ? 'resend' : 'skipped';
+    }
+    why =
+      found === false
+        ? `Mailroom stopped while this email was being sent, so it may or may not have gone out: it is not in ${c.sent_folder}, but this mail server is not known to file sent mail there by itself. Check with the recipient before sending it again.`
+        : `Mailroom stopped while this email was being sent, so it may or may not have gone out, and it could not read ${c.sent_folder} to check (${found.message}). Check your Sent folder before sending it again.`;
+  }
+  await env.db.updateTable('outbox').set({ state: 'uncertain', last_error: why.slice(0, 1000) }).where('id', '=', row.id).where('state', '=', 'sending').execute();
+  for (const h of env.reactions.sendFinished) await h(env, row.id, 'uncertain');
+  return 'uncertain';
 }
 
 /** Raised before any SMTP when the connection already waits for its owner to sign in again. */
@@ -193,9 +282,14 @@ export async function appendToSent(ingestor: Ingestor, outboxId: string): Promis
     const lock = await client.getMailboxLock(c.sent_folder);
     try {
       const found = await client.search({ header: { 'message-id': `<${row.message_id}>` } }, { uid: true });
-      if (!found || found.length === 0) {
+      const filedByServer = Boolean(found && found.length > 0);
+      if (!filedByServer) {
         const raw = await ingestor.blobs.get(row.raw_sha256);
         await client.append(c.sent_folder, raw, ['\\Seen'], new Date(row.sent_at ?? env.now()));
+      }
+      // Learnt from a send that went normally (not one confirmed from the Sent folder, already there).
+      if (row.smtp_response !== SENT_FROM_FOLDER && c.server_files_sent !== (filedByServer ? 1 : 0)) {
+        await env.db.updateTable('connections').set({ server_files_sent: filedByServer ? 1 : 0 }).where('id', '=', c.id).execute();
       }
     } finally {
       lock.release();

@@ -116,7 +116,31 @@ export async function openTasks(db: Executor, actor: Actor) {
   return rows.map((r) => ({ ...taskView(r), contactId: r.contact_id, contactEmail: r.contact_email }));
 }
 
-/** Per step and variant: emails queued; per sequence: enrollments by state and reason. */
+/** The reasons an enrollment ends that count as the outcome of the email before it. */
+const OUTCOME_REASONS = ['replied', 'colleague_replied', 'bounced', 'unsubscribed', 'meeting_booked'] as const;
+
+/**
+ * One step's (and variant's) figures. An enrollment's outcome (reply, bounce, unsubscribe, meeting) is
+ * credited to the last email step it got. Opens and clicks: null, sequence emails carry no tracking yet.
+ */
+export interface StepVariantStats {
+  stepIndex: number;
+  variant: number;
+  queued: number;
+  sent: number;
+  failed: number;
+  delivered: number;
+  bounced: number;
+  replied: number;
+  unsubscribed: number;
+  meetingsBooked: number;
+  opened: number | null;
+  clicked: number | null;
+  /** replied / delivered. */
+  replyRate: number | null;
+}
+
+/** Per step and variant: emails queued, sent, and the outcomes they led to; per sequence: enrollments by state and reason. */
 export async function sequenceStats(db: Executor, sequenceId: string) {
   const byState = await db
     .selectFrom('sequence_enrollments')
@@ -132,16 +156,46 @@ export async function sequenceStats(db: Executor, sequenceId: string) {
     .where('e.sequence_id', '=', sequenceId)
     .groupBy(['sequence_steps_run.step_index', 'sequence_steps_run.variant', 'o.state'])
     .execute();
+  // How enrollments ended, credited to the last email step each got (and that step's variant).
+  const outcomes = await db
+    .selectFrom('sequence_enrollments as e')
+    .innerJoin('sequence_steps_run as r', 'r.enrollment_id', 'e.id')
+    .select((eb) => ['r.step_index', 'r.variant', 'e.reason', eb.fn.countAll<number>().as('n')])
+    .where('e.sequence_id', '=', sequenceId)
+    .where('e.reason', 'in', [...OUTCOME_REASONS])
+    .where('r.type', '=', 'email')
+    .where('r.step_index', '=', (eb) => eb.selectFrom('sequence_steps_run as r2').select((x) => x.fn.max('r2.step_index').as('m')).whereRef('r2.enrollment_id', '=', 'e.id').where('r2.type', '=', 'email'))
+    .groupBy(['r.step_index', 'r.variant', 'e.reason'])
+    .execute();
   const reason = (r: string) => byState.filter((s) => s.reason === r).reduce((a, s) => a + Number(s.n), 0);
   const enrolled = byState.reduce((a, s) => a + Number(s.n), 0);
-  const stepRows = new Map<string, { stepIndex: number; variant: number; queued: number; sent: number; failed: number }>();
+  const stepRows = new Map<string, StepVariantStats>();
+  const row = (stepIndex: number, variant: number) => {
+    const key = `${stepIndex}/${variant}`;
+    let e = stepRows.get(key);
+    if (!e) {
+      e = { stepIndex, variant, queued: 0, sent: 0, failed: 0, delivered: 0, bounced: 0, replied: 0, unsubscribed: 0, meetingsBooked: 0, opened: null, clicked: null, replyRate: null };
+      stepRows.set(key, e);
+    }
+    return e;
+  };
   for (const s of steps) {
-    const key = `${s.step_index}/${s.variant}`;
-    const e = stepRows.get(key) ?? { stepIndex: Number(s.step_index), variant: Number(s.variant), queued: 0, sent: 0, failed: 0 };
+    const e = row(Number(s.step_index), Number(s.variant));
     e.queued += Number(s.n);
     if (s.outbox_state === 'sent') e.sent += Number(s.n);
     if (s.outbox_state === 'failed' || s.outbox_state === 'uncertain') e.failed += Number(s.n);
-    stepRows.set(key, e);
+  }
+  for (const o of outcomes) {
+    const e = row(Number(o.step_index), Number(o.variant));
+    const n = Number(o.n);
+    if (o.reason === 'replied' || o.reason === 'colleague_replied') e.replied += n;
+    else if (o.reason === 'bounced') e.bounced += n;
+    else if (o.reason === 'unsubscribed') e.unsubscribed += n;
+    else if (o.reason === 'meeting_booked') e.meetingsBooked += n;
+  }
+  for (const e of stepRows.values()) {
+    e.delivered = Math.max(0, e.sent - e.bounced);
+    e.replyRate = e.delivered ? Math.round((e.replied / e.delivered) * 1000) / 1000 : null;
   }
   return {
     enrolled,
@@ -152,6 +206,7 @@ export async function sequenceStats(db: Executor, sequenceId: string) {
     bounced: reason('bounced'),
     unsubscribed: reason('unsubscribed'),
     meetings: reason('meeting_booked'),
+    tracking: 'Opens and clicks are not tracked in sequence emails yet.',
     steps: [...stepRows.values()].sort((a, b) => a.stepIndex - b.stepIndex || a.variant - b.variant),
   };
 }

@@ -228,6 +228,8 @@ export interface ConnectionsTable {
   smtp_username: string | null;
   credentials: string | null;
   sent_folder: string | null;
+  /** Does the SMTP server file what it sends in sent_folder by itself (Gmail, Microsoft 365)? 1, 0, or null until seen (028). */
+  server_files_sent: number | null;
   folders: string;
   sync_window_days: number | null;
   is_default_from: number;

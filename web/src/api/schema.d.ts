@@ -8747,6 +8747,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sequences/{id}/enrollments/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enroll up to 200 contacts at once, with a result per contact
+         * @description Each contact is enrolled with the rules of a single enrollment, in its own transaction: results[] says enrolled (enrollmentId) or why not (code already_enrolled, contact_not_enrollable with reason bounced / unsubscribed / never_log / no_email, unresolved_tokens, not_found). 409 sequence_archived, team_connection_not_allowed or no_personal_connection refuse the whole request.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        contactIds: string[];
+                        connectionId?: string;
+                        /** @description The contacts' IANA time zone */
+                        timeZone?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            enrolled: number;
+                            refused: number;
+                            results: {
+                                contactId: string;
+                                enrolled: boolean;
+                                enrollmentId?: string;
+                                code?: string;
+                                reason?: string;
+                                message?: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every API error. `code` is stable (clients key on it); `message` is a sentence for people. */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sequence-enrollments": {
         parameters: {
             query?: never;

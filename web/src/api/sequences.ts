@@ -15,6 +15,8 @@ export const createSequence = (input: SequenceInput) => api.post<Sequence>('/seq
 export const updateSequence = (id: string, input: Body<'/api/v1/sequences/{id}', 'patch'>) => api.patch<Sequence>(`/sequences/${enc(id)}`, input);
 export const archiveSequence = (id: string, archived = true) => api.post<Sequence>(`/sequences/${enc(id)}/archive`, { archived });
 export const enroll = (sequenceId: string, input: Body<'/api/v1/sequences/{id}/enrollments', 'post'>) => api.post<Enrollment>(`/sequences/${enc(sequenceId)}/enrollments`, input);
+export type BulkEnrollResult = Ok<'/api/v1/sequences/{id}/enrollments/bulk', 'post'>;
+export const enrollMany = (sequenceId: string, input: Body<'/api/v1/sequences/{id}/enrollments/bulk', 'post'>) => api.post<BulkEnrollResult>(`/sequences/${enc(sequenceId)}/enrollments/bulk`, input);
 export const listEnrollments = (query: Query<'/api/v1/sequence-enrollments', 'get'> = {}) =>
   api.get<Ok<'/api/v1/sequence-enrollments', 'get'>>('/sequence-enrollments', query).then((r) => r.enrollments);
 export const getEnrollment = (id: string) => api.get<EnrollmentDetail>(`/sequence-enrollments/${enc(id)}`);

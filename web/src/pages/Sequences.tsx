@@ -11,6 +11,8 @@ import {
   completeTask,
   createSequence,
   enroll,
+  enrollMany,
+  type BulkEnrollResult,
   getSequence,
   listEnrollments,
   listSequences,
@@ -34,13 +36,16 @@ interface DraftStep {
   type: string;
   unit: string;
   value: number;
-  subject: string;
-  html: string;
+  /** The email's variants (A/B testing): each enrollment gets one, the same one every time. */
+  variants: Array<{ key: number; subject: string; html: string }>;
   note: string;
 }
 
+const MAX_VARIANTS = 5;
+const variantName = (k: number) => String.fromCharCode(65 + k);
+
 let nextKey = 1;
-const emptyStep = (first: boolean): DraftStep => ({ key: nextKey++, type: 'email', unit: 'business_days', value: first ? 0 : 2, subject: '', html: '', note: '' });
+const emptyStep = (first: boolean): DraftStep => ({ key: nextKey++, type: 'email', unit: 'business_days', value: first ? 0 : 2, variants: [{ key: nextKey++, subject: '', html: '' }], note: '' });
 
 function draftFrom(s: Sequence | null): { name: string; timeZone: string; start: string; end: string; weekdays: number[]; threaded: boolean; company: boolean; steps: DraftStep[] } {
   if (!s) return { name: '', timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone, start: '08:00', end: '18:00', weekdays: [1, 2, 3, 4, 5], threaded: true, company: false, steps: [emptyStep(true)] };
@@ -52,7 +57,14 @@ function draftFrom(s: Sequence | null): { name: string; timeZone: string; start:
     weekdays: s.settings?.weekdays ?? [1, 2, 3, 4, 5],
     threaded: s.settings?.threaded ?? true,
     company: s.settings?.unenrollOnCompanyReply ?? false,
-    steps: (s.steps ?? []).map((st) => ({ key: nextKey++, type: st.type ?? 'email', unit: st.delay?.unit ?? 'business_days', value: st.delay?.value ?? 0, subject: st.variants?.[0]?.subject ?? '', html: st.variants?.[0]?.html ?? '', note: st.note ?? '' })),
+    steps: (s.steps ?? []).map((st) => ({
+      key: nextKey++,
+      type: st.type ?? 'email',
+      unit: st.delay?.unit ?? 'business_days',
+      value: st.delay?.value ?? 0,
+      variants: st.variants?.length ? st.variants.map((v) => ({ key: nextKey++, subject: v.subject ?? '', html: v.html ?? '' })) : [{ key: nextKey++, subject: '', html: '' }],
+      note: st.note ?? '',
+    })),
   };
 }
 
@@ -61,6 +73,7 @@ function Editor({ sequence, onSaved, onCancel }: { sequence: Sequence | null; on
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const setStep = (i: number, patch: Partial<DraftStep>) => setD({ ...d, steps: d.steps.map((s, j) => (j === i ? { ...s, ...patch } : s)) });
+  const setVariant = (i: number, k: number, patch: Partial<DraftStep['variants'][number]>) => setStep(i, { variants: d.steps[i]!.variants.map((v, j) => (j === k ? { ...v, ...patch } : v)) });
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setBusy(true);
@@ -68,7 +81,7 @@ function Editor({ sequence, onSaved, onCancel }: { sequence: Sequence | null; on
     const steps: StepInput[] = d.steps.map((s) => ({
       type: s.type,
       delay: { unit: s.unit, value: Number(s.value) },
-      ...(s.type === 'email' ? { subject: s.subject, html: s.html } : { note: s.note }),
+      ...(s.type === 'email' ? { variants: s.variants.map((v) => ({ subject: v.subject, html: v.html })) } : { note: s.note }),
     }));
     const body = { name: d.name, settings: { timeZone: d.timeZone, window: { start: d.start, end: d.end }, weekdays: d.weekdays, threaded: d.threaded, unenrollOnCompanyReply: d.company }, steps };
     try {
@@ -134,12 +147,31 @@ function Editor({ sequence, onSaved, onCancel }: { sequence: Sequence | null; on
             </Field>
             {s.type === 'email' ? (
               <>
-                <Field id={`step-${i}-subject`} label="Subject" hint={i > 0 ? 'Empty: "Re: " and the first subject' : 'Tokens such as {{ contact.firstName | "there" }} work here'}>
-                  <input id={`step-${i}-subject`} value={s.subject} onChange={(e) => setStep(i, { subject: e.target.value })} />
-                </Field>
-                <Field id={`step-${i}-html`} label="Email" hint="Your signature and default font are added">
-                  <textarea id={`step-${i}-html`} rows={5} value={s.html} onChange={(e) => setStep(i, { html: e.target.value })} />
-                </Field>
+                {s.variants.map((v, k) => {
+                  const id = k === 0 ? `step-${i}` : `step-${i}-v${k}`;
+                  return (
+                    <fieldset key={v.key} className="sequence-variant" aria-label={`Step ${i + 1} variant ${variantName(k)}`}>
+                      {s.variants.length > 1 && <legend>Variant {variantName(k)}</legend>}
+                      <Field id={`${id}-subject`} label="Subject" hint={i > 0 ? 'Empty: "Re: " and the first subject' : 'Tokens such as {{ contact.firstName | "there" }} work here'}>
+                        <input id={`${id}-subject`} value={v.subject} onChange={(e) => setVariant(i, k, { subject: e.target.value })} />
+                      </Field>
+                      <Field id={`${id}-html`} label="Email" hint="Your signature and default font are added">
+                        <textarea id={`${id}-html`} rows={5} value={v.html} onChange={(e) => setVariant(i, k, { html: e.target.value })} />
+                      </Field>
+                      {k > 0 && (
+                        <button type="button" className="btn-link" onClick={() => setStep(i, { variants: s.variants.filter((_, j) => j !== k) })}>
+                          Remove variant {variantName(k)}
+                        </button>
+                      )}
+                    </fieldset>
+                  );
+                })}
+                {s.variants.length < MAX_VARIANTS && (
+                  <button type="button" className="btn-link" onClick={() => setStep(i, { variants: [...s.variants, { key: nextKey++, subject: s.variants[0]?.subject ?? '', html: '' }] })}>
+                    Add an A/B variant to step {i + 1}
+                  </button>
+                )}
+                {s.variants.length > 1 && <p className="muted small">Each contact gets one variant, always the same one; the stats below the steps compare them.</p>}
               </>
             ) : (
               <Field id={`step-${i}-note`} label="Task notes">
@@ -174,9 +206,27 @@ function EnrollForm({ sequenceId, onEnrolled }: { sequenceId: string; onEnrolled
   const [q, setQ] = useState('');
   const [matches, setMatches] = useState<Array<{ id: string; name: string; primaryEmail: string | null }>>([]);
   const [message, setMessage] = useState<{ kind: 'error' | 'success'; text: string } | null>(null);
+  const [chosen, setChosen] = useState<string[]>([]);
+  const [bulk, setBulk] = useState<BulkEnrollResult | null>(null);
+  const enrollChosen = async () => {
+    setMessage(null);
+    setBulk(null);
+    try {
+      const r = await enrollMany(sequenceId, { contactIds: chosen });
+      setBulk(r);
+      setChosen([]);
+      onEnrolled();
+    } catch (err) {
+      setMessage({ kind: 'error', text: errorText(err) });
+    }
+  };
+  const nameOf = (id: string) => {
+    const c = matches.find((m) => m.id === id);
+    return c ? c.name || c.primaryEmail || id : id;
+  };
   const search = async (e: FormEvent) => {
     e.preventDefault();
-    const r = await listContacts({ q, limit: 10 });
+    const r = await listContacts({ q, limit: 50 });
     setMatches((r.contacts ?? []).map((c) => ({ id: c.id ?? '', name: c.name ?? '', primaryEmail: c.primaryEmail ?? null })));
   };
   const add = async (contactId: string) => {
@@ -200,15 +250,102 @@ function EnrollForm({ sequenceId, onEnrolled }: { sequenceId: string; onEnrolled
       <ul>
         {matches.map((c) => (
           <li key={c.id}>
-            {c.name || c.primaryEmail} <span className="muted small">{c.primaryEmail}</span>{' '}
+            <label>
+              <input type="checkbox" checked={chosen.includes(c.id)} onChange={(e) => setChosen(e.target.checked ? [...chosen, c.id] : chosen.filter((x) => x !== c.id))} /> {c.name || c.primaryEmail}
+            </label>{' '}
+            <span className="muted small">{c.primaryEmail}</span>{' '}
             <button type="button" onClick={() => add(c.id)}>
               Enroll
             </button>
           </li>
         ))}
       </ul>
+      {matches.length > 1 && (
+        <button type="button" disabled={!chosen.length} onClick={enrollChosen}>
+          Enroll {chosen.length} selected
+        </button>
+      )}
       {message && <Notice kind={message.kind}>{message.text}</Notice>}
+      {bulk && (
+        <section aria-label="Enrollment results">
+          <p>
+            {bulk.enrolled} enrolled, {bulk.refused} not enrolled.
+          </p>
+          <ul>
+            {(bulk.results ?? []).map((r) => (
+              <li key={r.contactId}>
+                {nameOf(r.contactId)}: {r.enrolled ? 'enrolled' : r.message}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
     </section>
+  );
+}
+
+interface StepStats {
+  stepIndex: number;
+  variant: number;
+  queued: number;
+  sent: number;
+  delivered: number;
+  bounced: number;
+  replied: number;
+  unsubscribed: number;
+  meetingsBooked: number;
+  opened: number | null;
+  clicked: number | null;
+  replyRate: number | null;
+}
+
+/** Per step and variant: what went out and what came of it (replies, bounces... credited to the last email a contact got). */
+function StepStatsTable({ steps, sequence, note }: { steps: StepStats[]; sequence: Sequence; note?: string }) {
+  const pct = (x: number | null) => (x === null ? '—' : `${Math.round(x * 1000) / 10}%`);
+  return (
+    <>
+      <table className="table" aria-label="Stats per step and variant">
+        <thead>
+          <tr>
+            <th>Step</th>
+            <th>Queued</th>
+            <th>Sent</th>
+            <th>Delivered</th>
+            <th>Opened</th>
+            <th>Clicked</th>
+            <th>Replied</th>
+            <th>Reply rate</th>
+            <th>Bounced</th>
+            <th>Unsubscribed</th>
+            <th>Meetings</th>
+          </tr>
+        </thead>
+        <tbody>
+          {steps.map((r) => {
+            const many = (sequence.steps?.[r.stepIndex]?.variants?.length ?? 0) > 1;
+            return (
+              <tr key={`${r.stepIndex}/${r.variant}`}>
+                <th scope="row">
+                  Step {r.stepIndex + 1}
+                  {many ? ` · variant ${variantName(r.variant)}` : ''}
+                </th>
+                <td>{r.queued}</td>
+                <td>{r.sent}</td>
+                <td>{r.delivered}</td>
+                <td>{r.opened ?? '—'}</td>
+                <td>{r.clicked ?? '—'}</td>
+                <td>{r.replied}</td>
+                <td>{pct(r.replyRate)}</td>
+                <td>{r.bounced}</td>
+                <td>{r.unsubscribed}</td>
+                <td>{r.meetingsBooked}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      {note && <p className="muted small">{note}</p>}
+    </>
   );
 }
 
@@ -229,7 +366,7 @@ function Detail({ id, onEdit, onArchived }: { id: string; onEdit: (s: Sequence) 
   if (seq.loading && !seq.data) return <Spinner />;
   if (seq.error || !seq.data) return <Notice kind="error">{errorText(seq.error)}</Notice>;
   const s = seq.data;
-  const stats = s.stats as Record<string, number> | undefined;
+  const stats = s.stats as (Record<string, number> & { steps?: StepStats[]; tracking?: string }) | undefined;
   return (
     <section className="card" aria-label={`Sequence ${s.name}`}>
       <h2>{s.name}</h2>
@@ -245,7 +382,8 @@ function Detail({ id, onEdit, onArchived }: { id: string; onEdit: (s: Sequence) 
       <ol>
         {(s.steps ?? []).map((st, i) => (
           <li key={st.id ?? i}>
-            {STEP_LABEL[st.type ?? ''] ?? st.type} — {st.delay?.value} {st.delay?.unit === 'hours' ? 'hours' : 'business days'} {st.variants?.[0]?.subject ? `· “${st.variants[0].subject}”` : ''}
+            {STEP_LABEL[st.type ?? ''] ?? st.type} — {st.delay?.value} {st.delay?.unit === 'hours' ? 'hours' : 'business days'}{' '}
+            {(st.variants?.length ?? 0) > 1 ? `· ${st.variants!.length} variants: ${st.variants!.map((v, k) => `${variantName(k)} “${v.subject || 'Re:'}”`).join(', ')}` : st.variants?.[0]?.subject ? `· “${st.variants[0].subject}”` : ''}
           </li>
         ))}
       </ol>
@@ -254,6 +392,7 @@ function Detail({ id, onEdit, onArchived }: { id: string; onEdit: (s: Sequence) 
           Enrolled {stats.enrolled ?? 0} · active {stats.active ?? 0} · paused {stats.paused ?? 0} · replied {stats.replied ?? 0} · bounced {stats.bounced ?? 0} · unsubscribed {stats.unsubscribed ?? 0} · meetings {stats.meetings ?? 0} · finished {stats.finished ?? 0}
         </p>
       )}
+      {stats?.steps && stats.steps.length > 0 && <StepStatsTable steps={stats.steps} sequence={s} note={stats.tracking} />}
       <EnrollForm sequenceId={id} onEnrolled={() => act(async () => {})} />
       {error && <Notice kind="error">{error}</Notice>}
       <h3>Enrollments</h3>
@@ -324,6 +463,8 @@ export function SequencesPage() {
   const list = useLoad(() => listSequences(), []);
   const [selected, setSelected] = useState<string | null>(null);
   const [editing, setEditing] = useState<Sequence | null | 'new'>(null);
+  /** Bumped on save: the detail shows the saved version, not the one it loaded before. */
+  const [revision, setRevision] = useState(0);
   return (
     <section className="page sequences-page">
       <PageTitle
@@ -343,6 +484,7 @@ export function SequencesPage() {
           onSaved={(s) => {
             setEditing(null);
             setSelected(s.id ?? null);
+            setRevision((r) => r + 1);
             list.reload();
           }}
         />
@@ -371,6 +513,7 @@ export function SequencesPage() {
       )}
       {selected && (
         <Detail
+          key={`${selected}/${revision}`}
           id={selected}
           onEdit={(s) => setEditing(s)}
           onArchived={() => {

@@ -39,6 +39,12 @@ export interface QueueEmailInput {
    */
   holdMs?: number;
   meta?: Record<string, unknown>;
+  /**
+   * The outbox id, when the caller derives it from what the email is (a sequence's (enrollment, step)):
+   * the Message-ID follows from it, so the same email always has the same Message-ID and a second row for
+   * it is refused by the primary key. Default: a new id.
+   */
+  outboxId?: string;
 }
 
 export interface QueueEmailDeps {
@@ -57,7 +63,7 @@ export async function queueEmail(trx: Executor, deps: QueueEmailDeps, input: Que
   const c = input.connection;
   if (c.disconnected_at !== null) throw new AppError('connection_disconnected', 409, `${c.address} is disconnected, so nothing can be sent from it. Connect it again first.`);
   if (!input.email.to.length && !input.email.cc?.length && !input.email.bcc?.length) throw new AppError('invalid_request', 400, 'Add at least one recipient.');
-  const outboxId = newId('out');
+  const outboxId = input.outboxId ?? newId('out');
   const messageId = makeMessageId({ outboxId, domain: deps.messageIdDomain, secret: deps.replyTokenSecret });
   const e = input.email;
   const composer = new MailComposer({

@@ -33,6 +33,11 @@ export interface SendDeps {
   replyTokenSecret: string;
 }
 
+/** The outbox id (hence the Message-ID, `<mr.{id}.{mac}@domain>`) of an email step: one per (enrollment, step). */
+export function stepOutboxId(enrollmentId: string, stepIndex: number): string {
+  return `out_${enrollmentId}_s${stepIndex}`;
+}
+
 export async function wakeScheduler(trx: Executor, now: number): Promise<void> {
   await enqueue(trx, now, { queue: 'mail', kind: SCHEDULER_JOB, payload: {}, dedupeKey: SCHEDULER_JOB, maxAttempts: 1000 });
 }
@@ -176,6 +181,9 @@ export async function runEnrollmentStep(env: CommandEnv, deps: SendDeps, enrollm
               headers: { 'List-Unsubscribe': `<${unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
             },
             meta: { feature: 'sequences', enrollmentId: e.id, stepIndex: index, variant },
+            // The same (enrollment, step) is always the same outbox row and Message-ID: the sender finds
+            // it in the Sent folder after a crash instead of sending it again.
+            outboxId: stepOutboxId(e.id, index),
           },
         );
         await trx
@@ -201,17 +209,15 @@ export async function runEnrollmentStep(env: CommandEnv, deps: SendDeps, enrollm
   });
 }
 
+/** The due enrollments (active, or paused until a return date), oldest due first: an index range of (state, next_due_at). */
+export async function dueEnrollments(db: Executor, now: number, limit: number): Promise<Array<{ id: string }>> {
+  return db.selectFrom('sequence_enrollments').select('id').where('state', 'in', ['active', 'paused']).where('next_due_at', '<=', now).orderBy('next_due_at').limit(limit).execute();
+}
+
 /** One scheduler pass: due enrollments (active, or paused until a return date), oldest due first. */
 export async function runDueSteps(env: CommandEnv, deps: SendDeps, o: { limit?: number } = {}): Promise<{ outcomes: StepOutcome[]; nextDueAt: number | null; live: boolean }> {
   const now = env.now();
-  const due = await env.db
-    .selectFrom('sequence_enrollments')
-    .select('id')
-    .where('state', 'in', ['active', 'paused'])
-    .where('next_due_at', '<=', now)
-    .orderBy('next_due_at')
-    .limit(o.limit ?? BATCH)
-    .execute();
+  const due = await dueEnrollments(env.db, now, o.limit ?? BATCH);
   const outcomes: StepOutcome[] = [];
   for (const d of due) outcomes.push(await runEnrollmentStep(env, deps, d.id));
   const next = await env.db

@@ -9,6 +9,7 @@ import { errorResponses, idParams } from '../../../platform/http/schemas.js';
 import { createSequence } from '../commands/createSequence.js';
 import { archiveSequence, updateSequence } from '../commands/updateSequence.js';
 import { enrollContact } from '../commands/enrollContact.js';
+import { enrollContacts, MAX_BULK_ENROLL } from '../commands/enrollContacts.js';
 import { completeTask, resumeEnrollment, unenrollContact } from '../commands/manageEnrollment.js';
 import { getEnrollment, getEnrollments, getSequence, getSequences, getTasks } from '../commands/reads.js';
 import { ENROLLMENT_STATES, STEP_TYPES } from '../domain/definition.js';
@@ -206,6 +207,48 @@ export async function sequencesRoutes(app: ApiApp): Promise<void> {
       },
     },
     async (req, reply) => reply.status(201).send(await enrollContact(env, requireActor(req), req.params.id, req.body)),
+  );
+
+  app.post(
+    '/sequences/:id/enrollments/bulk',
+    {
+      schema: {
+        tags,
+        summary: `Enroll up to ${MAX_BULK_ENROLL} contacts at once, with a result per contact`,
+        description:
+          'Each contact is enrolled with the rules of a single enrollment, in its own transaction: results[] says enrolled (enrollmentId) or why not (code already_enrolled, contact_not_enrollable with reason bounced / unsubscribed / never_log / no_email, unresolved_tokens, not_found). 409 sequence_archived, team_connection_not_allowed or no_personal_connection refuse the whole request.',
+        params: idParams,
+        body: {
+          type: 'object',
+          required: ['contactIds'],
+          additionalProperties: false,
+          properties: {
+            contactIds: { type: 'array', maxItems: MAX_BULK_ENROLL, items: { type: 'string', maxLength: 64 } },
+            connectionId: { type: 'string', maxLength: 64 },
+            timeZone: { type: 'string', maxLength: 64, description: "The contacts' IANA time zone" },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              enrolled: { type: 'integer' },
+              refused: { type: 'integer' },
+              results: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['contactId', 'enrolled'],
+                  properties: { contactId: { type: 'string' }, enrolled: { type: 'boolean' }, enrollmentId: { type: 'string' }, code: { type: 'string' }, reason: { type: 'string' }, message: { type: 'string' } },
+                },
+              },
+            },
+          },
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => enrollContacts(env, requireActor(req), req.params.id, req.body),
   );
 
   app.get(
