@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { buildWebApp, hasChromium, insertWebConnection, launchChromium, screenshot, signIn, startWebServer, type WebTestServer } from './support.js';
+import { buildWebApp, hasChromium, insertWebConnection, launchChromium, screenshot, signedInPage, startWebServer, type WebTestServer } from './support.js';
 import { createIngestor } from '../../src/app/engine.js';
 import { ingestBatch } from '../../src/features/ingest/ingest.js';
 import { closeDefaultParsePool } from '../../src/mail/parse/index.js';
@@ -46,9 +46,7 @@ afterAll(async () => {
 describe.skipIf(!hasChromium)('conversation actions', () => {
   test('assign to a colleague, mention them, forward with an attachment, snooze, move', async () => {
     const thread = async () => (await server.api('GET', `/api/v1/conversations/${conversationId}`)).body;
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    await signIn(page, server.origin, server.admin.email, server.admin.password);
+    const { context, page } = await signedInPage(browser, server);
     await page.goto(`${server.origin}/inbox/open?inbox=${support}&c=${conversationId}`);
     await page.getByRole('heading', { name: 'Invoice 1003 is wrong' }).waitFor();
 

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { buildWebApp, hasChromium, launchChromium, screenshot, signIn, startWebServer, type WebTestServer } from './support.js';
+import { buildWebApp, hasChromium, launchChromium, screenshot, signedInPage, startWebServer, type WebTestServer } from './support.js';
 import { insertConnection } from '../support/connections.js';
 import type { TestApp } from '../support/app.js';
 import { createIngestor } from '../../src/app/engine.js';
@@ -48,12 +48,7 @@ afterAll(async () => {
 
 describe.skipIf(!hasChromium)('SLA', () => {
   test('an admin sets the targets in Settings → Inboxes; the breached and breaching-soon views list the late conversations', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    context.setDefaultTimeout(10_000);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await signIn(page, server.origin, server.admin.email, server.admin.password);
+    const { context, page, errors } = await signedInPage(browser, server, { timeoutMs: 10_000 });
 
     await page.goto(server.origin + '/settings/inboxes');
     const card = page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: 'Support', level: 2 }) });

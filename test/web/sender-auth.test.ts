@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { buildWebApp, hasChromium, insertWebConnection, launchChromium, screenshot, signIn, startWebServer, type WebTestServer } from './support.js';
+import { buildWebApp, hasChromium, insertWebConnection, launchChromium, screenshot, signedInPage, startWebServer, type WebTestServer } from './support.js';
 import { createIngestor } from '../../src/app/engine.js';
 import { ingestBatch } from '../../src/features/ingest/ingest.js';
 import { closeDefaultParsePool } from '../../src/mail/parse/index.js';
@@ -83,9 +83,7 @@ afterAll(async () => {
 
 describe.skipIf(!hasChromium)('sender authentication in the conversation view', () => {
   test('mailed by / signed by on a verified message, a forgery warning on the flagged one, nothing on an unchecked one', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    await signIn(page, server.origin, server.admin.email, server.admin.password);
+    const { context, page } = await signedInPage(browser, server);
     await page.goto(`${server.origin}/inbox/open?inbox=${support}&c=${conversationId}`);
     await page.getByRole('heading', { name: 'Refund for order 88' }).waitFor();
     const messages = page.locator('li.message');

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { buildWebApp, hasChromium, launchChromium, signIn, startWebServer, type WebTestServer } from './support.js';
+import { buildWebApp, hasChromium, launchChromium, signedInPage, startWebServer, type WebTestServer } from './support.js';
 import { insertConnection } from '../support/connections.js';
 import type { TestApp } from '../support/app.js';
 import { createIngestor } from '../../src/app/engine.js';
@@ -50,12 +50,7 @@ afterAll(async () => {
 
 describe.skipIf(!hasChromium)('snippets by typing in the inbox composer', () => {
   test('/re offers two; arrows choose, Enter inserts, Escape closes; keyboard only', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    context.setDefaultTimeout(10_000);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await signIn(page, server.origin, server.admin.email, server.admin.password);
+    const { context, page, errors } = await signedInPage(browser, server, { timeoutMs: 10_000 });
     await page.goto(`${server.origin}/inbox/open?inbox=${inboxId}&c=${conversationId}`);
     await page.getByRole('heading', { name: 'Where is my refund' }).waitFor();
     await page.keyboard.press('r');

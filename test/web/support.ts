@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { buildApp } from '../../src/app/http.js';
 import { loadConfig } from '../../src/app/config.js';
@@ -118,6 +118,26 @@ export async function signIn(page: Page, origin: string, email: string, password
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('navigation', { name: 'Main' }).waitFor();
+}
+
+
+/**
+ * A new browser context and page signed in as `who` (default: the admin), with the page's uncaught errors
+ * collected in `errors`. `timeoutMs` sets the context's default timeout (Playwright's own otherwise).
+ */
+export async function signedInPage(
+  browser: Browser,
+  server: WebTestServer,
+  o: { viewport?: { width: number; height: number }; who?: { email: string; password: string }; timeoutMs?: number } = {},
+): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: o.viewport ?? { width: 1280, height: 900 } });
+  if (o.timeoutMs !== undefined) context.setDefaultTimeout(o.timeoutMs);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const who = o.who ?? server.admin;
+  await signIn(page, server.origin, who.email, who.password);
+  return { context, page, errors };
 }
 
 export async function screenshot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<string> {
