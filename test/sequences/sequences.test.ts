@@ -13,6 +13,8 @@ import { usingPostgres } from '../support/db.js';
 import { sequencesFeature } from '../../src/features/sequences/index.js';
 import { ingestBatch } from '../../src/features/ingest/index.js';
 import type { KyselyPlugin } from 'kysely';
+import { DateTime } from 'luxon';
+import { spreadSeconds } from '../../src/features/sequences/domain/variants.js';
 
 let w: World;
 const DAY = 24 * 3600_000;
@@ -492,5 +494,62 @@ describe('sequences', () => {
     const archived = await w.t.api(w.seller.token, 'POST', `/api/v1/sequences/${seq.id}/enrollments/bulk`, { contactIds: [busy.id] });
     expect(archived.statusCode).toBe(409);
     expect(archived.json().error.code).toBe('sequence_archived');
+  });
+  it("steps keep the enrollment's time of day in the contact's time zone (Asia/Kathmandu, +05:45) while the owner is in New York; without one, the owner's zone", async () => {
+    const owner = 'America/New_York';
+    const setHours = async (workingHours: unknown) => {
+      const r = await w.t.api(w.adminToken, 'PATCH', `/api/v1/users/${w.seller.userId}`, { workingHours });
+      expect(r.statusCode, r.body).toBe(200);
+    };
+    await setHours({ timezone: owner, days: { mon: [['09:00', '17:00']] } });
+    try {
+      // A send window of three hours around the present time of day in Kathmandu: inside it there, outside it
+      // in New York (9h45 or 10h45 behind), so the two zones give different due times.
+      const k = DateTime.now().setZone('Asia/Kathmandu');
+      const nowMin = k.hour * 60 + k.minute;
+      const clock = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+      const window = { start: clock(Math.max(0, nowMin - 60)), end: clock(Math.min(23 * 60 + 59, nowMin + 120)) };
+      const seq = await createSequence({
+        name: `Zones ${uniq()}`,
+        settings: { timeZone: 'UTC', window, weekdays: [1, 2, 3, 4, 5, 6, 7] },
+        steps: [
+          { type: 'email', subject: `Namaste ${uniq()}`, html: '<p>Hello {{ contact.firstName | "there" }}</p>' },
+          { type: 'email', delay: { unit: 'business_days', value: 1 }, html: '<p>Following up.</p>' },
+        ],
+      });
+      const email = `ram-${uniq()}@kathmandu.test`;
+      const ram = await contact(w, { firstName: 'Ram', emails: [email], mailbox: true });
+      const zoned = await w.t.api(w.seller.token, 'PATCH', `/api/v1/contacts/${ram.id}`, { timeZone: 'Asia/Kathmandu' });
+      expect(zoned.json().timeZone).toBe('Asia/Kathmandu');
+      const bob = await contact(w, { firstName: 'Bob', emails: [`bob-${uniq()}@newyork.test`] });
+
+      const e = (await enroll(seq.id, ram.id)).json();
+      expect(e.timeZone).toBe('Asia/Kathmandu');
+      const enrolledAt = Date.parse(e.enrolledAt);
+      // Step 1 is due at once: the present is inside the window in Kathmandu.
+      expect(Date.parse(e.nextStep.dueAt)).toBe(enrolledAt);
+      // The contact without a zone is scheduled in the owner's: outside the window there, so later, at its start.
+      const eb = (await enroll(seq.id, bob.id)).json();
+      expect(eb.timeZone).toBe(owner);
+      const bobDue = DateTime.fromISO(eb.nextStep.dueAt).setZone(owner);
+      expect(bobDue.toMillis()).toBeGreaterThan(Date.parse(eb.enrolledAt));
+      expect(bobDue.toFormat('HH:mm')).toBe(window.start);
+
+      expect(await runEnrollmentStep(envAt(enrolledAt), deps(), e.id)).toBe('queued');
+      expect(await flushOutbox(enrolledAt)).toBe(1);
+      // Step 2: the next day in Kathmandu at the enrollment's local time of day there (plus the mailbox's spread of a few minutes).
+      const after = await enrollment(e.id);
+      const due = Date.parse(after.nextStep.dueAt);
+      const local = DateTime.fromMillis(due - spreadSeconds(e.id) * 1000).setZone('Asia/Kathmandu');
+      const enrolledLocal = DateTime.fromMillis(enrolledAt).setZone('Asia/Kathmandu');
+      expect(local.toFormat('yyyy-MM-dd HH:mm:ss')).toBe(`${enrolledLocal.plus({ days: 1 }).toFormat('yyyy-MM-dd HH:mm')}:00`);
+      expect(await runEnrollmentStep(envAt(due - 1000), deps(), e.id)).toBe('skipped');
+      expect(await runEnrollmentStep(envAt(due), deps(), e.id)).toBe('queued');
+      expect(await flushOutbox(due)).toBe(1);
+      expect((await mailboxOf(w, email)).length).toBe(2);
+      expect((await enrollment(e.id)).history.find((h: { kind: string }) => h.kind === 'enrolled').data.timeZone).toBe('Asia/Kathmandu');
+    } finally {
+      await setHours(null);
+    }
   });
 });

@@ -201,7 +201,7 @@ export async function sequencesRoutes(app: ApiApp): Promise<void> {
           type: 'object',
           required: ['contactId'],
           additionalProperties: false,
-          properties: { contactId: { type: 'string', maxLength: 64 }, connectionId: { type: 'string', maxLength: 64 }, timeZone: { type: 'string', maxLength: 64, description: "The contact's IANA time zone" } },
+          properties: { contactId: { type: 'string', maxLength: 64 }, connectionId: { type: 'string', maxLength: 64 }, timeZone: { type: 'string', maxLength: 64, description: "An IANA time zone for this enrollment; default: the contact's timeZone property, else yours (working hours), else the sequence's" } },
         },
         response: { 201: enrollmentSchema, ...errorResponses },
       },
@@ -225,7 +225,7 @@ export async function sequencesRoutes(app: ApiApp): Promise<void> {
           properties: {
             contactIds: { type: 'array', maxItems: MAX_BULK_ENROLL, items: { type: 'string', maxLength: 64 } },
             connectionId: { type: 'string', maxLength: 64 },
-            timeZone: { type: 'string', maxLength: 64, description: "The contacts' IANA time zone" },
+            timeZone: { type: 'string', maxLength: 64, description: "An IANA time zone for these enrollments; default: each contact's timeZone property, else yours, else the sequence's" },
           },
         },
         response: {
