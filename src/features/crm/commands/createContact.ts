@@ -1,7 +1,6 @@
 import { recordEvent } from '../../../platform/events.js';
 import { checkTimeZone, splitName } from '../domain/contacts.js';
-import { AppError } from '../../../platform/errors.js';
-import { invalidRequest } from '../../../platform/errors.js';
+import { AppError, invalidRequest } from '../../../platform/errors.js';
 import { isUniqueViolation } from '../../../platform/database/database.js';
 import { newId } from '../../../platform/database/ids.js';
 import { appendTimelineEvent } from './appendTimelineEvent.js';
