@@ -15,6 +15,7 @@ import { ingestBatch } from '../../src/features/ingest/index.js';
 import type { KyselyPlugin } from 'kysely';
 import { DateTime } from 'luxon';
 import { spreadSeconds } from '../../src/features/sequences/domain/variants.js';
+import { flushTrackingHits } from '../../src/features/personal/routes/tracking.js';
 
 let w: World;
 const DAY = 24 * 3600_000;
@@ -458,7 +459,8 @@ describe('sequences', () => {
     expect(v(bounced).bounced).toBe(1);
     expect(v(bounced).delivered).toBe(v(bounced).sent - 1);
     expect(v(replied).replyRate).toBe(Math.round((1 / v(replied).delivered) * 1000) / 1000);
-    expect(v(0)).toMatchObject({ opened: null, clicked: null });
+    // Tracked by the sender's default (on), none opened or clicked yet.
+    expect(v(0)).toMatchObject({ tracked: v(0).sent, opened: 0, clicked: 0 });
     expect(stats).toMatchObject({ enrolled: 6, replied: 1, bounced: 1 });
   });
 
@@ -550,6 +552,74 @@ describe('sequences', () => {
       expect((await enrollment(e.id)).history.find((h: { kind: string }) => h.kind === 'enrolled').data.timeZone).toBe('Asia/Kathmandu');
     } finally {
       await setHours(null);
+    }
+  });
+  it('sequence emails are tracked like one-to-one email (the sender\'s default, or the sequence\'s setting); a real open and click count in the step\'s stats', async () => {
+    const PUBLIC = 'https://crm.mailroom.test';
+    const chrome = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36';
+    const body = '<p>Hi {{ contact.firstName | "there" }}, our <a href="https://portal.example/pricing?plan=pro">pricing</a>.</p>';
+    const seq = await createSequence({ name: `Tracked ${uniq()}`, settings: allDay, steps: [{ type: 'email', subject: `Tracked ${uniq()}`, html: body }] });
+    expect((await w.t.api(w.seller.token, 'GET', `/api/v1/sequences/${seq.id}`)).json().settings).toMatchObject({ trackOpens: null, trackClicks: null });
+    const reader = await contact(w, { firstName: 'Rea', emails: [`rea-${uniq()}@track.test`], mailbox: true });
+    const silent = await contact(w, { firstName: 'Sil', emails: [`sil-${uniq()}@track.test`], mailbox: true });
+    const er = (await enroll(seq.id, reader.id)).json();
+    const es = (await enroll(seq.id, silent.id)).json();
+    // Sent a month on, a minute apart: clear of the send limits earlier tests used up.
+    const later = Date.now() + 40 * DAY;
+    for (const [i, e] of [er, es].entries()) {
+      expect(await runEnrollmentStep(envAt(later + i * 61_000), deps(), e.id)).toBe('queued');
+      const run = await w.t.database.db.selectFrom('sequence_steps_run').select('outbox_id').where('enrollment_id', '=', e.id).executeTakeFirstOrThrow();
+      expect(await sendOutboxMessage({ ...w.ingestor, env: envAt(later + i * 61_000 + 1000) }, run.outbox_id!)).toBe('sent');
+      // Read a minute after it was sent (not a prefetch right after delivery).
+      await w.t.database.db.updateTable('outbox').set({ sent_at: Date.now() - 120_000 }).where('id', '=', run.outbox_id!).execute();
+    }
+    const got = (await mailboxOf(w, er.contactEmail))[0]!;
+    const html = got.parsed.html ?? '';
+    const link = new RegExp(`href="(${PUBLIC}/t/c/[^"]+)"`).exec(html)?.[1];
+    const pixel = new RegExp(`src="(${PUBLIC}/t/o/[^"]+)"`).exec(html)?.[1];
+    expect(link, html).toBeDefined();
+    expect(pixel, html).toBeDefined();
+    expect(html).not.toContain('portal.example'); // the destination is stored, not in the mail
+    expect(got.parsed.text).toContain('https://portal.example/pricing?plan=pro'); // the text part keeps the real link
+
+    const open = await w.t.app.inject({ method: 'GET', url: pixel!.slice(PUBLIC.length), headers: { 'user-agent': chrome } });
+    expect(open.statusCode).toBe(200);
+    expect(open.headers['content-type']).toBe('image/gif');
+    const click = await w.t.app.inject({ method: 'GET', url: link!.slice(PUBLIC.length), headers: { 'user-agent': chrome } });
+    expect(click.statusCode).toBe(302);
+    expect(click.headers.location).toBe('https://portal.example/pricing?plan=pro');
+    await flushTrackingHits(w.t.env);
+
+    const stats = (await w.t.api(w.seller.token, 'GET', `/api/v1/sequences/${seq.id}`)).json().stats;
+    expect(stats.steps.find((x: { stepIndex: number; variant: number }) => x.stepIndex === 0 && x.variant === 0)).toMatchObject({ sent: 2, tracked: 2, opened: 1, clicked: 1 });
+    expect(stats.tracking).toMatch(/indicative/i);
+
+    // The sender's default off, the sequence asking for clicks only: links tracked, no pixel; opens come from clicks.
+    const prefs = await w.t.api(w.seller.token, 'PATCH', '/api/v1/email-preferences', { trackOpens: false, trackClicks: false });
+    expect(prefs.statusCode, prefs.body).toBe(200);
+    try {
+      const clicksOnly = await createSequence({ name: `Clicks ${uniq()}`, settings: { ...allDay, trackClicks: true }, steps: [{ type: 'email', subject: `Clicks ${uniq()}`, html: body }] });
+      const none = await createSequence({ name: `Untracked ${uniq()}`, settings: allDay, steps: [{ type: 'email', subject: `Untracked ${uniq()}`, html: body }] });
+      const c1 = await contact(w, { firstName: 'Cli', emails: [`cli-${uniq()}@track.test`], mailbox: true });
+      const c2 = await contact(w, { firstName: 'Non', emails: [`non-${uniq()}@track.test`], mailbox: true });
+      const e1 = (await enroll(clicksOnly.id, c1.id)).json();
+      const e2 = (await enroll(none.id, c2.id)).json();
+      for (const [i, e] of [e1, e2].entries()) {
+        const at = later + (5 + i) * 61_000;
+        expect(await runEnrollmentStep(envAt(at), deps(), e.id)).toBe('queued');
+        const run = await w.t.database.db.selectFrom('sequence_steps_run').select('outbox_id').where('enrollment_id', '=', e.id).executeTakeFirstOrThrow();
+        expect(await sendOutboxMessage({ ...w.ingestor, env: envAt(at + 1000) }, run.outbox_id!)).toBe('sent');
+      }
+      const h1 = (await mailboxOf(w, e1.contactEmail))[0]!.parsed.html ?? '';
+      expect(h1).toContain(`${PUBLIC}/t/c/`);
+      expect(h1).not.toContain('/t/o/');
+      const h2 = (await mailboxOf(w, e2.contactEmail))[0]!.parsed.html ?? '';
+      expect(h2).toContain('href="https://portal.example/pricing?plan=pro"');
+      expect(h2).not.toContain('/t/');
+      const s2 = (await w.t.api(w.seller.token, 'GET', `/api/v1/sequences/${none.id}`)).json().stats.steps[0];
+      expect(s2).toMatchObject({ sent: 1, tracked: 0, opened: null, clicked: null });
+    } finally {
+      await w.t.api(w.seller.token, 'PATCH', '/api/v1/email-preferences', { trackOpens: true, trackClicks: true });
     }
   });
 });
