@@ -7,7 +7,7 @@
  * event data), so personal email does not log it a second time, and its opens stay off the timeline.
  * Runs inside the caller's transaction, before the email is queued (the rewritten HTML is what is sent).
  */
-import { limitsFor } from '../accounts/index.js';
+import { limitsFor, type PlanId } from '../accounts/index.js';
 import { newId } from '../../platform/database/ids.js';
 import type { CommandEnv, Executor } from '../../platform/context.js';
 import { signTrackingId } from '../../platform/security/tracking-signature.js';
@@ -15,7 +15,7 @@ import { insertOpenPixel, rewriteLinksForTracking } from './domain/links.js';
 import { loadEmailPreferences, trackingBase, trackingSecret } from './queries.js';
 
 /** What tracking an email from this user gets: `wanted` (true, false, or undefined for the user's default), within the plan. */
-export async function trackingChoice(db: Executor, o: { userId: string; plan: string; opens?: boolean | null; clicks?: boolean | null }): Promise<{ opens: boolean; clicks: boolean }> {
+export async function trackingChoice(db: Executor, o: { userId: string; plan: PlanId; opens?: boolean | null; clicks?: boolean | null }): Promise<{ opens: boolean; clicks: boolean }> {
   if (!limitsFor(o.plan).trackingEnabled) return { opens: false, clicks: false };
   const prefs = await loadEmailPreferences(db, o.userId);
   return { opens: o.opens ?? prefs.trackOpens, clicks: o.clicks ?? prefs.trackClicks };
