@@ -76,6 +76,7 @@ export const ERROR_CODES = [
   'freemail_domain',
   'csv_invalid',
   'csv_no_email_column',
+  'invalid_time_zone',
   // Inbox
   'assignee_not_member',
   'assignee_not_active',

@@ -156,6 +156,42 @@ describe('contacts CRUD', () => {
   });
 });
 
+describe('a contact\'s time zone', () => {
+  it('is set (an IANA name), refused when it is not a zone (400 invalid_time_zone), and cleared with null', async () => {
+    const a = await t.account();
+    const created = await t.api(a.token, 'POST', '/api/v1/contacts', { name: 'Ram Thapa', emails: ['ram@example.np'], timeZone: 'Asia/Kathmandu' });
+    expect(created.statusCode, created.body).toBe(201);
+    const c = created.json();
+    expect(c.timeZone).toBe('Asia/Kathmandu');
+    expect((await t.api(a.token, 'GET', `/api/v1/contacts/${c.id}`)).json().timeZone).toBe('Asia/Kathmandu');
+    const listed = (await t.api(a.token, 'GET', '/api/v1/contacts?q=thapa')).json().contacts;
+    expect(listed.map((x: { timeZone: string | null }) => x.timeZone)).toEqual(['Asia/Kathmandu']);
+    // Without one: null.
+    expect((await t.api(a.token, 'POST', '/api/v1/contacts', { name: 'No Zone' })).json().timeZone).toBeNull();
+
+    for (const bad of ['Mars/Olympus_Mons', '+05:45', 'EST']) {
+      const r = await t.api(a.token, 'PATCH', `/api/v1/contacts/${c.id}`, { timeZone: bad });
+      expect(r.statusCode, bad).toBe(400);
+      expect(r.json().error).toMatchObject({ code: 'invalid_time_zone', message: expect.stringContaining('Use an IANA name such as Europe/Paris'), details: { field: 'timeZone', value: bad } });
+    }
+    const refusedCreate = await t.api(a.token, 'POST', '/api/v1/contacts', { name: 'Bad Zone', timeZone: 'Nowhere/Land' });
+    expect(refusedCreate.statusCode).toBe(400);
+    expect(refusedCreate.json().error.code).toBe('invalid_time_zone');
+    // Refusals changed nothing.
+    expect((await t.api(a.token, 'GET', `/api/v1/contacts/${c.id}`)).json().timeZone).toBe('Asia/Kathmandu');
+
+    const moved = await t.api(a.token, 'PATCH', `/api/v1/contacts/${c.id}`, { timeZone: 'America/New_York' });
+    expect(moved.statusCode, moved.body).toBe(200);
+    expect(moved.json().timeZone).toBe('America/New_York');
+    const cleared = await t.api(a.token, 'PATCH', `/api/v1/contacts/${c.id}`, { timeZone: null });
+    expect(cleared.statusCode, cleared.body).toBe(200);
+    expect(cleared.json().timeZone).toBeNull();
+    expect((await t.api(a.token, 'GET', `/api/v1/contacts/${c.id}`)).json().timeZone).toBeNull();
+    const changes = (await auditOf(t, a.accountId, 'contact.updated')).filter((x) => x.target_id === c.id).map((x) => x.data.changed);
+    expect(changes).toEqual([['timeZone'], ['timeZone']]);
+  });
+});
+
 describe('company association by email domain', () => {
   it('links new contacts to the company with their domain (or a parent domain), never by free mail', async () => {
     const a = await t.account();

@@ -13,6 +13,9 @@ import { usingPostgres } from '../support/db.js';
 import { sequencesFeature } from '../../src/features/sequences/index.js';
 import { ingestBatch } from '../../src/features/ingest/index.js';
 import type { KyselyPlugin } from 'kysely';
+import { DateTime } from 'luxon';
+import { spreadSeconds } from '../../src/features/sequences/domain/variants.js';
+import { flushTrackingHits } from '../../src/features/personal/routes/tracking.js';
 
 let w: World;
 const DAY = 24 * 3600_000;
@@ -456,7 +459,8 @@ describe('sequences', () => {
     expect(v(bounced).bounced).toBe(1);
     expect(v(bounced).delivered).toBe(v(bounced).sent - 1);
     expect(v(replied).replyRate).toBe(Math.round((1 / v(replied).delivered) * 1000) / 1000);
-    expect(v(0)).toMatchObject({ opened: null, clicked: null });
+    // Tracked by the sender's default (on), none opened or clicked yet.
+    expect(v(0)).toMatchObject({ tracked: v(0).sent, opened: 0, clicked: 0 });
     expect(stats).toMatchObject({ enrolled: 6, replied: 1, bounced: 1 });
   });
 
@@ -492,5 +496,134 @@ describe('sequences', () => {
     const archived = await w.t.api(w.seller.token, 'POST', `/api/v1/sequences/${seq.id}/enrollments/bulk`, { contactIds: [busy.id] });
     expect(archived.statusCode).toBe(409);
     expect(archived.json().error.code).toBe('sequence_archived');
+  });
+  it("steps keep the enrollment's time of day in the contact's time zone (Asia/Kathmandu, +05:45) while the owner is in New York; without one, the owner's zone", async () => {
+    const owner = 'America/New_York';
+    const setHours = async (workingHours: unknown) => {
+      const r = await w.t.api(w.adminToken, 'PATCH', `/api/v1/users/${w.seller.userId}`, { workingHours });
+      expect(r.statusCode, r.body).toBe(200);
+    };
+    await setHours({ timezone: owner, days: { mon: [['09:00', '17:00']] } });
+    try {
+      // A send window of three hours around the present time of day in Kathmandu: inside it there, outside it
+      // in New York (9h45 or 10h45 behind), so the two zones give different due times.
+      const k = DateTime.now().setZone('Asia/Kathmandu');
+      const nowMin = k.hour * 60 + k.minute;
+      const clock = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+      const window = { start: clock(Math.max(0, nowMin - 60)), end: clock(Math.min(23 * 60 + 59, nowMin + 120)) };
+      const seq = await createSequence({
+        name: `Zones ${uniq()}`,
+        settings: { timeZone: 'UTC', window, weekdays: [1, 2, 3, 4, 5, 6, 7] },
+        steps: [
+          { type: 'email', subject: `Namaste ${uniq()}`, html: '<p>Hello {{ contact.firstName | "there" }}</p>' },
+          { type: 'email', delay: { unit: 'business_days', value: 1 }, html: '<p>Following up.</p>' },
+        ],
+      });
+      const email = `ram-${uniq()}@kathmandu.test`;
+      const ram = await contact(w, { firstName: 'Ram', emails: [email], mailbox: true });
+      const zoned = await w.t.api(w.seller.token, 'PATCH', `/api/v1/contacts/${ram.id}`, { timeZone: 'Asia/Kathmandu' });
+      expect(zoned.json().timeZone).toBe('Asia/Kathmandu');
+      const bob = await contact(w, { firstName: 'Bob', emails: [`bob-${uniq()}@newyork.test`] });
+
+      const e = (await enroll(seq.id, ram.id)).json();
+      expect(e.timeZone).toBe('Asia/Kathmandu');
+      const enrolledAt = Date.parse(e.enrolledAt);
+      // Step 1 is due at once: the present is inside the window in Kathmandu.
+      expect(Date.parse(e.nextStep.dueAt)).toBe(enrolledAt);
+      // The contact without a zone is scheduled in the owner's: outside the window there, so later, at its start.
+      const eb = (await enroll(seq.id, bob.id)).json();
+      expect(eb.timeZone).toBe(owner);
+      const bobDue = DateTime.fromISO(eb.nextStep.dueAt).setZone(owner);
+      expect(bobDue.toMillis()).toBeGreaterThan(Date.parse(eb.enrolledAt));
+      expect(bobDue.toFormat('HH:mm')).toBe(window.start);
+
+      const sendStep = async (index: number, at: number) => {
+        const run = await w.t.database.db.selectFrom('sequence_steps_run').select('outbox_id').where('enrollment_id', '=', e.id).where('step_index', '=', index).executeTakeFirstOrThrow();
+        expect(await sendOutboxMessage({ ...w.ingestor, env: envAt(Math.max(at, Date.now())) }, run.outbox_id!)).toBe('sent');
+      };
+      expect(await runEnrollmentStep(envAt(enrolledAt), deps(), e.id)).toBe('queued');
+      await sendStep(0, enrolledAt);
+      // Step 2: the next day in Kathmandu at the enrollment's local time of day there (plus the mailbox's spread of a few minutes).
+      const after = await enrollment(e.id);
+      const due = Date.parse(after.nextStep.dueAt);
+      const local = DateTime.fromMillis(due - spreadSeconds(e.id) * 1000).setZone('Asia/Kathmandu');
+      const enrolledLocal = DateTime.fromMillis(enrolledAt).setZone('Asia/Kathmandu');
+      expect(local.toFormat('yyyy-MM-dd HH:mm:ss')).toBe(`${enrolledLocal.plus({ days: 1 }).toFormat('yyyy-MM-dd HH:mm')}:00`);
+      expect(await runEnrollmentStep(envAt(due - 1000), deps(), e.id)).toBe('skipped');
+      expect(await runEnrollmentStep(envAt(due), deps(), e.id)).toBe('queued');
+      await sendStep(1, due);
+      expect((await mailboxOf(w, email)).length).toBe(2);
+      expect((await enrollment(e.id)).history.find((h: { kind: string }) => h.kind === 'enrolled').data.timeZone).toBe('Asia/Kathmandu');
+    } finally {
+      await setHours(null);
+    }
+  });
+  it('sequence emails are tracked like one-to-one email (the sender\'s default, or the sequence\'s setting); a real open and click count in the step\'s stats', async () => {
+    const PUBLIC = 'https://crm.mailroom.test';
+    const chrome = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36';
+    const body = '<p>Hi {{ contact.firstName | "there" }}, our <a href="https://portal.example/pricing?plan=pro">pricing</a>.</p>';
+    const seq = await createSequence({ name: `Tracked ${uniq()}`, settings: allDay, steps: [{ type: 'email', subject: `Tracked ${uniq()}`, html: body }] });
+    expect((await w.t.api(w.seller.token, 'GET', `/api/v1/sequences/${seq.id}`)).json().settings).toMatchObject({ trackOpens: null, trackClicks: null });
+    const reader = await contact(w, { firstName: 'Rea', emails: [`rea-${uniq()}@track.test`], mailbox: true });
+    const silent = await contact(w, { firstName: 'Sil', emails: [`sil-${uniq()}@track.test`], mailbox: true });
+    const er = (await enroll(seq.id, reader.id)).json();
+    const es = (await enroll(seq.id, silent.id)).json();
+    // Sent a month on, a minute apart: clear of the send limits earlier tests used up.
+    const later = Date.now() + 40 * DAY;
+    for (const [i, e] of [er, es].entries()) {
+      expect(await runEnrollmentStep(envAt(later + i * 61_000), deps(), e.id)).toBe('queued');
+      const run = await w.t.database.db.selectFrom('sequence_steps_run').select('outbox_id').where('enrollment_id', '=', e.id).executeTakeFirstOrThrow();
+      expect(await sendOutboxMessage({ ...w.ingestor, env: envAt(later + i * 61_000 + 1000) }, run.outbox_id!)).toBe('sent');
+      // Read a minute after it was sent (not a prefetch right after delivery).
+      await w.t.database.db.updateTable('outbox').set({ sent_at: Date.now() - 120_000 }).where('id', '=', run.outbox_id!).execute();
+    }
+    const got = (await mailboxOf(w, er.contactEmail))[0]!;
+    const html = got.parsed.html ?? '';
+    const link = new RegExp(`href="(${PUBLIC}/t/c/[^"]+)"`).exec(html)?.[1];
+    const pixel = new RegExp(`src="(${PUBLIC}/t/o/[^"]+)"`).exec(html)?.[1];
+    expect(link, html).toBeDefined();
+    expect(pixel, html).toBeDefined();
+    expect(html).not.toContain('portal.example'); // the destination is stored, not in the mail
+    expect(got.parsed.text).toContain('https://portal.example/pricing?plan=pro'); // the text part keeps the real link
+
+    const open = await w.t.app.inject({ method: 'GET', url: pixel!.slice(PUBLIC.length), headers: { 'user-agent': chrome } });
+    expect(open.statusCode).toBe(200);
+    expect(open.headers['content-type']).toBe('image/gif');
+    const click = await w.t.app.inject({ method: 'GET', url: link!.slice(PUBLIC.length), headers: { 'user-agent': chrome } });
+    expect(click.statusCode).toBe(302);
+    expect(click.headers.location).toBe('https://portal.example/pricing?plan=pro');
+    await flushTrackingHits(w.t.env);
+
+    const stats = (await w.t.api(w.seller.token, 'GET', `/api/v1/sequences/${seq.id}`)).json().stats;
+    expect(stats.steps.find((x: { stepIndex: number; variant: number }) => x.stepIndex === 0 && x.variant === 0)).toMatchObject({ sent: 2, tracked: 2, opened: 1, clicked: 1 });
+    expect(stats.tracking).toMatch(/indicative/i);
+
+    // The sender's default off, the sequence asking for clicks only: links tracked, no pixel; opens come from clicks.
+    const prefs = await w.t.api(w.seller.token, 'PATCH', '/api/v1/email-preferences', { trackOpens: false, trackClicks: false });
+    expect(prefs.statusCode, prefs.body).toBe(200);
+    try {
+      const clicksOnly = await createSequence({ name: `Clicks ${uniq()}`, settings: { ...allDay, trackClicks: true }, steps: [{ type: 'email', subject: `Clicks ${uniq()}`, html: body }] });
+      const none = await createSequence({ name: `Untracked ${uniq()}`, settings: allDay, steps: [{ type: 'email', subject: `Untracked ${uniq()}`, html: body }] });
+      const c1 = await contact(w, { firstName: 'Cli', emails: [`cli-${uniq()}@track.test`], mailbox: true });
+      const c2 = await contact(w, { firstName: 'Non', emails: [`non-${uniq()}@track.test`], mailbox: true });
+      const e1 = (await enroll(clicksOnly.id, c1.id)).json();
+      const e2 = (await enroll(none.id, c2.id)).json();
+      for (const [i, e] of [e1, e2].entries()) {
+        const at = later + (5 + i) * 61_000;
+        expect(await runEnrollmentStep(envAt(at), deps(), e.id)).toBe('queued');
+        const run = await w.t.database.db.selectFrom('sequence_steps_run').select('outbox_id').where('enrollment_id', '=', e.id).executeTakeFirstOrThrow();
+        expect(await sendOutboxMessage({ ...w.ingestor, env: envAt(at + 1000) }, run.outbox_id!)).toBe('sent');
+      }
+      const h1 = (await mailboxOf(w, e1.contactEmail))[0]!.parsed.html ?? '';
+      expect(h1).toContain(`${PUBLIC}/t/c/`);
+      expect(h1).not.toContain('/t/o/');
+      const h2 = (await mailboxOf(w, e2.contactEmail))[0]!.parsed.html ?? '';
+      expect(h2).toContain('href="https://portal.example/pricing?plan=pro"');
+      expect(h2).not.toContain('/t/');
+      const s2 = (await w.t.api(w.seller.token, 'GET', `/api/v1/sequences/${none.id}`)).json().stats.steps[0];
+      expect(s2).toMatchObject({ sent: 1, tracked: 0, opened: null, clicked: null });
+    } finally {
+      await w.t.api(w.seller.token, 'PATCH', '/api/v1/email-preferences', { trackOpens: true, trackClicks: true });
+    }
   });
 });

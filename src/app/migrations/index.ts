@@ -23,6 +23,7 @@ import * as m021 from './021-contact-search-index.js';
 import * as m026 from './026-sla.js';
 import * as m027 from './027-sign-in-protection.js';
 import * as m028 from './028-sent-copy-check.js';
+import * as m029 from './029-contact-time-zone.js';
 
 /** Migrations are listed here in order (no directory scanning: works the same under tsx and bundlers). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -50,5 +51,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   '026-sla': m026,
   '027-sign-in-protection': m027,
   '028-sent-copy-check': m028,
+  '029-contact-time-zone': m029,
 };
 

@@ -259,7 +259,7 @@ const iso = (ms: number | null) => (ms === null ? null : isoTime(ms));
 /** What a contact's API shape reads of its row (lists leave out the long search text). */
 export type ContactViewRow = Omit<ContactRow, 'search_text'>;
 /** The contact columns of `ContactViewRow`. */
-export const CONTACT_VIEW_COLUMNS = ['id', 'account_id', 'first_name', 'last_name', 'owner_id', 'company_id', 'source', 'created_at', 'updated_at', 'sort_name'] as const satisfies ReadonlyArray<keyof ContactViewRow>;
+export const CONTACT_VIEW_COLUMNS = ['id', 'account_id', 'first_name', 'last_name', 'owner_id', 'company_id', 'source', 'created_at', 'updated_at', 'sort_name', 'time_zone'] as const satisfies ReadonlyArray<keyof ContactViewRow>;
 
 /** The public shape of a contact in the API. */
 export function contactView(c: ContactViewRow, emails: readonly ContactEmailRow[], company: { id: string; name: string } | null) {
@@ -275,6 +275,7 @@ export function contactView(c: ContactViewRow, emails: readonly ContactEmailRow[
     companyId: c.company_id,
     company,
     source: c.source,
+    timeZone: c.time_zone ?? null,
     createdAt: isoTime(c.created_at),
     updatedAt: isoTime(c.updated_at),
   };

@@ -14,6 +14,7 @@ import { processTrackingHits, TRACKING_DIGEST_JOB } from './commands/processTrac
 
 export { escapeHtml } from './domain/html.js';
 export { personalPolicies } from './policies.js';
+export { trackingByOutbox, trackingChoice, trackOutgoingEmail } from './tracking.js';
 
 /** What personal email does when other features act, and its background jobs (listed in src/app/features.ts). */
 export function personalFeature() {

@@ -4,6 +4,7 @@ import { notFound } from '../../platform/errors.js';
 import { can } from '../../platform/authorize.js';
 import { isAdmin } from '../accounts/index.js';
 import { contactDisplayName } from '../crm/index.js';
+import { trackingByOutbox } from '../personal/index.js';
 import { sequencesPolicies } from './policies.js';
 import type { SequenceEnrollmentsTable, SequencesTable } from './tables.js';
 import { enrollmentView, historyView, sequenceView, taskView } from './views.js';
@@ -121,7 +122,9 @@ const OUTCOME_REASONS = ['replied', 'colleague_replied', 'bounced', 'unsubscribe
 
 /**
  * One step's (and variant's) figures. An enrollment's outcome (reply, bounce, unsubscribe, meeting) is
- * credited to the last email step it got. Opens and clicks: null, sequence emails carry no tracking yet.
+ * credited to the last email step it got. Opens and clicks (indicative: privacy proxies and scanners
+ * inflate them) count the step's tracked emails opened or clicked at least once by a hit not flagged as a
+ * bot or prefetch (a click counts as an open); null when none of the step's emails was tracked.
  */
 export interface StepVariantStats {
   stepIndex: number;
@@ -134,6 +137,8 @@ export interface StepVariantStats {
   replied: number;
   unsubscribed: number;
   meetingsBooked: number;
+  /** Emails sent with open (or click) tracking: what opened and clicked are out of. */
+  tracked: number;
   opened: number | null;
   clicked: number | null;
   /** replied / delivered. */
@@ -174,7 +179,7 @@ export async function sequenceStats(db: Executor, sequenceId: string) {
     const key = `${stepIndex}/${variant}`;
     let e = stepRows.get(key);
     if (!e) {
-      e = { stepIndex, variant, queued: 0, sent: 0, failed: 0, delivered: 0, bounced: 0, replied: 0, unsubscribed: 0, meetingsBooked: 0, opened: null, clicked: null, replyRate: null };
+      e = { stepIndex, variant, queued: 0, sent: 0, failed: 0, delivered: 0, bounced: 0, replied: 0, unsubscribed: 0, meetingsBooked: 0, tracked: 0, opened: null, clicked: null, replyRate: null };
       stepRows.set(key, e);
     }
     return e;
@@ -184,6 +189,27 @@ export async function sequenceStats(db: Executor, sequenceId: string) {
     e.queued += Number(s.n);
     if (s.outbox_state === 'sent') e.sent += Number(s.n);
     if (s.outbox_state === 'failed' || s.outbox_state === 'uncertain') e.failed += Number(s.n);
+  }
+  // Opens and clicks of the tracked step emails (the personal email tracking they went through).
+  const sentSteps = await db
+    .selectFrom('sequence_steps_run')
+    .innerJoin('sequence_enrollments as e', 'e.id', 'sequence_steps_run.enrollment_id')
+    .select(['sequence_steps_run.step_index', 'sequence_steps_run.variant', 'sequence_steps_run.outbox_id'])
+    .where('e.sequence_id', '=', sequenceId)
+    .where('sequence_steps_run.type', '=', 'email')
+    .where('sequence_steps_run.outbox_id', 'is not', null)
+    .execute();
+  const tracking = await trackingByOutbox(
+    db,
+    sentSteps.map((r) => r.outbox_id!),
+  );
+  for (const r of sentSteps) {
+    const t = tracking.get(r.outbox_id!);
+    if (!t) continue;
+    const e = row(Number(r.step_index), Number(r.variant));
+    e.tracked += 1;
+    e.opened = (e.opened ?? 0) + (t.opened ? 1 : 0);
+    e.clicked = (e.clicked ?? 0) + (t.clicked ? 1 : 0);
   }
   for (const o of outcomes) {
     const e = row(Number(o.step_index), Number(o.variant));
@@ -206,7 +232,7 @@ export async function sequenceStats(db: Executor, sequenceId: string) {
     bounced: reason('bounced'),
     unsubscribed: reason('unsubscribed'),
     meetings: reason('meeting_booked'),
-    tracking: 'Opens and clicks are not tracked in sequence emails yet.',
+    tracking: 'Opens and clicks are indicative: privacy proxies (Apple Mail) and link scanners inflate them, and a reader who blocks images is never counted. Hits recognised as bots or prefetches are left out.',
     steps: [...stepRows.values()].sort((a, b) => a.stepIndex - b.stepIndex || a.variant - b.variant),
   };
 }

@@ -24,6 +24,8 @@ export function sequenceView(row: SequencesTable, counts?: { active: number; tot
       holidays: d.settings.holidays,
       threaded: d.settings.threaded,
       unenrollOnCompanyReply: d.settings.unenrollOnCompanyReply,
+      trackOpens: d.settings.trackOpens ?? null,
+      trackClicks: d.settings.trackClicks ?? null,
     },
     steps: d.steps.map((s) => ({ id: s.id, type: s.type, delay: s.delay, variants: s.variants, note: s.note })),
     enrollments: counts ?? { active: 0, total: 0 },

@@ -114,6 +114,8 @@ export interface ContactsTable {
   search_text: string;
   /** Folded "last first", or the primary email when there is no name (002-crm). */
   sort_name: string;
+  /** The contact's IANA time zone, or null when unknown (029); sequences schedule in it. */
+  time_zone: string | null;
 }
 
 export interface ContactEmailsTable {

@@ -1433,6 +1433,8 @@ export interface paths {
                                     name: string;
                                 } | null;
                                 source: string;
+                                /** @description The contact's IANA time zone (e.g. Asia/Kathmandu), or null when unknown. Sequence steps are scheduled in it, else in the owner's. */
+                                timeZone: string | null;
                                 createdAt: string;
                                 updatedAt: string;
                             }[];
@@ -1484,6 +1486,8 @@ export interface paths {
                         primaryEmail?: string;
                         ownerId?: string | null;
                         companyId?: string | null;
+                        /** @description IANA time zone such as Europe/Paris; null clears it. Anything else is 400 invalid_time_zone. */
+                        timeZone?: string | null;
                     };
                 };
             };
@@ -1514,6 +1518,8 @@ export interface paths {
                                 name: string;
                             } | null;
                             source: string;
+                            /** @description The contact's IANA time zone (e.g. Asia/Kathmandu), or null when unknown. Sequence steps are scheduled in it, else in the owner's. */
+                            timeZone: string | null;
                             createdAt: string;
                             updatedAt: string;
                         };
@@ -1677,6 +1683,8 @@ export interface paths {
                                 name: string;
                             } | null;
                             source: string;
+                            /** @description The contact's IANA time zone (e.g. Asia/Kathmandu), or null when unknown. Sequence steps are scheduled in it, else in the owner's. */
+                            timeZone: string | null;
                             createdAt: string;
                             updatedAt: string;
                         };
@@ -1770,6 +1778,8 @@ export interface paths {
                         primaryEmail?: string;
                         ownerId?: string | null;
                         companyId?: string | null;
+                        /** @description IANA time zone such as Europe/Paris; null clears it. Anything else is 400 invalid_time_zone. */
+                        timeZone?: string | null;
                     };
                 };
             };
@@ -1800,6 +1810,8 @@ export interface paths {
                                 name: string;
                             } | null;
                             source: string;
+                            /** @description The contact's IANA time zone (e.g. Asia/Kathmandu), or null when unknown. Sequence steps are scheduled in it, else in the owner's. */
+                            timeZone: string | null;
                             createdAt: string;
                             updatedAt: string;
                         };
@@ -8156,6 +8168,10 @@ export interface paths {
                                     holidays: string[];
                                     threaded: boolean;
                                     unenrollOnCompanyReply: boolean;
+                                    /** @description Open tracking of the email steps; null: the sender's own default (email preferences) */
+                                    trackOpens: boolean | null;
+                                    /** @description Click tracking of the email steps; null: the sender's own default */
+                                    trackClicks: boolean | null;
                                 };
                                 steps: {
                                     id: string;
@@ -8176,6 +8192,7 @@ export interface paths {
                                     active: number;
                                     total: number;
                                 };
+                                /** @description Per sequence, and per step and variant (steps[]): enrolled, queued, sent, failed, delivered, bounced, replied (replyRate = replied / delivered), unsubscribed, meetings. tracked: emails sent with open or click tracking; opened / clicked: how many of them were opened / clicked at least once (a click counts as an open), null when none was tracked. Opens and clicks are INDICATIVE only: privacy proxies (Apple Mail Privacy Protection) and link scanners inflate them, readers who block images are never counted; hits recognised as bots or prefetches are left out. */
                                 stats: {
                                     [key: string]: unknown;
                                 };
@@ -8233,6 +8250,10 @@ export interface paths {
                             holidaysIcs?: string;
                             threaded?: boolean;
                             unenrollOnCompanyReply?: boolean;
+                            /** @description Track opens of the email steps (a pixel); null or omitted: the sender's own default. Off on a plan without tracking. */
+                            trackOpens?: boolean | null;
+                            /** @description Track clicks of the email steps (signed redirect links); null or omitted: the sender's own default. Off on a plan without tracking. */
+                            trackClicks?: boolean | null;
                         };
                         steps: {
                             id?: string;
@@ -8275,6 +8296,10 @@ export interface paths {
                                 holidays: string[];
                                 threaded: boolean;
                                 unenrollOnCompanyReply: boolean;
+                                /** @description Open tracking of the email steps; null: the sender's own default (email preferences) */
+                                trackOpens: boolean | null;
+                                /** @description Click tracking of the email steps; null: the sender's own default */
+                                trackClicks: boolean | null;
                             };
                             steps: {
                                 id: string;
@@ -8295,6 +8320,7 @@ export interface paths {
                                 active: number;
                                 total: number;
                             };
+                            /** @description Per sequence, and per step and variant (steps[]): enrolled, queued, sent, failed, delivered, bounced, replied (replyRate = replied / delivered), unsubscribed, meetings. tracked: emails sent with open or click tracking; opened / clicked: how many of them were opened / clicked at least once (a click counts as an open), null when none was tracked. Opens and clicks are INDICATIVE only: privacy proxies (Apple Mail Privacy Protection) and link scanners inflate them, readers who block images are never counted; hits recognised as bots or prefetches are left out. */
                             stats: {
                                 [key: string]: unknown;
                             };
@@ -8336,7 +8362,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A sequence, with its stats per step and variant */
+        /** A sequence, with its stats per step and variant (opens and clicks indicative) */
         get: {
             parameters: {
                 query?: never;
@@ -8370,6 +8396,10 @@ export interface paths {
                                 holidays: string[];
                                 threaded: boolean;
                                 unenrollOnCompanyReply: boolean;
+                                /** @description Open tracking of the email steps; null: the sender's own default (email preferences) */
+                                trackOpens: boolean | null;
+                                /** @description Click tracking of the email steps; null: the sender's own default */
+                                trackClicks: boolean | null;
                             };
                             steps: {
                                 id: string;
@@ -8390,6 +8420,7 @@ export interface paths {
                                 active: number;
                                 total: number;
                             };
+                            /** @description Per sequence, and per step and variant (steps[]): enrolled, queued, sent, failed, delivered, bounced, replied (replyRate = replied / delivered), unsubscribed, meetings. tracked: emails sent with open or click tracking; opened / clicked: how many of them were opened / clicked at least once (a click counts as an open), null when none was tracked. Opens and clicks are INDICATIVE only: privacy proxies (Apple Mail Privacy Protection) and link scanners inflate them, readers who block images are never counted; hits recognised as bots or prefetches are left out. */
                             stats: {
                                 [key: string]: unknown;
                             };
@@ -8449,6 +8480,10 @@ export interface paths {
                             holidaysIcs?: string;
                             threaded?: boolean;
                             unenrollOnCompanyReply?: boolean;
+                            /** @description Track opens of the email steps (a pixel); null or omitted: the sender's own default. Off on a plan without tracking. */
+                            trackOpens?: boolean | null;
+                            /** @description Track clicks of the email steps (signed redirect links); null or omitted: the sender's own default. Off on a plan without tracking. */
+                            trackClicks?: boolean | null;
                         };
                         steps?: {
                             id?: string;
@@ -8491,6 +8526,10 @@ export interface paths {
                                 holidays: string[];
                                 threaded: boolean;
                                 unenrollOnCompanyReply: boolean;
+                                /** @description Open tracking of the email steps; null: the sender's own default (email preferences) */
+                                trackOpens: boolean | null;
+                                /** @description Click tracking of the email steps; null: the sender's own default */
+                                trackClicks: boolean | null;
                             };
                             steps: {
                                 id: string;
@@ -8511,6 +8550,7 @@ export interface paths {
                                 active: number;
                                 total: number;
                             };
+                            /** @description Per sequence, and per step and variant (steps[]): enrolled, queued, sent, failed, delivered, bounced, replied (replyRate = replied / delivered), unsubscribed, meetings. tracked: emails sent with open or click tracking; opened / clicked: how many of them were opened / clicked at least once (a click counts as an open), null when none was tracked. Opens and clicks are INDICATIVE only: privacy proxies (Apple Mail Privacy Protection) and link scanners inflate them, readers who block images are never counted; hits recognised as bots or prefetches are left out. */
                             stats: {
                                 [key: string]: unknown;
                             };
@@ -8591,6 +8631,10 @@ export interface paths {
                                 holidays: string[];
                                 threaded: boolean;
                                 unenrollOnCompanyReply: boolean;
+                                /** @description Open tracking of the email steps; null: the sender's own default (email preferences) */
+                                trackOpens: boolean | null;
+                                /** @description Click tracking of the email steps; null: the sender's own default */
+                                trackClicks: boolean | null;
                             };
                             steps: {
                                 id: string;
@@ -8611,6 +8655,7 @@ export interface paths {
                                 active: number;
                                 total: number;
                             };
+                            /** @description Per sequence, and per step and variant (steps[]): enrolled, queued, sent, failed, delivered, bounced, replied (replyRate = replied / delivered), unsubscribed, meetings. tracked: emails sent with open or click tracking; opened / clicked: how many of them were opened / clicked at least once (a click counts as an open), null when none was tracked. Opens and clicks are INDICATIVE only: privacy proxies (Apple Mail Privacy Protection) and link scanners inflate them, readers who block images are never counted; hits recognised as bots or prefetches are left out. */
                             stats: {
                                 [key: string]: unknown;
                             };
@@ -8672,7 +8717,7 @@ export interface paths {
                     "application/json": {
                         contactId: string;
                         connectionId?: string;
-                        /** @description The contact's IANA time zone */
+                        /** @description An IANA time zone for this enrollment; default: the contact's timeZone property, else yours (working hours), else the sequence's */
                         timeZone?: string;
                     };
                 };
@@ -8774,7 +8819,7 @@ export interface paths {
                     "application/json": {
                         contactIds: string[];
                         connectionId?: string;
-                        /** @description The contacts' IANA time zone */
+                        /** @description An IANA time zone for these enrollments; default: each contact's timeZone property, else yours, else the sequence's */
                         timeZone?: string;
                     };
                 };
@@ -11381,7 +11426,7 @@ export interface components {
                  * @description Stable snake_case code; clients key on it.
                  * @enum {string}
                  */
-                code: "invalid_request" | "invalid_input" | "invalid_cursor" | "not_found" | "sign_in_delayed" | "sign_in_locked" | "permission_denied" | "conflict" | "rate_limited" | "payload_too_large" | "internal_error" | "database_unavailable" | "unauthenticated" | "invalid_credentials" | "csrf_token_invalid" | "user_not_active" | "email_taken" | "team_name_taken" | "invalid_plan" | "plan_limit_reached" | "limit_reached" | "invalid_state_change" | "last_super_admin" | "cannot_change_self" | "address_in_use" | "team_address_not_allowed_for_meetings" | "inbox_not_found" | "host_not_allowed" | "imap_settings_incorrect" | "imap_authentication_failed" | "smtp_settings_incorrect" | "smtp_authentication_failed" | "connection_disconnected" | "connection_not_syncable" | "folder_not_found" | "folder_never_synced" | "mailbox_unreachable" | "not_forwarding" | "no_personal_connection" | "no_team_address" | "oauth_provider_not_configured" | "oauth_provider_unreachable" | "oauth_state_invalid" | "oauth_denied" | "oauth_failed" | "oauth_no_email" | "oauth_email_not_verified" | "oauth_address_mismatch" | "oauth_device_flow_unsupported" | "oauth_device_code_expired" | "oauth_reauth_required" | "owner_not_active" | "contact_email_taken" | "company_domain_taken" | "freemail_domain" | "csv_invalid" | "csv_no_email_column" | "assignee_not_member" | "assignee_not_active" | "invalid_mention" | "attachments_too_large" | "unresolved_tokens" | "shortcut_in_use" | "email_not_cancellable" | "too_late_to_undo" | "already_undone" | "meetings_connection_required" | "slot_taken" | "slug_taken" | "calendar_unreachable" | "invalid_link" | "team_connection_not_allowed" | "already_enrolled" | "contact_not_enrollable" | "sequence_archived" | "enrollment_ended" | "task_not_open" | "image_proxy_busy" | "image_token_invalid" | "image_token_expired" | "invalid_url" | "scheme_not_allowed" | "port_not_allowed" | "host_not_found" | "too_many_redirects" | "image_too_large" | "content_type_not_allowed" | "not_an_image" | "upstream_status" | "upstream_timeout" | "upstream_unreachable";
+                code: "invalid_request" | "invalid_input" | "invalid_cursor" | "not_found" | "sign_in_delayed" | "sign_in_locked" | "permission_denied" | "conflict" | "rate_limited" | "payload_too_large" | "internal_error" | "database_unavailable" | "unauthenticated" | "invalid_credentials" | "csrf_token_invalid" | "user_not_active" | "email_taken" | "team_name_taken" | "invalid_plan" | "plan_limit_reached" | "limit_reached" | "invalid_state_change" | "last_super_admin" | "cannot_change_self" | "address_in_use" | "team_address_not_allowed_for_meetings" | "inbox_not_found" | "host_not_allowed" | "imap_settings_incorrect" | "imap_authentication_failed" | "smtp_settings_incorrect" | "smtp_authentication_failed" | "connection_disconnected" | "connection_not_syncable" | "folder_not_found" | "folder_never_synced" | "mailbox_unreachable" | "not_forwarding" | "no_personal_connection" | "no_team_address" | "oauth_provider_not_configured" | "oauth_provider_unreachable" | "oauth_state_invalid" | "oauth_denied" | "oauth_failed" | "oauth_no_email" | "oauth_email_not_verified" | "oauth_address_mismatch" | "oauth_device_flow_unsupported" | "oauth_device_code_expired" | "oauth_reauth_required" | "owner_not_active" | "contact_email_taken" | "company_domain_taken" | "freemail_domain" | "csv_invalid" | "csv_no_email_column" | "invalid_time_zone" | "assignee_not_member" | "assignee_not_active" | "invalid_mention" | "attachments_too_large" | "unresolved_tokens" | "shortcut_in_use" | "email_not_cancellable" | "too_late_to_undo" | "already_undone" | "meetings_connection_required" | "slot_taken" | "slug_taken" | "calendar_unreachable" | "invalid_link" | "team_connection_not_allowed" | "already_enrolled" | "contact_not_enrollable" | "sequence_archived" | "enrollment_ended" | "task_not_open" | "image_proxy_busy" | "image_token_invalid" | "image_token_expired" | "invalid_url" | "scheme_not_allowed" | "port_not_allowed" | "host_not_found" | "too_many_redirects" | "image_too_large" | "content_type_not_allowed" | "not_an_image" | "upstream_status" | "upstream_timeout" | "upstream_unreachable";
                 /** @description What happened and what to do, in a plain sentence. */
                 message: string;
                 /** @description Who holds what the request wanted (address_in_use: the connection holding the address; for a personal holder the user fields are set and the inbox fields null, for a team holder the reverse). */

@@ -116,6 +116,8 @@ export function ContactPage({ id }: { id: string }) {
             </dd>
             <dt>Company</dt>
             <dd>{c.company?.name ?? '—'}</dd>
+            <dt>Time zone</dt>
+            <dd>{c.timeZone ?? '—'}</dd>
             <dt>Added</dt>
             <dd>
               {formatDateTime(c.createdAt)} ({c.source})

@@ -1,6 +1,6 @@
 import { recordEvent } from '../../../platform/events.js';
-import { splitName } from '../domain/contacts.js';
-import { invalidRequest } from '../../../platform/errors.js';
+import { checkTimeZone, splitName } from '../domain/contacts.js';
+import { AppError, invalidRequest } from '../../../platform/errors.js';
 import { isUniqueViolation } from '../../../platform/database/database.js';
 import { newId } from '../../../platform/database/ids.js';
 import { appendTimelineEvent } from './appendTimelineEvent.js';
@@ -34,6 +34,16 @@ export interface CreateContactInput {
   companyId?: string | null;
   /** Where the contact came from: 'manual' (default), or the feature that created it ('email', ...). */
   source?: string;
+  /** The contact's IANA time zone (sequences schedule in it), or null/omitted when unknown. */
+  timeZone?: string | null;
+}
+
+/** A contact's time zone from the API: null clears it; a name that is not an IANA zone is 400 invalid_time_zone. */
+export function contactTimeZone(input: string | null): string | null {
+  if (input === null || input.trim() === '') return null;
+  const r = checkTimeZone(input);
+  if (!r.ok) throw new AppError('invalid_time_zone', 400, r.message, { field: 'timeZone', value: input });
+  return r.zone;
 }
 
 /**
@@ -55,6 +65,7 @@ export async function createContact(env: CommandEnv, actor: Actor, input: Create
   }
   if (!firstName && !lastName && !emails.length) throw invalidRequest('A contact needs a name or an email address.', { field: 'name' });
   const source = input.source ?? 'manual';
+  const timeZone = input.timeZone === undefined ? null : contactTimeZone(input.timeZone);
   const now = env.now();
   const id = newId('con');
   const keys = emails.map((e) => e.key);
@@ -75,6 +86,7 @@ export async function createContact(env: CommandEnv, actor: Actor, input: Create
           owner_id: ownerId,
           company_id: companyId,
           source,
+          time_zone: timeZone,
           created_at: now,
           updated_at: now,
           ...contactDerived({ firstName, lastName, emails, companyName }),

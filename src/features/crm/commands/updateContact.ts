@@ -18,6 +18,7 @@ import {
   type ContactView,
 } from '../queries.js';
 import { crmPolicies } from '../policies.js';
+import { contactTimeZone } from './createContact.js';
 import { authorize } from '../../../platform/authorize.js';
 
 export interface UpdateContactInput {
@@ -36,6 +37,8 @@ export interface UpdateContactInput {
   ownerId?: string | null;
   /** A company of the account, or null for none. */
   companyId?: string | null;
+  /** The contact's IANA time zone, or null to clear it. */
+  timeZone?: string | null;
 }
 
 /**
@@ -51,6 +54,7 @@ export async function updateContact(env: CommandEnv, actor: Actor, contactId: st
   }
   const newEmails = input.emails === undefined ? undefined : normaliseEmails(input.emails);
   const primaryKey = input.primaryEmail === undefined ? undefined : normaliseEmails([input.primaryEmail])[0]!.key;
+  const timeZone = input.timeZone === undefined ? undefined : contactTimeZone(input.timeZone);
   const now = env.now();
   try {
     await env.db.transaction().execute(async (trx) => {
@@ -104,6 +108,7 @@ export async function updateContact(env: CommandEnv, actor: Actor, contactId: st
         patch.company_id = input.companyId === null ? null : (await loadCompany(trx, actor.accountId, input.companyId)).id;
         changed.push('companyId');
       }
+      if (timeZone !== undefined && timeZone !== (contact.time_zone ?? null)) (patch.time_zone = timeZone), changed.push('timeZone');
       if (!changed.length) return;
       await trx
         .updateTable('contacts')

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  checkTimeZone,
   contactDisplayName,
   contactSearchText,
   contactSortName,
@@ -293,5 +294,23 @@ describe('prepareImport', () => {
   it('treats another row using a row’s secondary email as a duplicate', () => {
     const r = prepareImport('email,other emails\na@x.com,b@x.com\nb@x.com,\n', { maxRows: 10 });
     expect(r.ok && r.value.errors.map((e) => [e.row, e.field, e.code])).toEqual([[3, 'email', 'duplicate_in_file']]);
+  });
+});
+
+describe('checkTimeZone', () => {
+  it.each([
+    ['Asia/Kathmandu', 'Asia/Kathmandu'],
+    ['  America/New_York ', 'America/New_York'],
+    ['Australia/Lord_Howe', 'Australia/Lord_Howe'],
+    ['America/Argentina/Buenos_Aires', 'America/Argentina/Buenos_Aires'],
+    ['UTC', 'UTC'],
+    ['Etc/GMT+5', 'Etc/GMT+5'],
+  ])('accepts the IANA name %j', (input, zone) => {
+    expect(checkTimeZone(input)).toEqual({ ok: true, zone });
+  });
+  it.each(['', 'Mars/Olympus_Mons', '+05:45', 'EST', 'CET', 'Europe/Paris; drop table', 'Asia/', 'x'.repeat(65)])('refuses %j with a message naming an example', (input) => {
+    const r = checkTimeZone(input);
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.message).toMatch(/is not a time zone\. Use an IANA name such as Europe\/Paris/);
   });
 });

@@ -481,3 +481,26 @@ export function prepareImport(csv: string, opts: { maxRows: number }): { ok: tru
   }
   return { ok: true, value: { columns: header.value, headerCells: lines[headerAt]!.cells, totalRows: data.length, rows, errors, failedRows } };
 }
+
+// ---------------------------------------------------------------------------------------------------
+// A contact's time zone
+
+export type TimeZoneResult = { ok: true; zone: string } | { ok: false; message: string };
+
+/**
+ * A contact's time zone as written, checked: an IANA name (`Asia/Kathmandu`, `America/New_York`, `UTC`)
+ * the runtime's time-zone data knows, kept as written (trimmed). Offsets (`+05:45`) and abbreviations
+ * (`EST`, `CET`... which Intl may accept but which do not say where DST applies) are refused.
+ */
+export function checkTimeZone(input: string): TimeZoneResult {
+  const s = input.trim();
+  const refuse = { ok: false, message: `"${s}" is not a time zone. Use an IANA name such as Europe/Paris or Asia/Kathmandu, or null for none.` } as const;
+  if (!s || s.length > 64 || !/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(s)) return refuse;
+  if (!s.includes('/') && !['UTC', 'GMT'].includes(s.toUpperCase())) return refuse;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: s });
+    return { ok: true, zone: s };
+  } catch {
+    return refuse;
+  }
+}

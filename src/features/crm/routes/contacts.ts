@@ -32,6 +32,7 @@ export const contactSchema = {
     companyId: nullableString,
     company: { type: ['object', 'null'], properties: { id: { type: 'string' }, name: { type: 'string' } } },
     source: { type: 'string' },
+    timeZone: { ...nullableString, description: "The contact's IANA time zone (e.g. Asia/Kathmandu), or null when unknown. Sequence steps are scheduled in it, else in the owner's." },
     createdAt: { type: 'string' },
     updatedAt: { type: 'string' },
   },
@@ -86,6 +87,7 @@ const contactInputProperties = {
   primaryEmail: { type: 'string', maxLength: 320 },
   ownerId: { type: ['string', 'null'], maxLength: 64 },
   companyId: { type: ['string', 'null'], maxLength: 64 },
+  timeZone: { type: ['string', 'null'], maxLength: 64, description: 'IANA time zone such as Europe/Paris; null clears it. Anything else is 400 invalid_time_zone.' },
 } as const;
 
 const pageQuery = {

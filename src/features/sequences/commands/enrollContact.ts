@@ -18,7 +18,7 @@ export interface EnrollInput {
   contactId: string;
   /** One of your own personal connections; default: your default "from". */
   connectionId?: string;
-  /** The contact's time zone (IANA); default: yours (working hours), else the sequence's. */
+  /** A time zone (IANA) for this enrollment; default: the contact's (its timeZone property), else yours (working hours), else the sequence's. */
   timeZone?: string;
 }
 
@@ -103,7 +103,10 @@ export async function enrollContact(env: CommandEnv, actor: Actor, sequenceId: s
       firstSubject ??= 'x';
     }
 
-    const zone = input.timeZone ?? zoneOfWorkingHours(actor.user.working_hours) ?? def.settings.timeZone;
+    // Steps keep the contact's local time of day: the contact's zone when known, else the owner's (the
+    // enrolling user's working hours), else the sequence's. Frozen into the enrollment with its definition.
+    const contactZone = contact.time_zone && isValidZone(contact.time_zone) ? contact.time_zone : null;
+    const zone = input.timeZone ?? contactZone ?? zoneOfWorkingHours(actor.user.working_hours) ?? def.settings.timeZone;
     const firstDue = stepDueAt(calendarOf(def, zone), { enrolledAt: now, previousDueAt: now, delay: def.steps[0]!.delay });
     const domain = primary.email_key.slice(primary.email_key.lastIndexOf('@') + 1);
     const id = newId('enr');

@@ -14,6 +14,7 @@ import type { ConnectionsTable } from '../../../platform/database/schema.js';
 import { enqueue } from '../../../platform/jobs/queue.js';
 import { limitsFor } from '../../accounts/index.js';
 import { queueEmail } from '../../outbox/index.js';
+import { trackingChoice, trackOutgoingEmail } from '../../personal/index.js';
 import type { SequenceDefinition } from '../domain/definition.js';
 import { fontFromJson, renderStepEmail, tokenValues, type DefaultFont, type TokenValues } from '../domain/render.js';
 import { stepDueAt, type Calendar } from '../domain/schedule.js';
@@ -165,6 +166,21 @@ export async function runEnrollmentStep(env: CommandEnv, deps: SendDeps, enrollm
         const threaded = def.settings.threaded && ids.length > 0;
         const unsubscribe = unsubscribeUrl(env, e.id);
         const domain = connection.address.slice(connection.address.lastIndexOf('@') + 1) || env.settings.inboundDomain;
+        const outboxId = stepOutboxId(e.id, index);
+        // Open and click tracking as in one-to-one email: the sequence's setting, else the sender's default, within the plan.
+        const account = await trx.selectFrom('accounts').select('plan').where('id', '=', e.account_id).executeTakeFirstOrThrow();
+        const tracking = await trackingChoice(trx, { userId: e.user_id, plan: account.plan, opens: def.settings.trackOpens ?? null, clicks: def.settings.trackClicks ?? null });
+        const tracked = await trackOutgoingEmail(trx, env, {
+          accountId: e.account_id,
+          userId: e.user_id,
+          connectionId: connection.id,
+          outboxId,
+          contactId: e.contact_id,
+          companyId: e.company_id,
+          subject: rendered.subject,
+          html: rendered.html,
+          ...tracking,
+        });
         const queued = await queueEmail(
           trx,
           { now, putBlob: deps.putBlob, replyTokenSecret: deps.replyTokenSecret, messageIdDomain: domain },
@@ -175,7 +191,7 @@ export async function runEnrollmentStep(env: CommandEnv, deps: SendDeps, enrollm
               from: { name: sender.userName, address: connection.address },
               to: [{ address: e.contact_email }],
               subject: rendered.subject,
-              html: rendered.html,
+              html: tracked.html,
               text: rendered.text,
               ...(threaded ? { inReplyTo: ids[ids.length - 1]!, references: ids } : {}),
               headers: { 'List-Unsubscribe': `<${unsubscribe}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
@@ -183,7 +199,7 @@ export async function runEnrollmentStep(env: CommandEnv, deps: SendDeps, enrollm
             meta: { feature: 'sequences', enrollmentId: e.id, stepIndex: index, variant },
             // The same (enrollment, step) is always the same outbox row and Message-ID: the sender finds
             // it in the Sent folder after a crash instead of sending it again.
-            outboxId: stepOutboxId(e.id, index),
+            outboxId,
           },
         );
         await trx

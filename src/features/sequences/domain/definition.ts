@@ -33,6 +33,9 @@ export interface SequenceSettings {
   holidays: string[];
   threaded: boolean;
   unenrollOnCompanyReply: boolean;
+  /** Open and click tracking of the email steps: true, false, or null for the sender's own default (absent in older definitions: null). */
+  trackOpens?: boolean | null;
+  trackClicks?: boolean | null;
 }
 
 export interface SequenceDefinition {
@@ -57,6 +60,8 @@ export interface SettingsInput {
   holidays?: string[];
   threaded?: boolean;
   unenrollOnCompanyReply?: boolean;
+  trackOpens?: boolean | null;
+  trackClicks?: boolean | null;
 }
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string; field: string };
@@ -68,6 +73,8 @@ export const DEFAULT_SETTINGS: Omit<SequenceSettings, 'timeZone'> = {
   holidays: [],
   threaded: true,
   unenrollOnCompanyReply: false,
+  trackOpens: null,
+  trackClicks: null,
 };
 
 export function checkSettings(input: SettingsInput, base: SequenceSettings, isZone: (z: string) => boolean): Checked<SequenceSettings> {
@@ -96,6 +103,8 @@ export function checkSettings(input: SettingsInput, base: SequenceSettings, isZo
   }
   if (input.threaded !== undefined) out.threaded = input.threaded;
   if (input.unenrollOnCompanyReply !== undefined) out.unenrollOnCompanyReply = input.unenrollOnCompanyReply;
+  if (input.trackOpens !== undefined) out.trackOpens = input.trackOpens;
+  if (input.trackClicks !== undefined) out.trackClicks = input.trackClicks;
   return { ok: true, value: out };
 }
 

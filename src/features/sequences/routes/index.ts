@@ -35,6 +35,8 @@ const settingsSchema = {
     holidays: { type: 'array', items: { type: 'string' } },
     threaded: { type: 'boolean' },
     unenrollOnCompanyReply: { type: 'boolean' },
+    trackOpens: { type: ['boolean', 'null'], description: "Open tracking of the email steps; null: the sender's own default (email preferences)" },
+    trackClicks: { type: ['boolean', 'null'], description: "Click tracking of the email steps; null: the sender's own default" },
   },
 } as const;
 const sequenceSchema = {
@@ -48,7 +50,14 @@ const sequenceSchema = {
     settings: settingsSchema,
     steps: { type: 'array', items: stepSchema },
     enrollments: { type: 'object', properties: { active: { type: 'integer' }, total: { type: 'integer' } } },
-    stats: { type: 'object', additionalProperties: true },
+    stats: {
+      type: 'object',
+      additionalProperties: true,
+      description:
+        'Per sequence, and per step and variant (steps[]): enrolled, queued, sent, failed, delivered, bounced, replied (replyRate = replied / delivered), unsubscribed, meetings. ' +
+        'tracked: emails sent with open or click tracking; opened / clicked: how many of them were opened / clicked at least once (a click counts as an open), null when none was tracked. ' +
+        'Opens and clicks are INDICATIVE only: privacy proxies (Apple Mail Privacy Protection) and link scanners inflate them, readers who block images are never counted; hits recognised as bots or prefetches are left out.',
+    },
     createdAt: { type: 'string' },
     updatedAt: { type: 'string' },
   },
@@ -116,6 +125,8 @@ const settingsInput = {
     holidaysIcs: { type: 'string', maxLength: 2_000_000, description: 'An iCalendar file: its event dates are added to the holidays' },
     threaded: { type: 'boolean' },
     unenrollOnCompanyReply: { type: 'boolean' },
+    trackOpens: { type: ['boolean', 'null'], description: "Track opens of the email steps (a pixel); null or omitted: the sender's own default. Off on a plan without tracking." },
+    trackClicks: { type: ['boolean', 'null'], description: "Track clicks of the email steps (signed redirect links); null or omitted: the sender's own default. Off on a plan without tracking." },
   },
 } as const;
 const sequenceInput = {
@@ -156,7 +167,7 @@ export async function sequencesRoutes(app: ApiApp): Promise<void> {
 
   app.get(
     '/sequences/:id',
-    { schema: { tags, summary: 'A sequence, with its stats per step and variant', params: idParams, response: { 200: sequenceSchema, ...errorResponses } } },
+    { schema: { tags, summary: 'A sequence, with its stats per step and variant (opens and clicks indicative)', params: idParams, response: { 200: sequenceSchema, ...errorResponses } } },
     async (req) => getSequence(env, requireActor(req), req.params.id),
   );
 
@@ -201,7 +212,7 @@ export async function sequencesRoutes(app: ApiApp): Promise<void> {
           type: 'object',
           required: ['contactId'],
           additionalProperties: false,
-          properties: { contactId: { type: 'string', maxLength: 64 }, connectionId: { type: 'string', maxLength: 64 }, timeZone: { type: 'string', maxLength: 64, description: "The contact's IANA time zone" } },
+          properties: { contactId: { type: 'string', maxLength: 64 }, connectionId: { type: 'string', maxLength: 64 }, timeZone: { type: 'string', maxLength: 64, description: "An IANA time zone for this enrollment; default: the contact's timeZone property, else yours (working hours), else the sequence's" } },
         },
         response: { 201: enrollmentSchema, ...errorResponses },
       },
@@ -225,7 +236,7 @@ export async function sequencesRoutes(app: ApiApp): Promise<void> {
           properties: {
             contactIds: { type: 'array', maxItems: MAX_BULK_ENROLL, items: { type: 'string', maxLength: 64 } },
             connectionId: { type: 'string', maxLength: 64 },
-            timeZone: { type: 'string', maxLength: 64, description: "The contacts' IANA time zone" },
+            timeZone: { type: 'string', maxLength: 64, description: "An IANA time zone for these enrollments; default: each contact's timeZone property, else yours, else the sequence's" },
           },
         },
         response: {
