@@ -126,7 +126,7 @@ describe.skipIf(!hasChromium)('Sequences', () => {
     const rowB = table.getByRole('row', { name: /Step 1 · variant B/ });
     if (6 - b > 0) expect(await rowA.locator('td').first().textContent()).toBe(String(6 - b));
     if (b > 0) expect(await rowB.locator('td').first().textContent()).toBe(String(b));
-    await detail.getByText('Opens and clicks are not tracked in sequence emails yet.').waitFor();
+    await detail.getByText(/^Opens and clicks are indicative/).waitFor();
     await screenshot(page, 'sequences-variants-stats');
 
     // Editing keeps both variants; removing B saves one.
