@@ -154,6 +154,16 @@ async function stopOnOne(trx: Executor, stored: StoredMessage, env: CommandEnv, 
   if (m.direction !== 'inbound') return;
   const accountId = m.account_id;
   if (!anyLive) return;
+  // Most mail is from people with no live enrollment, themselves or at their company: nothing to read in
+  // it (only a bounce can name an enrolled address it was not sent from).
+  if (stored.classification.kind !== 'bounce') {
+    const sender = keyOf(m.from_address);
+    if (!sender) return;
+    const senderDomain = sender.slice(sender.lastIndexOf('@') + 1);
+    const anyOwn = (facts.bySender.get(byAccount(accountId, sender))?.length ?? 0) > 0;
+    const anyColleague = (facts.byDomain.get(byAccount(accountId, senderDomain))?.length ?? 0) > 0;
+    if (!anyOwn && !anyColleague) return;
+  }
   const meaning = classifyReply({
     kind: stored.classification.kind,
     reasons: stored.classification.reasons,
