@@ -236,15 +236,14 @@ export async function runDueSteps(env: CommandEnv, deps: SendDeps, o: { limit?: 
   const due = await dueEnrollments(env.db, now, o.limit ?? BATCH);
   const outcomes: StepOutcome[] = [];
   for (const d of due) outcomes.push(await runEnrollmentStep(env, deps, d.id));
-  const next = await env.db
-    .selectFrom('sequence_enrollments')
-    .select('next_due_at')
-    .where('state', 'in', ['active', 'paused'])
-    .where('next_due_at', 'is not', null)
-    .orderBy('next_due_at')
-    .limit(1)
-    .executeTakeFirst();
-  const live = next !== undefined || (await env.db.selectFrom('sequence_enrollments').select('id').where('state', '=', 'paused').limit(1).executeTakeFirst()) !== undefined;
+  // The next due time, one state at a time: each is the first entry of the (state, next_due_at) index,
+  // where `state IN (...) ORDER BY next_due_at` made PostgreSQL sort every live enrollment (57 ms among
+  // 100,000 for an empty tick).
+  const firstDue = (state: 'active' | 'paused') =>
+    env.db.selectFrom('sequence_enrollments').select('next_due_at').where('state', '=', state).where('next_due_at', 'is not', null).orderBy('next_due_at').limit(1).executeTakeFirst();
+  const dueTimes = [await firstDue('active'), await firstDue('paused')].flatMap((r) => (r ? [Number(r.next_due_at)] : []));
+  const nextDueAt = dueTimes.length ? Math.min(...dueTimes) : null;
+  const live = nextDueAt !== null || (await env.db.selectFrom('sequence_enrollments').select('id').where('state', '=', 'paused').limit(1).executeTakeFirst()) !== undefined;
   if (outcomes.some((x) => x === 'queued')) env.onJobsQueued?.();
-  return { outcomes, nextDueAt: next ? Number(next.next_due_at) : null, live };
+  return { outcomes, nextDueAt, live };
 }
