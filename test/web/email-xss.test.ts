@@ -179,7 +179,7 @@ describe.skipIf(!hasChromium)('email display against hostile HTML', () => {
   test('every hostile message renders in a frame with sandbox="" and the frame CSP, with nothing dangerous left', async () => {
     await page.goto(`${server.origin}/inbox/open?inbox=${inboxId}&c=conv-hostile`);
     await page.getByRole('heading', { name: 'Totally normal invoice' }).waitFor();
-    await expect.poll(() => page.locator('iframe').count()).toBe(CORPUS.length);
+    await expect.poll(() => page.locator('iframe').count(), { timeout: 20_000 }).toBe(CORPUS.length); // 39 frames: slow on a busy machine
     const frames = await page.$$eval('iframe', (els) => els.map((e) => ({ sandbox: e.getAttribute('sandbox'), srcdoc: e.getAttribute('srcdoc') ?? '', src: e.getAttribute('src') })));
     for (const [i, f] of frames.entries()) {
       const name = CORPUS[i]!.name;
