@@ -100,10 +100,10 @@ describe.skipIf(!hasChromium)('Connect with an OpenID provider in Chromium', () 
     await page.close();
   }, 60_000);
 
-  test('the device-code screen shows the code and finishes by itself', async () => {
-    const address = `device-${Date.now()}@example.test`;
+  /** A Dovecot user and a provider account for `address`; Settings → Email starts a device-code sign-in and shows its code. */
+  async function startDeviceSignIn(address: string, account: string) {
     await dovecot.addUser(address, 'unused');
-    idp.addAccount('deviceuser', address);
+    idp.addAccount(account, address);
     const page = await browser.newPage();
     await signIn(page, server.origin, server.admin.email, server.admin.password);
     await page.goto(`${server.origin}/settings/email`);
@@ -111,6 +111,12 @@ describe.skipIf(!hasChromium)('Connect with an OpenID provider in Chromium', () 
     await page.getByRole('button', { name: 'Use a code for Example ID instead' }).click();
     const code = (await page.getByTestId('device-code').textContent())?.trim() ?? '';
     expect(code).not.toBe('');
+    return { page, code };
+  }
+
+  test('the device-code screen shows the code and finishes by itself', async () => {
+    const address = `device-${Date.now()}@example.test`;
+    const { page, code } = await startDeviceSignIn(address, 'deviceuser');
     await screenshot(page, 'oauth-device-code');
     await idp.approveDevice(code, 'deviceuser');
     await page.getByRole('heading', { name: address }).waitFor({ timeout: 20_000 });
@@ -119,15 +125,7 @@ describe.skipIf(!hasChromium)('Connect with an OpenID provider in Chromium', () 
 
   test('the page showing the code may be closed: Settings → Email shows the code again, and the worker connects it', async () => {
     const address = `closed-${Date.now()}@example.test`;
-    await dovecot.addUser(address, 'unused');
-    idp.addAccount('closeduser', address);
-    const page = await browser.newPage();
-    await signIn(page, server.origin, server.admin.email, server.admin.password);
-    await page.goto(`${server.origin}/settings/email`);
-    await page.getByRole('button', { name: 'Connect personal email' }).click();
-    await page.getByRole('button', { name: 'Use a code for Example ID instead' }).click();
-    const code = (await page.getByTestId('device-code').textContent())?.trim() ?? '';
-    expect(code).not.toBe('');
+    const { page, code } = await startDeviceSignIn(address, 'closeduser');
     await page.close();
     // Back later, in a new page: the sign-in still waits, with its code.
     const again = await browser.newPage();
