@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { cachingSqlite } from './statement-cache.js';
+import { prepareStatements } from './pg-prepared.js';
 import { startWalCheckpointer } from './wal-checkpointer.js';
 import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
@@ -62,6 +63,8 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
       max: opts.poolSize ?? 10,
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     });
+    // Data statements are prepared once per connection (pg-prepared.ts), as SQLite's are (statement-cache.ts).
+    prepareStatements(pool);
     if (schema) {
       const c = await pool.connect();
       try {
