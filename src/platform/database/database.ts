@@ -96,12 +96,24 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
   const checkpointer = file === ':memory:' ? null : startWalCheckpointer(file);
   conn.pragma(`wal_autocheckpoint = ${checkpointer ? 10_000 : 1000}`);
   conn.pragma('journal_size_limit = 67108864');
+  // The query planner's statistics, kept as SQLite advises for long-lived connections: analysed where
+  // missing or stale at open (bounded work), then again every hour (PostgreSQL's autovacuum does this there).
+  conn.pragma('optimize = 0x10002');
+  const optimizer = setInterval(() => {
+    try {
+      conn.pragma('optimize');
+    } catch {
+      // busy or closing: the next hour will do
+    }
+  }, 3600_000);
+  optimizer.unref();
   const db = new Kysely<DB>({ dialect: new ImmediateTransactionSqliteDialect({ database: cachingSqlite(conn) }) });
   return {
     db,
     dialect: 'sqlite',
     describe: `SQLite ${file}`,
     close: async () => {
+      clearInterval(optimizer);
       await checkpointer?.stop();
       await db.destroy();
     },
