@@ -78,12 +78,12 @@ class InboxEventBus {
   async publish(env: Pick<CommandEnv, 'db' | 'dialect'>, events: readonly InboxEvent[]): Promise<void> {
     if (!events.length) return;
     if (env.dialect === 'postgres') {
-      for (const e of events) {
-        try {
-          await sql`select pg_notify(${PG_CHANNEL}, ${JSON.stringify(e)})`.execute(env.db);
-        } catch {
-          /* live updates are best effort: the next reload shows the change */
-        }
+      // One statement for all of them (a notification each, in order): a group of inbound mail publishes
+      // a few per message, and a round trip each held a pooled connection for every one.
+      try {
+        await sql`select pg_notify(${PG_CHANNEL}, payload) from unnest(${events.map((e) => JSON.stringify(e))}::text[]) with ordinality as t(payload, n) order by n`.execute(env.db);
+      } catch {
+        /* live updates are best effort: the next reload shows the change */
       }
       if (this.remoteListening) return;
     }

@@ -541,6 +541,9 @@ async function packBlobs(trx: Executor, blobs: BlobStore, dialect: Dialect, plan
   await recordPackEntries(trx, dialect, await blobs.writePack(fresh), plan.now);
 }
 
+/** What ingest changes on an existing conversation (the rest is the agents'). */
+const CONVERSATION_INGEST_COLUMNS = ['message_count', 'last_message_at', 'last_inbound_at', 'updated_at', 'contact_id', 'deleted_at', 'base_subject', 'participants'] as const;
+
 /** Writes the planned batch: new conversations, messages, locations, then the changed conversations and moves. */
 async function writePlan(trx: Executor, dialect: Dialect, plan: BatchPlan): Promise<void> {
   const all = [...plan.state.conversations.values()];
@@ -549,15 +552,11 @@ async function writePlan(trx: Executor, dialect: Dialect, plan: BatchPlan): Prom
   await insertRows(trx, dialect, 'messages', plan.messages);
   const locations = [...plan.locations.values()].map(({ loc, messageId }) => ({ connection_id: plan.connection.id, folder: loc.folder, uidvalidity: loc.uidvalidity, uid: loc.uid, message_id: messageId, expunged_at: null }));
   await insertRows(trx, dialect, 'message_locations', locations, 'on conflict ("connection_id", "folder", "uidvalidity", "uid") do update set "message_id" = excluded."message_id", "expunged_at" = null');
-  for (const c of all) {
-    if (c.isNew || !c.dirty) continue;
-    const { message_count, last_message_at, last_inbound_at, updated_at, contact_id, deleted_at, base_subject } = c.row;
-    await trx
-      .updateTable('conversations')
-      .set({ message_count, last_message_at, last_inbound_at, updated_at, contact_id, deleted_at, base_subject, participants: JSON.stringify(c.participants) })
-      .where('id', '=', c.row.id)
-      .execute();
-  }
+  // The changed conversations in one statement: an upsert of their whole rows whose conflict on the id
+  // (always: they exist) updates only what ingest changes, where a statement per conversation cost a
+  // database round trip each (PostgreSQL: ~10 per group of inbound mail).
+  const changed = all.filter((c) => !c.isNew && c.dirty).map((c) => ({ ...c.row, participants: JSON.stringify(c.participants) }));
+  await insertRows(trx, dialect, 'conversations', changed, `on conflict ("id") do update set ${CONVERSATION_INGEST_COLUMNS.map((k) => `"${k}" = excluded."${k}"`).join(', ')}`);
   // Merges, in order (a conversation merged into one that is merged later follows it).
   for (const m of plan.merges) {
     await trx.updateTable('messages').set({ conversation_id: m.survivorId }).where('conversation_id', '=', m.mergedId).execute();
