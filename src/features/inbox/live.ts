@@ -18,6 +18,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { sql } from 'kysely';
+import { onCommit } from '../../platform/database/after-commit.js';
 import type { CommandEnv } from '../../platform/context.js';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../platform/database/schema.js';
@@ -94,8 +95,10 @@ class InboxEventBus {
 export const inboxEvents = new InboxEventBus();
 
 /** Publishes after the caller's transaction commits (see the module note). `visible` answers true once it has. */
-export function afterCommit(env: Pick<CommandEnv, 'db' | 'dialect'>, visible: (db: Kysely<DB>) => Promise<boolean>, events: InboxEvent[]): void {
+export function afterCommit(env: Pick<CommandEnv, 'db' | 'dialect'>, visible: (db: Kysely<DB>) => Promise<boolean>, events: InboxEvent[], trx?: object): void {
   if (!events.length) return;
+  // A transaction that says when it commits (platform/database/after-commit.ts) needs no polling.
+  if (trx && onCommit(trx, () => void inboxEvents.publish(env, events).catch(() => undefined))) return;
   void (async () => {
     const delays = [0, 10, 20, 40, 80, 160, 320, 640, 1000, 1500];
     for (const d of delays) {

@@ -13,6 +13,7 @@ import { newId } from '../../platform/database/ids.js';
 import { readReplyToken } from '../../mail/message/reply-token.js';
 import { recordPackEntries, sha256Hex, storedBlobs, type BlobStore } from '../../mail/blob-store.js';
 import { insertRows } from '../../platform/database/insert-rows.js';
+import { transaction } from '../../platform/database/after-commit.js';
 import { chunks } from '../crm/index.js';
 import type { Dialect } from '../../platform/database/database.js';
 import type { MalformedReason, ParsedMessage } from '../../mail/message/message.js';
@@ -249,7 +250,7 @@ export async function prepareItems(ingestor: Ingestor, items: IngestItem[]): Pro
 export async function writePrepared(ingestor: Ingestor, connection: ConnectionsTable, batch: PreparedBatch, afterWrite?: (trx: Executor, result: IngestResult) => Promise<void>): Promise<IngestResult> {
   const prepared = batch.items;
   const env = ingestor.env;
-  const result = await env.db.transaction().execute(async (trx) => {
+  const result = await transaction(env.db, async (trx) => {
     const r: IngestResult = { stored: 0, duplicates: 0, messageIds: [] };
     if (prepared.length) {
       const plan = await planBatch(trx, ingestor, connection, prepared, r);
@@ -280,7 +281,7 @@ export interface GroupEntry {
  */
 export async function writePreparedGroup(ingestor: Ingestor, entries: GroupEntry[]): Promise<IngestResult[]> {
   const env = ingestor.env;
-  const results = await env.db.transaction().execute(async (trx) => {
+  const results = await transaction(env.db, async (trx) => {
     const out: IngestResult[] = [];
     const plans: Array<BatchPlan | null> = [];
     for (const e of entries) {

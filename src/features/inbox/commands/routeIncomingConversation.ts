@@ -233,7 +233,7 @@ export async function onTeamMessageStored(trx: Executor, batch: readonly StoredM
   }
   await refreshConversationSla(trx, ids, now);
   const lastId = team[team.length - 1]!.message.id;
-  afterCommit(env, async (db) => Boolean(await db.selectFrom('messages').select('id').where('id', '=', lastId).executeTakeFirst()), events);
+  afterCommit(env, async (db) => Boolean(await db.selectFrom('messages').select('id').where('id', '=', lastId).executeTakeFirst()), events, trx);
 }
 
 /** One team message, in batch order: deny list, reopen, routing; returns its conversation as it is now. */
