@@ -17,6 +17,7 @@ import { RunAgain, type JobHandler } from '../../src/platform/jobs/worker.js';
 import { recordEvent } from '../../src/platform/events.js';
 import { deliverySettings, webhooksFeature } from '../../src/features/webhooks/index.js';
 import { cleanupWebhooks } from '../../src/features/webhooks/cleanup.js';
+import { claimDeliveries } from '../../src/features/webhooks/delivery.js';
 
 // ---------------------------------------------------------------------------------------------
 // An independent Standard Webhooks verifier (spec: https://www.standardwebhooks.com)
@@ -254,24 +255,34 @@ describe('webhooks', () => {
     expect(received).toHaveLength(3);
   });
 
-  it('a worker killed mid-delivery: the job is taken again once its lock expires, and the event is delivered', async () => {
-    const { token } = await setup();
+  it('a worker killed mid-delivery: its leases and its job\'s lock expire, and the event is delivered with the same webhook-id', async () => {
+    const { token, endpoint } = await setup();
     await createContact(token, 'Leslie Lamport');
-    // Fan out, then a worker claims the delivery and dies.
+    // Fan out, then a worker claims the endpoint's job, leases the delivery, and dies before the POST.
     const [publish] = await claimJobs(t.env.db, t.env.dialect, { queues: ['default', 'webhooks'], workerId: 'w1', lockMs: 60_000, limit: 1, now: clock });
     await handlers[publish!.kind]!(JSON.parse(publish!.payload), { env: t.env, job: publish!, workerId: 'w1', log, signal: new AbortController().signal });
     await completeJob(t.env.db, publish!.id, 'w1', clock);
     const [deliver] = await claimJobs(t.env.db, t.env.dialect, { queues: ['default', 'webhooks'], workerId: 'dead', lockMs: 30_000, limit: 1, now: clock });
     expect(deliver!.kind).toBe('webhooks.deliver');
+    expect(JSON.parse(deliver!.payload)).toEqual({ endpointId: endpoint.id });
+    const leased = await claimDeliveries(t.env.db, t.env.dialect, { endpointId: endpoint.id, workerId: 'dead', limit: 10, now: clock, leaseMs: 45_000 });
+    expect(leased).toHaveLength(1);
     await drain();
     expect(received).toHaveLength(0);
+    // The job's lock has expired, the delivery's lease not yet: nothing is sent twice.
     clock += 31_000;
     await drain();
+    expect(received).toHaveLength(0);
+    clock += 15_000;
+    await drain();
     expect(received).toHaveLength(1);
+    expect(received[0]!.headers['webhook-id']).toBe(leased[0]!.id);
+    const [d] = (await t.api(token, 'GET', `/api/v1/webhooks/${endpoint.id}/deliveries`)).json().deliveries;
+    expect(d).toMatchObject({ id: leased[0]!.id, state: 'succeeded', attempts: 1 });
   });
 
-  it('one fan-out publishes the waiting events in order; a delivery job that succeeds sends the subject\'s next ones, whose jobs it completes', async () => {
-    const { token, accountId } = await setup();
+  it('one fan-out publishes the waiting events in order; one job per endpoint sends a subject\'s events one after the other, and ends when nothing is pending', async () => {
+    const { token, accountId, endpoint } = await setup();
     const a = await createContact(token, 'Grace Hopper');
     for (const name of ['Grace B.', 'Grace M.', 'Grace M. H.']) {
       const r = await t.api(token, 'PATCH', `/api/v1/contacts/${a}`, { firstName: name });
@@ -288,15 +299,19 @@ describe('webhooks', () => {
     expect(unpublished).toHaveLength(0);
     const deliveries = await t.env.db.selectFrom('webhook_deliveries').select(['id', 'event_seq']).where('account_id', '=', accountId).orderBy('event_seq').execute();
     expect(deliveries).toHaveLength(4);
-    // The first delivery's job alone sends all four, in order.
-    const job = await t.env.db.selectFrom('jobs').selectAll().where('dedupe_key', '=', `webhooks.deliver:${deliveries[0]!.id}`).executeTakeFirstOrThrow();
+    // One delivery job for the endpoint, not one per delivery; it sends all four, in order.
+    const jobs = await t.env.db.selectFrom('jobs').selectAll().where('kind', '=', 'webhooks.deliver').where('payload', '=', JSON.stringify({ endpointId: endpoint.id })).execute();
+    expect(jobs).toHaveLength(1);
+    const job = jobs[0]!;
+    expect(job.dedupe_key).toBe(`webhooks.deliver:${endpoint.id}`);
     await t.env.db.updateTable('jobs').set({ state: 'running', locked_by: 'w1', locked_until: clock + 60_000, attempts: 1 }).where('id', '=', job.id).execute();
     await handlers[job.kind]!(JSON.parse(job.payload), { ...worker, job });
-    await completeJob(t.env.db, job.id, 'w1', clock);
     expect(received.map((r) => r.json.type)).toEqual(['contact.created', 'contact.updated', 'contact.updated', 'contact.updated']);
-    expect(new Set(received.map((r) => r.headers['webhook-id'])).size).toBe(4);
-    const jobs = await t.env.db.selectFrom('jobs').select(['state']).where('dedupe_key', 'is', null).where('kind', '=', 'webhooks.deliver').where('payload', 'in', deliveries.map((d) => JSON.stringify({ deliveryId: d.id }))).execute();
-    expect(jobs.map((j) => j.state)).toEqual(['done', 'done', 'done', 'done']);
+    expect(received.map((r) => r.headers['webhook-id'])).toEqual(deliveries.map((d) => d.id));
+    // Nothing pending: the job ended itself (its dedupe key freed for the next fan-out).
+    expect(await t.env.db.selectFrom('jobs').select(['state', 'dedupe_key']).where('id', '=', job.id).executeTakeFirstOrThrow()).toEqual({ state: 'done', dedupe_key: null });
+    const leases = await t.env.db.selectFrom('webhook_deliveries').select(['locked_by', 'state']).where('account_id', '=', accountId).execute();
+    expect(leases.every((l) => l.locked_by === null && l.state === 'succeeded')).toBe(true);
     await drain();
     expect(received).toHaveLength(4);
   });
