@@ -39,6 +39,8 @@ import { sql } from 'kysely';
 import type { JobsTable, WebhookAttemptsTable, WebhookDeliveriesTable } from '../../platform/database/schema.js';
 import { json, readJson } from '../../platform/database/json.js';
 import { RunAgain } from '../../platform/jobs/worker.js';
+import { finishQueuedJobs } from '../../platform/jobs/queue.js';
+import { PUBLISH_EVENT_JOB } from '../../platform/events.js';
 import { adminIds, notifyUsers } from '../notifications/index.js';
 import { EVENT_CATALOGUE, isEventType, wants } from './catalogue.js';
 import { nextAttemptDelay, orderingKey, outcomeOfStatus, parseRetryAfter } from './domain/delivery.js';
@@ -68,6 +70,8 @@ export const deliverySettings = {
   leaseMarginMs: 30_000,
   /** A pump hands its worker back after this long (wall clock), and is queued again at once. */
   sliceMs: 10_000,
+  /** How long the outcome writer waits for more outcomes to write in the same transaction. */
+  writeGatherMs: 2,
 };
 
 const LOGGED_BODY = 1024;
@@ -78,8 +82,9 @@ const PUBLISH_BATCH = 200;
 /**
  * Fans the job's event out to its account's endpoints, and with it the unpublished events recorded after
  * it (seq order, up to PUBLISH_BATCH, whatever their account): their deliveries in one multi-row insert,
- * the delivery jobs of their endpoints in another, all marked published in one statement. The jobs of the
- * events taken along find them published and do nothing. PostgreSQL skips events another publication holds.
+ * the delivery jobs of their endpoints in another, all marked published in one statement. The queued
+ * publication jobs of the events taken along are marked done in one statement (one claimed meanwhile
+ * finds its event published and does nothing). PostgreSQL skips events another publication holds.
  */
 export async function publishEvent(env: CommandEnv, eventId: string): Promise<void> {
   const now = env.now();
@@ -125,6 +130,9 @@ export async function publishEvent(env: CommandEnv, eventId: string): Promise<vo
     }
     const ids = evs.map((e) => e.id);
     await trx.updateTable('events').set({ published_at: now }).where('id', 'in', ids).where('published_at', 'is', null).execute();
+    // The publication jobs of the events taken along have nothing left to do: done without a claim each.
+    const others = evs.filter((e) => e.id !== eventId).map((e) => JSON.stringify({ eventId: e.id }));
+    await finishQueuedJobs(trx, 'default', PUBLISH_EVENT_JOB, others, now);
     if (!deliveries.length) return 0;
     await insertRows(trx, env.dialect, 'webhook_deliveries', deliveries, 'on conflict ("endpoint_id", "event_id") do nothing');
     // Later events of these subjects fanned out before these ones (their transactions committed first) wait
@@ -496,6 +504,11 @@ interface Writer {
 const writers = new WeakMap<object, Writer>();
 /** Outcomes written per transaction, at most. */
 const WRITE_BATCH = 128;
+/**
+ * Endpoints whose failure streak this process started: a later 2xx ends it even when the claim that
+ * returned it read the endpoint before the streak began.
+ */
+const markedFailing = new Set<string>();
 
 /**
  * Records an attempt's outcome. Outcomes of the attempts in flight (all endpoints of the process) are
@@ -515,6 +528,8 @@ function writeOutcome(env: CommandEnv, o: Outcome): Promise<void> {
     writer.running = true;
     void (async () => {
       while (writer.items.length) {
+        // Answers come one by one: a moment's wait lets the ones in flight join this transaction.
+        if (writer.items.length < WRITE_BATCH) await new Promise((r) => setTimeout(r, deliverySettings.writeGatherMs));
         const batch = writer.items.splice(0, WRITE_BATCH);
         try {
           await env.db.transaction().execute((trx) => writeBatch(trx, env, batch));
@@ -567,13 +582,19 @@ async function writeBatch(trx: Executor, env: CommandEnv, batch: readonly Outcom
   for (const [endpointId, s] of streaks) {
     let since: number | null = null;
     if (s.start === null) {
-      await trx.updateTable('webhook_endpoints').set({ failing_since: null }).where('id', '=', endpointId).where('failing_since', 'is not', null).execute();
+      // Nothing to end (as far as this process knows): no statement on the hot path.
+      if (s.d.failing_since !== null || markedFailing.has(endpointId)) {
+        markedFailing.delete(endpointId);
+        await trx.updateTable('webhook_endpoints').set({ failing_since: null }).where('id', '=', endpointId).where('failing_since', 'is not', null).execute();
+      }
     } else if (s.sawSuccess) {
       since = s.start;
+      markedFailing.add(endpointId);
       await trx.updateTable('webhook_endpoints').set({ failing_since: since }).where('id', '=', endpointId).execute();
     } else {
       since = s.d.failing_since === null ? s.start : Math.min(Number(s.d.failing_since), s.start);
       const start = s.start;
+      markedFailing.add(endpointId);
       await trx.updateTable('webhook_endpoints').set((eb) => ({ failing_since: eb.fn.coalesce('failing_since', eb.val(start)) })).where('id', '=', endpointId).execute();
     }
     const endpoint = { id: endpointId, account_id: s.d.ep_account_id, url: s.d.url };
