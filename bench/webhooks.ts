@@ -131,15 +131,16 @@ class StatementCounter implements KyselyPlugin {
 /** Starts the workers as `mailroom serve` does, waits until `done()`, returns the seconds it took. */
 async function runWorkers(t: TestApp, done: () => boolean, limitMs: number, counter?: StatementCounter): Promise<number> {
   const handlers = webhooksFeature().jobs();
-  const env = counter ? { ...t.env, db: t.env.db.withPlugin(counter) } : t.env;
-  const main = new JobWorker({ env, handlers, log, queues: ['default', 'mail'] });
-  const hooks = new JobWorker({ env, handlers, log, queues: [WEBHOOKS_QUEUE], concurrency: CONCURRENCY, lockMs: 60_000 });
-  // As in src/app/runtime.ts: fan-out pokes the delivery worker.
+  // As in src/app/runtime.ts: fan-out pokes the delivery worker (also through the counting env, a copy).
   const queued = t.env.onJobsQueued;
-  t.env.onJobsQueued = () => {
+  const onJobsQueued = () => {
     queued?.();
     hooks.poke();
   };
+  const env = counter ? { ...t.env, db: t.env.db.withPlugin(counter), onJobsQueued } : t.env;
+  const main = new JobWorker({ env, handlers, log, queues: ['default', 'mail'] });
+  const hooks = new JobWorker({ env, handlers, log, queues: [WEBHOOKS_QUEUE], concurrency: CONCURRENCY, lockMs: 60_000 });
+  t.env.onJobsQueued = onJobsQueued;
   const t0 = performance.now();
   main.start();
   hooks.start();

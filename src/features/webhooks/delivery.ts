@@ -314,33 +314,48 @@ export interface PumpOptions {
 
 /**
  * Sends what the endpoint has to send now: claims batches of its deliveries and keeps up to its capacity
- * (pacing.ts) in flight, claiming again as places free up and as outcomes are written (a settled delivery
- * lets the next one of its subject go), until nothing more can be claimed, the slice is over, or the
- * signal aborts. Returns whether it stopped early (slice or signal) rather than running out of work.
+ * (pacing.ts) of POSTs in flight. A place frees up when its answer comes, before the outcome is written
+ * (the delivery stays leased, and pending, until then); it claims again when a quarter of the places are
+ * free, or when outcomes were written since a claim that found too little (a settled delivery lets the
+ * next one of its subject go). It stops when nothing more can be claimed and every outcome is written,
+ * when the slice is over, or when the signal aborts. Returns whether it stopped early, and how many
+ * outcomes it wrote.
  */
 export async function pumpEndpoint(env: CommandEnv, endpointId: string, o: PumpOptions): Promise<{ cutShort: boolean; sent: number }> {
   const t0 = performance.now();
   const slice = o.sliceMs ?? deliverySettings.sliceMs;
   const inFlight = new Set<Promise<void>>();
+  const writing = new Set<Promise<void>>();
   let failure: unknown = null;
   let sent = 0;
-  let cutShort = false;
+  let written = 0;
+  /** `written` when a claim last got fewer than it asked for: claiming again before more is written finds nothing new. */
+  let starvedAt = -1;
+  let stop = false;
   for (;;) {
-    const stop = failure !== null || Boolean(o.signal?.aborted) || performance.now() - t0 > slice;
-    if (stop) cutShort = failure === null;
+    stop = failure !== null || Boolean(o.signal?.aborted) || performance.now() - t0 > slice;
     const cap = endpointCapacity(endpointId, deliverySettings.endpointConcurrency, deliverySettings.timeoutMs);
     const free = cap - inFlight.size;
-    let claimed = 0;
-    // Claim when idle, or when a quarter of the places are free (not once per answer).
-    if (!stop && free > 0 && (inFlight.size === 0 || free >= Math.ceil(cap / 4))) {
+    if (!stop && free > 0 && (inFlight.size === 0 || free >= Math.ceil(cap / 4)) && written !== starvedAt) {
       const now = env.now();
       const rows = await claimDeliveries(env.db, env.dialect, { endpointId, workerId: o.workerId, limit: free, now, leaseMs: deliverySettings.timeoutMs + deliverySettings.leaseMarginMs });
-      claimed = rows.length;
+      if (rows.length < free) starvedAt = written;
       for (const row of rows) {
         const p: Promise<void> = attempt(env, row, o.workerId, o.signal)
           .then(
-            () => {
-              sent += 1;
+            (outcome) => {
+              const w: Promise<void> = writeOutcome(env, outcome)
+                .then(
+                  () => {
+                    sent += 1;
+                    written += 1;
+                  },
+                  (err) => {
+                    failure ??= err;
+                  },
+                )
+                .finally(() => writing.delete(w));
+              writing.add(w);
             },
             (err) => {
               failure ??= err;
@@ -350,29 +365,33 @@ export async function pumpEndpoint(env: CommandEnv, endpointId: string, o: PumpO
         inFlight.add(p);
       }
     }
-    if (!inFlight.size) {
-      if (claimed === 0 || stop) break;
+    if (!inFlight.size && !writing.size && (stop || written === starvedAt)) break;
+    if (stop && !inFlight.size) {
+      await Promise.all(writing);
       continue;
     }
-    await Promise.race(inFlight);
+    await Promise.race([...inFlight, ...writing]);
   }
   if (failure !== null) throw failure;
-  return { cutShort: cutShort || Boolean(o.signal?.aborted), sent };
+  return { cutShort: stop, sent };
 }
 
 /**
  * The `webhooks.deliver` job: the endpoint's pump, then either back to the queue (until the next retry
- * or lease expiry is due, or at once after a slice) or done when nothing is pending. The end is decided
- * with the job's row locked (see `wakeEndpoints`), so a fan-out that comes meanwhile is never missed.
+ * or lease expiry is due; at once after a slice, or when work came while it finished) or done when
+ * nothing is pending. The end is decided with the job's row locked (see `wakeEndpoints`), so a fan-out
+ * that comes meanwhile is never missed.
  */
 export async function deliverEndpointJob(env: CommandEnv, endpointId: string, job: { id: string }, workerId: string, signal?: AbortSignal): Promise<void> {
-  const { cutShort } = await pumpEndpoint(env, endpointId, { workerId, signal });
+  const { cutShort, sent } = await pumpEndpoint(env, endpointId, { workerId, signal });
   if (cutShort) throw new RunAgain(0);
   const delay = await env.db.transaction().execute(async (trx) => {
     if (env.dialect === 'postgres') await sql`select id from jobs where id = ${job.id} for update`.execute(trx);
     const now = env.now();
     const next = await nextDue(trx, endpointId, now);
-    if (next !== null) return next > now ? next - now : deliverySettings.orderWaitMs;
+    // Due now: new deliveries came as the pump ended (again at once), or what is due cannot go yet, an
+    // earlier event of its subject not fanned out (look again shortly).
+    if (next !== null) return next > now ? next - now : sent > 0 ? 0 : deliverySettings.orderWaitMs;
     await trx.updateTable('jobs').set({ state: 'done', finished_at: now, locked_by: null, locked_until: null, dedupe_key: null }).where('id', '=', job.id).where('locked_by', '=', workerId).execute();
     return null;
   });
@@ -415,15 +434,14 @@ function openSecret(env: CommandEnv, sealed: string): string {
 }
 
 /**
- * One attempt of a claimed delivery: signs, POSTs, and hands the outcome to the writer (resolves once it
- * is committed). A delivery whose endpoint is disabled (not a test event) fails without a request.
+ * One attempt of a claimed delivery: signs and POSTs; returns the outcome to write. A delivery whose
+ * endpoint is disabled (not a test event) fails without a request.
  */
-async function attempt(env: CommandEnv, d: ClaimedDelivery, workerId: string, signal?: AbortSignal): Promise<void> {
+async function attempt(env: CommandEnv, d: ClaimedDelivery, workerId: string, signal?: AbortSignal): Promise<Outcome> {
   const now = env.now();
   if (d.ep_account_id !== d.ev_account_id || (d.enabled !== 1 && d.ev_type !== 'webhook.test')) {
     const error = d.enabled !== 1 ? 'endpoint_disabled: the endpoint is disabled; replay once it is enabled.' : 'account_mismatch: the event is not of the endpoint\'s account.';
-    await writeOutcome(env, { d, now, workerId, outcome: 'fail', attemptRow: null, update: { state: 'failed', attempts: d.attempts, last_status: null, last_error: error, next_attempt_at: null, finished_at: now } });
-    return;
+    return { d, now, workerId, outcome: 'fail', attemptRow: null, update: { state: 'failed', attempts: d.attempts, last_status: null, last_error: error, next_attempt_at: null, finished_at: now } };
   }
   const attemptNo = d.attempts + 1;
   const object = d.payload === 'full' && hasFullObject(d.subject_type) ? await loadObject(env, d.ev_account_id, d.subject_type, d.subject_id) : undefined;
@@ -457,7 +475,7 @@ async function attempt(env: CommandEnv, d: ClaimedDelivery, workerId: string, si
   const outcome = status === null ? 'retry' : outcomeOfStatus(status);
   const delay = outcome === 'retry' ? nextAttemptDelay(attemptNo, deliverySettings.random(), retryAfter) : null;
   const done = outcome !== 'retry' || delay === null;
-  await writeOutcome(env, {
+  return {
     d,
     now,
     workerId,
@@ -483,7 +501,7 @@ async function attempt(env: CommandEnv, d: ClaimedDelivery, workerId: string, si
       next_attempt_at: done ? null : now + delay!,
       finished_at: done ? now : null,
     },
-  });
+  };
 }
 
 interface Outcome {
