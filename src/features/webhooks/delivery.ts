@@ -257,6 +257,13 @@ const CLAIMED_COLUMNS = sql.raw(
 );
 
 /**
+ * `p.state = 'pending'` for the look-up of an earlier delivery of the same subject, written so that no
+ * index is used for it: SQLite would otherwise walk the claim index (every earlier pending delivery of
+ * the endpoint, quadratic in a backlog) instead of the ordering index (the subject's few).
+ */
+const EARLIER_PENDING = sql.raw(`p.state || '' = 'pending'`);
+
+/**
  * The ids of up to `limit` deliveries of the endpoint that may be sent now, in event order: due, pending,
  * not leased (or the lease expired), no earlier delivery of the same subject pending for this endpoint,
  * no earlier event of the subject still to be fanned out.
@@ -268,7 +275,7 @@ function claimable(endpointId: string, limit: number, now: number) {
       and (d.locked_until is null or d.locked_until < ${now})
       and not exists (
         select 1 from webhook_deliveries p
-        where p.endpoint_id = d.endpoint_id and p.ordering_key = d.ordering_key and p.event_seq < d.event_seq and p.state = 'pending')
+        where p.endpoint_id = d.endpoint_id and p.ordering_key = d.ordering_key and p.event_seq < d.event_seq and ${EARLIER_PENDING})
       and not exists (
         select 1 from events e join events u
           on u.account_id = e.account_id and u.subject_type = e.subject_type and u.subject_id = e.subject_id and u.seq < e.seq
@@ -410,7 +417,7 @@ async function nextDue(db: Executor, endpointId: string, now: number): Promise<n
     where d.endpoint_id = ${endpointId} and d.state = 'pending'
       and not exists (
         select 1 from webhook_deliveries p
-        where p.endpoint_id = d.endpoint_id and p.ordering_key = d.ordering_key and p.event_seq < d.event_seq and p.state = 'pending')`.execute(db);
+        where p.endpoint_id = d.endpoint_id and p.ordering_key = d.ordering_key and p.event_seq < d.event_seq and ${EARLIER_PENDING})`.execute(db);
   const row = r.rows[0];
   if (!row || Number(row.pending) === 0) return null;
   return row.due === null ? now : Number(row.due);
