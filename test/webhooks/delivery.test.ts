@@ -17,7 +17,7 @@ import { RunAgain, type JobHandler } from '../../src/platform/jobs/worker.js';
 import { recordEvent } from '../../src/platform/events.js';
 import { deliverySettings, webhooksFeature } from '../../src/features/webhooks/index.js';
 import { cleanupWebhooks } from '../../src/features/webhooks/cleanup.js';
-import { claimDeliveries } from '../../src/features/webhooks/delivery.js';
+import { claimDeliveries, pumpEndpoint } from '../../src/features/webhooks/delivery.js';
 
 // ---------------------------------------------------------------------------------------------
 // An independent Standard Webhooks verifier (spec: https://www.standardwebhooks.com)
@@ -314,6 +314,30 @@ describe('webhooks', () => {
     expect(leases.every((l) => l.locked_by === null && l.state === 'succeeded')).toBe(true);
     await drain();
     expect(received).toHaveLength(4);
+  });
+
+  it('two pumps of one endpoint at once (a job whose lock expired while it ran): each delivery is sent once, each subject in order', async () => {
+    const { token, accountId, endpoint } = await setup();
+    const contacts = [await createContact(token, 'Ken Thompson'), await createContact(token, 'Dennis Ritchie'), await createContact(token, 'Brian Kernighan')];
+    for (const id of contacts) {
+      for (const name of ['One', 'Two']) expect((await t.api(token, 'PATCH', `/api/v1/contacts/${id}`, { firstName: name })).statusCode).toBe(200);
+    }
+    // Fan-out only (the delivery job is not run by drain here: the pumps are called directly).
+    for (;;) {
+      const [job] = await claimJobs(t.env.db, t.env.dialect, { queues: ['default'], workerId: 'w1', lockMs: 60_000, limit: 1, now: clock });
+      if (!job) break;
+      if (handlers[job.kind]) await handlers[job.kind]!(JSON.parse(job.payload), { env: t.env, job, workerId: 'w1', log, signal: new AbortController().signal });
+      await completeJob(t.env.db, job.id, 'w1', clock);
+    }
+    const sent = await Promise.all([pumpEndpoint(t.env, endpoint.id, { workerId: 'p1' }), pumpEndpoint(t.env, endpoint.id, { workerId: 'p2' })]);
+    expect(sent[0]!.sent + sent[1]!.sent).toBe(9);
+    const ids = received.map((r) => r.headers['webhook-id']);
+    expect(new Set(ids).size).toBe(9);
+    for (const id of contacts) expect(received.filter((r) => r.json.data.contactId === id).map((r) => r.json.type)).toEqual(['contact.created', 'contact.updated', 'contact.updated']);
+    const rows = await t.env.db.selectFrom('webhook_deliveries').select(['state', 'attempts', 'locked_by']).where('account_id', '=', accountId).execute();
+    expect(rows.every((r) => r.state === 'succeeded' && r.attempts === 1 && r.locked_by === null)).toBe(true);
+    await drain();
+    expect(received).toHaveLength(9);
   });
 
   it('only admins manage webhooks; event types are checked', async () => {
