@@ -47,7 +47,7 @@ import { nextAttemptDelay, orderingKey, outcomeOfStatus, parseRetryAfter } from 
 import { postWebhook, SendError } from './sender.js';
 import { signatureHeaders } from './signature.js';
 import { hasFullObject, loadObject } from './objects.js';
-import { beginAttempt, endpointCapacity } from './pacing.js';
+import { beginAttempt, endpointCapacity, pacingSettings } from './pacing.js';
 
 export const DELIVER_JOB = 'webhooks.deliver';
 /** Deliveries have a queue (and a worker) of their own: a hanging endpoint never delays other jobs (src/app/runtime.ts). */
@@ -320,67 +320,98 @@ export interface PumpOptions {
 }
 
 /**
- * Sends what the endpoint has to send now: claims batches of its deliveries and keeps up to its capacity
- * (pacing.ts) of POSTs in flight. A place frees up when its answer comes, before the outcome is written
- * (the delivery stays leased, and pending, until then); it claims again when a quarter of the places are
- * free, or when outcomes were written since a claim that found too little (a settled delivery lets the
- * next one of its subject go). It stops when nothing more can be claimed and every outcome is written,
- * when the slice is over, or when the signal aborts. Returns whether it stopped early, and how many
- * outcomes it wrote.
+ * Sends what the endpoint has to send now. It keeps up to its capacity (pacing.ts) of POSTs in flight,
+ * and as many claimed deliveries ready beside them (none while the endpoint is slow), so a place that
+ * frees up is taken at once while the next claim runs. A place frees up when its answer comes, before
+ * the outcome is written (the delivery stays leased, and pending, until then). It claims (one claim at a
+ * time, beside the POSTs) when a quarter of what it may hold is missing, unless the last claim found
+ * too little and no outcome was written since (a settled delivery lets the next one of its subject go).
+ * It stops when nothing more can be claimed and every outcome is written, when the slice is over, or
+ * when the signal aborts (what was claimed and not sent is released). Returns whether it stopped early,
+ * and how many outcomes it wrote.
  */
 export async function pumpEndpoint(env: CommandEnv, endpointId: string, o: PumpOptions): Promise<{ cutShort: boolean; sent: number }> {
   const t0 = performance.now();
   const slice = o.sliceMs ?? deliverySettings.sliceMs;
   const inFlight = new Set<Promise<void>>();
   const writing = new Set<Promise<void>>();
+  const ready: ClaimedDelivery[] = [];
+  let claiming: Promise<void> | null = null;
   let failure: unknown = null;
   let sent = 0;
   let written = 0;
   /** `written` when a claim last got fewer than it asked for: claiming again before more is written finds nothing new. */
   let starvedAt = -1;
   let stop = false;
+  const launch = (row: ClaimedDelivery) => {
+    const p: Promise<void> = attempt(env, row, o.workerId, o.signal)
+      .then(
+        (outcome) => {
+          const w: Promise<void> = writeOutcome(env, outcome)
+            .then(
+              () => {
+                sent += 1;
+                written += 1;
+              },
+              (err) => {
+                failure ??= err;
+              },
+            )
+            .finally(() => writing.delete(w));
+          writing.add(w);
+        },
+        (err) => {
+          failure ??= err;
+        },
+      )
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  };
   for (;;) {
     stop = failure !== null || Boolean(o.signal?.aborted) || performance.now() - t0 > slice;
     const cap = endpointCapacity(endpointId, deliverySettings.endpointConcurrency, deliverySettings.timeoutMs);
-    const free = cap - inFlight.size;
-    if (!stop && free > 0 && (inFlight.size === 0 || free >= Math.ceil(cap / 4)) && written !== starvedAt) {
+    if (!stop) while (inFlight.size < cap && ready.length) launch(ready.shift()!);
+    const want = cap - inFlight.size + (cap > pacingSettings.slowEndpointAttempts ? cap : 0) - ready.length;
+    if (!stop && !claiming && want > 0 && (inFlight.size === 0 || want >= Math.ceil(cap / 4)) && written !== starvedAt) {
+      const at = written;
       const now = env.now();
-      const rows = await claimDeliveries(env.db, env.dialect, { endpointId, workerId: o.workerId, limit: free, now, leaseMs: deliverySettings.timeoutMs + deliverySettings.leaseMarginMs });
-      if (rows.length < free) starvedAt = written;
-      for (const row of rows) {
-        const p: Promise<void> = attempt(env, row, o.workerId, o.signal)
-          .then(
-            (outcome) => {
-              const w: Promise<void> = writeOutcome(env, outcome)
-                .then(
-                  () => {
-                    sent += 1;
-                    written += 1;
-                  },
-                  (err) => {
-                    failure ??= err;
-                  },
-                )
-                .finally(() => writing.delete(w));
-              writing.add(w);
-            },
-            (err) => {
-              failure ??= err;
-            },
-          )
-          .finally(() => inFlight.delete(p));
-        inFlight.add(p);
+      claiming = claimDeliveries(env.db, env.dialect, { endpointId, workerId: o.workerId, limit: want, now, leaseMs: deliverySettings.timeoutMs + deliverySettings.leaseMarginMs })
+        .then(
+          (rows) => {
+            if (rows.length < want) starvedAt = at;
+            ready.push(...rows);
+          },
+          (err) => {
+            failure ??= err;
+          },
+        )
+        .finally(() => {
+          claiming = null;
+        });
+    }
+    if (stop && !claiming) {
+      if (ready.length) await releaseDeliveries(env.db, ready.splice(0).map((r) => r.id), o.workerId);
+      if (!inFlight.size) {
+        await Promise.all(writing);
+        break;
       }
     }
-    if (!inFlight.size && !writing.size && (stop || written === starvedAt)) break;
-    if (stop && !inFlight.size) {
-      await Promise.all(writing);
-      continue;
+    if (!stop && !inFlight.size && !writing.size && !claiming && !ready.length && written === starvedAt) break;
+    const waits = [...inFlight, ...writing];
+    if (claiming) waits.push(claiming);
+    if (!waits.length) {
+      if (ready.length) continue;
+      break;
     }
-    await Promise.race([...inFlight, ...writing]);
+    await Promise.race(waits);
   }
   if (failure !== null) throw failure;
   return { cutShort: stop, sent };
+}
+
+/** Gives back leases not used (claimed, never sent): claimable again at once. */
+async function releaseDeliveries(db: Executor, ids: readonly string[], workerId: string): Promise<void> {
+  await db.updateTable('webhook_deliveries').set({ locked_by: null, locked_until: null }).where('id', 'in', [...ids]).where('locked_by', '=', workerId).execute();
 }
 
 /**
