@@ -10,9 +10,11 @@
  *                                  `webhooks.deliver:<endpointId>`, on its own queue): claims the endpoint's
  *                                  due deliveries straight from webhook_deliveries in batches, with a lease
  *                                  (`locked_by`, `locked_until`), keeps up to `endpointConcurrency` POSTs in
- *                                  flight (fewer while the endpoint is slow, pacing.ts), and writes the
- *                                  outcomes of the attempts in flight together (group commit: one multi-row
- *                                  attempt insert, the deliveries in one update per kind of outcome). When
+ *                                  flight and as many leased deliveries ready (2 and none while the endpoint
+ *                                  is slow, pacing.ts), and writes the outcomes of the attempts in flight
+ *                                  together (group commit: one multi-row attempt insert, the deliveries in
+ *                                  one update per kind of outcome; on PostgreSQL one statement when no
+ *                                  failure streak changes). When
  *                                  nothing is due it goes back to the queue until the next retry is due,
  *                                  or ends when nothing is pending; after a time slice it hands its worker
  *                                  back (other endpoints' turn) and comes back at once.
