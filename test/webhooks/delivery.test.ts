@@ -17,7 +17,7 @@ import { RunAgain, type JobHandler } from '../../src/platform/jobs/worker.js';
 import { recordEvent } from '../../src/platform/events.js';
 import { deliverySettings, webhooksFeature } from '../../src/features/webhooks/index.js';
 import { cleanupWebhooks } from '../../src/features/webhooks/cleanup.js';
-import { claimDeliveries, pumpEndpoint } from '../../src/features/webhooks/delivery.js';
+import { claimDeliveries, pumpEndpoint, wakeEndpoints } from '../../src/features/webhooks/delivery.js';
 
 // ---------------------------------------------------------------------------------------------
 // An independent Standard Webhooks verifier (spec: https://www.standardwebhooks.com)
@@ -338,6 +338,48 @@ describe('webhooks', () => {
     expect(rows.every((r) => r.state === 'succeeded' && r.attempts === 1 && r.locked_by === null)).toBe(true);
     await drain();
     expect(received).toHaveLength(9);
+  });
+
+  it('a fan-out that commits while the endpoint\'s job is ending is not missed (PostgreSQL: the job row stays locked meanwhile)', async () => {
+    if (t.env.dialect !== 'postgres') return; // SQLite: one writer, the two cannot interleave
+    const { token, accountId, endpoint } = await setup();
+    await createContact(token, 'Barbara Simons');
+    // Fan out, and take the endpoint's job as a worker would.
+    const [publish] = await claimJobs(t.env.db, t.env.dialect, { queues: ['default'], workerId: 'w1', lockMs: 60_000, limit: 1, now: clock });
+    await handlers[publish!.kind]!(JSON.parse(publish!.payload), { env: t.env, job: publish!, workerId: 'w1', log, signal: new AbortController().signal });
+    await completeJob(t.env.db, publish!.id, 'w1', clock);
+    const [job] = await claimJobs(t.env.db, t.env.dialect, { queues: ['webhooks'], workerId: 'w1', lockMs: 60_000, limit: 1, now: clock });
+    expect(JSON.parse(job!.payload)).toEqual({ endpointId: endpoint.id });
+    // Another fan-out writes a delivery and wakes the endpoint (its job row now locked), then waits.
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const fanOut = t.env.db.transaction().execute(async (trx) => {
+      const eventId = await recordEvent(trx, { accountId, type: 'contact.updated', subject: { type: 'contact', id: 'con_late' }, data: { contactId: 'con_late', changed: ['name'] }, at: clock });
+      const ev = await trx.selectFrom('events').select('seq').where('id', '=', eventId).executeTakeFirstOrThrow();
+      await trx
+        .insertInto('webhook_deliveries')
+        .values({ id: 'msg_late', account_id: accountId, endpoint_id: endpoint.id, event_id: eventId, event_seq: Number(ev.seq), ordering_key: 'contact:con_late', state: 'pending', attempts: 0, next_attempt_at: clock, last_status: null, last_error: null, created_at: clock, finished_at: null, locked_by: null, locked_until: null })
+        .execute();
+      await wakeEndpoints(trx, t.env.dialect, [endpoint.id], clock);
+      locked();
+      await gate;
+    });
+    await isLocked;
+    // The job sends what it sees, then, deciding whether to end, waits for the fan-out's commit.
+    const ran = handlers[job!.kind]!(JSON.parse(job!.payload), { env: t.env, job: job!, workerId: 'w1', log, signal: new AbortController().signal }).then(
+      () => 'ended',
+      (err) => (err instanceof RunAgain ? `again in ${err.delayMs}` : String(err)),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    release();
+    await fanOut;
+    expect(await ran).toBe('again in 0');
+    expect(received.map((r) => r.json.data.contactId)).not.toContain('con_late');
+    await requeueJob(t.env.db, job!, 'w1', clock);
+    await drain();
+    expect(received.filter((r) => r.headers['webhook-id'] === 'msg_late')).toHaveLength(1);
   });
 
   it('only admins manage webhooks; event types are checked', async () => {
