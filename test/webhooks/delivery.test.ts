@@ -541,6 +541,23 @@ describe('failing endpoints and the delivery log retention', () => {
     expect(await t.env.db.selectFrom('notifications').select('id').where('user_id', '=', adminUserId).where('kind', '=', 'webhook.endpoint_disabled').execute()).toHaveLength(1);
   });
 
+  it('the cleanup job queues again the delivery job of an endpoint with pending deliveries whose job died', async () => {
+    const { token, endpoint } = await setup();
+    answers = [{ status: 500 }, { status: 500 }];
+    await createContact(token, 'Mary Shaw');
+    await drain();
+    expect(received).toHaveLength(2);
+    // The pump's job ran out of attempts (say the database kept failing it): nothing would send the retry.
+    await t.env.db.updateTable('jobs').set({ state: 'dead', dedupe_key: null }).where('dedupe_key', '=', `webhooks.deliver:${endpoint.id}`).execute();
+    clock += 6_000;
+    await drain();
+    expect(received).toHaveLength(2);
+    expect((await cleanupWebhooks(t.env)).woken).toBeGreaterThanOrEqual(1);
+    await drain();
+    expect(received).toHaveLength(3);
+    expect(new Set(received.map((r) => r.headers['webhook-id'])).size).toBe(1);
+  });
+
   it('deliveries, attempts and events older than the retention (30 days by default, per account) are deleted; pending ones stay', async () => {
     const { token, endpoint, accountId } = await setup();
     expect((await t.api(token, 'GET', '/api/v1/webhooks/settings')).json()).toEqual({ logRetentionDays: 30 });
