@@ -12,6 +12,8 @@
  * `scripts/generate-hostile-corpus.ts` writes the same messages as .eml files.
  */
 import crypto from 'node:crypto';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import type { MalformedReason } from '../../src/mail/message/message.js';
 import type { MessagesTable } from '../../src/platform/database/schema.js';
 import { watchEventLoop, type StallFigures } from './loop-stall.js';
@@ -598,7 +600,40 @@ export interface HostileRun {
   stall: StallFigures;
   /** RSS (whole process, parse workers included), bytes. */
   rss: { start: number; peak: number; end: number };
+  /**
+   * What the main thread holds (V8 heap + external + array buffers) after a full garbage collection,
+   * at the start and at the end of the run, bytes: a leak shows here, whatever the collector's timing.
+   */
+  retained: { start: number; end: number };
   seconds: number;
+}
+
+/** The garbage collector, exposed at run time (the test runner starts Node without --expose-gc). */
+let gcFn: (() => void) | undefined;
+function collectGarbage(): void {
+  if (!gcFn) {
+    v8.setFlagsFromString('--expose-gc');
+    gcFn = vm.runInNewContext('gc') as () => void;
+  }
+  gcFn();
+}
+
+/** Full collections until what is held stops shrinking (a Buffer's memory goes a collection after its object). */
+async function settledHeldBytes(): Promise<number> {
+  let held = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 6; i++) {
+    collectGarbage();
+    await new Promise((r) => setTimeout(r, 20));
+    const now = heldBytes();
+    if (now >= held - 256 * 1024) return Math.min(now, held);
+    held = now;
+  }
+  return held;
+}
+
+function heldBytes(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external; // external includes array buffers (Node's Buffers)
 }
 
 /**
@@ -614,7 +649,7 @@ export async function ingestHostile(
     const raw = c.build();
     return { c, raw, sha256: sha256(raw), bytes: raw.length };
   });
-  global.gc?.();
+  const retainedStart = await settledHeldBytes();
   await new Promise((r) => setTimeout(r, 50)); // let timers that the build delayed fire unmeasured
   const rss = { start: process.memoryUsage().rss, peak: 0, end: 0 };
   rss.peak = rss.start;
@@ -641,5 +676,6 @@ export async function ingestHostile(
   }
   built = [];
   rss.end = process.memoryUsage().rss;
-  return { results, stall, rss, seconds: (performance.now() - t0) / 1000 };
+  const retained = { start: retainedStart, end: await settledHeldBytes() };
+  return { results, stall, rss, retained, seconds: (performance.now() - t0) / 1000 };
 }

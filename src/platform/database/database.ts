@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { cachingSqlite } from './statement-cache.js';
+import { prepareStatements } from './pg-prepared.js';
 import { startWalCheckpointer } from './wal-checkpointer.js';
 import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
@@ -62,6 +63,8 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
       max: opts.poolSize ?? 10,
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     });
+    // Data statements are prepared once per connection (pg-prepared.ts), as SQLite's are (statement-cache.ts).
+    prepareStatements(pool);
     if (schema) {
       const c = await pool.connect();
       try {
@@ -93,12 +96,24 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
   const checkpointer = file === ':memory:' ? null : startWalCheckpointer(file);
   conn.pragma(`wal_autocheckpoint = ${checkpointer ? 10_000 : 1000}`);
   conn.pragma('journal_size_limit = 67108864');
+  // The query planner's statistics, kept as SQLite advises for long-lived connections: analysed where
+  // missing or stale at open (bounded work), then again every hour (PostgreSQL's autovacuum does this there).
+  conn.pragma('optimize = 0x10002');
+  const optimizer = setInterval(() => {
+    try {
+      conn.pragma('optimize');
+    } catch {
+      // busy or closing: the next hour will do
+    }
+  }, 3600_000);
+  optimizer.unref();
   const db = new Kysely<DB>({ dialect: new ImmediateTransactionSqliteDialect({ database: cachingSqlite(conn) }) });
   return {
     db,
     dialect: 'sqlite',
     describe: `SQLite ${file}`,
     close: async () => {
+      clearInterval(optimizer);
       await checkpointer?.stop();
       await db.destroy();
     },
