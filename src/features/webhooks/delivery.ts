@@ -37,6 +37,7 @@ import type { CommandEnv, Executor } from '../../platform/context.js';
 import type { Dialect } from '../../platform/database/database.js';
 import { newId } from '../../platform/database/ids.js';
 import { insertRows } from '../../platform/database/insert-rows.js';
+import { UNPREPARED } from '../../platform/database/pg-prepared.js';
 import { sql } from 'kysely';
 import type { JobsTable, WebhookAttemptsTable, WebhookDeliveriesTable } from '../../platform/database/schema.js';
 import { json, readJson } from '../../platform/database/json.js';
@@ -299,7 +300,8 @@ export async function claimDeliveries(db: Executor, dialect: Dialect, c: { endpo
     where id in (${claimable(c.endpointId, c.limit, c.now)})
       and state = 'pending' and (locked_until is null or locked_until < ${c.now})`;
   if (dialect === 'postgres') {
-    const r = await sql<ClaimedDelivery>`
+    // Unprepared: a plan cached while the table was nearly empty walks it whole per candidate once it has grown.
+    const r = await sql<ClaimedDelivery>`${sql.raw(UNPREPARED)}
       with d as (${lease} returning *)
       select ${CLAIMED_COLUMNS} from d join events e on e.id = d.event_id join webhook_endpoints w on w.id = d.endpoint_id
       order by d.event_seq`.execute(db);
@@ -443,7 +445,7 @@ export async function deliverEndpointJob(env: CommandEnv, endpointId: string, jo
  * its lease's end), the earliest; null when nothing is pending.
  */
 async function nextDue(db: Executor, endpointId: string, now: number): Promise<number | null> {
-  const r = await sql<{ due: number | string | null; pending: number | string }>`
+  const r = await sql<{ due: number | string | null; pending: number | string }>`${sql.raw(UNPREPARED)}
     select min(case when d.locked_until is not null and d.locked_until >= ${now} then d.locked_until else d.next_attempt_at end) as due,
       count(*) as pending
     from webhook_deliveries d
