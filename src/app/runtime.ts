@@ -98,11 +98,12 @@ export async function startMailroom(config: Config, opts: StartOptions = {}): Pr
     running.mailboxes = supervisor;
     // `connection.sync` jobs only nudge the supervisor ("sync this one now"): short, a small pool.
     const syncWorker = new JobWorker({ env, handlers: jobHandlers, log: log.child({ role: 'sync' }), queues: ['sync'], concurrency: 4, lockMs: 30_000 });
-    // Webhook deliveries wait on other servers: a pool of their own, wider (src/features/webhooks/pacing.ts).
+    // Webhook deliveries wait on other servers: a pool of their own, one job per endpoint being sent to
+    // (its pump, src/features/webhooks/delivery.ts), so a hanging endpoint holds one place, not the pool.
     const webhooksWorker = new JobWorker({ env, handlers: jobHandlers, log: log.child({ role: 'webhooks' }), queues: [WEBHOOKS_QUEUE], concurrency: 16, lockMs: 60_000 });
     webhooksWorker.start();
     stoppers.push(() => webhooksWorker.stop());
-    // Fan-out queues deliveries in this process: the delivery worker looks at once instead of at its next poll.
+    // Fan-out queues endpoints' pumps in this process: the delivery worker looks at once instead of at its next poll.
     const queued = env.onJobsQueued;
     env.onJobsQueued = () => {
       queued?.();

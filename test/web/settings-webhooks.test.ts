@@ -11,7 +11,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { deliverOnce, publishEvent } from '../../src/features/webhooks/delivery.js';
+import { deliverEndpoint, publishEvent } from '../../src/features/webhooks/delivery.js';
 import { setPrivateHostsForTest } from '../support/local-hosts.js';
 import { buildWebApp, hasChromium, launchChromium, screenshot, signIn, startWebServer, type WebTestServer } from './support.js';
 
@@ -200,8 +200,7 @@ describe.skipIf(!hasChromium)('Settings → Webhooks', () => {
       await card.getByText(/Test event queued/).waitFor();
       const env = server.app.deps.env;
       const deliver = async () => {
-        const pending = await env.db.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', id).where('state', '=', 'pending').execute();
-        for (const d of pending) await deliverOnce(env, d.id);
+        await deliverEndpoint(env, id);
       };
       const event = await env.db.selectFrom('events').select('id').where('type', '=', 'webhook.test').where('data', 'like', `%${id}%`).executeTakeFirstOrThrow();
       await publishEvent(env, event.id);

@@ -17,6 +17,7 @@ import { RunAgain, type JobHandler } from '../../src/platform/jobs/worker.js';
 import { recordEvent } from '../../src/platform/events.js';
 import { deliverySettings, webhooksFeature } from '../../src/features/webhooks/index.js';
 import { cleanupWebhooks } from '../../src/features/webhooks/cleanup.js';
+import { claimDeliveries, pumpEndpoint, wakeEndpoints } from '../../src/features/webhooks/delivery.js';
 
 // ---------------------------------------------------------------------------------------------
 // An independent Standard Webhooks verifier (spec: https://www.standardwebhooks.com)
@@ -254,24 +255,34 @@ describe('webhooks', () => {
     expect(received).toHaveLength(3);
   });
 
-  it('a worker killed mid-delivery: the job is taken again once its lock expires, and the event is delivered', async () => {
-    const { token } = await setup();
+  it('a worker killed mid-delivery: its leases and its job\'s lock expire, and the event is delivered with the same webhook-id', async () => {
+    const { token, endpoint } = await setup();
     await createContact(token, 'Leslie Lamport');
-    // Fan out, then a worker claims the delivery and dies.
+    // Fan out, then a worker claims the endpoint's job, leases the delivery, and dies before the POST.
     const [publish] = await claimJobs(t.env.db, t.env.dialect, { queues: ['default', 'webhooks'], workerId: 'w1', lockMs: 60_000, limit: 1, now: clock });
     await handlers[publish!.kind]!(JSON.parse(publish!.payload), { env: t.env, job: publish!, workerId: 'w1', log, signal: new AbortController().signal });
     await completeJob(t.env.db, publish!.id, 'w1', clock);
     const [deliver] = await claimJobs(t.env.db, t.env.dialect, { queues: ['default', 'webhooks'], workerId: 'dead', lockMs: 30_000, limit: 1, now: clock });
     expect(deliver!.kind).toBe('webhooks.deliver');
+    expect(JSON.parse(deliver!.payload)).toEqual({ endpointId: endpoint.id });
+    const leased = await claimDeliveries(t.env.db, t.env.dialect, { endpointId: endpoint.id, workerId: 'dead', limit: 10, now: clock, leaseMs: 45_000 });
+    expect(leased).toHaveLength(1);
     await drain();
     expect(received).toHaveLength(0);
+    // The job's lock has expired, the delivery's lease not yet: nothing is sent twice.
     clock += 31_000;
     await drain();
+    expect(received).toHaveLength(0);
+    clock += 15_000;
+    await drain();
     expect(received).toHaveLength(1);
+    expect(received[0]!.headers['webhook-id']).toBe(leased[0]!.id);
+    const [d] = (await t.api(token, 'GET', `/api/v1/webhooks/${endpoint.id}/deliveries`)).json().deliveries;
+    expect(d).toMatchObject({ id: leased[0]!.id, state: 'succeeded', attempts: 1 });
   });
 
-  it('one fan-out publishes the waiting events in order; a delivery job that succeeds sends the subject\'s next ones, whose jobs it completes', async () => {
-    const { token, accountId } = await setup();
+  it('one fan-out publishes the waiting events in order; one job per endpoint sends a subject\'s events one after the other, and ends when nothing is pending', async () => {
+    const { token, accountId, endpoint } = await setup();
     const a = await createContact(token, 'Grace Hopper');
     for (const name of ['Grace B.', 'Grace M.', 'Grace M. H.']) {
       const r = await t.api(token, 'PATCH', `/api/v1/contacts/${a}`, { firstName: name });
@@ -288,17 +299,87 @@ describe('webhooks', () => {
     expect(unpublished).toHaveLength(0);
     const deliveries = await t.env.db.selectFrom('webhook_deliveries').select(['id', 'event_seq']).where('account_id', '=', accountId).orderBy('event_seq').execute();
     expect(deliveries).toHaveLength(4);
-    // The first delivery's job alone sends all four, in order.
-    const job = await t.env.db.selectFrom('jobs').selectAll().where('dedupe_key', '=', `webhooks.deliver:${deliveries[0]!.id}`).executeTakeFirstOrThrow();
+    // One delivery job for the endpoint, not one per delivery; it sends all four, in order.
+    const jobs = await t.env.db.selectFrom('jobs').selectAll().where('kind', '=', 'webhooks.deliver').where('payload', '=', JSON.stringify({ endpointId: endpoint.id })).execute();
+    expect(jobs).toHaveLength(1);
+    const job = jobs[0]!;
+    expect(job.dedupe_key).toBe(`webhooks.deliver:${endpoint.id}`);
     await t.env.db.updateTable('jobs').set({ state: 'running', locked_by: 'w1', locked_until: clock + 60_000, attempts: 1 }).where('id', '=', job.id).execute();
     await handlers[job.kind]!(JSON.parse(job.payload), { ...worker, job });
-    await completeJob(t.env.db, job.id, 'w1', clock);
     expect(received.map((r) => r.json.type)).toEqual(['contact.created', 'contact.updated', 'contact.updated', 'contact.updated']);
-    expect(new Set(received.map((r) => r.headers['webhook-id'])).size).toBe(4);
-    const jobs = await t.env.db.selectFrom('jobs').select(['state']).where('dedupe_key', 'is', null).where('kind', '=', 'webhooks.deliver').where('payload', 'in', deliveries.map((d) => JSON.stringify({ deliveryId: d.id }))).execute();
-    expect(jobs.map((j) => j.state)).toEqual(['done', 'done', 'done', 'done']);
+    expect(received.map((r) => r.headers['webhook-id'])).toEqual(deliveries.map((d) => d.id));
+    // Nothing pending: the job ended itself (its dedupe key freed for the next fan-out).
+    expect(await t.env.db.selectFrom('jobs').select(['state', 'dedupe_key']).where('id', '=', job.id).executeTakeFirstOrThrow()).toEqual({ state: 'done', dedupe_key: null });
+    const leases = await t.env.db.selectFrom('webhook_deliveries').select(['locked_by', 'state']).where('account_id', '=', accountId).execute();
+    expect(leases.every((l) => l.locked_by === null && l.state === 'succeeded')).toBe(true);
     await drain();
     expect(received).toHaveLength(4);
+  });
+
+  it('two pumps of one endpoint at once (a job whose lock expired while it ran): each delivery is sent once, each subject in order', async () => {
+    const { token, accountId, endpoint } = await setup();
+    const contacts = [await createContact(token, 'Ken Thompson'), await createContact(token, 'Dennis Ritchie'), await createContact(token, 'Brian Kernighan')];
+    for (const id of contacts) {
+      for (const name of ['One', 'Two']) expect((await t.api(token, 'PATCH', `/api/v1/contacts/${id}`, { firstName: name })).statusCode).toBe(200);
+    }
+    // Fan-out only (the delivery job is not run by drain here: the pumps are called directly).
+    for (;;) {
+      const [job] = await claimJobs(t.env.db, t.env.dialect, { queues: ['default'], workerId: 'w1', lockMs: 60_000, limit: 1, now: clock });
+      if (!job) break;
+      if (handlers[job.kind]) await handlers[job.kind]!(JSON.parse(job.payload), { env: t.env, job, workerId: 'w1', log, signal: new AbortController().signal });
+      await completeJob(t.env.db, job.id, 'w1', clock);
+    }
+    const sent = await Promise.all([pumpEndpoint(t.env, endpoint.id, { workerId: 'p1' }), pumpEndpoint(t.env, endpoint.id, { workerId: 'p2' })]);
+    expect(sent[0]!.sent + sent[1]!.sent).toBe(9);
+    const ids = received.map((r) => r.headers['webhook-id']);
+    expect(new Set(ids).size).toBe(9);
+    for (const id of contacts) expect(received.filter((r) => r.json.data.contactId === id).map((r) => r.json.type)).toEqual(['contact.created', 'contact.updated', 'contact.updated']);
+    const rows = await t.env.db.selectFrom('webhook_deliveries').select(['state', 'attempts', 'locked_by']).where('account_id', '=', accountId).execute();
+    expect(rows.every((r) => r.state === 'succeeded' && r.attempts === 1 && r.locked_by === null)).toBe(true);
+    await drain();
+    expect(received).toHaveLength(9);
+  });
+
+  it('a fan-out that commits while the endpoint\'s job is ending is not missed (PostgreSQL: the job row stays locked meanwhile)', async () => {
+    if (t.env.dialect !== 'postgres') return; // SQLite: one writer, the two cannot interleave
+    const { token, accountId, endpoint } = await setup();
+    await createContact(token, 'Barbara Simons');
+    // Fan out, and take the endpoint's job as a worker would.
+    const [publish] = await claimJobs(t.env.db, t.env.dialect, { queues: ['default'], workerId: 'w1', lockMs: 60_000, limit: 1, now: clock });
+    await handlers[publish!.kind]!(JSON.parse(publish!.payload), { env: t.env, job: publish!, workerId: 'w1', log, signal: new AbortController().signal });
+    await completeJob(t.env.db, publish!.id, 'w1', clock);
+    const [job] = await claimJobs(t.env.db, t.env.dialect, { queues: ['webhooks'], workerId: 'w1', lockMs: 60_000, limit: 1, now: clock });
+    expect(JSON.parse(job!.payload)).toEqual({ endpointId: endpoint.id });
+    // Another fan-out writes a delivery and wakes the endpoint (its job row now locked), then waits.
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const fanOut = t.env.db.transaction().execute(async (trx) => {
+      const eventId = await recordEvent(trx, { accountId, type: 'contact.updated', subject: { type: 'contact', id: 'con_late' }, data: { contactId: 'con_late', changed: ['name'] }, at: clock });
+      const ev = await trx.selectFrom('events').select('seq').where('id', '=', eventId).executeTakeFirstOrThrow();
+      await trx
+        .insertInto('webhook_deliveries')
+        .values({ id: 'msg_late', account_id: accountId, endpoint_id: endpoint.id, event_id: eventId, event_seq: Number(ev.seq), ordering_key: 'contact:con_late', state: 'pending', attempts: 0, next_attempt_at: clock, last_status: null, last_error: null, created_at: clock, finished_at: null, locked_by: null, locked_until: null })
+        .execute();
+      await wakeEndpoints(trx, t.env.dialect, [endpoint.id], clock);
+      locked();
+      await gate;
+    });
+    await isLocked;
+    // The job sends what it sees, then, deciding whether to end, waits for the fan-out's commit.
+    const ran = handlers[job!.kind]!(JSON.parse(job!.payload), { env: t.env, job: job!, workerId: 'w1', log, signal: new AbortController().signal }).then(
+      () => 'ended',
+      (err) => (err instanceof RunAgain ? `again in ${err.delayMs}` : String(err)),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    release();
+    await fanOut;
+    expect(await ran).toBe('again in 0');
+    expect(received.map((r) => r.json.data.contactId)).not.toContain('con_late');
+    await requeueJob(t.env.db, job!, 'w1', clock);
+    await drain();
+    expect(received.filter((r) => r.headers['webhook-id'] === 'msg_late')).toHaveLength(1);
   });
 
   it('only admins manage webhooks; event types are checked', async () => {
@@ -458,6 +539,23 @@ describe('failing endpoints and the delivery log retention', () => {
     expect(r.disabled).toBeGreaterThanOrEqual(1);
     expect((await t.api(token, 'GET', `/api/v1/webhooks/${endpoint.id}`)).json().enabled).toBe(false);
     expect(await t.env.db.selectFrom('notifications').select('id').where('user_id', '=', adminUserId).where('kind', '=', 'webhook.endpoint_disabled').execute()).toHaveLength(1);
+  });
+
+  it('the cleanup job queues again the delivery job of an endpoint with pending deliveries whose job died', async () => {
+    const { token, endpoint } = await setup();
+    answers = [{ status: 500 }, { status: 500 }];
+    await createContact(token, 'Mary Shaw');
+    await drain();
+    expect(received).toHaveLength(2);
+    // The pump's job ran out of attempts (say the database kept failing it): nothing would send the retry.
+    await t.env.db.updateTable('jobs').set({ state: 'dead', dedupe_key: null }).where('dedupe_key', '=', `webhooks.deliver:${endpoint.id}`).execute();
+    clock += 6_000;
+    await drain();
+    expect(received).toHaveLength(2);
+    expect((await cleanupWebhooks(t.env)).woken).toBeGreaterThanOrEqual(1);
+    await drain();
+    expect(received).toHaveLength(3);
+    expect(new Set(received.map((r) => r.headers['webhook-id'])).size).toBe(1);
   });
 
   it('deliveries, attempts and events older than the retention (30 days by default, per account) are deleted; pending ones stay', async () => {

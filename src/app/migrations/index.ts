@@ -24,6 +24,7 @@ import * as m026 from './026-sla.js';
 import * as m027 from './027-sign-in-protection.js';
 import * as m028 from './028-sent-copy-check.js';
 import * as m029 from './029-contact-time-zone.js';
+import * as m030 from './030-webhook-delivery-leases.js';
 import * as m032 from './032-conversation-snippet-index.js';
 
 /** Migrations are listed here in order (no directory scanning: works the same under tsx and bundlers). */
@@ -53,6 +54,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '027-sign-in-protection': m027,
   '028-sent-copy-check': m028,
   '029-contact-time-zone': m029,
+  '030-webhook-delivery-leases': m030,
   '032-conversation-snippet-index': m032,
 };
 

@@ -3,12 +3,14 @@
  * hours): deletes finished deliveries, their attempts, and published events that no pending delivery
  * needs, older than each account's retention (webhook_settings, 30 days by default), in small batches;
  * and disables the endpoints whose failure streak has lasted five days without a later attempt doing it.
- * Queued when an endpoint is created or the settings change; it keeps itself going.
+ * It also queues the delivery job of every endpoint with pending deliveries (a no-op for those that have
+ * one): a safety net should a pump have died for good (its job out of attempts). Queued when an endpoint
+ * is created or the settings change; it keeps itself going.
  */
 import type { CommandEnv, Executor } from '../../platform/context.js';
 import { enqueue } from '../../platform/jobs/queue.js';
 import { RunAgain } from '../../platform/jobs/worker.js';
-import { deliverySettings, disableEndpoint, failingTooLongReason } from './delivery.js';
+import { deliverySettings, disableEndpoint, failingTooLongReason, wakeEndpoints } from './delivery.js';
 import { DEFAULT_RETENTION_DAYS } from './queries.js';
 
 export const CLEANUP_JOB = 'webhooks.cleanup';
@@ -26,9 +28,9 @@ export async function scheduleCleanup(trx: Executor, now: number): Promise<void>
 }
 
 /** One pass; returns what was deleted and disabled. */
-export async function cleanupWebhooks(env: CommandEnv): Promise<{ deliveries: number; attempts: number; events: number; disabled: number }> {
+export async function cleanupWebhooks(env: CommandEnv): Promise<{ deliveries: number; attempts: number; events: number; disabled: number; woken: number }> {
   const now = env.now();
-  const out = { deliveries: 0, attempts: 0, events: 0, disabled: 0 };
+  const out = { deliveries: 0, attempts: 0, events: 0, disabled: 0, woken: 0 };
   const custom = await env.db.selectFrom('webhook_settings').select(['account_id', 'log_retention_days']).execute();
   const retention = new Map(custom.map((r) => [r.account_id, Number(r.log_retention_days)]));
   // Accounts with something old enough to go under the shortest retention there is.
@@ -79,6 +81,10 @@ export async function cleanupWebhooks(env: CommandEnv): Promise<{ deliveries: nu
     );
     out.disabled += 1;
   }
+  const pending = (await env.db.selectFrom('webhook_deliveries').select('endpoint_id').where('state', '=', 'pending').groupBy('endpoint_id').execute()).map((r) => r.endpoint_id);
+  for (let i = 0; i < pending.length; i += 200) await wakeEndpoints(env.db, env.dialect, pending.slice(i, i + 200), now);
+  out.woken = pending.length;
+  if (pending.length) env.onJobsQueued?.();
   return out;
 }
 

@@ -1,19 +1,32 @@
 /**
  * The delivery engine, two job kinds:
  *
- *   events.publish {eventId}     fan-out of the event and the unpublished ones after it (seq order, a
- *                                batch): one delivery row per enabled endpoint that wants an event (its
- *                                id, msg_..., is the webhook-id of every attempt), and one
- *                                webhooks.deliver job each, in multi-row inserts; the events are marked
- *                                published. Idempotent.
- *   webhooks.deliver {deliveryId} one attempt: waits (without counting an attempt) while an earlier
- *                                event of the same subject is unpublished or still pending for this
- *                                endpoint; signs and POSTs; logs the attempt; succeeds, fails for good,
- *                                or schedules the next attempt (domain/delivery.ts). After a success it
- *                                takes over the job of the subject's next delivery and sends it too.
+ *   events.publish {eventId}       fan-out of the event and the unpublished ones after it (seq order, a
+ *                                  batch): one delivery row per enabled endpoint that wants an event (its
+ *                                  id, msg_..., is the webhook-id of every attempt), in multi-row inserts;
+ *                                  the events are marked published, and each endpoint that got deliveries
+ *                                  has its delivery job queued (or brought forward). Idempotent.
+ *   webhooks.deliver {endpointId}  the endpoint's pump, one job per endpoint (dedupe key
+ *                                  `webhooks.deliver:<endpointId>`, on its own queue): claims the endpoint's
+ *                                  due deliveries straight from webhook_deliveries in batches, with a lease
+ *                                  (`locked_by`, `locked_until`), keeps up to `endpointConcurrency` POSTs in
+ *                                  flight and as many leased deliveries ready (2 and none while the endpoint
+ *                                  is slow, pacing.ts), and writes the outcomes of the attempts in flight
+ *                                  together (group commit: one multi-row attempt insert, the deliveries in
+ *                                  one update per kind of outcome; on PostgreSQL one statement when no
+ *                                  failure streak changes). When
+ *                                  nothing is due it goes back to the queue until the next retry is due,
+ *                                  or ends when nothing is pending; after a time slice it hands its worker
+ *                                  back (other endpoints' turn) and comes back at once.
  *
- * At least once: a worker killed mid-delivery leaves the job's lock to expire, and the delivery (still
- * pending) is sent again with the same webhook-id.
+ * A claim takes only deliveries that are due, pending, not leased, with no earlier delivery of the same
+ * endpoint and subject still pending (a later event waits while an earlier one is retried) and no earlier
+ * event of the subject still to be fanned out. Two pumps never send the same delivery: a claim is a
+ * conditional update (PostgreSQL re-checks the lease of a row another claim just changed). A hanging
+ * endpoint holds its own job's worker slot and a couple of leases, never the workers of other endpoints.
+ *
+ * At least once: a worker killed mid-delivery leaves its leases to expire (and its job's lock), and the
+ * deliveries (still pending) are sent again with the same webhook-id.
  *
  * An endpoint's failure streak starts at its first failed attempt after a 2xx (`failing_since`); an
  * endpoint still failing five days later (no 2xx in between), or answering 410 Gone, is disabled and the
@@ -21,20 +34,23 @@
  * endpoint gets the object the event is about in `data.object`, loaded at delivery time (objects.ts).
  */
 import type { CommandEnv, Executor } from '../../platform/context.js';
+import type { Dialect } from '../../platform/database/database.js';
 import { newId } from '../../platform/database/ids.js';
 import { insertRows } from '../../platform/database/insert-rows.js';
+import { UNPREPARED } from '../../platform/database/pg-prepared.js';
 import { sql } from 'kysely';
 import type { JobsTable, WebhookAttemptsTable, WebhookDeliveriesTable } from '../../platform/database/schema.js';
 import { json, readJson } from '../../platform/database/json.js';
-import { completeJob, enqueue, runQueuedNow } from '../../platform/jobs/queue.js';
 import { RunAgain } from '../../platform/jobs/worker.js';
+import { finishQueuedJobs } from '../../platform/jobs/queue.js';
+import { PUBLISH_EVENT_JOB } from '../../platform/events.js';
 import { adminIds, notifyUsers } from '../notifications/index.js';
 import { EVENT_CATALOGUE, isEventType, wants } from './catalogue.js';
 import { nextAttemptDelay, orderingKey, outcomeOfStatus, parseRetryAfter } from './domain/delivery.js';
 import { postWebhook, SendError } from './sender.js';
 import { signatureHeaders } from './signature.js';
 import { hasFullObject, loadObject } from './objects.js';
-import { enterEndpoint } from './pacing.js';
+import { beginAttempt, endpointCapacity, pacingSettings } from './pacing.js';
 
 export const DELIVER_JOB = 'webhooks.deliver';
 /** Deliveries have a queue (and a worker) of their own: a hanging endpoint never delays other jobs (src/app/runtime.ts). */
@@ -45,25 +61,23 @@ export const deliverySettings = {
   timeoutMs: 15_000,
   /** Of an answer, only this much is read (and 1 KB kept in the log). */
   maxResponseBytes: 64 * 1024,
-  /** How long a delivery waits before looking again when an earlier one of its subject is not done. */
+  /** How long a pump waits before looking again when what is pending cannot be claimed yet (safety net). */
   orderWaitMs: 1000,
   /** Jitter source, in [0, 1). */
   random: Math.random,
   /** An endpoint with no 2xx for this long since the first failure of its streak is disabled. */
   disableAfterFailingMs: 5 * 24 * 3600_000,
+  /** POSTs in flight at once to one (fast) endpoint. */
+  endpointConcurrency: 16,
+  /** A claimed delivery's lease lasts the timeout plus this (then another worker may send it again). */
+  leaseMarginMs: 30_000,
+  /** A pump hands its worker back after this long (wall clock), and is queued again at once. */
+  sliceMs: 10_000,
+  /** How long the outcome writer waits for more outcomes to write in the same transaction. */
+  writeGatherMs: 2,
 };
 
 const LOGGED_BODY = 1024;
-
-async function queueDelivery(trx: Executor, now: number, deliveryId: string, runAt = now): Promise<void> {
-  await enqueue(trx, now, { queue: WEBHOOKS_QUEUE, kind: DELIVER_JOB, payload: { deliveryId }, dedupeKey: `${DELIVER_JOB}:${deliveryId}`, runAt, maxAttempts: 50 });
-}
-
-/**
- * How long the job of a delivery queued behind an earlier one of its subject waits at most; normally the
- * earlier one's outcome makes it due at once. The wait is only a safety net.
- */
-const HELD_MS = 60_000;
 
 /** Events fanned out per transaction: the job's event and the unpublished ones after it. */
 const PUBLISH_BATCH = 200;
@@ -71,8 +85,9 @@ const PUBLISH_BATCH = 200;
 /**
  * Fans the job's event out to its account's endpoints, and with it the unpublished events recorded after
  * it (seq order, up to PUBLISH_BATCH, whatever their account): their deliveries in one multi-row insert,
- * their delivery jobs in another, all marked published in one statement. The jobs of the events taken
- * along find them published and do nothing. PostgreSQL skips events another publication holds.
+ * the delivery jobs of their endpoints in another, all marked published in one statement. The queued
+ * publication jobs of the events taken along are marked done in one statement (one claimed meanwhile
+ * finds its event published and does nothing). PostgreSQL skips events another publication holds.
  */
 export async function publishEvent(env: CommandEnv, eventId: string): Promise<void> {
   const now = env.now();
@@ -88,8 +103,6 @@ export async function publishEvent(env: CommandEnv, eventId: string): Promise<vo
       byAccount.set(accountId, await trx.selectFrom('webhook_endpoints').select(['id', 'event_types', 'enabled']).where('account_id', '=', accountId).execute());
     }
     const deliveries: WebhookDeliveriesTable[] = [];
-    const held = new Set<string>();
-    const subjects = new Set<string>();
     for (const ev of evs) {
       let endpoints = byAccount.get(ev.account_id) ?? [];
       if (ev.type === 'webhook.test') {
@@ -99,12 +112,8 @@ export async function publishEvent(env: CommandEnv, eventId: string): Promise<vo
         endpoints = endpoints.filter((e) => e.enabled === 1 && wants(readJson('webhook_endpoints.event_types', e.event_types, json.stringArray, ['*']), ev.type));
       }
       for (const e of endpoints) {
-        const id = newId('msg');
-        const subject = `${e.id}|${orderingKey(ev.subject_type, ev.subject_id)}`;
-        if (ev.type !== 'webhook.test' && subjects.has(subject)) held.add(id);
-        subjects.add(subject);
         deliveries.push({
-          id,
+          id: newId('msg'),
           account_id: ev.account_id,
           endpoint_id: e.id,
           event_id: ev.id,
@@ -117,53 +126,53 @@ export async function publishEvent(env: CommandEnv, eventId: string): Promise<vo
           last_error: null,
           created_at: now,
           finished_at: null,
+          locked_by: null,
+          locked_until: null,
         });
       }
     }
     const ids = evs.map((e) => e.id);
     await trx.updateTable('events').set({ published_at: now }).where('id', 'in', ids).where('published_at', 'is', null).execute();
-    if (deliveries.length) {
-      await insertRows(trx, env.dialect, 'webhook_deliveries', deliveries, 'on conflict ("endpoint_id", "event_id") do nothing');
-      await insertRows(
-        trx,
-        env.dialect,
-        'jobs',
-        // A delivery behind an earlier one of its subject in this batch is not due now: the earlier one's
-        // outcome makes it due (or its sender takes it over), so no worker claims it only to wait.
-        deliveries.map((d) => deliveryJobRow(d.id, now, held.has(d.id) ? now + HELD_MS : now)),
-        'on conflict ("dedupe_key") do nothing',
-      );
-    }
-    // Later events of these subjects fanned out before these ones (their transactions committed first)
-    // wait for them: they may go now.
-    const keys = [...new Set(evs.filter((e) => e.type !== 'webhook.test').map((e) => orderingKey(e.subject_type, e.subject_id)))];
-    const endpointIds = [...byAccount.values()].flat().map((e) => e.id);
-    if (keys.length && endpointIds.length) {
-      const waiting = await trx
-        .selectFrom('webhook_deliveries')
-        .select('id')
-        .where('endpoint_id', 'in', endpointIds)
-        .where('ordering_key', 'in', keys)
-        .where('event_seq', '>', Number(evs[0]!.seq))
-        .where('state', '=', 'pending')
-        .where('event_id', 'not in', ids)
-        .execute();
-      for (const w of waiting) await runQueuedNow(trx, `${DELIVER_JOB}:${w.id}`, now);
-    }
+    // The publication jobs of the events taken along have nothing left to do: done without a claim each.
+    const others = evs.filter((e) => e.id !== eventId).map((e) => JSON.stringify({ eventId: e.id }));
+    await finishQueuedJobs(trx, 'default', PUBLISH_EVENT_JOB, others, now);
+    if (!deliveries.length) return 0;
+    await insertRows(trx, env.dialect, 'webhook_deliveries', deliveries, 'on conflict ("endpoint_id", "event_id") do nothing');
+    // Later events of these subjects fanned out before these ones (their transactions committed first) wait
+    // for them in the claim; waking their endpoints' pumps (below) lets them go.
+    await wakeEndpoints(trx, env.dialect, [...new Set(deliveries.map((d) => d.endpoint_id))], now);
     return deliveries.length;
   });
   if (queued) env.onJobsQueued?.();
 }
 
-function deliveryJobRow(deliveryId: string, now: number, runAt = now): JobsTable {
+/**
+ * Queues the delivery job (the pump) of each endpoint, or brings a queued one forward to now. A running
+ * one is left running, but its row is locked until this transaction ends (an upsert locks the row it
+ * meets): the pump, before it ends, locks its job row and looks for pending deliveries, so it either sees
+ * these or has ended (its dedupe key cleared) and a new job is queued here.
+ */
+export async function wakeEndpoints(trx: Executor, dialect: Dialect, endpointIds: readonly string[], now: number): Promise<void> {
+  if (!endpointIds.length) return;
+  const least = dialect === 'postgres' ? 'least' : 'min';
+  await insertRows(
+    trx,
+    dialect,
+    'jobs',
+    endpointIds.map((id) => pumpJobRow(id, now)),
+    `on conflict ("dedupe_key") do update set "run_at" = ${least}("jobs"."run_at", excluded."run_at") where "jobs"."state" = 'queued'`,
+  );
+}
+
+function pumpJobRow(endpointId: string, now: number): JobsTable {
   return {
     id: newId('job'),
     queue: WEBHOOKS_QUEUE,
     kind: DELIVER_JOB,
-    payload: JSON.stringify({ deliveryId }),
-    dedupe_key: `${DELIVER_JOB}:${deliveryId}`,
+    payload: JSON.stringify({ endpointId }),
+    dedupe_key: `${DELIVER_JOB}:${endpointId}`,
     state: 'queued',
-    run_at: runAt,
+    run_at: now,
     attempts: 0,
     max_attempts: 50,
     locked_by: null,
@@ -198,149 +207,260 @@ export async function disableEndpoint(trx: Executor, endpoint: { id: string; acc
   await notifyUsers(trx, { accountId: endpoint.account_id, userIds: await adminIds(trx, endpoint.account_id), kind: 'webhook.endpoint_disabled', message, data: { endpointId: endpoint.id }, at: now });
 }
 
-/** Deliveries of one subject a job sends one after the other (see deliverOnce). */
-const MAX_CHAIN = 20;
+
+/** What an attempt needs, as a claim returns it: the delivery, its event and its endpoint. */
+export interface ClaimedDelivery {
+  id: string;
+  account_id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_seq: number;
+  ordering_key: string;
+  attempts: number;
+  ev_account_id: string;
+  ev_type: string;
+  subject_type: string;
+  subject_id: string;
+  ev_data: string;
+  ev_created_at: number;
+  ep_account_id: string;
+  url: string;
+  enabled: number;
+  payload: string;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_until: number | null;
+  failing_since: number | null;
+}
+
+const CLAIMED_COLUMNS = sql.raw(
+  [
+    'd.id',
+    'd.account_id',
+    'd.endpoint_id',
+    'd.event_id',
+    'd.event_seq',
+    'd.ordering_key',
+    'd.attempts',
+    'e.account_id as ev_account_id',
+    'e.type as ev_type',
+    'e.subject_type',
+    'e.subject_id',
+    'e.data as ev_data',
+    'e.created_at as ev_created_at',
+    'w.account_id as ep_account_id',
+    'w.url',
+    'w.enabled',
+    'w.payload',
+    'w.secret',
+    'w.previous_secret',
+    'w.previous_secret_until',
+    'w.failing_since',
+  ].join(', '),
+);
 
 /**
- * One attempt of one delivery (see the header). Throws RunAgain to be called again later. When it
- * succeeds and the next delivery of its endpoint and subject is waiting for it, the job (given its
- * worker's id) takes that delivery's job over and sends it too, and so on: a subject's events go out
- * back to back instead of each waiting to be looked at again. A job taken over that cannot go yet is
- * put back in the queue as it would have put itself back.
+ * `p.state = 'pending'` for the look-up of an earlier delivery of the same subject, written so that no
+ * index is used for it: SQLite would otherwise walk the claim index (every earlier pending delivery of
+ * the endpoint, quadratic in a backlog) instead of the ordering index (the subject's few).
  */
-export async function deliverOnce(env: CommandEnv, deliveryId: string, signal?: AbortSignal, workerId?: string): Promise<void> {
-  let next = await deliverOne(env, deliveryId, signal);
-  for (let chained = 0; next && workerId && chained < MAX_CHAIN && !signal?.aborted; chained++) {
-    const job = await env.db
-      .updateTable('jobs')
-      .set((eb) => ({ state: 'running', locked_by: workerId, locked_until: env.now() + 60_000, attempts: eb('attempts', '+', 1) }))
-      .where('dedupe_key', '=', `${DELIVER_JOB}:${next}`)
-      .where('state', '=', 'queued')
-      .returning('id')
-      .executeTakeFirst();
-    if (!job) return;
-    try {
-      next = await deliverOne(env, next, signal);
-      await completeJob(env.db, job.id, workerId, env.now());
-    } catch (err) {
-      const delay = err instanceof RunAgain ? err.delayMs : deliverySettings.orderWaitMs;
-      await env.db
-        .updateTable('jobs')
-        .set({ state: 'queued', run_at: env.now() + delay, attempts: 0, locked_by: null, locked_until: null })
-        .where('id', '=', job.id)
-        .where('locked_by', '=', workerId)
-        .execute();
-      return;
-    }
-  }
-}
+const EARLIER_PENDING = sql.raw(`p.state || '' = 'pending'`);
 
-/** One attempt; returns the next delivery of the subject to send now, if this one succeeded. */
-async function deliverOne(env: CommandEnv, deliveryId: string, signal?: AbortSignal): Promise<string | null> {
-  const now = env.now();
-  const row = await loadForAttempt(env, deliveryId);
-  if (!row || row.state !== 'pending') return null;
-  if (row.next_attempt_at !== null && Number(row.next_attempt_at) > now) throw new RunAgain(Number(row.next_attempt_at) - now);
-  // A slow endpoint gets a few attempts at once, not the whole worker (pacing.ts); a parked delivery
-  // costs no more statements. The place is given back without counting when no attempt is made.
-  const slot = enterEndpoint(row.endpoint_id, row.id, deliverySettings.timeoutMs);
-  if ('parkMs' in slot) throw new RunAgain(slot.parkMs);
-  let attempted = false;
-  let wake: string[] = [];
-  let next: string | null = null;
-  try {
-    if (await readyToSend(env, row, now)) {
-      attempted = true;
-      next = await attemptDelivery(env, row, now, signal);
-    }
-  } finally {
-    wake = slot.release(undefined, attempted);
-  }
-  // The endpoint answered fast again: what was parked goes now.
-  if (wake.length) {
-    await env.db.transaction().execute(async (trx) => {
-      for (const id of wake) await runQueuedNow(trx, `${DELIVER_JOB}:${id}`, env.now());
-    });
-    env.onJobsQueued?.();
-  }
-  return next;
+/**
+ * The ids of up to `limit` deliveries of the endpoint that may be sent now, in event order: due, pending,
+ * not leased (or the lease expired), no earlier delivery of the same subject pending for this endpoint,
+ * no earlier event of the subject still to be fanned out.
+ */
+function claimable(endpointId: string, limit: number, now: number) {
+  return sql`
+    select d.id from webhook_deliveries d
+    where d.endpoint_id = ${endpointId} and d.state = 'pending' and d.next_attempt_at <= ${now}
+      and (d.locked_until is null or d.locked_until < ${now})
+      and not exists (
+        select 1 from webhook_deliveries p
+        where p.endpoint_id = d.endpoint_id and p.ordering_key = d.ordering_key and p.event_seq < d.event_seq and ${EARLIER_PENDING})
+      and not exists (
+        select 1 from events e join events u
+          on u.account_id = e.account_id and u.subject_type = e.subject_type and u.subject_id = e.subject_id and u.seq < e.seq
+        where e.id = d.event_id and u.published_at is null)
+    order by d.event_seq
+    limit ${limit}`;
 }
 
 /**
- * Everything one attempt needs, in one statement: the delivery, its event and endpoint, and whether an
- * earlier event of the same subject is still pending for this endpoint (`earlier_pending_at`: when it is
- * due, 0 for now) or not yet fanned out (`earlier_unpublished`).
+ * Leases up to `limit` deliveries of the endpoint that may be sent now (see `claimable`) to `workerId`
+ * until `now + leaseMs`, and returns them with their events and endpoint. The update re-checks the lease,
+ * so two claimers never both get a delivery (PostgreSQL re-reads a row another claim just changed); on
+ * PostgreSQL claim and read are one statement.
  */
-function loadForAttempt(env: CommandEnv, id: string) {
-  return env.db
-    .selectFrom('webhook_deliveries as d')
-    .innerJoin('events as e', 'e.id', 'd.event_id')
-    .innerJoin('webhook_endpoints as w', 'w.id', 'd.endpoint_id')
-    .select([
-      'd.id',
-      'd.account_id',
-      'd.endpoint_id',
-      'd.event_id',
-      'd.event_seq',
-      'd.ordering_key',
-      'd.state',
-      'd.attempts',
-      'd.next_attempt_at',
-      'e.account_id as ev_account_id',
-      'e.type as ev_type',
-      'e.subject_type',
-      'e.subject_id',
-      'e.seq as ev_seq',
-      'e.data as ev_data',
-      'e.created_at as ev_created_at',
-      'w.account_id as ep_account_id',
-      'w.url',
-      'w.enabled',
-      'w.payload',
-      'w.secret',
-      'w.previous_secret',
-      'w.previous_secret_until',
-      'w.failing_since',
-    ])
-    .select((eb) => [
-      eb
-        .selectFrom('webhook_deliveries as p')
-        .select(sql<number>`coalesce(p.next_attempt_at, 0)`.as('at'))
-        .whereRef('p.endpoint_id', '=', 'd.endpoint_id')
-        .whereRef('p.ordering_key', '=', 'd.ordering_key')
-        .whereRef('p.event_seq', '<', 'd.event_seq')
-        .where('p.state', '=', 'pending')
-        .orderBy('p.event_seq')
-        .limit(1)
-        .as('earlier_pending_at'),
-      eb
-        .selectFrom('events as u')
-        .select(sql<number>`1`.as('one'))
-        .whereRef('u.account_id', '=', 'e.account_id')
-        .whereRef('u.subject_type', '=', 'e.subject_type')
-        .whereRef('u.subject_id', '=', 'e.subject_id')
-        .whereRef('u.seq', '<', 'e.seq')
-        .where('u.published_at', 'is', null)
-        .limit(1)
-        .as('earlier_unpublished'),
-    ])
-    .where('d.id', '=', id)
-    .executeTakeFirst();
+export async function claimDeliveries(db: Executor, dialect: Dialect, c: { endpointId: string; workerId: string; limit: number; now: number; leaseMs: number }): Promise<ClaimedDelivery[]> {
+  if (c.limit <= 0) return [];
+  const lease = sql`
+    update webhook_deliveries set locked_by = ${c.workerId}, locked_until = ${c.now + c.leaseMs}
+    where id in (${claimable(c.endpointId, c.limit, c.now)})
+      and state = 'pending' and (locked_until is null or locked_until < ${c.now})`;
+  if (dialect === 'postgres') {
+    // Unprepared: a plan cached while the table was nearly empty walks it whole per candidate once it has grown.
+    const r = await sql<ClaimedDelivery>`${sql.raw(UNPREPARED)}
+      with d as (${lease} returning *)
+      select ${CLAIMED_COLUMNS} from d join events e on e.id = d.event_id join webhook_endpoints w on w.id = d.endpoint_id
+      order by d.event_seq`.execute(db);
+    return r.rows;
+  }
+  const ids = (await sql<{ id: string }>`${lease} returning id`.execute(db)).rows.map((r) => r.id);
+  if (!ids.length) return [];
+  const r = await sql<ClaimedDelivery>`
+    select ${CLAIMED_COLUMNS} from webhook_deliveries d join events e on e.id = d.event_id join webhook_endpoints w on w.id = d.endpoint_id
+    where d.id in (${sql.join(ids)})
+    order by d.event_seq`.execute(db);
+  return r.rows;
 }
 
-type AttemptRow = NonNullable<Awaited<ReturnType<typeof loadForAttempt>>>;
+export interface PumpOptions {
+  workerId: string;
+  signal?: AbortSignal;
+  /** Stop claiming after this long (wall clock); default `deliverySettings.sliceMs`. */
+  sliceMs?: number;
+}
 
-/** Whether the delivery may be sent now; false when it is settled; RunAgain to wait. */
-async function readyToSend(env: CommandEnv, d: AttemptRow, now: number): Promise<boolean> {
-  if (d.ep_account_id !== d.ev_account_id) return false;
-  if (d.enabled !== 1 && d.ev_type !== 'webhook.test') {
-    await env.db.updateTable('webhook_deliveries').set({ state: 'failed', last_error: 'endpoint_disabled: the endpoint is disabled; replay once it is enabled.', finished_at: now, next_attempt_at: null }).where('id', '=', d.id).where('state', '=', 'pending').execute();
-    return false;
+/**
+ * Sends what the endpoint has to send now. It keeps up to its capacity (pacing.ts) of POSTs in flight,
+ * and as many claimed deliveries ready beside them (none while the endpoint is slow), so a place that
+ * frees up is taken at once while the next claim runs. A place frees up when its answer comes, before
+ * the outcome is written (the delivery stays leased, and pending, until then). It claims (one claim at a
+ * time, beside the POSTs) when a quarter of what it may hold is missing, unless the last claim found
+ * too little and no outcome was written since (a settled delivery lets the next one of its subject go).
+ * It stops when nothing more can be claimed and every outcome is written, when the slice is over, or
+ * when the signal aborts (what was claimed and not sent is released). Returns whether it stopped early,
+ * and how many outcomes it wrote.
+ */
+export async function pumpEndpoint(env: CommandEnv, endpointId: string, o: PumpOptions): Promise<{ cutShort: boolean; sent: number }> {
+  const t0 = performance.now();
+  const slice = o.sliceMs ?? deliverySettings.sliceMs;
+  const inFlight = new Set<Promise<void>>();
+  const writing = new Set<Promise<void>>();
+  const ready: ClaimedDelivery[] = [];
+  let claiming: Promise<void> | null = null;
+  let failure: unknown = null;
+  let sent = 0;
+  let written = 0;
+  /** `written` when a claim last got fewer than it asked for: claiming again before more is written finds nothing new. */
+  let starvedAt = -1;
+  let stop = false;
+  const launch = (row: ClaimedDelivery) => {
+    const p: Promise<void> = attempt(env, row, o.workerId, o.signal)
+      .then(
+        (outcome) => {
+          const w: Promise<void> = writeOutcome(env, outcome)
+            .then(
+              () => {
+                sent += 1;
+                written += 1;
+              },
+              (err) => {
+                failure ??= err;
+              },
+            )
+            .finally(() => writing.delete(w));
+          writing.add(w);
+        },
+        (err) => {
+          failure ??= err;
+        },
+      )
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  };
+  for (;;) {
+    stop = failure !== null || Boolean(o.signal?.aborted) || performance.now() - t0 > slice;
+    const cap = endpointCapacity(endpointId, deliverySettings.endpointConcurrency, deliverySettings.timeoutMs);
+    if (!stop) while (inFlight.size < cap && ready.length) launch(ready.shift()!);
+    const want = cap - inFlight.size + (cap > pacingSettings.slowEndpointAttempts ? cap : 0) - ready.length;
+    if (!stop && !claiming && want > 0 && (inFlight.size === 0 || want >= Math.ceil(cap / 4)) && written !== starvedAt) {
+      const at = written;
+      const now = env.now();
+      claiming = claimDeliveries(env.db, env.dialect, { endpointId, workerId: o.workerId, limit: want, now, leaseMs: deliverySettings.timeoutMs + deliverySettings.leaseMarginMs })
+        .then(
+          (rows) => {
+            if (rows.length < want) starvedAt = at;
+            ready.push(...rows);
+          },
+          (err) => {
+            failure ??= err;
+          },
+        )
+        .finally(() => {
+          claiming = null;
+        });
+    }
+    if (stop && !claiming) {
+      if (ready.length) await releaseDeliveries(env.db, ready.splice(0).map((r) => r.id), o.workerId);
+      if (!inFlight.size) {
+        await Promise.all(writing);
+        break;
+      }
+    }
+    if (!stop && !inFlight.size && !writing.size && !claiming && !ready.length && written === starvedAt) break;
+    const waits = [...inFlight, ...writing];
+    if (claiming) waits.push(claiming);
+    if (!waits.length) {
+      if (ready.length) continue;
+      break;
+    }
+    await Promise.race(waits);
   }
-  // In order per endpoint and subject: an earlier event not yet fanned out, or still pending here, goes first.
-  if (d.earlier_pending_at !== null && d.earlier_pending_at !== undefined) throw new RunAgain(Math.max(deliverySettings.orderWaitMs, Number(d.earlier_pending_at) - now));
-  if (d.earlier_unpublished !== null && d.earlier_unpublished !== undefined) throw new RunAgain(deliverySettings.orderWaitMs);
-  return true;
+  if (failure !== null) throw failure;
+  return { cutShort: stop, sent };
+}
+
+/** Gives back leases not used (claimed, never sent): claimable again at once. */
+async function releaseDeliveries(db: Executor, ids: readonly string[], workerId: string): Promise<void> {
+  await db.updateTable('webhook_deliveries').set({ locked_by: null, locked_until: null }).where('id', 'in', [...ids]).where('locked_by', '=', workerId).execute();
+}
+
+/**
+ * The `webhooks.deliver` job: the endpoint's pump, then either back to the queue (until the next retry
+ * or lease expiry is due; at once after a slice, or when work came while it finished) or done when
+ * nothing is pending. The end is decided with the job's row locked (see `wakeEndpoints`), so a fan-out
+ * that comes meanwhile is never missed.
+ */
+export async function deliverEndpointJob(env: CommandEnv, endpointId: string, job: { id: string }, workerId: string, signal?: AbortSignal): Promise<void> {
+  const { cutShort, sent } = await pumpEndpoint(env, endpointId, { workerId, signal });
+  if (cutShort) throw new RunAgain(0);
+  const delay = await env.db.transaction().execute(async (trx) => {
+    if (env.dialect === 'postgres') await sql`select id from jobs where id = ${job.id} for update`.execute(trx);
+    const now = env.now();
+    const next = await nextDue(trx, endpointId, now);
+    // Due now: new deliveries came as the pump ended (again at once), or what is due cannot go yet, an
+    // earlier event of its subject not fanned out (look again shortly).
+    if (next !== null) return next > now ? next - now : sent > 0 ? 0 : deliverySettings.orderWaitMs;
+    await trx.updateTable('jobs').set({ state: 'done', finished_at: now, locked_by: null, locked_until: null, dedupe_key: null }).where('id', '=', job.id).where('locked_by', '=', workerId).execute();
+    return null;
+  });
+  if (delay !== null) throw new RunAgain(delay);
+}
+
+/**
+ * When the endpoint's first pending delivery of each subject can next be claimed (its next attempt, or
+ * its lease's end), the earliest; null when nothing is pending.
+ */
+async function nextDue(db: Executor, endpointId: string, now: number): Promise<number | null> {
+  const r = await sql<{ due: number | string | null; pending: number | string }>`${sql.raw(UNPREPARED)}
+    select min(case when d.locked_until is not null and d.locked_until >= ${now} then d.locked_until else d.next_attempt_at end) as due,
+      count(*) as pending
+    from webhook_deliveries d
+    where d.endpoint_id = ${endpointId} and d.state = 'pending'
+      and not exists (
+        select 1 from webhook_deliveries p
+        where p.endpoint_id = d.endpoint_id and p.ordering_key = d.ordering_key and p.event_seq < d.event_seq and ${EARLIER_PENDING})`.execute(db);
+  const row = r.rows[0];
+  if (!row || Number(row.pending) === 0) return null;
+  return row.due === null ? now : Number(row.due);
+}
+
+/** Sends what is pending for the endpoint now, without a job (tests, tools): one pump to the end. */
+export async function deliverEndpoint(env: CommandEnv, endpointId: string, workerId = `direct:${process.pid}`): Promise<number> {
+  return (await pumpEndpoint(env, endpointId, { workerId, sliceMs: Number.POSITIVE_INFINITY })).sent;
 }
 
 /** Opened signing secrets by their sealed form (opening costs a decryption per attempt otherwise). */
@@ -356,11 +476,16 @@ function openSecret(env: CommandEnv, sealed: string): string {
 }
 
 /**
- * Signs, POSTs, logs the attempt, and settles or reschedules the delivery. Returns the next delivery of
- * the subject, when this one succeeded and one waits.
+ * One attempt of a claimed delivery: signs and POSTs; returns the outcome to write. A delivery whose
+ * endpoint is disabled (not a test event) fails without a request.
  */
-async function attemptDelivery(env: CommandEnv, d: AttemptRow, now: number, signal?: AbortSignal): Promise<string | null> {
-  const attempt = d.attempts + 1;
+async function attempt(env: CommandEnv, d: ClaimedDelivery, workerId: string, signal?: AbortSignal): Promise<Outcome> {
+  const now = env.now();
+  if (d.ep_account_id !== d.ev_account_id || (d.enabled !== 1 && d.ev_type !== 'webhook.test')) {
+    const error = d.enabled !== 1 ? 'endpoint_disabled: the endpoint is disabled; replay once it is enabled.' : 'account_mismatch: the event is not of the endpoint\'s account.';
+    return { d, now, workerId, outcome: 'fail', attemptRow: null, update: { state: 'failed', attempts: d.attempts, last_status: null, last_error: error, next_attempt_at: null, finished_at: now } };
+  }
+  const attemptNo = d.attempts + 1;
   const object = d.payload === 'full' && hasFullObject(d.subject_type) ? await loadObject(env, d.ev_account_id, d.subject_type, d.subject_id) : undefined;
   const body = deliveryBody({ id: d.event_id, type: d.ev_type, created_at: Number(d.ev_created_at), data: d.ev_data }, object);
   const timestamp = Math.floor(now / 1000);
@@ -368,10 +493,12 @@ async function attemptDelivery(env: CommandEnv, d: AttemptRow, now: number, sign
   if (d.previous_secret && d.previous_secret_until !== null && Number(d.previous_secret_until) > now) secrets.push(openSecret(env, d.previous_secret));
   const headers = signatureHeaders(secrets, d.id, timestamp, body);
   const started = Date.now();
+  const end = beginAttempt(d.endpoint_id, deliverySettings.timeoutMs);
   let status: number | null = null;
   let error: string | null = null;
   let responseBody: string | null = null;
   let retryAfter: number | null = null;
+  let reached = true;
   try {
     const res = await postWebhook(d.url, headers, body, { timeoutMs: deliverySettings.timeoutMs, maxResponseBytes: deliverySettings.maxResponseBytes, signal });
     status = res.status;
@@ -381,22 +508,26 @@ async function attemptDelivery(env: CommandEnv, d: AttemptRow, now: number, sign
     if (status >= 300 && status < 400) error = `redirect: ${status} is not followed (Location: ${String(res.headers.location ?? '').slice(0, 200)})`;
   } catch (err) {
     error = err instanceof SendError ? `${err.code}: ${err.message}` : `connection_error: ${(err as Error).message}`;
+    // Refused before sending (host guard, URL): nothing learnt about the endpoint's speed.
+    reached = !(err instanceof SendError) || err.code === 'timeout' || err.code === 'connection_error';
+  } finally {
+    end(undefined, reached);
   }
   const latency = Date.now() - started;
   const outcome = status === null ? 'retry' : outcomeOfStatus(status);
-  const delay = outcome === 'retry' ? nextAttemptDelay(attempt, deliverySettings.random(), retryAfter) : null;
+  const delay = outcome === 'retry' ? nextAttemptDelay(attemptNo, deliverySettings.random(), retryAfter) : null;
   const done = outcome !== 'retry' || delay === null;
-  const wokeNext = await writeOutcome(env, {
+  return {
     d,
     now,
+    workerId,
     outcome,
-    done,
     attemptRow: {
       id: newId('wha'),
       delivery_id: d.id,
       endpoint_id: d.endpoint_id,
       account_id: d.account_id,
-      attempt,
+      attempt: attemptNo,
       started_at: now,
       latency_ms: latency,
       status,
@@ -406,42 +537,45 @@ async function attemptDelivery(env: CommandEnv, d: AttemptRow, now: number, sign
     },
     update: {
       state: outcome === 'success' ? 'succeeded' : done ? 'failed' : 'pending',
-      attempts: attempt,
+      attempts: attemptNo,
       last_status: status,
       last_error: error ?? (outcome === 'success' ? null : `status ${status}`),
       next_attempt_at: done ? null : now + delay!,
       finished_at: done ? now : null,
     },
-  });
-  if (wokeNext) env.onJobsQueued?.();
-  if (!done) throw new RunAgain(delay!);
-  return outcome === 'success' ? wokeNext : null;
+  };
 }
 
 interface Outcome {
-  d: AttemptRow;
+  d: ClaimedDelivery;
   now: number;
+  workerId: string;
   outcome: ReturnType<typeof outcomeOfStatus>;
-  done: boolean;
-  attemptRow: WebhookAttemptsTable;
+  /** The attempt's log row; null when no request was made (disabled endpoint). */
+  attemptRow: WebhookAttemptsTable | null;
   update: Pick<WebhookDeliveriesTable, 'state' | 'attempts' | 'last_status' | 'last_error' | 'next_attempt_at' | 'finished_at'>;
 }
 
 interface Writer {
-  items: Array<Outcome & { resolve: (next: string | null) => void; reject: (err: unknown) => void }>;
+  items: Array<Outcome & { resolve: () => void; reject: (err: unknown) => void }>;
   running: boolean;
 }
 /** Outcomes waiting to be written, per database. */
 const writers = new WeakMap<object, Writer>();
 /** Outcomes written per transaction, at most. */
-const WRITE_BATCH = 64;
+const WRITE_BATCH = 128;
+/**
+ * Endpoints whose failure streak this process started: a later 2xx ends it even when the claim that
+ * returned it read the endpoint before the streak began.
+ */
+const markedFailing = new Set<string>();
 
 /**
- * Records an attempt's outcome. Outcomes of the attempts in flight are written together (group commit):
- * while one transaction writes, the next outcomes wait and go in the next one. Resolves, once committed,
- * with the next delivery of the subject when this one is settled and one waits (made due now).
+ * Records an attempt's outcome. Outcomes of the attempts in flight (all endpoints of the process) are
+ * written together (group commit): while one transaction writes, the next outcomes wait and go in the
+ * next one. Resolves once committed.
  */
-function writeOutcome(env: CommandEnv, o: Outcome): Promise<string | null> {
+function writeOutcome(env: CommandEnv, o: Outcome): Promise<void> {
   let w = writers.get(env.db);
   if (!w) {
     w = { items: [], running: false };
@@ -454,10 +588,13 @@ function writeOutcome(env: CommandEnv, o: Outcome): Promise<string | null> {
     writer.running = true;
     void (async () => {
       while (writer.items.length) {
+        // Answers come one by one: a moment's wait lets the ones in flight join this transaction.
+        if (writer.items.length < WRITE_BATCH) await new Promise((r) => setTimeout(r, deliverySettings.writeGatherMs));
         const batch = writer.items.splice(0, WRITE_BATCH);
         try {
-          const next = await env.db.transaction().execute((trx) => writeBatch(trx, env, batch));
-          for (const [i, b] of batch.entries()) b.resolve(next[i] ?? null);
+          if (env.dialect === 'postgres' && !touchesStreaks(batch)) await writeBatchAsOneStatement(env.db, batch);
+          else await env.db.transaction().execute((trx) => writeBatch(trx, env, batch));
+          for (const b of batch) b.resolve();
         } catch (err) {
           for (const b of batch) b.reject(err);
         }
@@ -467,56 +604,103 @@ function writeOutcome(env: CommandEnv, o: Outcome): Promise<string | null> {
   });
 }
 
-/** One batch of outcomes: the attempts in one insert, the deliveries, the endpoints' streaks, the subjects' next deliveries. */
-async function writeBatch(trx: Executor, env: CommandEnv, batch: readonly Outcome[]): Promise<Array<string | null>> {
-  await insertRows(
-    trx,
-    env.dialect,
-    'webhook_attempts',
-    batch.map((b) => b.attemptRow),
-  );
-  for (const b of batch) await trx.updateTable('webhook_deliveries').set(b.update).where('id', '=', b.d.id).execute();
-  // The failure streak: started by the first failure after a 2xx, ended by the next 2xx (in attempt order).
-  const streaks = new Map<string, { before: number | null; now: number | null; d: AttemptRow; at: number; gone: boolean }>();
+/** The deliveries' updates of a batch, one per distinct outcome (and writer). */
+function updateGroups(batch: readonly Outcome[]) {
+  const groups = new Map<string, { update: Outcome['update']; workerId: string; ids: string[] }>();
   for (const b of batch) {
-    const s = streaks.get(b.d.endpoint_id) ?? { before: b.d.failing_since === null ? null : Number(b.d.failing_since), now: b.d.failing_since === null ? null : Number(b.d.failing_since), d: b.d, at: b.now, gone: false };
-    s.now = b.outcome === 'success' ? null : (s.now ?? b.now);
+    const key = JSON.stringify([b.update, b.workerId]);
+    const g = groups.get(key) ?? { update: b.update, workerId: b.workerId, ids: [] };
+    g.ids.push(b.d.id);
+    groups.set(key, g);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Whether the batch touches an endpoint's failure streak (a failure, or a 2xx after one): when it does
+ * not (the usual batch of 2xx), the batch is the attempts and the deliveries only.
+ */
+function touchesStreaks(batch: readonly Outcome[]): boolean {
+  return batch.some((b) => b.attemptRow !== null && (b.outcome !== 'success' || b.d.failing_since !== null || markedFailing.has(b.d.endpoint_id)));
+}
+
+/**
+ * PostgreSQL, a batch that touches no streak: the attempt insert and the deliveries' updates as one
+ * statement (data-modifying WITH parts, atomic as a statement), one round trip instead of a transaction's
+ * four or more.
+ */
+async function writeBatchAsOneStatement(db: Executor, batch: readonly Outcome[]): Promise<void> {
+  const parts = [];
+  const attempts = batch.flatMap((b) => (b.attemptRow ? [b.attemptRow] : []));
+  if (attempts.length) {
+    const cols = Object.keys(attempts[0]!) as Array<keyof WebhookAttemptsTable>;
+    parts.push(sql`insert into webhook_attempts (${sql.join(cols.map((c) => sql.ref(c)))}) values ${sql.join(attempts.map((r) => sql`(${sql.join(cols.map((c) => r[c]))})`))}`);
+  }
+  for (const g of updateGroups(batch)) {
+    const u = g.update;
+    parts.push(sql`
+      update webhook_deliveries set state = ${u.state}, attempts = ${u.attempts}, last_status = ${u.last_status}, last_error = ${u.last_error},
+        next_attempt_at = ${u.next_attempt_at}, finished_at = ${u.finished_at}, locked_by = null, locked_until = null
+      where id in (${sql.join(g.ids)}) and locked_by = ${g.workerId}`);
+  }
+  await sql`with ${sql.join(parts.map((p, i) => sql`${sql.raw(`w${i}`)} as (${p})`))} select 1`.execute(db);
+}
+
+/**
+ * One batch of outcomes: the attempts in one insert; the deliveries in one update per distinct outcome
+ * (all the 2xx of a batch are one statement), each releasing its lease and only if still leased to its
+ * writer; the endpoints' failure streaks; 410 and five-day disabling.
+ */
+async function writeBatch(trx: Executor, env: CommandEnv, batch: readonly Outcome[]): Promise<void> {
+  const attempts = batch.flatMap((b) => (b.attemptRow ? [b.attemptRow] : []));
+  await insertRows(trx, env.dialect, 'webhook_attempts', attempts);
+  for (const g of updateGroups(batch)) {
+    await trx
+      .updateTable('webhook_deliveries')
+      .set({ ...g.update, locked_by: null, locked_until: null })
+      .where('id', 'in', g.ids)
+      .where('locked_by', '=', g.workerId)
+      .execute();
+  }
+  // The failure streak: started by the first failure after a 2xx, ended by the next 2xx (in attempt order).
+  const streaks = new Map<string, { d: ClaimedDelivery; start: number | null; sawSuccess: boolean; at: number; gone: boolean }>();
+  for (const b of batch) {
+    if (!b.attemptRow) continue;
+    const s = streaks.get(b.d.endpoint_id) ?? { d: b.d, start: null, sawSuccess: false, at: b.now, gone: false };
+    if (b.outcome === 'success') {
+      s.start = null;
+      s.sawSuccess = true;
+    } else s.start ??= b.now;
     s.at = b.now;
     s.gone ||= b.outcome === 'gone';
     streaks.set(b.d.endpoint_id, s);
   }
   for (const [endpointId, s] of streaks) {
-    if ((s.now === null) !== (s.before === null)) await trx.updateTable('webhook_endpoints').set({ failing_since: s.now }).where('id', '=', endpointId).execute();
+    let since: number | null = null;
+    if (s.start === null) {
+      // Nothing to end (as far as this process knows): no statement on the hot path.
+      if (s.d.failing_since !== null || markedFailing.has(endpointId)) {
+        markedFailing.delete(endpointId);
+        await trx.updateTable('webhook_endpoints').set({ failing_since: null }).where('id', '=', endpointId).where('failing_since', 'is not', null).execute();
+      }
+    } else if (s.sawSuccess) {
+      since = s.start;
+      markedFailing.add(endpointId);
+      await trx.updateTable('webhook_endpoints').set({ failing_since: since }).where('id', '=', endpointId).execute();
+    } else {
+      since = s.d.failing_since === null ? s.start : Math.min(Number(s.d.failing_since), s.start);
+      const start = s.start;
+      markedFailing.add(endpointId);
+      await trx.updateTable('webhook_endpoints').set((eb) => ({ failing_since: eb.fn.coalesce('failing_since', eb.val(start)) })).where('id', '=', endpointId).execute();
+    }
     const endpoint = { id: endpointId, account_id: s.d.ep_account_id, url: s.d.url };
     if (s.d.enabled !== 1) continue;
     if (s.gone) {
       await disableEndpoint(trx, endpoint, `The endpoint answered 410 Gone on ${new Date(s.at).toISOString()}: disabled. Enable it again to resume deliveries.`, `The webhook endpoint ${s.d.url} answered 410 Gone and was disabled.`, s.at);
-    } else if (s.now !== null && s.at - s.now >= deliverySettings.disableAfterFailingMs) {
-      await disableEndpoint(trx, endpoint, failingTooLongReason(s.now, s.at), `The webhook endpoint ${s.d.url} has failed every delivery since ${new Date(s.now).toISOString()} and was disabled.`, s.at);
+    } else if (since !== null && s.at - since >= deliverySettings.disableAfterFailingMs) {
+      await disableEndpoint(trx, endpoint, failingTooLongReason(since, s.at), `The webhook endpoint ${s.d.url} has failed every delivery since ${new Date(since).toISOString()} and was disabled.`, s.at);
     }
   }
-  // The next delivery of each settled one's subject waits for it: it may go now.
-  const settled = batch.filter((b) => b.done);
-  if (!settled.length) return batch.map(() => null);
-  const waiting = await trx
-    .selectFrom('webhook_deliveries')
-    .select(['id', 'endpoint_id', 'ordering_key', 'event_seq'])
-    .where('state', '=', 'pending')
-    .where((eb) => eb.or(settled.map((b) => eb.and([eb('endpoint_id', '=', b.d.endpoint_id), eb('ordering_key', '=', b.d.ordering_key), eb('event_seq', '>', b.d.event_seq)]))))
-    .execute();
-  const next = batch.map((b) => {
-    if (!b.done) return null;
-    let best: (typeof waiting)[number] | null = null;
-    for (const w of waiting) {
-      if (w.endpoint_id !== b.d.endpoint_id || w.ordering_key !== b.d.ordering_key || Number(w.event_seq) <= Number(b.d.event_seq)) continue;
-      if (!best || Number(w.event_seq) < Number(best.event_seq)) best = w;
-    }
-    return best?.id ?? null;
-  });
-  const keys = [...new Set(next.filter((n): n is string => n !== null))].map((id) => `${DELIVER_JOB}:${id}`);
-  const now = Math.max(...settled.map((b) => b.now));
-  if (keys.length) await trx.updateTable('jobs').set({ run_at: now }).where('dedupe_key', 'in', keys).where('state', '=', 'queued').where('run_at', '>', now).execute();
-  return next;
 }
 
 export function failingTooLongReason(failingSince: number, now: number): string {
@@ -524,8 +708,14 @@ export function failingTooLongReason(failingSince: number, now: number): string 
   return `No delivery succeeded since ${new Date(failingSince).toISOString()} (${days} days): disabled. Enable it again to resume deliveries.`;
 }
 
-/** Sends a delivery again (same webhook-id): back to pending, due now. */
-export async function requeueDelivery(trx: Executor, now: number, deliveryId: string): Promise<void> {
-  await trx.updateTable('webhook_deliveries').set({ state: 'pending', next_attempt_at: now, finished_at: null }).where('id', '=', deliveryId).execute();
-  await queueDelivery(trx, now, deliveryId);
+/** Sends deliveries of one endpoint again (same webhook-ids): back to pending, due now, the endpoint's pump woken. */
+export async function requeueDeliveries(trx: Executor, dialect: Dialect, now: number, endpointId: string, deliveryIds: readonly string[]): Promise<void> {
+  if (!deliveryIds.length) return;
+  await trx
+    .updateTable('webhook_deliveries')
+    .set({ state: 'pending', next_attempt_at: now, finished_at: null, locked_by: null, locked_until: null })
+    .where('endpoint_id', '=', endpointId)
+    .where('id', 'in', [...deliveryIds])
+    .execute();
+  await wakeEndpoints(trx, dialect, [endpointId], now);
 }

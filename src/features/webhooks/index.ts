@@ -5,13 +5,13 @@
  */
 import type { JobContext } from '../../platform/jobs/worker.js';
 import { PUBLISH_EVENT_JOB } from '../../platform/events.js';
-import { DELIVER_JOB, deliverOnce, publishEvent } from './delivery.js';
+import { DELIVER_JOB, deliverEndpointJob, publishEvent, wakeEndpoints } from './delivery.js';
 import { CLEANUP_JOB, cleanupJob } from './cleanup.js';
 import './events.js';
 
 export { EVENT_CATALOGUE, EVENT_TYPES, type EventCatalogue, type WebhookEventType } from './catalogue.js';
 export { webhooksPolicies } from './policies.js';
-export { deliverySettings, DELIVER_JOB, WEBHOOKS_QUEUE } from './delivery.js';
+export { deliverEndpoint, deliverySettings, DELIVER_JOB, WEBHOOKS_QUEUE } from './delivery.js';
 export { pacingSettings } from './pacing.js';
 
 export function webhooksFeature() {
@@ -20,8 +20,13 @@ export function webhooksFeature() {
     jobs: () => ({
       /** Fans a recorded event out to the endpoints that want it. */
       [PUBLISH_EVENT_JOB]: (payload: { eventId: string }, ctx: JobContext) => publishEvent(ctx.env, payload.eventId),
-      /** One attempt of one delivery (re-queued by itself until done), and the subject's next ones after a success. */
-      [DELIVER_JOB]: (payload: { deliveryId: string }, ctx: JobContext) => deliverOnce(ctx.env, payload.deliveryId, ctx.signal, ctx.workerId),
+      /** An endpoint's pump: sends its due deliveries in leased batches, then waits for the next one due (delivery.ts). */
+      [DELIVER_JOB]: async (payload: { endpointId?: string; deliveryId?: string }, ctx: JobContext) => {
+        if (payload.endpointId) return deliverEndpointJob(ctx.env, payload.endpointId, ctx.job, ctx.workerId, ctx.signal);
+        // A job of the engine before migration 030 (one per delivery): its endpoint's pump takes over.
+        const d = payload.deliveryId ? await ctx.env.db.selectFrom('webhook_deliveries').select('endpoint_id').where('id', '=', payload.deliveryId).executeTakeFirst() : undefined;
+        if (d) await wakeEndpoints(ctx.env.db, ctx.env.dialect, [d.endpoint_id], ctx.env.now());
+      },
       /** Delivery-log retention and the five-day failure sweep (runs again by itself). */
       [CLEANUP_JOB]: (_payload: unknown, ctx: JobContext) => cleanupJob(ctx.env),
     }),

@@ -56,7 +56,7 @@ export async function postWebhook(urlText: string, headers: Record<string, strin
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new SendError('timeout', `No answer within ${o.timeoutMs} ms.`)), o.timeoutMs);
   const onOuter = () => controller.abort(new SendError('connection_error', 'The delivery was stopped (the worker is shutting down).'));
-  // The worker's stop signal is shared by all its deliveries in flight (16 at once).
+  // The worker's stop signal is shared by all its deliveries in flight (up to 16 per endpoint, 16 endpoints).
   if (o.signal) setMaxListeners(0, o.signal);
   o.signal?.addEventListener('abort', onOuter, { once: true });
   try {

@@ -9,6 +9,10 @@
  * (DEALLOCATE). Texts longer than `maxTextLength` (large multi-row inserts, whose text changes with the
  * row count) run unnamed as before.
  *
+ * A statement that starts with `UNPREPARED` (a comment) runs unnamed, planned for its parameters on every
+ * call: for statements whose best plan changes as a table grows from nothing (a queue's claim), where a
+ * plan cached while the table was small would walk it whole for each row once it has grown.
+ *
  * A schema change made by another process (a migration adding a column under a prepared `select *`)
  * makes PostgreSQL refuse the old statement once ("cached plan must not change result type", 0A000):
  * the statement is forgotten on that connection and, outside a transaction, run again unnamed.
@@ -21,6 +25,9 @@ export const preparedSettings = {
 };
 
 const DATA_STATEMENT = /^\s*(select|insert|update|delete|with)\b/i;
+
+/** Put before a statement's text to keep it from being prepared (see the header). */
+export const UNPREPARED = '/* unprepared */ ';
 
 interface Prepared {
   /** Statement text → name, least recently used first. */

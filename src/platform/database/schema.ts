@@ -636,6 +636,9 @@ export interface WebhookDeliveriesTable {
   last_error: string | null;
   created_at: number;
   finished_at: number | null;
+  /** The worker sending it now, and until when its lease holds (an expired lease is claimable again). */
+  locked_by: string | null;
+  locked_until: number | null;
 }
 
 /** Each HTTP attempt of a delivery (the delivery log). */

@@ -153,3 +153,21 @@ export async function requeueJob(db: Executor, job: JobsTable, workerId: string,
 export async function runQueuedNow(db: Executor, dedupeKey: string, now: number): Promise<void> {
   await db.updateTable('jobs').set({ run_at: now }).where('dedupe_key', '=', dedupeKey).where('state', '=', 'queued').where('run_at', '>', now).execute();
 }
+
+/**
+ * Marks done, without running them, the queued jobs of `kind` whose payloads are among `payloads` (as
+ * stored, JSON text): another job already did their work (a fan-out that published the events of the
+ * publication jobs queued after its own). Jobs already claimed run and find nothing to do.
+ */
+export async function finishQueuedJobs(db: Executor, queue: string, kind: string, payloads: readonly string[], now: number): Promise<void> {
+  for (let i = 0; i < payloads.length; i += 500) {
+    await db
+      .updateTable('jobs')
+      .set({ state: 'done', finished_at: now, dedupe_key: null })
+      .where('state', '=', 'queued')
+      .where('queue', '=', queue)
+      .where('kind', '=', kind)
+      .where('payload', 'in', payloads.slice(i, i + 500))
+      .execute();
+  }
+}

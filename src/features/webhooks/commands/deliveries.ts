@@ -4,7 +4,7 @@ import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { invalidRequest } from '../../../platform/errors.js';
 import { recordEvent } from '../../../platform/events.js';
-import { deliveryBody, requeueDelivery } from '../delivery.js';
+import { deliveryBody, requeueDeliveries } from '../delivery.js';
 import { webhooksPolicies } from '../policies.js';
 import { attemptsOf, deliveriesOf, loadDelivery, loadEndpoint } from '../queries.js';
 import { attemptView, deliveryView } from '../views.js';
@@ -33,7 +33,7 @@ export async function replayDelivery(env: CommandEnv, actor: Actor, endpointId: 
   await env.db.transaction().execute(async (trx) => {
     await loadEndpoint(trx, actor.accountId, endpointId);
     const d = await loadDelivery(trx, endpointId, deliveryId);
-    if (d.state !== 'pending') await requeueDelivery(trx, now, d.id);
+    if (d.state !== 'pending') await requeueDeliveries(trx, env.dialect, now, endpointId, [d.id]);
     await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: 'webhook.delivery_replayed', targetType: 'webhook_endpoint', targetId: endpointId, data: { deliveryId }, at: now });
   });
   env.onJobsQueued?.();
@@ -60,7 +60,7 @@ export async function replayRange(env: CommandEnv, actor: Actor, endpointId: str
       .where('d.state', '!=', 'pending');
     if (q.onlyFailed) sel = sel.where('d.state', '=', 'failed');
     const rows = await sel.orderBy('d.event_seq').limit(1000).execute();
-    for (const r of rows) await requeueDelivery(trx, now, r.id);
+    await requeueDeliveries(trx, env.dialect, now, endpointId, rows.map((r) => r.id));
     await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: 'webhook.deliveries_replayed', targetType: 'webhook_endpoint', targetId: endpointId, data: { since, until, count: rows.length }, at: now });
     return rows.length;
   });
