@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { ConnectionsTable } from '../../platform/database/schema.js';
-import { ingestBatch, prepareItems, writePrepared, type IngestItem, type Ingestor, type PreparedBatch } from './ingest.js';
+import { ingestBatch, prepareItem, writePrepared, type IngestItem, type Ingestor, type Prepared, type PreparedBatch } from './ingest.js';
 
 export interface ImportSummary {
   files: number;
@@ -22,6 +22,11 @@ export interface ImportSummary {
 }
 
 export type ImportProgress = (p: { done: number; total: number | null; imported: number; duplicates: number }) => void;
+
+/** Messages per transaction (`mailroom import --batch`). */
+export const DEFAULT_BATCH = 100;
+/** Batches read and handed to the parse workers ahead of the one being written. */
+const LOOKAHEAD = 2;
 
 const SKIP = /\.(md|tsv|json|gitattributes|gitignore|py|js|ts|c|h|rb|go|rs)$/i;
 
@@ -38,6 +43,11 @@ const SEPARATOR_SHAPE = /^From \S+\s+.*\b\d{1,2}:\d{2}/;
  * line, a sentence), so a single message saved with its envelope line stays one message.
  */
 export async function* readMbox(file: string): AsyncGenerator<Buffer> {
+  yield* splitMbox(fs.createReadStream(file, { highWaterMark: 1 << 20 }));
+}
+
+/** The mbox splitting of `readMbox`, over the file's bytes in chunks (a stream, or one whole buffer). */
+async function* splitMbox(chunks: AsyncIterable<Buffer | string> | Iterable<Buffer>): AsyncGenerator<Buffer> {
   let pending: Buffer = Buffer.alloc(0);
   let current: Buffer[] = [];
   let started = false;
@@ -63,7 +73,7 @@ export async function* readMbox(file: string): AsyncGenerator<Buffer> {
     else current.push(line);
     return null;
   };
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) {
+  for await (const chunk of chunks) {
     pending = pending.length ? Buffer.concat([pending, chunk as Buffer]) : (chunk as Buffer);
     let start = 0;
     for (;;) {
@@ -88,11 +98,20 @@ async function isMbox(file: string): Promise<boolean> {
   try {
     const buf = Buffer.alloc(5);
     await fh.read(buf, 0, 5, 0);
-    return buf.toString('latin1') === 'From ';
+    return startsLikeMbox(buf);
   } finally {
     await fh.close();
   }
 }
+
+const startsLikeMbox = (buf: Buffer) => buf.length >= 5 && buf.toString('latin1', 0, 5) === 'From ';
+
+/**
+ * Files up to this size are read whole, synchronously (one open, fstat, read, close: a quarter of the
+ * promise API's cost per small file, and the import's thread has nothing else to do meanwhile); larger
+ * ones are streamed (mbox) or read asynchronously.
+ */
+const READ_WHOLE_BYTES = 16 * 1024 * 1024;
 
 async function listFiles(root: string): Promise<string[]> {
   const st = await fsp.stat(root);
@@ -114,13 +133,26 @@ async function listFiles(root: string): Promise<string[]> {
   return out;
 }
 
-/** Every raw message under `root`: mbox files are split, other files are one message each. */
-export async function* readMessages(root: string): AsyncGenerator<{ raw: Buffer; file: string }> {
+/** Every raw message under `root`: mbox files are split, other files are one message each; with the file's modification time. */
+export async function* readMessages(root: string): AsyncGenerator<{ raw: Buffer; file: string; mtimeMs: number }> {
   for (const file of await listFiles(root)) {
-    if (await isMbox(file)) {
-      for await (const raw of readMbox(file)) yield { raw, file };
+    const fd = fs.openSync(file, 'r');
+    let whole: Buffer | null = null;
+    let mtimeMs: number;
+    try {
+      const st = fs.fstatSync(fd);
+      mtimeMs = st.mtimeMs;
+      if (st.size <= READ_WHOLE_BYTES) whole = fs.readFileSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (whole) {
+      if (startsLikeMbox(whole)) for await (const raw of splitMbox([whole])) yield { raw, file, mtimeMs };
+      else yield { raw: whole, file, mtimeMs };
+    } else if (await isMbox(file)) {
+      for await (const raw of readMbox(file)) yield { raw, file, mtimeMs };
     } else {
-      yield { raw: await fsp.readFile(file), file };
+      yield { raw: await fsp.readFile(file), file, mtimeMs };
     }
   }
 }
@@ -131,10 +163,14 @@ export async function importMail(ingestor: Ingestor, connection: ConnectionsTabl
   const total = files.length;
   const summary: ImportSummary = { files: total, messages: 0, imported: 0, duplicates: 0, malformed: 0, failed: 0, conversationsFormed: 0, seconds: 0 };
   const before = await conversationCount(ingestor, connection.id);
-  const batchSize = opts.batchSize ?? 100;
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH;
   let batch: IngestItem[] = [];
-  // Pipelined: batch N+1 is parsed (in worker threads) while batch N is written.
+  let parsing: Array<Promise<Prepared>> = [];
+  // Pipelined: each message is handed to the parse workers as soon as it is read, so they never wait for
+  // a batch to fill; batches are written in order, one transaction each, while the next ones are parsed.
+  // At most LOOKAHEAD batches are read ahead of the one being written (memory stays bounded).
   let writing: Promise<void> = Promise.resolve();
+  const ahead: Array<Promise<void>> = [];
   const write = async (items: IngestItem[], prepared: PreparedBatch | null) => {
     try {
       if (!prepared) throw new Error('prepare failed');
@@ -162,21 +198,23 @@ export async function importMail(ingestor: Ingestor, connection: ConnectionsTabl
   const flushBatch = async () => {
     if (!batch.length) return;
     const items = batch;
+    const prepared = Promise.all(parsing).then(
+      (list): PreparedBatch => ({ items: list }),
+      () => null,
+    );
     batch = [];
-    const prepared = await prepareItems(ingestor, items).catch(() => null);
-    await writing;
-    writing = write(items, prepared);
+    parsing = [];
+    writing = writing.then(async () => write(items, await prepared));
+    ahead.push(writing);
+    if (ahead.length > LOOKAHEAD) await ahead.shift();
   };
-  const fileTimes = new Map<string, number>();
-  for await (const { raw, file } of readMessages(root)) {
+  for await (const { raw, mtimeMs } of readMessages(root)) {
     summary.messages += 1;
-    let fileTime = fileTimes.get(file);
-    if (fileTime === undefined) {
-      fileTime = (await fsp.stat(file)).mtimeMs;
-      fileTimes.clear();
-      fileTimes.set(file, fileTime);
-    }
-    batch.push({ raw, source: 'import', direction: 'inbound', receivedAt: ingestor.env.now(), fileTime: Math.floor(fileTime) });
+    const item: IngestItem = { raw, source: 'import', direction: 'inbound', receivedAt: ingestor.env.now(), fileTime: Math.floor(mtimeMs) };
+    batch.push(item);
+    const p = prepareItem(ingestor, item);
+    p.catch(() => undefined); // a failure is handled by the batch's write (one by one)
+    parsing.push(p);
     if (batch.length >= batchSize) await flushBatch();
   }
   await flushBatch();
