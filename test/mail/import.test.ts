@@ -39,6 +39,17 @@ describe('import', () => {
     expect(out[1]).toContain('Subject: two');
   });
 
+  it('splits a large mbox read in chunks into the same bytes as its messages (lines across chunk boundaries, >From unquoted)', async () => {
+    const messages: string[] = [];
+    for (let i = 0; i < 400; i++) messages.push(msg(`big${i}@x`, `n${i}`, `${'body line of some length\n'.repeat(200 + (i % 37))}${i % 3 === 0 ? '>From the quoted line\n' : ''}end ${i}`));
+    const file = path.join(dir, 'big.mbox');
+    fs.writeFileSync(file, messages.map((m) => `From a@b Tue Sep  1 10:00:00 2026\n${m.replace(/^>From /gm, '>>From ')}\n`).join(''));
+    expect(fs.statSync(file).size).toBeGreaterThan(2 * 1024 * 1024); // several 1 MB reads
+    const out: string[] = [];
+    for await (const m of readMbox(file)) out.push(m.toString());
+    expect(out).toEqual(messages.map((m) => `${m}\n`));
+  });
+
   it('imports an mbox, a Maildir and a folder of .eml files, threads them, and is idempotent', async () => {
     const a = await t.account();
     const inbox = (await t.api(a.token, 'POST', '/api/v1/inboxes', { name: 'Imported' })).json();

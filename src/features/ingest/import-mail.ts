@@ -54,7 +54,7 @@ async function* splitMbox(chunks: AsyncIterable<Buffer | string> | Iterable<Buff
   let previousBlank = true;
   const flush = () => {
     if (!started || current.length === 0) return null;
-    const msg = Buffer.concat(current);
+    const msg = joinLines(current);
     current = [];
     return msg;
   };
@@ -91,6 +91,22 @@ async function* splitMbox(chunks: AsyncIterable<Buffer | string> | Iterable<Buff
   }
   const last = flush();
   if (last) yield last;
+}
+
+/**
+ * A message's lines as one Buffer: a view of the bytes they were cut from when they follow each other
+ * there (no >From line lost its >, all from one chunk), else a copy.
+ */
+function joinLines(lines: Buffer[]): Buffer {
+  const first = lines[0]!;
+  let end = first.byteOffset;
+  let adjacent = true;
+  for (const l of lines) {
+    if (l.buffer !== first.buffer || l.byteOffset !== end) adjacent = false;
+    end += l.length;
+  }
+  const length = end - first.byteOffset;
+  return adjacent ? Buffer.from(first.buffer, first.byteOffset, length) : Buffer.concat(lines);
 }
 
 async function isMbox(file: string): Promise<boolean> {
