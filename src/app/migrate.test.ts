@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../test/support/db.js';
 import { migrateToLatest } from './migrate.js';
+import { runMigrations } from '../platform/database/migrate.js';
+import { MIGRATIONS } from './migrations/index.js';
 
 describe('migrations', () => {
   it('apply on an empty database and are idempotent', async () => {
@@ -11,6 +13,12 @@ describe('migrations', () => {
       const tables = await t.db.introspection.getTables();
       const names = tables.map((x) => x.name);
       for (const n of ['accounts', 'users', 'contacts', 'timeline_events', 'audit_events', 'jobs']) expect(names).toContain(n);
+      // An up-to-date database is recognised in one read; a list with one more migration still runs it, once.
+      let ran = 0;
+      const more = { ...MIGRATIONS, '999-extra': { up: async () => void ran++ } };
+      expect((await runMigrations(t, more)).applied).toEqual(['999-extra']);
+      expect((await runMigrations(t, more)).applied).toEqual([]);
+      expect(ran).toBe(1);
     } finally {
       await t.drop();
     }

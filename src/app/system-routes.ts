@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { registry } from '../platform/metrics.js';
+import { collectProcessMetrics, registry } from '../platform/metrics.js';
 import { errorBody } from '../platform/errors.js';
 
 export async function systemRoutes(app: FastifyInstance): Promise<void> {
+  collectProcessMetrics();
   app.get('/healthz', { schema: { hide: true } }, async (_req, reply) => {
     try {
       await sql`select 1`.execute(app.deps.database.db);

@@ -6,7 +6,7 @@
  * Oversized messages are recorded as skipped, never silently dropped. Folders are opened read-only
  * (EXAMINE) so nothing is marked Seen on the user's server.
  */
-import { ImapFlow } from 'imapflow';
+import type { ImapFlow } from 'imapflow';
 import type { Logger } from 'pino';
 import type { CommandEnv, Executor } from '../platform/context.js';
 import type { ConnectionsTable, FolderStatesTable } from '../platform/database/schema.js';
@@ -47,6 +47,7 @@ export interface SyncStats {
 export async function openImap(env: CommandEnv, c: ConnectionsTable, socketMs: number = DEFAULT_IMAP_SESSION.socketMs): Promise<ImapFlow> {
   const secret = secretFromCredentials(env.secrets.open(c.credentials!), 'imap');
   const safe = await checkHost(c.imap_host!);
+  const { ImapFlow } = await import('imapflow');
   const client = new ImapFlow(imapOptions({ host: c.imap_host!, port: c.imap_port!, tls: c.imap_tls as 'tls', username: c.imap_username! }, secret, safe, { ...DEFAULT_TIMEOUTS, socketMs }));
   client.on('error', () => {});
   try {

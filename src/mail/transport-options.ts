@@ -3,7 +3,6 @@
  * the SSRF guard (pinned), with the original host name kept for TLS certificate checks.
  */
 import type { ImapFlowOptions } from 'imapflow';
-import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { resolveSafeHost, tlsServername, type SafeHost } from '../platform/security/host-guard.js';
@@ -121,6 +120,7 @@ export async function sendThroughConnection(
   o: { renewToken?: () => Promise<string> } = {},
 ): Promise<SMTPTransport.SentMessageInfo> {
   const safe = await checkHost(c.smtp_host!);
+  const { default: nodemailer } = await import('nodemailer');
   const transport = nodemailer.createTransport(smtpOptions({ host: c.smtp_host!, port: c.smtp_port!, tls: c.smtp_tls as TlsMode, username: c.smtp_username! }, smtpPassword, safe));
   const renew = o.renewToken;
   if (isToken(smtpPassword) && renew) {

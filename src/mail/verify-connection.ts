@@ -2,8 +2,6 @@
  * The connect-time check: IMAP connect, IMAP login, Sent folder, SMTP connect, SMTP login, in that order.
  * Each failure maps to its own stable code and a message a non-expert can act on. A timeout is an error.
  */
-import { ImapFlow } from 'imapflow';
-import nodemailer from 'nodemailer';
 import { AppError } from '../platform/errors.js';
 import { ALLOW_PRIVATE_HOSTS_ENV, HostNotAllowedError, InvalidHostError } from '../platform/security/host-guard.js';
 import { checkHost, imapOptions, smtpOptions, DEFAULT_TIMEOUTS, type MailSecret, type ServerSettings, type Timeouts } from './transport-options.js';
@@ -82,6 +80,7 @@ export async function verifyImap(s: ServerSettings & Credential, t: Timeouts = D
   } catch (err) {
     throw hostError(err, 'IMAP', s.host) ?? err;
   }
+  const { ImapFlow } = await import('imapflow');
   const client = new ImapFlow(imapOptions(s, secretOf(s), safe, t));
   client.on('error', () => {});
   try {
@@ -110,6 +109,7 @@ export async function verifySmtp(s: ServerSettings & Credential, t: Timeouts = D
   } catch (err) {
     throw hostError(err, 'SMTP', s.host) ?? err;
   }
+  const { default: nodemailer } = await import('nodemailer');
   const transport = nodemailer.createTransport(smtpOptions(s, secretOf(s), safe, t));
   try {
     await transport.verify();

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { insertConnection } from '../support/connections.js';
 import { createIngestor } from '../../src/app/engine.js';
-import { importMail, readMbox } from '../../src/features/ingest/import-mail.js';
+import { importMail, readMbox, ReadAhead } from '../../src/features/ingest/import-mail.js';
 
 let t: TestApp;
 let dir: string;
@@ -37,6 +37,37 @@ describe('import', () => {
     expect(out[0]).toContain('\nFrom the start');
     expect(out[0]).not.toContain('>From the start');
     expect(out[1]).toContain('Subject: two');
+  });
+
+  it('splits a large mbox read in chunks into the same bytes as its messages (lines across chunk boundaries, >From unquoted)', async () => {
+    const messages: string[] = [];
+    for (let i = 0; i < 400; i++) messages.push(msg(`big${i}@x`, `n${i}`, `${'body line of some length\n'.repeat(200 + (i % 37))}${i % 3 === 0 ? '>From the quoted line\n' : ''}end ${i}`));
+    const file = path.join(dir, 'big.mbox');
+    fs.writeFileSync(file, messages.map((m) => `From a@b Tue Sep  1 10:00:00 2026\n${m.replace(/^>From /gm, '>>From ')}\n`).join(''));
+    expect(fs.statSync(file).size).toBeGreaterThan(2 * 1024 * 1024); // several 1 MB reads
+    const out: string[] = [];
+    for await (const m of readMbox(file)) out.push(m.toString());
+    expect(out).toEqual(messages.map((m) => `${m}\n`));
+  });
+
+  it('reads ahead of its consumer, at most the given number of messages, in order, each started once', async () => {
+    const root = path.join(dir, 'ahead');
+    fs.mkdirSync(root, { recursive: true });
+    for (let i = 0; i < 30; i++) fs.writeFileSync(path.join(root, `${String(i).padStart(2, '0')}.eml`), msg(`ah${i}@x`, `n${i}`, 'body'));
+    const started: string[] = [];
+    const ahead = new ReadAhead(root, (raw) => started.push(raw.toString()), 5);
+    expect(await ahead.files).toHaveLength(30);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(started).toHaveLength(5); // nothing consumed yet
+    const seen: string[] = [];
+    for await (const m of ahead.messages()) {
+      expect(ahead.take(m.raw)).toBe(started.indexOf(m.raw.toString()) + 1);
+      expect(ahead.take(m.raw)).toBeUndefined();
+      expect(started.length - seen.length).toBeLessThanOrEqual(6); // 5 ahead, and the one being handed over
+      seen.push(m.raw.toString());
+    }
+    expect(seen).toEqual(started);
+    expect(seen.map((s) => /Subject: (n\d+)/.exec(s)![1])).toEqual(Array.from({ length: 30 }, (_, i) => `n${i}`));
   });
 
   it('imports an mbox, a Maildir and a folder of .eml files, threads them, and is idempotent', async () => {

@@ -179,6 +179,8 @@ describe('one error shape', () => {
     expect(Object.keys(doc.json().paths)).toEqual(expect.arrayContaining(['/api/v1/users', '/api/v1/users/{id}']));
     expect((await t.app.inject({ method: 'GET', url: '/api/docs' })).body).toContain('Mailroom API');
     expect((await t.app.inject({ method: 'GET', url: '/healthz' })).json().status).toBe('ok');
-    expect((await t.app.inject({ method: 'GET', url: '/metrics' })).body).toContain('mailroom_http_requests_total');
+    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toContain('mailroom_http_requests_total');
+    expect(metrics).toContain('process_cpu_user_seconds_total'); // the serving process's own metrics
   });
 });

@@ -96,8 +96,10 @@ export class BatchState {
   private candidates(key: string, at: number): CandidateConversation[] {
     if (!key) return [];
     const floor = at - SUBJECT_WINDOW_DAYS * DAY;
-    return [...this.conversations.values()]
-      .filter((c) => c.row.base_subject === key && c.row.deleted_at === null && c.row.last_message_at >= floor)
+    // One pass without copying the map (asked once per message of the batch, over every loaded conversation).
+    const matches: LiveConversation[] = [];
+    for (const c of this.conversations.values()) if (c.row.base_subject === key && c.row.deleted_at === null && c.row.last_message_at >= floor) matches.push(c);
+    return matches
       .sort((a, b) => b.row.last_message_at - a.row.last_message_at || (a.row.id < b.row.id ? -1 : 1))
       .slice(0, CANDIDATES)
       .map((c) => ({ conversationId: c.row.id, subjectKey: c.row.base_subject, participants: c.participants, lastMessageAt: new Date(c.row.last_message_at) }));

@@ -4,11 +4,12 @@
  * (searched recursively). Reads one message at a time (memory stays flat), writes in batches, and is
  * idempotent: a re-run finds every message by its dedupe key and counts it as a duplicate.
  */
-import fs from 'node:fs';
-import fsp from 'node:fs/promises';
-import path from 'node:path';
 import type { ConnectionsTable } from '../../platform/database/schema.js';
-import { ingestBatch, prepareItems, writePrepared, type IngestItem, type Ingestor, type PreparedBatch } from './ingest.js';
+import type { ParsedMessage } from '../../mail/message/message.js';
+import { ingestBatch, prepareItem, writePrepared, type IngestItem, type Ingestor, type Prepared, type PreparedBatch } from './ingest.js';
+import { DEFAULT_BATCH, LOOKAHEAD, readAheadForImport, type ReadAhead } from './read-mail.js';
+
+export { DEFAULT_BATCH, readAheadForImport, readMbox, readMessages, ReadAhead, type ReadMessage } from './read-mail.js';
 
 export interface ImportSummary {
   files: number;
@@ -23,118 +24,27 @@ export interface ImportSummary {
 
 export type ImportProgress = (p: { done: number; total: number | null; imported: number; duplicates: number }) => void;
 
-const SKIP = /\.(md|tsv|json|gitattributes|gitignore|py|js|ts|c|h|rb|go|rs)$/i;
-
-/**
- * The "From " line that separates two messages of an mbox: `From <sender> <date>` (the date carries a
- * time, e.g. `From ann@example.org Tue Sep  1 10:00:00 2026`, `From - Mon Jan  1 00:00:00 2024`).
- */
-const SEPARATOR_SHAPE = /^From \S+\s+.*\b\d{1,2}:\d{2}/;
-
-/**
- * Yields raw messages from a file that starts with a "From " line, undoing >From quoting. A later
- * "From " line separates two messages only in the mbox shape: the line before it is blank and it looks
- * like a separator (sender, date). Anything else is the message's own text (a quoted original's "From "
- * line, a sentence), so a single message saved with its envelope line stays one message.
- */
-export async function* readMbox(file: string): AsyncGenerator<Buffer> {
-  let pending: Buffer = Buffer.alloc(0);
-  let current: Buffer[] = [];
-  let started = false;
-  let previousBlank = true;
-  const flush = () => {
-    if (!started || current.length === 0) return null;
-    const msg = Buffer.concat(current);
-    current = [];
-    return msg;
-  };
-  const handleLine = (line: Buffer): Buffer | null => {
-    const blank = line.length <= 2 && (line[0] === 0x0a || (line[0] === 0x0d && line[1] === 0x0a));
-    const wasBlank = previousBlank;
-    previousBlank = blank;
-    if (line.length >= 5 && line.subarray(0, 5).toString('latin1') === 'From ' && (!started || (wasBlank && SEPARATOR_SHAPE.test(line.subarray(0, 512).toString('latin1'))))) {
-      const done = flush();
-      started = true;
-      return done;
-    }
-    if (!started) return null;
-    // mboxrd: ">From " (any number of >) loses one >.
-    if (line[0] === 0x3e && /^>+From /.test(line.subarray(0, 64).toString('latin1'))) current.push(line.subarray(1));
-    else current.push(line);
-    return null;
-  };
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) {
-    pending = pending.length ? Buffer.concat([pending, chunk as Buffer]) : (chunk as Buffer);
-    let start = 0;
-    for (;;) {
-      const nl = pending.indexOf(0x0a, start);
-      if (nl === -1) break;
-      const out = handleLine(pending.subarray(start, nl + 1));
-      if (out) yield out;
-      start = nl + 1;
-    }
-    pending = pending.subarray(start);
-  }
-  if (pending.length) {
-    const out = handleLine(pending);
-    if (out) yield out;
-  }
-  const last = flush();
-  if (last) yield last;
-}
-
-async function isMbox(file: string): Promise<boolean> {
-  const fh = await fsp.open(file, 'r');
-  try {
-    const buf = Buffer.alloc(5);
-    await fh.read(buf, 0, 5, 0);
-    return buf.toString('latin1') === 'From ';
-  } finally {
-    await fh.close();
-  }
-}
-
-async function listFiles(root: string): Promise<string[]> {
-  const st = await fsp.stat(root);
-  if (st.isFile()) return [root];
-  const out: string[] = [];
-  const walk = async (dir: string) => {
-    const entries = await fsp.readdir(dir, { withFileTypes: true });
-    entries.sort((a, b) => a.name.localeCompare(b.name));
-    for (const e of entries) {
-      if (e.name.startsWith('.')) continue;
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) {
-        if (e.name === 'tmp' && (await fsp.stat(path.join(dir, 'cur')).catch(() => null))) continue; // Maildir tmp/
-        await walk(p);
-      } else if (e.isFile() && !SKIP.test(e.name)) out.push(p);
-    }
-  };
-  await walk(root);
-  return out;
-}
-
-/** Every raw message under `root`: mbox files are split, other files are one message each. */
-export async function* readMessages(root: string): AsyncGenerator<{ raw: Buffer; file: string }> {
-  for (const file of await listFiles(root)) {
-    if (await isMbox(file)) {
-      for await (const raw of readMbox(file)) yield { raw, file };
-    } else {
-      yield { raw: await fsp.readFile(file), file };
-    }
-  }
-}
-
-export async function importMail(ingestor: Ingestor, connection: ConnectionsTable, root: string, opts: { batchSize?: number; onProgress?: ImportProgress } = {}): Promise<ImportSummary> {
+export async function importMail(
+  base: Ingestor,
+  connection: ConnectionsTable,
+  root: string,
+  opts: { batchSize?: number; onProgress?: ImportProgress; readAhead?: ReadAhead<Promise<ParsedMessage>> } = {},
+): Promise<ImportSummary> {
   const started = Date.now();
-  const files = await listFiles(root);
-  const total = files.length;
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH;
+  // Messages read ahead come with their parse started; a message parsed again (a batch retried one by one) parses afresh.
+  const source = opts.readAhead ?? readAheadForImport(root, (raw) => base.parse(raw), batchSize);
+  const ingestor: Ingestor = { ...base, parse: (raw) => source.take(raw as Buffer) ?? base.parse(raw) };
+  const total = (await source.files).length;
   const summary: ImportSummary = { files: total, messages: 0, imported: 0, duplicates: 0, malformed: 0, failed: 0, conversationsFormed: 0, seconds: 0 };
   const before = await conversationCount(ingestor, connection.id);
-  const batchSize = opts.batchSize ?? 100;
   let batch: IngestItem[] = [];
-  // Pipelined: batch N+1 is parsed (in worker threads) while batch N is written.
+  let parsing: Array<Promise<Prepared>> = [];
+  // Pipelined: each message is handed to the parse workers as soon as it is read, so they never wait for
+  // a batch to fill; batches are written in order, one transaction each, while the next ones are parsed.
+  // At most LOOKAHEAD batches are read ahead of the one being written (memory stays bounded).
   let writing: Promise<void> = Promise.resolve();
+  const ahead: Array<Promise<void>> = [];
   const write = async (items: IngestItem[], prepared: PreparedBatch | null) => {
     try {
       if (!prepared) throw new Error('prepare failed');
@@ -162,21 +72,23 @@ export async function importMail(ingestor: Ingestor, connection: ConnectionsTabl
   const flushBatch = async () => {
     if (!batch.length) return;
     const items = batch;
+    const prepared = Promise.all(parsing).then(
+      (list): PreparedBatch => ({ items: list }),
+      () => null,
+    );
     batch = [];
-    const prepared = await prepareItems(ingestor, items).catch(() => null);
-    await writing;
-    writing = write(items, prepared);
+    parsing = [];
+    writing = writing.then(async () => write(items, await prepared));
+    ahead.push(writing);
+    if (ahead.length > LOOKAHEAD) await ahead.shift();
   };
-  const fileTimes = new Map<string, number>();
-  for await (const { raw, file } of readMessages(root)) {
+  for await (const { raw, mtimeMs } of source.messages()) {
     summary.messages += 1;
-    let fileTime = fileTimes.get(file);
-    if (fileTime === undefined) {
-      fileTime = (await fsp.stat(file)).mtimeMs;
-      fileTimes.clear();
-      fileTimes.set(file, fileTime);
-    }
-    batch.push({ raw, source: 'import', direction: 'inbound', receivedAt: ingestor.env.now(), fileTime: Math.floor(fileTime) });
+    const item: IngestItem = { raw, source: 'import', direction: 'inbound', receivedAt: ingestor.env.now(), fileTime: Math.floor(mtimeMs) };
+    batch.push(item);
+    const p = prepareItem(ingestor, item);
+    p.catch(() => undefined); // a failure is handled by the batch's write (one by one)
+    parsing.push(p);
     if (batch.length >= batchSize) await flushBatch();
   }
   await flushBatch();

@@ -6,7 +6,6 @@
  * accepted the digest (a crash in between may send a digest twice, never lose one); SMTP failures retry
  * with backoff.
  */
-import nodemailer from 'nodemailer';
 import type { CommandEnv } from '../../platform/context.js';
 import { notificationEmail } from './notify.js';
 import { userSettings } from '../accounts/index.js';
@@ -58,6 +57,7 @@ export async function sendNotificationDigest(env: CommandEnv, userId: string): P
     now,
     items: rows.map((r) => ({ kind: r.kind, message: r.message, data: readJson('notifications.data', r.data, json.record, {}), createdAt: Number(r.created_at) })),
   });
+  const { default: nodemailer } = await import('nodemailer');
   const transport = nodemailer.createTransport(url);
   try {
     await transport.sendMail({

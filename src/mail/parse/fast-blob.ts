@@ -14,7 +14,11 @@ export function installJoiningBlob(scope: { Blob: typeof Blob } = globalThis): v
   const RealBlob = scope.Blob;
   if ((RealBlob as unknown as { joining?: boolean }).joining) return;
 
-  class JoiningBlob extends RealBlob {
+  // Not constructed through the real Blob: its constructor makes every instance transferable (native
+  // bookkeeping per Blob, one per decoded MIME part), which cost about as much as the joins themselves.
+  // Instances still answer `instanceof Blob` (the prototype chain below) and everything a Blob offers
+  // (through a real one, made on demand).
+  class JoiningBlob {
     static readonly joining = true;
     readonly #parts: Part[];
     readonly #type: string;
@@ -22,7 +26,6 @@ export function installJoiningBlob(scope: { Blob: typeof Blob } = globalThis): v
     #real: Blob | null = null;
 
     constructor(parts: Iterable<Part> = [], options?: BlobPropertyBag) {
-      super([], options);
       this.#parts = [...parts];
       this.#type = options?.type ? String(options.type).toLowerCase() : '';
     }
@@ -56,32 +59,38 @@ export function installJoiningBlob(scope: { Blob: typeof Blob } = globalThis): v
       return this.#real;
     }
 
-    override get size(): number {
+    get size(): number {
       return this.#join()?.byteLength ?? this.#blob().size;
     }
 
-    override get type(): string {
+    get type(): string {
       return this.#type;
     }
 
-    override async arrayBuffer(): Promise<ArrayBuffer> {
+    async arrayBuffer(): Promise<ArrayBuffer> {
       const bytes = this.#join();
       if (!bytes) return this.#blob().arrayBuffer();
       return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     }
 
-    override async text(): Promise<string> {
+    async bytes(): Promise<Uint8Array> {
+      return new Uint8Array(await this.arrayBuffer());
+    }
+
+    async text(): Promise<string> {
       const bytes = this.#join();
       return bytes ? new TextDecoder().decode(bytes) : this.#blob().text();
     }
 
-    override slice(start?: number, end?: number, contentType?: string): Blob {
+    slice(start?: number, end?: number, contentType?: string): Blob {
       return this.#blob().slice(start, end, contentType);
     }
 
-    override stream(): ReturnType<Blob['stream']> {
+    stream(): ReturnType<Blob['stream']> {
       return this.#blob().stream();
     }
   }
+  Object.setPrototypeOf(JoiningBlob.prototype, RealBlob.prototype);
+  Object.defineProperty(JoiningBlob.prototype, Symbol.toStringTag, { value: 'Blob' });
   scope.Blob = JoiningBlob as unknown as typeof Blob;
 }

@@ -14,13 +14,18 @@ import SQLite from 'better-sqlite3';
 import { cachingSqlite } from './statement-cache.js';
 import { prepareStatements } from './pg-prepared.js';
 import { startWalCheckpointer } from './wal-checkpointer.js';
-import pg from 'pg';
+import type pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { ImmediateTransactionSqliteDialect } from './sqlite-dialect.js';
 import type { DB } from './schema.js';
 
-// PostgreSQL returns int8 as strings by default; our ints are epoch ms and counters, well within 2^53.
-pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+/** The pg driver, loaded when a PostgreSQL database is opened (SQLite processes never load it). */
+async function loadPg(): Promise<typeof pg> {
+  const { default: driver } = await import('pg');
+  // PostgreSQL returns int8 as strings by default; our ints are epoch ms and counters, well within 2^53.
+  driver.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+  return driver;
+}
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -58,6 +63,7 @@ export function redactUrl(url: string): string {
 export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
   if (opts.databaseUrl && /^postgres(ql)?:\/\//.test(opts.databaseUrl)) {
     const schema = opts.pgSchema;
+    const pg = await loadPg();
     const pool = new pg.Pool({
       connectionString: opts.databaseUrl,
       max: opts.poolSize ?? 10,

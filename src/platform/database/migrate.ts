@@ -22,6 +22,7 @@ export async function runMigrations(database: Database, migrations: Record<strin
   // it skip creating ours. Name the schema the connection uses.
   const migrationTableSchema =
     database.dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(database.db)).rows[0]?.s : undefined;
+  if (await upToDate(database, migrations, migrationTableSchema)) return { applied: [] };
   const migrator = new Migrator({ db: database.db, provider: new ListedMigrations(migrations), ...(migrationTableSchema ? { migrationTableSchema } : {}) });
   let { error, results } = await migrator.migrateToLatest();
   // Kysely looks for its tables through the catalog of every schema; on PostgreSQL another schema being
@@ -37,4 +38,22 @@ export async function runMigrations(database: Database, migrations: Record<strin
     throw new Error(`Database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? String(error)}`);
   }
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}
+
+/**
+ * True when the database has run exactly these migrations: one read, where Kysely's migrator takes a lock,
+ * looks its tables up in the catalogue and sorts names by locale (most of the start-up of a one-shot
+ * command such as `mailroom import`, issue 18). Anything else (no table yet, a migration to run, one the
+ * list does not know) is the migrator's to handle.
+ */
+async function upToDate(database: Database, migrations: Record<string, Migration>, schema: string | undefined): Promise<boolean> {
+  try {
+    const table = schema ? sql`${sql.id(schema)}.kysely_migration` : sql`kysely_migration`;
+    const { rows } = await sql<{ name: string }>`select name from ${table}`.execute(database.db);
+    const done = new Set(rows.map((r) => r.name));
+    const wanted = Object.keys(migrations);
+    return done.size === wanted.length && wanted.every((n) => done.has(n));
+  } catch {
+    return false;
+  }
 }

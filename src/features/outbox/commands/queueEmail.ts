@@ -1,4 +1,4 @@
-import MailComposer from 'nodemailer/lib/mail-composer';
+import type MailComposerType from 'nodemailer/lib/mail-composer';
 import { AppError } from '../../../platform/errors.js';
 import { makeMessageId } from '../../../mail/message/reply-token.js';
 import { newId } from '../../../platform/database/ids.js';
@@ -6,6 +6,13 @@ import { enqueue } from '../../../platform/jobs/queue.js';
 import type { Executor } from '../../../platform/context.js';
 import type { ConnectionsTable } from '../../../platform/database/schema.js';
 import { json, writeJson } from '../../../platform/database/json.js';
+
+/** nodemailer's MIME composer, loaded with the first email queued: a process that sends nothing (`mailroom import`) never loads nodemailer. */
+let composerClass: typeof MailComposerType | null = null;
+async function mailComposer(): Promise<typeof MailComposerType> {
+  composerClass ??= (await import('nodemailer/lib/mail-composer')).default;
+  return composerClass;
+}
 
 /** `outbox.envelope`: the SMTP envelope (Bcc included, which the headers never show). */
 export const outboxEnvelope = json.object({ from: json.string, to: json.stringArray });
@@ -66,6 +73,7 @@ export async function queueEmail(trx: Executor, deps: QueueEmailDeps, input: Que
   const outboxId = input.outboxId ?? newId('out');
   const messageId = makeMessageId({ outboxId, domain: deps.messageIdDomain, secret: deps.replyTokenSecret });
   const e = input.email;
+  const MailComposer = await mailComposer();
   const composer = new MailComposer({
     from: e.from,
     to: e.to,
