@@ -27,6 +27,8 @@ const DUE = 5_000;
 const BATCH = 500;
 const DAY = 24 * 3600_000;
 
+/** Alternating rounds of the reply-hook comparison (the first two warm up): each side's median is of ROUNDS - 2 batches. */
+const ROUNDS = Number(process.env.BENCH_SEQ_HOOK_ROUNDS ?? 32);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function setup(t: TestApp) {
@@ -155,7 +157,7 @@ async function onOne(kind: DbKind): Promise<BenchRow[]> {
       });
     const withHook: number[] = [];
     const noHook: number[] = [];
-    for (let round = 0; round < 12; round++) {
+    for (let round = 0; round < ROUNDS; round++) {
       for (const [ing, out] of round % 2 ? ([[ingestor, withHook], [without, noHook]] as const) : ([[without, noHook], [ingestor, withHook]] as const)) {
         const items = batch();
         const t0 = performance.now();
@@ -186,7 +188,7 @@ async function onOne(kind: DbKind): Promise<BenchRow[]> {
         note: `an empty tick among the same enrollments: ${round2(emptyMs)} ms`,
       },
       {
-        name: `sequences on ${kind}: ingest per message with the reply hook, ms (batches of 100 from people not enrolled, 10,000 live enrollments in the account; median of 10 batches)`,
+        name: `sequences on ${kind}: ingest per message with the reply hook, ms (batches of 100 from people not enrolled, 10,000 live enrollments in the account; median of ${ROUNDS - 2} batches)`,
         figure: round2(withMs),
         baseline: round2(noMs),
         baselineName: 'same ingest without the sequences hook, ms',
