@@ -461,10 +461,15 @@ export function InboxPage({ view: rawView }: { view: ConversationView }) {
   const presenceRef = useRef<((conversationId: string, p: { userId: string; name: string; activity: string }) => void) | null>(null);
 
   const noConnections = inbox !== null && inbox.connections.length === 0;
-  const list = useLoad(
-    () => (inboxId ? listConversations({ inboxId, view, q }) : Promise.resolve(null)),
+  // Each page remembers which list it is (inbox, view, search): after a switch, the previous view's rows
+  // are not shown under the new view's name while the new ones load (a live refresh of the same list
+  // keeps showing the rows it replaces).
+  const listKey = `${inboxId ?? ''}|${view}|${q}`;
+  const loaded = useLoad(
+    async (): Promise<{ key: string; page: Awaited<ReturnType<typeof listConversations>> | null }> => ({ key: listKey, page: inboxId ? await listConversations({ inboxId, view, q }) : null }),
     [inboxId, view, q, tick],
   );
+  const list = { ...loaded, data: loaded.data && loaded.data.key === listKey ? loaded.data.page : undefined };
   const conversations: ConversationSummary[] = useMemo(() => list.data?.conversations ?? [], [list.data]);
 
   // Live updates: refresh the list (and the open thread when it changed) on the inbox's events.
