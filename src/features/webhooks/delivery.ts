@@ -39,7 +39,7 @@ import { newId } from '../../platform/database/ids.js';
 import { insertRows } from '../../platform/database/insert-rows.js';
 import { UNPREPARED } from '../../platform/database/pg-prepared.js';
 import { sql } from 'kysely';
-import type { JobsTable, WebhookAttemptsTable, WebhookDeliveriesTable } from '../../platform/database/schema.js';
+import type { EventsTable, JobsTable, WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable } from '../../platform/database/schema.js';
 import { json, readJson } from '../../platform/database/json.js';
 import { RunAgain } from '../../platform/jobs/worker.js';
 import { finishQueuedJobs } from '../../platform/jobs/queue.js';
@@ -193,10 +193,10 @@ export function deliveryBody(ev: { id: string; type: string; created_at: number;
   return JSON.stringify({ type: ev.type, version, timestamp: new Date(ev.created_at).toISOString(), eventId: ev.id, data: object === undefined ? data : { ...data, object } });
 }
 
-/** The endpoint's signing secrets now: its secret, and the previous one during a rotation's overlap. */
-export function signingSecrets(env: CommandEnv, endpoint: { secret: string; previous_secret: string | null; previous_secret_until: number | null }, now: number): string[] {
-  const secrets = [env.secrets.open(endpoint.secret)];
-  if (endpoint.previous_secret && endpoint.previous_secret_until !== null && Number(endpoint.previous_secret_until) > now) secrets.push(env.secrets.open(endpoint.previous_secret));
+/** The endpoint's signing secrets now, opened by `open`: its secret, and the previous one during a rotation's overlap. */
+function signingSecrets(open: (sealed: string) => string, endpoint: { secret: string; previous_secret: string | null; previous_secret_until: number | null }, now: number): string[] {
+  const secrets = [open(endpoint.secret)];
+  if (endpoint.previous_secret && endpoint.previous_secret_until !== null && Number(endpoint.previous_secret_until) > now) secrets.push(open(endpoint.previous_secret));
   return secrets;
 }
 
@@ -208,30 +208,16 @@ export async function disableEndpoint(trx: Executor, endpoint: { id: string; acc
 }
 
 
-/** What an attempt needs, as a claim returns it: the delivery, its event and its endpoint. */
-export interface ClaimedDelivery {
-  id: string;
-  account_id: string;
-  endpoint_id: string;
-  event_id: string;
-  event_seq: number;
-  ordering_key: string;
-  attempts: number;
-  ev_account_id: string;
-  ev_type: string;
-  subject_type: string;
-  subject_id: string;
-  ev_data: string;
-  ev_created_at: number;
-  ep_account_id: string;
-  url: string;
-  enabled: number;
-  payload: string;
-  secret: string;
-  previous_secret: string | null;
-  previous_secret_until: number | null;
-  failing_since: number | null;
-}
+/** What an attempt needs, as a claim returns it: the delivery, its event and its endpoint (columns as stored). */
+export type ClaimedDelivery = Pick<WebhookDeliveriesTable, 'id' | 'account_id' | 'endpoint_id' | 'event_id' | 'event_seq' | 'ordering_key' | 'attempts'> &
+  Pick<EventsTable, 'subject_type' | 'subject_id'> &
+  Pick<WebhookEndpointsTable, 'url' | 'enabled' | 'payload' | 'secret' | 'previous_secret' | 'previous_secret_until' | 'failing_since'> & {
+    ev_account_id: string;
+    ev_type: string;
+    ev_data: string;
+    ev_created_at: number;
+    ep_account_id: string;
+  };
 
 const CLAIMED_COLUMNS = sql.raw(
   [
@@ -489,9 +475,7 @@ async function attempt(env: CommandEnv, d: ClaimedDelivery, workerId: string, si
   const object = d.payload === 'full' && hasFullObject(d.subject_type) ? await loadObject(env, d.ev_account_id, d.subject_type, d.subject_id) : undefined;
   const body = deliveryBody({ id: d.event_id, type: d.ev_type, created_at: Number(d.ev_created_at), data: d.ev_data }, object);
   const timestamp = Math.floor(now / 1000);
-  const secrets = [openSecret(env, d.secret)];
-  if (d.previous_secret && d.previous_secret_until !== null && Number(d.previous_secret_until) > now) secrets.push(openSecret(env, d.previous_secret));
-  const headers = signatureHeaders(secrets, d.id, timestamp, body);
+  const headers = signatureHeaders(signingSecrets((sealed) => openSecret(env, sealed), d, now), d.id, timestamp, body);
   const started = Date.now();
   const end = beginAttempt(d.endpoint_id, deliverySettings.timeoutMs);
   let status: number | null = null;

@@ -149,11 +149,6 @@ export async function requeueJob(db: Executor, job: JobsTable, workerId: string,
   await db.updateTable('jobs').set({ state: 'queued', run_at: runAt, attempts: 0, locked_by: null, locked_until: null, last_error: null }).where('id', '=', job.id).where('locked_by', '=', workerId).execute();
 }
 
-/** Brings a queued job (found by its dedupe key) forward to `now`: the work it waited for is done. */
-export async function runQueuedNow(db: Executor, dedupeKey: string, now: number): Promise<void> {
-  await db.updateTable('jobs').set({ run_at: now }).where('dedupe_key', '=', dedupeKey).where('state', '=', 'queued').where('run_at', '>', now).execute();
-}
-
 /**
  * Marks done, without running them, the queued jobs of `kind` whose payloads are among `payloads` (as
  * stored, JSON text): another job already did their work (a fan-out that published the events of the
