@@ -345,6 +345,8 @@ program
           onProgress: (pr) => process.stderr.write(`\r${progressBar(pr.done, pr.total)}  imported ${pr.imported}, duplicates ${pr.duplicates}   `),
         });
       });
+      const { inlineFallbacks } = getDefaultParsePool().stats();
+      if (inlineFallbacks > 0) process.stderr.write(`\nmailroom: the parse worker threads could not start; ${inlineFallbacks} messages were parsed on the main thread (slower, and without the per-message deadline)\n`);
     } finally {
       await closeDefaultParsePool();
     }

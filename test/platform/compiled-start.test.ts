@@ -1,16 +1,19 @@
 /**
  * The production start: `npm start` runs the compiled JavaScript in dist/ (scripts/build.mjs, tsc with
- * tsconfig.build.json), not tsx. This test builds the server the way prestart does, starts it through
- * `bin/mailroom.js` (which must pick the compiled CLI when dist/ is up to date), checks /healthz and a
- * clean SIGTERM, and runs the two worker threads from the compiled tree: the MIME parse pool (its
- * compiled-path branch loads dist/mail/parse/worker.js) and the SQLite WAL checkpointer.
+ * tsconfig.build.json, then esbuild's bundle of the CLI in dist/bundle/), not tsx. This test builds the
+ * server the way prestart does, starts it through `bin/mailroom.js` (which must pick the bundled CLI
+ * when dist/ is up to date), checks /healthz and a clean SIGTERM, runs the two worker threads from the
+ * compiled tree (the MIME parse pool, whose compiled-path branch loads dist/mail/parse/worker.js, and the
+ * SQLite WAL checkpointer), and imports a message through the bundled CLI, whose parse pool must start
+ * the bundled worker (dist/bundle/worker.js) rather than parse on the main thread.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepareConnection } from '../support/cli-connection.js';
 
 const root = path.resolve('.');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-compiled-'));
@@ -38,6 +41,7 @@ afterAll(() => {
 describe('compiled production start', () => {
   it('bin/mailroom.js serve runs dist/app/cli.js: /healthz answers, no tsx process, SIGTERM exits 0', async () => {
     expect(fs.existsSync(path.join(root, 'dist/app/cli.js'))).toBe(true);
+    expect(fs.existsSync(path.join(root, 'dist/bundle/cli.js'))).toBe(true);
     expect(fs.existsSync(path.join(root, 'dist/.build-stamp'))).toBe(true);
     const port = await freePort();
     const smtpPort = await freePort();
@@ -111,5 +115,17 @@ describe('compiled production start', () => {
     expect(r.stats.inlineFallbacks).toBe(0);
     expect(r.stats.crashes).toBe(0);
     expect(r.wal).toBe(true);
+  }, 120_000);
+
+  it('the bundled CLI imports a message, parsed in the bundled worker thread', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: path.join(dataDir, 'import'), LOG_LEVEL: 'warn', DATABASE_URL: '' };
+    fs.mkdirSync(env.DATA_DIR!, { recursive: true });
+    const connectionId = await prepareConnection(env);
+    const file = path.join(dataDir, 'one.eml');
+    fs.writeFileSync(file, 'From: Ann <ann@example.com>\r\nTo: team@example.org\r\nSubject: bundled\r\nMessage-ID: <b1@example.com>\r\nDate: Sun, 6 Dec 2026 10:00:00 +0000\r\n\r\nHello\r\n');
+    const r = spawnSync(process.execPath, [path.join(root, 'bin/mailroom.js'), 'import', file, '--connection', connectionId], { cwd: root, env, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ messages: 1, imported: 1, failed: 0 });
+    expect(r.stderr).not.toMatch(/could not start|running the TypeScript source/);
   }, 120_000);
 });

@@ -143,6 +143,22 @@ describe('parse pool: deadline', () => {
     expect(m.malformed).toContain('parse_error');
     expect(m.subject).toBe('Hello');
   });
+
+  it('workers that cannot start (a missing worker file): every message is parsed in this thread, none flagged parse_error', async () => {
+    const pool = new ParsePool({ workers: 2, workerUrl: new URL('./no-such-worker.js', import.meta.url) });
+    try {
+      const values = await Promise.all(Array.from({ length: 6 }, () => pool.parse(simple())));
+      for (const m of values) {
+        expect(m.subject).toBe('Hello');
+        expect(m.malformed).not.toContain('parse_error');
+      }
+      const stats = pool.stats();
+      expect(stats.inlineFallbacks).toBe(6);
+      expect(stats.crashes).toBe(0);
+    } finally {
+      await pool.close();
+    }
+  });
 });
 
 describe('parseMessage (shared pool)', () => {

@@ -30,6 +30,8 @@ export interface ParsePoolOptions {
   maxOldGenerationSizeMb?: number;
   /** Raise the workers' nice value by this much (Linux: per thread), so parsing yields the CPU to the main loop. Default 10; 0 keeps normal priority. */
   niceIncrement?: number;
+  /** The worker script; default worker.js (worker.ts under tsx) beside this module. */
+  workerUrl?: URL;
 }
 
 export interface ParsePoolStats {
@@ -76,7 +78,8 @@ const MAX_BYTES_IN_FLIGHT = 8 * 1024 * 1024;
 
 const require = createRequire(import.meta.url);
 
-function startWorker(resourceLimits: { maxOldGenerationSizeMb: number }, workerData: { niceIncrement: number }): Worker {
+function startWorker(resourceLimits: { maxOldGenerationSizeMb: number }, workerData: { niceIncrement: number }, workerUrl: URL | undefined): Worker {
+  if (workerUrl) return new Worker(workerUrl, { execArgv: [], resourceLimits, workerData });
   const here = import.meta.url;
   if (here.endsWith('.ts')) {
     const workerPath = fileURLToPath(new URL('./worker.ts', here));
@@ -93,6 +96,7 @@ export class ParsePool {
   private readonly limits: ParseLimits;
   private readonly memoryMb: number;
   private readonly niceIncrement: number;
+  private readonly workerUrl: URL | undefined;
   private readonly slots: Slot[] = [];
   private readonly queue: Job[] = [];
   private nextId = 1;
@@ -106,6 +110,7 @@ export class ParsePool {
     this.limits = resolveLimits(opts.limits);
     this.memoryMb = opts.maxOldGenerationSizeMb ?? 1024;
     this.niceIncrement = Math.max(0, Math.min(19, opts.niceIncrement ?? 10));
+    this.workerUrl = opts.workerUrl;
     for (let i = 0; i < this.size; i++) this.slots.push({ worker: null, ready: false, jobs: [], bytes: 0, timer: null });
   }
 
@@ -194,7 +199,7 @@ export class ParsePool {
     if (slot.worker) return slot.worker;
     let w: Worker;
     try {
-      w = startWorker({ maxOldGenerationSizeMb: this.memoryMb }, { niceIncrement: this.niceIncrement });
+      w = startWorker({ maxOldGenerationSizeMb: this.memoryMb }, { niceIncrement: this.niceIncrement }, this.workerUrl);
     } catch {
       this.bootFailures++;
       return null;
@@ -220,8 +225,16 @@ export class ParsePool {
     w.on('exit', () => {
       if (slot.worker !== w) return; // terminated on purpose
       slot.worker = null;
-      if (!slot.ready) this.bootFailures++;
-      if (slot.jobs.length) {
+      if (!slot.ready) {
+        // It never started (a missing or broken worker file): the jobs handed to it were never parsed,
+        // so they go back to the queue (after three such failures they are parsed in this thread),
+        // rather than each becoming a parse_error.
+        this.bootFailures++;
+        const handed = slot.jobs.splice(0);
+        slot.bytes = 0;
+        this.arm(slot);
+        this.requeue(handed);
+      } else if (slot.jobs.length) {
         // The running job took the worker down; the ones waiting behind it go back to the queue.
         this.counters.crashes++;
         const waiting = slot.jobs.splice(1);
