@@ -40,7 +40,10 @@ export interface EventDescription {
   description: string;
 }
 
-/** The job kind queued for each recorded event (payload `{ eventId }`). */
+/**
+ * The job kind that publishes recorded events: payload `{ eventId }` for one recorded alone, `{ eventIds }`
+ * for those recorded together by `recordEvents` (one job per transaction's events, in chunks).
+ */
 export const PUBLISH_EVENT_JOB = 'events.publish';
 
 export interface EventSubject {
@@ -83,9 +86,13 @@ export async function recordEvent<K extends EventType>(trx: Executor, e: RecordE
 /** One event of any type (for `recordEvents`). */
 export type AnyEventInput = { [K in EventType]: RecordEventInput<K> }[EventType];
 
+/** Events per publication job of `recordEvents`. */
+const EVENTS_PER_PUBLISH_JOB = 200;
+
 /**
- * Several events in one statement, in order (their `seq` follows the list), and their publications in
- * another: what `recordEvent` does for each. An ingest batch records two or three per message.
+ * Several events in one statement, in order (their `seq` follows the list), and one publication job for
+ * every 200 of them: what `recordEvent` does for each, without a job row per event. An ingest batch
+ * records two or three per message.
  */
 export async function recordEvents(trx: Executor, dialect: Dialect, events: readonly AnyEventInput[]): Promise<string[]> {
   if (!events.length) return [];
@@ -101,11 +108,12 @@ export async function recordEvents(trx: Executor, dialect: Dialect, events: read
   }));
   // `seq` is generated: in the order of the rows.
   await insertRows(trx, dialect, 'events', rows as never);
-  await enqueueMany(
-    trx,
-    dialect,
-    events[0]!.at,
-    rows.map((r, i) => ({ kind: PUBLISH_EVENT_JOB, payload: { eventId: r.id }, maxAttempts: 20, runAt: events[i]!.at })),
-  );
+  const jobs = [];
+  for (let i = 0; i < rows.length; i += EVENTS_PER_PUBLISH_JOB) {
+    const chunk = rows.slice(i, i + EVENTS_PER_PUBLISH_JOB);
+    const runAt = Math.min(...events.slice(i, i + EVENTS_PER_PUBLISH_JOB).map((e) => e.at));
+    jobs.push({ kind: PUBLISH_EVENT_JOB, payload: { eventIds: chunk.map((r) => r.id) }, maxAttempts: 20, runAt });
+  }
+  await enqueueMany(trx, dialect, events[0]!.at, jobs);
   return rows.map((r) => r.id);
 }

@@ -14,7 +14,7 @@ import { setPrivateHostsForTest } from '../support/local-hosts.js';
 import { addUser } from '../crm/helpers.js';
 import { claimJobs, completeJob, failJob, requeueJob } from '../../src/platform/jobs/queue.js';
 import { RunAgain, type JobHandler } from '../../src/platform/jobs/worker.js';
-import { recordEvent } from '../../src/platform/events.js';
+import { recordEvent, recordEvents, type AnyEventInput } from '../../src/platform/events.js';
 import { deliverySettings, webhooksFeature } from '../../src/features/webhooks/index.js';
 import { cleanupWebhooks } from '../../src/features/webhooks/cleanup.js';
 import { claimDeliveries, pumpEndpoint, wakeEndpoints } from '../../src/features/webhooks/delivery.js';
@@ -314,6 +314,28 @@ describe('webhooks', () => {
     expect(leases.every((l) => l.locked_by === null && l.state === 'succeeded')).toBe(true);
     await drain();
     expect(received).toHaveLength(4);
+  });
+
+  it('events recorded together (an ingest batch) get one publication job per 200, which publishes all of them, in order, around events recorded between', async () => {
+    const { accountId } = await setup();
+    const batch = (tag: string, n: number): AnyEventInput[] =>
+      Array.from({ length: n }, (_, i) => ({ accountId, type: 'contact.updated' as const, subject: { type: 'contact', id: `con_${tag}${i % 7}` }, data: { contactId: `con_${tag}${i % 7}`, changed: ['name'] }, at: clock }));
+    const before = (await t.env.db.selectFrom('jobs').select('id').where('kind', '=', 'events.publish').execute()).length;
+    const ids = await t.env.db.transaction().execute((trx) => recordEvents(trx, t.env.dialect, batch('a', 450)));
+    // One recorded alone between, and a second batch: its own jobs.
+    await t.env.db.transaction().execute((trx) => recordEvent(trx, { accountId, type: 'contact.deleted', subject: { type: 'contact', id: 'con_between' }, data: { contactId: 'con_between' }, at: clock }));
+    await t.env.db.transaction().execute((trx) => recordEvents(trx, t.env.dialect, batch('b', 5)));
+    const jobs = await t.env.db.selectFrom('jobs').select('payload').where('kind', '=', 'events.publish').orderBy('created_at').execute();
+    const payloads = jobs.slice(before).map((j) => JSON.parse(j.payload) as { eventIds?: string[]; eventId?: string });
+    expect(payloads.map((p) => p.eventIds?.length ?? 'one')).toEqual([200, 200, 50, 'one', 5]);
+    expect(payloads.slice(0, 3).flatMap((p) => p.eventIds)).toEqual(ids);
+    await drain();
+    const unpublished = await t.env.db.selectFrom('events').select('id').where('account_id', '=', accountId).where('published_at', 'is', null).execute();
+    expect(unpublished).toHaveLength(0);
+    const deliveries = await t.env.db.selectFrom('webhook_deliveries').select(['event_id', 'event_seq']).where('account_id', '=', accountId).orderBy('event_seq').execute();
+    expect(deliveries).toHaveLength(456);
+    expect(new Set(deliveries.map((d) => d.event_id)).size).toBe(456);
+    expect(received.filter((r) => r.json.data?.contactId === 'con_between')).toHaveLength(1);
   });
 
   it('two pumps of one endpoint at once (a job whose lock expired while it ran): each delivery is sent once, each subject in order', async () => {

@@ -89,14 +89,16 @@ const PUBLISH_BATCH = 200;
  * publication jobs of the events taken along are marked done in one statement (one claimed meanwhile
  * finds its event published and does nothing). PostgreSQL skips events another publication holds.
  */
-export async function publishEvent(env: CommandEnv, eventId: string): Promise<void> {
+export async function publishEvent(env: CommandEnv, eventId: string): Promise<number> {
   const now = env.now();
+  let taken = 0;
   const queued = await env.db.transaction().execute(async (trx) => {
     const first = await trx.selectFrom('events').select(['seq', 'published_at']).where('id', '=', eventId).executeTakeFirst();
     if (!first || first.published_at !== null) return 0;
     let q = trx.selectFrom('events').selectAll().where('seq', '>=', first.seq).where('published_at', 'is', null).orderBy('seq').limit(PUBLISH_BATCH);
     if (env.dialect === 'postgres') q = q.forUpdate().skipLocked();
     const evs = await q.execute();
+    taken = evs.length;
     if (!evs.length) return 0;
     const byAccount = new Map<string, { id: string; event_types: string; enabled: number }[]>();
     for (const accountId of new Set(evs.map((e) => e.account_id))) {
@@ -144,6 +146,22 @@ export async function publishEvent(env: CommandEnv, eventId: string): Promise<vo
     return deliveries.length;
   });
   if (queued) env.onJobsQueued?.();
+  return taken;
+}
+
+/**
+ * The publication job of several events recorded together (`recordEvents`: one job per transaction, not
+ * one per event): the first one's publication takes the others along (seq order); what it did not take
+ * (more than PUBLISH_BATCH, or others in between) is published in further rounds. A round that takes
+ * nothing ends it: another publication holds those events (PostgreSQL) and publishes them.
+ */
+export async function publishEvents(env: CommandEnv, eventIds: readonly string[]): Promise<void> {
+  let left = [...eventIds];
+  while (left.length) {
+    if ((await publishEvent(env, left[0]!)) === 0) return;
+    const unpublished = new Set((await env.db.selectFrom('events').select('id').where('id', 'in', left).where('published_at', 'is', null).execute()).map((r) => r.id));
+    left = left.filter((id) => unpublished.has(id));
+  }
 }
 
 /**

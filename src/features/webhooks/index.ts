@@ -5,7 +5,7 @@
  */
 import type { JobContext } from '../../platform/jobs/worker.js';
 import { PUBLISH_EVENT_JOB } from '../../platform/events.js';
-import { DELIVER_JOB, deliverEndpointJob, publishEvent, wakeEndpoints } from './delivery.js';
+import { DELIVER_JOB, deliverEndpointJob, publishEvent, publishEvents, wakeEndpoints } from './delivery.js';
 import { CLEANUP_JOB, cleanupJob } from './cleanup.js';
 import './events.js';
 
@@ -19,7 +19,10 @@ export function webhooksFeature() {
     name: 'webhooks',
     jobs: () => ({
       /** Fans a recorded event out to the endpoints that want it. */
-      [PUBLISH_EVENT_JOB]: (payload: { eventId: string }, ctx: JobContext) => publishEvent(ctx.env, payload.eventId),
+      [PUBLISH_EVENT_JOB]: async (payload: { eventId?: string; eventIds?: string[] }, ctx: JobContext) => {
+        if (payload.eventIds) await publishEvents(ctx.env, payload.eventIds);
+        else if (payload.eventId) await publishEvent(ctx.env, payload.eventId);
+      },
       /** An endpoint's pump: sends its due deliveries in leased batches, then waits for the next one due (delivery.ts). */
       [DELIVER_JOB]: async (payload: { endpointId?: string; deliveryId?: string }, ctx: JobContext) => {
         if (payload.endpointId) return deliverEndpointJob(ctx.env, payload.endpointId, ctx.job, ctx.workerId, ctx.signal);
