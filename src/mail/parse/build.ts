@@ -11,13 +11,17 @@ import { messageIdsIn, normaliseMessageId } from '../message/message-id.js';
 import { parseMailDate } from './date.js';
 import { parseContentType } from './structure.js';
 import { c1ToWindows1252 } from './charsets.js';
+import { boundAddressHeader } from './address-bounds.js';
 
 const MAX_ADDRESSES = 1000;
 const MAX_SUBJECT = 4096;
 const MAX_HEADER_FIELDS = 1000;
 const MAX_HEADER_VALUE = 16 * 1024;
-/** Address fields are read further than other values: 1,000 recipients with display names take about 40 KB. */
-const MAX_ADDRESS_HEADER = 256 * 1024;
+/**
+ * Address fields are read further than other values: 1,000 recipients with display names take about 40 KB.
+ * Each element is bounded first (address-bounds.ts), so what is cut here is only a list of very many long ones.
+ */
+const MAX_ADDRESS_HEADER = 64 * 1024;
 
 // eslint-disable-next-line no-control-regex
 const NUL = /\u0000/g;
@@ -39,7 +43,8 @@ export function toAddresses(value: string | null): MailAddress[] {
   if (!value) return [];
   let parsed: Address[];
   try {
-    parsed = addressParser(value.length > MAX_ADDRESS_HEADER ? value.slice(0, MAX_ADDRESS_HEADER) : value, { flatten: true });
+    const bounded = boundAddressHeader(value, { maxElements: MAX_ADDRESSES, maxElement: 1024 });
+    parsed = addressParser(bounded.length > MAX_ADDRESS_HEADER ? bounded.slice(0, MAX_ADDRESS_HEADER) : bounded, { flatten: true });
   } catch {
     parsed = [];
   }
