@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { collectProcessMetrics, registry } from '../platform/metrics.js';
+import { prometheusRegistry } from '../platform/metrics.js';
 import { errorBody } from '../platform/errors.js';
 
 export async function systemRoutes(app: FastifyInstance): Promise<void> {
-  collectProcessMetrics();
+  // The process that serves /metrics collects its own process metrics from its start.
+  const registry = await prometheusRegistry();
   app.get('/healthz', { schema: { hide: true } }, async (_req, reply) => {
     try {
       await sql`select 1`.execute(app.deps.database.db);

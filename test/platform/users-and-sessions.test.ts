@@ -179,8 +179,12 @@ describe('one error shape', () => {
     expect(Object.keys(doc.json().paths)).toEqual(expect.arrayContaining(['/api/v1/users', '/api/v1/users/{id}']));
     expect((await t.app.inject({ method: 'GET', url: '/api/docs' })).body).toContain('Mailroom API');
     expect((await t.app.inject({ method: 'GET', url: '/healthz' })).json().status).toBe('ok');
+    const count = (body: string) => Number(/^mailroom_http_requests_total\{method="GET",route="\/healthz",status="200"\} (\d+)$/m.exec(body)?.[1] ?? 0);
     const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
-    expect(metrics).toContain('mailroom_http_requests_total');
+    expect(count(metrics)).toBeGreaterThanOrEqual(1);
     expect(metrics).toContain('process_cpu_user_seconds_total'); // the serving process's own metrics
+    // Counted between scrapes, not reset by one.
+    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    expect(count((await t.app.inject({ method: 'GET', url: '/metrics' })).body)).toBe(count(metrics) + 1);
   });
 });
