@@ -316,26 +316,31 @@ describe('webhooks', () => {
     expect(received).toHaveLength(4);
   });
 
-  it('events recorded together (an ingest batch) get one publication job per 200, which publishes all of them, in order, around events recorded between', async () => {
-    const { accountId } = await setup();
+  it('events recorded together (an ingest batch) get one publication job per 200, which publishes all of them, around events recorded between', async () => {
+    const { accountId, endpoint } = await setup();
     const batch = (tag: string, n: number): AnyEventInput[] =>
       Array.from({ length: n }, (_, i) => ({ accountId, type: 'contact.updated' as const, subject: { type: 'contact', id: `con_${tag}${i % 7}` }, data: { contactId: `con_${tag}${i % 7}`, changed: ['name'] }, at: clock }));
-    const before = (await t.env.db.selectFrom('jobs').select('id').where('kind', '=', 'events.publish').execute()).length;
+    const before = new Set((await t.env.db.selectFrom('jobs').select('id').where('kind', '=', 'events.publish').execute()).map((j) => j.id));
     const ids = await t.env.db.transaction().execute((trx) => recordEvents(trx, t.env.dialect, batch('a', 450)));
-    // One recorded alone between, and a second batch: its own jobs.
+    // One recorded alone between, and a second batch: their own jobs.
     await t.env.db.transaction().execute((trx) => recordEvent(trx, { accountId, type: 'contact.deleted', subject: { type: 'contact', id: 'con_between' }, data: { contactId: 'con_between' }, at: clock }));
     await t.env.db.transaction().execute((trx) => recordEvents(trx, t.env.dialect, batch('b', 5)));
-    const jobs = await t.env.db.selectFrom('jobs').select('payload').where('kind', '=', 'events.publish').orderBy('created_at').execute();
-    const payloads = jobs.slice(before).map((j) => JSON.parse(j.payload) as { eventIds?: string[]; eventId?: string });
+    const jobs = (await t.env.db.selectFrom('jobs').selectAll().where('kind', '=', 'events.publish').orderBy('created_at').execute()).filter((j) => !before.has(j.id));
+    const payloads = jobs.map((j) => JSON.parse(j.payload) as { eventIds?: string[]; eventId?: string });
     expect(payloads.map((p) => p.eventIds?.length ?? 'one')).toEqual([200, 200, 50, 'one', 5]);
     expect(payloads.slice(0, 3).flatMap((p) => p.eventIds)).toEqual(ids);
-    await drain();
+    // The publication jobs, last first: each publishes what it names (and what follows it), none is left.
+    const worker = { env: t.env, workerId: 'w1', log, signal: new AbortController().signal };
+    for (const job of [...jobs].reverse()) await handlers[job.kind]!(JSON.parse(job.payload), { ...worker, job });
     const unpublished = await t.env.db.selectFrom('events').select('id').where('account_id', '=', accountId).where('published_at', 'is', null).execute();
     expect(unpublished).toHaveLength(0);
-    const deliveries = await t.env.db.selectFrom('webhook_deliveries').select(['event_id', 'event_seq']).where('account_id', '=', accountId).orderBy('event_seq').execute();
+    const deliveries = await t.env.db.selectFrom('webhook_deliveries').select('event_id').where('endpoint_id', '=', endpoint.id).execute();
     expect(deliveries).toHaveLength(456);
     expect(new Set(deliveries.map((d) => d.event_id)).size).toBe(456);
-    expect(received.filter((r) => r.json.data?.contactId === 'con_between')).toHaveLength(1);
+    // Not sent here: the other tests' receiver stays theirs.
+    await t.env.db.deleteFrom('webhook_deliveries').where('endpoint_id', '=', endpoint.id).execute();
+    await t.env.db.deleteFrom('jobs').where('id', 'in', jobs.map((j) => j.id)).execute();
+    await t.env.db.deleteFrom('jobs').where('dedupe_key', '=', `webhooks.deliver:${endpoint.id}`).execute();
   });
 
   it('two pumps of one endpoint at once (a job whose lock expired while it ran): each delivery is sent once, each subject in order', async () => {
