@@ -47,7 +47,8 @@ async function* splitMbox(chunks: AsyncIterable<Buffer | string> | Iterable<Buff
     const blank = line.length <= 2 && (line[0] === 0x0a || (line[0] === 0x0d && line[1] === 0x0a));
     const wasBlank = previousBlank;
     previousBlank = blank;
-    if (line.length >= 5 && line.subarray(0, 5).toString('latin1') === 'From ' && (!started || (wasBlank && SEPARATOR_SHAPE.test(line.subarray(0, 512).toString('latin1'))))) {
+    // "From " compared byte by byte: most lines differ at the first byte, without making a string.
+    if (line.length >= 5 && line[0] === 0x46 && line[1] === 0x72 && line[2] === 0x6f && line[3] === 0x6d && line[4] === 0x20 && (!started || (wasBlank && SEPARATOR_SHAPE.test(line.subarray(0, 512).toString('latin1'))))) {
       const done = flush();
       started = true;
       return done;
