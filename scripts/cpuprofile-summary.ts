@@ -23,6 +23,7 @@ interface Profile {
   endTime: number;
 }
 
+process.stdout.on('error', () => process.exit(0)); // piped into head
 const args = process.argv.slice(2);
 const file = args.find((a) => !a.startsWith('--'))!;
 const opt = (name: string) => {
