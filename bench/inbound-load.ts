@@ -27,6 +27,8 @@
  *   BENCH_INBOUND_RATE=200 BENCH_INBOUND_SECONDS=60 BENCH_INBOUND_CONNECTIONS=20 BENCH_INBOUND_KB=20
  *   BENCH_DATABASES=sqlite,postgres BENCH_DATABASE_URL=postgres://...
  *   npx tsx bench/inbound-load.ts --rate 50 --seconds 10
+ *   BENCH_INBOUND_CPUPROF=/tmp/prof ...   also writes the main thread's CPU profile of each measured phase
+ *     (inbound-<db>.cpuprofile, sync-<db>.cpuprofile; sum them with scripts/cpuprofile-summary.ts)
  */
 import { loadConfig } from '../src/app/config.js';
 import { fork } from 'node:child_process';
@@ -34,6 +36,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import crypto from 'node:crypto';
+import inspector from 'node:inspector/promises';
 import pino from 'pino';
 import { SMTPServer } from 'smtp-server';
 import { createTestApp } from '../test/support/app.js';
@@ -195,6 +198,29 @@ function cpuNote(cpu: NodeJS.CpuUsage, wallMs: number): string {
   return `server process CPU ${round2((cpu.user + cpu.system) / 1000 / wallMs)} cores of ${os.cpus().length}, load average ${round1(os.loadavg()[0]!)}`;
 }
 
+/**
+ * Opt-in for profiling (BENCH_INBOUND_CPUPROF=dir): a V8 CPU profile of this process's main thread while `fn`
+ * runs, written to dir/<name>.cpuprofile (open in Chrome DevTools or sum it with scripts/cpuprofile-summary.ts).
+ * The parse workers are other threads and not in it. Unset: `fn` runs as it is, no inspector.
+ */
+async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const dir = process.env.BENCH_INBOUND_CPUPROF;
+  if (!dir) return fn();
+  const session = new inspector.Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 let clientFile: string | null = null;
 /** The client's script, written once to a temporary file for `fork`. */
 function clientScript(): string {
@@ -248,7 +274,7 @@ async function onMailroom(kind: DbKind, o: InboundLoadOptions, tag: string): Pro
       const a = await t.account('enterprise');
       const inbox = (await t.api(a.token, 'POST', '/api/v1/inboxes', { name: 'Support' })).json();
       const team = await insertConnection(t, { accountId: a.accountId, userId: a.adminUserId, type: 'team', address: 'support@load.example', inboxId: inbox.id });
-      const r = await offer(smtp.port, team.forwarding_address!, o, `${kind}-${tag}`);
+      const r = await profiled(`inbound-${kind}`, () => offer(smtp.port, team.forwarding_address!, o, `${kind}-${tag}`));
       const count = async (table: 'messages' | 'conversations') =>
         Number((await t.env.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).where('connection_id', '=', team.id).executeTakeFirstOrThrow()).n);
       return { ...r, stored: await count('messages'), conversations: await count('conversations') };
@@ -282,13 +308,15 @@ export async function syncPipelineCpu(kind: DbKind, o: InboundLoadOptions, tag: 
       let stored = 0;
       const BATCH = DEFAULT_SYNC_OPTIONS.batchSize;
       const c0 = process.cpuUsage();
-      for (let at = 0; at < count; at += BATCH) {
-        const prepared = raws.slice(at, at + BATCH).map((raw, k) => ingestor.prepare({ raw, source: 'imap', direction: 'inbound', receivedAt: Date.now(), location: { folder: 'INBOX', uidvalidity: 1, uid: at + k + 1 } }));
-        const r = await ingestor.write(team, { items: await Promise.all(prepared) });
-        stored += r.stored;
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-      const c = process.cpuUsage(c0);
+      const c = await profiled(`sync-${kind}`, async () => {
+        for (let at = 0; at < count; at += BATCH) {
+          const prepared = raws.slice(at, at + BATCH).map((raw, k) => ingestor.prepare({ raw, source: 'imap', direction: 'inbound', receivedAt: Date.now(), location: { folder: 'INBOX', uidvalidity: 1, uid: at + k + 1 } }));
+          const r = await ingestor.write(team, { items: await Promise.all(prepared) });
+          stored += r.stored;
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+        return process.cpuUsage(c0);
+      });
       const cpuMs = (c.user + c.system) / 1000;
       return { cpuMsPerMessage: cpuMs / Math.max(1, stored), stored };
     } finally {

@@ -20,7 +20,8 @@
  *
  * Cost: one pass over the message for the DKIM body hashes (SHA-256) and header canonicalisation, one
  * RSA/Ed25519 verification per signature (and per ARC set), and up to ~10 SPF lookups plus a DMARC and
- * a DKIM key lookup, cached.
+ * a DKIM key lookup, cached. An unsigned message from the same envelope with the same From as one verified
+ * in the last minute reuses that result (unsignedResultKey): mailauth reads nothing else of it.
  */
 import dns from 'node:dns';
 import type { authenticate, DNSResolver } from 'mailauth';
@@ -106,6 +107,12 @@ export interface SenderAuthOptions {
   trustedArcSealers?: readonly string[];
   /** Upper bound on one message's verification (ms); past it the message is stored unverified. */
   timeoutMs?: number;
+  /**
+   * How long an unsigned message's result is reused for the next unsigned messages with the same envelope
+   * and From (unsignedResultKey): the same sender sending again within it is not verified again (its
+   * answers would come from the resolver's cache anyway, which keeps them 5 minutes). Default 60 s; 0: never.
+   */
+  reuseMs?: number;
   onError?: (err: Error) => void;
 }
 
@@ -129,6 +136,36 @@ export function unsignedHeaderOnly(raw: Buffer): Buffer {
   return raw.subarray(0, end + sep);
 }
 
+/**
+ * The key under which an unsigned message's result may be reused, or null when it may not. What mailauth
+ * reads of an unsigned message (header only, no DKIM or ARC set: see unsignedHeaderOnly) is the envelope
+ * (SPF: client IP, HELO, MAIL FROM) and the From field(s) (DMARC: their addresses); nothing else of it
+ * reaches the stored result. So two unsigned messages with the same envelope and the same From lines, byte
+ * for byte as mailauth's header parser splits them, get the same result from the same DNS answers. `header`
+ * is what mailauth is given; null also for headers whose line breaks are not all CRLF (no need to mirror
+ * the parser's handling of those).
+ */
+export function unsignedResultKey(header: Buffer, envelope: SmtpEnvelope): string | null {
+  const text = header.toString('latin1');
+  if (!text.endsWith('\r\n\r\n') || /\r(?!\n)|(?<!\r)\n/.test(text)) return null;
+  // As mailauth's parseHeaders: lines, continuation lines (starting with white space) joined to the field
+  // before, the field name up to the first colon, trimmed and lowercased.
+  const lines = text.slice(0, -4).split('\r\n');
+  const from: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    let field = lines[i]!;
+    while (i + 1 < lines.length && /^\s/.test(lines[i + 1]!)) field += `\r\n${lines[++i]}`;
+    const name = /^[^:]+/.exec(field);
+    if (name && name[0].trim().toLowerCase() === 'from') from.push(field);
+  }
+  return JSON.stringify([envelope.ip, envelope.helo ?? null, envelope.mailFrom ?? null, from]);
+}
+
+/** Results that may be reused: none that comes from a DNS failure (asked again next time, as the resolver's cache does). */
+function reusable(a: SenderAuth): boolean {
+  return a.spf.result !== 'temperror' && a.dmarc?.result !== 'temperror';
+}
+
 /** mailauth, loaded on the first authentication: it takes most of a second to load, which a process that never authenticates (the CLI, `mailroom import`) should not pay. */
 let mailauth: Promise<typeof import('mailauth')> | null = null;
 
@@ -136,14 +173,25 @@ export function senderAuthenticator(o: SenderAuthOptions = {}): SenderAuthentica
   const resolver = o.resolver ?? cachedResolver();
   const trusted = o.trustedArcSealers ?? TRUSTED_ARC_SEALERS;
   const timeoutMs = o.timeoutMs ?? 20_000;
+  const reuseMs = o.reuseMs ?? 60_000;
+  // Unsigned messages' results by unsignedResultKey, oldest first (a sender that keeps sending is re-verified every reuseMs).
+  const recent = new Map<string, { until: number; result: SenderAuth }>();
+  const MAX_RECENT = 10_000;
   return async (raw, envelope) => {
     let timer: NodeJS.Timeout | undefined;
     try {
+      const input = unsignedHeaderOnly(raw);
+      const key = reuseMs > 0 && input !== raw ? unsignedResultKey(input, envelope) : null;
+      if (key !== null) {
+        const hit = recent.get(key);
+        if (hit && hit.until > Date.now()) return structuredClone(hit.result);
+        if (hit) recent.delete(key);
+      }
       mailauth ??= import('mailauth').catch((err: unknown) => {
         mailauth = null;
         throw err;
       });
-      const run = (await mailauth).authenticate(unsignedHeaderOnly(raw), {
+      const run = (await mailauth).authenticate(input, {
         ip: envelope.ip,
         helo: envelope.helo || undefined,
         sender: envelope.mailFrom || undefined,
@@ -155,7 +203,12 @@ export function senderAuthenticator(o: SenderAuthOptions = {}): SenderAuthentica
         timer = setTimeout(() => reject(new Error(`sender authentication took over ${timeoutMs} ms`)), timeoutMs);
       });
       const r = await Promise.race([run, timeout]);
-      return summarize(r, trusted);
+      const summary = summarize(r, trusted);
+      if (key !== null && reusable(summary)) {
+        if (recent.size >= MAX_RECENT) recent.delete(recent.keys().next().value!);
+        recent.set(key, { until: Date.now() + reuseMs, result: structuredClone(summary) });
+      }
+      return summary;
     } catch (err) {
       o.onError?.(err as Error);
       return null;

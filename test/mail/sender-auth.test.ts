@@ -5,7 +5,7 @@
  */
 import { authenticate, dkimSign, sealMessage } from 'mailauth';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readSenderAuth, senderAuthenticator, summarize, unsignedHeaderOnly, type SenderAuth } from '../../src/mail/sender-auth.js';
+import { readSenderAuth, senderAuthenticator, summarize, unsignedHeaderOnly, unsignedResultKey, type SenderAuth } from '../../src/mail/sender-auth.js';
 import { dkimKey, recordedDns, type Records } from '../support/recorded-dns.js';
 
 const bank = dkimKey();
@@ -169,6 +169,75 @@ describe('sender authentication', () => {
     expect(unsignedHeaderOnly(Buffer.from(folded)).length).toBeLessThan(Buffer.byteLength(folded));
     const headless = 'From: a@b.test\r\nSubject: no body';
     expect(unsignedHeaderOnly(Buffer.from(headless)).length).toBe(headless.length);
+  });
+
+  it("an unsigned message's result is reused for the next with the same envelope and From lines (no DNS asked again); any other From or envelope is verified", async () => {
+    const d = recordedDns(zone, { fail: ['_dmarc.flaky.test', 'flaky.test'] });
+    const v = senderAuthenticator({ resolver: d.resolver, hostname: 'mx.mailroom.test' });
+    const forged = { ip: '203.0.113.7', helo: 'evil.test', mailFrom: 'ceo@bank.test' };
+    const first = await v(Buffer.from(mail('CEO <ceo@bank.test>', 'Wire 1')), forged);
+    const asked = d.asked.length;
+    expect(asked).toBeGreaterThan(0);
+    const again = await v(Buffer.from(mail('CEO <ceo@bank.test>', 'Wire 2', 'another body')), forged);
+    expect(again).toEqual(first);
+    expect(d.asked.length).toBe(asked);
+    again!.flagged = false; // a caller changing its copy changes nothing reused
+    expect((await v(Buffer.from(mail('CEO <ceo@bank.test>', 'Wire 3')), forged))?.flagged).toBe(true);
+    expect(d.asked.length).toBe(asked);
+    // Another From (DMARC of another domain), another client IP (SPF): verified, each with its own result.
+    expect(await v(Buffer.from(mail('Shop <hi@shop.test>')), forged)).toMatchObject({ dmarc: { domain: 'shop.test', policy: 'none' }, flagged: false });
+    expect(d.asked.length).toBeGreaterThan(asked);
+    expect(await v(Buffer.from(mail('CEO <ceo@bank.test>')), { ...forged, ip: '192.0.2.10' })).toMatchObject({
+      spf: { result: 'pass' },
+      dmarc: { result: 'pass' },
+      flagged: false,
+    });
+  });
+
+  it('never reused: a signed message, a DNS failure (temperror), or with reuseMs 0', async () => {
+    const d = recordedDns(zone, { fail: ['_dmarc.flaky.test', 'flaky.test'] });
+    const v = senderAuthenticator({ resolver: d.resolver, hostname: 'mx.mailroom.test' });
+    const twice = async (raw: string, envelope: { ip: string; helo: string; mailFrom: string }, via = v) => {
+      await via(Buffer.from(raw), envelope);
+      const n = d.asked.length;
+      await via(Buffer.from(raw), envelope);
+      return d.asked.length - n;
+    };
+    expect(await twice(signedBank, { ip: '192.0.2.10', helo: 'mail.bank.test', mailFrom: 'bounces@bank.test' })).toBeGreaterThan(0);
+    expect(await twice(mail('Flaky <a@flaky.test>'), { ip: '203.0.113.7', helo: 'x.test', mailFrom: 'a@flaky.test' })).toBeGreaterThan(0);
+    const off = senderAuthenticator({ resolver: d.resolver, reuseMs: 0 });
+    expect(await twice(mail('Shop <hi@shop.test>'), { ip: '192.0.2.20', helo: 'mail.shop.test', mailFrom: 'hi@shop.test' }, off)).toBeGreaterThan(0);
+    expect(await twice(mail('Shop <hi@shop.test>'), { ip: '192.0.2.20', helo: 'mail.shop.test', mailFrom: 'hi@shop.test' })).toBe(0);
+  });
+
+  it('the reuse key holds the envelope and every From field as mailauth splits the header (folded, repeated, odd spacing); a header with bare LF line breaks gets none', async () => {
+    const env = { ip: '203.0.113.7', helo: 'evil.test', mailFrom: 'ceo@bank.test' };
+    const header = (lines: string[]) => Buffer.from(`${lines.join('\r\n')}\r\n\r\n`);
+    const key = (lines: string[]) => unsignedResultKey(header(lines), env);
+    expect(key(['Subject: a', 'From: CEO <ceo@bank.test>'])).toBe(key(['From: CEO <ceo@bank.test>', 'Subject: b', 'Message-ID: <x@y>']));
+    expect(key(['From: CEO <ceo@bank.test>'])).not.toBe(key(['From: CEO <ceo@shop.test>']));
+    expect(key(['From: CEO', ' <ceo@bank.test>'])).not.toBe(key(['From: CEO', ' <ceo@shop.test>']));
+    expect(key(['From: a@bank.test', 'FROM : b@shop.test'])).not.toBe(key(['From: a@bank.test']));
+    expect(key(['X-A: 1', '\tFrom: b@shop.test', 'From: a@bank.test'])).toBe(key(['From: a@bank.test']));
+    expect(unsignedResultKey(header(['From: a@bank.test']), { ...env, helo: 'other.test' })).not.toBe(key(['From: a@bank.test']));
+    expect(unsignedResultKey(Buffer.from('From: a@bank.test\nSubject: x\n\n'), env)).toBeNull();
+    expect(unsignedResultKey(Buffer.from('From: a@bank.test\r\nSubject: x\r\r\n\r\n'), env)).toBeNull();
+    // Whatever the shape of the From fields, a reused result is the one mailauth gives on the whole message.
+    const d = recordedDns(zone);
+    const v = senderAuthenticator({ resolver: d.resolver, hostname: 'mx.mailroom.test' });
+    for (const from of [
+      'From: CEO <ceo@bank.test>',
+      'From: CEO\r\n <ceo@bank.test>',
+      'From: ceo@bank.test\r\nFrom: hi@shop.test',
+      'from :  Shop <hi@shop.test>',
+      'From: a@bank.test, b@shop.test',
+    ]) {
+      for (const subject of ['one', 'two']) {
+        const raw = Buffer.from(`${from}\r\nTo: support@acme.test\r\nSubject: ${subject}\r\nMessage-ID: <${subject}@t>\r\n\r\nbody ${subject}\r\n`);
+        const whole = summarize(await authenticate(raw, { ...env, sender: env.mailFrom, resolver: d.resolver, disableBimi: true }), []);
+        expect(await v(raw, env), `${from} / ${subject}`).toEqual(whole);
+      }
+    }
   });
 
   it('the stored document reads back; anything else reads as not verified', () => {

@@ -89,12 +89,18 @@ export function resolveFilter(input: ListFilterInput, actorUserId: string): Filt
 }
 
 const ASCII = /^[\x00-\x7f]*$/;
+/**
+ * Every run of characters other than a-z and 0-9 that is not already a single space (most runs in text
+ * are): replacing only these by a space gives what replacing every run would, with a tenth of the
+ * replacements (about half of the inbox hook's search-document CPU on 20 KB mail).
+ */
+const NOT_ONE_SPACE = /[^a-z0-9 ][^a-z0-9]*| [^a-z0-9]+/g;
 
 /** Case, accents and punctuation folded away; what both the stored search text and the query words go through. */
 export function foldForSearch(s: string): string {
   // Plain ASCII (most mail bodies): NFKD and the mark removal change nothing, and after lowercasing the
   // only letters and digits are a-z and 0-9, so one cheap non-Unicode pass gives the same result.
-  if (ASCII.test(s)) return s.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
+  if (ASCII.test(s)) return s.toLowerCase().replace(NOT_ONE_SPACE, ' ').trim();
   return s
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')

@@ -139,6 +139,16 @@ describe('list filters', () => {
     }
     expect(foldForSearch('Crème BRÛLÉE x')).toBe('creme brulee x');
   });
+  it('folds ASCII separators of every shape (single spaces kept as they are, other runs replaced) as the Unicode rules do', () => {
+    const unicodeFold = (s: string) => s.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+    const pieces = ['a', 'Z', '7', ' ', '  ', ' ,', ', ', '\r\n', ' \r\n ', '\t', '-', '_', '.', ' x ', ''];
+    let seed = 7;
+    const pick = () => pieces[(seed = (seed * 1103515245 + 12345) & 0x7fffffff) % pieces.length]!;
+    for (let n = 0; n < 2000; n++) {
+      const s = Array.from({ length: 1 + (n % 12) }, pick).join('');
+      expect(foldForSearch(s), JSON.stringify(s)).toBe(unicodeFold(s));
+    }
+  });
 });
 
 describe('membership', () => {
