@@ -71,8 +71,12 @@ export const deliverySettings = {
   endpointConcurrency: 16,
   /** A claimed delivery's lease lasts the timeout plus this (then another worker may send it again). */
   leaseMarginMs: 30_000,
-  /** Claimed deliveries a pump keeps ready beside its POSTs, in multiples of what it may have in flight. */
-  claimAhead: 2,
+  /**
+   * Claimed deliveries a pump keeps ready beside its POSTs, in multiples of what it may have in flight; it
+   * claims again when one such multiple is left (a claim walks the leased deliveries before it finds new
+   * ones: a few large claims cost less than many small ones).
+   */
+  claimAhead: 4,
   /** A pump hands its worker back after this long (wall clock), and is queued again at once. */
   sliceMs: 10_000,
   /** How long the outcome writer waits for more outcomes to write in the same transaction. */
@@ -316,9 +320,9 @@ export interface PumpOptions {
  * and `deliverySettings.claimAhead` times as many claimed deliveries ready beside them (none while the
  * endpoint is slow), so a place that frees up is taken at once while the next claim runs. A place frees
  * up when its answer comes, before the outcome is written (the delivery stays leased, and pending, until
- * then). It claims (one claim at a time, beside the POSTs) when a capacity's worth of what it may hold is
- * missing (a claim walks the endpoint's leased deliveries before it finds new ones: few large claims cost
- * less than many small ones), or when nothing is in flight, unless the last claim found too little and no
+ * then). It claims (one claim at a time, beside the POSTs) when only one capacity's worth is left ready
+ * (a claim walks the endpoint's leased deliveries before it finds new ones: a few large claims cost less
+ * than many small ones), or when nothing is in flight, unless the last claim found too little and no
  * outcome was written since (a settled delivery lets the next one of its subject go). It stops when
  * nothing more can be claimed and every outcome is written, when the slice is over, or when the signal
  * aborts (what was claimed and not sent is released). Returns whether it stopped early, and how many
@@ -378,8 +382,10 @@ export async function pumpEndpoint(env: CommandEnv, endpointId: string, o: PumpO
         attempt(env, ready.shift()!, o.workerId, o.signal).then(onAnswer, onAttemptFailed);
       }
     }
-    const want = cap - inFlight + (cap > pacingSettings.slowEndpointAttempts ? deliverySettings.claimAhead * cap : 0) - ready.length;
-    if (!stop && !claiming && want > 0 && (inFlight === 0 || want >= cap) && written !== starvedAt) {
+    const ahead = cap > pacingSettings.slowEndpointAttempts ? deliverySettings.claimAhead * cap : 0;
+    const want = cap - inFlight + ahead - ready.length;
+    const claimAt = Math.max(1, ahead - cap);
+    if (!stop && !claiming && want > 0 && (inFlight === 0 || want >= claimAt) && written !== starvedAt) {
       const at = written;
       claiming = true;
       claimDeliveries(env.db, env.dialect, { endpointId, workerId: o.workerId, limit: want, now: env.now(), leaseMs }).then(

@@ -85,8 +85,11 @@ export async function postWebhook(urlText: string, headers: Record<string, strin
   const { url, hostname } = targetOf(urlText);
   const deadline = performance.now() + o.timeoutMs;
   const timeout = () => new SendError('timeout', `No answer within ${o.timeoutMs} ms.`);
-  // The worker's stop signal is shared by all its deliveries in flight (up to 16 per endpoint, 16 endpoints).
-  if (o.signal) setMaxListeners(0, o.signal);
+  // The worker's stop signal is shared by all its deliveries in flight: each DNS lookup listens to it.
+  if (o.signal && !unlimited.has(o.signal)) {
+    setMaxListeners(0, o.signal);
+    unlimited.add(o.signal);
+  }
   let safe: SafeHost;
   try {
     safe = await resolveSafeHost(hostname, { signal: o.signal, timeoutMs: o.timeoutMs });
@@ -117,5 +120,8 @@ export async function postWebhook(urlText: string, headers: Record<string, strin
     throw new SendError('connection_error', `Could not deliver: ${(err as Error).message}`);
   }
 }
+
+/** Signals whose listener limit is lifted. */
+const unlimited = new WeakSet<AbortSignal>();
 
 const stopped = () => new SendError('connection_error', 'The delivery was stopped (the worker is shutting down).');

@@ -91,6 +91,31 @@ class StaleSocketError extends Error {
 }
 
 /**
+ * The requests in flight of each caller's signal (a webhook worker's stop signal is shared by hundreds):
+ * one abort listener per signal, not one per request.
+ */
+const watched = new WeakMap<AbortSignal, Set<Cancel>>();
+
+function watchSignal(signal: AbortSignal, c: Cancel): Set<Cancel> {
+  let set = watched.get(signal);
+  if (!set) {
+    const cancels = new Set<Cancel>();
+    set = cancels;
+    watched.set(signal, cancels);
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const one of [...cancels]) one.cancel(signal.reason);
+        cancels.clear();
+      },
+      { once: true },
+    );
+  }
+  set.add(c);
+  return set;
+}
+
+/**
  * The end of a request before its answer: the signal aborted or the deadline passed. The request in
  * flight (the first try, then the resend) is destroyed with the reason.
  */
@@ -99,14 +124,10 @@ class Cancel {
   cancelled = false;
   private timer: NodeJS.Timeout | null = null;
   private current: ((reason: unknown) => void) | null = null;
-  private readonly onAbort = () => this.cancel(this.signal!.reason);
-  constructor(
-    private readonly signal: AbortSignal | undefined,
-    timeoutMs: number | undefined,
-    timeoutError: (() => Error) | undefined,
-  ) {
+  private readonly watchers: Set<Cancel> | null = null;
+  constructor(signal: AbortSignal | undefined, timeoutMs: number | undefined, timeoutError: (() => Error) | undefined) {
     if (signal?.aborted) this.cancel(signal.reason);
-    else signal?.addEventListener('abort', this.onAbort, { once: true });
+    else if (signal) this.watchers = watchSignal(signal, this);
     if (timeoutMs !== undefined && !this.cancelled) this.timer = setTimeout(() => this.cancel(timeoutError ? timeoutError() : new Error(`No answer within ${timeoutMs} ms.`)), timeoutMs);
   }
   cancel(reason: unknown): void {
@@ -121,7 +142,7 @@ class Cancel {
   }
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
-    this.signal?.removeEventListener('abort', this.onAbort);
+    this.watchers?.delete(this);
   }
 }
 
