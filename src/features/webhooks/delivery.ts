@@ -140,8 +140,13 @@ export async function publishEvent(env: CommandEnv, eventId: string): Promise<vo
     const ids = evs.map((e) => e.id);
     await trx.updateTable('events').set({ published_at: now }).where('id', 'in', ids).where('published_at', 'is', null).execute();
     // The publication jobs of the events taken along have nothing left to do: done without a claim each.
-    const others = evs.filter((e) => e.id !== eventId).map((e) => JSON.stringify({ eventId: e.id }));
-    await finishQueuedJobs(trx, 'default', PUBLISH_EVENT_JOB, others, now);
+    // Queued to run at their events' times (recordEvent): only that stretch of the queue is looked at.
+    const taken = evs.filter((e) => e.id !== eventId);
+    if (taken.length) {
+      const times = taken.map((e) => Number(e.created_at));
+      const payloads = taken.map((e) => JSON.stringify({ eventId: e.id }));
+      await finishQueuedJobs(trx, 'default', PUBLISH_EVENT_JOB, payloads, now, { from: Math.min(...times), to: Math.max(...times) });
+    }
     if (!deliveries.length) return 0;
     await insertRows(trx, env.dialect, 'webhook_deliveries', deliveries, 'on conflict ("endpoint_id", "event_id") do nothing');
     // Later events of these subjects fanned out before these ones (their transactions committed first) wait
