@@ -79,8 +79,11 @@ export const deliverySettings = {
   claimAhead: 4,
   /** A pump hands its worker back after this long (wall clock), and is queued again at once. */
   sliceMs: 10_000,
-  /** How long the outcome writer waits for more outcomes to write in the same transaction. */
-  writeGatherMs: 2,
+  /**
+   * How long the outcome writer waits for more outcomes to write in the same transaction (5 ms: batches
+   * of ~40 at 2,000 events/s instead of ~16, a statement's and a commit's fixed cost shared by more).
+   */
+  writeGatherMs: 5,
 };
 
 const LOGGED_BODY = 1024;
