@@ -267,6 +267,15 @@ const CLAIMED_COLUMNS = sql.raw(
 const EARLIER_PENDING = sql.raw(`p.state || '' = 'pending'`);
 
 /**
+ * Ends the `not exists` look-ups below: with an offset, PostgreSQL does not turn the subquery into an
+ * anti-join (a plain `limit 1` it drops) and runs it per candidate with all its conditions in the index
+ * scan. As an anti-join, once the statistics had the endpoint at a row or two (an analyze before its
+ * backlog arrived), it was planned as a scan of all the endpoint's deliveries per candidate, subject and
+ * order left to a filter: ~50 ms for a claim of 48 instead of ~2 ms. SQLite runs it per candidate anyway.
+ */
+const ONE = sql.raw('limit 1 offset 0');
+
+/**
  * The ids of up to `limit` deliveries of the endpoint that may be sent now, in event order: due, pending,
  * not leased (or the lease expired), no earlier delivery of the same subject pending for this endpoint,
  * no earlier event of the subject still to be fanned out.
@@ -278,11 +287,11 @@ function claimable(endpointId: string, limit: number, now: number) {
       and (d.locked_until is null or d.locked_until < ${now})
       and not exists (
         select 1 from webhook_deliveries p
-        where p.endpoint_id = d.endpoint_id and p.ordering_key = d.ordering_key and p.event_seq < d.event_seq and ${EARLIER_PENDING})
+        where p.endpoint_id = d.endpoint_id and p.ordering_key = d.ordering_key and p.event_seq < d.event_seq and ${EARLIER_PENDING} ${ONE})
       and not exists (
         select 1 from events e join events u
           on u.account_id = e.account_id and u.subject_type = e.subject_type and u.subject_id = e.subject_id and u.seq < e.seq
-        where e.id = d.event_id and u.published_at is null)
+        where e.id = d.event_id and u.published_at is null ${ONE})
     order by d.event_seq
     limit ${limit}`;
 }
@@ -463,7 +472,7 @@ async function nextDue(db: Executor, endpointId: string, now: number): Promise<n
     where d.endpoint_id = ${endpointId} and d.state = 'pending'
       and not exists (
         select 1 from webhook_deliveries p
-        where p.endpoint_id = d.endpoint_id and p.ordering_key = d.ordering_key and p.event_seq < d.event_seq and ${EARLIER_PENDING})`.execute(db);
+        where p.endpoint_id = d.endpoint_id and p.ordering_key = d.ordering_key and p.event_seq < d.event_seq and ${EARLIER_PENDING} ${ONE})`.execute(db);
   const row = r.rows[0];
   if (!row || Number(row.pending) === 0) return null;
   return row.due === null ? now : Number(row.due);
