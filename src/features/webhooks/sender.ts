@@ -42,54 +42,86 @@ export interface PostOptions {
 /** Closes every pooled connection (tests, shutdown). */
 export const closeWebhookAgents = closePinnedAgents;
 
-export async function postWebhook(urlText: string, headers: Record<string, string>, body: string, o: PostOptions): Promise<PostResult> {
+/** An endpoint URL as the sender needs it, parsed and checked once per URL text (not per request). */
+interface Target {
+  url: URL;
+  /** The host as resolveSafeHost takes it (an IPv6 literal without its brackets). */
+  hostname: string;
+}
+
+const targets = new Map<string, Target | SendError>();
+const MAX_TARGETS = 1000;
+
+function targetOf(urlText: string): Target {
+  let t = targets.get(urlText);
+  if (t === undefined) {
+    t = parseTarget(urlText);
+    if (targets.size >= MAX_TARGETS) targets.clear();
+    targets.set(urlText, t);
+  }
+  if (t instanceof SendError) throw new SendError(t.code, t.message);
+  return t;
+}
+
+function parseTarget(urlText: string): Target | SendError {
   let url: URL;
   try {
     url = new URL(urlText);
   } catch {
-    throw new SendError('invalid_url', 'The endpoint URL is not valid.');
+    return new SendError('invalid_url', 'The endpoint URL is not valid.');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new SendError('invalid_url', `Webhooks are not sent over ${url.protocol}.`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return new SendError('invalid_url', `Webhooks are not sent over ${url.protocol}.`);
   const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
-  if (BAD_PORTS.has(port)) throw new SendError('port_not_allowed', `Port ${port} is not allowed for webhooks.`);
+  if (BAD_PORTS.has(port)) return new SendError('port_not_allowed', `Port ${port} is not allowed for webhooks.`);
+  return { url, hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname };
+}
 
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new SendError('timeout', `No answer within ${o.timeoutMs} ms.`)), o.timeoutMs);
-  const onOuter = () => controller.abort(new SendError('connection_error', 'The delivery was stopped (the worker is shutting down).'));
-  // The worker's stop signal is shared by all its deliveries in flight (up to 16 per endpoint, 16 endpoints).
-  if (o.signal) setMaxListeners(0, o.signal);
-  o.signal?.addEventListener('abort', onOuter, { once: true });
+/**
+ * POSTs `body` with `headers` (and the content type and user agent). The timeout covers the whole
+ * request, the host's resolution included; the host is resolved and checked at every call (an IP literal
+ * is classified once per allow-list, resolveSafeHost), and the connection pinned to the checked address.
+ */
+export async function postWebhook(urlText: string, headers: Record<string, string>, body: string, o: PostOptions): Promise<PostResult> {
+  const { url, hostname } = targetOf(urlText);
+  const deadline = performance.now() + o.timeoutMs;
+  const timeout = () => new SendError('timeout', `No answer within ${o.timeoutMs} ms.`);
+  // The worker's stop signal is shared by all its deliveries in flight: each DNS lookup listens to it.
+  if (o.signal && !unlimited.has(o.signal)) {
+    setMaxListeners(0, o.signal);
+    unlimited.add(o.signal);
+  }
+  let safe: SafeHost;
   try {
-    const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    let safe: SafeHost;
-    try {
-      safe = await resolveSafeHost(hostname, { signal: controller.signal });
-    } catch (err) {
-      if (err instanceof HostNotAllowedError) throw new SendError('host_not_allowed', err.message);
-      if (err instanceof InvalidHostError) throw new SendError('invalid_url', err.message);
-      if (err instanceof SendError) throw err;
-      if (controller.signal.aborted) throw controller.signal.reason;
-      throw new SendError('host_not_found', `${hostname} could not be resolved (${(err as Error).message}).`);
-    }
-    if (url.protocol === 'http:' && !safe.allowListed) throw new SendError('https_required', 'Webhooks are sent over https; http only to hosts the operator allows (MAILROOM_ALLOW_PRIVATE_HOSTS).');
-    try {
-      const res = await pinnedRequest(url, safe, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'Mailroom-Webhooks/1', ...headers },
-        body: Buffer.from(body, 'utf8'),
-        signal: controller.signal,
-        maxBytes: o.maxResponseBytes,
-        overflow: 'truncate',
-        keepAlive: true,
-      });
-      return { status: res.status, headers: res.headers, body: res.body.toString('utf8') };
-    } catch (err) {
-      if (controller.signal.aborted) throw controller.signal.reason;
-      if (err instanceof SendError) throw err;
-      throw new SendError('connection_error', `Could not deliver: ${(err as Error).message}`);
-    }
-  } finally {
-    clearTimeout(timer);
-    o.signal?.removeEventListener('abort', onOuter);
+    safe = await resolveSafeHost(hostname, { signal: o.signal, timeoutMs: o.timeoutMs });
+  } catch (err) {
+    if (err instanceof HostNotAllowedError) throw new SendError('host_not_allowed', err.message);
+    if (err instanceof InvalidHostError) throw new SendError('invalid_url', err.message);
+    if (o.signal?.aborted) throw stopped();
+    if ((err as NodeJS.ErrnoException).code === 'ETIMEOUT') throw timeout();
+    throw new SendError('host_not_found', `${hostname} could not be resolved (${(err as Error).message}).`);
+  }
+  if (url.protocol === 'http:' && !safe.allowListed) throw new SendError('https_required', 'Webhooks are sent over https; http only to hosts the operator allows (MAILROOM_ALLOW_PRIVATE_HOSTS).');
+  try {
+    const res = await pinnedRequest(url, safe, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'Mailroom-Webhooks/1', ...headers },
+      body: Buffer.from(body, 'utf8'),
+      signal: o.signal,
+      timeoutMs: Math.max(0, deadline - performance.now()),
+      timeoutError: timeout,
+      maxBytes: o.maxResponseBytes,
+      overflow: 'truncate',
+      keepAlive: true,
+    });
+    return { status: res.status, headers: res.headers, body: res.body.toString('utf8') };
+  } catch (err) {
+    if (err instanceof SendError) throw err;
+    if (o.signal?.aborted) throw stopped();
+    throw new SendError('connection_error', `Could not deliver: ${(err as Error).message}`);
   }
 }
+
+/** Signals whose listener limit is lifted. */
+const unlimited = new WeakSet<AbortSignal>();
+
+const stopped = () => new SendError('connection_error', 'The delivery was stopped (the worker is shutting down).');

@@ -13,8 +13,17 @@ export function newSigningSecret(): string {
   return SECRET_PREFIX + crypto.randomBytes(32).toString('base64');
 }
 
-function keyOf(secret: string): Buffer {
-  return Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64');
+/** Signing keys by secret, decoded once (an endpoint signs every delivery with the same one). */
+const keys = new Map<string, crypto.KeyObject>();
+
+function keyOf(secret: string): crypto.KeyObject {
+  let key = keys.get(secret);
+  if (!key) {
+    key = crypto.createSecretKey(Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64'));
+    if (keys.size >= 1000) keys.clear();
+    keys.set(secret, key);
+  }
+  return key;
 }
 
 /** The `v1,<signature>` of one attempt. */

@@ -153,16 +153,22 @@ export async function requeueJob(db: Executor, job: JobsTable, workerId: string,
  * Marks done, without running them, the queued jobs of `kind` whose payloads are among `payloads` (as
  * stored, JSON text): another job already did their work (a fan-out that published the events of the
  * publication jobs queued after its own). Jobs already claimed run and find nothing to do.
+ *
+ * `runAt`, when the caller knows when those jobs were queued to run (a publication job runs at its
+ * event's time), bounds the look-up to that stretch of the ready index instead of every queued job of
+ * the queue; a job outside it (retried, so queued again later) is not finished here, runs, and finds
+ * nothing to do.
  */
-export async function finishQueuedJobs(db: Executor, queue: string, kind: string, payloads: readonly string[], now: number): Promise<void> {
+export async function finishQueuedJobs(db: Executor, queue: string, kind: string, payloads: readonly string[], now: number, runAt?: { from: number; to: number }): Promise<void> {
   for (let i = 0; i < payloads.length; i += 500) {
-    await db
+    let q = db
       .updateTable('jobs')
       .set({ state: 'done', finished_at: now, dedupe_key: null })
       .where('state', '=', 'queued')
       .where('queue', '=', queue)
       .where('kind', '=', kind)
-      .where('payload', 'in', payloads.slice(i, i + 500))
-      .execute();
+      .where('payload', 'in', payloads.slice(i, i + 500));
+    if (runAt) q = q.where('run_at', '>=', runAt.from).where('run_at', '<=', runAt.to);
+    await q.execute();
   }
 }

@@ -235,6 +235,8 @@ export interface ResolveSafeHostOptions {
   allowHosts?: readonly string[] | AllowList;
   lookup?: LookupAll;
   signal?: AbortSignal;
+  /** The DNS lookup fails with code ETIMEOUT past this long (IP literals and localhost need none). */
+  timeoutMs?: number;
 }
 
 export interface SafeHost {
@@ -249,19 +251,24 @@ export interface SafeHost {
   allowListed: boolean;
 }
 
-function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(signal.reason);
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined, timeoutMs: number | undefined, what: string): Promise<T> {
+  if (!signal && timeoutMs === undefined) return p;
+  if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
+    const onAbort = () => reject(signal!.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = timeoutMs === undefined ? null : setTimeout(() => reject(Object.assign(new Error(`${what} took longer than ${timeoutMs} ms`), { code: 'ETIMEOUT' })), timeoutMs);
+    const end = () => {
+      signal?.removeEventListener('abort', onAbort);
+      if (timer) clearTimeout(timer);
+    };
     p.then(
       (v) => {
-        signal.removeEventListener('abort', onAbort);
+        end();
         resolve(v);
       },
       (e) => {
-        signal.removeEventListener('abort', onAbort);
+        end();
         reject(e);
       },
     );
@@ -275,9 +282,11 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T
  * DNS failures (ENOTFOUND, ...) propagate as they are.
  */
 export async function resolveSafeHost(host: string, opts: ResolveSafeHostOptions = {}): Promise<SafeHost> {
+  const list = toAllowList(opts.allowHosts);
+  const known = checkedWithoutDns.get(list)?.get(host);
+  if (known) return known;
   const name = normaliseHost(host);
   if (!name) throw new InvalidHostError(host);
-  const list = toAllowList(opts.allowHosts);
   const literal = parseIp(name);
 
   let found: ResolvedAddress[];
@@ -289,7 +298,7 @@ export async function resolveSafeHost(host: string, opts: ResolveSafeHostOptions
       { address: '::1', family: 6 },
     ];
   } else {
-    found = await abortable((opts.lookup ?? systemLookup)(name), opts.signal);
+    found = await abortable((opts.lookup ?? systemLookup)(name), opts.signal, opts.timeoutMs, `Resolving ${name}`);
   }
 
   // Canonicalise what the resolver said (a mapped ::ffff:a.b.c.d answer is an IPv4 destination).
@@ -314,7 +323,29 @@ export async function resolveSafeHost(host: string, opts: ResolveSafeHostOptions
     allowListed = true;
   }
   const first = addresses[0]!;
-  return { host: name, address: first.address, family: first.family, addresses, allowListed };
+  const safe: SafeHost = { host: name, address: first.address, family: first.family, addresses, allowListed };
+  if (literal || isLocalhostName(name)) rememberWithoutDns(list, host, safe);
+  return safe;
+}
+
+/**
+ * Checked IP literals and localhost names, per allow-list: their answer depends on the text and the list
+ * only (no resolver is asked), so a webhook to an IP address is not classified afresh at every request.
+ * Host names that need DNS are resolved and checked every time. Shared answers are frozen.
+ */
+const checkedWithoutDns = new WeakMap<AllowList, Map<string, SafeHost>>();
+const MAX_CHECKED_WITHOUT_DNS = 1000;
+
+function rememberWithoutDns(list: AllowList, host: string, safe: SafeHost): void {
+  let m = checkedWithoutDns.get(list);
+  if (!m) {
+    m = new Map();
+    checkedWithoutDns.set(list, m);
+  }
+  if (m.size >= MAX_CHECKED_WITHOUT_DNS) m.clear();
+  for (const a of safe.addresses) Object.freeze(a);
+  Object.freeze(safe.addresses);
+  m.set(host, Object.freeze(safe));
 }
 
 /** The name to send as TLS SNI and verify the certificate against; undefined for an IP. */

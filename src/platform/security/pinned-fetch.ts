@@ -2,7 +2,7 @@
  * HTTP to one checked host, the one way Mailroom's outbound HTTP to user-given URLs is made (webhooks,
  * CalDAV). Every request connects to the addresses `resolveSafeHost` checked (no second DNS lookup, so
  * a name that re-resolves to a private address between check and connect, DNS rebinding, goes nowhere
- * else), never follows redirects (a 3xx is returned as it is), has a deadline (the caller's signal) and a
+ * else), never follows redirects (a 3xx is returned as it is), has a deadline (`timeoutMs`, or the caller's signal) and a
  * cap on the response size (refused, or truncated for callers that only need the first bytes).
  *
  * `keepAlive: true` pools connections in one agent per (scheme, host, port, set of checked addresses)
@@ -21,8 +21,16 @@ export interface PinnedRequestOptions {
   method: string;
   headers: Record<string, string>;
   body?: Buffer;
-  /** The deadline and cancellation (a timeout is the caller's `AbortSignal.timeout`). */
-  signal: AbortSignal;
+  /** Cancellation (the request fails with the signal's reason). */
+  signal?: AbortSignal;
+  /**
+   * The deadline of the whole request, connect to last byte (including a resend on a fresh socket): past
+   * it the request is destroyed and fails with `timeoutError()`. One timer per request, where an
+   * `AbortSignal.timeout` would cost an AbortController, a signal and their listeners (webhooks send
+   * thousands a second).
+   */
+  timeoutMs?: number;
+  timeoutError?: () => Error;
   /** Largest response body read. */
   maxBytes: number;
   /** Past `maxBytes`: 'refuse' fails the request, 'truncate' returns the first `maxBytes` (and stops reading). */
@@ -83,23 +91,97 @@ class StaleSocketError extends Error {
 }
 
 /**
- * One request to `url`, connected to `safe`'s checked addresses only. The caller has checked that `url`
- * names `safe.host`. Rejects with the signal's reason when it aborts, with the network error otherwise.
+ * The requests in flight of each caller's signal (a webhook worker's stop signal is shared by hundreds):
+ * one abort listener per signal, not one per request.
  */
-export async function pinnedRequest(url: URL, safe: SafeHost, o: PinnedRequestOptions): Promise<PinnedResponse> {
-  if (!o.keepAlive) return await once(url, safe, o, false);
-  try {
-    return await once(url, safe, o, agentFor(url, safe));
-  } catch (err) {
-    if (!(err instanceof StaleSocketError)) throw err;
-    if (o.signal.aborted) throw o.signal.reason;
-    return await once(url, safe, o, false).catch((e: unknown) => {
-      throw e instanceof StaleSocketError ? e.cause : e;
-    });
+const watched = new WeakMap<AbortSignal, Set<Cancel>>();
+
+function watchSignal(signal: AbortSignal, c: Cancel): Set<Cancel> {
+  let set = watched.get(signal);
+  if (!set) {
+    const cancels = new Set<Cancel>();
+    set = cancels;
+    watched.set(signal, cancels);
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const one of [...cancels]) one.cancel(signal.reason);
+        cancels.clear();
+      },
+      { once: true },
+    );
+  }
+  set.add(c);
+  return set;
+}
+
+/**
+ * The end of a request before its answer: the signal aborted or the deadline passed. The request in
+ * flight (the first try, then the resend) is destroyed with the reason.
+ */
+class Cancel {
+  reason: unknown = undefined;
+  cancelled = false;
+  private timer: NodeJS.Timeout | null = null;
+  private current: ((reason: unknown) => void) | null = null;
+  private readonly watchers: Set<Cancel> | null = null;
+  constructor(signal: AbortSignal | undefined, timeoutMs: number | undefined, timeoutError: (() => Error) | undefined) {
+    if (signal?.aborted) this.cancel(signal.reason);
+    else if (signal) this.watchers = watchSignal(signal, this);
+    if (timeoutMs !== undefined && !this.cancelled) this.timer = setTimeout(() => this.cancel(timeoutError ? timeoutError() : new Error(`No answer within ${timeoutMs} ms.`)), timeoutMs);
+  }
+  cancel(reason: unknown): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.reason = reason;
+    this.current?.(reason);
+  }
+  /** `stop` ends the request in flight (null: none). */
+  watch(stop: ((reason: unknown) => void) | null): void {
+    this.current = stop;
+  }
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.watchers?.delete(this);
   }
 }
 
-function once(url: URL, safe: SafeHost, o: PinnedRequestOptions, agent: http.Agent | false): Promise<PinnedResponse> {
+/**
+ * One request to `url`, connected to `safe`'s checked addresses only. The caller has checked that `url`
+ * names `safe.host`. Rejects with the signal's reason when it aborts, with `timeoutError()` past the
+ * deadline, with the network error otherwise.
+ */
+export async function pinnedRequest(url: URL, safe: SafeHost, o: PinnedRequestOptions): Promise<PinnedResponse> {
+  const cancel = new Cancel(o.signal, o.timeoutMs, o.timeoutError);
+  try {
+    if (cancel.cancelled) throw cancel.reason;
+    if (!o.keepAlive) return await once(url, safe, o, false, cancel);
+    try {
+      return await once(url, safe, o, agentFor(url, safe), cancel);
+    } catch (err) {
+      if (!(err instanceof StaleSocketError)) throw err;
+      if (cancel.cancelled) throw cancel.reason;
+      return await once(url, safe, o, false, cancel).catch((e: unknown) => {
+        throw e instanceof StaleSocketError ? e.cause : e;
+      });
+    }
+  } finally {
+    cancel.dispose();
+  }
+}
+
+/** The pinned lookup of a checked host, made once per SafeHost (resolveSafeHost shares those of IP literals). */
+const lookups = new WeakMap<SafeHost, ReturnType<typeof pinnedLookup>>();
+function lookupOf(safe: SafeHost): ReturnType<typeof pinnedLookup> {
+  let l = lookups.get(safe);
+  if (!l) {
+    l = pinnedLookup(safe);
+    lookups.set(safe, l);
+  }
+  return l;
+}
+
+function once(url: URL, safe: SafeHost, o: PinnedRequestOptions, agent: http.Agent | false, cancel: Cancel): Promise<PinnedResponse> {
   const mod = url.protocol === 'https:' ? https : http;
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const headers = o.body ? { ...o.headers, 'content-length': String(o.body.length) } : o.headers;
@@ -109,7 +191,8 @@ function once(url: URL, safe: SafeHost, o: PinnedRequestOptions, agent: http.Age
     const fail = (err: unknown) => {
       if (settled) return;
       settled = true;
-      if (o.signal.aborted) return reject(o.signal.reason);
+      cancel.watch(null);
+      if (cancel.cancelled) return reject(cancel.reason);
       const code = (err as NodeJS.ErrnoException | undefined)?.code;
       const stale = agent !== false && !answered && req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED');
       reject(stale ? new StaleSocketError(err) : err);
@@ -123,9 +206,8 @@ function once(url: URL, safe: SafeHost, o: PinnedRequestOptions, agent: http.Age
         method: o.method,
         headers,
         agent,
-        lookup: pinnedLookup(safe),
+        lookup: lookupOf(safe),
         servername: url.protocol === 'https:' ? tlsServername(safe) : undefined,
-        signal: o.signal,
       },
       (res) => {
         answered = true;
@@ -135,6 +217,7 @@ function once(url: URL, safe: SafeHost, o: PinnedRequestOptions, agent: http.Age
         const done = () => {
           if (settled) return;
           settled = true;
+          cancel.watch(null);
           resolve({ status: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', headers: res.headers, body: Buffer.concat(chunks), truncated });
         };
         res.on('data', (chunk: Buffer) => {
@@ -161,6 +244,10 @@ function once(url: URL, safe: SafeHost, o: PinnedRequestOptions, agent: http.Age
       },
     );
     req.on('error', fail);
+    cancel.watch((reason) => {
+      fail(reason);
+      req.destroy(reason instanceof Error ? reason : undefined);
+    });
     req.end(o.body);
   });
 }
