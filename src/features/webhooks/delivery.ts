@@ -146,10 +146,11 @@ export async function publishEvent(env: CommandEnv, eventId: string): Promise<nu
     await trx.updateTable('events').set({ published_at: now }).where('id', 'in', ids).where('published_at', 'is', null).execute();
     // The publication jobs of the events taken along have nothing left to do: done without a claim each.
     // Queued to run at their events' times (recordEvent): only that stretch of the queue is looked at.
-    const taken = evs.filter((e) => e.id !== eventId);
-    if (taken.length) {
-      const times = taken.map((e) => Number(e.created_at));
-      const payloads = taken.map((e) => JSON.stringify({ eventId: e.id }));
+    // (Events recorded together by recordEvents share one job naming them all: it finds them published.)
+    const along = evs.filter((e) => e.id !== eventId);
+    if (along.length) {
+      const times = along.map((e) => Number(e.created_at));
+      const payloads = along.map((e) => JSON.stringify({ eventId: e.id }));
       await finishQueuedJobs(trx, 'default', PUBLISH_EVENT_JOB, payloads, now, { from: Math.min(...times), to: Math.max(...times) });
     }
     if (!deliveries.length) return 0;
