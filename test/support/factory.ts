@@ -12,7 +12,7 @@ import type { ConnectionsTable } from '../../src/platform/database/schema.js';
  * flow (which is tested end to end in test/connections). Credentials are sealed like the real thing.
  */
 export async function insertConnection(
-  t: Pick<TestApp, 'database' | 'env'>,
+  t: { database: Pick<TestApp['database'], 'db'>; env: Pick<TestApp['env'], 'secrets'> },
   o: {
     accountId: string;
     userId: string;
