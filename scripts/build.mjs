@@ -24,7 +24,7 @@ const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 
 /** What each part is built from, relative to the checkout. Folders are walked; test files are not inputs. */
 export const PARTS = {
-  server: { inputs: ['src', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'], out: 'dist', skip: /\.test\.tsx?$/ },
+  server: { inputs: ['src', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json', 'scripts/build.mjs'], out: 'dist', skip: /\.test\.tsx?$/ },
   web: { inputs: ['web', 'src/shared', 'package-lock.json'], out: 'web/dist', skip: /^web\/dist(\/|$)|\.test\.tsx?$/ },
 };
 

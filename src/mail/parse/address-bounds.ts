@@ -19,9 +19,7 @@ export interface AddressHeaderBounds {
   maxElement: number;
 }
 
-export const DEFAULT_ADDRESS_BOUNDS: AddressHeaderBounds = { maxElements: 1000, maxElement: 1024 };
-
-export function boundAddressHeader(value: string, bounds: AddressHeaderBounds = DEFAULT_ADDRESS_BOUNDS): string {
+export function boundAddressHeader(value: string, bounds: AddressHeaderBounds): string {
   // Short headers cannot exceed either bound (n elements take at least 2n - 1 characters): no scan.
   if (value.length <= bounds.maxElement && value.length < 2 * bounds.maxElements) return value;
   const parts: string[] = [];

@@ -14,6 +14,8 @@ import { c1ToWindows1252 } from './charsets.js';
 import { boundAddressHeader } from './address-bounds.js';
 
 const MAX_ADDRESSES = 1000;
+/** Characters kept of one address element (address-bounds.ts): an address is at most 254, a real name a few dozen. */
+const MAX_ADDRESS_ELEMENT = 1024;
 const MAX_SUBJECT = 4096;
 const MAX_HEADER_FIELDS = 1000;
 const MAX_HEADER_VALUE = 16 * 1024;
@@ -43,7 +45,7 @@ export function toAddresses(value: string | null): MailAddress[] {
   if (!value) return [];
   let parsed: Address[];
   try {
-    const bounded = boundAddressHeader(value, { maxElements: MAX_ADDRESSES, maxElement: 1024 });
+    const bounded = boundAddressHeader(value, { maxElements: MAX_ADDRESSES, maxElement: MAX_ADDRESS_ELEMENT });
     parsed = addressParser(bounded.length > MAX_ADDRESS_HEADER ? bounded.slice(0, MAX_ADDRESS_HEADER) : bounded, { flatten: true });
   } catch {
     parsed = [];
