@@ -2,7 +2,8 @@
 /**
  * The `mailroom` command. Run it from a checkout with `npx mailroom <command>`; `--help` on every command.
  */
-import { Command, Option } from 'commander';
+import { createRequire } from 'node:module';
+import type * as Commander from 'commander';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, mailPasswordFromEnv } from './config.js';
@@ -10,6 +11,9 @@ import { AppError } from '../platform/errors.js';
 import type { Actor, CommandEnv } from '../platform/context.js';
 import type { Role } from './runtime.js';
 import type { ImportSummary } from '../features/ingest/import-mail.js';
+
+// commander through require(): imported as ESM, Node would lex its CommonJS source at every start.
+const { Command, Option } = createRequire(import.meta.url)('commander') as typeof Commander;
 
 // Each command loads only the modules it uses, when it runs: loading all of Mailroom (HTTP server, workers,
 // inbound SMTP...) for a one-shot command such as `mailroom import` cost seconds of start-up (issue 18).

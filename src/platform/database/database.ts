@@ -10,7 +10,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import SQLite from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type SQLiteModule from 'better-sqlite3';
 import { cachingSqlite } from './statement-cache.js';
 import { prepareStatements } from './pg-prepared.js';
 import { startWalCheckpointer } from './wal-checkpointer.js';
@@ -18,6 +19,10 @@ import type pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import { ImmediateTransactionSqliteDialect } from './sqlite-dialect.js';
 import type { DB } from './schema.js';
+
+// Loaded with require(), not import: Node's ESM loader lexes a CommonJS module's source for its export
+// names (and starts its lexer for the first one), a cost every command start paid (issue 18).
+const SQLite = createRequire(import.meta.url)('better-sqlite3') as typeof SQLiteModule;
 
 /** The pg driver, loaded when a PostgreSQL database is opened (SQLite processes never load it). */
 async function loadPg(): Promise<typeof pg> {
