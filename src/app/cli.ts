@@ -6,11 +6,15 @@ import { createRequire } from 'node:module';
 import type * as Commander from 'commander';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
 import { loadConfig, mailPasswordFromEnv } from './config.js';
 import { AppError } from '../platform/errors.js';
 import type { Actor, CommandEnv } from '../platform/context.js';
 import type { Role } from './runtime.js';
 import type { ImportSummary } from '../features/ingest/import-mail.js';
+
+/** V8 flags for `mailroom import` (see there). */
+const IMPORT_V8_FLAGS = '--interrupt-budget=405504';
 
 // commander through require(): imported as ESM, Node would lex its CommonJS source at every start.
 const { Command, Option } = createRequire(import.meta.url)('commander') as typeof Commander;
@@ -334,6 +338,13 @@ program
     // server parses on the cores its event loop leaves, at a lower priority, to stay responsive). The
     // workers start now, and the first messages are read and handed to them, while this thread loads the
     // rest and opens the database.
+    // V8 optimises a function once it has run a while (its interrupt budget); a one-shot import of a few
+    // thousand messages spent a quarter of its CPU in that optimising compiler, on background threads
+    // that compete with the parse and write threads for the cores. Six times the default budget
+    // optimises only what stays hot: 10-17% less CPU on the shared corpus (callgrind: the compiler
+    // threads' instructions 5.7 -> 3.3 G). A long import optimises the same code, a little later. Set
+    // before the parse workers start, so they have it too (V8's flags are per process).
+    v8.setFlagsFromString(IMPORT_V8_FLAGS);
     configureDefaultParsePool({ workers: Math.max(1, Math.min(4, os.availableParallelism() - 1)), niceIncrement: 0 });
     void getDefaultParsePool().warm();
     const readAhead = readAheadForImport(p, (raw) => parseMessage(raw), Number(o.batch));
