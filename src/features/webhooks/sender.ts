@@ -105,7 +105,7 @@ export async function postWebhook(urlText: string, headers: Record<string, strin
     const res = await pinnedRequest(url, safe, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'user-agent': 'Mailroom-Webhooks/1', ...headers },
-      body: Buffer.from(body, 'utf8'),
+      body,
       signal: o.signal,
       timeoutMs: Math.max(0, deadline - performance.now()),
       timeoutError: timeout,
