@@ -386,21 +386,18 @@ export async function pumpEndpoint(env: CommandEnv, endpointId: string, o: PumpO
     wake = null;
     w?.();
   };
-  const onWritten = () => {
+  const onWritten: Settle = (err) => {
     writing -= 1;
-    sent += 1;
-    written += 1;
-    poke();
-  };
-  const onWriteFailed = (err: unknown) => {
-    writing -= 1;
-    failure ??= err;
+    if (err === null) {
+      sent += 1;
+      written += 1;
+    } else failure ??= err;
     poke();
   };
   const onAnswer = (outcome: Outcome) => {
     inFlight -= 1;
     writing += 1;
-    writeOutcome(env, outcome).then(onWritten, onWriteFailed);
+    writeOutcome(env, outcome, onWritten);
     poke();
   };
   const onAttemptFailed = (err: unknown) => {
@@ -593,8 +590,12 @@ interface Outcome {
   update: Pick<WebhookDeliveriesTable, 'state' | 'attempts' | 'last_status' | 'last_error' | 'next_attempt_at' | 'finished_at'>;
 }
 
+/** Told when an outcome is written (`err` null) or its batch failed. */
+type Settle = (err: unknown) => void;
 interface Writer {
-  items: Array<Outcome & { resolve: () => void; reject: (err: unknown) => void }>;
+  items: Outcome[];
+  /** Each item's settle, at the same index. */
+  settles: Settle[];
   running: boolean;
 }
 /** Outcomes waiting to be written, per database. */
@@ -610,35 +611,38 @@ const markedFailing = new Set<string>();
 /**
  * Records an attempt's outcome. Outcomes of the attempts in flight (all endpoints of the process) are
  * written together (group commit): while one transaction writes, the next outcomes wait and go in the
- * next one. Resolves once committed.
+ * next one. `settle` is called once committed (with null), or with the error of its batch: no promise,
+ * copy of the outcome or pair of callbacks per outcome.
  */
-function writeOutcome(env: CommandEnv, o: Outcome): Promise<void> {
-  let w = writers.get(env.db);
-  if (!w) {
-    w = { items: [], running: false };
-    writers.set(env.db, w);
+function writeOutcome(env: CommandEnv, o: Outcome, settle: Settle): void {
+  let writer = writers.get(env.db);
+  if (!writer) {
+    writer = { items: [], settles: [], running: false };
+    writers.set(env.db, writer);
   }
-  const writer = w;
-  return new Promise((resolve, reject) => {
-    writer.items.push({ ...o, resolve, reject });
-    if (writer.running) return;
-    writer.running = true;
-    void (async () => {
-      while (writer.items.length) {
-        // Answers come one by one: a moment's wait lets the ones in flight join this transaction.
-        if (writer.items.length < WRITE_BATCH) await new Promise((r) => setTimeout(r, deliverySettings.writeGatherMs));
-        const batch = writer.items.splice(0, WRITE_BATCH);
-        try {
-          if (env.dialect === 'postgres' && !touchesStreaks(batch)) await writeBatchAsOneStatement(env.db, batch);
-          else await env.db.transaction().execute((trx) => writeBatch(trx, env, batch));
-          for (const b of batch) b.resolve();
-        } catch (err) {
-          for (const b of batch) b.reject(err);
-        }
-      }
-      writer.running = false;
-    })();
-  });
+  writer.items.push(o);
+  writer.settles.push(settle);
+  if (writer.running) return;
+  writer.running = true;
+  void runWriter(env, writer);
+}
+
+async function runWriter(env: CommandEnv, writer: Writer): Promise<void> {
+  while (writer.items.length) {
+    // Answers come one by one: a moment's wait lets the ones in flight join this transaction.
+    if (writer.items.length < WRITE_BATCH) await new Promise((r) => setTimeout(r, deliverySettings.writeGatherMs));
+    const batch = writer.items.splice(0, WRITE_BATCH);
+    const settles = writer.settles.splice(0, WRITE_BATCH);
+    let failure: unknown = null;
+    try {
+      if (env.dialect === 'postgres' && !touchesStreaks(batch)) await writeBatchAsOneStatement(env.db, batch);
+      else await env.db.transaction().execute((trx) => writeBatch(trx, env, batch));
+    } catch (err) {
+      failure = err ?? new Error('writing outcomes failed');
+    }
+    for (const settle of settles) settle(failure);
+  }
+  writer.running = false;
 }
 
 /** The parameters of one statement, with the dialect's placeholders (`?`, or `$1`, `$2`... with a cast). */
