@@ -319,7 +319,8 @@ function claimable(endpointId: string, limit: number, now: number) {
  * Leases up to `limit` deliveries of the endpoint that may be sent now (see `claimable`) to `workerId`
  * until `now + leaseMs`, and returns them with their events and endpoint. The update re-checks the lease,
  * so two claimers never both get a delivery (PostgreSQL re-reads a row another claim just changed); on
- * PostgreSQL claim and read are one statement.
+ * PostgreSQL claim and read are one statement; on SQLite the update returns the deliveries, and their
+ * events and the endpoint (once) are read beside them.
  */
 export async function claimDeliveries(db: Executor, dialect: Dialect, c: { endpointId: string; workerId: string; limit: number; now: number; leaseMs: number }): Promise<ClaimedDelivery[]> {
   if (c.limit <= 0) return [];
@@ -335,14 +336,51 @@ export async function claimDeliveries(db: Executor, dialect: Dialect, c: { endpo
       order by d.event_seq`.execute(db);
     return r.rows;
   }
-  const ids = (await sql<{ id: string }>`${lease} returning id`.execute(db)).rows.map((r) => r.id);
-  if (!ids.length) return [];
-  const r = await sql<ClaimedDelivery>`
-    select ${CLAIMED_COLUMNS} from webhook_deliveries d join events e on e.id = d.event_id join webhook_endpoints w on w.id = d.endpoint_id
-    where d.id in (${sql.join(ids)})
-    order by d.event_seq`.execute(db);
-  return r.rows;
+  // SQLite: the leased rows as the update returns them, their events, and the endpoint read once (not
+  // repeated on every row of a join, its sealed secrets included), put together here.
+  const leased = (await sql<LeasedRow>`${lease} returning ${LEASED_COLUMNS}`.execute(db)).rows;
+  if (!leased.length) return [];
+  const endpoint = (await sql<EndpointColumns>`select ${ENDPOINT_COLUMNS} from webhook_endpoints where id = ${c.endpointId}`.execute(db)).rows[0];
+  if (!endpoint) return [];
+  const events = await sql<EventColumns>`select ${EVENT_COLUMNS} from events where id in (select value from json_each(${JSON.stringify(leased.map((d) => d.event_id))}))`.execute(db);
+  const byId = new Map(events.rows.map((e) => [e.id, e]));
+  const claimed: ClaimedDelivery[] = [];
+  for (const d of leased) {
+    const e = byId.get(d.event_id);
+    if (!e) continue;
+    claimed.push({
+      id: d.id,
+      account_id: d.account_id,
+      endpoint_id: d.endpoint_id,
+      event_id: d.event_id,
+      event_seq: d.event_seq,
+      ordering_key: d.ordering_key,
+      attempts: d.attempts,
+      ev_account_id: e.account_id,
+      ev_type: e.type,
+      subject_type: e.subject_type,
+      subject_id: e.subject_id,
+      ev_data: e.data,
+      ev_created_at: e.created_at,
+      ep_account_id: endpoint.account_id,
+      url: endpoint.url,
+      enabled: endpoint.enabled,
+      payload: endpoint.payload,
+      secret: endpoint.secret,
+      previous_secret: endpoint.previous_secret,
+      previous_secret_until: endpoint.previous_secret_until,
+      failing_since: endpoint.failing_since,
+    });
+  }
+  return claimed.sort((a, b) => Number(a.event_seq) - Number(b.event_seq));
 }
+
+type LeasedRow = Pick<ClaimedDelivery, 'id' | 'account_id' | 'endpoint_id' | 'event_id' | 'event_seq' | 'ordering_key' | 'attempts'>;
+const LEASED_COLUMNS = sql.raw('id, account_id, endpoint_id, event_id, event_seq, ordering_key, attempts');
+type EndpointColumns = Pick<WebhookEndpointsTable, 'account_id' | 'url' | 'enabled' | 'payload' | 'secret' | 'previous_secret' | 'previous_secret_until' | 'failing_since'>;
+const ENDPOINT_COLUMNS = sql.raw('account_id, url, enabled, payload, secret, previous_secret, previous_secret_until, failing_since');
+type EventColumns = Pick<EventsTable, 'id' | 'account_id' | 'type' | 'subject_type' | 'subject_id' | 'data' | 'created_at'>;
+const EVENT_COLUMNS = sql.raw('id, account_id, type, subject_type, subject_id, data, created_at');
 
 export interface PumpOptions {
   workerId: string;
