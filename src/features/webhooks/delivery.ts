@@ -109,9 +109,14 @@ export async function publishEvent(env: CommandEnv, eventId: string): Promise<nu
     const evs = await q.execute();
     taken = evs.length;
     if (!evs.length) return 0;
-    const byAccount = new Map<string, { id: string; event_types: string; enabled: number }[]>();
+    // Each endpoint's event types read once per fan-out, not once per event.
+    const byAccount = new Map<string, { id: string; types: string[]; enabled: number }[]>();
     for (const accountId of new Set(evs.map((e) => e.account_id))) {
-      byAccount.set(accountId, await trx.selectFrom('webhook_endpoints').select(['id', 'event_types', 'enabled']).where('account_id', '=', accountId).execute());
+      const rows = await trx.selectFrom('webhook_endpoints').select(['id', 'event_types', 'enabled']).where('account_id', '=', accountId).execute();
+      byAccount.set(
+        accountId,
+        rows.map((e) => ({ id: e.id, types: readJson('webhook_endpoints.event_types', e.event_types, json.stringArray, ['*']), enabled: e.enabled })),
+      );
     }
     const deliveries: WebhookDeliveriesTable[] = [];
     for (const ev of evs) {
@@ -120,7 +125,7 @@ export async function publishEvent(env: CommandEnv, eventId: string): Promise<nu
         const target = readJson('events.data', ev.data, json.record, {}).endpointId;
         endpoints = endpoints.filter((e) => e.id === target);
       } else {
-        endpoints = endpoints.filter((e) => e.enabled === 1 && wants(readJson('webhook_endpoints.event_types', e.event_types, json.stringArray, ['*']), ev.type));
+        endpoints = endpoints.filter((e) => e.enabled === 1 && wants(e.types, ev.type));
       }
       for (const e of endpoints) {
         deliveries.push({
