@@ -356,7 +356,7 @@ export async function claimDeliveries(db: Executor, dialect: Dialect, c: { endpo
     claimed.push({
       id: d.id,
       account_id: d.account_id,
-      endpoint_id: d.endpoint_id,
+      endpoint_id: c.endpointId,
       event_id: d.event_id,
       event_seq: d.event_seq,
       ordering_key: d.ordering_key,
@@ -380,8 +380,9 @@ export async function claimDeliveries(db: Executor, dialect: Dialect, c: { endpo
   return claimed.sort((a, b) => Number(a.event_seq) - Number(b.event_seq));
 }
 
-type LeasedRow = Pick<ClaimedDelivery, 'id' | 'account_id' | 'endpoint_id' | 'event_id' | 'event_seq' | 'ordering_key' | 'attempts'>;
-const LEASED_COLUMNS = sql.raw('id, account_id, endpoint_id, event_id, event_seq, ordering_key, attempts');
+type LeasedRow = Pick<ClaimedDelivery, 'id' | 'account_id' | 'event_id' | 'event_seq' | 'ordering_key' | 'attempts'>;
+/** The endpoint's id is the claim's own (not read back on every row). */
+const LEASED_COLUMNS = sql.raw('id, account_id, event_id, event_seq, ordering_key, attempts');
 type EndpointColumns = Pick<WebhookEndpointsTable, 'account_id' | 'url' | 'enabled' | 'payload' | 'secret' | 'previous_secret' | 'previous_secret_until' | 'failing_since'>;
 const ENDPOINT_COLUMNS = sql.raw('account_id, url, enabled, payload, secret, previous_secret, previous_secret_until, failing_since');
 type EventColumns = Pick<EventsTable, 'id' | 'account_id' | 'type' | 'subject_type' | 'subject_id' | 'data' | 'created_at'>;
