@@ -109,9 +109,14 @@ export async function publishEvent(env: CommandEnv, eventId: string): Promise<nu
     const evs = await q.execute();
     taken = evs.length;
     if (!evs.length) return 0;
-    const byAccount = new Map<string, { id: string; event_types: string; enabled: number }[]>();
+    // Each endpoint's event types read once per fan-out, not once per event.
+    const byAccount = new Map<string, { id: string; types: string[]; enabled: number }[]>();
     for (const accountId of new Set(evs.map((e) => e.account_id))) {
-      byAccount.set(accountId, await trx.selectFrom('webhook_endpoints').select(['id', 'event_types', 'enabled']).where('account_id', '=', accountId).execute());
+      const rows = await trx.selectFrom('webhook_endpoints').select(['id', 'event_types', 'enabled']).where('account_id', '=', accountId).execute();
+      byAccount.set(
+        accountId,
+        rows.map((e) => ({ id: e.id, types: readJson('webhook_endpoints.event_types', e.event_types, json.stringArray, ['*']), enabled: e.enabled })),
+      );
     }
     const deliveries: WebhookDeliveriesTable[] = [];
     for (const ev of evs) {
@@ -120,7 +125,7 @@ export async function publishEvent(env: CommandEnv, eventId: string): Promise<nu
         const target = readJson('events.data', ev.data, json.record, {}).endpointId;
         endpoints = endpoints.filter((e) => e.id === target);
       } else {
-        endpoints = endpoints.filter((e) => e.enabled === 1 && wants(readJson('webhook_endpoints.event_types', e.event_types, json.stringArray, ['*']), ev.type));
+        endpoints = endpoints.filter((e) => e.enabled === 1 && wants(e.types, ev.type));
       }
       for (const e of endpoints) {
         deliveries.push({
@@ -319,7 +324,8 @@ function claimable(endpointId: string, limit: number, now: number) {
  * Leases up to `limit` deliveries of the endpoint that may be sent now (see `claimable`) to `workerId`
  * until `now + leaseMs`, and returns them with their events and endpoint. The update re-checks the lease,
  * so two claimers never both get a delivery (PostgreSQL re-reads a row another claim just changed); on
- * PostgreSQL claim and read are one statement.
+ * PostgreSQL claim and read are one statement; on SQLite the update returns the deliveries, and their
+ * events and the endpoint (once) are read beside them.
  */
 export async function claimDeliveries(db: Executor, dialect: Dialect, c: { endpointId: string; workerId: string; limit: number; now: number; leaseMs: number }): Promise<ClaimedDelivery[]> {
   if (c.limit <= 0) return [];
@@ -335,14 +341,52 @@ export async function claimDeliveries(db: Executor, dialect: Dialect, c: { endpo
       order by d.event_seq`.execute(db);
     return r.rows;
   }
-  const ids = (await sql<{ id: string }>`${lease} returning id`.execute(db)).rows.map((r) => r.id);
-  if (!ids.length) return [];
-  const r = await sql<ClaimedDelivery>`
-    select ${CLAIMED_COLUMNS} from webhook_deliveries d join events e on e.id = d.event_id join webhook_endpoints w on w.id = d.endpoint_id
-    where d.id in (${sql.join(ids)})
-    order by d.event_seq`.execute(db);
-  return r.rows;
+  // SQLite: the leased rows as the update returns them, their events, and the endpoint read once (not
+  // repeated on every row of a join, its sealed secrets included), put together here.
+  const leased = (await sql<LeasedRow>`${lease} returning ${LEASED_COLUMNS}`.execute(db)).rows;
+  if (!leased.length) return [];
+  const endpoint = (await sql<EndpointColumns>`select ${ENDPOINT_COLUMNS} from webhook_endpoints where id = ${c.endpointId}`.execute(db)).rows[0];
+  if (!endpoint) return [];
+  const events = await sql<EventColumns>`select ${EVENT_COLUMNS} from events where id in (select value from json_each(${JSON.stringify(leased.map((d) => d.event_id))}))`.execute(db);
+  const byId = new Map(events.rows.map((e) => [e.id, e]));
+  const claimed: ClaimedDelivery[] = [];
+  for (const d of leased) {
+    const e = byId.get(d.event_id);
+    if (!e) continue;
+    claimed.push({
+      id: d.id,
+      account_id: d.account_id,
+      endpoint_id: c.endpointId,
+      event_id: d.event_id,
+      event_seq: d.event_seq,
+      ordering_key: d.ordering_key,
+      attempts: d.attempts,
+      ev_account_id: e.account_id,
+      ev_type: e.type,
+      subject_type: e.subject_type,
+      subject_id: e.subject_id,
+      ev_data: e.data,
+      ev_created_at: e.created_at,
+      ep_account_id: endpoint.account_id,
+      url: endpoint.url,
+      enabled: endpoint.enabled,
+      payload: endpoint.payload,
+      secret: endpoint.secret,
+      previous_secret: endpoint.previous_secret,
+      previous_secret_until: endpoint.previous_secret_until,
+      failing_since: endpoint.failing_since,
+    });
+  }
+  return claimed.sort((a, b) => Number(a.event_seq) - Number(b.event_seq));
 }
+
+type LeasedRow = Pick<ClaimedDelivery, 'id' | 'account_id' | 'event_id' | 'event_seq' | 'ordering_key' | 'attempts'>;
+/** The endpoint's id is the claim's own (not read back on every row). */
+const LEASED_COLUMNS = sql.raw('id, account_id, event_id, event_seq, ordering_key, attempts');
+type EndpointColumns = Pick<WebhookEndpointsTable, 'account_id' | 'url' | 'enabled' | 'payload' | 'secret' | 'previous_secret' | 'previous_secret_until' | 'failing_since'>;
+const ENDPOINT_COLUMNS = sql.raw('account_id, url, enabled, payload, secret, previous_secret, previous_secret_until, failing_since');
+type EventColumns = Pick<EventsTable, 'id' | 'account_id' | 'type' | 'subject_type' | 'subject_id' | 'data' | 'created_at'>;
+const EVENT_COLUMNS = sql.raw('id, account_id, type, subject_type, subject_id, data, created_at');
 
 export interface PumpOptions {
   workerId: string;
@@ -386,21 +430,18 @@ export async function pumpEndpoint(env: CommandEnv, endpointId: string, o: PumpO
     wake = null;
     w?.();
   };
-  const onWritten = () => {
+  const onWritten: Settle = (err) => {
     writing -= 1;
-    sent += 1;
-    written += 1;
-    poke();
-  };
-  const onWriteFailed = (err: unknown) => {
-    writing -= 1;
-    failure ??= err;
+    if (err === null) {
+      sent += 1;
+      written += 1;
+    } else failure ??= err;
     poke();
   };
   const onAnswer = (outcome: Outcome) => {
     inFlight -= 1;
     writing += 1;
-    writeOutcome(env, outcome).then(onWritten, onWriteFailed);
+    writeOutcome(env, outcome, onWritten);
     poke();
   };
   const onAttemptFailed = (err: unknown) => {
@@ -593,8 +634,12 @@ interface Outcome {
   update: Pick<WebhookDeliveriesTable, 'state' | 'attempts' | 'last_status' | 'last_error' | 'next_attempt_at' | 'finished_at'>;
 }
 
+/** Told when an outcome is written (`err` null) or its batch failed. */
+type Settle = (err: unknown) => void;
 interface Writer {
-  items: Array<Outcome & { resolve: () => void; reject: (err: unknown) => void }>;
+  items: Outcome[];
+  /** Each item's settle, at the same index. */
+  settles: Settle[];
   running: boolean;
 }
 /** Outcomes waiting to be written, per database. */
@@ -610,35 +655,38 @@ const markedFailing = new Set<string>();
 /**
  * Records an attempt's outcome. Outcomes of the attempts in flight (all endpoints of the process) are
  * written together (group commit): while one transaction writes, the next outcomes wait and go in the
- * next one. Resolves once committed.
+ * next one. `settle` is called once committed (with null), or with the error of its batch: no promise,
+ * copy of the outcome or pair of callbacks per outcome.
  */
-function writeOutcome(env: CommandEnv, o: Outcome): Promise<void> {
-  let w = writers.get(env.db);
-  if (!w) {
-    w = { items: [], running: false };
-    writers.set(env.db, w);
+function writeOutcome(env: CommandEnv, o: Outcome, settle: Settle): void {
+  let writer = writers.get(env.db);
+  if (!writer) {
+    writer = { items: [], settles: [], running: false };
+    writers.set(env.db, writer);
   }
-  const writer = w;
-  return new Promise((resolve, reject) => {
-    writer.items.push({ ...o, resolve, reject });
-    if (writer.running) return;
-    writer.running = true;
-    void (async () => {
-      while (writer.items.length) {
-        // Answers come one by one: a moment's wait lets the ones in flight join this transaction.
-        if (writer.items.length < WRITE_BATCH) await new Promise((r) => setTimeout(r, deliverySettings.writeGatherMs));
-        const batch = writer.items.splice(0, WRITE_BATCH);
-        try {
-          if (env.dialect === 'postgres' && !touchesStreaks(batch)) await writeBatchAsOneStatement(env.db, batch);
-          else await env.db.transaction().execute((trx) => writeBatch(trx, env, batch));
-          for (const b of batch) b.resolve();
-        } catch (err) {
-          for (const b of batch) b.reject(err);
-        }
-      }
-      writer.running = false;
-    })();
-  });
+  writer.items.push(o);
+  writer.settles.push(settle);
+  if (writer.running) return;
+  writer.running = true;
+  void runWriter(env, writer);
+}
+
+async function runWriter(env: CommandEnv, writer: Writer): Promise<void> {
+  while (writer.items.length) {
+    // Answers come one by one: a moment's wait lets the ones in flight join this transaction.
+    if (writer.items.length < WRITE_BATCH) await new Promise((r) => setTimeout(r, deliverySettings.writeGatherMs));
+    const batch = writer.items.splice(0, WRITE_BATCH);
+    const settles = writer.settles.splice(0, WRITE_BATCH);
+    let failure: unknown = null;
+    try {
+      if (env.dialect === 'postgres' && !touchesStreaks(batch)) await writeBatchAsOneStatement(env.db, batch);
+      else await env.db.transaction().execute((trx) => writeBatch(trx, env, batch));
+    } catch (err) {
+      failure = err ?? new Error('writing outcomes failed');
+    }
+    for (const settle of settles) settle(failure);
+  }
+  writer.running = false;
 }
 
 /** The parameters of one statement, with the dialect's placeholders (`?`, or `$1`, `$2`... with a cast). */

@@ -84,7 +84,7 @@ function parseTarget(urlText: string): Target | SendError {
 export async function postWebhook(urlText: string, headers: Record<string, string>, body: string, o: PostOptions): Promise<PostResult> {
   const { url, hostname } = targetOf(urlText);
   const deadline = performance.now() + o.timeoutMs;
-  const timeout = () => new SendError('timeout', `No answer within ${o.timeoutMs} ms.`);
+  const timeout = timeoutError(o.timeoutMs);
   // The worker's stop signal is shared by all its deliveries in flight: each DNS lookup listens to it.
   if (o.signal && !unlimited.has(o.signal)) {
     setMaxListeners(0, o.signal);
@@ -105,7 +105,7 @@ export async function postWebhook(urlText: string, headers: Record<string, strin
     const res = await pinnedRequest(url, safe, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'user-agent': 'Mailroom-Webhooks/1', ...headers },
-      body: Buffer.from(body, 'utf8'),
+      body,
       signal: o.signal,
       timeoutMs: Math.max(0, deadline - performance.now()),
       timeoutError: timeout,
@@ -119,6 +119,18 @@ export async function postWebhook(urlText: string, headers: Record<string, strin
     if (o.signal?.aborted) throw stopped();
     throw new SendError('connection_error', `Could not deliver: ${(err as Error).message}`);
   }
+}
+
+/** The timeout's error maker per timeout (one function per setting, not one made per request). */
+const timeoutErrors = new Map<number, () => SendError>();
+function timeoutError(timeoutMs: number): () => SendError {
+  let make = timeoutErrors.get(timeoutMs);
+  if (!make) {
+    make = () => new SendError('timeout', `No answer within ${timeoutMs} ms.`);
+    if (timeoutErrors.size >= 100) timeoutErrors.clear();
+    timeoutErrors.set(timeoutMs, make);
+  }
+  return make;
 }
 
 /** Signals whose listener limit is lifted. */

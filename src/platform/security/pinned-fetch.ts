@@ -20,7 +20,11 @@ import { normaliseHost, pinnedLookup, tlsServername, type SafeHost } from './hos
 export interface PinnedRequestOptions {
   method: string;
   headers: Record<string, string>;
-  body?: Buffer;
+  /**
+   * A string is sent as UTF-8, and written with the request's head in one piece (Node joins a string
+   * body to the head; a Buffer goes as a second chunk, a vectored write per request).
+   */
+  body?: Buffer | string;
   /** Cancellation (the request fails with the signal's reason). */
   signal?: AbortSignal;
   /**
@@ -184,7 +188,7 @@ function lookupOf(safe: SafeHost): ReturnType<typeof pinnedLookup> {
 function once(url: URL, safe: SafeHost, o: PinnedRequestOptions, agent: http.Agent | false, cancel: Cancel): Promise<PinnedResponse> {
   const mod = url.protocol === 'https:' ? https : http;
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  const headers = o.body ? { ...o.headers, 'content-length': String(o.body.length) } : o.headers;
+  const headers = o.body !== undefined ? { ...o.headers, 'content-length': String(typeof o.body === 'string' ? Buffer.byteLength(o.body) : o.body.length) } : o.headers;
   return new Promise<PinnedResponse>((resolve, reject) => {
     let settled = false;
     let answered = false;
