@@ -34,18 +34,21 @@ const NO_DEFAULT = Symbol('no default');
  * JsonColumnError. `null` (an SQL NULL) is read as the fallback too, or refused without one.
  */
 export function readJson<T>(column: string, value: string | null | undefined, shape: JsonShape<T>, fallback: T | typeof NO_DEFAULT = NO_DEFAULT): T {
-  const fail = (problem: string): T => {
-    if (fallback !== NO_DEFAULT) return fallback;
-    throw new JsonColumnError(column, problem);
-  };
-  if (value === null || value === undefined || value === '') return fail('no value');
+  // No closure made per call: lists read a JSON column on every row.
+  if (value === null || value === undefined || value === '') return failed(column, 'no value', fallback);
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
   } catch {
-    return fail('text that is not JSON');
+    return failed(column, 'text that is not JSON', fallback);
   }
-  return shape.is(parsed) ? parsed : fail(`JSON that is not ${shape.description}`);
+  return shape.is(parsed) ? parsed : failed(column, `JSON that is not ${shape.description}`, fallback);
+}
+
+/** readJson's answer for a value it cannot use: the fallback, or JsonColumnError without one. */
+function failed<T>(column: string, problem: string, fallback: T | typeof NO_DEFAULT): T {
+  if (fallback !== NO_DEFAULT) return fallback;
+  throw new JsonColumnError(column, problem);
 }
 
 /** Serialises a value for a JSON column, with its shape checked the same way (a bug, not user input, fails). */
