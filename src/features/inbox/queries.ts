@@ -3,7 +3,8 @@
  * actor may see (404 otherwise, like another account's), activity records, and the API views.
  */
 import path from 'node:path';
-import { sql, type Compilable, type CompiledQuery } from 'kysely';
+import { sql } from 'kysely';
+import { compiledOnce } from '../../platform/database/compiled-once.js';
 import { AppError, notFound } from '../../platform/errors.js';
 import { inboxAccessLevel, isInboxMember, type InboxAccessLevel, type MembershipFacts } from './domain/membership.js';
 import { effectiveStatus } from './domain/status.js';
@@ -20,24 +21,8 @@ import { slaOfInboxSettings } from './domain/sla.js';
 
 export type ConversationRow = ConversationsTable;
 
-/**
- * A select whose shape never changes, compiled once per database handle and then run with new values: the
- * busiest reads of the API (the thread, a list's inbox) skip Kysely's building and compiling on every
- * request. `build` gets a placeholder for each argument (`arg(i)`) and uses it where the value goes.
- */
-export function compiledOnce<A extends unknown[], R>(name: string, build: (db: Executor, arg: (i: number) => any) => Compilable<R>) {
-  const cache = new WeakMap<Executor, CompiledQuery<R>>();
-  const mark = `\u0000${name}:`;
-  return async (db: Executor, ...args: A): Promise<R[]> => {
-    let c = cache.get(db);
-    if (!c) {
-      c = build(db, (i) => `${mark}${i}`).compile();
-      cache.set(db, c);
-    }
-    const parameters = c.parameters.map((v) => (typeof v === 'string' && v.startsWith(mark) ? args[Number(v.slice(mark.length))] : v));
-    return (await db.executeQuery<R>({ ...c, parameters })).rows;
-  };
-}
+/** Compiled once per database handle (moved to the platform so that other features' busy reads use it too). */
+export { compiledOnce };
 
 export async function loadLiveInbox(db: Executor, accountId: string, inboxId: string): Promise<InboxesTable> {
   const i = await db.selectFrom('inboxes').selectAll().where('id', '=', inboxId).where('account_id', '=', accountId).where('deleted_at', 'is', null).executeTakeFirst();

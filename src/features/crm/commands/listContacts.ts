@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import { decodeCursor, encodeCursor, fts5Phrases, likeContains, searchTokens } from '../domain/contacts.js';
-import type { Actor, CommandEnv } from '../../../platform/context.js';
-import { CONTACT_VIEW_COLUMNS, contactViews, type ContactView } from '../queries.js';
+import type { Actor, CommandEnv, Executor } from '../../../platform/context.js';
+import { compiledOnce } from '../../../platform/database/compiled-once.js';
+import { CONTACT_VIEW_COLUMNS, contactViews, type ContactView, type ContactViewRow } from '../queries.js';
 import { invalidCursor, pageSize } from '../../../platform/pagination.js';
 
 export interface ListContactsQuery {
@@ -22,38 +23,79 @@ export interface ContactPage {
   nextCursor: string | null;
 }
 
+/** The values of a contact search, in the order `buildSearch` reads them (`arg(i)`); the LIKE patterns follow, one per word. */
+type SearchValues = [accountId: string, ownerId: string, companyId: string, ftsPhrases: string, cursorKey: string | number, cursorId: string, limit: number, ...likes: string[]];
+interface SearchShape {
+  /** Words found through the trigram index first (SQLite). */
+  indexed: boolean;
+  words: number;
+  owner: boolean;
+  company: boolean;
+  cursor: boolean;
+  sort: 'name' | 'newest';
+}
+const searchQueries = new Map<string, (db: Executor, ...values: SearchValues) => Promise<ContactViewRow[]>>();
+
+/** The search query of a shape, with each value taken from `arg` (see SearchValues). */
+function buildSearch(db: Executor, s: SearchShape, arg: (i: number) => any) {
+  // SQLite: words of three characters or more find their candidates through the trigram index of migration
+  // 021 (the account then only filters them: `+account_id` keeps SQLite from walking the account's contacts
+  // by name instead); the LIKE stays the exact condition. PostgreSQL's trigram index serves the LIKE itself.
+  let q = db
+    .selectFrom('contacts')
+    .select(CONTACT_VIEW_COLUMNS)
+    .where(s.indexed ? sql<boolean>`+${sql.ref('account_id')} = ${arg(0)}` : sql<boolean>`${sql.ref('account_id')} = ${arg(0)}`);
+  if (s.owner) q = q.where('owner_id', '=', arg(1));
+  if (s.company) q = q.where('company_id', '=', arg(2));
+  if (s.indexed) q = q.where(sql<boolean>`${sql.ref('contacts.rowid')} in (select rowid from contacts_fts where contacts_fts match ${arg(3)})`);
+  for (let i = 0; i < s.words; i++) q = q.where(sql<boolean>`${sql.ref('search_text')} like ${arg(7 + i)} escape '\\'`);
+  if (s.cursor) {
+    q =
+      s.sort === 'name'
+        ? q.where((eb) => eb.or([eb('sort_name', '>', arg(4)), eb.and([eb('sort_name', '=', arg(4)), eb('id', '>', arg(5))])]))
+        : q.where((eb) => eb.or([eb('created_at', '<', arg(4)), eb.and([eb('created_at', '=', arg(4)), eb('id', '<', arg(5))])]));
+  }
+  q = s.sort === 'name' ? q.orderBy('sort_name').orderBy('id') : q.orderBy('created_at', 'desc').orderBy('id', 'desc');
+  return q.limit(arg(6));
+}
+
 /** One page of the account's contacts, searched and filtered, with keyset pagination. */
 export async function listContacts(env: CommandEnv, actor: Actor, query: ListContactsQuery = {}): Promise<ContactPage> {
   const limit = pageSize(query.limit);
   const sort = query.sort ?? 'name';
   const tokens = searchTokens(query.q ?? '');
-  // SQLite: words of three characters or more find their candidates through the trigram index of migration
-  // 021 (the account then only filters them: `+account_id` keeps SQLite from walking the account's contacts
-  // by name instead); the LIKE stays the exact condition. PostgreSQL's trigram index serves the LIKE itself.
   const indexed = env.dialect === 'sqlite' ? tokens.filter((t) => [...t].length >= 3) : [];
-  let q = env.db
-    .selectFrom('contacts')
-    .select(CONTACT_VIEW_COLUMNS)
-    .where(indexed.length ? sql<boolean>`+${sql.ref('account_id')} = ${actor.accountId}` : sql<boolean>`${sql.ref('account_id')} = ${actor.accountId}`);
-  if (query.ownerId) q = q.where('owner_id', '=', query.ownerId);
-  if (query.companyId) q = q.where('company_id', '=', query.companyId);
-  if (indexed.length) q = q.where(sql<boolean>`${sql.ref('contacts.rowid')} in (select rowid from contacts_fts where contacts_fts match ${fts5Phrases(indexed)})`);
-  for (const token of tokens) q = q.where(sql<boolean>`${sql.ref('search_text')} like ${likeContains(token)} escape '\\'`);
+  let cursor: [key: string | number, id: string] | null = null;
   if (query.cursor) {
     if (sort === 'name') {
       const c = decodeCursor(query.cursor, ['string', 'string', 'string'] as const);
       if (!c || c[0] !== 'name') throw invalidCursor();
-      const [, name, id] = c;
-      q = q.where((eb) => eb.or([eb('sort_name', '>', name), eb.and([eb('sort_name', '=', name), eb('id', '>', id)])]));
+      cursor = [c[1], c[2]];
     } else {
       const c = decodeCursor(query.cursor, ['string', 'number', 'string'] as const);
       if (!c || c[0] !== 'newest') throw invalidCursor();
-      const [, at, id] = c;
-      q = q.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', id)])]));
+      cursor = [c[1], c[2]];
     }
   }
-  q = sort === 'name' ? q.orderBy('sort_name').orderBy('id') : q.orderBy('created_at', 'desc').orderBy('id', 'desc');
-  const rows = await q.limit(limit + 1).execute();
+  // Each shape (sort, filters, number of words, cursor) is built and compiled once, then run with its values.
+  const shape: SearchShape = { indexed: indexed.length > 0, words: tokens.length, owner: Boolean(query.ownerId), company: Boolean(query.companyId), cursor: cursor !== null, sort };
+  const key = JSON.stringify(shape);
+  let run = searchQueries.get(key);
+  if (!run) {
+    run = compiledOnce<SearchValues, ContactViewRow>(`contacts ${key}`, (db, arg) => buildSearch(db, shape, arg) as never);
+    searchQueries.set(key, run);
+  }
+  const values: SearchValues = [
+    actor.accountId,
+    query.ownerId ?? '',
+    query.companyId ?? '',
+    indexed.length ? fts5Phrases(indexed) : '',
+    cursor?.[0] ?? '',
+    cursor?.[1] ?? '',
+    limit + 1,
+    ...tokens.map((t) => likeContains(t)),
+  ];
+  const rows = await run(env.db, ...values);
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   const nextCursor = rows.length > limit && last ? encodeCursor(sort === 'name' ? ['name', last.sort_name, last.id] : ['newest', last.created_at, last.id]) : null;

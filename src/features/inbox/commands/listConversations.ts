@@ -21,14 +21,17 @@ export interface ConversationPage {
   nextCursor: string | null;
 }
 
-/** The values of a list query, in the order `buildList` reads them (`arg(i)`). */
+/** The values of a list query, in the order `buildList` reads them (`arg(i)`; the status only when one is asked). */
 type ListValues = [inboxId: string, status: string, assigneeId: string, connectionId: string, contactId: string, since: number, until: number, cursorAt: number, cursorId: string, limit: number];
 const listQueries = new Map<string, (db: Executor, ...values: ListValues) => Promise<ListRow[]>>();
 
 /** The list query of a filter's shape, with each value taken from `arg` (see ListValues). */
 function buildList(db: Executor, f: ConversationFilter, withCursor: boolean, arg: (i: number) => any) {
   let q = listSelect(db).where('conversations.inbox_id', '=', arg(0)).where('conversations.deleted_at', 'is', null);
-  q = f.status ? q.where('conversations.status', '=', arg(1)) : q.where('conversations.status', '!=', arg(1));
+  // Without a status the list is every status but spam: a literal, so PostgreSQL's generic plan of the prepared
+  // statement knows how many rows match (with a parameter it guessed one row, joined the whole inbox and sorted it:
+  // 2.9 ms instead of 0.5 on the API bench's inbox).
+  q = f.status ? q.where('conversations.status', '=', arg(1)) : q.where('conversations.status', '!=', sql.lit('spam'));
   if (f.assignee.kind === 'none') q = q.where('conversations.assignee_id', 'is', null);
   else if (f.assignee.kind === 'user') q = q.where('conversations.assignee_id', '=', arg(2));
   if (f.connectionId) q = q.where('conversations.connection_id', '=', arg(3));
