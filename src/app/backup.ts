@@ -26,16 +26,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import type SQLiteModule from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import type { DB } from '../platform/database/schema.js';
-import type { Dialect } from '../platform/database/database.js';
+import { SQLite, type Dialect } from '../platform/database/database.js';
 import { AppError } from '../platform/errors.js';
 import { SECRET_KEY_FILE } from '../platform/security/secret-box.js';
-
-// require(), as in platform/database/database.ts: no ESM lexing of a CommonJS module at start-up.
-const SQLite = createRequire(import.meta.url)('better-sqlite3') as typeof SQLiteModule;
 
 export const MANIFEST = 'manifest.json';
 const SQLITE_FILE = 'mailroom.sqlite';

@@ -21,9 +21,6 @@ import { slaOfInboxSettings } from './domain/sla.js';
 
 export type ConversationRow = ConversationsTable;
 
-/** Compiled once per database handle (moved to the platform so that other features' busy reads use it too). */
-export { compiledOnce };
-
 export async function loadLiveInbox(db: Executor, accountId: string, inboxId: string): Promise<InboxesTable> {
   const i = await db.selectFrom('inboxes').selectAll().where('id', '=', inboxId).where('account_id', '=', accountId).where('deleted_at', 'is', null).executeTakeFirst();
   if (!i) throw notFound('Inbox');

@@ -21,8 +21,9 @@ import { ImmediateTransactionSqliteDialect } from './sqlite-dialect.js';
 import type { DB } from './schema.js';
 
 // Loaded with require(), not import: Node's ESM loader lexes a CommonJS module's source for its export
-// names (and starts its lexer for the first one), a cost every command start paid (issue 18).
-const SQLite = createRequire(import.meta.url)('better-sqlite3') as typeof SQLiteModule;
+// names (and starts its lexer for the first one), a cost every command start paid (issue 18). The one
+// place the driver is loaded; backup.ts uses it from here.
+export const SQLite = createRequire(import.meta.url)('better-sqlite3') as typeof SQLiteModule;
 
 /** The pg driver, loaded when a PostgreSQL database is opened (SQLite processes never load it). */
 async function loadPg(): Promise<typeof pg> {

@@ -1,5 +1,6 @@
 import type { Actor, CommandEnv } from '../../../platform/context.js';
-import { compiledOnce, conversationItem, conversationItemById, latestSnippet, requireConversationListRow, soonUntilOf, threadOrder, viewersOf } from '../queries.js';
+import { compiledOnce } from '../../../platform/database/compiled-once.js';
+import { conversationItem, conversationItemById, latestSnippet, requireConversationListRow, soonUntilOf, threadOrder, viewersOf } from '../queries.js';
 import type { MessagesTable } from '../../../platform/database/schema.js';
 import { wakeSnoozed } from '../snooze.js';
 import { json, readJson, shapes } from '../../../platform/database/json.js';
