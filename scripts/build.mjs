@@ -79,14 +79,13 @@ function stampPath(part, root) {
 }
 
 /** The stamp: the inputs' hash, then their fingerprint (a stamp of an older build has only the hash). */
-export function isFresh(part, root = ROOT) {
+export function isFresh(part, root = ROOT, files = inputFiles(part, root)) {
   let stamp;
   try {
     stamp = fs.readFileSync(stampPath(part, root), 'utf8').trim().split('\n');
   } catch {
     return false;
   }
-  const files = inputFiles(part, root);
   if (stamp[1] && stamp[1] === inputFingerprint(files)) return true;
   return stamp[0] === inputHash(part, root, files);
 }
@@ -146,12 +145,12 @@ async function bundleServer(root) {
 async function build(part, force) {
   // Taken before building: an input edited during the build no longer matches, so the next run rebuilds.
   const files = inputFiles(part, ROOT);
-  const hash = inputHash(part, ROOT, files);
-  const fingerprint = inputFingerprint(files);
-  if (!force && isFresh(part)) {
+  if (!force && isFresh(part, ROOT, files)) {
     process.stdout.write(`build: ${part} is up to date (${PARTS[part].out}/)\n`);
     return;
   }
+  const hash = inputHash(part, ROOT, files);
+  const fingerprint = inputFingerprint(files);
   const started = Date.now();
   const out = path.join(ROOT, PARTS[part].out);
   // A stale tree could keep modules whose source was deleted: start from an empty folder.
