@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { createTestDatabase } from '../../test/support/db.js';
 import { migrateToLatest } from './migrate.js';
 import { runMigrations } from '../platform/database/migrate.js';
@@ -19,6 +20,11 @@ describe('migrations', () => {
       expect((await runMigrations(t, more)).applied).toEqual(['999-extra']);
       expect((await runMigrations(t, more)).applied).toEqual([]);
       expect(ran).toBe(1);
+      if (t.dialect === 'postgres') {
+        // 033: message bodies are compressed with lz4 (Debian's PostgreSQL is built with it).
+        const r = await sql<{ c: string }>`select attcompression as c from pg_attribute where attrelid = 'messages'::regclass and attname = 'text_body'`.execute(t.db);
+        expect(r.rows[0]?.c).toBe('l');
+      }
     } finally {
       await t.drop();
     }

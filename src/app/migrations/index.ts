@@ -26,6 +26,7 @@ import * as m028 from './028-sent-copy-check.js';
 import * as m029 from './029-contact-time-zone.js';
 import * as m030 from './030-webhook-delivery-leases.js';
 import * as m032 from './032-conversation-snippet-index.js';
+import * as m033 from './033-postgres-lz4-bodies.js';
 
 /** Migrations are listed here in order (no directory scanning: works the same under tsx and bundlers). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -56,5 +57,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   '029-contact-time-zone': m029,
   '030-webhook-delivery-leases': m030,
   '032-conversation-snippet-index': m032,
+  '033-postgres-lz4-bodies': m033,
 };
 
