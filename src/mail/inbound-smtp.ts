@@ -16,6 +16,7 @@ import type { ConnectionsTable } from '../platform/database/schema.js';
 import { RateLimiter } from '../platform/security/rate-limit.js';
 import type { MailIngest, PreparedBatch } from './ingest-port.js';
 import { groupCommit } from './group-commit.js';
+import { compiledOnce } from '../platform/database/compiled-once.js';
 import type { SenderAuthenticator } from './sender-auth.js';
 
 export interface InboundSmtpOptions {
@@ -68,9 +69,13 @@ export type InboundIntercept = (env: MailIngest['env'], connection: ConnectionsT
 
 /** A connection's generated forwarding address (team email connected by forwarding). */
 const forwardingAddress: RecipientResolver = async (db, address) => {
-  const c = await db.selectFrom('connections').selectAll().where('forwarding_address', '=', address).where('disconnected_at', 'is', null).executeTakeFirst();
+  const c = (await connectionByForwardingAddress(db, address))[0];
   return c ? { kind: 'connection', connection: c } : null;
 };
+// Every RCPT asks: built and compiled once (Kysely's building was most of the lookup's 0.25 ms on SQLite).
+const connectionByForwardingAddress = compiledOnce<[address: string], ConnectionsTable>('connectionByForwardingAddress', (db, arg) =>
+  db.selectFrom('connections').selectAll().where('forwarding_address', '=', arg(0)).where('disconnected_at', 'is', null).limit(1),
+);
 
 async function resolveRecipient(db: Executor, resolvers: readonly RecipientResolver[], address: string): Promise<InboundTarget | null> {
   const key = address.trim().toLowerCase();

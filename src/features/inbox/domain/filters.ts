@@ -127,21 +127,21 @@ export function searchTerms(q: string): string[] {
 /** Cap on the folded text indexed per message. */
 export const MAX_SEARCH_DOC = 64 * 1024;
 
-/**
- * The text indexed for one message: subject, participants (names and addresses) and body, folded, each word
- * once (in the order of its first appearance). A search matches every one of its words as a prefix and never
- * a phrase, so a repeated word adds index work and nothing a search can find; mail repeats a lot (a reply
- * quotes its thread): on the inbound bench's 20 KB messages PostgreSQL's `to_tsvector` and GIN insert of the
- * document cost 1.9 ms a message, 0.4 ms with each word once, and SQLite's FTS5 tokenises a tenth as much.
- */
+/** The text indexed for one message: subject, participants (names and addresses) and body, folded. */
 export function searchDocument(m: { subject: string; from?: { name?: string; address: string } | null; to?: ReadonlyArray<{ name?: string; address: string }>; cc?: ReadonlyArray<{ name?: string; address: string }>; text?: string | null }): string {
   const people = [m.from, ...(m.to ?? []), ...(m.cc ?? [])].filter(Boolean).map((a) => `${a!.name ?? ''} ${a!.address}`);
   // Fold only what can end up in the document: folding a multi-megabyte body holds the event loop.
   const all = [m.subject, ...people, m.text ?? ''].join(' ');
-  return distinctWords(foldForSearch(all.length > 2 * MAX_SEARCH_DOC ? all.slice(0, 2 * MAX_SEARCH_DOC) : all)).slice(0, MAX_SEARCH_DOC);
+  return foldForSearch(all.length > 2 * MAX_SEARCH_DOC ? all.slice(0, 2 * MAX_SEARCH_DOC) : all).slice(0, MAX_SEARCH_DOC);
 }
 
-/** The words of folded text (single spaces between them), each once, in order of first appearance. */
+/**
+ * The words of folded text (single spaces between them), each once, in order of first appearance. A search
+ * matches every one of its words as a prefix and never a phrase, so a document of each word once finds the
+ * same messages. PostgreSQL stores documents this way (../search.ts): its `to_tsvector` and GIN insert of
+ * a 20 KB message's document cost 1.9 ms, 0.4 ms with each word once (mail repeats a lot: a reply quotes its
+ * thread). SQLite's FTS5 tokenises a full document faster than this function dedupes it, so it gets it whole.
+ */
 export function distinctWords(folded: string): string {
   if (!folded) return '';
   const seen = new Set<string>();
