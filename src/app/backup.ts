@@ -8,8 +8,9 @@
  *    whenever another process writes to the database), it finishes under continuous ingest. That copy is
  *    the snapshot. PostgreSQL: the database is the operator's `pg_dump`, taken BEFORE
  *    `mailroom backup --blobs-only DIR`.
- * 2. Blobs: every pack file that the snapshot's `packed_blobs` names (a pack is fully written and fsynced
- *    before the transaction that records it commits, and never changes afterwards), and every loose blob
+ * 2. Blobs: every pack file that the snapshot's `packed_blobs` names (a batch's bytes are written into a
+ *    pack and fsynced before the transaction that records them commits, and never change afterwards; a
+ *    pack may grow while it is copied: the bytes after the snapshot's are unreferenced), and every loose blob
  *    file (loose blobs are written before they are referenced and never deleted). Blobs written after
  *    the snapshot may be copied too: unreferenced bytes, harmless. `blobs-gc` deletes only packs that
  *    nothing references, so a pack the snapshot references is still there unless its messages were

@@ -4,11 +4,15 @@
  *
  *  - loose: `<root>/ab/cd/<sha256>`, one file per blob (`put`): temp file, fsync, rename, fsync the
  *    folder, so once `put` resolves the bytes survive a crash;
- *  - packed: many blobs appended to one pack file `<root>/packs/<yyyy-mm>/<name>.pack` (`writePack`) with
- *    ONE write and ONE fsync for the whole pack, where the loose form costs two fsyncs per blob. Ingest
- *    packs each batch; the pack's entries are recorded in `packed_blobs` in the same transaction as the
- *    messages that reference them, after the pack is on disk. A pack whose transaction never commits is
- *    only unreferenced bytes.
+ *  - packed: many blobs appended to a pack file `<root>/packs/<yyyy-mm>/<name>.pack` (`writePack`) with
+ *    ONE write and ONE fsync for a whole batch, where the loose form costs two fsyncs per blob. Ingest
+ *    packs each batch; the batch's entries are recorded in `packed_blobs` in the same transaction as the
+ *    messages that reference them, after its bytes are on disk. Bytes whose transaction never commits are
+ *    only unreferenced bytes. A store appends the batches of the next few minutes to the pack it has open
+ *    (a new pack file costs a create, a close and an fsync of its folder: on inbound SMTP, where a batch is
+ *    the dozen messages that arrived during the previous commit, that was more than the batch's own write);
+ *    bytes once written never change, and a pack is never appended to once it is PACK_APPEND_MS old, so
+ *    `blobs-gc` (which leaves packs younger than an hour alone) never deletes a pack being appended to.
  *
  * Reads look for the loose file first, then the index. Reading a packed blob queries the database:
  * on SQLite, never read a blob while holding a transaction on the same database (it would wait for itself).
@@ -39,8 +43,9 @@ export interface BlobStore {
    */
   put(data: Buffer, opts?: { durable?: boolean }): Promise<string>;
   /**
-   * Writes blobs as one pack file and fsyncs it (and its folder) once. Resolves with where each blob
-   * landed; the caller records the entries (`recordPackEntries`) in the transaction that references them.
+   * Writes blobs together into a pack file (appended to the store's current pack) and fsyncs it once.
+   * Resolves with where each blob landed; the caller records the entries (`recordPackEntries`) in the
+   * transaction that references them.
    */
   writePack(blobs: ReadonlyArray<{ sha256: string; data: Uint8Array }>): Promise<PackEntry[]>;
   /** Whether a loose file holds this blob (no database). */
@@ -79,7 +84,30 @@ export async function storedBlobs(trx: Executor, blobs: BlobStore, shas: readonl
   return out;
 }
 
-export function folderBlobStore(root: string, db?: Kysely<DB>): BlobStore {
+/** A pack is appended to for at most this long after it was created (then a new one starts). */
+export const PACK_APPEND_MS = 10 * 60_000;
+/** ...and up to about this size. */
+const PACK_MAX_BYTES = 256 * 1024 * 1024;
+/** A pack nobody wrote to for this long is closed (its file stays; the next batch starts a new pack). */
+const PACK_IDLE_CLOSE_MS = 5_000;
+
+/** The pack a store appends to. `size` is where the next batch goes (reserved before it is written). */
+interface OpenPack {
+  rel: string;
+  file: fsp.FileHandle;
+  month: string;
+  createdAt: number;
+  size: number;
+  /** Batches being written into it. */
+  writers: number;
+  /** No batch is added any more; the file is closed once the last writer is done. */
+  sealed: boolean;
+  idle: NodeJS.Timeout | null;
+}
+
+/** `appendMs`: how long a pack takes further batches (0: one pack per batch, as the tests of collection use). */
+export function folderBlobStore(root: string, db?: Kysely<DB>, opts: { appendMs?: number } = {}): BlobStore {
+  const appendMs = opts.appendMs ?? PACK_APPEND_MS;
   const pathOf = (sha: string) => {
     if (!HEX64.test(sha)) throw new Error(`Not a blob id: ${sha.slice(0, 80)}`);
     return path.join(root, sha.slice(0, 2), sha.slice(2, 4), sha);
@@ -95,6 +123,71 @@ export function folderBlobStore(root: string, db?: Kysely<DB>): BlobStore {
       await syncDir(parent);
     }
     madeDirs.add(dir);
+  }
+  let current: Promise<OpenPack> | null = null;
+  /** A place for `bytes` in the open pack, or in a new one when there is none or it is too old, too large or last month's. */
+  async function reserve(bytes: number): Promise<{ pack: OpenPack; at: number }> {
+    if (appendMs === 0) {
+      const p = await createPack(monthOf(Date.now()), Date.now());
+      Object.assign(p, { size: bytes, writers: 1, sealed: true });
+      return { pack: p, at: 0 };
+    }
+    for (;;) {
+      const now = Date.now();
+      const pending = current;
+      if (pending) {
+        const p = await pending.catch(() => null);
+        if (current !== pending) continue; // replaced while we waited: look again
+        if (p && !p.sealed && p.month === monthOf(now) && now - p.createdAt < appendMs && (p.size === 0 || p.size + bytes <= PACK_MAX_BYTES)) {
+          // Reserved synchronously, so batches written at the same time never overlap.
+          const at = p.size;
+          p.size += bytes;
+          p.writers += 1;
+          if (p.idle) clearTimeout(p.idle);
+          p.idle = null;
+          return { pack: p, at };
+        }
+        if (p) seal(p);
+      }
+      const made = createPack(monthOf(now), now);
+      current = made;
+      made.catch(() => {
+        if (current === made) current = null;
+      });
+      await made; // a failure (disk full...) is the caller's; on success the loop reserves in it
+    }
+  }
+  async function createPack(month: string, now: number): Promise<OpenPack> {
+    const rel = path.join('packs', month, `${now.toString(36)}-${process.pid}-${crypto.randomBytes(6).toString('hex')}.pack`);
+    const dir = path.join(root, 'packs', month);
+    await ensureDir(dir);
+    const file = await fsp.open(path.join(root, rel), 'wx', 0o600);
+    // The new name is durable before any batch in it is referenced; appends need only the file's own fsync.
+    await syncDir(dir);
+    return { rel, file, month, createdAt: now, size: 0, writers: 0, sealed: false, idle: null };
+  }
+  function seal(p: OpenPack) {
+    p.sealed = true;
+    if (p.idle) clearTimeout(p.idle);
+    p.idle = null;
+    if (p.writers === 0) void closeQuietly(p);
+  }
+  function release(p: OpenPack) {
+    p.writers -= 1;
+    if (p.writers > 0) return;
+    if (p.sealed) {
+      void closeQuietly(p);
+      return;
+    }
+    // Idle: closed after a while (the next batch then starts a new pack), never holding the process open.
+    p.idle = setTimeout(() => seal(p), PACK_IDLE_CLOSE_MS);
+    p.idle.unref();
+  }
+  const closed = new WeakSet<OpenPack>();
+  async function closeQuietly(p: OpenPack) {
+    if (closed.has(p)) return;
+    closed.add(p);
+    await p.file.close().catch(() => undefined);
   }
   async function findPacked(sha: string): Promise<PackEntry | null> {
     if (!db) return null;
@@ -144,36 +237,36 @@ export function folderBlobStore(root: string, db?: Kysely<DB>): BlobStore {
     },
     async writePack(blobs) {
       if (blobs.length === 0) return [];
-      const now = new Date();
-      const month = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
-      const rel = path.join('packs', month, `${now.getTime().toString(36)}-${process.pid}-${crypto.randomBytes(6).toString('hex')}.pack`);
-      const dir = path.join(root, 'packs', month);
-      await ensureDir(dir);
-      const entries: PackEntry[] = [];
-      let offset = 0;
-      for (const b of blobs) {
-        entries.push({ sha256: b.sha256, pack: rel, offset, length: b.data.byteLength });
-        offset += b.data.byteLength;
-      }
-      const fh = await fsp.open(path.join(root, rel), 'wx', 0o600);
+      const total = blobs.reduce((n, b) => n + b.data.byteLength, 0);
+      const { pack, at } = await reserve(total);
       try {
-        // writev in slices: one call per up to 512 buffers (IOV_MAX is 1,024 on Linux).
+        const entries: PackEntry[] = [];
+        let offset = at;
+        for (const b of blobs) {
+          entries.push({ sha256: b.sha256, pack: pack.rel, offset, length: b.data.byteLength });
+          offset += b.data.byteLength;
+        }
+        // writev in slices: one call per up to 512 buffers (IOV_MAX is 1,024 on Linux), at the reserved place.
+        let position = at;
         for (let i = 0; i < blobs.length; i += 512) {
           const slice = blobs.slice(i, i + 512).map((b) => b.data);
           const want = slice.reduce((n, d) => n + d.byteLength, 0);
-          const { bytesWritten } = await fh.writev(slice);
+          const { bytesWritten } = await pack.file.writev(slice, position);
           // A short write (rare): finish it with plain writes.
           if (bytesWritten < want) {
             const rest = Buffer.concat(slice.map((d) => Buffer.from(d.buffer, d.byteOffset, d.byteLength))).subarray(bytesWritten);
-            for (let at = 0; at < rest.length; ) at += (await fh.write(rest, at)).bytesWritten;
+            for (let done = 0; done < rest.length; ) done += (await pack.file.write(rest, done, rest.length - done, position + bytesWritten + done)).bytesWritten;
           }
+          position += want;
         }
-        await fh.sync();
+        await pack.file.datasync();
+        return entries;
+      } catch (err) {
+        pack.sealed = true; // a failed write (disk full...) leaves a hole: later batches go to a new pack
+        throw err;
       } finally {
-        await fh.close();
+        release(pack);
       }
-      await syncDir(dir);
-      return entries;
     },
     hasLoose(sha) {
       return fs.existsSync(pathOf(sha));
@@ -209,6 +302,11 @@ export function folderBlobStore(root: string, db?: Kysely<DB>): BlobStore {
       return out;
     },
   };
+}
+
+function monthOf(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
 }
 
 async function syncDir(dir: string): Promise<void> {

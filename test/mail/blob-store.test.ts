@@ -1,7 +1,7 @@
 /**
- * The blob store on a real folder and database: loose blobs, packs (one file per ingest batch, indexed in
- * the batch's transaction), reads from either, identical content stored once, and what ingest leaves on
- * disk.
+ * The blob store on a real folder and database: loose blobs, packs (each ingest batch written into the
+ * store's current pack file in one write, indexed in the batch's transaction), reads from either, identical
+ * content stored once, and what ingest leaves on disk.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
@@ -10,7 +10,7 @@ import { createTestApp, type TestApp } from '../support/app.js';
 import { insertConnection } from '../support/connections.js';
 import { createIngestor } from '../../src/app/engine.js';
 import { ingestBatch, type Ingestor } from '../../src/features/ingest/ingest.js';
-import { BlobNotFoundError, recordPackEntries, sha256Hex, storedBlobs } from '../../src/mail/blob-store.js';
+import { BlobNotFoundError, folderBlobStore, recordPackEntries, sha256Hex, storedBlobs } from '../../src/mail/blob-store.js';
 import type { ConnectionsTable } from '../../src/platform/database/schema.js';
 import { collectUnreferencedPacks } from '../../src/mail/collect-unreferenced-packs.js';
 
@@ -73,7 +73,9 @@ describe('blob store', () => {
     const blobs = ['first', 'second blob', '', 'x'.repeat(70_000)].map((s) => Buffer.from(s));
     const entries = await ingestor.blobs.writePack(blobs.map((data) => ({ sha256: sha256Hex(data), data })));
     expect(new Set(entries.map((e) => e.pack)).size).toBe(1);
-    expect(fs.statSync(path.join(blobRoot(), entries[0]!.pack)).size).toBe(blobs.reduce((n, b) => n + b.length, 0));
+    // One contiguous run of the pack, on disk.
+    for (let i = 1; i < entries.length; i++) expect(entries[i]!.offset).toBe(entries[i - 1]!.offset + entries[i - 1]!.length);
+    expect(fs.statSync(path.join(blobRoot(), entries[0]!.pack)).size).toBeGreaterThanOrEqual(entries[0]!.offset + blobs.reduce((n, b) => n + b.length, 0));
     await expect(ingestor.blobs.get(entries[1]!.sha256)).rejects.toBeInstanceOf(BlobNotFoundError);
     expect(await ingestor.blobs.has(entries[1]!.sha256)).toBe(false);
 
@@ -101,15 +103,16 @@ describe('blob store', () => {
     await expect(ingestor.blobs.get('../../etc/passwd')).rejects.toThrow(/Not a blob id/);
   });
 
-  it('ingest packs a batch in one file; identical attachments and re-ingested messages are not written again', async () => {
-    const before = packFiles().length;
+  it('ingest writes a batch into one pack; later batches are appended to it; identical attachments and re-ingested messages are not written again', async () => {
     const pdf = '%PDF-1.4 the same invoice template '.repeat(50);
     const r1 = await ingestBatch(ingestor, conn, [1, 2, 3].map((i) => ({ raw: mail(i, pdf), source: 'import', direction: 'inbound', receivedAt: Date.now() })));
     expect(r1.stored).toBe(3);
-    expect(packFiles().length).toBe(before + 1);
-    // 3 raw messages + 3 HTML bodies + 1 attachment (the same bytes three times)
+    const filesAfterFirst = packFiles().length;
+    // 3 raw messages + 3 HTML bodies + 1 attachment (the same bytes three times), side by side in one pack
     const first = await t.env.db.selectFrom('packed_blobs').select('pack').where('sha256', '=', sha256Hex(mail(1, pdf))).executeTakeFirstOrThrow();
-    expect(await t.env.db.selectFrom('packed_blobs').selectAll().where('pack', '=', first.pack).execute()).toHaveLength(7);
+    const firstRows = await t.env.db.selectFrom('packed_blobs').selectAll().where('pack', '=', first.pack).orderBy('offset').execute();
+    const batch = firstRows.filter((r) => Number(r.offset) >= Number(firstRows.find((x) => x.sha256 === sha256Hex(mail(1, pdf)))!.offset));
+    expect(batch.length).toBeGreaterThanOrEqual(7);
 
     const m = await t.env.db.selectFrom('messages').selectAll().where('connection_id', '=', conn.id).where('message_id', '=', 'blob-2@example.org').executeTakeFirstOrThrow();
     expect(await ingestor.blobs.get(m.raw_sha256)).toEqual(mail(2, pdf));
@@ -117,21 +120,47 @@ describe('blob store', () => {
     const att = (JSON.parse(m.attachments) as Array<{ sha256: string }>)[0]!;
     expect((await ingestor.blobs.get(att.sha256)).toString()).toBe(pdf);
 
-    // The same messages again (a resync): duplicates, no new pack.
+    // The same messages again (a resync): duplicates, nothing written.
+    const size = fs.statSync(path.join(blobRoot(), first.pack)).size;
     const r2 = await ingestBatch(ingestor, conn, [1, 2, 3].map((i) => ({ raw: mail(i, pdf), source: 'import', direction: 'inbound', receivedAt: Date.now() })));
     expect(r2).toMatchObject({ stored: 0, duplicates: 3 });
-    // A new message with the known attachment: its pack holds only the new raw message and HTML.
+    expect(fs.statSync(path.join(blobRoot(), first.pack)).size).toBe(size);
+    // A new message with the known attachment: only the new raw message and HTML, appended to the same pack.
     await ingestBatch(ingestor, conn, [{ raw: mail(4, pdf), source: 'import', direction: 'inbound', receivedAt: Date.now() }]);
-    expect(packFiles().length).toBe(before + 2);
-    const newest = await t.env.db.selectFrom('packed_blobs').select('pack').where('sha256', '=', sha256Hex(mail(4, pdf))).executeTakeFirstOrThrow();
-    expect(await t.env.db.selectFrom('packed_blobs').selectAll().where('pack', '=', newest.pack).execute()).toHaveLength(2);
+    expect(packFiles().length).toBe(filesAfterFirst);
+    const newest = await t.env.db.selectFrom('packed_blobs').selectAll().where('sha256', 'in', [sha256Hex(mail(4, pdf))]).execute();
+    expect(newest.map((r) => r.pack)).toEqual([first.pack]);
+    expect(Number(newest[0]!.offset)).toBeGreaterThanOrEqual(size);
+    expect(fs.statSync(path.join(blobRoot(), first.pack)).size).toBe(size + mail(4, pdf).length + (await ingestor.blobs.get((await t.env.db.selectFrom('messages').select('html_sha256').where('message_id', '=', 'blob-4@example.org').executeTakeFirstOrThrow()).html_sha256!)).length);
+  });
+
+  it('batches written at the same time never overlap, and a pack takes batches only while it is young', async () => {
+    const store = folderBlobStore(blobRoot(), t.env.db, { appendMs: 300 });
+    const blob = (s: string) => ({ sha256: sha256Hex(s), data: Buffer.from(s) });
+    const written = await Promise.all(Array.from({ length: 20 }, (_, i) => store.writePack([blob(`concurrent ${i} `.repeat(i + 1)), blob(`second of ${i}`)])));
+    const all = written.flat();
+    expect(new Set(all.map((e) => e.pack)).size).toBe(1);
+    await t.env.db.transaction().execute((trx) => recordPackEntries(trx, t.env.dialect, all, Date.now()));
+    for (const [i] of written.entries()) {
+      expect((await store.get(sha256Hex(`concurrent ${i} `.repeat(i + 1)))).toString()).toBe(`concurrent ${i} `.repeat(i + 1));
+      expect((await store.get(sha256Hex(`second of ${i}`))).toString()).toBe(`second of ${i}`);
+    }
+    const ranges = all.map((e) => [e.offset, e.offset + e.length] as const).sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < ranges.length; i++) expect(ranges[i]![0]).toBeGreaterThanOrEqual(ranges[i - 1]![1]);
+    await new Promise((r) => setTimeout(r, 350));
+    const [later] = await store.writePack([blob('written once the pack is too old to take more')]);
+    expect(later!.pack).not.toBe(all[0]!.pack);
+    expect(later!.offset).toBe(0);
+    await t.env.db.transaction().execute((trx) => recordPackEntries(trx, t.env.dialect, [later!], Date.now()));
   });
 
   it('packs nothing references (a batch whose transaction failed) are collected once old enough; referenced and recent ones stay', async () => {
     const blob = (s: string) => ({ sha256: sha256Hex(s), data: Buffer.from(s) });
-    const [orphan] = await ingestor.blobs.writePack([blob('orphaned bytes 1'), blob('orphaned bytes 2')]);
-    const [recent] = await ingestor.blobs.writePack([blob('a batch still being written')]);
-    const [kept] = await ingestor.blobs.writePack([blob('referenced bytes')]);
+    // One pack per batch here, so that each of the three can be unreferenced or old on its own.
+    const store = folderBlobStore(blobRoot(), t.env.db, { appendMs: 0 });
+    const [orphan] = await store.writePack([blob('orphaned bytes 1'), blob('orphaned bytes 2')]);
+    const [recent] = await store.writePack([blob('a batch still being written')]);
+    const [kept] = await store.writePack([blob('referenced bytes')]);
     await t.env.db.transaction().execute((trx) => recordPackEntries(trx, t.env.dialect, [kept!], Date.now()));
     const twoDaysAgo = new Date(Date.now() - 48 * 3600_000);
     for (const e of [orphan!, kept!]) fs.utimesSync(path.join(blobRoot(), e.pack), twoDaysAgo, twoDaysAgo);
