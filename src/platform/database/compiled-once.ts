@@ -16,7 +16,9 @@ export function compiledOnce<A extends unknown[], R>(name: string, build: (db: E
       c = build(db, (i) => `${mark}${i}`).compile();
       cache.set(db, c);
     }
-    const parameters = c.parameters.map((v) => (typeof v === 'string' && v.startsWith(mark) ? args[Number(v.slice(mark.length))] : v));
+    const value = (v: unknown) => (typeof v === 'string' && v.startsWith(mark) ? args[Number(v.slice(mark.length))] : v);
+    // (A list of values may reach PostgreSQL as one array parameter: ./pg-in-list.ts.)
+    const parameters = c.parameters.map((v) => (Array.isArray(v) ? v.map(value) : value(v)));
     return (await db.executeQuery<R>({ ...c, parameters })).rows;
   };
 }

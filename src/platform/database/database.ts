@@ -17,6 +17,7 @@ import { prepareStatements } from './pg-prepared.js';
 import { startWalCheckpointer } from './wal-checkpointer.js';
 import type pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
+import { PostgresInListAsArray } from './pg-in-list.js';
 import { ImmediateTransactionSqliteDialect } from './sqlite-dialect.js';
 import type { DB } from './schema.js';
 
@@ -85,7 +86,7 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
         c.release();
       }
     }
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [new PostgresInListAsArray()] });
     return {
       db,
       dialect: 'postgres',
