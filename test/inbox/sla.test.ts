@@ -32,6 +32,8 @@ async function replyStored(conn: TeamConnection, conversationId: string, subject
 }
 
 const slaOf = async (token: string, id: string) => (await ok(t, token, 'GET', `/api/v1/conversations/${id}`)).sla;
+/** The `sla` of a conversation in the inbox's open list (the list reads the SLA columns only for an inbox with targets). */
+const listedSlaOf = async (token: string, inboxId: string, id: string) => (await ok(t, token, 'GET', `/api/v1/inboxes/${inboxId}/conversations?view=open`)).conversations.find((c: { id: string }) => c.id === id).sla;
 const listIds = async (token: string, inboxId: string, view: string) => (await ok(t, token, 'GET', `/api/v1/inboxes/${inboxId}/conversations?view=${view}`)).conversations.map((c: { id: string }) => c.id);
 
 describe('SLA settings', () => {
@@ -115,10 +117,13 @@ describe('SLA clocks of a conversation', () => {
     const s = await inboxFixture(t);
     const id = await deliver(t, s.conn, rawMail({ subject: 'No SLA yet', date: new Date(clock) }), clock);
     expect(await slaOf(s.a.token, id)).toBeNull();
+    expect(await listedSlaOf(s.a.token, s.inbox.id, id)).toBeNull();
     await ok(t, s.a.token, 'PUT', `/api/v1/inboxes/${s.inbox.id}/sla`, { firstResponseMinutes: 30 });
     expect(await slaOf(s.a.token, id)).toMatchObject({ firstResponse: { dueAt: '2026-03-02T15:30:00.000Z' }, resolution: null });
+    expect(await listedSlaOf(s.a.token, s.inbox.id, id)).toEqual(await slaOf(s.a.token, id));
     await ok(t, s.a.token, 'PUT', `/api/v1/inboxes/${s.inbox.id}/sla`, { firstResponseMinutes: null });
     expect(await slaOf(s.a.token, id)).toBeNull();
+    expect(await listedSlaOf(s.a.token, s.inbox.id, id)).toBeNull();
     expect(await t.database.db.selectFrom('conversation_sla').select('conversation_id').where('inbox_id', '=', s.inbox.id).execute()).toEqual([]);
   });
 

@@ -219,31 +219,40 @@ export function conversationItem(r: ListRow, now: number, soonUntil: number | nu
 }
 export type ConversationItem = ReturnType<typeof conversationItem>;
 
-/** The list columns of conversations but the snippet: the conversation, its assignee's and contact's names. */
-function listSelectBase(db: Executor) {
-  return db
+/**
+ * The list columns of conversations but the snippet: the conversation, its assignee's and contact's names,
+ * and (`withSla`) its service-level record. A list of an inbox without targets leaves those 9 columns out: such
+ * an inbox's conversations have no record (setInboxSla and refreshConversationSla delete them in the change's
+ * transaction), and a row without the columns reads `sla: null` as a row with no record does. The join stays
+ * in the text, for the SLA views' conditions; without its columns SQLite and PostgreSQL leave an outer join
+ * on a unique key out of the plan. (SQLite: the 9 columns and the join were a fifth of the list query's CPU,
+ * ~70 of 350 us for 50 rows, most of it making the values JavaScript ones.)
+ */
+function listSelectBase(db: Executor, withSla = true) {
+  const q = db
     .selectFrom('conversations')
     .leftJoin('users as assignee', 'assignee.id', 'conversations.assignee_id')
     .leftJoin('contacts', 'contacts.id', 'conversations.contact_id')
     .leftJoin('conversation_sla', 'conversation_sla.conversation_id', 'conversations.id')
     .select(LIST_COLUMNS)
-    .select(['assignee.name as assignee_name', 'assignee.state as assignee_state', 'contacts.first_name as contact_first_name', 'contacts.last_name as contact_last_name'])
-    .select([
-      'conversation_sla.cycle_started_at as sla_cycle_started_at',
-      'conversation_sla.first_response_due_at as sla_first_response_due_at',
-      'conversation_sla.first_response_met_at as sla_first_response_met_at',
-      'conversation_sla.first_response_breached as sla_first_response_breached',
-      'conversation_sla.resolution_due_at as sla_resolution_due_at',
-      'conversation_sla.resolution_met_at as sla_resolution_met_at',
-      'conversation_sla.resolution_breached as sla_resolution_breached',
-      'conversation_sla.paused as sla_paused',
-      'conversation_sla.next_due_at as sla_next_due_at',
-    ]);
+    .select(['assignee.name as assignee_name', 'assignee.state as assignee_state', 'contacts.first_name as contact_first_name', 'contacts.last_name as contact_last_name']);
+  if (!withSla) return q;
+  return q.select([
+    'conversation_sla.cycle_started_at as sla_cycle_started_at',
+    'conversation_sla.first_response_due_at as sla_first_response_due_at',
+    'conversation_sla.first_response_met_at as sla_first_response_met_at',
+    'conversation_sla.first_response_breached as sla_first_response_breached',
+    'conversation_sla.resolution_due_at as sla_resolution_due_at',
+    'conversation_sla.resolution_met_at as sla_resolution_met_at',
+    'conversation_sla.resolution_breached as sla_resolution_breached',
+    'conversation_sla.paused as sla_paused',
+    'conversation_sla.next_due_at as sla_next_due_at',
+  ]);
 }
 
-/** Loads the list columns of the given conversations (used by list and thread views). */
-export function listSelect(db: Executor) {
-  return listSelectBase(db).select((eb) =>
+/** Loads the list columns of the given conversations (used by list and thread views); see listSelectBase for `withSla`. */
+export function listSelect(db: Executor, withSla = true) {
+  return listSelectBase(db, withSla).select((eb) =>
     eb.selectFrom('messages').select('messages.snippet').whereRef('messages.conversation_id', '=', 'conversations.id').orderBy('messages.received_at', 'desc').limit(1).as('snippet'),
   );
 }

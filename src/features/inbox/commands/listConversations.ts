@@ -27,8 +27,8 @@ type ListValues = [inboxId: string, status: string, assigneeId: string, connecti
 const listQueries = new Map<string, (db: Executor, ...values: ListValues) => Promise<ListRow[]>>();
 
 /** The list query of a filter's shape, with each value taken from `arg` (see ListValues). */
-function buildList(db: Executor, f: ConversationFilter, withCursor: boolean, arg: (i: number) => any) {
-  let q = listSelect(db).where('conversations.inbox_id', '=', arg(0)).where('conversations.deleted_at', 'is', null);
+function buildList(db: Executor, f: ConversationFilter, withCursor: boolean, withSla: boolean, arg: (i: number) => any) {
+  let q = listSelect(db, withSla).where('conversations.inbox_id', '=', arg(0)).where('conversations.deleted_at', 'is', null);
   // Without a status the list is every status but spam: a literal, so PostgreSQL's generic plan of the prepared
   // statement knows how many rows match (with a parameter it guessed one row, joined the whole inbox and sorted it:
   // 2.9 ms instead of 0.5 on the API bench's inbox).
@@ -70,7 +70,7 @@ export async function listConversations(env: CommandEnv, actor: Actor, inboxId: 
   const soonUntil = sla ? soonBound(sla, now) : null;
   if (f.sla) {
     // Built each time: the bounds are instants that change every minute.
-    let q = buildList(env.db, f, cursor !== null, (i) => values[i]);
+    let q = buildList(env.db, f, cursor !== null, true, (i) => values[i]);
     if (soonUntil === null) q = q.where(sql<boolean>`1 = 0`);
     else if (f.sla === 'breached') q = q.where('conversation_sla.next_due_at', '<=', now);
     else q = q.where('conversation_sla.next_due_at', '>', now).where('conversation_sla.next_due_at', '<=', soonUntil);
@@ -78,13 +78,15 @@ export async function listConversations(env: CommandEnv, actor: Actor, inboxId: 
     rows = (await q.execute()) as ListRow[];
   } else if (f.terms.length) {
     // A search: built each time (its condition differs by database and by the number of words).
-    rows = (await buildList(env.db, f, cursor !== null, (i) => values[i]).where(conversationMatches(env.dialect, actor.accountId, f.terms)).execute()) as ListRow[];
+    rows = (await buildList(env.db, f, cursor !== null, sla !== null, (i) => values[i]).where(conversationMatches(env.dialect, actor.accountId, f.terms)).execute()) as ListRow[];
   } else {
-    // Without words a list has one of a few shapes: each is compiled once.
-    const key = [f.status ? 'eq' : 'ne', f.assignee.kind, f.connectionId !== null, f.contactId !== null, f.since !== null, f.until !== null, cursor !== null].map((x) => (typeof x === 'string' ? x : x ? 1 : 0)).join('|');
+    // Without words a list has one of a few shapes: each is compiled once. The SLA columns only for an inbox
+    // with targets (queries.ts, listSelectBase).
+    const withSla = sla !== null;
+    const key = [f.status ? 'eq' : 'ne', f.assignee.kind, f.connectionId !== null, f.contactId !== null, f.since !== null, f.until !== null, cursor !== null, withSla].map((x) => (typeof x === 'string' ? x : x ? 1 : 0)).join('|');
     let run = listQueries.get(key);
     if (!run) {
-      run = compiledOnce<ListValues, ListRow>(`list ${key}`, (db, arg) => buildList(db, f, cursor !== null, arg) as never);
+      run = compiledOnce<ListValues, ListRow>(`list ${key}`, (db, arg) => buildList(db, f, cursor !== null, withSla, arg) as never);
       listQueries.set(key, run);
     }
     rows = await run(env.db, ...values);
