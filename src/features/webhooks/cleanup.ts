@@ -9,6 +9,7 @@
  */
 import type { CommandEnv, Executor } from '../../platform/context.js';
 import { enqueue } from '../../platform/jobs/queue.js';
+import { sql } from 'kysely';
 import { RunAgain } from '../../platform/jobs/worker.js';
 import { deliverySettings, disableEndpoint, failingTooLongReason, wakeEndpoints } from './delivery.js';
 import { DEFAULT_RETENTION_DAYS } from './queries.js';
@@ -81,7 +82,8 @@ export async function cleanupWebhooks(env: CommandEnv): Promise<{ deliveries: nu
     );
     out.disabled += 1;
   }
-  const pending = (await env.db.selectFrom('webhook_deliveries').select('endpoint_id').where('state', '=', 'pending').groupBy('endpoint_id').execute()).map((r) => r.endpoint_id);
+  // `state = 'pending'` in the SQL: the pending deliveries' partial index (a parameter would not match it).
+  const pending = (await env.db.selectFrom('webhook_deliveries').select('endpoint_id').where(sql<boolean>`state = 'pending'`).groupBy('endpoint_id').execute()).map((r) => r.endpoint_id);
   for (let i = 0; i < pending.length; i += 200) await wakeEndpoints(env.db, env.dialect, pending.slice(i, i + 200), now);
   out.woken = pending.length;
   if (pending.length) env.onJobsQueued?.();

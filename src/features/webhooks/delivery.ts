@@ -285,7 +285,7 @@ const CLAIMED_COLUMNS = sql.raw(
 
 /**
  * `p.state = 'pending'` for the look-up of an earlier delivery of the same subject, written so that no
- * index is used for it: SQLite would otherwise walk the claim index (every earlier pending delivery of
+ * index is used for it: SQLite would otherwise walk the pending index (every earlier pending delivery of
  * the endpoint, quadratic in a backlog) instead of the ordering index (the subject's few).
  */
 const EARLIER_PENDING = sql.raw(`p.state || '' = 'pending'`);

@@ -1,6 +1,7 @@
 /** Reads of the webhooks feature (account-scoped). */
 import type { Executor } from '../../platform/context.js';
 import { notFound } from '../../platform/errors.js';
+import { sql } from 'kysely';
 
 export async function loadEndpoint(db: Executor, accountId: string, id: string) {
   const row = await db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
@@ -12,7 +13,11 @@ export function endpointsOf(db: Executor, accountId: string) {
   return db.selectFrom('webhook_endpoints').selectAll().where('account_id', '=', accountId).orderBy('created_at').orderBy('id').execute();
 }
 
-/** The endpoint's latest deliveries, newest first, with their event type. */
+/**
+ * The endpoint's latest deliveries, newest first, with their event type. The state is written in the SQL
+ * (not a parameter): pending and failed ones are read from their partial indexes (migration 034), which a
+ * parameter would not match; the others walk (endpoint_id, event_seq).
+ */
 export function deliveriesOf(db: Executor, endpointId: string, limit: number, state?: string) {
   let q = db
     .selectFrom('webhook_deliveries as d')
@@ -20,7 +25,7 @@ export function deliveriesOf(db: Executor, endpointId: string, limit: number, st
     .selectAll('d')
     .select(['e.type as event_type', 'e.created_at as event_created_at', 'e.data as event_data'])
     .where('d.endpoint_id', '=', endpointId);
-  if (state === 'pending' || state === 'succeeded' || state === 'failed') q = q.where('d.state', '=', state);
+  if (state === 'pending' || state === 'succeeded' || state === 'failed') q = q.where(sql<boolean>`d.state = ${sql.lit(state)}`);
   return q.orderBy('d.event_seq', 'desc').limit(limit).execute();
 }
 

@@ -3,6 +3,7 @@ import { authorize } from '../../../platform/authorize.js';
 import { recordAudit } from '../../../platform/audit.js';
 import type { Actor, CommandEnv } from '../../../platform/context.js';
 import { invalidRequest } from '../../../platform/errors.js';
+import { sql } from 'kysely';
 import { recordEvent } from '../../../platform/events.js';
 import { deliveryBody, requeueDeliveries } from '../delivery.js';
 import { webhooksPolicies } from '../policies.js';
@@ -58,7 +59,8 @@ export async function replayRange(env: CommandEnv, actor: Actor, endpointId: str
       .where('e.created_at', '>=', since)
       .where('e.created_at', '<', until)
       .where('d.state', '!=', 'pending');
-    if (q.onlyFailed) sel = sel.where('d.state', '=', 'failed');
+    // Written in the SQL, not a parameter: read from the failed deliveries' partial index (migration 034).
+    if (q.onlyFailed) sel = sel.where(sql<boolean>`d.state = 'failed'`);
     const rows = await sel.orderBy('d.event_seq').limit(1000).execute();
     await requeueDeliveries(trx, env.dialect, now, endpointId, rows.map((r) => r.id));
     await recordAudit(trx, { accountId: actor.accountId, actorUserId: actor.user.id, action: 'webhook.deliveries_replayed', targetType: 'webhook_endpoint', targetId: endpointId, data: { since, until, count: rows.length }, at: now });
