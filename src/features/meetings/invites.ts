@@ -3,7 +3,7 @@
  * mailbox through the outbox (a REQUEST on booking and rescheduling, SEQUENCE raised; a CANCEL with
  * STATUS:CANCELLED), and the event on the host's CalDAV calendar when one is connected.
  */
-import { DateTime } from 'luxon';
+import { luxon } from '../../platform/luxon.js';
 import type { CommandEnv, Executor } from '../../platform/context.js';
 import type { ConnectionsTable } from '../../platform/database/schema.js';
 import { queueEmail } from '../outbox/index.js';
@@ -28,9 +28,9 @@ export function manageUrl(env: CommandEnv, meetingId: string): string {
 }
 
 function when(m: MeetingsTable): string {
-  const z = DateTime.local().setZone(m.visitor_zone).isValid ? m.visitor_zone : 'UTC';
-  const s = DateTime.fromMillis(Number(m.start_at), { zone: z });
-  return `${s.toFormat('cccc d LLLL yyyy, HH:mm')}-${DateTime.fromMillis(Number(m.end_at), { zone: z }).toFormat('HH:mm')} (${z})`;
+  const z = luxon().DateTime.local().setZone(m.visitor_zone).isValid ? m.visitor_zone : 'UTC';
+  const s = luxon().DateTime.fromMillis(Number(m.start_at), { zone: z });
+  return `${s.toFormat('cccc d LLLL yyyy, HH:mm')}-${luxon().DateTime.fromMillis(Number(m.end_at), { zone: z }).toFormat('HH:mm')} (${z})`;
 }
 
 /** Queues the invitation (or its update / cancellation) to the visitor, from the host's meetings mailbox. */

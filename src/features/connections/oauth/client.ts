@@ -2,8 +2,11 @@
  * The OAuth client side of Mailroom (oauth4webapi): authorization code with PKCE, the device
  * authorization flow, refresh, and the identity (email) of whoever signed in. Network I/O to the
  * provider only; the commands decide what to store.
+ *
+ * oauth4webapi is loaded with the first call that needs it: a process that never signs in to a provider
+ * (`mailroom import` and every other one-shot command, which load this feature's wiring) does not load it.
  */
-import * as oauth from 'oauth4webapi';
+import type * as Oauth from 'oauth4webapi';
 import { AppError } from '../../../platform/errors.js';
 import {
   GOOGLE_ENDPOINTS,
@@ -18,9 +21,9 @@ import {
 
 export interface ProviderClient {
   provider: OAuthProviderId;
-  as: oauth.AuthorizationServer;
-  client: oauth.Client;
-  auth: oauth.ClientAuth;
+  as: Oauth.AuthorizationServer;
+  client: Oauth.Client;
+  auth: Oauth.ClientAuth;
   scopes: string[];
   /** Plain http is allowed only for a loopback issuer (tests, a provider on the same host). */
   insecure: boolean;
@@ -40,7 +43,13 @@ export interface Identity {
   issuer: string;
 }
 
-const discovered = new Map<string, { at: number; as: oauth.AuthorizationServer }>();
+let loaded: typeof Oauth | undefined;
+async function oauthLib(): Promise<typeof Oauth> {
+  loaded ??= await import('oauth4webapi');
+  return loaded;
+}
+
+const discovered = new Map<string, { at: number; as: Oauth.AuthorizationServer }>();
 const DISCOVERY_CACHE_MS = 10 * 60_000;
 
 function notConfigured(provider: OAuthProviderId, config: OAuthProvidersConfig | undefined): AppError {
@@ -49,9 +58,10 @@ function notConfigured(provider: OAuthProviderId, config: OAuthProvidersConfig |
 
 /** The provider's server metadata and Mailroom's client registration there. */
 export async function providerClient(provider: OAuthProviderId, config: OAuthProvidersConfig | undefined): Promise<ProviderClient> {
+  const oauth = await oauthLib();
   const c = config?.[provider];
   if (!c) throw notConfigured(provider, config);
-  let as: oauth.AuthorizationServer;
+  let as: Oauth.AuthorizationServer;
   let insecure = false;
   if (provider === 'google') as = { ...GOOGLE_ENDPOINTS };
   else if (provider === 'microsoft') {
@@ -76,7 +86,7 @@ export async function providerClient(provider: OAuthProviderId, config: OAuthPro
       discovered.set(issuer, { at: Date.now(), as });
     }
   }
-  const client: oauth.Client = { client_id: c.clientId };
+  const client: Oauth.Client = { client_id: c.clientId };
   const auth = c.clientSecret ? oauth.ClientSecretPost(c.clientSecret) : oauth.None();
   return { provider, as, client, auth, scopes: scopesFor(provider, config!), insecure };
 }
@@ -85,7 +95,7 @@ export function providerUnreachable(provider: OAuthProviderId, config: OAuthProv
   return new AppError('oauth_provider_unreachable', 502, `${displayName(provider, config)} could not be reached (${(err as Error)?.message ?? 'network error'}). Try again in a moment; if it keeps failing, an operator checks that this server can reach the provider.`, { provider });
 }
 
-function opts(p: ProviderClient) {
+function opts(oauth: typeof Oauth, p: ProviderClient) {
   return { [oauth.allowInsecureRequests]: p.insecure };
 }
 
@@ -97,6 +107,7 @@ export interface CodeStart {
 
 /** The authorization URL (PKCE S256, state, nonce) to send the user's browser to. */
 export async function authorizationUrl(p: ProviderClient, o: { redirectUri: string; state: string; loginHint?: string }): Promise<CodeStart> {
+  const oauth = await oauthLib();
   const codeVerifier = oauth.generateRandomCodeVerifier();
   const nonce = oauth.generateRandomNonce();
   const url = new URL(p.as.authorization_endpoint!);
@@ -116,12 +127,13 @@ export async function authorizationUrl(p: ProviderClient, o: { redirectUri: stri
   return { url: url.toString(), codeVerifier, nonce };
 }
 
-function tokens(r: oauth.TokenEndpointResponse): TokenSet {
+function tokens(r: Oauth.TokenEndpointResponse): TokenSet {
   return { accessToken: r.access_token, refreshToken: r.refresh_token ?? null, expiresIn: r.expires_in, scope: r.scope ?? null };
 }
 
 /** The identity in the ID token (verified email), else from userinfo. */
-async function identity(p: ProviderClient, r: oauth.TokenEndpointResponse): Promise<Identity> {
+async function identity(p: ProviderClient, r: Oauth.TokenEndpointResponse): Promise<Identity> {
+  const oauth = await oauthLib();
   const claims = oauth.getValidatedIdTokenClaims(r);
   let email: unknown = claims?.email;
   let verified: unknown = claims?.email_verified;
@@ -132,7 +144,7 @@ async function identity(p: ProviderClient, r: oauth.TokenEndpointResponse): Prom
     verified = true;
   }
   if (typeof email !== 'string' && p.as.userinfo_endpoint) {
-    const res = await oauth.userInfoRequest(p.as, p.client, r.access_token, opts(p));
+    const res = await oauth.userInfoRequest(p.as, p.client, r.access_token, opts(oauth, p));
     const info = await oauth.processUserInfoResponse(p.as, p.client, subject || oauth.skipSubjectCheck, res);
     email = info.email;
     verified = info.email_verified;
@@ -148,6 +160,7 @@ async function identity(p: ProviderClient, r: oauth.TokenEndpointResponse): Prom
 
 /** The callback: checks state and the code, exchanges it with the PKCE verifier, checks the ID token (nonce). */
 export async function exchangeCode(p: ProviderClient, o: { callbackUrl: URL; state: string; redirectUri: string; codeVerifier: string; nonce: string }): Promise<{ tokens: TokenSet; identity: Identity }> {
+  const oauth = await oauthLib();
   let params: URLSearchParams;
   try {
     params = oauth.validateAuthResponse(p.as, p.client, o.callbackUrl, o.state);
@@ -159,7 +172,7 @@ export async function exchangeCode(p: ProviderClient, o: { callbackUrl: URL; sta
     throw err;
   }
   try {
-    const res = await oauth.authorizationCodeGrantRequest(p.as, p.client, p.auth, params, o.redirectUri, o.codeVerifier, opts(p));
+    const res = await oauth.authorizationCodeGrantRequest(p.as, p.client, p.auth, params, o.redirectUri, o.codeVerifier, opts(oauth, p));
     const r = await oauth.processAuthorizationCodeResponse(p.as, p.client, res, { expectedNonce: o.nonce, requireIdToken: true });
     return { tokens: tokens(r), identity: await identity(p, r) };
   } catch (err) {
@@ -170,7 +183,8 @@ export async function exchangeCode(p: ProviderClient, o: { callbackUrl: URL; sta
 /** An error from the token endpoint, as the API's error. */
 export function tokenError(p: ProviderClient, err: unknown): AppError {
   if (err instanceof AppError) return err;
-  if (err instanceof oauth.ResponseBodyError) {
+  // Without the library loaded, no error can be one of its.
+  if (loaded && err instanceof loaded.ResponseBodyError) {
     return new AppError('oauth_failed', 422, `${displayName(p.provider, undefined)} refused the sign-in (${err.error}${err.error_description ? `: ${err.error_description}` : ''}). Connect again.`, { error: err.error });
   }
   return providerUnreachable(p.provider, undefined, err);
@@ -188,8 +202,9 @@ export class RefreshError extends Error {
 }
 
 export async function refresh(p: ProviderClient, refreshToken: string, config: OAuthProvidersConfig | undefined): Promise<TokenSet> {
+  const oauth = await oauthLib();
   try {
-    const res = await oauth.refreshTokenGrantRequest(p.as, p.client, p.auth, refreshToken, { ...opts(p), additionalParameters: refreshExtras(p.provider, config ?? {}) });
+    const res = await oauth.refreshTokenGrantRequest(p.as, p.client, p.auth, refreshToken, { ...opts(oauth, p), additionalParameters: refreshExtras(p.provider, config ?? {}) });
     const r = await oauth.processRefreshTokenResponse(p.as, p.client, res);
     return tokens(r);
   } catch (err) {
@@ -216,8 +231,9 @@ export function supportsDeviceFlow(p: ProviderClient): boolean {
 }
 
 export async function startDevice(p: ProviderClient): Promise<DeviceStart> {
+  const oauth = await oauthLib();
   try {
-    const res = await oauth.deviceAuthorizationRequest(p.as, p.client, p.auth, { scope: p.scopes.join(' ') }, opts(p));
+    const res = await oauth.deviceAuthorizationRequest(p.as, p.client, p.auth, { scope: p.scopes.join(' ') }, opts(oauth, p));
     const r = await oauth.processDeviceAuthorizationResponse(p.as, p.client, res);
     return {
       deviceCode: r.device_code,
@@ -236,8 +252,9 @@ export type DevicePoll = { status: 'pending' } | { status: 'slow_down' } | { sta
 
 /** One poll of the token endpoint for a device code. */
 export async function pollDevice(p: ProviderClient, deviceCode: string): Promise<DevicePoll> {
+  const oauth = await oauthLib();
   try {
-    const res = await oauth.deviceCodeGrantRequest(p.as, p.client, p.auth, deviceCode, opts(p));
+    const res = await oauth.deviceCodeGrantRequest(p.as, p.client, p.auth, deviceCode, opts(oauth, p));
     const r = await oauth.processDeviceCodeResponse(p.as, p.client, res, { requireIdToken: true } as never);
     return { status: 'done', tokens: tokens(r), identity: await identity(p, r) };
   } catch (err) {

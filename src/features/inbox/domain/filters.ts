@@ -95,17 +95,28 @@ const ASCII = /^[\x00-\x7f]*$/;
  * replacements (about half of the inbox hook's search-document CPU on 20 KB mail).
  */
 const NOT_ONE_SPACE = /[^a-z0-9 ][^a-z0-9]*| [^a-z0-9]+/g;
+const NON_ASCII_RUN = /[^\0-\x7f]+/g;
+const MARK = /\p{M}/gu;
+const NOT_LETTER_OR_DIGIT = /[^\p{L}\p{N}]+/gu;
+/** After lowercasing, the ASCII letters and digits are a-z and 0-9. */
+const ASCII_NOT_LETTER_OR_DIGIT = /[\0-/:-`{-\x7f]+/g;
 
 /** Case, accents and punctuation folded away; what both the stored search text and the query words go through. */
 export function foldForSearch(s: string): string {
   // Plain ASCII (most mail bodies): NFKD and the mark removal change nothing, and after lowercasing the
   // only letters and digits are a-z and 0-9, so one cheap non-Unicode pass gives the same result.
   if (ASCII.test(s)) return s.toLowerCase().replace(NOT_ONE_SPACE, ' ').trim();
+  // Mostly ASCII text with some accents or typographic quotes: marks and the characters that are neither
+  // letters nor digits are looked for by Unicode class only in its non-ASCII runs (a Unicode class test on
+  // every character was most of this), the ASCII rest with a plain class. Same result as NFKD, marks
+  // removed, lowercased, every run of non-letters-or-digits a single space, trimmed (2.5x faster on the
+  // shared corpus's non-ASCII messages).
   return s
     .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
+    .replace(NON_ASCII_RUN, (run) => run.replace(MARK, ''))
     .toLowerCase()
-    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .replace(NON_ASCII_RUN, (run) => run.replace(NOT_LETTER_OR_DIGIT, ' '))
+    .replace(ASCII_NOT_LETTER_OR_DIGIT, ' ')
     .trim();
 }
 

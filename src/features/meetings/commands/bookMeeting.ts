@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { luxon } from '../../../platform/luxon.js';
 import type { CommandEnv, Executor } from '../../../platform/context.js';
 import { AppError, invalidRequest } from '../../../platform/errors.js';
 import { recordAudit } from '../../../platform/audit.js';
@@ -62,7 +62,7 @@ export async function claimTime(trx: Executor, page: Page, hostIds: readonly str
   for (const h of hostIds) if (overlapsAny(mergeIntervals((booked.get(h) ?? []).map((b) => ({ start: b.start - before, end: b.end + after }))), start - before, end + after)) return false;
   if (page.rules.maxPerDay != null) {
     const zone = page.availability.timeZone;
-    const day = DateTime.fromMillis(start, { zone }).startOf('day');
+    const day = luxon().DateTime.fromMillis(start, { zone }).startOf('day');
     for (const h of hostIds) {
       let q = trx
         .selectFrom('meetings')

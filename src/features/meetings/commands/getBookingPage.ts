@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { luxon } from '../../../platform/luxon.js';
 import type { CommandEnv } from '../../../platform/context.js';
 import { invalidRequest } from '../../../platform/errors.js';
 import { addressKey } from '../../connections/index.js';
@@ -22,7 +22,7 @@ export interface BookingPageQuery {
 
 export function validZone(zone: string | undefined): string {
   if (!zone) return 'UTC';
-  if (!DateTime.local().setZone(zone).isValid) throw invalidRequest(`${zone} is not a time zone (use an IANA name such as Europe/Paris).`, { field: 'timeZone' });
+  if (!luxon().DateTime.local().setZone(zone).isValid) throw invalidRequest(`${zone} is not a time zone (use an IANA name such as Europe/Paris).`, { field: 'timeZone' });
   return zone;
 }
 
@@ -48,7 +48,7 @@ export async function getBookingPage(env: CommandEnv, slug: string, q: BookingPa
   const zone = validZone(q.timeZone);
   const days = q.days ?? 14;
   if (!Number.isInteger(days) || days < 1 || days > MAX_RANGE_DAYS) throw invalidRequest(`Show 1 to ${MAX_RANGE_DAYS} days.`, { field: 'days' });
-  const first = q.from ? DateTime.fromISO(q.from, { zone }) : DateTime.fromMillis(env.now(), { zone });
+  const first = q.from ? luxon().DateTime.fromISO(q.from, { zone }) : luxon().DateTime.fromMillis(env.now(), { zone });
   if (!first.isValid) throw invalidRequest(`${q.from} is not a date (YYYY-MM-DD).`, { field: 'from' });
   const start = first.startOf('day');
   const range = { start: start.toMillis(), end: start.plus({ days }).toMillis() };

@@ -2,8 +2,8 @@ import type { CommandEnv, Executor } from '../../../platform/context.js';
 import type { StoredMessage } from '../../ingest/index.js';
 import { addressKey } from '../../connections/index.js';
 import { appendTimelineEvent } from '../../crm/index.js';
-import { itipSummary, readReply } from '../ical.js';
 import type { MeetingsTable } from '../tables.js';
+import type { InvitationReply } from '../ical.js';
 
 const CALENDAR_TYPES = new Set(['text/calendar', 'application/ics']);
 const MAX_ICS = 256 * 1024;
@@ -28,6 +28,9 @@ async function recordOne(trx: Executor, stored: StoredMessage): Promise<void> {
   if (c.type !== 'personal') return;
   const parts = stored.parsed.attachments.filter((a) => CALENDAR_TYPES.has(a.contentType) && a.size <= MAX_ICS);
   if (!parts.length) return;
+  // ical.js is loaded with the first calendar part: mail without one (all of a team's, most of a
+  // person's) and a process that stores none (`mailroom import` of a team address) do not load it.
+  const { itipSummary, readReply } = await import('../ical.js');
   const own = addressKey(c.address);
   const hostEmail = own.ok ? own.key : c.address.toLowerCase();
   const fromHost = stored.message.direction === 'outbound';
@@ -37,7 +40,7 @@ async function recordOne(trx: Executor, stored: StoredMessage): Promise<void> {
     if (!summary) continue;
     const booking = await trx.selectFrom('meetings').selectAll().where('uid', '=', summary.uid).where('account_id', '=', c.account_id).executeTakeFirst();
     if (booking) {
-      if (summary.method === 'REPLY' && !fromHost && booking.host_user_id === c.user_id) await recordVisitorReply(trx, stored, booking, text);
+      if (summary.method === 'REPLY' && !fromHost && booking.host_user_id === c.user_id) await recordVisitorReply(trx, stored, booking, readReply(text));
       continue; // Mailroom's own bookings are busy through their blocks already.
     }
     const key = { user_id: c.user_id, uid: summary.uid };
@@ -66,8 +69,7 @@ async function recordOne(trx: Executor, stored: StoredMessage): Promise<void> {
   }
 }
 
-async function recordVisitorReply(trx: Executor, stored: StoredMessage, m: MeetingsTable, text: string): Promise<void> {
-  const reply = readReply(text);
+async function recordVisitorReply(trx: Executor, stored: StoredMessage, m: MeetingsTable, reply: InvitationReply | null): Promise<void> {
   if (!reply || m.status !== 'booked' || reply.sequence < m.sequence) return;
   const answer = reply.answers.find((a) => a.email === m.visitor_email.toLowerCase());
   if (!answer) return;

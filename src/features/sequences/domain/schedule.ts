@@ -5,7 +5,8 @@
  * across a change of offset); hour delays are elapsed time. A time outside the send window or on a
  * non-working day moves to the next allowed slot (the window's start of the next working day).
  */
-import { DateTime, IANAZone } from 'luxon';
+import type { DateTime } from 'luxon';
+import { luxon } from '../../../platform/luxon.js';
 
 export interface Calendar {
   /** IANA zone: the contact's, else the owner's, else the sequence's. */
@@ -25,7 +26,7 @@ export const MAX_BUSINESS_DAYS = 90;
 export const MAX_DELAY_HOURS = 90 * 24;
 
 export function isValidZone(zone: string): boolean {
-  return IANAZone.isValidZone(zone);
+  return luxon().IANAZone.isValidZone(zone);
 }
 
 /** `HH:MM` → minutes after midnight, or null. */
@@ -47,7 +48,7 @@ function atMinutes(d: DateTime, minutes: number): DateTime {
 /** The first instant >= t that is on a working day inside the window. */
 export function nextAllowedSlot(cal: Calendar, tMs: number): number {
   if (!cal.weekdays.length) throw new Error('A calendar needs at least one working weekday.');
-  let d: DateTime = DateTime.fromMillis(tMs, { zone: cal.zone });
+  let d: DateTime = luxon().DateTime.fromMillis(tMs, { zone: cal.zone });
   for (let i = 0; i < 800; i++) {
     const minutes = d.hour * 60 + d.minute;
     if (isWorkingDay(cal, d)) {
@@ -78,9 +79,9 @@ function addBusinessDays(cal: Calendar, d: DateTime, n: number): DateTime {
  */
 export function stepDueAt(cal: Calendar, p: { enrolledAt: number; previousDueAt: number; delay: Delay }): number {
   if (p.delay.unit === 'hours') return nextAllowedSlot(cal, p.previousDueAt + p.delay.value * 3600_000);
-  const enrolled = DateTime.fromMillis(p.enrolledAt, { zone: cal.zone });
+  const enrolled = luxon().DateTime.fromMillis(p.enrolledAt, { zone: cal.zone });
   const timeOfDay = enrolled.hour * 60 + enrolled.minute;
-  const prev = DateTime.fromMillis(p.previousDueAt, { zone: cal.zone });
+  const prev = luxon().DateTime.fromMillis(p.previousDueAt, { zone: cal.zone });
   if (p.delay.value === 0) return nextAllowedSlot(cal, p.previousDueAt);
   const day = addBusinessDays(cal, prev, p.delay.value);
   return nextAllowedSlot(cal, atMinutes(day.startOf('day'), timeOfDay).toMillis());
@@ -88,15 +89,15 @@ export function stepDueAt(cal: Calendar, p: { enrolledAt: number; previousDueAt:
 
 /** Resume after an out-of-office: one working day after the stated return date, at the enrollment's time of day. */
 export function resumeAfterReturn(cal: Calendar, p: { enrolledAt: number; returnDate: string }): number {
-  const ret = DateTime.fromISO(p.returnDate, { zone: cal.zone });
-  const enrolled = DateTime.fromMillis(p.enrolledAt, { zone: cal.zone });
+  const ret = luxon().DateTime.fromISO(p.returnDate, { zone: cal.zone });
+  const enrolled = luxon().DateTime.fromMillis(p.enrolledAt, { zone: cal.zone });
   const day = addBusinessDays(cal, ret.startOf('day'), 1);
   return nextAllowedSlot(cal, atMinutes(day, enrolled.hour * 60 + enrolled.minute).toMillis());
 }
 
 /** The local date of an instant, `yyyy-mm-dd`. */
 export function localDate(ms: number, zone: string): string {
-  return DateTime.fromMillis(ms, { zone }).toISODate()!;
+  return luxon().DateTime.fromMillis(ms, { zone }).toISODate()!;
 }
 
 /** The owner's time zone, from their working hours (`users.working_hours`: JSON with `timezone`), when valid. */
