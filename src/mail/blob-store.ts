@@ -102,6 +102,7 @@ interface OpenPack {
   writers: number;
   /** No batch is added any more; the file is closed once the last writer is done. */
   sealed: boolean;
+  closed: boolean;
   idle: NodeJS.Timeout | null;
 }
 
@@ -164,7 +165,7 @@ export function folderBlobStore(root: string, db?: Kysely<DB>, opts: { appendMs?
     const file = await fsp.open(path.join(root, rel), 'wx', 0o600);
     // The new name is durable before any batch in it is referenced; appends need only the file's own fsync.
     await syncDir(dir);
-    return { rel, file, month, createdAt: now, size: 0, writers: 0, sealed: false, idle: null };
+    return { rel, file, month, createdAt: now, size: 0, writers: 0, sealed: false, closed: false, idle: null };
   }
   function seal(p: OpenPack) {
     p.sealed = true;
@@ -183,10 +184,9 @@ export function folderBlobStore(root: string, db?: Kysely<DB>, opts: { appendMs?
     p.idle = setTimeout(() => seal(p), PACK_IDLE_CLOSE_MS);
     p.idle.unref();
   }
-  const closed = new WeakSet<OpenPack>();
   async function closeQuietly(p: OpenPack) {
-    if (closed.has(p)) return;
-    closed.add(p);
+    if (p.closed) return;
+    p.closed = true;
     await p.file.close().catch(() => undefined);
   }
   async function findPacked(sha: string): Promise<PackEntry | null> {
