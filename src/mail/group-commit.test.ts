@@ -136,4 +136,30 @@ describe('groupCommit', () => {
     await Promise.all([...first, next, last]);
     expect(writes).toEqual([[1, 2], [3, 4]]);
   });
+
+  it('fillLingerMs sets the wait after a write apart from the wait after an idle moment', async () => {
+    const writes: number[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    // A lone item waits 1 ms; a group after a write waits up to 10 minutes for a fourth item.
+    const submit = groupCommit<number>(async (items) => {
+      writes.push(items);
+      if (items.includes(1)) await gate;
+    }, { lingerMs: 1, fillTo: 3, fillLingerMs: 600_000 });
+    const first = submit(1);
+    while (writes.length === 0) await tick(); // written after its 1 ms, alone
+    const second = submit(2);
+    release();
+    await tick();
+    await tick();
+    expect(writes).toEqual([[1]]); // 2 waits for company (with lingerMs as the fill wait, 1 ms, it would be written)
+    const third = submit(3);
+    await tick();
+    expect(writes).toEqual([[1]]);
+    const fourth = submit(4); // three queued: the group is full, the long wait ends
+    await Promise.all([first, second, third, fourth]);
+    expect(writes).toEqual([[1], [2, 3, 4]]);
+  });
 });

@@ -5,24 +5,26 @@
  * moment first waits that long for company (inbound SMTP: messages arriving a few milliseconds apart share
  * one commit instead of paying one each; the wait is bounded and small against a sender's patience).
  * With `fillTo` as well, a group that follows a write and would hold fewer items than that also waits
- * `lingerMs` once (at a steady rate, groups the size of a linger's arrivals rather than of one write's).
+ * `fillLingerMs` (default `lingerMs`) once (at a steady rate, groups the size of a linger's arrivals rather
+ * than of one write's; a longer wait here costs latency only while traffic is steady, not for a lone item).
  * A linger ends as soon as the group it waits for is full (`maxBatch` after an idle moment, `fillTo` after a
  * write), so a longer linger costs latency only when traffic is light.
  * If a group fails, its items are written again one
  * by one, so one bad item never fails the others. Each caller's promise settles only after the write that
  * holds its item has finished.
  */
-export function groupCommit<T>(write: (items: T[]) => Promise<void>, opts: { maxBatch?: number; lingerMs?: number; fillTo?: number } = {}): (item: T) => Promise<void> {
+export function groupCommit<T>(write: (items: T[]) => Promise<void>, opts: { maxBatch?: number; lingerMs?: number; fillTo?: number; fillLingerMs?: number } = {}): (item: T) => Promise<void> {
   const maxBatch = Math.max(1, opts.maxBatch ?? 64);
   const lingerMs = Math.max(0, opts.lingerMs ?? 0);
+  const fillLingerMs = lingerMs > 0 ? Math.max(0, opts.fillLingerMs ?? lingerMs) : 0;
   const fillTo = Math.min(maxBatch, Math.max(0, opts.fillTo ?? 0));
   let queue: Array<{ item: T; resolve: () => void; reject: (err: unknown) => void }> = [];
   let running = false;
   // A linger ends early once the queue holds what it waits for (a full group need not wait out the timer).
   let waiting: { until: number; wake: () => void } | null = null;
-  const linger = (until: number) =>
+  const linger = (until: number, ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(done, lingerMs);
+      const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
         waiting = null;
@@ -33,13 +35,13 @@ export function groupCommit<T>(write: (items: T[]) => Promise<void>, opts: { max
   const run = async () => {
     running = true;
     try {
-      if (lingerMs > 0 && queue.length < maxBatch) await linger(maxBatch);
+      if (lingerMs > 0 && queue.length < maxBatch) await linger(maxBatch, lingerMs);
       let first = true;
       while (queue.length > 0) {
         // Items keep coming while a write runs: with `fillTo`, a group that would start smaller than that
-        // waits `lingerMs` once for company too (fewer, larger transactions; each item still settles only
+        // waits `fillLingerMs` once for company too (fewer, larger transactions; each item still settles only
         // after the write that holds it).
-        if (!first && lingerMs > 0 && queue.length < fillTo) await linger(fillTo);
+        if (!first && fillLingerMs > 0 && queue.length < fillTo) await linger(fillTo, fillLingerMs);
         first = false;
         const group = queue.slice(0, maxBatch);
         queue = queue.slice(group.length);

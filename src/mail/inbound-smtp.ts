@@ -3,9 +3,9 @@
  * forwarding) and per-user BCC logging addresses. Not an open relay: any other recipient is refused at
  * RCPT. A message is answered 250 only after it is durably committed (blob fsynced, rows committed;
  * messages arriving together share one transaction, see group-commit.ts: a write waits COMMIT_LINGER_MS
- * for company after an idle moment, and once more when fewer than COMMIT_FILL_TO messages queued during
- * the previous write, so at a steady rate many share each commit and each pays a fraction of its fixed
- * cost); any internal failure answers 451
+ * for company after an idle moment, and up to COMMIT_FILL_LINGER_MS more when fewer than COMMIT_FILL_TO
+ * messages queued during the previous write, so at a steady rate many share each commit and each pays a
+ * fraction of its fixed cost); any internal failure answers 451
  * so the sending server retries. Size is capped (552) and connections
  * are rate-limited per client address.
  */
@@ -51,10 +51,15 @@ export interface InboundSmtpOptions {
 /** Messages arriving within this many milliseconds of an idle writer are committed together. */
 export const COMMIT_LINGER_MS = 20;
 /**
- * While messages keep coming, a group that would hold fewer than this also waits COMMIT_LINGER_MS once
+ * While messages keep coming, a group that would hold fewer than this also waits COMMIT_FILL_LINGER_MS once
  * (a transaction's fixed cost, its pack file's fsyncs and the hooks' per-batch reads, shared by more).
+ * Measured on the team-inbox write path (prepare and write of 20 KB messages, SQLite, in process): about
+ * 1.8-2.3 ms of CPU a message in groups of 10, 1.5-1.6 in groups of 20, 1.2-1.5 in groups of 40; at 200
+ * messages a second the 20 ms wait made groups of about 10.
  */
-export const COMMIT_FILL_TO = 16;
+export const COMMIT_FILL_TO = 20;
+/** How long a group that follows a write waits to fill up (steady traffic only: a lone message waits COMMIT_LINGER_MS). */
+export const COMMIT_FILL_LINGER_MS = 50;
 
 /**
  * What an inbound recipient address resolves to. `accept` (optional) looks at the whole message once it
@@ -120,7 +125,7 @@ export async function startInboundSmtp(ingestor: MailIngest, o: InboundSmtpOptio
     if (!c) {
       c = groupCommit<{ connection: ConnectionsTable; prepared: PreparedBatch }>(async (group) => {
         await ingestor.write(group[group.length - 1]!.connection, { items: group.flatMap((g) => g.prepared.items) });
-      }, { lingerMs: o.commitLingerMs ?? COMMIT_LINGER_MS, fillTo: COMMIT_FILL_TO });
+      }, { lingerMs: o.commitLingerMs ?? COMMIT_LINGER_MS, fillTo: COMMIT_FILL_TO, fillLingerMs: COMMIT_FILL_LINGER_MS });
       committers.set(connection.id, c);
     }
     return c({ connection, prepared });
