@@ -3,7 +3,8 @@
  *
  * Each stored message gets one search document (subject, participants, body; folded by
  * `searchDocument` in the domain, so both databases see the same words):
- *   - SQLite: an FTS5 table `message_search(doc, message_id UNINDEXED, account_id UNINDEXED)`;
+ *   - SQLite: an FTS5 table `message_search(doc, message_id UNINDEXED, account_id UNINDEXED)`,
+ *     contentless since migration 035 (the index and the two ids; the document itself is not kept);
  *     queries are word prefixes joined with AND (`"refund"* AND "order"*`).
  *   - PostgreSQL: a plain table `message_search(message_id, account_id, doc)` with a GIN index on
  *     `to_tsvector('simple', doc)`; queries are `to_tsquery('simple', 'refund:* & order:*')`. The document
@@ -23,7 +24,7 @@ export function dialectOf(db: Kysely<any>): Dialect {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
 
-/** Creates the search table (migration 005). */
+/** Creates the search table (migration 005; 035 makes SQLite's contentless). */
 export async function createMessageSearch(db: Kysely<any>): Promise<void> {
   if (dialectOf(db) === 'postgres') {
     await db.schema
