@@ -5,7 +5,7 @@
  * moment first waits that long for company (inbound SMTP: messages arriving a few milliseconds apart share
  * one commit instead of paying one each; the wait is bounded and small against a sender's patience).
  * With `fillTo` as well, a group that follows a write and would hold fewer items than that also waits
- * `fillLingerMs` (default `lingerMs`) once (at a steady rate, groups the size of a linger's arrivals rather
+ * `fillLingerMs` (default `lingerMs`; no wait at all when `lingerMs` is 0) once (at a steady rate, groups the size of a linger's arrivals rather
  * than of one write's; a longer wait here costs latency only while traffic is steady, not for a lone item).
  * A linger ends as soon as the group it waits for is full (`maxBatch` after an idle moment, `fillTo` after a
  * write), so a longer linger costs latency only when traffic is light.
