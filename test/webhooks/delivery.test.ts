@@ -17,7 +17,9 @@ import { RunAgain, type JobHandler } from '../../src/platform/jobs/worker.js';
 import { recordEvent, recordEvents, type AnyEventInput } from '../../src/platform/events.js';
 import { deliverySettings, webhooksFeature } from '../../src/features/webhooks/index.js';
 import { cleanupWebhooks } from '../../src/features/webhooks/cleanup.js';
-import { claimDeliveries, pumpEndpoint, wakeEndpoints } from '../../src/features/webhooks/delivery.js';
+import { claimDeliveries, leaseStatement, pumpEndpoint, wakeEndpoints } from '../../src/features/webhooks/delivery.js';
+import { usingPostgres } from '../support/db.js';
+import { sql } from 'kysely';
 
 // ---------------------------------------------------------------------------------------------
 // An independent Standard Webhooks verifier (spec: https://www.standardwebhooks.com)
@@ -368,6 +370,12 @@ describe('webhooks', () => {
     expect(rows.every((r) => r.state === 'succeeded' && r.attempts === 1 && r.locked_by === null)).toBe(true);
     await drain();
     expect(received).toHaveLength(9);
+  });
+
+  it.skipIf(usingPostgres)('SQLite: a claim walks the endpoint\'s pending deliveries (partial index), not every delivery it ever had', async () => {
+    const plan = await sql<{ detail: string }>`explain query plan ${leaseStatement('sqlite', { endpointId: 'whe_x', workerId: 'w', limit: 48, now: clock, leaseMs: 45_000 })}`.execute(t.env.db);
+    const walk = plan.rows.map((r) => r.detail).filter((d) => /^(SEARCH|SCAN) d\b/.test(d));
+    expect(walk).toEqual([expect.stringContaining('USING INDEX webhook_deliveries_pending_idx (endpoint_id=?)')]);
   });
 
   it('a fan-out that commits while the endpoint\'s job is ending is not missed (PostgreSQL: the job row stays locked meanwhile)', async () => {
