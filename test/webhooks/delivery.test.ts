@@ -142,6 +142,12 @@ describe('webhooks', () => {
     expect(await verify(secret, r.headers, r.body.replace('Grace', 'Grate') + ' ', Math.floor(clock / 1000))).toBe(false);
     const log = await t.api(token, 'GET', `/api/v1/webhooks/${endpoint.id}/deliveries`);
     expect(log.json().deliveries).toMatchObject([{ id: r.headers['webhook-id'], eventType: 'contact.created', state: 'succeeded', attempts: 1, lastStatus: 200 }]);
+    // The log has the request as sent: its body, and every header but the length, in the order sent.
+    const detail = (await t.api(token, 'GET', `/api/v1/webhooks/${endpoint.id}/deliveries/${String(r.headers['webhook-id'])}`)).json();
+    expect(detail.requestBody).toBe(r.body);
+    const sent = ['content-type', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature'];
+    expect(Object.entries(detail.log[0].requestHeaders)).toEqual(sent.map((h) => [h, r.headers[h]]));
+    expect(r.headers['user-agent']).toBe('Mailroom-Webhooks/1');
     // The secret is shown once.
     expect((await t.api(token, 'GET', `/api/v1/webhooks/${endpoint.id}`)).json().secret).toBeUndefined();
   });
