@@ -46,7 +46,7 @@ interface Received {
 }
 let received: Received[] = [];
 /** Answers to give, in order; then 200. */
-let answers: Array<{ status: number; headers?: Record<string, string> }> = [];
+let answers: Array<{ status: number; headers?: Record<string, string>; body?: string }> = [];
 /** When set, decides the answer instead of `answers`. */
 let respond: ((r: Received) => number) | null = null;
 let server: http.Server;
@@ -59,9 +59,9 @@ beforeAll(async () => {
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       received.push({ headers: req.headers, body, json: JSON.parse(body) });
-      const a = respond ? { status: respond(received.at(-1)!) } : (answers.shift() ?? { status: 200 });
+      const a: (typeof answers)[number] = respond ? { status: respond(received.at(-1)!) } : (answers.shift() ?? { status: 200 });
       res.writeHead(a.status, a.headers ?? {});
-      res.end('ok');
+      res.end(a.body ?? 'ok');
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -150,6 +150,23 @@ describe('webhooks', () => {
     expect(r.headers['user-agent']).toBe('Mailroom-Webhooks/1');
     // The secret is shown once.
     expect((await t.api(token, 'GET', `/api/v1/webhooks/${endpoint.id}`)).json().secret).toBeUndefined();
+  });
+
+  it('the log keeps each answer as received (any text), cut at 1 KB', async () => {
+    const { token, endpoint } = await setup();
+    const tricky = 'a "quoted" {brace}, back\\slash \\" NULL null, tab\t newline\n é 😀 \'single\'';
+    answers = [{ status: 200, body: tricky }, { status: 200, body: `${'x'.repeat(1000)}${tricky}` }];
+    await createContact(token, 'Edsger Dijkstra');
+    await createContact(token, 'Tony Hoare');
+    await drain();
+    expect(received).toHaveLength(2);
+    const bodies = [];
+    for (const r of received) {
+      const d = (await t.api(token, 'GET', `/api/v1/webhooks/${endpoint.id}/deliveries/${String(r.headers['webhook-id'])}`)).json();
+      bodies.push(d.log[0].responseBody);
+      expect(d.log[0].requestHeaders['webhook-signature']).toBe(r.headers['webhook-signature']);
+    }
+    expect(bodies.sort()).toEqual([tricky, `${'x'.repeat(1000)}${tricky}`.slice(0, 1024)].sort());
   });
 
   it('retries after 500s with the same webhook-id and fresh timestamps, on the schedule', async () => {
