@@ -14,7 +14,8 @@
  *                                  none while the endpoint is slow, pacing.ts), and writes the outcomes of
  *                                  the attempts in flight together (group commit: one multi-row attempt
  *                                  insert, the deliveries in one update from a VALUES list; on PostgreSQL
- *                                  one statement when no failure streak changes). When
+ *                                  one statement when no failure streak changes, its values one array per
+ *                                  column, so its text is always the same and prepared once). When
  *                                  nothing is due it goes back to the queue until the next retry is due,
  *                                  or ends when nothing is pending; after a time slice it hands its worker
  *                                  back (other endpoints' turn) and comes back at once.
