@@ -188,19 +188,31 @@ async function insertDeliveries(trx: Executor, dialect: Dialect, deliveries: rea
     return;
   }
   for (let at = 0; at < deliveries.length; at += DELIVERIES_PER_INSERT) {
-    const p = new Params(dialect);
-    const tuples: string[] = [];
-    for (const d of deliveries.slice(at, at + DELIVERIES_PER_INSERT)) {
-      tuples.push(`(${p.add(d.id)}, ${p.add(d.account_id)}, ${p.add(d.endpoint_id)}, ${p.add(d.event_id)}, ${p.add(d.event_seq)}, ${p.add(d.ordering_key)}, 'pending', 0, ${p.add(now)}, null, null, ${p.add(now)}, null, null, null)`);
-    }
-    await trx.executeQuery(
-      CompiledQuery.raw(
-        `insert into webhook_deliveries (id, account_id, endpoint_id, event_id, event_seq, ordering_key, state, attempts, next_attempt_at, last_status, last_error, created_at, finished_at, locked_by, locked_until)
-          values ${tuples.join(', ')} on conflict (endpoint_id, event_id) do nothing`,
-        p.values,
-      ),
-    );
+    const part = deliveries.slice(at, at + DELIVERIES_PER_INSERT);
+    const values: Array<string | number> = [];
+    for (const d of part) values.push(d.id, d.account_id, d.endpoint_id, d.event_id, d.event_seq, d.ordering_key, now, now);
+    await trx.executeQuery(CompiledQuery.raw(sqliteText('deliveries', part.length, insertDeliveriesSqlite), values));
   }
+}
+
+const insertDeliveriesSqlite = (n: number) =>
+  `insert into webhook_deliveries (id, account_id, endpoint_id, event_id, event_seq, ordering_key, state, attempts, next_attempt_at, last_status, last_error, created_at, finished_at, locked_by, locked_until)
+    values ${Array.from({ length: n }, () => "(?, ?, ?, ?, ?, ?, 'pending', 0, ?, null, null, ?, null, null, null)").join(', ')} on conflict (endpoint_id, event_id) do nothing`;
+
+/**
+ * SQLite: the text of a multi-row statement for n rows, made once per (kind, n) and kept (the same string
+ * each time: no text built per batch, and the statement cache finds it without hashing it again).
+ */
+const sqliteTexts = new Map<string, string>();
+function sqliteText(kind: string, n: number, make: (n: number) => string): string {
+  const key = `${kind}:${n}`;
+  let text = sqliteTexts.get(key);
+  if (text === undefined) {
+    text = make(n);
+    if (sqliteTexts.size >= 2000) sqliteTexts.clear();
+    sqliteTexts.set(key, text);
+  }
+  return text;
 }
 
 /**
@@ -775,6 +787,15 @@ function attemptsInsert(p: Params, attempts: readonly WebhookAttemptsTable[]): s
   return `insert into webhook_attempts (${ATTEMPT_COLUMNS.join(', ')}) values ${tuples.join(', ')}`;
 }
 
+const attemptsInsertSqlite = (n: number) => attemptsInsert(new Params('sqlite'), Array.from({ length: n }, () => PLACEHOLDER_ATTEMPT));
+const deliveriesUpdateSqlite = (n: number) => {
+  const { cte, update } = deliveriesUpdate(new Params('sqlite'), Array.from({ length: n }, () => PLACEHOLDER_OUTCOME));
+  return `with ${cte} ${update}`;
+};
+/** Rows whose values are not used: on SQLite a text depends on the row count only (every placeholder is `?`). */
+const PLACEHOLDER_ATTEMPT = {} as WebhookAttemptsTable;
+const PLACEHOLDER_OUTCOME = { d: {}, update: {} } as Outcome;
+
 /**
  * The deliveries' updates of a batch as one statement: each row gets its outcome (from a VALUES list) and
  * gives back its lease, only if still leased to its writer. Prefixed by `with` (its own, or the caller's
@@ -840,13 +861,28 @@ async function writeBatchAsOneStatement(db: Executor, batch: readonly Outcome[])
  */
 async function writeBatch(trx: Executor, env: CommandEnv, batch: readonly Outcome[]): Promise<void> {
   const attempts = batch.flatMap((b) => (b.attemptRow ? [b.attemptRow] : []));
-  if (attempts.length) {
+  if (env.dialect === 'sqlite') {
+    // The same texts as below, made once per row count (sqliteText); the values in order.
+    if (attempts.length) {
+      const values: Array<string | number | null> = [];
+      for (const a of attempts) for (const c of ATTEMPT_COLUMNS) values.push(a[c]);
+      await trx.executeQuery(CompiledQuery.raw(sqliteText('attempts', attempts.length, attemptsInsertSqlite), values));
+    }
+    const values: Array<string | number | null> = [];
+    for (const b of batch) {
+      const u = b.update;
+      values.push(b.d.id, u.state, u.attempts, u.last_status, u.last_error, u.next_attempt_at, u.finished_at, b.workerId);
+    }
+    await trx.executeQuery(CompiledQuery.raw(sqliteText('outcomes', batch.length, deliveriesUpdateSqlite), values));
+  } else {
+    if (attempts.length) {
+      const p = new Params(env.dialect);
+      await trx.executeQuery(CompiledQuery.raw(attemptsInsert(p, attempts), p.values));
+    }
     const p = new Params(env.dialect);
-    await trx.executeQuery(CompiledQuery.raw(attemptsInsert(p, attempts), p.values));
+    const { cte, update } = deliveriesUpdate(p, batch);
+    await trx.executeQuery(CompiledQuery.raw(`with ${cte} ${update}`, p.values));
   }
-  const p = new Params(env.dialect);
-  const { cte, update } = deliveriesUpdate(p, batch);
-  await trx.executeQuery(CompiledQuery.raw(`with ${cte} ${update}`, p.values));
   // The failure streak: started by the first failure after a 2xx, ended by the next 2xx (in attempt order).
   const streaks = new Map<string, { d: ClaimedDelivery; start: number | null; sawSuccess: boolean; at: number; gone: boolean }>();
   for (const b of batch) {
