@@ -57,6 +57,25 @@ describe('durable job queue', () => {
     expect((await t.db.selectFrom('jobs').select('state').where('id', '=', a!.id).executeTakeFirstOrThrow()).state).toBe('running');
   });
 
+  it('claims the earliest ready jobs of all its queues, queued or with an expired lock, in run_at order', async () => {
+    const [q1, q2, other] = [queue(), queue(), queue()];
+    const id = async (q: string, runAt: number) => (await enqueue(t.db, 0, { queue: q, kind: 'k', payload: { q, runAt }, runAt }))!;
+    const a = await id(q1, 100);
+    const b = await id(q2, 200);
+    const expired = await id(q1, 300);
+    const c = await id(q2, 400);
+    const d = await id(q1, 500);
+    await id(q1, 5000); // not due
+    await id(other, 50); // another queue
+    // `expired` is running for a worker that died: its lock ended at 1000.
+    await t.db.updateTable('jobs').set({ state: 'running', locked_by: 'dead', locked_until: 1000 }).where('id', '=', expired).execute();
+    const first = await claimJobs(t.db, t.dialect, { queues: [q1, q2], workerId: 'w', lockMs: 1000, limit: 3, now: 2000 });
+    expect(first.map((j) => j.id).sort()).toEqual([a, b, expired].sort());
+    const second = await claimJobs(t.db, t.dialect, { queues: [q2, q1], workerId: 'w', lockMs: 1000, limit: 10, now: 2000 });
+    expect(second.map((j) => j.id).sort()).toEqual([c, d].sort());
+    expect(await claimJobs(t.db, t.dialect, { queues: [q1, q2], workerId: 'w', lockMs: 1000, limit: 10, now: 2000 })).toEqual([]);
+  });
+
   it('never hands the same job to two concurrent claimers', async () => {
     const q = queue();
     for (let i = 0; i < 40; i++) await enqueue(t.db, 0, { queue: q, kind: 'k', payload: { i } });

@@ -17,7 +17,9 @@ import { RunAgain, type JobHandler } from '../../src/platform/jobs/worker.js';
 import { recordEvent, recordEvents, type AnyEventInput } from '../../src/platform/events.js';
 import { deliverySettings, webhooksFeature } from '../../src/features/webhooks/index.js';
 import { cleanupWebhooks } from '../../src/features/webhooks/cleanup.js';
-import { claimDeliveries, pumpEndpoint, wakeEndpoints } from '../../src/features/webhooks/delivery.js';
+import { claimDeliveries, leaseStatement, pumpEndpoint, wakeEndpoints } from '../../src/features/webhooks/delivery.js';
+import { usingPostgres } from '../support/db.js';
+import { sql } from 'kysely';
 
 // ---------------------------------------------------------------------------------------------
 // An independent Standard Webhooks verifier (spec: https://www.standardwebhooks.com)
@@ -44,7 +46,7 @@ interface Received {
 }
 let received: Received[] = [];
 /** Answers to give, in order; then 200. */
-let answers: Array<{ status: number; headers?: Record<string, string> }> = [];
+let answers: Array<{ status: number; headers?: Record<string, string>; body?: string }> = [];
 /** When set, decides the answer instead of `answers`. */
 let respond: ((r: Received) => number) | null = null;
 let server: http.Server;
@@ -57,9 +59,9 @@ beforeAll(async () => {
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       received.push({ headers: req.headers, body, json: JSON.parse(body) });
-      const a = respond ? { status: respond(received.at(-1)!) } : (answers.shift() ?? { status: 200 });
+      const a: (typeof answers)[number] = respond ? { status: respond(received.at(-1)!) } : (answers.shift() ?? { status: 200 });
       res.writeHead(a.status, a.headers ?? {});
-      res.end('ok');
+      res.end(a.body ?? 'ok');
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -140,8 +142,31 @@ describe('webhooks', () => {
     expect(await verify(secret, r.headers, r.body.replace('Grace', 'Grate') + ' ', Math.floor(clock / 1000))).toBe(false);
     const log = await t.api(token, 'GET', `/api/v1/webhooks/${endpoint.id}/deliveries`);
     expect(log.json().deliveries).toMatchObject([{ id: r.headers['webhook-id'], eventType: 'contact.created', state: 'succeeded', attempts: 1, lastStatus: 200 }]);
+    // The log has the request as sent: its body, and every header but the length, in the order sent.
+    const detail = (await t.api(token, 'GET', `/api/v1/webhooks/${endpoint.id}/deliveries/${String(r.headers['webhook-id'])}`)).json();
+    expect(detail.requestBody).toBe(r.body);
+    const sent = ['content-type', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature'];
+    expect(Object.entries(detail.log[0].requestHeaders)).toEqual(sent.map((h) => [h, r.headers[h]]));
+    expect(r.headers['user-agent']).toBe('Mailroom-Webhooks/1');
     // The secret is shown once.
     expect((await t.api(token, 'GET', `/api/v1/webhooks/${endpoint.id}`)).json().secret).toBeUndefined();
+  });
+
+  it('the log keeps each answer as received (any text), cut at 1 KB', async () => {
+    const { token, endpoint } = await setup();
+    const tricky = 'a "quoted" {brace}, back\\slash \\" NULL null, tab\t newline\n é 😀 \'single\'';
+    answers = [{ status: 200, body: tricky }, { status: 200, body: `${'x'.repeat(1000)}${tricky}` }];
+    await createContact(token, 'Edsger Dijkstra');
+    await createContact(token, 'Tony Hoare');
+    await drain();
+    expect(received).toHaveLength(2);
+    const bodies = [];
+    for (const r of received) {
+      const d = (await t.api(token, 'GET', `/api/v1/webhooks/${endpoint.id}/deliveries/${String(r.headers['webhook-id'])}`)).json();
+      bodies.push(d.log[0].responseBody);
+      expect(d.log[0].requestHeaders['webhook-signature']).toBe(r.headers['webhook-signature']);
+    }
+    expect(bodies.sort()).toEqual([tricky, `${'x'.repeat(1000)}${tricky}`.slice(0, 1024)].sort());
   });
 
   it('retries after 500s with the same webhook-id and fresh timestamps, on the schedule', async () => {
@@ -368,6 +393,12 @@ describe('webhooks', () => {
     expect(rows.every((r) => r.state === 'succeeded' && r.attempts === 1 && r.locked_by === null)).toBe(true);
     await drain();
     expect(received).toHaveLength(9);
+  });
+
+  it.skipIf(usingPostgres)('SQLite: a claim walks the endpoint\'s pending deliveries (partial index), not every delivery it ever had', async () => {
+    const plan = await sql<{ detail: string }>`explain query plan ${leaseStatement('sqlite', { endpointId: 'whe_x', workerId: 'w', limit: 48, now: clock, leaseMs: 45_000 })}`.execute(t.env.db);
+    const walk = plan.rows.map((r) => r.detail).filter((d) => /^(SEARCH|SCAN) d\b/.test(d));
+    expect(walk).toEqual([expect.stringContaining('USING INDEX webhook_deliveries_pending_idx (endpoint_id=?)')]);
   });
 
   it('a fan-out that commits while the endpoint\'s job is ending is not missed (PostgreSQL: the job row stays locked meanwhile)', async () => {

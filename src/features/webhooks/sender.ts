@@ -76,8 +76,26 @@ function parseTarget(urlText: string): Target | SendError {
   return { url, hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname };
 }
 
+/** The content type and user agent of every webhook request. */
+export const BASE_HEADERS = { 'content-type': 'application/json', 'user-agent': 'Mailroom-Webhooks/1' } as const;
+
 /**
- * POSTs `body` with `headers` (and the content type and user agent). The timeout covers the whole
+ * The headers of one attempt as sent (and logged): the content type and user agent, then the three
+ * Standard Webhooks headers, in one object made once.
+ */
+export function webhookHeaders(id: string, timestampSeconds: number, signature: string): Record<string, string> {
+  return {
+    'content-type': BASE_HEADERS['content-type'],
+    'user-agent': BASE_HEADERS['user-agent'],
+    'webhook-id': id,
+    'webhook-timestamp': String(timestampSeconds),
+    'webhook-signature': signature,
+  };
+}
+
+/**
+ * POSTs `body` with `headers` (the content type and user agent first, unless `headers` has them: see
+ * `webhookHeaders`). The timeout covers the whole
  * request, the host's resolution included; the host is resolved and checked at every call (an IP literal
  * is classified once per allow-list, resolveSafeHost), and the connection pinned to the checked address.
  */
@@ -104,7 +122,7 @@ export async function postWebhook(urlText: string, headers: Record<string, strin
   try {
     const res = await pinnedRequest(url, safe, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'Mailroom-Webhooks/1', ...headers },
+      headers: headers['content-type'] !== undefined && headers['user-agent'] !== undefined ? headers : { ...BASE_HEADERS, ...headers },
       body,
       signal: o.signal,
       timeoutMs: Math.max(0, deadline - performance.now()),

@@ -37,6 +37,12 @@ export function sign(secret: string, id: string, timestampSeconds: number, body:
  * delivery when any of them verifies with its secret.
  */
 export function signatureHeaders(secrets: string | readonly string[], id: string, timestampSeconds: number, body: string): Record<string, string> {
-  const list = typeof secrets === 'string' ? [secrets] : secrets;
-  return { 'webhook-id': id, 'webhook-timestamp': String(timestampSeconds), 'webhook-signature': list.map((s) => sign(s, id, timestampSeconds, body)).join(' ') };
+  return { 'webhook-id': id, 'webhook-timestamp': String(timestampSeconds), 'webhook-signature': signatures(secrets, id, timestampSeconds, body) };
+}
+
+/** The `webhook-signature` header's value: one `v1,<signature>` per secret, space-separated. */
+export function signatures(secrets: string | readonly string[], id: string, timestampSeconds: number, body: string): string {
+  if (typeof secrets === 'string') return sign(secrets, id, timestampSeconds, body);
+  if (secrets.length === 1) return sign(secrets[0]!, id, timestampSeconds, body);
+  return secrets.map((s) => sign(s, id, timestampSeconds, body)).join(' ');
 }

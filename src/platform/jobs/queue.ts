@@ -90,11 +90,6 @@ export interface ClaimInput {
 
 export async function claimJobs(db: Kysely<DB>, dialect: Dialect, c: ClaimInput): Promise<JobsTable[]> {
   const lockedUntil = c.now + c.lockMs;
-  const ready = (eb: any) =>
-    eb.or([
-      eb.and([eb('state', '=', 'queued'), eb('run_at', '<=', c.now)]),
-      eb.and([eb('state', '=', 'running'), eb('locked_until', '<', c.now)]),
-    ]);
   if (dialect === 'postgres') {
     const rows = await sql<JobsTable>`
       UPDATE jobs SET state = 'running', locked_by = ${c.workerId}, locked_until = ${lockedUntil}, attempts = attempts + 1
@@ -109,7 +104,15 @@ export async function claimJobs(db: Kysely<DB>, dialect: Dialect, c: ClaimInput)
     return rows.rows;
   }
   return db.transaction().execute(async (trx) => {
-    const ids = await trx.selectFrom('jobs').select('id').where('queue', 'in', c.queues).where(ready).orderBy('run_at').limit(c.limit).execute();
+    // Each queue's queued and expired jobs in run_at order, each read from jobs_ready_idx (state, queue,
+    // run_at) up to the limit, then the earliest of them: one statement with `queue in (...)` and the OR of
+    // both states was run by SQLite as two index searches of every ready job, sorted: ~300 us of CPU a
+    // claim with 2,000 publication jobs queued (a webhooks fan-out backlog), growing with the backlog.
+    const parts = c.queues.flatMap((queue) => [
+      sql`select * from (select id, run_at from jobs where state = 'queued' and queue = ${queue} and run_at <= ${c.now} order by run_at limit ${c.limit})`,
+      sql`select * from (select id, run_at from jobs where state = 'running' and queue = ${queue} and locked_until < ${c.now} order by run_at limit ${c.limit})`,
+    ]);
+    const ids = (await sql<{ id: string }>`select id from (${sql.join(parts, sql` union all `)}) order by run_at limit ${c.limit}`.execute(trx)).rows;
     if (!ids.length) return [];
     return trx
       .updateTable('jobs')

@@ -62,14 +62,40 @@ const MAX_AGENTS = 256;
 const IDLE_SOCKET_MS = 30_000;
 const agents = new Map<string, http.Agent>();
 
+/**
+ * The pool key of a URL and checked host, made once per pair (a webhook sender passes the same parsed URL
+ * and, for an IP literal, the same SafeHost at every request: ~2,000 keys a second otherwise).
+ */
+const agentKeys = new WeakMap<SafeHost, WeakMap<URL, string>>();
+function agentKey(url: URL, safe: SafeHost): string {
+  let byUrl = agentKeys.get(safe);
+  if (!byUrl) {
+    byUrl = new WeakMap();
+    agentKeys.set(safe, byUrl);
+  }
+  let key = byUrl.get(url);
+  if (key === undefined) {
+    key = `${url.protocol}//${safe.host}:${url.port}|${safe.addresses.map((a) => a.address).join(',')}|${safe.allowListed ? 1 : 0}`;
+    byUrl.set(url, key);
+  }
+  return key;
+}
+
+/** The key used last: already the most recently used agent (no need to move it to the end again). */
+let newestKey: string | null = null;
+
 function agentFor(url: URL, safe: SafeHost): http.Agent {
-  const key = `${url.protocol}//${safe.host}:${url.port}|${safe.addresses.map((a) => a.address).join(',')}|${safe.allowListed ? 1 : 0}`;
+  const key = agentKey(url, safe);
   let agent = agents.get(key);
   if (agent) {
-    agents.delete(key);
-    agents.set(key, agent);
+    if (key !== newestKey) {
+      agents.delete(key);
+      agents.set(key, agent);
+      newestKey = key;
+    }
     return agent;
   }
+  newestKey = key;
   const options = { keepAlive: true, timeout: IDLE_SOCKET_MS, scheduling: 'lifo' as const, lookup: pinnedLookup(safe) };
   agent = url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
   agents.set(key, agent);
@@ -85,6 +111,7 @@ function agentFor(url: URL, safe: SafeHost): http.Agent {
 export function closePinnedAgents(): void {
   for (const a of agents.values()) a.destroy();
   agents.clear();
+  newestKey = null;
 }
 
 /** A reused keep-alive socket failed before any answer: nothing was processed, send again on a fresh one. */
