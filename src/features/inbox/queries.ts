@@ -253,7 +253,7 @@ function listSelectBase(db: Executor, withSla = true) {
 /** Loads the list columns of the given conversations (used by list and thread views); see listSelectBase for `withSla`. */
 export function listSelect(db: Executor, withSla = true) {
   return listSelectBase(db, withSla).select((eb) =>
-    eb.selectFrom('messages').select('messages.snippet').whereRef('messages.conversation_id', '=', 'conversations.id').orderBy('messages.received_at', 'desc').limit(1).as('snippet'),
+    eb.selectFrom('messages').select('messages.snippet').whereRef('messages.conversation_id', '=', 'conversations.id').orderBy('messages.received_at', 'desc').limit(sql.lit(1)).as('snippet'),
   );
 }
 
