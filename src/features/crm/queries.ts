@@ -160,14 +160,9 @@ export async function emailsOf(db: Executor, accountId: string, contactIds: read
       else map.set(r.contact_id, [r]);
     }
   }
-  for (const list of map.values()) sortContactEmails(list);
+  // Primary first, then by address (the order SQLite's primary-key walk gave).
+  for (const list of map.values()) if (list.length > 1) list.sort((a, b) => b.is_primary - a.is_primary || (a.email_key < b.email_key ? -1 : a.email_key > b.email_key ? 1 : 0));
   return map;
-}
-
-/** A contact's emails in the order its view lists them: primary first, then by address (the order SQLite's primary-key walk gave). */
-export function sortContactEmails<T extends Pick<ContactEmailRow, 'is_primary' | 'email_key'>>(list: T[]): T[] {
-  if (list.length > 1) list.sort((a, b) => b.is_primary - a.is_primary || (a.email_key < b.email_key ? -1 : a.email_key > b.email_key ? 1 : 0));
-  return list;
 }
 
 async function companyNames(db: Executor, accountId: string, companyIds: readonly string[]): Promise<Map<string, string>> {

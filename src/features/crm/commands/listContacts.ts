@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { decodeCursor, encodeCursor, fts5Phrases, likeContains, searchTokens } from '../domain/contacts.js';
 import type { Actor, CommandEnv, Executor } from '../../../platform/context.js';
 import { compiledOnce } from '../../../platform/database/compiled-once.js';
-import { CONTACT_VIEW_COLUMNS, contactView, contactViews, sortContactEmails, type ContactEmailRow, type ContactView, type ContactViewRow } from '../queries.js';
+import { CONTACT_VIEW_COLUMNS, contactViews, type ContactView, type ContactViewRow } from '../queries.js';
 import { invalidCursor, pageSize } from '../../../platform/pagination.js';
 
 export interface ListContactsQuery {
@@ -38,18 +38,7 @@ interface SearchShape {
   cursor: boolean;
   sort: 'name' | 'newest';
 }
-/** A found contact; on PostgreSQL with its emails and company name (see buildSearch). */
-type SearchRow = ContactViewRow & { emails_json?: ContactEmailRow[]; company_name?: string | null };
-const searchQueries = new Map<string, (db: Executor, ...values: SearchValues) => Promise<SearchRow[]>>();
-
-/**
- * PostgreSQL: each found contact's emails (a JSON array; pg parses json columns with JSON.parse) and its
- * company's name, read in the search statement: what contactViews reads in one or two more queries, each a
- * round trip over the network (~50 us of this process's CPU and ~40 of PostgreSQL's). The emails of the
- * contact's account only, as emailsOf keeps; put in its order by sortContactEmails.
- */
-const EMAILS_JSON = `(select coalesce(json_agg(json_build_object(${['account_id', 'email_key', 'email', 'contact_id', 'is_primary', 'bounced_at', 'bounce_reason'].map((c) => `'${c}', e.${c}`).join(', ')})), '[]'::json) from contact_emails e where e.contact_id = "contacts"."id" and e.account_id = "contacts"."account_id")`;
-const COMPANY_NAME = `(select c.name from companies c where c.id = "contacts"."company_id" and c.account_id = "contacts"."account_id")`;
+const searchQueries = new Map<string, (db: Executor, ...values: SearchValues) => Promise<ContactViewRow[]>>();
 
 /** The search query of a shape, with each value taken from `arg` (see SearchValues). */
 function buildSearch(db: Executor, s: SearchShape, arg: (i: number) => any) {
@@ -59,7 +48,6 @@ function buildSearch(db: Executor, s: SearchShape, arg: (i: number) => any) {
   let q = db
     .selectFrom('contacts')
     .select(CONTACT_VIEW_COLUMNS)
-    .$if(s.dialect === 'postgres', (qb) => qb.select([sql.raw<ContactEmailRow[]>(EMAILS_JSON).as('emails_json'), sql.raw<string | null>(COMPANY_NAME).as('company_name')]))
     .where(s.indexed ? sql<boolean>`+${sql.ref('account_id')} = ${arg(0)}` : sql<boolean>`${sql.ref('account_id')} = ${arg(0)}`);
   if (s.owner) q = q.where('owner_id', '=', arg(1));
   if (s.company) q = q.where('company_id', '=', arg(2));
@@ -102,7 +90,7 @@ export async function listContacts(env: CommandEnv, actor: Actor, query: ListCon
   const key = JSON.stringify(shape);
   let run = searchQueries.get(key);
   if (!run) {
-    run = compiledOnce<SearchValues, SearchRow>(`contacts ${key}`, (db, arg) => buildSearch(db, shape, arg) as never);
+    run = compiledOnce<SearchValues, ContactViewRow>(`contacts ${key}`, (db, arg) => buildSearch(db, shape, arg) as never);
     searchQueries.set(key, run);
   }
   const values: SearchValues = [
@@ -118,9 +106,5 @@ export async function listContacts(env: CommandEnv, actor: Actor, query: ListCon
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   const nextCursor = rows.length > limit && last ? encodeCursor(sort === 'name' ? ['name', last.sort_name, last.id] : ['newest', last.created_at, last.id]) : null;
-  if (env.dialect !== 'postgres') return { contacts: await contactViews(env.db, actor.accountId, page), nextCursor };
-  return {
-    contacts: page.map(({ emails_json, company_name, ...r }) => contactView(r, sortContactEmails(emails_json ?? []), r.company_id && company_name != null ? { id: r.company_id, name: company_name } : null)),
-    nextCursor,
-  };
+  return { contacts: await contactViews(env.db, actor.accountId, page), nextCursor };
 }
