@@ -253,7 +253,7 @@ function listSelectBase(db: Executor, withSla = true) {
 /** Loads the list columns of the given conversations (used by list and thread views); see listSelectBase for `withSla`. */
 export function listSelect(db: Executor, withSla = true) {
   return listSelectBase(db, withSla).select((eb) =>
-    eb.selectFrom('messages').select('messages.snippet').whereRef('messages.conversation_id', '=', 'conversations.id').orderBy('messages.received_at', 'desc').limit(1).as('snippet'),
+    eb.selectFrom('messages').select('messages.snippet').whereRef('messages.conversation_id', '=', 'conversations.id').orderBy('messages.received_at', 'desc').limit(sql.lit(1)).as('snippet'),
   );
 }
 
@@ -264,38 +264,42 @@ export function latestSnippet(messages: ReadonlyArray<{ received_at: number; sni
   return latest?.snippet ?? null;
 }
 
-const conversationListRowQuery = compiledOnce<
-  [conversationId: string, accountId: string],
-  Omit<ListRow, 'snippet'> & { inbox_name: string; inbox_access: string; inbox_settings: string; inbox_created_at: number }
->('conversationListRow', (db, arg) =>
-  listSelectBase(db)
+/** The list columns of a conversation (but its snippet) with its inbox, as `requireConversationListRow` reads them. */
+export type ConversationListRowWithInbox = Omit<ListRow, 'snippet'> & { inbox_name: string; inbox_access: string; inbox_settings: string; inbox_created_at: number };
+
+/** The select of `requireConversationListRow` (`arg(0)` the conversation, `arg(1)` the account), for reads that add to it. */
+export function conversationListRowSelect(db: Executor, arg: (i: number) => any) {
+  return listSelectBase(db)
     .innerJoin('inboxes', (j) => j.onRef('inboxes.id', '=', 'conversations.inbox_id').on('inboxes.account_id', '=', arg(1)).on('inboxes.deleted_at', 'is', null))
     .select(['inboxes.name as inbox_name', 'inboxes.access as inbox_access', 'inboxes.settings as inbox_settings', 'inboxes.created_at as inbox_created_at'])
     .where('conversations.id', '=', arg(0))
     .where('conversations.account_id', '=', arg(1))
     .where('conversations.kind', '=', 'team')
-    .where('conversations.deleted_at', 'is', null),
-);
+    .where('conversations.deleted_at', 'is', null);
+}
+
+const conversationListRowQuery = compiledOnce<[conversationId: string, accountId: string], ConversationListRowWithInbox>('conversationListRow', (db, arg) => conversationListRowSelect(db, arg));
 
 /**
  * What `requireConversation` answers (404 for a conversation the actor may not see, 403 with `act` for
  * viewers), with the list columns of the conversation (but its snippet) read in the same query: the thread's
- * first read.
+ * first read. `read` may read more columns with them (`conversationListRowSelect`); they stay on the row.
  */
-export async function requireConversationListRow(
+export async function requireConversationListRow<X extends object = object>(
   db: Executor,
   actor: Actor,
   conversationId: string,
   need: 'view' | 'act',
-): Promise<{ row: Omit<ListRow, 'snippet'>; inbox: InboxesTable; level: InboxAccessLevel }> {
-  const [r] = await conversationListRowQuery(db, conversationId, actor.accountId);
+  read: (db: Executor, conversationId: string, accountId: string) => Promise<Array<ConversationListRowWithInbox & X>> = conversationListRowQuery as never,
+): Promise<{ row: Omit<ListRow, 'snippet'> & X; inbox: InboxesTable; level: InboxAccessLevel }> {
+  const [r] = await read(db, conversationId, actor.accountId);
   if (!r || !r.inbox_id) throw notFound('Conversation');
   const { inbox_name, inbox_access, inbox_settings, inbox_created_at, ...row } = r;
   const inbox: InboxesTable = { id: r.inbox_id, account_id: actor.accountId, name: inbox_name, access: inbox_access, settings: inbox_settings, created_at: inbox_created_at, deleted_at: null };
   const level = await accessLevelOf(db, actor, inbox);
   if (level === 'none') throw notFound('Conversation');
   if (need === 'act' && level !== 'act') throw viewOnlyMessage(inbox);
-  return { row, inbox, level };
+  return { row: row as Omit<ListRow, 'snippet'> & X, inbox, level };
 }
 
 export async function conversationItemById(db: Executor, accountId: string, id: string, now: number): Promise<ConversationItem> {

@@ -24,8 +24,12 @@ export interface ContactPage {
 }
 
 /** The values of a contact search, in the order `buildSearch` reads them (`arg(i)`); the LIKE patterns follow, one per word. */
-type SearchValues = [accountId: string, ownerId: string, companyId: string, ftsPhrases: string, cursorKey: string | number, cursorId: string, limit: number, ...likes: string[]];
+type SearchValues = [accountId: string, ownerId: string, companyId: string, ftsPhrases: string, cursorKey: string | number, cursorId: string, ...likes: string[]];
 interface SearchShape {
+  /** SQLite or PostgreSQL (the LIKE is written for each). */
+  dialect: 'sqlite' | 'postgres';
+  /** Rows read (the page size and one): written in the text, see buildSearch. */
+  limit: number;
   /** Words found through the trigram index first (SQLite). */
   indexed: boolean;
   words: number;
@@ -48,7 +52,9 @@ function buildSearch(db: Executor, s: SearchShape, arg: (i: number) => any) {
   if (s.owner) q = q.where('owner_id', '=', arg(1));
   if (s.company) q = q.where('company_id', '=', arg(2));
   if (s.indexed) q = q.where(sql<boolean>`${sql.ref('contacts.rowid')} in (select rowid from contacts_fts where contacts_fts match ${arg(3)})`);
-  for (let i = 0; i < s.words; i++) q = q.where(sql<boolean>`${sql.ref('search_text')} like ${arg(7 + i)} escape '\\'`);
+  // Backslash is PostgreSQL's default LIKE escape (SQLite has none): there, naming it made every row of the
+  // generic plan compute like_escape(pattern) again (search statement ~0.22 -> ~0.20 ms on the API bench).
+  for (let i = 0; i < s.words; i++) q = q.where(s.dialect === 'postgres' ? sql<boolean>`${sql.ref('search_text')} like ${arg(6 + i)}` : sql<boolean>`${sql.ref('search_text')} like ${arg(6 + i)} escape '\\'`);
   if (s.cursor) {
     q =
       s.sort === 'name'
@@ -56,7 +62,9 @@ function buildSearch(db: Executor, s: SearchShape, arg: (i: number) => any) {
         : q.where((eb) => eb.or([eb('created_at', '<', arg(4)), eb.and([eb('created_at', '=', arg(4)), eb('id', '<', arg(5))])]));
   }
   q = s.sort === 'name' ? q.orderBy('sort_name').orderBy('id') : q.orderBy('created_at', 'desc').orderBy('id', 'desc');
-  return q.limit(arg(6));
+  // The limit in the text, not bound: on SQLite a bound LIMIT made a statement several times as costly
+  // (see the inbox list for PostgreSQL's side).
+  return q.limit(sql.lit(s.limit));
 }
 
 /** One page of the account's contacts, searched and filtered, with keyset pagination. */
@@ -78,7 +86,7 @@ export async function listContacts(env: CommandEnv, actor: Actor, query: ListCon
     }
   }
   // Each shape (sort, filters, number of words, cursor) is built and compiled once, then run with its values.
-  const shape: SearchShape = { indexed: indexed.length > 0, words: tokens.length, owner: Boolean(query.ownerId), company: Boolean(query.companyId), cursor: cursor !== null, sort };
+  const shape: SearchShape = { dialect: env.dialect, limit: limit + 1, indexed: indexed.length > 0, words: tokens.length, owner: Boolean(query.ownerId), company: Boolean(query.companyId), cursor: cursor !== null, sort };
   const key = JSON.stringify(shape);
   let run = searchQueries.get(key);
   if (!run) {
@@ -92,7 +100,6 @@ export async function listContacts(env: CommandEnv, actor: Actor, query: ListCon
     indexed.length ? fts5Phrases(indexed) : '',
     cursor?.[0] ?? '',
     cursor?.[1] ?? '',
-    limit + 1,
     ...tokens.map((t) => likeContains(t)),
   ];
   const rows = await run(env.db, ...values);
