@@ -4,7 +4,8 @@
  * busy with a mix of the calls an inbox screen makes — the conversations list (views open, all,
  * unassigned, mine), a conversation thread, the contacts search — each with the bearer token of one of
  * several users of a seeded account (an inbox whose mail came in through the real ingest path, contacts
- * created by the real command). Every response is checked to be 200 once before the load.
+ * created by the real command). Every response is checked to be 200 once before the load. On PostgreSQL
+ * the server has the pool a Mailroom process opens (10 connections; the test database's has 25).
  *
  * Baseline, same run, same tool, same request mix: a bare Fastify server answering each (token, URL)
  * with the very bytes the API returned for it. Runs are paired (alternating which goes first) and the
@@ -24,6 +25,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { createTestApp, type TestApp } from '../test/support/app.js';
+import { DEFAULT_PG_POOL_SIZE } from '../src/platform/database/database.js';
 import { insertConnection } from '../test/support/connections.js';
 import { createIngestor } from '../src/app/engine.js';
 import { ingestBatch } from '../src/features/ingest/ingest.js';
@@ -172,7 +174,8 @@ async function bareApp(bodies: Map<string, string>): Promise<FastifyInstance> {
 
 async function onApi(kind: DbKind): Promise<BenchRow[]> {
   return onDatabase(kind, async () => {
-    const t = await createTestApp();
+    // The PostgreSQL pool a Mailroom process opens (the test database's is larger, for test files).
+    const t = await createTestApp({ pgPoolSize: DEFAULT_PG_POOL_SIZE });
     let bare: FastifyInstance | null = null;
     try {
       const s0 = performance.now();

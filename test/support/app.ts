@@ -23,8 +23,8 @@ export interface TestApp {
 
 let counter = 0;
 
-export async function createTestApp(opts: { now?: () => number; configEnv?: Record<string, string> } = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
+export async function createTestApp(opts: { now?: () => number; configEnv?: Record<string, string>; pgPoolSize?: number } = {}): Promise<TestApp> {
+  const database = await createTestDatabase(opts.pgPoolSize === undefined ? {} : { pgPoolSize: opts.pgPoolSize });
   const config = loadConfig({ DATA_DIR: database.dataDir, PORT: '0', ...opts.configEnv });
   const env: CommandEnv = await makeCommandEnv(database, config, { now: opts.now ?? (() => Date.now()) });
   const app = await buildApp({ database, config, env, logger: false });

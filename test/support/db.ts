@@ -19,12 +19,13 @@ export interface TestDatabase extends Database {
 
 export const usingPostgres = Boolean(process.env.DATABASE_URL);
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** `pgPoolSize`: PostgreSQL pool of the test database (default 25: test files run many requests at once; benchmarks pass production's). */
+export async function createTestDatabase(o: { pgPoolSize?: number } = {}): Promise<TestDatabase> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mailroom-test-'));
   const url = process.env.DATABASE_URL;
   if (url) {
     const schema = `t_${crypto.randomBytes(6).toString('hex')}`;
-    const database = await openDatabase({ databaseUrl: url, pgSchema: schema, poolSize: 25 });
+    const database = await openDatabase({ databaseUrl: url, pgSchema: schema, poolSize: o.pgPoolSize ?? 25 });
     await migrateToLatest(database);
     return {
       ...database,

@@ -52,10 +52,14 @@ export interface OpenOptions {
   dataDir?: string;
   /** PostgreSQL schema to use (tests create one per file). */
   pgSchema?: string;
+  /** PostgreSQL: connections in the pool (default DEFAULT_PG_POOL_SIZE). */
   poolSize?: number;
   /** SQLite: how long a write waits for another process's write lock (default 5000 ms). */
   sqliteBusyTimeoutMs?: number;
 }
+
+/** PostgreSQL connections per process (what `mailroom serve` and the CLI open). */
+export const DEFAULT_PG_POOL_SIZE = 10;
 
 export function redactUrl(url: string): string {
   try {
@@ -73,7 +77,7 @@ export async function openDatabase(opts: OpenOptions = {}): Promise<Database> {
     const pg = await loadPg();
     const pool = new pg.Pool({
       connectionString: opts.databaseUrl,
-      max: opts.poolSize ?? 10,
+      max: opts.poolSize ?? DEFAULT_PG_POOL_SIZE,
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     });
     // Data statements are prepared once per connection (pg-prepared.ts), as SQLite's are (statement-cache.ts).
