@@ -3,6 +3,20 @@ import { groupCommit } from './group-commit.js';
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
+/** A groupCommit whose write of the group holding item 1 waits for `release()`; `writes` lists the groups as written. */
+function holdingFirstWrite(opts: Parameters<typeof groupCommit>[1]) {
+  const writes: number[][] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  const submit = groupCommit<number>(async (items) => {
+    writes.push(items);
+    if (items.includes(1)) await gate;
+  }, opts);
+  return { submit, writes, release };
+}
+
 describe('groupCommit', () => {
   it('writes a lone item at once, and groups what arrives during a write', async () => {
     const writes: number[][] = [];
@@ -77,15 +91,7 @@ describe('groupCommit', () => {
   });
 
   it('with fillTo, a group that follows a write waits lingerMs for company when it would be smaller', async () => {
-    const writes: number[][] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
-    const submit = groupCommit<number>(async (items) => {
-      writes.push(items);
-      if (items.includes(1)) await gate;
-    }, { lingerMs: 300, fillTo: 4 });
+    const { submit, writes, release } = holdingFirstWrite({ lingerMs: 300, fillTo: 4 });
     const first = submit(1);
     while (writes.length === 0) await new Promise((r) => setTimeout(r, 5)); // 1 is being written
     const second = submit(2);
@@ -95,15 +101,7 @@ describe('groupCommit', () => {
     await Promise.all([first, second, third]);
     expect(writes).toEqual([[1], [2, 3]]);
     // Without fillTo, what queued during a write is written at once.
-    const plain: number[][] = [];
-    let releasePlain!: () => void;
-    const gatePlain = new Promise<void>((r) => {
-      releasePlain = r;
-    });
-    const submitPlain = groupCommit<number>(async (items) => {
-      plain.push(items);
-      if (items.includes(1)) await gatePlain;
-    }, { lingerMs: 30 });
+    const { submit: submitPlain, writes: plain, release: releasePlain } = holdingFirstWrite({ lingerMs: 30 });
     const p1 = submitPlain(1);
     while (plain.length === 0) await new Promise((r) => setTimeout(r, 5));
     const p2 = submitPlain(2);
@@ -115,16 +113,8 @@ describe('groupCommit', () => {
   });
 
   it('a linger ends as soon as the group it waits for is full (maxBatch after an idle moment, fillTo after a write)', async () => {
-    const writes: number[][] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
     // A linger of 10 minutes: if a full group waited it out, this test would time out.
-    const submit = groupCommit<number>(async (items) => {
-      writes.push(items);
-      if (items.includes(1)) await gate;
-    }, { lingerMs: 600_000, maxBatch: 2, fillTo: 2 });
+    const { submit, writes, release } = holdingFirstWrite({ lingerMs: 600_000, maxBatch: 2, fillTo: 2 });
     const first = [submit(1), submit(2)]; // a full group after an idle moment: written at once
     while (writes.length === 0) await tick();
     expect(writes).toEqual([[1, 2]]);
@@ -138,16 +128,8 @@ describe('groupCommit', () => {
   });
 
   it('fillLingerMs sets the wait after a write apart from the wait after an idle moment', async () => {
-    const writes: number[][] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((r) => {
-      release = r;
-    });
     // A lone item waits 1 ms; a group after a write waits up to 10 minutes for a fourth item.
-    const submit = groupCommit<number>(async (items) => {
-      writes.push(items);
-      if (items.includes(1)) await gate;
-    }, { lingerMs: 1, fillTo: 3, fillLingerMs: 600_000 });
+    const { submit, writes, release } = holdingFirstWrite({ lingerMs: 1, fillTo: 3, fillLingerMs: 600_000 });
     const first = submit(1);
     while (writes.length === 0) await tick(); // written after its 1 ms, alone
     const second = submit(2);
