@@ -339,26 +339,7 @@ describe('live updates', () => {
 describe('attachments', () => {
   it('lists and downloads attachments of the thread; other hashes are 404', async () => {
     const s = await inboxFixture(t);
-    const raw = [
-      'From: carla@example.org',
-      'To: support@acme.test',
-      'Subject: Photo',
-      `Message-ID: <att-${uniq()}@example.org>`,
-      'MIME-Version: 1.0',
-      'Content-Type: multipart/mixed; boundary="xx"',
-      '',
-      '--xx',
-      'Content-Type: text/plain',
-      '',
-      'See attached.',
-      '--xx',
-      'Content-Type: text/plain; name="note.txt"',
-      'Content-Disposition: attachment; filename="note.txt"',
-      '',
-      'the broken part',
-      '--xx--',
-      '',
-    ].join('\r\n');
+    const raw = rawMail({ id: `att-${uniq()}@example.org`, subject: 'Photo', from: 'carla@example.org', body: 'See attached.', attachment: { filename: 'note.txt', content: 'the broken part' } });
     const id = await deliver(t, s.conn, raw);
     const th = await ok(t, s.a.token, 'GET', `/api/v1/conversations/${id}`);
     const att = th.messages[0].attachments[0];

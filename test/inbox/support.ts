@@ -37,7 +37,26 @@ export async function member(t: TestApp, a: Account, over: Record<string, unknow
   return { user, token };
 }
 
-export function rawMail(o: { id?: string; subject: string; from?: string; to?: string; cc?: string; inReplyTo?: string; references?: string; body?: string; headers?: Record<string, string>; date?: Date }) {
+/** A raw message for the team address; with `attachment`, multipart/mixed: the body as its text part, then a text/plain attachment. */
+export function rawMail(o: { id?: string; subject: string; from?: string; to?: string; cc?: string; inReplyTo?: string; references?: string; body?: string; headers?: Record<string, string>; date?: Date; attachment?: { filename: string; content: string } }) {
+  const body = o.body ?? 'Hello, my order has not arrived.';
+  const content = o.attachment
+    ? [
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/mixed; boundary="xx"',
+        '',
+        '--xx',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        body,
+        '--xx',
+        `Content-Type: text/plain; name="${o.attachment.filename}"`,
+        `Content-Disposition: attachment; filename="${o.attachment.filename}"`,
+        '',
+        o.attachment.content,
+        '--xx--',
+      ]
+    : ['Content-Type: text/plain; charset=utf-8', '', body];
   return [
     `From: ${o.from ?? 'Carla Customer <carla@example.org>'}`,
     `To: ${o.to ?? 'support@acme.test'}`,
@@ -48,9 +67,7 @@ export function rawMail(o: { id?: string; subject: string; from?: string; to?: s
     ...(o.references ? [`References: ${o.references}`] : []),
     ...Object.entries(o.headers ?? {}).map(([k, v]) => `${k}: ${v}`),
     `Date: ${(o.date ?? new Date()).toUTCString()}`,
-    'Content-Type: text/plain; charset=utf-8',
-    '',
-    o.body ?? 'Hello, my order has not arrived.',
+    ...content,
     '',
   ].join('\r\n');
 }

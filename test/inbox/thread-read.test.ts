@@ -26,28 +26,7 @@ describe.runIf(usingPostgres)('thread read on PostgreSQL', () => {
     const ana = await member(t, s.a, { name: 'Ana' });
     const first = `${uniq()}@example.org`;
     const id = await deliver(t, s.conn, rawMail({ id: first, subject: 'Broken parcel', from: 'Carla <carla@example.org>', cc: 'Dan <dan@example.net>, eve@example.com', body: 'It arrived "broken" \\ café\nline two' }), Date.now() - 60_000);
-    const attachment = [
-      'From: carla@example.org',
-      'To: support@acme.test',
-      'Subject: Re: Broken parcel',
-      `Message-ID: <${uniq()}@example.org>`,
-      `In-Reply-To: <${first}>`,
-      `References: <${first}>`,
-      'MIME-Version: 1.0',
-      'Content-Type: multipart/mixed; boundary="xx"',
-      '',
-      '--xx',
-      'Content-Type: text/plain',
-      '',
-      'Photo attached.',
-      '--xx',
-      'Content-Type: text/plain; name="note.txt"',
-      'Content-Disposition: attachment; filename="note.txt"',
-      '',
-      'the broken part',
-      '--xx--',
-      '',
-    ].join('\r\n');
+    const attachment = rawMail({ subject: 'Re: Broken parcel', from: 'carla@example.org', inReplyTo: first, references: `<${first}>`, body: 'Photo attached.', attachment: { filename: 'note.txt', content: 'the broken part' } });
     expect(await deliver(t, s.conn, attachment, Date.now() - 50_000)).toBe(id);
     expect(await deliver(t, s.conn, rawMail({ subject: 'Auto: Re: Broken parcel', inReplyTo: first, references: `<${first}>`, headers: { 'Auto-Submitted': 'auto-replied' }, body: 'I am away.' }), Date.now() - 40_000)).toBe(id);
     await ok(t, s.a.token, 'POST', `/api/v1/conversations/${id}/assign`, { assigneeId: ana.user.id });
