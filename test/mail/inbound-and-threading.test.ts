@@ -100,6 +100,25 @@ describe('inbound SMTP', () => {
     expect(await stored(other.id)).toEqual(['pooled-2@example.org']);
   });
 
+  it('a connection disconnected after its address was looked up stores nothing more: 550, the other recipients still get it', async () => {
+    const gone = await insertConnection(t, { accountId, userId: team.user_id!, type: 'team', address: 'billing@acme.test', inboxId: team.inbox_id! });
+    const kept = await insertConnection(t, { accountId, userId: team.user_id!, type: 'team', address: 'orders@acme.test', inboxId: team.inbox_id! });
+    const to = [gone.forwarding_address!, kept.forwarding_address!];
+    // Both addresses looked up (and remembered: RECIPIENT_CACHE_MS) by a first delivery.
+    await transport().sendMail({ envelope: { from: 'customer@example.org', to }, raw: mail({ id: 'gone-1@example.org', subject: 'Before' }) });
+    await t.database.db.updateTable('connections').set({ disconnected_at: Date.now() }).where('id', '=', gone.id).execute();
+    const info = await transport().sendMail({ envelope: { from: 'customer@example.org', to }, raw: mail({ id: 'gone-2@example.org', subject: 'After' }) });
+    expect(info.response).toMatch(/^250/);
+    // Alone, the disconnected address is refused (at DATA while remembered, at RCPT once forgotten), twice.
+    for (const id of ['gone-3@example.org', 'gone-4@example.org']) {
+      await expect(send(mail({ id, subject: 'After, alone' }), gone.forwarding_address!)).rejects.toMatchObject({ responseCode: 550 });
+    }
+    const stored = async (connectionId: string) =>
+      (await t.database.db.selectFrom('messages').select('message_id').where('connection_id', '=', connectionId).where('message_id', 'like', 'gone-%').orderBy('message_id').execute()).map((r) => r.message_id);
+    expect(await stored(gone.id)).toEqual(['gone-1@example.org']);
+    expect(await stored(kept.id)).toEqual(['gone-1@example.org', 'gone-2@example.org']);
+  });
+
   it('accepts mail from swaks, a real SMTP client', async () => {
     // Async: the SMTP server runs in this same process.
     const { stdout: out } = await promisify(execFile)('swaks', ['--server', `127.0.0.1:${smtp.port}`, '--to', team.forwarding_address!, '--from', 'swaks@example.org', '--header', 'Subject: sent by swaks', '--header', 'Message-Id: <swaks-1@example.org>', '--body', 'hi']);

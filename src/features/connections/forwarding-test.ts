@@ -4,7 +4,7 @@
  * comes back through the forwarding and marks the connection verified instead of storing a conversation.
  */
 import crypto from 'node:crypto';
-import { FORWARDING_TEST_HEADER, isForwardingTest } from './domain/forwarding-check.js';
+import { FORWARDING_TEST_HEADER, forwardingTestToken } from './domain/forwarding-check.js';
 import { readHeaderBlock } from '../../mail/message/header-block.js';
 import type { ConnectionsTable } from '../../platform/database/schema.js';
 import type { Ingestor } from '../ingest/index.js';
@@ -48,10 +48,11 @@ export async function sendForwardingTestEmail(ingestor: Ingestor, connectionId: 
  * forwarding test, the check is marked verified and true is returned (the message is not stored).
  */
 export async function recordForwardingTest(env: Pick<CommandEnv, 'db' | 'now'>, connection: ConnectionsTable, raw: Buffer): Promise<boolean> {
-  const token = connection.forwarding_test_token;
+  const token = forwardingTestToken(readHeaderBlock(raw.subarray(0, 256 * 1024).toString('latin1')).fields);
   if (!token) return false;
-  if (!isForwardingTest(readHeaderBlock(raw.subarray(0, 256 * 1024).toString('latin1')).fields, token)) return false;
-  const now = env.now();
-  await env.db.updateTable('connections').set({ forwarding_verified_at: now, forwarding_test_token: null }).where('id', '=', connection.id).where('forwarding_test_token', '=', token).execute();
-  return true;
+  // The token is checked against the connection as it is now, not against `connection` (inbound SMTP may
+  // have looked that row up a moment before the test was requested): only the pending test is consumed,
+  // once; a used or stale token is ordinary mail.
+  const r = await env.db.updateTable('connections').set({ forwarding_verified_at: env.now(), forwarding_test_token: null }).where('id', '=', connection.id).where('forwarding_test_token', '=', token).executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
 }

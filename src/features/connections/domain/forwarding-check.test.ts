@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forwardingCheck, FORWARDING_TEST_WAIT_MS, isForwardingTest } from './forwarding-check.js';
+import { forwardingCheck, FORWARDING_TEST_WAIT_MS, forwardingTestToken } from './forwarding-check.js';
 import { readHeaderBlock } from '../../../mail/message/header-block.js';
 
 const c = { address: 'support@acme.test', forwardingAddress: 'fw-1@in.mailroom.test', requestedAt: null, sentAt: null, verifiedAt: null, error: null };
@@ -21,16 +21,17 @@ describe('forwardingCheck', () => {
   });
 });
 
-describe('isForwardingTest', () => {
+describe('forwardingTestToken', () => {
   const head = 'From: a@b\r\nX-Mailroom-Forwarding-Test: ft_abc123\r\nSubject: x\r\n';
   it.each([
-    [head, 'ft_abc123', true],
-    [head.replace('X-Mailroom', 'x-mailroom'), 'ft_abc123', true],
-    [head, 'ft_other', false],
-    [head, null, false],
-    ['X-Mailroom-Forwarding-Test: ft_abc1234\r\n', 'ft_abc123', false],
-    ['Subject: X-Mailroom-Forwarding-Test: ft_abc123\r\n', 'ft_abc123', false],
-  ])('%j with %s: %s', (h, token, expected) => {
-    expect(isForwardingTest(readHeaderBlock(h).fields, token)).toBe(expected);
+    [head, 'ft_abc123'],
+    [head.replace('X-Mailroom', 'x-mailroom'), 'ft_abc123'],
+    ['X-Mailroom-Forwarding-Test: ft_abc1234\r\n', 'ft_abc1234'],
+    ['From: a@b\r\nSubject: x\r\n', null],
+    ['Subject: X-Mailroom-Forwarding-Test: ft_abc123\r\n', null],
+    ['X-Mailroom-Forwarding-Test: ft_\r\n', null],
+    ['X-Mailroom-Forwarding-Test: something else\r\n', null],
+  ])('%j: %s', (h, expected) => {
+    expect(forwardingTestToken(readHeaderBlock(h).fields)).toBe(expected);
   });
 });

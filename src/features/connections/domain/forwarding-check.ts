@@ -35,7 +35,11 @@ export function forwardingCheck(c: { address: string; forwardingAddress: string 
   return { ...base, state: 'never', message: `Not checked yet. Set up forwarding of ${c.address} to ${target}, then send a test email.` };
 }
 
-/** True when a message's header fields carry this connection's pending test token. */
-export function isForwardingTest(fields: readonly RawHeaderField[], token: string | null): boolean {
-  return token !== null && firstField(fields, FORWARDING_TEST_HEADER.toLowerCase()) === token;
+/**
+ * The forwarding-test token a message's header fields carry (shaped as sendForwardingTest makes them), or
+ * null: whether it is a connection's pending test is the database's to say (recordForwardingTest).
+ */
+export function forwardingTestToken(fields: readonly RawHeaderField[]): string | null {
+  const v = firstField(fields, FORWARDING_TEST_HEADER.toLowerCase());
+  return v !== null && /^ft_[A-Za-z0-9]{1,64}$/.test(v) ? v : null;
 }
