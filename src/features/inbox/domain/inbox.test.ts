@@ -134,6 +134,18 @@ describe('list filters', () => {
     expect(distinctWords('')).toBe('');
     expect(distinctWords('one')).toBe('one');
     expect(distinctWords(searchDocument({ subject: 'Re: x', text: '> x said: see x\r\n> x' }))).toBe('re x said see');
+    expect(distinctWords('a a')).toBe('a');
+    expect(distinctWords('b a b')).toBe('b a');
+    // Against the plain definition (each word once, in order of first appearance) on long documents.
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    for (let doc = 0; doc < 20; doc++) {
+      const words = Array.from({ length: 1 + rnd(3000) }, () => 'w'.repeat(1 + rnd(3)) + rnd(1 + doc * 50).toString(36));
+      expect(distinctWords(words.join(' '))).toBe([...new Set(words)].join(' '));
+    }
   });
   it('folds plain ASCII (its fast path) exactly as the Unicode rules do', () => {
     const unicodeFold = (s: string) => s.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
