@@ -163,16 +163,17 @@ export async function startInboundSmtp(ingestor: MailIngest, o: InboundSmtpOptio
   const commit = (connection: ConnectionsTable, prepared: PreparedBatch) => {
     let c = committers.get(connection.id);
     if (!c) {
-      c = groupCommit<{ connection: ConnectionsTable; prepared: PreparedBatch }>(async (group) => {
+      const committer = groupCommit<{ connection: ConnectionsTable; prepared: PreparedBatch }>(async (group) => {
         const now = (await connectionStillConnected(db, connection.id))[0];
         if (!now) {
           forwarding.forget(connection.id);
-          committers.delete(connection.id);
+          if (committers.get(connection.id) === committer) committers.delete(connection.id); // not a newer one's
           throw new RecipientGone(connection.forwarding_address ?? connection.address);
         }
         await ingestor.write(now, { items: group.flatMap((g) => g.prepared.items) });
       }, { lingerMs: o.commitLingerMs ?? COMMIT_LINGER_MS, fillTo: COMMIT_FILL_TO, fillLingerMs: COMMIT_FILL_LINGER_MS });
-      committers.set(connection.id, c);
+      committers.set(connection.id, committer);
+      c = committer;
     }
     return c({ connection, prepared });
   };
