@@ -25,6 +25,7 @@ import type { Executor } from '../../platform/context.js';
 import { emailKey } from '../accounts/index.js';
 import { isoTime } from '../../platform/http/iso-time.js';
 import { sql } from 'kysely';
+import { compiledOnce } from '../../platform/database/compiled-once.js';
 
 export type ContactRow = ContactsTable;
 export type CompanyRow = CompaniesTable;
@@ -165,6 +166,22 @@ function addEmail(map: Map<string, ContactEmailRow[]>, accountId: string, r: Con
   const list = map.get(r.contact_id);
   if (list) list.push(r);
   else map.set(r.contact_id, [r]);
+}
+
+/**
+ * SQLite: the emails of a page of contacts by one statement text whatever the page's length (the ids as one
+ * JSON array, `json_each`), so it is prepared once and never built again (an IN list of n placeholders was
+ * built and compiled by Kysely on every call). Same rows as `emailsOf`.
+ */
+const pageEmailsQuery = compiledOnce<[ids: string], ContactEmailRow>('contactPageEmails', (db, arg) =>
+  db.selectFrom('contact_emails').selectAll().where(sql<boolean>`${sql.ref('contact_id')} in (select value from json_each(${arg(0)}))`),
+);
+
+/** `emailsOf` for a page of contacts on SQLite (see pageEmailsQuery). */
+export async function sqlitePageEmails(db: Executor, accountId: string, contactIds: readonly string[]): Promise<Map<string, ContactEmailRow[]>> {
+  const map = new Map<string, ContactEmailRow[]>();
+  if (contactIds.length) for (const r of await pageEmailsQuery(db, JSON.stringify(contactIds))) addEmail(map, accountId, r);
+  return sortEmails(map);
 }
 
 /** Each contact's emails primary first, then by address (the order SQLite's primary-key walk gave). */

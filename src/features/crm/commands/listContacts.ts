@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { decodeCursor, encodeCursor, fts5Phrases, likeContains, searchTokens } from '../domain/contacts.js';
 import type { Actor, CommandEnv, Executor } from '../../../platform/context.js';
 import { compiledOnce } from '../../../platform/database/compiled-once.js';
-import { CONTACT_EMAILS_JSON, CONTACT_VIEW_COLUMNS, contactViews, emailsFromColumn, type ContactView, type ContactViewRow } from '../queries.js';
+import { CONTACT_EMAILS_JSON, CONTACT_VIEW_COLUMNS, contactViews, emailsFromColumn, sqlitePageEmails, type ContactView, type ContactViewRow } from '../queries.js';
 import { invalidCursor, pageSize } from '../../../platform/pagination.js';
 
 export interface ListContactsQuery {
@@ -109,6 +109,13 @@ export async function listContacts(env: CommandEnv, actor: Actor, query: ListCon
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   const nextCursor = rows.length > limit && last ? encodeCursor(sort === 'name' ? ['name', last.sort_name, last.id] : ['newest', last.created_at, last.id]) : null;
-  const emails = env.dialect === 'postgres' ? emailsFromColumn(actor.accountId, page as unknown as Array<ContactViewRow & { emails_json: string }>) : undefined;
+  const emails =
+    env.dialect === 'postgres'
+      ? emailsFromColumn(actor.accountId, page as unknown as Array<ContactViewRow & { emails_json: string }>)
+      : await sqlitePageEmails(
+          env.db,
+          actor.accountId,
+          page.map((r) => r.id),
+        );
   return { contacts: await contactViews(env.db, actor.accountId, page, emails), nextCursor };
 }
