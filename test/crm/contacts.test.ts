@@ -247,6 +247,27 @@ describe('search and pagination', () => {
     expect(await search('bucher')).toEqual([]);
   });
 
+  it("lists each contact with its emails as the contact's own page shows them: primary first, then by address, bounces, nothing of another account", async () => {
+    const a = await t.account();
+    const other = await t.account();
+    // The primary is not the first address in order; one address bounced; one contact has no email.
+    const many = (await t.api(a.token, 'POST', '/api/v1/contacts', { firstName: 'Multi', lastName: 'Mail', emails: ['zed@multi.test', 'Bea@multi.test', 'amy@multi.test'] })).json();
+    const single = (await t.api(a.token, 'POST', '/api/v1/contacts', { firstName: 'Multi', lastName: 'One', emails: ['one@multi.test'] })).json();
+    const none = (await t.api(a.token, 'POST', '/api/v1/contacts', { firstName: 'Multi', lastName: 'None' })).json();
+    await t.env.db.updateTable('contact_emails').set({ bounced_at: 1_700_000_000_123, bounce_reason: '550 no such user' }).where('contact_id', '=', many.id).where('email_key', '=', 'amy@multi.test').execute();
+    // A row of another account under this contact's id (never written by Mailroom) stays out of its emails.
+    await t.env.db.insertInto('contact_emails').values({ account_id: other.accountId, email_key: 'intruder@multi.test', email: 'intruder@multi.test', contact_id: many.id, is_primary: 0, bounced_at: null, bounce_reason: null }).execute();
+    const listed = (await t.api(a.token, 'GET', '/api/v1/contacts?q=multi')).json().contacts;
+    expect(listed.map((c: { id: string }) => c.id)).toEqual([many.id, none.id, single.id]);
+    for (const c of listed) expect(c).toEqual((await t.api(a.token, 'GET', `/api/v1/contacts/${c.id}`)).json());
+    expect(listed[0].emails).toEqual([
+      { email: 'zed@multi.test', primary: true, bouncedAt: null, bounceReason: null },
+      { email: 'amy@multi.test', primary: false, bouncedAt: '2023-11-14T22:13:20.123Z', bounceReason: '550 no such user' },
+      { email: 'Bea@multi.test', primary: false, bouncedAt: null, bounceReason: null },
+    ]);
+    expect(listed[1].emails).toEqual([]);
+  });
+
   it('pages through contacts by name and by newest with opaque cursors, with filters', async () => {
     let clock = 1_700_000_000_000;
     const t2 = await createTestApp({ now: () => (clock += 1000) });
