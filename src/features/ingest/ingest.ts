@@ -544,20 +544,21 @@ async function packBlobs(trx: Executor, blobs: BlobStore, dialect: Dialect, plan
 
 /** What ingest changes on an existing conversation (the rest is the agents'). */
 const CONVERSATION_INGEST_COLUMNS = ['message_count', 'last_message_at', 'last_inbound_at', 'updated_at', 'contact_id', 'deleted_at', 'base_subject', 'participants'] as const;
+const CONVERSATION_UPSERT = `on conflict ("id") do update set ${CONVERSATION_INGEST_COLUMNS.map((k) => `"${k}" = excluded."${k}"`).join(', ')}`;
 
 /** Writes the planned batch: new conversations, messages, locations, then the changed conversations and moves. */
 async function writePlan(trx: Executor, dialect: Dialect, plan: BatchPlan): Promise<void> {
   const all = [...plan.state.conversations.values()];
+  // New and changed conversations in one statement: an upsert of their whole rows whose conflict on the id
+  // (only the changed ones: they exist, a new id never does) updates only what ingest changes, where a
+  // statement per conversation cost a database round trip each (PostgreSQL: ~10 per group of inbound mail),
+  // and the new ones a statement of their own (one round trip more per group).
   const created = all.filter((c) => c.isNew).map((c) => ({ ...c.row, participants: JSON.stringify(c.participants) }));
-  await insertRows(trx, dialect, 'conversations', created);
+  const changed = all.filter((c) => !c.isNew && c.dirty).map((c) => ({ ...c.row, participants: JSON.stringify(c.participants) }));
+  await insertRows(trx, dialect, 'conversations', [...created, ...changed], changed.length ? CONVERSATION_UPSERT : '');
   await insertRows(trx, dialect, 'messages', plan.messages);
   const locations = [...plan.locations.values()].map(({ loc, messageId }) => ({ connection_id: plan.connection.id, folder: loc.folder, uidvalidity: loc.uidvalidity, uid: loc.uid, message_id: messageId, expunged_at: null }));
   await insertRows(trx, dialect, 'message_locations', locations, 'on conflict ("connection_id", "folder", "uidvalidity", "uid") do update set "message_id" = excluded."message_id", "expunged_at" = null');
-  // The changed conversations in one statement: an upsert of their whole rows whose conflict on the id
-  // (always: they exist) updates only what ingest changes, where a statement per conversation cost a
-  // database round trip each (PostgreSQL: ~10 per group of inbound mail).
-  const changed = all.filter((c) => !c.isNew && c.dirty).map((c) => ({ ...c.row, participants: JSON.stringify(c.participants) }));
-  await insertRows(trx, dialect, 'conversations', changed, `on conflict ("id") do update set ${CONVERSATION_INGEST_COLUMNS.map((k) => `"${k}" = excluded."${k}"`).join(', ')}`);
   // Merges, in order (a conversation merged into one that is merged later follows it).
   for (const m of plan.merges) {
     await trx.updateTable('messages').set({ conversation_id: m.survivorId }).where('conversation_id', '=', m.mergedId).execute();

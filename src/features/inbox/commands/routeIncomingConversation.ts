@@ -171,9 +171,19 @@ export async function routeNewConversation(trx: Executor, env: Pick<CommandEnv, 
   return decision;
 }
 
-async function senderLists(trx: Executor, inboxId: string): Promise<ListEntry[]> {
-  const rows = await trx.selectFrom('inbox_sender_lists').select(['list', 'pattern']).where('inbox_id', '=', inboxId).execute();
-  return rows.map((r) => ({ list: r.list as ListEntry['list'], pattern: r.pattern }));
+/** The inbox row and its allow/deny lists in one statement (a row per list entry, or one without). */
+async function loadInboxSettings(trx: Executor, inboxId: string): Promise<{ inbox: InboxesTable | undefined; lists: ListEntry[] }> {
+  const rows = await trx
+    .selectFrom('inboxes')
+    .leftJoin('inbox_sender_lists as l', 'l.inbox_id', 'inboxes.id')
+    .selectAll('inboxes')
+    .select(['l.list as sender_list', 'l.pattern as sender_pattern'])
+    .where('inboxes.id', '=', inboxId)
+    .execute();
+  if (!rows.length) return { inbox: undefined, lists: [] };
+  const { sender_list: _l, sender_pattern: _p, ...inbox } = rows[0]!;
+  const lists = rows.flatMap((r) => (r.sender_list !== null && r.sender_pattern !== null ? [{ list: r.sender_list as ListEntry['list'], pattern: r.sender_pattern }] : []));
+  return { inbox, lists };
 }
 
 /**
@@ -182,7 +192,7 @@ async function senderLists(trx: Executor, inboxId: string): Promise<ListEntry[]>
  */
 const inboxSettings = new WeakMap<object, Map<string, Promise<{ inbox: InboxesTable | undefined; lists: ListEntry[] }>>>();
 function inboxSettingsFor(trx: Executor, inboxId: string) {
-  const load = async () => ({ inbox: await trx.selectFrom('inboxes').selectAll().where('id', '=', inboxId).executeTakeFirst(), lists: await senderLists(trx, inboxId) });
+  const load = () => loadInboxSettings(trx, inboxId);
   if (!trx.isTransaction) return load(); // a cache on the database handle itself would never expire
   let perTrx = inboxSettings.get(trx);
   if (!perTrx) inboxSettings.set(trx, (perTrx = new Map()));
