@@ -43,12 +43,20 @@ export async function sendForwardingTestEmail(ingestor: Ingestor, connectionId: 
   }
 }
 
+const FIELD_ANY_CASE = new RegExp(FORWARDING_TEST_HEADER.replace(/-/g, '\\-'), 'i');
+
 /**
  * Inbound SMTP calls this first for each target connection: when the message is this connection's pending
  * forwarding test, the check is marked verified and true is returned (the message is not stored).
  */
 export async function recordForwardingTest(env: Pick<CommandEnv, 'db' | 'now'>, connection: ConnectionsTable, raw: Buffer): Promise<boolean> {
-  const token = forwardingTestToken(readHeaderBlock(raw.subarray(0, 256 * 1024).toString('latin1')).fields);
+  // Every inbound message passes here and most do not name the field: looked for in the header's text
+  // before the header is parsed.
+  const head = raw.subarray(0, 256 * 1024);
+  const crlf = head.indexOf('\r\n\r\n');
+  const end = crlf >= 0 ? crlf : head.indexOf('\n\n');
+  if (!FIELD_ANY_CASE.test(head.subarray(0, end >= 0 ? end : head.length).toString('latin1'))) return false;
+  const token = forwardingTestToken(readHeaderBlock(head.toString('latin1')).fields);
   if (!token) return false;
   // The token is checked against the connection as it is now, not against `connection` (inbound SMTP may
   // have looked that row up a moment before the test was requested): only the pending test is consumed,
