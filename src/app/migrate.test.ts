@@ -29,6 +29,9 @@ describe('migrations', () => {
         // 033: message bodies are compressed with lz4 (Debian's PostgreSQL is built with it).
         const r = await sql<{ c: string }>`select attcompression as c from pg_attribute where attrelid = 'messages'::regclass and attname = 'text_body'`.execute(t.db);
         expect(r.rows[0]?.c).toBe('l');
+        // 036: events keep room on their pages for the publication's update (a HOT update).
+        const ff = await sql<{ o: string[] | null }>`select reloptions as o from pg_class where oid = 'events'::regclass`.execute(t.db);
+        expect(ff.rows[0]?.o).toContain('fillfactor=50');
       }
     } finally {
       await t.drop();

@@ -29,6 +29,7 @@ import * as m032 from './032-conversation-snippet-index.js';
 import * as m033 from './033-postgres-lz4-bodies.js';
 import * as m034 from './034-webhook-index-diet.js';
 import * as m035 from './035-sqlite-contentless-search.js';
+import * as m036 from './036-events-fillfactor.js';
 
 /** Migrations are listed here in order (no directory scanning: works the same under tsx and bundlers). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -62,5 +63,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   '033-postgres-lz4-bodies': m033,
   '034-webhook-index-diet': m034,
   '035-sqlite-contentless-search': m035,
+  '036-events-fillfactor': m036,
 };
 
