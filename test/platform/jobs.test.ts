@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { claimJobs, enqueue, failJob, completeJob } from '../../src/platform/jobs/queue.js';
+import { claimJobs, enqueue, enqueueMany, failJob, completeJob, pgClaimStatement } from '../../src/platform/jobs/queue.js';
+import { sql } from 'kysely';
 import { acquireLease, releaseLease } from '../../src/platform/jobs/lease.js';
 import { JobWorker, RetryLater } from '../../src/platform/jobs/worker.js';
 import type { CommandEnv } from '../../src/platform/context.js';
@@ -74,6 +75,29 @@ describe('durable job queue', () => {
     const second = await claimJobs(t.db, t.dialect, { queues: [q2, q1], workerId: 'w', lockMs: 1000, limit: 10, now: 2000 });
     expect(second.map((j) => j.id).sort()).toEqual([c, d].sort());
     expect(await claimJobs(t.db, t.dialect, { queues: [q1, q2], workerId: 'w', lockMs: 1000, limit: 10, now: 2000 })).toEqual([]);
+  });
+
+  it.runIf(process.env.DATABASE_URL)('PostgreSQL: a claim reads a bounded number of each queue\'s ready jobs, not all of them', async () => {
+    const q = queue();
+    await enqueueMany(t.db, t.dialect, 0, Array.from({ length: 2000 }, (_, i) => ({ queue: q, kind: 'k', payload: { i }, runAt: i })));
+    await sql`analyze jobs`.execute(t.db);
+    // Planned and run, then rolled back: the largest number of rows any node of the plan produced.
+    let plan: unknown;
+    const rollback = new Error('rollback');
+    await t.db
+      .transaction()
+      .execute(async (trx) => {
+        plan = (await sql<{ 'QUERY PLAN': unknown }>`explain (analyze, format json) ${pgClaimStatement({ queues: [q, queue()], workerId: 'w', lockMs: 1000, limit: 4, now: 10_000 })}`.execute(trx)).rows[0]!['QUERY PLAN'];
+        throw rollback;
+      })
+      .catch((err) => {
+        if (err !== rollback) throw err;
+      });
+    const text = typeof plan === 'string' ? plan : JSON.stringify(plan);
+    const rows = [...text.matchAll(/"Actual Rows":\s*(\d+)/g)].map((m) => Number(m[1]));
+    expect(rows.length).toBeGreaterThan(0);
+    expect(Math.max(...rows)).toBeLessThanOrEqual(4 * 2 + 32);
+    await t.db.deleteFrom('jobs').where('queue', '=', q).execute();
   });
 
   it('never hands the same job to two concurrent claimers', async () => {

@@ -88,20 +88,36 @@ export interface ClaimInput {
   now: number;
 }
 
+/** PostgreSQL's claim (exported for the test of its plan): see claimJobs. */
+export function pgClaimStatement(c: ClaimInput) {
+  const bound = c.limit * 2 + 32;
+  const parts = c.queues.flatMap((queue) => [
+    sql`(SELECT id FROM jobs WHERE state = 'queued' AND queue = ${queue} AND run_at <= ${c.now} ORDER BY run_at LIMIT ${bound})`,
+    sql`(SELECT id FROM jobs WHERE state = 'running' AND queue = ${queue} AND locked_until < ${c.now} ORDER BY run_at LIMIT ${bound})`,
+  ]);
+  return sql<JobsTable>`
+    UPDATE jobs SET state = 'running', locked_by = ${c.workerId}, locked_until = ${c.now + c.lockMs}, attempts = attempts + 1
+    WHERE id IN (
+      SELECT id FROM jobs
+      WHERE id = ANY(ARRAY(${sql.join(parts, sql` UNION ALL `)}))
+        AND queue IN (${sql.join(c.queues)})
+        AND ((state = 'queued' AND run_at <= ${c.now}) OR (state = 'running' AND locked_until < ${c.now}))
+      ORDER BY run_at
+      LIMIT ${c.limit}
+      FOR UPDATE SKIP LOCKED)
+    RETURNING *`;
+}
+
 export async function claimJobs(db: Kysely<DB>, dialect: Dialect, c: ClaimInput): Promise<JobsTable[]> {
   const lockedUntil = c.now + c.lockMs;
   if (dialect === 'postgres') {
-    const rows = await sql<JobsTable>`
-      UPDATE jobs SET state = 'running', locked_by = ${c.workerId}, locked_until = ${lockedUntil}, attempts = attempts + 1
-      WHERE id IN (
-        SELECT id FROM jobs
-        WHERE queue IN (${sql.join(c.queues)})
-          AND ((state = 'queued' AND run_at <= ${c.now}) OR (state = 'running' AND locked_until < ${c.now}))
-        ORDER BY run_at
-        LIMIT ${c.limit}
-        FOR UPDATE SKIP LOCKED)
-      RETURNING *`.execute(db);
-    return rows.rows;
+    // The candidates first, each queue's queued and expired jobs read from jobs_ready_idx (state, queue,
+    // run_at) in run_at order up to a bound, then those locked (SKIP LOCKED, conditions checked again) and
+    // the earliest taken. One select with the OR of both states over `queue in (...)` (FOR UPDATE rules out
+    // a UNION there) read and sorted every ready job: ~1 ms a claim with 4,000 publication jobs queued (a
+    // webhooks fan-out backlog), growing with the backlog. The bound (twice the limit and 32) leaves room
+    // for the jobs that claims running at the same time lock first (skipped here).
+    return (await pgClaimStatement(c).execute(db)).rows;
   }
   return db.transaction().execute(async (trx) => {
     // Each queue's queued and expired jobs in run_at order, each read from jobs_ready_idx (state, queue,
