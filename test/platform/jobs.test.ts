@@ -100,6 +100,27 @@ describe('durable job queue', () => {
     await t.db.deleteFrom('jobs').where('queue', '=', q).execute();
   });
 
+  it.runIf(process.env.DATABASE_URL)('PostgreSQL: a claim whose first candidates another transaction holds takes a later ready job', async () => {
+    const q = queue();
+    const ids = await enqueueMany(t.db, t.dialect, 0, Array.from({ length: 300 }, (_, i) => ({ queue: q, kind: 'k', payload: { i }, runAt: i })));
+    // A fan-out finishing the publication jobs it took along holds their rows until it commits.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holder = t.db.transaction().execute(async (trx) => {
+      await trx.updateTable('jobs').set({ finished_at: 1 }).where('id', 'in', ids.slice(0, 250)).execute();
+      locked();
+      await held;
+    });
+    await isLocked;
+    const claimed = await claimJobs(t.db, t.dialect, { queues: [q], workerId: 'w', lockMs: 1000, limit: 2, now: 10_000 });
+    release();
+    await holder;
+    expect(claimed.map((j) => j.id)).toEqual(ids.slice(250, 252));
+    await t.db.deleteFrom('jobs').where('queue', '=', q).execute();
+  });
+
   it('never hands the same job to two concurrent claimers', async () => {
     const q = queue();
     for (let i = 0; i < 40; i++) await enqueue(t.db, 0, { queue: q, kind: 'k', payload: { i } });

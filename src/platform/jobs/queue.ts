@@ -117,7 +117,22 @@ export async function claimJobs(db: Kysely<DB>, dialect: Dialect, c: ClaimInput)
     // a UNION there) read and sorted every ready job: ~1 ms a claim with 4,000 publication jobs queued (a
     // webhooks fan-out backlog), growing with the backlog. The bound (twice the limit and 32) leaves room
     // for the jobs that claims running at the same time lock first (skipped here).
-    return (await pgClaimStatement(c).execute(db)).rows;
+    const rows = (await pgClaimStatement(c).execute(db)).rows;
+    if (rows.length >= c.limit) return rows;
+    // Fewer than asked: the candidates may have been locked by others (a fan-out's transaction finishing
+    // the publication jobs it took along holds up to 200 of them until it commits), or there are no more.
+    // Looked at without the bound, as before: every ready job, locked ones skipped.
+    const more = await sql<JobsTable>`
+      UPDATE jobs SET state = 'running', locked_by = ${c.workerId}, locked_until = ${c.now + c.lockMs}, attempts = attempts + 1
+      WHERE id IN (
+        SELECT id FROM jobs
+        WHERE queue IN (${sql.join(c.queues)})
+          AND ((state = 'queued' AND run_at <= ${c.now}) OR (state = 'running' AND locked_until < ${c.now}))
+        ORDER BY run_at
+        LIMIT ${c.limit - rows.length}
+        FOR UPDATE SKIP LOCKED)
+      RETURNING *`.execute(db);
+    return rows.concat(more.rows);
   }
   return db.transaction().execute(async (trx) => {
     // Each queue's queued and expired jobs in run_at order, each read from jobs_ready_idx (state, queue,
