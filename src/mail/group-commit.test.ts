@@ -144,4 +144,25 @@ describe('groupCommit', () => {
     await Promise.all([first, second, third, fourth]);
     expect(writes).toEqual([[1], [2, 3, 4]]);
   });
+  it('a write that starts soon after the previous one ended waits fillLingerMs for fillTo; after an idle moment, lingerMs', async () => {
+    const writes: number[][] = [];
+    const submit = groupCommit<number>(async (items) => {
+      writes.push(items);
+    }, { lingerMs: 1, fillTo: 3, fillLingerMs: 300 });
+    await submit(1); // alone, after its 1 ms
+    const second = submit(2); // the write of 1 has just ended: steady traffic, 2 waits for company
+    await tick();
+    await tick();
+    expect(writes).toEqual([[1]]);
+    const third = submit(3);
+    const fourth = submit(4); // three queued: written at once
+    await Promise.all([second, third, fourth]);
+    expect(writes).toEqual([[1], [2, 3, 4]]);
+    await new Promise((r) => setTimeout(r, 350)); // idle for longer than fillLingerMs
+    const fifth = submit(5);
+    await tick();
+    await tick();
+    expect(writes).toEqual([[1], [2, 3, 4], [5]]); // after lingerMs, not fillLingerMs
+    await fifth;
+  });
 });

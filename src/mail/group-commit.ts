@@ -6,7 +6,9 @@
  * one commit instead of paying one each; the wait is bounded and small against a sender's patience).
  * With `fillTo` as well, a group that follows a write and would hold fewer items than that also waits
  * `fillLingerMs` (default `lingerMs`; no wait at all when `lingerMs` is 0) once (at a steady rate, groups the size of a linger's arrivals rather
- * than of one write's; a longer wait here costs latency only while traffic is steady, not for a lone item).
+ * than of one write's; a longer wait here costs latency only while traffic is steady, not for a lone item),
+ * and so does a write that starts less than `fillLingerMs` after the previous one ended (the writer went idle
+ * only because it is faster than the arrivals).
  * A linger ends as soon as the group it waits for is full (`maxBatch` after an idle moment, `fillTo` after a
  * write), so a longer linger costs latency only when traffic is light.
  * If a group fails, its items are written again one
@@ -32,10 +34,18 @@ export function groupCommit<T>(write: (items: T[]) => Promise<void>, opts: { max
       }
       waiting = { until, wake: done };
     });
+  // When the last write ended: a write that starts less than fillLingerMs after it is steady traffic too (a
+  // writer faster than the arrivals goes idle between groups: on SQLite, at 200 messages a second, groups
+  // started that way held ~7 messages with the 20 ms linger).
+  let lastWriteEnd = Number.NEGATIVE_INFINITY;
   const run = async () => {
     running = true;
     try {
-      if (lingerMs > 0 && queue.length < maxBatch) await linger(maxBatch, lingerMs);
+      if (lingerMs > 0 && queue.length < maxBatch) {
+        const steady = fillTo > 0 && performance.now() - lastWriteEnd < fillLingerMs;
+        if (!steady) await linger(maxBatch, lingerMs);
+        else if (queue.length < fillTo) await linger(fillTo, fillLingerMs);
+      }
       let first = true;
       while (queue.length > 0) {
         // Items keep coming while a write runs: with `fillTo`, a group that would start smaller than that
@@ -64,6 +74,7 @@ export function groupCommit<T>(write: (items: T[]) => Promise<void>, opts: { max
         }
       }
     } finally {
+      lastWriteEnd = performance.now();
       running = false;
     }
   };

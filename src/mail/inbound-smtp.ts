@@ -3,8 +3,8 @@
  * forwarding) and per-user BCC logging addresses. Not an open relay: any other recipient is refused at
  * RCPT. A message is answered 250 only after it is durably committed (blob fsynced, rows committed;
  * messages arriving together share one transaction, see group-commit.ts: a write waits COMMIT_LINGER_MS
- * for company after an idle moment, and up to COMMIT_FILL_LINGER_MS more when fewer than COMMIT_FILL_TO
- * messages queued during the previous write, so at a steady rate many share each commit and each pays a
+ * for company after an idle moment, and up to COMMIT_FILL_LINGER_MS for COMMIT_FILL_TO messages when it
+ * follows the previous write within that time, so at a steady rate many share each commit and each pays a
  * fraction of its fixed cost); any internal failure answers 451
  * so the sending server retries. Size is capped (552) and connections
  * are rate-limited per client address.
