@@ -82,12 +82,12 @@ export type InboundIntercept = (env: MailIngest['env'], connection: ConnectionsT
 export const RECIPIENT_CACHE_MS = 2_000;
 
 /** A connection's generated forwarding address (team email connected by forwarding). */
-function forwardingAddressResolver(now: () => number = () => performance.now()): { resolve: RecipientResolver; forget(connectionId: string): void } {
+function forwardingAddressResolver(): { resolve: RecipientResolver; forget(connectionId: string): void } {
   const known = new Map<string, { connection: ConnectionsTable; until: number }>();
   return {
     async resolve(db, address) {
       const hit = known.get(address);
-      const t = now();
+      const t = performance.now();
       if (hit && hit.until > t) return { kind: 'connection', connection: hit.connection };
       const c = (await connectionByForwardingAddress(db, address))[0];
       if (!c) {

@@ -95,21 +95,24 @@ export function pgClaimStatement(c: ClaimInput) {
     sql`(SELECT id FROM jobs WHERE state = 'queued' AND queue = ${queue} AND run_at <= ${c.now} ORDER BY run_at LIMIT ${bound})`,
     sql`(SELECT id FROM jobs WHERE state = 'running' AND queue = ${queue} AND locked_until < ${c.now} ORDER BY run_at LIMIT ${bound})`,
   ]);
+  return pgClaimUpdate(c, c.limit, sql`id = ANY(ARRAY(${sql.join(parts, sql` UNION ALL `)})) AND `);
+}
+
+/** Locks and takes up to `limit` of the ready jobs of `c.queues` (among `candidates`, a condition ending in AND, when given), earliest first. */
+function pgClaimUpdate(c: ClaimInput, limit: number, candidates = sql``) {
   return sql<JobsTable>`
     UPDATE jobs SET state = 'running', locked_by = ${c.workerId}, locked_until = ${c.now + c.lockMs}, attempts = attempts + 1
     WHERE id IN (
       SELECT id FROM jobs
-      WHERE id = ANY(ARRAY(${sql.join(parts, sql` UNION ALL `)}))
-        AND queue IN (${sql.join(c.queues)})
+      WHERE ${candidates}queue IN (${sql.join(c.queues)})
         AND ((state = 'queued' AND run_at <= ${c.now}) OR (state = 'running' AND locked_until < ${c.now}))
       ORDER BY run_at
-      LIMIT ${c.limit}
+      LIMIT ${limit}
       FOR UPDATE SKIP LOCKED)
     RETURNING *`;
 }
 
 export async function claimJobs(db: Kysely<DB>, dialect: Dialect, c: ClaimInput): Promise<JobsTable[]> {
-  const lockedUntil = c.now + c.lockMs;
   if (dialect === 'postgres') {
     // The candidates first, each queue's queued and expired jobs read from jobs_ready_idx (state, queue,
     // run_at) in run_at order up to a bound, then those locked (SKIP LOCKED, conditions checked again) and
@@ -122,16 +125,7 @@ export async function claimJobs(db: Kysely<DB>, dialect: Dialect, c: ClaimInput)
     // Fewer than asked: the candidates may have been locked by others (a fan-out's transaction finishing
     // the publication jobs it took along holds up to 200 of them until it commits), or there are no more.
     // Looked at without the bound, as before: every ready job, locked ones skipped.
-    const more = await sql<JobsTable>`
-      UPDATE jobs SET state = 'running', locked_by = ${c.workerId}, locked_until = ${c.now + c.lockMs}, attempts = attempts + 1
-      WHERE id IN (
-        SELECT id FROM jobs
-        WHERE queue IN (${sql.join(c.queues)})
-          AND ((state = 'queued' AND run_at <= ${c.now}) OR (state = 'running' AND locked_until < ${c.now}))
-        ORDER BY run_at
-        LIMIT ${c.limit - rows.length}
-        FOR UPDATE SKIP LOCKED)
-      RETURNING *`.execute(db);
+    const more = await pgClaimUpdate(c, c.limit - rows.length).execute(db);
     return rows.concat(more.rows);
   }
   return db.transaction().execute(async (trx) => {
@@ -147,7 +141,7 @@ export async function claimJobs(db: Kysely<DB>, dialect: Dialect, c: ClaimInput)
     if (!ids.length) return [];
     return trx
       .updateTable('jobs')
-      .set((eb) => ({ state: 'running', locked_by: c.workerId, locked_until: lockedUntil, attempts: eb('attempts', '+', 1) }))
+      .set((eb) => ({ state: 'running', locked_by: c.workerId, locked_until: c.now + c.lockMs, attempts: eb('attempts', '+', 1) }))
       .where('id', 'in', ids.map((r) => r.id))
       .returningAll()
       .execute();
