@@ -24,7 +24,7 @@
  * second after it, as the SMTP figure covers the load and its drain). Goal: at most twice. The ratio is the
  * median of alternated rounds (BENCH_INBOUND_CPU_ROUNDS, 3: the measured load and its sync run, then shorter
  * loads each followed by its sync run), as the machine's speed drifts between two runs a minute apart. Both paths run
- * once unmeasured beforehand (BENCH_INBOUND_WARM_SECONDS, 10 s of load) so that both figures are warm.
+ * once unmeasured beforehand on each database (BENCH_INBOUND_WARM_SECONDS, 10 s of load) so that both figures are warm.
  *
  *   npm run bench -- inbound-load
  *   BENCH_INBOUND_RATE=200 BENCH_INBOUND_SECONDS=60 BENCH_INBOUND_CONNECTIONS=20 BENCH_INBOUND_KB=20
@@ -354,17 +354,7 @@ export async function benchInboundLoad(o: InboundLoadOptions = inboundLoadOption
   const baseP50 = round1(percentile(base.latencies, 50));
   const baseP99 = round1(percentile(base.latencies, 99));
   const rows: BenchRow[] = [];
-  // Warm-up, not measured: both paths once on the first database, WARM_SECONDS of load each, so that
-  // neither measured figure pays for this process's one-time costs (JIT compilation, the parse workers'
-  // boot, mailauth's loading). Without it the inbound run came first, cold, and the sync run after it
-  // warm: the same code measured 2.57 cold and 2.09 warm.
   const kinds = benchDatabases();
-  if (kinds[0] && (kinds[0] !== 'postgres' || !(await pgUnavailable()))) {
-    const warm = { ...o, seconds: Math.min(o.seconds, WARM_SECONDS) };
-    process.stderr.write(`  inbound-load: warm-up on ${kinds[0]} (${warm.seconds} s of each path, not measured)...\n`);
-    const w = await onMailroom(kinds[0], warm, `warm-${tag}`, false);
-    await syncPipelineCpu(kinds[0], warm, `warm-${tag}`, w.offered, false);
-  }
   for (const kind of kinds) {
     if (kind === 'postgres') {
       const why = await pgUnavailable();
@@ -373,6 +363,17 @@ export async function benchInboundLoad(o: InboundLoadOptions = inboundLoadOption
         continue;
       }
     }
+    // Warm-up, not measured: both paths once on this database, WARM_SECONDS of load each, so that neither
+    // measured figure pays for one-time costs (JIT compilation of this database's driver and statements, the
+    // parse workers' boot, mailauth's loading). Without it the inbound run came first, cold, and the sync
+    // run after it warm: the same code measured 2.57 cold and 2.09 warm. Once per database: a warm-up on
+    // SQLite alone left PostgreSQL's first round with its driver's code cold (and the team path runs ~14
+    // times more statements a message than sync): it was the highest of three in both runs of session 12
+    // that had rounds (2.51 and 2.51, against 1.78-2.47).
+    const warm = { ...o, seconds: Math.min(o.seconds, WARM_SECONDS) };
+    process.stderr.write(`  inbound-load: warm-up on ${kind} (${warm.seconds} s of each path, not measured)...\n`);
+    const w = await onMailroom(kind, warm, `warm-${kind}-${tag}`, false);
+    await syncPipelineCpu(kind, warm, `warm-${kind}-${tag}`, w.offered, false);
     process.stderr.write(`  inbound-load: Mailroom on ${kind}, ${setup}...\n`);
     const r = await onMailroom(kind, o, tag);
     process.stderr.write(`  inbound-load: sync pipeline on ${kind}, the same ${r.offered} messages...\n`);
