@@ -60,8 +60,9 @@ export async function requireInboxAccess(db: Executor, actor: Actor, inboxId: st
   return { inbox, level };
 }
 
-const inboxForListQuery = compiledOnce<[inboxId: string, accountId: string], InboxesTable & { next_snooze_end: number | null }>('inboxForList', (db, arg) =>
-  db
+/** The select of `requireInboxForList`: the live inbox of the account with `next_snooze_end` (for reads that add to it). */
+export function inboxForListSelect(db: Executor, inboxId: unknown, accountId: unknown) {
+  return db
     .selectFrom('inboxes')
     .selectAll('inboxes')
     .select((eb) =>
@@ -73,10 +74,12 @@ const inboxForListQuery = compiledOnce<[inboxId: string, accountId: string], Inb
         .where('conversations.status', '=', sql.lit('snoozed'))
         .as('next_snooze_end'),
     )
-    .where('id', '=', arg(0))
-    .where('account_id', '=', arg(1))
-    .where('deleted_at', 'is', null),
-);
+    .where('inboxes.id', '=', inboxId as string)
+    .where('inboxes.account_id', '=', accountId as string)
+    .where('inboxes.deleted_at', 'is', null);
+}
+
+const inboxForListQuery = compiledOnce<[inboxId: string, accountId: string], InboxesTable & { next_snooze_end: number | null }>('inboxForList', (db, arg) => inboxForListSelect(db, arg(0), arg(1)));
 
 /**
  * `requireInboxAccess(..., 'view')` for reading the inbox's list, with in the same query when its next snooze
@@ -248,6 +251,12 @@ function listSelectBase(db: Executor, withSla = true) {
     'conversation_sla.paused as sla_paused',
     'conversation_sla.next_due_at as sla_next_due_at',
   ]);
+}
+
+/** The names of the columns `listSelect(db, withSla)` reads, in its order. */
+export function listColumnNames(withSla: boolean): string[] {
+  const sla = ['cycle_started_at', 'first_response_due_at', 'first_response_met_at', 'first_response_breached', 'resolution_due_at', 'resolution_met_at', 'resolution_breached', 'paused', 'next_due_at'];
+  return [...LIST_COLUMNS.map((c) => c.slice('conversations.'.length)), 'assignee_name', 'assignee_state', 'contact_first_name', 'contact_last_name', ...(withSla ? sla.map((c) => `sla_${c}`) : []), 'snippet'];
 }
 
 /** Loads the list columns of the given conversations (used by list and thread views); see listSelectBase for `withSla`. */
