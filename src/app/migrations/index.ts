@@ -30,6 +30,7 @@ import * as m033 from './033-postgres-lz4-bodies.js';
 import * as m034 from './034-webhook-index-diet.js';
 import * as m035 from './035-sqlite-contentless-search.js';
 import * as m036 from './036-events-fillfactor.js';
+import * as m038 from './038-outbox-conversation-index.js';
 
 /** Migrations are listed here in order (no directory scanning: works the same under tsx and bundlers). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -64,5 +65,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   '034-webhook-index-diet': m034,
   '035-sqlite-contentless-search': m035,
   '036-events-fillfactor': m036,
+  '038-outbox-conversation-index': m038,
 };
 
