@@ -123,6 +123,22 @@ async function associations(trx: Executor, conversationId: string): Promise<Asso
 }
 
 /**
+ * The logged conversations of messages with these Message-IDs in any of the user's personal mailboxes. The
+ * mailboxes are a list of connection ids, so that the parents are looked up by (connection_id, message_id)
+ * whatever the statistics: as a join, SQLite without statistics (a new install during its first sync,
+ * before the hourly `optimize`) scanned every message of the database for each reply. Exported for its plan test.
+ */
+export function loggedByParents(trx: Executor, p: { accountId: string; userId: string; parents: readonly string[] }) {
+  return trx
+    .selectFrom('messages')
+    .innerJoin('logged_conversations', 'logged_conversations.conversation_id', 'messages.conversation_id')
+    .select(['logged_conversations.contact_id', 'logged_conversations.company_id', 'logged_conversations.personal_email_id'])
+    .where('messages.connection_id', 'in', (eb) => eb.selectFrom('connections').select('connections.id').where('connections.user_id', '=', p.userId).where('connections.type', '=', 'personal'))
+    .where('messages.message_id', 'in', [...p.parents])
+    .where('messages.account_id', '=', p.accountId);
+}
+
+/**
  * Associations reached through the message's parents (In-Reply-To, References) in any of the user's
  * personal mailboxes: a reply that landed in another of the user's mailboxes than the logged original.
  */
@@ -130,16 +146,7 @@ async function associationsByParents(trx: Executor, stored: StoredPersonalMail):
   const m = stored.message;
   const parents = [...new Set([m.in_reply_to, ...readJson('messages.references', m.references, json.stringArray, [])].filter((x): x is string => Boolean(x)))].slice(0, 50);
   if (!parents.length) return [];
-  const rows = await trx
-    .selectFrom('messages')
-    .innerJoin('connections', 'connections.id', 'messages.connection_id')
-    .innerJoin('logged_conversations', 'logged_conversations.conversation_id', 'messages.conversation_id')
-    .select(['logged_conversations.contact_id', 'logged_conversations.company_id', 'logged_conversations.personal_email_id'])
-    .where('messages.account_id', '=', m.account_id)
-    .where('messages.message_id', 'in', parents)
-    .where('connections.user_id', '=', stored.connection.user_id)
-    .where('connections.type', '=', 'personal')
-    .execute();
+  const rows = await loggedByParents(trx, { accountId: m.account_id, userId: stored.connection.user_id, parents }).execute();
   const seen = new Set<string>();
   return rows.filter((r) => !seen.has(r.contact_id) && seen.add(r.contact_id)).map((r) => ({ contactId: r.contact_id, companyId: r.company_id, personalEmailId: r.personal_email_id }));
 }
