@@ -43,7 +43,7 @@ import { CompiledQuery, sql } from 'kysely';
 import type { EventsTable, JobsTable, WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable } from '../../platform/database/schema.js';
 import { json, readJson } from '../../platform/database/json.js';
 import { RunAgain } from '../../platform/jobs/worker.js';
-import { finishQueuedJobs } from '../../platform/jobs/queue.js';
+import { dropQueuedJobs } from '../../platform/jobs/queue.js';
 import { PUBLISH_EVENT_JOB } from '../../platform/events.js';
 import { adminIds, notifyUsers } from '../notifications/index.js';
 import { EVENT_CATALOGUE, isEventType, wants } from './catalogue.js';
@@ -96,7 +96,7 @@ const PUBLISH_BATCH = 200;
  * Fans the job's event out to its account's endpoints, and with it the unpublished events recorded after
  * it (seq order, up to PUBLISH_BATCH, whatever their account): their deliveries in one multi-row insert,
  * the delivery jobs of their endpoints in another, all marked published in one statement. The queued
- * publication jobs of the events taken along are marked done in one statement (one claimed meanwhile
+ * publication jobs of the events taken along are removed in one statement (one claimed meanwhile
  * finds its event published and does nothing). PostgreSQL skips events another publication holds.
  */
 export async function publishEvent(env: CommandEnv, eventId: string): Promise<number> {
@@ -134,14 +134,14 @@ export async function publishEvent(env: CommandEnv, eventId: string): Promise<nu
     }
     const ids = evs.map((e) => e.id);
     await trx.updateTable('events').set({ published_at: now }).where('id', 'in', ids).where('published_at', 'is', null).execute();
-    // The publication jobs of the events taken along have nothing left to do: done without a claim each.
+    // The publication jobs of the events taken along have nothing left to do: removed without a claim each.
     // Queued to run at their events' times (recordEvent): only that stretch of the queue is looked at.
     // (Events recorded together by recordEvents share one job naming them all: it finds them published.)
     const along = evs.filter((e) => e.id !== eventId);
     if (along.length) {
       const times = along.map((e) => Number(e.created_at));
       const payloads = along.map((e) => JSON.stringify({ eventId: e.id }));
-      await finishQueuedJobs(trx, 'default', PUBLISH_EVENT_JOB, payloads, now, { from: Math.min(...times), to: Math.max(...times) });
+      await dropQueuedJobs(trx, env.dialect, 'default', PUBLISH_EVENT_JOB, payloads, { from: Math.min(...times), to: Math.max(...times) });
     }
     if (!deliveries.length) return 0;
     await insertDeliveries(trx, env.dialect, deliveries, now);
