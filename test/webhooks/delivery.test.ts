@@ -401,6 +401,21 @@ describe('webhooks', () => {
     expect(walk).toEqual([expect.stringContaining('USING INDEX webhook_deliveries_pending_idx (endpoint_id=?)')]);
   });
 
+  it.skipIf(!usingPostgres)('PostgreSQL: a delivery writes four index entries at its fan-out and four at its outcome (unique on endpoint and event seq, no second index on the same columns; retention\'s index holds finished ones only)', async () => {
+    const rows = await sql<{ indexname: string; indexdef: string }>`select indexname, indexdef from pg_indexes where schemaname = current_schema() and tablename = 'webhook_deliveries' order by indexname`.execute(t.env.db);
+    const defs = rows.rows.map((r) => r.indexdef.replace(/^.* USING btree /, `${r.indexname} `).replace(/ ON [^ ]+ /, ' '));
+    expect(defs).toEqual([
+      "webhook_deliveries_account_created_idx (account_id, created_at) WHERE (state <> 'pending'::text)",
+      "webhook_deliveries_endpoint_seq_uq (endpoint_id, event_seq)",
+      "webhook_deliveries_failed_idx (endpoint_id, event_seq) WHERE (state = 'failed'::text)",
+      "webhook_deliveries_order_idx (endpoint_id, ordering_key, event_seq)",
+      "webhook_deliveries_pending_idx (endpoint_id, event_seq) WHERE (state = 'pending'::text)",
+      'webhook_deliveries_pkey (id)',
+    ]);
+    const options = await sql<{ reloptions: string[] | null }>`select reloptions from pg_class where oid = 'webhook_deliveries'::regclass`.execute(t.env.db);
+    expect(options.rows[0]!.reloptions).toEqual(['fillfactor=50']);
+  });
+
   it('a fan-out that commits while the endpoint\'s job is ending is not missed (PostgreSQL: the job row stays locked meanwhile)', async () => {
     if (t.env.dialect !== 'postgres') return; // SQLite: one writer, the two cannot interleave
     const { token, accountId, endpoint } = await setup();

@@ -160,7 +160,7 @@ type NewDelivery = Pick<WebhookDeliveriesTable, 'id' | 'account_id' | 'endpoint_
 const INSERT_DELIVERIES_PG = `insert into webhook_deliveries (id, account_id, endpoint_id, event_id, event_seq, ordering_key, state, attempts, next_attempt_at, last_status, last_error, created_at, finished_at, locked_by, locked_until)
   select id, account_id, endpoint_id, event_id, event_seq, ordering_key, 'pending', 0, $7::bigint, null, null, $7::bigint, null, null, null
   from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[]) as d (id, account_id, endpoint_id, event_id, event_seq, ordering_key)
-  on conflict (endpoint_id, event_id) do nothing`;
+  on conflict (endpoint_id, event_seq) do nothing`;
 
 /** Deliveries per insert statement on SQLite (8 parameters each). */
 const DELIVERIES_PER_INSERT = 500;
