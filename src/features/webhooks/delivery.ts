@@ -75,9 +75,12 @@ export const deliverySettings = {
   /**
    * Claimed deliveries a pump keeps ready beside its POSTs, in multiples of what it may have in flight; it
    * claims again when one such multiple is left (a claim walks the leased deliveries before it finds new
-   * ones: a few large claims cost less than many small ones).
+   * ones: a few large claims cost less than many small ones; each is planned for its values, its fixed
+   * cost shared by what it takes). 8 rather than 4 (claims of ~112 rather than ~48): PostgreSQL server
+   * CPU ~95 -> ~80 us a delivered event, bench webhooks alternated in one tree, 3 x 3 rounds of 2,000;
+   * 16 measured no better; SQLite unchanged.
    */
-  claimAhead: 4,
+  claimAhead: 8,
   /** A pump hands its worker back after this long (wall clock), and is queued again at once. */
   sliceMs: 10_000,
   /**
