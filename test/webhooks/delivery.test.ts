@@ -17,7 +17,7 @@ import { RunAgain, type JobHandler } from '../../src/platform/jobs/worker.js';
 import { recordEvent, recordEvents, type AnyEventInput } from '../../src/platform/events.js';
 import { deliverySettings, webhooksFeature } from '../../src/features/webhooks/index.js';
 import { cleanupWebhooks } from '../../src/features/webhooks/cleanup.js';
-import { claimDeliveries, leaseStatement, pumpEndpoint, wakeEndpoints } from '../../src/features/webhooks/delivery.js';
+import { claimDeliveries, leaseStatement, PUBLISH_BATCH, publishEvent, pumpEndpoint, wakeEndpoints } from '../../src/features/webhooks/delivery.js';
 import { usingPostgres } from '../support/db.js';
 import { sql } from 'kysely';
 
@@ -304,6 +304,22 @@ describe('webhooks', () => {
     expect(received[0]!.headers['webhook-id']).toBe(leased[0]!.id);
     const [d] = (await t.api(token, 'GET', `/api/v1/webhooks/${endpoint.id}/deliveries`)).json().deliveries;
     expect(d).toMatchObject({ id: leased[0]!.id, state: 'succeeded', attempts: 1 });
+  });
+
+  it('one fan-out takes up to 500 waiting events (a backlog in few transactions)', async () => {
+    const { accountId, endpoint } = await setup();
+    expect(PUBLISH_BATCH).toBe(500);
+    const events: AnyEventInput[] = Array.from({ length: 450 }, (_, i) => ({ accountId, type: 'contact.updated', subject: { type: 'contact', id: `con_b${i}` }, data: { contactId: `con_b${i}`, changed: ['name'] }, at: clock }));
+    const ids = await t.env.db.transaction().execute((trx) => recordEvents(trx, t.env.dialect, events));
+    expect(await publishEvent(t.env, ids[0]!)).toBe(450);
+    const unpublished = await t.env.db.selectFrom('events').select('id').where('account_id', '=', accountId).where('published_at', 'is', null).execute();
+    expect(unpublished).toEqual([]);
+    expect(await t.env.db.selectFrom('webhook_deliveries').select('id').where('account_id', '=', accountId).execute()).toHaveLength(450);
+    // Nothing left for the tests after this one: the deliveries, the endpoint's pump, the publication jobs.
+    await t.env.db.deleteFrom('webhook_deliveries').where('account_id', '=', accountId).execute();
+    await t.env.db.deleteFrom('jobs').where('dedupe_key', '=', `webhooks.deliver:${endpoint.id}`).execute();
+    const publications = [0, 200, 400].map((i) => JSON.stringify({ eventIds: ids.slice(i, i + 200) }));
+    await t.env.db.deleteFrom('jobs').where('kind', '=', 'events.publish').where('payload', 'in', publications).execute();
   });
 
   it('one fan-out publishes the waiting events in order; one job per endpoint sends a subject\'s events one after the other, and ends when nothing is pending', async () => {

@@ -92,8 +92,15 @@ export const deliverySettings = {
 
 const LOGGED_BODY = 1024;
 
-/** Events fanned out per transaction: the job's event and the unpublished ones after it. */
-const PUBLISH_BATCH = 200;
+/**
+ * Events fanned out per transaction: the job's event and the unpublished ones after it. 500 rather than
+ * 200: a backlog (events recorded one by one, each with its publication job) is fanned out in fewer
+ * transactions, so fewer publication jobs are claimed and run, and fewer pump wake-ups. Bench webhooks
+ * (2,000 events, alternated, 2 x 3 processes of 3 rounds): PostgreSQL Node CPU per event 153-162 ->
+ * 127-140 us, server 90 -> 75-80; SQLite 159 -> 152. A transaction holds the events it takes (and on
+ * SQLite the write lock) a little longer: a few ms for 500.
+ */
+export const PUBLISH_BATCH = 500;
 
 /**
  * Fans the job's event out to its account's endpoints, and with it the unpublished events recorded after

@@ -124,7 +124,7 @@ export async function claimJobs(db: Kysely<DB>, dialect: Dialect, c: ClaimInput)
     const rows = (await pgClaimStatement(c).execute(db)).rows;
     if (rows.length >= c.limit) return rows;
     // Fewer than asked: the candidates may have been locked by others (a fan-out's transaction finishing
-    // the publication jobs it took along holds up to 200 of them until it commits), or there are no more.
+    // the publication jobs it took along holds up to 500 of them until it commits), or there are no more.
     // Looked at without the bound, as before: every ready job, locked ones skipped.
     const more = await pgClaimUpdate(c, c.limit - rows.length).execute(db);
     return rows.concat(more.rows);
