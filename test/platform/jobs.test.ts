@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { createTestDatabase, type TestDatabase } from '../support/db.js';
-import { claimJobs, enqueue, enqueueMany, failJob, completeJob, pgClaimStatement } from '../../src/platform/jobs/queue.js';
+import { claimJobs, dropQueuedJobs, enqueue, enqueueMany, failJob, completeJob, pgClaimStatement } from '../../src/platform/jobs/queue.js';
 import { sql } from 'kysely';
 import { acquireLease, releaseLease } from '../../src/platform/jobs/lease.js';
 import { JobWorker, RetryLater } from '../../src/platform/jobs/worker.js';
@@ -120,6 +120,24 @@ describe('durable job queue', () => {
     // (UPDATE ... RETURNING gives its rows in no particular order.)
     expect(claimed.map((j) => j.id).sort()).toEqual(ids.slice(250, 252).sort());
     await t.db.deleteFrom('jobs').where('queue', '=', q).execute();
+  });
+
+  it('drops the queued jobs of a kind whose payloads are listed (within the run_at range), and no other', async () => {
+    const q = queue();
+    const payloads = Array.from({ length: 300 }, (_, i) => ({ eventId: `evt_${i}` }));
+    await enqueueMany(t.db, t.dialect, 0, payloads.map((payload, i) => ({ queue: q, kind: 'events.publish', payload, runAt: 1000 + i })));
+    await enqueue(t.db, 0, { queue: q, kind: 'other', payload: { eventId: 'evt_1' }, runAt: 1001 });
+    const [running] = await claimJobs(t.db, t.dialect, { queues: [q], workerId: 'w', lockMs: 60_000, limit: 1, now: 1000 });
+    expect(JSON.parse(running!.payload)).toEqual({ eventId: 'evt_0' });
+    // evt_0 is running, evt_250 outside the range, evt_299 not listed; the rest of 0..250 listed.
+    const listed = payloads.slice(0, 251).map((p) => JSON.stringify(p));
+    await dropQueuedJobs(t.db, t.dialect, q, 'events.publish', listed, { from: 1000, to: 1249 });
+    const left = await t.db.selectFrom('jobs').select(['kind', 'payload', 'state']).where('queue', '=', q).orderBy('run_at').execute();
+    expect(left).toEqual([
+      { kind: 'events.publish', payload: JSON.stringify({ eventId: 'evt_0' }), state: 'running' },
+      { kind: 'other', payload: JSON.stringify({ eventId: 'evt_1' }), state: 'queued' },
+      ...payloads.slice(250).map((p) => ({ kind: 'events.publish', payload: JSON.stringify(p), state: 'queued' })),
+    ]);
   });
 
   it('never hands the same job to two concurrent claimers', async () => {

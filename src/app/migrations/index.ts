@@ -31,6 +31,7 @@ import * as m034 from './034-webhook-index-diet.js';
 import * as m035 from './035-sqlite-contentless-search.js';
 import * as m036 from './036-events-fillfactor.js';
 import * as m038 from './038-outbox-conversation-index.js';
+import * as m039 from './039-webhook-deliveries-pg-index-diet.js';
 
 /** Migrations are listed here in order (no directory scanning: works the same under tsx and bundlers). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -66,5 +67,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   '035-sqlite-contentless-search': m035,
   '036-events-fillfactor': m036,
   '038-outbox-conversation-index': m038,
+  '039-webhook-deliveries-pg-index-diet': m039,
 };
 

@@ -10,6 +10,7 @@ import type { DB, JobsTable } from '../database/schema.js';
 import type { Dialect } from '../database/database.js';
 import { newId } from '../database/ids.js';
 import { insertRows } from '../database/insert-rows.js';
+import { UNPREPARED } from '../database/pg-prepared.js';
 import type { Executor } from '../context.js';
 
 /**
@@ -123,7 +124,7 @@ export async function claimJobs(db: Kysely<DB>, dialect: Dialect, c: ClaimInput)
     const rows = (await pgClaimStatement(c).execute(db)).rows;
     if (rows.length >= c.limit) return rows;
     // Fewer than asked: the candidates may have been locked by others (a fan-out's transaction finishing
-    // the publication jobs it took along holds up to 200 of them until it commits), or there are no more.
+    // the publication jobs it took along holds up to 500 of them until it commits), or there are no more.
     // Looked at without the bound, as before: every ready job, locked ones skipped.
     const more = await pgClaimUpdate(c, c.limit - rows.length).execute(db);
     return rows.concat(more.rows);
@@ -178,25 +179,30 @@ export async function requeueJob(db: Executor, job: JobsTable, workerId: string,
 }
 
 /**
- * Marks done, without running them, the queued jobs of `kind` whose payloads are among `payloads` (as
+ * Removes, without running them, the queued jobs of `kind` whose payloads are among `payloads` (as
  * stored, JSON text): another job already did their work (a fan-out that published the events of the
- * publication jobs queued after its own). Jobs already claimed run and find nothing to do.
+ * publication jobs queued after its own), in the caller's transaction. Removed rather than marked done:
+ * a done row is read by nothing, and on PostgreSQL marking it done writes a new version of the row and
+ * an entry in each of the table's three indexes (its state is in jobs_ready_idx), a delete only marks
+ * the row (~11 against ~3 us a job, 20,000 publication jobs 200 per statement). Jobs already claimed run
+ * and find nothing to do.
  *
  * `runAt`, when the caller knows when those jobs were queued to run (a publication job runs at its
  * event's time), bounds the look-up to that stretch of the ready index instead of every queued job of
- * the queue; a job outside it (retried, so queued again later) is not finished here, runs, and finds
- * nothing to do.
+ * the queue; a job outside it (retried, so queued again later) is not removed here, runs, and finds
+ * nothing to do. The payloads go as one parameter (the same text for any number: no list of placeholders
+ * compiled per call): on PostgreSQL an array, the statement planned for its values on every call, so that
+ * the array is a constant and PostgreSQL hashes it (a prepared statement's generic plan compares each job
+ * with every payload; as a join against the list, planned with the table's statistics from before the
+ * backlog, it re-read the list for each job: ~40 ms for 200); on SQLite a JSON array, which `in` turns
+ * into a temporary index once.
  */
-export async function finishQueuedJobs(db: Executor, queue: string, kind: string, payloads: readonly string[], now: number, runAt?: { from: number; to: number }): Promise<void> {
-  for (let i = 0; i < payloads.length; i += 500) {
-    let q = db
-      .updateTable('jobs')
-      .set({ state: 'done', finished_at: now, dedupe_key: null })
-      .where('state', '=', 'queued')
-      .where('queue', '=', queue)
-      .where('kind', '=', kind)
-      .where('payload', 'in', payloads.slice(i, i + 500));
-    if (runAt) q = q.where('run_at', '>=', runAt.from).where('run_at', '<=', runAt.to);
-    await q.execute();
+export async function dropQueuedJobs(db: Executor, dialect: Dialect, queue: string, kind: string, payloads: readonly string[], runAt?: { from: number; to: number }): Promise<void> {
+  if (!payloads.length) return;
+  const range = runAt ? sql` and run_at >= ${runAt.from} and run_at <= ${runAt.to}` : sql``;
+  if (dialect === 'postgres') {
+    await sql`${sql.raw(UNPREPARED)}delete from jobs where state = 'queued' and queue = ${queue} and kind = ${kind}${range} and payload = any(${payloads}::text[])`.execute(db);
+    return;
   }
+  await sql`delete from jobs where state = 'queued' and queue = ${queue} and kind = ${kind}${range} and payload in (select value from json_each(${JSON.stringify(payloads)}))`.execute(db);
 }
