@@ -16,7 +16,7 @@ import { claimJobs, completeJob, failJob, requeueJob } from '../../src/platform/
 import { RunAgain, type JobHandler } from '../../src/platform/jobs/worker.js';
 import { recordEvent, recordEvents, type AnyEventInput } from '../../src/platform/events.js';
 import { deliverySettings, webhooksFeature } from '../../src/features/webhooks/index.js';
-import { cleanupWebhooks } from '../../src/features/webhooks/cleanup.js';
+import { cleanupWebhooks, expiredEvents } from '../../src/features/webhooks/cleanup.js';
 import { claimDeliveries, leaseStatement, PUBLISH_BATCH, publishEvent, pumpEndpoint, wakeEndpoints } from '../../src/features/webhooks/delivery.js';
 import { usingPostgres } from '../support/db.js';
 import { sql } from 'kysely';
@@ -415,6 +415,12 @@ describe('webhooks', () => {
     const plan = await sql<{ detail: string }>`explain query plan ${leaseStatement('sqlite', { endpointId: 'whe_x', workerId: 'w', limit: 48, now: clock, leaseMs: 45_000 })}`.execute(t.env.db);
     const walk = plan.rows.map((r) => r.detail).filter((d) => /^(SEARCH|SCAN) d\b/.test(d));
     expect(walk).toEqual([expect.stringContaining('USING INDEX webhook_deliveries_pending_idx (endpoint_id=?)')]);
+  });
+
+  it.skipIf(usingPostgres)("SQLite: the retention's look-up of expired events finds an event's deliveries by endpoint and seq, not by scanning every delivery", async () => {
+    const q = expiredEvents(t.env.db, 'acc_x', clock, 1000).compile();
+    const plan = (await t.env.db.executeQuery<{ detail: string }>({ sql: `explain query plan ${q.sql}`, parameters: q.parameters, query: q.query, queryId: q.queryId })).rows.map((r) => r.detail);
+    expect(plan.filter((d) => /\bwebhook_deliveries\b/.test(d))).toEqual([expect.stringMatching(/^SEARCH webhook_deliveries USING (COVERING )?INDEX webhook_deliveries_endpoint_seq_idx \(endpoint_id=\? AND event_seq=\?\)$/)]);
   });
 
   it.skipIf(!usingPostgres)('PostgreSQL: a delivery writes four index entries at its fan-out and four at its outcome (unique on endpoint and event seq, no second index on the same columns; retention\'s index holds finished ones only)', async () => {

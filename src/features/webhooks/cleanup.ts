@@ -30,6 +30,34 @@ export async function scheduleCleanup(trx: Executor, now: number): Promise<void>
   await enqueue(trx, now, { kind: CLEANUP_JOB, payload: {}, dedupeKey: CLEANUP_JOB, runAt: now + 60_000, maxAttempts: 20 });
 }
 
+/**
+ * Up to `limit` published events of the account older than `cutoff` that no delivery needs any more. A
+ * delivery is looked for by (endpoint_id, event_seq) among the account's endpoints (a deleted endpoint's
+ * deliveries go with it), the index the delivery log reads: by `event_id`, which no index leads with,
+ * SQLite scanned every delivery of the installation for each event (a statement quadratic in the log's
+ * size, run on the event loop's thread).
+ */
+export function expiredEvents(db: Executor, accountId: string, cutoff: number, limit: number) {
+  return db
+    .selectFrom('events')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .where('created_at', '<', cutoff)
+    .where('published_at', 'is not', null)
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('webhook_deliveries')
+            .select('webhook_deliveries.id')
+            .where('webhook_deliveries.endpoint_id', 'in', eb.selectFrom('webhook_endpoints').select('webhook_endpoints.id').where('webhook_endpoints.account_id', '=', accountId))
+            .whereRef('webhook_deliveries.event_seq', '=', 'events.seq'),
+        ),
+      ),
+    )
+    .limit(limit);
+}
+
 /** One pass; returns what was deleted and disabled. */
 export async function cleanupWebhooks(env: CommandEnv): Promise<{ deliveries: number; attempts: number; events: number; disabled: number; woken: number }> {
   const now = env.now();
@@ -55,17 +83,7 @@ export async function cleanupWebhooks(env: CommandEnv): Promise<{ deliveries: nu
       if (ids.length < cleanupSettings.batch) break;
     }
     for (;;) {
-      const ids = (
-        await env.db
-          .selectFrom('events')
-          .select('id')
-          .where('account_id', '=', accountId)
-          .where('created_at', '<', cutoff)
-          .where('published_at', 'is not', null)
-          .where((eb) => eb.not(eb.exists(eb.selectFrom('webhook_deliveries').select('webhook_deliveries.id').whereRef('webhook_deliveries.event_id', '=', 'events.id'))))
-          .limit(cleanupSettings.batch)
-          .execute()
-      ).map((r) => r.id);
+      const ids = (await expiredEvents(env.db, accountId, cutoff, cleanupSettings.batch).execute()).map((r) => r.id);
       if (!ids.length) break;
       const r = await env.db.deleteFrom('events').where('id', 'in', ids).executeTakeFirst();
       out.events += Number(r.numDeletedRows);
