@@ -13,6 +13,8 @@ import { createTestApp, type TestApp } from '../support/app.js';
 import { insertConnection } from '../support/connections.js';
 import { deliver, ingestorOf, ok, rawMail, uniq } from '../inbox/support.js';
 import { ingestBatch } from '../../src/features/ingest/index.js';
+import { unlinkStatement } from '../../src/features/ingest/unlink-contact.js';
+import { usingPostgres } from '../support/db.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -104,3 +106,11 @@ describe('deleting a contact', () => {
 });
 
 const conversation = (id: string) => t.database.db.selectFrom('conversations').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+
+describe.skipIf(usingPostgres)('SQLite plan of unlinking a deleted contact from its conversations', () => {
+  it('searches the linked conversations index, without statistics, instead of scanning every conversation', async () => {
+    const q = unlinkStatement(t.database.db, { accountId: 'acc_x', contactId: 'con_x' }).compile();
+    const plan = (await t.database.db.executeQuery<{ detail: string }>({ sql: `explain query plan ${q.sql}`, parameters: q.parameters, query: q.query, queryId: q.queryId })).rows.map((r) => r.detail);
+    expect(plan).toEqual([expect.stringMatching(/^SEARCH conversations USING INDEX conversations_linked_contact_idx \(contact_id=\?\)$/)]);
+  });
+});

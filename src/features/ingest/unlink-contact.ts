@@ -7,5 +7,10 @@ import type { CommandEnv, Executor } from '../../platform/context.js';
  * who is a contact then, as for a conversation that never had one.
  */
 export async function unlinkDeletedContact(trx: Executor, p: { accountId: string; contactId: string; now: number }, _env: CommandEnv): Promise<void> {
-  await trx.updateTable('conversations').set({ contact_id: null }).where('account_id', '=', p.accountId).where('contact_id', '=', p.contactId).execute();
+  await unlinkStatement(trx, p).execute();
+}
+
+/** The update, by `conversations_linked_contact_idx` (migration 040). Exported for its plan test. */
+export function unlinkStatement(trx: Executor, p: { accountId: string; contactId: string }) {
+  return trx.updateTable('conversations').set({ contact_id: null }).where('contact_id', '=', p.contactId).where('account_id', '=', p.accountId);
 }
