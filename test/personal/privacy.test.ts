@@ -42,6 +42,10 @@ describe('personal mail privacy', () => {
     expect(conv.statusCode).toBe(200);
     expect(conv.json().messages.map((m: { text: string }) => m.text).join('\n')).toContain('Secret reply body');
     expect((await w.t.api(w.seller.token, 'GET', `/api/v1/personal-conversations/${ids.privateConversation}`)).statusCode).toBe(200);
+    // Their list has both, newest activity first.
+    const listed = (await w.t.api(w.seller.token, 'GET', '/api/v1/personal-conversations')).json().conversations as Array<{ id: string; lastMessageAt: string }>;
+    expect(listed.map((c) => c.id)).toEqual(expect.arrayContaining([ids.conversation, ids.privateConversation]));
+    expect(listed.map((c) => c.lastMessageAt)).toEqual([...listed.map((c) => c.lastMessageAt)].sort().reverse());
   });
 
   it('every personal email route answers 404 to another user, an admin included', async () => {
