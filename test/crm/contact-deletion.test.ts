@@ -15,6 +15,7 @@ import { deliver, ingestorOf, ok, rawMail, uniq } from '../inbox/support.js';
 import { ingestBatch } from '../../src/features/ingest/index.js';
 import { unlinkStatement } from '../../src/features/ingest/unlink-contact.js';
 import { usingPostgres } from '../support/db.js';
+import { sqlitePlan } from '../support/plan.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -109,8 +110,7 @@ const conversation = (id: string) => t.database.db.selectFrom('conversations').s
 
 describe.skipIf(usingPostgres)('SQLite plan of unlinking a deleted contact from its conversations', () => {
   it('searches the linked conversations index, without statistics, instead of scanning every conversation', async () => {
-    const q = unlinkStatement(t.database.db, { accountId: 'acc_x', contactId: 'con_x' }).compile();
-    const plan = (await t.database.db.executeQuery<{ detail: string }>({ sql: `explain query plan ${q.sql}`, parameters: q.parameters, query: q.query, queryId: q.queryId })).rows.map((r) => r.detail);
+    const plan = await sqlitePlan(t.database.db, unlinkStatement(t.database.db, { accountId: 'acc_x', contactId: 'con_x' }).compile());
     expect(plan).toEqual([expect.stringMatching(/^SEARCH conversations USING INDEX conversations_linked_contact_idx \(contact_id=\?\)$/)]);
   });
 });

@@ -17,6 +17,7 @@ import { RunAgain, type JobHandler } from '../../src/platform/jobs/worker.js';
 import { recordEvent, recordEvents, type AnyEventInput } from '../../src/platform/events.js';
 import { deliverySettings, webhooksFeature } from '../../src/features/webhooks/index.js';
 import { cleanupWebhooks, expiredEvents } from '../../src/features/webhooks/cleanup.js';
+import { sqlitePlan } from '../support/plan.js';
 import { claimDeliveries, leaseStatement, PUBLISH_BATCH, publishEvent, pumpEndpoint, wakeEndpoints } from '../../src/features/webhooks/delivery.js';
 import { usingPostgres } from '../support/db.js';
 import { sql } from 'kysely';
@@ -418,8 +419,7 @@ describe('webhooks', () => {
   });
 
   it.skipIf(usingPostgres)("SQLite: the retention's look-up of expired events finds an event's deliveries by endpoint and seq, not by scanning every delivery", async () => {
-    const q = expiredEvents(t.env.db, 'acc_x', clock, 1000).compile();
-    const plan = (await t.env.db.executeQuery<{ detail: string }>({ sql: `explain query plan ${q.sql}`, parameters: q.parameters, query: q.query, queryId: q.queryId })).rows.map((r) => r.detail);
+    const plan = await sqlitePlan(t.env.db, expiredEvents(t.env.db, 'acc_x', clock, 1000).compile());
     expect(plan.filter((d) => /\bwebhook_deliveries\b/.test(d))).toEqual([expect.stringMatching(/^SEARCH webhook_deliveries USING (COVERING )?INDEX webhook_deliveries_endpoint_seq_idx \(endpoint_id=\? AND event_seq=\?\)$/)]);
   });
 
