@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { deliver, inboxFixture, ingestorOf, member, ok, rawMail, type TeamConnection } from './support.js';
 import { ingestBatch } from '../../src/features/ingest/ingest.js';
-import { checkSla, slaCheckJob } from '../../src/features/inbox/sla.js';
+import { checkSla, inboxesWithRunningTargets, slaCheckJob, stillDueCount } from '../../src/features/inbox/sla.js';
+import { sqlitePlan } from '../support/plan.js';
+import { usingPostgres } from '../support/db.js';
 import { RunAgain } from '../../src/platform/jobs/worker.js';
 
 let clock = Date.parse('2026-03-02T13:00:00Z'); // Monday 08:00 in New York
@@ -192,5 +194,14 @@ describe('breaching soon and breached', () => {
     const rows = await t.database.db.selectFrom('conversation_sla').select(['conversation_id', 'next_due_at']).where('inbox_id', '=', s.inbox.id).execute();
     expect(rows.map((r) => r.next_due_at)).toEqual([null, null]);
     expect(iso(clock)).toBe('2026-03-02T16:05:00.000Z');
+  });
+});
+
+describe.skipIf(usingPostgres)('SQLite plans of the SLA check', () => {
+  it('reads the running targets by their partial index, not every conversation that ever had one', async () => {
+    for (const q of [inboxesWithRunningTargets(t.env.db).compile(), stillDueCount(t.env.db).compile()]) {
+      const plan = await sqlitePlan(t.env.db, q);
+      expect(plan.filter((d) => /\bconversation_sla\b/.test(d))).toEqual([expect.stringMatching(/^SCAN conversation_sla USING (COVERING )?INDEX conversation_sla_active_idx$/)]);
+    }
   });
 });

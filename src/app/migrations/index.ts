@@ -33,6 +33,7 @@ import * as m036 from './036-events-fillfactor.js';
 import * as m038 from './038-outbox-conversation-index.js';
 import * as m039 from './039-webhook-deliveries-pg-index-diet.js';
 import * as m040 from './040-conversations-contact-index.js';
+import * as m041 from './041-sla-active-index.js';
 
 /** Migrations are listed here in order (no directory scanning: works the same under tsx and bundlers). */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -70,5 +71,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   '038-outbox-conversation-index': m038,
   '039-webhook-deliveries-pg-index-diet': m039,
   '040-conversations-contact-index': m040,
+  '041-sla-active-index': m041,
 };
 
