@@ -4,9 +4,10 @@
  * to the survivor (outbox, followMergedConversation). Before it, the first walked every pending and failed
  * email of every account (outbox_state_idx) and the second scanned the whole outbox, once per merge.
  */
-import { sql } from 'kysely';
+import { sql, type CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.js';
+import { sqlitePlan } from '../support/plan.js';
 
 describe('outbox by conversation', () => {
   let t: TestApp;
@@ -28,10 +29,10 @@ describe('outbox by conversation', () => {
   });
 
   /** The plan's text, one line per node (both databases). */
-  async function plan(query: { sql: string; parameters: readonly unknown[] }): Promise<string> {
-    const text = t.env.dialect === 'postgres' ? `explain ${query.sql}` : `explain query plan ${query.sql}`;
-    const rows = (await t.env.db.executeQuery<Record<string, string>>({ sql: text, parameters: query.parameters, query: { kind: 'RawNode' } as never, queryId: { queryId: 'plan' } })).rows;
-    return rows.map((r) => r['QUERY PLAN'] ?? r.detail).join('\n');
+  async function plan(query: CompiledQuery): Promise<string> {
+    if (t.env.dialect !== 'postgres') return (await sqlitePlan(t.env.db, query)).join('\n');
+    const rows = (await t.env.db.executeQuery<{ 'QUERY PLAN': string }>({ ...query, sql: `explain ${query.sql}` })).rows;
+    return rows.map((r) => r['QUERY PLAN']).join('\n');
   }
 
   it("a thread's pending and failed mail", async () => {

@@ -238,25 +238,28 @@ function listSelectBase(db: Executor, withSla = true) {
     .leftJoin('contacts', 'contacts.id', 'conversations.contact_id')
     .leftJoin('conversation_sla', 'conversation_sla.conversation_id', 'conversations.id')
     .select(LIST_COLUMNS)
-    .select(['assignee.name as assignee_name', 'assignee.state as assignee_state', 'contacts.first_name as contact_first_name', 'contacts.last_name as contact_last_name']);
+    .select(LIST_JOINED_COLUMNS);
   if (!withSla) return q;
-  return q.select([
-    'conversation_sla.cycle_started_at as sla_cycle_started_at',
-    'conversation_sla.first_response_due_at as sla_first_response_due_at',
-    'conversation_sla.first_response_met_at as sla_first_response_met_at',
-    'conversation_sla.first_response_breached as sla_first_response_breached',
-    'conversation_sla.resolution_due_at as sla_resolution_due_at',
-    'conversation_sla.resolution_met_at as sla_resolution_met_at',
-    'conversation_sla.resolution_breached as sla_resolution_breached',
-    'conversation_sla.paused as sla_paused',
-    'conversation_sla.next_due_at as sla_next_due_at',
-  ]);
+  return q.select(LIST_SLA_COLUMNS);
 }
 
-/** The names of the columns `listSelect(db, withSla)` reads, in its order. */
+const LIST_JOINED_COLUMNS = ['assignee.name as assignee_name', 'assignee.state as assignee_state', 'contacts.first_name as contact_first_name', 'contacts.last_name as contact_last_name'] as const;
+const LIST_SLA_COLUMNS = [
+  'conversation_sla.cycle_started_at as sla_cycle_started_at',
+  'conversation_sla.first_response_due_at as sla_first_response_due_at',
+  'conversation_sla.first_response_met_at as sla_first_response_met_at',
+  'conversation_sla.first_response_breached as sla_first_response_breached',
+  'conversation_sla.resolution_due_at as sla_resolution_due_at',
+  'conversation_sla.resolution_met_at as sla_resolution_met_at',
+  'conversation_sla.resolution_breached as sla_resolution_breached',
+  'conversation_sla.paused as sla_paused',
+  'conversation_sla.next_due_at as sla_next_due_at',
+] as const;
+
+/** The names of the columns `listSelect(db, withSla)` reads, in its order (from the lists listSelectBase selects). */
 export function listColumnNames(withSla: boolean): string[] {
-  const sla = ['cycle_started_at', 'first_response_due_at', 'first_response_met_at', 'first_response_breached', 'resolution_due_at', 'resolution_met_at', 'resolution_breached', 'paused', 'next_due_at'];
-  return [...LIST_COLUMNS.map((c) => c.slice('conversations.'.length)), 'assignee_name', 'assignee_state', 'contact_first_name', 'contact_last_name', ...(withSla ? sla.map((c) => `sla_${c}`) : []), 'snippet'];
+  const name = (c: string) => (c.includes(' as ') ? c.slice(c.indexOf(' as ') + 4) : c.slice(c.indexOf('.') + 1));
+  return [...LIST_COLUMNS, ...LIST_JOINED_COLUMNS, ...(withSla ? LIST_SLA_COLUMNS : [])].map(name).concat('snippet');
 }
 
 /** Loads the list columns of the given conversations (used by list and thread views); see listSelectBase for `withSla`. */

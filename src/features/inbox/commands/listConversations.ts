@@ -4,6 +4,7 @@ import { resolveFilter, type ConversationFilter, type ListFilterInput } from '..
 import { conversationMatches } from '../search.js';
 import type { Actor, CommandEnv, Executor } from '../../../platform/context.js';
 import { compiledOnce } from '../../../platform/database/compiled-once.js';
+import { rowBuilder } from '../../../platform/database/statement-cache.js';
 import { accessLevelOf, conversationItem, inboxForListSelect, listColumnNames, listSelect, requireInboxForList, type ConversationItem, type ListRow } from '../queries.js';
 import { notFound } from '../../../platform/errors.js';
 import type { InboxesTable } from '../../../platform/database/schema.js';
@@ -61,12 +62,12 @@ function shapeKey(f: ConversationFilter, withCursor: boolean, withSla: boolean, 
 /** PostgreSQL: the inbox (with its next snooze end) and a page of its conversations in one statement; values as ListValues, then the account. */
 type InboxPageValues = [...ListValues, accountId: string];
 type InboxPageRow = InboxesTable & { next_snooze_end: number | null; page: unknown[][] };
-/** Row objects from the page's arrays, by shape's SLA columns. */
+/** Row objects from the page's arrays, by shape's SLA columns (the builder SQLite's array rows get, statement-cache.ts). */
 const pageRowBuilders = new Map<boolean, (r: unknown[]) => ListRow>();
 function pageRows(withSla: boolean, arrays: unknown[][]): ListRow[] {
   let build = pageRowBuilders.get(withSla);
   if (!build) {
-    build = new Function('r', `return {${listColumnNames(withSla).map((c, i) => `${JSON.stringify(c)}: r[${i}]`).join(', ')}};`) as (r: unknown[]) => ListRow;
+    build = rowBuilder(listColumnNames(withSla)) as unknown as (r: unknown[]) => ListRow;
     pageRowBuilders.set(withSla, build);
   }
   return arrays.map(build);
