@@ -118,7 +118,7 @@ const took = Object.entries(durations).map(([n, s]) => `${n} ${s} s`).join(', ')
 // A partial run into latest (`npm run bench -- mailboxes`) replaces only the rows of the benchmarks it ran:
 // latest.json holds the latest run of every benchmark, each row's baseline measured in its own run
 // (`runs` says when each benchmark last ran).
-type Report = { at: string; machine: string; benchmarks: string[]; runs?: Record<string, string>; rows: Array<BenchRow & { benchmark?: string }> };
+type Report = { at: string; machine: string; benchmarks: string[]; runs?: Record<string, string>; machines?: Record<string, string>; rows: Array<BenchRow & { benchmark?: string }> };
 const previous: Report | null = wanted.length && outName === 'latest' && fs.existsSync('bench/results/latest.json') ? (JSON.parse(fs.readFileSync('bench/results/latest.json', 'utf8')) as Report) : null;
 const ranRows = rows.map((r) => ({ ...r, benchmark: rowBenchmark.get(r) ?? '' }));
 // Rows written before rows named their benchmark (2026-11-29) are known by their names.
@@ -130,16 +130,27 @@ const benchmarkOf = (r: BenchRow & { benchmark?: string }) => r.benchmark || LEG
 const keptRows = previous ? previous.rows.map((r) => ({ ...r, benchmark: benchmarkOf(r) })).filter((r) => !names.includes(r.benchmark)) : [];
 const runs: Record<string, string> = previous ? { ...(previous.runs ?? Object.fromEntries(previous.benchmarks.map((n) => [n, previous.at]))) } : {};
 for (const n of names) runs[n] = stamp;
+// The machine each benchmark last ran on: a partial run on another machine must not relabel the rows it kept.
+// Reports written before this record (2026-12-07) name one machine, that of their latest run (`at`).
+const machines: Record<string, string> = {};
+for (const n of Object.keys(runs)) {
+  const known = names.includes(n) ? machine : (previous?.machines?.[n] ?? (previous && runs[n] === previous.at ? previous.machine : undefined));
+  machines[n] = known ?? 'not recorded';
+}
 const allRows = [...keptRows, ...ranRows];
 fs.writeFileSync(
   `bench/results/${outName}.json`,
-  `${JSON.stringify({ at: stamp, machine, machineInfo, benchmarks: Object.keys(runs), runs, durationsSeconds: durations, rows: allRows }, null, 2)}\n`,
+  `${JSON.stringify({ at: stamp, machine, machineInfo, benchmarks: Object.keys(runs), runs, machines, durationsSeconds: durations, rows: allRows }, null, 2)}\n`,
 );
+// Kept benchmarks grouped by the run they come from (when, and on which machine when not this one).
+const keptRuns = new Map<string, string[]>();
+for (const [n, at] of Object.entries(runs)) {
+  if (names.includes(n)) continue;
+  const key = `${at}${machines[n] === machine ? '' : machines[n] === 'not recorded' ? ' (machine not recorded)' : ` on ${machines[n]}`}`;
+  keptRuns.set(key, [...(keptRuns.get(key) ?? []), n]);
+}
 const earlier = keptRows.length
-  ? `\n\nRows of earlier runs kept (each benchmark's latest run, its baselines from that run): ${Object.entries(runs)
-      .filter(([n]) => !names.includes(n))
-      .map(([n, at]) => `${n} ${at}`)
-      .join(', ')}. Goals over all rows: met ${allRows.filter((r) => r.ok === true).length}, missed ${allRows.filter((r) => r.ok === false).length}.`
+  ? `\n\nRows of earlier runs kept (each benchmark's latest run, its baselines from that run): ${[...keptRuns].map(([key, ns]) => `${ns.join(', ')}: ${key}`).join('; ')}. Goals over all rows: met ${allRows.filter((r) => r.ok === true).length}, missed ${allRows.filter((r) => r.ok === false).length}.`
   : '';
 fs.writeFileSync(
   `bench/results/${outName}.md`,
