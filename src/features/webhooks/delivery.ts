@@ -411,9 +411,15 @@ function claimable(dialect: Dialect, endpointId: string, limit: number, now: num
  */
 /** The claim's lease: the update of the claimable deliveries (exported for the test of its plan). */
 export function leaseStatement(dialect: Dialect, c: { endpointId: string; workerId: string; limit: number; now: number; leaseMs: number }) {
+  // PostgreSQL: the claimable ids as an array, computed once (an InitPlan) and looked up by primary key. As
+  // `id in (select ...)`, after an analyse that saw the endpoint without a backlog (autovacuum's, once the
+  // previous burst was delivered), the update was planned as a walk of every pending delivery re-running the
+  // whole claim for each: ~50 events/s instead of thousands, a claim taking seconds (bench/webhooks.ts, which
+  // analyses after its warm-up). SQLite evaluates `in (select ...)` once anyway.
+  const ids = claimable(dialect, c.endpointId, c.limit, c.now);
   return sql`
     update webhook_deliveries set locked_by = ${c.workerId}, locked_until = ${c.now + c.leaseMs}
-    where id in (${claimable(dialect, c.endpointId, c.limit, c.now)})
+    where ${dialect === 'postgres' ? sql`id = any(array(${ids}))` : sql`id in (${ids})`}
       and state = 'pending' and (locked_until is null or locked_until < ${c.now})`;
 }
 
