@@ -9,15 +9,20 @@
  * to the same events, never answering) leaves the healthy endpoint >= 0.8 of its throughput.
  *
  *   npm run bench -- webhooks
- *   BENCH_WEBHOOKS_EVENTS=2000 BENCH_WEBHOOKS_PER_SUBJECT=2 BENCH_WEBHOOKS_TIMEOUT_MS=4000 BENCH_WEBHOOKS_LIMIT_S=60 BENCH_DATABASES=sqlite
+ *   BENCH_WEBHOOKS_EVENTS=2000 BENCH_WEBHOOKS_ROUNDS=3 BENCH_WEBHOOKS_PER_SUBJECT=2 BENCH_WEBHOOKS_TIMEOUT_MS=4000 BENCH_WEBHOOKS_LIMIT_S=60 BENCH_DATABASES=sqlite
+ *
+ * The one-endpoint throughput and its ratio are the medians of BENCH_WEBHOOKS_ROUNDS paired rounds (delivery,
+ * then the bare loop, the next round the other way round), as in bench/api-load.ts: one pair a second long
+ * said more about the machine's moment than about the code (0.45 and 0.51 for the same code an hour apart).
+ * After the warm-up the database is analysed, as a running Mailroom's would be by then (see runOn).
  *
  * The hanging endpoint's timeout is shortened (4 s instead of 15 s) so the run stays short; what is
  * measured is whether its attempts take the worker from the other endpoint. The statement count of the
- * one-endpoint run goes through a counting plugin, which that run (and only it) also pays for.
+ * warm-up goes through a counting plugin, which no measured round pays for.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import { sql, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
 import pino from 'pino';
 import { createTestApp, type TestApp } from '../test/support/app.js';
 import { JobWorker } from '../src/platform/jobs/worker.js';
@@ -35,6 +40,8 @@ const EVENTS = Number(process.env.BENCH_WEBHOOKS_EVENTS ?? 2000);
 const WARM_EVENTS = 4000;
 const TIMEOUT_MS = Number(process.env.BENCH_WEBHOOKS_TIMEOUT_MS ?? 4000);
 const CONCURRENCY = 16;
+/** Paired rounds (delivery and bare loop, alternating which goes first); the ratio is the median of the pairs'. */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_WEBHOOKS_ROUNDS ?? 3));
 /** A run that takes longer fails (raise it on a loaded machine). */
 const LIMIT_MS = Number(process.env.BENCH_WEBHOOKS_LIMIT_S ?? 60) * 1000;
 /** Events per contact (2: ordering per subject is exercised). */
@@ -182,21 +189,38 @@ async function runOn(kind: DbKind): Promise<BenchRow[]> {
     const warm = await adminOf(t);
     await createEndpoint(t.env, warm.actor, { url: `${ok.url}/warm`, eventTypes: ['*'] });
     await recordEvents(t, warm.accountId, WARM_EVENTS, 'warm');
-    await runWorkers(t, () => (ok.count.get('/warm') ?? 0) >= WARM_EVENTS, 30_000);
-    await bareLoop(`${ok.url}/warm-bare`, WARM_EVENTS, CONCURRENCY);
-    process.stderr.write(`  webhooks on ${kind}: warmed up (${WARM_EVENTS} deliveries, ${WARM_EVENTS} bare POSTs)\n`);
-
-    // Throughput: one endpoint.
-    const a = await adminOf(t);
-    await createEndpoint(t.env, a.actor, { url: `${ok.url}/a`, eventTypes: ['*'] });
-    await recordEvents(t, a.accountId, EVENTS, 'a');
+    // The statements are counted during the warm-up (the counting plugin costs CPU: no measured round pays for it).
     const counter = new StatementCounter();
-    const secondsA = await runWorkers(t, () => (ok.count.get('/a') ?? 0) >= EVENTS, LIMIT_MS, counter);
-    const perEvent = round1(counter.statements / EVENTS);
-    process.stderr.write(`  webhooks on ${kind}: ${perEvent} SQL statements per delivered event (fan-out, jobs, delivery, log)\n`);
-    process.stderr.write(`  webhooks on ${kind}: ${EVENTS} events to one endpoint in ${round1(secondsA)} s\n`);
-    const rate = Math.round(EVENTS / secondsA);
-    const bare = await bareLoop(`${ok.url}/bare`, EVENTS, CONCURRENCY);
+    await runWorkers(t, () => (ok.count.get('/warm') ?? 0) >= WARM_EVENTS, 30_000, counter);
+    const perEvent = round1(counter.statements / WARM_EVENTS);
+    await bareLoop(`${ok.url}/warm-bare`, WARM_EVENTS, CONCURRENCY);
+    process.stderr.write(`  webhooks on ${kind}: warmed up (${WARM_EVENTS} deliveries, ${WARM_EVENTS} bare POSTs); ${perEvent} SQL statements per delivered event (fan-out, jobs, delivery, log)\n`);
+    // Planner statistics as a running Mailroom has them after such a warm-up: PostgreSQL's autovacuum analyses
+    // tables that changed this much (these machines' server runs with autovacuum off), and an analyse replaces
+    // the prepared statements' plans made while the tables were empty. SQLite: see the api-load benchmark.
+    await sql.raw(kind === 'postgres' ? 'analyze' : 'pragma optimize').execute(t.env.db);
+
+    // Throughput: one endpoint, ROUNDS paired runs against the bare loop, alternating which goes first.
+    const pairs: Array<{ rate: number; bare: number }> = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const a = await adminOf(t);
+      await createEndpoint(t.env, a.actor, { url: `${ok.url}/a${i}`, eventTypes: ['*'] });
+      await recordEvents(t, a.accountId, EVENTS, `a${i}`);
+      const deliver = async () => EVENTS / (await runWorkers(t, () => (ok.count.get(`/a${i}`) ?? 0) >= EVENTS, LIMIT_MS));
+      const bareRun = () => bareLoop(`${ok.url}/bare${i}`, EVENTS, CONCURRENCY);
+      if (i % 2 === 0) {
+        const r = await deliver();
+        pairs.push({ rate: r, bare: await bareRun() });
+      } else {
+        const b = await bareRun();
+        pairs.push({ rate: await deliver(), bare: b });
+      }
+      process.stderr.write(`  webhooks on ${kind}: round ${i + 1}: ${EVENTS} events to one endpoint at ${Math.round(pairs[i]!.rate)}/s, bare loop ${Math.round(pairs[i]!.bare)}/s\n`);
+    }
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+    const rate = Math.round(median(pairs.map((p) => p.rate)));
+    const bare = Math.round(median(pairs.map((p) => p.bare)));
+    const ratio = median(pairs.map((p) => p.rate / p.bare));
 
     // The same with a second endpoint that never answers, subscribed to the same events.
     const b = await adminOf(t);
@@ -209,15 +233,16 @@ async function runOn(kind: DbKind): Promise<BenchRow[]> {
     const hangAttempts = hanging.count.get('/hang') ?? 0;
 
     return [
-      { name: `webhooks on ${kind}: events delivered per second (${EVENTS} events, fan-out + signed POST + log, 1 endpoint)`, figure: rate, baseline: null, ratio: null, goal: '>= 1,000 events/s', ok: rate >= 1000, note: `${perEvent} SQL statements per delivered event` },
+      { name: `webhooks on ${kind}: events delivered per second (${EVENTS} events, fan-out + signed POST + log, 1 endpoint; median of ${ROUNDS} rounds)`, figure: rate, baseline: null, ratio: null, goal: '>= 1,000 events/s', ok: rate >= 1000, note: `${perEvent} SQL statements per delivered event (warm-up); rounds ${pairs.map((p) => Math.round(p.rate)).join(', ')} events/s` },
       {
-        name: `webhooks on ${kind}: delivery vs a bare loop of signed POSTs (${CONCURRENCY} at once, same receiver)`,
+        name: `webhooks on ${kind}: delivery vs a bare loop of signed POSTs (${CONCURRENCY} at once, same receiver; median of ${ROUNDS} paired rounds)`,
         figure: rate,
         baseline: bare,
         baselineName: 'bare signed POSTs/s',
-        ratio: round2(rate / bare),
+        ratio: round2(ratio),
         goal: 'ratio >= 0.5',
-        ok: rate / bare >= 0.5,
+        ok: ratio >= 0.5,
+        note: `ratios of the rounds ${pairs.map((p) => round2(p.rate / p.bare)).join(', ')}`,
       },
       {
         name: `webhooks on ${kind}: healthy endpoint's events/s beside one that times out (${TIMEOUT_MS} ms)`,
