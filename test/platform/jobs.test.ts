@@ -100,6 +100,28 @@ describe('durable job queue', () => {
     await t.db.deleteFrom('jobs').where('queue', '=', q).execute();
   });
 
+  it.runIf(process.env.DATABASE_URL)('PostgreSQL: a claim reads a bounded number of ready jobs also when the statistics were taken before the backlog arrived', async () => {
+    // What autovacuum leaves after a quiet spell: the queue unknown to the statistics, then a burst of jobs.
+    const q = queue();
+    await sql`analyze jobs`.execute(t.db);
+    await enqueueMany(t.db, t.dialect, 0, Array.from({ length: 2000 }, (_, i) => ({ queue: q, kind: 'k', payload: { i }, runAt: i })));
+    let plan: unknown;
+    const rollback = new Error('rollback');
+    await t.db
+      .transaction()
+      .execute(async (trx) => {
+        plan = (await sql<{ 'QUERY PLAN': unknown }>`explain (analyze, format json) ${pgClaimStatement({ queues: [q, queue()], workerId: 'w', lockMs: 1000, limit: 4, now: 10_000 })}`.execute(trx)).rows[0]!['QUERY PLAN'];
+        throw rollback;
+      })
+      .catch((err) => {
+        if (err !== rollback) throw err;
+      });
+    const rows = [...JSON.stringify(plan).matchAll(/"Actual Rows":\s*(\d+)/g)].map((m) => Number(m[1]));
+    expect(rows.length).toBeGreaterThan(0);
+    expect(Math.max(...rows)).toBeLessThanOrEqual(4 * 2 + 32);
+    await t.db.deleteFrom('jobs').where('queue', '=', q).execute();
+  });
+
   it.runIf(process.env.DATABASE_URL)('PostgreSQL: a claim whose first candidates another transaction holds takes a later ready job', async () => {
     const q = queue();
     const ids = await enqueueMany(t.db, t.dialect, 0, Array.from({ length: 300 }, (_, i) => ({ queue: q, kind: 'k', payload: { i }, runAt: i })));

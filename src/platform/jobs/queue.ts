@@ -5,7 +5,7 @@
  * is claimable again once its lock expires. Every job handler must be idempotent.
  */
 import { sql } from 'kysely';
-import type { Kysely } from 'kysely';
+import type { Kysely, RawBuilder } from 'kysely';
 import type { DB, JobsTable } from '../database/schema.js';
 import type { Dialect } from '../database/database.js';
 import { newId } from '../database/ids.js';
@@ -99,14 +99,21 @@ export function pgClaimStatement(c: ClaimInput) {
   return pgClaimUpdate(c, c.limit, sql`id = ANY(ARRAY(${sql.join(parts, sql` UNION ALL `)})) AND `);
 }
 
-/** Locks and takes up to `limit` of the ready jobs of `c.queues` (among `candidates`, a condition ending in AND, when given), earliest first. */
-function pgClaimUpdate(c: ClaimInput, limit: number, candidates = sql``) {
+/**
+ * Locks and takes up to `limit` of the ready jobs of `c.queues` (among `candidates`, a condition ending in AND,
+ * when given), earliest first. Among candidates, the state is written so that no index serves it: the
+ * candidates' ids (primary key) are then the only way in. Otherwise statistics taken before a backlog arrived
+ * (jobs_ready_idx estimated at a row) had the locking select walk every ready job through jobs_ready_idx and
+ * filter them by the candidate ids: 4.5-8 ms a claim with 3,000 queued instead of a few dozen lookups.
+ */
+function pgClaimUpdate(c: ClaimInput, limit: number, candidates?: RawBuilder<unknown>) {
+  const state = candidates ? sql.raw(`(state || '')`) : sql.raw('state');
   return sql<JobsTable>`
     UPDATE jobs SET state = 'running', locked_by = ${c.workerId}, locked_until = ${c.now + c.lockMs}, attempts = attempts + 1
     WHERE id IN (
       SELECT id FROM jobs
-      WHERE ${candidates}queue IN (${sql.join(c.queues)})
-        AND ((state = 'queued' AND run_at <= ${c.now}) OR (state = 'running' AND locked_until < ${c.now}))
+      WHERE ${candidates ?? sql``}queue IN (${sql.join(c.queues)})
+        AND ((${state} = 'queued' AND run_at <= ${c.now}) OR (${state} = 'running' AND locked_until < ${c.now}))
       ORDER BY run_at
       LIMIT ${limit}
       FOR UPDATE SKIP LOCKED)
