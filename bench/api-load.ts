@@ -32,7 +32,7 @@ import { ingestBatch } from '../src/features/ingest/ingest.js';
 import { createContact } from '../src/features/crm/commands/createContact.js';
 import type { Actor } from '../src/platform/context.js';
 import type { BenchRow } from './report.js';
-import { benchDatabases, onDatabase, pgUnavailable, round1, round2, type DbKind } from './databases.js';
+import { benchDatabases, median, onDatabase, pgUnavailable, round1, round2, type DbKind } from './databases.js';
 
 const CONNECTIONS = Number(process.env.BENCH_API_CONNECTIONS ?? 50);
 const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 5);
@@ -94,7 +94,6 @@ export function load(port: number, list: Req[], seconds: number): Promise<LoadRe
 }
 
 const portOf = (app: FastifyInstance) => (app.server.address() as AddressInfo).port;
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 
 const FIRST = ['Ada', 'Ben', 'Carla', 'Dmitri', 'Elena', 'Farid', 'Grace', 'Hiro', 'Ines', 'Jonas', 'Kemal', 'Lena', 'Marta', 'Nils', 'Olga', 'Pedro', 'Quinn', 'Rosa', 'Sven', 'Tara'];
 const LAST = ['Meyer', 'Okafor', 'Rossi', 'Novak', 'Silva', 'Kowalski', 'Haddad', 'Tanaka', 'Larsen', 'Moreau', 'Schmidt', 'Garcia', 'Nguyen', 'Petrov', 'Dubois'];

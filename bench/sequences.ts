@@ -20,7 +20,7 @@ import { sequencesFeature } from '../src/features/sequences/index.js';
 import { dueEnrollments, runDueSteps } from '../src/features/sequences/commands/runDueSteps.js';
 import type { CommandEnv } from '../src/platform/context.js';
 import type { BenchRow } from './report.js';
-import { benchDatabases, onDatabase, percentile, pgUnavailable, round2, type DbKind } from './databases.js';
+import { benchDatabases, median, onDatabase, percentile, pgUnavailable, round2, type DbKind } from './databases.js';
 
 const ENROLLMENTS = Number(process.env.BENCH_SEQUENCE_ENROLLMENTS ?? 100_000);
 const DUE = 5_000;
@@ -29,7 +29,6 @@ const DAY = 24 * 3600_000;
 
 /** Alternating rounds of the reply-hook comparison (the first two warm up): each side's median is of ROUNDS - 2 batches. */
 const ROUNDS = Number(process.env.BENCH_SEQ_HOOK_ROUNDS ?? 32);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function setup(t: TestApp) {
   const a = await t.account('enterprise');

@@ -21,6 +21,7 @@ import type { Actor } from '../src/platform/context.js';
 import { PIXEL_GIF, flushTrackingHits } from '../src/features/personal/routes/tracking.js';
 import { signTrackingId } from '../src/platform/security/tracking-signature.js';
 import type { BenchRow } from './report.js';
+import { median } from './databases.js';
 
 const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36';
 
@@ -145,7 +146,6 @@ export async function benchTracking(): Promise<BenchRow[]> {
         }
         await flushTrackingHits(t.env);
       }
-      const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
       const ratio = median(pairs.map((p) => p.app.rate / p.bare.rate));
       const a = { rate: median(pairs.map((p) => p.app.rate)) };
       const b = { rate: median(pairs.map((p) => p.bare.rate)) };

@@ -32,7 +32,7 @@ import { deliverySettings, WEBHOOKS_QUEUE, webhooksFeature } from '../src/featur
 import { createEndpoint } from '../src/features/webhooks/commands/endpoints.js';
 import { signatureHeaders } from '../src/features/webhooks/signature.js';
 import type { Actor } from '../src/platform/context.js';
-import { benchDatabases, onDatabase, pgUnavailable, round1, round2, type DbKind } from './databases.js';
+import { benchDatabases, median, onDatabase, pgUnavailable, round1, round2, type DbKind } from './databases.js';
 import type { BenchRow } from './report.js';
 
 const EVENTS = Number(process.env.BENCH_WEBHOOKS_EVENTS ?? 2000);
@@ -217,7 +217,6 @@ async function runOn(kind: DbKind): Promise<BenchRow[]> {
       }
       process.stderr.write(`  webhooks on ${kind}: round ${i + 1}: ${EVENTS} events to one endpoint at ${Math.round(pairs[i]!.rate)}/s, bare loop ${Math.round(pairs[i]!.bare)}/s\n`);
     }
-    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
     const rate = Math.round(median(pairs.map((p) => p.rate)));
     const bare = Math.round(median(pairs.map((p) => p.bare)));
     const ratio = median(pairs.map((p) => p.rate / p.bare));
